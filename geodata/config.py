@@ -1,0 +1,161 @@
+"""The area configuration (``csp.toml``): which district, which boundaries, which store.
+
+The area is configuration, not code: another district works by writing its
+own file. Relative paths are relative to the config file's folder; ``~`` is
+expanded. Every key is checked at load, and a problem raises
+:class:`ConfigError` naming the file and the key (TOML syntax errors name the
+line)::
+
+    [area]
+    name = "St Albans City and District"   # shown in the app and reports
+    code = "E07000240"                      # optional ONS code
+
+    [wards]                                 # required
+    file = "boundaries/st_albans_wards_2013.geojson"   # GeoJSON, GeoPackage or Shapefile
+    code_field = "WD13CD"
+    name_field = "WD13NM"
+    label = "Wards 2013-2022"               # optional, default "Wards"
+    layer = "..."                           # optional, for multi-layer GeoPackages
+
+    [lsoas]                                 # required, same keys as [wards]
+
+    [population]                            # optional: residents per LSOA
+    file = "population/....csv"
+    lsoa_field = "lsoa11_code"
+    population_field = "pop_mid2020"
+
+    [store]
+    path = "store/st-albans.duckdb"          # required
+
+    [bundled]                               # optional: loaded when the store is first built
+    police = ["police/....zip"]
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+#: The bundled St Albans configuration (2013-2022 wards, matching the 2021-22 police data).
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "data" / "st_albans" / "csp.toml"
+
+
+class ConfigError(Exception):
+    """An unreadable or invalid config file; ``str()`` is one line for the user."""
+
+
+@dataclass(frozen=True)
+class BoundarySpec:
+    """Where a boundary layer is and which fields hold its code and name."""
+
+    file: Path
+    code_field: str
+    name_field: str
+    label: str
+    layer: str | None = None
+
+
+@dataclass(frozen=True)
+class PopulationSpec:
+    """A CSV of residents per LSOA."""
+
+    file: Path
+    lsoa_field: str
+    population_field: str
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded, validated area configuration."""
+
+    path: Path
+    area_name: str
+    area_code: str | None
+    wards: BoundarySpec
+    lsoas: BoundarySpec
+    population: PopulationSpec | None
+    store_path: Path
+    bundled_police: tuple[Path, ...]
+
+
+def load(path: str | Path | None = None) -> Config:
+    """Read and validate a config file (default :data:`DEFAULT_CONFIG`)."""
+    path = Path(path) if path is not None else DEFAULT_CONFIG
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    c = _Checker(path, raw)
+    return Config(
+        path=path,
+        area_name=c.text("area", "name"),
+        area_code=c.text("area", "code", required=False),
+        wards=c.boundary("wards", "Wards"),
+        lsoas=c.boundary("lsoas", "LSOAs"),
+        population=c.population(),
+        store_path=c.path("store", "path", must_exist=False),
+        bundled_police=tuple(c.paths("bundled", "police")),
+    )
+
+
+class _Checker:
+    def __init__(self, path: Path, raw: dict):
+        self.file, self.raw, self.base = path, raw, path.resolve().parent
+
+    def _fail(self, key: str, problem: str):
+        raise ConfigError(f"{self.file}: [{key.split('.')[0]}] {key}: {problem}")
+
+    def _table(self, table: str, required: bool = True) -> dict:
+        value = self.raw.get(table)
+        if value is None and not required:
+            return {}
+        if not isinstance(value, dict):
+            raise ConfigError(f"{self.file}: missing table [{table}]")
+        return value
+
+    def text(self, table: str, key: str, required: bool = True, default: str | None = None):
+        value = self._table(table, required).get(key, default)
+        if value is None:
+            if required:
+                self._fail(f"{table}.{key}", "is required")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self._fail(f"{table}.{key}", f"must be a non-empty string, got {value!r}")
+        return value
+
+    def path(self, table: str, key: str, must_exist: bool = True) -> Path:
+        p = Path(self.text(table, key)).expanduser()
+        p = p if p.is_absolute() else self.base / p
+        if must_exist and not p.exists():
+            self._fail(f"{table}.{key}", f"file not found: {p}")
+        return p
+
+    def paths(self, table: str, key: str) -> list[Path]:
+        values = self._table(table, required=False).get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            self._fail(f"{table}.{key}", "must be a list of paths")
+        out = []
+        for v in values:
+            p = Path(v).expanduser()
+            p = p if p.is_absolute() else self.base / p
+            if not p.exists():
+                self._fail(f"{table}.{key}", f"file not found: {p}")
+            out.append(p)
+        return out
+
+    def boundary(self, table: str, label: str) -> BoundarySpec:
+        return BoundarySpec(
+            file=self.path(table, "file"),
+            code_field=self.text(table, "code_field"),
+            name_field=self.text(table, "name_field"),
+            label=self.text(table, "label", default=label),
+            layer=self.text(table, "layer", required=False),
+        )
+
+    def population(self) -> PopulationSpec | None:
+        if "population" not in self.raw:
+            return None
+        return PopulationSpec(self.path("population", "file"), self.text("population", "lsoa_field"),
+                              self.text("population", "population_field"))

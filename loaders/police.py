@@ -1,0 +1,309 @@
+"""data.police.uk street-level crime files -> canonical incidents.
+
+Reads what data.police.uk gives a user, for any force: one
+``YYYY-MM-<force>-street.csv``, a folder of months
+(``YYYY-MM/YYYY-MM-<force>-street.csv``, searched recursively) or the
+downloaded ``.zip`` (read in memory, never extracted).
+
+Row rules (each rejected row is reported with file, line, field and reason):
+
+* ``Month`` must be ``YYYY-MM``; ``Crime type`` one of :data:`CRIME_TYPES`;
+  ``Falls within`` (the force) must be present;
+* ``Longitude``/``Latitude`` both empty: the row is kept with no location and
+  counted in ``LoadReport.no_location``; otherwise both must be numbers inside
+  Great Britain (:data:`loaders.coords.GB_LON`, ``GB_LAT``);
+* a line with more or fewer fields than the header, or with bytes that are not
+  UTF-8, is rejected.
+
+Anti-social behaviour rows carry no ``Crime ID``; they (and any other row
+without one) get ``anon-<16 hex>-<n>``: a 64-bit hash (pandas
+``hash_pandas_object``) of month, force, coordinates, location, LSOA and crime
+type, and ``n`` the occurrence number among identical rows of the file. The id
+is stable when the same month is downloaded again.
+
+Reference: data.police.uk/about (file layout and anonymisation).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as pa_csv
+
+from loaders import schema
+from loaders.coords import in_great_britain, wgs84_to_bng
+from loaders.report import LoadError, LoadReport, Rejection
+
+if TYPE_CHECKING:
+    import geopandas
+
+SOURCE = "police.uk"
+
+#: The columns of a street-level file, verbatim, in the published order.
+HEADER = ("Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
+          "Location", "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context")
+
+#: The 14 published crime types (data.police.uk/docs/method/crime-categories).
+CRIME_TYPES = frozenset({
+    "Anti-social behaviour", "Bicycle theft", "Burglary", "Criminal damage and arson", "Drugs",
+    "Other crime", "Other theft", "Possession of weapons", "Public order", "Robbery",
+    "Shoplifting", "Theft from the person", "Vehicle crime", "Violence and sexual offences",
+})
+
+#: Zip members larger than this (uncompressed) are refused: no police.uk month is near it.
+MAX_MEMBER_BYTES = 2 * 1024**3
+_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_CRIME_TYPES = pa.array(sorted(CRIME_TYPES), pa.string())
+_PREFIX = "On or near "
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[str, bytes]]:
+    """Yield ``(name, bytes)`` of every street-level CSV under ``paths``.
+
+    A path may be a ``*.csv`` file, a folder (all ``*-street.csv`` below it,
+    sorted) or a ``.zip`` (its ``*-street.csv`` members). Raises
+    :class:`LoadError` for a missing path, an empty folder, or an unsafe or
+    oversized zip member.
+    """
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted(path.rglob("*-street.csv"))
+            if not found:
+                raise LoadError(str(path), "folder holds no *-street.csv file")
+            for f in found:
+                yield str(f), f.read_bytes()
+        elif path.suffix.lower() == ".zip" and path.is_file():
+            yield from _zip_members(path)
+        elif path.is_file():
+            yield str(path), path.read_bytes()
+        else:
+            raise LoadError(str(path), "no such file or folder")
+
+
+def _zip_members(path: Path) -> Iterator[tuple[str, bytes]]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise LoadError(str(path), f"not a readable zip archive ({exc})") from None
+    with archive:
+        members = [m for m in archive.infolist() if m.filename.endswith("-street.csv")]
+        if not members:
+            raise LoadError(str(path), "zip archive holds no *-street.csv file")
+        for m in sorted(members, key=lambda m: m.filename):
+            parts = m.filename.replace("\\", "/").split("/")
+            if m.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+                raise LoadError(str(path), f"unsafe path in zip archive: {m.filename!r}")
+            if m.file_size > MAX_MEMBER_BYTES:
+                raise LoadError(str(path), f"zip member {m.filename!r} unpacks to "
+                                           f"{m.file_size:,} bytes, over the {MAX_MEMBER_BYTES:,} limit")
+            with archive.open(m) as fh:
+                data = fh.read(MAX_MEMBER_BYTES + 1)
+            if len(data) > MAX_MEMBER_BYTES:
+                raise LoadError(str(path), f"zip member {m.filename!r} unpacks past the size limit")
+            yield f"{path}!{m.filename}", data
+
+
+def _split_rows(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]:
+    """Split a CSV into a string table of well-formed rows, and rejections.
+
+    The table has one string column per header field plus ``_line`` (the
+    1-based physical line). Files in valid UTF-8 with no quote characters and
+    no blank lines (all police.uk downloads seen) are parsed by Arrow's CSV
+    reader; others go through the csv module row by row.
+    """
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    if not data.strip():
+        raise LoadError(name, "file is empty")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _split_rows_slow(name, data)
+    if b'"' in data or b"\n\n" in data or b"\n\r\n" in data:
+        return _split_rows_slow(name, data)
+    header = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8").split(",")
+    _check_header(name, header)
+    invalid: list[pa_csv.InvalidRow] = []
+    table = pa_csv.read_csv(
+        io.BytesIO(data),
+        read_options=pa_csv.ReadOptions(use_threads=False, column_names=header, skip_rows=1),
+        parse_options=pa_csv.ParseOptions(quote_char=False, invalid_row_handler=lambda r: invalid.append(r) or "skip"),
+        convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
+                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+    n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    bad_lines = np.array([r.number for r in invalid], dtype="int64")
+    lines = np.setdiff1d(np.arange(2, n_lines + 1), bad_lines)
+    if len(lines) != table.num_rows:  # cannot tell lines apart: take the exact path
+        return _split_rows_slow(name, data)
+    rejected = [Rejection(name, int(r.number), "(row)", f"row has {r.actual_columns} fields, "
+                          f"the header has {r.expected_columns}") for r in invalid]
+    return table.append_column("_line", pa.array(lines)), rejected
+
+
+def _split_rows_slow(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]:
+    text = data.decode("utf-8", errors="surrogateescape")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows, lines, rejected = [], [], []
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise LoadError(name, f"cannot read the header ({exc})", line=1) from None
+    _check_header(name, header)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            rejected.append(Rejection(name, reader.line_num, "(row)", f"malformed CSV ({exc}); "
+                                      "the rest of the file is not read"))
+            break
+        if not "".join(row).strip():
+            continue
+        if len(row) != len(header):
+            rejected.append(Rejection(name, reader.line_num, "(row)",
+                                      f"row has {len(row)} fields, the header has {len(header)}"))
+            continue
+        broken = [h for h, v in zip(header, row) if _SURROGATE.search(v)]
+        if broken:
+            rejected.append(Rejection(name, reader.line_num, broken[0], "bytes that are not UTF-8"))
+            continue
+        rows.append(row)
+        lines.append(reader.line_num)
+    columns = {h: pa.array([r[i] for r in rows], pa.string()) for i, h in enumerate(header)}
+    columns["_line"] = pa.array(lines, pa.int64())
+    return pa.table(columns), rejected
+
+
+def _check_header(name: str, header: list[str]) -> None:
+    missing = [h for h in HEADER if h not in header]
+    if missing:
+        shown = ",".join(header[:6])[:120]
+        raise LoadError(name, "not a data.police.uk street-level crime file: header lacks "
+                              f"{', '.join(missing)} (header starts: {shown!r})", line=1)
+    if len(set(header)) != len(header):
+        raise LoadError(name, "header names a column twice", line=1)
+    if _SURROGATE.search("".join(header)):
+        raise LoadError(name, "header is not UTF-8", line=1)
+
+
+def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
+    """Parse one street-level CSV into canonical rows (no ward/LSOA yet) and its report."""
+    raw, rejected = _split_rows(name, data)
+    report = LoadReport(SOURCE, files=[name], rows_read=raw.num_rows + len(rejected))
+    lon_s, lat_s = pc.utf8_trim_whitespace(raw["Longitude"]), pc.utf8_trim_whitespace(raw["Latitude"])
+    no_loc = _np(pc.and_(pc.equal(lon_s, ""), pc.equal(lat_s, "")))
+    lon, lat = _to_float(lon_s), _to_float(lat_s)
+    unparseable = ~no_loc & (np.isnan(lon) | np.isnan(lat))
+    checks = [  # (mask of bad rows, field, reason for one row)
+        (~_np(pc.match_substring_regex(raw["Month"], _MONTH)), "Month",
+         lambda r: f"unparseable month {r['Month']!r} (expected YYYY-MM)"),
+        (~_np(pc.is_in(raw["Crime type"], value_set=_CRIME_TYPES)), "Crime type",
+         lambda r: f"unknown crime type {r['Crime type']!r}"),
+        (_np(pc.equal(pc.utf8_trim_whitespace(raw["Falls within"]), "")), "Falls within",
+         lambda r: "no force ('Falls within' is empty)"),
+        (unparseable, "Longitude/Latitude",
+         lambda r: f"unparseable coordinates ({r['Longitude']!r}, {r['Latitude']!r})"),
+        (~no_loc & ~unparseable & ~in_great_britain(lon, lat), "Longitude/Latitude",
+         lambda r: f"coordinates outside Great Britain ({r['Longitude']}, {r['Latitude']})"),
+    ]
+    bad = np.zeros(raw.num_rows, dtype=bool)
+    for mask, field, reason in checks:
+        new = mask & ~bad
+        for r in raw.filter(pa.array(new)).to_pylist():
+            rejected.append(Rejection(name, r["_line"], field, reason(r)))
+        bad |= new
+    report.rejected = sorted(rejected, key=lambda r: r.line)
+    keep = ~bad
+    raw, lon, lat = raw.filter(pa.array(keep)), lon[keep], lat[keep]
+    report.rows_loaded = raw.num_rows
+    report.no_location = int(no_loc[keep].sum())
+    return _canonical(raw, lon, lat), report
+
+
+def _np(mask: pa.ChunkedArray) -> np.ndarray:
+    return mask.to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _to_float(strings: pa.ChunkedArray) -> np.ndarray:
+    """Parse decimal strings; anything unparseable (or empty) becomes NaN."""
+    ok = pc.match_substring_regex(strings, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+    cleaned = pc.if_else(ok, strings, pa.scalar(None, pa.string()))
+    return pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False).astype("float64")
+
+
+def _canonical(raw: pa.Table, lon: np.ndarray, lat: np.ndarray) -> pa.Table:
+    x, y = wgs84_to_bng(lon, lat)
+    location = pc.utf8_trim_whitespace(raw["Location"])
+    no_place = pc.or_(pc.equal(location, ""), pc.equal(pc.utf8_lower(location), "no location"))
+    location = pc.if_else(no_place, pa.scalar(None, pa.string()), pc.replace_substring_regex(
+        location, "^" + _PREFIX, ""))
+    month = pc.strptime(pc.binary_join_element_wise(raw["Month"], "01", "-"), "%Y-%m-%d", "s")
+    return schema.conform({
+        "source": pa.array(np.full(raw.num_rows, SOURCE, dtype=object), pa.string()),
+        "dataset": _slug(raw["Falls within"]),
+        "record_id": _record_ids(raw),
+        "month": pc.cast(month, pa.date32()),
+        "category": raw["Crime type"],
+        "location_text": location,
+        "outcome": _blank_to_null(raw["Last outcome category"]),
+        "x": x, "y": y, "longitude": lon, "latitude": lat,
+        "reported_by": _blank_to_null(raw["Reported by"]),
+        "falls_within": raw["Falls within"],
+        "source_lsoa_code": _blank_to_null(raw["LSOA code"]),
+        "source_lsoa_name": _blank_to_null(raw["LSOA name"]),
+        "context": _blank_to_null(raw["Context"]),
+    }, raw.num_rows)
+
+
+def _blank_to_null(strings: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.if_else(pc.equal(pc.utf8_trim_whitespace(strings), ""), pa.scalar(None, pa.string()), strings)
+
+
+def _slug(force: pa.ChunkedArray) -> pa.Array:
+    """'Hertfordshire Constabulary' -> 'hertfordshire' (the slug of the download's file names)."""
+    encoded = pc.dictionary_encode(force).combine_chunks()
+    slugs = [re.sub(r"[^a-z0-9]+", "-", re.sub(r"\b(constabulary|police( service)?)\b", "", f.lower())).strip("-")
+             for f in encoded.dictionary.to_pylist()]
+    return pc.take(pa.array(slugs, pa.string()), encoded.indices)
+
+
+def _record_ids(raw: pa.Table) -> pa.ChunkedArray:
+    ids = pc.utf8_trim_whitespace(raw["Crime ID"])
+    anon = _np(pc.equal(ids, ""))
+    if not anon.any():
+        return ids
+    cols = ["Month", "Falls within", "Longitude", "Latitude", "Location", "LSOA code", "Crime type"]
+    subset = raw.select(cols).filter(pa.array(anon)).to_pandas()
+    h = pd.util.hash_pandas_object(subset, index=False).to_numpy()
+    n = pd.Series(h).groupby(h).cumcount().to_numpy()
+    made = pa.array([f"anon-{a:016x}-{b}" for a, b in zip(h, n)], pa.string())
+    out = ids.to_numpy(zero_copy_only=False).astype(object)
+    out[anon] = made.to_numpy(zero_copy_only=False)
+    return pa.array(out, pa.string())
+
+
+def read(paths: Iterable[str | Path] | str | Path) -> tuple[geopandas.GeoDataFrame, LoadReport]:
+    """Load street-level files into a canonical GeoDataFrame (EPSG:27700) and a report.
+
+    ``paths``: a file, folder or zip, or a list of them (see :func:`iter_files`).
+    Ward and LSOA codes are left null; ``geodata.assign`` fills them for an area.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    tables, report = [schema.empty_table()], LoadReport(SOURCE)
+    for name, data in iter_files(paths):
+        table, file_report = parse(name, data)
+        tables.append(table)
+        report.add(file_report)
+    return schema.to_geodataframe(pa.concat_tables(tables)), report

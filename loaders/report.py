@@ -1,0 +1,71 @@
+"""Load reports and load errors, shared by every loader.
+
+The rule every loader follows: each input row is either loaded or listed in
+``LoadReport.rejected`` with its file, line, field and reason, so
+``rows_read == rows_loaded + len(rejected)`` always holds. Problems that make a
+whole file unreadable (wrong header, empty file, unsafe zip) raise
+:class:`LoadError` instead, naming the file and, where it applies, the line.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class LoadError(Exception):
+    """A file that cannot be loaded at all; ``str()`` is one line for the user."""
+
+    def __init__(self, file: str, reason: str, line: int | None = None):
+        self.file, self.reason, self.line = file, reason, line
+        where = f"{file}, line {line}" if line is not None else file
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One input row that was not loaded, and why."""
+
+    file: str
+    line: int
+    field: str
+    reason: str
+
+
+@dataclass
+class LoadReport:
+    """What one load did. Counts are rows (records), not bytes or lines.
+
+    ``no_location`` rows are loaded (kept, never dropped) but have no point;
+    ``outside_area`` rows are loaded with a point that lies in no ward of the
+    configured area (filled in by the geography step).
+    """
+
+    source: str
+    files: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    no_location: int = 0
+    outside_area: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def add(self, other: "LoadReport") -> None:
+        """Fold another report (e.g. of one more file) into this one."""
+        self.files += other.files
+        self.rows_read += other.rows_read
+        self.rows_loaded += other.rows_loaded
+        self.no_location += other.no_location
+        self.outside_area += other.outside_area
+        self.rejected += other.rejected
+
+    def summary(self) -> str:
+        """One paragraph for a terminal or a log."""
+        lines = [
+            f"{self.source}: {len(self.files)} file(s), {self.rows_read:,} rows read, "
+            f"{self.rows_loaded:,} loaded, {len(self.rejected):,} rejected",
+            f"  loaded without location (kept): {self.no_location:,}; "
+            f"outside the area's wards (kept, no ward): {self.outside_area:,}",
+        ]
+        for r in self.rejected[:20]:
+            lines.append(f"  rejected {r.file}, line {r.line}, field {r.field!r}: {r.reason}")
+        if len(self.rejected) > 20:
+            lines.append(f"  ... and {len(self.rejected) - 20:,} more rejections (see the store's load history)")
+        return "\n".join(lines)
