@@ -36,10 +36,10 @@ def wgs84_to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarr
     lon = np.asarray(lon, dtype="float64")
     lat = np.asarray(lat, dtype="float64")
     codes, uniques = pd.factorize(lon + 1j * lat)
-    ux, uy = _transformer().transform(uniques.real, uniques.imag)
-    x = np.asarray(ux, dtype="float64")[codes]
-    y = np.asarray(uy, dtype="float64")[codes]
-    missing = codes < 0
-    x[missing] = np.nan
-    y[missing] = np.nan
+    x, y = np.full(lon.shape, np.nan), np.full(lat.shape, np.nan)
+    located = codes >= 0
+    if located.any():
+        ux, uy = _transformer().transform(uniques.real, uniques.imag)
+        x[located] = np.asarray(ux, dtype="float64")[codes[located]]
+        y[located] = np.asarray(uy, dtype="float64")[codes[located]]
     return x, y

@@ -29,7 +29,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,50 +67,64 @@ _CRIME_TYPES = pa.array(sorted(CRIME_TYPES), pa.string())
 _PREFIX = "On or near "
 
 
-def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[str, bytes]]:
-    """Yield ``(name, bytes)`` of every street-level CSV under ``paths``.
+def list_files(paths: Iterable[str | Path]) -> list[tuple[str, Callable[[], bytes]]]:
+    """List every street-level CSV under ``paths`` as ``(name, read)`` without reading it.
 
     A path may be a ``*.csv`` file, a folder (all ``*-street.csv`` below it,
-    sorted) or a ``.zip`` (its ``*-street.csv`` members). Raises
-    :class:`LoadError` for a missing path, an empty folder, or an unsafe or
-    oversized zip member.
+    sorted) or a ``.zip`` (its ``*-street.csv`` members, named
+    ``archive.zip!member``). Raises :class:`LoadError` for a missing path, an
+    empty folder, or an unsafe or oversized zip member (zip-slip paths with
+    ``..`` or absolute names are refused; nothing is ever extracted to disk).
     """
+    found: list[tuple[str, Callable[[], bytes]]] = []
     for path in map(Path, paths):
         if path.is_dir():
-            found = sorted(path.rglob("*-street.csv"))
-            if not found:
+            files = sorted(path.rglob("*-street.csv"))
+            if not files:
                 raise LoadError(str(path), "folder holds no *-street.csv file")
-            for f in found:
-                yield str(f), f.read_bytes()
+            found += [(str(f), f.read_bytes) for f in files]
         elif path.suffix.lower() == ".zip" and path.is_file():
-            yield from _zip_members(path)
+            found += _zip_members(path)
         elif path.is_file():
-            yield str(path), path.read_bytes()
+            found.append((str(path), path.read_bytes))
         else:
             raise LoadError(str(path), "no such file or folder")
+    return found
 
 
-def _zip_members(path: Path) -> Iterator[tuple[str, bytes]]:
+def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[str, bytes]]:
+    """Yield ``(name, bytes)`` of each file of :func:`list_files`, one at a time."""
+    for name, read_bytes in list_files(paths):
+        yield name, read_bytes()
+
+
+def _zip_members(path: Path) -> list[tuple[str, Callable[[], bytes]]]:
     try:
-        archive = zipfile.ZipFile(path)
+        with zipfile.ZipFile(path) as archive:
+            members = sorted((m for m in archive.infolist() if m.filename.endswith("-street.csv")),
+                             key=lambda m: m.filename)
     except zipfile.BadZipFile as exc:
         raise LoadError(str(path), f"not a readable zip archive ({exc})") from None
-    with archive:
-        members = [m for m in archive.infolist() if m.filename.endswith("-street.csv")]
-        if not members:
-            raise LoadError(str(path), "zip archive holds no *-street.csv file")
-        for m in sorted(members, key=lambda m: m.filename):
-            parts = m.filename.replace("\\", "/").split("/")
-            if m.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
-                raise LoadError(str(path), f"unsafe path in zip archive: {m.filename!r}")
-            if m.file_size > MAX_MEMBER_BYTES:
-                raise LoadError(str(path), f"zip member {m.filename!r} unpacks to "
-                                           f"{m.file_size:,} bytes, over the {MAX_MEMBER_BYTES:,} limit")
-            with archive.open(m) as fh:
+    if not members:
+        raise LoadError(str(path), "zip archive holds no *-street.csv file")
+    for m in members:
+        parts = m.filename.replace("\\", "/").split("/")
+        if m.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+            raise LoadError(str(path), f"unsafe path in zip archive: {m.filename!r}")
+        if m.file_size > MAX_MEMBER_BYTES:
+            raise LoadError(str(path), f"zip member {m.filename!r} unpacks to {m.file_size:,} bytes, "
+                                       f"over the {MAX_MEMBER_BYTES:,} limit")
+
+    def reader(member: zipfile.ZipInfo) -> Callable[[], bytes]:
+        def read() -> bytes:
+            with zipfile.ZipFile(path) as archive, archive.open(member) as fh:
                 data = fh.read(MAX_MEMBER_BYTES + 1)
-            if len(data) > MAX_MEMBER_BYTES:
-                raise LoadError(str(path), f"zip member {m.filename!r} unpacks past the size limit")
-            yield f"{path}!{m.filename}", data
+            if len(data) > MAX_MEMBER_BYTES:  # the header lied about the size
+                raise LoadError(str(path), f"zip member {member.filename!r} unpacks past the size limit")
+            return data
+        return read
+
+    return [(f"{path}!{m.filename}", reader(m)) for m in members]
 
 
 def _split_rows(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]:

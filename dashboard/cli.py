@@ -1,0 +1,142 @@
+"""The ``csp-hotspots`` command.
+
+Every command takes ``--config FILE`` (default: the bundled St Albans config,
+2013-2022 wards). The store named in the config is built from the config's
+bundled data on first use. Errors print one line naming the file, line and
+reason, and exit with status 2; there is no traceback for bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+from geodata import config as config_mod
+from geodata.boundaries import BoundaryError
+from geodata.config import ConfigError
+from geodata.store import StoreError, open_store
+from loaders.report import LoadError, LoadReport
+
+_USER_ERRORS = (LoadError, ConfigError, StoreError, BoundaryError, ValueError)
+
+
+def _progress_bar(total_files: int | None):
+    """A one-line progress bar on stderr, redrawn after each file."""
+    def show(report: LoadReport) -> None:
+        done = len(report.files)
+        if total_files:
+            filled = int(30 * done / total_files)
+            bar = f"[{'#' * filled}{'.' * (30 - filled)}] {done}/{total_files} files"
+        else:
+            bar = f"{done} files"
+        sys.stderr.write(f"\r{bar}, {report.rows_read:,} rows")
+        sys.stderr.flush()
+    return show
+
+
+def _cmd_ingest(args, cfg) -> int:
+    from geodata.ingest import ingest_police
+    from loaders.police import list_files
+
+    store = open_store(cfg, progress=_progress_bar(None))
+    total = len(list_files(args.paths))
+    report = ingest_police(store, args.paths, progress=_progress_bar(total))
+    sys.stderr.write("\n")
+    print(report.summary())
+    return 0
+
+
+def _cmd_summary(args, cfg) -> int:
+    from loaders.police import CRIME_TYPES
+
+    unknown = sorted(set(args.category or []) - CRIME_TYPES)
+    if unknown:
+        raise ValueError(f"unknown category {unknown[0]!r}; police.uk categories are: "
+                         + ", ".join(sorted(CRIME_TYPES)))
+    store = open_store(cfg)
+    table = store.ward_summary(start=args.start, end=args.end, categories=args.category or None)
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["ward_code", "ward_name", "incidents"])
+        writer.writerows(table.itertuples(index=False))
+    else:
+        period = f"{args.start or 'first month'} to {args.end or 'last month'}"
+        cats = ", ".join(args.category) if args.category else "all categories"
+        print(f"{cfg.area_name}: police.uk incidents by ward, {period}, {cats}")
+        print(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward",
+                                    "incidents": "Incidents"}).to_string(index=False))
+        print(f"Total: {int(table['incidents'].sum()):,}")
+    return 0
+
+
+def _cmd_wards(args, cfg) -> int:
+    store = open_store(cfg)
+    print(f"{cfg.area_name}: {cfg.wards.label} ({cfg.wards.file.name})")
+    print(store.wards().to_string(index=False))
+    return 0
+
+
+def _cmd_serve(args, cfg) -> int:
+    app = Path(__file__).resolve().parent / "app.py"
+    open_store(cfg, progress=_progress_bar(None))  # build on first run, before the browser waits
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+               "--server.headless", "true", "--", "--config", str(cfg.path)]
+    return subprocess.call(command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for the tests and for --help)."""
+    # --config is accepted before or after the command; the sub-parsers' copy must not
+    # overwrite a value given before the command with its default, hence SUPPRESS there.
+    parser = argparse.ArgumentParser(prog="csp-hotspots",
+                                     description="Community Safety Partnership hotspot dashboard and tools.")
+    parser.add_argument("--config", default=str(config_mod.DEFAULT_CONFIG),
+                        help="area config TOML (default: bundled St Albans, 2013-2022 wards)")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS, help="area config TOML")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", parents=[common], help="load data into the store")
+    ingest_sub = ingest.add_subparsers(dest="source", required=True)
+    police = ingest_sub.add_parser("police", parents=[common],
+                                   help="data.police.uk street-level CSVs, folders of months or zips")
+    police.add_argument("paths", nargs="+", metavar="PATH")
+    police.set_defaults(func=_cmd_ingest)
+
+    summary = sub.add_parser("summary", parents=[common], help="incident counts per ward")
+    summary.add_argument("--by", choices=["ward"], default="ward")
+    summary.add_argument("--from", dest="start", metavar="YYYY-MM")
+    summary.add_argument("--to", dest="end", metavar="YYYY-MM")
+    summary.add_argument("--category", action="append", metavar="NAME",
+                         help="police.uk crime type; repeat for several")
+    summary.add_argument("--format", choices=["table", "csv"], default="table")
+    summary.set_defaults(func=_cmd_summary)
+
+    wards = sub.add_parser("wards", parents=[common], help="list the configured wards")
+    wards.set_defaults(func=_cmd_wards)
+
+    serve = sub.add_parser("serve", parents=[common], help="start the dashboard")
+    serve.add_argument("--port", type=int, default=8501)
+    serve.set_defaults(func=_cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``csp-hotspots`` console command."""
+    args = build_parser().parse_args(argv)
+    try:
+        cfg = config_mod.load(args.config)
+        return args.func(args, cfg)
+    except _USER_ERRORS as exc:
+        sys.stderr.write("\n" if getattr(args, "paths", None) else "")
+        print(f"csp-hotspots: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into e.g. head, which stopped reading
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Shared fixtures: the bundled St Albans config, stores in temporary folders, the shared county data."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from geodata import config as config_mod
+from geodata.store import open_store
+
+REPO = Path(__file__).resolve().parent.parent
+BUNDLED_POLICE = REPO / "data" / "st_albans" / "police" / "hertfordshire-st-albans-2021-01-2022-01.zip"
+#: The shared data folder beside the checkout (CI lays a copy there).
+SHARED_POLICE = REPO.parent / "shared" / "data" / "police"
+
+
+def config_with_store(tmp_path: Path, path: Path | None = None, bundled: bool = True):
+    """The bundled config (or ``path``) with its store moved into ``tmp_path``."""
+    cfg = config_mod.load(path)
+    return dataclasses.replace(cfg, store_path=tmp_path / "store.duckdb",
+                               bundled_police=cfg.bundled_police if bundled else ())
+
+
+@pytest.fixture(scope="session")
+def bundled_store(tmp_path_factory):
+    """A store built from the bundled data, as a first run builds it."""
+    return open_store(config_with_store(tmp_path_factory.mktemp("bundled")))
+
+
+@pytest.fixture
+def empty_store(tmp_path):
+    """A store for the bundled area with no incidents loaded."""
+    return open_store(config_with_store(tmp_path, bundled=False))
+
+
+@pytest.fixture(scope="session")
+def county_police() -> Path:
+    """The 13 months of Hertfordshire street-level files in ../shared/data/police."""
+    if not SHARED_POLICE.is_dir():
+        pytest.fail(f"{SHARED_POLICE} is missing: the county tests need the shared data beside the checkout")
+    return SHARED_POLICE
