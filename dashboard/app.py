@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import altair as alt
@@ -29,9 +30,10 @@ ATTRIBUTION = (
 
 
 def _config_path() -> str | None:
+    """``--config`` after ``streamlit run app.py --``, else $CSP_HOTSPOTS_CONFIG, else the bundled one."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--config")
-    return parser.parse_known_args(sys.argv[1:])[0].config
+    return parser.parse_known_args(sys.argv[1:])[0].config or os.environ.get("CSP_HOTSPOTS_CONFIG")
 
 
 @st.cache_resource
@@ -77,7 +79,8 @@ def main() -> None:
                                          scale=alt.Scale(scheme="viridis", reverse=True)),
                          tooltip=[alt.Tooltip("properties.ward_name:N", title="Ward"),
                                   alt.Tooltip("properties.incidents:Q", title="Incidents")])
-                 .project(type="identity", reflectY=True).properties(height=520))
+                 .project(type="identity", reflectY=True)
+                 .properties(height=520, usermeta={"embedOptions": {"renderer": "svg"}}))
         st.altair_chart(chart, width="stretch")
     with right:
         st.dataframe(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward",

@@ -22,6 +22,18 @@ def config_with_store(tmp_path: Path, path: Path | None = None, bundled: bool = 
                                bundled_police=cfg.bundled_police if bundled else ())
 
 
+def write_config(tmp_path: Path) -> Path:
+    """Write a copy of the bundled config file whose store lives in ``tmp_path``."""
+    base = REPO / "data" / "st_albans"
+    text = (base / "csp.toml").read_text()
+    text = text.replace('path = "store/st-albans-wards-2013.duckdb"', f'path = "{tmp_path / "s.duckdb"}"')
+    for rel in ("boundaries/", "population/", "police/"):
+        text = text.replace(f'"{rel}', f'"{base}/{rel}')
+    path = tmp_path / "csp.toml"
+    path.write_text(text)
+    return path
+
+
 @pytest.fixture(scope="session")
 def bundled_store(tmp_path_factory):
     """A store built from the bundled data, as a first run builds it."""

@@ -1,0 +1,88 @@
+"""The csp-hotspots command as a user runs it: a real process, real files."""
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import BUNDLED_POLICE, REPO, write_config
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "dashboard.cli", *map(str, args)], capture_output=True,
+                          text=True, cwd=REPO, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def cfg(tmp_path_factory):
+    return write_config(tmp_path_factory.mktemp("cli"))
+
+
+def test_summary_csv_has_every_ward_and_matches_store(cfg, bundled_store):
+    out = run("summary", "--config", cfg, "--by", "ward", "--from", "2021-03", "--to", "2021-08",
+              "--category", "Vehicle crime", "--category", "Burglary", "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.reader(io.StringIO(out.stdout)))
+    assert rows[0] == ["ward_code", "ward_name", "incidents"]
+    assert len(rows) == 21
+    expected = bundled_store.ward_summary(start="2021-03", end="2021-08",
+                                          categories=["Vehicle crime", "Burglary"])
+    assert [[c, n, str(k)] for c, n, k in expected.itertuples(index=False)] == rows[1:]
+    assert any(r[2] == "0" for r in rows[1:]) or all(int(r[2]) > 0 for r in rows[1:])
+
+
+def test_config_before_command_is_honoured(cfg):
+    out = run("--config", cfg, "summary", "--format", "csv")
+    assert out.returncode == 0 and sum(int(r[2]) for r in list(csv.reader(io.StringIO(out.stdout)))[1:]) == 11_444
+
+
+def test_readable_table_and_wards(cfg):
+    out = run("summary", "--config", cfg)
+    assert out.returncode == 0 and "Total: 11,444" in out.stdout and "St Peters" in out.stdout
+    wards = run("wards", "--config", cfg)
+    assert wards.returncode == 0 and wards.stdout.count("E0500") == 20
+
+
+def test_ingest_prints_load_report(cfg):
+    out = run("ingest", "police", BUNDLED_POLICE, "--config", cfg)
+    assert out.returncode == 0, out.stderr
+    assert "11,444 rows read, 11,444 loaded, 0 rejected" in out.stdout
+    assert "13/13 files" in out.stderr
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("summary", "--from", "2021-13"), "start must be YYYY-MM"),
+    (("summary", "--category", "Fraud"), "unknown category 'Fraud'"),
+    (("ingest", "police", "/nonexistent/x-street.csv"), "/nonexistent/x-street.csv: no such file"),
+])
+def test_bad_input_one_line_no_traceback(cfg, args, needle):
+    out = run(*args, "--config", cfg)
+    assert out.returncode == 2
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and needle in lines[0] and "Traceback" not in out.stderr
+
+
+def test_non_police_csv_names_file_and_line(cfg, tmp_path):
+    bad = tmp_path / "2021-01-x-street.csv"
+    bad.write_text("name,age\nBob,4\n")
+    out = run("ingest", "police", bad, "--config", cfg)
+    assert out.returncode == 2 and f"{bad}, line 1: not a data.police.uk" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_missing_config(tmp_path):
+    out = run("wards", "--config", tmp_path / "none.toml")
+    assert out.returncode == 2 and "config file not found" in out.stderr
+
+
+def test_invalid_config_names_the_key(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[area]\nname = "X"\n[wards]\nfile = "w.geojson"\n')
+    out = run("wards", "--config", path)
+    assert out.returncode == 2 and "wards.file: file not found" in out.stderr
+    path.write_text('[area\nname = "X"\n')
+    out = run("wards", "--config", path)
+    assert out.returncode == 2 and "line 1" in out.stderr
