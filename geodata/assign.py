@@ -29,20 +29,17 @@ def assign(areas: Areas, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     y = np.asarray(y, dtype="float64")
     if x.shape != y.shape:
         raise ValueError(f"x and y differ in length ({x.size} and {y.size})")
-    out = np.full(x.size, None, dtype=object)
     codes, uniques = pd.factorize(x + 1j * y)
     if uniques.size == 0:
-        return out
+        return np.full(x.size, None, dtype=object)
     points = shapely.points(uniques.real, uniques.imag)
     tree = shapely.STRtree(points)
     area_idx, point_idx = tree.query(areas.geometries, predicate="covers")
-    # areas are sorted by code, so the smallest area index is the smallest code
-    first = np.full(uniques.size, -1, dtype="int64")
-    order = np.lexsort((area_idx, point_idx))
-    p_sorted, a_sorted = point_idx[order], area_idx[order]
-    keep = np.r_[True, p_sorted[1:] != p_sorted[:-1]]
-    first[p_sorted[keep]] = a_sorted[keep]
-    per_unique = np.where(first >= 0, areas.codes.astype(object)[np.maximum(first, 0)], None)
-    located = codes >= 0
-    out[located] = per_unique[codes[located]]
-    return out
+    # areas are sorted by code, so the smallest covering area index is the smallest code
+    first = np.full(uniques.size, len(areas.codes), dtype="int64")
+    np.minimum.at(first, point_idx, area_idx)
+    first[first == len(areas.codes)] = -1
+    labels = np.append(areas.codes.astype(object), None)  # index -1 -> None (outside)
+    per_point = first[codes]
+    per_point[codes < 0] = -1
+    return labels[per_point]

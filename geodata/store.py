@@ -145,11 +145,20 @@ class Store:
             con.execute("BEGIN")
             try:
                 load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
+                buffer, keys = [], set()
                 for table, file_report in batches:
-                    self._write_batch(con, table, file_report, wards, lsoas, load_id)
+                    table = _with_geography(table, file_report, wards, lsoas, load_id)
+                    new_keys = {tuple(r.values()) for r in
+                                table.group_by(["source", "dataset", "month"]).aggregate([]).to_pylist()}
+                    if keys & new_keys or sum(t.num_rows for t in buffer) >= _FLUSH_ROWS:
+                        _write(con, buffer)  # a later file of the same month replaces it: write first
+                        buffer, keys = [], set()
+                    buffer.append(table)
+                    keys |= new_keys
                     report.add(file_report)
                     if progress:
                         progress(report)
+                _write(con, buffer)
                 con.execute("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
                     load_id, source, started, datetime.now(timezone.utc).replace(tzinfo=None),
                     json.dumps(inputs), report.rows_read, report.rows_loaded, len(report.rejected),
@@ -162,27 +171,6 @@ class Store:
                 con.execute("ROLLBACK")
                 raise
         return report
-
-    @staticmethod
-    def _write_batch(con, table: pa.Table, report: LoadReport, wards, lsoas, load_id: int) -> None:
-        x = table["x"].to_numpy(zero_copy_only=False).astype("float64")
-        y = table["y"].to_numpy(zero_copy_only=False).astype("float64")
-        ward = assign(wards, x, y)
-        table = table.set_column(table.schema.get_field_index("ward_code"), "ward_code",
-                                 pa.array(ward, pa.string()))
-        table = table.set_column(table.schema.get_field_index("lsoa_code"), "lsoa_code",
-                                 pa.array(assign(lsoas, x, y), pa.string()))
-        report.outside_area = int(((ward == None) & ~np.isnan(x)).sum())  # noqa: E711
-        table = table.append_column("load_id", pa.array(np.full(table.num_rows, load_id, dtype="int64")))
-        con.register("batch", table)
-        con.execute("""DELETE FROM incidents USING (SELECT DISTINCT source, dataset, month FROM batch) b
-                       WHERE incidents.source = b.source AND incidents.dataset = b.dataset
-                         AND incidents.month = b.month""")
-        con.execute("INSERT INTO incidents SELECT * FROM batch")
-        con.execute("""INSERT OR REPLACE INTO partitions
-                       SELECT source, dataset, month, count(*), any_value(load_id), now()::TIMESTAMP
-                       FROM batch GROUP BY ALL""")
-        con.unregister("batch")
 
     # ------------------------------------------------------------------ queries
     def _filters(self, start=None, end=None, categories=None, wards=None, source="police.uk"):
@@ -268,6 +256,37 @@ class Store:
     def partitions(self) -> pd.DataFrame:
         """What is loaded: source, dataset, month, rows, load_id, loaded_at."""
         return self._query("SELECT * FROM partitions ORDER BY source, dataset, month")
+
+
+#: Rows gathered before one DELETE + INSERT round trip to DuckDB (bounds memory at ~1 GB).
+_FLUSH_ROWS = 1_000_000
+
+
+def _with_geography(table: pa.Table, report: LoadReport, wards, lsoas, load_id: int) -> pa.Table:
+    """Fill ward_code and lsoa_code by point-in-polygon, count rows outside the area, add load_id."""
+    x = table["x"].to_numpy(zero_copy_only=False).astype("float64")
+    y = table["y"].to_numpy(zero_copy_only=False).astype("float64")
+    ward = assign(wards, x, y)
+    table = table.set_column(table.schema.get_field_index("ward_code"), "ward_code", pa.array(ward, pa.string()))
+    table = table.set_column(table.schema.get_field_index("lsoa_code"), "lsoa_code",
+                             pa.array(assign(lsoas, x, y), pa.string()))
+    report.outside_area = int(((ward == None) & ~np.isnan(x)).sum())  # noqa: E711
+    return table.append_column("load_id", pa.array(np.full(table.num_rows, load_id, dtype="int64")))
+
+
+def _write(con, tables: list[pa.Table]) -> None:
+    """Replace the (source, dataset, month) partitions present in ``tables`` with their rows."""
+    if not tables:
+        return
+    con.register("batch", pa.concat_tables(tables))
+    con.execute("""DELETE FROM incidents USING (SELECT DISTINCT source, dataset, month FROM batch) b
+                   WHERE incidents.source = b.source AND incidents.dataset = b.dataset
+                     AND incidents.month = b.month""")
+    con.execute("INSERT INTO incidents SELECT * FROM batch")
+    con.execute("""INSERT OR REPLACE INTO partitions
+                   SELECT source, dataset, month, count(*), any_value(load_id), now()::TIMESTAMP
+                   FROM batch GROUP BY ALL""")
+    con.unregister("batch")
 
 
 def _read_population(cfg: Config) -> pd.DataFrame:

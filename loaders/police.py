@@ -136,7 +136,7 @@ def _split_rows(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]:
     reader; others go through the csv module row by row.
     """
     data = data.removeprefix(b"\xef\xbb\xbf")
-    if not data.strip():
+    if not data or data.isspace():
         raise LoadError(name, "file is empty")
     try:
         data.decode("utf-8")
@@ -146,14 +146,9 @@ def _split_rows(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]:
         return _split_rows_slow(name, data)
     header = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8").split(",")
     _check_header(name, header)
-    invalid: list[pa_csv.InvalidRow] = []
-    table = pa_csv.read_csv(
-        io.BytesIO(data),
-        read_options=pa_csv.ReadOptions(use_threads=False, column_names=header, skip_rows=1),
-        parse_options=pa_csv.ParseOptions(quote_char=False, invalid_row_handler=lambda r: invalid.append(r) or "skip"),
-        convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
-                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
-    )
+    table, invalid = _arrow_csv(data, header, threads=True)
+    if invalid:  # only the single-threaded reader numbers the lines of bad rows
+        table, invalid = _arrow_csv(data, header, threads=False)
     n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
     bad_lines = np.array([r.number for r in invalid], dtype="int64")
     lines = np.setdiff1d(np.arange(2, n_lines + 1), bad_lines)
@@ -162,6 +157,18 @@ def _split_rows(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]:
     rejected = [Rejection(name, int(r.number), "(row)", f"row has {r.actual_columns} fields, "
                           f"the header has {r.expected_columns}") for r in invalid]
     return table.append_column("_line", pa.array(lines)), rejected
+
+
+def _arrow_csv(data: bytes, header: list[str], threads: bool) -> tuple[pa.Table, list]:
+    invalid: list[pa_csv.InvalidRow] = []
+    table = pa_csv.read_csv(
+        io.BytesIO(data),
+        read_options=pa_csv.ReadOptions(use_threads=threads, column_names=header, skip_rows=1),
+        parse_options=pa_csv.ParseOptions(quote_char=False, invalid_row_handler=lambda r: invalid.append(r) or "skip"),
+        convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
+                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+    return table, invalid
 
 
 def _split_rows_slow(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]:
