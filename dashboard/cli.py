@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import subprocess
+import os
 import sys
 from pathlib import Path
 
@@ -83,7 +83,7 @@ def _cmd_serve(args, cfg) -> int:
     open_store(cfg, progress=_progress_bar(None))  # build on first run, before the browser waits
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
                "--server.headless", "true", "--", "--config", str(cfg.path)]
-    return subprocess.call(command)
+    os.execv(sys.executable, command)  # become the server: signals reach it, no orphan is left
 
 
 def build_parser() -> argparse.ArgumentParser:

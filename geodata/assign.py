@@ -14,10 +14,10 @@ polygon: ~40x faster than ``sjoin(within)`` on 1M rows (shared/reference).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from geodata.boundaries import Areas
+from loaders.coords import unique_points
 
 
 def assign(areas: Areas, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -25,18 +25,14 @@ def assign(areas: Areas, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     ``x``, ``y``: EPSG:27700 metres; NaN (no location) gives ``None``.
     """
-    x = np.asarray(x, dtype="float64")
-    y = np.asarray(y, dtype="float64")
-    if x.shape != y.shape:
-        raise ValueError(f"x and y differ in length ({x.size} and {y.size})")
-    codes, uniques = pd.factorize(x + 1j * y)
-    if uniques.size == 0:
-        return np.full(x.size, None, dtype=object)
-    points = shapely.points(uniques.real, uniques.imag)
+    codes, ux, uy = unique_points(x, y)
+    if ux.size == 0:
+        return np.full(codes.size, None, dtype=object)
+    points = shapely.points(ux, uy)
     tree = shapely.STRtree(points)
     area_idx, point_idx = tree.query(areas.geometries, predicate="covers")
     # areas are sorted by code, so the smallest covering area index is the smallest code
-    first = np.full(uniques.size, len(areas.codes), dtype="int64")
+    first = np.full(ux.size, len(areas.codes), dtype="int64")
     np.minimum.at(first, point_idx, area_idx)
     first[first == len(areas.codes)] = -1
     labels = np.append(areas.codes.astype(object), None)  # index -1 -> None (outside)

