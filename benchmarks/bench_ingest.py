@@ -153,13 +153,15 @@ def bench_assign(police_dir: Path, n: int = 1_000_000) -> None:
     }
     wards_gdf = wards.to_geodataframe()
     for label, (x, y) in cases.items():
-        t = time.perf_counter()
-        ours = assign(wards, x, y)
-        t_ours = time.perf_counter() - t
-        t = time.perf_counter()
-        pts = geopandas.GeoDataFrame(geometry=geopandas.points_from_xy(x, y), crs=27700)
-        joined = geopandas.sjoin(pts, wards_gdf, how="left", predicate="within")
-        t_sjoin = time.perf_counter() - t
+        t_ours = t_sjoin = float("inf")
+        for _ in range(3):  # best of 3 each
+            t = time.perf_counter()
+            ours = assign(wards, x, y)
+            t_ours = min(t_ours, time.perf_counter() - t)
+            t = time.perf_counter()
+            pts = geopandas.GeoDataFrame(geometry=geopandas.points_from_xy(x, y), crs=27700)
+            joined = geopandas.sjoin(pts, wards_gdf, how="left", predicate="within")
+            t_sjoin = min(t_sjoin, time.perf_counter() - t)
         theirs = joined["code"].groupby(level=0).first().reindex(range(n)).fillna("").to_numpy(dtype=str)
         differ = np.flatnonzero(np.where(ours == None, "", ours).astype(str) != theirs)  # noqa: E711
         edges = shapely.union_all(shapely.boundary(wards.geometries))
