@@ -11,6 +11,7 @@ import argparse
 import csv
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from geodata import config as config_mod
@@ -48,13 +49,17 @@ def _cmd_ingest(args, cfg) -> int:
     return 0
 
 
-def _cmd_summary(args, cfg) -> int:
+def _check_categories(categories: list[str] | None) -> None:
     from loaders.police import CRIME_TYPES
 
-    unknown = sorted(set(args.category or []) - CRIME_TYPES)
+    unknown = sorted(set(categories or []) - CRIME_TYPES)
     if unknown:
         raise ValueError(f"unknown category {unknown[0]!r}; police.uk categories are: "
                          + ", ".join(sorted(CRIME_TYPES)))
+
+
+def _cmd_summary(args, cfg) -> int:
+    _check_categories(args.category)
     store = open_store(cfg)
     table = store.ward_summary(start=args.start, end=args.end, categories=args.category or None)
     if args.format == "csv":
@@ -68,6 +73,35 @@ def _cmd_summary(args, cfg) -> int:
         print(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward",
                                     "incidents": "Incidents"}).to_string(index=False))
         print(f"Total: {int(table['incidents'].sum()):,}")
+    return 0
+
+
+def _cmd_hotspots(args, cfg) -> int:
+    from geodata.hotspots import COLUMNS, hotspot_cells
+
+    _check_categories(args.category)
+    if args.cell is not None and args.cell <= 0:
+        raise ValueError(f"--cell must be a positive number of metres, got {args.cell:g}")
+    frame, grid = hotspot_cells(open_store(cfg), start=args.start, end=args.end,
+                                categories=args.category or None, cell_size=args.cell, shape=args.grid)
+    if args.out:
+        out = Path(args.out)
+        if out.suffix.lower() != ".gpkg":
+            raise ValueError(f"--out must name a .gpkg file, got {out.name!r}")
+        frame.to_file(out, layer="hotspots", driver="GPKG")
+        print(f"wrote {len(frame):,} cells ({grid.shape}, {grid.cell_size:g} m) to {out}", file=sys.stderr)
+    if args.format == "csv":
+        frame[list(COLUMNS)].to_csv(sys.stdout, index=False, lineterminator="\n")
+    elif args.format == "geojson":
+        sys.stdout.write(frame.to_crs(4326).to_json(drop_id=True))
+        sys.stdout.write("\n")
+    elif not args.out:
+        significant = frame[frame["gi_class"] != 0].sort_values("gi_z", ascending=False)
+        print(f"{cfg.area_name}: Gi* on {len(frame):,} {grid.shape} cells of {grid.cell_size:g} m, "
+              f"{int(frame['count'].sum()):,} incidents; {len(significant):,} significant cells "
+              "(Benjamini-Hochberg adjusted, 90% or more)")
+        print(significant[["cell_id", "x", "y", "count", "gi_z", "gi_p_adj", "label"]].head(25)
+              .to_string(index=False))
     return 0
 
 
@@ -114,6 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--format", choices=["table", "csv"], default="table")
     summary.set_defaults(func=_cmd_summary)
 
+    hot = sub.add_parser("hotspots", parents=[common], help="Getis-Ord Gi* hot and cold spots on a grid")
+    hot.add_argument("--from", dest="start", metavar="YYYY-MM")
+    hot.add_argument("--to", dest="end", metavar="YYYY-MM")
+    hot.add_argument("--category", action="append", metavar="NAME")
+    hot.add_argument("--cell", type=float, metavar="METRES", help="cell size (default: automatic)")
+    hot.add_argument("--grid", choices=["square", "hex"], default="square")
+    hot.add_argument("--format", choices=["table", "csv", "geojson"], default="table")
+    hot.add_argument("--out", metavar="FILE.gpkg", help="also write a GeoPackage for GIS")
+    hot.set_defaults(func=_cmd_hotspots)
+
     wards = sub.add_parser("wards", parents=[common], help="list the configured wards")
     wards.set_defaults(func=_cmd_wards)
 
@@ -126,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``csp-hotspots`` console command."""
     args = build_parser().parse_args(argv)
+    warnings.showwarning = lambda message, *rest: print(f"csp-hotspots: warning: {message}", file=sys.stderr)
     try:
         cfg = config_mod.load(args.config)
         return args.func(args, cfg)
