@@ -127,7 +127,7 @@ def gi_star(y: np.ndarray, weights: sp.spmatrix, star: bool = True, adjust: str 
         raise ValueError("y must be non-negative counts without NaN")
     if adjust not in ADJUSTMENTS:
         raise ValueError(f"adjust must be one of {ADJUSTMENTS}, got {adjust!r}")
-    w = sp.csr_matrix(weights, dtype="float64")
+    w = sp.csr_matrix(weights, dtype="float64", copy=True)
     w.setdiag(1.0 if star else 0.0)
     w.eliminate_zeros()
     y2 = y.reshape(y.shape[0], -1)
@@ -185,7 +185,7 @@ def permutation_p(y: np.ndarray, weights: sp.spmatrix, permutations: int = 999, 
     p = 1 (no evidence either way). Plain numpy: no JIT compile stall.
     """
     y = np.asarray(y, dtype="float64").ravel()
-    w = sp.csr_matrix(weights, dtype="float64")
+    w = sp.csr_matrix(weights, dtype="float64", copy=True)
     w.setdiag(0.0)
     w.eliminate_zeros()
     n = y.size

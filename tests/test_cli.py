@@ -86,3 +86,40 @@ def test_invalid_config_names_the_key(tmp_path):
     path.write_text('[area\nname = "X"\n')
     out = run("wards", "--config", path)
     assert out.returncode == 2 and "line 1" in out.stderr
+
+
+def test_hotspots_csv_columns_and_values(cfg, bundled_store):
+    out = run("hotspots", "--config", cfg, "--category", "Burglary", "--from", "2021-01", "--to", "2021-12",
+              "--cell", "400", "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert list(rows[0]) == ["cell_id", "x", "y", "count", "gi_z", "gi_p", "gi_p_adj", "gi_class"]
+    expected = int(bundled_store.ward_summary(start="2021-01", end="2021-12",
+                                              categories=["Burglary"])["incidents"].sum())
+    assert sum(int(r["count"]) for r in rows) == expected
+    assert {int(r["gi_class"]) for r in rows} <= {-3, -2, -1, 0, 1, 2, 3}
+    assert any(int(r["gi_class"]) == 3 for r in rows)
+    assert all(float(r["gi_p_adj"]) >= float(r["gi_p"]) - 1e-12 for r in rows)
+
+
+def test_hotspots_geojson_and_geopackage(cfg, tmp_path):
+    import json
+
+    import geopandas
+
+    gpkg = tmp_path / "hot.gpkg"
+    out = run("hotspots", "--config", cfg, "--cell", "500", "--grid", "hex", "--format", "geojson",
+              "--out", gpkg)
+    assert out.returncode == 0, out.stderr
+    features = json.loads(out.stdout)["features"]
+    frame = geopandas.read_file(gpkg)
+    assert len(features) == len(frame) > 100
+    assert frame.crs.to_epsg() == 27700 and frame["count"].sum() == 11_444
+    lon, lat = features[0]["geometry"]["coordinates"][0][0][:2] if features[0]["geometry"]["type"] == "Polygon" \
+        else features[0]["geometry"]["coordinates"][0][0][0][:2]
+    assert -1 < lon < 0 and 51 < lat < 52
+
+
+def test_hotspots_bad_cell_size(cfg):
+    out = run("hotspots", "--config", cfg, "--cell", "-3")
+    assert out.returncode == 2 and "--cell must be a positive" in out.stderr
