@@ -91,6 +91,9 @@ def make_grid(boundary, cell_size: float | None = None, shape: str = "square") -
         raise ValueError("boundary is empty")
     size = float(cell_size or auto_cell_size(boundary))
     x0, y0, x1, y1 = shapely.bounds(boundary)
+    uncut = math.ceil((x1 - x0) / size + 2) * math.ceil((y1 - y0) / (size * math.sqrt(3) / 2) + 2)
+    if uncut > MAX_CELLS * 4:
+        raise ValueError(f"about {uncut:,} cells of {size:g} m over this area: choose a larger cell size")
     if shape == "square":
         n_cols, n_rows = int(math.ceil((x1 - x0) / size)), int(math.ceil((y1 - y0) / size))
         origin = (x0, y0)
@@ -109,8 +112,6 @@ def make_grid(boundary, cell_size: float | None = None, shape: str = "square") -
         angles = np.deg2rad(np.arange(30, 390, 60))
         ring = np.stack([cx[:, None] + r * np.cos(angles), cy[:, None] + r * np.sin(angles)], axis=-1)
         cells = shapely.polygons(ring)
-    if cells.size > MAX_CELLS * 4:
-        raise ValueError(f"{cells.size:,} cells at {size:g} m: choose a larger cell size")
     shapely.prepare(boundary)
     keep = shapely.intersects(boundary, cells)
     inside = shapely.contains_properly(boundary, cells[keep])

@@ -1,0 +1,115 @@
+"""Gi* benchmark: geodata.gistar against warm esda.G_Local(star=True, transform="B", permutations=999).
+
+Prints, in one run on this machine:
+
+1. the St Albans 100 m grid of the bundled data (13 months): Gi* of all months at once
+   (one sparse product), weight construction included, against esda on the all-months
+   counts of the same cells (warm: esda's numba code compiled by an untimed first call);
+2. the Hertfordshire 50 m grid (bounding box of ../shared/data/police): the same comparison;
+3. a 1,000,000-cell grid: Gi* with weights, seconds.
+
+Each time is the best of 3. z is compared with esda's analytic ``Zs``.
+Targets (issue 3): >= 50x faster than esda incl. weights, |z - Zs| <= 1e-9, 1M cells <= 3 s.
+Usage: ``python benchmarks/bench_hotspots.py [--shared ../shared/data] [--skip-county-esda]``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from geodata import config, grid as grids  # noqa: E402
+from geodata.gistar import default_band, distance_band_weights, gi_star  # noqa: E402
+from geodata.store import open_store  # noqa: E402
+from loaders import police  # noqa: E402
+
+
+HERTS_DISTRICTS = ("Broxbourne", "Dacorum", "East Hertfordshire", "Hertsmere", "North Hertfordshire",
+                   "St Albans", "Stevenage", "Three Rivers", "Watford", "Welwyn Hatfield")
+
+
+def best_of(fn, repeat: int = 3):
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def ours(grid, cube):
+    w = distance_band_weights(grid.x, grid.y, default_band(grid))
+    return gi_star(cube, w)
+
+
+def esda_gi(grid, y):
+    import esda
+    from libpysal.weights import W
+
+    w = distance_band_weights(grid.x, grid.y, default_band(grid), self_weight=False).tocsr()
+    neighbours = {i: w.indices[w.indptr[i]:w.indptr[i + 1]].tolist() for i in range(w.shape[0])}
+    lw = W(neighbours, silence_warnings=True)
+    return lambda: esda.G_Local(y, lw, transform="B", star=True, permutations=999, keep_simulations=False,
+                                seed=0)
+
+
+def compare(label, grid, x, y, months, n_months, run_esda=True):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", grids.FineGridWarning)
+        cube = grids.count(grid, x, y, periods=months, n_periods=n_months)
+    total = cube.sum(axis=1)
+    t_cube, res_cube = best_of(lambda: ours(grid, cube))
+    t_one, res_one = best_of(lambda: ours(grid, total))
+    print(f"{label}: {len(grid):,} cells, {int(total.sum()):,} incidents, {n_months} months")
+    print(f"  ours, all {n_months} months in one product (weights included): {t_cube:.3f} s")
+    print(f"  ours, one layer (all months summed, weights included):        {t_one:.3f} s")
+    if not run_esda:
+        return
+    call = esda_gi(grid, total)
+    call()  # warm-up: numba compiles here
+    t_esda, ref = best_of(call, repeat=1 if len(grid) > 200_000 else 3)
+    diff = float(np.abs(res_one.z - ref.Zs).max())
+    print(f"  esda G_Local(star, B, 999 permutations), warm:                 {t_esda:.3f} s")
+    print(f"  speed-up {t_esda / t_one:,.0f}x (target >= 50x); max |z - esda Zs| = {diff:.1e} (target <= 1e-9)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--skip-county-esda", action="store_true", help="esda on ~800k cells takes minutes")
+    args = parser.parse_args()
+
+    store = open_store(config.load())
+    inc = store.incidents()
+    months = (inc["month"].dt.year.to_numpy() - 2021) * 12 + inc["month"].dt.month.to_numpy() - 1
+    district = shapely.union_all(store.areas("ward").geometries)
+    compare("1. St Albans, 100 m", grids.make_grid(district, 100), inc["x"].to_numpy(), inc["y"].to_numpy(),
+            months, int(months.max()) + 1)
+
+    county, _ = police.read(Path(args.shared) / "police")
+    # the force's files also hold crimes recorded far away: keep the ten Hertfordshire districts
+    county = county[county["x"].notna() & county["source_lsoa_name"].str.startswith(HERTS_DISTRICTS)]
+    cm = (county["month"].dt.year.to_numpy() - 2021) * 12 + county["month"].dt.month.to_numpy() - 1
+    x0, y0, x1, y1 = county["x"].min(), county["y"].min(), county["x"].max(), county["y"].max()
+    herts = grids.make_grid(shapely.box(x0, y0, x1, y1), 50)
+    compare("2. Hertfordshire (bounding box of its ten districts' police points), 50 m", herts, county["x"].to_numpy(),
+            county["y"].to_numpy(), cm, int(cm.max()) + 1, run_esda=not args.skip_county_esda)
+
+    side = 1000 * 50
+    big = grids.make_grid(shapely.box(x0, y0, x0 + side, y0 + side), 50)
+    rng = np.random.default_rng(0)
+    y = rng.poisson(0.2, len(big)).astype(float)
+    t, _ = best_of(lambda: ours(big, y))
+    print(f"3. {len(big):,}-cell grid: Gi* with weights {t:.2f} s (target <= 3 s)")
+
+
+if __name__ == "__main__":
+    main()
