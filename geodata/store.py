@@ -238,7 +238,7 @@ class Store:
                            "WHERE level = 'ward' ORDER BY code")
 
     def population(self, level: str = "ward") -> pd.DataFrame:
-        """Residents per LSOA, or per ward (LSOAs given to the ward holding their centroid' s
+        """Residents per LSOA, or per ward (each LSOA given whole to the ward holding its
         point-on-surface). Columns ``code, population``; empty without a population file."""
         pop = self._query("SELECT lsoa_code AS code, population FROM population ORDER BY code")
         if level == "lsoa" or pop.empty:
