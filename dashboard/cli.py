@@ -82,8 +82,9 @@ def _cmd_hotspots(args, cfg) -> int:
     _check_categories(args.category)
     if args.cell is not None and args.cell <= 0:
         raise ValueError(f"--cell must be a positive number of metres, got {args.cell:g}")
-    frame, grid = hotspot_cells(open_store(cfg), start=args.start, end=args.end,
-                                categories=args.category or None, cell_size=args.cell, shape=args.grid)
+    store = open_store(cfg)
+    incidents = store.incidents(start=args.start, end=args.end, categories=args.category or None)
+    frame, grid = hotspot_cells(incidents, store.boundary(), cell_size=args.cell, shape=args.grid)
     if args.out:
         out = Path(args.out)
         if out.suffix.lower() != ".gpkg":

@@ -119,19 +119,28 @@ class Store:
                                  "[store] path")
 
     # ------------------------------------------------------------------ ingest
-    def areas(self, level: str = "ward") -> boundaries.Areas:
-        """The stored areas of ``level`` ('ward' or 'lsoa'), sorted by code (read once, both levels)."""
+    def areas(self, level: str = "ward", con: duckdb.DuckDBPyConnection | None = None) -> boundaries.Areas:
+        """The stored areas of ``level`` ('ward' or 'lsoa'), sorted by code (read once, both levels;
+        through ``con`` when given, else a new connection)."""
         if level not in ("ward", "lsoa"):
             raise ValueError(f"level must be 'ward' or 'lsoa', got {level!r}")
         if not self._areas:
-            with self.connect() as con:
-                rows = con.execute("SELECT level, code, name, geometry FROM areas ORDER BY level, code").fetchall()
+            sql = "SELECT level, code, name, geometry FROM areas ORDER BY level, code"
+            if con is None:
+                with self.connect() as own:
+                    rows = own.execute(sql).fetchall()
+            else:
+                rows = con.execute(sql).fetchall()
             for lev in ("ward", "lsoa"):
                 mine = [r for r in rows if r[0] == lev]
                 self._areas[lev] = boundaries.Areas(
                     np.array([r[1] for r in mine], dtype=object), np.array([r[2] for r in mine], dtype=object),
                     shapely.from_wkb([r[3] for r in mine]))
         return self._areas[level]
+
+    def boundary(self):
+        """The area's outline: the union of its wards (EPSG:27700)."""
+        return shapely.union_all(self.areas("ward").geometries)
 
     def ingest(self, batches: Iterable[tuple[pa.Table, LoadReport]], source: str, inputs: list[str],
                progress: Callable[[LoadReport], None] | None = None) -> LoadReport:
@@ -142,10 +151,10 @@ class Store:
         it. ``progress`` is called after each batch. Returns the combined report,
         also written to ``loads`` and ``rejections``.
         """
-        wards, lsoas = self.areas("ward"), self.areas("lsoa")
         report = LoadReport(source)
         started = datetime.now(timezone.utc).replace(tzinfo=None)
         with self.connect() as con:
+            wards, lsoas = self.areas("ward", con), self.areas("lsoa", con)
             con.execute("BEGIN")
             try:
                 load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
