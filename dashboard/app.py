@@ -1,92 +1,15 @@
-"""Streamlit entry page: incidents by ward, as a table and a ward map.
+"""The Streamlit app: a page router. Run with ``csp-hotspots serve``.
 
-Run through ``csp-hotspots serve`` (which passes ``--config``). The map is a
-Vega-Lite geoshape drawn by Streamlit's own bundled front end: no CDN, no map
-tiles, so it works on a network with no internet. Ward outlines are simplified
-to 20 m before they are sent.
+Pages (``dashboard/pages/``) only compose figures from ``geodata`` and ``loaders``.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sys
-
-import altair as alt
-import pandas as pd
-import shapely
 import streamlit as st
 
-from geodata import config as config_mod
-from geodata.store import open_store
-from loaders.police import CRIME_TYPES
-
-ATTRIBUTION = (
-    "police.uk data: Contains public sector information licensed under the Open Government Licence v3.0. "
-    "Boundaries: Contains National Statistics data © Crown copyright and database right; contains OS data "
-    "© Crown copyright and database right; UK-GeoJSON by Martin Chorley, CC-BY 4.0. "
-    "Population: ONS, Open Government Licence v3.0."
-)
-
-
-def _config_path() -> str | None:
-    """``--config`` after ``streamlit run app.py --``, else $CSP_HOTSPOTS_CONFIG, else the bundled one."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--config")
-    return parser.parse_known_args(sys.argv[1:])[0].config or os.environ.get("CSP_HOTSPOTS_CONFIG")
-
-
-@st.cache_resource
-def _store(path: str | None):
-    return open_store(config_mod.load(path))
-
-
-@st.cache_resource
-def _ward_shapes(path: str | None) -> list[dict]:
-    areas = _store(path).areas("ward")
-    simple = shapely.simplify(areas.geometries, 20)
-    return [{"type": "Feature", "properties": {"ward_code": c, "ward_name": n},
-             "geometry": json.loads(shapely.to_geojson(g))} for c, n, g in zip(areas.codes, areas.names, simple)]
-
-
-def main() -> None:
-    """Draw the page."""
-    st.set_page_config(page_title="CSP Hotspots", layout="wide")
-    path = _config_path()
-    store = _store(path)
-    cfg = store.config
-    months = store.partitions()["month"].dt.strftime("%Y-%m").drop_duplicates().tolist()
-    st.title(f"CSP Hotspots: {cfg.area_name}")
-    if not months:
-        st.warning("The store holds no police.uk data yet: load a month with `csp-hotspots ingest police`.")
-        return
-    st.caption(f"police.uk street-level crime, data to {months[-1]}. {cfg.wards.label}.")
-    start, end = st.select_slider("Months", options=months, value=(months[0], months[-1]), key="months")
-    categories = st.multiselect("Crime types (none = all)", sorted(CRIME_TYPES), key="categories")
-    table = store.ward_summary(start=start, end=end, categories=categories or None)
-    pop = store.population("ward").set_index("code")["population"]
-    table["per_1000"] = (1000 * table["incidents"] / table["ward_code"].map(pop)).round(1)
-
-    st.metric("Incidents", f"{int(table['incidents'].sum()):,}")
-    left, right = st.columns([3, 2])
-    with left:
-        values = table.set_index("ward_code")
-        features = [{**f, "properties": {**f["properties"],
-                                         "incidents": int(values.at[f["properties"]["ward_code"], "incidents"])}}
-                    for f in _ward_shapes(path)]
-        chart = (alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#333", strokeWidth=0.8)
-                 .encode(color=alt.Color("properties.incidents:Q", title="Incidents",
-                                         scale=alt.Scale(scheme="viridis", reverse=True)),
-                         tooltip=[alt.Tooltip("properties.ward_name:N", title="Ward"),
-                                  alt.Tooltip("properties.incidents:Q", title="Incidents")])
-                 .project(type="identity", reflectY=True)
-                 .properties(height=520, usermeta={"embedOptions": {"renderer": "svg"}}))
-        st.altair_chart(chart, width="stretch")
-    with right:
-        st.dataframe(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward",
-                                           "incidents": "Incidents", "per_1000": "Per 1,000 residents"}),
-                     hide_index=True, height=520)
-    st.caption(ATTRIBUTION)
-
-
-main()
+st.set_page_config(page_title="CSP Hotspots", layout="wide")
+page = st.navigation([
+    st.Page("pages/explorer.py", title="Map explorer", url_path="explorer", default=True),
+    st.Page("pages/wards.py", title="Wards", url_path="wards"),
+    st.Page("pages/data.py", title="Data & sources", url_path="data"),
+])
+page.run()

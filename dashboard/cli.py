@@ -117,7 +117,9 @@ def _cmd_serve(args, cfg) -> int:
     app = Path(__file__).resolve().parent / "app.py"
     open_store(cfg, progress=_progress_bar(None))  # build on first run, before the browser waits
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-               "--server.headless", "true", "--", "--config", str(cfg.path)]
+               "--server.headless", "true", "--server.enableStaticServing", "true",
+               "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "false",
+               "--", "--config", str(cfg.path)]
     os.execv(sys.executable, command)  # become the server: signals reach it, no orphan is left
 
 

@@ -29,6 +29,10 @@ line)::
 
     [bundled]                               # optional: loaded when the store is first built
     police = ["police/....zip"]
+
+    [map]                                   # optional: base map tiles (none by default: the
+    tiles = "http://tiles.example/{z}/{x}/{y}.png"   # ward outlines are the base map; works offline)
+    attribution = "..."
 """
 from __future__ import annotations
 
@@ -76,6 +80,8 @@ class Config:
     population: PopulationSpec | None
     store_path: Path
     bundled_police: tuple[Path, ...]
+    map_tiles: str | None = None
+    map_attribution: str | None = None
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -97,6 +103,8 @@ def load(path: str | Path | None = None) -> Config:
         population=c.population(),
         store_path=c.path("store", "path", must_exist=False),
         bundled_police=tuple(c.paths("bundled", "police")),
+        map_tiles=c.text("map", "tiles", required=False),
+        map_attribution=c.text("map", "attribution", required=False),
     )
 
 

@@ -1,0 +1,101 @@
+"""What every page shares: the store (cached once per server), the filters kept in the URL,
+and the attributions every licence asks for."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import streamlit as st
+
+from geodata import config as config_mod
+from geodata.store import Store, open_store
+from loaders.police import CRIME_TYPES
+
+ATTRIBUTIONS = (
+    ("police.uk street-level crime", "Contains public sector information licensed under the Open Government "
+                                     "Licence v3.0 (data.police.uk)."),
+    ("Ward and LSOA boundaries", "Contains National Statistics data © Crown copyright and database right. "
+                                 "Contains OS data © Crown copyright and database right. UK-GeoJSON by "
+                                 "Martin Chorley, CC-BY 4.0. Wards since 2022: Source: Office for National "
+                                 "Statistics licensed under the Open Government Licence v.3.0."),
+    ("Population (ONS mid-year estimates by LSOA)", "Contains public sector information licensed under the "
+                                                    "Open Government Licence v3.0."),
+    ("Map software", "Leaflet (BSD-2-Clause), Leaflet.markercluster (MIT), served by this app."),
+)
+
+
+def config_path() -> str | None:
+    """``--config`` after ``streamlit run app.py --``, else $CSP_HOTSPOTS_CONFIG, else the bundled one."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--config")
+    return parser.parse_known_args(sys.argv[1:])[0].config or os.environ.get("CSP_HOTSPOTS_CONFIG")
+
+
+@st.cache_resource
+def _store(path: str | None) -> Store:
+    return open_store(config_mod.load(path))
+
+
+def store() -> Store:
+    """The app's store, opened (and on first run built) once per server process."""
+    return _store(config_path())
+
+
+@st.cache_data(ttl=60)
+def months(path: str | None) -> list[str]:
+    """Months with police.uk data, 'YYYY-MM', oldest first."""
+    parts = _store(path).partitions()
+    parts = parts[parts["source"] == "police.uk"]
+    return sorted(parts["month"].dt.strftime("%Y-%m").unique().tolist())
+
+
+def _param_list(name: str, allowed) -> list[str]:
+    raw = st.query_params.get_all(name)
+    return [v for v in raw if v in allowed]
+
+
+def filters(key: str = "f") -> dict:
+    """Month range, categories and wards, as sidebar widgets whose state lives in the URL.
+
+    Query parameters: ``from``, ``to`` (YYYY-MM), ``cat`` and ``ward`` (repeated). Values
+    not in the data are ignored, so a shared link reopens the same view or a valid one.
+    """
+    path = config_path()
+    all_months = months(path)
+    if not all_months:
+        st.warning("The store holds no police.uk data yet: load a month with `csp-hotspots ingest police`.")
+        st.stop()
+    wards = store().wards()
+    ward_names = dict(zip(wards["ward_code"], wards["ward_name"]))
+    start = st.query_params.get("from", all_months[0])
+    end = st.query_params.get("to", all_months[-1])
+    start = start if start in all_months else all_months[0]
+    end = end if end in all_months and end >= start else all_months[-1]
+    with st.sidebar:
+        start, end = st.select_slider("Months", options=all_months, value=(start, end), key=f"{key}_months")
+        categories = st.multiselect("Crime types (none = all)", sorted(CRIME_TYPES),
+                                    default=_param_list("cat", CRIME_TYPES), key=f"{key}_cats")
+        chosen = st.multiselect("Wards (none = all)", list(ward_names), format_func=ward_names.get,
+                                default=_param_list("ward", ward_names), key=f"{key}_wards")
+    st.query_params.update({"from": start, "to": end})
+    st.query_params["cat"] = categories
+    st.query_params["ward"] = chosen
+    return {"start": start, "end": end, "categories": categories or None, "wards": chosen or None,
+            "ward_names": ward_names}
+
+
+def csv_safe(frame):
+    """A copy whose text cells cannot run as spreadsheet formulas (OWASP CSV injection:
+    a leading ``= + - @`` or tab/CR gets a leading apostrophe)."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype) in ("str", "string"):
+            out[col] = out[col].map(lambda v: f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@",
+                                                                                          "\t", "\r") else v)
+    return out
+
+
+def attributions() -> None:
+    """The licence attributions, as a caption."""
+    st.caption(" ".join(f"{name}: {text}" for name, text in ATTRIBUTIONS))

@@ -1,0 +1,192 @@
+"""Map explorer (analysts): ward and LSOA choropleths, Gi* hot and cold spots, density and
+snap points for the filtered incidents, with downloads of exactly what is shown.
+
+Filters (months, crime types, wards) live in the URL, so a view can be shared.
+"""
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import folium
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import common, maps
+from geodata import kde as kde_mod
+from geodata.change import compare
+from geodata.gistar import CLASS_LABELS
+from geodata.hotspots import hotspot_cells
+from geodata.snap import snap_points
+from geodata.store import parse_month
+
+MEASURES = {"incidents": "Incidents", "rate": "Incidents per 1,000 residents"}
+CELLS = {"auto": None, "100 m": 100.0, "250 m": 250.0, "500 m": 500.0}
+
+
+def _previous(start: str, end: str) -> tuple[str, str]:
+    """The period of the same length just before [start, end]."""
+    s, e = parse_month(start), parse_month(end)
+    n = (e.year - s.year) * 12 + e.month - s.month + 1
+    first = pd.Period(s, "M") - n
+    return str(first), str(first + n - 1)
+
+
+@st.cache_data(ttl=300)
+def ward_table(path, start, end, categories, wards) -> pd.DataFrame:
+    """Counts, rate per 1,000 and change against the previous period of equal length, per ward."""
+    store = common.store()
+    now = store.ward_summary(start=start, end=end, categories=categories)
+    p0, p1 = _previous(start, end)
+    before = store.ward_summary(start=p0, end=p1, categories=categories)
+    has_before = bool(store.counts(by=("source",), start=p0, end=p1)["incidents"].sum())
+    pop = store.population("ward").set_index("code")["population"]
+    now["population"] = now["ward_code"].map(pop)
+    now["rate"] = (1000 * now["incidents"] / now["population"]).round(2)
+    if has_before:
+        change = compare(now.set_index("ward_code")["incidents"], before.set_index("ward_code")["incidents"])
+        now["previous"] = now["ward_code"].map(change["previous"])
+        now["change"] = now["ward_code"].map(change["change"])
+        now["p_adj"] = now["ward_code"].map(change["p_adj"]).round(4)
+    else:
+        now["previous"], now["change"], now["p_adj"] = np.nan, f"no data for {p0} to {p1}", np.nan
+    if wards:
+        now = now[now["ward_code"].isin(wards)]
+    return now.reset_index(drop=True)
+
+
+@st.cache_resource(ttl=300, max_entries=16)
+def analyses(path, start, end, categories, wards, cell):
+    """Incidents, Gi* cells, density classes and snap points for a filter (cached on small keys)."""
+    store = common.store()
+    incidents = store.incidents(start=start, end=end, categories=categories, wards=wards)
+    boundary = store.boundary()
+    located = incidents.dropna(subset=["x", "y"])
+    cells, grid = hotspot_cells(located, boundary, cell_size=cell)
+    density = np.zeros(len(grid))
+    if len(located) >= 2:
+        density, _ = kde_mod.kde(grid, located["x"].to_numpy(), located["y"].to_numpy())
+    cells["density_km2"] = density
+    snaps = snap_points(located) if len(located) else pd.DataFrame(columns=["x", "y", "count"])
+    return located, cells, grid, snaps
+
+
+def build_map(store, table, lsoa_table, measure, cells, snaps):
+    areas = store.areas("ward")
+    order = pd.Index(table["ward_code"])
+    pick = np.isin(areas.codes, order)
+    geoms = areas.geometries[pick]
+    rows = table.set_index("ward_code").loc[areas.codes[pick]].reset_index()
+    m = maps.base_map(store.boundary().bounds, store.config.map_tiles, store.config.map_attribution)
+    maps.outline(m, areas.geometries, areas.names)
+    breaks = maps.choropleth(m, geoms, rows, measure, f"Wards: {MEASURES[measure]}", MEASURES[measure], {
+        "ward_name": "Ward", "incidents": "Incidents", "rate": "Per 1,000 residents",
+        "previous": "Previous period", "change": "Change"})
+    lsoa = store.areas("lsoa")
+    maps.choropleth(m, lsoa.geometries, lsoa_table,
+                    "incidents", "LSOAs: incidents", "Incidents", {"name": "LSOA", "incidents": "Incidents"},
+                    show=False)
+    maps.class_layers(m, cells.geometry.to_numpy(), cells["gi_class"].to_numpy(), maps.GI_COLOURS,
+                      CLASS_LABELS, "Gi*")
+    positive = cells["density_km2"].to_numpy() > 0
+    dens_cls = np.full(len(cells), -1)
+    if positive.any():
+        dens_cls[positive], _ = maps.classes(cells["density_km2"].to_numpy()[positive])
+    maps.class_layers(m, cells.geometry.to_numpy(), dens_cls, dict(enumerate(maps.SEQUENTIAL)),
+                      {i: f"density band {i + 1} of 5" for i in range(5)}, "Density (per km2)", show=False)
+    if len(snaps):
+        maps.snap_clusters(m, snaps)
+    folium.LayerControl(collapsed=False).add_to(m)
+    unit = MEASURES[measure].lower()
+    maps.legend(m, f"Wards: {unit}", [(c, f"{lo:,.1f} to {hi:,.1f}") for c, lo, hi in
+                                       zip(maps.SEQUENTIAL, breaks[:-1], breaks[1:])]
+                + [(maps.GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)])
+    return maps.offline(m)
+
+
+@st.cache_data(ttl=300)
+def lsoa_table(path, start, end, categories, wards) -> pd.DataFrame:
+    """Incidents per LSOA of the area (zeros included), in the stored LSOA order."""
+    store = common.store()
+    counts = store.counts(by=("lsoa_code",), start=start, end=end, categories=categories,
+                          wards=wards).set_index("lsoa_code")["incidents"]
+    lsoa = store.areas("lsoa")
+    return pd.DataFrame({"code": lsoa.codes, "name": lsoa.names,
+                         "incidents": [int(counts.get(c, 0)) for c in lsoa.codes]})
+
+
+def downloads(table: pd.DataFrame, cells, store) -> None:
+    """CSV, GeoJSON and GeoPackage of the ward figures and hot spot cells shown."""
+    import geopandas
+
+    areas = store.areas("ward")
+    wards = geopandas.GeoDataFrame(table, geometry=list(pd.Series(areas.geometries, index=areas.codes)
+                                                        .loc[table["ward_code"]]), crs="EPSG:27700")
+    hot = cells[cells["gi_class"] != 0]
+    safe = common.csv_safe(table)
+    cols = st.columns(3)
+    cols[0].download_button("Ward figures (CSV)", safe.to_csv(index=False), "wards.csv", "text/csv")
+    cols[1].download_button("Wards and hot spots (GeoJSON)", wards.to_crs(4326).to_json(drop_id=True),
+                            "wards.geojson", "application/geo+json")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "csp-hotspots.gpkg"
+        wards.to_file(path, layer="wards", driver="GPKG")
+        if len(hot):
+            hot.to_file(path, layer="hotspots", driver="GPKG")
+        cols[2].download_button("Wards and hot spots (GeoPackage, QGIS)", io.BytesIO(path.read_bytes()),
+                                "csp-hotspots.gpkg", "application/geopackage+sqlite3")
+
+
+def main() -> None:
+    store = common.store()
+    f = common.filters("explorer")
+    cats = tuple(f["categories"] or ())
+    wards = tuple(f["wards"] or ())
+    measure_default = st.query_params.get("measure", "incidents")
+    with st.sidebar:
+        measure = st.radio("Colour wards by", list(MEASURES), format_func=MEASURES.get, key="explorer_measure",
+                           index=list(MEASURES).index(measure_default) if measure_default in MEASURES else 0)
+        cell = st.selectbox("Hot spot grid", list(CELLS), key="explorer_cell")
+    st.query_params["measure"] = measure
+    path = common.config_path()
+    table = ward_table(path, f["start"], f["end"], cats or None, wards or None)
+    located, cells, grid, snaps = analyses(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell])
+
+    st.title(f"Map explorer: {store.config.area_name}")
+    st.caption(f"police.uk street-level crime {f['start']} to {f['end']}; "
+               f"{', '.join(cats) if cats else 'all crime types'}; data to {common.months(path)[-1]}. "
+               f"Gi* on {grid.shape} cells of {grid.cell_size:g} m, Benjamini-Hochberg adjusted.")
+    a, b, c = st.columns(3)
+    a.metric("Incidents", f"{int(table['incidents'].sum()):,}")
+    b.metric("Hot spot cells (90%+)", f"{int((cells['gi_class'] > 0).sum()):,}")
+    c.metric("Wards with a significant rise", f"{int((table['change'] == 'significant rise').sum())}")
+
+    lsoas = lsoa_table(path, f["start"], f["end"], cats or None, wards or None)
+    m = build_map(store, table, lsoas, measure, cells, snaps)
+    st_folium(m, height=620, use_container_width=True, returned_objects=[], key="explorer_map")
+
+    st.subheader("Wards")
+    st.dataframe(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward", "incidents": "Incidents",
+                                       "rate": "Per 1,000 residents", "previous": "Previous period",
+                                       "change": "Change", "p_adj": "p (adjusted)", "population": "Residents"}),
+                 hide_index=True)
+    downloads(table, cells, store)
+
+    st.subheader("One ward")
+    names = f["ward_names"]
+    ward = st.selectbox("Ward", list(names), format_func=names.get, key="explorer_detail")
+    detail = store.counts(by=("month", "category"), start=f["start"], end=f["end"], categories=f["categories"],
+                          wards=[ward])
+    if detail.empty:
+        st.info(f"No incidents in {names[ward]} for this selection.")
+    else:
+        pivot = detail.pivot_table(index="category", columns="month", values="incidents", fill_value=0)
+        pivot.columns = [c.strftime("%Y-%m") for c in pivot.columns]
+        st.dataframe(pivot)
+    common.attributions()
+
+
+main()
