@@ -1,6 +1,6 @@
 """The Streamlit app: a page router. Run with ``csp-hotspots serve``.
 
-Pages (``dashboard/pages/``) only compose figures from ``geodata`` and ``loaders``.
+Pages (``dashboard/views/``) only compose figures from ``geodata`` and ``loaders``.
 """
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import streamlit as st
 
 st.set_page_config(page_title="CSP Hotspots", layout="wide")
 page = st.navigation([
-    st.Page("pages/explorer.py", title="Map explorer", url_path="explorer", default=True),
-    st.Page("pages/wards.py", title="Wards", url_path="wards"),
-    st.Page("pages/data.py", title="Data & sources", url_path="data"),
+    st.Page("views/explorer.py", title="Map explorer", url_path="explorer", default=True),
+    st.Page("views/wards.py", title="Wards", url_path="wards"),
+    st.Page("views/data.py", title="Data & sources", url_path="data"),
 ])
 page.run()

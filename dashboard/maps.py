@@ -20,7 +20,7 @@ import folium
 import numpy as np
 import pandas as pd
 import shapely
-from folium.plugins import MarkerCluster
+from folium.plugins import FastMarkerCluster
 from pyproj import Transformer
 
 STATIC = "/app/static"
@@ -52,7 +52,7 @@ def to_wgs84(geoms: np.ndarray) -> np.ndarray:
 def base_map(bounds_27700, tiles: str | None = None, attribution: str | None = None) -> folium.Map:
     """An empty map fitted to ``bounds_27700`` (minx, miny, maxx, maxy), with optional tiles."""
     (x0, x1), (y0, y1) = _TO_WGS84.transform([bounds_27700[0], bounds_27700[2]], [bounds_27700[1], bounds_27700[3]])
-    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None, prefer_canvas=True,
+    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None,
                    control_scale=True, zoom_snap=0.25)
     if tiles:
         folium.TileLayer(tiles=tiles, attr=attribution or "map tiles", name="Base map").add_to(m)
@@ -61,9 +61,10 @@ def base_map(bounds_27700, tiles: str | None = None, attribution: str | None = N
 
 
 def _features(geoms: np.ndarray, props: list[dict], simplify: float = 0.0) -> dict:
+    """GeoJSON in WGS84, coordinates rounded to 1e-5 degrees (about 1 m)."""
     if simplify:
         geoms = shapely.simplify(geoms, simplify)
-    wgs = to_wgs84(geoms)
+    wgs = shapely.set_precision(to_wgs84(geoms), 1e-5)
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": p, "geometry": json.loads(shapely.to_geojson(g))}
         for g, p in zip(wgs, props)]}
@@ -79,11 +80,13 @@ def classes(values: np.ndarray, k: int = 5) -> tuple[np.ndarray, list[float]]:
 
 
 def choropleth(m: folium.Map, geoms: np.ndarray, table: pd.DataFrame, value: str, name: str,
-               label: str, tooltip_fields: dict[str, str], show: bool = True) -> list[float]:
+               label: str, tooltip_fields: dict[str, str], show: bool = True,
+               css_class: str = "area") -> list[float]:
     """Area choropleth (one GeoJson layer; fine for tens of areas) with escaped tooltips.
 
     ``table``: one row per geometry; ``value``: the column coloured; ``tooltip_fields``:
-    column -> label. Returns the class breaks for the legend.
+    column -> label; ``css_class``: the SVG paths' class (for tests and styling).
+    Returns the class breaks for the legend.
     """
     cls, breaks = classes(table[value].fillna(0).to_numpy())
     props = []
@@ -95,7 +98,7 @@ def choropleth(m: folium.Map, geoms: np.ndarray, table: pd.DataFrame, value: str
     folium.GeoJson(
         data, name=name, show=show,
         style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#222", "weight": 1.2,
-                                  "fillOpacity": 0.7},
+                                  "fillOpacity": 0.7, "className": css_class},
         tooltip=folium.GeoJsonTooltip(fields=[f"f{i}" for i in range(len(tooltip_fields))],
                                       aliases=list(tooltip_fields.values()), sticky=True),
     ).add_to(m)
@@ -111,29 +114,41 @@ def outline(m: folium.Map, geoms: np.ndarray, names: np.ndarray, name: str = "Wa
 
 def class_layers(m: folium.Map, geoms: np.ndarray, cls: np.ndarray, colours: dict, labels: dict,
                  group: str, show: bool = True) -> None:
-    """One constant-style GeoJson layer per class value present (cells of class 0 are not drawn)."""
+    """One constant-style layer per class value present, its cells merged into one shape
+    (cells of a value not in ``colours`` are not drawn)."""
     for value, colour in colours.items():
         pick = cls == value
         if not pick.any():
             continue
-        data = _features(geoms[pick], [{}] * int(pick.sum()))
+        data = _features(np.array([shapely.union_all(geoms[pick])]), [{}])
         style = {"fillColor": colour, "color": colour, "weight": 0.3, "fillOpacity": 0.65}
         folium.GeoJson(data, name=f"{group}: {labels[value]}", show=show,
                        style_function=lambda f, s=style: s).add_to(m)
 
 
+_CLUSTER_CALLBACK = """function (row) {
+    var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
+        {radius: row[3], weight: 1, color: '#333', fillColor: row[4], fillOpacity: 0.85});
+    marker.bindTooltip(row[2]);
+    return marker;
+}"""
+
+
 def snap_clusters(m: folium.Map, points: pd.DataFrame, limit: int = 2000) -> int:
-    """Snap points (x, y, count, location_text, categories) as clustered circle markers, at most
-    ``limit`` (the busiest); returns how many were drawn."""
+    """Snap points (x, y, count, location_text, artefact) as clustered circle markers, at most
+    ``limit`` (the busiest), in one data array (FastMarkerCluster); returns how many were drawn."""
     top = points.nlargest(limit, "count")
     lon, lat = _TO_WGS84.transform(top["x"].to_numpy(), top["y"].to_numpy())
-    cluster = MarkerCluster(name="Incidents at snap points (clustered)", show=False).add_to(m)
+    rows = []
     for lo, la, (_, row) in zip(lon, lat, top.iterrows()):
         text = f"{html.escape(str(row['location_text'] or 'No name'))}: {int(row['count'])} incidents"
-        if row.get("artefact"):
+        flagged = bool(row.get("artefact", False))
+        if flagged:
             text += " (likely a snapping artefact)"
-        folium.CircleMarker([la, lo], radius=4 + min(10, np.sqrt(row["count"])), weight=1, color="#333",
-                            fill=True, fill_opacity=0.8, tooltip=text).add_to(cluster)
+        rows.append([round(la, 5), round(lo, 5), text, round(4 + min(10, float(np.sqrt(row["count"]))), 1),
+                     "#999999" if flagged else "#e66101"])
+    FastMarkerCluster(rows, callback=_CLUSTER_CALLBACK, name="Incidents at snap points (clustered)",
+                      show=False).add_to(m)
     return len(top)
 
 

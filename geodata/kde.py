@@ -19,9 +19,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import fftconvolve
 
 from geodata.grid import Grid
+
+
+def _convolve_same(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """2-D convolution by FFT, output the size of ``image`` (kernel centred; odd kernel sides)."""
+    sy, sx = image.shape[0] + kernel.shape[0] - 1, image.shape[1] + kernel.shape[1] - 1
+    full = np.fft.irfft2(np.fft.rfft2(image, (sy, sx)) * np.fft.rfft2(kernel, (sy, sx)), (sy, sx))
+    oy, ox = kernel.shape[0] // 2, kernel.shape[1] // 2
+    return full[oy:oy + image.shape[0], ox:ox + image.shape[1]]
 
 
 def bandwidth(x: np.ndarray, y: np.ndarray, adjust: float = 1.0) -> float:
@@ -71,7 +78,7 @@ def kde(grid: Grid, x: np.ndarray, y: np.ndarray, bandwidth_m: float | None = No
     d2 = offsets[None, :] ** 2 + offsets[:, None] ** 2
     kernel = np.where(d2 < h * h, (1 - d2 / (h * h)) ** 2, 0.0)
     kernel /= kernel.sum()
-    surface = fftconvolve(binned, kernel, mode="same")
+    surface = _convolve_same(binned, kernel)
     surface[surface < 1e-12] = 0.0  # FFT round-off
     gx = np.floor((grid.x - x0) / size).astype("int64")
     gy = np.floor((grid.y - y0) / size).astype("int64")

@@ -28,7 +28,7 @@ RECORDING_PLACES = ("police station", "hospital", "further/higher educational bu
 
 def snap_points(incidents: pd.DataFrame, radius: float = 250.0, ratio: float = 10.0,
                 min_count: int = 20) -> pd.DataFrame:
-    """One row per distinct point: ``x, y, location_text, count, categories, artefact, reason``.
+    """One row per distinct point: ``x, y, location_text, count, top_category, artefact, reason``.
 
     ``incidents``: canonical rows (x, y, location_text, category); rows without a
     location are left out. Sorted by count, largest first.
@@ -36,13 +36,13 @@ def snap_points(incidents: pd.DataFrame, radius: float = 250.0, ratio: float = 1
     for name, v in (("radius", radius), ("ratio", ratio), ("min_count", min_count)):
         if not v > 0:
             raise ValueError(f"{name} must be positive, got {v!r}")
-    located = incidents.dropna(subset=["x", "y"])
-    grouped = located.groupby(["x", "y"], sort=False)
-    points = grouped.agg(count=("category", "size"),
-                         location_text=("location_text", lambda s: s.mode().iat[0] if s.notna().any() else None),
-                         categories=("category", lambda s: ", ".join(f"{k} {v}" for k, v in
-                                                                       s.value_counts().head(3).items())))
-    points = points.reset_index()
+    located = pd.DataFrame(incidents[["x", "y", "location_text", "category"]]).dropna(subset=["x", "y"])
+    points = located.groupby(["x", "y"], sort=False).agg(count=("category", "size"),
+                                                         location_text=("location_text", "first")).reset_index()
+    by_cat = located.groupby(["x", "y", "category"], sort=False).size().rename("n").reset_index()
+    top = by_cat.sort_values("n", ascending=False).drop_duplicates(["x", "y"])
+    points = points.merge(top.rename(columns={"category": "top_category"})[["x", "y", "top_category"]],
+                          on=["x", "y"], how="left")
     counts = points["count"].to_numpy()
     xy = points[["x", "y"]].to_numpy()
     neighbours = cKDTree(xy).query_ball_point(xy, r=radius) if len(points) else []

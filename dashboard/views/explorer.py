@@ -84,11 +84,11 @@ def build_map(store, table, lsoa_table, measure, cells, snaps):
     maps.outline(m, areas.geometries, areas.names)
     breaks = maps.choropleth(m, geoms, rows, measure, f"Wards: {MEASURES[measure]}", MEASURES[measure], {
         "ward_name": "Ward", "incidents": "Incidents", "rate": "Per 1,000 residents",
-        "previous": "Previous period", "change": "Change"})
+        "previous": "Previous period", "change": "Change"}, css_class="ward-area")
     lsoa = store.areas("lsoa")
     maps.choropleth(m, lsoa.geometries, lsoa_table,
                     "incidents", "LSOAs: incidents", "Incidents", {"name": "LSOA", "incidents": "Incidents"},
-                    show=False)
+                    show=False, css_class="lsoa-area")
     maps.class_layers(m, cells.geometry.to_numpy(), cells["gi_class"].to_numpy(), maps.GI_COLOURS,
                       CLASS_LABELS, "Gi*")
     positive = cells["density_km2"].to_numpy() > 0
