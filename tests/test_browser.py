@@ -1,6 +1,7 @@
-"""End to end in Debian's headless Chromium: start the app as the README does and look at it."""
+"""End to end in Debian's headless Chromium: start the app as the README does and use it."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -15,6 +16,7 @@ from tests.conftest import REPO, write_config
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
+HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 def _free_port() -> int:
@@ -23,25 +25,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
-    cfg = write_config(tmp_path_factory.mktemp("browser"))
+def _serve(cfg):
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--config", str(cfg),
                              "--port", str(port)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
+            return proc, f"http://127.0.0.1:{port}"
         except OSError:
             time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"the app did not start: {proc.stdout.read().decode()[-2000:]}")
+    proc.kill()
+    pytest.fail(f"the app did not start: {proc.stdout.read().decode()[-2000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
+    proc, url = _serve(write_config(tmp_path_factory.mktemp("browser")))
     yield url
     proc.terminate()
     proc.wait(timeout=20)
@@ -55,36 +58,98 @@ def page():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg = browser.new_page(viewport={"width": 1400, "height": 1100})
         pg.requests_seen = []
+        pg.dialogs = []
         pg.on("request", lambda r: pg.requests_seen.append(r.url))
+        pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
         yield pg
         browser.close()
 
 
-def _ward_paths(page) -> int:
-    return page.locator("[data-testid='stVegaLiteChart'] svg path[aria-roledescription='geoshape']").count()
+def _map_frame(page, timeout: float = 60):
+    """The streamlit-folium iframe once its 20 ward polygons are drawn."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for frame in page.frames:
+            try:
+                if frame.locator("path.ward-area").count() >= 20:
+                    return frame
+            except Exception:  # a frame detached while we looked
+                pass
+        time.sleep(0.25)
+    pytest.fail("the Leaflet map did not draw its ward polygons")
 
 
-def test_ward_map_draws_20_wards_offline_and_filter_changes_it(server, page):
+def _fills(frame) -> list[str]:
+    return frame.eval_on_selector_all("path.ward-area", "els => els.map(e => e.getAttribute('fill'))")
+
+
+def _metric(page) -> str:
+    return page.locator("[data-testid='stMetricValue']").first.inner_text()
+
+
+def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
     page.goto(server)
-    page.wait_for_function(
-        "document.querySelectorAll(\"[data-testid='stVegaLiteChart'] svg path[aria-roledescription='geoshape']\")"
-        ".length >= 20", timeout=60_000)
-    assert _ward_paths(page) == 20
-    metric = page.locator("[data-testid='stMetricValue']").first
-    assert metric.inner_text() == "11,444"
+    frame = _map_frame(page)
+    assert frame.locator("path.ward-area").count() == 20
+    assert _metric(page) == "11,444"
+    before = _fills(frame)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "entry-page.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "explorer.png"), full_page=True)
 
-    page.locator("[data-testid='stMultiSelect']").first.click()
+    page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first.click()
     page.get_by_role("option", name="Burglary", exact=True).click()
     page.keyboard.press("Escape")
-    page.wait_for_function("document.querySelector(\"[data-testid='stMetricValue']\").innerText !== '11,444'",
-                           timeout=30_000)
-    assert int(metric.inner_text().replace(",", "")) < 11_444
-    assert _ward_paths(page) == 20
-    page.screenshot(path=str(ARTIFACTS / "entry-page-burglary.png"), full_page=True)
+    page.wait_for_function("(() => { const e = document.querySelector(\"[data-testid='stMetricValue']\");"
+                           " return e !== null && e.innerText !== '11,444'; })()", timeout=30_000)
+    assert int(_metric(page).replace(",", "")) < 11_444
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        frame = _map_frame(page)
+        if _fills(frame) != before:
+            break
+        time.sleep(0.3)
+    assert _fills(frame) != before, "the ward colours did not follow the filter"
+    assert "cat=Burglary" in page.url
+    page.screenshot(path=str(ARTIFACTS / "explorer-burglary.png"), full_page=True)
 
-    hosts = {urlparse(u).hostname for u in page.requests_seen if u.startswith("http")}
+    hosts = {urlparse(u).hostname for u in page.requests_seen if u.startswith(("http", "ws"))}
     assert hosts == {"127.0.0.1"}, hosts
+
+
+def test_shared_link_reopens_the_view(server, page):
+    page.goto(f"{server}/explorer?from=2021-06&to=2021-06&cat=Robbery")
+    _map_frame(page)
+    value = int(_metric(page).replace(",", ""))
+    assert 0 < value < 50
+
+
+def test_hostile_ward_name_renders_as_text(tmp_path, page):
+    wards = json.loads((REPO / "data/st_albans/boundaries/st_albans_wards_2013.geojson").read_text())
+    wards["features"][0]["properties"]["WD13NM"] = HOSTILE
+    (tmp_path / "wards.geojson").write_text(json.dumps(wards))
+    cfg = write_config(tmp_path)
+    cfg.write_text(cfg.read_text().replace(str(REPO / "data/st_albans/boundaries/st_albans_wards_2013.geojson"),
+                                           str(tmp_path / "wards.geojson")))
+    proc, url = _serve(cfg)
+    try:
+        page.goto(url)
+        frame = _map_frame(page, timeout=90)
+        for i in range(20):
+            ward = frame.locator("path.ward-area").nth(i)
+            ward.dispatch_event("mouseover")
+            ward.dispatch_event("mousemove")
+            tip = frame.locator(".leaflet-tooltip")
+            if tip.count() and HOSTILE in tip.first.inner_text():
+                break
+            ward.dispatch_event("mouseout")
+        assert HOSTILE in frame.locator(".leaflet-tooltip").first.inner_text()
+        assert frame.locator("img[src='x']").count() == 0
+        assert page.locator("img[src='x']").count() == 0
+        time.sleep(0.5)
+        assert page.dialogs == []
+        page.screenshot(path=str(ARTIFACTS / "xss-tooltip.png"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+import warnings
 from pathlib import Path
 
 import folium
@@ -16,7 +17,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import common, maps
-from geodata import kde as kde_mod
+from geodata import grid as grids, kde as kde_mod
 from geodata.change import compare
 from geodata.gistar import CLASS_LABELS
 from geodata.hotspots import hotspot_cells
@@ -60,18 +61,22 @@ def ward_table(path, start, end, categories, wards) -> pd.DataFrame:
 
 @st.cache_resource(ttl=300, max_entries=16)
 def analyses(path, start, end, categories, wards, cell):
-    """Incidents, Gi* cells, density classes and snap points for a filter (cached on small keys)."""
+    """Incidents, Gi* cells, density classes, snap points and any grid warning for a filter
+    (cached on small keys)."""
     store = common.store()
     incidents = store.incidents(start=start, end=end, categories=categories, wards=wards)
     boundary = store.boundary()
     located = incidents.dropna(subset=["x", "y"])
-    cells, grid = hotspot_cells(located, boundary, cell_size=cell)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", grids.FineGridWarning)
+        cells, grid = hotspot_cells(located, boundary, cell_size=cell)
+    notes = [str(w.message) for w in caught if issubclass(w.category, grids.FineGridWarning)]
     density = np.zeros(len(grid))
     if len(located) >= 2:
         density, _ = kde_mod.kde(grid, located["x"].to_numpy(), located["y"].to_numpy())
     cells["density_km2"] = density
     snaps = snap_points(located) if len(located) else pd.DataFrame(columns=["x", "y", "count"])
-    return located, cells, grid, snaps
+    return located, cells, grid, snaps, notes
 
 
 def build_map(store, table, lsoa_table, measure, cells, snaps):
@@ -153,12 +158,14 @@ def main() -> None:
     st.query_params["measure"] = measure
     path = common.config_path()
     table = ward_table(path, f["start"], f["end"], cats or None, wards or None)
-    located, cells, grid, snaps = analyses(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell])
+    located, cells, grid, snaps, notes = analyses(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell])
 
     st.title(f"Map explorer: {store.config.area_name}")
     st.caption(f"police.uk street-level crime {f['start']} to {f['end']}; "
                f"{', '.join(cats) if cats else 'all crime types'}; data to {common.months(path)[-1]}. "
                f"Gi* on {grid.shape} cells of {grid.cell_size:g} m, Benjamini-Hochberg adjusted.")
+    for note in notes:
+        st.info(f"Hot spot grid: {note}. Choose a larger cell in the sidebar.")
     a, b, c = st.columns(3)
     a.metric("Incidents", f"{int(table['incidents'].sum()):,}")
     b.metric("Hot spot cells (90%+)", f"{int((cells['gi_class'] > 0).sum()):,}")
