@@ -8,7 +8,7 @@ import streamlit as st
 
 st.set_page_config(page_title="CSP Hotspots", layout="wide")
 page = st.navigation([
-    st.Page("views/explorer.py", title="Map explorer", url_path="explorer", default=True),
+    st.Page("views/explorer.py", title="Map explorer", default=True),
     st.Page("views/wards.py", title="Wards", url_path="wards"),
     st.Page("views/data.py", title="Data & sources", url_path="data"),
 ])

@@ -96,7 +96,7 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
     assert _metric(page) == "11,444"
     before = _fills(frame)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "explorer.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "explorer.png"))
 
     page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first.click()
     page.get_by_role("option", name="Burglary", exact=True).click()
@@ -112,14 +112,14 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
         time.sleep(0.3)
     assert _fills(frame) != before, "the ward colours did not follow the filter"
     assert "cat=Burglary" in page.url
-    page.screenshot(path=str(ARTIFACTS / "explorer-burglary.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "explorer-burglary.png"))
 
     hosts = {urlparse(u).hostname for u in page.requests_seen if u.startswith(("http", "ws"))}
     assert hosts == {"127.0.0.1"}, hosts
 
 
 def test_shared_link_reopens_the_view(server, page):
-    page.goto(f"{server}/explorer?from=2021-06&to=2021-06&cat=Robbery")
+    page.goto(f"{server}/?from=2021-06&to=2021-06&cat=Robbery")
     _map_frame(page)
     value = int(_metric(page).replace(",", ""))
     assert 0 < value < 50

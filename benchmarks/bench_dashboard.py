@@ -1,0 +1,147 @@
+"""Dashboard benchmark in headless Chromium: cold start, repaint after a filter change, map payload.
+
+For the bundled St Albans store and for a store of the whole Hertfordshire data
+(../shared/data/police, loaded into the St Albans area config: the county's rows
+outside St Albans are kept with no ward, as a real county-wide load would be), prints:
+
+* cold start: from starting ``csp-hotspots serve`` (a new server process) to the map's
+  20 ward polygons painted in the browser (targets <= 3 s bundled, <= 5 s county);
+* filter change to repaint: choosing a crime type until the ward colours change,
+  median of 5 (target <= 1 s);
+* the largest map payload: the HTML/JS the map component receives, for the default
+  view and for the heaviest view tried (targets <= 1 MB default, <= 2 MB any view).
+
+Usage: ``python benchmarks/bench_dashboard.py [--shared ../shared/data]``.
+"""
+from __future__ import annotations
+
+import argparse
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+CATEGORIES = ["Burglary", "Vehicle crime", "Shoplifting", "Robbery", "Drugs"]
+
+
+def write_config(folder: Path, police: list[str]) -> Path:
+    base = REPO / "data" / "st_albans"
+    text = (base / "csp.toml").read_text()
+    for rel in ("boundaries/", "population/", "police/"):
+        text = text.replace(f'"{rel}', f'"{base}/{rel}')
+    text = text.replace('path = "store/st-albans-wards-2013.duckdb"', f'path = "{folder / "store.duckdb"}"')
+    text = text.split("[bundled]")[0] + "[bundled]\npolice = [" + ", ".join(f'"{p}"' for p in police) + "]\n"
+    path = folder / "csp.toml"
+    path.write_text(text)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def map_frame(page, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for frame in page.frames:
+            try:
+                if frame.locator("path.ward-area").count() >= 20:
+                    return frame
+            except Exception:
+                pass
+        time.sleep(0.05)
+    raise RuntimeError("map not painted")
+
+
+def fills(frame):
+    """The map's legend and ward colours (they change with the data), or None while the
+    map frame is being replaced."""
+    try:
+        return frame.evaluate("document.body.innerText") + frame.eval_on_selector_all(
+            "path.ward-area", "els => els.map(e => e.getAttribute('fill')).join()")
+    except Exception:  # the component re-creates its iframe on a rerun
+        return None
+
+
+def run(label: str, cfg: Path) -> None:
+    from geodata import config
+    from geodata.store import open_store
+    from playwright.sync_api import sync_playwright
+
+    open_store(config.load(cfg))  # build the store first: cold start here is the server's, not the ingest's
+    port = free_port()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        payloads = []
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda data: payloads.append(len(data))))
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--config", str(cfg),
+                                 "--port", str(port)], cwd=REPO, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.STDOUT)
+        try:
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            page.goto(f"http://127.0.0.1:{port}/")
+            frame = map_frame(page)
+            cold = time.perf_counter() - t0
+            default_payload = max(payloads)
+            times = []
+            for cat in CATEGORIES:
+                page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=60_000)
+                frame = map_frame(page)
+                before = fills(frame)
+                payloads.clear()
+                t = time.perf_counter()
+                box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first
+                box.locator("input").click()
+                page.keyboard.type(cat)
+                page.keyboard.press("Enter")
+                page.keyboard.press("Escape")
+                while time.perf_counter() - t < 60:
+                    frame = map_frame(page)
+                    now = fills(frame)
+                    if now is not None and now != before:
+                        break
+                    time.sleep(0.02)
+                times.append(time.perf_counter() - t)  # each round adds one more crime type
+            heaviest = max(payloads) if payloads else 0
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+            browser.close()
+    print(f"{label}: cold start to painted map {cold:.2f} s; filter change to repaint median "
+          f"{statistics.median(times):.2f} s (max {max(times):.2f} s over {len(times)}); largest message "
+          f"default view {default_payload / 1e6:.2f} MB, after filters {heaviest / 1e6:.2f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", default=str(REPO.parent / "shared" / "data"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "bundled").mkdir()
+        (tmp / "county").mkdir()
+        bundled = str(REPO / "data/st_albans/police/hertfordshire-st-albans-2021-01-2022-01.zip")
+        run("bundled St Albans store", write_config(tmp / "bundled", [bundled]))
+        run("Hertfordshire store (108,465 rows)", write_config(tmp / "county", [str(Path(args.shared) / "police")]))
+
+
+if __name__ == "__main__":
+    main()
