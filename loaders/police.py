@@ -261,9 +261,13 @@ def _np(mask: pa.ChunkedArray) -> np.ndarray:
 
 def _to_float(strings: pa.ChunkedArray) -> np.ndarray:
     """Parse decimal strings; anything unparseable (or empty) becomes NaN."""
-    ok = pc.match_substring_regex(strings, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-    cleaned = pc.if_else(ok, strings, pa.scalar(None, pa.string()))
-    return pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False).astype("float64")
+    blank = pc.equal(strings, "")
+    try:  # the usual case: every non-empty value is a number
+        values = pc.cast(pc.if_else(blank, pa.scalar(None, pa.string()), strings), pa.float64())
+    except pa.ArrowInvalid:
+        ok = pc.match_substring_regex(strings, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+        values = pc.cast(pc.if_else(ok, strings, pa.scalar(None, pa.string())), pa.float64())
+    return values.to_numpy(zero_copy_only=False).astype("float64")
 
 
 def _canonical(raw: pa.Table, lon: np.ndarray, lat: np.ndarray) -> pa.Table:
@@ -272,7 +276,9 @@ def _canonical(raw: pa.Table, lon: np.ndarray, lat: np.ndarray) -> pa.Table:
     no_place = pc.or_(pc.equal(location, ""), pc.equal(pc.utf8_lower(location), "no location"))
     location = pc.if_else(no_place, pa.scalar(None, pa.string()), pc.replace_substring_regex(
         location, "^" + _PREFIX, ""))
-    month = pc.strptime(pc.binary_join_element_wise(raw["Month"], "01", "-"), "%Y-%m-%d", "s")
+    months = pc.dictionary_encode(raw["Month"]).combine_chunks()  # a file holds one or a few months
+    month = pc.take(pc.strptime(pc.binary_join_element_wise(months.dictionary, "01", "-"), "%Y-%m-%d", "s"),
+                    months.indices)
     return schema.conform({
         "source": pa.array(np.full(raw.num_rows, SOURCE, dtype=object), pa.string()),
         "dataset": _slug(raw["Falls within"]),
