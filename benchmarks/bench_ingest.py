@@ -173,7 +173,6 @@ def bench_assign(police_dir: Path, n: int = 1_000_000) -> None:
 
 def make_national(police_dir: Path, out: Path, rows: int) -> int:
     """Write shifted copies of the county months under made-up forces until ``rows`` rows."""
-    import numpy as np
     import pandas
 
     months = {f.name: pandas.read_csv(f, dtype=str, keep_default_na=False)

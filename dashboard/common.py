@@ -85,17 +85,6 @@ def filters(key: str = "f") -> dict:
             "ward_names": ward_names}
 
 
-def csv_safe(frame):
-    """A copy whose text cells cannot run as spreadsheet formulas (OWASP CSV injection:
-    a leading ``= + - @`` or tab/CR gets a leading apostrophe)."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or str(out[col].dtype) in ("str", "string"):
-            out[col] = out[col].map(lambda v: f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@",
-                                                                                          "\t", "\r") else v)
-    return out
-
-
 def attributions() -> None:
     """The licence attributions, as a caption."""
     st.caption(" ".join(f"{name}: {text}" for name, text in ATTRIBUTIONS))

@@ -14,7 +14,6 @@ What it does (and nothing else):
 from __future__ import annotations
 
 import csv
-import io
 import json
 import shutil
 import sys

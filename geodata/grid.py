@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-#: Rows with more incidents per cell than this are fine for Gi*; below it a warning is issued.
+#: Below this mean number of incidents per cell, counting warns that the grid is too fine.
 MIN_MEAN_PER_CELL = 0.5
 MAX_CELLS = 1_000_000
 

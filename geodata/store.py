@@ -75,6 +75,7 @@ class Store:
     def __init__(self, path: Path, config: Config):
         self.path, self.config = Path(path), config
         self._areas: dict[str, boundaries.Areas] = {}
+        self._population: dict[str, pd.DataFrame] = {}
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A new connection to the store file (close it when done).
@@ -248,15 +249,18 @@ class Store:
 
     def population(self, level: str = "ward") -> pd.DataFrame:
         """Residents per LSOA, or per ward (each LSOA given whole to the ward holding its
-        point-on-surface). Columns ``code, population``; empty without a population file."""
-        pop = self._query("SELECT lsoa_code AS code, population FROM population ORDER BY code")
-        if level == "lsoa" or pop.empty:
-            return pop
-        lsoas = self.areas("lsoa")
-        ward = assign(self.areas("ward"), *shapely.get_coordinates(shapely.point_on_surface(lsoas.geometries)).T)
-        lookup = pd.Series(ward, index=lsoas.codes)
-        pop["code"] = pop["code"].map(lookup)
-        return pop.groupby("code", as_index=False)["population"].sum()
+        point-on-surface). Columns ``code, population``; empty without a population file.
+        Computed once per Store (population and areas do not change after creation)."""
+        if level not in self._population:
+            pop = self._query("SELECT lsoa_code AS code, population FROM population ORDER BY code")
+            if level == "ward" and not pop.empty:
+                lsoas = self.areas("lsoa")
+                ward = assign(self.areas("ward"),
+                              *shapely.get_coordinates(shapely.point_on_surface(lsoas.geometries)).T)
+                pop["code"] = pop["code"].map(pd.Series(ward, index=lsoas.codes))
+                pop = pop.groupby("code", as_index=False)["population"].sum()
+            self._population[level] = pop
+        return self._population[level].copy()
 
     def loads(self) -> pd.DataFrame:
         """Load history, newest first."""

@@ -42,7 +42,7 @@ def main() -> None:
     if rejected.empty:
         st.write("No row has been rejected.")
     else:
-        st.dataframe(common.csv_safe(rejected), hide_index=True)
+        st.dataframe(rejected, hide_index=True)
     st.subheader("Sources and licences")
     for name, text in common.ATTRIBUTIONS:
         st.markdown(f"**{name}**: {text}")

@@ -5,10 +5,7 @@ Filters (months, crime types, wards) live in the URL, so a view can be shared.
 """
 from __future__ import annotations
 
-import io
-import tempfile
 import warnings
-from pathlib import Path
 
 import folium
 import numpy as np
@@ -17,7 +14,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import common, maps
-from geodata import grid as grids, kde as kde_mod
+from geodata import export, grid as grids, kde as kde_mod
 from geodata.change import compare
 from geodata.gistar import CLASS_LABELS
 from geodata.hotspots import hotspot_cells
@@ -61,7 +58,7 @@ def ward_table(path, start, end, categories, wards) -> pd.DataFrame:
 
 @st.cache_resource(ttl=300, max_entries=16)
 def analyses(path, start, end, categories, wards, cell):
-    """Incidents, Gi* cells, density classes, snap points and any grid warning for a filter
+    """Gi* cells (with density), the grid, snap points and any grid warning for a filter
     (cached on small keys)."""
     store = common.store()
     incidents = store.incidents(start=start, end=end, categories=categories, wards=wards)
@@ -76,7 +73,7 @@ def analyses(path, start, end, categories, wards, cell):
         density, _ = kde_mod.kde(grid, located["x"].to_numpy(), located["y"].to_numpy())
     cells["density_km2"] = density
     snaps = snap_points(located) if len(located) else pd.DataFrame(columns=["x", "y", "count"])
-    return located, cells, grid, snaps, notes
+    return cells, grid, snaps, notes
 
 
 def build_map(store, table, lsoa_table, measure, cells, snaps):
@@ -123,26 +120,29 @@ def lsoa_table(path, start, end, categories, wards) -> pd.DataFrame:
                          "incidents": [int(counts.get(c, 0)) for c in lsoa.codes]})
 
 
-def downloads(table: pd.DataFrame, cells, store) -> None:
-    """CSV, GeoJSON and GeoPackage of the ward figures and hot spot cells shown."""
+@st.cache_data(ttl=300, max_entries=16)
+def export_files(path, start, end, categories, wards, cell) -> dict[str, bytes | str]:
+    """The downloads for a filter, built once per filter (not on every rerun): ward figures as
+    CSV and GeoJSON, and a GeoPackage with the wards and the significant Gi* cells."""
     import geopandas
 
-    areas = store.areas("ward")
-    wards = geopandas.GeoDataFrame(table, geometry=list(pd.Series(areas.geometries, index=areas.codes)
-                                                        .loc[table["ward_code"]]), crs="EPSG:27700")
-    hot = cells[cells["gi_class"] != 0]
-    safe = common.csv_safe(table)
+    table = ward_table(path, start, end, categories, wards)
+    cells, _, _, _ = analyses(path, start, end, categories, wards, cell)
+    areas = common.store().areas("ward")
+    shapes = pd.Series(areas.geometries, index=areas.codes).loc[table["ward_code"]]
+    ward_frame = geopandas.GeoDataFrame(table, geometry=list(shapes), crs="EPSG:27700")
+    return {"csv": export.csv_safe(table).to_csv(index=False),
+            "geojson": ward_frame.to_crs(4326).to_json(drop_id=True),
+            "gpkg": export.geopackage_bytes({"wards": ward_frame, "hotspots": cells[cells["gi_class"] != 0]})}
+
+
+def downloads(files: dict) -> None:
+    """Buttons for the files of :func:`export_files`."""
     cols = st.columns(3)
-    cols[0].download_button("Ward figures (CSV)", safe.to_csv(index=False), "wards.csv", "text/csv")
-    cols[1].download_button("Wards and hot spots (GeoJSON)", wards.to_crs(4326).to_json(drop_id=True),
-                            "wards.geojson", "application/geo+json")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "csp-hotspots.gpkg"
-        wards.to_file(path, layer="wards", driver="GPKG")
-        if len(hot):
-            hot.to_file(path, layer="hotspots", driver="GPKG")
-        cols[2].download_button("Wards and hot spots (GeoPackage, QGIS)", io.BytesIO(path.read_bytes()),
-                                "csp-hotspots.gpkg", "application/geopackage+sqlite3")
+    cols[0].download_button("Ward figures (CSV)", files["csv"], "wards.csv", "text/csv")
+    cols[1].download_button("Ward figures (GeoJSON)", files["geojson"], "wards.geojson", "application/geo+json")
+    cols[2].download_button("Wards and hot spot cells (GeoPackage, QGIS)", files["gpkg"], "csp-hotspots.gpkg",
+                            "application/geopackage+sqlite3")
 
 
 def main() -> None:
@@ -158,7 +158,7 @@ def main() -> None:
     st.query_params["measure"] = measure
     path = common.config_path()
     table = ward_table(path, f["start"], f["end"], cats or None, wards or None)
-    located, cells, grid, snaps, notes = analyses(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell])
+    cells, grid, snaps, notes = analyses(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell])
 
     st.title(f"Map explorer: {store.config.area_name}")
     st.caption(f"police.uk street-level crime {f['start']} to {f['end']}; "
@@ -180,7 +180,7 @@ def main() -> None:
                                        "rate": "Per 1,000 residents", "previous": "Previous period",
                                        "change": "Change", "p_adj": "p (adjusted)", "population": "Residents"}),
                  hide_index=True)
-    downloads(table, cells, store)
+    downloads(export_files(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell]))
 
     st.subheader("One ward")
     names = f["ward_names"]

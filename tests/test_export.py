@@ -1,0 +1,35 @@
+"""Downloads: formula-safe CSV and multi-layer GeoPackages that GIS software reads back."""
+from __future__ import annotations
+
+import geopandas
+import pandas as pd
+import pytest
+import shapely
+
+from geodata.export import csv_safe, geopackage_bytes
+
+
+def test_csv_safe_neutralises_formulas_and_keeps_numbers():
+    frame = pd.DataFrame({"location": ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "High Street", None],
+                          "incidents": [1, 2, 3, 4, 5, 6]})
+    out = csv_safe(frame)
+    assert out["location"].tolist()[:5] == ["'=cmd|' /C calc'!A0", "'+1", "'-2", "'@SUM(A1)", "High Street"]
+    assert pd.isna(out["location"].iloc[5])
+    assert out["incidents"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert frame["location"].iloc[0].startswith("=")  # the input is not changed
+
+
+def test_geopackage_round_trip(tmp_path, bundled_store):
+    wards = bundled_store.areas("ward").to_geodataframe()
+    empty = wards.iloc[:0]
+    data = geopackage_bytes({"wards": wards, "hotspots": empty})
+    path = tmp_path / "x.gpkg"
+    path.write_bytes(data)
+    back = geopandas.read_file(path, layer="wards")
+    assert back.crs.to_epsg() == 27700 and sorted(back["code"]) == sorted(wards["code"])
+    assert shapely.equals_exact(back.geometry.to_numpy(), wards.geometry.to_numpy(), 1e-6).all()
+    import pyogrio
+
+    assert [name for name, _ in pyogrio.list_layers(path)] == ["wards"]  # empty layers are left out
+    with pytest.raises(ValueError, match="nothing to export"):
+        geopackage_bytes({"hotspots": empty})
