@@ -20,10 +20,10 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import shapely
 
@@ -32,6 +32,9 @@ from geodata.assign import assign
 from geodata.config import Config
 from loaders import schema
 from loaders.report import LoadReport
+
+if TYPE_CHECKING:  # pandas is imported by the queries only: `csp-hotspots ingest` never needs it
+    import pandas as pd
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -87,7 +90,8 @@ class Store:
 
     def _query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         with self.connect() as con:
-            return con.sql(sql, params=params or None).to_arrow_table().to_pandas(date_as_object=False)
+            table = con.sql(sql, params=params or None).to_arrow_table()
+        return table.to_pandas(date_as_object=False)
 
     # ------------------------------------------------------------------ creation
     def _create(self) -> None:
@@ -257,7 +261,7 @@ class Store:
                 lsoas = self.areas("lsoa")
                 ward = assign(self.areas("ward"),
                               *shapely.get_coordinates(shapely.point_on_surface(lsoas.geometries)).T)
-                pop["code"] = pop["code"].map(pd.Series(ward, index=lsoas.codes))
+                pop["code"] = pop["code"].map(dict(zip(lsoas.codes, ward)))
                 pop = pop.groupby("code", as_index=False)["population"].sum()
             self._population[level] = pop
         return self._population[level].copy()
@@ -348,6 +352,8 @@ def _write(con, tables: list[pa.Table], wards, lsoas, load_id: int, staging: _St
 
 
 def _read_population(cfg: Config) -> pd.DataFrame:
+    import pandas as pd
+
     spec = cfg.population
     try:
         frame = pd.read_csv(spec.file, dtype={spec.lsoa_field: "str"})
