@@ -1,0 +1,255 @@
+"""The partnership's priority list (``priorities.toml``): what each priority is and what measures it.
+
+CSP staff edit the file, not code. Every key is checked when the file is
+loaded; a problem raises :class:`PrioritiesError` naming the file and line::
+
+    partnership = "St Albans City and District Community Safety Partnership"
+    strategy = "Community Safety Strategy 2018-19"
+
+    [target]                      # the default target rule of every priority
+    rule = "limit-increase"       # the strategy's "limit further increases" (the only rule)
+    window_months = 12            # default 12: the latest 12 months ...
+    compare = "previous"          # ... against the 12 before ("previous", default),
+                                  #     or against the same months a year earlier ("year-earlier")
+    alpha = 0.05                  # significance level of the change test (default 0.05)
+
+    [harm]                        # optional: weights per police.uk category for a harm view
+    source = "where the weights come from (required with weights)"
+    weights = { "Robbery" = 1.0, ... }
+
+    [[priority]]
+    id = "P3"                     # short, unique
+    title = "Local crimes of concern"
+    wording = "the strategy's own words"
+    target = { window_months = 6 }            # optional: overrides [target] for this priority
+
+    [[priority.measure]]          # zero or more
+    source = "police.uk"          # one of SOURCES
+    categories = ["Robbery", "Burglary"]      # police.uk: its crime types, checked
+    label = "Robbery, burglary, ..."          # optional, default the categories joined
+
+    [[priority.gap]]              # what the priority asks for that no source measures
+    what = "Fraud"
+    why = "reported to Action Fraud, not in police.uk"
+
+A priority with no measure, or whose measures have no data for a period,
+shows "no data" with the missing source named (:mod:`geodata.status`).
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from loaders.police import CRIME_TYPES
+
+#: Data sources a measure may name: the store's ``source`` values, and what they are.
+SOURCES = {
+    "police.uk": "data.police.uk street-level crime and ASB",
+    "fixmystreet": "FixMyStreet reports",
+    "council-flytipping": "council fly-tipping records",
+    "council-incidents": "council incident logs",
+    "defra": "DEFRA fly-tipping statistics",
+}
+#: The known categories of a source, where they are fixed; other sources take any name.
+CATEGORIES = {"police.uk": CRIME_TYPES}
+RULES = ("limit-increase",)
+COMPARES = ("previous", "year-earlier")
+
+#: The bundled St Albans priorities (strategy 2018-19).
+DEFAULT_PRIORITIES = Path(__file__).resolve().parent.parent / "data" / "st_albans" / "priorities.toml"
+
+
+class PrioritiesError(Exception):
+    """An unreadable or invalid priorities file; ``str()`` is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """How a priority's status is judged (see :mod:`geodata.status`)."""
+
+    rule: str = "limit-increase"
+    window_months: int = 12
+    compare: str = "previous"
+    alpha: float = 0.05
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One data series that measures a priority: a source and its categories."""
+
+    source: str
+    categories: tuple[str, ...]
+    label: str
+
+    @property
+    def source_name(self) -> str:
+        return SOURCES[self.source]
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Something a priority asks for that no available source measures."""
+
+    what: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Priority:
+    id: str
+    title: str
+    wording: str
+    measures: tuple[Measure, ...]
+    gaps: tuple[Gap, ...]
+    target: Target
+
+
+@dataclass(frozen=True)
+class Priorities:
+    path: Path
+    partnership: str
+    strategy: str
+    priorities: tuple[Priority, ...]
+    harm_weights: dict[str, float] | None = None
+    harm_source: str | None = None
+
+    def get(self, priority_id: str) -> Priority:
+        for p in self.priorities:
+            if p.id == priority_id:
+                return p
+        raise KeyError(priority_id)
+
+
+class _Reader:
+    """Validates the parsed TOML, naming the line of each problem."""
+
+    def __init__(self, path: Path, text: str):
+        self.path, self.lines = path, text.splitlines()
+        self.blocks = [i for i, line in enumerate(self.lines) if re.match(r"\s*\[\[\s*priority\s*\]\]", line)]
+
+    def line_of(self, key: str, block: int | None = None) -> int:
+        """1-based line where ``key`` is set: within the ``block``-th [[priority]] if given."""
+        start = self.blocks[block] if block is not None and block < len(self.blocks) else 0
+        end = self.blocks[block + 1] if block is not None and block + 1 < len(self.blocks) else len(self.lines)
+        pattern = re.compile(rf"^\s*(\[+\s*)?[\w.\"]*\b{re.escape(key)}\b")
+        for i in range(start, end):
+            if pattern.match(self.lines[i]):
+                return i + 1
+        return start + 1
+
+    def fail(self, problem: str, key: str, block: int | None = None):
+        raise PrioritiesError(f"{self.path}, line {self.line_of(key, block)}: {problem}")
+
+    def text(self, table: dict, key: str, block: int | None, required: bool = True, default: str = "") -> str:
+        value = table.get(key, None if required else default)
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.fail(f"'{key}' must be a non-empty text", key, block)
+        return value.strip()
+
+    def target(self, raw, base: Target, block: int | None) -> Target:
+        if raw is None:
+            return base
+        if not isinstance(raw, dict):
+            self.fail("'target' must be a table", "target", block)
+        unknown = set(raw) - {"rule", "window_months", "compare", "alpha"}
+        if unknown:
+            self.fail(f"unknown target key(s) {sorted(unknown)}", sorted(unknown)[0], block)
+        rule = raw.get("rule", base.rule)
+        if rule not in RULES:
+            self.fail(f"target rule must be one of {RULES}, got {rule!r}", "rule", block)
+        window = raw.get("window_months", base.window_months)
+        if not isinstance(window, int) or isinstance(window, bool) or not 1 <= window <= 60:
+            self.fail(f"window_months must be a whole number from 1 to 60, got {window!r}", "window_months", block)
+        compare = raw.get("compare", base.compare)
+        if compare not in COMPARES:
+            self.fail(f"compare must be one of {COMPARES}, got {compare!r}", "compare", block)
+        alpha = raw.get("alpha", base.alpha)
+        if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 < alpha < 1:
+            self.fail(f"alpha must be between 0 and 1, got {alpha!r}", "alpha", block)
+        return Target(rule, window, compare, float(alpha))
+
+    def measure(self, raw, block: int) -> Measure:
+        if not isinstance(raw, dict):
+            self.fail("each [[priority.measure]] must be a table", "measure", block)
+        unknown = set(raw) - {"source", "categories", "label"}
+        if unknown:
+            self.fail(f"unknown measure key(s) {sorted(unknown)}", sorted(unknown)[0], block)
+        source = raw.get("source")
+        if source not in SOURCES:
+            self.fail(f"measure source must be one of {sorted(SOURCES)}, got {source!r}", "source", block)
+        cats = raw.get("categories")
+        if not isinstance(cats, list) or not cats or not all(isinstance(c, str) and c.strip() for c in cats):
+            self.fail("measure categories must be a non-empty list of names", "categories", block)
+        known = CATEGORIES.get(source)
+        for c in cats:
+            if known is not None and c not in known:
+                self.fail(f"{c!r} is not a {source} category (one of: {', '.join(sorted(known))})",
+                          "categories", block)
+        if len(set(cats)) != len(cats):
+            self.fail("measure categories repeat a name", "categories", block)
+        label = raw.get("label", ", ".join(cats))
+        if not isinstance(label, str) or not label.strip():
+            self.fail("measure label must be a non-empty text", "label", block)
+        return Measure(source, tuple(cats), label.strip())
+
+    def gap(self, raw, block: int) -> Gap:
+        if not isinstance(raw, dict) or set(raw) - {"what", "why"}:
+            self.fail("each [[priority.gap]] has exactly 'what' and 'why'", "gap", block)
+        return Gap(self.text(raw, "what", block), self.text(raw, "why", block))
+
+
+def load(path: str | Path | None = None) -> Priorities:
+    """Read and validate a priorities file (default :data:`DEFAULT_PRIORITIES`)."""
+    path = Path(path).expanduser() if path is not None else DEFAULT_PRIORITIES
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PrioritiesError(f"{path}: cannot read priorities file ({exc})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PrioritiesError(f"{path}: not valid TOML ({exc})") from None
+    r = _Reader(path, text)
+    unknown = set(raw) - {"partnership", "strategy", "target", "harm", "priority"}
+    if unknown:
+        r.fail(f"unknown key(s) {sorted(unknown)}", sorted(unknown)[0])
+    base = r.target(raw.get("target", {}), Target(), None)
+    weights, harm_source = None, None
+    if "harm" in raw:
+        harm = raw["harm"]
+        if not isinstance(harm, dict) or set(harm) - {"source", "weights"}:
+            r.fail("[harm] has exactly 'source' and 'weights'", "harm")
+        harm_source = r.text(harm, "source", None)
+        weights = harm.get("weights")
+        if not isinstance(weights, dict) or not weights:
+            r.fail("[harm] weights must be a table of category = weight", "weights")
+        for cat, w in weights.items():
+            if cat not in CRIME_TYPES:
+                r.fail(f"harm weight for {cat!r}: not a police.uk category", "weights")
+            if not isinstance(w, (int, float)) or isinstance(w, bool) or w < 0:
+                r.fail(f"harm weight for {cat!r} must be a number >= 0, got {w!r}", "weights")
+        weights = {c: float(w) for c, w in weights.items()}
+    items = raw.get("priority")
+    if not isinstance(items, list) or not items:
+        r.fail("the file needs at least one [[priority]]", "priority")
+    out, seen = [], set()
+    for i, p in enumerate(items):
+        unknown = set(p) - {"id", "title", "wording", "target", "measure", "gap"}
+        if unknown:
+            r.fail(f"unknown priority key(s) {sorted(unknown)}", sorted(unknown)[0], i)
+        pid = r.text(p, "id", i)
+        if pid in seen:
+            r.fail(f"priority id {pid!r} is used twice", "id", i)
+        seen.add(pid)
+        measures = p.get("measure", [])
+        gaps = p.get("gap", [])
+        if not isinstance(measures, list) or not isinstance(gaps, list):
+            r.fail("measure and gap are lists of tables ([[priority.measure]], [[priority.gap]])", "measure", i)
+        out.append(Priority(
+            id=pid, title=r.text(p, "title", i), wording=r.text(p, "wording", i, required=False),
+            measures=tuple(r.measure(m, i) for m in measures), gaps=tuple(r.gap(g, i) for g in gaps),
+            target=r.target(p.get("target"), base, i)))
+    return Priorities(path, r.text(raw, "partnership", None), r.text(raw, "strategy", None, required=False),
+                      tuple(out), weights, harm_source)

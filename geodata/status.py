@@ -1,0 +1,250 @@
+"""Status of each CSP priority against its target rule, with figures straight from the store.
+
+For a priority's measure and a period of ``window`` months ending at ``end``
+(default: the priority's target window, ending at the latest month its source
+has loaded):
+
+* ``count``: incidents of the measure's source and categories in the area
+  (assigned to a ward) in the period;
+* the same for the ``window`` months before ("previous") and for the same
+  months a year earlier ("year-earlier"), each tested against the period with
+  the two-sided Poisson E-test (:func:`geodata.change.e_test`; Krishnamoorthy &
+  Thomson 2004), one test per comparison, not adjusted across priorities;
+* a period any of whose months the source has not loaded has no count: it is
+  reported as missing, never as zero (:attr:`Figure.missing`).
+
+Rule ``limit-increase`` (the strategy's "limit further increases"), on the
+comparison the target names: a significant rise (p < alpha) is **off track**;
+a rise that is not significant is **watch**; no rise is **on track**; no
+count for the period or its comparison is **no data**, naming the source and
+months. A priority takes the worst status of its measures that have data, and
+"no data" when none has (or when it has no measure at all).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+
+from geodata.change import compare as compare_counts
+from geodata.change import e_test
+from geodata.priorities import Measure, Priorities, Priority
+from geodata.store import Store, parse_month
+
+#: Statuses from best to worst; ``no data`` sorts apart.
+STATUSES = ("on track", "watch", "off track")
+NO_DATA = "no data"
+
+
+def month_str(d: date) -> str:
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def shift(month: str, n: int) -> str:
+    """'YYYY-MM' moved ``n`` months (negative: back)."""
+    d = parse_month(month)
+    k = d.year * 12 + d.month - 1 + n
+    return f"{k // 12:04d}-{k % 12 + 1:02d}"
+
+
+def months(start: str, end: str) -> list[str]:
+    """Every 'YYYY-MM' from ``start`` to ``end`` inclusive."""
+    out, m = [], start
+    while m <= end:
+        out.append(m)
+        m = shift(m, 1)
+    return out
+
+
+def span(start: str, end: str) -> str:
+    """'2021-08 to 2022-01', or one month."""
+    return start if start == end else f"{start} to {end}"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A count over ``start..end``; ``count`` is None when the source lacks ``missing`` months."""
+
+    start: str
+    end: str
+    count: int | None
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    """``figure`` against ``base`` (an earlier period of the same length)."""
+
+    name: str
+    base: Figure
+    p: float | None
+    pct: float | None
+    label: str  # "significant rise", "significant fall", "no significant change" or "no data"
+
+    def phrase(self, current: Figure) -> str:
+        if self.label == NO_DATA:
+            return f"{self.name}: no data ({_missing_text(self.base)})"
+        a, b = current.count, self.base.count
+        if self.pct is None:
+            move = f"rose from 0 to {a}" if a else "was 0 in both periods"
+        elif a == b:
+            move = f"unchanged ({b} -> {a})"
+        else:
+            move = f"{'rose' if a > b else 'fell'} {abs(self.pct):.0f}% ({b} -> {a})"
+        return f"{move} against {self.name} ({span(self.base.start, self.base.end)}), {self.label}, p = {_p(self.p)}"
+
+
+@dataclass
+class MeasureStatus:
+    measure: Measure
+    current: Figure
+    previous: Change
+    year_earlier: Change
+    status: str
+    sentence: str
+    data_to: str | None
+    series: pd.DataFrame = field(repr=False)  # month, count (None where not loaded)
+    wards: pd.DataFrame = field(repr=False)  # ward_code, ward_name, current, previous, change columns
+
+
+@dataclass
+class PriorityStatus:
+    priority: Priority
+    measures: list[MeasureStatus]
+    status: str
+    sentence: str
+
+    @property
+    def data_to(self) -> str | None:
+        ends = [m.data_to for m in self.measures if m.data_to]
+        return max(ends) if ends else None
+
+
+def _p(p: float | None) -> str:
+    if p is None:
+        return "n/a"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
+
+
+def _missing_text(fig: Figure) -> str:
+    miss = fig.missing
+    what = miss[0] if len(miss) == 1 else f"{len(miss)} months, {miss[0]} to {miss[-1]}"
+    return f"not loaded for {what}"
+
+
+def latest_month(store: Store) -> str:
+    """The latest month any source has loaded ('YYYY-MM'); this month when the store is empty."""
+    parts = store.partitions()
+    return month_str(parts["month"].max().date()) if len(parts) else month_str(date.today())
+
+
+def loaded_months(store: Store, source: str) -> set[str]:
+    """Months for which ``source`` has a partition in the store (a month loaded with no rows counts)."""
+    parts = store.partitions()
+    parts = parts[parts["source"] == source]
+    return {month_str(m) for m in parts["month"].dt.date}
+
+
+def _figure(monthly: pd.Series, loaded: set[str], start: str, end: str) -> Figure:
+    wanted = months(start, end)
+    missing = tuple(m for m in wanted if m not in loaded)
+    count = None if missing else int(monthly.reindex(wanted, fill_value=0).sum())
+    return Figure(start, end, count, missing)
+
+
+def _change(name: str, current: Figure, base: Figure, window: int, alpha: float) -> Change:
+    if current.count is None or base.count is None:
+        return Change(name, base, None, None, NO_DATA)
+    a, b = current.count, base.count
+    p = e_test(a, b, window, window)
+    pct = 100.0 * (a - b) / b if b else None
+    label = "no significant change" if p >= alpha else ("significant rise" if a > b else "significant fall")
+    return Change(name, base, p, pct, label)
+
+
+def _judge(change: Change, current: Figure, alpha: float) -> str:
+    if change.label == NO_DATA:
+        return NO_DATA
+    if current.count > change.base.count:
+        return "off track" if change.p < alpha else "watch"
+    return "on track"
+
+
+def measure_status(store: Store, measure: Measure, priority: Priority, end: str | None = None,
+                   window: int | None = None, compare: str | None = None) -> MeasureStatus:
+    """Figures, comparisons, status and sentence of one measure (see the module docstring)."""
+    target = priority.target
+    window = window or target.window_months
+    compare = compare or target.compare
+    loaded = loaded_months(store, measure.source)
+    data_to = max(loaded) if loaded else None
+    end = end or data_to or latest_month(store)
+    start = shift(end, -(window - 1))
+    counts = store.counts(by=("ward_code", "month"), start=shift(start, -max(window, 12)), end=end,
+                          categories=list(measure.categories), source=measure.source)
+    counts = counts[counts["ward_code"].notna()]
+    monthly = counts.groupby(counts["month"].dt.strftime("%Y-%m"))["incidents"].sum()
+    current = _figure(monthly, loaded, start, end)
+    previous = _change(f"the previous {window} months", current,
+                       _figure(monthly, loaded, shift(start, -window), shift(end, -window)), window, target.alpha)
+    year = _change("the same months a year earlier", current,
+                   _figure(monthly, loaded, shift(start, -12), shift(end, -12)), window, target.alpha)
+    chosen = previous if compare == "previous" else year
+    status = _judge(chosen, current, target.alpha)
+    if not loaded:
+        status, sentence = NO_DATA, f"{measure.label}: no data: no {measure.source_name} are loaded."
+    elif current.count is None:
+        status = NO_DATA
+        sentence = (f"{measure.label}: no data: {measure.source_name} {_missing_text(current)} "
+                    f"(period {span(start, end)}).")
+    elif status == NO_DATA:
+        sentence = (f"{measure.label}: {current.count} in {span(start, end)}; "
+                    f"{chosen.phrase(current)}, so the target cannot be judged.")
+    else:
+        sentence = f"{measure.label} {chosen.phrase(current)}."
+    series_months = months(shift(end, -11), end)
+    series = pd.DataFrame({"month": series_months,
+                           "count": [int(monthly.get(m, 0)) if m in loaded else None for m in series_months]})
+    return MeasureStatus(measure, current, previous, year, status, sentence, data_to, series,
+                         _ward_table(store, measure, current, chosen.base, window))
+
+
+def _ward_table(store: Store, measure: Measure, current: Figure, base: Figure, window: int) -> pd.DataFrame:
+    """Wards with the period's count, the comparison's, and the E-test per ward (BH-adjusted)."""
+    filters = dict(categories=list(measure.categories), source=measure.source)
+    now = store.ward_summary(start=current.start, end=current.end, **filters).set_index("ward_code")
+    if current.count is None:
+        now["incidents"] = pd.NA
+    if current.count is None or base.count is None:
+        table = now.rename(columns={"incidents": "current"})
+        table["previous"] = pd.NA
+        return table.reset_index().sort_values(["current", "ward_code"], ascending=[False, True])
+    before = store.ward_summary(start=base.start, end=base.end, **filters).set_index("ward_code")
+    table = compare_counts(now["incidents"], before["incidents"], window, window)
+    table.insert(0, "ward_name", now["ward_name"])
+    table.index.name = "ward_code"
+    return table.reset_index().sort_values(["current", "ward_code"], ascending=[False, True])
+
+
+def priority_status(store: Store, priority: Priority, end: str | None = None, window: int | None = None,
+                    compare: str | None = None) -> PriorityStatus:
+    """Status of one priority: the worst of its measures with data, else "no data"."""
+    results = [measure_status(store, m, priority, end, window, compare) for m in priority.measures]
+    judged = [r for r in results if r.status != NO_DATA]
+    if not priority.measures:
+        gaps = "; ".join(f"{g.what}: {g.why}" for g in priority.gaps) or "none configured"
+        return PriorityStatus(priority, results, NO_DATA, f"No data: no source measures this priority ({gaps}).")
+    if not judged:
+        return PriorityStatus(priority, results, NO_DATA, "No data. " + " ".join(r.sentence for r in results))
+    worst = max(judged, key=lambda r: STATUSES.index(r.status))
+    others = " ".join(r.sentence for r in results if r is not worst and r.status == NO_DATA)
+    return PriorityStatus(priority, results, worst.status, (worst.sentence + " " + others).strip())
+
+
+def evaluate(store: Store, priorities: Priorities, end: str | None = None, window: int | None = None,
+             compare: str | None = None) -> list[PriorityStatus]:
+    """:func:`priority_status` for every priority, in the file's order, all for one period:
+    ending at ``end`` (default: the latest month any source has loaded)."""
+    end = end or latest_month(store)
+    return [priority_status(store, p, end, window, compare) for p in priorities.priorities]
