@@ -17,10 +17,11 @@ from pathlib import Path
 from geodata import config as config_mod
 from geodata.boundaries import BoundaryError
 from geodata.config import ConfigError
+from geodata.priorities import PrioritiesError
 from geodata.store import StoreError, open_store
 from loaders.report import LoadError, LoadReport
 
-_USER_ERRORS = (LoadError, ConfigError, StoreError, BoundaryError, ValueError)
+_USER_ERRORS = (LoadError, ConfigError, StoreError, BoundaryError, PrioritiesError, ValueError)
 
 
 def _progress_bar(total_files: int | None):
@@ -106,6 +107,30 @@ def _cmd_hotspots(args, cfg) -> int:
     return 0
 
 
+def _cmd_report(args, cfg) -> int:
+    from dashboard import pack
+    from geodata import priorities, status
+    from geodata.store import parse_month
+
+    for name in ("start", "end"):
+        parse_month(getattr(args, name), "--" + {"start": "from", "end": "to"}[name])
+    window = None
+    if args.start and args.end:
+        if args.start > args.end:
+            raise ValueError(f"--from {args.start} is after --to {args.end}")
+        window = len(status.months(args.start, args.end))
+    elif args.start:
+        raise ValueError("--from needs --to (the period's last month)")
+    plist = priorities.load(args.priorities or cfg.priorities_file)
+    built = pack.build(open_store(cfg), plist, end=args.end, window=window,
+                       compare="year-earlier" if args.start else None)
+    out = Path(args.out)
+    out.write_bytes(pack.render(built, args.format))
+    print(f"{out}: {args.format.upper()} meeting pack, {len(built.results)} priorities, period {built.period}, "
+          f"data to {built.data_to}")
+    return 0
+
+
 def _cmd_wards(args, cfg) -> int:
     store = open_store(cfg)
     print(f"{cfg.area_name}: {cfg.wards.label} ({cfg.wards.file.name})")
@@ -160,6 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
     hot.add_argument("--format", choices=["table", "csv", "geojson"], default="table")
     hot.add_argument("--out", metavar="FILE.gpkg", help="also write a GeoPackage for GIS")
     hot.set_defaults(func=_cmd_hotspots)
+
+    report = sub.add_parser("report", parents=[common], help="the meeting pack (PDF or printable HTML)",
+                            description="Without --from/--to: each priority's target window ending at the latest "
+                                        "loaded month, against the months before. With them: that period "
+                                        "against the same months a year earlier.")
+    report.add_argument("--from", dest="start", metavar="YYYY-MM")
+    report.add_argument("--to", dest="end", metavar="YYYY-MM")
+    report.add_argument("--out", required=True, metavar="FILE")
+    report.add_argument("--format", choices=["pdf", "html"], default="pdf")
+    report.add_argument("--priorities", metavar="FILE", help="priorities TOML (default: the config's)")
+    report.set_defaults(func=_cmd_report)
 
     wards = sub.add_parser("wards", parents=[common], help="list the configured wards")
     wards.set_defaults(func=_cmd_wards)

@@ -8,21 +8,12 @@ import sys
 
 import streamlit as st
 
+from dashboard.attributions import ATTRIBUTIONS
+
 from geodata import config as config_mod
 from geodata.store import Store, open_store
 from loaders.police import CRIME_TYPES
 
-ATTRIBUTIONS = (
-    ("police.uk street-level crime", "Contains public sector information licensed under the Open Government "
-                                     "Licence v3.0 (data.police.uk)."),
-    ("Ward and LSOA boundaries", "Contains National Statistics data © Crown copyright and database right. "
-                                 "Contains OS data © Crown copyright and database right. UK-GeoJSON by "
-                                 "Martin Chorley, CC-BY 4.0. Wards since 2022: Source: Office for National "
-                                 "Statistics licensed under the Open Government Licence v.3.0."),
-    ("Population (ONS mid-year estimates by LSOA)", "Contains public sector information licensed under the "
-                                                    "Open Government Licence v3.0."),
-    ("Map software", "Leaflet (BSD-2-Clause), Leaflet.markercluster (MIT), served by this app."),
-)
 
 
 def config_path() -> str | None:

@@ -23,6 +23,8 @@ import shapely
 from folium.plugins import FastMarkerCluster
 from pyproj import Transformer
 
+from dashboard.palette import GI_COLOURS, SEQUENTIAL  # noqa: F401  (maps.GI_COLOURS is the app's palette)
+
 STATIC = "/app/static"
 #: CDN asset names (folium's) -> files served by the app.
 LOCAL = {
@@ -36,10 +38,6 @@ LOCAL = {
 UNUSED = {"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
           "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css"}
 
-#: Colour-blind-safe sequential palette (viridis, 5 steps, light to dark for more incidents).
-SEQUENTIAL = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")
-#: Gi* classes: diverging red/blue (ColorBrewer RdBu, safe for the common colour-vision deficiencies).
-GI_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"}
 
 _TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 

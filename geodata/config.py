@@ -30,6 +30,9 @@ line)::
     [bundled]                               # optional: loaded when the store is first built
     police = ["police/....zip"]
 
+    [priorities]                            # optional: the partnership's priority list
+    file = "priorities.toml"                # (geodata/priorities.py); default: none configured
+
     [map]                                   # optional: base map tiles (none by default: the
     tiles = "http://tiles.example/{z}/{x}/{y}.png"   # ward outlines are the base map; works offline)
     attribution = "..."
@@ -82,6 +85,7 @@ class Config:
     bundled_police: tuple[Path, ...]
     map_tiles: str | None = None
     map_attribution: str | None = None
+    priorities_file: Path | None = None
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -105,6 +109,7 @@ def load(path: str | Path | None = None) -> Config:
         bundled_police=tuple(c.paths("bundled", "police")),
         map_tiles=c.text("map", "tiles", required=False),
         map_attribution=c.text("map", "attribution", required=False),
+        priorities_file=c.path("priorities", "file") if "priorities" in raw else None,
     )
 
 

@@ -27,7 +27,7 @@ def write_config(tmp_path: Path) -> Path:
     base = REPO / "data" / "st_albans"
     text = (base / "csp.toml").read_text()
     text = text.replace('path = "store/st-albans-wards-2013.duckdb"', f'path = "{tmp_path / "s.duckdb"}"')
-    for rel in ("boundaries/", "population/", "police/"):
+    for rel in ("boundaries/", "population/", "police/", "priorities.toml"):
         text = text.replace(f'"{rel}', f'"{base}/{rel}')
     path = tmp_path / "csp.toml"
     path.write_text(text)

@@ -1,0 +1,14 @@
+"""Licence attributions of every bundled source, shown in the app and printed in the pack."""
+
+#: (what, attribution text), in the order shown.
+ATTRIBUTIONS = (
+    ("police.uk street-level crime", "Contains public sector information licensed under the Open Government "
+                                     "Licence v3.0 (data.police.uk)."),
+    ("Ward and LSOA boundaries", "Contains National Statistics data © Crown copyright and database right. "
+                                 "Contains OS data © Crown copyright and database right. UK-GeoJSON by "
+                                 "Martin Chorley, CC-BY 4.0. Wards since 2022: Source: Office for National "
+                                 "Statistics licensed under the Open Government Licence v.3.0."),
+    ("Population (ONS mid-year estimates by LSOA)", "Contains public sector information licensed under the "
+                                                    "Open Government Licence v3.0."),
+    ("Map software", "Leaflet (BSD-2-Clause), Leaflet.markercluster (MIT), served by this app."),
+)

@@ -1,0 +1,84 @@
+"""The meeting pack: PDF and HTML from the bundled data, text checked against the store."""
+from __future__ import annotations
+
+import io
+import re
+
+import pypdf
+import pytest
+
+from dashboard import cli, pack
+from geodata import priorities, status
+from tests.conftest import write_config
+from tests.test_priorities import direct_count
+
+
+@pytest.fixture(scope="module")
+def built(bundled_store):
+    return pack.build(bundled_store, priorities.load())
+
+
+def _pdf_pages(data: bytes) -> list[str]:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return [re.sub(r"\s+", " ", page.extract_text()) for page in reader.pages]
+
+
+def test_pdf_has_title_priority_and_sources_pages_with_the_figures(built, bundled_store):
+    pages = _pdf_pages(pack.render(built, "pdf"))
+    plist = priorities.load()
+    assert len(pages) == 1 + len(plist.priorities) + 1
+    assert plist.partnership in pages[0] and "Period: 2021-08 to 2022-01" in pages[0]
+    assert all("Data to 2022-01" in p for p in pages)
+    for page, p in zip(pages[1:-1], plist.priorities):
+        assert page.lstrip().startswith(f"{p.id} {p.title}") or f"{p.id} {p.title}" in page
+    assert "Sources and licences" in pages[-1] and "Open Government Licence v3.0" in pages[-1]
+    # P3's figures on its page equal direct counts in the store
+    p3 = plist.get("P3")
+    cats = list(p3.measures[0].categories)
+    now = direct_count(bundled_store, cats, "2021-08", "2022-01")
+    before = direct_count(bundled_store, cats, "2021-02", "2021-07")
+    p3_page = pages[1 + 2]
+    assert f"{now} in 2021-08 to 2022-01" in p3_page and f"({before} -> {now})" in p3_page
+    # the top ward row: name, period count, previous count
+    top = next(m for r in built.results if r.priority.id == "P3" for m in r.measures).wards.iloc[0]
+    assert f"{top['ward_name']} {int(top['current'])} {int(top['previous'])}" in p3_page
+    # priorities with no data say so and name the missing source
+    assert "NO DATA" in pages[2] and "FixMyStreet" in pages[2]
+    assert "NO DATA" in pages[5] and "probation" in pages[5]
+
+
+def test_pdf_text_matches_what_the_app_computes(built, bundled_store):
+    pages = " ".join(_pdf_pages(pack.render(built, "pdf")))
+    for r in status.evaluate(bundled_store, priorities.load()):
+        assert re.sub(r"\s+", " ", r.sentence) in pages
+
+
+def test_html_pack_is_self_contained_and_escaped(built):
+    text = pack.render(built, "html").decode()
+    assert text.count("<section>") == 7
+    assert "Data to 2022-01" in text and "src=\"http" not in text and "<script" not in text
+    assert "(1108 -&gt; 1114)" in text or "-&gt;" in text  # arrows in sentences are escaped
+
+
+def test_editing_priorities_changes_the_pack(bundled_store, tmp_path):
+    text = priorities.DEFAULT_PRIORITIES.read_text() + (
+        '\n[[priority]]\nid = "P6"\ntitle = "Bicycle theft"\nwording = "Added by the CSP."\n'
+        '[[priority.measure]]\nsource = "police.uk"\ncategories = ["Bicycle theft"]\nlabel = "Bicycle theft"\n')
+    path = tmp_path / "p.toml"
+    path.write_text(text)
+    pages = _pdf_pages(pack.render(pack.build(bundled_store, priorities.load(path)), "pdf"))
+    assert len(pages) == 8
+    n = direct_count(bundled_store, ["Bicycle theft"], "2021-08", "2022-01")
+    assert "P6 Bicycle theft" in pages[6] and f"{n} in 2021-08 to 2022-01" in pages[6]
+
+
+def test_cli_report_writes_pdf_and_names_bad_lines(tmp_path, capsys):
+    out, cfg = tmp_path / "pack.pdf", str(write_config(tmp_path))
+    assert cli.main(["report", "--config", cfg, "--from", "2022-01", "--to", "2022-01", "--out", str(out)]) == 0
+    pages = _pdf_pages(out.read_bytes())
+    assert "Period: 2022-01" in pages[0] and "a year earlier (2021-01)" in " ".join(pages)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(priorities.DEFAULT_PRIORITIES.read_text().replace('"Drugs",', '"Drugz",'))
+    assert cli.main(["report", "--config", cfg, "--priorities", str(bad), "--out", str(out)]) == 2
+    line = next(i for i, s in enumerate(bad.read_text().splitlines(), 1) if '"Drugz"' in s)
+    assert f"line {line}: 'Drugz' is not a police.uk category" in capsys.readouterr().err
