@@ -10,7 +10,15 @@ import streamlit as st
 
 from dashboard.attributions import ATTRIBUTIONS
 
+import json
+
+import altair as alt
+import pandas as pd
+import shapely
+
 from geodata import config as config_mod
+from geodata import priorities as priorities_mod
+from geodata import status as status_mod
 from geodata.store import Store, open_store
 from loaders.police import CRIME_TYPES
 
@@ -79,3 +87,53 @@ def filters(key: str = "f") -> dict:
 def attributions() -> None:
     """The licence attributions, as a caption."""
     st.caption(" ".join(f"{name}: {text}" for name, text in ATTRIBUTIONS))
+
+
+@st.cache_resource
+def ward_shapes(path: str | None) -> list[dict]:
+    """The wards as GeoJSON features in EPSG:27700, outlines simplified to 20 m (for Vega-Lite maps)."""
+    areas = _store(path).areas("ward")
+    simple = shapely.simplify(areas.geometries, 20)
+    return [{"type": "Feature", "properties": {"ward_code": c, "ward_name": n},
+             "geometry": json.loads(shapely.to_geojson(g))} for c, n, g in zip(areas.codes, areas.names, simple)]
+
+
+def priorities_key() -> tuple[str, int]:
+    """(path, modification time) of the config's priorities file (the bundled St Albans one when
+    the config names none): the cache key, so an edited file is re-read. An unreadable or invalid
+    file stops the page with its one-line message."""
+    path = store().config.priorities_file or priorities_mod.DEFAULT_PRIORITIES
+    try:
+        key = (str(path), path.stat().st_mtime_ns)
+        priorities(key)
+    except (priorities_mod.PrioritiesError, OSError) as exc:
+        st.error(f"The priorities file cannot be used: {exc}")
+        st.stop()
+    return key
+
+
+@st.cache_resource(max_entries=4)
+def priorities(key: tuple[str, int]) -> priorities_mod.Priorities:
+    return priorities_mod.load(key[0])
+
+
+@st.cache_resource(ttl=300, max_entries=32)
+def statuses(path: str | None, key: tuple[str, int], end: str | None, window: int | None,
+             compare: str | None) -> list[status_mod.PriorityStatus]:
+    """:func:`geodata.status.evaluate`, cached per store, priorities file and period."""
+    return status_mod.evaluate(_store(path), priorities(key), end, window, compare)
+
+
+def ward_chart(values: pd.Series, title: str, height: int) -> alt.Chart:
+    """A ward choropleth of ``values`` (indexed by ward code; missing = no data) as a Vega-Lite
+    geoshape: drawn by Streamlit's own front end, no CDN, no tiles; viridis, darker = more."""
+    features = []
+    for f in ward_shapes(config_path()):
+        v = values.get(f["properties"]["ward_code"])
+        features.append({**f, "properties": {**f["properties"], "value": None if pd.isna(v) else int(v)}})
+    return (alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#333", strokeWidth=0.8)
+            .encode(color=alt.Color("properties.value:Q", title=title, scale=alt.Scale(scheme="viridis", reverse=True)),
+                    tooltip=[alt.Tooltip("properties.ward_name:N", title="Ward"),
+                             alt.Tooltip("properties.value:Q", title=title)])
+            .project(type="identity", reflectY=True)
+            .properties(height=height, usermeta={"embedOptions": {"renderer": "svg"}}))

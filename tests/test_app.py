@@ -18,6 +18,13 @@ def app(tmp_path, monkeypatch, bundled_store):
     return at
 
 
+@pytest.fixture
+def explorer(app):
+    app.switch_page("views/explorer.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
 def _param(at, name: str) -> list[str]:
     value = at.query_params[name]
     return [value] if isinstance(value, str) else list(value)
@@ -27,14 +34,16 @@ def _metric(at, label: str) -> int:
     return int(next(m for m in at.metric if m.label == label).value.replace(",", ""))
 
 
-def test_explorer_is_the_default_page_and_follows_the_store(app, bundled_store):
+def test_explorer_follows_the_store(explorer, bundled_store):
+    app = explorer
     assert _metric(app, "Incidents") == 11_444
     table = app.dataframe[0].value
     assert len(table) == 20 and table["Incidents"].sum() == 11_444
     assert any("Open Government Licence" in c.value for c in app.caption)
 
 
-def test_explorer_filters_change_figures_and_url(app, bundled_store):
+def test_explorer_filters_change_figures_and_url(explorer, bundled_store):
+    app = explorer
     app.sidebar.multiselect(key="explorer_cats").set_value(["Vehicle crime"]).run()
     expected = bundled_store.ward_summary(categories=["Vehicle crime"])
     assert _metric(app, "Incidents") == int(expected["incidents"].sum())
@@ -49,7 +58,8 @@ def test_explorer_filters_change_figures_and_url(app, bundled_store):
     assert shown["Previous period"].tolist() == before["incidents"].tolist()
 
 
-def test_explorer_ward_filter_and_detail(app, bundled_store):
+def test_explorer_ward_filter_and_detail(explorer, bundled_store):
+    app = explorer
     app.sidebar.multiselect(key="explorer_wards").set_value(["E05004799"]).run()
     assert len(app.dataframe[0].value) == 1
     assert _metric(app, "Incidents") == 1749
@@ -64,7 +74,7 @@ def test_url_reopens_the_same_view(tmp_path, monkeypatch, bundled_store):
     at.query_params["from"] = "2021-03"
     at.query_params["to"] = "2021-04"
     at.query_params["cat"] = ["Burglary", "Robbery"]
-    at.run()
+    at.switch_page("views/explorer.py").run()
     expected = bundled_store.ward_summary(start="2021-03", end="2021-04", categories=["Burglary", "Robbery"])
     assert _metric(at, "Incidents") == int(expected["incidents"].sum())
     assert at.sidebar.multiselect(key="explorer_cats").value == ["Burglary", "Robbery"]
@@ -93,3 +103,70 @@ def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
     assert int(loads["read"].iloc[0]) == 11_444
     text = " ".join(m.value for m in app.markdown)
     assert "Open Government Licence" in text and "CC-BY 4.0" in text
+
+
+def _measure_metric(at, prefix: str):
+    return next(m for m in at.metric if m.label.startswith(prefix))
+
+
+def test_meeting_is_the_default_page_with_figures_from_the_store(app, bundled_store):
+    from tests.test_priorities import direct_count
+
+    p1 = ["Drugs", "Possession of weapons"]
+    p3 = ["Robbery", "Burglary", "Vehicle crime", "Shoplifting", "Theft from the person"]
+    m1 = _measure_metric(app, "Drugs and possession of weapons")
+    assert m1.label.endswith("2021-08 to 2022-01")
+    assert int(m1.value) == direct_count(bundled_store, p1, "2021-08", "2022-01")
+    before = direct_count(bundled_store, p1, "2021-02", "2021-07")
+    assert m1.delta == f"{int(m1.value) - before:+,} against the previous 6 months"
+    m3 = _measure_metric(app, "Robbery, burglary")
+    assert int(m3.value.replace(",", "")) == direct_count(bundled_store, p3, "2021-08", "2022-01")
+    summary = app.dataframe[0].value
+    assert summary["Priority"].tolist()[0] == "P1 Drug markets and exploitation"
+    assert [s.split(" ", 1)[1] for s in summary["Status"]][1::2] == ["no data", "no data"]
+    infos = " ".join(i.value for i in app.info)
+    assert "no FixMyStreet reports are loaded" in infos and "council incident logs" in infos
+    assert "probation" in summary["Why"].tolist()[4]
+    assert any("Data to 2022-01" in m.value for m in app.markdown)
+
+
+def test_meeting_period_widgets_change_figures_and_url(app, bundled_store):
+    from tests.test_priorities import direct_count
+
+    p3 = ["Robbery", "Burglary", "Vehicle crime", "Shoplifting", "Theft from the person"]
+    app.sidebar.selectbox(key="meeting_window").set_value(1).run()
+    app.sidebar.selectbox(key="meeting_to").set_value("2021-12").run()
+    app.sidebar.radio(key="meeting_compare").set_value("year-earlier").run()
+    assert not app.exception
+    m3 = _measure_metric(app, "Robbery, burglary")
+    assert m3.label.endswith("2021-12")
+    assert int(m3.value) == direct_count(bundled_store, p3, "2021-12", "2021-12")
+    assert (_param(app, "to"), _param(app, "window"), _param(app, "compare")) == (["2021-12"], ["1"], ["year-earlier"])
+    # 2020-12 is not loaded: the year-earlier comparison, and so the status, is "no data", never a zero
+    p3_row = app.dataframe[0].value.iloc[2]
+    assert p3_row["Status"].endswith("no data") and "not loaded for 2020-12" in p3_row["Why"]
+
+
+def test_meeting_kiosk_mode_has_no_widgets_and_one_priority(tmp_path, monkeypatch, bundled_store):
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["mode"] = "meeting"
+    at.query_params["every"] = "5"
+    at.run()
+    assert not at.exception
+    assert len(at.sidebar.selectbox) == 0 and len(at.selectbox) == 0 and len(at.button) == 0
+    assert [m.label for m in at.metric] == ["Drugs and possession of weapons (police.uk), 2021-08 to 2022-01"]
+    assert at.caption[-1].value == "Priority 1 of 5; the next in 5 s."
+    assert any("display: none" in m.value for m in at.markdown)
+
+
+def test_meeting_names_the_line_of_a_broken_priorities_file(tmp_path, monkeypatch, bundled_store):
+    cfg = write_config(tmp_path)
+    bad = tmp_path / "priorities.toml"
+    bad.write_text((REPO / "data/st_albans/priorities.toml").read_text().replace('id = "P4"', 'id = "P1"'))
+    cfg.write_text(cfg.read_text().replace(str(REPO / "data/st_albans/priorities.toml"), str(bad)))
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    line = next(i for i, s in enumerate(bad.read_text().splitlines(), 1) if s == 'id = "P1"' and i > 40)
+    assert f"line {line}: priority id 'P1' is used twice" in at.error[0].value

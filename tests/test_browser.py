@@ -90,7 +90,7 @@ def _metric(page) -> str:
 
 
 def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
-    page.goto(server)
+    page.goto(f"{server}/explorer")
     frame = _map_frame(page)
     assert frame.locator("path.ward-area").count() == 20
     assert _metric(page) == "11,444"
@@ -119,7 +119,7 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
 
 
 def test_shared_link_reopens_the_view(server, page):
-    page.goto(f"{server}/?from=2021-06&to=2021-06&cat=Robbery")
+    page.goto(f"{server}/explorer?from=2021-06&to=2021-06&cat=Robbery")
     _map_frame(page)
     value = int(_metric(page).replace(",", ""))
     assert 0 < value < 50
@@ -134,7 +134,7 @@ def test_hostile_ward_name_renders_as_text(tmp_path, page):
                                            str(tmp_path / "wards.geojson")))
     proc, url = _serve(cfg)
     try:
-        page.goto(url)
+        page.goto(f"{url}/explorer")
         frame = _map_frame(page, timeout=90)
         for i in range(20):
             ward = frame.locator("path.ward-area").nth(i)
@@ -153,3 +153,41 @@ def test_hostile_ward_name_renders_as_text(tmp_path, page):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def _priority_titles(page) -> list[str]:
+    return page.locator("h3.csp-priority").all_inner_texts()
+
+
+def test_meeting_page_shows_every_priority(server, page):
+    page.goto(server)
+    page.wait_for_function("document.querySelectorAll('h3.csp-priority').length === 5", timeout=60_000)
+    titles = _priority_titles(page)
+    assert [t.split(" ")[0] for t in titles] == ["P1", "P2", "P3", "P4", "P5"]
+    assert "NO DATA" in titles[1] and "NO DATA" in titles[4]
+    assert page.get_by_text("Data to 2022-01").count() >= 1
+    page.wait_for_function("document.querySelectorAll('.vega-embed svg').length >= 2", timeout=30_000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "meeting.png"), full_page=True)
+    hosts = {urlparse(u).hostname for u in page.requests_seen if u.startswith(("http", "ws"))}
+    assert hosts == {"127.0.0.1"}, hosts
+
+
+def test_kiosk_mode_rotates_through_the_priorities_without_a_mouse(server, page):
+    page.goto(f"{server}/?mode=meeting&every=3")
+    page.wait_for_function("document.querySelectorAll('h3.csp-priority').length === 1", timeout=60_000)
+    seen = [_priority_titles(page)[0].split(" ")[0]]
+    assert seen == ["P1"]
+    assert page.locator("[data-testid='stSidebar']").is_hidden()
+    page.wait_for_function("document.querySelectorAll('.vega-embed svg').length >= 1", timeout=30_000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "kiosk-p1.png"))
+    deadline = time.time() + 40
+    while len(seen) < 3 and time.time() < deadline:
+        titles = _priority_titles(page)
+        if len(titles) == 1 and titles[0].split(" ")[0] != seen[-1]:
+            seen.append(titles[0].split(" ")[0])
+        time.sleep(0.2)
+    assert seen == ["P1", "P2", "P3"], seen
+    widgets = ("stSelectbox", "stMultiSelect", "stSlider", "stRadio", "stButton", "stDownloadButton", "stSidebar")
+    assert page.locator(", ".join(f"[data-testid='{w}']:visible" for w in widgets)).count() == 0

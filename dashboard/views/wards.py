@@ -5,22 +5,10 @@ CDN, no map tiles. Ward outlines are simplified to 20 m before they are sent.
 """
 from __future__ import annotations
 
-import json
-
-import altair as alt
-import shapely
 import streamlit as st
 
 from dashboard import common
 from loaders.police import CRIME_TYPES
-
-@st.cache_resource
-def _ward_shapes(path: str | None) -> list[dict]:
-    areas = common.store().areas("ward")
-    simple = shapely.simplify(areas.geometries, 20)
-    return [{"type": "Feature", "properties": {"ward_code": c, "ward_name": n},
-             "geometry": json.loads(shapely.to_geojson(g))} for c, n, g in zip(areas.codes, areas.names, simple)]
-
 
 def main() -> None:
     """Draw the page."""
@@ -41,18 +29,8 @@ def main() -> None:
     st.metric("Incidents", f"{int(table['incidents'].sum()):,}")
     left, right = st.columns([3, 2])
     with left:
-        values = table.set_index("ward_code")
-        features = [{**f, "properties": {**f["properties"],
-                                         "incidents": int(values.at[f["properties"]["ward_code"], "incidents"])}}
-                    for f in _ward_shapes(common.config_path())]
-        chart = (alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#333", strokeWidth=0.8)
-                 .encode(color=alt.Color("properties.incidents:Q", title="Incidents",
-                                         scale=alt.Scale(scheme="viridis", reverse=True)),
-                         tooltip=[alt.Tooltip("properties.ward_name:N", title="Ward"),
-                                  alt.Tooltip("properties.incidents:Q", title="Incidents")])
-                 .project(type="identity", reflectY=True)
-                 .properties(height=520, usermeta={"embedOptions": {"renderer": "svg"}}))
-        st.altair_chart(chart, width="stretch")
+        st.altair_chart(common.ward_chart(table.set_index("ward_code")["incidents"], "Incidents", 520),
+                        width="stretch")
     with right:
         st.dataframe(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward",
                                            "incidents": "Incidents", "per_1000": "Per 1,000 residents"}),

@@ -1,0 +1,176 @@
+"""Meeting page (the default): one panel per CSP priority, and the kiosk mode for the meeting room.
+
+Each panel: the status against the priority's target (:mod:`geodata.status`), the
+headline count for the period with its change against the months before and
+against the same months a year earlier (E-test, with p), a 12-month sparkline,
+a small ward map and what the priority asks for that no source measures.
+
+URL parameters (so a meeting-room screen needs no mouse):
+
+* ``mode=meeting``: kiosk mode: large type, no sidebar and no widgets, one
+  priority at a time, rotating every ``every`` seconds (default
+  :data:`KIOSK_EVERY`, at least :data:`KIOSK_MIN`);
+* ``to=YYYY-MM``, ``window=N`` (months), ``compare=previous|year-earlier``:
+  the period (default: each priority's target window ending at the latest
+  loaded month, compared as its target says).
+"""
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import common
+from dashboard.palette import STATUS_COLOURS, STATUS_SYMBOLS
+from geodata.priorities import COMPARES
+from geodata.status import NO_DATA, MeasureStatus, PriorityStatus, latest_month, span
+
+KIOSK_EVERY, KIOSK_MIN = 20, 3
+WINDOWS = (1, 3, 6, 12)
+_KIOSK_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+[data-testid="stToolbar"], footer {display: none !important;}
+html {font-size: 150%;}
+.block-container {padding-top: 1rem; max-width: 100%;}
+</style>"""
+
+
+def _int_param(name: str, default: int | None, allowed=None) -> int | None:
+    raw = st.query_params.get(name)
+    try:
+        value = int(raw) if raw is not None else default
+    except ValueError:
+        return default
+    return value if allowed is None or value in allowed else default
+
+
+def badge(status: str) -> str:
+    """Status as coloured text with a symbol (never colour alone)."""
+    return (f'<span class="csp-status" style="background:{STATUS_COLOURS[status]};color:#fff;padding:0.1em 0.5em;'
+            f'border-radius:0.3em;font-weight:700">{STATUS_SYMBOLS[status]} {html.escape(status.upper())}</span>')
+
+
+def _change_text(m: MeasureStatus) -> str:
+    return f"{m.previous.phrase(m.current)}; {m.year_earlier.phrase(m.current)}."
+
+
+def measure_panel(m: MeasureStatus, big: bool) -> None:
+    if m.current.count is None:
+        st.info(m.sentence)
+        return
+    base = m.previous.base.count
+    delta = None if base is None else f"{m.current.count - base:+,} against {m.previous.name}"
+    left, right = st.columns([3, 2])
+    with left:
+        st.metric(f"{m.measure.label}, {span(m.current.start, m.current.end)}", f"{m.current.count:,}", delta=delta,
+                  delta_color="inverse", chart_data=m.series["count"].astype("float64").tolist(), chart_type="bar",
+                  border=True)
+        st.markdown(html.escape(_change_text(m)))
+    with right:
+        st.altair_chart(common.ward_chart(m.wards.set_index("ward_code")["current"], "Incidents",
+                                          360 if big else 220), width="stretch")
+
+
+def priority_panel(r: PriorityStatus, big: bool = False) -> None:
+    p = r.priority
+    with st.container(border=True):
+        st.markdown(f'<h3 class="csp-priority">{html.escape(p.id)} {html.escape(p.title)} {badge(r.status)}</h3>',
+                    unsafe_allow_html=True)
+        st.markdown(f"**{html.escape(r.sentence)}**")
+        for m in r.measures:
+            measure_panel(m, big)
+        if p.gaps:
+            st.caption("Not measured: " + "; ".join(f"{g.what} ({g.why})" for g in p.gaps))
+
+
+def _period_controls(all_months: list[str]) -> tuple[str, int | None, str | None]:
+    """Sidebar widgets for the period; their state lives in the URL."""
+    end = st.query_params.get("to", all_months[-1])
+    end = end if end in all_months else all_months[-1]
+    window = _int_param("window", None, WINDOWS)
+    compare = st.query_params.get("compare")
+    compare = compare if compare in COMPARES else None
+    with st.sidebar:
+        end = st.selectbox("Period ends", all_months[::-1], index=all_months[::-1].index(end), key="meeting_to")
+        choice = st.selectbox("Period length", ["target"] + list(WINDOWS),
+                              index=0 if window is None else 1 + WINDOWS.index(window),
+                              format_func=lambda w: "each priority's target" if w == "target" else f"{w} months",
+                              key="meeting_window")
+        window = None if choice == "target" else int(choice)
+        label = {None: "as each target says", "previous": "the months before", "year-earlier": "a year earlier"}
+        compare = st.radio("Status compares with", [None, *COMPARES], index=[None, *COMPARES].index(compare),
+                           format_func=label.get, key="meeting_compare")
+    st.query_params["to"] = end
+    for name, value in (("window", window), ("compare", compare)):
+        if value is None:
+            st.query_params.pop(name, None)
+        else:
+            st.query_params[name] = str(value)
+    return end, window, compare
+
+
+@st.cache_resource(ttl=300, max_entries=8)
+def _pack_pdf(path, key, end, window, compare) -> bytes:
+    from dashboard import pack
+
+    return pack.render(pack.build(common.store(), common.priorities(key), end, window, compare), "pdf")
+
+
+def main() -> None:
+    store, path = common.store(), common.config_path()
+    key = common.priorities_key()
+    plist = common.priorities(key)
+    kiosk = st.query_params.get("mode") == "meeting"
+    parts = store.partitions()
+    all_months = sorted(parts["month"].dt.strftime("%Y-%m").unique().tolist())
+    if kiosk:
+        st.markdown(_KIOSK_CSS, unsafe_allow_html=True)
+        end = st.query_params.get("to")
+        end = end if end in all_months else None
+        window = _int_param("window", None, WINDOWS)
+        compare = st.query_params.get("compare")
+        compare = compare if compare in COMPARES else None
+    elif all_months:
+        end, window, compare = _period_controls(all_months)
+    else:
+        end, window, compare = None, None, None
+    results = common.statuses(path, key, end, window, compare)
+    data_to = latest_month(store) if all_months else "nothing loaded"
+    st.markdown(f"## {html.escape(plist.partnership)}  \n"
+                f'<span class="csp-data-to">Data to {html.escape(data_to)}</span> · {html.escape(plist.strategy)}',
+                unsafe_allow_html=True)
+    if kiosk:
+        every = max(KIOSK_MIN, _int_param("every", KIOSK_EVERY) or KIOSK_EVERY)
+        _rotate(results, every)
+        return
+    summary = pd.DataFrame({"Priority": [f"{r.priority.id} {r.priority.title}" for r in results],
+                            "Status": [f"{STATUS_SYMBOLS[r.status]} {r.status}" for r in results],
+                            "Why": [r.sentence for r in results]})
+    st.dataframe(summary, hide_index=True, width="stretch")
+    for r in results:
+        priority_panel(r)
+    with st.sidebar:
+        st.caption(f"Kiosk mode for the meeting-room screen: add `?mode=meeting&every={KIOSK_EVERY}` to the address.")
+        if st.button("Prepare the meeting pack (PDF)", key="meeting_pack"):
+            st.download_button("Download the meeting pack", _pack_pdf(path, key, end, window, compare),
+                               f"csp-meeting-pack-{end or data_to}.pdf", mime="application/pdf", key="pack_download")
+    missing = [r.priority.id for r in results if r.status == NO_DATA]
+    if missing:
+        st.caption(f"No data for {', '.join(missing)}: the status names the missing source; nothing is shown as zero.")
+    common.attributions()
+
+
+def _rotate(results: list[PriorityStatus], every: int) -> None:
+    @st.fragment(run_every=every)
+    def show() -> None:
+        i = st.session_state.get("kiosk_index", -1) + 1
+        st.session_state["kiosk_index"] = i
+        r = results[i % len(results)]
+        priority_panel(r, big=True)
+        st.caption(f"Priority {i % len(results) + 1} of {len(results)}; the next in {every} s.")
+
+    show()
+
+
+main()
