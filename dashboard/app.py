@@ -11,6 +11,8 @@ kiosk = st.query_params.get("mode") == "meeting"  # the meeting-room screen: no 
 page = st.navigation([
     st.Page("views/meeting.py", title="Meeting", default=True),
     st.Page("views/explorer.py", title="Map explorer", url_path="explorer"),
+    st.Page("views/trends.py", title="Trends", url_path="trends"),
+    st.Page("views/patrol.py", title="Patrol planner", url_path="patrol"),
     st.Page("views/wards.py", title="Wards", url_path="wards"),
     st.Page("views/data.py", title="Data & sources", url_path="data"),
 ], position="hidden" if kiosk else "sidebar")

@@ -64,3 +64,8 @@ def wgs84_to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarr
         x[located] = np.asarray(ux, dtype="float64")[codes[located]]
         y[located] = np.asarray(uy, dtype="float64")[codes[located]]
     return x, y
+
+
+def bng_to_wgs84(x: float, y: float) -> tuple[float, float]:
+    """One EPSG:27700 point to (longitude, latitude) in WGS84 degrees."""
+    return _transformer().transform(x, y, direction="INVERSE")

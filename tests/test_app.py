@@ -170,3 +170,46 @@ def test_meeting_names_the_line_of_a_broken_priorities_file(tmp_path, monkeypatc
     at.run()
     line = next(i for i, s in enumerate(bad.read_text().splitlines(), 1) if s == 'id = "P1"' and i > 40)
     assert f"line {line}: priority id 'P1' is used twice" in at.error[0].value
+
+
+def test_trends_comparison_and_shares_follow_the_store(app, bundled_store):
+    app.switch_page("views/trends.py").run()
+    assert not app.exception
+    assert any("No comparison: police.uk is not loaded for 2019-12" in w.value for w in app.warning)
+    app.sidebar.multiselect(key="trends_cats").set_value(["Burglary", "Robbery"]).run()
+    app.sidebar.select_slider(key="trends_months").set_value(("2021-07", "2021-12")).run()
+    assert not app.exception
+    assert [w.value for w in app.warning if "comparison" in w.value] == []
+    assert any("the grid is too fine" in w.value for w in app.warning)  # 6 months of two crime types, 250 m cells
+    table = app.dataframe[0].value
+    now = bundled_store.counts(by=("category",), start="2021-07", end="2021-12", categories=["Burglary", "Robbery"])
+    before = bundled_store.counts(by=("category",), start="2021-01", end="2021-06", categories=["Burglary", "Robbery"])
+    assert table["Chosen months"].to_dict() == dict(zip(now["category"], now["incidents"]))
+    assert table["Compared with"].to_dict() == dict(zip(before["category"], before["incidents"]))
+    app.radio(key="trends_against").set_value("year-earlier").run()
+    assert any("not loaded for 2020-07" in w.value for w in app.warning)
+    assert any("show a pattern" in c.value for c in app.caption)
+
+
+def test_patrol_planner_zones_follow_the_choice(app, bundled_store):
+    from geodata.zones import patrol_zones
+
+    app.switch_page("views/patrol.py").run()
+    assert not app.exception
+    shown = app.dataframe[0].value
+    expected, _ = patrol_zones(bundled_store.incidents(start="2021-11", end="2022-01"),
+                               bundled_store.incidents(start="2021-08", end="2021-10"), bundled_store.boundary(),
+                               window=3)
+    assert shown["Incidents"].tolist() == expected["incidents"].tolist()
+    app.sidebar.multiselect(key="patrol_cats").set_value(["Shoplifting"]).run()
+    app.sidebar.selectbox(key="patrol_window").set_value(6).run()
+    shown = app.dataframe[0].value
+    expected, grid = patrol_zones(bundled_store.incidents(start="2021-08", end="2022-01", categories=["Shoplifting"]),
+                                  bundled_store.incidents(start="2021-02", end="2021-07", categories=["Shoplifting"]),
+                                  bundled_store.boundary(), window=6)
+    assert shown["Incidents"].tolist() == expected["incidents"].tolist()
+    assert shown["Streets"].iloc[0].startswith(expected["streets"].iloc[0][0][0])
+    assert f"Gi* on {grid.cell_size:g} m cells" in app.caption[0].value
+    labels = [b.label for b in app.get("download_button")]
+    assert labels == ["Patrol sheet (print from the browser)", "Zones (GeoJSON)",
+                      "Zones (GPX, phones and car terminals)"]
