@@ -191,3 +191,36 @@ def test_kiosk_mode_rotates_through_the_priorities_without_a_mouse(server, page)
     assert seen == ["P1", "P2", "P3"], seen
     widgets = ("stSelectbox", "stMultiSelect", "stSlider", "stRadio", "stButton", "stDownloadButton", "stSidebar")
     assert page.locator(", ".join(f"[data-testid='{w}']:visible" for w in widgets)).count() == 0
+
+
+def test_hostile_location_on_the_patrol_planner_renders_as_text(tmp_path, page):
+    import csv
+    import io
+    import zipfile
+
+    source = REPO / "data/st_albans/police/hertfordshire-st-albans-2021-01-2022-01.zip"
+    hostile_zip = tmp_path / "hostile.zip"
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(hostile_zip, "w") as zout:
+        for name in zin.namelist():
+            rows = list(csv.reader(io.StringIO(zin.read(name).decode("utf-8"))))
+            for row in rows[1:]:
+                if row[6] == "On or near Parking Area":  # the busiest place of the city-centre zone
+                    row[6] = f"On or near {HOSTILE}"
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="\n").writerows(rows)
+            zout.writestr(name, buf.getvalue())
+    cfg = write_config(tmp_path)
+    cfg.write_text(cfg.read_text().replace(str(source), str(hostile_zip)))
+    proc, url = _serve(cfg)
+    try:
+        page.goto(f"{url}/patrol")
+        page.get_by_text("Preview the patrol sheet").click(timeout=90_000)
+        page.get_by_text(f"{HOSTILE}", exact=True).first.wait_for(timeout=30_000)
+        assert page.locator("img[src='x']").count() == 0
+        time.sleep(0.5)
+        assert page.dialogs == []
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "xss-patrol-sheet.png"), full_page=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
