@@ -14,14 +14,31 @@ import sys
 import warnings
 from pathlib import Path
 
-from geodata import config as config_mod
-from geodata.boundaries import BoundaryError
-from geodata.config import ConfigError
-from geodata.priorities import PrioritiesError
-from geodata.store import StoreError, open_store
-from loaders.report import LoadError, LoadReport
+from typing import TYPE_CHECKING
 
-_USER_ERRORS = (LoadError, ConfigError, StoreError, BoundaryError, PrioritiesError, ValueError)
+from geodata import config as config_mod
+from geodata.config import ConfigError
+
+if TYPE_CHECKING:
+    from loaders.report import LoadReport
+
+# The command modules import their libraries when run: `serve` starts the server sooner that way.
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors that are the user's input, printed as one line (their modules are loaded by then)."""
+    errors = [ConfigError, ValueError]
+    for module, name in (("loaders.report", "LoadError"), ("geodata.store", "StoreError"),
+                         ("geodata.boundaries", "BoundaryError"), ("geodata.priorities", "PrioritiesError")):
+        if module in sys.modules:
+            errors.append(getattr(sys.modules[module], name))
+    return tuple(errors)
+
+
+def open_store(cfg, **kwargs):
+    from geodata.store import open_store as _open
+
+    return _open(cfg, **kwargs)
 
 
 def _progress_bar(total_files: int | None):
@@ -140,8 +157,9 @@ def _cmd_wards(args, cfg) -> int:
 
 def _cmd_serve(args, cfg) -> int:
     app = Path(__file__).resolve().parent / "app.py"
-    open_store(cfg, progress=_progress_bar(None))  # build on first run, before the browser waits
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+    if not cfg.store_path.exists():
+        open_store(cfg, progress=_progress_bar(None))  # build on first run, before the browser waits
+    command = [sys.executable, "-m", "dashboard.server", "run", str(app), "--server.port", str(args.port),
                "--server.headless", "true", "--server.enableStaticServing", "true",
                "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "false",
                "--", "--config", str(cfg.path)]
@@ -213,13 +231,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = config_mod.load(args.config)
         return args.func(args, cfg)
-    except _USER_ERRORS as exc:
-        sys.stderr.write("\n" if getattr(args, "paths", None) else "")
-        print(f"csp-hotspots: error: {exc}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # output piped into e.g. head, which stopped reading
         sys.stderr.close()
         return 0
+    except Exception as exc:
+        if not isinstance(exc, _user_errors()):
+            raise
+        sys.stderr.write("\n" if getattr(args, "paths", None) else "")
+        print(f"csp-hotspots: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import sys
 
 import streamlit as st
 
+from dashboard import svgmap
 from dashboard.attributions import ATTRIBUTIONS
 
 import json
@@ -137,3 +138,16 @@ def ward_chart(values: pd.Series, title: str, height: int) -> alt.Chart:
                              alt.Tooltip("properties.value:Q", title=title)])
             .project(type="identity", reflectY=True)
             .properties(height=height, usermeta={"embedOptions": {"renderer": "svg"}}))
+
+
+@st.cache_resource
+def _ward_outlines(path: str | None):
+    areas = _store(path).areas("ward")
+    return areas.codes, areas.names, shapely.simplify(areas.geometries, 20)
+
+
+def ward_svg(values: pd.Series, title: str) -> str:
+    """:func:`dashboard.svgmap.ward_svg` of ``values`` (indexed by ward code; NA = no data)."""
+    codes, names, geoms = _ward_outlines(config_path())
+    return svgmap.ward_svg(codes, names, geoms, {c: (None if pd.isna(v) else int(v)) for c, v in values.items()},
+                           title)

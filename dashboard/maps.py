@@ -23,7 +23,7 @@ import shapely
 from folium.plugins import FastMarkerCluster
 from pyproj import Transformer
 
-from dashboard.palette import GI_COLOURS, SEQUENTIAL  # noqa: F401  (maps.GI_COLOURS is the app's palette)
+from dashboard.palette import GI_COLOURS, SEQUENTIAL, classes  # noqa: F401  (maps.* is the app's palette)
 
 STATIC = "/app/static"
 #: CDN asset names (folium's) -> files served by the app.
@@ -66,15 +66,6 @@ def _features(geoms: np.ndarray, props: list[dict], simplify: float = 0.0) -> di
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": p, "geometry": json.loads(shapely.to_geojson(g))}
         for g, p in zip(wgs, props)]}
-
-
-def classes(values: np.ndarray, k: int = 5) -> tuple[np.ndarray, list[float]]:
-    """Quantile classes 0..k-1 of ``values`` and the break values (equal values share a class)."""
-    values = np.asarray(values, dtype="float64")
-    breaks = sorted(set(np.quantile(values, np.linspace(0, 1, k + 1)).round(6)))
-    if len(breaks) < 2:
-        return np.zeros(values.size, dtype=int), breaks
-    return np.clip(np.searchsorted(breaks, values, side="right") - 1, 0, len(breaks) - 2), breaks
 
 
 def choropleth(m: folium.Map, geoms: np.ndarray, table: pd.DataFrame, value: str, name: str,

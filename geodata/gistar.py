@@ -31,9 +31,9 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 from scipy.stats import norm
 
+from geodata.adjust import ADJUSTMENTS, adjust_p
 from geodata.grid import Grid
 
-ADJUSTMENTS = ("fdr_bh", "holm", "none")
 #: (adjusted p below, |class|): 99, 95 and 90% confidence.
 CONFIDENCE = ((0.01, 3), (0.05, 2), (0.10, 1))
 CLASS_LABELS = {3: "Hot spot, 99% confidence", 2: "Hot spot, 95% confidence", 1: "Hot spot, 90% confidence",
@@ -57,37 +57,6 @@ def distance_band_weights(x: np.ndarray, y: np.ndarray, band: float, self_weight
     rows = np.concatenate([pairs[:, 0], pairs[:, 1]] + ([np.arange(n)] if self_weight else []))
     cols = np.concatenate([pairs[:, 1], pairs[:, 0]] + ([np.arange(n)] if self_weight else []))
     return sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
-
-
-def adjust_p(p: np.ndarray, method: str = "fdr_bh") -> np.ndarray:
-    """Adjust p-values (along axis 0, each column separately) for multiple comparisons.
-
-    ``fdr_bh``: Benjamini & Hochberg (1995) step-up; ``holm``: Holm (1979) step-down;
-    ``none``: unchanged. NaN stays NaN and does not count as a test.
-    """
-    if method not in ADJUSTMENTS:
-        raise ValueError(f"adjust must be one of {ADJUSTMENTS}, got {method!r}")
-    p = np.asarray(p, dtype="float64")
-    if method == "none":
-        return p.copy()
-    flat = p.reshape(p.shape[0], -1)
-    out = np.full(flat.shape, np.nan)
-    for j in range(flat.shape[1]):
-        ok = ~np.isnan(flat[:, j])
-        q = flat[ok, j]
-        m = q.size
-        if m == 0:
-            continue
-        order = np.argsort(q, kind="stable")
-        ranked = q[order]
-        if method == "fdr_bh":
-            adj = np.minimum.accumulate((ranked * m / np.arange(1, m + 1))[::-1])[::-1]
-        else:
-            adj = np.maximum.accumulate(ranked * (m - np.arange(m)))
-        res = np.empty(m)
-        res[order] = np.minimum(adj, 1.0)
-        out[ok, j] = res
-    return out.reshape(p.shape)
 
 
 def classify(z: np.ndarray, p_adj: np.ndarray) -> np.ndarray:

@@ -246,5 +246,6 @@ def evaluate(store: Store, priorities: Priorities, end: str | None = None, windo
              compare: str | None = None) -> list[PriorityStatus]:
     """:func:`priority_status` for every priority, in the file's order, all for one period:
     ending at ``end`` (default: the latest month any source has loaded)."""
-    end = end or latest_month(store)
-    return [priority_status(store, p, end, window, compare) for p in priorities.priorities]
+    with store.session():
+        end = end or latest_month(store)
+        return [priority_status(store, p, end, window, compare) for p in priorities.priorities]

@@ -14,9 +14,11 @@ the store keeps its previous state. Queries go to Arrow and then pandas (not
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -79,14 +81,36 @@ class Store:
         self.path, self.config = Path(path), config
         self._areas: dict[str, boundaries.Areas] = {}
         self._population: dict[str, pd.DataFrame] = {}
+        self._session = threading.local()
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """A new connection to the store file (close it when done).
+    def connect(self):
+        """A connection to the store file, as a context manager that closes it when done; inside
+        :meth:`session`, the session's connection (left open).
 
         Insertion order is not preserved (every query orders its result), which
         makes bulk inserts ~20% faster.
         """
+        shared = getattr(self._session, "con", None)
+        if shared is not None:
+            return contextlib.nullcontext(shared)
         return duckdb.connect(str(self.path), config={"preserve_insertion_order": False})
+
+    @contextlib.contextmanager
+    def session(self):
+        """Run a block of queries on one connection (opening the file costs ~15 ms a time).
+
+        Per thread: the Store is shared by the app's sessions, each on its own thread. Do not
+        hold a session open between page runs: its connection holds the file.
+        """
+        if getattr(self._session, "con", None) is not None:
+            yield
+            return
+        with self.connect() as con:
+            self._session.con = con
+            try:
+                yield
+            finally:
+                self._session.con = None
 
     def _query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         with self.connect() as con:

@@ -166,7 +166,9 @@ def test_meeting_page_shows_every_priority(server, page):
     assert [t.split(" ")[0] for t in titles] == ["P1", "P2", "P3", "P4", "P5"]
     assert "NO DATA" in titles[1] and "NO DATA" in titles[4]
     assert page.get_by_text("Data to 2022-01").count() >= 1
-    page.wait_for_function("document.querySelectorAll('.vega-embed svg').length >= 2", timeout=30_000)
+    page.wait_for_function("document.querySelectorAll('path.ward-svg').length === 40", timeout=30_000)
+    names = page.eval_on_selector_all("path.ward-svg title", "els => els.map(e => e.textContent)")
+    assert len(set(n.split(":")[0] for n in names)) == 20
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "meeting.png"), full_page=True)
     hosts = {urlparse(u).hostname for u in page.requests_seen if u.startswith(("http", "ws"))}
@@ -179,7 +181,7 @@ def test_kiosk_mode_rotates_through_the_priorities_without_a_mouse(server, page)
     seen = [_priority_titles(page)[0].split(" ")[0]]
     assert seen == ["P1"]
     assert page.locator("[data-testid='stSidebar']").is_hidden()
-    page.wait_for_function("document.querySelectorAll('.vega-embed svg').length >= 1", timeout=30_000)
+    page.wait_for_function("document.querySelectorAll('path.ward-svg').length === 20", timeout=30_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "kiosk-p1.png"))
     deadline = time.time() + 40

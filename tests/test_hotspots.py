@@ -12,7 +12,8 @@ from scipy.stats import norm
 from geodata import concentration, grid as grids, kde as kde_mod
 from geodata.change import compare, e_test
 from geodata.emerging import CLASSES, classify_series, emerging_hotspots, mann_kendall, simple_classes
-from geodata.gistar import adjust_p, distance_band_weights, gi_star, hotspots, permutation_p
+from geodata.adjust import adjust_p
+from geodata.gistar import distance_band_weights, gi_star, hotspots, permutation_p
 from geodata.snap import RECORDING_PLACES, snap_points
 
 
@@ -287,6 +288,24 @@ def test_e_test_worked_example():
     p = 0.088 (as reproduced in scipy.stats.poisson_means_test's documentation)."""
     assert e_test(0, 3, 100, 100) == pytest.approx(0.0884, abs=5e-4)
     assert e_test(0, 3) == pytest.approx(0.0884, abs=5e-4)
+
+
+def test_e_test_equals_scipy_poisson_means_test():
+    """Our numpy E-test against scipy's implementation, on real ward pairs and edge cases."""
+    from scipy.stats import poisson_means_test
+
+    rng = np.random.default_rng(7)
+    cases = [(0, 5, 1, 1), (5, 0, 1, 1), (1, 1, 1, 1), (179, 129, 1, 1), (1114, 1108, 6, 6), (3, 40, 1, 12),
+             (2000, 2100, 3, 3), (0, 1, 2, 5)]
+    cases += [(int(rng.integers(0, 400)), int(rng.integers(0, 400)), float(rng.integers(1, 13)),
+               float(rng.integers(1, 13))) for _ in range(60)]
+    for a, b, n1, n2 in cases:
+        assert e_test(a, b, n1, n2) == pytest.approx(poisson_means_test(a, n1, b, n2).pvalue, abs=1e-9)
+    for bad in ((-1, 2), (1.5, 2)):
+        with pytest.raises(ValueError, match="whole numbers"):
+            e_test(*bad)
+    with pytest.raises(ValueError, match="exposures"):
+        e_test(1, 2, 0, 1)
 
 
 def test_compare_wards_between_periods(bundled_store):

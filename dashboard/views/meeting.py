@@ -68,8 +68,8 @@ def measure_panel(m: MeasureStatus, big: bool) -> None:
                   border=True)
         st.markdown(html.escape(_change_text(m)))
     with right:
-        st.altair_chart(common.ward_chart(m.wards.set_index("ward_code")["current"], "Incidents",
-                                          360 if big else 220), width="stretch")
+        st.html(f'<div class="csp-ward-map" style="max-width:{520 if big else 340}px">'
+                f'{common.ward_svg(m.wards.set_index("ward_code")["current"], "Incidents in the period")}</div>')
 
 
 def priority_panel(r: PriorityStatus, big: bool = False) -> None:
