@@ -68,8 +68,9 @@ def measure_panel(m: MeasureStatus, big: bool) -> None:
                   border=True)
         st.markdown(html.escape(_change_text(m)))
     with right:
-        st.html(f'<div class="csp-ward-map" style="max-width:{520 if big else 340}px">'
-                f'{common.ward_svg(m.wards.set_index("ward_code")["current"], "Incidents in the period")}</div>')
+        st.markdown(f'<div class="csp-ward-map" style="max-width:{520 if big else 340}px">'
+                    f'{common.ward_svg(m.wards.set_index("ward_code")["current"], "Incidents in the period")}</div>',
+                    unsafe_allow_html=True)  # svgmap escapes every name and value
 
 
 def priority_panel(r: PriorityStatus, big: bool = False) -> None:
