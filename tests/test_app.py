@@ -105,6 +105,16 @@ def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
     assert "Open Government Licence" in text and "CC-BY 4.0" in text
 
 
+def _summary(at) -> list[list[str]]:
+    """The Meeting page's status table: [priority, status, why] per row, as text."""
+    import html as html_mod
+    import re
+
+    table = next(m.value for m in at.markdown if "csp-summary" in m.value)
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table)
+    return [[html_mod.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in row] for row in rows]
+
+
 def _measure_metric(at, prefix: str):
     return next(m for m in at.metric if m.label.startswith(prefix))
 
@@ -121,12 +131,12 @@ def test_meeting_is_the_default_page_with_figures_from_the_store(app, bundled_st
     assert m1.delta == f"{int(m1.value) - before:+,} against the previous 6 months"
     m3 = _measure_metric(app, "Robbery, burglary")
     assert int(m3.value.replace(",", "")) == direct_count(bundled_store, p3, "2021-08", "2022-01")
-    summary = app.dataframe[0].value
-    assert summary["Priority"].tolist()[0] == "P1 Drug markets and exploitation"
-    assert [s.split(" ", 1)[1] for s in summary["Status"]][1::2] == ["no data", "no data"]
+    summary = _summary(app)
+    assert summary[0][0] == "P1 Drug markets and exploitation"
+    assert [row[1].split(" ", 1)[1] for row in summary][1::2] == ["NO DATA", "NO DATA"]
     infos = " ".join(i.value for i in app.info)
     assert "no FixMyStreet reports are loaded" in infos and "council incident logs" in infos
-    assert "probation" in summary["Why"].tolist()[4]
+    assert "probation" in summary[4][2]
     assert any("Data to 2022-01" in m.value for m in app.markdown)
 
 
@@ -143,8 +153,8 @@ def test_meeting_period_widgets_change_figures_and_url(app, bundled_store):
     assert int(m3.value) == direct_count(bundled_store, p3, "2021-12", "2021-12")
     assert (_param(app, "to"), _param(app, "window"), _param(app, "compare")) == (["2021-12"], ["1"], ["year-earlier"])
     # 2020-12 is not loaded: the year-earlier comparison, and so the status, is "no data", never a zero
-    p3_row = app.dataframe[0].value.iloc[2]
-    assert p3_row["Status"].endswith("no data") and "not loaded for 2020-12" in p3_row["Why"]
+    p3_row = _summary(app)[2]
+    assert p3_row[1].endswith("NO DATA") and "not loaded for 2020-12" in p3_row[2]
 
 
 def test_meeting_kiosk_mode_has_no_widgets_and_one_priority(tmp_path, monkeypatch, bundled_store):
@@ -213,3 +223,20 @@ def test_patrol_planner_zones_follow_the_choice(app, bundled_store):
     labels = [b.label for b in app.get("download_button")]
     assert labels == ["Patrol sheet (print from the browser)", "Zones (GeoJSON)",
                       "Zones (GPX, phones and car terminals)"]
+
+
+def test_editing_priorities_changes_the_meeting_page(tmp_path, monkeypatch, bundled_store):
+    from tests.test_priorities import direct_count
+
+    cfg = write_config(tmp_path)
+    edited = tmp_path / "priorities.toml"
+    edited.write_text((REPO / "data/st_albans/priorities.toml").read_text().replace(
+        'categories = ["Drugs", "Possession of weapons"]', 'categories = ["Drugs"]').replace(
+        'label = "Drugs and possession of weapons (police.uk)"', 'label = "Drugs only"'))
+    cfg.write_text(cfg.read_text().replace(str(REPO / "data/st_albans/priorities.toml"), str(edited)))
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    m1 = _measure_metric(at, "Drugs only")
+    assert int(m1.value) == direct_count(bundled_store, ["Drugs"], "2021-08", "2022-01")

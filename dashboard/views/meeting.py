@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import html
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import common
@@ -49,6 +48,14 @@ def badge(status: str) -> str:
     """Status as coloured text with a symbol (never colour alone)."""
     return (f'<span class="csp-status" style="background:{STATUS_COLOURS[status]};color:#fff;padding:0.1em 0.5em;'
             f'border-radius:0.3em;font-weight:700">{STATUS_SYMBOLS[status]} {html.escape(status.upper())}</span>')
+
+
+def summary_table(results: list[PriorityStatus]) -> str:
+    """Every priority's status in one escaped HTML table (plain HTML: it paints with the page)."""
+    rows = "".join(f"<tr><td>{html.escape(r.priority.id)} {html.escape(r.priority.title)}</td><td>{badge(r.status)}</td>"
+                   f"<td>{html.escape(r.sentence)}</td></tr>" for r in results)
+    return (f'<table class="csp-summary"><thead><tr><th>Priority</th><th>Status</th><th>Why</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>")
 
 
 def _change_text(m: MeasureStatus) -> str:
@@ -145,10 +152,7 @@ def main() -> None:
         every = max(KIOSK_MIN, _int_param("every", KIOSK_EVERY) or KIOSK_EVERY)
         _rotate(results, every)
         return
-    summary = pd.DataFrame({"Priority": [f"{r.priority.id} {r.priority.title}" for r in results],
-                            "Status": [f"{STATUS_SYMBOLS[r.status]} {r.status}" for r in results],
-                            "Why": [r.sentence for r in results]})
-    st.dataframe(summary, hide_index=True, width="stretch")
+    st.markdown(summary_table(results), unsafe_allow_html=True)
     for r in results:
         priority_panel(r)
     with st.sidebar:
