@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -159,11 +158,12 @@ def _cmd_serve(args, cfg) -> int:
     app = Path(__file__).resolve().parent / "app.py"
     if not cfg.store_path.exists():
         open_store(cfg, progress=_progress_bar(None))  # build on first run, before the browser waits
-    command = [sys.executable, "-m", "dashboard.server", "run", str(app), "--server.port", str(args.port),
-               "--server.headless", "true", "--server.enableStaticServing", "true",
-               "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "false",
-               "--", "--config", str(cfg.path)]
-    os.execv(sys.executable, command)  # become the server: signals reach it, no orphan is left
+    from dashboard import server
+
+    server.main(["run", str(app), "--server.port", str(args.port), "--server.headless", "true",
+                 "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false",
+                 "--client.showErrorDetails", "false", "--", "--config", str(cfg.path)])
+    return 0  # the server runs in this process until stopped (signals reach it; no child is left)
 
 
 def build_parser() -> argparse.ArgumentParser:
