@@ -86,6 +86,17 @@ def start_server(cfg: Path, port: int) -> subprocess.Popen:
             time.sleep(0.05)
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server; say so when it needs SIGKILL (it should stop on SIGTERM within seconds)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        print("warning: the server did not stop within 20 s of SIGTERM; killed", file=sys.stderr)
+        proc.kill()
+        proc.wait()
+
+
 def meeting_cold_start(cfg: Path, browser) -> float:
     """Seconds from a new server process to the Meeting page's first ward map drawn (its 20 SVG wards)."""
     port = free_port()
@@ -98,9 +109,8 @@ def meeting_cold_start(cfg: Path, browser) -> float:
                                timeout=120_000, polling=50)
         return time.perf_counter() - t0
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
         page.close()
+        stop(proc)
 
 
 def run(label: str, cfg: Path) -> None:
@@ -144,9 +154,8 @@ def run(label: str, cfg: Path) -> None:
                 times.append(time.perf_counter() - t)  # each round adds one more crime type
             heaviest = max(payloads) if payloads else 0
         finally:
-            proc.terminate()
-            proc.wait(timeout=20)
             browser.close()
+            stop(proc)
     print(f"{label}: cold start to painted map: Meeting (default page) {meeting:.2f} s, Map explorer {cold:.2f} s; "
           f"filter change to repaint median "
           f"{statistics.median(times):.2f} s (max {max(times):.2f} s over {len(times)}); largest message "

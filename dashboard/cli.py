@@ -147,6 +147,31 @@ def _cmd_report(args, cfg) -> int:
     return 0
 
 
+def _cmd_refresh(args, cfg) -> int:
+    from geodata.refresh import refresh_police
+    from geodata.store import parse_month
+    from loaders.policeapi import Client
+
+    parse_month(args.start, "--from")
+    cache = Path(args.cache) if args.cache else cfg.store_path.parent / "api-cache"
+    client = Client(args.api, cache_dir=cache)
+    store = open_store(cfg, progress=_progress_bar(None))
+
+    def show(month: str, done: int, total: int) -> None:
+        filled = int(30 * done / total)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} months, last {month}")
+        sys.stderr.flush()
+
+    report = refresh_police(store, client, args.force, start=args.start, republished=args.republished,
+                            progress=show)
+    if report.fetched:
+        sys.stderr.write("\n")
+    print(report.summary())
+    for r in (report.load.rejected if report.load else [])[:20]:
+        print(f"  rejected {r.file}, line {r.line}, {r.field}: {r.reason}")
+    return 0
+
+
 def _cmd_wards(args, cfg) -> int:
     store = open_store(cfg)
     print(f"{cfg.area_name}: {cfg.wards.label} ({cfg.wards.file.name})")
@@ -214,6 +239,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["pdf", "html"], default="pdf")
     report.add_argument("--priorities", metavar="FILE", help="priorities TOML (default: the config's)")
     report.set_defaults(func=_cmd_report)
+
+    refresh = sub.add_parser("refresh", parents=[common],
+                             help="load the months data.police.uk has published that the store lacks")
+    refresh.add_argument("--force", default="hertfordshire", help="data.police.uk force id (default hertfordshire)")
+    refresh.add_argument("--from", dest="start", metavar="YYYY-MM", help="no month before this one")
+    refresh.add_argument("--republished", action="store_true",
+                         help="also reload months loaded before the API's last update")
+    refresh.add_argument("--api", default="https://data.police.uk/api", metavar="URL", help=argparse.SUPPRESS)
+    refresh.add_argument("--cache", metavar="DIR", help="answer cache (default: api-cache beside the store)")
+    refresh.set_defaults(func=_cmd_refresh)
 
     wards = sub.add_parser("wards", parents=[common], help="list the configured wards")
     wards.set_defaults(func=_cmd_wards)

@@ -17,8 +17,9 @@ Row rules (each rejected row is reported with file, line, field and reason):
 
 Anti-social behaviour rows carry no ``Crime ID``; they (and any other row
 without one) get ``anon-<h>-<n>``: ``h`` the 64-bit SipHash (pandas
-``hash_array``, fixed key) of month, force, coordinates, location, LSOA and
-crime type (:data:`_ID_FIELDS`), in decimal, and ``n`` the occurrence number
+``hash_array``, fixed key) of month, force, coordinates, location and
+crime type (:data:`_ID_FIELDS`; not the LSOA, which the coordinates fix and the
+data.police.uk API does not give, so API and file loads agree), in decimal, and ``n`` the occurrence number
 among identical rows of the file. The id is stable when the same month is
 downloaded again.
 
@@ -66,7 +67,7 @@ _SURROGATE = re.compile("[\udc80-\udcff]")
 _CRIME_TYPES = pa.array(sorted(CRIME_TYPES), pa.string())
 _PREFIX = "On or near "
 #: The fields hashed into the id of a row without a Crime ID.
-_ID_FIELDS = ("Month", "Falls within", "Longitude", "Latitude", "Location", "LSOA code", "Crime type")
+_ID_FIELDS = ("Month", "Falls within", "Longitude", "Latitude", "Location", "Crime type")
 
 
 def list_files(paths: Iterable[str | Path]) -> list[tuple[str, Callable[[], bytes]]]:
