@@ -240,3 +240,23 @@ def test_editing_priorities_changes_the_meeting_page(tmp_path, monkeypatch, bund
     assert not at.exception
     m1 = _measure_metric(at, "Drugs only")
     assert int(m1.value) == direct_count(bundled_store, ["Drugs"], "2021-08", "2022-01")
+
+
+def test_data_page_refresh_button_fetches_missing_months(tmp_path, monkeypatch):
+    from tests.api_server import FakePoliceApi
+    from tests.conftest import BUNDLED_POLICE
+
+    cfg = write_config(tmp_path)
+    cfg.write_text(cfg.read_text().split("[bundled]")[0])  # an empty store
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
+    with FakePoliceApi(BUNDLED_POLICE, months=["2021-11", "2021-12", "2022-01"]) as api:
+        monkeypatch.setenv("CSP_HOTSPOTS_POLICE_API", api.url)
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.run()
+        at.switch_page("views/data.py").run()
+        assert not at.exception
+        at.button(key="refresh_go").click().run()
+        assert not at.exception
+        assert "fetched 3 month(s) (2021-11 to 2022-01)" in at.success[0].value
+    coverage = at.dataframe[0].value
+    assert list(coverage.columns) == ["2021-11", "2021-12", "2022-01"]

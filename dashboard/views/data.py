@@ -2,6 +2,8 @@
 rejected rows, and the licence attribution of every source."""
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import streamlit as st
 
@@ -20,9 +22,34 @@ def coverage(partitions: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def refresh_section(store) -> None:
+    """Fetch from data.police.uk the months the store lacks (the same path as `csp-hotspots refresh`)."""
+    from geodata.refresh import refresh_police
+    from loaders.policeapi import BASE_URL, Client
+    from loaders.report import LoadError
+
+    with st.expander("Refresh from data.police.uk"):
+        force = st.text_input("Force (data.police.uk id)", value="hertfordshire", key="refresh_force")
+        republished = st.checkbox("Also reload months republished since they were loaded", key="refresh_republished")
+        if st.button("Fetch the months the store lacks", key="refresh_go"):
+            bar = st.progress(0.0, text="Asking data.police.uk which months it has ...")
+            client = Client(os.environ.get("CSP_HOTSPOTS_POLICE_API", BASE_URL),
+                            cache_dir=store.path.parent / "api-cache")
+            try:
+                report = refresh_police(store, client, force.strip(), republished=republished,
+                                        progress=lambda m, d, t: bar.progress(d / t, text=f"{m}: {d} of {t} months"))
+            except LoadError as exc:
+                st.error(str(exc))
+                return
+            st.cache_data.clear()  # months and figures change with the store
+            common.statuses.clear()
+            st.success(report.summary())
+
+
 def main() -> None:
     store = common.store()
     st.title("Data & sources")
+    refresh_section(store)
     loads = store.loads()
     parts = store.partitions()
     st.caption(f"Store: {store.path} ({store.config.wards.label}). Last refresh: "
