@@ -8,6 +8,8 @@ ATTRIBUTIONS = (
                                  "Contains OS data © Crown copyright and database right. UK-GeoJSON by "
                                  "Martin Chorley, CC-BY 4.0. Wards since 2022: Source: Office for National "
                                  "Statistics licensed under the Open Government Licence v.3.0."),
+    ("FixMyStreet reports by LSOA and month", "FixMyStreet data by mySociety, ODC-By (Open Data Commons "
+                                              "Attribution License 1.0)."),
     ("Population (ONS mid-year estimates by LSOA)", "Contains public sector information licensed under the "
                                                     "Open Government Licence v3.0."),
     ("Map software", "Leaflet (BSD-2-Clause), Leaflet.markercluster (MIT), served by this app."),

@@ -66,6 +66,14 @@ def _cmd_ingest(args, cfg) -> int:
     return 0
 
 
+def _cmd_ingest_fixmystreet(args, cfg) -> int:
+    from geodata.ingest import ingest_fixmystreet
+
+    report = ingest_fixmystreet(open_store(cfg, progress=_progress_bar(None)), args.file)
+    print(report.summary())
+    return 0
+
+
 def _check_categories(categories: list[str] | None) -> None:
     from loaders.police import CRIME_TYPES
 
@@ -76,9 +84,17 @@ def _check_categories(categories: list[str] | None) -> None:
 
 
 def _cmd_summary(args, cfg) -> int:
-    _check_categories(args.category)
     store = open_store(cfg)
-    table = store.ward_summary(start=args.start, end=args.end, categories=args.category or None)
+    if args.source == "police.uk":
+        _check_categories(args.category)
+    else:
+        known = set(store.counts(by=("category",), source=args.source)["category"])
+        unknown = sorted(set(args.category or []) - known)
+        if unknown:
+            raise ValueError(f"unknown category {unknown[0]!r}; {args.source} categories in the store are: "
+                             + (", ".join(sorted(known)) or "none (nothing loaded)"))
+    table = store.ward_summary(start=args.start, end=args.end, categories=args.category or None,
+                               source=args.source)
     if args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["ward_code", "ward_name", "incidents"])
@@ -86,7 +102,7 @@ def _cmd_summary(args, cfg) -> int:
     else:
         period = f"{args.start or 'first month'} to {args.end or 'last month'}"
         cats = ", ".join(args.category) if args.category else "all categories"
-        print(f"{cfg.area_name}: police.uk incidents by ward, {period}, {cats}")
+        print(f"{cfg.area_name}: {args.source} incidents by ward, {period}, {cats}")
         print(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward",
                                     "incidents": "Incidents"}).to_string(index=False))
         print(f"Total: {int(table['incidents'].sum()):,}")
@@ -209,9 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
                                    help="data.police.uk street-level CSVs, folders of months or zips")
     police.add_argument("paths", nargs="+", metavar="PATH")
     police.set_defaults(func=_cmd_ingest)
+    fms = ingest_sub.add_parser("fixmystreet", parents=[common], help="FixMyStreet reports per LSOA and month (CSV)")
+    fms.add_argument("file", metavar="FILE")
+    fms.set_defaults(func=_cmd_ingest_fixmystreet)
 
     summary = sub.add_parser("summary", parents=[common], help="incident counts per ward")
     summary.add_argument("--by", choices=["ward"], default="ward")
+    summary.add_argument("--source", choices=["police.uk", "fixmystreet"], default="police.uk",
+                         help="data source (default police.uk)")
     summary.add_argument("--from", dest="start", metavar="YYYY-MM")
     summary.add_argument("--to", dest="end", metavar="YYYY-MM")
     summary.add_argument("--category", action="append", metavar="NAME",

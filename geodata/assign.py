@@ -40,3 +40,28 @@ def assign(areas: Areas, x: np.ndarray, y: np.ndarray) -> np.ndarray:
             best[candidates[shapely.intersects_xy(areas.geometries[i], ux[candidates], uy[candidates])]] = i
     labels = np.append(areas.codes.astype(object), None)  # index `outside` -> None
     return labels[np.where(codes >= 0, best[np.maximum(codes, 0)], outside)]
+
+
+def best_fit(parts: Areas, wholes: Areas) -> tuple[np.ndarray, np.ndarray]:
+    """Each of ``parts`` (e.g. LSOAs) given whole to the one of ``wholes`` (e.g. wards) that
+    covers most of its area (ONS best-fit by area; ties to the smallest code).
+
+    Returns (code of the whole per part, None where none overlaps; share of the part's area
+    inside that whole, 0..1). Counts aggregated through it keep their totals exactly; the share
+    says how much of each part really lies in its ward.
+    """
+    tree = shapely.STRtree(wholes.geometries)
+    pi, wi = tree.query(parts.geometries, predicate="intersects")
+    overlap = shapely.area(shapely.intersection(parts.geometries[pi], wholes.geometries[wi]))
+    n = len(parts.codes)
+    codes = np.full(n, None, dtype=object)
+    shares = np.zeros(n)
+    areas = shapely.area(parts.geometries)
+    best = np.full(n, -1.0)
+    for p, w, a in sorted(zip(pi, wi, overlap), key=lambda t: (t[0], str(wholes.codes[t[1]]))):
+        if a > best[p]:
+            best[p], codes[p] = a, wholes.codes[w]
+    ok = best > 0
+    shares[ok] = best[ok] / areas[ok]
+    codes[~ok] = None
+    return codes, shares

@@ -29,6 +29,7 @@ line)::
 
     [bundled]                               # optional: loaded when the store is first built
     police = ["police/....zip"]
+    fixmystreet = ["fixmystreet/....csv"]   # FixMyStreet reports per LSOA and month
 
     [priorities]                            # optional: the partnership's priority list
     file = "priorities.toml"                # (geodata/priorities.py); default: none configured
@@ -86,6 +87,7 @@ class Config:
     map_tiles: str | None = None
     map_attribution: str | None = None
     priorities_file: Path | None = None
+    bundled_fixmystreet: tuple[Path, ...] = ()
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -110,6 +112,7 @@ def load(path: str | Path | None = None) -> Config:
         map_tiles=c.text("map", "tiles", required=False),
         map_attribution=c.text("map", "attribution", required=False),
         priorities_file=c.path("priorities", "file") if "priorities" in raw else None,
+        bundled_fixmystreet=tuple(c.paths("bundled", "fixmystreet")),
     )
 
 

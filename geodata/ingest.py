@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from geodata.store import Store
-from loaders import police
+from loaders import fixmystreet, police
 from loaders.report import LoadReport
 
 T = TypeVar("T")
@@ -45,3 +45,10 @@ def ingest_police(store: Store, paths: Iterable[str | Path],
     paths = [str(p) for p in paths]
     tasks = (lambda name=name, read=read: police.parse(name, read()) for name, read in police.list_files(paths))
     return store.ingest(_in_parallel(tasks), police.SOURCE, paths, progress=progress)
+
+
+def ingest_fixmystreet(store: Store, path: str | Path) -> LoadReport:
+    """Load a FixMyStreet LSOA-month file (:mod:`loaders.fixmystreet`) into ``store``: every month
+    it covers replaces what the store held (one transaction). Returns the load report."""
+    table, report, months = fixmystreet.read(path)
+    return store.ingest_area_counts(table, report, months, [str(path)])

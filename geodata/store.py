@@ -30,7 +30,7 @@ import pyarrow as pa
 import shapely
 
 from geodata import boundaries
-from geodata.assign import assign
+from geodata.assign import assign, best_fit
 from geodata.config import Config
 from loaders import schema
 from loaders.report import LoadReport
@@ -52,6 +52,16 @@ CREATE TABLE loads (load_id BIGINT PRIMARY KEY, source VARCHAR, started_at TIMES
                     no_location BIGINT, outside_area BIGINT);
 CREATE TABLE rejections (load_id BIGINT, file VARCHAR, line BIGINT, field VARCHAR, reason VARCHAR);
 """
+#: Counts per LSOA (sources that publish area counts, e.g. FixMyStreet), and the LSOA -> ward
+#: best-fit lookup they are summed through (added to stores built before them on open).
+_AREA_DDL = """
+CREATE TABLE IF NOT EXISTS area_counts (source VARCHAR NOT NULL, dataset VARCHAR NOT NULL, month DATE NOT NULL,
+                                        lsoa_code VARCHAR NOT NULL, category VARCHAR NOT NULL, subcategory VARCHAR,
+                                        count BIGINT NOT NULL, load_id BIGINT);
+CREATE TABLE IF NOT EXISTS lsoa_wards (lsoa_code VARCHAR PRIMARY KEY, ward_code VARCHAR, share DOUBLE);
+"""
+#: Sources whose records are area counts, queried from ``area_counts`` through ``lsoa_wards``.
+AREA_SOURCES = ("fixmystreet",)
 
 
 class StoreError(Exception):
@@ -133,7 +143,16 @@ class Store:
             con.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("area_name", cfg.area_name), ("wards_fingerprint", _fingerprint(cfg.wards)),
                 ("lsoas_fingerprint", _fingerprint(cfg.lsoas)), ("wards_label", cfg.wards.label)])
+            self._add_area_tables(con, wards, lsoas)
             con.execute("COMMIT")
+
+    @staticmethod
+    def _add_area_tables(con, wards: boundaries.Areas, lsoas: boundaries.Areas) -> None:
+        con.execute(_AREA_DDL)
+        if con.execute("SELECT count(*) FROM lsoa_wards").fetchall()[0][0] == 0:
+            codes, shares = best_fit(lsoas, wards)
+            con.executemany("INSERT INTO lsoa_wards VALUES (?, ?, ?)",
+                            [(c, w, float(s)) for c, w, s in zip(lsoas.codes, codes, shares)])
 
     def _check(self) -> None:
         try:
@@ -146,6 +165,9 @@ class Store:
                 raise StoreError(f"{self.path}: built from other boundaries than {spec.file}; "
                                  "delete the store file (it is rebuilt from the config) or set another "
                                  "[store] path")
+        with self.connect() as con:
+            if not con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'lsoa_wards'").fetchall():
+                self._add_area_tables(con, self.areas("ward", con), self.areas("lsoa", con))
 
     # ------------------------------------------------------------------ ingest
     def areas(self, level: str = "ward", con: duckdb.DuckDBPyConnection | None = None) -> boundaries.Areas:
@@ -216,6 +238,43 @@ class Store:
                 staging.close()
         return report
 
+    def ingest_area_counts(self, table: pa.Table, report: LoadReport, months: list[str], inputs: list[str]) -> LoadReport:
+        """Store area counts (:data:`loaders.fixmystreet.COLUMNS`) for ``months`` ('YYYY-MM', every
+        month the input covers, with rows or not) in one transaction, replacing what the store held
+        for those (source, dataset, month)s. Returns ``report`` with ``rows_loaded`` set."""
+        sources = set(table["source"].to_pylist()) | {report.source}
+        if len(sources) != 1 or report.source not in AREA_SOURCES:
+            raise StoreError(f"area counts must all be of one of {AREA_SOURCES}, got {sorted(sources)}")
+        dataset = table["dataset"][0].as_py() if table.num_rows else None
+        started = datetime.now(timezone.utc).replace(tzinfo=None)
+        month_dates = [parse_month(m) for m in months]
+        with self.connect() as con:
+            con.execute("BEGIN")
+            try:
+                load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
+                con.register("batch", table.append_column("load_id", pa.array([load_id] * table.num_rows,
+                                                                                pa.int64())))
+                if dataset is not None:
+                    con.execute("DELETE FROM area_counts WHERE source = ? AND dataset = ? AND month IN "
+                                "(SELECT unnest(?::DATE[]))", [report.source, dataset, month_dates])
+                    con.execute("INSERT INTO area_counts SELECT * FROM batch")
+                    con.executemany("INSERT OR REPLACE INTO partitions VALUES (?, ?, ?, "
+                                    "(SELECT count(*) FROM batch WHERE month = ?), ?, now()::TIMESTAMP)",
+                                    [(report.source, dataset, d, d, load_id) for d in month_dates])
+                con.unregister("batch")
+                report.rows_loaded = table.num_rows
+                con.execute("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                    load_id, report.source, started, datetime.now(timezone.utc).replace(tzinfo=None),
+                    json.dumps(inputs), report.rows_read, report.rows_loaded, len(report.rejected), 0, 0])
+                if report.rejected:
+                    con.executemany("INSERT INTO rejections VALUES (?, ?, ?, ?, ?)",
+                                    [(load_id, r.file, r.line, r.field, r.reason) for r in report.rejected])
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return report
+
     # ------------------------------------------------------------------ queries
     def _filters(self, start=None, end=None, categories=None, wards=None, source="police.uk"):
         clauses, params = [], []
@@ -251,22 +310,25 @@ class Store:
     def counts(self, by: tuple[str, ...] = ("ward_code", "month", "category"), **filters) -> pd.DataFrame:
         """Counts of incidents grouped by ``by`` (canonical column names), column ``incidents``.
 
-        Filters as for :meth:`incidents`. Only combinations with incidents appear.
+        Filters as for :meth:`incidents`. Only combinations with incidents appear. For an area-count
+        source (:data:`AREA_SOURCES`) the counts are summed per LSOA's best-fit ward.
         """
-        unknown = [b for b in by if b not in schema.NAMES]
+        table, measure, names = _records(filters.get("source", "police.uk"))
+        unknown = [b for b in by if b not in names]
         if unknown:
-            raise ValueError(f"cannot group by {unknown}; columns are {', '.join(schema.NAMES)}")
+            raise ValueError(f"cannot group by {unknown}; columns are {', '.join(names)}")
         where, params = self._filters(**filters)
         keys = ", ".join(f'"{b}"' for b in by)
-        return self._query(f"SELECT {keys}, count(*) AS incidents FROM incidents{where} "
+        return self._query(f"SELECT {keys}, {measure} AS incidents FROM {table}{where} "
                            f"GROUP BY {keys} ORDER BY {keys}", params)
 
     def ward_summary(self, **filters) -> pd.DataFrame:
         """One row per ward of the area (zeros included): ``ward_code, ward_name, incidents``."""
         where, params = self._filters(**filters)
+        table, measure, _ = _records(filters.get("source", "police.uk"))
         return self._query(f"""SELECT a.code AS ward_code, a.name AS ward_name,
                                       coalesce(c.n, 0)::BIGINT AS incidents
-                               FROM areas a LEFT JOIN (SELECT ward_code, count(*) AS n FROM incidents{where}
+                               FROM areas a LEFT JOIN (SELECT ward_code, {measure} AS n FROM {table}{where}
                                                        GROUP BY ward_code) c ON c.ward_code = a.code
                                WHERE a.level = 'ward' ORDER BY a.code""", params)
 
@@ -303,6 +365,14 @@ class Store:
     def partitions(self) -> pd.DataFrame:
         """What is loaded: source, dataset, month, rows, load_id, loaded_at."""
         return self._query("SELECT * FROM partitions ORDER BY source, dataset, month")
+
+
+def _records(source: str | None) -> tuple[str, str, tuple[str, ...]]:
+    """(table to count from, the count expression, the columns it can be grouped by) for ``source``."""
+    if source in AREA_SOURCES:
+        return ("(SELECT c.*, l.ward_code FROM area_counts c LEFT JOIN lsoa_wards l USING (lsoa_code))",
+                "sum(count)", ("source", "dataset", "month", "lsoa_code", "ward_code", "category", "subcategory"))
+    return "incidents", "count(*)", schema.NAMES
 
 
 #: Rows gathered before one DELETE + INSERT round trip to DuckDB (bounds memory).
@@ -411,6 +481,11 @@ def open_store(config: Config, build: bool = True,
             from geodata.ingest import ingest_police
 
             ingest_police(store, config.bundled_police, progress=progress)
+        if config.bundled_fixmystreet:
+            from geodata.ingest import ingest_fixmystreet
+
+            for path in config.bundled_fixmystreet:
+                ingest_fixmystreet(store, path)
     except BaseException:
         store.path.unlink(missing_ok=True)
         Path(str(store.path) + ".wal").unlink(missing_ok=True)

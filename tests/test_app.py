@@ -97,12 +97,17 @@ def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
     app.switch_page("views/data.py").run()
     assert not app.exception
     coverage = app.dataframe[0].value
-    assert list(coverage.columns)[0] == "2021-01" and list(coverage.columns)[-1] == "2022-01"
-    assert int(coverage.to_numpy().sum()) == 11_444
-    loads = app.dataframe[1].value
-    assert int(loads["read"].iloc[0]) == 11_444
+    assert list(coverage.columns)[0] == "2007-03" and list(coverage.columns)[-1] == "2022-01"
+    police = coverage.xs("police.uk", level="source").iloc[0]
+    assert int(police.sum()) == 11_444 and police.first_valid_index() == "2021-01"
+    fms = coverage.xs("fixmystreet", level="source").iloc[0]
+    assert int(fms.sum()) == 4_791 and fms.last_valid_index() == "2020-12"
+    assert fms.loc["2007-03":"2020-12"].notna().all()  # a FixMyStreet month with no report is 0, not a gap
+    assert not app.warning  # neither source has a gap inside its own span
+    loads = app.dataframe[1].value.set_index("source")
+    assert int(loads.at["police.uk", "read"]) == 11_444 and int(loads.at["fixmystreet", "read"]) == 4_791
     text = " ".join(m.value for m in app.markdown)
-    assert "Open Government Licence" in text and "CC-BY 4.0" in text
+    assert "Open Government Licence" in text and "CC-BY 4.0" in text and "ODC-By" in text
 
 
 def _summary(at) -> list[list[str]]:
@@ -135,7 +140,8 @@ def test_meeting_is_the_default_page_with_figures_from_the_store(app, bundled_st
     assert summary[0][0] == "P1 Drug markets and exploitation"
     assert [row[1].split(" ", 1)[1] for row in summary][1::2] == ["NO DATA", "NO DATA"]
     infos = " ".join(i.value for i in app.info)
-    assert "no FixMyStreet reports are loaded" in infos and "council incident logs" in infos
+    assert "FixMyStreet reports not loaded for 6 months, 2021-08 to 2022-01" in infos
+    assert "council incident logs" in infos
     assert "probation" in summary[4][2]
     assert any("Data to 2022-01" in m.value for m in app.markdown)
 

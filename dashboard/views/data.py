@@ -57,7 +57,8 @@ def main() -> None:
     st.subheader("Coverage (rows per month; a blank is a month with no data, not zero)")
     cov = coverage(parts)
     st.dataframe(cov, width="stretch")
-    missing = int(cov.isna().sum().sum()) if len(cov) else 0
+    missing = sum(int(row.loc[row.first_valid_index():row.last_valid_index()].isna().sum())
+                  for _, row in cov.iterrows()) if len(cov) else 0
     if missing:
         st.warning(f"{missing} month(s) have no data from a source that has data before and after them.")
     st.subheader("Loads")

@@ -1,0 +1,101 @@
+"""FixMyStreet reports per LSOA and month (mySociety's aggregation) -> area counts.
+
+The file (``../shared/data/fixmystreet/SOURCE.md``) has one row per (month,
+LSOA 2011, category) with at least one report: ``month`` (YYYY-MM),
+``lsoa11cd``, ``category_code``, ``category``, ``reports``, ``unique_users``.
+These are counts for areas, not points: they are kept as counts
+(:data:`COLUMNS`), and a (month, LSOA, category) with no row is a zero. Every
+month from the file's first to its last is therefore *loaded*, with or without
+rows; months outside that span are not loaded (no data, never zero).
+
+Row rules (each rejected row is reported with file, line, field and reason):
+``month`` must be YYYY-MM; ``lsoa11cd`` an LSOA code (``E01`` or ``W01`` and
+six digits); ``category`` non-empty; ``reports`` a whole number >= 1.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pyarrow as pa
+
+from loaders.report import LoadError, LoadReport, Rejection
+
+SOURCE = "fixmystreet"
+DATASET = "fms-lsoa-month"
+HEADER = ("month", "lsoa11cd", "category_code", "category", "reports", "unique_users")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_LSOA = re.compile(r"^[EW]01\d{6}$")
+
+#: The area-count columns (also the store's ``area_counts`` table, with ``load_id``).
+COLUMNS = (("source", pa.string()), ("dataset", pa.string()), ("month", pa.date32()), ("lsoa_code", pa.string()),
+           ("category", pa.string()), ("subcategory", pa.string()), ("count", pa.int64()))
+
+
+def _month_index(m: str) -> int:
+    return int(m[:4]) * 12 + int(m[5:7]) - 1
+
+
+def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport, list[str]]:
+    """Parse one file: (area counts table, load report, every month the file covers 'YYYY-MM')."""
+    from datetime import date
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError(name, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise LoadError(name, "file is empty")
+    if tuple(h.strip() for h in header) != HEADER:
+        raise LoadError(name, f"not a FixMyStreet LSOA-month file: header is {header!r}, expected "
+                              f"{', '.join(HEADER)}", line=1)
+    rows, rejected, read = [], [], 0
+    for row in reader:
+        line = reader.line_num
+        if not "".join(row).strip():
+            continue
+        read += 1
+        if len(row) != len(HEADER):
+            rejected.append(Rejection(name, line, "(row)", f"row has {len(row)} fields, the header has {len(HEADER)}"))
+            continue
+        month, lsoa, code, category, reports, _ = (v.strip() for v in row)
+        problem = None
+        if not _MONTH.match(month):
+            problem = ("month", f"unparseable month {month!r} (expected YYYY-MM)")
+        elif not _LSOA.match(lsoa):
+            problem = ("lsoa11cd", f"not an LSOA code: {lsoa!r}")
+        elif not category:
+            problem = ("category", "empty category")
+        elif not reports.isdigit() or int(reports) < 1:
+            problem = ("reports", f"not a count of reports: {reports!r}")
+        if problem:
+            rejected.append(Rejection(name, line, *problem))
+            continue
+        rows.append((month, lsoa, category, code, int(reports)))
+    report = LoadReport(SOURCE, files=[name], rows_read=read)
+    report.rejected = rejected
+    if not rows:
+        return pa.table({n: pa.array([], t) for n, t in COLUMNS}), report, []
+    months = sorted({r[0] for r in rows})
+    first, last = _month_index(months[0]), _month_index(months[-1])
+    covered = [f"{k // 12:04d}-{k % 12 + 1:02d}" for k in range(first, last + 1)]
+    table = pa.table({
+        "source": pa.array([SOURCE] * len(rows)), "dataset": pa.array([DATASET] * len(rows)),
+        "month": pa.array([date(int(r[0][:4]), int(r[0][5:]), 1) for r in rows], pa.date32()),
+        "lsoa_code": pa.array([r[1] for r in rows]), "category": pa.array([r[2] for r in rows]),
+        "subcategory": pa.array([r[3] for r in rows]), "count": pa.array([r[4] for r in rows], pa.int64())})
+    return table, report, covered
+
+
+def read(path: str | Path) -> tuple[pa.Table, LoadReport, list[str]]:
+    """:func:`parse` a file on disk."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(str(path), f"cannot read ({exc.strerror})") from None
+    return parse(str(path), data)
