@@ -223,13 +223,7 @@ class Store:
                     if progress:
                         progress(report)
                 report.outside_area += _write(con, buffer, wards, lsoas, load_id, staging)
-                con.execute("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                    load_id, source, started, datetime.now(timezone.utc).replace(tzinfo=None),
-                    json.dumps(inputs), report.rows_read, report.rows_loaded, len(report.rejected),
-                    report.no_location, report.outside_area])
-                if report.rejected:
-                    con.executemany("INSERT INTO rejections VALUES (?, ?, ?, ?, ?)",
-                                    [(load_id, r.file, r.line, r.field, r.reason) for r in report.rejected])
+                _record_load(con, load_id, source, started, inputs, report)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -263,12 +257,7 @@ class Store:
                                     [(report.source, dataset, d, d, load_id) for d in month_dates])
                 con.unregister("batch")
                 report.rows_loaded = table.num_rows
-                con.execute("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                    load_id, report.source, started, datetime.now(timezone.utc).replace(tzinfo=None),
-                    json.dumps(inputs), report.rows_read, report.rows_loaded, len(report.rejected), 0, 0])
-                if report.rejected:
-                    con.executemany("INSERT INTO rejections VALUES (?, ?, ?, ?, ?)",
-                                    [(load_id, r.file, r.line, r.field, r.reason) for r in report.rejected])
+                _record_load(con, load_id, report.source, started, inputs, report)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -365,6 +354,16 @@ class Store:
     def partitions(self) -> pd.DataFrame:
         """What is loaded: source, dataset, month, rows, load_id, loaded_at."""
         return self._query("SELECT * FROM partitions ORDER BY source, dataset, month")
+
+
+def _record_load(con, load_id: int, source: str, started: datetime, inputs: list[str], report: LoadReport) -> None:
+    """Write a load's history row and its rejections (inside the load's transaction)."""
+    con.execute("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        load_id, source, started, datetime.now(timezone.utc).replace(tzinfo=None), json.dumps(inputs),
+        report.rows_read, report.rows_loaded, len(report.rejected), report.no_location, report.outside_area])
+    if report.rejected:
+        con.executemany("INSERT INTO rejections VALUES (?, ?, ?, ?, ?)",
+                        [(load_id, r.file, r.line, r.field, r.reason) for r in report.rejected])
 
 
 def _records(source: str | None) -> tuple[str, str, tuple[str, ...]]:
