@@ -266,3 +266,25 @@ def test_data_page_refresh_button_fetches_missing_months(tmp_path, monkeypatch):
         assert "fetched 3 month(s) (2021-11 to 2022-01)" in at.success[0].value
     coverage = at.dataframe[0].value
     assert list(coverage.columns) == ["2021-11", "2021-12", "2022-01"]
+
+
+def test_wards_ranked_by_harm_when_weights_are_configured(tmp_path, monkeypatch, bundled_store):
+    cfg = write_config(tmp_path)
+    weighted = tmp_path / "priorities.toml"
+    weighted.write_text((REPO / "data/st_albans/priorities.toml").read_text().replace(
+        "[[priority]]", '[harm]\nsource = "test weights"\nweights = { "Robbery" = 100, "Burglary" = 10 }\n\n'
+        "[[priority]]", 1))
+    cfg.write_text(cfg.read_text().replace(str(REPO / "data/st_albans/priorities.toml"), str(weighted)))
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("views/wards.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    counts = bundled_store.counts(by=("ward_code", "category"), categories=["Robbery", "Burglary"])
+    expected = (counts["incidents"] * counts["category"].map({"Robbery": 100, "Burglary": 10})).groupby(
+        counts["ward_code"]).sum()
+    assert table.set_index("Ward code")["Harm"].to_dict() == pytest.approx(expected.reindex(table["Ward code"],
+                                                                                            fill_value=0).to_dict())
+    assert table["Harm"].is_monotonic_decreasing
+    assert any("wards ranked by harm" in c.value and "counted as 0" in c.value for c in at.caption)

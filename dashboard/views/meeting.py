@@ -47,7 +47,7 @@ def _int_param(name: str, default: int | None, allowed=None) -> int | None:
 def badge(status: str) -> str:
     """Status as coloured text with a symbol (never colour alone)."""
     return (f'<span class="csp-status" style="background:{STATUS_COLOURS[status]};color:#fff;padding:0.1em 0.5em;'
-            f'border-radius:0.3em;font-weight:700">{STATUS_SYMBOLS[status]} {html.escape(status.upper())}</span>')
+            f'border-radius:0.3em;font-weight:700;white-space:nowrap">{STATUS_SYMBOLS[status]} {html.escape(status.upper())}</span>')
 
 
 def summary_table(results: list[PriorityStatus]) -> str:

@@ -25,6 +25,15 @@ def main() -> None:
     table = store.ward_summary(start=start, end=end, categories=categories or None)
     pop = store.population("ward").set_index("code")["population"]
     table["per_1000"] = (1000 * table["incidents"] / table["ward_code"].map(pop)).round(1)
+    plist = common.priorities(common.priorities_key())
+    if plist.harm_weights:  # harm: incidents weighted per crime type, as the priorities file says
+        by_cat = store.counts(by=("ward_code", "category"), start=start, end=end, categories=categories or None)
+        unweighted = sorted(set(by_cat["category"]) - set(plist.harm_weights))
+        by_cat["harm"] = by_cat["category"].map(plist.harm_weights).fillna(0) * by_cat["incidents"]
+        table["harm"] = table["ward_code"].map(by_cat.groupby("ward_code")["harm"].sum()).fillna(0).round(1)
+        table = table.sort_values(["harm", "ward_code"], ascending=[False, True])
+        st.caption(f"Harm: incidents weighted per crime type ({plist.harm_source}); wards ranked by harm."
+                   + (f" No weight (counted as 0): {', '.join(unweighted)}." if unweighted else ""))
 
     st.metric("Incidents", f"{int(table['incidents'].sum()):,}")
     left, right = st.columns([3, 2])
@@ -33,7 +42,8 @@ def main() -> None:
                         width="stretch")
     with right:
         st.dataframe(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward",
-                                           "incidents": "Incidents", "per_1000": "Per 1,000 residents"}),
+                                           "incidents": "Incidents", "per_1000": "Per 1,000 residents",
+                                           "harm": "Harm"}),
                      hide_index=True, height=520)
     common.attributions()
 
