@@ -13,7 +13,6 @@ from dashboard.attributions import ATTRIBUTIONS
 
 import json
 
-import altair as alt
 import pandas as pd
 import shapely
 
@@ -125,9 +124,11 @@ def statuses(path: str | None, key: tuple[str, int], end: str | None, window: in
     return status_mod.evaluate(_store(path), priorities(key), end, window, compare)
 
 
-def ward_chart(values: pd.Series, title: str, height: int) -> alt.Chart:
+def ward_chart(values: pd.Series, title: str, height: int):
     """A ward choropleth of ``values`` (indexed by ward code; missing = no data) as a Vega-Lite
-    geoshape: drawn by Streamlit's own front end, no CDN, no tiles; viridis, darker = more."""
+    geoshape (Altair chart): drawn by Streamlit's own front end, no CDN, no tiles; viridis, darker = more."""
+    import altair as alt  # only the pages that draw one pay for the import
+
     features = []
     for f in ward_shapes(config_path()):
         v = values.get(f["properties"]["ward_code"])

@@ -2,9 +2,9 @@
 
 Streamlit imports a page's modules only when the first browser connects; here a
 background thread imports the default (Meeting) page's once the server listens, while the browser loads
-Streamlit's front end (importing while the server starts slowed both), so the first page runs sooner (measured by
-``benchmarks/bench_dashboard.py``). Nothing is computed: figures still come from
-the pages' caches. Component libraries (streamlit-folium) are left to the pages:
+Streamlit's front end (importing while the server starts slowed both), and fills that page's cache of
+figures for the default period, so the first page runs sooner (measured by
+``benchmarks/bench_dashboard.py``). Component libraries (streamlit-folium) are left to the pages:
 they register with the running server when imported. Usage: ``python -m dashboard.server <streamlit run arguments>``.
 """
 from __future__ import annotations
@@ -24,11 +24,12 @@ def _import_pages(port: int) -> None:
         except OSError:
             time.sleep(0.05)
     try:
-        import altair  # noqa: F401
+        from dashboard import common
+        from geodata.status import latest_month
 
-        import dashboard.common  # noqa: F401
-        import geodata.status  # noqa: F401
-    except Exception:  # noqa: BLE001  the page itself reports any import problem
+        # the default page's figures, into the page's own cache (same function, same key as the page)
+        common.statuses(common.config_path(), common.priorities_key(), latest_month(common.store()), None, None)
+    except BaseException:  # noqa: BLE001  the page itself reports any problem (st.stop is a BaseException)
         pass
 
 
