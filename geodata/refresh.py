@@ -23,6 +23,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
+from geodata.status import months as month_range
 from geodata.store import Store
 from loaders.police import SOURCE
 from loaders.policeapi import Client, fetch_month
@@ -67,8 +68,6 @@ def _wgs84(xy: np.ndarray) -> np.ndarray:
 def months_to_fetch(store: Store, client: Client, force: str, start: str | None = None,
                     republished: bool = False) -> tuple[list[str], list[str], str]:
     """(months to fetch, months the API lacks between its first and last, the API's last-updated date)."""
-    from geodata.status import months as month_range
-
     available = client.street_dates()
     updated = client.last_updated()
     if start:
