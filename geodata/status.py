@@ -186,7 +186,7 @@ def measure_status(store: Store, measure: Measure, priority: Priority, end: str 
     counts = counts[counts["ward_code"].notna()]
     monthly = counts.groupby(counts["month"].dt.strftime("%Y-%m"))["incidents"].sum()
     current = _figure(monthly, loaded, start, end)
-    previous = _change(f"the previous {window} months", current,
+    previous = _change("the previous month" if window == 1 else f"the previous {window} months", current,
                        _figure(monthly, loaded, shift(start, -window), shift(end, -window)), window, target.alpha)
     year = _change("the same months a year earlier", current,
                    _figure(monthly, loaded, shift(start, -12), shift(end, -12)), window, target.alpha)
