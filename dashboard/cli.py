@@ -179,7 +179,7 @@ def _cmd_refresh(args, cfg) -> int:
         sys.stderr.flush()
 
     report = refresh_police(store, client, args.force, start=args.start, republished=args.republished,
-                            progress=show)
+                            progress=show, stops=args.stops)
     if report.fetched:
         sys.stderr.write("\n")
     print(report.summary())
@@ -267,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--from", dest="start", metavar="YYYY-MM", help="no month before this one")
     refresh.add_argument("--republished", action="store_true",
                          help="also reload months loaded before the API's last update")
+    refresh.add_argument("--stops", action="store_true",
+                         help="also load stop and search records (kept as their own source, police.uk-stops)")
     refresh.add_argument("--api", default="https://data.police.uk/api", metavar="URL", help=argparse.SUPPRESS)
     refresh.add_argument("--cache", metavar="DIR", help="answer cache (default: api-cache beside the store)")
     refresh.set_defaults(func=_cmd_refresh)

@@ -15,6 +15,7 @@ the client's disk cache, so it completes with no duplicated and no missing crime
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +27,7 @@ from pyproj import Transformer
 from geodata.status import months as month_range
 from geodata.store import Store
 from loaders.police import SOURCE
-from loaders.policeapi import Client, fetch_month
+from loaders.policeapi import STOPS_SOURCE, Client, fetch_month, stops_table
 from loaders.report import LoadReport
 
 BUFFER_M, SIMPLIFY_M = 50.0, 20.0
@@ -42,6 +43,7 @@ class RefreshReport:
     gaps: list[str] = field(default_factory=list)
     requests: int = 0
     load: LoadReport | None = None
+    stops: LoadReport | None = None
 
     def summary(self) -> str:
         if not self.fetched:
@@ -49,6 +51,8 @@ class RefreshReport:
         else:
             text = (f"{self.force}: fetched {len(self.fetched)} month(s) ({self.fetched[0]} to {self.fetched[-1]}), "
                     f"{self.load.rows_loaded:,} crimes loaded, {len(self.load.rejected):,} rejected")
+        if self.stops is not None:
+            text += f"; {self.stops.rows_loaded:,} stop and search records loaded ({STOPS_SOURCE})"
         if self.gaps:
             text += f"; data.police.uk has no data for {', '.join(self.gaps)} (gaps, not zeros)"
         return text + f"; {self.requests} request(s) sent"
@@ -82,9 +86,12 @@ def months_to_fetch(store: Store, client: Client, force: str, start: str | None 
 
 
 def refresh_police(store: Store, client: Client, force: str, start: str | None = None, republished: bool = False,
-                   progress: Callable[[str, int, int], None] | None = None) -> RefreshReport:
+                   progress: Callable[[str, int, int], None] | None = None, stops: bool = False) -> RefreshReport:
     """Fetch the months :func:`months_to_fetch` names for ``force`` (a data.police.uk force id,
-    e.g. 'hertfordshire') and ingest them. ``progress(month, done, total)`` after each month."""
+    e.g. 'hertfordshire') and ingest them. ``progress(month, done, total)`` after each month.
+    With ``stops``, also the force's stop and search records for those months that it published
+    (``stops-street``), as their own source (:data:`loaders.policeapi.STOPS_SOURCE`), in a second
+    transaction."""
     before = client.requests
     wanted, gaps, updated = months_to_fetch(store, client, force, start, republished)
     report = RefreshReport(force, wanted, gaps)
@@ -99,5 +106,20 @@ def refresh_police(store: Store, client: Client, force: str, start: str | None =
                     progress(month, i + 1, len(wanted))
 
         report.load = store.ingest(batches(), SOURCE, [f"{client.base_url} ({force}): {', '.join(wanted)}"])
+        if stops:
+            published = set(client.stop_months(force))
+            stop_months = [m for m in wanted if m in published]
+
+            def stop_batches():
+                for month in stop_months:
+                    found = {}
+                    for polygon in polygons:
+                        for s in client.stops(polygon, month, updated):
+                            found.setdefault(json.dumps(s, sort_keys=True), s)
+                    yield stops_table(list(found.values()), force, name,
+                                      f"{client.base_url}/stops-street?date={month} ({force})")
+
+            report.stops = store.ingest(stop_batches(), STOPS_SOURCE,
+                                        [f"{client.base_url} stops ({force}): {', '.join(stop_months)}"])
     report.requests = client.requests - before
     return report

@@ -45,6 +45,7 @@ import http.client
 import io
 import json
 import random
+import re
 import threading
 import time
 import urllib.error
@@ -172,7 +173,7 @@ class Client:
                     return response.read()
             except urllib.error.HTTPError as exc:
                 problem = f"HTTP {exc.code}"
-                if exc.code == 503 and path.startswith("crimes-street"):
+                if exc.code == 503 and path in ("crimes-street/all-crime", "stops-street"):
                     raise _TooMany() from None
                 if exc.code == 429:
                     retry_after = exc.headers.get("Retry-After")
@@ -202,22 +203,34 @@ class Client:
     def crimes(self, polygon, month: str, version: str = "") -> list[dict]:
         """Every crime in ``polygon`` (shapely Polygon in WGS84, x = longitude) in ``month``,
         splitting the polygon while the API says it holds too many; each crime once (by ``id``)."""
-        found: dict[int, dict] = {}
+        return self._in_polygon("crimes-street/all-crime", polygon, month, version, lambda c: c["id"])
+
+    def stops(self, polygon, month: str, version: str = "") -> list[dict]:
+        """Every stop and search in ``polygon`` in ``month`` (``stops-street``), split as for
+        :meth:`crimes`; stops carry no id, so a stop found twice (on a split line) is the same record."""
+        return self._in_polygon("stops-street", polygon, month, version, lambda s: json.dumps(s, sort_keys=True))
+
+    def _in_polygon(self, endpoint: str, polygon, month: str, version: str, identity) -> list[dict]:
+        found: dict = {}
         pending = [polygon]
         while pending:
             part = pending.pop()
             ring = shapely.get_coordinates(part.exterior)[:-1]
             poly = ":".join(f"{lat:.6f},{lon:.6f}" for lon, lat in ring)
-            params = {"poly": poly, "date": month}
             try:
-                answer = self._get_json("crimes-street/all-crime", params,
-                                        cache_key=f"crimes|{version}|{month}|{poly}")
+                answer = self._get_json(endpoint, {"poly": poly, "date": month},
+                                        cache_key=f"{endpoint}|{version}|{month}|{poly}")
             except _TooMany:
                 pending.extend(split(part))
                 continue
-            for crime in answer:
-                found.setdefault(crime["id"], crime)
-        return sorted(found.values(), key=lambda c: c["id"])
+            for record in answer:
+                found.setdefault(identity(record), record)
+        return [found[k] for k in sorted(found, key=str)]
+
+    def stop_months(self, force: str) -> list[str]:
+        """The months ('YYYY-MM') for which ``force`` has published stop and search data."""
+        return sorted(str(d["date"]) for d in self._get_json("crimes-street-dates", {}, ttl=META_TTL)
+                      if force in d.get("stop-and-search", []))
 
 
 def split(polygon) -> list:
@@ -265,3 +278,65 @@ def fetch_month(client: Client, polygons: list, month: str, force: str, force_na
     table, report = parse(name, to_csv(sorted(found.values(), key=lambda c: c["id"]), force_name))
     return table, report
 
+
+
+#: Stop and search records are their own source, never counted as crimes.
+STOPS_SOURCE = "police.uk-stops"
+
+
+def stops_table(stops: list[dict], force: str, force_name: str, name: str):
+    """Stop and search records (``stops-street`` JSON) as canonical rows of :data:`STOPS_SOURCE`:
+    category "Stop and search", subcategory the object of search, outcome, the date and month of
+    the stop, the street, and in ``context`` the search type, legislation, gender and age range as
+    police.uk publishes them. A record with an unparseable ``datetime`` is rejected; one without a
+    location is kept with none. Returns (table, load report)."""
+    import numpy as np
+
+    from loaders import schema
+    from loaders.coords import in_great_britain, wgs84_to_bng
+    from loaders.report import LoadReport, Rejection
+
+    report = LoadReport(STOPS_SOURCE, files=[name], rows_read=len(stops))
+    rows = []
+    for i, s in enumerate(stops, 1):
+        stamp = str(s.get("datetime") or "")
+        if not re.match(r"^\d{4}-\d{2}-\d{2}T", stamp):
+            report.rejected.append(Rejection(name, i, "datetime", f"unparseable datetime {stamp!r}"))
+            continue
+        loc = s.get("location") or {}
+        try:
+            lon, lat = float(loc["longitude"]), float(loc["latitude"])
+        except (KeyError, TypeError, ValueError):
+            lon = lat = float("nan")
+        rows.append((s, stamp, lon, lat, loc, i))
+    lon = np.array([r[2] for r in rows], dtype="float64")
+    lat = np.array([r[3] for r in rows], dtype="float64")
+    outside = ~np.isnan(lon) & ~in_great_britain(lon, lat)
+    for r, bad in zip(rows, outside):
+        if bad:
+            report.rejected.append(Rejection(name, r[5], "location", "coordinates outside Great Britain"))
+    rows = [r for r, bad in zip(rows, outside) if not bad]
+    lon, lat = lon[~outside], lat[~outside]
+    x, y = wgs84_to_bng(lon, lat)
+    seen: dict[str, int] = {}
+    ids = []
+    for s, *_ in rows:
+        digest = hashlib.blake2b(json.dumps(s, sort_keys=True).encode(), digest_size=8).hexdigest()
+        ids.append(f"stop-{digest}-{seen.get(digest, 0)}")
+        seen[digest] = seen.get(digest, 0) + 1
+    from datetime import date
+
+    days = [date.fromisoformat(r[1][:10]) for r in rows]
+    street = [((r[4].get("street") or {}).get("name") or "").removeprefix("On or near ") or None for r in rows]
+    table = schema.conform({
+        "source": [STOPS_SOURCE] * len(rows), "dataset": [force] * len(rows), "record_id": ids,
+        "month": [d.replace(day=1) for d in days], "date": days, "category": ["Stop and search"] * len(rows),
+        "subcategory": [r[0].get("object_of_search") or "Not stated" for r in rows],
+        "outcome": [r[0].get("outcome") or None for r in rows], "location_text": street, "x": x, "y": y,
+        "longitude": lon, "latitude": lat, "reported_by": [force_name] * len(rows),
+        "falls_within": [force_name] * len(rows),
+        "context": ["; ".join(str(r[0].get(k)) for k in ("type", "legislation", "gender", "age_range")
+                              if r[0].get(k)) or None for r in rows]}, len(rows))
+    report.rows_loaded = table.num_rows
+    report.no_location = int(np.isnan(lon).sum())
+    return table, report

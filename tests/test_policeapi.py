@@ -149,3 +149,24 @@ def test_refresh_killed_half_way_resumes_with_nothing_lost_or_doubled(bundled_st
         second = sum("all-crime" in p for _, _, p in api.log) - first
         assert 13 - first <= second <= 13 - first + 1  # months answered before the kill came from the cache
     assert in_area(store_path) == in_area(bundled_store.path)
+
+
+def test_stop_and_search_is_its_own_source(bundled_store, tmp_path):
+    with FakePoliceApi(BUNDLED_POLICE, months=["2021-05", "2021-06"]) as api:
+        store = open_store(config_with_store(tmp_path, bundled=False))
+        report = refresh_police(store, Client(api.url), "hertfordshire", stops=True)
+        sent = [api.stop_json(i) for i in range(len(api.located))
+                if i % 25 == 0 and api.month[i] in ("2021-05", "2021-06")]
+        polygon = area_polygons(bundled_store)[0]
+        import shapely
+        inside = [s for s in sent if shapely.intersects_xy(polygon, float(s["location"]["longitude"]),
+                                                            float(s["location"]["latitude"]))]
+    assert report.stops.rows_loaded == len(inside) > 10 and report.stops.rejected == []
+    assert "stop and search records loaded (police.uk-stops)" in report.summary()
+    stops = store.incidents(source="police.uk-stops")
+    assert set(stops["category"]) == {"Stop and search"} and set(stops["subcategory"]) == {"Controlled drugs"}
+    assert stops["date"].notna().all() and (stops["date"].dt.to_period("M").dt.to_timestamp() == stops["month"]).all()
+    assert stops["record_id"].is_unique
+    # crimes are counted as before: stop and search never mixes into police.uk figures
+    crimes = [r for r in in_area(bundled_store.path) if r[3].strftime("%Y-%m") in ("2021-05", "2021-06")]
+    assert int(store.ward_summary()["incidents"].sum()) == len(crimes)

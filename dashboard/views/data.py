@@ -31,12 +31,13 @@ def refresh_section(store) -> None:
     with st.expander("Refresh from data.police.uk"):
         force = st.text_input("Force (data.police.uk id)", value="hertfordshire", key="refresh_force")
         republished = st.checkbox("Also reload months republished since they were loaded", key="refresh_republished")
+        stops = st.checkbox("Also load stop and search (kept apart from crime)", key="refresh_stops")
         if st.button("Fetch the months the store lacks", key="refresh_go"):
             bar = st.progress(0.0, text="Asking data.police.uk which months it has ...")
             client = Client(os.environ.get("CSP_HOTSPOTS_POLICE_API", BASE_URL),
                             cache_dir=store.path.parent / "api-cache")
             try:
-                report = refresh_police(store, client, force.strip(), republished=republished,
+                report = refresh_police(store, client, force.strip(), republished=republished, stops=stops,
                                         progress=lambda m, d, t: bar.progress(d / t, text=f"{m}: {d} of {t} months"))
             except LoadError as exc:
                 st.error(str(exc))
