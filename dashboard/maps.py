@@ -23,7 +23,7 @@ import shapely
 from folium.plugins import FastMarkerCluster
 from pyproj import Transformer
 
-from dashboard.palette import GI_COLOURS, SEQUENTIAL, classes  # noqa: F401  (maps.* is the app's palette)
+from dashboard.palette import SEQUENTIAL, classes
 
 STATIC = "/app/static"
 #: CDN asset names (folium's) -> files served by the app.

@@ -29,7 +29,7 @@ from geodata import grid as grids  # noqa: E402
 from geodata.gistar import CLASS_LABELS  # noqa: E402
 from geodata.hotspots import hotspot_cells  # noqa: E402
 from geodata.priorities import Priorities  # noqa: E402
-from geodata.status import NO_DATA, MeasureStatus, PriorityStatus, evaluate, latest_month, span  # noqa: E402
+from geodata.status import MeasureStatus, PriorityStatus, evaluate, latest_month, span  # noqa: E402
 from geodata.store import Store  # noqa: E402
 
 FORMATS = ("pdf", "html")

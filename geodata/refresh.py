@@ -15,7 +15,6 @@ the client's disk cache, so it completes with no duplicated and no missing crime
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -112,11 +111,7 @@ def refresh_police(store: Store, client: Client, force: str, start: str | None =
 
             def stop_batches():
                 for month in stop_months:
-                    found = {}
-                    for polygon in polygons:
-                        for s in client.stops(polygon, month, updated):
-                            found.setdefault(json.dumps(s, sort_keys=True), s)
-                    yield stops_table(list(found.values()), force, name,
+                    yield stops_table(client.stops(polygons, month, updated), force, name,
                                       f"{client.base_url}/stops-street?date={month} ({force})")
 
             report.stops = store.ingest(stop_batches(), STOPS_SOURCE,

@@ -53,12 +53,16 @@ import urllib.parse
 import urllib.request
 from collections import deque
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 import shapely
 
+from loaders import schema
+from loaders.coords import in_great_britain, wgs84_to_bng
 from loaders.police import HEADER, parse
-from loaders.report import LoadError
+from loaders.report import LoadError, LoadReport, Rejection
 
 #: The live service.
 BASE_URL = "https://data.police.uk/api"
@@ -200,19 +204,20 @@ class Client:
         """The force's name as the files give it (e.g. 'Hertfordshire Constabulary')."""
         return str(self._get_json(f"forces/{urllib.parse.quote(force)}", {})["name"])
 
-    def crimes(self, polygon, month: str, version: str = "") -> list[dict]:
-        """Every crime in ``polygon`` (shapely Polygon in WGS84, x = longitude) in ``month``,
-        splitting the polygon while the API says it holds too many; each crime once (by ``id``)."""
-        return self._in_polygon("crimes-street/all-crime", polygon, month, version, lambda c: c["id"])
+    def crimes(self, polygons: list, month: str, version: str = "") -> list[dict]:
+        """Every crime in ``polygons`` (shapely Polygons in WGS84, x = longitude) in ``month``,
+        splitting a polygon while the API says it holds too many; each crime once (by ``id``),
+        also when it lies on the line between two polygons. Sorted by ``id``."""
+        return self._in_polygons("crimes-street/all-crime", polygons, month, version, lambda c: c["id"])
 
-    def stops(self, polygon, month: str, version: str = "") -> list[dict]:
-        """Every stop and search in ``polygon`` in ``month`` (``stops-street``), split as for
+    def stops(self, polygons: list, month: str, version: str = "") -> list[dict]:
+        """Every stop and search in ``polygons`` in ``month`` (``stops-street``), split as for
         :meth:`crimes`; stops carry no id, so a stop found twice (on a split line) is the same record."""
-        return self._in_polygon("stops-street", polygon, month, version, lambda s: json.dumps(s, sort_keys=True))
+        return self._in_polygons("stops-street", polygons, month, version, lambda s: json.dumps(s, sort_keys=True))
 
-    def _in_polygon(self, endpoint: str, polygon, month: str, version: str, identity) -> list[dict]:
+    def _in_polygons(self, endpoint: str, polygons: list, month: str, version: str, identity) -> list[dict]:
         found: dict = {}
-        pending = [polygon]
+        pending = list(polygons)
         while pending:
             part = pending.pop()
             ring = shapely.get_coordinates(part.exterior)[:-1]
@@ -270,13 +275,8 @@ def fetch_month(client: Client, polygons: list, month: str, force: str, force_na
                 version: str = "") -> tuple:
     """One month of ``force`` inside ``polygons`` (WGS84), parsed by the files' path:
     (canonical Arrow table, load report named after the API request)."""
-    found: dict[int, dict] = {}
-    for polygon in polygons:
-        for crime in client.crimes(polygon, month, version):
-            found.setdefault(crime["id"], crime)
     name = f"{client.base_url}/crimes-street/all-crime?date={month} ({force})"
-    table, report = parse(name, to_csv(sorted(found.values(), key=lambda c: c["id"]), force_name))
-    return table, report
+    return parse(name, to_csv(client.crimes(polygons, month, version), force_name))
 
 
 
@@ -290,12 +290,6 @@ def stops_table(stops: list[dict], force: str, force_name: str, name: str):
     the stop, the street, and in ``context`` the search type, legislation, gender and age range as
     police.uk publishes them. A record with an unparseable ``datetime`` is rejected; one without a
     location is kept with none. Returns (table, load report)."""
-    import numpy as np
-
-    from loaders import schema
-    from loaders.coords import in_great_britain, wgs84_to_bng
-    from loaders.report import LoadReport, Rejection
-
     report = LoadReport(STOPS_SOURCE, files=[name], rows_read=len(stops))
     rows = []
     for i, s in enumerate(stops, 1):
@@ -324,8 +318,6 @@ def stops_table(stops: list[dict], force: str, force_name: str, name: str):
         digest = hashlib.blake2b(json.dumps(s, sort_keys=True).encode(), digest_size=8).hexdigest()
         ids.append(f"stop-{digest}-{seen.get(digest, 0)}")
         seen[digest] = seen.get(digest, 0) + 1
-    from datetime import date
-
     days = [date.fromisoformat(r[1][:10]) for r in rows]
     street = [((r[4].get("street") or {}).get("name") or "").removeprefix("On or near ") or None for r in rows]
     table = schema.conform({

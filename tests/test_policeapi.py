@@ -68,7 +68,7 @@ def test_long_polygons_are_posted_and_long_gets_refused(api, bundled_store):
     polygon = area_polygons(bundled_store)[0]
     assert len(polygon.exterior.coords) * 20 > 4094  # the area outline does not fit in a GET
     api.log.clear()
-    Client(api.url).crimes(polygon, "2021-03")
+    Client(api.url).crimes([polygon], "2021-03")
     assert [m for _, m, p in api.log if "all-crime" in p] == ["POST"]
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(f"{api.url}/crimes-street/all-crime?date=2021-03&poly=" + "51.7,-0.3:" * 500)
@@ -109,6 +109,10 @@ def test_dropped_connections_and_5xx_are_retried_then_a_clear_error(api):
     client = Client(api.url, backoff=0.01)
     assert client.force_name("hertfordshire") == "Hertfordshire Constabulary"
     assert client.requests == 4
+    api.delay = 0.6  # answers slower than the client waits: timeouts, retried, then one clear line
+    with pytest.raises(ApiError, match=r"no answer after 2 tries \(last: .*timed out"):
+        Client(api.url, timeout=0.2, tries=2, backoff=0.01).force_name("hertfordshire")
+    api.delay = 0
     api.fail = 100
     with pytest.raises(ApiError, match=r"no answer after 5 tries \(last: HTTP 500\); data.police.uk may be down"):
         Client(api.url, backoff=0.01).force_name("hertfordshire")

@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import common, maps
+from dashboard.palette import GI_COLOURS, SEQUENTIAL, classes
 from geodata import export, grid as grids, kde as kde_mod
 from geodata.change import compare
 from geodata.gistar import CLASS_LABELS
@@ -91,21 +92,21 @@ def build_map(store, table, lsoa_table, measure, cells, snaps):
     maps.choropleth(m, lsoa.geometries, lsoa_table,
                     "incidents", "LSOAs: incidents", "Incidents", {"name": "LSOA", "incidents": "Incidents"},
                     show=False, css_class="lsoa-area")
-    maps.class_layers(m, cells.geometry.to_numpy(), cells["gi_class"].to_numpy(), maps.GI_COLOURS,
+    maps.class_layers(m, cells.geometry.to_numpy(), cells["gi_class"].to_numpy(), GI_COLOURS,
                       CLASS_LABELS, "Gi*")
     positive = cells["density_km2"].to_numpy() > 0
     dens_cls = np.full(len(cells), -1)
     if positive.any():
-        dens_cls[positive], _ = maps.classes(cells["density_km2"].to_numpy()[positive])
-    maps.class_layers(m, cells.geometry.to_numpy(), dens_cls, dict(enumerate(maps.SEQUENTIAL)),
+        dens_cls[positive], _ = classes(cells["density_km2"].to_numpy()[positive])
+    maps.class_layers(m, cells.geometry.to_numpy(), dens_cls, dict(enumerate(SEQUENTIAL)),
                       {i: f"density band {i + 1} of 5" for i in range(5)}, "Density (per km2)", show=False)
     if len(snaps):
         maps.snap_clusters(m, snaps)
     folium.LayerControl(collapsed=False).add_to(m)
     unit = MEASURES[measure].lower()
     maps.legend(m, f"Wards: {unit}", [(c, f"{lo:,.1f} to {hi:,.1f}") for c, lo, hi in
-                                       zip(maps.SEQUENTIAL, breaks[:-1], breaks[1:])]
-                + [(maps.GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)])
+                                       zip(SEQUENTIAL, breaks[:-1], breaks[1:])]
+                + [(GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)])
     return maps.offline(m)
 
 
