@@ -85,6 +85,16 @@ def _fills(frame) -> list[str]:
     return frame.eval_on_selector_all("path.ward-area", "els => els.map(e => e.getAttribute('fill'))")
 
 
+def _map_fills(page) -> list[str] | None:
+    """The ward fills of the map now drawn, or None while Streamlit swaps the map's iframe."""
+    from playwright.sync_api import Error
+
+    try:
+        return _fills(_map_frame(page))
+    except Error:  # the frame found was replaced (detached) before it could be read
+        return None
+
+
 def _metric(page) -> str:
     return page.locator("[data-testid='stMetricValue']").first.inner_text()
 
@@ -104,13 +114,14 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
     page.wait_for_function("(() => { const e = document.querySelector(\"[data-testid='stMetricValue']\");"
                            " return e !== null && e.innerText !== '11,444'; })()", timeout=30_000)
     assert int(_metric(page).replace(",", "")) < 11_444
+    after = None
     deadline = time.time() + 30
     while time.time() < deadline:
-        frame = _map_frame(page)
-        if _fills(frame) != before:
+        after = _map_fills(page)
+        if after is not None and after != before:
             break
         time.sleep(0.3)
-    assert _fills(frame) != before, "the ward colours did not follow the filter"
+    assert after is not None and after != before, "the ward colours did not follow the filter"
     assert "cat=Burglary" in page.url
     page.screenshot(path=str(ARTIFACTS / "explorer-burglary.png"))
 
