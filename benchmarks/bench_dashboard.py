@@ -37,7 +37,7 @@ CATEGORIES = ["Burglary", "Vehicle crime", "Shoplifting", "Robbery", "Drugs"]
 def write_config(folder: Path, police: list[str]) -> Path:
     base = REPO / "data" / "st_albans"
     text = (base / "csp.toml").read_text()
-    for rel in ("boundaries/", "population/", "police/", "fixmystreet/", "priorities.toml"):
+    for rel in ("boundaries/", "population/", "police/", "fixmystreet/", "defra/", "priorities.toml"):
         text = text.replace(f'"{rel}', f'"{base}/{rel}')
     text = text.replace('path = "store/st-albans-wards-2013.duckdb"', f'path = "{folder / "store.duckdb"}"')
     text = text.split("[bundled]")[0] + "[bundled]\npolice = [" + ", ".join(f'"{p}"' for p in police) + "]\n"

@@ -114,7 +114,7 @@ def bench_processes(police_dir: Path, tmp: Path) -> tuple[float, float]:
 
     cfg_text = (REPO / "data/st_albans/csp.toml").read_text()
     base = REPO / "data/st_albans"
-    for rel in ("boundaries/", "population/", "police/", "fixmystreet/", "priorities.toml"):
+    for rel in ("boundaries/", "population/", "police/", "fixmystreet/", "defra/", "priorities.toml"):
         cfg_text = cfg_text.replace(f'"{rel}', f'"{base}/{rel}')
     cfg_text = cfg_text.replace('path = "store/st-albans-wards-2013.duckdb"', f'path = "{tmp}/cli.duckdb"')
     cfg_text = cfg_text.split("[bundled]")[0]

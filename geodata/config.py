@@ -30,6 +30,7 @@ line)::
     [bundled]                               # optional: loaded when the store is first built
     police = ["police/....zip"]
     fixmystreet = ["fixmystreet/....csv"]   # FixMyStreet reports per LSOA and month
+    defra = ["defra/....csv"]               # DEFRA fly-tipping LA tables (incidents, actions)
 
     [priorities]                            # optional: the partnership's priority list
     file = "priorities.toml"                # (geodata/priorities.py); default: none configured
@@ -88,6 +89,7 @@ class Config:
     map_attribution: str | None = None
     priorities_file: Path | None = None
     bundled_fixmystreet: tuple[Path, ...] = ()
+    bundled_defra: tuple[Path, ...] = ()
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -113,6 +115,7 @@ def load(path: str | Path | None = None) -> Config:
         map_attribution=c.text("map", "attribution", required=False),
         priorities_file=c.path("priorities", "file") if "priorities" in raw else None,
         bundled_fixmystreet=tuple(c.paths("bundled", "fixmystreet")),
+        bundled_defra=tuple(c.paths("bundled", "defra")),
     )
 
 

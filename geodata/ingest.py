@@ -4,12 +4,17 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
+import pyarrow as pa
+
+from geodata.assign import assign
 from geodata.store import Store
-from loaders import fixmystreet, police
-from loaders.report import LoadReport
+from loaders import council, defra, fixmystreet, police
+from loaders.report import LoadReport, Rejection
 
 T = TypeVar("T")
 
@@ -52,3 +57,41 @@ def ingest_fixmystreet(store: Store, path: str | Path) -> LoadReport:
     it covers replaces what the store held (one transaction). Returns the load report."""
     table, report, months = fixmystreet.read(path)
     return store.ingest_area_counts(table, report, months, [str(path)])
+
+
+def ingest_defra(store: Store, path: str | Path) -> LoadReport:
+    """Load a DEFRA fly-tipping LA table (incidents or actions, :mod:`loaders.defra`) into ``store``:
+    the years it holds replace what the store held (one transaction). Returns the load report."""
+    table, report = defra.read(path)
+    return store.ingest_district_stats(table, report, [str(path)])
+
+
+def ingest_council(store: Store, path: str | Path, mapping: str | Path | council.Mapping,
+                   today: date | None = None) -> LoadReport:
+    """Load a council export (fly-tipping records or an incident log) with its mapping file
+    (:mod:`loaders.council`) into ``store``, one transaction; the months it holds replace what the
+    store held for its (source, dataset).
+
+    A located record outside every ward of the area is rejected, not kept: a council's own
+    records outside its district are a wrong grid reference or a wrong file. Returns the report.
+    """
+    if not isinstance(mapping, council.Mapping):
+        mapping = council.read_mapping(mapping)
+    table, report, lines = council.read(path, mapping, today)
+    x = table["x"].to_numpy(zero_copy_only=False)
+    y = table["y"].to_numpy(zero_copy_only=False)
+    ward = assign(store.areas("ward"), x, y)
+    outside = np.flatnonzero((ward == None) & ~np.isnan(x))  # noqa: E711
+    if outside.size:
+        where = ", ".join(mapping.columns.get(k, (k,))[0] for k in ("grid_ref", "easting", "longitude")
+                          if k in mapping.columns)
+        for i in outside:
+            report.rejected.append(Rejection(str(path), lines[i], where,
+                                             f"point ({x[i]:.0f}, {y[i]:.0f}) is outside "
+                                             f"{store.config.area_name}"))
+        keep = np.ones(table.num_rows, dtype=bool)
+        keep[outside] = False
+        table = table.filter(pa.array(keep))
+        report.rows_loaded = table.num_rows
+    report.rejected.sort(key=lambda r: r.line)
+    return store.ingest([(table, LoadReport(report.source))], report.source, [str(path)], report=report)

@@ -52,13 +52,17 @@ CREATE TABLE loads (load_id BIGINT PRIMARY KEY, source VARCHAR, started_at TIMES
                     no_location BIGINT, outside_area BIGINT);
 CREATE TABLE rejections (load_id BIGINT, file VARCHAR, line BIGINT, field VARCHAR, reason VARCHAR);
 """
-#: Counts per LSOA (sources that publish area counts, e.g. FixMyStreet), and the LSOA -> ward
-#: best-fit lookup they are summed through (added to stores built before them on open).
+#: Counts per LSOA (sources that publish area counts, e.g. FixMyStreet), the LSOA -> ward
+#: best-fit lookup they are summed through, and district statistics (DEFRA, loaders.defra), in long
+#: form: added to stores built before them on open.
 _AREA_DDL = """
 CREATE TABLE IF NOT EXISTS area_counts (source VARCHAR NOT NULL, dataset VARCHAR NOT NULL, month DATE NOT NULL,
                                         lsoa_code VARCHAR NOT NULL, category VARCHAR NOT NULL, subcategory VARCHAR,
                                         count BIGINT NOT NULL, load_id BIGINT);
 CREATE TABLE IF NOT EXISTS lsoa_wards (lsoa_code VARCHAR PRIMARY KEY, ward_code VARCHAR, share DOUBLE);
+CREATE TABLE IF NOT EXISTS district_stats (source VARCHAR NOT NULL, dataset VARCHAR NOT NULL, year VARCHAR NOT NULL,
+                                           area_code VARCHAR NOT NULL, area_name VARCHAR, region VARCHAR,
+                                           measure VARCHAR NOT NULL, value DOUBLE, note VARCHAR, load_id BIGINT);
 """
 #: Sources whose records are area counts, queried from ``area_counts`` through ``lsoa_wards``.
 AREA_SOURCES = ("fixmystreet",)
@@ -166,8 +170,14 @@ class Store:
                                  "delete the store file (it is rebuilt from the config) or set another "
                                  "[store] path")
         with self.connect() as con:
-            if not con.execute("SELECT 1 FROM information_schema.tables WHERE table_name = 'lsoa_wards'").fetchall():
+            if len(con.execute("SELECT 1 FROM information_schema.tables "
+                               "WHERE table_name IN ('lsoa_wards', 'district_stats')").fetchall()) < 2:
                 self._add_area_tables(con, self.areas("ward", con), self.areas("lsoa", con))
+            have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                              "WHERE table_name = 'incidents'").fetchall()}
+            for col in schema.COLUMNS:  # columns added to the schema after the store was built
+                if col.name not in have:
+                    con.execute(f'ALTER TABLE incidents ADD COLUMN "{col.name}" {col.sql}')
 
     # ------------------------------------------------------------------ ingest
     def areas(self, level: str = "ward", con: duckdb.DuckDBPyConnection | None = None) -> boundaries.Areas:
@@ -194,15 +204,16 @@ class Store:
         return shapely.union_all(self.areas("ward").geometries)
 
     def ingest(self, batches: Iterable[tuple[pa.Table, LoadReport]], source: str, inputs: list[str],
-               progress: Callable[[LoadReport], None] | None = None) -> LoadReport:
+               progress: Callable[[LoadReport], None] | None = None,
+               report: LoadReport | None = None) -> LoadReport:
         """Assign wards and LSOAs to canonical batches and store them in one transaction.
 
         ``batches`` yields (canonical table, its load report), e.g. one per file;
         each (source, dataset, month) in a batch replaces what the store held for
-        it. ``progress`` is called after each batch. Returns the combined report,
-        also written to ``loads`` and ``rejections``.
+        it. ``progress`` is called after each batch. Returns the combined report
+        (added to ``report`` when given), also written to ``loads`` and ``rejections``.
         """
-        report = LoadReport(source)
+        report = report if report is not None else LoadReport(source)
         started = datetime.now(timezone.utc).replace(tzinfo=None)
         with self.connect() as con:
             wards, lsoas = self.areas("ward", con), self.areas("lsoa", con)
@@ -263,6 +274,42 @@ class Store:
                 con.execute("ROLLBACK")
                 raise
         return report
+
+    def ingest_district_stats(self, table: pa.Table, report: LoadReport, inputs: list[str]) -> LoadReport:
+        """Store district statistics (:data:`loaders.defra.COLUMNS`) in one transaction: the
+        (source, dataset, year)s in ``table`` replace what the store held for them."""
+        started = datetime.now(timezone.utc).replace(tzinfo=None)
+        with self.connect() as con:
+            con.execute("BEGIN")
+            try:
+                load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
+                con.register("batch", table.append_column("load_id", pa.array([load_id] * table.num_rows,
+                                                                                pa.int64())))
+                con.execute("""DELETE FROM district_stats USING (SELECT DISTINCT source, dataset, year FROM batch) b
+                               WHERE district_stats.source = b.source AND district_stats.dataset = b.dataset
+                                 AND district_stats.year = b.year""")
+                con.execute("INSERT INTO district_stats BY NAME SELECT * FROM batch")
+                con.unregister("batch")
+                _record_load(con, load_id, report.source, started, inputs, report)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return report
+
+    def district_stats(self, dataset: str | None = None, measures: list[str] | None = None,
+                       area_codes: list[str] | None = None) -> pd.DataFrame:
+        """District statistics (DEFRA): ``dataset, year, area_code, area_name, region, measure,
+        value, note``; a null ``value`` is not available (``note`` says why), never zero."""
+        clauses, params = ["source = 'defra'"], []
+        for col, values in (("dataset", [dataset] if dataset else None), ("measure", measures),
+                            ("area_code", area_codes)):
+            if values:
+                clauses.append(f"{col} IN ({', '.join('?' * len(values))})")
+                params += list(values)
+        return self._query("SELECT dataset, year, area_code, area_name, region, measure, value, note "
+                           f"FROM district_stats WHERE {' AND '.join(clauses)} "
+                           "ORDER BY dataset, year, area_code, measure", params)
 
     # ------------------------------------------------------------------ queries
     def _filters(self, start=None, end=None, categories=None, wards=None, source="police.uk"):
@@ -370,7 +417,7 @@ def _records(source: str | None) -> tuple[str, str, tuple[str, ...]]:
     """(table to count from, the count expression, the columns it can be grouped by) for ``source``."""
     if source in AREA_SOURCES:
         return ("(SELECT c.*, l.ward_code FROM area_counts c LEFT JOIN lsoa_wards l USING (lsoa_code))",
-                "sum(count)", ("source", "dataset", "month", "lsoa_code", "ward_code", "category", "subcategory"))
+                "sum(count)::BIGINT", ("source", "dataset", "month", "lsoa_code", "ward_code", "category", "subcategory"))
     return "incidents", "count(*)", schema.NAMES
 
 
@@ -435,7 +482,7 @@ def _write(con, tables: list[pa.Table], wards, lsoas, load_id: int, staging: _St
     con.execute("""DELETE FROM incidents USING (SELECT DISTINCT source, dataset, month FROM batch) b
                    WHERE incidents.source = b.source AND incidents.dataset = b.dataset
                      AND incidents.month = b.month""")
-    con.execute("INSERT INTO incidents SELECT * FROM batch")
+    con.execute("INSERT INTO incidents BY NAME SELECT * FROM batch")
     con.execute("""INSERT OR REPLACE INTO partitions
                    SELECT source, dataset, month, count(*), any_value(load_id), now()::TIMESTAMP
                    FROM batch GROUP BY ALL""")
@@ -485,6 +532,11 @@ def open_store(config: Config, build: bool = True,
 
             for path in config.bundled_fixmystreet:
                 ingest_fixmystreet(store, path)
+        if config.bundled_defra:
+            from geodata.ingest import ingest_defra
+
+            for path in config.bundled_defra:
+                ingest_defra(store, path)
     except BaseException:
         store.path.unlink(missing_ok=True)
         Path(str(store.path) + ".wal").unlink(missing_ok=True)

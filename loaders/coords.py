@@ -69,3 +69,13 @@ def wgs84_to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def bng_to_wgs84(x: float, y: float) -> tuple[float, float]:
     """One EPSG:27700 point to (longitude, latitude) in WGS84 degrees."""
     return _transformer().transform(x, y, direction="INVERSE")
+
+
+def bng_to_wgs84_many(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """EPSG:27700 points to WGS84 (longitude, latitude) arrays; NaN in, NaN out."""
+    x, y = np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
+    lon, lat = np.full(x.shape, np.nan), np.full(x.shape, np.nan)
+    ok = ~(np.isnan(x) | np.isnan(y))
+    if ok.any():
+        lon[ok], lat[ok] = _transformer().transform(x[ok], y[ok], direction="INVERSE")
+    return lon, lat

@@ -46,6 +46,9 @@ class LoadReport:
     no_location: int = 0
     outside_area: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    #: Names a mapping file does not map (e.g. "category 'Mattress'") -> rows loaded with them
+    #: (as "Other (unmapped)" or a null size): listed for the user to add to the mapping.
+    unmapped: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: "LoadReport") -> None:
         """Fold another report (e.g. of one more file) into this one."""
@@ -55,6 +58,8 @@ class LoadReport:
         self.no_location += other.no_location
         self.outside_area += other.outside_area
         self.rejected += other.rejected
+        for name, n in other.unmapped.items():
+            self.unmapped[name] = self.unmapped.get(name, 0) + n
 
     def summary(self) -> str:
         """One paragraph for a terminal or a log."""
@@ -64,6 +69,9 @@ class LoadReport:
             f"  loaded without location (kept): {self.no_location:,}; "
             f"outside the area's wards (kept, no ward): {self.outside_area:,}",
         ]
+        if self.unmapped:
+            lines.append("  not in the mapping file (loaded as 'Other (unmapped)' or with no size/land type; "
+                         "add them to the mapping): " + ", ".join(f"{k} x{n}" for k, n in sorted(self.unmapped.items())))
         for r in self.rejected[:20]:
             lines.append(f"  rejected {r.file}, line {r.line}, field {r.field!r}: {r.reason}")
         if len(self.rejected) > 20:

@@ -69,6 +69,20 @@ COLUMNS: tuple[Column, ...] = (
            "LSOA code as published by the source (police.uk assigns it before snapping)."),
     Column("source_lsoa_name", pa.string(), "VARCHAR", "LSOA name as published by the source."),
     Column("context", pa.string(), "VARCHAR", "police.uk 'Context' free text (almost always empty)."),
+    Column("size_band", pa.string(), "VARCHAR",
+           "Fly-tipping: DEFRA Flycapture size band ('Single black bag' .. 'Significant / multiple loads'), "
+           "see loaders.council.SIZE_BANDS."),
+    Column("land_type", pa.string(), "VARCHAR", "Fly-tipping: DEFRA Flycapture land type (e.g. 'Highway')."),
+    Column("cost_gbp", pa.float64(), "DOUBLE",
+           "Fly-tipping: estimated clearance cost in pounds from DEFRA's unit cost of the size band "
+           "(null where DEFRA costs the band at actual cost)."),
+    Column("flags", pa.string(), "VARCHAR",
+           "Council incidents: the record's flags (e.g. 'mental-health;youth'), sorted, ';'-joined."),
+    Column("sensitive", pa.bool_(), "BOOLEAN",
+           "Council incidents: the record is marked sensitive; shown only aggregated to wards."),
+    Column("synthetic", pa.bool_(), "BOOLEAN",
+           "True for generated (synthetic) records, which are never real incidents; every figure that "
+           "counts one is marked synthetic."),
 )
 
 NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)

@@ -20,7 +20,8 @@ def config_with_store(tmp_path: Path, path: Path | None = None, bundled: bool = 
     cfg = config_mod.load(path)
     return dataclasses.replace(cfg, store_path=tmp_path / "store.duckdb",
                                bundled_police=cfg.bundled_police if bundled else (),
-                               bundled_fixmystreet=cfg.bundled_fixmystreet if bundled else ())
+                               bundled_fixmystreet=cfg.bundled_fixmystreet if bundled else (),
+                               bundled_defra=cfg.bundled_defra if bundled else ())
 
 
 def write_config(tmp_path: Path) -> Path:
@@ -28,7 +29,7 @@ def write_config(tmp_path: Path) -> Path:
     base = REPO / "data" / "st_albans"
     text = (base / "csp.toml").read_text()
     text = text.replace('path = "store/st-albans-wards-2013.duckdb"', f'path = "{tmp_path / "s.duckdb"}"')
-    for rel in ("boundaries/", "population/", "police/", "fixmystreet/", "priorities.toml"):
+    for rel in ("boundaries/", "population/", "police/", "fixmystreet/", "defra/", "priorities.toml"):
         text = text.replace(f'"{rel}', f'"{base}/{rel}')
     path = tmp_path / "csp.toml"
     path.write_text(text)

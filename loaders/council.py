@@ -1,0 +1,512 @@
+"""Council exports (fly-tipping records, incident logs) -> canonical incidents, through a mapping file.
+
+Councils keep their own spreadsheets: their own column names, waste-type names,
+date formats and ways of giving a location. A mapping file (TOML, one per
+export shape) says which column is which canonical field and how the council's
+names map onto canonical ones; the same incidents exported in two shapes load
+into identical canonical records. Example (``data/st_albans/council/`` has two
+complete ones)::
+
+    kind = "flytipping"              # or "incidents" (ASB, noise, welfare, youth, drug-market logs)
+    dataset = "st-albans-flytipping" # the export's name; loading it again replaces the months it holds
+    encoding = "utf-8"               # CSV only (default utf-8; a BOM is ignored); e.g. "cp1252"
+    sheet = "Incidents"              # XLSX only (default: the first sheet)
+    synthetic_marker = "SYNTHETIC"   # optional, with columns.synthetic: rows whose value contains it
+
+    [columns]                        # canonical field = the export's column header
+    record_id = "Ref"                # required: the council's reference (unique in the file)
+    date = "Date reported"           # required: day of the incident
+    category = "Waste type"          # required: mapped through [categories]
+    easting = "Easting"              # location: easting + northing (British National Grid metres),
+    northing = "Northing"            #   or grid_ref (OS grid reference), or longitude + latitude (WGS84);
+                                     #   all blank: loaded without location (counted, never dropped)
+    size = "Size"                    # fly-tipping: mapped through [sizes] onto DEFRA size bands
+    land_type = "Land type"          # fly-tipping: mapped through [land_types]
+    outcome = ["Status", "Action"]   # one column or several, joined with "; "
+    location_text = "Street"
+    sensitive = "Sensitive"          # incidents: Y/N; sensitive records are only shown aggregated
+    synthetic = "Data"               # see synthetic_marker
+
+    [dates]
+    formats = ["%d/%m/%Y", "%Y-%m-%d"]   # tried in order (Python strptime); XLSX date cells need none
+
+    [categories]                     # the council's name = canonical category (case and spacing ignored)
+    "Builders rubble" = "Construction / demolition / excavation"
+
+    [sizes]                          # fly-tipping: council name = one of SIZE_BANDS
+    "Small van" = "Small van load"
+
+    [land_types]                     # fly-tipping: council name = one of LAND_TYPES
+    "Road" = "Highway"
+
+    [flags]                          # incidents: Y/N column = flag name
+    "MH concern" = "mental-health"
+
+**Personal data never reaches the store**: only the columns the mapping names
+are read; names, phone numbers and narrative columns of the export are never
+read, so they cannot be stored (``tests/test_council.py`` greps the store file for
+planted ones).
+
+Row rules (each rejected row is reported with file, line, field and reason):
+reference blank or repeated; date blank, unparseable or in the future;
+coordinates that are not numbers, a malformed grid reference, or a point outside
+Great Britain; a Y/N field with another value. An unknown category is **not**
+rejected: it loads as :data:`UNMAPPED` with the council's name in
+``subcategory`` and is listed in ``LoadReport.unmapped`` for the user to map;
+unknown sizes and land types load as null and are listed the same way.
+Points outside the configured area are reported by the ingest
+(:func:`geodata.ingest.ingest_council`), which knows the area.
+
+Clearance cost (``cost_gbp``) is DEFRA's standard estimated unit cost of the
+size band (:data:`SIZE_BANDS`; DEFRA, "Fly-tipping statistics for England",
+notes to the LA tables: up to 2016-17 costs were estimated at these unit costs).
+DEFRA costs tipper lorry and significant/multiple loads at actual cost, so
+those records have no estimate (null), never a guess.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from loaders import schema
+from loaders.coords import bng_to_wgs84_many, in_great_britain, wgs84_to_bng
+from loaders.defra import LAND_MEASURES, SIZE_MEASURES, WASTE_MEASURES
+from loaders.report import LoadError, LoadReport, Rejection
+
+#: Mapping ``kind`` -> the store's ``source``.
+SOURCES = {"flytipping": "council-flytipping", "incidents": "council-incidents"}
+
+#: Category of a record whose council category the mapping does not name.
+UNMAPPED = "Other (unmapped)"
+
+#: DEFRA Flycapture primary waste types (the canonical fly-tipping categories).
+WASTE_TYPES = tuple(WASTE_MEASURES.values())
+
+#: DEFRA Flycapture size bands and DEFRA's standard estimated clearance cost per incident (pounds);
+#: None where DEFRA uses the actual cost.
+SIZE_BANDS: dict[str, float | None] = dict(zip(SIZE_MEASURES.values(), (7.0, 29.0, 29.0, 56.0, 115.0, None, None)))
+
+#: DEFRA Flycapture land types.
+LAND_TYPES = tuple(LAND_MEASURES.values())
+
+_TRUE = {"y", "yes", "true", "1", "x"}
+_FALSE = {"n", "no", "false", "0", ""}
+_GRID_REF = re.compile(r"^([A-HJ-Z]{2})\s*(\d+)\s*(\d*)$")
+#: Great Britain's national grid extent (metres): a point outside it is not in Great Britain.
+_GRID_EXTENT = (0.0, 700_000.0, 0.0, 1_300_000.0)
+_KEYS = {"kind", "dataset", "encoding", "sheet", "synthetic_marker", "columns", "dates", "categories",
+         "sizes", "land_types", "flags"}
+_COLUMN_KEYS = {"record_id", "date", "category", "easting", "northing", "grid_ref", "longitude", "latitude",
+                "size", "land_type", "outcome", "location_text", "sensitive", "synthetic"}
+
+
+class MappingError(Exception):
+    """An invalid mapping file; ``str()`` is one line naming the file and key."""
+
+
+def _key(value: str) -> str:
+    """How council names are matched: case and runs of spaces ignored."""
+    return " ".join(str(value).split()).casefold()
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A validated mapping file (see the module docstring)."""
+
+    file: str
+    kind: str
+    dataset: str
+    columns: dict[str, tuple[str, ...]]
+    date_formats: tuple[str, ...] = ()
+    categories: dict[str, str] = field(default_factory=dict)
+    sizes: dict[str, str] = field(default_factory=dict)
+    land_types: dict[str, str] = field(default_factory=dict)
+    flags: dict[str, str] = field(default_factory=dict)
+    encoding: str = "utf-8"
+    sheet: str | None = None
+    synthetic_marker: str | None = None
+
+    @property
+    def source(self) -> str:
+        return SOURCES[self.kind]
+
+    def headers(self) -> list[str]:
+        """Every export column the mapping reads."""
+        return [h for hs in self.columns.values() for h in hs] + list(self.flags)
+
+
+def read_mapping(path: str | Path) -> Mapping:
+    """Read and validate a mapping file; raise :class:`MappingError` naming the key at fault."""
+    name = str(path)
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MappingError(f"{name}: cannot read ({exc.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise MappingError(f"{name}: not valid TOML ({exc})") from None
+
+    def fail(key: str, why: str):
+        raise MappingError(f"{name}: {key}: {why}")
+
+    for k in sorted(set(raw) - _KEYS):
+        fail(k, f"unknown key (known: {', '.join(sorted(_KEYS))})")
+    kind = raw.get("kind")
+    if kind not in SOURCES:
+        fail("kind", f"must be one of {', '.join(SOURCES)}, got {kind!r}")
+    dataset = raw.get("dataset")
+    if not isinstance(dataset, str) or not dataset.strip():
+        fail("dataset", "must be a non-empty name")
+    cols = raw.get("columns")
+    if not isinstance(cols, dict):
+        fail("columns", "a [columns] table is required")
+    columns: dict[str, tuple[str, ...]] = {}
+    for k, v in cols.items():
+        if k not in _COLUMN_KEYS:
+            fail(f"columns.{k}", f"unknown field (known: {', '.join(sorted(_COLUMN_KEYS))})")
+        headers = (v,) if isinstance(v, str) else tuple(v) if isinstance(v, list) else ()
+        if not headers or not all(isinstance(h, str) and h.strip() for h in headers):
+            fail(f"columns.{k}", "must be a column header (or, for outcome, a list of them)")
+        if len(headers) > 1 and k != "outcome":
+            fail(f"columns.{k}", "only outcome may name several columns")
+        columns[k] = tuple(h.strip() for h in headers)
+    for k in ("record_id", "date", "category"):
+        if k not in columns:
+            fail(f"columns.{k}", "required")
+    located = [g for g in (("easting", "northing"), ("grid_ref",), ("longitude", "latitude"))
+               if any(k in columns for k in g)]
+    if len(located) > 1:
+        fail("columns", "give one way of locating: easting + northing, grid_ref, or longitude + latitude")
+    for group in located:
+        for k in group:
+            if k not in columns:
+                fail(f"columns.{k}", f"required with {' + '.join(group)}")
+    if kind == "incidents" and ("size" in columns or "land_type" in columns):
+        fail("columns", "size and land_type are fly-tipping fields (kind = \"flytipping\")")
+    marker = raw.get("synthetic_marker")
+    if ("synthetic" in columns) != (marker is not None):
+        fail("synthetic_marker", "give both synthetic_marker and columns.synthetic, or neither")
+    if marker is not None and (not isinstance(marker, str) or not marker.strip()):
+        fail("synthetic_marker", "must be a non-empty text")
+    formats = (raw.get("dates") or {}).get("formats", [])
+    if not isinstance(formats, list) or not all(isinstance(f, str) and "%" in f for f in formats):
+        fail("dates.formats", "must be a list of strptime formats such as \"%d/%m/%Y\"")
+
+    def table(key: str, allowed=None) -> dict[str, str]:
+        t = raw.get(key, {})
+        if not isinstance(t, dict):
+            fail(key, "must be a table of council name = canonical name")
+        out = {}
+        for council, canonical in t.items():
+            if not isinstance(canonical, str) or not canonical.strip():
+                fail(f"{key}.{council}", "must map to a non-empty name")
+            if allowed is not None and canonical not in allowed:
+                fail(f"{key}.{council}", f"{canonical!r} is not one of: {', '.join(allowed)}")
+            out[_key(council)] = canonical
+        return out
+
+    flytipping = kind == "flytipping"
+    flags = raw.get("flags", {})
+    if not isinstance(flags, dict) or not all(isinstance(v, str) and re.fullmatch(r"[a-z0-9-]+", v)
+                                              for v in flags.values()):
+        fail("flags", "must be a table of column header = flag name (lower case, digits and '-')")
+    encoding = raw.get("encoding", "utf-8")
+    try:
+        "".encode(encoding)
+    except (LookupError, TypeError):
+        fail("encoding", f"unknown text encoding {encoding!r}")
+    sheet = raw.get("sheet")
+    if sheet is not None and not isinstance(sheet, str):
+        fail("sheet", "must be a sheet name")
+    return Mapping(name, kind, dataset.strip(), columns, tuple(formats),
+                   table("categories", WASTE_TYPES if flytipping else None),
+                   table("sizes", tuple(SIZE_BANDS)), table("land_types", LAND_TYPES),
+                   {h.strip(): v for h, v in flags.items()}, encoding, sheet, marker)
+
+
+# ---------------------------------------------------------------------------- reading rows
+def _rows(name: str, data: bytes, mapping: Mapping) -> tuple[list[str], list[tuple[int, list]]]:
+    """(header, [(line, values)]) of a CSV or XLSX export; XLSX cells keep their types."""
+    if data[:2] == b"PK":
+        return _xlsx_rows(name, data, mapping.sheet)
+    try:
+        text = data.decode("utf-8-sig" if mapping.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+                           else mapping.encoding)
+    except UnicodeDecodeError as exc:
+        raise LoadError(name, f"not {mapping.encoding} text (byte {exc.start}); set encoding in the "
+                              f"mapping file (e.g. \"cp1252\" for Excel's CSV)") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise LoadError(name, "file is empty")
+        rows = []
+        for values in reader:
+            if "".join(values).strip():
+                rows.append((reader.line_num, values))
+    except csv.Error as exc:
+        raise LoadError(name, f"unreadable CSV ({exc})", line=reader.line_num) from None
+    return header, rows
+
+
+def _xlsx_rows(name: str, data: bytes, sheet: str | None) -> tuple[list[str], list[tuple[int, list]]]:
+    import zipfile
+
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise LoadError(name, f"not a readable XLSX workbook ({exc})") from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise LoadError(name, f"no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})")
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        first = next(it, None)
+        if first is None:
+            raise LoadError(name, "sheet is empty")
+        header = ["" if v is None else str(v) for v in first]
+        rows = []
+        for line, values in enumerate(it, start=2):
+            values = ["" if v is None else v for v in values]
+            if any(str(v).strip() for v in values):
+                rows.append((line, values))
+        return header, rows
+    finally:
+        book.close()
+
+
+def _text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+# ---------------------------------------------------------------------------- field parsers
+class _Bad(Exception):
+    """A field that rejects its row: (field header, reason)."""
+
+
+def _date(value, formats: tuple[str, ...], today: date) -> date:
+    if isinstance(value, datetime):
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    else:
+        text = _text(value)
+        if not text:
+            raise _Bad("blank date")
+        for fmt in formats:
+            try:
+                day = datetime.strptime(text, fmt).date()
+                break
+            except ValueError:
+                continue
+        else:
+            raise _Bad(f"unparseable date {text!r} (formats tried: {', '.join(formats) or 'none'})")
+    if day > today:
+        raise _Bad(f"date {day.isoformat()} is in the future")
+    return day
+
+
+def grid_ref_to_bng(ref: str) -> tuple[float, float]:
+    """An OS grid reference ('TL 15123 07234', 'TL1507', ...) -> (easting, northing) in metres.
+
+    The two letters give the 100 km square (the 500 km letter, then the 100 km
+    letter, both skipping I); the digits, split in two equal halves, the position
+    within it. As the Ordnance Survey defines a grid reference, the result is the
+    south-west corner of the square it names (1 m for 10 digits, 10 m for 8, ...).
+    Raises ``ValueError`` for anything else.
+    """
+    m = _GRID_REF.match(" ".join(ref.upper().split()))
+    if not m:
+        raise ValueError(f"not an OS grid reference: {ref!r}")
+    letters, a, b = m.groups()
+    digits = a + b if b else a
+    if b and len(a) != len(b) or len(digits) % 2 or not 2 <= len(digits) <= 10:
+        raise ValueError(f"not an OS grid reference: {ref!r} (needs 2 to 10 digits, half easting, half northing)")
+    l1, l2 = (ord(c) - ord("A") - (c > "I") for c in letters)
+    e100 = ((l1 - 2) % 5) * 5 + l2 % 5
+    n100 = (19 - (l1 // 5) * 5) - l2 // 5
+    half = len(digits) // 2
+    scale = 10 ** (5 - half)
+    return float(e100 * 100_000 + int(digits[:half]) * scale), float(n100 * 100_000 + int(digits[half:]) * scale)
+
+
+def _number(value) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return float(_text(value).replace(",", ""))
+    except ValueError:
+        raise _Bad(f"not a number: {_text(value)!r}") from None
+
+
+def _yes_no(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value).casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise _Bad(f"expected Y or N, got {_text(value)!r}")
+
+
+# ---------------------------------------------------------------------------- parse
+def parse(name: str, data: bytes, mapping: Mapping, today: date | None = None) -> tuple[pa.Table, LoadReport, list[int]]:
+    """Parse one export with ``mapping``: (canonical table, load report, input line of each table row)."""
+    today = today or date.today()
+    header, rows = _rows(name, data, mapping)
+    header = [_text(h) for h in header]
+    dupes = sorted({h for h in header if h and header.count(h) > 1})
+    if dupes:
+        raise LoadError(name, f"the header repeats column {dupes[0]!r}", line=1)
+    missing = [h for h in mapping.headers() if h not in header]
+    if missing:
+        raise LoadError(name, f"column {missing[0]!r} named by {mapping.file} is not in the header "
+                              f"({', '.join(h for h in header if h)})", line=1)
+    at = {h: i for i, h in enumerate(header)}
+    cols = mapping.columns
+    report = LoadReport(mapping.source, files=[name], rows_read=len(rows))
+    out: dict[str, list] = {k: [] for k in ("record_id", "date", "category", "subcategory", "x", "y",
+                                            "size_band", "land_type", "outcome", "location_text",
+                                            "flags", "sensitive", "synthetic")}
+    lines, seen = [], {}
+    for line, values in rows:
+        values = list(values) + [""] * (len(header) - len(values))
+        if len(values) > len(header):
+            report.rejected.append(Rejection(name, line, "(row)", f"row has {len(values)} fields, "
+                                                                  f"the header has {len(header)}"))
+            continue
+
+        def get(key: str, i: int = 0):
+            return values[at[cols[key][i]]]
+
+        current = "(row)"
+        try:
+            current = cols["record_id"][0]
+            rid = _text(get("record_id"))
+            if not rid:
+                raise _Bad("blank reference")
+            if rid in seen:
+                raise _Bad(f"reference {rid!r} repeats line {seen[rid]}")
+            current = cols["date"][0]
+            day = _date(get("date"), mapping.date_formats, today)
+            x, y, current = _location(values, at, cols)
+            flags = []
+            for h, flag in mapping.flags.items():
+                current = h
+                if _yes_no(values[at[h]]):
+                    flags.append(flag)
+            sensitive = None
+            if "sensitive" in cols:
+                current = cols["sensitive"][0]
+                sensitive = _yes_no(get("sensitive"))
+        except _Bad as exc:
+            report.rejected.append(Rejection(name, line, current, str(exc)))
+            continue
+        seen[rid] = line
+        lines.append(line)
+        raw_cat = _text(get("category"))
+        category = mapping.categories.get(_key(raw_cat))
+        if category is None:
+            report.unmapped[f"category {raw_cat!r}"] = report.unmapped.get(f"category {raw_cat!r}", 0) + 1
+        out["record_id"].append(rid)
+        out["date"].append(day)
+        out["category"].append(category or UNMAPPED)
+        out["subcategory"].append(None if category else raw_cat or None)
+        out["x"].append(x)
+        out["y"].append(y)
+        for key, table in (("size", mapping.sizes), ("land_type", mapping.land_types)):
+            value = _text(get(key)) if key in cols else ""
+            mapped = table.get(_key(value)) if value else None
+            if value and mapped is None:
+                label = f"{key.replace('_', ' ')} {value!r}"
+                report.unmapped[label] = report.unmapped.get(label, 0) + 1
+            out["size_band" if key == "size" else key].append(mapped)
+        outcome = "; ".join(t for t in (_text(get("outcome", i)) for i in range(len(cols.get("outcome", ()))))
+                            if t)
+        out["outcome"].append(outcome or None)
+        out["location_text"].append((_text(get("location_text")) or None) if "location_text" in cols else None)
+        out["flags"].append(";".join(sorted(flags)) or None)
+        out["sensitive"].append(sensitive)
+        out["synthetic"].append(mapping.synthetic_marker.casefold() in _text(get("synthetic")).casefold()
+                                if "synthetic" in cols else False)
+    return _table(out, mapping, report), report, lines
+
+
+def _location(values: list, at: dict[str, int], cols: dict[str, tuple[str, ...]]) -> tuple[float, float, str]:
+    """(x, y, the field read last) of a row; NaN, NaN when every location field is blank."""
+    nan = float("nan")
+    if "grid_ref" in cols:
+        h = cols["grid_ref"][0]
+        ref = _text(values[at[h]])
+        if not ref:
+            return nan, nan, h
+        try:
+            x, y = grid_ref_to_bng(ref)
+        except ValueError as exc:
+            raise _Bad(str(exc)) from None
+        return x, y, h
+    pair = ("easting", "northing") if "easting" in cols else ("longitude", "latitude") if "longitude" in cols else ()
+    if not pair:
+        return nan, nan, "(row)"
+    raw = [values[at[cols[k][0]]] for k in pair]
+    if all(not _text(v) for v in raw):
+        return nan, nan, cols[pair[0]][0]
+    nums = []
+    for k, v in zip(pair, raw):
+        if not _text(v):
+            raise _Bad(f"blank {k} with a {pair[1] if k == pair[0] else pair[0]} given")
+        try:
+            nums.append(_number(v))
+        except _Bad as exc:
+            raise _Bad(f"{k}: {exc}") from None
+    h = cols[pair[0]][0]
+    if pair[0] == "easting":
+        x, y = nums
+        if not (_GRID_EXTENT[0] <= x <= _GRID_EXTENT[1] and _GRID_EXTENT[2] <= y <= _GRID_EXTENT[3]):
+            raise _Bad(f"easting/northing ({x:g}, {y:g}) is outside the British National Grid")
+        return x, y, h
+    lon, lat = nums
+    if not in_great_britain(np.array([lon]), np.array([lat]))[0]:
+        raise _Bad(f"longitude/latitude ({lon:g}, {lat:g}) is outside Great Britain")
+    x, y = wgs84_to_bng(np.array([lon]), np.array([lat]))
+    return float(x[0]), float(y[0]), h
+
+
+def _table(out: dict[str, list], mapping: Mapping, report: LoadReport) -> pa.Table:
+    n = len(out["record_id"])
+    report.rows_loaded = n
+    x, y = np.array(out["x"], dtype="float64"), np.array(out["y"], dtype="float64")
+    report.no_location = int(np.isnan(x).sum())
+    lon, lat = bng_to_wgs84_many(x, y)
+    days = out["date"]
+    return schema.conform({
+        "source": [mapping.source] * n, "dataset": [mapping.dataset] * n, "record_id": out["record_id"],
+        "month": [d.replace(day=1) for d in days], "date": days, "category": out["category"],
+        "subcategory": out["subcategory"], "location_text": out["location_text"], "outcome": out["outcome"],
+        "x": x, "y": y, "longitude": lon, "latitude": lat, "size_band": out["size_band"],
+        "land_type": out["land_type"],
+        "cost_gbp": np.array([SIZE_BANDS.get(s) if s else None for s in out["size_band"]], dtype="float64"),
+        "flags": out["flags"], "sensitive": out["sensitive"], "synthetic": out["synthetic"],
+    }, n)
+
+
+def read(path: str | Path, mapping: Mapping, today: date | None = None) -> tuple[pa.Table, LoadReport, list[int]]:
+    """:func:`parse` a file on disk."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(str(path), f"cannot read ({exc.strerror})") from None
+    return parse(str(path), data, mapping, today)
