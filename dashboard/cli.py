@@ -28,6 +28,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     """Errors that are the user's input, printed as one line (their modules are loaded by then)."""
     errors = [ConfigError, ValueError]
     for module, name in (("loaders.report", "LoadError"), ("geodata.store", "StoreError"),
+                         ("loaders.council", "MappingError"),
                          ("geodata.boundaries", "BoundaryError"), ("geodata.priorities", "PrioritiesError")):
         if module in sys.modules:
             errors.append(getattr(sys.modules[module], name))
@@ -74,6 +75,35 @@ def _cmd_ingest_fixmystreet(args, cfg) -> int:
     return 0
 
 
+def _cmd_ingest_defra(args, cfg) -> int:
+    from geodata.ingest import ingest_defra
+
+    report = ingest_defra(open_store(cfg, progress=_progress_bar(None)), args.file)
+    print(report.summary())
+    return 0
+
+
+def _cmd_ingest_council(args, cfg) -> int:
+    from geodata.ingest import ingest_council
+    from loaders.council import SOURCES, read_mapping
+
+    mapping = read_mapping(args.mapping)
+    if mapping.kind != args.source:
+        raise ValueError(f"{args.mapping}: kind = {mapping.kind!r} maps {SOURCES[mapping.kind]} records; "
+                         f"use `csp-hotspots ingest {mapping.kind}`")
+    report = ingest_council(open_store(cfg, progress=_progress_bar(None)), args.file, mapping)
+    print(report.summary())
+    return 0
+
+
+def _cmd_synth(args, cfg) -> int:
+    from geodata.synthetic import generate
+
+    for path in generate(open_store(cfg, progress=_progress_bar(None)), args.out, args.start, args.end):
+        print(path)
+    return 0
+
+
 def _check_categories(categories: list[str] | None) -> None:
     from loaders.police import CRIME_TYPES
 
@@ -84,6 +114,9 @@ def _check_categories(categories: list[str] | None) -> None:
 
 
 def _cmd_summary(args, cfg) -> int:
+    if args.source == "defra":
+        raise ValueError("DEFRA statistics are district totals by financial year, with no ward breakdown "
+                         "(the Fly-tipping page of the dashboard shows them)")
     store = open_store(cfg)
     if args.source == "police.uk":
         _check_categories(args.category)
@@ -228,15 +261,33 @@ def build_parser() -> argparse.ArgumentParser:
     fms = ingest_sub.add_parser("fixmystreet", parents=[common], help="FixMyStreet reports per LSOA and month (CSV)")
     fms.add_argument("file", metavar="FILE")
     fms.set_defaults(func=_cmd_ingest_fixmystreet)
+    defra = ingest_sub.add_parser("defra", parents=[common],
+                                  help="DEFRA fly-tipping LA table (incidents or actions, CSV)")
+    defra.add_argument("file", metavar="FILE")
+    defra.set_defaults(func=_cmd_ingest_defra)
+    for kind, what in (("flytipping", "council fly-tipping records"), ("incidents", "council incident log")):
+        council = ingest_sub.add_parser(kind, parents=[common], help=f"{what} (CSV or XLSX) with a mapping file")
+        council.add_argument("file", metavar="FILE")
+        council.add_argument("--mapping", required=True, metavar="MAP.toml",
+                             help="the export's mapping file (see loaders/council.py)")
+        council.set_defaults(func=_cmd_ingest_council)
+
+    synth = sub.add_parser("synth", parents=[common],
+                           help="write SYNTHETIC council exports (two fly-tipping shapes, an incident log)")
+    synth.add_argument("--out", required=True, metavar="DIR")
+    synth.add_argument("--from", dest="start", default="2021-01", metavar="YYYY-MM")
+    synth.add_argument("--to", dest="end", default="2022-01", metavar="YYYY-MM")
+    synth.set_defaults(func=_cmd_synth)
 
     summary = sub.add_parser("summary", parents=[common], help="incident counts per ward")
     summary.add_argument("--by", choices=["ward"], default="ward")
-    summary.add_argument("--source", choices=["police.uk", "fixmystreet"], default="police.uk",
+    summary.add_argument("--source", choices=["police.uk", "police.uk-stops", "fixmystreet", "council-flytipping",
+                                              "council-incidents", "defra"], default="police.uk",
                          help="data source (default police.uk)")
     summary.add_argument("--from", dest="start", metavar="YYYY-MM")
     summary.add_argument("--to", dest="end", metavar="YYYY-MM")
     summary.add_argument("--category", action="append", metavar="NAME",
-                         help="police.uk crime type; repeat for several")
+                         help="category (police.uk crime type, ...); repeat for several")
     summary.add_argument("--format", choices=["table", "csv"], default="table")
     summary.set_defaults(func=_cmd_summary)
 

@@ -81,7 +81,7 @@ def _map_png(store: Store, m: MeasureStatus) -> bytes:
                legend_kwds={"label": "incidents in the period", "shrink": 0.6})
     if m.measure.source == "police.uk" and m.current.count:
         incidents = store.incidents(start=m.current.start, end=m.current.end,
-                                    categories=list(m.measure.categories)).dropna(subset=["x", "y"])
+                                    **m.measure.filters()).dropna(subset=["x", "y"])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", grids.FineGridWarning)
             cells, grid = hotspot_cells(incidents, store.boundary())

@@ -25,7 +25,9 @@ loaded; a problem raises :class:`PrioritiesError` naming the file and line::
 
     [[priority.measure]]          # zero or more
     source = "police.uk"          # one of SOURCES
-    categories = ["Robbery", "Burglary"]      # police.uk: its crime types, checked
+    categories = ["Robbery", "Burglary"]      # optional (default: every category of the source);
+                                              # police.uk: its crime types, checked
+    flags = ["mental-health"]     # optional: only records carrying any of these flags (council incidents)
     label = "Robbery, burglary, ..."          # optional, default the categories joined
 
     [[priority.gap]]              # what the priority asks for that no source measures
@@ -77,11 +79,17 @@ class Target:
 
 @dataclass(frozen=True)
 class Measure:
-    """One data series that measures a priority: a source and its categories."""
+    """One data series that measures a priority: a source, its categories (empty: all) and flags
+    (empty: any record; else records with any of them)."""
 
     source: str
     categories: tuple[str, ...]
     label: str
+    flags: tuple[str, ...] = ()
+
+    def filters(self) -> dict:
+        """The store query filters (:meth:`geodata.store.Store.counts`) of this measure."""
+        return dict(source=self.source, categories=list(self.categories) or None, flags=list(self.flags) or None)
 
     @property
     def source_name(self) -> str:
@@ -173,15 +181,19 @@ class _Reader:
     def measure(self, raw, block: int) -> Measure:
         if not isinstance(raw, dict):
             self.fail("each [[priority.measure]] must be a table", "measure", block)
-        unknown = set(raw) - {"source", "categories", "label"}
+        unknown = set(raw) - {"source", "categories", "flags", "label"}
         if unknown:
             self.fail(f"unknown measure key(s) {sorted(unknown)}", sorted(unknown)[0], block)
         source = raw.get("source")
         if source not in SOURCES:
             self.fail(f"measure source must be one of {sorted(SOURCES)}, got {source!r}", "source", block)
-        cats = raw.get("categories")
-        if not isinstance(cats, list) or not cats or not all(isinstance(c, str) and c.strip() for c in cats):
-            self.fail("measure categories must be a non-empty list of names", "categories", block)
+        cats = raw.get("categories", [])
+        if not isinstance(cats, list) or not all(isinstance(c, str) and c.strip() for c in cats):
+            self.fail("measure categories must be a list of names (leave it out for all)", "categories", block)
+        flags = raw.get("flags", [])
+        if not isinstance(flags, list) or not all(isinstance(f, str) and re.fullmatch(r"[a-z0-9-]+", f)
+                                                  for f in flags):
+            self.fail("measure flags must be a list of flag names such as \"mental-health\"", "flags", block)
         known = CATEGORIES.get(source)
         for c in cats:
             if known is not None and c not in known:
@@ -189,10 +201,10 @@ class _Reader:
                           "categories", block)
         if len(set(cats)) != len(cats):
             self.fail("measure categories repeat a name", "categories", block)
-        label = raw.get("label", ", ".join(cats))
+        label = raw.get("label", ", ".join(cats) or f"all {SOURCES[source]}")
         if not isinstance(label, str) or not label.strip():
             self.fail("measure label must be a non-empty text", "label", block)
-        return Measure(source, tuple(cats), label.strip())
+        return Measure(source, tuple(cats), label.strip(), tuple(flags))
 
     def gap(self, raw, block: int) -> Gap:
         if not isinstance(raw, dict) or set(raw) - {"what", "why"}:

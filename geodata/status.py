@@ -19,6 +19,9 @@ a rise that is not significant is **watch**; no rise is **on track**; no
 count for the period or its comparison is **no data**, naming the source and
 months. A priority takes the worst status of its measures that have data, and
 "no data" when none has (or when it has no measure at all).
+
+A measure that counts any synthetic record (:mod:`geodata.synthetic`) in the
+months it looks at says so first in its sentence (:data:`SYNTHETIC_LABEL`).
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from geodata.store import Store, parse_month
 #: Statuses from best to worst; ``no data`` sorts apart.
 STATUSES = ("on track", "watch", "off track")
 NO_DATA = "no data"
+SYNTHETIC_LABEL = "SYNTHETIC DATA, not real records"
 
 
 def month_str(d: date) -> str:
@@ -106,6 +110,7 @@ class MeasureStatus:
     data_to: str | None
     series: pd.DataFrame = field(repr=False)  # month, count (None where not loaded)
     wards: pd.DataFrame = field(repr=False)  # ward_code, ward_name, current, previous, change columns
+    synthetic: int = 0  # synthetic records among those counted (the sentence then says so first)
 
 
 @dataclass
@@ -182,7 +187,7 @@ def measure_status(store: Store, measure: Measure, priority: Priority, end: str 
     end = end or data_to or latest_month(store)
     start = shift(end, -(window - 1))
     counts = store.counts(by=("ward_code", "month"), start=shift(start, -max(window, 12)), end=end,
-                          categories=list(measure.categories), source=measure.source)
+                          **measure.filters())
     counts = counts[counts["ward_code"].notna()]
     monthly = counts.groupby(counts["month"].dt.strftime("%Y-%m"))["incidents"].sum()
     current = _figure(monthly, loaded, start, end)
@@ -203,16 +208,20 @@ def measure_status(store: Store, measure: Measure, priority: Priority, end: str 
                     f"{chosen.phrase(current)}, so the target cannot be judged.")
     else:
         sentence = f"{measure.label} {chosen.phrase(current)}."
+    synthetic = store.synthetic_count(start=min(shift(start, -max(window, 12)), shift(end, -11)), end=end,
+                                      **measure.filters())
+    if synthetic:
+        sentence = f"{SYNTHETIC_LABEL}: {sentence}"
     series_months = months(shift(end, -11), end)
     series = pd.DataFrame({"month": series_months,
                            "count": [int(monthly.get(m, 0)) if m in loaded else None for m in series_months]})
     return MeasureStatus(measure, current, previous, year, status, sentence, data_to, series,
-                         _ward_table(store, measure, current, chosen.base, window))
+                         _ward_table(store, measure, current, chosen.base, window), synthetic)
 
 
 def _ward_table(store: Store, measure: Measure, current: Figure, base: Figure, window: int) -> pd.DataFrame:
     """Wards with the period's count, the comparison's, and the E-test per ward (BH-adjusted)."""
-    filters = dict(categories=list(measure.categories), source=measure.source)
+    filters = measure.filters()
     now = store.ward_summary(start=current.start, end=current.end, **filters).set_index("ward_code")
     if current.count is None:
         now["incidents"] = pd.NA

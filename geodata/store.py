@@ -312,8 +312,13 @@ class Store:
                            "ORDER BY dataset, year, area_code, measure", params)
 
     # ------------------------------------------------------------------ queries
-    def _filters(self, start=None, end=None, categories=None, wards=None, source="police.uk"):
+    def _filters(self, start=None, end=None, categories=None, wards=None, source="police.uk", flags=None):
         clauses, params = [], []
+        if flags:
+            if source in AREA_SOURCES:
+                raise ValueError(f"{source} records carry no flags")
+            clauses.append("list_has_any(string_split(coalesce(flags, ''), ';'), ?::VARCHAR[])")
+            params.append(list(flags))
         if source is not None:
             clauses.append("source = ?")
             params.append(source)
@@ -333,10 +338,11 @@ class Store:
 
     def incidents(self, start: str | None = None, end: str | None = None,
                   categories: list[str] | None = None, wards: list[str] | None = None,
-                  source: str | None = "police.uk"):
+                  source: str | None = "police.uk", flags: list[str] | None = None):
         """Incidents as a canonical GeoDataFrame, filtered by month range (YYYY-MM, inclusive),
-        categories, ward codes and source (default police.uk; ``None`` for all)."""
-        where, params = self._filters(start, end, categories, wards, source)
+        categories, ward codes, source (default police.uk; ``None`` for all) and flags (records
+        with any of them)."""
+        where, params = self._filters(start, end, categories, wards, source, flags)
         cols = ", ".join(f'"{n}"' for n in schema.NAMES)
         with self.connect() as con:
             table = con.sql(f"SELECT {cols} FROM incidents{where} ORDER BY month, record_id",
@@ -367,6 +373,16 @@ class Store:
                                FROM areas a LEFT JOIN (SELECT ward_code, {measure} AS n FROM {table}{where}
                                                        GROUP BY ward_code) c ON c.ward_code = a.code
                                WHERE a.level = 'ward' ORDER BY a.code""", params)
+
+    def synthetic_count(self, **filters) -> int:
+        """How many records matching ``filters`` (as :meth:`counts`) are synthetic (always 0 for an
+        area-count source: those are real published counts)."""
+        if filters.get("source", "police.uk") in AREA_SOURCES:
+            return 0
+        where, params = self._filters(**filters)
+        where = (where + " AND" if where else " WHERE") + " synthetic"
+        with self.connect() as con:
+            return con.execute(f"SELECT count(*) FROM incidents{where}", params).fetchall()[0][0]
 
     def wards(self) -> pd.DataFrame:
         """The area's wards: ``ward_code, ward_name``, sorted by code."""

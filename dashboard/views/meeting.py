@@ -23,7 +23,7 @@ import streamlit as st
 from dashboard import common
 from dashboard.palette import STATUS_COLOURS, STATUS_SYMBOLS
 from geodata.priorities import COMPARES
-from geodata.status import NO_DATA, MeasureStatus, PriorityStatus, latest_month, span
+from geodata.status import NO_DATA, SYNTHETIC_LABEL, MeasureStatus, PriorityStatus, latest_month, span
 
 KIOSK_EVERY, KIOSK_MIN = 20, 3
 WINDOWS = (1, 3, 6, 12)
@@ -70,7 +70,10 @@ def measure_panel(m: MeasureStatus, big: bool) -> None:
     delta = None if base is None else f"{m.current.count - base:+,} against {m.previous.name}"
     left, right = st.columns([3, 2])
     with left:
-        st.metric(f"{m.measure.label}, {span(m.current.start, m.current.end)}", f"{m.current.count:,}", delta=delta,
+        if m.synthetic:
+            st.warning(f"{SYNTHETIC_LABEL}: {m.synthetic:,} synthetic records are counted here.")
+        st.metric(f"{m.measure.label}{' (SYNTHETIC)' if m.synthetic else ''}, "
+                  f"{span(m.current.start, m.current.end)}", f"{m.current.count:,}", delta=delta,
                   delta_color="inverse", chart_data=m.series["count"].astype("float64").tolist(), chart_type="bar",
                   border=True)
         st.markdown(html.escape(_change_text(m)))
