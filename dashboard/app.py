@@ -14,6 +14,7 @@ page = st.navigation([
     st.Page("views/trends.py", title="Trends", url_path="trends"),
     st.Page("views/patrol.py", title="Patrol planner", url_path="patrol"),
     st.Page("views/wards.py", title="Wards", url_path="wards"),
+    st.Page("views/flytipping.py", title="Fly-tipping", url_path="flytipping"),
     st.Page("views/data.py", title="Data & sources", url_path="data"),
 ], position="hidden" if kiosk else "sidebar")
 page.run()

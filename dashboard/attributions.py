@@ -10,6 +10,11 @@ ATTRIBUTIONS = (
                                  "Statistics licensed under the Open Government Licence v.3.0."),
     ("FixMyStreet reports by LSOA and month", "FixMyStreet data by mySociety, ODC-By (Open Data Commons "
                                               "Attribution License 1.0)."),
+    ("DEFRA fly-tipping statistics (ENV24)", "Source: Department for Environment, Food & Rural Affairs, "
+                                            "fly-tipping incidents and actions reported by local authorities "
+                                            "(WasteDataFlow). Contains public sector information licensed under "
+                                            "the Open Government Licence v3.0 (the copy obtained states no "
+                                            "licence; DEFRA releases statistics under OGL)."),
     ("Population (ONS mid-year estimates by LSOA)", "Contains public sector information licensed under the "
                                                     "Open Government Licence v3.0."),
     ("Map software", "Leaflet (BSD-2-Clause), Leaflet.markercluster (MIT), served by this app."),

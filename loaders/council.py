@@ -401,7 +401,8 @@ def parse(name: str, data: bytes, mapping: Mapping, today: date | None = None) -
                 raise _Bad(f"reference {rid!r} repeats line {seen[rid]}")
             current = cols["date"][0]
             day = _date(get("date"), mapping.date_formats, today)
-            x, y, current = _location(values, at, cols)
+            current = next((cols[k][0] for k in ("grid_ref", "easting", "longitude") if k in cols), "(row)")
+            x, y = _location(values, at, cols)
             flags = []
             for h, flag in mapping.flags.items():
                 current = h
@@ -444,25 +445,24 @@ def parse(name: str, data: bytes, mapping: Mapping, today: date | None = None) -
     return _table(out, mapping, report), report, lines
 
 
-def _location(values: list, at: dict[str, int], cols: dict[str, tuple[str, ...]]) -> tuple[float, float, str]:
-    """(x, y, the field read last) of a row; NaN, NaN when every location field is blank."""
+def _location(values: list, at: dict[str, int], cols: dict[str, tuple[str, ...]]) -> tuple[float, float]:
+    """(x, y) of a row in EPSG:27700; NaN, NaN when every location field is blank."""
     nan = float("nan")
     if "grid_ref" in cols:
         h = cols["grid_ref"][0]
         ref = _text(values[at[h]])
         if not ref:
-            return nan, nan, h
+            return nan, nan
         try:
-            x, y = grid_ref_to_bng(ref)
+            return grid_ref_to_bng(ref)
         except ValueError as exc:
             raise _Bad(str(exc)) from None
-        return x, y, h
     pair = ("easting", "northing") if "easting" in cols else ("longitude", "latitude") if "longitude" in cols else ()
     if not pair:
-        return nan, nan, "(row)"
+        return nan, nan
     raw = [values[at[cols[k][0]]] for k in pair]
     if all(not _text(v) for v in raw):
-        return nan, nan, cols[pair[0]][0]
+        return nan, nan
     nums = []
     for k, v in zip(pair, raw):
         if not _text(v):
@@ -471,17 +471,16 @@ def _location(values: list, at: dict[str, int], cols: dict[str, tuple[str, ...]]
             nums.append(_number(v))
         except _Bad as exc:
             raise _Bad(f"{k}: {exc}") from None
-    h = cols[pair[0]][0]
     if pair[0] == "easting":
         x, y = nums
         if not (_GRID_EXTENT[0] <= x <= _GRID_EXTENT[1] and _GRID_EXTENT[2] <= y <= _GRID_EXTENT[3]):
             raise _Bad(f"easting/northing ({x:g}, {y:g}) is outside the British National Grid")
-        return x, y, h
+        return x, y
     lon, lat = nums
     if not in_great_britain(np.array([lon]), np.array([lat]))[0]:
         raise _Bad(f"longitude/latitude ({lon:g}, {lat:g}) is outside Great Britain")
     x, y = wgs84_to_bng(np.array([lon]), np.array([lat]))
-    return float(x[0]), float(y[0]), h
+    return float(x[0]), float(y[0])
 
 
 def _table(out: dict[str, list], mapping: Mapping, report: LoadReport) -> pa.Table:

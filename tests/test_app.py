@@ -288,3 +288,41 @@ def test_wards_ranked_by_harm_when_weights_are_configured(tmp_path, monkeypatch,
                                                                                             fill_value=0).to_dict())
     assert table["Harm"].is_monotonic_decreasing
     assert any("wards ranked by harm" in c.value and "counted as 0" in c.value for c in at.caption)
+
+
+def test_flytipping_page_context_council_records_and_knox(tmp_path, monkeypatch):
+    from geodata import config as config_mod
+    from geodata import synthetic
+    from geodata.ingest import ingest_council
+    from geodata.knox import knox
+    from geodata.store import open_store
+
+    cfg = write_config(tmp_path)
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("views/flytipping.py").run()
+    assert not at.exception, at.exception
+    neighbours = at.dataframe[0].value.set_index("Area")
+    assert neighbours.loc["St Albans", "Rank"] == "10" and neighbours.loc["St Albans", "Incidents"] == "579"
+    assert neighbours.loc["Total England", "Rank"] == "not available"
+    assert any("No council fly-tipping records are loaded" in i.value for i in at.info)
+    costs = at.dataframe[1].value.set_index("year")
+    assert costs.loc["2021-22", "Total Incidents Clearance Costs (£)"] == "not available"  # ':' in DEFRA
+
+    store = open_store(config_mod.load(cfg))
+    tips = synthetic.flytipping_records(store, "2021-06", "2021-09")
+    ingest_council(store, synthetic.write_flytipping_a(tips, tmp_path / "SYNTHETIC-a.csv"),
+                   REPO / "data/st_albans/council/mapping-council-a.toml")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("views/flytipping.py").run()
+    assert not at.exception, at.exception
+    assert any("SYNTHETIC DATA" in w.value and f"{len(tips):,} of these" in w.value for w in at.warning)
+    kinds = at.dataframe[3].value
+    assert kinds["Records"].sum() == len(tips)  # with the records that have no location
+    shown = at.dataframe[-1].value
+    records = store.incidents(source="council-flytipping").dropna(subset=["x"])
+    direct = knox(records["x"], records["y"], records["date"].to_numpy())
+    assert shown["Pairs"].tolist() == direct["observed"].tolist()
+    assert shown["p"].tolist() == direct["p"].round(3).tolist()

@@ -1,0 +1,165 @@
+"""Fly-tipping page (priority 2): DEFRA context, FixMyStreet's share, council records by ward, and
+the near-repeat (Knox) analysis of dated council records."""
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import common
+from geodata import flytipping_context as context
+from geodata.knox import DISTANCE_BANDS, TIME_BANDS, knox
+from geodata.status import SYNTHETIC_LABEL
+
+COUNCIL = {"council-flytipping": "council fly-tipping records", "council-incidents": "council incident logs"}
+
+
+def _number(v) -> str:
+    if pd.isna(v):
+        return "not available"
+    return f"{int(v):,}" if float(v).is_integer() else f"{v:,.2f}"
+
+
+def _na(table: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as text, and a missing value as 'not available': never blank, never zero."""
+    table = table.copy()
+    for col in table.columns:
+        if pd.api.types.is_numeric_dtype(table[col]):
+            table[col] = table[col].map(_number)
+    return table
+
+
+def defra_section(area_code: str | None) -> None:
+    st.subheader("DEFRA: fly-tipping incidents dealt with by the council")
+    store = common.store()
+    series = context.series(store, area_code) if area_code else pd.DataFrame()
+    if series.empty:
+        st.info("No DEFRA fly-tipping statistics are loaded for this area (`csp-hotspots ingest defra FILE`; "
+                "the area config's [area] code must be the district's ONS code).")
+        return
+    left, right = st.columns(2)
+    with left:
+        st.caption("Incidents per financial year (April to March), since 2012-13")
+        st.bar_chart(series.set_index("year")[context.TOTAL], height=260)
+    with right:
+        table = context.neighbours(store)
+        st.caption(f"{table.attrs.get('year', '')}: incidents per 1,000 residents (DEFRA's rate, published "
+                   "from 2019-20 only), the districts in the table and England; rank 1 = highest rate")
+        st.dataframe(_na(table.drop(columns=["area_code"]).rename(columns={
+            "area_name": "Area", "incidents": "Incidents", "per_1000": "Per 1,000", "rank": "Rank"})),
+            hide_index=True, height=260)
+    actions = context.series(store, area_code, context.ACTIONS, "actions")
+    costs = series.set_index("year")[[context.COST]]
+    st.caption("Clearance costs and enforcement actions by year (DEFRA; 'not available' where DEFRA "
+               "published ':')")
+    st.dataframe(_na(costs.join(actions.set_index("year")).reset_index()), hide_index=True)
+    share = context.fixmystreet_share(store, area_code)
+    if not share.empty:
+        latest = share.iloc[-1]
+        st.caption(f"FixMyStreet sees a small share of fly-tipping: {int(latest['fixmystreet_reports'])} reports in "
+                   f"{latest['year']} against {int(latest['defra_incidents'])} incidents the council dealt with "
+                   f"({latest['share']:.0%}). Years wholly covered by the loaded FixMyStreet months:")
+        st.dataframe(share.assign(share=(100 * share["share"]).round(1)).rename(columns={
+            "year": "Year", "fixmystreet_reports": "FixMyStreet reports", "defra_incidents": "DEFRA incidents",
+            "share": "Share (%)"}), hide_index=True)
+
+
+def council_section(loaded: list[str]) -> None:
+    st.subheader("Council fly-tipping records by ward")
+    store = common.store()
+    if "council-flytipping" not in loaded:
+        st.info("No council fly-tipping records are loaded. Load an export with its mapping file: "
+                "`csp-hotspots ingest flytipping FILE --mapping MAP.toml` (data/st_albans/council/ has "
+                "mapping files for two council shapes; `csp-hotspots synth` writes SYNTHETIC examples).")
+        return
+    source = "council-flytipping"
+    n_synthetic = store.synthetic_count(source=source)
+    if n_synthetic:
+        st.warning(f"{SYNTHETIC_LABEL}: {n_synthetic:,} of these records are synthetic (generated for "
+                   "testing and the demo).")
+    wards = store.ward_summary(source=source).set_index("ward_code")
+    by_kind = store.counts(by=("category",), source=source).sort_values("incidents", ascending=False)
+    records = store.incidents(source=source)
+    cost = records.groupby("size_band", dropna=False)["cost_gbp"].agg(["size", "sum", "count"])
+    left, right = st.columns([2, 3])
+    with left:
+        st.markdown(f'<div class="csp-ward-map">{common.ward_svg(wards["incidents"], "Records")}</div>',
+                    unsafe_allow_html=True)  # svgmap escapes every name and value
+    with right:
+        st.dataframe(by_kind.rename(columns={"category": "Waste type (DEFRA)", "incidents": "Records"}),
+                     hide_index=True, height=300)
+    st.caption("Estimated clearance cost by size band (DEFRA standard unit costs; tipper lorry and "
+               "significant loads are costed at actual cost by DEFRA, so they have no estimate)")
+    st.dataframe(pd.DataFrame({"Size band": cost.index.astype(object).where(cost.index.notna(), "not recorded"),
+                               "Records": cost["size"].to_numpy(),
+                               "Estimated cost (£)": cost["sum"].where(cost["count"] > 0).to_numpy()}),
+                 hide_index=True)
+
+
+@st.cache_data(max_entries=16, show_spinner="Permuting dates ...")
+def _knox(path: str | None, source: str, distance: tuple[float, ...], time: tuple[float, ...],
+          permutations: int) -> pd.DataFrame:
+    records = common._store(path).incidents(source=source).dropna(subset=["x", "y", "date"])
+    return knox(records["x"], records["y"], records["date"].to_numpy(), distance, time, permutations)
+
+
+def _edges(label: str, default: tuple[float, ...], key: str) -> tuple[float, ...] | None:
+    text = st.text_input(label, ", ".join(f"{v:g}" for v in default), key=key)
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        st.error(f"{label}: give numbers separated by commas, e.g. {', '.join(f'{v:g}' for v in default)}")
+        return None
+
+
+def knox_section(loaded: list[str]) -> None:
+    st.subheader("Near repeats (Knox test)")
+    st.caption("Do incidents close in space follow each other closely in time, more than chance? Pairs of "
+               "dated records are counted by distance and time apart and compared with the same records "
+               "with their dates shuffled (Monte Carlo). police.uk gives only the month, too coarse for this: "
+               "the test runs on council records, which carry the day.")
+    dated = [s for s in COUNCIL if s in loaded]
+    if not dated:
+        st.info("No dated council records are loaded.")
+        return
+    cols = st.columns([2, 2, 2, 1])
+    source = cols[0].selectbox("Records", dated, format_func=COUNCIL.get, key="knox_source")
+    with cols[1]:
+        distance = _edges("Distance bands (m)", DISTANCE_BANDS, "knox_d")
+    with cols[2]:
+        time = _edges("Time bands (days)", TIME_BANDS, "knox_t")
+    permutations = cols[3].number_input("Permutations", 99, 9999, 999, step=100, key="knox_n")
+    if distance is None or time is None:
+        return
+    try:
+        table = _knox(common.config_path(), source, distance, time, int(permutations))
+    except ValueError as exc:
+        st.error(str(exc))
+        return
+    if common.store().synthetic_count(source=source):
+        st.warning(f"{SYNTHETIC_LABEL}: the records tested are synthetic.")
+    view = table.assign(expected=table["expected"].round(1), ratio=table["ratio"].round(2), p=table["p"].round(3))
+    st.dataframe(view.rename(columns={"distance": "Distance", "time": "Days apart", "observed": "Pairs",
+                                      "expected": "Expected", "ratio": "Knox ratio", "p": "p"}),
+                 hide_index=True)
+    hot = table[(table["p"] < 0.05) & (table["ratio"] > 1)]
+    st.markdown(html.escape(
+        f"{table.attrs['records']:,} records, {table.attrs['permutations']} permutations. "
+        + ("More pairs than chance (p < 0.05): " + "; ".join(f"{r.distance}, {r.time} (ratio {r.ratio:.2f})"
+                                                          for r in hot.itertuples())
+           if len(hot) else "No band has significantly more pairs than chance (p < 0.05).")))
+
+
+def main() -> None:
+    store = common.store()
+    st.title(f"Fly-tipping: {store.config.area_name}")
+    parts = store.partitions()
+    loaded = sorted(set(parts["source"]))
+    defra_section(store.config.area_code)
+    council_section(loaded)
+    knox_section(loaded)
+    common.attributions()
+
+
+main()
