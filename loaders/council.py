@@ -388,7 +388,7 @@ def parse(name: str, data: bytes, mapping: Mapping, today: date | None = None) -
                                                                   f"the header has {len(header)}"))
             continue
 
-        def get(key: str, i: int = 0):
+        def get(key: str, i: int = 0, values=values):
             return values[at[cols[key][i]]]
 
         current = "(row)"

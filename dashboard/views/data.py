@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common
+from geodata.status import SYNTHETIC_LABEL
 
 
 def coverage(partitions: pd.DataFrame) -> pd.DataFrame:
@@ -62,6 +63,14 @@ def main() -> None:
                   for _, row in cov.iterrows()) if len(cov) else 0
     if missing:
         st.warning(f"{missing} month(s) have no data from a source that has data before and after them.")
+    synthetic = [s for s in sorted(set(parts["source"])) if store.synthetic_count(source=s)]
+    if synthetic:
+        st.warning(f"{SYNTHETIC_LABEL}: {', '.join(synthetic)} hold synthetic records (generated for testing and "
+                   "the demo); every figure that counts them says so.")
+    defra = store.district_stats(measures=["Total Incidents", "Total Actions"])
+    if not defra.empty:
+        st.caption(f"DEFRA fly-tipping statistics: financial years {defra['year'].min()} to {defra['year'].max()}, "
+                   f"{defra['area_code'].nunique()} areas (district totals, no months: see the Fly-tipping page).")
     st.subheader("Loads")
     st.dataframe(loads.rename(columns={"rows_read": "read", "rows_loaded": "loaded", "rows_rejected": "rejected",
                                        "no_location": "no location (kept)",
