@@ -28,7 +28,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     """Errors that are the user's input, printed as one line (their modules are loaded by then)."""
     errors = [ConfigError, ValueError]
     for module, name in (("loaders.report", "LoadError"), ("geodata.store", "StoreError"),
-                         ("loaders.council", "MappingError"),
+                         ("loaders.council", "MappingError"), ("dashboard.accounts", "AccountsError"),
                          ("geodata.boundaries", "BoundaryError"), ("geodata.priorities", "PrioritiesError")):
         if module in sys.modules:
             errors.append(getattr(sys.modules[module], name))
@@ -228,6 +228,37 @@ def _cmd_wards(args, cfg) -> int:
     return 0
 
 
+#: Streamlit settings of `serve`: XSRF protection and CORS protection on (no cross-origin access), a
+#: small upload limit, no tracebacks or developer menu for viewers, no usage statistics, no file watcher.
+HARDENING = ("--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false",
+             "--client.showErrorDetails", "false", "--client.toolbarMode", "viewer",
+             "--server.enableXsrfProtection", "true", "--server.enableCORS", "true",
+             "--server.maxUploadSize", "20", "--server.fileWatcherType", "none", "--server.runOnSave", "false")
+
+
+def _cmd_users(args, cfg) -> int:
+    import getpass
+
+    from dashboard import accounts
+
+    if cfg.accounts_file is None:
+        raise ValueError(f"{cfg.path}: no [access] section names an accounts file")
+    if args.action == "list":
+        for name, user in sorted(accounts.read(cfg.accounts_file).items()):
+            print(f"{name}\t{user['role']}\t{'password' if user.get('hash') else 'identity provider'}")
+        return 0
+    if args.action == "remove":
+        accounts.remove(cfg.accounts_file, args.name)
+        print(f"removed {args.name}")
+        return 0
+    password = None
+    if not args.oidc:
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+    accounts.add(cfg.accounts_file, args.name, args.role, password)
+    print(f"{args.name}: {args.role}")
+    return 0
+
+
 def _cmd_serve(args, cfg) -> int:
     app = Path(__file__).resolve().parent / "app.py"
     if not cfg.store_path.exists():
@@ -235,8 +266,7 @@ def _cmd_serve(args, cfg) -> int:
     from dashboard import server
 
     server.main(["run", str(app), "--server.port", str(args.port), "--server.headless", "true",
-                 "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false",
-                 "--client.showErrorDetails", "false", "--", "--config", str(cfg.path)])
+                 *HARDENING, "--", "--config", str(cfg.path)])
     return 0  # the server runs in this process until stopped (signals reach it; no child is left)
 
 
@@ -326,6 +356,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     wards = sub.add_parser("wards", parents=[common], help="list the configured wards")
     wards.set_defaults(func=_cmd_wards)
+
+    users = sub.add_parser("users", parents=[common], help="partner accounts (the config's [access] accounts file)")
+    users.add_argument("action", choices=["add", "remove", "list"])
+    users.add_argument("name", nargs="?", metavar="NAME", help="user name (or e-mail for --oidc)")
+    users.add_argument("--role", choices=["viewer", "analyst", "admin"], default="viewer")
+    users.add_argument("--oidc", action="store_true", help="an identity-provider account (no password)")
+    users.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    users.set_defaults(func=_cmd_users)
 
     serve = sub.add_parser("serve", parents=[common], help="start the dashboard")
     serve.add_argument("--port", type=int, default=8501)

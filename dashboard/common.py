@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from geodata import config as config_mod
+from geodata import disclosure
 from geodata import priorities as priorities_mod
 from geodata import status as status_mod
 from geodata.store import Store, open_store
@@ -119,9 +120,10 @@ def priorities(key: tuple[str, int]) -> priorities_mod.Priorities:
 
 @st.cache_resource(ttl=300, max_entries=32)
 def statuses(path: str | None, key: tuple[str, int], end: str | None, window: int | None,
-             compare: str | None) -> list[status_mod.PriorityStatus]:
-    """:func:`geodata.status.evaluate`, cached per store, priorities file and period."""
-    return status_mod.evaluate(_store(path), priorities(key), end, window, compare)
+             compare: str | None, exact: bool = True) -> list[status_mod.PriorityStatus]:
+    """:func:`geodata.status.evaluate`, cached per store, priorities file, period and whether the
+    audience sees exact counts of sensitive sources."""
+    return status_mod.evaluate(_store(path), priorities(key), end, window, compare, exact)
 
 
 def ward_chart(values: pd.Series, title: str, height: int):
@@ -148,7 +150,19 @@ def _ward_outlines(path: str | None):
 
 
 def ward_svg(values: pd.Series, title: str) -> str:
-    """:func:`dashboard.svgmap.ward_svg` of ``values`` (indexed by ward code; NA = no data)."""
+    """:func:`dashboard.svgmap.ward_svg` of ``values`` (indexed by ward code; NA = no data; text =
+    a suppressed count, see :func:`ward_values`)."""
     codes, names, geoms = _ward_outlines(config_path())
-    return svgmap.ward_svg(codes, names, geoms, {c: (None if pd.isna(v) else int(v)) for c, v in values.items()},
+    return svgmap.ward_svg(codes, names, geoms,
+                           {c: (None if pd.isna(v) else v if isinstance(v, str) else int(v)) for c, v in values.items()},
                            title)
+
+
+def ward_values(values: pd.Series, source: str, exact: bool) -> tuple[pd.Series, str]:
+    """Ward counts as the audience may see them, and their total as text: exact, or for a sensitive
+    source without ``exact`` under disclosure control (:func:`geodata.disclosure.suppress`: the
+    suppressed counts become text such as "<5")."""
+    if exact or source not in disclosure.SENSITIVE_SOURCES:
+        return values, f"{int(values.fillna(0).sum()):,}"
+    shown, total = disclosure.suppress(values)
+    return shown.map(lambda v: v if v is None or not v.replace(",", "").isdigit() else int(v.replace(",", ""))), total

@@ -35,6 +35,10 @@ line)::
     [priorities]                            # optional: the partnership's priority list
     file = "priorities.toml"                # (geodata/priorities.py); default: none configured
 
+    [access]                                # optional: partner sign-in (dashboard/accounts.py)
+    accounts = "accounts.json"              # local accounts (argon2 hashes), `csp-hotspots users add`;
+                                            # without [access] the app runs in local mode: one user, admin
+
     [map]                                   # optional: base map tiles (none by default: the
     tiles = "http://tiles.example/{z}/{x}/{y}.png"   # ward outlines are the base map; works offline)
     attribution = "..."
@@ -90,6 +94,7 @@ class Config:
     priorities_file: Path | None = None
     bundled_fixmystreet: tuple[Path, ...] = ()
     bundled_defra: tuple[Path, ...] = ()
+    accounts_file: Path | None = None
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -116,6 +121,7 @@ def load(path: str | Path | None = None) -> Config:
         priorities_file=c.path("priorities", "file") if "priorities" in raw else None,
         bundled_fixmystreet=tuple(c.paths("bundled", "fixmystreet")),
         bundled_defra=tuple(c.paths("bundled", "defra")),
+        accounts_file=c.path("access", "accounts", must_exist=False) if "access" in raw else None,
     )
 
 

@@ -30,6 +30,7 @@ from datetime import date
 
 import pandas as pd
 
+from geodata import disclosure
 from geodata.change import compare as compare_counts
 from geodata.change import e_test
 from geodata.priorities import Measure, Priorities, Priority
@@ -111,6 +112,7 @@ class MeasureStatus:
     series: pd.DataFrame = field(repr=False)  # month, count (None where not loaded)
     wards: pd.DataFrame = field(repr=False)  # ward_code, ward_name, current, previous, change columns
     synthetic: int = 0  # synthetic records among those counted (the sentence then says so first)
+    withheld: bool = False  # a sensitive source shown to an audience without exact counts (disclosure)
 
 
 @dataclass
@@ -177,8 +179,12 @@ def _judge(change: Change, current: Figure, alpha: float) -> str:
 
 
 def measure_status(store: Store, measure: Measure, priority: Priority, end: str | None = None,
-                   window: int | None = None, compare: str | None = None) -> MeasureStatus:
-    """Figures, comparisons, status and sentence of one measure (see the module docstring)."""
+                   window: int | None = None, compare: str | None = None, exact: bool = True) -> MeasureStatus:
+    """Figures, comparisons, status and sentence of one measure (see the module docstring).
+
+    ``exact=False`` is for an audience that may not see small counts of a sensitive source
+    (:mod:`geodata.disclosure`): the measure is marked ``withheld``, and when a count compared is
+    1 to 4 the sentence gives no figure."""
     target = priority.target
     window = window or target.window_months
     compare = compare or target.compare
@@ -208,6 +214,10 @@ def measure_status(store: Store, measure: Measure, priority: Priority, end: str 
                     f"{chosen.phrase(current)}, so the target cannot be judged.")
     else:
         sentence = f"{measure.label} {chosen.phrase(current)}."
+    withheld = not exact and measure.source in disclosure.SENSITIVE_SOURCES
+    if withheld and any(disclosure.is_small(c) for c in (current.count, previous.base.count, year.base.count)):
+        sentence = (f"{measure.label}: {status}; fewer than 5 records in a period compared, so the figures are "
+                    "withheld (disclosure control).")
     synthetic = store.synthetic_count(start=min(shift(start, -max(window, 12)), shift(end, -11)), end=end,
                                       **measure.filters())
     if synthetic:
@@ -216,7 +226,7 @@ def measure_status(store: Store, measure: Measure, priority: Priority, end: str 
     series = pd.DataFrame({"month": series_months,
                            "count": [int(monthly.get(m, 0)) if m in loaded else None for m in series_months]})
     return MeasureStatus(measure, current, previous, year, status, sentence, data_to, series,
-                         _ward_table(store, measure, current, chosen.base, window), synthetic)
+                         _ward_table(store, measure, current, chosen.base, window), synthetic, withheld)
 
 
 def _ward_table(store: Store, measure: Measure, current: Figure, base: Figure, window: int) -> pd.DataFrame:
@@ -237,9 +247,9 @@ def _ward_table(store: Store, measure: Measure, current: Figure, base: Figure, w
 
 
 def priority_status(store: Store, priority: Priority, end: str | None = None, window: int | None = None,
-                    compare: str | None = None) -> PriorityStatus:
+                    compare: str | None = None, exact: bool = True) -> PriorityStatus:
     """Status of one priority: the worst of its measures with data, else "no data"."""
-    results = [measure_status(store, m, priority, end, window, compare) for m in priority.measures]
+    results = [measure_status(store, m, priority, end, window, compare, exact) for m in priority.measures]
     judged = [r for r in results if r.status != NO_DATA]
     if not priority.measures:
         gaps = "; ".join(f"{g.what}: {g.why}" for g in priority.gaps) or "none configured"
@@ -252,9 +262,10 @@ def priority_status(store: Store, priority: Priority, end: str | None = None, wi
 
 
 def evaluate(store: Store, priorities: Priorities, end: str | None = None, window: int | None = None,
-             compare: str | None = None) -> list[PriorityStatus]:
+             compare: str | None = None, exact: bool = True) -> list[PriorityStatus]:
     """:func:`priority_status` for every priority, in the file's order, all for one period:
-    ending at ``end`` (default: the latest month any source has loaded)."""
+    ending at ``end`` (default: the latest month any source has loaded); ``exact`` as for
+    :func:`measure_status`."""
     with store.session():
         end = end or latest_month(store)
-        return [priority_status(store, p, end, window, compare) for p in priorities.priorities]
+        return [priority_status(store, p, end, window, compare, exact) for p in priorities.priorities]

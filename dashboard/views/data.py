@@ -7,7 +7,8 @@ import os
 import pandas as pd
 import streamlit as st
 
-from dashboard import common
+from dashboard import access, common
+from geodata import disclosure
 from geodata.status import SYNTHETIC_LABEL
 
 
@@ -21,6 +22,17 @@ def coverage(partitions: pd.DataFrame) -> pd.DataFrame:
     table = table.reindex(columns=months)
     table.columns = [str(c) for c in table.columns]
     return table
+
+
+def public_coverage(table: pd.DataFrame) -> pd.DataFrame:
+    """Coverage as text, with the monthly counts of sensitive sources from 1 to 4 shown as "<5"
+    (no totals are shown, so no secondary suppression is needed)."""
+    def cell(source, v):
+        if pd.isna(v):
+            return None
+        return disclosure.PRIMARY if source in disclosure.SENSITIVE_SOURCES and disclosure.is_small(v) else f"{int(v):,}"
+    return pd.DataFrame([[cell(src, v) for v in row] for (src, _), row in table.iterrows()],
+                        index=table.index, columns=table.columns)
 
 
 def refresh_section(store) -> None:
@@ -51,14 +63,16 @@ def refresh_section(store) -> None:
 def main() -> None:
     store = common.store()
     st.title("Data & sources")
-    refresh_section(store)
+    if access.can(store.config, "admin"):
+        refresh_section(store)
     loads = store.loads()
     parts = store.partitions()
     st.caption(f"Store: {store.path} ({store.config.wards.label}). Last refresh: "
                f"{loads['finished_at'].max():%Y-%m-%d %H:%M} UTC." if len(loads) else "Nothing loaded yet.")
     st.subheader("Coverage (rows per month; a blank is a month with no data, not zero)")
     cov = coverage(parts)
-    st.dataframe(cov, width="stretch")
+    exact = access.can(store.config, "analyst")
+    st.dataframe(cov if exact else public_coverage(cov), width="stretch")
     missing = sum(int(row.loc[row.first_valid_index():row.last_valid_index()].isna().sum())
                   for _, row in cov.iterrows()) if len(cov) else 0
     if missing:
@@ -71,6 +85,10 @@ def main() -> None:
     if not defra.empty:
         st.caption(f"DEFRA fly-tipping statistics: financial years {defra['year'].min()} to {defra['year'].max()}, "
                    f"{defra['area_code'].nunique()} areas (district totals, no months: see the Fly-tipping page).")
+    if not exact:
+        st.caption("Load history and rejected rows are for signed-in analysts.")
+        sources_and_licences()
+        return
     st.subheader("Loads")
     st.dataframe(loads.rename(columns={"rows_read": "read", "rows_loaded": "loaded", "rows_rejected": "rejected",
                                        "no_location": "no location (kept)",
@@ -81,6 +99,10 @@ def main() -> None:
         st.write("No row has been rejected.")
     else:
         st.dataframe(rejected, hide_index=True)
+    sources_and_licences()
+
+
+def sources_and_licences() -> None:
     st.subheader("Sources and licences")
     for name, text in common.ATTRIBUTIONS:
         st.markdown(f"**{name}**: {text}")

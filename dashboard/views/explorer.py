@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import common, maps
+from dashboard import access, common, maps
 from dashboard.palette import GI_COLOURS, SEQUENTIAL, classes
 from geodata import export, grid as grids, kde as kde_mod
 from geodata.change import compare
@@ -181,7 +181,10 @@ def main() -> None:
                                        "rate": "Per 1,000 residents", "previous": "Previous period",
                                        "change": "Change", "p_adj": "p (adjusted)", "population": "Residents"}),
                  hide_index=True)
-    downloads(export_files(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell]))
+    if access.can(common.store().config, "analyst"):  # the files are not even built for other audiences
+        downloads(export_files(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell]))
+    else:
+        st.caption("Downloads are for signed-in analysts.")
 
     st.subheader("One ward")
     names = f["ward_names"]

@@ -7,7 +7,8 @@ import html
 import pandas as pd
 import streamlit as st
 
-from dashboard import common
+from dashboard import access, common
+from geodata import disclosure
 from geodata import flytipping_context as context
 from geodata.knox import DISTANCE_BANDS, TIME_BANDS, knox
 from geodata.status import SYNTHETIC_LABEL
@@ -65,7 +66,14 @@ def defra_section(area_code: str | None) -> None:
             "share": "Share (%)"}), hide_index=True)
 
 
-def council_section(loaded: list[str]) -> None:
+def _suppressed(table: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
+    """``table`` with ``column`` under disclosure control and a total row labelled in ``label``."""
+    shown, total = disclosure.suppress(table[column])
+    return pd.concat([table.drop(columns=[column]).assign(**{column: shown}),
+                      pd.DataFrame({label: ["Total"], column: [total]})], ignore_index=True)
+
+
+def council_section(loaded: list[str], exact: bool) -> None:
     st.subheader("Council fly-tipping records by ward")
     store = common.store()
     if "council-flytipping" not in loaded:
@@ -76,25 +84,34 @@ def council_section(loaded: list[str]) -> None:
     source = "council-flytipping"
     n_synthetic = store.synthetic_count(source=source)
     if n_synthetic:
-        st.warning(f"{SYNTHETIC_LABEL}: {n_synthetic:,} of these records are synthetic (generated for "
+        shown = "<5" if disclosure.is_small(n_synthetic) and not exact else f"{n_synthetic:,}"
+        st.warning(f"{SYNTHETIC_LABEL}: {shown} of these records are synthetic (generated for "
                    "testing and the demo).")
+    if not exact:
+        st.caption("Council records are sensitive: shown to you as counts only, 1-4 as <5 and, where a total "
+                   "would reveal it, one more count as c (disclosure control). Partner sign-in shows exact counts.")
     wards = store.ward_summary(source=source).set_index("ward_code")
     by_kind = store.counts(by=("category",), source=source).sort_values("incidents", ascending=False)
     records = store.incidents(source=source)
     cost = records.groupby("size_band", dropna=False)["cost_gbp"].agg(["size", "sum", "count"])
+    sizes = pd.DataFrame({"Size band": cost.index.astype(object).where(cost.index.notna(), "not recorded"),
+                          "Records": cost["size"].to_numpy(),
+                          "Estimated cost (£)": cost["sum"].where(cost["count"] > 0).to_numpy()})
+    by_kind = by_kind.rename(columns={"category": "Waste type (DEFRA)", "incidents": "Records"})
+    if not exact:
+        by_kind = _suppressed(by_kind, "Records", "Waste type (DEFRA)")
+        sizes = _suppressed(sizes.drop(columns=["Estimated cost (£)"]), "Records", "Size band")
     left, right = st.columns([2, 3])
     with left:
-        st.markdown(f'<div class="csp-ward-map">{common.ward_svg(wards["incidents"], "Records")}</div>',
+        values, _ = common.ward_values(wards["incidents"], source, exact)
+        st.markdown(f'<div class="csp-ward-map">{common.ward_svg(values, "Records")}</div>',
                     unsafe_allow_html=True)  # svgmap escapes every name and value
     with right:
-        st.dataframe(by_kind.rename(columns={"category": "Waste type (DEFRA)", "incidents": "Records"}),
-                     hide_index=True, height=300)
-    st.caption("Estimated clearance cost by size band (DEFRA standard unit costs; tipper lorry and "
-               "significant loads are costed at actual cost by DEFRA, so they have no estimate)")
-    st.dataframe(pd.DataFrame({"Size band": cost.index.astype(object).where(cost.index.notna(), "not recorded"),
-                               "Records": cost["size"].to_numpy(),
-                               "Estimated cost (£)": cost["sum"].where(cost["count"] > 0).to_numpy()}),
-                 hide_index=True)
+        st.dataframe(by_kind, hide_index=True, height=300)
+    st.caption("Records by size band" + (", with the estimated clearance cost (DEFRA standard unit costs; tipper "
+                                         "lorry and significant loads are costed at actual cost by DEFRA, so they "
+                                         "have no estimate)" if exact else ""))
+    st.dataframe(sizes, hide_index=True)
 
 
 @st.cache_data(max_entries=16, show_spinner="Permuting dates ...")
@@ -113,8 +130,11 @@ def _edges(label: str, default: tuple[float, ...], key: str) -> tuple[float, ...
         return None
 
 
-def knox_section(loaded: list[str]) -> None:
+def knox_section(loaded: list[str], exact: bool) -> None:
     st.subheader("Near repeats (Knox test)")
+    if not exact:
+        st.caption("The near-repeat analysis of council records is for signed-in analysts.")
+        return
     st.caption("Do incidents close in space follow each other closely in time, more than chance? Pairs of "
                "dated records are counted by distance and time apart and compared with the same records "
                "with their dates shuffled (Monte Carlo). police.uk gives only the month, too coarse for this: "
@@ -156,9 +176,10 @@ def main() -> None:
     st.title(f"Fly-tipping: {store.config.area_name}")
     parts = store.partitions()
     loaded = sorted(set(parts["source"]))
+    exact = access.can(store.config, "analyst")
     defra_section(store.config.area_code)
-    council_section(loaded)
-    knox_section(loaded)
+    council_section(loaded, exact)
+    knox_section(loaded, exact)
     common.attributions()
 
 

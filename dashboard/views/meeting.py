@@ -20,7 +20,7 @@ import html
 
 import streamlit as st
 
-from dashboard import common
+from dashboard import access, common
 from dashboard.palette import STATUS_COLOURS, STATUS_SYMBOLS
 from geodata.priorities import COMPARES
 from geodata.status import NO_DATA, SYNTHETIC_LABEL, MeasureStatus, PriorityStatus, latest_month, span
@@ -66,20 +66,24 @@ def measure_panel(m: MeasureStatus, big: bool) -> None:
     if m.current.count is None:
         st.info(m.sentence)
         return
-    base = m.previous.base.count
-    delta = None if base is None else f"{m.current.count - base:+,} against {m.previous.name}"
+    values, total = common.ward_values(m.wards.set_index("ward_code")["current"], m.measure.source, not m.withheld)
     left, right = st.columns([3, 2])
     with left:
         if m.synthetic:
             st.warning(f"{SYNTHETIC_LABEL}: {m.synthetic:,} synthetic records are counted here.")
-        st.metric(f"{m.measure.label}{' (SYNTHETIC)' if m.synthetic else ''}, "
-                  f"{span(m.current.start, m.current.end)}", f"{m.current.count:,}", delta=delta,
-                  delta_color="inverse", chart_data=m.series["count"].astype("float64").tolist(), chart_type="bar",
-                  border=True)
-        st.markdown(html.escape(_change_text(m)))
+        label = f"{m.measure.label}{' (SYNTHETIC)' if m.synthetic else ''}, {span(m.current.start, m.current.end)}"
+        if m.withheld:  # a sensitive source for an audience without exact counts: totals only
+            st.metric(label, total, border=True)
+            st.markdown(html.escape(m.sentence + " Ward counts of 1-4 are shown as <5 (disclosure control)."))
+        else:
+            base = m.previous.base.count
+            delta = None if base is None else f"{m.current.count - base:+,} against {m.previous.name}"
+            st.metric(label, f"{m.current.count:,}", delta=delta, delta_color="inverse",
+                      chart_data=m.series["count"].astype("float64").tolist(), chart_type="bar", border=True)
+            st.markdown(html.escape(_change_text(m)))
     with right:
         st.markdown(f'<div class="csp-ward-map" style="max-width:{520 if big else 340}px">'
-                    f'{common.ward_svg(m.wards.set_index("ward_code")["current"], "Incidents in the period")}</div>',
+                    f'{common.ward_svg(values, "Incidents in the period")}</div>',
                     unsafe_allow_html=True)  # svgmap escapes every name and value
 
 
@@ -146,7 +150,7 @@ def main() -> None:
         end, window, compare = _period_controls(all_months)
     else:
         end, window, compare = None, None, None
-    results = common.statuses(path, key, end, window, compare)
+    results = common.statuses(path, key, end, window, compare, access.can(store.config, "analyst"))
     data_to = latest_month(store) if all_months else "nothing loaded"
     st.markdown(f"## {html.escape(plist.partnership)}  \n"
                 f'<span class="csp-data-to">Data to {html.escape(data_to)}</span> · {html.escape(plist.strategy)}',
@@ -160,7 +164,7 @@ def main() -> None:
         priority_panel(r)
     with st.sidebar:
         st.caption(f"Kiosk mode for the meeting-room screen: add `?mode=meeting&every={KIOSK_EVERY}` to the address.")
-        if st.button("Prepare the meeting pack (PDF)", key="meeting_pack"):
+        if access.can(store.config, "analyst") and st.button("Prepare the meeting pack (PDF)", key="meeting_pack"):
             st.download_button("Download the meeting pack", _pack_pdf(path, key, end, window, compare),
                                f"csp-meeting-pack-{end or data_to}.pdf", mime="application/pdf", key="pack_download")
     missing = [r.priority.id for r in results if r.status == NO_DATA]

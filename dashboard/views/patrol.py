@@ -14,7 +14,7 @@ from datetime import date
 import altair as alt
 import streamlit as st
 
-from dashboard import common
+from dashboard import access, common
 from geodata import export
 from geodata.status import months as month_range
 from geodata.status import shift
@@ -68,6 +68,9 @@ def sheet_html(area: str, zones, grid, period: str, before: str, categories, min
 
 def main() -> None:
     store, path = common.store(), common.config_path()
+    if not access.can(store.config, "analyst"):  # not registered for other audiences; checked again here
+        st.error("The patrol planner is for signed-in analysts.")
+        st.stop()
     plist = common.priorities(common.priorities_key())
     all_months = common.months(path)
     st.title("Patrol planner")

@@ -1,0 +1,92 @@
+"""Who is looking, and what they may see: checked on the server when a page runs, not by hiding buttons.
+
+Audiences, each seeing what the ones before it see (:data:`LEVELS`):
+
+* ``public``: not signed in, and always the meeting-room kiosk (``?mode=meeting``): the Meeting,
+  Map explorer, Trends, Wards, Fly-tipping and Data pages; police.uk, FixMyStreet and DEFRA as
+  published, council sources only as ward counts under disclosure control (:mod:`geodata.disclosure`);
+  no downloads;
+* ``viewer``: signed in, the same pages and figures;
+* ``analyst``: adds exact counts of council sources, downloads, the meeting pack and the patrol
+  planner (record-level streets and sheets);
+* ``admin``: adds refresh and ingest from the Data page.
+
+Sign-in: Streamlit's OIDC (``st.login``) when ``.streamlit/secrets.toml`` has an ``[auth]``
+section, the account's role from the accounts file by e-mail; else a user name and password form
+against the accounts file (:mod:`dashboard.accounts`). A config with no ``[access]`` section runs
+in **local mode**: whoever reaches the server is an admin (the analyst's own machine), and every
+page says so; the kiosk stays public.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import accounts
+
+LEVELS = ("public", *accounts.ROLES)
+
+
+@st.cache_resource
+def _sign_in(path: str) -> accounts.SignIn:
+    """One failure counter per server and accounts file (shared by every session)."""
+    return accounts.SignIn(path)
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all  # noqa: BLE001
+        return False
+
+
+def role(config) -> str:
+    """The audience of this session (see the module docstring)."""
+    if st.query_params.get("mode") == "meeting":
+        return "public"
+    if config.accounts_file is None:
+        return "admin"
+    if _oidc_configured() and getattr(st.user, "is_logged_in", False):
+        user = accounts.read(config.accounts_file).get(str(st.user.get("email", "")))
+        return user["role"] if user else "viewer"
+    return st.session_state.get("csp_role", "public")
+
+
+def can(config, needed: str) -> bool:
+    """Whether this session's audience includes ``needed``."""
+    return LEVELS.index(role(config)) >= LEVELS.index(needed)
+
+
+def sign_in_box(config) -> None:
+    """The sidebar's sign-in (or sign-out) for a config with accounts; a notice in local mode."""
+    if st.query_params.get("mode") == "meeting":
+        return
+    with st.sidebar:
+        if config.accounts_file is None:
+            st.caption("Local mode: no sign-in is configured, so everyone who reaches this server is an admin. "
+                       "Add an [access] section to the config before partner data goes on a shared server.")
+            return
+        who = st.session_state.get("csp_user")
+        if who or (_oidc_configured() and getattr(st.user, "is_logged_in", False)):
+            st.caption(f"Signed in as {who or st.user.get('email')} ({role(config)}).")
+            if st.button("Sign out", key="sign_out"):
+                st.session_state.pop("csp_user", None)
+                st.session_state.pop("csp_role", None)
+                if _oidc_configured():
+                    st.logout()
+                st.rerun()
+            return
+        if _oidc_configured():
+            st.button("Partner sign-in", on_click=st.login, key="sign_in_oidc")
+            return
+        with st.form("sign_in", clear_on_submit=True):
+            st.caption("Partner sign-in")
+            name = st.text_input("User name", key="sign_in_name")
+            password = st.text_input("Password", type="password", key="sign_in_password")
+            if st.form_submit_button("Sign in"):
+                try:
+                    st.session_state["csp_role"] = _sign_in(str(config.accounts_file)).check(name, password)
+                except accounts.AccountsError as exc:
+                    st.error(str(exc))
+                    return
+                st.session_state["csp_user"] = name
+                st.rerun()

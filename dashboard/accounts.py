@@ -1,0 +1,130 @@
+"""Local partner accounts: a JSON file of user names, roles and salted password hashes (argon2id).
+
+For partnerships without an identity provider (with one, Streamlit's OIDC
+sign-in, ``st.login``, is used, and this file gives each e-mail address its
+role; such an account has no password). Passwords are never stored: only
+argon2id hashes (argon2-cffi's defaults: RFC 9106 low-memory profile, 16-byte
+random salt). The file is written whole to a temporary file and renamed
+(never half-written), readable by its owner only (mode 0600).
+
+Roles, each including the ones before it (:data:`ROLES`): ``viewer`` (meeting
+and maps), ``analyst`` (adds downloads and record-level views such as the
+patrol planner), ``admin`` (adds ingest, refresh and settings). Managed with
+``csp-hotspots users add|remove|list``.
+
+Failed sign-ins are limited per user name: after :data:`MAX_FAILURES` within
+:data:`WINDOW_S` seconds the name is refused until the window has passed, and
+every failure is logged (logger ``csp_hotspots.access``) with the name, never
+the password.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROLES = ("viewer", "analyst", "admin")
+MAX_FAILURES, WINDOW_S = 5, 900
+_NAME = re.compile(r"^[A-Za-z0-9._@+-]{1,120}$")
+log = logging.getLogger("csp_hotspots.access")
+
+
+class AccountsError(Exception):
+    """A bad accounts file or request; ``str()`` is one line for the user."""
+
+
+def _hasher():
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+def read(path: str | Path) -> dict[str, dict]:
+    """The accounts: name -> {"role", "hash" (None for an OIDC account)}; {} when the file is absent."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        users = data["users"]
+        assert isinstance(users, dict) and all(u.get("role") in ROLES for u in users.values())
+    except (OSError, ValueError, KeyError, TypeError, AssertionError, AttributeError):
+        raise AccountsError(f"{path}: not a CSP Hotspots accounts file") from None
+    return users
+
+
+def _write(path: Path, users: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".accounts-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"users": users}, f, indent=1, sort_keys=True)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def add(path: str | Path, name: str, role: str, password: str | None) -> None:
+    """Add or update ``name`` with ``role``; ``password`` None makes an OIDC (e-mail) account."""
+    if not _NAME.match(name or ""):
+        raise AccountsError(f"user name {name!r}: use letters, digits and . _ @ + - (at most 120)")
+    if role not in ROLES:
+        raise AccountsError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if password is not None and len(password) < 10:
+        raise AccountsError("a password needs at least 10 characters")
+    users = read(path)
+    users[name] = {"role": role, "hash": _hasher().hash(password) if password is not None else None}
+    _write(Path(path), users)
+
+
+def remove(path: str | Path, name: str) -> None:
+    users = read(path)
+    if name not in users:
+        raise AccountsError(f"no user {name!r}")
+    del users[name]
+    _write(Path(path), users)
+
+
+class SignIn:
+    """Checks passwords against the accounts file, with the failure limit (one per server)."""
+
+    def __init__(self, path: str | Path, clock=time.monotonic):
+        self.path, self.clock = Path(path), clock
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, name: str, password: str) -> str:
+        """The user's role; raises :class:`AccountsError` (one message for any wrong name or password,
+        another while the name is locked)."""
+        now = self.clock()
+        with self._lock:
+            recent = [t for t in self._failures.get(name, []) if now - t < WINDOW_S]
+            self._failures[name] = recent
+            if len(recent) >= MAX_FAILURES:
+                log.warning("sign-in refused for %r: %d failures in %d s", name, len(recent), WINDOW_S)
+                raise AccountsError("too many failed sign-ins for this name: try again later")
+        user = read(self.path).get(name)
+        ok = False
+        if user is not None and user.get("hash"):
+            from argon2.exceptions import VerificationError
+
+            try:
+                ok = _hasher().verify(user["hash"], password)
+            except VerificationError:
+                ok = False
+        if not ok:
+            with self._lock:
+                self._failures.setdefault(name, []).append(now)
+                n = len(self._failures[name])
+            log.warning("failed sign-in for %r (%d in %d s)", name, n, WINDOW_S)
+            raise AccountsError("wrong user name or password")
+        with self._lock:
+            self._failures.pop(name, None)
+        return user["role"]
