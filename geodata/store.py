@@ -18,7 +18,9 @@ import contextlib
 import hashlib
 import json
 import re
+import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -107,7 +109,7 @@ class Store:
         shared = getattr(self._session, "con", None)
         if shared is not None:
             return contextlib.nullcontext(shared)
-        return duckdb.connect(str(self.path), config={"preserve_insertion_order": False})
+        return _connect(self.path)
 
     @contextlib.contextmanager
     def session(self):
@@ -417,6 +419,35 @@ class Store:
     def partitions(self) -> pd.DataFrame:
         """What is loaded: source, dataset, month, rows, load_id, loaded_at."""
         return self._query("SELECT * FROM partitions ORDER BY source, dataset, month")
+
+
+#: Seconds to wait for another process (an ingest) to release the store file before giving up;
+#: environment variable CSP_HOTSPOTS_LOCK_WAIT overrides it.
+LOCK_WAIT_S = 120.0
+
+
+def _connect(path: Path):
+    """A connection to ``path``, waiting while another process holds the file.
+
+    DuckDB lets one process at a time open a database file for writing. An
+    ingest holds it for its one transaction (a second or two for a month; a
+    minute for ten million rows), so a dashboard read or a second ingest waits
+    for it here (retrying with backoff from 50 ms to 0.5 s) instead of failing;
+    after :data:`LOCK_WAIT_S` it raises :class:`StoreError` saying so.
+    """
+    wait = float(os.environ.get("CSP_HOTSPOTS_LOCK_WAIT", LOCK_WAIT_S))
+    deadline, delay = time.monotonic() + wait, 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), config={"preserve_insertion_order": False})
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreError(f"{path}: busy: another process (an ingest?) is writing to the store; waited "
+                                 f"{wait:g} s, try again when it has finished") from None
+        time.sleep(delay)
+        delay = min(2 * delay, 0.5)
 
 
 def _record_load(con, load_id: int, source: str, started: datetime, inputs: list[str], report: LoadReport) -> None:
