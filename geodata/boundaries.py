@@ -69,6 +69,10 @@ def read(spec: BoundarySpec) -> Areas:
     if not source.equals(ProjCRS.from_epsg(27700)):
         transformer = Transformer.from_crs(source, CRS, always_xy=True)
         geoms = shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    if not (np.isfinite([x0, y0, x1, y1]).all() and 0 <= x0 and x1 <= 700_000 and 0 <= y0 and y1 <= 1_300_000):
+        raise BoundaryError(f"{where}: the coordinates do not lie in Great Britain in the declared CRS "
+                            f"({meta['crs']}); is the file's CRS wrong?")
     geoms = shapely.make_valid(geoms)
     order = np.argsort(codes, kind="stable")
     return Areas(codes[order], labels[order].astype(str), geoms[order])

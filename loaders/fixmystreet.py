@@ -40,13 +40,20 @@ def _month_index(m: str) -> int:
 
 def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport, list[str]]:
     """Parse one file: (area counts table, load report, every month the file covers 'YYYY-MM')."""
-    from datetime import date
-
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LoadError(name, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _parse_rows(name, reader)
+    except csv.Error as exc:
+        raise LoadError(name, f"unreadable CSV ({exc})", line=reader.line_num) from None
+
+
+def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
+    from datetime import date
+
     header = next(reader, None)
     if header is None:
         raise LoadError(name, "file is empty")
@@ -76,7 +83,7 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport, list[str]]:
             rejected.append(Rejection(name, line, *problem))
             continue
         rows.append((month, lsoa, category, code, int(reports)))
-    report = LoadReport(SOURCE, files=[name], rows_read=read)
+    report = LoadReport(SOURCE, files=[name], rows_read=read, rows_loaded=len(rows))
     report.rejected = rejected
     if not rows:
         return pa.table({n: pa.array([], t) for n, t in COLUMNS}), report, []

@@ -62,6 +62,9 @@ CRIME_TYPES = frozenset({
 
 #: Zip members larger than this (uncompressed) are refused: no police.uk month is near it.
 MAX_MEMBER_BYTES = 2 * 1024**3
+#: Zip members that unpack to more than this many times their packed size are refused as zip bombs
+#: (police.uk CSVs pack about 5-10 to 1; a bomb of zeros about 1000 to 1).
+MAX_RATIO = 100
 _MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _CRIME_TYPES = pa.array(sorted(CRIME_TYPES), pa.string())
@@ -117,6 +120,9 @@ def _zip_members(path: Path) -> list[tuple[str, Callable[[], bytes]]]:
         if m.file_size > MAX_MEMBER_BYTES:
             raise LoadError(str(path), f"zip member {m.filename!r} unpacks to {m.file_size:,} bytes, "
                                        f"over the {MAX_MEMBER_BYTES:,} limit")
+        if m.file_size > 1_000_000 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+            raise LoadError(str(path), f"zip member {m.filename!r} unpacks {m.file_size // max(m.compress_size, 1):,} "
+                                       f"times larger than packed: refused as a zip bomb")
 
     def reader(member: zipfile.ZipInfo) -> Callable[[], bytes]:
         def read() -> bytes:
