@@ -237,3 +237,38 @@ def test_hostile_location_on_the_patrol_planner_renders_as_text(tmp_path, page):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_roles_are_checked_on_the_server(tmp_path, page):
+    from dashboard import accounts
+
+    cfg = write_config(tmp_path)
+    cfg.write_text(cfg.read_text().replace("[store]", f'[access]\naccounts = "{tmp_path / "accounts.json"}"\n\n[store]'))
+    accounts.add(tmp_path / "accounts.json", "ana", "analyst", "correct horse battery")
+    proc, url = _serve(cfg)
+    try:
+        page.goto(f"{url}/patrol")  # by URL, not signed in: the page does not exist for this audience
+        page.wait_for_function("document.querySelectorAll('h3.csp-priority').length === 5", timeout=90_000)
+        page.screenshot(path=str(ARTIFACTS / "patrol-by-url-public.png"))
+        dialog = page.get_by_role("dialog")
+        assert "Page not found" in dialog.inner_text()  # Streamlit's own answer for an unregistered page
+        page.keyboard.press("Escape")
+        dialog.wait_for(state="detached", timeout=10_000)
+        assert page.get_by_role("heading", name="Patrol planner").count() == 0
+        assert page.locator("[data-testid='stSidebarNav'] a", has_text="Patrol planner").count() == 0
+        page.locator("[data-testid='stSidebarNav'] a", has_text="Map explorer").click()
+        _map_frame(page, timeout=90)
+        page.get_by_text("Downloads are for signed-in analysts.").wait_for(timeout=30_000)
+        assert page.locator("[data-testid='stDownloadButton']").count() == 0
+
+        page.get_by_role("textbox", name="User name").fill("ana")
+        page.get_by_role("textbox", name="Password").fill("correct horse battery")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("Signed in as ana (analyst).").wait_for(timeout=30_000)
+        page.locator("[data-testid='stSidebarNav'] a", has_text="Map explorer").click()
+        page.wait_for_function("document.querySelectorAll(\"[data-testid='stDownloadButton']\").length === 3",
+                               timeout=60_000)
+        assert page.locator("[data-testid='stSidebarNav'] a", has_text="Patrol planner").count() == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
