@@ -97,6 +97,7 @@ class Store:
         self.path, self.config = Path(path), config
         self._areas: dict[str, boundaries.Areas] = {}
         self._population: dict[str, pd.DataFrame] = {}
+        self._boundary = None
         self._session = threading.local()
 
     def connect(self):
@@ -202,8 +203,10 @@ class Store:
         return self._areas[level]
 
     def boundary(self):
-        """The area's outline: the union of its wards (EPSG:27700)."""
-        return shapely.union_all(self.areas("ward").geometries)
+        """The area's outline: the union of its wards (EPSG:27700), computed once per Store."""
+        if self._boundary is None:
+            self._boundary = shapely.union_all(self.areas("ward").geometries)
+        return self._boundary
 
     def ingest(self, batches: Iterable[tuple[pa.Table, LoadReport]], source: str, inputs: list[str],
                progress: Callable[[LoadReport], None] | None = None,
@@ -387,9 +390,11 @@ class Store:
             return con.execute(f"SELECT count(*) FROM incidents{where}", params).fetchall()[0][0]
 
     def wards(self) -> pd.DataFrame:
-        """The area's wards: ``ward_code, ward_name``, sorted by code."""
-        return self._query("SELECT code AS ward_code, name AS ward_name FROM areas "
-                           "WHERE level = 'ward' ORDER BY code")
+        """The area's wards: ``ward_code, ward_name``, sorted by code (from :meth:`areas`, read once)."""
+        import pandas as pd
+
+        wards = self.areas("ward")
+        return pd.DataFrame({"ward_code": wards.codes.astype(str), "ward_name": wards.names.astype(str)})
 
     def population(self, level: str = "ward") -> pd.DataFrame:
         """Residents per LSOA, or per ward (each LSOA given whole to the ward holding its

@@ -57,10 +57,22 @@ def ward_table(path, start, end, categories, wards) -> pd.DataFrame:
     return now.reset_index(drop=True)
 
 
+@st.cache_resource
+def map_bounds(path) -> tuple[float, float, float, float]:
+    """The area's bounds in WGS84 degrees (once per store)."""
+    return maps.wgs84_bounds(common._store(path).boundary().bounds)
+
+
+@st.cache_resource
+def area_shapes(path, level: str) -> list[dict]:
+    """The ward or LSOA outlines, simplified 20 m, as WGS84 GeoJSON geometries (once per store)."""
+    return maps.prepare(common._store(path).areas(level).geometries, simplify=20)
+
+
 @st.cache_resource(ttl=300, max_entries=16)
 def analyses(path, start, end, categories, wards, cell):
-    """Gi* cells (with density), the grid, snap points and any grid warning for a filter
-    (cached on small keys)."""
+    """Gi* cells (with density), the grid, snap points, any grid warning, and the map's layer
+    shapes and marker rows for a filter (cached on small keys, shared by sessions; read only)."""
     store = common.store()
     incidents = store.incidents(start=start, end=end, categories=categories, wards=wards)
     boundary = store.boundary()
@@ -74,34 +86,38 @@ def analyses(path, start, end, categories, wards, cell):
         density, _ = kde_mod.kde(grid, located["x"].to_numpy(), located["y"].to_numpy())
     cells["density_km2"] = density
     snaps = snap_points(located) if len(located) else pd.DataFrame(columns=["x", "y", "count"])
-    return cells, grid, snaps, notes
+    positive = density > 0
+    dens_cls = np.full(len(cells), -1)
+    if positive.any():
+        dens_cls[positive], _ = classes(density[positive])
+    geoms = cells.geometry.to_numpy()
+    layers = {"gi": maps.class_shapes(geoms, cells["gi_class"].to_numpy(), GI_COLOURS),
+              "density": maps.class_shapes(geoms, dens_cls, range(len(SEQUENTIAL))),
+              "snaps": maps.snap_rows(snaps) if len(snaps) else []}
+    return cells, grid, snaps, notes, layers
 
 
-def build_map(store, table, lsoa_table, measure, cells, snaps):
+def build_map(store, table, lsoa_table, measure, layers):
     areas = store.areas("ward")
+    path = common.config_path()
+    ward_shapes = area_shapes(path, "ward")
     order = pd.Index(table["ward_code"])
     pick = np.isin(areas.codes, order)
-    geoms = areas.geometries[pick]
+    geoms = [g for g, keep in zip(ward_shapes, pick) if keep]
     rows = table.set_index("ward_code").loc[areas.codes[pick]].reset_index()
-    m = maps.base_map(store.boundary().bounds, store.config.map_tiles, store.config.map_attribution)
-    maps.outline(m, areas.geometries, areas.names)
+    m = maps.base_map(map_bounds(path), store.config.map_tiles, store.config.map_attribution)
+    maps.outline(m, ward_shapes, areas.names)
     breaks = maps.choropleth(m, geoms, rows, measure, f"Wards: {MEASURES[measure]}", MEASURES[measure], {
         "ward_name": "Ward", "incidents": "Incidents", "rate": "Per 1,000 residents",
         "previous": "Previous period", "change": "Change"}, css_class="ward-area")
-    lsoa = store.areas("lsoa")
-    maps.choropleth(m, lsoa.geometries, lsoa_table,
+    maps.choropleth(m, area_shapes(path, "lsoa"), lsoa_table,
                     "incidents", "LSOAs: incidents", "Incidents", {"name": "LSOA", "incidents": "Incidents"},
                     show=False, css_class="lsoa-area")
-    maps.class_layers(m, cells.geometry.to_numpy(), cells["gi_class"].to_numpy(), GI_COLOURS,
-                      CLASS_LABELS, "Gi*")
-    positive = cells["density_km2"].to_numpy() > 0
-    dens_cls = np.full(len(cells), -1)
-    if positive.any():
-        dens_cls[positive], _ = classes(cells["density_km2"].to_numpy()[positive])
-    maps.class_layers(m, cells.geometry.to_numpy(), dens_cls, dict(enumerate(SEQUENTIAL)),
+    maps.class_layers(m, layers["gi"], GI_COLOURS, CLASS_LABELS, "Gi* hot and cold spots")
+    maps.class_layers(m, layers["density"], dict(enumerate(SEQUENTIAL)),
                       {i: f"density band {i + 1} of 5" for i in range(5)}, "Density (per km2)", show=False)
-    if len(snaps):
-        maps.snap_clusters(m, snaps)
+    if layers["snaps"]:
+        maps.snap_clusters(m, layers["snaps"])
     folium.LayerControl(collapsed=False).add_to(m)
     unit = MEASURES[measure].lower()
     maps.legend(m, f"Wards: {unit}", [(c, f"{lo:,.1f} to {hi:,.1f}") for c, lo, hi in
@@ -128,7 +144,7 @@ def export_files(path, start, end, categories, wards, cell) -> dict[str, bytes |
     import geopandas
 
     table = ward_table(path, start, end, categories, wards)
-    cells, _, _, _ = analyses(path, start, end, categories, wards, cell)
+    cells = analyses(path, start, end, categories, wards, cell)[0]
     areas = common.store().areas("ward")
     shapes = pd.Series(areas.geometries, index=areas.codes).loc[table["ward_code"]]
     ward_frame = geopandas.GeoDataFrame(table, geometry=list(shapes), crs="EPSG:27700")
@@ -159,7 +175,7 @@ def main() -> None:
     st.query_params["measure"] = measure
     path = common.config_path()
     table = ward_table(path, f["start"], f["end"], cats or None, wards or None)
-    cells, grid, snaps, notes = analyses(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell])
+    cells, grid, _, notes, layers = analyses(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell])
 
     st.title(f"Map explorer: {store.config.area_name}")
     st.caption(f"police.uk street-level crime {f['start']} to {f['end']}; "
@@ -173,7 +189,7 @@ def main() -> None:
     c.metric("Wards with a significant rise", f"{int((table['change'] == 'significant rise').sum())}")
 
     lsoas = lsoa_table(path, f["start"], f["end"], cats or None, wards or None)
-    m = build_map(store, table, lsoas, measure, cells, snaps)
+    m = build_map(store, table, lsoas, measure, layers)
     st_folium(m, height=620, use_container_width=True, returned_objects=[], key="explorer_map")
 
     st.subheader("Wards")

@@ -1,0 +1,128 @@
+"""Load benchmark: 10 concurrent browser sessions working the Hertfordshire store.
+
+Starts ``csp-hotspots serve`` on a store holding the 13 county months (108,465 rows,
+../shared/data/police), then opens N Chromium sessions at once (separate browser contexts,
+driven concurrently), each opening the Map explorer and changing the crime-type filter
+three times. Prints p50/p95 of the time from a filter change to the repainted map (ward
+colours changed), for one session alone and for N at once, and the server's peak resident
+memory (VmHWM). Targets (issue 8): p95 <= 3 s with 10 sessions, memory <= 2 GB.
+
+Usage: ``python benchmarks/bench_load.py [--sessions 10] [--shared ../shared/data]``.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench_dashboard import ARGS, CHROMIUM, free_port, start_server, stop, write_config
+
+CATEGORIES = ["Burglary", "Vehicle crime", "Shoplifting"]
+FILLS = "els => els.map(e => e.getAttribute('fill')).join()"
+
+
+async def _fills(page) -> str | None:
+    """The ward colours of the map now drawn, or None while there is none (or it is being replaced)."""
+    for frame in page.frames:
+        try:
+            if await frame.locator("path.ward-area").count() >= 20:
+                return await frame.eval_on_selector_all("path.ward-area", FILLS)
+        except Exception:  # noqa: BLE001 - a frame detached while we looked
+            continue
+    return None
+
+
+async def session(browser, url: str) -> list[float]:
+    """One analyst: open the explorer, then add three crime types one by one; seconds to each repaint."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    await page.goto(f"{url}/explorer")
+    deadline = time.perf_counter() + 180
+    while await _fills(page) is None and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    times = []
+    for cat in CATEGORIES:
+        await page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=120_000)
+        before = await _fills(page)
+        t = time.perf_counter()
+        box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first
+        await box.locator("input").click()
+        await page.keyboard.type(cat)
+        await page.keyboard.press("Enter")
+        await page.keyboard.press("Escape")
+        while time.perf_counter() - t < 120:
+            now = await _fills(page)
+            if now is not None and now != before:
+                break
+            await asyncio.sleep(0.02)
+        times.append(time.perf_counter() - t)
+    await context.close()
+    return times
+
+
+async def run(url: str, sessions: int) -> list[float]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        results = await asyncio.gather(*(session(browser, url) for _ in range(sessions)))
+        await browser.close()
+    return [t for r in results for t in r]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (from /proc/<pid>/stat)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--shared", default=str(Path(__file__).resolve().parent.parent.parent / "shared" / "data"))
+    args = parser.parse_args()
+    from geodata import config
+    from geodata.store import open_store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = write_config(Path(tmp), [str(Path(args.shared) / "police")])
+        open_store(config.load(cfg))
+        port = free_port()
+        proc = start_server(cfg, port)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            alone = asyncio.run(run(url, 1))
+            cpu0, wall0 = cpu_seconds(proc.pid), time.perf_counter()
+            together = asyncio.run(run(url, args.sessions))
+            cpu, wall = cpu_seconds(proc.pid) - cpu0, time.perf_counter() - wall0
+            peak = peak_rss_mb(proc.pid)
+        finally:
+            stop(proc)
+    print(f"Hertfordshire store (108,465 rows): filter change to repainted map, 1 session: median "
+          f"{statistics.median(alone):.2f} s (max {max(alone):.2f} s); {args.sessions} sessions at once: "
+          f"p50 {pct(together, 50):.2f} s, p95 {pct(together, 95):.2f} s, max {max(together):.2f} s "
+          f"over {len(together)} changes (target p95 <= 3 s); server peak memory {peak:,.0f} MB (target <= 2,048 MB)")
+    print(f"the server used {cpu:.1f} CPU-seconds of the {wall:.1f} s the {args.sessions} sessions took "
+          f"({cpu / (args.sessions * (len(CATEGORIES) + 1)):.2f} s per page run: first view or filter change); "
+          f"the rest of the machine's {os.cpu_count()} cores went to the {args.sessions} Chromium sessions")
+
+
+if __name__ == "__main__":
+    main()
