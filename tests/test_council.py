@@ -19,7 +19,7 @@ from geodata.status import SYNTHETIC_LABEL, evaluate
 from geodata.store import open_store
 from loaders import council
 from loaders.report import LoadError
-from tests.conftest import REPO, config_with_store
+from tests.conftest import REPO, config_with_store, write_config
 
 MAPS = REPO / "data" / "st_albans" / "council"
 MAP_A, MAP_B, MAP_I = (MAPS / f"mapping-{n}.toml" for n in ("council-a", "council-b", "incidents"))
@@ -166,9 +166,6 @@ def test_incident_log_flags_sensitive_and_the_mental_health_priority(exports):
 
 def test_cli_ingest_ends_with_its_load_report(exports, tmp_path, capsys):
     store, tips, _, _, b, _ = exports
-    cfg = tmp_path / "csp.toml"
-    from tests.conftest import write_config
-
     cfg = write_config(tmp_path)
     assert main(["--config", str(cfg), "ingest", "flytipping", str(b), "--mapping", str(MAP_B)]) == 0
     out = capsys.readouterr().out
@@ -182,8 +179,6 @@ def test_cli_ingest_ends_with_its_load_report(exports, tmp_path, capsys):
 
 
 def test_synth_command_writes_marked_files(tmp_path):
-    from tests.conftest import write_config
-
     cfg = write_config(tmp_path)
     out = subprocess.run([sys.executable, "-m", "dashboard.cli", "--config", str(cfg), "synth", "--out",
                           str(tmp_path / "synth"), "--from", "2021-04", "--to", "2021-06"],
