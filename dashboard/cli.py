@@ -218,6 +218,16 @@ def _cmd_refresh(args, cfg) -> int:
     print(report.summary())
     for r in (report.load.rejected if report.load else [])[:20]:
         print(f"  rejected {r.file}, line {r.line}, {r.field}: {r.reason}")
+    if args.outcomes:
+        from geodata.refresh import update_outcomes
+
+        parts = store.partitions()
+        loaded = sorted(parts.loc[(parts["source"] == "police.uk") & (parts["dataset"] == args.force),
+                                  "month"].dt.strftime("%Y-%m"))
+        months = [m for m in client.street_dates() if m in loaded]
+        read, changed = update_outcomes(store, client, args.force, months)
+        print(f"outcomes-at-location for {len(months)} month(s): {read:,} crimes with an outcome, "
+              f"{changed:,} stored crimes given a later outcome")
     return 0
 
 
@@ -350,6 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="also reload months loaded before the API's last update")
     refresh.add_argument("--stops", action="store_true",
                          help="also load stop and search records (kept as their own source, police.uk-stops)")
+    refresh.add_argument("--outcomes", action="store_true",
+                         help="also give stored crimes the later outcomes outcomes-at-location lists")
     refresh.add_argument("--api", default="https://data.police.uk/api", metavar="URL", help=argparse.SUPPRESS)
     refresh.add_argument("--cache", metavar="DIR", help="answer cache (default: api-cache beside the store)")
     refresh.set_defaults(func=_cmd_refresh)

@@ -84,6 +84,24 @@ def months_to_fetch(store: Store, client: Client, force: str, start: str | None 
     return wanted, gaps, updated
 
 
+def update_outcomes(store: Store, client: Client, force: str, months: list[str]) -> tuple[int, int]:
+    """Ask ``outcomes-at-location`` for each of ``months`` over the area and give each stored
+    police.uk crime of ``force`` the latest outcome found for it (by date; the outcome a crime's
+    own month brought is replaced only by a later one the API now lists). One transaction.
+    Returns (outcomes read, crimes whose outcome changed)."""
+    updated = client.last_updated()
+    polygons = area_polygons(store)
+    latest: dict[str, tuple[str, str]] = {}
+    for month in months:
+        for o in client.outcomes(polygons, month, updated):
+            pid = o["crime"].get("persistent_id")
+            if pid and (pid not in latest or o["date"] >= latest[pid][0]):
+                latest[pid] = (o["date"], o["category"]["name"])
+    changed = store.update_outcomes(SOURCE, force, {pid: name for pid, (_, name) in latest.items()},
+                                    f"{client.base_url}/outcomes-at-location ({force}): {', '.join(months)}")
+    return len(latest), changed
+
+
 def refresh_police(store: Store, client: Client, force: str, start: str | None = None, republished: bool = False,
                    progress: Callable[[str, int, int], None] | None = None, stops: bool = False) -> RefreshReport:
     """Fetch the months :func:`months_to_fetch` names for ``force`` (a data.police.uk force id,

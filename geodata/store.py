@@ -280,6 +280,31 @@ class Store:
                 raise
         return report
 
+    def update_outcomes(self, source: str, dataset: str, outcomes: dict[str, str], load: str) -> int:
+        """Set the ``outcome`` of stored records of ``source`` and ``dataset`` by ``record_id`` (one
+        transaction, recorded in the load history as ``load``); returns how many records changed."""
+        started = datetime.now(timezone.utc).replace(tzinfo=None)
+        table = pa.table({"record_id": pa.array(list(outcomes), pa.string()),
+                          "new_outcome": pa.array(list(outcomes.values()), pa.string())})
+        with self.connect() as con:
+            con.execute("BEGIN")
+            try:
+                load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
+                con.register("latest", table)
+                changed = con.execute("""UPDATE incidents SET outcome = latest.new_outcome FROM latest
+                                         WHERE incidents.source = ? AND incidents.dataset = ?
+                                           AND incidents.record_id = latest.record_id
+                                           AND incidents.outcome IS DISTINCT FROM latest.new_outcome""",
+                                      [source, dataset]).fetchall()[0][0]
+                con.unregister("latest")
+                report = LoadReport(source, files=[load], rows_read=len(outcomes), rows_loaded=changed)
+                _record_load(con, load_id, source, started, [load], report)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return changed
+
     def ingest_district_stats(self, table: pa.Table, report: LoadReport, inputs: list[str]) -> LoadReport:
         """Store district statistics (:data:`loaders.defra.COLUMNS`) in one transaction: the
         (source, dataset, year)s in ``table`` replace what the store held for them."""

@@ -2,7 +2,9 @@
 
 Endpoints (https://data.police.uk/docs/, no key): ``crime-last-updated``,
 ``crimes-street-dates`` (the months published), ``forces/<id>`` (the force's
-name) and ``crimes-street/all-crime`` by custom polygon.
+name), and by custom polygon ``crimes-street/all-crime``, ``stops-street`` and
+``outcomes-at-location`` (the outcomes recorded in a month, for crimes of any
+earlier month).
 
 Behaviour, by the published limits (data.police.uk/docs/api-call-limits):
 
@@ -177,7 +179,7 @@ class Client:
                     return response.read()
             except urllib.error.HTTPError as exc:
                 problem = f"HTTP {exc.code}"
-                if exc.code == 503 and path in ("crimes-street/all-crime", "stops-street"):
+                if exc.code == 503 and path in ("crimes-street/all-crime", "stops-street", "outcomes-at-location"):
                     raise _TooMany() from None
                 if exc.code == 429:
                     retry_after = exc.headers.get("Retry-After")
@@ -214,6 +216,13 @@ class Client:
         """Every stop and search in ``polygons`` in ``month`` (``stops-street``), split as for
         :meth:`crimes`; stops carry no id, so a stop found twice (on a split line) is the same record."""
         return self._in_polygons("stops-street", polygons, month, version, lambda s: json.dumps(s, sort_keys=True))
+
+    def outcomes(self, polygons: list, month: str, version: str = "") -> list[dict]:
+        """Every outcome recorded in ``month`` for crimes in ``polygons`` (``outcomes-at-location``;
+        each names its crime, with the crime's ``persistent_id``), split as for :meth:`crimes`; an
+        outcome found twice (same crime, category and date) is kept once."""
+        return self._in_polygons("outcomes-at-location", polygons, month, version,
+                                 lambda o: f"{o['crime']['persistent_id']}|{o['category']['code']}|{o['date']}")
 
     def _in_polygons(self, endpoint: str, polygons: list, month: str, version: str, identity) -> list[dict]:
         found: dict = {}

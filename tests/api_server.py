@@ -162,6 +162,15 @@ class FakePoliceApi:
             poly = shapely.Polygon([(lon, lat) for lat, lon in pts])
             inside = np.flatnonzero((self.month == month) & shapely.intersects_xy(poly, self.lon, self.lat))
             return self._reply(handler, 200, [self.stop_json(int(i)) for i in inside if i % 25 == 0])
+        if path == "outcomes-at-location":  # a later outcome for every 7th crime of the month asked
+            month = query.get("date", [""])[0]
+            pts = [tuple(map(float, p.split(","))) for p in query.get("poly", [""])[0].split(":")]
+            poly = shapely.Polygon([(lon, lat) for lat, lon in pts])
+            inside = np.flatnonzero((self.month == month) & shapely.intersects_xy(poly, self.lon, self.lat))
+            return self._reply(handler, 200, [
+                {"category": {"code": "court-result", "name": "Offender given a fine"}, "date": month,
+                 "person_id": None, "crime": self.crime_json(int(i))}
+                for i in inside if i % 7 == 0 and self.located[int(i)]["Crime ID"]])
         if path == "crimes-street/all-crime":
             month = query.get("date", [""])[0]
             pts = [tuple(map(float, p.split(","))) for p in query.get("poly", [""])[0].split(":")]

@@ -12,6 +12,7 @@ import urllib.request
 import duckdb
 import pytest
 
+from geodata import config as config_mod
 from geodata.refresh import area_polygons, refresh_police
 from geodata.store import open_store
 from loaders.policeapi import ApiError, Client, RateLimiter
@@ -174,3 +175,28 @@ def test_stop_and_search_is_its_own_source(bundled_store, tmp_path):
     # crimes are counted as before: stop and search never mixes into police.uk figures
     crimes = [r for r in in_area(bundled_store.path) if r[3].strftime("%Y-%m") in ("2021-05", "2021-06")]
     assert int(store.ward_summary()["incidents"].sum()) == len(crimes)
+
+
+def test_later_outcomes_update_stored_crimes(bundled_store, tmp_path):
+    cfg = write_config(tmp_path)  # the bundled store: crimes with the outcome their month's file gave
+    store = open_store(config_mod.load(cfg))
+    before = store.incidents(start="2021-05", end="2021-05")
+    with FakePoliceApi(BUNDLED_POLICE) as api:
+        cmd = [sys.executable, "-m", "dashboard.cli", "refresh", "--config", str(cfg), "--api", api.url,
+               "--outcomes", "--cache", str(tmp_path / "cache")]
+        out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True).stdout
+        expected = {api.located[i]["Crime ID"] for i in range(len(api.located))
+                    if i % 7 == 0 and api.located[i]["Crime ID"] and api.month[i] == "2021-05"}
+        after = store.incidents(start="2021-05", end="2021-05").set_index("record_id")["outcome"]
+        in_area = expected & set(after.index)
+        assert len(in_area) > 50
+        assert (after[sorted(in_area)] == "Offender given a fine").all()
+        untouched = before[~before["record_id"].isin(expected)].set_index("record_id")["outcome"]
+        assert after[untouched.index].fillna("").equals(untouched.fillna(""))
+        changed = int(out.split("crimes with an outcome, ")[1].split(" stored")[0].replace(",", ""))
+        assert changed >= len(in_area) - sum(before.set_index("record_id")["outcome"].reindex(sorted(in_area))
+                                             == "Offender given a fine")
+        sent = len(api.log)
+        again = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True).stdout
+        assert "0 stored crimes given a later outcome" in again
+        assert len(api.log) - sent <= 2  # crime-last-updated and crimes-street-dates only: answers cached
