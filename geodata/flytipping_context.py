@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from geodata.status import months as month_range
 from geodata.store import Store
+from loaders.defra import financial_year
 
 TOTAL = "Total Incidents"
 RATE = "Incidents per 1,000 people"
@@ -56,14 +58,13 @@ def fixmystreet_share(store: Store, area_code: str, category: str = "Fly-tipping
     parts = store.partitions()
     loaded = set(parts.loc[parts["source"] == "fixmystreet", "month"].dt.strftime("%Y-%m"))
     fms = store.counts(by=("month",), source="fixmystreet", categories=[category])
-    fms["year"] = fms["month"].map(lambda m: f"{m.year - (m.month < 4)}-{(m.year - (m.month < 4) + 1) % 100:02d}")
+    fms["year"] = fms["month"].map(lambda m: financial_year(m.year, m.month))
     reports = fms.groupby("year")["incidents"].sum()
     defra = series(store, area_code, (TOTAL,)).set_index("year")[TOTAL]
     rows = []
     for year, incidents in defra.items():
         first = int(year[:4])
-        months = [f"{first}-{m:02d}" for m in range(4, 13)] + [f"{first + 1}-{m:02d}" for m in range(1, 4)]
-        if all(m in loaded for m in months):
+        if all(m in loaded for m in month_range(f"{first}-04", f"{first + 1}-03")):
             n = int(reports.get(year, 0))
             rows.append((year, n, incidents, n / incidents if incidents else float("nan")))
     return pd.DataFrame(rows, columns=["year", "fixmystreet_reports", "defra_incidents", "share"])

@@ -43,8 +43,9 @@ import numpy as np
 import shapely
 
 from geodata.assign import assign
+from geodata.status import months as month_range
 from geodata.store import Store
-from loaders.defra import LAND_MEASURES, SIZE_MEASURES, WASTE_MEASURES
+from loaders.defra import LAND_MEASURES, SIZE_MEASURES, WASTE_MEASURES, financial_year
 
 MARKER = "SYNTHETIC - generated test data, not real records"
 
@@ -104,17 +105,7 @@ class Record:
 
 
 def _months(start: str, end: str) -> list[date]:
-    y, m = int(start[:4]), int(start[5:])
-    out = []
-    while f"{y:04d}-{m:02d}" <= end:
-        out.append(date(y, m, 1))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
-def _financial_year(d: date) -> str:
-    first = d.year if d.month >= 4 else d.year - 1
-    return f"{first}-{(first + 1) % 100:02d}"
+    return [date(int(m[:4]), int(m[5:]), 1) for m in month_range(start, end)]
 
 
 def _mix(stats, year: str, measures: dict[str, str]) -> tuple[list[str], np.ndarray]:
@@ -185,7 +176,7 @@ def flytipping_records(store: Store, start: str = "2021-01", end: str = "2022-01
     street_of = _streets(store)
     records: list[Record] = []
     for month in _months(start, end):
-        fy = _financial_year(month)
+        fy = financial_year(month.year, month.month)
         if fy not in total.index or np.isnan(total[fy]):
             raise ValueError(f"DEFRA has no total for {fy}")
         n = int(rng.poisson(total[fy] / 12 * season[month.month]))
