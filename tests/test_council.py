@@ -191,3 +191,24 @@ def test_synth_command_writes_marked_files(tmp_path):
     assert rows and all(r["Data"] == synthetic.MARKER for r in rows)
     # DEFRA's 2021-22 total for St Albans is 624 a year: three months are about 156 with seasonality
     assert 60 < len(rows) < 300
+
+
+def test_grid_references_outside_the_district_or_malformed_are_rejected(exports, tmp_path):
+    store = exports[0]
+    path = tmp_path / "b.csv"
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([
+            ["Incident No", "Reported", "Grid Ref", "Location", "Type of Waste", "Quantity", "Land", "Case Status",
+             "Record Source"],
+            ["G1", "04.03.2021 10:15", "TL 15123 07234", "St Albans", "TYRES", "Single Item", "HIGHWAY", "Open", ""],
+            ["G2", "04.03.2021 10:15", "SU 37220 15340", "Southampton", "TYRES", "Single Item", "HIGHWAY", "Open", ""],
+            ["G3", "04.03.2021 10:15", "TL 151 07", "Nowhere", "TYRES", "Single Item", "HIGHWAY", "Open", ""],
+        ])
+    report = ingest_council(store, path, MAP_B, today=date(2026, 1, 1))
+    assert report.rows_read == 3 and report.rows_loaded == 1
+    got = {(r.line, r.field): r.reason for r in report.rejected}
+    assert "outside St Albans" in got[(3, "Grid Ref")] and "(437220, 115340)" in got[(3, "Grid Ref")]
+    assert "not an OS grid reference" in got[(4, "Grid Ref")]
+    loaded = store.incidents(source="council-flytipping", start="2021-03", end="2021-03").set_index("record_id")
+    assert loaded.loc["G1", "x"] == 515123
+    assert not loaded.loc["G1", "synthetic"]  # the row carries no SYNTHETIC marker
