@@ -27,8 +27,11 @@ def _import_pages(port: int) -> None:
         from dashboard import common
         from geodata.status import latest_month
 
-        # the default page's figures, into the page's own cache (same function, same key as the page)
-        common.statuses(common.config_path(), common.priorities_key(), latest_month(common.store()), None, None)
+        # the default page's figures, into the page's own cache (same function, same key as the page):
+        # a first visitor is an admin in local mode (exact counts), else the public (disclosure control)
+        store = common.store()
+        common.statuses(common.config_path(), common.priorities_key(), latest_month(store), None, None,
+                        store.config.accounts_file is None)
     except BaseException:  # noqa: BLE001  the page itself reports any problem (st.stop is a BaseException)
         pass
 
