@@ -94,4 +94,4 @@ def ingest_council(store: Store, path: str | Path, mapping: str | Path | council
         table = table.filter(pa.array(keep))
         report.rows_loaded = table.num_rows
     report.rejected.sort(key=lambda r: r.line)
-    return store.ingest([(table, LoadReport(report.source))], report.source, [str(path)], report=report)
+    return store.ingest([(table, report)], report.source, [str(path)])

@@ -209,41 +209,34 @@ class Store:
         return self._boundary
 
     def ingest(self, batches: Iterable[tuple[pa.Table, LoadReport]], source: str, inputs: list[str],
-               progress: Callable[[LoadReport], None] | None = None,
-               report: LoadReport | None = None) -> LoadReport:
+               progress: Callable[[LoadReport], None] | None = None) -> LoadReport:
         """Assign wards and LSOAs to canonical batches and store them in one transaction.
 
         ``batches`` yields (canonical table, its load report), e.g. one per file;
         each (source, dataset, month) in a batch replaces what the store held for
-        it. ``progress`` is called after each batch. Returns the combined report
-        (added to ``report`` when given), also written to ``loads`` and ``rejections``.
+        it. ``progress`` is called after each batch. Returns the combined report,
+        also written to ``loads`` and ``rejections``.
         """
-        report = report if report is not None else LoadReport(source)
-        started = datetime.now(timezone.utc).replace(tzinfo=None)
+        report = LoadReport(source)
         with self.connect() as con:
             wards, lsoas = self.areas("ward", con), self.areas("lsoa", con)
-            con.execute("BEGIN")
+            staging = _Staging(self.path.parent)
             try:
-                load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
-                buffer, keys, staging = [], set(), _Staging(self.path.parent)
-                for table, file_report in batches:
-                    new_keys = {tuple(r.values()) for r in
-                                table.group_by(["source", "dataset", "month"]).aggregate([]).to_pylist()}
-                    if keys & new_keys or sum(t.num_rows for t in buffer) >= _FLUSH_ROWS:
-                        # a later file of the same month replaces it: write the buffer first
-                        report.outside_area += _write(con, buffer, wards, lsoas, load_id, staging)
-                        buffer, keys = [], set()
-                    buffer.append(table)
-                    keys |= new_keys
-                    report.add(file_report)
-                    if progress:
-                        progress(report)
-                report.outside_area += _write(con, buffer, wards, lsoas, load_id, staging)
-                _record_load(con, load_id, source, started, inputs, report)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+                with _one_load(con, source, inputs, report) as load_id:
+                    buffer, keys = [], set()
+                    for table, file_report in batches:
+                        new_keys = {tuple(r.values()) for r in
+                                    table.group_by(["source", "dataset", "month"]).aggregate([]).to_pylist()}
+                        if keys & new_keys or sum(t.num_rows for t in buffer) >= _FLUSH_ROWS:
+                            # a later file of the same month replaces it: write the buffer first
+                            report.outside_area += _write(con, buffer, wards, lsoas, load_id, staging)
+                            buffer, keys = [], set()
+                        buffer.append(table)
+                        keys |= new_keys
+                        report.add(file_report)
+                        if progress:
+                            progress(report)
+                    report.outside_area += _write(con, buffer, wards, lsoas, load_id, staging)
             finally:
                 staging.close()
         return report
@@ -256,75 +249,47 @@ class Store:
         if len(sources) != 1 or report.source not in AREA_SOURCES:
             raise StoreError(f"area counts must all be of one of {AREA_SOURCES}, got {sorted(sources)}")
         dataset = table["dataset"][0].as_py() if table.num_rows else None
-        started = datetime.now(timezone.utc).replace(tzinfo=None)
         month_dates = [parse_month(m) for m in months]
-        with self.connect() as con:
-            con.execute("BEGIN")
-            try:
-                load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
-                con.register("batch", table.append_column("load_id", pa.array([load_id] * table.num_rows,
-                                                                                pa.int64())))
-                if dataset is not None:
-                    con.execute("DELETE FROM area_counts WHERE source = ? AND dataset = ? AND month IN "
-                                "(SELECT unnest(?::DATE[]))", [report.source, dataset, month_dates])
-                    con.execute("INSERT INTO area_counts SELECT * FROM batch")
-                    con.executemany("INSERT OR REPLACE INTO partitions VALUES (?, ?, ?, "
-                                    "(SELECT count(*) FROM batch WHERE month = ?), ?, now()::TIMESTAMP)",
-                                    [(report.source, dataset, d, d, load_id) for d in month_dates])
-                con.unregister("batch")
-                report.rows_loaded = table.num_rows
-                _record_load(con, load_id, report.source, started, inputs, report)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        with self.connect() as con, _one_load(con, report.source, inputs, report) as load_id:
+            con.register("batch", table.append_column("load_id", pa.array([load_id] * table.num_rows, pa.int64())))
+            if dataset is not None:
+                con.execute("DELETE FROM area_counts WHERE source = ? AND dataset = ? AND month IN "
+                            "(SELECT unnest(?::DATE[]))", [report.source, dataset, month_dates])
+                con.execute("INSERT INTO area_counts SELECT * FROM batch")
+                con.executemany("INSERT OR REPLACE INTO partitions VALUES (?, ?, ?, "
+                                "(SELECT count(*) FROM batch WHERE month = ?), ?, now()::TIMESTAMP)",
+                                [(report.source, dataset, d, d, load_id) for d in month_dates])
+            con.unregister("batch")
+            report.rows_loaded = table.num_rows
         return report
 
     def update_outcomes(self, source: str, dataset: str, outcomes: dict[str, str], load: str) -> int:
         """Set the ``outcome`` of stored records of ``source`` and ``dataset`` by ``record_id`` (one
         transaction, recorded in the load history as ``load``); returns how many records changed."""
-        started = datetime.now(timezone.utc).replace(tzinfo=None)
         table = pa.table({"record_id": pa.array(list(outcomes), pa.string()),
                           "new_outcome": pa.array(list(outcomes.values()), pa.string())})
-        with self.connect() as con:
-            con.execute("BEGIN")
-            try:
-                load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
-                con.register("latest", table)
-                changed = con.execute("""UPDATE incidents SET outcome = latest.new_outcome FROM latest
-                                         WHERE incidents.source = ? AND incidents.dataset = ?
-                                           AND incidents.record_id = latest.record_id
-                                           AND incidents.outcome IS DISTINCT FROM latest.new_outcome""",
-                                      [source, dataset]).fetchall()[0][0]
-                con.unregister("latest")
-                report = LoadReport(source, files=[load], rows_read=len(outcomes), rows_loaded=changed)
-                _record_load(con, load_id, source, started, [load], report)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        report = LoadReport(source, files=[load], rows_read=len(outcomes))
+        with self.connect() as con, _one_load(con, source, [load], report):
+            con.register("latest", table)
+            changed = con.execute("""UPDATE incidents SET outcome = latest.new_outcome FROM latest
+                                     WHERE incidents.source = ? AND incidents.dataset = ?
+                                       AND incidents.record_id = latest.record_id
+                                       AND incidents.outcome IS DISTINCT FROM latest.new_outcome""",
+                                  [source, dataset]).fetchall()[0][0]
+            con.unregister("latest")
+            report.rows_loaded = changed
         return changed
 
     def ingest_district_stats(self, table: pa.Table, report: LoadReport, inputs: list[str]) -> LoadReport:
         """Store district statistics (:data:`loaders.defra.COLUMNS`) in one transaction: the
         (source, dataset, year)s in ``table`` replace what the store held for them."""
-        started = datetime.now(timezone.utc).replace(tzinfo=None)
-        with self.connect() as con:
-            con.execute("BEGIN")
-            try:
-                load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
-                con.register("batch", table.append_column("load_id", pa.array([load_id] * table.num_rows,
-                                                                                pa.int64())))
-                con.execute("""DELETE FROM district_stats USING (SELECT DISTINCT source, dataset, year FROM batch) b
-                               WHERE district_stats.source = b.source AND district_stats.dataset = b.dataset
-                                 AND district_stats.year = b.year""")
-                con.execute("INSERT INTO district_stats BY NAME SELECT * FROM batch")
-                con.unregister("batch")
-                _record_load(con, load_id, report.source, started, inputs, report)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        with self.connect() as con, _one_load(con, report.source, inputs, report) as load_id:
+            con.register("batch", table.append_column("load_id", pa.array([load_id] * table.num_rows, pa.int64())))
+            con.execute("""DELETE FROM district_stats USING (SELECT DISTINCT source, dataset, year FROM batch) b
+                           WHERE district_stats.source = b.source AND district_stats.dataset = b.dataset
+                             AND district_stats.year = b.year""")
+            con.execute("INSERT INTO district_stats BY NAME SELECT * FROM batch")
+            con.unregister("batch")
         return report
 
     def district_stats(self, dataset: str | None = None, measures: list[str] | None = None,
@@ -478,6 +443,23 @@ def _connect(path: Path):
                                  f"{wait:g} s, try again when it has finished") from None
         time.sleep(delay)
         delay = min(2 * delay, 0.5)
+
+
+@contextlib.contextmanager
+def _one_load(con, source: str, inputs: list[str], report: LoadReport):
+    """One load as one transaction on ``con``: yields its ``load_id``; when the block ends, writes the
+    load's history row and rejections from ``report`` (as the block left it) and commits; on any
+    error (or a kill) nothing of it stays."""
+    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    con.execute("BEGIN")
+    try:
+        load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
+        yield load_id
+        _record_load(con, load_id, source, started, inputs, report)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _record_load(con, load_id: int, source: str, started: datetime, inputs: list[str], report: LoadReport) -> None:

@@ -249,23 +249,31 @@ def incident_records(store: Store, start: str = "2021-01", end: str = "2022-01",
     return records
 
 
+def _write_csv(path: str | Path, header: list[str], rows) -> Path:
+    path = Path(path)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
 def write_flytipping_a(records: list[Record], path: str | Path, seed: int = 1) -> Path:
     """Council A's shape: CSV, mixed date formats, easting/northing (some with thousands separators)."""
     rng = np.random.default_rng(seed)
     formats = ("%d/%m/%Y", "%Y-%m-%d", "%d %b %Y")
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["Ref", "Date Reported", "Time", "Easting", "Northing", "Street", "Waste Type", "Size",
-                    "Land Type", "Status", "Reporter Name", "Reporter Phone", "Notes", "Data"])
-        for r in records:
-            fmt = formats[rng.integers(len(formats))]
-            east = "" if r.x is None else (f"{int(r.x):,}" if rng.random() < 0.2 else str(int(r.x)))
-            north = "" if r.y is None else str(int(r.y))
-            w.writerow([r.ref, r.when.strftime(fmt) + (" " if rng.random() < 0.1 else ""), r.when.strftime("%H:%M"),
-                        east, north, r.street, WASTE_A[r.category], SIZE_A.get(r.size, ""), LAND_A.get(r.land, ""),
-                        r.status, r.person, r.phone, r.notes, MARKER])
-    return path
+
+    def row(r: Record) -> list:
+        fmt = formats[rng.integers(len(formats))]
+        east = "" if r.x is None else (f"{int(r.x):,}" if rng.random() < 0.2 else str(int(r.x)))
+        north = "" if r.y is None else str(int(r.y))
+        return [r.ref, r.when.strftime(fmt) + (" " if rng.random() < 0.1 else ""), r.when.strftime("%H:%M"),
+                east, north, r.street, WASTE_A[r.category], SIZE_A.get(r.size, ""), LAND_A.get(r.land, ""),
+                r.status, r.person, r.phone, r.notes, MARKER]
+
+    return _write_csv(path, ["Ref", "Date Reported", "Time", "Easting", "Northing", "Street", "Waste Type", "Size",
+                             "Land Type", "Status", "Reporter Name", "Reporter Phone", "Notes", "Data"],
+                      map(row, records))
 
 
 def write_flytipping_b(records: list[Record], path: str | Path, seed: int = 2) -> Path:
@@ -294,16 +302,15 @@ def write_flytipping_b(records: list[Record], path: str | Path, seed: int = 2) -
 
 def write_incidents(records: list[Record], path: str | Path) -> Path:
     """A council incident log (CSV) with flags, a sensitive marker and planted personal fields."""
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["Case ID", "Opened", "Type", "X", "Y", "Road", "Mental health concern", "Youth involved",
-                    "Sensitive", "Status", "Subject name", "Contact no", "Case notes", "Data"])
-        for r in records:
-            w.writerow([r.ref, r.when.strftime("%d/%m/%Y %H:%M"), r.category, int(r.x), int(r.y), r.street,
-                        "Y" if "mental-health" in r.flags else "N", "Y" if "youth" in r.flags else "N",
-                        "Y" if r.sensitive else "N", r.status, r.person, r.phone, r.notes, MARKER])
-    return path
+    def yn(flag: bool) -> str:
+        return "Y" if flag else "N"
+
+    return _write_csv(path, ["Case ID", "Opened", "Type", "X", "Y", "Road", "Mental health concern",
+                             "Youth involved", "Sensitive", "Status", "Subject name", "Contact no", "Case notes",
+                             "Data"],
+                      ([r.ref, r.when.strftime("%d/%m/%Y %H:%M"), r.category, int(r.x), int(r.y), r.street,
+                        yn("mental-health" in r.flags), yn("youth" in r.flags), yn(r.sensitive), r.status, r.person,
+                        r.phone, r.notes, MARKER] for r in records))
 
 
 def generate(store: Store, folder: str | Path, start: str = "2021-01", end: str = "2022-01") -> list[Path]:

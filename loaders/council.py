@@ -79,7 +79,7 @@ import pyarrow as pa
 from loaders import schema
 from loaders.coords import bng_to_wgs84_many, in_great_britain, wgs84_to_bng
 from loaders.defra import LAND_MEASURES, SIZE_MEASURES, WASTE_MEASURES
-from loaders.report import LoadError, LoadReport, Rejection
+from loaders.report import LoadError, LoadReport, Rejection, read_file
 
 #: Mapping ``kind`` -> the store's ``source``.
 SOURCES = {"flytipping": "council-flytipping", "incidents": "council-incidents"}
@@ -503,9 +503,4 @@ def _table(out: dict[str, list], mapping: Mapping, report: LoadReport) -> pa.Tab
 
 def read(path: str | Path, mapping: Mapping, today: date | None = None) -> tuple[pa.Table, LoadReport, list[int]]:
     """:func:`parse` a file on disk."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LoadError(str(path), f"cannot read ({exc.strerror})") from None
-    return parse(str(path), data, mapping, today)
+    return parse(*read_file(path), mapping, today)

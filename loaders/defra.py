@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from loaders.report import LoadError, LoadReport, Rejection
+from loaders.report import LoadError, LoadReport, Rejection, read_file
 
 SOURCE = "defra"
 #: Header of the leading columns; the measure columns follow.
@@ -149,9 +149,4 @@ def _row(row: list[str], header: list[str], measures: list[str]):
 
 def read(path: str | Path) -> tuple[pa.Table, LoadReport]:
     """:func:`parse` a file on disk."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LoadError(str(path), f"cannot read ({exc.strerror})") from None
-    return parse(str(path), data)
+    return parse(*read_file(path))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from loaders.report import LoadError, LoadReport, Rejection
+from loaders.report import LoadError, LoadReport, Rejection, read_file
 
 SOURCE = "fixmystreet"
 DATASET = "fms-lsoa-month"
@@ -100,9 +100,4 @@ def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
 
 def read(path: str | Path) -> tuple[pa.Table, LoadReport, list[str]]:
     """:func:`parse` a file on disk."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LoadError(str(path), f"cannot read ({exc.strerror})") from None
-    return parse(str(path), data)
+    return parse(*read_file(path))

@@ -9,6 +9,7 @@ whole file unreadable (wrong header, empty file, unsafe zip) raise
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 class LoadError(Exception):
@@ -18,6 +19,14 @@ class LoadError(Exception):
         self.file, self.reason, self.line = file, reason, line
         where = f"{file}, line {line}" if line is not None else file
         super().__init__(f"{where}: {reason}")
+
+
+def read_file(path: str | Path) -> tuple[str, bytes]:
+    """(name, bytes) of a file a loader parses; a file that cannot be read is a :class:`LoadError`."""
+    try:
+        return str(path), Path(path).read_bytes()
+    except OSError as exc:
+        raise LoadError(str(path), f"cannot read ({exc.strerror})") from None
 
 
 @dataclass(frozen=True)

@@ -211,25 +211,8 @@ FUZZ = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthC
                                                                          HealthCheck.data_too_large])
 
 
+@pytest.mark.parametrize("kind", list(LOADERS))
 @FUZZ
-@given(_file("police"))
-def test_fuzz_police(data):
-    _check("police", data)
-
-
-@FUZZ
-@given(_file("fixmystreet"))
-def test_fuzz_fixmystreet(data):
-    _check("fixmystreet", data)
-
-
-@FUZZ
-@given(_file("defra"))
-def test_fuzz_defra(data):
-    _check("defra", data)
-
-
-@FUZZ
-@given(_file("council"))
-def test_fuzz_council(data):
-    _check("council", data)
+@given(data=hs.data())
+def test_fuzz(kind, data):
+    _check(kind, data.draw(_file(kind)))

@@ -31,10 +31,31 @@ def _na(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+@st.cache_data(ttl=300)
+def _defra(path: str | None, area_code: str) -> dict[str, pd.DataFrame]:
+    """The DEFRA context tables of the area (cached: they change only with an ingest)."""
+    store = common._store(path)
+    return {"series": context.series(store, area_code), "neighbours": context.neighbours(store),
+            "actions": context.series(store, area_code, context.ACTIONS, "actions"),
+            "share": context.fixmystreet_share(store, area_code)}
+
+
+@st.cache_data(ttl=300)
+def _council(path: str | None, source: str) -> dict:
+    """Ward counts, counts by category and by size band with estimated costs, and the number of
+    synthetic records, of a council source (cached like the other pages' figures)."""
+    store = common._store(path)
+    records = store.incidents(source=source)
+    return {"wards": store.ward_summary(source=source).set_index("ward_code"),
+            "by_kind": store.counts(by=("category",), source=source).sort_values("incidents", ascending=False),
+            "cost": records.groupby("size_band", dropna=False)["cost_gbp"].agg(["size", "sum", "count"]),
+            "synthetic": store.synthetic_count(source=source)}
+
+
 def defra_section(area_code: str | None) -> None:
     st.subheader("DEFRA: fly-tipping incidents dealt with by the council")
-    store = common.store()
-    series = context.series(store, area_code) if area_code else pd.DataFrame()
+    tables = _defra(common.config_path(), area_code) if area_code else {"series": pd.DataFrame()}
+    series = tables["series"]
     if series.empty:
         st.info("No DEFRA fly-tipping statistics are loaded for this area (`csp-hotspots ingest defra FILE`; "
                 "the area config's [area] code must be the district's ONS code).")
@@ -44,18 +65,18 @@ def defra_section(area_code: str | None) -> None:
         st.caption("Incidents per financial year (April to March), since 2012-13")
         st.bar_chart(series.set_index("year")[context.TOTAL], height=260)
     with right:
-        table = context.neighbours(store)
+        table = tables["neighbours"]
         st.caption(f"{table.attrs.get('year', '')}: incidents per 1,000 residents (DEFRA's rate, published "
                    "from 2019-20 only), the districts in the table and England; rank 1 = highest rate")
         st.dataframe(_na(table.drop(columns=["area_code"]).rename(columns={
             "area_name": "Area", "incidents": "Incidents", "per_1000": "Per 1,000", "rank": "Rank"})),
             hide_index=True, height=260)
-    actions = context.series(store, area_code, context.ACTIONS, "actions")
+    actions = tables["actions"]
     costs = series.set_index("year")[[context.COST]]
     st.caption("Clearance costs and enforcement actions by year (DEFRA; 'not available' where DEFRA "
                "published ':')")
     st.dataframe(_na(costs.join(actions.set_index("year")).reset_index()), hide_index=True)
-    share = context.fixmystreet_share(store, area_code)
+    share = tables["share"]
     if not share.empty:
         latest = share.iloc[-1]
         st.caption(f"FixMyStreet sees a small share of fly-tipping: {int(latest['fixmystreet_reports'])} reports in "
@@ -75,14 +96,14 @@ def _suppressed(table: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
 
 def council_section(loaded: list[str], exact: bool) -> None:
     st.subheader("Council fly-tipping records by ward")
-    store = common.store()
     if "council-flytipping" not in loaded:
         st.info("No council fly-tipping records are loaded. Load an export with its mapping file: "
                 "`csp-hotspots ingest flytipping FILE --mapping MAP.toml` (data/st_albans/council/ has "
                 "mapping files for two council shapes; `csp-hotspots synth` writes SYNTHETIC examples).")
         return
     source = "council-flytipping"
-    n_synthetic = store.synthetic_count(source=source)
+    figures = _council(common.config_path(), source)
+    n_synthetic = figures["synthetic"]
     if n_synthetic:
         shown = "<5" if disclosure.is_small(n_synthetic) and not exact else f"{n_synthetic:,}"
         st.warning(f"{SYNTHETIC_LABEL}: {shown} of these records are synthetic (generated for "
@@ -90,10 +111,7 @@ def council_section(loaded: list[str], exact: bool) -> None:
     if not exact:
         st.caption("Council records are sensitive: shown to you as counts only, 1-4 as <5 and, where a total "
                    "would reveal it, one more count as c (disclosure control). Partner sign-in shows exact counts.")
-    wards = store.ward_summary(source=source).set_index("ward_code")
-    by_kind = store.counts(by=("category",), source=source).sort_values("incidents", ascending=False)
-    records = store.incidents(source=source)
-    cost = records.groupby("size_band", dropna=False)["cost_gbp"].agg(["size", "sum", "count"])
+    wards, by_kind, cost = figures["wards"], figures["by_kind"], figures["cost"]
     sizes = pd.DataFrame({"Size band": cost.index.astype(object).where(cost.index.notna(), "not recorded"),
                           "Records": cost["size"].to_numpy(),
                           "Estimated cost (£)": cost["sum"].where(cost["count"] > 0).to_numpy()})
