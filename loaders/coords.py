@@ -1,6 +1,7 @@
 """Coordinate checks and WGS84 -> British National Grid projection for loaders."""
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -13,8 +14,18 @@ GB_LON = (-8.75, 1.85)
 GB_LAT = (49.8, 60.95)
 
 
-@lru_cache(maxsize=1)
+_TRANSFORMER_LOCK = threading.Lock()
+
+
 def _transformer():
+    """The WGS84 -> EPSG:27700 transformer, built once (0.09 s with pyproj's import); parser threads
+    that ask at the same time wait for the first instead of each building one."""
+    with _TRANSFORMER_LOCK:
+        return _build_transformer()
+
+
+@lru_cache(maxsize=1)
+def _build_transformer():
     from pyproj import Transformer
 
     return Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)

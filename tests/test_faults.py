@@ -25,16 +25,21 @@ def _state(store):
             store.partitions()[["source", "dataset", "month", "rows"]].to_dict("list"), len(store.loads()))
 
 
+def _wait_for(proc: subprocess.Popen, progress: str) -> str:
+    """Read the ingest's progress bar until it shows ``progress``; return what it printed."""
+    deadline, seen = time.time() + 60, ""
+    while time.time() < deadline and progress not in seen:
+        seen += os.read(proc.stderr.fileno(), 4096).decode()
+    assert progress in seen, seen
+    return seen
+
+
 def test_ingest_killed_half_way_leaves_the_previous_state(tmp_path, county_police):
     cfg = write_config(tmp_path)
     store = open_store(config_mod.load(cfg))  # the bundled St Albans data
     before = _state(store)
     proc = _ingest(cfg, [county_police])
-    deadline, progress = time.time() + 60, ""
-    while time.time() < deadline:  # wait until it has parsed files and is writing
-        progress += os.read(proc.stderr.fileno(), 4096).decode()
-        if "3/13 files" in progress:
-            break
+    progress = _wait_for(proc, "3/13 files")  # it has parsed files and is writing
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL and "13/13 files" not in progress
@@ -55,9 +60,14 @@ def test_two_ingests_at_once_one_waits_neither_corrupts(tmp_path, county_police)
     # with no patience, the second one fails with one clear line and leaves the store as it was
     before = _state(store)
     a = _ingest(cfg, [county_police])
-    time.sleep(0.8)
-    b = _ingest(cfg, [county_police], env={"CSP_HOTSPOTS_LOCK_WAIT": "0"})
-    assert b.wait(timeout=120) == 2 and a.wait(timeout=300) == 0
+    _wait_for(a, "1/13 files")  # a is inside its write transaction, holding the store
+    os.kill(a.pid, signal.SIGSTOP)  # ... and keeps holding it while b tries (no race on timing)
+    try:
+        b = _ingest(cfg, [county_police], env={"CSP_HOTSPOTS_LOCK_WAIT": "0"})
+        assert b.wait(timeout=120) == 2
+    finally:
+        os.kill(a.pid, signal.SIGCONT)
+    assert a.wait(timeout=300) == 0
     err = b.stderr.read()
     assert "busy: another process (an ingest?) is writing to the store" in err and "Traceback" not in err
     after = _state(open_store(config_mod.load(cfg)))
