@@ -39,6 +39,9 @@ UNUSED = {"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons
           "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css"}
 
 
+#: Closest zoom (Leaflet's level 19: a street at about 0.3 m per pixel).
+MAX_ZOOM = 19
+
 _TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 
 
@@ -55,13 +58,15 @@ def wgs84_bounds(bounds_27700) -> tuple[float, float, float, float]:
 
 def base_map(bounds: tuple[float, float, float, float], tiles: str | None = None,
              attribution: str | None = None) -> folium.Map:
-    """An empty map fitted to ``bounds`` (:func:`wgs84_bounds`), with optional tiles.
+    """An empty map fitted to ``bounds`` (:func:`wgs84_bounds`), with optional tiles, zooming in to
+    :data:`MAX_ZOOM` (a map without tiles must say: the marker cluster refuses a map without a maximum).
 
     (pyproj gives each thread its own transformer, and Streamlit runs each rerun in a new
     thread: pages compute the bounds once and cache them.)"""
     x0, y0, x1, y1 = bounds
     m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None,
-                   control_scale=True, zoom_snap=0.25)
+                   control_scale=True, zoom_snap=0.25,
+                   maxZoom=MAX_ZOOM)  # folium gives its max_zoom to tiles only; this is the map's
     if tiles:
         folium.TileLayer(tiles=tiles, attr=attribution or "map tiles", name="Base map").add_to(m)
     m.fit_bounds([[y0, x0], [y1, x1]])

@@ -4,7 +4,7 @@ Streamlit imports a page's modules only when the first browser connects; here a
 background thread imports the default (Meeting) page's once the server listens, while the browser loads
 Streamlit's front end (importing while the server starts slowed both), and fills that page's cache of
 figures for the default period, so the first page runs sooner (measured by
-``benchmarks/bench_dashboard.py``). Component libraries (streamlit-folium) are left to the pages:
+``benchmarks/bench_dashboard.py``). Components (the map's) are left to the pages:
 they register with the running server when imported. Usage: ``python -m dashboard.server <streamlit run arguments>``.
 """
 from __future__ import annotations

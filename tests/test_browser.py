@@ -68,7 +68,7 @@ def page():
 
 
 def _map_frame(page, timeout: float = 60):
-    """The streamlit-folium iframe once its 20 ward polygons are drawn."""
+    """The map component's iframe once its 20 ward polygons are drawn."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         for frame in page.frames:
@@ -86,7 +86,7 @@ def _fills(frame) -> list[str]:
 
 
 def _map_fills(page) -> list[str] | None:
-    """The ward fills of the map now drawn, or None while Streamlit swaps the map's iframe."""
+    """The ward fills of the map now drawn, or None while its frame is replaced."""
     from playwright.sync_api import Error
 
     try:
@@ -103,6 +103,10 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
     page.goto(f"{server}/explorer")
     frame = _map_frame(page)
     assert frame.locator("path.ward-area").count() == 20
+    # the whole map script ran: snap-point clusters and the layer switch come after the wards in it
+    # (a map with no tiles and no maxZoom stopped it at the clusters)
+    assert frame.locator(".marker-cluster").count() > 0
+    assert "Incidents at snap points (clustered)" in frame.locator(".leaflet-control-layers").inner_text()
     assert _metric(page) == "11,444"
     before = _fills(frame)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -11,9 +11,8 @@ import folium
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from dashboard import access, common, maps
+from dashboard import access, common, maps, mapview
 from dashboard.palette import GI_COLOURS, SEQUENTIAL, classes
 from geodata import export, grid as grids, kde as kde_mod
 from geodata.change import compare
@@ -97,6 +96,15 @@ def analyses(path, start, end, categories, wards, cell):
     return cells, grid, snaps, notes, layers
 
 
+@st.cache_resource(ttl=300, max_entries=32)
+def map_parts(path, start, end, categories, wards, cell, measure) -> dict[str, str]:
+    """The map for a filter, rendered once (:func:`dashboard.mapview.parts`) and shared by sessions."""
+    store = common.store()
+    layers = analyses(path, start, end, categories, wards, cell)[4]
+    return mapview.parts(build_map(store, ward_table(path, start, end, categories, wards),
+                                   lsoa_table(path, start, end, categories, wards), measure, layers))
+
+
 def build_map(store, table, lsoa_table, measure, layers):
     areas = store.areas("ward")
     path = common.config_path()
@@ -137,6 +145,13 @@ def lsoa_table(path, start, end, categories, wards) -> pd.DataFrame:
                          "incidents": [int(counts.get(c, 0)) for c in lsoa.codes]})
 
 
+@st.cache_data(ttl=300, max_entries=64)
+def ward_detail(path, start, end, categories, ward) -> pd.DataFrame:
+    """Incidents in one ward by month and category, for the filter."""
+    return common.store().counts(by=("month", "category"), start=start, end=end, categories=categories,
+                                 wards=[ward])
+
+
 @st.cache_data(ttl=300, max_entries=16)
 def export_files(path, start, end, categories, wards, cell) -> dict[str, bytes | str]:
     """The downloads for a filter, built once per filter (not on every rerun): ward figures as
@@ -175,7 +190,7 @@ def main() -> None:
     st.query_params["measure"] = measure
     path = common.config_path()
     table = ward_table(path, f["start"], f["end"], cats or None, wards or None)
-    cells, grid, _, notes, layers = analyses(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell])
+    cells, grid, _, notes, _ = analyses(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell])
 
     st.title(f"Map explorer: {store.config.area_name}")
     st.caption(f"police.uk street-level crime {f['start']} to {f['end']}; "
@@ -188,9 +203,8 @@ def main() -> None:
     b.metric("Hot spot cells (90%+)", f"{int((cells['gi_class'] > 0).sum()):,}")
     c.metric("Wards with a significant rise", f"{int((table['change'] == 'significant rise').sum())}")
 
-    lsoas = lsoa_table(path, f["start"], f["end"], cats or None, wards or None)
-    m = build_map(store, table, lsoas, measure, layers)
-    st_folium(m, height=620, use_container_width=True, returned_objects=[], key="explorer_map")
+    mapview.show(map_parts(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell], measure),
+                 height=620, key="explorer_map")
 
     st.subheader("Wards")
     st.dataframe(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward", "incidents": "Incidents",
@@ -205,8 +219,7 @@ def main() -> None:
     st.subheader("One ward")
     names = f["ward_names"]
     ward = st.selectbox("Ward", list(names), format_func=names.get, key="explorer_detail")
-    detail = store.counts(by=("month", "category"), start=f["start"], end=f["end"], categories=f["categories"],
-                          wards=[ward])
+    detail = ward_detail(path, f["start"], f["end"], cats or None, ward)
     if detail.empty:
         st.info(f"No incidents in {names[ward]} for this selection.")
     else:
