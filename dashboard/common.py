@@ -92,11 +92,9 @@ def attributions() -> None:
 
 @st.cache_resource
 def ward_shapes(path: str | None) -> list[dict]:
-    """The wards as GeoJSON features in EPSG:27700, outlines simplified to 20 m (for Vega-Lite maps)."""
-    areas = _store(path).areas("ward")
-    simple = shapely.simplify(areas.geometries, 20)
+    """The wards as GeoJSON features in EPSG:27700 (:func:`_ward_outlines`; for Vega-Lite maps)."""
     return [{"type": "Feature", "properties": {"ward_code": c, "ward_name": n},
-             "geometry": json.loads(shapely.to_geojson(g))} for c, n, g in zip(areas.codes, areas.names, simple)]
+             "geometry": json.loads(shapely.to_geojson(g))} for c, n, g in zip(*_ward_outlines(path))]
 
 
 def priorities_key() -> tuple[str, int]:
@@ -126,25 +124,43 @@ def statuses(path: str | None, key: tuple[str, int], end: str | None, window: in
     return status_mod.evaluate(_store(path), priorities(key), end, window, compare, exact)
 
 
-def ward_chart(values: pd.Series, title: str, height: int):
-    """A ward choropleth of ``values`` (indexed by ward code; missing = no data) as a Vega-Lite
-    geoshape (Altair chart): drawn by Streamlit's own front end, no CDN, no tiles; viridis, darker = more."""
+def area_map(layers: list, height: int) -> dict:
+    """A map of the area as a Vega-Lite spec: the ward outlines under ``layers`` (Altair charts of
+    EPSG:27700 GeoJSON features, or marks at longitude=x, latitude=y), drawn as is (identity
+    projection) as SVG by Streamlit's own front end: no CDN, no tiles. Show it with
+    ``st.vega_lite_chart``; build it in a per-filter cache: Altair checks a spec against the Vega-Lite
+    schema as it builds it, which took most of a Trends or Patrol rerun when done on every run."""
     import altair as alt  # only the pages that draw one pay for the import
 
-    features = []
-    for f in ward_shapes(config_path()):
-        v = values.get(f["properties"]["ward_code"])
-        features.append({**f, "properties": {**f["properties"], "value": None if pd.isna(v) else int(v)}})
-    return (alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#333", strokeWidth=0.8)
-            .encode(color=alt.Color("properties.value:Q", title=title, scale=alt.Scale(scheme="viridis", reverse=True)),
-                    tooltip=[alt.Tooltip("properties.ward_name:N", title="Ward"),
-                             alt.Tooltip("properties.value:Q", title=title)])
-            .project(type="identity", reflectY=True)
-            .properties(height=height, usermeta={"embedOptions": {"renderer": "svg"}}))
+    outline = alt.Chart(alt.Data(values=ward_shapes(config_path()))).mark_geoshape(
+        fill="#f4f4f4", stroke="#555", strokeWidth=0.6)
+    return (alt.layer(outline, *layers).project(type="identity", reflectY=True)
+            .properties(height=height, usermeta={"embedOptions": {"renderer": "svg"}}).to_dict())
+
+
+def ward_map(values: pd.Series, title: str, height: int) -> dict:
+    """:func:`area_map` of a ward choropleth of ``values`` (indexed by ward code; missing = no
+    data); viridis, darker = more. Built once per set of values."""
+    return _ward_map(config_path(), tuple((c, None if pd.isna(v) else int(v)) for c, v in values.items()),
+                     title, height)
+
+
+@st.cache_data(ttl=300, max_entries=64)
+def _ward_map(path: str | None, values: tuple, title: str, height: int) -> dict:
+    import altair as alt
+
+    by_code = dict(values)
+    features = [{**f, "properties": {**f["properties"], "value": by_code.get(f["properties"]["ward_code"])}}
+                for f in ward_shapes(path)]
+    return area_map([alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#333", strokeWidth=0.8).encode(
+        color=alt.Color("properties.value:Q", title=title, scale=alt.Scale(scheme="viridis", reverse=True)),
+        tooltip=[alt.Tooltip("properties.ward_name:N", title="Ward"), alt.Tooltip("properties.value:Q", title=title)])],
+        height)
 
 
 @st.cache_resource
 def _ward_outlines(path: str | None):
+    """Ward codes, names and outlines simplified to 20 m (EPSG:27700), for the pages' maps."""
     areas = _store(path).areas("ward")
     return areas.codes, areas.names, shapely.simplify(areas.geometries, 20)
 

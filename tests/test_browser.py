@@ -170,6 +170,24 @@ def test_hostile_ward_name_renders_as_text(tmp_path, page):
         proc.wait(timeout=20)
 
 
+#: Per Vega chart on the page: per shape layer, "paths:distinct fills".
+SHAPES = ("svgs => svgs.map(s => Array.from(s.querySelectorAll('g.mark-shape'), g => g.querySelectorAll('path').length"
+          " + ':' + new Set(Array.from(g.querySelectorAll('path'), p => p.getAttribute('fill'))).size).join('/'))")
+
+
+def test_trends_and_wards_draw_their_charts_and_maps(server, page):
+    page.goto(f"{server}/trends")
+    page.wait_for_function("document.querySelectorAll('.vega-embed svg').length === 4", timeout=60_000)
+    emerging = page.eval_on_selector_all(".vega-embed svg", SHAPES)[-1]  # after the three charts
+    outline, patterns = emerging.split("/")
+    assert outline == "20:1" and int(patterns.split(":")[0]) > 0  # the 20 wards under the pattern cells
+    assert page.get_by_text("show a pattern").count() == 1
+    page.goto(f"{server}/wards")
+    page.wait_for_function("document.querySelectorAll('.vega-embed svg').length === 1", timeout=60_000)
+    assert page.eval_on_selector_all(".vega-embed svg", SHAPES) == ["20:1/20:20"]  # a colour per ward count
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
 def _priority_titles(page) -> list[str]:
     return page.locator("h3.csp-priority").all_inner_texts()
 

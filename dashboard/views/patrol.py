@@ -39,6 +39,32 @@ def zones_for(path, end, window, categories, top, min_class, cell, harm_key):
                         harm_weights=weights, window=window)
 
 
+@st.cache_data(ttl=300, max_entries=16)
+def outputs(path, end, window, categories, top, min_class, cell, harm_key, rank) -> dict:
+    """What the page shows and hands out for a choice, built once: the zone table, the map
+    (Vega-Lite spec), the patrol sheet, GeoJSON and GPX."""
+    zones, grid = zones_for(path, end, window, categories, top, min_class, cell, harm_key)
+    start = shift(end, -(window - 1))
+    period = start if start == end else f"{start} to {end}"
+    before = f"{shift(start, -window)} to {shift(end, -window)}" if window > 1 else shift(start, -1)
+    shown = {"empty": zones.empty, "cell_size": grid.cell_size, "period": period, "before": before}
+    if zones.empty:
+        return shown
+    table = zones.drop(columns="geometry").assign(
+        streets=lambda z: z["streets"].map(lambda s: "; ".join(f"{a} ({n})" for a, n in s)),
+        top_categories=lambda z: z["top_categories"].map(lambda s: "; ".join(f"{a} ({n})" for a, n in s)))
+    fills = alt.Chart(alt.Data(values=zones[["zone", "incidents", "geometry"]].__geo_interface__["features"])
+                      ).mark_geoshape(fill="#b2182b", fillOpacity=0.75, stroke="#000")
+    labels = alt.Chart(zones[["zone", "centre_x", "centre_y"]]).mark_text(
+        fontSize=16, fontWeight="bold", color="#000", dy=-12).encode(longitude="centre_x:Q", latitude="centre_y:Q",
+                                                                      text="zone:Q")
+    out = zones.assign(streets=table["streets"], top_categories=table["top_categories"])
+    return {**shown, "table": table, "map": common.area_map([fills, labels], 480),
+            "sheet": sheet_html(common.store().config.area_name, zones, grid, period, before, categories,
+                                min_class, rank),
+            "geojson": out.to_crs(4326).to_json(drop_id=True), "gpx": export.gpx_bytes(zones)}
+
+
 def sheet_html(area: str, zones, grid, period: str, before: str, categories, min_class: int, ranked_by: str) -> str:
     """A print-friendly patrol sheet: one block per zone; grid size and thresholds stated."""
     esc = html.escape
@@ -90,42 +116,27 @@ def main() -> None:
         st.warning(f"police.uk is not loaded for every month of {start} to {end}: choose a later period.")
         return
     harm_key = common.priorities_key() if rank == "harm" else None
-    zones, grid = zones_for(path, end, window, tuple(categories) or None, top, min_class, CELLS[cell], harm_key)
-    period = start if start == end else f"{start} to {end}"
-    before = f"{shift(start, -window)} to {shift(end, -window)}" if window > 1 else shift(start, -1)
-    st.caption(f"{', '.join(categories) or 'All crime types'}, {period}. Gi* on {grid.cell_size:g} m cells, "
+    o = outputs(path, end, window, tuple(categories) or None, top, min_class, CELLS[cell], harm_key, rank)
+    st.caption(f"{', '.join(categories) or 'All crime types'}, {o['period']}. Gi* on {o['cell_size']:g} m cells, "
                f"hot at {CONFIDENCE[min_class]} confidence, adjacent cells merged; ranked by {rank}.")
-    if zones.empty:
+    if o["empty"]:
         st.info("No significant hot spot for this choice: widen the period or the crime types.")
         return
-    outline = alt.Chart(alt.Data(values=common.ward_shapes(path))).mark_geoshape(fill="#f4f4f4", stroke="#777",
-                                                                                  strokeWidth=0.6)
-    zone_feats = zones[["zone", "incidents", "geometry"]].__geo_interface__["features"]
-    fills = alt.Chart(alt.Data(values=zone_feats)).mark_geoshape(fill="#b2182b", fillOpacity=0.75, stroke="#000")
-    labels = alt.Chart(zones[["zone", "centre_x", "centre_y"]]).mark_text(fontSize=16, fontWeight="bold",
-                                                                         color="#000", dy=-12).encode(
-        longitude="centre_x:Q", latitude="centre_y:Q", text="zone:Q")
-    st.altair_chart(alt.layer(outline, fills, labels).project(type="identity", reflectY=True).properties(
-        height=480, usermeta={"embedOptions": {"renderer": "svg"}}), width="stretch")
-    table = zones.drop(columns="geometry").assign(
-        streets=lambda z: z["streets"].map(lambda s: "; ".join(f"{a} ({n})" for a, n in s)),
-        top_categories=lambda z: z["top_categories"].map(lambda s: "; ".join(f"{a} ({n})" for a, n in s)))
-    st.dataframe(table[["zone", "incidents", "previous", "change_pct", "p", "area_km2", "top_categories", "streets"]]
-                 .rename(columns={"zone": "Zone", "incidents": "Incidents", "previous": f"Before ({before})",
+    st.vega_lite_chart(o["map"], width="stretch")
+    st.dataframe(o["table"][["zone", "incidents", "previous", "change_pct", "p", "area_km2", "top_categories", "streets"]]
+                 .rename(columns={"zone": "Zone", "incidents": "Incidents", "previous": f"Before ({o['before']})",
                                   "change_pct": "Change %", "p": "p (E-test)", "area_km2": "Area km²",
                                   "top_categories": "Mostly", "streets": "Streets"}).round(2),
                  hide_index=True, width="stretch", key="patrol_table")
-    sheet = sheet_html(store.config.area_name, zones, grid, period, before, categories, min_class, rank)
-    out = zones.assign(streets=table["streets"], top_categories=table["top_categories"])
     cols = st.columns(3)
-    cols[0].download_button("Patrol sheet (print from the browser)", sheet, "patrol-sheet.html", "text/html",
+    cols[0].download_button("Patrol sheet (print from the browser)", o["sheet"], "patrol-sheet.html", "text/html",
                             key="patrol_sheet")
-    cols[1].download_button("Zones (GeoJSON)", out.to_crs(4326).to_json(drop_id=True), "patrol-zones.geojson",
-                            "application/geo+json", key="patrol_geojson")
-    cols[2].download_button("Zones (GPX, phones and car terminals)", export.gpx_bytes(zones), "patrol-zones.gpx",
+    cols[1].download_button("Zones (GeoJSON)", o["geojson"], "patrol-zones.geojson", "application/geo+json",
+                            key="patrol_geojson")
+    cols[2].download_button("Zones (GPX, phones and car terminals)", o["gpx"], "patrol-zones.gpx",
                             "application/gpx+xml", key="patrol_gpx")
     with st.expander("Preview the patrol sheet"):
-        st.html(sheet)
+        st.html(o["sheet"])
     common.attributions()
 
 

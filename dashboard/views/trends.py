@@ -47,17 +47,66 @@ def _emerging(path, start, end, categories, wards):
     return cells, grid, [str(w.message) for w in caught if issubclass(w.category, grids.FineGridWarning)]
 
 
-def _series(store, f, loaded: set[str]) -> pd.DataFrame:
-    counts = store.counts(by=("month", "category"), start=f["start"], end=f["end"], categories=f["categories"],
-                          wards=f["wards"])
+@st.cache_data(ttl=300, max_entries=32)
+def _monthly(path, start, end, categories, wards) -> tuple[dict, dict]:
+    """Charts (Vega-Lite specs) of incidents per month and of the top 6 crime types; months the
+    store has not loaded are gaps (NaN), never zeros."""
+    counts = common.store().counts(by=("month", "category"), start=start, end=end, categories=categories,
+                                   wards=wards)
     counts["month"] = counts["month"].dt.strftime("%Y-%m")
     wide = counts.pivot_table(index="month", columns="category", values="incidents", fill_value=0)
-    wide = wide.reindex(month_range(f["start"], f["end"]))
-    wide.loc[[m in loaded for m in wide.index]] = wide.loc[[m in loaded for m in wide.index]].fillna(0)
-    return wide  # NaN rows: months not loaded
+    wide = wide.reindex(month_range(start, end))
+    loaded = [m in set(common.months(path)) for m in wide.index]
+    wide.loc[loaded] = wide.loc[loaded].fillna(0)
+    total = wide.sum(axis=1, min_count=1).rename("incidents").reset_index().rename(columns={"index": "month"})
+    bars = alt.Chart(total).mark_bar().encode(x=alt.X("month:O", title=None), y=alt.Y("incidents:Q", title="Incidents"),
+                                              tooltip=["month", "incidents"]).properties(height=220)
+    top = wide.sum().sort_values(ascending=False).index[:6].tolist()
+    long = wide[top].reset_index(names="month").melt("month", var_name="category", value_name="incidents")
+    lines = alt.Chart(long).mark_line(point=True).encode(
+        x=alt.X("month:O", title=None), y=alt.Y("incidents:Q", title="Incidents"),
+        color=alt.Color("category:N", title="Crime type (top 6)", scale=alt.Scale(scheme="tableau10")),
+        tooltip=["month", "category", "incidents"]).properties(height=260)
+    return bars.to_dict(), lines.to_dict()
 
 
-def _comparison(store, f, loaded: set[str], against: str):
+@st.cache_data(ttl=300, max_entries=32)
+def _compared(path, start, end, b_start, b_end, categories, wards) -> pd.DataFrame:
+    """:func:`geodata.change.compare` of the crime types' counts in two periods."""
+    store = common.store()
+    now = store.counts(by=("category",), start=start, end=end, categories=categories, wards=wards)
+    before = store.counts(by=("category",), start=b_start, end=b_end, categories=categories, wards=wards)
+    return compare(now.set_index("category")["incidents"], before.set_index("category")["incidents"])
+
+
+@st.cache_data(ttl=300, max_entries=32)
+def _shares(path, start, end, categories) -> tuple[pd.DataFrame, dict]:
+    """Each ward's incidents and share (%), and the bar chart of the shares (Vega-Lite spec)."""
+    wards = common.store().ward_summary(start=start, end=end, categories=categories)
+    total = int(wards["incidents"].sum())
+    wards["share_pct"] = (100 * wards["incidents"] / total).round(1) if total else 0.0
+    chart = alt.Chart(wards).mark_bar().encode(
+        x=alt.X("share_pct:Q", title="Share of incidents (%)"), y=alt.Y("ward_name:N", sort="-x", title=None),
+        tooltip=["ward_name", "incidents", "share_pct"]).properties(height=420)
+    return wards, chart.to_dict()
+
+
+@st.cache_data(ttl=300, max_entries=16)
+def _emerging_map(path, start, end, categories, wards) -> tuple[int, int, float, list[str], dict]:
+    """Cells with a pattern, all cells, the cell size, grid notes and the map (Vega-Lite spec)."""
+    cells, grid, notes = _emerging(path, start, end, categories, wards)
+    shown = cells[cells["pattern"] != "no pattern detected"]
+    layers = []
+    if len(shown):
+        layers.append(alt.Chart(alt.Data(values=shown.__geo_interface__["features"])).mark_geoshape(stroke=None).encode(
+            color=alt.Color("properties.pattern:N", title="Pattern",
+                            scale=alt.Scale(domain=list(PATTERN_COLOURS), range=list(PATTERN_COLOURS.values()))),
+            tooltip=[alt.Tooltip("properties.pattern:N", title="Pattern"),
+                     alt.Tooltip("properties.count:Q", title="Incidents")]))
+    return len(shown), len(cells), grid.cell_size, notes, common.area_map(layers, 520)
+
+
+def _comparison(f, loaded: set[str], against: str):
     n = len(month_range(f["start"], f["end"]))
     lag = n if against == "previous" else 12
     b_start, b_end = shift(f["start"], -lag), shift(f["end"], -lag)
@@ -66,37 +115,26 @@ def _comparison(store, f, loaded: set[str], against: str):
 
 
 def main() -> None:
-    store, path = common.store(), common.config_path()
+    path = common.config_path()
     st.title("Trends")
     f = common.filters("trends")
     loaded = set(common.months(path))
     st.caption(f"police.uk street-level crime, {f['start']} to {f['end']}; months not loaded are gaps, never zeros.")
 
-    wide = _series(store, f, loaded)
-    total = wide.sum(axis=1, min_count=1).rename("incidents").reset_index().rename(columns={"index": "month"})
+    bars, lines = _monthly(path, f["start"], f["end"], f["categories"], f["wards"])
     st.subheader("Incidents per month")
-    st.altair_chart(alt.Chart(total).mark_bar().encode(x=alt.X("month:O", title=None),
-                                                       y=alt.Y("incidents:Q", title="Incidents"),
-                                                       tooltip=["month", "incidents"]).properties(height=220),
-                    width="stretch")
-    top = wide.sum().sort_values(ascending=False).index[:6].tolist()
-    long = wide[top].reset_index(names="month").melt("month", var_name="category", value_name="incidents")
-    st.altair_chart(alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("month:O", title=None), y=alt.Y("incidents:Q", title="Incidents"),
-        color=alt.Color("category:N", title="Crime type (top 6)", scale=alt.Scale(scheme="tableau10")),
-        tooltip=["month", "category", "incidents"]).properties(height=260), width="stretch")
+    st.vega_lite_chart(bars, width="stretch")
+    st.vega_lite_chart(lines, width="stretch")
 
     st.subheader("Two periods compared")
     against = st.radio("Compare the chosen months with", ["previous", "year-earlier"], horizontal=True,
                        format_func={"previous": "the months before", "year-earlier": "the same months a year earlier"}.get,
                        key="trends_against")
-    b_start, b_end, missing = _comparison(store, f, loaded, against)
+    b_start, b_end, missing = _comparison(f, loaded, against)
     if missing:
         st.warning(f"No comparison: police.uk is not loaded for {', '.join(missing)} ({b_start} to {b_end}).")
     else:
-        now = store.counts(by=("category",), start=f["start"], end=f["end"], categories=f["categories"], wards=f["wards"])
-        before = store.counts(by=("category",), start=b_start, end=b_end, categories=f["categories"], wards=f["wards"])
-        table = compare(now.set_index("category")["incidents"], before.set_index("category")["incidents"])
+        table = _compared(path, f["start"], f["end"], b_start, b_end, f["categories"], f["wards"])
         st.caption(f"{f['start']} to {f['end']} against {b_start} to {b_end}: Poisson E-test per row, "
                    "Benjamini-Hochberg adjusted.")
         st.dataframe(table[["current", "previous", "pct_change", "p_adj", "change"]].rename(columns={
@@ -104,13 +142,10 @@ def main() -> None:
             "change": "Test"}).round({"Change %": 1, "p (adjusted)": 3}), width="stretch", key="trends_compare")
 
     st.subheader("Each ward's share")
-    wards = store.ward_summary(start=f["start"], end=f["end"], categories=f["categories"])
+    wards, chart = _shares(path, f["start"], f["end"], f["categories"])
     total_n = int(wards["incidents"].sum())
-    wards["share_pct"] = (100 * wards["incidents"] / total_n).round(1) if total_n else 0.0
     left, right = st.columns([3, 2])
-    left.altair_chart(alt.Chart(wards).mark_bar().encode(
-        x=alt.X("share_pct:Q", title="Share of incidents (%)"), y=alt.Y("ward_name:N", sort="-x", title=None),
-        tooltip=["ward_name", "incidents", "share_pct"]).properties(height=420), width="stretch")
+    left.vega_lite_chart(chart, width="stretch")
     if total_n:
         right.metric("Share in the busiest 20% of wards", f"{100 * concentration.top_share(wards['incidents'], 0.2):.0f}%")
         right.metric("Gini coefficient across wards", f"{concentration.gini(wards['incidents']):.2f}")
@@ -119,23 +154,12 @@ def main() -> None:
     if len(month_range(f["start"], f["end"])) < 3:
         st.info("Choose at least 3 months for emerging hot spots.")
     else:
-        cells, grid, notes = _emerging(path, f["start"], f["end"], f["categories"], f["wards"])
+        n_shown, n_cells, cell_size, notes, spec = _emerging_map(path, f["start"], f["end"], f["categories"],
+                                                                 f["wards"])
         for note in notes:
             st.warning(note)
-        shown = cells[cells["pattern"] != "no pattern detected"]
-        st.caption(f"{len(shown)} of {len(cells):,} cells ({grid.cell_size:g} m) show a pattern.")
-        outline = alt.Chart(alt.Data(values=common.ward_shapes(path))).mark_geoshape(
-            fill="#f4f4f4", stroke="#555", strokeWidth=0.6)
-        layers = [outline]
-        if len(shown):
-            feats = shown.__geo_interface__["features"]
-            layers.append(alt.Chart(alt.Data(values=feats)).mark_geoshape(stroke=None).encode(
-                color=alt.Color("properties.pattern:N", title="Pattern",
-                                scale=alt.Scale(domain=list(PATTERN_COLOURS), range=list(PATTERN_COLOURS.values()))),
-                tooltip=[alt.Tooltip("properties.pattern:N", title="Pattern"),
-                         alt.Tooltip("properties.count:Q", title="Incidents")]))
-        st.altair_chart(alt.layer(*layers).project(type="identity", reflectY=True).properties(
-            height=520, usermeta={"embedOptions": {"renderer": "svg"}}), width="stretch")
+        st.caption(f"{n_shown} of {n_cells:,} cells ({cell_size:g} m) show a pattern.")
+        st.vega_lite_chart(spec, width="stretch")
         st.markdown(PATTERN_HELP)
     common.attributions()
 

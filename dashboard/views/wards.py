@@ -38,8 +38,8 @@ def main() -> None:
     st.metric("Incidents", f"{int(table['incidents'].sum()):,}")
     left, right = st.columns([3, 2])
     with left:
-        st.altair_chart(common.ward_chart(table.set_index("ward_code")["incidents"], "Incidents", 520),
-                        width="stretch")
+        st.vega_lite_chart(common.ward_map(table.set_index("ward_code")["incidents"], "Incidents", 520),
+                           width="stretch")
     with right:
         st.dataframe(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward",
                                            "incidents": "Incidents", "per_1000": "Per 1,000 residents",
