@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from geodata import boundaries
@@ -482,8 +483,6 @@ def _records(source: str | None) -> tuple[str, str, tuple[str, ...]]:
 def _partitions(table: pa.Table) -> set[tuple]:
     """The distinct (source, dataset, month) of a canonical table (without ``Table.group_by``,
     whose import of Arrow's query engine costs a CLI ingest 25 ms)."""
-    import pyarrow.compute as pc
-
     if not table.num_rows:
         return set()
     columns = [pc.dictionary_encode(table[c]).combine_chunks() for c in ("source", "dataset", "month")]

@@ -101,13 +101,14 @@ def map_parts(path, start, end, categories, wards, cell, measure) -> dict[str, s
     """The map for a filter, rendered once (:func:`dashboard.mapview.parts`) and shared by sessions."""
     store = common.store()
     layers = analyses(path, start, end, categories, wards, cell)[4]
-    return mapview.parts(build_map(store, ward_table(path, start, end, categories, wards),
+    return mapview.parts(build_map(store, path, ward_table(path, start, end, categories, wards),
                                    lsoa_table(path, start, end, categories, wards), measure, layers))
 
 
-def build_map(store, table, lsoa_table, measure, layers):
+def build_map(store, path, table, lsoa_table, measure, layers) -> folium.Map:
+    """The explorer's Leaflet map: ward choropleth of ``measure``, LSOA counts (off), Gi* classes,
+    density bands (off), snap-point clusters, layer switch and legend."""
     areas = store.areas("ward")
-    path = common.config_path()
     ward_shapes = area_shapes(path, "ward")
     order = pd.Index(table["ward_code"])
     pick = np.isin(areas.codes, order)
