@@ -91,11 +91,24 @@ def _fingerprint(spec) -> str:
     return digest.hexdigest()
 
 
-class Store:
-    """A DuckDB store for one area. Create with :func:`open_store`."""
+#: Rows per row group when the store is written by its only user (``exclusive``): DuckDB writes a
+#: full row group to the file (compressed, on its worker threads) while the insert runs, so a
+#: county's 108,465 rows (under one default 122,880-row group) no longer wait for the commit to be
+#: compressed on one thread (commit 0.16 s -> 0.01 s; file 8.7 -> 9.7 MB).
+EXCLUSIVE_ROW_GROUP = 32_768
 
-    def __init__(self, path: Path, config: Config):
-        self.path, self.config = Path(path), config
+
+class Store:
+    """A DuckDB store for one area. Create with :func:`open_store`.
+
+    ``exclusive``: this Store is the only user of the file in this process (the command line),
+    so its connections attach the file with :data:`EXCLUSIVE_ROW_GROUP`-row groups. An attached
+    file cannot be opened by a second connection of the same process, so a server, whose threads
+    share the file, leaves it false (default).
+    """
+
+    def __init__(self, path: Path, config: Config, exclusive: bool = False):
+        self.path, self.config, self.exclusive = Path(path), config, exclusive
         self._areas: dict[str, boundaries.Areas] = {}
         self._population: dict[str, pd.DataFrame] = {}
         self._boundary = None
@@ -111,7 +124,7 @@ class Store:
         shared = getattr(self._session, "con", None)
         if shared is not None:
             return contextlib.nullcontext(shared)
-        return _connect(self.path)
+        return _connect(self.path, EXCLUSIVE_ROW_GROUP if self.exclusive else None)
 
     @contextlib.contextmanager
     def session(self):
@@ -421,8 +434,11 @@ class Store:
 LOCK_WAIT_S = 120.0
 
 
-def _connect(path: Path):
+def _connect(path: Path, row_group_size: int | None = None):
     """A connection to ``path``, waiting while another process holds the file.
+
+    With ``row_group_size``, the file is attached (as ``store``, the connection's default
+    database) with that row group size instead of DuckDB's default 122,880 rows.
 
     DuckDB lets one process at a time open a database file for writing. An
     ingest holds it for its one transaction (a second or two for a month; a
@@ -434,7 +450,16 @@ def _connect(path: Path):
     deadline, delay = time.monotonic() + wait, 0.05
     while True:
         try:
-            return duckdb.connect(str(path), config={"preserve_insertion_order": False})
+            if row_group_size is None:
+                return duckdb.connect(str(path), config={"preserve_insertion_order": False})
+            con = duckdb.connect(":memory:", config={"preserve_insertion_order": False})
+            try:
+                con.execute(f"ATTACH ? AS store (ROW_GROUP_SIZE {int(row_group_size)})", [str(path)])
+                con.execute("USE store")
+            except BaseException:
+                con.close()
+                raise
+            return con
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise
@@ -580,10 +605,11 @@ def _read_population(cfg: Config) -> pd.DataFrame:
 
 
 def open_store(config: Config, build: bool = True,
-               progress: Callable[[LoadReport], None] | None = None) -> Store:
+               progress: Callable[[LoadReport], None] | None = None, exclusive: bool = False) -> Store:
     """Open the config's store; when it does not exist yet and ``build`` is true, create it
-    and load the config's bundled sources (the first run on the bundled data)."""
-    store = Store(config.store_path, config)
+    and load the config's bundled sources (the first run on the bundled data). ``exclusive``:
+    see :class:`Store` (default false)."""
+    store = Store(config.store_path, config, exclusive)
     if store.path.exists():
         store._check()
         return store

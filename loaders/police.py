@@ -16,8 +16,8 @@ Row rules (each rejected row is reported with file, line, field and reason):
   UTF-8, is rejected.
 
 Anti-social behaviour rows carry no ``Crime ID``; they (and any other row
-without one) get ``anon-<h>-<n>``: ``h`` the 64-bit SipHash (pandas
-``hash_array``, fixed key) of month, force, coordinates, location and
+without one) get ``anon-<h>-<n>``: ``h`` the 64-bit SipHash
+(:func:`loaders.siphash.hash_strings`, equal to pandas ``hash_array``) of month, force, coordinates, location and
 crime type (:data:`_ID_FIELDS`; not the LSOA, which the coordinates fix and the
 data.police.uk API does not give, so API and file loads agree), in decimal, and ``n`` the occurrence number
 among identical rows of the file. The id is stable when the same month is
@@ -43,6 +43,7 @@ from pyarrow import csv as pa_csv
 from loaders import schema
 from loaders.coords import in_great_britain, wgs84_to_bng
 from loaders.report import LoadError, LoadReport, Rejection
+from loaders.siphash import hash_strings
 
 if TYPE_CHECKING:
     import geopandas
@@ -316,19 +317,26 @@ def _slug(force: pa.ChunkedArray) -> pa.Array:
 
 
 def _record_ids(raw: pa.Table) -> pa.ChunkedArray:
-    import pandas as pd  # already loaded by pyarrow; its C string hash keeps this vectorised
-
     ids = pc.utf8_trim_whitespace(raw["Crime ID"])
     anon = _np(pc.equal(ids, ""))
     if not anon.any():
         return ids
     subset = raw.filter(pa.array(anon))
-    keys = pc.binary_join_element_wise(*(subset[c] for c in _ID_FIELDS), "\x1f")
-    digest = pd.util.hash_array(keys.to_numpy(zero_copy_only=False), categorize=False)
-    occurrence = pd.Series(digest).groupby(digest).cumcount().to_numpy()
+    digest = hash_strings(pc.binary_join_element_wise(*(subset[c] for c in _ID_FIELDS), "\x1f"))
     made = pc.binary_join_element_wise("anon", pc.cast(pa.array(digest), pa.string()),
-                                       pc.cast(pa.array(occurrence), pa.string()), "-")
-    return pc.replace_with_mask(ids, pa.array(anon), pa.chunked_array([made]).combine_chunks())
+                                       pc.cast(pa.array(_occurrence(digest)), pa.string()), "-")
+    return pc.replace_with_mask(ids, pa.array(anon), made)
+
+
+def _occurrence(values: np.ndarray) -> np.ndarray:
+    """For each value, how many equal values come before it (0 for the first)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(values)), 0))
+    result = np.empty(len(values), dtype=np.int64)
+    result[order] = np.arange(len(values)) - group_start
+    return result
 
 
 def read(paths: Iterable[str | Path] | str | Path) -> tuple[geopandas.GeoDataFrame, LoadReport]:

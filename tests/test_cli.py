@@ -52,6 +52,19 @@ def test_ingest_prints_load_report(cfg):
     assert "13/13 files" in out.stderr
 
 
+def test_ingest_never_imports_pandas(cfg):
+    """pandas costs the command 0.17 s of start-up; pyarrow is told it is absent, and a later
+    to_pandas still works."""
+    code = ("import sys; from dashboard.cli import main; "
+            f"code = main(['ingest', 'police', {str(BUNDLED_POLICE)!r}, '--config', {str(cfg)!r}]); "
+            "loaded = 'pandas' in sys.modules; import pyarrow as pa; "
+            "print(code, loaded, type(pa.table({'a': [1]}).to_pandas()).__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "11,444 rows read" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "0 False DataFrame"
+
+
 @pytest.mark.parametrize("args, needle", [
     (("summary", "--from", "2021-13"), "start must be YYYY-MM"),
     (("summary", "--category", "Fraud"), "unknown category 'Fraud'"),

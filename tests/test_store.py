@@ -111,6 +111,27 @@ def test_republished_month_replaces_the_old_one(empty_store, tmp_path):
     assert part["rows"] == len(kept) - 1 and part["load_id"] == 2
 
 
+def test_exclusive_store_writes_smaller_row_groups_with_the_same_rows(tmp_path, county_police):
+    """The command line's store (exclusive) writes 32,768-row groups: the county's 108,465 rows
+    in 4 groups instead of 1; what is stored is the same."""
+    stores = {}
+    for exclusive in (False, True):
+        cfg = config_with_store(tmp_path / str(exclusive), bundled=False)
+        cfg.store_path.parent.mkdir()
+        stores[exclusive] = open_store(cfg, exclusive=exclusive)
+        ingest_police(stores[exclusive], [county_police])
+    groups = {}
+    for exclusive, store in stores.items():
+        with store.connect() as con:
+            groups[exclusive] = con.execute("SELECT count(DISTINCT row_group_id) FROM "
+                                            "pragma_storage_info('incidents')").fetchall()[0][0]
+    assert groups == {False: 1, True: 4}
+    columns = ("source", "dataset", "record_id", "month", "category", "ward_code", "lsoa_code", "x", "y")
+    read = [store.incidents(source=None)[list(columns)].sort_values(list(columns))
+            .reset_index(drop=True) for store in stores.values()]
+    assert len(read[0]) == 108_465 and read[0].equals(read[1])
+
+
 def test_failed_ingest_leaves_previous_state(empty_store, tmp_path):
     ingest_police(empty_store, [BUNDLED_POLICE])
     before = empty_store.counts()
