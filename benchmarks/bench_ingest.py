@@ -76,7 +76,7 @@ def _measure_product(police_dir: str) -> None:
     from geodata.store import open_store
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(_config_for(Path(tmp), "bench.duckdb"))
+        store = open_store(_config_for(Path(tmp), "bench.duckdb"), exclusive=True)  # as the CLI opens it
         t = time.perf_counter()
         report = ingest_police(store, [police_dir])
         seconds = time.perf_counter() - t
