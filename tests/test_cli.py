@@ -54,7 +54,8 @@ def test_ingest_prints_load_report(cfg):
 
 def test_ingest_never_imports_pandas(cfg):
     """pandas costs the command 0.17 s of start-up; pyarrow is told it is absent, and a later
-    to_pandas still works."""
+    to_pandas still works. (A first run, which builds the store, reads the population with pandas.)"""
+    assert run("wards", "--config", cfg).returncode == 0  # the store exists
     code = ("import sys; from dashboard.cli import main; "
             f"code = main(['ingest', 'police', {str(BUNDLED_POLICE)!r}, '--config', {str(cfg)!r}]); "
             "loaded = 'pandas' in sys.modules; import pyarrow as pa; "
@@ -63,6 +64,24 @@ def test_ingest_never_imports_pandas(cfg):
     assert out.returncode == 0, out.stderr
     assert "11,444 rows read" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "0 False DataFrame"
+
+
+def test_first_run_through_ingest_builds_the_same_store(tmp_path, bundled_store):
+    """`ingest police` on a config whose store does not exist yet first builds it from the bundled
+    data (population, FixMyStreet and DEFRA included) with pyarrow told pandas is absent: the
+    store equals one built the usual way."""
+    from geodata import config as config_mod
+    from geodata.store import open_store
+
+    cfg = write_config(tmp_path)
+    out = run("ingest", "police", BUNDLED_POLICE, "--config", cfg)
+    assert out.returncode == 0, out.stderr
+    built = open_store(config_mod.load(cfg), build=False)
+    assert built.counts().equals(bundled_store.counts())
+    assert built.population().equals(bundled_store.population())
+    assert built.counts(source="fixmystreet").equals(bundled_store.counts(source="fixmystreet"))
+    assert built.district_stats().equals(bundled_store.district_stats())
+    assert len(built.loads()) == len(bundled_store.loads()) + 1
 
 
 @pytest.mark.parametrize("args, needle", [
