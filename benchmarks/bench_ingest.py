@@ -2,7 +2,8 @@
 
 Prints, for the 13 Hertfordshire months in ../shared/data/police (108,465 rows):
 
-1. in-process: raw CSV -> ward-assigned store (product) vs pandas.read_csv of each file,
+1. in-process: raw CSV -> ward-assigned store (product, the store opened as the command line
+   opens it: ``exclusive``) vs pandas.read_csv of each file,
    points_from_xy, to_crs(27700), sjoin(predicate="within") into wards (naive), rows/s and
    peak memory (each in its own process);
 2. whole processes, start-up and imports included: ``csp-hotspots ingest police`` vs a script

@@ -16,12 +16,13 @@ Row rules (each rejected row is reported with file, line, field and reason):
   UTF-8, is rejected.
 
 Anti-social behaviour rows carry no ``Crime ID``; they (and any other row
-without one) get ``anon-<h>-<n>``: ``h`` the 64-bit SipHash
-(:func:`loaders.siphash.hash_strings`, equal to pandas ``hash_array``) of month, force, coordinates, location and
-crime type (:data:`_ID_FIELDS`; not the LSOA, which the coordinates fix and the
-data.police.uk API does not give, so API and file loads agree), in decimal, and ``n`` the occurrence number
-among identical rows of the file. The id is stable when the same month is
-downloaded again.
+without one) get ``anon-<h>-<n>``: ``h`` the 64-bit SipHash-2-4
+(:func:`loaders.siphash.hash_strings`, equal to pandas ``hash_array``), in
+decimal, of month, force, coordinates, location and crime type
+(:data:`_ID_FIELDS`; not the LSOA, which the coordinates fix and the
+data.police.uk API does not give, so API and file loads agree), and ``n`` the
+occurrence number among identical rows of the file. The id is stable when the
+same month is downloaded again.
 
 Reference: data.police.uk/about (file layout and anonymisation).
 """

@@ -6,7 +6,8 @@ UTF-8 bytes with pandas' default key ``"0123456789123456"``, then the
 SplitMix64 finaliser that pandas applies), so ids made with it match ids made by
 earlier versions of this project, which used pandas. It exists so that
 ``csp-hotspots ingest`` never imports pandas (0.17 s of start-up): the hash runs
-block by block over all strings together, about 5 ms per 40,000 strings.
+block by block over all strings together: 14 ms for the county's 27,858 keys
+(pandas, in C: 5 ms).
 
 References: J.-P. Aumasson and D. J. Bernstein, "SipHash: a fast short-input
 PRF" (2012), with c = 2 compression and d = 4 finalisation rounds; S. Vigna,
