@@ -27,6 +27,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from geodata.bundled import ST_ALBANS as BUNDLE  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -35,7 +36,7 @@ CATEGORIES = ["Burglary", "Vehicle crime", "Shoplifting", "Robbery", "Drugs"]
 
 
 def write_config(folder: Path, police: list[str]) -> Path:
-    base = REPO / "data" / "st_albans"
+    base = BUNDLE
     text = (base / "csp.toml").read_text()
     for rel in ("boundaries/", "population/", "police/", "fixmystreet/", "defra/", "priorities.toml"):
         text = text.replace(f'"{rel}', f'"{base}/{rel}')
@@ -170,7 +171,7 @@ def main() -> None:
         tmp = Path(tmp)
         (tmp / "bundled").mkdir()
         (tmp / "county").mkdir()
-        bundled = str(REPO / "data/st_albans/police/hertfordshire-st-albans-2021-01-2022-01.zip")
+        bundled = str(BUNDLE / "police/hertfordshire-st-albans-2021-01-2022-01.zip")
         run("bundled St Albans store", write_config(tmp / "bundled", [bundled]))
         run("Hertfordshire store (108,465 rows)", write_config(tmp / "county", [str(Path(args.shared) / "police")]))
 

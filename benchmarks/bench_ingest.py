@@ -31,6 +31,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+from geodata.bundled import ST_ALBANS as BUNDLE  # noqa: E402
 
 NAIVE = textwrap.dedent("""
     import sys, time
@@ -113,8 +114,8 @@ def bench_processes(police_dir: Path, tmp: Path) -> tuple[float, float]:
     """Best of 3 wall-clock seconds: the CLI ingest vs the naive script saving Parquet."""
     from geodata.store import open_store
 
-    cfg_text = (REPO / "data/st_albans/csp.toml").read_text()
-    base = REPO / "data/st_albans"
+    cfg_text = (BUNDLE / "csp.toml").read_text()
+    base = BUNDLE
     for rel in ("boundaries/", "population/", "police/", "fixmystreet/", "defra/", "priorities.toml"):
         cfg_text = cfg_text.replace(f'"{rel}', f'"{base}/{rel}')
     cfg_text = cfg_text.replace('path = "store/st-albans-wards-2013.duckdb"', f'path = "{tmp}/cli.duckdb"')
@@ -210,7 +211,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     args = parser.parse_args()
     police_dir = Path(args.shared) / "police"
-    wards_file = str(REPO / "data/st_albans/boundaries/st_albans_wards_2013.geojson")
+    wards_file = str(BUNDLE / "boundaries/st_albans_wards_2013.geojson")
 
     print("1. county raw CSV -> ward-assigned (13 months, in-process, best of 3; own process each)")
     prod = min((_child("product", str(police_dir)) for _ in range(3)), key=lambda r: r["seconds"])

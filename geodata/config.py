@@ -49,8 +49,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from geodata.bundled import ST_ALBANS
+
 #: The bundled St Albans configuration (2013-2022 wards, matching the 2021-22 police data).
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "data" / "st_albans" / "csp.toml"
+DEFAULT_CONFIG = ST_ALBANS / "csp.toml"
 
 
 class ConfigError(Exception):

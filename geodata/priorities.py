@@ -46,6 +46,8 @@ from pathlib import Path
 
 from loaders.police import CRIME_TYPES
 
+from geodata.bundled import ST_ALBANS
+
 #: Data sources a measure may name: the store's ``source`` values, and what they are.
 SOURCES = {
     "police.uk": "data.police.uk street-level crime and ASB",
@@ -60,7 +62,7 @@ RULES = ("limit-increase",)
 COMPARES = ("previous", "year-earlier")
 
 #: The bundled St Albans priorities (strategy 2018-19).
-DEFAULT_PRIORITIES = Path(__file__).resolve().parent.parent / "data" / "st_albans" / "priorities.toml"
+DEFAULT_PRIORITIES = ST_ALBANS / "priorities.toml"
 
 
 class PrioritiesError(Exception):

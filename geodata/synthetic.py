@@ -4,7 +4,7 @@ No council publishes its point-level fly-tipping or incident records, so this
 module makes clearly labelled stand-ins from what is public. Every row says
 ``SYNTHETIC`` in a marker column and every file name starts with
 ``SYNTHETIC-``; loaded through the bundled mapping files
-(``data/st_albans/council/``), each record has ``synthetic = true`` and every
+(``geodata/bundled/st_albans/council/``), each record has ``synthetic = true`` and every
 figure that counts one is marked synthetic in the app and the pack.
 
 Fly-tipping (:func:`flytipping_records`), per month from ``start`` to ``end``:

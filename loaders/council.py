@@ -4,7 +4,7 @@ Councils keep their own spreadsheets: their own column names, waste-type names,
 date formats and ways of giving a location. A mapping file (TOML, one per
 export shape) says which column is which canonical field and how the council's
 names map onto canonical ones; the same incidents exported in two shapes load
-into identical canonical records. Example (``data/st_albans/council/`` has two
+into identical canonical records. Example (``geodata/bundled/st_albans/council/`` has two
 complete ones)::
 
     kind = "flytipping"              # or "incidents" (ASB, noise, welfare, youth, drug-market logs)

@@ -8,9 +8,10 @@ import pytest
 
 from geodata import config as config_mod
 from geodata.store import open_store
+from geodata.bundled import ST_ALBANS as BUNDLE
 
 REPO = Path(__file__).resolve().parent.parent
-BUNDLED_POLICE = REPO / "data" / "st_albans" / "police" / "hertfordshire-st-albans-2021-01-2022-01.zip"
+BUNDLED_POLICE = BUNDLE / "police" / "hertfordshire-st-albans-2021-01-2022-01.zip"
 #: The shared data folder beside the checkout (CI lays a copy there).
 SHARED_POLICE = REPO.parent / "shared" / "data" / "police"
 
@@ -26,7 +27,7 @@ def config_with_store(tmp_path: Path, path: Path | None = None, bundled: bool = 
 
 def write_config(tmp_path: Path) -> Path:
     """Write a copy of the bundled config file whose store lives in ``tmp_path``."""
-    base = REPO / "data" / "st_albans"
+    base = BUNDLE
     text = (base / "csp.toml").read_text()
     text = text.replace('path = "store/st-albans-wards-2013.duckdb"', f'path = "{tmp_path / "s.duckdb"}"')
     for rel in ("boundaries/", "population/", "police/", "fixmystreet/", "defra/", "priorities.toml"):

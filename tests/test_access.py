@@ -19,10 +19,11 @@ from geodata import disclosure
 from geodata.ingest import ingest_council
 from geodata.store import open_store
 from tests.conftest import REPO, write_config
+from geodata.bundled import ST_ALBANS as BUNDLE
 
 APP = str(REPO / "dashboard" / "app.py")
 PASSWORD = "correct horse battery"
-MAP_I = REPO / "data/st_albans/council/mapping-incidents.toml"
+MAP_I = BUNDLE / "council/mapping-incidents.toml"
 
 
 # ------------------------------------------------------------------ disclosure rule

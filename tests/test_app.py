@@ -5,6 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO, write_config
+from geodata.bundled import ST_ALBANS as BUNDLE
 
 APP = str(REPO / "dashboard" / "app.py")
 
@@ -179,8 +180,8 @@ def test_meeting_kiosk_mode_has_no_widgets_and_one_priority(tmp_path, monkeypatc
 def test_meeting_names_the_line_of_a_broken_priorities_file(tmp_path, monkeypatch, bundled_store):
     cfg = write_config(tmp_path)
     bad = tmp_path / "priorities.toml"
-    bad.write_text((REPO / "data/st_albans/priorities.toml").read_text().replace('id = "P4"', 'id = "P1"'))
-    cfg.write_text(cfg.read_text().replace(str(REPO / "data/st_albans/priorities.toml"), str(bad)))
+    bad.write_text((BUNDLE / "priorities.toml").read_text().replace('id = "P4"', 'id = "P1"'))
+    cfg.write_text(cfg.read_text().replace(str(BUNDLE / "priorities.toml"), str(bad)))
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
@@ -236,10 +237,10 @@ def test_editing_priorities_changes_the_meeting_page(tmp_path, monkeypatch, bund
 
     cfg = write_config(tmp_path)
     edited = tmp_path / "priorities.toml"
-    edited.write_text((REPO / "data/st_albans/priorities.toml").read_text().replace(
+    edited.write_text((BUNDLE / "priorities.toml").read_text().replace(
         'categories = ["Drugs", "Possession of weapons"]', 'categories = ["Drugs"]').replace(
         'label = "Drugs and possession of weapons (police.uk)"', 'label = "Drugs only"'))
-    cfg.write_text(cfg.read_text().replace(str(REPO / "data/st_albans/priorities.toml"), str(edited)))
+    cfg.write_text(cfg.read_text().replace(str(BUNDLE / "priorities.toml"), str(edited)))
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
@@ -271,10 +272,10 @@ def test_data_page_refresh_button_fetches_missing_months(tmp_path, monkeypatch):
 def test_wards_ranked_by_harm_when_weights_are_configured(tmp_path, monkeypatch, bundled_store):
     cfg = write_config(tmp_path)
     weighted = tmp_path / "priorities.toml"
-    weighted.write_text((REPO / "data/st_albans/priorities.toml").read_text().replace(
+    weighted.write_text((BUNDLE / "priorities.toml").read_text().replace(
         "[[priority]]", '[harm]\nsource = "test weights"\nweights = { "Robbery" = 100, "Burglary" = 10 }\n\n'
         "[[priority]]", 1))
-    cfg.write_text(cfg.read_text().replace(str(REPO / "data/st_albans/priorities.toml"), str(weighted)))
+    cfg.write_text(cfg.read_text().replace(str(BUNDLE / "priorities.toml"), str(weighted)))
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
@@ -313,7 +314,7 @@ def test_flytipping_page_context_council_records_and_knox(tmp_path, monkeypatch)
     store = open_store(config_mod.load(cfg))
     tips = synthetic.flytipping_records(store, "2021-06", "2021-09")
     ingest_council(store, synthetic.write_flytipping_a(tips, tmp_path / "SYNTHETIC-a.csv"),
-                   REPO / "data/st_albans/council/mapping-council-a.toml")
+                   BUNDLE / "council/mapping-council-a.toml")
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     at.switch_page("views/flytipping.py").run()

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.conftest import REPO, write_config
+from geodata.bundled import ST_ALBANS as BUNDLE
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -141,11 +142,11 @@ def test_shared_link_reopens_the_view(server, page):
 
 
 def test_hostile_ward_name_renders_as_text(tmp_path, page):
-    wards = json.loads((REPO / "data/st_albans/boundaries/st_albans_wards_2013.geojson").read_text())
+    wards = json.loads((BUNDLE / "boundaries/st_albans_wards_2013.geojson").read_text())
     wards["features"][0]["properties"]["WD13NM"] = HOSTILE
     (tmp_path / "wards.geojson").write_text(json.dumps(wards))
     cfg = write_config(tmp_path)
-    cfg.write_text(cfg.read_text().replace(str(REPO / "data/st_albans/boundaries/st_albans_wards_2013.geojson"),
+    cfg.write_text(cfg.read_text().replace(str(BUNDLE / "boundaries/st_albans_wards_2013.geojson"),
                                            str(tmp_path / "wards.geojson")))
     proc, url = _serve(cfg)
     try:
@@ -233,7 +234,7 @@ def test_hostile_location_on_the_patrol_planner_renders_as_text(tmp_path, page):
     import io
     import zipfile
 
-    source = REPO / "data/st_albans/police/hertfordshire-st-albans-2021-01-2022-01.zip"
+    source = BUNDLE / "police/hertfordshire-st-albans-2021-01-2022-01.zip"
     hostile_zip = tmp_path / "hostile.zip"
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(hostile_zip, "w") as zout:
         for name in zin.namelist():

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from tests.conftest import BUNDLED_POLICE, REPO, write_config
+from geodata.bundled import ST_ALBANS as BUNDLE
 
 
 def run(*args):

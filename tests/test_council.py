@@ -20,8 +20,9 @@ from geodata.store import open_store
 from loaders import council
 from loaders.report import LoadError
 from tests.conftest import REPO, config_with_store, write_config
+from geodata.bundled import ST_ALBANS as BUNDLE
 
-MAPS = REPO / "data" / "st_albans" / "council"
+MAPS = BUNDLE / "council"
 MAP_A, MAP_B, MAP_I = (MAPS / f"mapping-{n}.toml" for n in ("council-a", "council-b", "incidents"))
 
 

@@ -11,9 +11,10 @@ from geodata.ingest import ingest_defra
 from loaders import defra
 from loaders.report import LoadError
 from tests.conftest import REPO, write_config
+from geodata.bundled import ST_ALBANS as BUNDLE
 
-INCIDENTS = REPO / "data/st_albans/defra/herts_la_flytipping_incidents_2012-13_to_2022-23.csv"
-ACTIONS = REPO / "data/st_albans/defra/herts_la_flytipping_actions_2012-13_to_2022-23.csv"
+INCIDENTS = BUNDLE / "defra/herts_la_flytipping_incidents_2012-13_to_2022-23.csv"
+ACTIONS = BUNDLE / "defra/herts_la_flytipping_actions_2012-13_to_2022-23.csv"
 
 
 def _raw(path):

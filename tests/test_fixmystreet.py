@@ -17,8 +17,9 @@ from geodata.store import open_store
 from loaders import fixmystreet
 from loaders.report import LoadError
 from tests.conftest import REPO, write_config
+from geodata.bundled import ST_ALBANS as BUNDLE
 
-FMS = REPO / "data/st_albans/fixmystreet/st_albans_reports_by_lsoa_month.csv"
+FMS = BUNDLE / "fixmystreet/st_albans_reports_by_lsoa_month.csv"
 
 
 def raw() -> pd.DataFrame:
@@ -27,7 +28,7 @@ def raw() -> pd.DataFrame:
 
 @pytest.mark.parametrize("config_file", ["csp.toml", "csp-wards-2022.toml"])
 def test_ward_totals_equal_lsoa_totals_for_every_month_and_category(tmp_path, config_file):
-    cfg = config_mod.load(REPO / "data/st_albans" / config_file)
+    cfg = config_mod.load(BUNDLE / config_file)
     store = open_store(dataclasses.replace(cfg, store_path=tmp_path / "s.duckdb", bundled_police=()))
     by_ward = store.counts(by=("ward_code", "month", "category"), source="fixmystreet")
     assert by_ward["ward_code"].notna().all()  # every St Albans LSOA has a ward

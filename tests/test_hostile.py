@@ -17,18 +17,19 @@ from geodata import export
 from loaders import council, defra, fixmystreet, police
 from loaders.report import LoadError
 from tests.conftest import REPO
+from geodata.bundled import ST_ALBANS as BUNDLE
 
 # pyarrow calls the police loader's invalid-row handler with a row it cannot decode as UTF-8, fails
 # inside its own wrapper, and reports that as "exception ignored"; the read then fails and the loader
 # takes its exact row-by-row path (the invariant below still holds). The message is pyarrow's noise.
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
-MAP_A = council.read_mapping(REPO / "data/st_albans/council/mapping-council-a.toml")
+MAP_A = council.read_mapping(BUNDLE / "council/mapping-council-a.toml")
 POLICE_ROW = ["abc123", "2021-05", "Hertfordshire Constabulary", "Hertfordshire Constabulary", "-0.336", "51.752",
               "On or near High Street", "E01023720", "St Albans 011A", "Burglary",
               "Investigation complete; no suspect identified", ""]
 FMS_ROW = ["2019-05", "E01023720", "flytipping", "Fly-tipping", "3", "2"]
-DEFRA_HEADER = next(iter(open(REPO / "data/st_albans/defra/herts_la_flytipping_actions_2012-13_to_2022-23.csv",
+DEFRA_HEADER = next(iter(open(BUNDLE / "defra/herts_la_flytipping_actions_2012-13_to_2022-23.csv",
                               encoding="utf-8"))).rstrip("\n")
 DEFRA_ROW = ["2021-22", "E07000240", "St Albans", "East"] + ["1"] * 43
 COUNCIL_HEADER = ["Ref", "Date Reported", "Easting", "Northing", "Street", "Waste Type", "Size", "Land Type",
@@ -159,7 +160,7 @@ def test_boundaries_in_the_wrong_crs_are_refused(tmp_path):
     from geodata import boundaries
     from geodata.config import BoundarySpec
 
-    wards = json.loads((REPO / "data/st_albans/boundaries/st_albans_wards_2013.geojson").read_text())
+    wards = json.loads((BUNDLE / "boundaries/st_albans_wards_2013.geojson").read_text())
     # metres in a file that declares (by GeoJSON's rule) WGS84 degrees
     for f in wards["features"]:
         f["geometry"]["coordinates"] = [[[[x * 1e5, y * 1e5] for x, y in ring] for ring in poly]

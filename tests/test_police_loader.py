@@ -11,6 +11,7 @@ import pytest
 from loaders import police
 from loaders.report import LoadError
 from tests.conftest import BUNDLED_POLICE
+from geodata.bundled import ST_ALBANS as BUNDLE
 
 HEADER = ",".join(police.HEADER)
 ROW = ("abc123,2021-03,Hertfordshire Constabulary,Hertfordshire Constabulary,-0.336,51.752,"

@@ -18,6 +18,7 @@ from geodata.store import open_store
 from loaders.policeapi import ApiError, Client, RateLimiter
 from tests.api_server import FakePoliceApi
 from tests.conftest import BUNDLED_POLICE, REPO, config_with_store, write_config
+from geodata.bundled import ST_ALBANS as BUNDLE
 
 #: Canonical columns compared between an API refresh and a file load (the API gives no LSOA of its own).
 COMPARED = ("source", "dataset", "record_id", "month", "category", "location_text", "outcome", "lsoa_code",

@@ -7,6 +7,7 @@ from scipy.stats import poisson_means_test
 
 from geodata import priorities, status
 from geodata.priorities import PrioritiesError
+from geodata.bundled import ST_ALBANS as BUNDLE
 
 BUNDLED = priorities.DEFAULT_PRIORITIES
 

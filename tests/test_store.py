@@ -15,6 +15,7 @@ from geodata.store import StoreError, open_store
 from loaders import police
 from loaders.report import LoadError
 from tests.conftest import BUNDLED_POLICE, config_with_store
+from geodata.bundled import ST_ALBANS as BUNDLE
 
 
 def _covering_min_code(areas, x, y):
@@ -173,7 +174,7 @@ def test_county_outside_area_counted_and_kept(tmp_path, county_police):
 def test_wards_2022_config(tmp_path):
     from tests.conftest import REPO
 
-    cfg = config_with_store(tmp_path, REPO / "data" / "st_albans" / "csp-wards-2022.toml")
+    cfg = config_with_store(tmp_path, BUNDLE / "csp-wards-2022.toml")
     store = open_store(cfg)
     summary = store.ward_summary()
     assert len(summary) == 20 and "E05015801" in set(summary["ward_code"])
@@ -227,6 +228,6 @@ def test_store_from_other_boundaries_is_refused(tmp_path):
 
     cfg = config_with_store(tmp_path, bundled=False)
     open_store(cfg)
-    other = config_with_store(tmp_path, REPO / "data" / "st_albans" / "csp-wards-2022.toml", bundled=False)
+    other = config_with_store(tmp_path, BUNDLE / "csp-wards-2022.toml", bundled=False)
     with pytest.raises(StoreError, match="other boundaries"):
         open_store(other)

@@ -98,7 +98,7 @@ def council_section(loaded: list[str], exact: bool) -> None:
     st.subheader("Council fly-tipping records by ward")
     if "council-flytipping" not in loaded:
         st.info("No council fly-tipping records are loaded. Load an export with its mapping file: "
-                "`csp-hotspots ingest flytipping FILE --mapping MAP.toml` (data/st_albans/council/ has "
+                "`csp-hotspots ingest flytipping FILE --mapping MAP.toml` (geodata/bundled/st_albans/council/ has "
                 "mapping files for two council shapes; `csp-hotspots synth` writes SYNTHETIC examples).")
         return
     source = "council-flytipping"

@@ -7,7 +7,7 @@ What it does (and nothing else):
 * police.uk: keeps, byte for byte, the header and every row of each monthly
   ``YYYY-MM/YYYY-MM-<force>-street.csv`` whose ``LSOA code`` is one of the 87
   St Albans LSOA 2011 codes, and stores them in one zip in the layout the
-  data.police.uk download gives (``data/st_albans/police/...zip``). Rows with no
+  data.police.uk download gives (``geodata/bundled/st_albans/police/...zip``). Rows with no
   location carry no LSOA code and so are not in the St Albans cut.
 * boundaries, population, IMD 2019: copied unchanged, each with its SOURCE note.
 """
