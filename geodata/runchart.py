@@ -16,18 +16,20 @@ For a monthly series (a value per calendar month, ``None``/NaN where the month i
   - ``shift``: :data:`SHIFT_LENGTH` (7) or more consecutive points on the same side of the mean
     (a point exactly on the mean ends the run);
   - ``trend``: :data:`TREND_LENGTH` (6) or more consecutive points each higher (or each lower)
-    than the one before (MDC material says 6 or 7; we use 6, as NHSRplotthedots does; an equal
-    value ends the trend);
-  - ``two_of_three``: two of three consecutive points in the outer third on the same side
-    (further from the mean than 2/3 of the way to the limit, i.e. beyond 2 sigma, a point beyond
-    the limit included); the near points are flagged.
+    than the one before (MDC material says 6 or 7; we use 6, as the abspc package does;
+    NHSRplotthedots uses 7; an equal value ends the trend);
+  - ``two_of_three``: two of three consecutive points close to a limit (in the outer third:
+    further from the mean than 2/3 of the way to the limit, but not beyond it; a point beyond is
+    ``outside``), all three points on the same side of the mean; the close points are flagged
+    (as NHSRplotthedots' ``ptd_two_in_three``).
 
   **Gaps**: runs, trends and three-point windows count consecutive calendar months only, so a
   month not loaded ends a shift or a trend and no three-point window spans it. A gap is never a
   zero.
 * **icon** (:func:`XmR.icon`), from the latest loaded point, as MDC's variation icons: special
   cause **improving** or **concerning** (its side of the mean, or its trend's direction when it
-  fires the trend rule alone; which side is better is ``lower_is_better``, default true for crime),
+  fires the trend rule alone, as abspc does; NHSRplotthedots uses the side of the mean even then;
+  which side is better is ``lower_is_better``, default true for crime),
   special cause with **neither** direction better when ``lower_is_better`` is None, else
   **common cause** variation.
 
@@ -176,18 +178,18 @@ def _rules(values: np.ndarray, mean: float, upper: float, lower: float) -> dict[
         outside = loaded & ((values > upper) | (values < lower))
         step = np.diff(values)
         rising, falling = np.r_[False, step > 0], np.r_[False, step < 0]  # NaN compares false: a gap ends it
-        near_hi = loaded & (values > mean + 2 * (upper - mean) / 3)
-        near_lo = loaded & (values < mean - 2 * (mean - lower) / 3)
+        near_hi = loaded & ~outside & (values > mean + 2 * (upper - mean) / 3)
+        near_lo = loaded & ~outside & (values < mean - 2 * (mean - lower) / 3)
     # a trend of n points is n - 1 steps; the first point of the trend is flagged too
     trend = np.zeros(len(values), dtype=bool)
     for steps in (rising, falling):
         run = _runs(steps, TREND_LENGTH - 1)
         trend |= run | np.r_[run[1:], False]
     two = np.zeros(len(values), dtype=bool)
-    for near in (near_hi, near_lo):
+    for near, side in ((near_hi, above), (near_lo, below)):
         for i in range(len(values) - 2):
             window = slice(i, i + 3)
-            if loaded[window].all() and near[window].sum() >= 2:
+            if side[window].all() and near[window].sum() >= 2:  # all on one side: all loaded too
                 two[window] |= near[window]
     return {"outside": outside, "shift": _runs(above, SHIFT_LENGTH) | _runs(below, SHIFT_LENGTH),
             "trend": trend, "two_of_three": two}

@@ -23,9 +23,9 @@ def fired(chart, rule):
     return [m for m, f in zip(chart.months, chart.flags[rule]) if f]
 
 
-# A baseline alternating 10, 12: mean 11, every moving range 2, limits 11 +- 5.32 = 5.68 .. 16.32;
+# A baseline alternating 12, 10 (ending below the mean): mean 11, every moving range 2, limits 11 +- 5.32 = 5.68 .. 16.32;
 # outer third beyond 11 +- 3.547 (above 14.547, below 7.453).
-BASE = [10, 12] * 6
+BASE = [12, 10] * 6
 
 
 def test_centre_and_limits_by_hand():
@@ -76,8 +76,12 @@ def test_trend_of_six_fires_and_five_does_not():
 
 def test_two_of_three_near_a_limit_same_side():
     # 15 is in the upper outer third (14.55 .. 16.32); 11 is the mean
-    chart = xmr(monthly(BASE + [15, 11, 15, 11, 11]), baseline=("2023-01", "2023-12"))
+    chart = xmr(monthly(BASE + [15, 12, 15, 11, 11]), baseline=("2023-01", "2023-12"))
     assert fired(chart, "two_of_three") == ["2024-01", "2024-03"] and fired(chart, "outside") == []
+    across = xmr(monthly(BASE + [15, 9, 15, 11]), baseline=("2023-01", "2023-12"))
+    assert fired(across, "two_of_three") == []  # the middle point is on the other side of the mean
+    beyond = xmr(monthly(BASE + [17, 15, 12, 11]), baseline=("2023-01", "2023-12"))
+    assert fired(beyond, "two_of_three") == [] and fired(beyond, "outside") == ["2024-01"]
     one = xmr(monthly(BASE + [15, 11, 11, 15, 11]), baseline=("2023-01", "2023-12"))
     assert fired(one, "two_of_three") == []  # never two within three consecutive points
     sides = xmr(monthly(BASE + [15, 7, 11]), baseline=("2023-01", "2023-12"))
@@ -116,8 +120,8 @@ def test_icons_follow_the_latest_point_and_the_better_direction():
     assert xmr(monthly(BASE + [2]), ("2023-01", "2023-12")).icon() == IMPROVING
     assert xmr(monthly(BASE + [20, 11]), ("2023-01", "2023-12")).icon() == COMMON  # the latest is ordinary
     # a rising trend that ends below the mean is concerning when lower is better
-    rising = xmr(monthly(BASE + [6, 7, 8, 9, 10, 10.5]), ("2023-01", "2023-12"))
-    assert rising.rules_at("2024-06") == ["trend"] and rising.icon() == CONCERNING
+    rising = xmr(monthly(BASE + [11, 6, 7, 8, 9, 10, 10.5]), ("2023-01", "2023-12"))
+    assert rising.rules_at("2024-07") == ["trend"] and rising.icon() == CONCERNING
 
 
 def test_refuses_a_baseline_without_a_moving_range():
@@ -171,3 +175,26 @@ def test_bundled_months_with_gaps(bundled_store):
         idx = np.flatnonzero(chart.flags[rule])
         for i in idx:
             assert loaded[i]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_agrees_with_abspc_on_gapless_series(seed):
+    """abspc (PyPI, NHS Making Data Count in Python) on the same gapless series: the same mean and
+    limits, and the same points flagged outside the limits, in a 6-point trend and 2 of 3 close to a
+    limit. (abspc's shift rule uses 8 points, ours 7: not compared.)"""
+    import pandas as pd
+    from abspc import spc
+
+    rng = np.random.default_rng(seed)
+    levels = np.r_[np.full(20, 40.0), np.full(20, 40.0 + 4 * seed), np.linspace(40, 60, 10)]
+    values = rng.poisson(levels).astype(float)
+    ours = xmr(monthly(list(values)))
+    theirs = spc.detect_special_causes(spc.calculate_control_limits(pd.DataFrame({"value": values}), "XmR"))
+    assert ours.mean == pytest.approx(theirs["mean"].iloc[0])
+    assert ours.upper == pytest.approx(theirs["ucl"].iloc[0], rel=1e-3)  # abspc: 3 / 1.128, we: 2.66
+    assert ours.lower == pytest.approx(theirs["lcl"].iloc[0], rel=1e-3)
+    near_limit = np.isclose(values, theirs["ucl"].iloc[0], atol=0.01) | np.isclose(values, theirs["lcl"].iloc[0], atol=0.01)
+    for rule, column in (("outside", "rule1"), ("trend", "rule3"), ("two_of_three", "rule4")):
+        same = ours.flags[rule] == theirs[column].to_numpy()
+        assert same[~near_limit].all(), (rule, np.flatnonzero(~same))
+    assert ours.special.any()
