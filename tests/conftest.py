@@ -13,6 +13,9 @@ from geodata.bundled import ST_ALBANS as BUNDLE
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_POLICE = BUNDLE / "police" / "hertfordshire-st-albans-street.zip"
 BUNDLED_OUTCOMES = BUNDLE / "police" / "hertfordshire-st-albans-outcomes.zip"
+#: Rows and months of the bundled street zip, as its SOURCE note states (tests/test_bundle.py checks
+#: the store against the note itself).
+BUNDLED_ROWS, BUNDLED_MONTHS = 26_483, 29
 #: The shared data folder beside the checkout (CI lays a copy there).
 SHARED_POLICE = REPO.parent / "shared" / "data" / "police"
 
