@@ -81,7 +81,7 @@ def test_bad_arguments_are_named(bundled_store, periods):
 
 
 def test_emerging_cells_counts_and_classes(bundled_store):
-    incidents = bundled_store.incidents().dropna(subset=["x", "y"])
+    incidents = bundled_store.incidents(start="2021-01", end="2022-01").dropna(subset=["x", "y"])
     frame, grid = emerging_cells(incidents, bundled_store.boundary(), months("2021-01", "2022-01"))
     inside = frame["count"].sum()
     idx_total = len(incidents)
