@@ -18,29 +18,40 @@ def built(bundled_store):
     return pack.build(bundled_store, priorities.load())
 
 
+@pytest.fixture(scope="module")
+def judged(bundled_store):
+    """The pack of 2025-01..04, whose same months a year earlier (2024-01..04) are loaded."""
+    return pack.build(bundled_store, priorities.load(), end="2025-04", window=4)
+
+
 def _pdf_pages(data: bytes) -> list[str]:
     reader = pypdf.PdfReader(io.BytesIO(data))
     return [re.sub(r"\s+", " ", page.extract_text()) for page in reader.pages]
 
 
-def test_pdf_has_title_priority_and_sources_pages_with_the_figures(built, bundled_store):
+def test_pdf_has_title_priority_and_sources_pages_with_the_figures(built, judged, bundled_store):
     pages = _pdf_pages(pack.render(built, "pdf"))
     plist = priorities.load()
     assert len(pages) == 1 + len(plist.priorities) + 1
-    assert plist.partnership in pages[0] and "Period: 2021-08 to 2022-01" in pages[0]
-    assert all("Data to 2022-01" in p for p in pages)
+    assert plist.partnership in pages[0] and "Period: 2025-01 to 2025-06" in pages[0]
+    assert all("Data to 2025-06" in p for p in pages)
     for page, p in zip(pages[1:-1], plist.priorities):
         assert page.lstrip().startswith(f"{p.id} {p.title}") or f"{p.id} {p.title}" in page
     assert "Sources and licences" in pages[-1] and "Open Government Licence v3.0" in pages[-1]
-    # P3's figures on its page equal direct counts in the store
+    # P3's figures on its page equal direct counts in the store; a year earlier is not all loaded
     p3 = plist.get("P3")
     cats = list(p3.measures[0].categories)
-    now = direct_count(bundled_store, cats, "2021-08", "2022-01")
-    before = direct_count(bundled_store, cats, "2021-02", "2021-07")
+    now = direct_count(bundled_store, cats, "2025-01", "2025-06")
     p3_page = pages[1 + 2]
-    assert f"{now} in 2021-08 to 2022-01" in p3_page and f"({before} -> {now})" in p3_page
-    # the top ward row: name, period count, previous count
+    assert f"{now} in 2025-01 to 2025-06" in p3_page and "not loaded for 2 months, 2024-05 to 2024-06" in p3_page
     top = next(m for r in built.results if r.priority.id == "P3" for m in r.measures).wards.iloc[0]
+    assert f"{top['ward_name']} {int(top['current'])} no data" in p3_page
+    # where a year earlier is loaded, the comparison and the top ward row: name, period, year-earlier count
+    p3_page = _pdf_pages(pack.render(judged, "pdf"))[1 + 2]
+    now = direct_count(bundled_store, cats, "2025-01", "2025-04")
+    before = direct_count(bundled_store, cats, "2024-01", "2024-04")
+    assert f"{now} in 2025-01 to 2025-04" in p3_page and f"({before} -> {now})" in p3_page
+    top = next(m for r in judged.results if r.priority.id == "P3" for m in r.measures).wards.iloc[0]
     assert f"{top['ward_name']} {int(top['current'])} {int(top['previous'])}" in p3_page
     # priorities with no data say so and name the missing source
     assert "NO DATA" in pages[2] and "FixMyStreet" in pages[2]
@@ -53,13 +64,13 @@ def test_pdf_text_matches_what_the_app_computes(built, bundled_store):
         assert re.sub(r"\s+", " ", r.sentence) in pages
 
 
-def test_html_pack_is_self_contained_and_escaped(built):
-    text = pack.render(built, "html").decode()
+def test_html_pack_is_self_contained_and_escaped(judged):
+    text = pack.render(judged, "html").decode()
     assert text.count("<section>") == 7
-    assert "Data to 2022-01" in text and "src=\"http" not in text and "<script" not in text
-    p3 = next(r for r in built.results if r.priority.id == "P3").measures[0]
-    arrow = f"({p3.previous.base.count} -&gt; {p3.current.count})"
-    assert arrow in text and f"({p3.previous.base.count} -> {p3.current.count})" not in text  # escaped
+    assert "Data to 2025-06" in text and "src=\"http" not in text and "<script" not in text
+    p3 = next(r for r in judged.results if r.priority.id == "P3").measures[0]
+    arrow = f"({p3.year_earlier.base.count} -&gt; {p3.current.count})"
+    assert arrow in text and f"({p3.year_earlier.base.count} -> {p3.current.count})" not in text  # escaped
 
 
 def test_editing_priorities_changes_the_pack(bundled_store, tmp_path):
@@ -70,8 +81,8 @@ def test_editing_priorities_changes_the_pack(bundled_store, tmp_path):
     path.write_text(text)
     pages = _pdf_pages(pack.render(pack.build(bundled_store, priorities.load(path)), "pdf"))
     assert len(pages) == 8
-    n = direct_count(bundled_store, ["Bicycle theft"], "2021-08", "2022-01")
-    assert "P6 Bicycle theft" in pages[6] and f"{n} in 2021-08 to 2022-01" in pages[6]
+    n = direct_count(bundled_store, ["Bicycle theft"], "2025-01", "2025-06")
+    assert "P6 Bicycle theft" in pages[6] and f"{n} in 2025-01 to 2025-06" in pages[6]
 
 
 def test_cli_report_writes_pdf_and_names_bad_lines(tmp_path, capsys):
