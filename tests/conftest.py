@@ -16,6 +16,13 @@ BUNDLED_OUTCOMES = BUNDLE / "police" / "hertfordshire-st-albans-outcomes.zip"
 #: Rows and months of the bundled street zip, as its SOURCE note states (tests/test_bundle.py checks
 #: the store against the note itself).
 BUNDLED_ROWS, BUNDLED_MONTHS = 26_483, 29
+
+
+def rows_in_wards(store) -> int:
+    """Bundled rows in a ward of ``store``'s area: every row read less those its police.uk load found
+    outside the wards (30 for the 2022 wards: rows kept for a St Albans LSOA or a 2013 ward)."""
+    load = store.loads().query("source == 'police.uk'").iloc[-1]
+    return BUNDLED_ROWS - int(load["outside_area"])
 #: The shared data folder beside the checkout (CI lays a copy there).
 SHARED_POLICE = REPO.parent / "shared" / "data" / "police"
 

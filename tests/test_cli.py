@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
-from tests.conftest import BUNDLED_MONTHS, BUNDLED_POLICE, BUNDLED_ROWS, REPO, write_config
+from tests.conftest import BUNDLED_MONTHS, BUNDLED_POLICE, BUNDLED_ROWS, REPO, rows_in_wards, write_config
 from geodata.bundled import ST_ALBANS as BUNDLE
 
 
@@ -36,21 +36,15 @@ def test_summary_csv_has_every_ward_and_matches_store(cfg, bundled_store):
     assert [[c, n, str(k)] for c, n, k in expected.itertuples(index=False)] == rows[1:]
 
 
-def _in_wards(store) -> int:
-    """Bundled rows in a ward: every row read less those the load found outside the area's wards."""
-    load = store.loads().query("source == 'police.uk'").iloc[-1]
-    return BUNDLED_ROWS - int(load["outside_area"])
-
-
 def test_config_before_command_is_honoured(cfg, bundled_store):
     out = run("--config", cfg, "summary", "--format", "csv")
     assert out.returncode == 0
-    assert sum(int(r[2]) for r in list(csv.reader(io.StringIO(out.stdout)))[1:]) == _in_wards(bundled_store)
+    assert sum(int(r[2]) for r in list(csv.reader(io.StringIO(out.stdout)))[1:]) == rows_in_wards(bundled_store)
 
 
 def test_readable_table_and_wards(cfg, bundled_store):
     out = run("summary", "--config", cfg)
-    assert out.returncode == 0 and f"Total: {_in_wards(bundled_store):,}" in out.stdout and "St Peters" in out.stdout
+    assert out.returncode == 0 and f"Total: {rows_in_wards(bundled_store):,}" in out.stdout and "St Peters" in out.stdout
     wards = run("wards", "--config", cfg)
     assert wards.returncode == 0 and wards.stdout.count("E050") == 20 and "E05015802" in wards.stdout
 
@@ -163,7 +157,7 @@ def test_hotspots_geojson_and_geopackage(cfg, tmp_path, bundled_store):
     located = bundled_store.incidents().dropna(subset=["x"])
     in_clipped = shapely.intersects(shapely.union_all(frame.geometry.values), shapely.points(located["x"], located["y"]))
     assert frame.crs.to_epsg() == 27700 and frame["count"].sum() == len(located) == BUNDLED_ROWS
-    assert len(located) - int(in_clipped.sum()) == BUNDLED_ROWS - _in_wards(bundled_store) == 30
+    assert len(located) - int(in_clipped.sum()) == BUNDLED_ROWS - rows_in_wards(bundled_store) == 30
     lon, lat = features[0]["geometry"]["coordinates"][0][0][:2] if features[0]["geometry"]["type"] == "Polygon" \
         else features[0]["geometry"]["coordinates"][0][0][0][:2]
     assert -1 < lon < 0 and 51 < lat < 52
