@@ -234,7 +234,7 @@ def test_hostile_location_on_the_patrol_planner_renders_as_text(tmp_path, page):
     import io
     import zipfile
 
-    source = BUNDLE / "police/hertfordshire-st-albans-2021-01-2022-01.zip"
+    source = BUNDLE / "police/hertfordshire-st-albans-street.zip"
     hostile_zip = tmp_path / "hostile.zip"
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(hostile_zip, "w") as zout:
         for name in zin.namelist():
