@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.conftest import REPO, write_config
+from tests.conftest import REPO, rows_in_wards, write_config
 from geodata.bundled import ST_ALBANS as BUNDLE
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -100,7 +100,8 @@ def _metric(page) -> str:
     return page.locator("[data-testid='stMetricValue']").first.inner_text()
 
 
-def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
+def test_map_explorer_offline_filter_changes_map_and_figures(server, page, bundled_store):
+    total = f"{rows_in_wards(bundled_store):,}"
     page.goto(f"{server}/explorer")
     frame = _map_frame(page)
     assert frame.locator("path.ward-area").count() == 20
@@ -108,7 +109,7 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
     # (a map with no tiles and no maxZoom stopped it at the clusters)
     assert frame.locator(".marker-cluster").count() > 0
     assert "Incidents at snap points (clustered)" in frame.locator(".leaflet-control-layers").inner_text()
-    assert _metric(page) == "11,444"
+    assert _metric(page) == total
     before = _fills(frame)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "explorer.png"))
@@ -117,8 +118,8 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
     page.get_by_role("option", name="Burglary", exact=True).click()
     page.keyboard.press("Escape")
     page.wait_for_function("(() => { const e = document.querySelector(\"[data-testid='stMetricValue']\");"
-                           " return e !== null && e.innerText !== '11,444'; })()", timeout=30_000)
-    assert int(_metric(page).replace(",", "")) < 11_444
+                           f" return e !== null && e.innerText !== '{total}'; }})()", timeout=30_000)
+    assert int(_metric(page).replace(",", "")) < rows_in_wards(bundled_store)
     after = None
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -142,11 +143,11 @@ def test_shared_link_reopens_the_view(server, page):
 
 
 def test_hostile_ward_name_renders_as_text(tmp_path, page):
-    wards = json.loads((BUNDLE / "boundaries/st_albans_wards_2013.geojson").read_text())
-    wards["features"][0]["properties"]["WD13NM"] = HOSTILE
+    wards = json.loads((BUNDLE / "boundaries_2022/st_albans_wards_may2024_bsc_wgs84.geojson").read_text())
+    wards["features"][0]["properties"]["ward_name"] = HOSTILE
     (tmp_path / "wards.geojson").write_text(json.dumps(wards))
     cfg = write_config(tmp_path)
-    cfg.write_text(cfg.read_text().replace(str(BUNDLE / "boundaries/st_albans_wards_2013.geojson"),
+    cfg.write_text(cfg.read_text().replace(str(BUNDLE / "boundaries_2022/st_albans_wards_may2024_bsc_wgs84.geojson"),
                                            str(tmp_path / "wards.geojson")))
     proc, url = _serve(cfg)
     try:
@@ -199,7 +200,7 @@ def test_meeting_page_shows_every_priority(server, page):
     titles = _priority_titles(page)
     assert [t.split(" ")[0] for t in titles] == ["P1", "P2", "P3", "P4", "P5"]
     assert "NO DATA" in titles[1] and "NO DATA" in titles[4]
-    assert page.get_by_text("Data to 2022-01").count() >= 1
+    assert page.get_by_text("Data to 2025-06").count() >= 1
     page.wait_for_function("document.querySelectorAll('path.ward-svg').length === 40", timeout=30_000)
     names = page.eval_on_selector_all("path.ward-svg title", "els => els.map(e => e.textContent)")
     assert len(set(n.split(":")[0] for n in names)) == 20
