@@ -11,7 +11,8 @@ import pytest
 
 from dashboard import cli
 from geodata import config as config_mod
-from geodata import priorities, status
+from geodata import priorities
+from geodata.analysis import status
 from geodata.ingest import ingest_fixmystreet
 from geodata.store import open_store
 from loaders import fixmystreet

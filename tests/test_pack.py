@@ -8,7 +8,8 @@ import pypdf
 import pytest
 
 from dashboard import cli, pack
-from geodata import priorities, status
+from geodata import priorities
+from geodata.analysis import status
 from tests.conftest import write_config
 from tests.test_priorities import direct_count
 

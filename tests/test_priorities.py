@@ -5,7 +5,8 @@ import duckdb
 import pytest
 from scipy.stats import poisson_means_test
 
-from geodata import priorities, status
+from geodata import priorities
+from geodata.analysis import status
 from geodata.priorities import PrioritiesError
 from geodata.bundled import ST_ALBANS as BUNDLE
 
