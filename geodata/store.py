@@ -395,17 +395,18 @@ class Store:
         return pd.DataFrame({"ward_code": wards.codes.astype(str), "ward_name": wards.names.astype(str)})
 
     def population(self, level: str = "ward") -> pd.DataFrame:
-        """Residents per LSOA, or per ward (each LSOA given whole to the ward holding its
-        point-on-surface). Columns ``code, population``; empty without a population file.
-        Computed once per Store (population and areas do not change after creation)."""
+        """Residents per LSOA, or per ward by the one LSOA -> ward rule: each LSOA given whole to
+        the ward covering most of its area (``lsoa_wards``, :func:`geodata.assign.best_fit`; the
+        same lookup area-count sources such as FixMyStreet are summed through). Columns ``code,
+        population``; empty without a population file. Computed once per Store (population and
+        areas do not change after creation)."""
         if level not in self._population:
-            pop = self._query("SELECT lsoa_code AS code, population FROM population ORDER BY code")
-            if level == "ward" and not pop.empty:
-                lsoas = self.areas("lsoa")
-                ward = assign(self.areas("ward"),
-                              *shapely.get_coordinates(shapely.point_on_surface(lsoas.geometries)).T)
-                pop["code"] = pop["code"].map(dict(zip(lsoas.codes, ward)))
-                pop = pop.groupby("code", as_index=False)["population"].sum()
+            if level == "ward":
+                pop = self._query("""SELECT l.ward_code AS code, sum(p.population)::BIGINT AS population
+                                     FROM population p JOIN lsoa_wards l USING (lsoa_code)
+                                     WHERE l.ward_code IS NOT NULL GROUP BY l.ward_code ORDER BY code""")
+            else:
+                pop = self._query("SELECT lsoa_code AS code, population FROM population ORDER BY code")
             self._population[level] = pop
         return self._population[level].copy()
 
