@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import warnings
 
-import folium
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -96,16 +95,22 @@ def analyses(path, start, end, categories, wards, cell):
     return cells, grid, snaps, notes, layers
 
 
+@st.cache_resource
+def ward_label_points(path) -> list[list[float]]:
+    """Where each ward's name is drawn (once per store)."""
+    return maps.label_points(common._store(path).areas("ward").geometries)
+
+
 @st.cache_resource(ttl=300, max_entries=32)
-def map_parts(path, start, end, categories, wards, cell, measure) -> dict[str, str]:
-    """The map for a filter, rendered once (:func:`dashboard.mapview.parts`) and shared by sessions."""
+def map_spec(path, start, end, categories, wards, cell, measure) -> dict:
+    """The map spec for a filter (:mod:`dashboard.maps`), built once and shared by sessions (read only)."""
     store = common.store()
     layers = analyses(path, start, end, categories, wards, cell)[4]
-    return mapview.parts(build_map(store, path, ward_table(path, start, end, categories, wards),
-                                   lsoa_table(path, start, end, categories, wards), measure, layers))
+    return build_map(store, path, ward_table(path, start, end, categories, wards),
+                     lsoa_table(path, start, end, categories, wards), measure, layers)
 
 
-def build_map(store, path, table, lsoa_table, measure, layers) -> folium.Map:
+def build_map(store, path, table, lsoa_table, measure, layers) -> dict:
     """The explorer's Leaflet map: ward choropleth of ``measure``, LSOA counts (off), Gi* classes,
     density bands (off), snap-point clusters, layer switch and legend."""
     areas = store.areas("ward")
@@ -115,7 +120,7 @@ def build_map(store, path, table, lsoa_table, measure, layers) -> folium.Map:
     geoms = [g for g, keep in zip(ward_shapes, pick) if keep]
     rows = table.set_index("ward_code").loc[areas.codes[pick]].reset_index()
     m = maps.base_map(map_bounds(path), store.config.map_tiles, store.config.map_attribution)
-    maps.outline(m, ward_shapes, areas.names)
+    maps.outline(m, ward_shapes, areas.names, ward_label_points(path))
     breaks = maps.choropleth(m, geoms, rows, measure, f"Wards: {MEASURES[measure]}", MEASURES[measure], {
         "ward_name": "Ward", "incidents": "Incidents", "rate": "Per 1,000 residents",
         "previous": "Previous period", "change": "Change"}, css_class="ward-area")
@@ -127,12 +132,11 @@ def build_map(store, path, table, lsoa_table, measure, layers) -> folium.Map:
                       {i: f"density band {i + 1} of 5" for i in range(5)}, "Density (per km2)", show=False)
     if layers["snaps"]:
         maps.snap_clusters(m, layers["snaps"])
-    folium.LayerControl(collapsed=False).add_to(m)
     unit = MEASURES[measure].lower()
     maps.legend(m, f"Wards: {unit}", [(c, f"{lo:,.1f} to {hi:,.1f}") for c, lo, hi in
                                        zip(SEQUENTIAL, breaks[:-1], breaks[1:])]
                 + [(GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)])
-    return maps.offline(m)
+    return m
 
 
 @st.cache_data(ttl=300)
@@ -204,7 +208,7 @@ def main() -> None:
     b.metric("Hot spot cells (90%+)", f"{int((cells['gi_class'] > 0).sum()):,}")
     c.metric("Wards with a significant rise", f"{int((table['change'] == 'significant rise').sum())}")
 
-    mapview.show(map_parts(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell], measure),
+    mapview.show(map_spec(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell], measure),
                  height=620, key="explorer_map")
 
     st.subheader("Wards")
