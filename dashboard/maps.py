@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from dashboard.palette import SEQUENTIAL, classes
+from geodata.classes import classify
 
 STATIC = "/app/static"
 #: Closest zoom (Leaflet's level 19: a street at about 0.3 m per pixel).
@@ -88,20 +88,20 @@ def _features(geoms: list[dict], props: list[dict]) -> dict:
 
 def choropleth(m: dict, geoms: list[dict], table: pd.DataFrame, value: str, name: str,
                label: str, tooltip_fields: dict[str, str], show: bool = True,
-               css_class: str = "area") -> list[float]:
-    """Add an area choropleth layer to map spec ``m``; returns the class breaks for the legend.
+               css_class: str = "area"):
+    """Add an area choropleth layer to map spec ``m``; returns its classes
+    (:class:`geodata.classes.Classes`, whose ``legend`` the caller shows).
 
     ``geoms``: :func:`prepare`'d geometries, one per row of ``table``; ``value``: the column
-    coloured (quantile classes of :data:`dashboard.palette.SEQUENTIAL`); ``tooltip_fields``:
+    coloured by the one classing (:func:`geodata.classes.classify`; no value = no data); ``tooltip_fields``:
     column -> label, shown as text lines on hover; ``css_class``: the SVG paths' class (tests,
     styling). ``label`` names the measure (kept for the caller's legend)."""
-    cls, breaks = classes(table[value].fillna(0).to_numpy())
-    props = [{"fill": SEQUENTIAL[min(int(c), len(SEQUENTIAL) - 1)],
-              "tip": [[alias, _text(row[col])] for col, alias in tooltip_fields.items()]}
-             for (_, row), c in zip(table.iterrows(), cls)]
+    classed = classify(pd.to_numeric(table[value], errors="coerce").to_numpy(dtype="float64"))
+    props = [{"fill": fill, "tip": [[alias, _text(row[col])] for col, alias in tooltip_fields.items()]}
+             for (_, row), fill in zip(table.iterrows(), classed.colour_of())]
     m["layers"].append({"kind": "areas", "name": str(name), "show": show, "className": css_class,
                         "data": _features(geoms, props)})
-    return breaks
+    return classed
 
 
 def outline(m: dict, geoms: list[dict], names, points: list[list[float]] | None = None,

@@ -81,3 +81,16 @@ def ward_table(store, selection: Selection, audience: Audience = ANALYST, agains
     if harm is not None and not rule:
         frame = frame.sort_values(["harm", "ward_code"], ascending=[False, True], ignore_index=True)
     return WardTable(frame, cmp, harm, total, tuple(notes))
+
+
+def lsoa_table(store, selection: Selection) -> pd.DataFrame:
+    """Incidents per LSOA of the area (zeros included, stored LSOA order): ``code, name, incidents``."""
+    counts = store.counts(by=("lsoa_code",), **selection.filters()).set_index("lsoa_code")["incidents"]
+    lsoa = store.areas("lsoa")
+    return pd.DataFrame({"code": lsoa.codes, "name": lsoa.names,
+                         "incidents": counts.reindex(lsoa.codes, fill_value=0).astype("int64").to_numpy()})
+
+
+def detail_wards(selection: Selection, all_wards: list[str]) -> list[str]:
+    """The wards a one-ward detail may show: the selection's wards, or every ward when none is chosen."""
+    return list(selection.wards) or list(all_wards)
