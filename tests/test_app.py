@@ -328,3 +328,27 @@ def test_flytipping_page_context_council_records_and_knox(tmp_path, monkeypatch)
     direct = knox(records["x"], records["y"], records["date"].to_numpy())
     assert shown["Pairs"].tolist() == direct["observed"].tolist()
     assert shown["p"].tolist() == direct["p"].round(3).tolist()
+
+
+def test_explorer_gives_no_rise_figure_when_the_baseline_month_is_not_loaded(tmp_path, monkeypatch, bundled_store):
+    """/explorer?from=2021-02&to=2021-03 compares with 2020-12..2021-01; 2020-12 is not loaded. It
+    showed 'Wards with a significant rise: 20'; now no figure, and 2020-12 named."""
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["from"], at.query_params["to"] = "2021-02", "2021-03"
+    open_page(at, "explorer").run()
+    assert not at.exception
+    rise = next(m for m in at.metric if m.label == "Wards with a significant rise")
+    assert rise.value == "no comparison"
+    assert any("police.uk is not loaded for 2020-12" in w.value for w in at.warning)
+
+
+def test_explorer_one_ward_follows_the_ward_filter(tmp_path, monkeypatch, bundled_store):
+    """St Peters chosen in the ward filter: the One ward table showed Ashley (the first ward)."""
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["ward"] = ["E05004799"]
+    open_page(at, "explorer").run()
+    assert not at.exception
+    detail = at.selectbox(key="explorer_detail")
+    assert detail.options == ["St Peters"] and detail.value == "E05004799"
