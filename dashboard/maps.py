@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from dashboard.basemap import URL as BASEMAP_URL
 from dashboard.palette import SEQUENTIAL, classes
 
 STATIC = "/app/static"
@@ -46,13 +47,17 @@ def wgs84_bounds(bounds_27700) -> tuple[float, float, float, float]:
 
 
 def base_map(bounds: tuple[float, float, float, float], tiles: str | None = None,
-             attribution: str | None = None) -> dict:
+             attribution: str | None = None, basemap: bool = False) -> dict:
     """An empty map spec fitted to ``bounds`` (:func:`wgs84_bounds`), zooming in to
-    :data:`MAX_ZOOM`, with the tile server ``tiles`` (a URL template) when one is configured;
-    ``attribution`` is shown as text."""
+    :data:`MAX_ZOOM`, with the tile server ``tiles`` (a URL template) when one is configured, or
+    with ``basemap`` the config's local PMTiles file, served by the app at
+    :data:`dashboard.basemap.URL` and drawn with protomaps-leaflet; ``attribution`` is shown as text.
+    Neither by default: the ward outlines and names are the base map, and nothing is requested."""
     x0, y0, x1, y1 = bounds
+    credit = str(attribution or "map data")
     return {"bounds": [[y0, x0], [y1, x1]], "maxZoom": MAX_ZOOM,
-            "tiles": {"url": str(tiles), "attribution": str(attribution or "map tiles")} if tiles else None,
+            "tiles": {"url": str(tiles), "attribution": credit} if tiles else None,
+            "basemap": {"url": BASEMAP_URL, "attribution": credit} if basemap and not tiles else None,
             "layers": [], "legend": None}
 
 

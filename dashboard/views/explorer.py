@@ -121,7 +121,8 @@ def build_map(store, path, table, lsoa_table, measure, layers) -> dict:
     pick = np.isin(areas.codes, order)
     geoms = [g for g, keep in zip(ward_shapes, pick) if keep]
     rows = table.set_index("ward_code").loc[areas.codes[pick]].reset_index()
-    m = maps.base_map(map_bounds(path), store.config.map_tiles, store.config.map_attribution)
+    m = maps.base_map(map_bounds(path), store.config.map_tiles, store.config.map_attribution,
+                      basemap=store.config.map_basemap is not None)
     maps.outline(m, ward_shapes, areas.names, label_points(path, "ward"))
     breaks = maps.choropleth(m, geoms, rows, measure, f"Wards: {MEASURES[measure]}", MEASURES[measure], {
         "ward_name": "Ward", "incidents": "Incidents", "rate": "Per 1,000 residents",
