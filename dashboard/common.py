@@ -78,7 +78,8 @@ def filters(key: str = "f") -> dict:
         categories = st.multiselect("Crime types (none = all)", sorted(CRIME_TYPES),
                                     default=_param_list("cat", CRIME_TYPES), key=f"{key}_cats")
         chosen = st.multiselect("Wards (none = all)", list(ward_names), format_func=ward_names.get,
-                                default=_param_list("ward", ward_names), key=f"{key}_wards")
+                                default=None if f"{key}_wards" in st.session_state else _param_list("ward", ward_names),
+                                key=f"{key}_wards")
     st.query_params.update({"from": start, "to": end})
     st.query_params["cat"] = categories
     st.query_params["ward"] = chosen

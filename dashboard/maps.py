@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from dashboard.basemap import URL as BASEMAP_URL
 from geodata.classes import classify
 
 STATIC = "/app/static"
@@ -46,13 +47,17 @@ def wgs84_bounds(bounds_27700) -> tuple[float, float, float, float]:
 
 
 def base_map(bounds: tuple[float, float, float, float], tiles: str | None = None,
-             attribution: str | None = None) -> dict:
+             attribution: str | None = None, basemap: bool = False) -> dict:
     """An empty map spec fitted to ``bounds`` (:func:`wgs84_bounds`), zooming in to
-    :data:`MAX_ZOOM`, with the tile server ``tiles`` (a URL template) when one is configured;
-    ``attribution`` is shown as text."""
+    :data:`MAX_ZOOM`, with the tile server ``tiles`` (a URL template) when one is configured, or
+    with ``basemap`` the config's local PMTiles file, served by the app at
+    :data:`dashboard.basemap.URL` and drawn with protomaps-leaflet; ``attribution`` is shown as text.
+    Neither by default: the ward outlines and names are the base map, and nothing is requested."""
     x0, y0, x1, y1 = bounds
+    credit = str(attribution or "map data")
     return {"bounds": [[y0, x0], [y1, x1]], "maxZoom": MAX_ZOOM,
-            "tiles": {"url": str(tiles), "attribution": str(attribution or "map tiles")} if tiles else None,
+            "tiles": {"url": str(tiles), "attribution": credit} if tiles else None,
+            "basemap": {"url": BASEMAP_URL, "attribution": credit} if basemap and not tiles else None,
             "layers": [], "legend": None}
 
 
@@ -88,19 +93,25 @@ def _features(geoms: list[dict], props: list[dict]) -> dict:
 
 def choropleth(m: dict, geoms: list[dict], table: pd.DataFrame, value: str, name: str,
                label: str, tooltip_fields: dict[str, str], show: bool = True,
-               css_class: str = "area"):
+               css_class: str = "area", id_column: str | None = None, labels: list[list] | None = None):
     """Add an area choropleth layer to map spec ``m``; returns its classes
     (:class:`geodata.classes.Classes`, whose ``legend`` the caller shows).
 
     ``geoms``: :func:`prepare`'d geometries, one per row of ``table``; ``value``: the column
     coloured by the one classing (:func:`geodata.classes.classify`; no value = no data); ``tooltip_fields``:
     column -> label, shown as text lines on hover; ``css_class``: the SVG paths' class (tests,
-    styling). ``label`` names the measure (kept for the caller's legend)."""
+    styling). ``label`` names the measure (kept for the caller's legend). With ``id_column``, a
+    click on an area returns its id to the page (:func:`dashboard.mapview.show`); ``labels``:
+    ``[lat, lon, text]`` drawn small inside the areas (e.g. LSOA names)."""
     classed = classify(pd.to_numeric(table[value], errors="coerce").to_numpy(dtype="float64"))
-    props = [{"fill": fill, "tip": [[alias, _text(row[col])] for col, alias in tooltip_fields.items()]}
+    props = [{"fill": fill,
+              "tip": [[alias, _text(row[col])] for col, alias in tooltip_fields.items()],
+              **({"id": str(row[id_column])} if id_column else {})}
              for (_, row), fill in zip(table.iterrows(), classed.colour_of())]
     m["layers"].append({"kind": "areas", "name": str(name), "show": show, "className": css_class,
-                        "data": _features(geoms, props)})
+                        "clickable": id_column is not None, "data": _features(geoms, props),
+                        "labels": [[a, b, str(t)] for a, b, t in labels] if labels else [],
+                        "labelClass": "area-label"})
     return classed
 
 
@@ -152,6 +163,29 @@ def snap_clusters(m: dict, rows: list[list], name: str = "Incidents at snap poin
                   show: bool = True) -> None:
     """Add snap point rows (:func:`snap_rows`) as clustered circle markers."""
     m["layers"].append({"kind": "cluster", "name": str(name), "show": show, "rows": rows})
+
+
+def street_rows(points: pd.DataFrame, limit: int = 3000) -> list[list]:
+    """Name rows ``[lat, lon, name, count]`` for police.uk map points (x, y, count, location_text),
+    busiest first, the "On or near " prefix removed, unnamed points left out."""
+    named = points[points["location_text"].fillna("").str.strip() != ""]
+    top = named.nlargest(limit, "count")
+    lon, lat = _TO_WGS84.transform(top["x"].to_numpy(), top["y"].to_numpy())
+    names = top["location_text"].astype(str).str.replace(r"^On or near\s+", "", regex=True)
+    return [[round(la, 5), round(lo, 5), str(n), int(c)] for la, lo, n, c in zip(lat, lon, names, top["count"])]
+
+
+def streets(m: dict, rows: list[list], min_zoom: int = 15, name: str = "Street and place names") -> None:
+    """Add street and place names (:func:`street_rows`) drawn from zoom ``min_zoom`` (default 15,
+    about 5 m a pixel: a city-centre street) where they collide with no busier name."""
+    m["layers"].append({"kind": "streets", "name": str(name), "show": True, "minZoom": int(min_zoom), "rows": rows})
+
+
+def focus(m: dict, geom) -> None:
+    """Zoom the map to EPSG:27700 geometry ``geom`` and outline it (a chosen ward)."""
+    x0, y0, x1, y1 = wgs84_bounds(shapely.bounds(geom))
+    m["focus"] = [[y0, x0], [y1, x1]]
+    m["highlight"] = prepare(np.array([geom]))[0]
 
 
 def legend(m: dict, title: str, items: list[tuple[str, str]]) -> None:

@@ -13,10 +13,11 @@ import streamlit.components.v1 as components
 _component = components.declare_component("csp_mapview", path=str(files("dashboard") / "mapview"))
 
 
-def show(spec: dict, height: int = 620, key: str | None = None) -> None:
-    """Draw map ``spec`` at ``height`` pixels, the full width of its container."""
+def show(spec: dict, height: int = 620, key: str | None = None) -> dict | None:
+    """Draw map ``spec`` at ``height`` pixels, the full width of its container. Returns the last
+    click on a clickable area, ``{"id": ..., "n": ...}`` (``n`` differs for every click), or None."""
     if height <= 0:
         raise ValueError(f"height must be a positive number of pixels, got {height}")
     if not isinstance(spec, dict) or "bounds" not in spec or "layers" not in spec:
         raise ValueError("spec must be a map spec from dashboard.maps.base_map")
-    _component(spec=spec, height=height, key=key, default=None)
+    return _component(spec=spec, height=height, key=key, default=None)

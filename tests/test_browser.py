@@ -317,3 +317,34 @@ def test_roles_are_checked_on_the_server(tmp_path, page):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_clicking_a_ward_filters_to_it_and_zooms_and_streets_are_named_when_zoomed_in(server, page):
+    page.goto(f"{server}/explorer?from=2021-01&to=2022-01")
+    frame = _map_frame(page)
+    labels = frame.eval_on_selector_all(".ward-label", "els => els.map(e => e.textContent)")
+    assert "St Peters" in labels and len(labels) == 20
+    assert frame.locator(".street-label").count() == 0  # the whole district: no street names yet
+    frame.evaluate("window.cspMap.setView([51.7520, -0.3380], 17)")  # St Albans city centre
+    frame.locator(".street-label").first.wait_for(timeout=10_000)
+    streets = frame.eval_on_selector_all(".street-label", "els => els.map(e => e.textContent)")
+    assert streets and not any(s.startswith("On or near") for s in streets)
+    page.screenshot(path=str(ARTIFACTS / "explorer-city-centre.png"))
+    total = _metric(page)
+    ward = frame.locator("path.ward-area").nth(0)
+    ward.dispatch_event("click")
+    page.wait_for_function("(() => { const e = document.querySelector(\"[data-testid='stMetricValue']\");"
+                           f" return e !== null && e.innerText !== '{total}'; }})()", timeout=30_000)
+    assert "ward=E0" in page.url
+    frame = None
+    deadline = time.time() + 30
+    while frame is None and time.time() < deadline:
+        for candidate in page.frames:
+            try:
+                if candidate.locator("path.focus-outline").count() == 1:
+                    frame = candidate
+            except Exception:  # a frame detached while we looked
+                pass
+        time.sleep(0.3)
+    assert frame is not None, "the chosen ward was not outlined"
+    assert frame.evaluate("window.cspMap.getZoom()") > 12  # zoomed to it (the district fits at about 11)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import shapely
 import streamlit as st
 
 from dashboard import access, common, maps, mapview
@@ -52,14 +53,15 @@ def analyses(path, selection: Selection, cell):
     layers = {"gi": maps.class_shapes(geoms, cells["gi_class"].to_numpy(), GI_COLOURS),
               "density": maps.class_shapes(geoms, density.classes, range(len(density.colours))),
               "density_legend": density.legend,
-              "snaps": maps.snap_rows(found.snaps) if len(found.snaps) else []}
+              "snaps": maps.snap_rows(found.snaps) if len(found.snaps) else [],
+              "streets": maps.street_rows(found.snaps) if len(found.snaps) else []}
     return found, layers
 
 
 @st.cache_resource
-def ward_label_points(path) -> list[list[float]]:
-    """Where each ward's name is drawn (once per store)."""
-    return maps.label_points(common._store(path).areas("ward").geometries)
+def label_points(path, level: str) -> list[list[float]]:
+    """Where each ward's or LSOA's name is drawn (once per store)."""
+    return maps.label_points(common._store(path).areas(level).geometries)
 
 
 @st.cache_resource(ttl=300, max_entries=32)
@@ -79,20 +81,28 @@ def build_map(store, path, table, lsoa_table, measure, layers) -> dict:
     pick = np.isin(areas.codes, order)
     geoms = [g for g, keep in zip(ward_shapes, pick) if keep]
     rows = table.set_index("ward_code").loc[areas.codes[pick]].reset_index()
-    m = maps.base_map(map_bounds(path), store.config.map_tiles, store.config.map_attribution)
-    maps.outline(m, ward_shapes, areas.names, ward_label_points(path))
+    m = maps.base_map(map_bounds(path), store.config.map_tiles, store.config.map_attribution,
+                      basemap=store.config.map_basemap is not None)
+    maps.outline(m, ward_shapes, areas.names, label_points(path, "ward"))
     classed = maps.choropleth(m, geoms, rows, measure, f"Wards: {MEASURES[measure]}", MEASURES[measure], {
         "ward_name": "Ward", "incidents": "Incidents", "rate": "Per 1,000 residents",
-        "previous": "Previous period", "change": "Change"}, css_class="ward-area")
+        "previous": "Previous period", "change": "Change"}, css_class="ward-area", id_column="ward_code")
+    lsoa_points = label_points(path, "lsoa")
     maps.choropleth(m, area_shapes(path, "lsoa"), lsoa_table,
                     "incidents", "LSOAs: incidents", "Incidents", {"name": "LSOA", "incidents": "Incidents"},
-                    show=False, css_class="lsoa-area")
+                    show=False, css_class="lsoa-area",
+                    labels=[[a, b, n] for (a, b), n in zip(lsoa_points, lsoa_table["name"])])
     maps.class_layers(m, layers["gi"], GI_COLOURS, CLASS_LABELS, "Gi* hot and cold spots")
     maps.class_layers(m, layers["density"], {i: c for i, (c, _) in enumerate(layers["density_legend"])},
                       {i: f"{t} per km2" for i, (_, t) in enumerate(layers["density_legend"])}, "Density (per km2)",
                       show=False)
     if layers["snaps"]:
         maps.snap_clusters(m, layers["snaps"])
+    if layers["streets"]:
+        maps.streets(m, layers["streets"])
+    if len(table) < len(areas.codes):  # a ward filter: zoom to the chosen wards and outline them
+        chosen = np.isin(areas.codes, table["ward_code"])
+        maps.focus(m, shapely.union_all(areas.geometries[chosen]))
     unit = MEASURES[measure].lower()
     maps.legend(m, f"Wards: {unit}", classed.legend + [(GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)])
     return m
@@ -135,9 +145,18 @@ def downloads(files: dict) -> None:
                             "application/geopackage+sqlite3")
 
 
+def _take_map_click() -> None:
+    """A ward clicked on the map becomes the ward filter (before the filter widgets are drawn)."""
+    click = st.session_state.get("explorer_map")
+    if isinstance(click, dict) and click.get("n") != st.session_state.get("_explorer_click"):
+        st.session_state["_explorer_click"] = click.get("n")
+        st.session_state["explorer_wards"] = [str(click.get("id"))]
+
+
 def page() -> None:
     """The page: reads the URL, asks the analysis layer, renders."""
     store = common.store()
+    _take_map_click()
     f = common.filters("explorer")
     selection = common.selection(f)
     measure_default = st.query_params.get("measure", "incidents")
