@@ -50,13 +50,16 @@ def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     Returns (S, z, two-sided p). Variance with the tie correction
     ``(n(n-1)(2n+5) - sum_t t(t-1)(2t+5)) / 18``; ``z = (S - sign S) / sqrt(var)``
     (continuity correction; Mann 1945, Kendall 1975). Rows with no variance get z 0, p 1.
+    S is summed lag by lag (pairs t, t + lag), so memory grows with cells x periods, not with
+    the square of the periods (121 months over 2,758 cells: 481 MB before, measured by tracemalloc).
     """
     s = np.asarray(series, dtype="float64")
     if s.ndim != 2 or s.shape[1] < 3:
         raise ValueError("series must be cells x periods with at least 3 periods")
     rows, n = s.shape
-    i, j = np.triu_indices(n, 1)
-    big_s = np.sign(s[:, j] - s[:, i]).sum(axis=1)
+    big_s = np.zeros(rows)
+    for lag in range(1, n):  # pairs (t, t + lag): memory rows x n, not rows x n(n-1)/2
+        big_s += np.sign(s[:, lag:] - s[:, :-lag]).sum(axis=1)
     ordered = np.sort(s, axis=1)
     new_run = np.concatenate([np.ones((rows, 1), bool), np.diff(ordered, axis=1) != 0], axis=1)
     run_id = np.cumsum(new_run, axis=1) - 1 + (np.arange(rows) * n)[:, None]

@@ -33,6 +33,7 @@ from scipy.stats import norm
 
 from geodata.adjust import ADJUSTMENTS, adjust_p
 from geodata.grid import Grid
+from geodata.validate import finite_values
 
 #: (adjusted p below, |class|): 99, 95 and 90% confidence.
 CONFIDENCE = ((0.01, 3), (0.05, 2), (0.10, 1))
@@ -92,10 +93,13 @@ def gi_star(y: np.ndarray, weights: sp.spmatrix, star: bool = True, adjust: str 
     y = np.asarray(y, dtype="float64")
     if y.ndim not in (1, 2) or y.shape[0] != weights.shape[0]:
         raise ValueError(f"y has shape {y.shape}; weights are {weights.shape[0]} x {weights.shape[1]}")
-    if np.isnan(y).any() or (y < 0).any():
-        raise ValueError("y must be non-negative counts without NaN")
+    finite_values("y", y, "counts per cell must be finite and >= 0 (use 0 for a cell with no incident)",
+                  nonnegative=True)
     if adjust not in ADJUSTMENTS:
         raise ValueError(f"adjust must be one of {ADJUSTMENTS}, got {adjust!r}")
+    if y.size == 0:  # no cells (or no periods): an empty result of the same shape
+        empty = np.zeros(y.shape)
+        return GiResult(empty, empty.copy(), empty.copy(), empty.astype("int8"), float("nan"), star, adjust)
     w = sp.csr_matrix(weights, dtype="float64", copy=True)
     w.setdiag(1.0 if star else 0.0)
     w.eliminate_zeros()

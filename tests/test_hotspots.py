@@ -317,7 +317,7 @@ def test_compare_wards_between_periods(bundled_store):
     assert set(out["change"]) <= {"significant rise", "significant fall", "no significant change"}
     big = compare(pd.Series({"w": 368}), pd.Series({"w": 312}))
     assert big.loc["w", "pct_change"] == pytest.approx(100 * (368 / 312 - 1))
-    assert big.loc["w", "sqrt_z"] == pytest.approx(2 * (np.sqrt(368) - np.sqrt(312)))
+    assert big.loc["w", "sqrt_z"] == pytest.approx(np.sqrt(2) * (np.sqrt(368) - np.sqrt(312)))  # sd 1 for two periods
     assert compare(pd.Series({"w": 60}), pd.Series({"w": 20})).loc["w", "change"] == "significant rise"
 
 

@@ -1,0 +1,138 @@
+"""Statistical method rules (issue 14): small constructed cases with exact expected numbers
+(esda's style), each checked where it matters on the bundled St Albans data too."""
+from __future__ import annotations
+
+import tracemalloc
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import shapely
+
+from geodata import grid as grids
+from geodata import kde as kde_mod
+from geodata.adjust import adjust_p
+from geodata.change import compare, sqrt_z
+from geodata.emerging import mann_kendall
+from geodata.gistar import gi_star
+from geodata.knox import knox
+from geodata.pvalue import format_p
+from geodata.validate import finite_values
+
+
+# ---------------------------------------------------------------- p-values as text
+@pytest.mark.parametrize("p, text", [(0.0, "< 0.001"), (3.6e-48, "< 0.001"), (0.00099, "< 0.001"),
+                                     (0.001, "0.001"), (0.0123, "0.012"), (0.9, "0.900"), (1.0, "1.000"),
+                                     (float("nan"), "n/a"), (None, "n/a")])
+def test_format_p_never_shows_zero(p, text):
+    assert format_p(p) == text
+
+
+def test_format_p_rejects_what_is_not_a_probability():
+    with pytest.raises(ValueError, match="p must be between 0 and 1, got 2.5"):
+        format_p(2.5)
+
+
+# ---------------------------------------------------------------- empty and NaN inputs
+def test_validation_message_names_argument_value_position_and_fix():
+    with pytest.raises(ValueError, match=r"weights has nan at position 2, which is not a finite number: give"):
+        finite_values("weights", [1.0, 2.0, np.nan], "give every point a finite weight")
+    with pytest.raises(ValueError, match=r"current has -1.0 for 'b', which is negative"):
+        finite_values("current", [3, -1], "counts are >= 0", nonnegative=True, labels=["a", "b"])
+    assert finite_values("y", [], "x").size == 0
+
+
+def test_adjust_p_of_nothing_is_nothing():
+    assert adjust_p(np.array([]), "fdr_bh").shape == (0,)
+    assert adjust_p(np.empty((0, 3)), "holm").shape == (0, 3)
+
+
+def test_gi_star_of_an_empty_grid_is_empty():
+    res = gi_star(np.array([]), sp.csr_matrix((0, 0)))
+    assert res.z.shape == res.p.shape == res.p_adj.shape == res.gi_class.shape == (0,)
+
+
+def test_compare_empty_and_nan():
+    out = compare(pd.Series(dtype="int64"), pd.Series(dtype="int64"))
+    assert out.empty and "p_adj" in out.columns
+    with pytest.raises(ValueError, match=r"current has nan for 'E05004799'.*whole number"):
+        compare(pd.Series({"E05004799": np.nan, "E2": 3.0}), pd.Series({"E05004799": 4, "E2": 3}))
+
+
+def test_kde_nan_weight_is_an_error_not_a_nan_surface():
+    g = grids.make_grid(shapely.box(0, 0, 1000, 1000), 100)
+    x, y = np.array([100.0, 500.0, 700.0]), np.array([100.0, 500.0, 300.0])
+    with pytest.raises(ValueError, match=r"weights has nan at position 1"):
+        kde_mod.kde(g, x, y, weights=np.array([1.0, np.nan, 2.0]))
+    density, _ = kde_mod.kde(g, x, y, weights=np.array([1.0, 0.0, 2.0]))
+    assert np.isfinite(density).all() and density.sum() > 0
+
+
+# ---------------------------------------------------------------- square-root z
+def test_sqrt_z_is_standard_normal_for_two_random_periods():
+    """Two independent Poisson(20) periods: Var(2 sqrt X) ~ 1 each, so the old 2(sqrt a - sqrt b)
+    had sd ~ sqrt 2; the statistic now divides by sqrt 2 (sd 1)."""
+    rng = np.random.default_rng(11)
+    a, b = rng.poisson(20, 200_000), rng.poisson(20, 200_000)
+    z = sqrt_z(a, b)
+    assert abs(z.std() - 1) < 0.02 and abs(z.mean()) < 0.01
+    assert abs((2 * (np.sqrt(a) - np.sqrt(b))).std() - np.sqrt(2)) < 0.03  # what it was
+    # exposures: 3 months against 12 at the same monthly rate 5
+    a3, b12 = rng.poisson(15, 200_000), rng.poisson(60, 200_000)
+    assert abs(sqrt_z(a3, b12, 3, 12).std() - 1) < 0.02
+    assert sqrt_z(np.array([368]), np.array([312]))[0] == pytest.approx(np.sqrt(2) * (np.sqrt(368) - np.sqrt(312)))
+    assert compare(pd.Series({"w": 368}), pd.Series({"w": 312})).loc["w", "sqrt_z"] == \
+        pytest.approx(np.sqrt(2) * (np.sqrt(368) - np.sqrt(312)))
+
+
+# ---------------------------------------------------------------- Knox
+def test_knox_expected_is_exact_on_a_four_record_case():
+    """Pairs 0-1 and 2-3 are within 100 m; of the six time lags (3, 10, 40, 7, 37, 30 days) one is in
+    0-7 and two in 7-14 days. Under permuted dates a pair's lag is any of the six equally often,
+    so E[0-100 m, 0-7 d] = 2 * 1/6 and E[0-100 m, 7-14 d] = 2 * 2/6."""
+    table = knox([0, 50, 1000, 1050], [0, 0, 0, 0], [0, 3, 10, 40], distance_bands=(0, 100, 200),
+                 time_bands=(0, 7, 14), permutations=99)
+    assert table["observed"].tolist() == [1, 0, 0, 0]
+    assert table["expected"].tolist() == pytest.approx([1 / 3, 2 / 3, 0, 0], abs=1e-12)
+    assert table["ratio"].iloc[0] == pytest.approx(3.0)
+    assert np.isnan(table["ratio"].iloc[2])
+
+
+def test_knox_exact_expectation_equals_the_monte_carlo_mean():
+    rng = np.random.default_rng(5)
+    n = 14
+    x, y, t = rng.uniform(0, 600, n), rng.uniform(0, 600, n), rng.integers(0, 60, n)
+    d_edges, t_edges = (0, 200, 400), (0, 10, 20, 30)
+    table = knox(x, y, t, distance_bands=d_edges, time_bands=t_edges, permutations=9)
+    pairs = np.array(list(combinations(range(n), 2)))
+    dist = np.hypot(x[pairs[:, 0]] - x[pairs[:, 1]], y[pairs[:, 0]] - y[pairs[:, 1]])
+    dbin = np.digitize(dist, d_edges) - 1
+    sims = []
+    for _ in range(20_000):
+        tp = rng.permutation(t)
+        lag = np.abs(tp[pairs[:, 0]] - tp[pairs[:, 1]])
+        tbin = np.digitize(lag, t_edges) - 1
+        ok = (dbin < 2) & (tbin < 3)
+        sims.append(np.bincount(dbin[ok] * 3 + tbin[ok], minlength=6))
+    sims = np.array(sims, dtype=float)
+    se = sims.std(axis=0) / np.sqrt(len(sims))
+    assert (np.abs(table["expected"].to_numpy() - sims.mean(axis=0)) <= 4 * se + 1e-12).all()
+
+
+# ---------------------------------------------------------------- Mann-Kendall memory
+def test_mann_kendall_memory_is_linear_in_months_and_results_unchanged():
+    rng = np.random.default_rng(2)
+    series = rng.poisson(2.0, size=(2758, 121)).astype(float)
+    tracemalloc.start()
+    big_s, z, p = mann_kendall(series)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 40e6  # the all-pairs version held 2,758 x 7,260 pair differences (458 MB)
+    sub = series[:25]
+    i, j = np.triu_indices(121, 1)
+    direct = np.sign(sub[:, j] - sub[:, i]).sum(axis=1)
+    assert (big_s[:25] == direct).all()
+    s7 = np.array([[1, 2, 2, 3, 5, 4, 6]], dtype=float)
+    assert mann_kendall(s7)[0][0] == 18
