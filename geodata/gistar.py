@@ -117,15 +117,25 @@ def gi_star(y: np.ndarray, weights: sp.spmatrix, star: bool = True, adjust: str 
         mean = denom / big_n
         var = (total_sq[None, :] - y2 ** 2) / big_n - mean ** 2
     card = np.asarray(w.sum(axis=1)).reshape(-1, 1)
+    return result_from_z(gi_z(lag, denom, card, big_n, mean, var), y.shape, star, adjust)
+
+
+def gi_z(lag, denom, card, big_n, mean, var) -> np.ndarray:
+    """Getis-Ord z from the neighbourhood sums ``lag``, the sum they are shares of ``denom``, the
+    neighbourhood sizes ``card``, the population size ``big_n`` and its mean and (population)
+    variance (module docstring's formulas; arrays broadcast). No variance: z = 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         g = lag / denom
         expected = card / big_n
         variance = card * (big_n - card) / (big_n - 1) / big_n ** 2 * var / mean ** 2
         z = (g - expected) / np.sqrt(variance)
-    z = np.where(np.isfinite(z), z, 0.0)
+    return np.where(np.isfinite(z), z, 0.0)
+
+
+def result_from_z(z: np.ndarray, shape: tuple, star: bool, adjust: str) -> GiResult:
+    """Two-sided p, adjusted p (per column) and classes of z, reshaped to ``shape``."""
     p = 2 * norm.sf(np.abs(z))
     p_adj = adjust_p(p, adjust)
-    shape = y.shape
     return GiResult(z.reshape(shape), p.reshape(shape), p_adj.reshape(shape),
                     classify(z, p_adj).reshape(shape), float("nan"), star, adjust)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from geodata import grid as grids
-from geodata.emerging import emerging_hotspots
+from geodata.emerging import TIME_STEP, emerging_hotspots
 from geodata.gistar import CLASS_LABELS, default_band, distance_band_weights, hotspots
 
 #: Output columns, in order (x, y: cell centre, EPSG:27700).
@@ -32,10 +32,11 @@ def hotspot_cells(incidents, boundary, cell_size: float | None = None, shape: st
 
 
 def emerging_cells(incidents, boundary, months: list[str], cell_size: float | None = None,
-                   alpha: float = 0.10, trend_alpha: float = 0.05):
+                   alpha: float = 0.10, trend_alpha: float = 0.05, time_step: int = TIME_STEP):
     """Emerging hot spot class per cell (:func:`geodata.emerging.emerging_hotspots`, ArcGIS rules)
     of ``incidents`` (canonical frame with ``x, y, month``) over ``months`` ('YYYY-MM', one
-    period each, at least 3), on a grid over ``boundary`` with adjacent-cell weights.
+    period each, at least 3), on a grid over ``boundary`` with adjacent-cell weights and the
+    neighbourhood time step ``time_step`` (default 1; 0 = each month alone).
 
     Returns (GeoDataFrame of the cells with ``count`` (all months), ``trend_z`` (Mann-Kendall z
     of the Gi* series) and ``pattern``; the grid).
@@ -50,6 +51,7 @@ def emerging_cells(incidents, boundary, months: list[str], cell_size: float | No
                        incidents["y"].to_numpy(dtype="float64")[keep],
                        periods=period.to_numpy()[keep].astype("int64"), n_periods=len(months))
     weights = distance_band_weights(grid.x, grid.y, default_band(grid))
-    classes, _, trend_z = emerging_hotspots(cube, weights, alpha=alpha, trend_alpha=trend_alpha)
+    classes, _, trend_z = emerging_hotspots(cube, weights, alpha=alpha, trend_alpha=trend_alpha,
+                                            time_step=time_step)
     frame = grid.to_geodataframe(count=cube.sum(axis=1).astype("int64"), trend_z=trend_z, pattern=classes)
     return frame, grid

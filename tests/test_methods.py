@@ -207,3 +207,56 @@ def test_permutation_p_agrees_with_esda_p_sim():
     se = np.sqrt(2 * ref.p_sim * (1 - ref.p_sim) / 1000)
     assert (np.abs(ours - ref.p_sim) <= 4.5 * se + 0.003).all()
     assert ((ours < 0.01) == (ref.p_sim < 0.01)).mean() > 0.95
+
+
+# ---------------------------------------------------------------- emerging: neighbourhood time step
+def test_space_time_gi_star_equals_esda_on_the_stacked_window():
+    """Gi* with a neighbourhood time step k: at period t a cell's neighbourhood is itself and its
+    spatial neighbours at t-k..t, and the population is every cell of those periods. On a 2 x 4
+    lattice over 4 periods this equals esda's G_Local (star, binary) run on the explicit stacked
+    graph of the window."""
+    import esda
+    from libpysal.weights import W
+
+    from geodata.emerging import space_time_gi_star
+
+    w, _ = _queen(2, 4)
+    cube = np.array([[0, 2, 5, 1], [3, 0, 1, 4], [1, 1, 0, 6], [2, 5, 3, 0], [0, 0, 2, 2], [7, 1, 1, 3],
+                     [0, 4, 0, 1], [2, 2, 9, 0]], float)
+    n = 8
+    res = space_time_gi_star(cube, w, time_step=1)
+    nb = {i: set(w.indices[w.indptr[i]:w.indptr[i + 1]]) | {i} for i in range(n)}
+    for t in range(4):
+        window = [s for s in (t - 1, t) if s >= 0]
+        values = np.concatenate([cube[:, s] for s in window])
+        last = len(window) - 1
+        graph = {}  # rows of period t: every (cell, period) of the window near i; others: unused
+        for a in range(len(window)):
+            for i in range(n):
+                me = a * n + i
+                periods = range(len(window)) if a == last else [a]
+                graph[me] = [b * n + j for b in periods for j in sorted(nb[i]) if b * n + j != me]
+        ref = esda.G_Local(values, W(graph, silence_warnings=True), transform="B", star=True, permutations=0)
+        assert np.abs(res.z[:, t] - ref.Zs[last * n:(last + 1) * n]).max() < 1e-9, t
+    # time_step 0 is each period alone, exactly as before
+    alone = gi_star(cube, w)
+    zero = space_time_gi_star(cube, w, time_step=0)
+    assert np.array_equal(zero.z, alone.z) and np.array_equal(zero.p_adj, alone.p_adj)
+
+
+def test_emerging_time_step_zero_is_the_old_output_and_one_uses_the_month_before():
+    from geodata.emerging import emerging_hotspots
+
+    w, g = _queen(12, 12)
+    rng = np.random.default_rng(3)
+    cube = rng.poisson(1.0, size=(144, 6)).astype(float)
+    spot = np.hypot(g.x - 650, g.y - 650) < 160
+    cube[spot, 4] = 12  # hot in period 5 only
+    classes0, z0, _ = emerging_hotspots(cube, w, time_step=0)
+    old = gi_star(cube, w)
+    assert np.array_equal(z0, old.z)
+    classes1, z1, _ = emerging_hotspots(cube, w, time_step=1)
+    centre = np.argmin(np.hypot(g.x - 650, g.y - 650))
+    # the burst at period 5 reaches the final period's neighbourhood only through the time step
+    assert z0[centre, 5] < 2 < z1[centre, 5]
+    assert np.array_equal(z1[:, 0], z0[:, 0])  # period 1 has no month before
