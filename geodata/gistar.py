@@ -60,6 +60,28 @@ def distance_band_weights(x: np.ndarray, y: np.ndarray, band: float, self_weight
     return sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
 
 
+#: A cold class needs at least this many incidents expected in the neighbourhood: with fewer an
+#: empty neighbourhood is ordinary (Poisson P(0) = e^-3 = 0.05 at 3).
+MIN_EXPECTED_COLD = 3.0
+
+
+def supported_classes(gi_class: np.ndarray, counts: np.ndarray, weights: sp.spmatrix) -> np.ndarray:
+    """Classes the data can carry: a cell whose whole neighbourhood (itself and its neighbours in
+    ``weights``) holds no incident is never hot; a cold class needs the neighbourhood's expected
+    count (its size x the mean count per cell) to be at least :data:`MIN_EXPECTED_COLD`.
+    ``counts``: incidents per cell (unweighted), shape (cells,)."""
+    counts = np.asarray(counts, dtype="float64")
+    w = sp.csr_matrix(weights, dtype="float64", copy=True)
+    w.setdiag(1.0)
+    w.eliminate_zeros()
+    held = w @ counts
+    expected = np.asarray(w.sum(axis=1)).ravel() * (counts.mean() if counts.size else 0.0)
+    out = np.asarray(gi_class).copy()
+    out[(out > 0) & (held == 0)] = 0
+    out[(out < 0) & (expected < MIN_EXPECTED_COLD)] = 0
+    return out
+
+
 def classify(z: np.ndarray, p_adj: np.ndarray) -> np.ndarray:
     """ArcGIS Gi_Bin classes from z and adjusted p: +-3, +-2, +-1 (99/95/90%), 0."""
     out = np.zeros(np.shape(z), dtype="int8")

@@ -260,3 +260,91 @@ def test_emerging_time_step_zero_is_the_old_output_and_one_uses_the_month_before
     # the burst at period 5 reaches the final period's neighbourhood only through the time step
     assert z0[centre, 5] < 2 < z1[centre, 5]
     assert np.array_equal(z1[:, 0], z0[:, 0])  # period 1 has no month before
+
+
+# ---------------------------------------------------------------- sparse hot spots
+def test_data_cell_size_rule():
+    """2 x the mean nearest-neighbour distance of distinct locations, floored to 50 m, between the
+    area rule (10 km / 50 = 200 m) and the shorter side / 10 (1,000 m)."""
+    box = shapely.box(0, 0, 10_000, 10_000)
+    gx, gy = np.meshgrid(np.arange(1000, 9000, 200.0), np.arange(1000, 9000, 200.0))
+    x, y = np.repeat(gx.ravel(), 3), np.repeat(gy.ravel(), 3)  # repeated points count once
+    assert grids.data_cell_size(box, x, y) == 400
+    assert grids.data_cell_size(box, gx.ravel() / 10, gy.ravel() / 10) == 200  # dense: the area rule
+    assert grids.data_cell_size(box, [1000.0, 8000.0], [1000.0, 8000.0]) == 1000  # two points: the cap
+    assert grids.data_cell_size(box, [1000.0], [1000.0]) == 1000
+
+
+def test_support_rules_never_hot_when_empty_and_cold_only_where_expected():
+    from geodata.gistar import supported_classes
+
+    w, _ = _queen(1, 6)  # six cells in a row
+    counts = np.array([0.0, 0, 0, 0, 6, 0])
+    cls = np.array([3, 0, 0, -2, 2, 1])
+    # cell 0's neighbourhood (0, 1) is empty: not hot; cell 3 expects 3 x 1 = 3 incidents: cold kept
+    assert supported_classes(cls, counts, w).tolist() == [0, 0, 0, -2, 2, 1]
+    assert supported_classes(np.array([0, -1, 0, 0, 0, 0]), counts / 2, w).tolist() == [0] * 6  # expects 1.5
+
+
+def test_a_few_scattered_incidents_are_not_hot_spots():
+    """40 incidents at random over 2,500 cells of 100 m (0.016 a cell): the analytic z flags cells
+    around lone incidents; the permutation test used for sparse counts flags none."""
+    from geodata.gistar import hotspots
+    from geodata.hotspots import SparseDataWarning, hotspot_cells
+
+    box = shapely.box(0, 0, 5000, 5000)
+    rng = np.random.default_rng(1)
+    pts = pd.DataFrame({"x": rng.uniform(0, 5000, 40), "y": rng.uniform(0, 5000, 40)})
+    g = grids.make_grid(box, 100)
+    with pytest.warns(grids.FineGridWarning):
+        analytic = hotspots(g, grids.count(g, pts["x"], pts["y"]))
+    assert (analytic.gi_class > 0).sum() > 20
+    with pytest.warns(SparseDataWarning, match="999 conditional permutations"):
+        cells, grid = hotspot_cells(pts, box, cell_size=100)
+    assert cells.attrs["inference"] == "permutation" and (cells["gi_class"] == 0).all()
+    with pytest.warns(SparseDataWarning, match="29 incidents .* too few"):
+        cells, _ = hotspot_cells(pts.head(29), box, cell_size=100)
+    assert cells.attrs["inference"] == "none" and (cells["gi_class"] == 0).all() and cells["gi_p"].isna().all()
+
+
+def test_bundled_robbery_month_is_refused_and_all_crime_still_has_hot_spots(bundled_store):
+    from geodata.hotspots import SparseDataWarning, hotspot_cells
+    from geodata.zones import patrol_zones
+
+    boundary = bundled_store.boundary()
+    robbery = bundled_store.incidents(start="2022-01", end="2022-01", categories=["Robbery"])
+    with pytest.warns(SparseDataWarning, match="2 incidents"):
+        cells, _ = hotspot_cells(robbery, boundary)
+    assert (cells["gi_class"] == 0).all()  # was 17 cells at 99% on 250 m cells
+    before = bundled_store.incidents(start="2021-12", end="2021-12", categories=["Robbery"])
+    zones, _ = patrol_zones(robbery, before, boundary)
+    assert zones.empty and "too few" in zones.attrs["note"]  # was a 9-cell zone
+    cells, grid = hotspot_cells(bundled_store.incidents(), boundary)
+    assert grid.cell_size == 250 and cells.attrs["inference"] == "analytic"
+    assert (cells["gi_class"] == 3).sum() > 50
+
+
+def test_patrol_zones_hold_at_least_the_minimum(bundled_store):
+    from geodata.zones import MIN_ZONE_INCIDENTS, patrol_zones
+
+    current = bundled_store.incidents(start="2021-11", end="2022-01")
+    previous = bundled_store.incidents(start="2021-08", end="2021-10")
+    zones, _ = patrol_zones(current, previous, bundled_store.boundary(), window=3, top=50)
+    assert len(zones) and (zones["incidents"] >= MIN_ZONE_INCIDENTS).all()
+    strict, _ = patrol_zones(current, previous, bundled_store.boundary(), window=3, top=50, min_incidents=100)
+    assert (strict["incidents"] >= 100).all() and len(strict) < len(zones)
+    with pytest.raises(ValueError, match="min_incidents must be a whole number >= 1, got 0"):
+        patrol_zones(current, previous, bundled_store.boundary(), min_incidents=0)
+
+
+def test_cli_robbery_month_exits_2_with_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO, write_config
+
+    out = subprocess.run([sys.executable, "-m", "dashboard.cli", "hotspots", "--config", str(write_config(tmp_path)),
+                          "--category", "Robbery", "--from", "2022-01", "--to", "2022-01"],
+                         capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.count("\n") == 1 and "2 incidents" in out.stderr and "at least 30" in out.stderr
