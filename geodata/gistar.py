@@ -16,7 +16,13 @@ Method (Getis & Ord 1992; Ord & Getis 1995), with binary distance-band weights:
 * multiple-comparison correction is ON by default: Benjamini-Hochberg FDR
   (``"fdr_bh"``); ``"holm"`` and ``"none"`` are selectable;
 * classes as ArcGIS's Gi_Bin: +3/+2/+1 for hot spots with adjusted p below
-  0.01/0.05/0.10 (99/95/90% confidence), -3/-2/-1 for cold spots, 0 otherwise.
+  0.01/0.05/0.10 (99/95/90% confidence), -3/-2/-1 for cold spots, 0 otherwise;
+  :func:`supported_classes` then removes the classes the data cannot carry (a hot
+  cell whose whole neighbourhood is empty; a cold cell where fewer than
+  :data:`MIN_EXPECTED_COLD` = 3 incidents were expected);
+* for sparse counts, :func:`permutation_p`: conditional permutation (Anselin 1995;
+  esda's ``crand``), neighbours drawn without replacement, 999 permutations.
+  Which p a map uses is decided in :mod:`geodata.hotspots`.
 
 Several periods (a space-time cube, cells x periods) go through one sparse
 product ``W @ Y``. Weighted counts (e.g. harm) are just another ``y``.

@@ -21,7 +21,7 @@ square holding about one location: sparse data get larger cells. ArcGIS Pro's
 Optimized Hot Spot Analysis likewise sizes its fishnet from the incidents'
 nearest-neighbour distances. Measured on the bundled data: all crime over 13
 months 250 m (the floor), all crime in 2022-01 350 m, burglary 2021-08..2022-01
-550 m, robbery over 13 months 1,400 m.
+550 m, robbery over 13 months 1,350 m (the cap).
 
 A grid is "too fine" (:class:`FineGridWarning`) when there are fewer than
 :data:`MIN_MEAN_PER_CELL` (0.5) incidents per cell on average, or over 1,000,000
