@@ -229,8 +229,9 @@ def test_patrol_planner_zones_follow_the_choice(app, bundled_store):
     assert shown["Streets"].iloc[0].startswith(expected["streets"].iloc[0][0][0])
     assert f"Gi* on {grid.cell_size:g} m cells" in app.caption[0].value
     labels = [b.label for b in app.get("download_button")]
-    assert labels == ["Patrol sheet (print from the browser)", "Zones (GeoJSON)",
-                      "Zones (GPX, phones and car terminals)"]
+    assert labels == ["Patrol sheet (PDF, a map per zone)", "Patrol sheet (HTML)", "Zones (GeoJSON)",
+                      "Zones (GPX: outline and a waypoint per street)"]
+    assert (shown["Area km²"] <= 0.5).all() and "Police Station" not in " ".join(shown["Streets"])
 
 
 def test_editing_priorities_changes_the_meeting_page(tmp_path, monkeypatch, bundled_store):
