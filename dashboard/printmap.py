@@ -9,6 +9,16 @@ at its police.uk map point and placed beside it (right, left, above, below) only
 collides with no label already placed and stays inside the map; a label that cannot be placed
 is left out and listed in :attr:`PrintedMap.dropped`. A 500 m (or 200 m) scale bar is drawn.
 Every text is drawn with ``parse_math=False``, so a ``$`` in a name is printed as it is.
+
+Callers: the patrol sheet (:mod:`dashboard.patrolsheet`: one zone's extent, the zones, street and
+place labels). The meeting pack's ward map is one call::
+
+    printmap.render(store.areas("ward").to_geodataframe(), values=dict(zip(m.wards["ward_code"],
+                    m.wards["current"])), legend_title="incidents in the period", cells=found.cells,
+                    title=..., size=(4.6, 4.6), dpi=110).png
+
+and an explorer "map image" download the same with the view's extent and :class:`Label` s from
+the police.uk map points in it.
 """
 from __future__ import annotations
 
