@@ -68,6 +68,10 @@ def test_kde_nan_weight_is_an_error_not_a_nan_surface():
         kde_mod.kde(g, x, y, weights=np.array([1.0, np.nan, 2.0]))
     density, _ = kde_mod.kde(g, x, y, weights=np.array([1.0, 0.0, 2.0]))
     assert np.isfinite(density).all() and density.sum() > 0
+    with pytest.raises(ValueError, match="at least 2 points, got 1: give bandwidth_m"):
+        kde_mod.kde(g, x[:1], y[:1])
+    one, h = kde_mod.kde(g, x[1:2], y[1:2], bandwidth_m=300)  # (500, 500): the kernel stays inside
+    assert h == 300 and one.sum() * 0.01 == pytest.approx(1.0)  # one point, 100 m cells: integrates to 1
 
 
 # ---------------------------------------------------------------- square-root z
