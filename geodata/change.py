@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 import pandas as pd
+
 from geodata.adjust import adjust_p
 from geodata.validate import finite_values, positive_number
 

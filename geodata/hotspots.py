@@ -27,8 +27,15 @@ import numpy as np
 from geodata import grid as grids
 from geodata.adjust import adjust_p
 from geodata.emerging import TIME_STEP, emerging_hotspots
-from geodata.gistar import (CLASS_LABELS, classify, default_band, distance_band_weights, hotspots, permutation_p,
-                            supported_classes)
+from geodata.gistar import (
+    CLASS_LABELS,
+    classify,
+    default_band,
+    distance_band_weights,
+    hotspots,
+    permutation_p,
+    supported_classes,
+)
 
 #: Output columns, in order (x, y: cell centre, EPSG:27700).
 COLUMNS = ("cell_id", "x", "y", "count", "gi_z", "gi_p", "gi_p_adj", "gi_class")

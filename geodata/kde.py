@@ -37,7 +37,8 @@ def bandwidth(x: np.ndarray, y: np.ndarray, adjust: float = 1.0) -> float:
     x = np.asarray(x, dtype="float64")
     y = np.asarray(y, dtype="float64")
     if x.size < 2:
-        raise ValueError("a bandwidth needs at least 2 points")
+        raise ValueError(f"a bandwidth needs at least 2 points, got {x.size}: give bandwidth_m in metres "
+                         "or more points")
     if not adjust > 0:
         raise ValueError(f"adjust must be positive, got {adjust!r}")
 

@@ -68,6 +68,10 @@ def test_kde_nan_weight_is_an_error_not_a_nan_surface():
         kde_mod.kde(g, x, y, weights=np.array([1.0, np.nan, 2.0]))
     density, _ = kde_mod.kde(g, x, y, weights=np.array([1.0, 0.0, 2.0]))
     assert np.isfinite(density).all() and density.sum() > 0
+    with pytest.raises(ValueError, match="at least 2 points, got 1: give bandwidth_m"):
+        kde_mod.kde(g, x[:1], y[:1])
+    one, h = kde_mod.kde(g, x[1:2], y[1:2], bandwidth_m=300)  # (500, 500): the kernel stays inside
+    assert h == 300 and one.sum() * 0.01 == pytest.approx(1.0)  # one point, 100 m cells: integrates to 1
 
 
 # ---------------------------------------------------------------- square-root z
@@ -134,6 +138,13 @@ def test_mann_kendall_memory_is_linear_in_months_and_results_unchanged():
     i, j = np.triu_indices(121, 1)
     direct = np.sign(sub[:, j] - sub[:, i]).sum(axis=1)
     assert (big_s[:25] == direct).all()
+    from scipy.stats import norm
+
+    for r in range(5):  # z and p from the tie-corrected variance, row by row
+        _, t = np.unique(sub[r], return_counts=True)
+        var = (121 * 120 * 247 - (t * (t - 1) * (2 * t + 5)).sum()) / 18
+        zr = (direct[r] - np.sign(direct[r])) / np.sqrt(var)
+        assert z[r] == pytest.approx(zr) and p[r] == pytest.approx(2 * norm.sf(abs(zr)))
     s7 = np.array([[1, 2, 2, 3, 5, 4, 6]], dtype=float)
     assert mann_kendall(s7)[0][0] == 18
 
@@ -252,10 +263,10 @@ def test_emerging_time_step_zero_is_the_old_output_and_one_uses_the_month_before
     cube = rng.poisson(1.0, size=(144, 6)).astype(float)
     spot = np.hypot(g.x - 650, g.y - 650) < 160
     cube[spot, 4] = 12  # hot in period 5 only
-    classes0, z0, _ = emerging_hotspots(cube, w, time_step=0)
+    _, z0, _ = emerging_hotspots(cube, w, time_step=0)
     old = gi_star(cube, w)
     assert np.array_equal(z0, old.z)
-    classes1, z1, _ = emerging_hotspots(cube, w, time_step=1)
+    _, z1, _ = emerging_hotspots(cube, w, time_step=1)
     centre = np.argmin(np.hypot(g.x - 650, g.y - 650))
     # the burst at period 5 reaches the final period's neighbourhood only through the time step
     assert z0[centre, 5] < 2 < z1[centre, 5]
@@ -300,7 +311,7 @@ def test_a_few_scattered_incidents_are_not_hot_spots():
         analytic = hotspots(g, grids.count(g, pts["x"], pts["y"]))
     assert (analytic.gi_class > 0).sum() > 20
     with pytest.warns(SparseDataWarning, match="999 conditional permutations"):
-        cells, grid = hotspot_cells(pts, box, cell_size=100)
+        cells, _ = hotspot_cells(pts, box, cell_size=100)
     assert cells.attrs["inference"] == "permutation" and (cells["gi_class"] == 0).all()
     with pytest.warns(SparseDataWarning, match="29 incidents .* too few"):
         cells, _ = hotspot_cells(pts.head(29), box, cell_size=100)
@@ -345,6 +356,6 @@ def test_cli_robbery_month_exits_2_with_one_line(tmp_path):
 
     out = subprocess.run([sys.executable, "-m", "dashboard.cli", "hotspots", "--config", str(write_config(tmp_path)),
                           "--category", "Robbery", "--from", "2022-01", "--to", "2022-01"],
-                         capture_output=True, text=True, cwd=REPO, timeout=120)
+                         check=False, capture_output=True, text=True, cwd=REPO, timeout=120)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and "2 incidents" in out.stderr and "at least 30" in out.stderr
