@@ -145,11 +145,11 @@ def to_pdf(sheet: Sheet) -> bytes:
              Paragraph("Method", styles["Heading3"])] + [Paragraph(esc(m), small) for m in sheet.method]
     for p in sheet.pages:
         story += [PageBreak(), Paragraph(esc(p.heading), styles["Heading2"]),
-                  Image(io.BytesIO(p.map_png), width=170 * mm, height=150 * mm)]
+                  Image(io.BytesIO(p.map_png), width=150 * mm, height=133 * mm)]
         story += [Paragraph(esc(f), small) for f in p.facts]
-        story.append(table([("Street (police.uk)", "Incidents"), *p.streets[:14]], [120 * mm, 25 * mm]))
-        if len(p.streets) > 14:
-            story.append(Paragraph(esc(f"... and {len(p.streets) - 14} more streets (all in the GPX and HTML)."),
+        story.append(table([("Street (police.uk)", "Incidents"), *p.streets[:10]], [120 * mm, 25 * mm]))
+        if len(p.streets) > 10:
+            story.append(Paragraph(esc(f"... and {len(p.streets) - 10} more streets (all in the GPX and HTML)."),
                                    small))
         if p.places:
             story.append(table([("Place (not a street)", "Incidents", "Nearest named street", "Note"), *p.places],
