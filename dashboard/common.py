@@ -69,9 +69,10 @@ def filters(key: str = "f") -> dict:
         st.stop()
     wards = store().wards()
     ward_names = dict(zip(wards["ward_code"], wards["ward_name"]))
-    start = st.query_params.get("from", all_months[0])
-    end = st.query_params.get("to", all_months[-1])
-    start = start if start in all_months else all_months[0]
+    default = rules.default_period(all_months)
+    start = st.query_params.get("from", default.start)
+    end = st.query_params.get("to", default.end)
+    start = start if start in all_months else default.start
     end = end if end in all_months and end >= start else all_months[-1]
     with st.sidebar:
         start, end = st.select_slider("Months", options=all_months, value=(start, end), key=f"{key}_months")
@@ -85,6 +86,20 @@ def filters(key: str = "f") -> dict:
     st.query_params["ward"] = chosen
     return {"start": start, "end": end, "categories": categories or None, "wards": chosen or None,
             "ward_names": ward_names}
+
+
+def download_name(kind: str, selection: Selection, ext: str) -> str:
+    """A download's file name carrying what it shows: ``csp-hotspots_<kind>_<from>_to_<to>[_<types>][_<wards>].<ext>``
+    (crime types and ward codes joined by '+', file-name safe)."""
+    import re
+
+    parts = ["csp-hotspots", kind, selection.period.start, "to", selection.period.end]
+    if selection.categories:
+        parts.append("+".join(selection.categories))
+    if selection.wards:
+        parts.append("+".join(selection.wards))
+    name = "_".join(parts)
+    return re.sub(r"[^A-Za-z0-9+_.-]", "-", name)[:180] + f".{ext}"
 
 
 def selection(f: dict) -> Selection:

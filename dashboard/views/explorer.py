@@ -10,11 +10,12 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from dashboard import access, common, maps, mapview
+from dashboard import access, common, maps, mapview, printmap
 from dashboard.palette import GI_COLOURS
 from geodata import export
 from geodata.analysis import Selection
 from geodata.analysis.hotspots_for import hotspots_for
+from geodata.analysis.incidents import incidents_table
 from geodata.analysis.trends import monthly
 from geodata.analysis.ward_table import detail_wards, lsoa_table, ward_table
 from geodata.classes import classify
@@ -121,6 +122,35 @@ def ward_detail(path, selection: Selection) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=300, max_entries=16)
+def incidents_for(path, selection: Selection) -> pd.DataFrame:
+    """:func:`geodata.analysis.incidents.incidents_table` of a selection."""
+    return incidents_table(common.store(), selection)
+
+
+@st.cache_data(ttl=300, max_entries=8)
+def map_image(path, selection: Selection, cell, measure) -> bytes:
+    """The view as a printed map (PNG, :func:`dashboard.printmap.render`): the ward choropleth of
+    ``measure``, the hot spot cells, ward names and the busiest street names, for a report."""
+    store = common.store()
+    wards = store.areas("ward").to_geodataframe()
+    table = wards_for(path, selection).frame
+    found = analyses(path, selection, cell)[0]
+    extent = None
+    if selection.wards:
+        extent = shapely.total_bounds(wards.geometry[wards["code"].isin(selection.wards)].to_numpy())
+    snaps = found.snaps
+    labels = [printmap.Label(float(r.x), float(r.y), str(r.location_text).removeprefix("On or near "),
+                             weight=float(r.count))
+              for r in snaps.nlargest(60, "count").itertuples() if isinstance(r.location_text, str)] \
+        if len(snaps) else []
+    title = (f"{store.config.area_name}: {MEASURES[measure].lower()}, {selection.period.text}; "
+             f"{', '.join(selection.categories) or 'all crime types'}")
+    return printmap.render(wards, extent=extent, values=dict(zip(table["ward_code"], table[measure])),
+                           legend_title=MEASURES[measure], cells=found.cells, labels=labels, title=title,
+                           size=(8.0, 8.0), dpi=150).png
+
+
+@st.cache_data(ttl=300, max_entries=16)
 def export_files(path, selection: Selection, cell) -> dict[str, bytes | str]:
     """The downloads for a filter, built once per filter (not on every rerun): ward figures as
     CSV and GeoJSON, and a GeoPackage with the wards and the significant Gi* cells."""
@@ -136,12 +166,15 @@ def export_files(path, selection: Selection, cell) -> dict[str, bytes | str]:
             "gpkg": export.geopackage_bytes({"wards": ward_frame, "hotspots": cells[cells["gi_class"] != 0]})}
 
 
-def downloads(files: dict) -> None:
-    """Buttons for the files of :func:`export_files`."""
+def downloads(files: dict, selection: Selection) -> None:
+    """Buttons for the files of :func:`export_files`, named for the period and filters."""
     cols = st.columns(3)
-    cols[0].download_button("Ward figures (CSV)", files["csv"], "wards.csv", "text/csv")
-    cols[1].download_button("Ward figures (GeoJSON)", files["geojson"], "wards.geojson", "application/geo+json")
-    cols[2].download_button("Wards and hot spot cells (GeoPackage, QGIS)", files["gpkg"], "csp-hotspots.gpkg",
+    cols[0].download_button("Ward figures (CSV)", files["csv"], common.download_name("wards", selection, "csv"),
+                            "text/csv")
+    cols[1].download_button("Ward figures (GeoJSON)", files["geojson"],
+                            common.download_name("wards", selection, "geojson"), "application/geo+json")
+    cols[2].download_button("Wards and hot spot cells (GeoPackage, QGIS)", files["gpkg"],
+                            common.download_name("wards-hotspots", selection, "gpkg"),
                             "application/geopackage+sqlite3")
 
 
@@ -191,10 +224,24 @@ def page() -> None:
         "ward_code": "Ward code", "ward_name": "Ward", "incidents": "Incidents", "rate": "Per 1,000 residents",
         "previous": "Previous period", "change": "Change", "p_adj": "p (adjusted)", "population": "Residents"}),
         hide_index=True)
-    if access.can(store.config, "analyst"):  # the files are not even built for other audiences
-        downloads(export_files(path, selection, CELLS[cell]))
+    analyst = access.can(store.config, "analyst")
+    if analyst:  # the files are not even built for other audiences
+        downloads(export_files(path, selection, CELLS[cell]), selection)
+        st.download_button("Map image for a report (PNG)", map_image(path, selection, CELLS[cell], measure),
+                           common.download_name("map", selection, "png"), "image/png")
     else:
         st.caption("Downloads are for signed-in analysts.")
+
+    incidents = incidents_for(path, selection)
+    st.subheader(f"Incidents ({len(incidents):,})")
+    st.caption("police.uk gives the month only (no day or time) and a nearby map point, not an address; "
+               "the outcome is the latest police.uk published with the month's file.")
+    st.dataframe(incidents.head(1000), hide_index=True)
+    if len(incidents) > 1000:
+        st.caption(f"The newest 1,000 of {len(incidents):,} shown" + ("; the CSV holds all." if analyst else "."))
+    if analyst:
+        st.download_button("Incidents (CSV)", export.csv_safe(incidents).to_csv(index=False),
+                           common.download_name("incidents", selection, "csv"), "text/csv")
 
     st.subheader("One ward")
     names = f["ward_names"]
