@@ -178,14 +178,19 @@ def _cmd_summary(args, cfg) -> int:
 
 
 def _cmd_hotspots(args, cfg) -> int:
-    from geodata.hotspots import COLUMNS, hotspot_cells
+    from geodata.hotspots import COLUMNS, SparseDataWarning, hotspot_cells
+    from geodata.pvalue import format_p
 
     _check_categories(args.category)
     if args.cell is not None and args.cell <= 0:
         raise ValueError(f"--cell must be a positive number of metres, got {args.cell:g}")
     store = open_store(cfg)
     incidents = store.incidents(start=args.start, end=args.end, categories=args.category or None)
-    frame, grid = hotspot_cells(incidents, store.boundary(), cell_size=args.cell, shape=args.grid)
+    with warnings.catch_warnings():  # the frame's note says the same; it is printed below
+        warnings.simplefilter("ignore", SparseDataWarning)
+        frame, grid = hotspot_cells(incidents, store.boundary(), cell_size=args.cell, shape=args.grid)
+    if frame.attrs["inference"] == "none":
+        raise ValueError(f"no hot spot test: {frame.attrs['note']}")
     if args.out:
         out = Path(args.out)
         if out.suffix.lower() != ".gpkg":
@@ -199,11 +204,14 @@ def _cmd_hotspots(args, cfg) -> int:
         sys.stdout.write("\n")
     elif not args.out:
         significant = frame[frame["gi_class"] != 0].sort_values("gi_z", ascending=False)
-        print(f"{cfg.area_name}: Gi* on {len(frame):,} {grid.shape} cells of {grid.cell_size:g} m, "
-              f"{int(frame['count'].sum()):,} incidents; {len(significant):,} significant cells "
+        cell_rule = "given" if args.cell else "from the data"
+        print(f"{cfg.area_name}: Gi* on {len(frame):,} {grid.shape} cells of {grid.cell_size:g} m ({cell_rule}), "
+              f"{frame.attrs['incidents']:,} incidents; {len(significant):,} significant cells "
               "(Benjamini-Hochberg adjusted, 90% or more)")
-        print(significant[["cell_id", "x", "y", "count", "gi_z", "gi_p_adj", "label"]].head(25)
-              .to_string(index=False))
+        print(f"{frame.attrs['note']}")
+        shown = significant[["cell_id", "x", "y", "count", "gi_z", "gi_p_adj", "label"]].head(25).copy()
+        shown["gi_p_adj"] = shown["gi_p_adj"].map(format_p)
+        print(shown.to_string(index=False) if len(shown) else "(no significant cell)")
     return 0
 
 

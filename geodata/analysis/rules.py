@@ -141,7 +141,7 @@ def study_area(store, selection: Selection, period: Period | None = None):
         outline = shapely.union_all(areas.geometries[np.isin(areas.codes, list(selection.wards))])
     else:
         outline = store.boundary()
-    incidents = store.incidents(**selection.filters(period), inside=True)
+    incidents = store.incidents(**selection.filters(period))
     return outline, incidents.dropna(subset=["x", "y"])
 
 
