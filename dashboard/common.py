@@ -21,6 +21,7 @@ from geodata import config as config_mod
 from geodata import priorities as priorities_mod
 from geodata import sources
 from geodata.analysis import ANALYST, PUBLIC, Audience, Selection, rules
+from geodata.analysis import meeting as meeting_mod
 from geodata.analysis import status as status_mod
 from geodata.store import Store, open_store
 
@@ -149,6 +150,20 @@ def statuses(path: str | None, key: tuple[str, int], end: str | None, window: in
     """:func:`geodata.analysis.status.evaluate`, cached per store, priorities file, period and whether
     the audience sees exact counts of sensitive sources."""
     return status_mod.evaluate(_store(path), priorities(key), end, window, compare, ANALYST if exact else PUBLIC)
+
+
+@st.cache_resource(ttl=300, max_entries=16)
+def meeting_slides(path: str | None, key: tuple[str, int], end: str | None, window: int | None,
+                   compare: str | None, exact: bool = True) -> meeting_mod.Slides:
+    """:func:`geodata.analysis.meeting.slides` on the cached :func:`statuses` of the same arguments."""
+    audience = ANALYST if exact else PUBLIC
+    return meeting_mod.slides(_store(path), priorities(key), end, window, compare, audience,
+                              statuses(path, key, end, window, compare, exact))
+
+
+def ward_outlines():
+    """(codes, names, outlines) of the wards, simplified to 20 m (EPSG:27700), cached per store."""
+    return _ward_outlines(config_path())
 
 
 def area_map(layers: list, height: int) -> dict:

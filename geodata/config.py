@@ -11,10 +11,10 @@ line)::
     code = "E07000240"                      # optional ONS code
 
     [wards]                                 # required
-    file = "boundaries/st_albans_wards_2013.geojson"   # GeoJSON, GeoPackage or Shapefile
-    code_field = "WD13CD"
-    name_field = "WD13NM"
-    label = "Wards 2013-2022"               # optional, default "Wards"
+    file = "boundaries_2022/st_albans_wards_may2024_bsc_wgs84.geojson"   # GeoJSON, GeoPackage or Shapefile
+    code_field = "ward_code"
+    name_field = "ward_name"
+    label = "Wards 2022-"                   # optional, default "Wards"
     layer = "..."                           # optional, for multi-layer GeoPackages
 
     [lsoas]                                 # required, same keys as [wards]
@@ -28,7 +28,8 @@ line)::
     path = "store/st-albans.duckdb"          # required
 
     [bundled]                               # optional: loaded when the store is first built
-    police = ["police/....zip"]
+    police = ["police/....zip"]             # data.police.uk street-level files
+    outcomes = ["police/....zip"]           # data.police.uk outcomes files (loaders/outcomes.py)
     fixmystreet = ["fixmystreet/....csv"]   # FixMyStreet reports per LSOA and month
     defra = ["defra/....csv"]               # DEFRA fly-tipping LA tables (incidents, actions)
 
@@ -53,8 +54,11 @@ from pathlib import Path
 
 from geodata.bundled import ST_ALBANS
 
-#: The bundled St Albans configuration (2013-2022 wards, matching the 2021-22 police data).
+#: The bundled St Albans configuration: the wards in force since May 2022, those of the latest bundled
+#: data (``csp-wards-2013.toml`` is the same area on the 2013-2022 wards).
 DEFAULT_CONFIG = ST_ALBANS / "csp.toml"
+#: The bundled St Albans configuration on the wards in force 2013 - May 2022.
+WARDS_2013_CONFIG = ST_ALBANS / "csp-wards-2013.toml"
 
 
 class ConfigError(Exception):
@@ -98,6 +102,7 @@ class Config:
     priorities_file: Path | None = None
     bundled_fixmystreet: tuple[Path, ...] = ()
     bundled_defra: tuple[Path, ...] = ()
+    bundled_outcomes: tuple[Path, ...] = ()
     accounts_file: Path | None = None
     map_basemap: Path | None = None
 
@@ -121,6 +126,7 @@ def load(path: str | Path | None = None) -> Config:
         population=c.population(),
         store_path=c.path("store", "path", must_exist=False),
         bundled_police=tuple(c.paths("bundled", "police")),
+        bundled_outcomes=tuple(c.paths("bundled", "outcomes")),
         map_tiles=c.text("map", "tiles", required=False),
         map_attribution=c.text("map", "attribution", required=False),
         priorities_file=c.path("priorities", "file") if "priorities" in raw else None,
