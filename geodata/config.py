@@ -40,6 +40,9 @@ line)::
     accounts = "accounts.json"              # local accounts (argon2 hashes), `csp-hotspots users add`;
                                             # without [access] the app runs in local mode: one user, admin
 
+    [deprivation]                           # optional: IoD2019 File 1 (MHCLG) for the LSOAs:
+    file = "imd2019/....csv"                # crime against deprivation (geodata/deprivation.py)
+
     [map]                                   # optional: base map tiles (none by default: the
     tiles = "http://tiles.example/{z}/{x}/{y}.png"   # ward outlines are the base map; works offline)
     attribution = "..."
@@ -105,6 +108,7 @@ class Config:
     bundled_outcomes: tuple[Path, ...] = ()
     accounts_file: Path | None = None
     map_basemap: Path | None = None
+    deprivation_file: Path | None = None
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -134,6 +138,7 @@ def load(path: str | Path | None = None) -> Config:
         bundled_defra=tuple(c.paths("bundled", "defra")),
         accounts_file=c.path("access", "accounts", must_exist=False) if "access" in raw else None,
         map_basemap=c.path("map", "basemap") if "basemap" in raw.get("map", {}) else None,
+        deprivation_file=c.path("deprivation", "file") if "deprivation" in raw else None,
     )
 
 

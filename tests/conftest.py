@@ -36,7 +36,7 @@ def write_config(tmp_path: Path) -> Path:
     text = (base / "csp.toml").read_text()
     text = text.replace('path = "store/st-albans-wards-2022.duckdb"', f'path = "{tmp_path / "s.duckdb"}"')
     assert str(tmp_path) in text
-    for rel in ("boundaries/", "boundaries_2022/", "population/", "police/", "fixmystreet/", "defra/",
+    for rel in ("boundaries/", "boundaries_2022/", "population/", "police/", "fixmystreet/", "defra/", "imd2019/",
                 "priorities.toml"):
         text = text.replace(f'"{rel}', f'"{base}/{rel}')
     path = tmp_path / "csp.toml"
