@@ -40,9 +40,14 @@ line)::
     accounts = "accounts.json"              # local accounts (argon2 hashes), `csp-hotspots users add`;
                                             # without [access] the app runs in local mode: one user, admin
 
+    [deprivation]                           # optional: IoD2019 File 1 (MHCLG) for the LSOAs:
+    file = "imd2019/....csv"                # crime against deprivation (geodata/deprivation.py)
+
     [map]                                   # optional: base map tiles (none by default: the
     tiles = "http://tiles.example/{z}/{x}/{y}.png"   # ward outlines are the base map; works offline)
     attribution = "..."
+    basemap = "basemap.pmtiles"             # or a local PMTiles file (Protomaps basemap schema),
+                                            # served by the app itself at /basemap.pmtiles
 """
 from __future__ import annotations
 
@@ -102,6 +107,8 @@ class Config:
     bundled_defra: tuple[Path, ...] = ()
     bundled_outcomes: tuple[Path, ...] = ()
     accounts_file: Path | None = None
+    map_basemap: Path | None = None
+    deprivation_file: Path | None = None
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -130,6 +137,8 @@ def load(path: str | Path | None = None) -> Config:
         bundled_fixmystreet=tuple(c.paths("bundled", "fixmystreet")),
         bundled_defra=tuple(c.paths("bundled", "defra")),
         accounts_file=c.path("access", "accounts", must_exist=False) if "access" in raw else None,
+        map_basemap=c.path("map", "basemap") if "basemap" in raw.get("map", {}) else None,
+        deprivation_file=c.path("deprivation", "file") if "deprivation" in raw else None,
     )
 
 
