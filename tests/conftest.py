@@ -57,6 +57,13 @@ def bundled_store(tmp_path_factory):
     return open_store(config_with_store(tmp_path_factory.mktemp("bundled")))
 
 
+@pytest.fixture(scope="session")
+def bundled_store_2013(tmp_path_factory):
+    """The bundled data on the 2013-2022 wards (csp-wards-2013.toml): the wards of the 2021-22
+    months the issues' cases were measured on (e.g. St Peters E05004799)."""
+    return open_store(config_with_store(tmp_path_factory.mktemp("bundled2013"), BUNDLE / "csp-wards-2013.toml"))
+
+
 @pytest.fixture
 def empty_store(tmp_path):
     """A store for the bundled area with no incidents loaded."""
