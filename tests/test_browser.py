@@ -142,25 +142,20 @@ def test_shared_link_reopens_the_view(server, page):
     assert 0 < value < 50
 
 
-<<<<<<< HEAD
-def test_hostile_ward_name_renders_as_text(tmp_path, page):
-    wards = json.loads((BUNDLE / "boundaries_2022/st_albans_wards_may2024_bsc_wgs84.geojson").read_text())
-    wards["features"][0]["properties"]["ward_name"] = HOSTILE
-=======
 def test_hostile_ward_names_render_as_text_and_never_run_as_templates(tmp_path, page):
     """Issue 18 (critical): folium re-rendered map text as Jinja, so a ward named {{7*7}} showed 49 and a
     crafted name ran code on the server. Names are planted with HTML, script and template payloads."""
     pwned = tmp_path / "pwned"
     payloads = [HOSTILE, "{{7*7}}", "{{ cycler.__init__.__globals__.os.mkdir(%r) }}" % str(pwned),
                 "{% for x in range(3) %}loop{% endfor %}"]
-    wards = json.loads((BUNDLE / "boundaries/st_albans_wards_2013.geojson").read_text())
+    bundled_wards = BUNDLE / "boundaries_2022/st_albans_wards_may2024_bsc_wgs84.geojson"  # the default config's
+    wards = json.loads(bundled_wards.read_text())
     for feature, payload in zip(wards["features"], payloads):
-        feature["properties"]["WD13NM"] = payload
->>>>>>> main
+        feature["properties"]["ward_name"] = payload
     (tmp_path / "wards.geojson").write_text(json.dumps(wards))
     cfg = write_config(tmp_path)
-    cfg.write_text(cfg.read_text().replace(str(BUNDLE / "boundaries_2022/st_albans_wards_may2024_bsc_wgs84.geojson"),
-                                           str(tmp_path / "wards.geojson")))
+    assert str(bundled_wards) in cfg.read_text()  # the planted file really replaces the config's wards
+    cfg.write_text(cfg.read_text().replace(str(bundled_wards), str(tmp_path / "wards.geojson")))
     proc, url = _serve(cfg)
     try:
         page.goto(f"{url}/explorer")
@@ -214,20 +209,11 @@ def test_trends_and_wards_draw_their_charts_and_maps(server, page):
 def test_meeting_page_shows_every_slide(server, page):
     """The Meeting page shows the kiosk's slides one under another (tests/test_meeting_room.py: the kiosk)."""
     page.goto(server)
-<<<<<<< HEAD
-    page.wait_for_function("document.querySelectorAll('h3.csp-priority').length === 5", timeout=60_000)
-    titles = _priority_titles(page)
-    assert [t.split(" ")[0] for t in titles] == ["P1", "P2", "P3", "P4", "P5"]
-    assert "NO DATA" in titles[1] and "NO DATA" in titles[4]
-    assert page.get_by_text("Data to 2025-06").count() >= 1
-    page.wait_for_function("document.querySelectorAll('path.ward-svg').length === 40", timeout=30_000)
-=======
     page.wait_for_function("document.querySelectorAll('section.csp-slide').length === 5", timeout=60_000)
     labels = page.eval_on_selector_all("section.csp-slide", "els => els.map(e => e.getAttribute('aria-label'))")
     assert labels == ["Overview", "P1 Drug markets and exploitation", "P2 Fly-tipping", "P3 Local crimes of concern",
                       "Not measured yet"]
     assert page.get_by_text("Data to 2025-06").count() >= 1
->>>>>>> main
     names = page.eval_on_selector_all("path.ward-svg title", "els => els.map(e => e.textContent)")
     assert len(names) == 40 and len(set(n.split(":")[0] for n in names)) == 20  # P1 and P3 maps
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -241,13 +227,9 @@ def test_hostile_location_on_the_patrol_planner_renders_as_text(tmp_path, page):
     import io
     import zipfile
 
-<<<<<<< HEAD
-    source = BUNDLE / "police/hertfordshire-st-albans-street.zip"
-=======
     pwned = tmp_path / "pwned"
     template = "{{ cycler.__init__.__globals__.os.mkdir(%r) }}" % str(pwned)
     source = BUNDLE / "police/hertfordshire-st-albans-2021-01-2022-01.zip"
->>>>>>> main
     hostile_zip = tmp_path / "hostile.zip"
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(hostile_zip, "w") as zout:
         for name in zin.namelist():
