@@ -21,14 +21,14 @@ def _table(section: str) -> dict[str, int]:
     text = NOTE.read_text()
     start = text.index(f"## {section}")
     end = text.find("\n## ", start + 1)
-    rows = re.findall(r"^\| (\d{4}-\d{2}) \| [\d,]+ \| ([\d,]+) \|", text[start:end if end > 0 else None], re.M)
+    rows = re.findall(r"^\| (\d{4}-\d{2}) \| [\d,]+ \| ([\d,]+) \|", text[start:end if end > 0 else None], re.MULTILINE)
     assert rows, f"no month table under '## {section}' in {NOTE}"
     return {m: int(n.replace(",", "")) for m, n in rows}
 
 
 def _heading_total(section: str) -> tuple[int, int]:
     """(months, rows) stated in the section's heading, e.g. '29 months, 26,483 of 250,260 county rows'."""
-    m = re.search(rf"^## {section}: (\d+) months, ([\d,]+) of", NOTE.read_text(), re.M)
+    m = re.search(rf"^## {section}: (\d+) months, ([\d,]+) of", NOTE.read_text(), re.MULTILINE)
     return int(m.group(1)), int(m.group(2).replace(",", ""))
 
 
