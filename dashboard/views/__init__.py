@@ -1,0 +1,1 @@
+"""The dashboard's pages, run by Streamlit as scripts (``st.Page``) from ``dashboard/app.py``."""
