@@ -25,7 +25,9 @@ line)::
     population_field = "pop_mid2020"
 
     [store]
-    path = "store/st-albans.duckdb"          # required
+    path = "store/st-albans.duckdb"          # required; for a config shipped inside the package (the
+                                            # bundled ones) a relative path is under data_home(), not
+                                            # beside the config (never inside site-packages)
 
     [bundled]                               # optional: loaded when the store is first built
     police = ["police/....zip"]
@@ -45,6 +47,7 @@ line)::
 """
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +56,21 @@ from geodata.bundled import ST_ALBANS
 
 #: The bundled St Albans configuration (2013-2022 wards, matching the 2021-22 police data).
 DEFAULT_CONFIG = ST_ALBANS / "csp.toml"
+
+
+def data_home() -> Path:
+    """Where the bundled configs' stores (and refresh's API cache) live: ``$CSP_HOTSPOTS_HOME``, else
+    ``$XDG_DATA_HOME/csp-hotspots``, else ``~/.local/share/csp-hotspots`` (a per-user folder, so an installed
+    package never writes inside site-packages)."""
+    if os.environ.get("CSP_HOTSPOTS_HOME"):
+        return Path(os.environ["CSP_HOTSPOTS_HOME"]).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share") / "csp-hotspots"
+
+
+def _is_packaged(path: Path) -> bool:
+    """Whether ``path`` is one of the configs shipped inside the package (``geodata/bundled``)."""
+    return path.resolve().is_relative_to(ST_ALBANS.parent.resolve())
 
 
 class ConfigError(Exception):
@@ -116,7 +134,8 @@ def load(path: str | Path | None = None) -> Config:
         wards=c.boundary("wards", "Wards"),
         lsoas=c.boundary("lsoas", "LSOAs"),
         population=c.population(),
-        store_path=c.path("store", "path", must_exist=False),
+        store_path=c.path("store", "path", must_exist=False,
+                          base=data_home() if _is_packaged(path) else None),
         bundled_police=tuple(c.paths("bundled", "police")),
         map_tiles=c.text("map", "tiles", required=False),
         map_attribution=c.text("map", "attribution", required=False),
@@ -152,9 +171,9 @@ class _Checker:
             self._fail(f"{table}.{key}", f"must be a non-empty string, got {value!r}")
         return value
 
-    def path(self, table: str, key: str, must_exist: bool = True) -> Path:
+    def path(self, table: str, key: str, must_exist: bool = True, base: Path | None = None) -> Path:
         p = Path(self.text(table, key)).expanduser()
-        p = p if p.is_absolute() else self.base / p
+        p = p if p.is_absolute() else (base or self.base) / p
         if must_exist and not p.exists():
             self._fail(f"{table}.{key}", f"file not found: {p}")
         return p

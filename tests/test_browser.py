@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import REPO, write_config
 from geodata.bundled import ST_ALBANS as BUNDLE
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
 HOSTILE = "<img src=x onerror=alert(1)>"
