@@ -39,7 +39,10 @@ line)::
 
     [access]                                # optional: partner sign-in (dashboard/accounts.py)
     accounts = "accounts.json"              # local accounts (argon2 hashes), `csp-hotspots users add`;
-                                            # without [access] the app runs in local mode: one user, admin
+                                            # without [access] the app runs in local mode: one user, admin,
+                                            # and `serve` listens on 127.0.0.1 only
+    hosts = ["csp.example.gov.uk"]          # optional: the names the server is reached by (the Host
+                                            # header); loopback names are always allowed, others refused
 
     [map]                                   # optional: base map tiles (none by default: the
     tiles = "http://tiles.example/{z}/{x}/{y}.png"   # ward outlines are the base map; works offline)
@@ -115,6 +118,7 @@ class Config:
     bundled_fixmystreet: tuple[Path, ...] = ()
     bundled_defra: tuple[Path, ...] = ()
     accounts_file: Path | None = None
+    access_hosts: tuple[str, ...] = ()
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -143,6 +147,7 @@ def load(path: str | Path | None = None) -> Config:
         bundled_fixmystreet=tuple(c.paths("bundled", "fixmystreet")),
         bundled_defra=tuple(c.paths("bundled", "defra")),
         accounts_file=c.path("access", "accounts", must_exist=False) if "access" in raw else None,
+        access_hosts=tuple(c.names("access", "hosts")),
     )
 
 
@@ -190,6 +195,12 @@ class _Checker:
                 self._fail(f"{table}.{key}", f"file not found: {p}")
             out.append(p)
         return out
+
+    def names(self, table: str, key: str) -> list[str]:
+        values = self._table(table, required=False).get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+            self._fail(f"{table}.{key}", "must be a list of host names")
+        return [v.strip().lower() for v in values]
 
     def boundary(self, table: str, label: str) -> BoundarySpec:
         return BoundarySpec(
