@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from geodata import config as config_mod
-from geodata.store import open_store
 from geodata.bundled import ST_ALBANS as BUNDLE
+from geodata.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_POLICE = BUNDLE / "police" / "hertfordshire-st-albans-2021-01-2022-01.zip"

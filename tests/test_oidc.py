@@ -74,7 +74,7 @@ server_metadata_url = "{idp_url}/.well-known/openid-configuration"
         proc.wait(timeout=20)
 
 
-def _sign_in(page, url: str, sub: str) -> None:
+def _sign_in(page, url: str, sub: str) -> None:  # noqa: F811
     page.goto(url, wait_until="domcontentloaded")
     page.get_by_role("button", name="Partner sign-in").click(timeout=90_000)
     page.locator("input[name=sub]").fill(sub, timeout=30_000)  # the provider's own sign-in form
@@ -82,7 +82,7 @@ def _sign_in(page, url: str, sub: str) -> None:
     page.wait_for_url(f"{url}/**", timeout=30_000)
 
 
-def _nav(page) -> list[str]:
+def _nav(page) -> list[str]:  # noqa: F811
     page.wait_for_function("document.querySelectorAll('h3.csp-priority').length === 5", timeout=90_000)
     return page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()
 
