@@ -178,14 +178,19 @@ def _cmd_summary(args, cfg) -> int:
 
 
 def _cmd_hotspots(args, cfg) -> int:
-    from geodata.hotspots import COLUMNS, hotspot_cells
+    from geodata.hotspots import COLUMNS, SparseDataWarning, hotspot_cells
+    from geodata.pvalue import format_p
 
     _check_categories(args.category)
     if args.cell is not None and args.cell <= 0:
         raise ValueError(f"--cell must be a positive number of metres, got {args.cell:g}")
     store = open_store(cfg)
     incidents = store.incidents(start=args.start, end=args.end, categories=args.category or None)
-    frame, grid = hotspot_cells(incidents, store.boundary(), cell_size=args.cell, shape=args.grid)
+    with warnings.catch_warnings():  # the frame's note says the same; it is printed below
+        warnings.simplefilter("ignore", SparseDataWarning)
+        frame, grid = hotspot_cells(incidents, store.boundary(), cell_size=args.cell, shape=args.grid)
+    if frame.attrs["inference"] == "none":
+        raise ValueError(f"no hot spot test: {frame.attrs['note']}")
     if args.out:
         out = Path(args.out)
         if out.suffix.lower() != ".gpkg":
@@ -199,26 +204,29 @@ def _cmd_hotspots(args, cfg) -> int:
         sys.stdout.write("\n")
     elif not args.out:
         significant = frame[frame["gi_class"] != 0].sort_values("gi_z", ascending=False)
-        print(f"{cfg.area_name}: Gi* on {len(frame):,} {grid.shape} cells of {grid.cell_size:g} m, "
-              f"{int(frame['count'].sum()):,} incidents; {len(significant):,} significant cells "
+        cell_rule = "given" if args.cell else "from the data"
+        print(f"{cfg.area_name}: Gi* on {len(frame):,} {grid.shape} cells of {grid.cell_size:g} m ({cell_rule}), "
+              f"{frame.attrs['incidents']:,} incidents; {len(significant):,} significant cells "
               "(Benjamini-Hochberg adjusted, 90% or more)")
-        print(significant[["cell_id", "x", "y", "count", "gi_z", "gi_p_adj", "label"]].head(25)
-              .to_string(index=False))
+        print(f"{frame.attrs['note']}")
+        shown = significant[["cell_id", "x", "y", "count", "gi_z", "gi_p_adj", "label"]].head(25).copy()
+        shown["gi_p_adj"] = shown["gi_p_adj"].map(format_p)
+        print(shown.to_string(index=False) if len(shown) else "(no significant cell)")
     return 0
 
 
 def _cmd_report(args, cfg) -> int:
     from dashboard import pack
-    from geodata import priorities, status
-    from geodata.store import parse_month
+    from geodata import months, priorities
 
     for name in ("start", "end"):
-        parse_month(getattr(args, name), "--" + {"start": "from", "end": "to"}[name])
+        if getattr(args, name) is not None:
+            months.check(getattr(args, name), "--" + {"start": "from", "end": "to"}[name])
     window = None
     if args.start and args.end:
         if args.start > args.end:
             raise ValueError(f"--from {args.start} is after --to {args.end}")
-        window = len(status.months(args.start, args.end))
+        window = months.length(args.start, args.end)
     elif args.start:
         raise ValueError("--from needs --to (the period's last month)")
     plist = priorities.load(args.priorities or cfg.priorities_file)
@@ -233,10 +241,11 @@ def _cmd_report(args, cfg) -> int:
 
 def _cmd_refresh(args, cfg) -> int:
     from geodata.refresh import refresh_police
-    from geodata.store import parse_month
+    from geodata import months
     from loaders.policeapi import Client
 
-    parse_month(args.start, "--from")
+    if args.start is not None:
+        months.check(args.start, "--from")
     cache = Path(args.cache) if args.cache else cfg.store_path.parent / "api-cache"
     client = Client(args.api, cache_dir=cache)
     store = open_store(cfg, progress=_progress_bar(None))
