@@ -1,1 +1,1 @@
-"""The dashboard's pages, run by Streamlit as scripts (``st.Page``) from ``dashboard/app.py``."""
+"""The dashboard's pages: each module's ``page()`` is registered by ``dashboard/app.py`` (``st.Page``)."""
