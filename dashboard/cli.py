@@ -1,7 +1,7 @@
 """The ``csp-hotspots`` command.
 
 Every command takes ``--config FILE`` (default: the bundled St Albans config,
-2013-2022 wards). The store named in the config is built from the config's
+wards since May 2022). The store named in the config is built from the config's
 bundled data on first use. Errors print one line naming the file, line and
 reason, and exit with status 2; there is no traceback for bad input.
 """
@@ -91,12 +91,12 @@ def _pyarrow_without_pandas() -> None:
 
 def _cmd_ingest(args, cfg) -> int:
     _pyarrow_without_pandas()
-    from geodata.ingest import ingest_police
-    from loaders.police import list_files
+    from geodata.ingest import ingest_download
+    from loaders.police import STREET, download_files
 
     store = open_store(cfg, progress=_progress_bar(None))
-    total = len(list_files(args.paths))
-    report = ingest_police(store, args.paths, progress=_progress_bar(total))
+    total = len(download_files(args.paths)[0][STREET])
+    report = ingest_download(store, args.paths, progress=_progress_bar(total))
     sys.stderr.write("\n")
     print(report.summary())
     return 0
@@ -369,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="csp-hotspots",
                                      description="Community Safety Partnership hotspot dashboard and tools.")
     parser.add_argument("--config", default=str(config_mod.DEFAULT_CONFIG),
-                        help="area config TOML (default: bundled St Albans, 2013-2022 wards)")
+                        help="area config TOML (default: bundled St Albans, wards since May 2022)")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", default=argparse.SUPPRESS, help="area config TOML")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -377,7 +377,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", parents=[common], help="load data into the store")
     ingest_sub = ingest.add_subparsers(dest="source", required=True)
     police = ingest_sub.add_parser("police", parents=[common],
-                                   help="data.police.uk street-level CSVs, folders of months or zips")
+                                   help="a data.police.uk download (zip, folder or CSVs): street and outcomes "
+                                        "files are loaded, other files listed as skipped with the reason")
     police.add_argument("paths", nargs="+", metavar="PATH")
     police.set_defaults(func=_cmd_ingest)
     fms = ingest_sub.add_parser("fixmystreet", parents=[common], help="FixMyStreet reports per LSOA and month (CSV)")

@@ -21,6 +21,7 @@ from geodata import config as config_mod
 from geodata import priorities as priorities_mod
 from geodata import sources
 from geodata.analysis import ANALYST, PUBLIC, Audience, Selection, rules
+from geodata.analysis import meeting as meeting_mod
 from geodata.analysis import status as status_mod
 from geodata.store import Store, open_store
 
@@ -69,9 +70,10 @@ def filters(key: str = "f") -> dict:
         st.stop()
     wards = store().wards()
     ward_names = dict(zip(wards["ward_code"], wards["ward_name"]))
-    start = st.query_params.get("from", all_months[0])
-    end = st.query_params.get("to", all_months[-1])
-    start = start if start in all_months else all_months[0]
+    default = rules.default_period(all_months)
+    start = st.query_params.get("from", default.start)
+    end = st.query_params.get("to", default.end)
+    start = start if start in all_months else default.start
     end = end if end in all_months and end >= start else all_months[-1]
     with st.sidebar:
         start, end = st.select_slider("Months", options=all_months, value=(start, end), key=f"{key}_months")
@@ -85,6 +87,20 @@ def filters(key: str = "f") -> dict:
     st.query_params["ward"] = chosen
     return {"start": start, "end": end, "categories": categories or None, "wards": chosen or None,
             "ward_names": ward_names}
+
+
+def download_name(kind: str, selection: Selection, ext: str) -> str:
+    """A download's file name carrying what it shows: ``csp-hotspots_<kind>_<from>_to_<to>[_<types>][_<wards>].<ext>``
+    (crime types and ward codes joined by '+', file-name safe)."""
+    import re
+
+    parts = ["csp-hotspots", kind, selection.period.start, "to", selection.period.end]
+    if selection.categories:
+        parts.append("+".join(selection.categories))
+    if selection.wards:
+        parts.append("+".join(selection.wards))
+    name = "_".join(parts)
+    return re.sub(r"[^A-Za-z0-9+_.-]", "-", name)[:180] + f".{ext}"
 
 
 def selection(f: dict) -> Selection:
@@ -134,6 +150,20 @@ def statuses(path: str | None, key: tuple[str, int], end: str | None, window: in
     """:func:`geodata.analysis.status.evaluate`, cached per store, priorities file, period and whether
     the audience sees exact counts of sensitive sources."""
     return status_mod.evaluate(_store(path), priorities(key), end, window, compare, ANALYST if exact else PUBLIC)
+
+
+@st.cache_resource(ttl=300, max_entries=16)
+def meeting_slides(path: str | None, key: tuple[str, int], end: str | None, window: int | None,
+                   compare: str | None, exact: bool = True) -> meeting_mod.Slides:
+    """:func:`geodata.analysis.meeting.slides` on the cached :func:`statuses` of the same arguments."""
+    audience = ANALYST if exact else PUBLIC
+    return meeting_mod.slides(_store(path), priorities(key), end, window, compare, audience,
+                              statuses(path, key, end, window, compare, exact))
+
+
+def ward_outlines():
+    """(codes, names, outlines) of the wards, simplified to 20 m (EPSG:27700), cached per store."""
+    return _ward_outlines(config_path())
 
 
 def area_map(layers: list, height: int) -> dict:

@@ -11,10 +11,10 @@ line)::
     code = "E07000240"                      # optional ONS code
 
     [wards]                                 # required
-    file = "boundaries/st_albans_wards_2013.geojson"   # GeoJSON, GeoPackage or Shapefile
-    code_field = "WD13CD"
-    name_field = "WD13NM"
-    label = "Wards 2013-2022"               # optional, default "Wards"
+    file = "boundaries_2022/st_albans_wards_may2024_bsc_wgs84.geojson"   # GeoJSON, GeoPackage or Shapefile
+    code_field = "ward_code"
+    name_field = "ward_name"
+    label = "Wards 2022-"                   # optional, default "Wards"
     layer = "..."                           # optional, for multi-layer GeoPackages
 
     [lsoas]                                 # required, same keys as [wards]
@@ -30,7 +30,8 @@ line)::
                                             # beside the config (never inside site-packages)
 
     [bundled]                               # optional: loaded when the store is first built
-    police = ["police/....zip"]
+    police = ["police/....zip"]             # data.police.uk street-level files
+    outcomes = ["police/....zip"]           # data.police.uk outcomes files (loaders/outcomes.py)
     fixmystreet = ["fixmystreet/....csv"]   # FixMyStreet reports per LSOA and month
     defra = ["defra/....csv"]               # DEFRA fly-tipping LA tables (incidents, actions)
 
@@ -43,6 +44,9 @@ line)::
                                             # and `serve` listens on 127.0.0.1 only
     hosts = ["csp.example.gov.uk"]          # optional: the names the server is reached by (the Host
                                             # header); loopback names are always allowed, others refused
+
+    [deprivation]                           # optional: IoD2019 File 1 (MHCLG) for the LSOAs:
+    file = "imd2019/....csv"                # crime against deprivation (geodata/deprivation.py)
 
     [map]                                   # optional: base map tiles (none by default: the
     tiles = "http://tiles.example/{z}/{x}/{y}.png"   # ward outlines are the base map; works offline)
@@ -59,8 +63,11 @@ from pathlib import Path
 
 from geodata.bundled import ST_ALBANS
 
-#: The bundled St Albans configuration (2013-2022 wards, matching the 2021-22 police data).
+#: The bundled St Albans configuration: the wards in force since May 2022, those of the latest bundled
+#: data (``csp-wards-2013.toml`` is the same area on the 2013-2022 wards).
 DEFAULT_CONFIG = ST_ALBANS / "csp.toml"
+#: The bundled St Albans configuration on the wards in force 2013 - May 2022.
+WARDS_2013_CONFIG = ST_ALBANS / "csp-wards-2013.toml"
 
 
 def data_home() -> Path:
@@ -119,9 +126,11 @@ class Config:
     priorities_file: Path | None = None
     bundled_fixmystreet: tuple[Path, ...] = ()
     bundled_defra: tuple[Path, ...] = ()
+    bundled_outcomes: tuple[Path, ...] = ()
     accounts_file: Path | None = None
     access_hosts: tuple[str, ...] = ()
     map_basemap: Path | None = None
+    deprivation_file: Path | None = None
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -144,6 +153,7 @@ def load(path: str | Path | None = None) -> Config:
         store_path=c.path("store", "path", must_exist=False,
                           base=data_home() if _is_packaged(path) else None),
         bundled_police=tuple(c.paths("bundled", "police")),
+        bundled_outcomes=tuple(c.paths("bundled", "outcomes")),
         map_tiles=c.text("map", "tiles", required=False),
         map_attribution=c.text("map", "attribution", required=False),
         priorities_file=c.path("priorities", "file") if "priorities" in raw else None,
@@ -152,6 +162,7 @@ def load(path: str | Path | None = None) -> Config:
         accounts_file=c.path("access", "accounts", must_exist=False) if "access" in raw else None,
         access_hosts=tuple(c.names("access", "hosts")),
         map_basemap=c.path("map", "basemap") if "basemap" in raw.get("map", {}) else None,
+        deprivation_file=c.path("deprivation", "file") if "deprivation" in raw else None,
     )
 
 

@@ -22,6 +22,8 @@ loaded; a problem raises :class:`PrioritiesError` naming the file and line::
     title = "Local crimes of concern"
     wording = "the strategy's own words"
     target = { window_months = 6 }            # optional: overrides [target] for this priority
+    annual = ["defra"] # optional: district statistics (annual, financial years) shown as the
+                                  # priority's figures when no monthly measure covers the period
 
     [[priority.measure]]          # zero or more
     source = "police.uk"          # one of SOURCES
@@ -108,6 +110,7 @@ class Priority:
     measures: tuple[Measure, ...]
     gaps: tuple[Gap, ...]
     target: Target
+    annual: tuple[str, ...] = ()  # district-statistics sources (annual figures): see the module docstring
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,7 @@ def load(path: str | Path | None = None) -> Priorities:
         r.fail("the file needs at least one [[priority]]", "priority")
     out, seen = [], set()
     for i, p in enumerate(items):
-        unknown = set(p) - {"id", "title", "wording", "target", "measure", "gap"}
+        unknown = set(p) - {"id", "title", "wording", "target", "measure", "gap", "annual"}
         if unknown:
             r.fail(f"unknown priority key(s) {sorted(unknown)}", sorted(unknown)[0], i)
         pid = r.text(p, "id", i)
@@ -255,9 +258,14 @@ def load(path: str | Path | None = None) -> Priorities:
         gaps = p.get("gap", [])
         if not isinstance(measures, list) or not isinstance(gaps, list):
             r.fail("measure and gap are lists of tables ([[priority.measure]], [[priority.gap]])", "measure", i)
+        annual = p.get("annual", [])
+        district = sources.ids(sources.DISTRICT_STATISTICS)
+        if not isinstance(annual, list) or any(a not in district for a in annual):
+            r.fail(f"annual must be a list of district-statistics sources ({', '.join(district)}), got {annual!r}",
+                   "annual", i)
         out.append(Priority(
             id=pid, title=r.text(p, "title", i), wording=r.text(p, "wording", i, required=False),
             measures=tuple(r.measure(m, i) for m in measures), gaps=tuple(r.gap(g, i) for g in gaps),
-            target=r.target(p.get("target"), base, i)))
+            target=r.target(p.get("target"), base, i), annual=tuple(annual)))
     return Priorities(path, r.text(raw, "partnership", None), r.text(raw, "strategy", None, required=False),
                       tuple(out), weights, harm_source)

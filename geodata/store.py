@@ -1,6 +1,7 @@
 """The store: one embedded DuckDB file per area config (no server).
 
 Tables: ``incidents`` (the canonical schema, :mod:`loaders.schema`, plus
+``load_id``), ``outcomes`` (police.uk outcomes files, :data:`loaders.outcomes.COLUMNS`, plus
 ``load_id``), ``areas`` (wards and LSOAs of the config, WKB in EPSG:27700),
 ``population`` (residents per LSOA), ``partitions`` (which source, dataset and
 month is loaded, and by which load), ``loads`` (load history with counts) and
@@ -36,6 +37,7 @@ from geodata import boundaries
 from geodata.assign import assign, best_fit
 from geodata import sources
 from geodata.config import Config
+from loaders import outcomes as outcomes_schema
 from loaders import schema
 from loaders.schema import parse_month
 from loaders.report import LoadReport
@@ -58,7 +60,7 @@ CREATE TABLE rejections (load_id BIGINT, file VARCHAR, line BIGINT, field VARCHA
 #: Counts per LSOA (sources that publish area counts, e.g. FixMyStreet), the LSOA -> ward
 #: best-fit lookup they are summed through, and district statistics (DEFRA, loaders.defra), in long
 #: form: added to stores built before them on open.
-_AREA_DDL = """
+_AREA_DDL = f"""
 CREATE TABLE IF NOT EXISTS area_counts (source VARCHAR NOT NULL, dataset VARCHAR NOT NULL, month DATE NOT NULL,
                                         lsoa_code VARCHAR NOT NULL, category VARCHAR NOT NULL, subcategory VARCHAR,
                                         count BIGINT NOT NULL, load_id BIGINT);
@@ -66,7 +68,11 @@ CREATE TABLE IF NOT EXISTS lsoa_wards (lsoa_code VARCHAR PRIMARY KEY, ward_code 
 CREATE TABLE IF NOT EXISTS district_stats (source VARCHAR NOT NULL, dataset VARCHAR NOT NULL, year VARCHAR NOT NULL,
                                            area_code VARCHAR NOT NULL, area_name VARCHAR, region VARCHAR,
                                            measure VARCHAR NOT NULL, value DOUBLE, note VARCHAR, load_id BIGINT);
+CREATE TABLE IF NOT EXISTS outcomes ({", ".join(f'"{c.name}" {c.sql}' for c in outcomes_schema.COLUMNS)},
+                                     load_id BIGINT);
 """
+#: Tables added after the first stores were built, created on open when missing.
+_ADDED_TABLES = ("lsoa_wards", "district_stats", "outcomes")
 #: Sources whose records are area counts, queried from ``area_counts`` through ``lsoa_wards``.
 AREA_SOURCES = sources.ids(kind=sources.AREA_COUNTS)
 
@@ -178,8 +184,8 @@ class Store:
                     raise StoreError(f"{self.path}: built from other boundaries than {spec.file}; "
                                      "delete the store file (it is rebuilt from the config) or set another "
                                      "[store] path")
-            if len(con.execute("SELECT 1 FROM information_schema.tables "
-                               "WHERE table_name IN ('lsoa_wards', 'district_stats')").fetchall()) < 2:
+            if len(con.execute("SELECT 1 FROM information_schema.tables WHERE table_name IN "
+                               f"({', '.join(repr(t) for t in _ADDED_TABLES)})").fetchall()) < len(_ADDED_TABLES):
                 self._add_area_tables(con, self.areas("ward", con), self.areas("lsoa", con))
             have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                               "WHERE table_name = 'incidents'").fetchall()}
@@ -283,6 +289,54 @@ class Store:
             con.unregister("latest")
             report.rows_loaded = changed
         return changed
+
+    def ingest_outcomes(self, batches: Iterable[tuple[pa.Table, LoadReport]], inputs: list[str]) -> LoadReport:
+        """Store police.uk outcome rows (:data:`loaders.outcomes.COLUMNS`) in one transaction: each
+        (source, dataset, month) in them replaces what the ``outcomes`` table held for it (recorded in
+        ``partitions`` as source :data:`loaders.outcomes.KIND`). Returns the combined report."""
+        report = LoadReport(outcomes_schema.KIND)
+        with self.connect() as con, _one_load(con, report.source, inputs, report) as load_id:
+            for table, file_report in batches:
+                report.add(file_report)
+                con.register("batch", table.append_column("load_id", pa.array([load_id] * table.num_rows,
+                                                                               pa.int64())))
+                con.execute("""DELETE FROM outcomes USING (SELECT DISTINCT source, dataset, month FROM batch) b
+                               WHERE outcomes.source = b.source AND outcomes.dataset = b.dataset
+                                 AND outcomes.month = b.month""")
+                con.execute("INSERT INTO outcomes BY NAME SELECT * FROM batch")
+                con.execute("""INSERT OR REPLACE INTO partitions
+                               SELECT ?, dataset, month, count(*), any_value(load_id), now()::TIMESTAMP
+                               FROM batch GROUP BY ALL""", [outcomes_schema.KIND])
+                con.unregister("batch")
+        return report
+
+    def latest_outcomes(self, start: str | None = None, end: str | None = None,
+                        categories: list[str] | None = None, wards: list[str] | None = None) -> pd.DataFrame:
+        """Each police.uk crime of the selection (filters as :meth:`incidents`) with its latest outcome.
+
+        The latest outcome is the ``outcome`` of the crime's latest month in the ``outcomes`` table
+        (by dataset and Crime ID); when that month lists two different outcomes, the one on the later
+        line of the file, with ``ambiguous`` true. A crime no outcomes file mentions keeps its street
+        file's "Last outcome category" (as published with the crime's month, or as updated by
+        ``refresh --outcomes``). Columns: ``record_id, month, category, ward_code, outcome,
+        outcome_month`` (null when from the street file), ``outcome_from`` ('outcomes file',
+        'street file' or null when neither gives one), ``ambiguous``."""
+        where, params = self._filters(start, end, categories, wards, "police.uk")
+        return self._query(f"""
+            WITH latest AS (SELECT dataset, record_id, max(month) AS month FROM outcomes
+                            WHERE source = 'police.uk' GROUP BY ALL),
+                 at_latest AS (SELECT o.dataset, o.record_id, o.month, arg_max(o.outcome, o.line) AS outcome,
+                                      count(DISTINCT o.outcome) > 1 AS ambiguous
+                               FROM outcomes o JOIN latest USING (dataset, record_id, month)
+                               WHERE o.source = 'police.uk' GROUP BY ALL)
+            SELECT i.record_id, i.month, i.category, i.ward_code, coalesce(a.outcome, i.outcome) AS outcome,
+                   a.month AS outcome_month,
+                   CASE WHEN a.outcome IS NOT NULL THEN 'outcomes file'
+                        WHEN i.outcome IS NOT NULL THEN 'street file' END AS outcome_from,
+                   coalesce(a.ambiguous, false) AS ambiguous
+            FROM (SELECT * FROM incidents{where}) i
+            LEFT JOIN at_latest a ON a.dataset = i.dataset AND a.record_id = i.record_id
+            ORDER BY i.month, i.record_id""", params)
 
     def ingest_district_stats(self, table: pa.Table, report: LoadReport, inputs: list[str]) -> LoadReport:
         """Store district statistics (:data:`loaders.defra.COLUMNS`) in one transaction: the
@@ -619,6 +673,10 @@ def open_store(config: Config, build: bool = True,
             from geodata.ingest import ingest_police
 
             ingest_police(store, config.bundled_police, progress=progress)
+        if config.bundled_outcomes:
+            from geodata.ingest import ingest_outcomes
+
+            ingest_outcomes(store, config.bundled_outcomes)
         if config.bundled_fixmystreet:
             from geodata.ingest import ingest_fixmystreet
 

@@ -15,7 +15,11 @@ from geodata.bundled import ST_ALBANS as BUNDLE
 from geodata.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent
-BUNDLED_POLICE = BUNDLE / "police" / "hertfordshire-st-albans-2021-01-2022-01.zip"
+BUNDLED_POLICE = BUNDLE / "police" / "hertfordshire-st-albans-street.zip"
+BUNDLED_OUTCOMES = BUNDLE / "police" / "hertfordshire-st-albans-outcomes.zip"
+#: Rows and months of the bundled street zip, as its SOURCE note states (tests/test_bundle.py checks
+#: the store against the note itself).
+BUNDLED_ROWS, BUNDLED_MONTHS = 26_483, 29
 #: The 13 months of Hertfordshire street-level files (2021-01 .. 2022-01, 108,465 rows, 24 MB of CSV) as
 #: data.police.uk lays them out (one folder per month), in one xz-compressed tar (3.4 MB); SOURCE.md inside.
 COUNTY_POLICE = REPO / "tests" / "data" / "county" / "hertfordshire-street-2021-01-2022-01.tar.xz"
@@ -34,15 +38,18 @@ def config_with_store(tmp_path: Path, path: Path | None = None, bundled: bool = 
     return dataclasses.replace(cfg, store_path=tmp_path / "store.duckdb",
                                bundled_police=cfg.bundled_police if bundled else (),
                                bundled_fixmystreet=cfg.bundled_fixmystreet if bundled else (),
-                               bundled_defra=cfg.bundled_defra if bundled else ())
+                               bundled_defra=cfg.bundled_defra if bundled else (),
+                               bundled_outcomes=cfg.bundled_outcomes if bundled else ())
 
 
 def write_config(tmp_path: Path) -> Path:
     """Write a copy of the bundled config file whose store lives in ``tmp_path``."""
     base = BUNDLE
     text = (base / "csp.toml").read_text()
-    text = text.replace('path = "store/st-albans-wards-2013.duckdb"', f'path = "{tmp_path / "s.duckdb"}"')
-    for rel in ("boundaries/", "population/", "police/", "fixmystreet/", "defra/", "priorities.toml"):
+    text = text.replace('path = "store/st-albans-wards-2022.duckdb"', f'path = "{tmp_path / "s.duckdb"}"')
+    assert str(tmp_path) in text
+    for rel in ("boundaries/", "boundaries_2022/", "population/", "police/", "fixmystreet/", "defra/", "imd2019/",
+                "priorities.toml"):
         text = text.replace(f'"{rel}', f'"{base}/{rel}')
     path = tmp_path / "csp.toml"
     path.write_text(text)

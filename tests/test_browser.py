@@ -206,44 +206,20 @@ def test_trends_and_wards_draw_their_charts_and_maps(server, page):
     assert page.locator("[data-testid='stException']").count() == 0
 
 
-def _priority_titles(page) -> list[str]:
-    return page.locator("h3.csp-priority").all_inner_texts()
-
-
-def test_meeting_page_shows_every_priority(server, page):
+def test_meeting_page_shows_every_slide(server, page):
+    """The Meeting page shows the kiosk's slides one under another (tests/test_meeting_room.py: the kiosk)."""
     page.goto(server)
-    page.wait_for_function("document.querySelectorAll('h3.csp-priority').length === 5", timeout=60_000)
-    titles = _priority_titles(page)
-    assert [t.split(" ")[0] for t in titles] == ["P1", "P2", "P3", "P4", "P5"]
-    assert "NO DATA" in titles[1] and "NO DATA" in titles[4]
-    assert page.get_by_text("Data to 2022-01").count() >= 1
-    page.wait_for_function("document.querySelectorAll('path.ward-svg').length === 40", timeout=30_000)
+    page.wait_for_function("document.querySelectorAll('section.csp-slide').length === 5", timeout=60_000)
+    labels = page.eval_on_selector_all("section.csp-slide", "els => els.map(e => e.getAttribute('aria-label'))")
+    assert labels == ["Overview", "P1 Drug markets and exploitation", "P2 Fly-tipping", "P3 Local crimes of concern",
+                      "Not measured yet"]
+    assert page.get_by_text("Data to 2025-06").count() >= 1
     names = page.eval_on_selector_all("path.ward-svg title", "els => els.map(e => e.textContent)")
-    assert len(set(n.split(":")[0] for n in names)) == 20
+    assert len(names) == 40 and len(set(n.split(":")[0] for n in names)) == 20  # P1 and P3 maps
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "meeting.png"), full_page=True)
     hosts = {urlparse(u).hostname for u in page.requests_seen if u.startswith(("http", "ws"))}
     assert hosts == {"127.0.0.1"}, hosts
-
-
-def test_kiosk_mode_rotates_through_the_priorities_without_a_mouse(server, page):
-    page.goto(f"{server}/?mode=meeting&every=3")
-    page.wait_for_function("document.querySelectorAll('h3.csp-priority').length === 1", timeout=60_000)
-    seen = [_priority_titles(page)[0].split(" ")[0]]
-    assert seen == ["P1"]
-    assert page.locator("[data-testid='stSidebar']").is_hidden()
-    page.wait_for_function("document.querySelectorAll('path.ward-svg').length === 20", timeout=30_000)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "kiosk-p1.png"))
-    deadline = time.time() + 40
-    while len(seen) < 3 and time.time() < deadline:
-        titles = _priority_titles(page)
-        if len(titles) == 1 and titles[0].split(" ")[0] != seen[-1]:
-            seen.append(titles[0].split(" ")[0])
-        time.sleep(0.2)
-    assert seen == ["P1", "P2", "P3"], seen
-    widgets = ("stSelectbox", "stMultiSelect", "stSlider", "stRadio", "stButton", "stDownloadButton", "stSidebar")
-    assert page.locator(", ".join(f"[data-testid='{w}']:visible" for w in widgets)).count() == 0
 
 
 def test_hostile_location_on_the_patrol_planner_renders_as_text(tmp_path, page):
@@ -295,7 +271,7 @@ def test_roles_are_checked_on_the_server(tmp_path, page):
     proc, url = _serve(cfg)
     try:
         page.goto(f"{url}/patrol")  # by URL, not signed in: the page does not exist for this audience
-        page.wait_for_function("document.querySelectorAll('h3.csp-priority').length === 5", timeout=90_000)
+        page.wait_for_function("document.querySelectorAll('section.csp-slide').length === 5", timeout=90_000)
         page.screenshot(path=str(ARTIFACTS / "patrol-by-url-public.png"))
         dialog = page.get_by_role("dialog")
         assert "Page not found" in dialog.inner_text()  # Streamlit's own answer for an unregistered page

@@ -27,7 +27,7 @@ def raw() -> pd.DataFrame:
     return pd.read_csv(FMS, dtype={"lsoa11cd": str})
 
 
-@pytest.mark.parametrize("config_file", ["csp.toml", "csp-wards-2022.toml"])
+@pytest.mark.parametrize("config_file", ["csp.toml", "csp-wards-2013.toml"])
 def test_ward_totals_equal_lsoa_totals_for_every_month_and_category(tmp_path, config_file):
     cfg = config_mod.load(BUNDLE / config_file)
     store = open_store(dataclasses.replace(cfg, store_path=tmp_path / "s.duckdb", bundled_police=()))

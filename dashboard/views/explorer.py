@@ -10,11 +10,13 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from dashboard import access, common, maps, mapview
+from dashboard import access, common, maps, mapview, printmap
 from dashboard.palette import GI_COLOURS
 from geodata import export
 from geodata.analysis import Selection
+from geodata.analysis.deprivation_for import deprivation_for
 from geodata.analysis.hotspots_for import hotspots_for
+from geodata.analysis.incidents import incidents_table
 from geodata.analysis.trends import monthly
 from geodata.analysis.ward_table import detail_wards, lsoa_table, ward_table
 from geodata.classes import classify
@@ -69,10 +71,17 @@ def map_spec(path, selection: Selection, cell, measure) -> dict:
     """The map spec for a filter (:mod:`dashboard.maps`), built once and shared by sessions (read only)."""
     store = common.store()
     layers = analyses(path, selection, cell)[1]
-    return build_map(store, path, wards_for(path, selection).frame, lsoas_for(path, selection), measure, layers)
+    return build_map(store, path, wards_for(path, selection).frame, lsoas_for(path, selection), measure, layers,
+                     deprived_for(path, selection))
 
 
-def build_map(store, path, table, lsoa_table, measure, layers) -> dict:
+@st.cache_data(ttl=300, max_entries=16)
+def deprived_for(path, selection: Selection):
+    """:func:`geodata.analysis.deprivation_for.deprivation_for` of a selection (None without an IMD file)."""
+    return deprivation_for(common.store(), selection)
+
+
+def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) -> dict:
     """The explorer's Leaflet map: ward choropleth of ``measure``, LSOA counts (off), Gi* classes,
     density bands (off), snap-point clusters, layer switch and legend."""
     areas = store.areas("ward")
@@ -92,6 +101,15 @@ def build_map(store, path, table, lsoa_table, measure, layers) -> dict:
                     "incidents", "LSOAs: incidents", "Incidents", {"name": "LSOA", "incidents": "Incidents"},
                     show=False, css_class="lsoa-area",
                     labels=[[a, b, n] for (a, b), n in zip(lsoa_points, lsoa_table["name"])])
+    if deprived is not None:  # IMD deciles on the LSOAs, darker = more deprived (off at first)
+        by_code = deprived.lsoas.set_index("lsoa_code")
+        shown = lsoa_table[["code", "name"]].join(by_code[["imd_decile", "imd_rank", "rate_per_1000"]], on="code")
+        shown["deprivation"] = 11 - shown["imd_decile"]
+        maps.choropleth(m, area_shapes(path, "lsoa"), shown, "deprivation",
+                        "LSOAs: deprivation (IMD 2019, darker = more deprived)", "Deprivation",
+                        {"name": "LSOA", "imd_decile": "IMD decile (1 = most deprived 10%)",
+                         "imd_rank": "IMD rank of 32,844", "rate_per_1000": "Incidents per 1,000 residents"},
+                        show=False, css_class="imd-area")
     maps.class_layers(m, layers["gi"], GI_COLOURS, CLASS_LABELS, "Gi* hot and cold spots")
     maps.class_layers(m, layers["density"], {i: c for i, (c, _) in enumerate(layers["density_legend"])},
                       {i: f"{t} per km2" for i, (_, t) in enumerate(layers["density_legend"])}, "Density (per km2)",
@@ -121,6 +139,35 @@ def ward_detail(path, selection: Selection) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=300, max_entries=16)
+def incidents_for(path, selection: Selection) -> pd.DataFrame:
+    """:func:`geodata.analysis.incidents.incidents_table` of a selection."""
+    return incidents_table(common.store(), selection)
+
+
+@st.cache_data(ttl=300, max_entries=8)
+def map_image(path, selection: Selection, cell, measure) -> bytes:
+    """The view as a printed map (PNG, :func:`dashboard.printmap.render`): the ward choropleth of
+    ``measure``, the hot spot cells, ward names and the busiest street names, for a report."""
+    store = common.store()
+    wards = store.areas("ward").to_geodataframe()
+    table = wards_for(path, selection).frame
+    found = analyses(path, selection, cell)[0]
+    extent = None
+    if selection.wards:
+        extent = shapely.total_bounds(wards.geometry[wards["code"].isin(selection.wards)].to_numpy())
+    snaps = found.snaps
+    labels = [printmap.Label(float(r.x), float(r.y), str(r.location_text).removeprefix("On or near "),
+                             weight=float(r.count))
+              for r in snaps.nlargest(60, "count").itertuples() if isinstance(r.location_text, str)] \
+        if len(snaps) else []
+    title = (f"{store.config.area_name}: {MEASURES[measure].lower()}, {selection.period.text}; "
+             f"{', '.join(selection.categories) or 'all crime types'}")
+    return printmap.render(wards, extent=extent, values=dict(zip(table["ward_code"], table[measure])),
+                           legend_title=MEASURES[measure], cells=found.cells, labels=labels, title=title,
+                           size=(8.0, 8.0), dpi=150).png
+
+
+@st.cache_data(ttl=300, max_entries=16)
 def export_files(path, selection: Selection, cell) -> dict[str, bytes | str]:
     """The downloads for a filter, built once per filter (not on every rerun): ward figures as
     CSV and GeoJSON, and a GeoPackage with the wards and the significant Gi* cells."""
@@ -136,12 +183,15 @@ def export_files(path, selection: Selection, cell) -> dict[str, bytes | str]:
             "gpkg": export.geopackage_bytes({"wards": ward_frame, "hotspots": cells[cells["gi_class"] != 0]})}
 
 
-def downloads(files: dict) -> None:
-    """Buttons for the files of :func:`export_files`."""
+def downloads(files: dict, selection: Selection) -> None:
+    """Buttons for the files of :func:`export_files`, named for the period and filters."""
     cols = st.columns(3)
-    cols[0].download_button("Ward figures (CSV)", files["csv"], "wards.csv", "text/csv")
-    cols[1].download_button("Ward figures (GeoJSON)", files["geojson"], "wards.geojson", "application/geo+json")
-    cols[2].download_button("Wards and hot spot cells (GeoPackage, QGIS)", files["gpkg"], "csp-hotspots.gpkg",
+    cols[0].download_button("Ward figures (CSV)", files["csv"], common.download_name("wards", selection, "csv"),
+                            "text/csv")
+    cols[1].download_button("Ward figures (GeoJSON)", files["geojson"],
+                            common.download_name("wards", selection, "geojson"), "application/geo+json")
+    cols[2].download_button("Wards and hot spot cells (GeoPackage, QGIS)", files["gpkg"],
+                            common.download_name("wards-hotspots", selection, "gpkg"),
                             "application/geopackage+sqlite3")
 
 
@@ -191,10 +241,34 @@ def page() -> None:
         "ward_code": "Ward code", "ward_name": "Ward", "incidents": "Incidents", "rate": "Per 1,000 residents",
         "previous": "Previous period", "change": "Change", "p_adj": "p (adjusted)", "population": "Residents"}),
         hide_index=True)
-    if access.can(store.config, "analyst"):  # the files are not even built for other audiences
-        downloads(export_files(path, selection, CELLS[cell]))
+    analyst = access.can(store.config, "analyst")
+    if analyst:  # the files are not even built for other audiences
+        downloads(export_files(path, selection, CELLS[cell]), selection)
+        st.download_button("Map image for a report (PNG)", map_image(path, selection, CELLS[cell], measure),
+                           common.download_name("map", selection, "png"), "image/png")
     else:
         st.caption("Downloads are for signed-in analysts.")
+
+    deprived = deprived_for(path, selection)
+    if deprived is not None:
+        st.subheader("Crime and deprivation")
+        st.caption(f"By decile of the {deprived.source}: incidents of this view per 1,000 residents of the "
+                   "area's LSOAs in each decile. Deciles with no LSOA here are not shown. "
+                   "The map's LSOA deprivation layer shows each LSOA.")
+        st.dataframe(deprived.deciles.rename(columns={
+            "imd_decile": "IMD decile", "lsoas": "LSOAs", "residents": "Residents", "incidents": "Incidents",
+            "rate_per_1000": "Per 1,000 residents"}).round({"Per 1,000 residents": 1}), hide_index=True)
+
+    incidents = incidents_for(path, selection)
+    st.subheader(f"Incidents ({len(incidents):,})")
+    st.caption("police.uk gives the month only (no day or time) and a nearby map point, not an address; "
+               "the outcome is the latest police.uk published with the month's file.")
+    st.dataframe(incidents.head(1000), hide_index=True)
+    if len(incidents) > 1000:
+        st.caption(f"The newest 1,000 of {len(incidents):,} shown" + ("; the CSV holds all." if analyst else "."))
+    if analyst:
+        st.download_button("Incidents (CSV)", export.csv_safe(incidents).to_csv(index=False),
+                           common.download_name("incidents", selection, "csv"), "text/csv")
 
     st.subheader("One ward")
     names = f["ward_names"]

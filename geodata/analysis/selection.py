@@ -51,10 +51,12 @@ class Selection:
         return f"{len(self.wards)} chosen ward{'s' if len(self.wards) > 1 else ''}" if self.wards else "the district"
 
     def filters(self, period: Period | None = None) -> dict:
-        """Store query filters (:meth:`geodata.store.Store.counts`) for ``period`` (default the selection's)."""
+        """Store query filters (:meth:`geodata.store.Store.counts`) for ``period`` (default the
+        selection's). Always the study area: the chosen wards, or the district's records (those
+        assigned to one of its wards), never the rest of a force-wide store."""
         period = period or self.period
         return dict(start=period.start, end=period.end, categories=list(self.categories) or None,
-                    wards=list(self.wards) or None, source=self.source)
+                    wards=list(self.wards) or None, source=self.source, inside=True)
 
     def check_wards(self, store) -> Selection:
         """This selection, after checking its wards are wards of ``store``'s area."""
