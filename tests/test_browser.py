@@ -70,6 +70,11 @@ def page():
         browser.close()
 
 
+def wait_for_meeting(page, timeout: float = 90) -> None:
+    """Wait until the Meeting page has painted its five slides (the other test modules use this too)."""
+    page.wait_for_function("document.querySelectorAll('section.csp-slide').length === 5", timeout=timeout * 1000)
+
+
 def _map_frame(page, timeout: float = 60):
     """The map component's iframe once its 20 ward polygons are drawn."""
     deadline = time.time() + timeout

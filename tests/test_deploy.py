@@ -12,7 +12,7 @@ import pytest
 from geodata import config as config_mod
 from geodata.store import open_store
 from tests.conftest import write_config
-from tests.test_browser import _serve, page  # noqa: F401  (page: the Chromium fixture)
+from tests.test_browser import _serve, page, wait_for_meeting  # noqa: F401  (page: the Chromium fixture)
 from tests.test_faults import _ingest
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 def _meeting_paints(page, url: str) -> None:  # noqa: F811
     page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_function("document.querySelectorAll('h3.csp-priority').length === 5", timeout=120_000)
+    wait_for_meeting(page, timeout=120)
 
 
 def test_two_servers_keep_serving_while_an_ingest_runs(tmp_path, county_police, page):  # noqa: F811

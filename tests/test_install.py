@@ -16,7 +16,7 @@ import zipfile
 import pytest
 
 from tests.conftest import REPO
-from tests.test_browser import _map_frame, page  # noqa: F401  (page: the Chromium fixture)
+from tests.test_browser import _map_frame, page, wait_for_meeting  # noqa: F401  (page: the Chromium fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -80,7 +80,7 @@ def test_installed_serve_paints_meeting_and_explorer_offline(installed, page):  
                 time.sleep(0.3)
         assert proc.poll() is None, proc.stdout.read()[-3000:]
         page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
-        page.wait_for_function("document.querySelectorAll('h3.csp-priority').length === 5", timeout=90_000)
+        wait_for_meeting(page, timeout=90)
         page.goto(f"http://127.0.0.1:{port}/explorer", wait_until="domcontentloaded")
         assert _map_frame(page, timeout=90) is not None
         offsite = [u for u in page.requests_seen if not u.startswith(("http://127.0.0.1", "data:", "blob:",
@@ -98,8 +98,8 @@ def test_installed_users_add(installed):
     bundle = _run(str(bin_ / "python"), "-c", "from geodata.bundled import ST_ALBANS; print(ST_ALBANS)",
                   cwd=tmp / "cwd", env=env).stdout.strip()
     text = open(os.path.join(bundle, "csp.toml")).read()
-    for rel in ("boundaries/", "population/", "police/", "fixmystreet/", "defra/", "priorities.toml"):
-        text = text.replace(f'"{rel}', f'"{bundle}/{rel}')
+    for name in os.listdir(bundle):  # the bundle's files, named from the partner's own folder
+        text = text.replace(f'"{name}', f'"{bundle}/{name}')
     cfg = tmp / "partner" / "csp.toml"
     cfg.parent.mkdir()
     cfg.write_text(text + '\n[access]\naccounts = "accounts.json"\n')

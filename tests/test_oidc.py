@@ -15,7 +15,7 @@ import pytest
 
 from dashboard import accounts
 from tests.conftest import REPO, write_config
-from tests.test_browser import _free_port, page  # noqa: F401  (page: the Chromium fixture)
+from tests.test_browser import _free_port, page, wait_for_meeting  # noqa: F401  (page: the Chromium fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -83,7 +83,7 @@ def _sign_in(page, url: str, sub: str) -> None:  # noqa: F811
 
 
 def _nav(page) -> list[str]:  # noqa: F811
-    page.wait_for_function("document.querySelectorAll('h3.csp-priority').length === 5", timeout=90_000)
+    wait_for_meeting(page, timeout=90)
     return page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()
 
 

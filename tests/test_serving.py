@@ -20,7 +20,7 @@ from dashboard import cli, server
 from geodata import config as config_mod
 from geodata.store import open_store
 from tests.conftest import REPO, config_with_store, write_config
-from tests.test_browser import CHROMIUM, _map_frame, page  # noqa: F401  (page: the Chromium fixture)
+from tests.test_browser import _map_frame, page, wait_for_meeting  # noqa: F401  (page: the Chromium fixture)
 
 #: Installed in the server process through PYTHONPATH: appends every socket call's address to a log.
 AUDIT_SHIM = '''
@@ -117,7 +117,7 @@ def test_local_mode_listens_on_loopback_and_reaches_nothing_off_the_machine(audi
     page.goto(f"http://localhost:{port}/explorer", wait_until="domcontentloaded")
     assert _map_frame(page) is not None  # a full page view: websocket, script run, map component
     page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
-    page.wait_for_function("document.querySelectorAll('h3.csp-priority').length === 5", timeout=60_000)
+    wait_for_meeting(page, timeout=60)
     # a websocket from a foreign origin makes Streamlit check "this machine's addresses" (the lookups)
     resp = _request(port, "/_stcore/stream", headers={
         "Origin": "http://elsewhere.example", "Upgrade": "websocket", "Connection": "Upgrade",
@@ -195,11 +195,16 @@ def test_a_new_store_is_readable_by_its_owner_only(tmp_path):
 
 
 def test_bundled_config_keeps_its_store_in_the_data_home_user_configs_beside_themselves(tmp_path, monkeypatch):
+    import tomllib
+
+    from geodata.bundled import ST_ALBANS
+
+    rel = tomllib.loads((ST_ALBANS / "csp.toml").read_text())["store"]["path"]  # "store/....duckdb"
     monkeypatch.setenv("CSP_HOTSPOTS_HOME", str(tmp_path / "home"))
-    assert config_mod.load().store_path == tmp_path / "home" / "store" / "st-albans-wards-2013.duckdb"
+    assert config_mod.load().store_path == tmp_path / "home" / rel
     monkeypatch.delenv("CSP_HOTSPOTS_HOME")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    assert config_mod.load().store_path == tmp_path / "xdg" / "csp-hotspots" / "store" / "st-albans-wards-2013.duckdb"
+    assert config_mod.load().store_path == tmp_path / "xdg" / "csp-hotspots" / rel
     user = tmp_path / "mine" / "csp.toml"
     user.parent.mkdir()
     user.write_text(write_config(tmp_path).read_text().replace(f'path = "{tmp_path / "s.duckdb"}"',
