@@ -172,7 +172,7 @@ def main() -> None:
         tmp = Path(tmp)
         (tmp / "bundled").mkdir()
         (tmp / "county").mkdir()
-        bundled = str(BUNDLE / "police/hertfordshire-st-albans-2021-01-2022-01.zip")
+        bundled = str(BUNDLE / "police/hertfordshire-st-albans-street.zip")
         run("bundled St Albans store", write_config(tmp / "bundled", [bundled]))
         run("Hertfordshire store (108,465 rows)", write_config(tmp / "county", [str(Path(args.shared) / "police")]))
 

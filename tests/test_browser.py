@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.conftest import REPO, write_config
+from tests.conftest import REPO, rows_in_wards, write_config
 from geodata.bundled import ST_ALBANS as BUNDLE
 
 pytestmark = pytest.mark.browser
@@ -107,7 +107,8 @@ def _metric(page) -> str:
     return page.locator("[data-testid='stMetricValue']").first.inner_text()
 
 
-def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
+def test_map_explorer_offline_filter_changes_map_and_figures(server, page, bundled_store):
+    total = f"{rows_in_wards(bundled_store):,}"
     page.goto(f"{server}/explorer")
     frame = _map_frame(page)
     assert frame.locator("path.ward-area").count() == 20
@@ -115,7 +116,7 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
     # (a map with no tiles and no maxZoom stopped it at the clusters)
     assert frame.locator(".marker-cluster").count() > 0
     assert "Incidents at snap points (clustered)" in frame.locator(".leaflet-control-layers").inner_text()
-    assert _metric(page) == "11,444"
+    assert _metric(page) == total
     before = _fills(frame)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "explorer.png"))
@@ -124,8 +125,8 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
     page.get_by_role("option", name="Burglary", exact=True).click()
     page.keyboard.press("Escape")
     page.wait_for_function("(() => { const e = document.querySelector(\"[data-testid='stMetricValue']\");"
-                           " return e !== null && e.innerText !== '11,444'; })()", timeout=30_000)
-    assert int(_metric(page).replace(",", "")) < 11_444
+                           f" return e !== null && e.innerText !== '{total}'; }})()", timeout=30_000)
+    assert int(_metric(page).replace(",", "")) < rows_in_wards(bundled_store)
     after = None
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -154,12 +155,12 @@ def test_hostile_ward_names_render_as_text_and_never_run_as_templates(tmp_path, 
     pwned = tmp_path / "pwned"
     payloads = [HOSTILE, "{{7*7}}", "{{ cycler.__init__.__globals__.os.mkdir(%r) }}" % str(pwned),
                 "{% for x in range(3) %}loop{% endfor %}"]
-    wards = json.loads((BUNDLE / "boundaries/st_albans_wards_2013.geojson").read_text())
+    wards = json.loads((BUNDLE / "boundaries_2022/st_albans_wards_may2024_bsc_wgs84.geojson").read_text())
     for feature, payload in zip(wards["features"], payloads):
-        feature["properties"]["WD13NM"] = payload
+        feature["properties"]["ward_name"] = payload
     (tmp_path / "wards.geojson").write_text(json.dumps(wards))
     cfg = write_config(tmp_path)
-    cfg.write_text(cfg.read_text().replace(str(BUNDLE / "boundaries/st_albans_wards_2013.geojson"),
+    cfg.write_text(cfg.read_text().replace(str(BUNDLE / "boundaries_2022/st_albans_wards_may2024_bsc_wgs84.geojson"),
                                            str(tmp_path / "wards.geojson")))
     proc, url = _serve(cfg)
     try:
@@ -234,7 +235,7 @@ def test_hostile_location_on_the_patrol_planner_renders_as_text(tmp_path, page):
 
     pwned = tmp_path / "pwned"
     template = "{{ cycler.__init__.__globals__.os.mkdir(%r) }}" % str(pwned)
-    source = BUNDLE / "police/hertfordshire-st-albans-2021-01-2022-01.zip"
+    source = BUNDLE / "police/hertfordshire-st-albans-street.zip"
     hostile_zip = tmp_path / "hostile.zip"
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(hostile_zip, "w") as zout:
         for name in zin.namelist():

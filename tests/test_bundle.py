@@ -66,7 +66,7 @@ def test_store_holds_the_months_and_rows_the_note_states(tmp_path, path):
 def test_months_not_in_the_note_are_gaps(bundled_store):
     """2022-02 .. 2023-12 and 2024-05 .. 12 are not loaded: no partition, no rows, so every view
     that asks which months are loaded shows a gap there, never a zero."""
-    from geodata.status import loaded_months
+    from geodata.analysis.rules import loaded_months
 
     loaded = loaded_months(bundled_store, "police.uk")
     assert loaded == set(STREET)
