@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
 
@@ -47,7 +47,6 @@ def _feasible(shown: list[str], total: str | None) -> list[set[int]]:
     return out
 
 
-@settings(max_examples=2000, deadline=None)
 @given(hs.lists(hs.integers(0, 12), min_size=1, max_size=8))
 def test_no_small_count_is_shown_or_recoverable_from_the_total(counts):
     shown, total = disclosure.suppress(pd.Series(counts))

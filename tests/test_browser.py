@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import REPO, write_config
 from geodata.bundled import ST_ALBANS as BUNDLE
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -66,6 +68,11 @@ def page():
         pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
         yield pg
         browser.close()
+
+
+def wait_for_meeting(page, timeout: float = 90) -> None:
+    """Wait until the Meeting page has painted its five slides (the other test modules use this too)."""
+    page.wait_for_function("document.querySelectorAll('section.csp-slide').length === 5", timeout=timeout * 1000)
 
 
 def _map_frame(page, timeout: float = 60):
