@@ -358,7 +358,8 @@ def _cmd_serve(args, cfg) -> int:
     from dashboard import server
 
     server.main(["run", str(app), "--server.port", str(args.port), "--server.address", address,
-                 "--server.headless", "true", *HARDENING, "--", "--config", str(cfg.path)], hosts=hosts)
+                 "--server.headless", "true", *HARDENING, "--", "--config", str(cfg.path)], hosts=hosts,
+                basemap_file=cfg.map_basemap)
     return 0  # the server runs in this process until stopped (signals reach it; no child is left)
 
 

@@ -19,6 +19,8 @@ import sys
 import threading
 import time
 
+from dashboard import basemap
+
 
 def _import_pages(port: int) -> None:
     deadline = time.monotonic() + 30
@@ -61,9 +63,11 @@ def host_name(header: str) -> str:
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
-def guard(app, hosts: frozenset[str] | None):
+def guard(app, hosts: frozenset[str] | None, basemap_file=None):
     """An ASGI wrapper around Streamlit's app: Host check (``hosts`` plus :data:`LOOPBACK_HOSTS`;
-    ``None`` accepts any name), :data:`CLOSED_PATHS` and :data:`SECURITY_HEADERS`."""
+    ``None`` accepts any name), :data:`CLOSED_PATHS` and :data:`SECURITY_HEADERS`; with
+    ``basemap_file`` (the config's ``[map] basemap``) it answers :data:`dashboard.basemap.URL`
+    itself, with byte ranges (:func:`dashboard.basemap.respond`)."""
     allowed = None if hosts is None else LOOPBACK_HOSTS | hosts
 
     async def guarded(scope, receive, send):
@@ -90,6 +94,8 @@ def guard(app, hosts: frozenset[str] | None):
                 message = {**message, "headers": [*message.get("headers", ()), *extra]}
             await send(message)
 
+        if basemap_file is not None and path == basemap.URL:
+            return await basemap.respond(scope, send_with_headers, basemap_file)
         return await app(scope, receive, send_with_headers)
 
     return guarded
@@ -106,19 +112,19 @@ def no_address_lookups() -> None:
     net_util.get_internal_ip = lambda: None
 
 
-def _install_guard(hosts: frozenset[str] | None) -> None:
+def _install_guard(hosts: frozenset[str] | None, basemap_file=None) -> None:
     from streamlit.web.server.starlette import starlette_server
 
     create = starlette_server.create_starlette_app
-    starlette_server.create_starlette_app = lambda runtime: guard(create(runtime), hosts)
+    starlette_server.create_starlette_app = lambda runtime: guard(create(runtime), hosts, basemap_file)
 
 
-def main(argv: list[str], hosts: frozenset[str] | None = frozenset()) -> None:
+def main(argv: list[str], hosts: frozenset[str] | None = frozenset(), basemap_file=None) -> None:
     """Run ``streamlit`` with ``argv``; ``hosts``: the names (besides loopback) the Host header may
-    carry, ``None`` for any."""
+    carry, ``None`` for any; ``basemap_file``: the local PMTiles basemap to serve, if any."""
     port = int(argv[argv.index("--server.port") + 1]) if "--server.port" in argv else 8501
     no_address_lookups()
-    _install_guard(hosts)
+    _install_guard(hosts, basemap_file)
     threading.Thread(target=_import_pages, args=(port,), name="import-pages", daemon=True).start()
     from streamlit.web import cli
 

@@ -334,3 +334,34 @@ def test_clicking_a_ward_filters_to_it_and_zooms_and_streets_are_named_when_zoom
         time.sleep(0.3)
     assert frame is not None, "the chosen ward was not outlined"
     assert frame.evaluate("window.cspMap.getZoom()") > 12  # zoomed to it (the district fits at about 11)
+
+
+def test_a_local_pmtiles_basemap_is_drawn_from_the_apps_own_url(tmp_path, page):
+    """Issue 17: `[map] basemap` names a PMTiles file; the app serves it (byte ranges) and the map draws
+    it with protomaps-leaflet; no request leaves the machine."""
+    from tests.basemap_fixture import build
+
+    pmtiles = build(tmp_path / "basemap.pmtiles")
+    cfg = write_config(tmp_path)
+    cfg.write_text(cfg.read_text() + f'\n[map]\nbasemap = "{pmtiles}"\nattribution = "Test basemap"\n')
+    proc, url = _serve(cfg)
+    try:
+        page.goto(f"{url}/explorer")
+        frame = _map_frame(page, timeout=90)
+        frame.wait_for_function("document.querySelectorAll('canvas.leaflet-tile').length > 0", timeout=30_000)
+        painted = frame.evaluate("""() => {
+            for (const c of document.querySelectorAll('canvas.leaflet-tile')) {
+              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+              for (let i = 0; i < d.length; i += 4 * 97) if (d[i + 3] > 0) return true;
+            }
+            return false; }""")
+        assert painted, "the basemap tiles were not painted"
+        asked = [u for u in page.requests_seen if "basemap.pmtiles" in u]
+        assert asked and all(u.startswith(url + "/basemap.pmtiles") for u in asked)
+        hosts = {urlparse(u).hostname for u in page.requests_seen if u.startswith(("http", "ws"))}
+        assert hosts == {"127.0.0.1"}, hosts
+        assert "Test basemap" in frame.locator(".leaflet-control-attribution").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "explorer-basemap.png"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
