@@ -14,6 +14,7 @@ target is every ratio <= 1.3.
 
 Usage: ``python benchmarks/bench_force.py [--county ../shared/data/police] [--runs 3]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,15 +34,17 @@ sys.path.insert(0, str(REPO))
 
 #: What each measured step does, in a fresh process: (label, code run with `store` open).
 STEPS = {
-    "explorer first view (ward table + hot spots, all crime, last 12 months)":
-        "ward_table(store, sel(last12)); hotspots_for(store, sel(last12))",
-    "explorer filter change (Burglary)":
-        "ward_table(store, sel(last12, ['Burglary'])); hotspots_for(store, sel(last12, ['Burglary']))",
-    "trends first view (monthly, by type, ward shares, emerging)":
+    "explorer first view (ward table + hot spots, all crime, last 12 months)": (
+        "ward_table(store, sel(last12)); hotspots_for(store, sel(last12))"
+    ),
+    "explorer filter change (Burglary)": (
+        "ward_table(store, sel(last12, ['Burglary'])); hotspots_for(store, sel(last12, ['Burglary']))"
+    ),
+    "trends first view (monthly, by type, ward shares, emerging)": (
         "monthly(store, sel(last12)); category_change(store, sel(last12)); ward_shares(store, sel(last12));"
-        " emerging_for(store, sel(last12))",
-    "hotspots command question (Robbery, last month)":
-        "hotspots_for(store, sel(last12[-1:], ['Robbery']))",
+        " emerging_for(store, sel(last12))"
+    ),
+    "hotspots command question (Robbery, last month)": "hotspots_for(store, sel(last12[-1:], ['Robbery']))",
 }
 
 CHILD = """
@@ -110,8 +113,11 @@ def write_config(folder: Path, store_path: Path, police: list[Path]) -> Path:
     text = text.split("[bundled]")[0] + "[bundled]\npolice = [" + ", ".join(f'"{p}"' for p in police) + "]\n"
     import re
 
-    text = re.sub(r'"((?:boundaries|boundaries_2022|population|police|fixmystreet|defra|imd2019)/[^"]*|priorities.toml)"',
-                  lambda m: f'"{ST_ALBANS / m.group(1)}"', text)
+    text = re.sub(
+        r'"((?:boundaries|boundaries_2022|population|police|fixmystreet|defra|imd2019)/[^"]*|priorities.toml)"',
+        lambda m: f'"{ST_ALBANS / m.group(1)}"',
+        text,
+    )
     path = folder / "csp.toml"
     path.write_text(text)
     return path
@@ -120,8 +126,12 @@ def write_config(folder: Path, store_path: Path, police: list[Path]) -> Path:
 def measure(config: Path, code: str, runs: int) -> tuple[float, float]:
     times, rss = [], []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(REPO), config=str(config), code=code)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD.format(repo=str(REPO), config=str(config), code=code)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         fig = json.loads(out.stdout.strip().splitlines()[-1])
         times.append(fig["s"])
         rss.append(fig["rss_mb"])
@@ -131,8 +141,11 @@ def measure(config: Path, code: str, runs: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = REPO.parent / "shared" / "data" / "police"
-    parser.add_argument("--county", default=str(default if default.is_dir() else REPO / "tests/data/county"),
-                        help="county police.uk months: a folder, or a tar.xz of month folders")
+    parser.add_argument(
+        "--county",
+        default=str(default if default.is_dir() else REPO / "tests/data/county"),
+        help="county police.uk months: a folder, or a tar.xz of month folders",
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workdir", help="keep the stores here and reuse them on the next run")
     args = parser.parse_args()
@@ -161,15 +174,19 @@ def main() -> None:
         rows = store.counts(by=("source",))["incidents"].sum()
         del store
         open_store(config_mod.load(bundled_store_cfg))  # built from the bundled files on first open
-        print(f"force-sized store (SYNTHETIC: {len(county)} real county months shifted over 120 months): "
-              f"{rows:,} rows, {os.path.getsize(tmp / 'force.duckdb') / 1e6:.1f} MB; "
-              f"bundled store {os.path.getsize(tmp / 'bundled.duckdb') / 1e6:.1f} MB")
+        print(
+            f"force-sized store (SYNTHETIC: {len(county)} real county months shifted over 120 months): "
+            f"{rows:,} rows, {os.path.getsize(tmp / 'force.duckdb') / 1e6:.1f} MB; "
+            f"bundled store {os.path.getsize(tmp / 'bundled.duckdb') / 1e6:.1f} MB"
+        )
         print(f"{'step':<72} {'bundled s':>10} {'force s':>9} {'ratio':>6} {'RSS MB b/f':>12}")
         for label, code in STEPS.items():
             b, b_rss = measure(bundled_store_cfg, code, args.runs)
             f, f_rss = measure(force_cfg, code, args.runs)
-            print(f"{label:<72} {b:>10.2f} {f:>9.2f} {f / b:>6.2f} {b_rss:>5.0f}/{f_rss:<5.0f}"
-                  f" {'met' if f / b <= 1.3 else 'NOT met (target 1.3x)'}")
+            print(
+                f"{label:<72} {b:>10.2f} {f:>9.2f} {f / b:>6.2f} {b_rss:>5.0f}/{f_rss:<5.0f}"
+                f" {'met' if f / b <= 1.3 else 'NOT met (target 1.3x)'}"
+            )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ Streamlit's AppTest (``bench_load.py``'s "server alone" figure), which skips the
 
 Usage: ``python benchmarks/bench_sessions.py [--sessions 10] [--rounds 3]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -85,8 +86,9 @@ async def one_session(url: str, rounds: int, ready: asyncio.Queue, start: asynci
     import websockets
 
     origin = url.replace("ws://", "http://").split("/_stcore")[0]
-    async with websockets.connect(url, subprotocols=["streamlit"], max_size=None,
-                                  additional_headers={"Origin": origin}) as ws:
+    async with websockets.connect(
+        url, subprotocols=["streamlit"], max_size=None, additional_headers={"Origin": origin}
+    ) as ws:
         s = Session(ws)
         await s.rerun(page_name="explorer")  # open the Map explorer
         if s.widget is None:
@@ -146,12 +148,14 @@ def main() -> None:
         finally:
             stop(proc)
     n = args.sessions
-    print(f"Hertfordshire store (108,465 rows), Map explorer, crime-type filter change to the rerun's last "
-          f"message (script_finished), over the websocket: 1 session: median {statistics.median(alone):.2f} s, "
-          f"p95 {pct(alone, 95):.2f} s ({len(alone)} changes); {n} sessions at once: p50 {pct(together, 50):.2f} s, "
-          f"p95 {pct(together, 95):.2f} s, max {max(together):.2f} s over {len(together)} changes "
-          f"(target p95 <= 1 s); server peak memory {peak:,.0f} MB; load average before the run "
-          f"{load[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"Hertfordshire store (108,465 rows), Map explorer, crime-type filter change to the rerun's last "
+        f"message (script_finished), over the websocket: 1 session: median {statistics.median(alone):.2f} s, "
+        f"p95 {pct(alone, 95):.2f} s ({len(alone)} changes); {n} sessions at once: p50 {pct(together, 50):.2f} s, "
+        f"p95 {pct(together, 95):.2f} s, max {max(together):.2f} s over {len(together)} changes "
+        f"(target p95 <= 1 s); server peak memory {peak:,.0f} MB; load average before the run "
+        f"{load[0]:.1f} on {os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ against the accounts file (:mod:`dashboard.accounts`). A config with no ``[acces
 in **local mode**: whoever reaches the server is an admin (the analyst's own machine), and every
 page says so; the kiosk stays public.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -71,15 +72,19 @@ def sign_in_box(config) -> None:
         return
     with st.sidebar:
         if config.accounts_file is None:
-            st.caption("Local mode: no sign-in is configured, so everyone who reaches this server is an admin. "
-                       "Add an [access] section to the config before partner data goes on a shared server.")
+            st.caption(
+                "Local mode: no sign-in is configured, so everyone who reaches this server is an admin. "
+                "Add an [access] section to the config before partner data goes on a shared server."
+            )
             return
         who = st.session_state.get("csp_user")
         if who or (_oidc_configured() and getattr(st.user, "is_logged_in", False)):
             st.caption(f"Signed in as {who or st.user.get('email')} ({role(config)}).")
             if not who and role(config) == "public":
-                st.caption("The identity provider has not verified this e-mail, or no partner account has it: "
-                           "you see what the public sees.")
+                st.caption(
+                    "The identity provider has not verified this e-mail, or no partner account has it: "
+                    "you see what the public sees."
+                )
             if st.button("Sign out", key="sign_out"):
                 st.session_state.pop("csp_user", None)
                 st.session_state.pop("csp_role", None)

@@ -1,22 +1,19 @@
 """What every page shares: the store (cached once per server), the filters kept in the URL,
 and the attributions every licence asks for."""
+
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
-import streamlit as st
-
-from dashboard import svgmap
-from dashboard.attributions import ATTRIBUTIONS
-
-import json
-
 import pandas as pd
 import shapely
+import streamlit as st
 
-from dashboard import access
+from dashboard import access, svgmap
+from dashboard.attributions import ATTRIBUTIONS
 from geodata import config as config_mod
 from geodata import priorities as priorities_mod
 from geodata import sources
@@ -26,7 +23,6 @@ from geodata.analysis import status as status_mod
 from geodata.store import Store, open_store
 
 CRIME_TYPES = sources.POLICE.categories
-
 
 
 def config_path() -> str | None:
@@ -77,16 +73,26 @@ def filters(key: str = "f") -> dict:
     end = end if end in all_months and end >= start else all_months[-1]
     with st.sidebar:
         start, end = st.select_slider("Months", options=all_months, value=(start, end), key=f"{key}_months")
-        categories = st.multiselect("Crime types (none = all)", sorted(CRIME_TYPES),
-                                    default=_param_list("cat", CRIME_TYPES), key=f"{key}_cats")
-        chosen = st.multiselect("Wards (none = all)", list(ward_names), format_func=ward_names.get,
-                                default=None if f"{key}_wards" in st.session_state else _param_list("ward", ward_names),
-                                key=f"{key}_wards")
+        categories = st.multiselect(
+            "Crime types (none = all)", sorted(CRIME_TYPES), default=_param_list("cat", CRIME_TYPES), key=f"{key}_cats"
+        )
+        chosen = st.multiselect(
+            "Wards (none = all)",
+            list(ward_names),
+            format_func=ward_names.get,
+            default=None if f"{key}_wards" in st.session_state else _param_list("ward", ward_names),
+            key=f"{key}_wards",
+        )
     st.query_params.update({"from": start, "to": end})
     st.query_params["cat"] = categories
     st.query_params["ward"] = chosen
-    return {"start": start, "end": end, "categories": categories or None, "wards": chosen or None,
-            "ward_names": ward_names}
+    return {
+        "start": start,
+        "end": end,
+        "categories": categories or None,
+        "wards": chosen or None,
+        "ward_names": ward_names,
+    }
 
 
 def download_name(kind: str, selection: Selection, ext: str) -> str:
@@ -121,8 +127,14 @@ def attributions() -> None:
 @st.cache_resource
 def ward_shapes(path: str | None) -> list[dict]:
     """The wards as GeoJSON features in EPSG:27700 (:func:`_ward_outlines`; for Vega-Lite maps)."""
-    return [{"type": "Feature", "properties": {"ward_code": c, "ward_name": n},
-             "geometry": json.loads(shapely.to_geojson(g))} for c, n, g in zip(*_ward_outlines(path))]
+    return [
+        {
+            "type": "Feature",
+            "properties": {"ward_code": c, "ward_name": n},
+            "geometry": json.loads(shapely.to_geojson(g)),
+        }
+        for c, n, g in zip(*_ward_outlines(path))
+    ]
 
 
 def priorities_key() -> tuple[str, int]:
@@ -145,20 +157,23 @@ def priorities(key: tuple[str, int]) -> priorities_mod.Priorities:
 
 
 @st.cache_resource(ttl=300, max_entries=32)
-def statuses(path: str | None, key: tuple[str, int], end: str | None, window: int | None,
-             compare: str | None, exact: bool = True) -> list[status_mod.PriorityStatus]:
+def statuses(
+    path: str | None, key: tuple[str, int], end: str | None, window: int | None, compare: str | None, exact: bool = True
+) -> list[status_mod.PriorityStatus]:
     """:func:`geodata.analysis.status.evaluate`, cached per store, priorities file, period and whether
     the audience sees exact counts of sensitive sources."""
     return status_mod.evaluate(_store(path), priorities(key), end, window, compare, ANALYST if exact else PUBLIC)
 
 
 @st.cache_resource(ttl=300, max_entries=16)
-def meeting_slides(path: str | None, key: tuple[str, int], end: str | None, window: int | None,
-                   compare: str | None, exact: bool = True) -> meeting_mod.Slides:
+def meeting_slides(
+    path: str | None, key: tuple[str, int], end: str | None, window: int | None, compare: str | None, exact: bool = True
+) -> meeting_mod.Slides:
     """:func:`geodata.analysis.meeting.slides` on the cached :func:`statuses` of the same arguments."""
     audience = ANALYST if exact else PUBLIC
-    return meeting_mod.slides(_store(path), priorities(key), end, window, compare, audience,
-                              statuses(path, key, end, window, compare, exact))
+    return meeting_mod.slides(
+        _store(path), priorities(key), end, window, compare, audience, statuses(path, key, end, window, compare, exact)
+    )
 
 
 def ward_outlines():
@@ -175,16 +190,22 @@ def area_map(layers: list, height: int) -> dict:
     import altair as alt  # only the pages that draw one pay for the import
 
     outline = alt.Chart(alt.Data(values=ward_shapes(config_path()))).mark_geoshape(
-        fill="#f4f4f4", stroke="#555", strokeWidth=0.6)
-    return (alt.layer(outline, *layers).project(type="identity", reflectY=True)
-            .properties(height=height, usermeta={"embedOptions": {"renderer": "svg"}}).to_dict())
+        fill="#f4f4f4", stroke="#555", strokeWidth=0.6
+    )
+    return (
+        alt.layer(outline, *layers)
+        .project(type="identity", reflectY=True)
+        .properties(height=height, usermeta={"embedOptions": {"renderer": "svg"}})
+        .to_dict()
+    )
 
 
 def ward_map(values: pd.Series, title: str, height: int) -> dict:
     """:func:`area_map` of a ward choropleth of ``values`` (indexed by ward code; missing = no
     data); viridis, darker = more. Built once per set of values."""
-    return _ward_map(config_path(), tuple((c, None if pd.isna(v) else int(v)) for c, v in values.items()),
-                     title, height)
+    return _ward_map(
+        config_path(), tuple((c, None if pd.isna(v) else int(v)) for c, v in values.items()), title, height
+    )
 
 
 @st.cache_data(ttl=300, max_entries=64)
@@ -192,12 +213,24 @@ def _ward_map(path: str | None, values: tuple, title: str, height: int) -> dict:
     import altair as alt
 
     by_code = dict(values)
-    features = [{**f, "properties": {**f["properties"], "value": by_code.get(f["properties"]["ward_code"])}}
-                for f in ward_shapes(path)]
-    return area_map([alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#333", strokeWidth=0.8).encode(
-        color=alt.Color("properties.value:Q", title=title, scale=alt.Scale(scheme="viridis", reverse=True)),
-        tooltip=[alt.Tooltip("properties.ward_name:N", title="Ward"), alt.Tooltip("properties.value:Q", title=title)])],
-        height)
+    features = [
+        {**f, "properties": {**f["properties"], "value": by_code.get(f["properties"]["ward_code"])}}
+        for f in ward_shapes(path)
+    ]
+    return area_map(
+        [
+            alt.Chart(alt.Data(values=features))
+            .mark_geoshape(stroke="#333", strokeWidth=0.8)
+            .encode(
+                color=alt.Color("properties.value:Q", title=title, scale=alt.Scale(scheme="viridis", reverse=True)),
+                tooltip=[
+                    alt.Tooltip("properties.ward_name:N", title="Ward"),
+                    alt.Tooltip("properties.value:Q", title=title),
+                ],
+            )
+        ],
+        height,
+    )
 
 
 @st.cache_resource
@@ -211,9 +244,13 @@ def ward_svg(values: pd.Series, title: str) -> str:
     """:func:`dashboard.svgmap.ward_svg` of ``values`` (indexed by ward code; NA = no data; text =
     a suppressed count, see :func:`ward_values`)."""
     codes, names, geoms = _ward_outlines(config_path())
-    return svgmap.ward_svg(codes, names, geoms,
-                           {c: (None if pd.isna(v) else v if isinstance(v, str) else int(v)) for c, v in values.items()},
-                           title)
+    return svgmap.ward_svg(
+        codes,
+        names,
+        geoms,
+        {c: (None if pd.isna(v) else v if isinstance(v, str) else int(v)) for c, v in values.items()},
+        title,
+    )
 
 
 def ward_values(values: pd.Series, source: str, exact: bool) -> tuple[pd.Series, str]:

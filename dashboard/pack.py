@@ -9,6 +9,7 @@ wards, what is not measured; DEFRA's annual figures where no monthly source cove
 sources and licences follow on the last page. Every page carries "Data to <month>". Rendered
 offline with matplotlib (charts and maps, no tiles) and reportlab (PDF).
 """
+
 from __future__ import annotations
 
 import base64
@@ -22,17 +23,21 @@ import matplotlib
 matplotlib.use("Agg")  # no display: the pack renders on servers and in CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-
-from dashboard.attributions import ATTRIBUTIONS  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from dashboard.palette import GI_COLOURS, SEQUENTIAL, STATUS_COLOURS, STATUS_SYMBOLS  # noqa: E402
-from geodata import sources  # noqa: E402
-from geodata.analysis import PUBLIC, Selection  # noqa: E402
+from dashboard.attributions import ATTRIBUTIONS  # noqa: E402
+from dashboard.palette import GI_COLOURS, STATUS_COLOURS, STATUS_SYMBOLS  # noqa: E402
+from geodata import (
+    runchart,  # noqa: E402
+    sources,  # noqa: E402
+)
+from geodata.analysis import (  # noqa: E402
+    PUBLIC,
+    Selection,
+    meeting,  # noqa: E402
+)
 from geodata.analysis.hotspots_for import hotspots_for  # noqa: E402
 from geodata.analysis.rules import disclose  # noqa: E402
-from geodata import runchart  # noqa: E402
-from geodata.analysis import meeting  # noqa: E402
 from geodata.analysis.status import MeasureStatus, PriorityStatus, evaluate, latest_month, span  # noqa: E402
 from geodata.classes import classify  # noqa: E402
 from geodata.gistar import CLASS_LABELS  # noqa: E402
@@ -42,8 +47,10 @@ from geodata.store import Store  # noqa: E402
 FORMATS = ("pdf", "html")
 #: Wards listed per measure in the pack.
 TOP_WARDS = 8
-WITHHELD = ("Council records are sensitive: in this pack they are shown as ward counts only, a count of 1 to 4 "
-            "as <5 and, where a total would reveal it, one more count as c (geodata/disclosure.py).")
+WITHHELD = (
+    "Council records are sensitive: in this pack they are shown as ward counts only, a count of 1 to 4 "
+    "as <5 and, where a total would reveal it, one more count as c (geodata/disclosure.py)."
+)
 
 
 @dataclass
@@ -67,8 +74,12 @@ def _png(fig) -> bytes:
 
 
 #: Run-chart colours as the Meeting page's (NHS Making Data Count: orange concerning, blue improving).
-_RC = {runchart.CONCERNING: "#c05600", runchart.IMPROVING: "#0060a8", runchart.NEITHER: "#6a3d9a",
-       runchart.COMMON: "#595959"}
+_RC = {
+    runchart.CONCERNING: "#c05600",
+    runchart.IMPROVING: "#0060a8",
+    runchart.NEITHER: "#6a3d9a",
+    runchart.COMMON: "#595959",
+}
 
 
 def _runchart_axes(ax, rc: meeting.RunChart, period_start: str | None, small: bool = False) -> None:
@@ -89,15 +100,20 @@ def _runchart_axes(ax, rc: meeting.RunChart, period_start: str | None, small: bo
     special = c.special & ~np.isnan(c.values)
     for i in np.flatnonzero(special):
         bad = (c.values[i] > c.mean) == bool(c.lower_is_better)
-        ax.plot(i, c.values[i], marker="D", ms=6, mec="black",
-                color=_RC[runchart.CONCERNING if bad else runchart.IMPROVING])
+        ax.plot(
+            i, c.values[i], marker="D", ms=6, mec="black", color=_RC[runchart.CONCERNING if bad else runchart.IMPROVING]
+        )
     jans = [i for i, m in enumerate(c.months) if m.endswith("-01")]
     ax.set_xticks(jans, [c.months[i][:4] for i in jans], fontsize=6 if small else 7)
     ax.set_ylim(bottom=0)
     ax.tick_params(axis="y", labelsize=6 if small else 7)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(f"{rc.label}: {rc.icon}" if small else f"Per month: {rc.icon}", fontsize=7 if small else 9,
-                 loc="left", color=_RC[rc.icon])
+    ax.set_title(
+        f"{rc.label}: {rc.icon}" if small else f"Per month: {rc.icon}",
+        fontsize=7 if small else 9,
+        loc="left",
+        color=_RC[rc.icon],
+    )
 
 
 def _runchart_png(rc: meeting.RunChart, period_start: str) -> bytes:
@@ -119,8 +135,14 @@ def _annual_png(a: meeting.Annual) -> bytes:
     vals = [np.nan if v is None else v for v in a.values]
     ax.bar(range(len(vals)), vals, color=["#7f9bbf"] * (len(vals) - 1) + ["#1f4e79"])
     for i, v in enumerate(vals):
-        ax.text(i, 0 if np.isnan(v) else v, "not published" if np.isnan(v) else f"{v:,.0f}", ha="center",
-                va="bottom", fontsize=7)
+        ax.text(
+            i,
+            0 if np.isnan(v) else v,
+            "not published" if np.isnan(v) else f"{v:,.0f}",
+            ha="center",
+            va="bottom",
+            fontsize=7,
+        )
     ax.set_xticks(range(len(vals)), [y[2:] for y in a.years], fontsize=7)
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(a.label + " (annual)", fontsize=9, loc="left")
@@ -133,11 +155,17 @@ def _map_png(store: Store, m: MeasureStatus) -> bytes:
     classed = classify(wards["code"].map(table["current"]).astype("float64").to_numpy())
     fig, ax = plt.subplots(figsize=(4.6, 4.6))
     wards.plot(ax=ax, color=classed.colour_of(), edgecolor="#333333", linewidth=0.6)
-    ax.legend(handles=[Patch(facecolor=c, edgecolor="#333333", label=t) for c, t in classed.legend],
-              title="incidents in the period", fontsize=6, title_fontsize=7, loc="lower left")
+    ax.legend(
+        handles=[Patch(facecolor=c, edgecolor="#333333", label=t) for c, t in classed.legend],
+        title="incidents in the period",
+        fontsize=6,
+        title_fontsize=7,
+        loc="lower left",
+    )
     if sources.get(m.measure.source).kind == sources.POINTS and m.current.count:
-        found = hotspots_for(store, Selection.of(m.current.start, m.current.end, m.measure.categories,
-                                                 source=m.measure.source))
+        found = hotspots_for(
+            store, Selection.of(m.current.start, m.current.end, m.measure.categories, source=m.measure.source)
+        )
         cells, grid = found.cells, found.grid
         for cls in (3, 2):
             sel = cells[cells["gi_class"] == cls]
@@ -148,8 +176,9 @@ def _map_png(store: Store, m: MeasureStatus) -> bytes:
     return _png(fig)
 
 
-def build(store: Store, priorities: Priorities, end: str | None = None, window: int | None = None,
-          compare: str | None = None) -> Pack:
+def build(
+    store: Store, priorities: Priorities, end: str | None = None, window: int | None = None, compare: str | None = None
+) -> Pack:
     """Compute every figure and image of the pack (same arguments as :func:`geodata.analysis.status.evaluate`).
 
     The pack is for the meeting, so sensitive (council) sources are under disclosure control
@@ -171,8 +200,9 @@ def build(store: Store, priorities: Priorities, end: str | None = None, window: 
                 images[(pid, i, "map")] = _map_png(store, m)
         if ps.annual is not None:
             images[(pid, 0, "annual")] = _annual_png(ps.annual)
-    periods = sorted({span(m.current.start, m.current.end) for r in results for m in r.measures
-                      if m.current.count is not None}) or [end]
+    periods = sorted(
+        {span(m.current.start, m.current.end) for r in results for m in r.measures if m.current.count is not None}
+    ) or [end]
     data_to = max([r.data_to for r in results if r.data_to] or [end])
     return Pack(priorities.partnership, store.config.area_name, "; ".join(periods), data_to, results, images, deck)
 
@@ -191,8 +221,16 @@ def _ward_rows(m: MeasureStatus) -> list[list[str]]:
     for _, w in m.wards.head(TOP_WARDS).iterrows():
         if tested:
             pct = "" if np.isnan(w["pct_change"]) else f"{w['pct_change']:+.0f}%"
-            rows.append([str(w["ward_name"]), str(int(w["current"])), str(int(w["previous"])), pct,
-                         f"{w['p_adj']:.2f}", str(w["change"])])
+            rows.append(
+                [
+                    str(w["ward_name"]),
+                    str(int(w["current"])),
+                    str(int(w["previous"])),
+                    pct,
+                    f"{w['p_adj']:.2f}",
+                    str(w["change"]),
+                ]
+            )
         elif m.current.count is not None:
             rows.append([str(w["ward_name"]), str(int(w["current"])), "no data", "", "", ""])
     return rows
@@ -231,62 +269,114 @@ def to_pdf(pack: Pack) -> bytes:
 
     def table(rows, widths=None):
         t = Table(rows, colWidths=widths, repeatRows=1)
-        t.setStyle(TableStyle([("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8), ("FONT", (0, 1), (-1, -1),
-                               "Helvetica", 8), ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8"))]))
+        t.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
+                    ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
+                    ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+                ]
+            )
+        )
         return t
 
-    story = [Spacer(1, 30 * mm), Paragraph(esc(pack.title), h1), Paragraph(esc(pack.area), styles["Heading3"]),
-             Paragraph(f"Priorities meeting pack. Period: {esc(pack.period)}. Data to {esc(pack.data_to)}.", body),
-             Paragraph(f"Produced {date.today():%d %B %Y} by CSP Hotspots.", body), Spacer(1, 8 * mm)]
+    story = [
+        Spacer(1, 30 * mm),
+        Paragraph(esc(pack.title), h1),
+        Paragraph(esc(pack.area), styles["Heading3"]),
+        Paragraph(f"Priorities meeting pack. Period: {esc(pack.period)}. Data to {esc(pack.data_to)}.", body),
+        Paragraph(f"Produced {date.today():%d %B %Y} by CSP Hotspots.", body),
+        Spacer(1, 8 * mm),
+    ]
     deck = pack.slides
     summary = [["Priority", "Status", "Latest", "Change", "Run chart"]]
     for row in deck.overview.rows:
         latest = ("" if row.number is None else f"<b>{esc(row.number)}</b> ") + esc(row.number_of)
-        summary.append([Paragraph(esc(f"{row.priority.id} {row.priority.title}"), body),
-                        Paragraph(f'<font color="{STATUS_COLOURS[row.status]}"><b>{esc(_status_word(row.status))}'
-                                  "</b></font>", body), Paragraph(latest, body),
-                        Paragraph(esc(f"{_ARROWS[row.direction]} {row.change}" if row.number else ""), body),
-                        Paragraph(esc(row.icon or ""), body)])
-    story += [table(summary, [38 * mm, 25 * mm, 55 * mm, 35 * mm, 27 * mm]), Spacer(1, 3 * mm),
-              Paragraph(esc(deck.overview.rule), body)]
+        summary.append(
+            [
+                Paragraph(esc(f"{row.priority.id} {row.priority.title}"), body),
+                Paragraph(
+                    f'<font color="{STATUS_COLOURS[row.status]}"><b>{esc(_status_word(row.status))}</b></font>', body
+                ),
+                Paragraph(latest, body),
+                Paragraph(esc(f"{_ARROWS[row.direction]} {row.change}" if row.number else ""), body),
+                Paragraph(esc(row.icon or ""), body),
+            ]
+        )
+    story += [
+        table(summary, [38 * mm, 25 * mm, 55 * mm, 35 * mm, 27 * mm]),
+        Spacer(1, 3 * mm),
+        Paragraph(esc(deck.overview.rule), body),
+    ]
     if deck.not_measured:
         story.append(Paragraph("Not measured yet", h2))
-        story += [Paragraph(f"<b>{esc(p.id)} {esc(p.title)}</b>: would be measured by: {esc(' '.join(lines))}", body)
-                  for p, lines in deck.not_measured.entries]
+        story += [
+            Paragraph(f"<b>{esc(p.id)} {esc(p.title)}</b>: would be measured by: {esc(' '.join(lines))}", body)
+            for p, lines in deck.not_measured.entries
+        ]
     story.append(PageBreak())
     for ps in deck.priorities:
         r = ps.result
-        story += [Paragraph(esc(f"{r.priority.id} {r.priority.title}"), h1),
-                  Paragraph(f"<i>{esc(r.priority.wording)}</i>", body),
-                  Paragraph(f'<font color="{STATUS_COLOURS[r.status]}"><b>{esc(_status_line(r))}</b></font>: '
-                            f"{esc(r.sentence)}", body)]
+        story += [
+            Paragraph(esc(f"{r.priority.id} {r.priority.title}"), h1),
+            Paragraph(f"<i>{esc(r.priority.wording)}</i>", body),
+            Paragraph(
+                f'<font color="{STATUS_COLOURS[r.status]}"><b>{esc(_status_line(r))}</b></font>: {esc(r.sentence)}',
+                body,
+            ),
+        ]
         for i, part in enumerate(ps.parts):
             m, h = part.status, part.headline
-            story += [Paragraph(esc(m.measure.label), h2),
-                      Paragraph(f"<b>{esc(h.number)}</b> in {esc(h.period)}. "
-                                f"{esc(_ARROWS[h.direction])} {esc(h.text)}.", body)]
+            story += [
+                Paragraph(esc(m.measure.label), h2),
+                Paragraph(
+                    f"<b>{esc(h.number)}</b> in {esc(h.period)}. {esc(_ARROWS[h.direction])} {esc(h.text)}.", body
+                ),
+            ]
             if m.withheld:
                 story += [Paragraph(esc(WITHHELD), body), table(_withheld_rows(m))]
                 continue
             if (r.priority.id, i, "trend") in pack.images:
-                story += [Image(io.BytesIO(pack.images[(r.priority.id, i, "trend")]), 180 * mm, 58 * mm),
-                          Paragraph(esc(part.chart.baseline_note + " Shaded: the period; grey: not loaded; "
-                                        "diamonds: special cause."), styles["Italic"])]
+                story += [
+                    Image(io.BytesIO(pack.images[(r.priority.id, i, "trend")]), 180 * mm, 58 * mm),
+                    Paragraph(
+                        esc(
+                            part.chart.baseline_note + " Shaded: the period; grey: not loaded; diamonds: special cause."
+                        ),
+                        styles["Italic"],
+                    ),
+                ]
             if (r.priority.id, i, "multiples") in pack.images:
                 story.append(Image(io.BytesIO(pack.images[(r.priority.id, i, "multiples")]), 180 * mm, 47 * mm))
             if part.outcomes:
                 shares = part.outcomes.shares
-                story.append(Paragraph("<b>What happened</b> (latest police.uk outcome of "
-                                       f"{part.outcomes.with_outcome:,} crimes; recent months lag): " + esc(
-                                           "; ".join(f"{g} {100 * (shares[g] or 0):.0f}%" for g in shares)), body))
-            story.append(Table([[Image(io.BytesIO(pack.images[(r.priority.id, i, "map")]), 62 * mm, 62 * mm),
-                                 table(_ward_rows(m))]], colWidths=[64 * mm, 116 * mm]))
+                story.append(
+                    Paragraph(
+                        "<b>What happened</b> (latest police.uk outcome of "
+                        f"{part.outcomes.with_outcome:,} crimes; recent months lag): "
+                        + esc("; ".join(f"{g} {100 * (shares[g] or 0):.0f}%" for g in shares)),
+                        body,
+                    )
+                )
+            story.append(
+                Table(
+                    [
+                        [
+                            Image(io.BytesIO(pack.images[(r.priority.id, i, "map")]), 62 * mm, 62 * mm),
+                            table(_ward_rows(m)),
+                        ]
+                    ],
+                    colWidths=[64 * mm, 116 * mm],
+                )
+            )
         if ps.annual is not None:
             a = ps.annual
             year, value = a.latest
-            story += [Paragraph(f"<b>{value:,.0f}</b> fly-tipping incidents in {esc(year)} (annual). {esc(a.note)}",
-                                body), Image(io.BytesIO(pack.images[(r.priority.id, 0, "annual")]), 180 * mm, 65 * mm)]
+            story += [
+                Paragraph(f"<b>{value:,.0f}</b> fly-tipping incidents in {esc(year)} (annual). {esc(a.note)}", body),
+                Image(io.BytesIO(pack.images[(r.priority.id, 0, "annual")]), 180 * mm, 65 * mm),
+            ]
         if ps.unmeasured:
             story.append(Paragraph("<b>Not measured:</b> " + esc(" ".join(ps.unmeasured)), body))
         story.append(PageBreak())
@@ -294,14 +384,28 @@ def to_pdf(pack: Pack) -> bytes:
         story.pop()  # the sources follow the last priority (a page of their own would be near-empty)
     story += [Paragraph("Sources and licences", h2)]
     story += [Paragraph(f"<b>{esc(name)}</b>: {esc(text)}", body) for name, text in ATTRIBUTIONS]
-    story.append(Paragraph(esc(
-        "Method: counts are incidents assigned to a ward of the area. Change tests: two-sided Poisson E-test "
-        "(Krishnamoorthy & Thomson 2004); ward tests adjusted by Benjamini-Hochberg. Hot spots: Gi* "
-        "(Getis & Ord 1992) on a square grid, adjacent cells, Benjamini-Hochberg adjusted. Months a source has "
-        "not loaded are never counted as zero."), body))
+    story.append(
+        Paragraph(
+            esc(
+                "Method: counts are incidents assigned to a ward of the area. Change tests: two-sided Poisson E-test "
+                "(Krishnamoorthy & Thomson 2004); ward tests adjusted by Benjamini-Hochberg. Hot spots: Gi* "
+                "(Getis & Ord 1992) on a square grid, adjacent cells, Benjamini-Hochberg adjusted. Months a source has "
+                "not loaded are never counted as zero."
+            ),
+            body,
+        )
+    )
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=18 * mm, title=f"{pack.title}: meeting pack", author="CSP Hotspots")
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=15 * mm,
+        bottomMargin=18 * mm,
+        title=f"{pack.title}: meeting pack",
+        author="CSP Hotspots",
+    )
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()
 
@@ -323,17 +427,26 @@ def to_html(pack: Pack) -> str:
 
     def rows_html(rows):
         head, *rest = rows
-        return ("<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>"
-                + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rest)
-                + "</table>")
+        return (
+            "<table><tr>"
+            + "".join(f"<th>{esc(h)}</th>" for h in head)
+            + "</tr>"
+            + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rest)
+            + "</table>"
+        )
 
-    summary = [["Priority", "Status", "Why"]] + [[f"{r.priority.id} {r.priority.title}", _status_line(r),
-                                                   r.sentence] for r in pack.results]
-    parts = [f"<section><h1>{esc(pack.title)}</h1><h2>{esc(pack.area)}</h2><p>Priorities meeting pack. Period: "
-             f"{esc(pack.period)}. Data to {esc(pack.data_to)}.</p>{rows_html(summary)}{foot}</section>"]
+    summary = [["Priority", "Status", "Why"]] + [
+        [f"{r.priority.id} {r.priority.title}", _status_line(r), r.sentence] for r in pack.results
+    ]
+    parts = [
+        f"<section><h1>{esc(pack.title)}</h1><h2>{esc(pack.area)}</h2><p>Priorities meeting pack. Period: "
+        f"{esc(pack.period)}. Data to {esc(pack.data_to)}.</p>{rows_html(summary)}{foot}</section>"
+    ]
     for r in pack.results:
-        out = [f"<section><h1>{esc(r.priority.id)} {esc(r.priority.title)}</h1><p><i>{esc(r.priority.wording)}</i>"
-               f'</p><p><b style="color:{STATUS_COLOURS[r.status]}">{esc(_status_line(r))}</b>: {esc(r.sentence)}</p>']
+        out = [
+            f"<section><h1>{esc(r.priority.id)} {esc(r.priority.title)}</h1><p><i>{esc(r.priority.wording)}</i>"
+            f'</p><p><b style="color:{STATUS_COLOURS[r.status]}">{esc(_status_line(r))}</b>: {esc(r.sentence)}</p>'
+        ]
         for i, m in enumerate(r.measures):
             out.append(f"<h2>{esc(m.measure.label)}</h2>")
             if m.current.count is None:
@@ -342,17 +455,26 @@ def to_html(pack: Pack) -> str:
             if m.withheld:
                 out.append(f"<p>{esc(m.sentence)}</p><p>{esc(WITHHELD)}</p>{rows_html(_withheld_rows(m))}")
                 continue
-            out.append(f"<p>{esc(str(m.current.count))} in {esc(span(m.current.start, m.current.end))}; "
-                       f"{esc(m.previous.phrase(m.current))}; {esc(m.year_earlier.phrase(m.current))}.</p>")
+            out.append(
+                f"<p>{esc(str(m.current.count))} in {esc(span(m.current.start, m.current.end))}; "
+                f"{esc(m.previous.phrase(m.current))}; {esc(m.year_earlier.phrase(m.current))}.</p>"
+            )
             out.append(img((r.priority.id, i, "map")) + rows_html(_ward_rows(m)) + img((r.priority.id, i, "trend")))
         if r.priority.gaps:
-            out.append("<h2>Not measured</h2>" + "".join(f"<p>{esc(g.what)}: {esc(g.why)}.</p>"
-                                                         for g in r.priority.gaps))
+            out.append(
+                "<h2>Not measured</h2>" + "".join(f"<p>{esc(g.what)}: {esc(g.why)}.</p>" for g in r.priority.gaps)
+            )
         parts.append("".join(out) + foot + "</section>")
-    parts.append("<section><h1>Sources and licences</h1>" + "".join(
-        f"<p><b>{esc(n)}</b>: {esc(t)}</p>" for n, t in ATTRIBUTIONS) + foot + "</section>")
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(pack.title)}: meeting pack'
-            f"</title><style>{_CSS}</style></head><body>{''.join(parts)}</body></html>")
+    parts.append(
+        "<section><h1>Sources and licences</h1>"
+        + "".join(f"<p><b>{esc(n)}</b>: {esc(t)}</p>" for n, t in ATTRIBUTIONS)
+        + foot
+        + "</section>"
+    )
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(pack.title)}: meeting pack'
+        f"</title><style>{_CSS}</style></head><body>{''.join(parts)}</body></html>"
+    )
 
 
 def render(pack: Pack, fmt: str = "pdf") -> bytes:

@@ -20,6 +20,7 @@ place labels). The meeting pack's ward map is one call::
 and an explorer "map image" download the same with the view's extent and :class:`Label` s from
 the police.uk map points in it.
 """
+
 from __future__ import annotations
 
 import io
@@ -47,8 +48,7 @@ STYLES = {
 }
 WARD_STYLE = dict(fontsize=9, color="#3b3b8f", fontstyle="italic", alpha=0.8)
 #: Offsets (points) tried for a label, in order: right, left, above, below its map point.
-OFFSETS = ((4, 0, "left", "center"), (-4, 0, "right", "center"), (0, 5, "center", "bottom"),
-           (0, -5, "center", "top"))
+OFFSETS = ((4, 0, "left", "center"), (-4, 0, "right", "center"), (0, 5, "center", "bottom"), (0, -5, "center", "top"))
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,9 @@ def _place(ax, renderer, x, y, text, style, boxes, frame, offsets=OFFSETS):
     """Draw ``text`` at the first offset where it fits; return its pixel box or None (nothing drawn).
     The box is measured before drawing (the renderer's text metrics), so only placed labels
     become artists."""
-    props = FontProperties(size=style.get("fontsize"), weight=style.get("fontweight", "normal"),
-                           style=style.get("fontstyle", "normal"))
+    props = FontProperties(
+        size=style.get("fontsize"), weight=style.get("fontweight", "normal"), style=style.get("fontstyle", "normal")
+    )
     width, height, _ = renderer.get_text_width_height_descent(text, props, ismath=False)
     px, py = ax.transData.transform((x, y))
     scale = renderer.points_to_pixels(1.0)
@@ -96,8 +97,17 @@ def _place(ax, renderer, x, y, text, style, boxes, frame, offsets=OFFSETS):
         bottom = py + dy * scale - {"bottom": 0.0, "center": height / 2, "top": height}[va]
         box = (left, bottom, left + width, bottom + height)
         if _inside(box, frame) and not _overlaps(box, boxes):
-            ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
-                        parse_math=False, zorder=7, **style)
+            ax.annotate(
+                text,
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                parse_math=False,
+                zorder=7,
+                **style,
+            )
             boxes.append(box)
             return box
     return None
@@ -107,13 +117,33 @@ def _scale_bar(ax, x0, y0, x1, y1) -> None:
     length = 500 if (x1 - x0) > 2000 else 200
     bx, by = x0 + 0.04 * (x1 - x0), y0 + 0.04 * (y1 - y0)
     ax.plot([bx, bx + length], [by, by], color="#000000", linewidth=2.5, solid_capstyle="butt", zorder=9)
-    ax.text(bx + length / 2, by + 0.012 * (y1 - y0), f"{length} m", ha="center", va="bottom", fontsize=7,
-            parse_math=False, zorder=9)
+    ax.text(
+        bx + length / 2,
+        by + 0.012 * (y1 - y0),
+        f"{length} m",
+        ha="center",
+        va="bottom",
+        fontsize=7,
+        parse_math=False,
+        zorder=9,
+    )
 
 
-def render(wards, *, extent=None, pad: float = 150.0, values: dict | None = None, legend_title: str = "",
-           cells=None, zones=None, highlight=None, labels=(), title: str = "", size: tuple[float, float] = (7.0, 7.0),
-           dpi: int = 150) -> PrintedMap:
+def render(
+    wards,
+    *,
+    extent=None,
+    pad: float = 150.0,
+    values: dict | None = None,
+    legend_title: str = "",
+    cells=None,
+    zones=None,
+    highlight=None,
+    labels=(),
+    title: str = "",
+    size: tuple[float, float] = (7.0, 7.0),
+    dpi: int = 150,
+) -> PrintedMap:
     """A printed map of ``wards`` (GeoDataFrame: ``code``, ``name``, geometry, EPSG:27700).
 
     ``extent``: (x0, y0, x1, y1) to show, widened by ``pad`` metres and to the figure's
@@ -136,8 +166,13 @@ def render(wards, *, extent=None, pad: float = 150.0, values: dict | None = None
     if values is not None:
         classed = classify(wards["code"].map(values).astype("float64").to_numpy())
         wards.plot(ax=ax, color=classed.colour_of(), edgecolor="none", zorder=1)
-        ax.legend(handles=[Patch(facecolor=c, edgecolor="#333333", label=t) for c, t in classed.legend],
-                  title=legend_title, fontsize=6, title_fontsize=7, loc="lower right")
+        ax.legend(
+            handles=[Patch(facecolor=c, edgecolor="#333333", label=t) for c, t in classed.legend],
+            title=legend_title,
+            fontsize=6,
+            title_fontsize=7,
+            loc="lower right",
+        )
     if cells is not None and len(cells):
         for cls in (2, 3):
             sel = cells[cells["gi_class"] == cls]
@@ -164,9 +199,19 @@ def render(wards, *, extent=None, pad: float = 150.0, values: dict | None = None
             ax.plot(*_outline_xy(z.geometry), color="#000000", linewidth=2.4 if bold else 1.0, zorder=5)
             c = z.geometry.representative_point()
             if view.contains(c):
-                artist = ax.text(c.x, c.y, str(int(z["zone"])), ha="center", va="center", zorder=8,
-                                 fontsize=14 if bold else 9, fontweight="bold", color="#000000", parse_math=False,
-                                 bbox=dict(boxstyle="circle,pad=0.2", facecolor="white", edgecolor="#000000"))
+                artist = ax.text(
+                    c.x,
+                    c.y,
+                    str(int(z["zone"])),
+                    ha="center",
+                    va="center",
+                    zorder=8,
+                    fontsize=14 if bold else 9,
+                    fontweight="bold",
+                    color="#000000",
+                    parse_math=False,
+                    bbox=dict(boxstyle="circle,pad=0.2", facecolor="white", edgecolor="#000000"),
+                )
                 ext = artist.get_window_extent(renderer)
                 boxes.append((ext.x0, ext.y0, ext.x1, ext.y1))
     for _, w in wards.iterrows():
@@ -174,8 +219,17 @@ def render(wards, *, extent=None, pad: float = 150.0, values: dict | None = None
         if part.is_empty or part.area < 0.01 * view.area:
             continue
         pt = part.representative_point()
-        if _place(ax, renderer, pt.x, pt.y, str(w["name"]), WARD_STYLE, boxes, frame,
-                  offsets=((0, 0, "center", "center"), (0, 12, "center", "center"), (0, -12, "center", "center"))):
+        if _place(
+            ax,
+            renderer,
+            pt.x,
+            pt.y,
+            str(w["name"]),
+            WARD_STYLE,
+            boxes,
+            frame,
+            offsets=((0, 0, "center", "center"), (0, 12, "center", "center"), (0, -12, "center", "center")),
+        ):
             out.wards_named.append(str(w["name"]))
     inside = [lab for lab in labels if x0 <= lab.x <= x1 and y0 <= lab.y <= y1]
     for lab in sorted(inside, key=lambda lab: (-lab.weight, lab.text)):

@@ -12,6 +12,7 @@ requests whose Host header is not a configured name are refused (DNS rebinding),
 may not be framed by another site, the upload and metrics endpoints answer 404, and Streamlit never
 looks up this machine's addresses (it would ask checkip.amazonaws.com and open a socket toward 8.8.8.8).
 """
+
 from __future__ import annotations
 
 import socket
@@ -37,8 +38,14 @@ def _import_pages(port: int) -> None:
         # the default page's figures, into the page's own cache (same function, same key as the page):
         # a first visitor is an admin in local mode (exact counts), else the public (disclosure control)
         store = common.store()
-        common.statuses(common.config_path(), common.priorities_key(), latest_month(store), None, None,
-                        store.config.accounts_file is None)
+        common.statuses(
+            common.config_path(),
+            common.priorities_key(),
+            latest_month(store),
+            None,
+            None,
+            store.config.accounts_file is None,
+        )
     except BaseException:  # noqa: BLE001  the page itself reports any problem (st.stop is a BaseException)
         pass
 
@@ -49,17 +56,19 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 CLOSED_PATHS = ("/_stcore/upload_file", "/_stcore/metrics")
 #: Headers added to every HTTP response: no framing by other sites (the map component's own frame is
 #: same-origin), no MIME sniffing, no referrer beyond this site.
-SECURITY_HEADERS = ((b"x-frame-options", b"SAMEORIGIN"),
-                    (b"content-security-policy", b"frame-ancestors 'self'"),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"same-origin"))
+SECURITY_HEADERS = (
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"content-security-policy", b"frame-ancestors 'self'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+)
 
 
 def host_name(header: str) -> str:
     """The name in a Host header, lower case, without the port (``[::1]:8501`` -> ``::1``)."""
     header = header.strip().lower()
     if header.startswith("["):
-        return header[1:header.find("]")] if "]" in header else header
+        return header[1 : header.find("]")] if "]" in header else header
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
@@ -83,8 +92,13 @@ def guard(app, hosts: frozenset[str] | None, basemap_file=None):
             return await app(scope, receive, send)
         if refused:
             status, body = (404, b"Not found") if allowed is None or host in allowed else (400, b"Unknown host")
-            await send({"type": "http.response.start", "status": status,
-                        "headers": [(b"content-type", b"text/plain"), *SECURITY_HEADERS]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [(b"content-type", b"text/plain"), *SECURITY_HEADERS],
+                }
+            )
             return await send({"type": "http.response.body", "body": body})
 
         async def send_with_headers(message):

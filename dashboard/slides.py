@@ -8,6 +8,7 @@ and words, a run chart's variation an icon with a letter and words: colour is ne
 Every text from data or the priorities file is escaped; the SVGs are :mod:`dashboard.svgchart` and
 :mod:`dashboard.svgmap`.
 """
+
 from __future__ import annotations
 
 import html
@@ -65,8 +66,10 @@ def _e(text) -> str:
 
 def badge(status: str) -> str:
     """The status as a badge: colour, symbol and word."""
-    return (f'<span class="csp-badge" style="background:{STATUS_COLOURS[status]}">{STATUS_SYMBOLS[status]} '
-            f'{_e(status.upper())}</span>')
+    return (
+        f'<span class="csp-badge" style="background:{STATUS_COLOURS[status]}">{STATUS_SYMBOLS[status]} '
+        f"{_e(status.upper())}</span>"
+    )
 
 
 def _slide(inner: str, label: str) -> str:
@@ -80,32 +83,51 @@ def _foot(left: str, right: str) -> str:
 def overview(s: meeting.Slides, title: str, position: str) -> str:
     rows = []
     for r in s.overview.rows:
-        number = ("" if r.number is None else f'<span class="csp-number">{_e(r.number)}</span><br>') + \
-            f'<span class="csp-small">{_e(r.number_of)}</span>'
-        change = (f'<span class="csp-arrow" aria-hidden="true">{ARROWS[r.direction]}</span> '
-                  f'{_e(r.change or ARROW_WORDS[r.direction])}' if r.number is not None else "")
-        rows.append(f"<tr><td><b>{_e(r.priority.id)}</b> {_e(r.priority.title)}</td><td>{badge(r.status)}</td>"
-                    f"<td>{number}</td><td>{change}</td><td>{svgchart.icon(r.icon) if r.icon else ''}</td></tr>")
-    table = ('<table class="csp-ov"><thead><tr><th scope="col">Priority</th><th scope="col">Status</th>'
-             '<th scope="col">Latest</th><th scope="col">Change</th><th scope="col">Run chart</th></tr></thead>'
-             f"<tbody>{''.join(rows)}</tbody></table>")
-    return _slide(f"<h2>{_e(title)}: priorities</h2>{table}<div style='flex:1'></div>"
-                  + _foot(_e(s.overview.rule), f"Data to {_e(s.data_to)} · {_e(position)}"), "Overview")
+        number = (
+            "" if r.number is None else f'<span class="csp-number">{_e(r.number)}</span><br>'
+        ) + f'<span class="csp-small">{_e(r.number_of)}</span>'
+        change = (
+            f'<span class="csp-arrow" aria-hidden="true">{ARROWS[r.direction]}</span> '
+            f"{_e(r.change or ARROW_WORDS[r.direction])}"
+            if r.number is not None
+            else ""
+        )
+        rows.append(
+            f"<tr><td><b>{_e(r.priority.id)}</b> {_e(r.priority.title)}</td><td>{badge(r.status)}</td>"
+            f"<td>{number}</td><td>{change}</td><td>{svgchart.icon(r.icon) if r.icon else ''}</td></tr>"
+        )
+    table = (
+        '<table class="csp-ov"><thead><tr><th scope="col">Priority</th><th scope="col">Status</th>'
+        '<th scope="col">Latest</th><th scope="col">Change</th><th scope="col">Run chart</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+    return _slide(
+        f"<h2>{_e(title)}: priorities</h2>{table}<div style='flex:1'></div>"
+        + _foot(_e(s.overview.rule), f"Data to {_e(s.data_to)} · {_e(position)}"),
+        "Overview",
+    )
 
 
 def _outcomes(o: outcomes_mod.OutcomeShares) -> str:
     shares = o.shares
-    bar = "".join(f'<span style="width:{100 * (shares[g] or 0):.1f}%;background:{OUTCOME_COLOURS[g]}"></span>'
-                  for g in outcomes_mod.GROUPS)
+    bar = "".join(
+        f'<span style="width:{100 * (shares[g] or 0):.1f}%;background:{OUTCOME_COLOURS[g]}"></span>'
+        for g in outcomes_mod.GROUPS
+    )
     words = " · ".join(f"{g} {100 * (shares[g] or 0):.0f}%" for g in outcomes_mod.GROUPS)
-    return (f'<div><b>What happened</b> <span class="csp-small">(latest police.uk outcome of {o.with_outcome:,} '
-            f'crimes; recent months lag)</span><div class="csp-bar" aria-hidden="true">{bar}</div>'
-            f'<span class="csp-small">{_e(words)}</span></div>')
+    return (
+        f'<div><b>What happened</b> <span class="csp-small">(latest police.uk outcome of {o.with_outcome:,} '
+        f'crimes; recent months lag)</span><div class="csp-bar" aria-hidden="true">{bar}</div>'
+        f'<span class="csp-small">{_e(words)}</span></div>'
+    )
 
 
 def _multiples(charts) -> str:
-    figs = "".join(f"<figure><figcaption><b>{_e(c.label)}</b><br>{svgchart.icon(c.icon, 0.8, short=True)}</figcaption>"
-                   f"{svgchart.run_chart(c.chart, c.label, 500, 300, 44, small=True)}</figure>" for c in charts)
+    figs = "".join(
+        f"<figure><figcaption><b>{_e(c.label)}</b><br>{svgchart.icon(c.icon, 0.8, short=True)}</figcaption>"
+        f"{svgchart.run_chart(c.chart, c.label, 500, 300, 44, small=True)}</figure>"
+        for c in charts
+    )
     return f'<div class="csp-multi" style="grid-template-columns:repeat({len(charts)},minmax(0,1fr))">{figs}</div>'
 
 
@@ -114,38 +136,58 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str, e
     r = ps.result
     head = f"<h2>{_e(r.priority.id)} {_e(r.priority.title)} {badge(r.status)}</h2>"
     sentence = f'<p class="csp-sentence">{_e(r.sentence)}</p>'
-    gaps = (f'<p class="csp-small"><b>Not measured:</b> {_e(" ".join(ps.unmeasured))}</p>' if ps.unmeasured else "")
-    foot = _foot("" if ps.annual is not None else "Run chart: XmR (NHS Making Data Count): special cause = a point outside the limits, 7 on one "
-                 "side of the mean, 6 rising or falling, or 2 of 3 near a limit.",
-                 f"Data to {_e(data_to)} · {_e(position)}")
+    gaps = f'<p class="csp-small"><b>Not measured:</b> {_e(" ".join(ps.unmeasured))}</p>' if ps.unmeasured else ""
+    foot = _foot(
+        ""
+        if ps.annual is not None
+        else "Run chart: XmR (NHS Making Data Count): special cause = a point outside the limits, 7 on one "
+        "side of the mean, 6 rising or falling, or 2 of 3 near a limit.",
+        f"Data to {_e(data_to)} · {_e(position)}",
+    )
     if ps.annual is not None:
         a = ps.annual
         year, value = a.latest
         ch = a.change
-        change = ("no comparison" if ch is None else
-                  f"{ARROWS[meeting.DOWN if ch[2] < 0 else meeting.UP if ch[2] > 0 else meeting.SAME]} "
-                  f"{ch[2]:+.0f}% on {ch[0]} ({ch[1]:,.0f}), {'significant' if ch[3] < 0.05 else 'not significant'}"
-                  f" (p = {meeting._p(ch[3])})")
-        left = (f'<div class="csp-number">{value:,.0f}</div><p>fly-tipping incidents in {_e(year)} '
-                f'<b>(annual)</b></p><p class="csp-change">{_e(change)}</p><p class="csp-small">{_e(a.note)}</p>')
-        chart = f'<p><b>{_e(a.label)}</b></p><div class="csp-fill">{svgchart.annual_bars(a.years, a.values, a.label)}</div>'
-        body = (f'<div class="csp-body" style="grid-template-columns:30% 1fr"><div class="csp-col">{left}</div>'
-                f'<div class="csp-col">{chart}</div></div>')
+        change = (
+            "no comparison"
+            if ch is None
+            else f"{ARROWS[meeting.DOWN if ch[2] < 0 else meeting.UP if ch[2] > 0 else meeting.SAME]} "
+            f"{ch[2]:+.0f}% on {ch[0]} ({ch[1]:,.0f}), {'significant' if ch[3] < 0.05 else 'not significant'}"
+            f" (p = {meeting._p(ch[3])})"
+        )
+        left = (
+            f'<div class="csp-number">{value:,.0f}</div><p>fly-tipping incidents in {_e(year)} '
+            f'<b>(annual)</b></p><p class="csp-change">{_e(change)}</p><p class="csp-small">{_e(a.note)}</p>'
+        )
+        chart = (
+            f'<p><b>{_e(a.label)}</b></p><div class="csp-fill">{svgchart.annual_bars(a.years, a.values, a.label)}</div>'
+        )
+        body = (
+            f'<div class="csp-body" style="grid-template-columns:30% 1fr"><div class="csp-col">{left}</div>'
+            f'<div class="csp-col">{chart}</div></div>'
+        )
         return _slide(head + sentence + body + gaps + foot, f"{r.priority.id} {r.priority.title}")
     cols = []
     for part in ps.parts[:1] if len(ps.parts) else []:
         m, h = part.status, part.headline
         arrow = ARROWS[h.direction]
-        change = (f'<p class="csp-change"><span aria-hidden="true">{arrow}</span> {_e(h.text)}</p>' if h.change
-                  else f'<p class="csp-change">No comparison</p><p class="csp-small">{_e(h.text)}</p>')
-        left = (f'<div class="csp-number">{_e(h.number)}</div><p>{_e(m.measure.label)}, {_e(h.period)}</p>'
-                f"{change}{_outcomes(part.outcomes) if part.outcomes else ''}")
+        change = (
+            f'<p class="csp-change"><span aria-hidden="true">{arrow}</span> {_e(h.text)}</p>'
+            if h.change
+            else f'<p class="csp-change">No comparison</p><p class="csp-small">{_e(h.text)}</p>'
+        )
+        left = (
+            f'<div class="csp-number">{_e(h.number)}</div><p>{_e(m.measure.label)}, {_e(h.period)}</p>'
+            f"{change}{_outcomes(part.outcomes) if part.outcomes else ''}"
+        )
         mid = ""
         if part.chart is not None:
-            mid = (f"<p><b>Per month</b> {svgchart.icon(part.chart.icon)}</p><div class='csp-fill'>"
-                   f"{svgchart.run_chart(part.chart.chart, part.chart.label, period_start=m.current.start)}</div>"
-                   f"{_multiples(part.multiples) if part.multiples else ''}"
-                   f'<p class="csp-small">{_e(part.chart.baseline_note)} Shaded: the period; grey: not loaded.</p>')
+            mid = (
+                f"<p><b>Per month</b> {svgchart.icon(part.chart.icon)}</p><div class='csp-fill'>"
+                f"{svgchart.run_chart(part.chart.chart, part.chart.label, period_start=m.current.start)}</div>"
+                f"{_multiples(part.multiples) if part.multiples else ''}"
+                f'<p class="csp-small">{_e(part.chart.baseline_note)} Shaded: the period; grey: not loaded.</p>'
+            )
         values = m.wards.set_index("ward_code")["current"]
         shown, _, rule = disclose(values, m.measure.source, ANALYST if exact else PUBLIC)
         codes, names, geoms = outlines
@@ -153,18 +195,28 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str, e
         svg = svgmap.ward_svg(codes, names, geoms, vals, "Incidents in the period", labels=True, font=17)
         right = f'<div class="csp-fill">{svg}</div>' + (f'<p class="csp-small">{_e(rule)}</p>' if rule else "")
         cols = [left, mid, right]
-    body = ('<div class="csp-body" style="grid-template-columns:24% 1fr 25%">'
-            + "".join(f'<div class="csp-col">{c}</div>' for c in cols) + "</div>")
+    body = (
+        '<div class="csp-body" style="grid-template-columns:24% 1fr 25%">'
+        + "".join(f'<div class="csp-col">{c}</div>' for c in cols)
+        + "</div>"
+    )
     return _slide(head + sentence + body + gaps + foot, f"{r.priority.id} {r.priority.title}")
 
 
 def not_measured(nm: meeting.NotMeasured, position: str, data_to: str) -> str:
-    items = "".join(f"<li><b>{_e(p.id)} {_e(p.title)}</b> {badge('no data')}<br>"
-                    f'<span class="csp-small">Would be measured by: {_e(" ".join(lines))}</span></li>'
-                    for p, lines in nm.entries)
-    return _slide(f'<h2>Not measured yet</h2><ul class="csp-list">{items}</ul><div style="flex:1"></div>'
-                  + _foot("Nothing is shown as zero: a priority with no data says which data would measure it.",
-                          f"Data to {_e(data_to)} · {_e(position)}"), "Not measured yet")
+    items = "".join(
+        f"<li><b>{_e(p.id)} {_e(p.title)}</b> {badge('no data')}<br>"
+        f'<span class="csp-small">Would be measured by: {_e(" ".join(lines))}</span></li>'
+        for p, lines in nm.entries
+    )
+    return _slide(
+        f'<h2>Not measured yet</h2><ul class="csp-list">{items}</ul><div style="flex:1"></div>'
+        + _foot(
+            "Nothing is shown as zero: a priority with no data says which data would measure it.",
+            f"Data to {_e(data_to)} · {_e(position)}",
+        ),
+        "Not measured yet",
+    )
 
 
 def render(s: meeting.Slides, title: str, outlines, exact: bool, every: int | None = None) -> list[str]:

@@ -1,4 +1,5 @@
 """Multiple-comparison adjustment of p-values (for many cells, wards or categories tested at once)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,10 @@ def adjust_p(p: np.ndarray, method: str = "fdr_bh") -> np.ndarray:
     p = np.asarray(p, dtype="float64")
     outside = ~np.isnan(p) & ((p < 0) | (p > 1))
     if outside.any():
-        raise ValueError(f"p has {float(p[outside].flat[0])!r}, which is not a probability: "
-                         "pass p-values between 0 and 1 (NaN for no test)")
+        raise ValueError(
+            f"p has {float(p[outside].flat[0])!r}, which is not a probability: "
+            "pass p-values between 0 and 1 (NaN for no test)"
+        )
     if method == "none" or p.size == 0:
         return p.copy()
     flat = p.reshape(p.shape[0], -1)

@@ -21,6 +21,7 @@ period), difference, ratio, percentage change, and:
   a label: "significant rise", "significant fall" or "no significant change"
   at ``alpha`` (default 0.05).
 """
+
 from __future__ import annotations
 
 import math
@@ -41,7 +42,7 @@ def _poisson_support(mean: float) -> tuple[np.ndarray, np.ndarray]:
     lo = max(0, int(math.floor(mean - _SPAN * math.sqrt(mean) - _SPAN)))
     hi = int(math.ceil(mean + _SPAN * math.sqrt(mean) + 2 * _SPAN))
     x = np.arange(lo, hi + 1, dtype="float64")
-    log_fact = np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, hi + 1, dtype="float64")))])[lo:hi + 1]
+    log_fact = np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, hi + 1, dtype="float64")))])[lo : hi + 1]
     return x, np.exp(x * math.log(mean) - mean - log_fact)
 
 
@@ -81,8 +82,14 @@ def sqrt_z(a, b, exposure_a: float = 1.0, exposure_b: float = 1.0) -> np.ndarray
     return (np.sqrt(a / e_a) - np.sqrt(b / e_b)) / (0.5 * math.sqrt(1 / e_a + 1 / e_b))
 
 
-def compare(current: pd.Series, previous: pd.Series, exposure_current: float = 1.0,
-            exposure_previous: float = 1.0, adjust: str = "fdr_bh", alpha: float = 0.05) -> pd.DataFrame:
+def compare(
+    current: pd.Series,
+    previous: pd.Series,
+    exposure_current: float = 1.0,
+    exposure_previous: float = 1.0,
+    adjust: str = "fdr_bh",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Compare two count series on the same index (e.g. ward codes); missing counts are 0.
 
     Returns columns ``current, previous, difference, ratio, pct_change, sqrt_z,
@@ -97,9 +104,14 @@ def compare(current: pd.Series, previous: pd.Series, exposure_current: float = 1
     counts = {}
     for name, series in (("current", current), ("previous", previous)):
         full = series.reindex(index, fill_value=0)
-        finite_values(name, full.to_numpy(dtype="float64"), "counts must be whole numbers >= 0 (a unit "
-                      "with no incident is 0; leave out a unit whose count is unknown)", nonnegative=True,
-                      whole=True, labels=list(index))
+        finite_values(
+            name,
+            full.to_numpy(dtype="float64"),
+            "counts must be whole numbers >= 0 (a unit with no incident is 0; leave out a unit whose count is unknown)",
+            nonnegative=True,
+            whole=True,
+            labels=list(index),
+        )
         counts[name] = full.astype("int64")
     a, b = counts["current"], counts["previous"]
     out = pd.DataFrame({"current": a, "previous": b, "difference": a - b})
@@ -111,6 +123,7 @@ def compare(current: pd.Series, previous: pd.Series, exposure_current: float = 1
     out["p"] = np.array([e_test(x, y, exposure_current, exposure_previous) for x, y in zip(a, b)], dtype="float64")
     out["p_adj"] = adjust_p(out["p"].to_numpy(), adjust)
     rate_up = a / exposure_current > b / exposure_previous
-    out["change"] = np.where(out["p_adj"] < alpha, np.where(rate_up, "significant rise", "significant fall"),
-                             "no significant change")
+    out["change"] = np.where(
+        out["p_adj"] < alpha, np.where(rate_up, "significant rise", "significant fall"), "no significant change"
+    )
     return out

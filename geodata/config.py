@@ -54,6 +54,7 @@ line)::
     basemap = "basemap.pmtiles"             # or a local PMTiles file (Protomaps basemap schema),
                                             # served by the app itself at /basemap.pmtiles
 """
+
 from __future__ import annotations
 
 import os
@@ -150,8 +151,7 @@ def load(path: str | Path | None = None) -> Config:
         wards=c.boundary("wards", "Wards"),
         lsoas=c.boundary("lsoas", "LSOAs"),
         population=c.population(),
-        store_path=c.path("store", "path", must_exist=False,
-                          base=data_home() if _is_packaged(path) else None),
+        store_path=c.path("store", "path", must_exist=False, base=data_home() if _is_packaged(path) else None),
         bundled_police=tuple(c.paths("bundled", "police")),
         bundled_outcomes=tuple(c.paths("bundled", "outcomes")),
         map_tiles=c.text("map", "tiles", required=False),
@@ -229,5 +229,8 @@ class _Checker:
     def population(self) -> PopulationSpec | None:
         if "population" not in self.raw:
             return None
-        return PopulationSpec(self.path("population", "file"), self.text("population", "lsoa_field"),
-                              self.text("population", "population_field"))
+        return PopulationSpec(
+            self.path("population", "file"),
+            self.text("population", "lsoa_field"),
+            self.text("population", "population_field"),
+        )

@@ -35,6 +35,7 @@ sfhotspot's simpler classes (``hotspot_classify``; Ashby) are in
 :func:`simple_classes`; its recent window is off by one in v1.0.0 (reference
 notes), ours is exactly the last ``ceil(recent_prop * n)`` periods.
 """
+
 from __future__ import annotations
 
 import math
@@ -86,8 +87,7 @@ def _final_run(flags: np.ndarray) -> np.ndarray:
     return np.where(flags.all(axis=1), flags.shape[1], np.argmax(~flags[:, ::-1], axis=1))
 
 
-def classify_series(z: np.ndarray, p_adj: np.ndarray, alpha: float = 0.10,
-                    trend_alpha: float = 0.05) -> np.ndarray:
+def classify_series(z: np.ndarray, p_adj: np.ndarray, alpha: float = 0.10, trend_alpha: float = 0.05) -> np.ndarray:
     """The class (see module docstring) of each row of a cells x periods Gi* result."""
     z = np.asarray(z, dtype="float64")
     n = z.shape[1]
@@ -95,8 +95,10 @@ def classify_series(z: np.ndarray, p_adj: np.ndarray, alpha: float = 0.10,
     _, mk_z, mk_p = mann_kendall(z)
     out = np.full(z.shape[0], "no pattern detected", dtype=object)
     done = np.zeros(z.shape[0], dtype=bool)
-    for kind, on, other, rising in (("hot", sig & (z > 0), sig & (z < 0), 1), ("cold", sig & (z < 0),
-                                                                              sig & (z > 0), -1)):
+    for kind, on, other, rising in (
+        ("hot", sig & (z > 0), sig & (z < 0), 1),
+        ("cold", sig & (z < 0), sig & (z > 0), -1),
+    ):
         final = on[:, -1]
         count = on.sum(axis=1)
         most = count >= 0.9 * n
@@ -119,8 +121,7 @@ def classify_series(z: np.ndarray, p_adj: np.ndarray, alpha: float = 0.10,
     return out
 
 
-def space_time_gi_star(cube: np.ndarray, weights, time_step: int = TIME_STEP,
-                       adjust: str = "fdr_bh") -> GiResult:
+def space_time_gi_star(cube: np.ndarray, weights, time_step: int = TIME_STEP, adjust: str = "fdr_bh") -> GiResult:
     """Gi* of each cell and period of ``cube`` (cells x periods) with a neighbourhood time step.
 
     At period t the neighbourhood of cell i is i and its spatial neighbours (binary
@@ -149,22 +150,28 @@ def space_time_gi_star(cube: np.ndarray, weights, time_step: int = TIME_STEP,
     def window_sum(a: np.ndarray) -> np.ndarray:  # sum over periods t - time_step .. t (axis -1)
         c = np.cumsum(a, axis=-1)
         out = c.copy()
-        out[..., time_step + 1:] -= c[..., : periods - time_step - 1]
+        out[..., time_step + 1 :] -= c[..., : periods - time_step - 1]
         return out
 
     m = window_sum(np.ones(periods))  # periods in each window
     lag = window_sum(w @ cube)
-    total, total_sq = window_sum(cube.sum(axis=0)), window_sum((cube ** 2).sum(axis=0))
+    total, total_sq = window_sum(cube.sum(axis=0)), window_sum((cube**2).sum(axis=0))
     big_n = n * m
     mean = total / big_n
-    var = total_sq / big_n - mean ** 2
+    var = total_sq / big_n - mean**2
     card = np.asarray(w.sum(axis=1)).reshape(-1, 1) * m[None, :]
     z = gi_z(lag, total[None, :], card, big_n[None, :], mean[None, :], var[None, :])
     return result_from_z(z, cube.shape, True, adjust)
 
 
-def emerging_hotspots(cube: np.ndarray, weights, alpha: float = 0.10, trend_alpha: float = 0.05,
-                      adjust: str = "fdr_bh", time_step: int = TIME_STEP) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def emerging_hotspots(
+    cube: np.ndarray,
+    weights,
+    alpha: float = 0.10,
+    trend_alpha: float = 0.05,
+    adjust: str = "fdr_bh",
+    time_step: int = TIME_STEP,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Classify each cell of a space-time cube (cells x periods counts).
 
     ``weights``: binary cell weights (:func:`geodata.gistar.distance_band_weights`).
@@ -181,8 +188,9 @@ def emerging_hotspots(cube: np.ndarray, weights, alpha: float = 0.10, trend_alph
     return classify_series(result.z, result.p_adj, alpha, trend_alpha), result.z, mk_z
 
 
-def simple_classes(hot: np.ndarray, hotspot_prop: float = 0.1, persistent_prop: float = 0.8,
-                   recent_prop: float = 0.2) -> np.ndarray:
+def simple_classes(
+    hot: np.ndarray, hotspot_prop: float = 0.1, persistent_prop: float = 0.8, recent_prop: float = 0.2
+) -> np.ndarray:
     """sfhotspot-style classes from a cells x periods boolean array of hot periods.
 
     ``recent`` = the last ``ceil(recent_prop * n)`` periods, ``earlier`` the rest.
@@ -194,17 +202,21 @@ def simple_classes(hot: np.ndarray, hotspot_prop: float = 0.1, persistent_prop: 
     """
     hot = np.asarray(hot, dtype=bool)
     n = hot.shape[1]
-    for name, v in (("hotspot_prop", hotspot_prop), ("persistent_prop", persistent_prop),
-                    ("recent_prop", recent_prop)):
+    for name, v in (("hotspot_prop", hotspot_prop), ("persistent_prop", persistent_prop), ("recent_prop", recent_prop)):
         if not 0 < v <= 1:
             raise ValueError(f"{name} must be in (0, 1], got {v!r}")
     k = math.ceil(recent_prop * n)
     if k >= n:
         raise ValueError(f"recent_prop {recent_prop} leaves no earlier periods out of {n}")
-    recent, earlier = hot[:, n - k:].any(axis=1), hot[:, : n - k].mean(axis=1)
+    recent, earlier = hot[:, n - k :].any(axis=1), hot[:, : n - k].mean(axis=1)
     share = hot.mean(axis=1)
     return np.select(
-        [share >= persistent_prop, recent & (earlier < hotspot_prop), ~recent & (earlier >= hotspot_prop),
-         hot.any(axis=1)],
+        [
+            share >= persistent_prop,
+            recent & (earlier < hotspot_prop),
+            ~recent & (earlier >= hotspot_prop),
+            hot.any(axis=1),
+        ],
         ["persistent hotspot", "emerging hotspot", "former hotspot", "intermittent hotspot"],
-        default="no pattern")
+        default="no pattern",
+    )

@@ -1,10 +1,11 @@
 """Files for analysts and officers to take away: spreadsheet-safe CSV, multi-layer GeoPackages, GPX."""
+
 from __future__ import annotations
 
 import re
 import tempfile
-from xml.sax.saxutils import escape
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
@@ -57,25 +58,32 @@ def patrol_gpx(zones, name: str = "CSP Hotspots patrol zones", desc: str = "") -
         lon, lat = bng_to_wgs84_many(np.array([x]), np.array([y]))
         return f'lat="{lat[0]:.6f}" lon="{lon[0]:.6f}"'
 
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           '<gpx version="1.1" creator="CSP Hotspots" xmlns="http://www.topografix.com/GPX/1/1">',
-           f"<metadata><name>{xml_text(name)}</name>" + (f"<desc>{xml_text(desc)}</desc>" if desc else "")
-           + "</metadata>"]
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<gpx version="1.1" creator="CSP Hotspots" xmlns="http://www.topografix.com/GPX/1/1">',
+        f"<metadata><name>{xml_text(name)}</name>" + (f"<desc>{xml_text(desc)}</desc>" if desc else "") + "</metadata>",
+    ]
     for _, z in zones.iterrows():
         zone = int(z["zone"])
         for street, n, x, y in z["streets"]:
-            out.append(f"<wpt {point(x, y)}><name>{xml_text(street)}</name>"
-                       f"<desc>{xml_text(f'Zone {zone}: {n} incidents on or near {street}')}</desc>"
-                       "<type>street</type></wpt>")
-        for label, n, x, y, near, metres, flag in z["places"]:
+            out.append(
+                f"<wpt {point(x, y)}><name>{xml_text(street)}</name>"
+                f"<desc>{xml_text(f'Zone {zone}: {n} incidents on or near {street}')}</desc>"
+                "<type>street</type></wpt>"
+            )
+        for label, n, x, y, near, _metres, flag in z["places"]:
             where = f" near {near}" if near else ""
-            out.append(f"<wpt {point(x, y)}><name>{xml_text(label + where)}</name>"
-                       + (f"<cmt>{xml_text(flag)}</cmt>" if flag else "")
-                       + f"<desc>{xml_text(f'Zone {zone}: {n} incidents at a police.uk {label} map point')}</desc>"
-                       "<type>place</type></wpt>")
+            out.append(
+                f"<wpt {point(x, y)}><name>{xml_text(label + where)}</name>"
+                + (f"<cmt>{xml_text(flag)}</cmt>" if flag else "")
+                + f"<desc>{xml_text(f'Zone {zone}: {n} incidents at a police.uk {label} map point')}</desc>"
+                "<type>place</type></wpt>"
+            )
     for _, z in zones.to_crs(4326).iterrows():
-        out.append(f"<trk><name>Zone {int(z['zone'])} outline</name>"
-                   f"<desc>{xml_text(f'{int(z.incidents)} incidents, {z.area_km2:.2f} km²')}</desc>")
+        out.append(
+            f"<trk><name>Zone {int(z['zone'])} outline</name>"
+            f"<desc>{xml_text(f'{int(z.incidents)} incidents, {z.area_km2:.2f} km²')}</desc>"
+        )
         for poly in getattr(z.geometry, "geoms", [z.geometry]):
             for ring in [poly.exterior, *poly.interiors]:
                 pts = "".join(f'<trkpt lat="{y:.6f}" lon="{x:.6f}"/>' for x, y in ring.coords)

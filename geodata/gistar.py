@@ -27,6 +27,7 @@ Method (Getis & Ord 1992; Ord & Getis 1995), with binary distance-band weights:
 Several periods (a space-time cube, cells x periods) go through one sparse
 product ``W @ Y``. Weighted counts (e.g. harm) are just another ``y``.
 """
+
 from __future__ import annotations
 
 import math
@@ -43,9 +44,15 @@ from geodata.validate import finite_values
 
 #: (adjusted p below, |class|): 99, 95 and 90% confidence.
 CONFIDENCE = ((0.01, 3), (0.05, 2), (0.10, 1))
-CLASS_LABELS = {3: "Hot spot, 99% confidence", 2: "Hot spot, 95% confidence", 1: "Hot spot, 90% confidence",
-                0: "Not significant", -1: "Cold spot, 90% confidence", -2: "Cold spot, 95% confidence",
-                -3: "Cold spot, 99% confidence"}
+CLASS_LABELS = {
+    3: "Hot spot, 99% confidence",
+    2: "Hot spot, 95% confidence",
+    1: "Hot spot, 90% confidence",
+    0: "Not significant",
+    -1: "Cold spot, 90% confidence",
+    -2: "Cold spot, 95% confidence",
+    -3: "Cold spot, 99% confidence",
+}
 
 
 def default_band(grid: Grid) -> float:
@@ -121,8 +128,9 @@ def gi_star(y: np.ndarray, weights: sp.spmatrix, star: bool = True, adjust: str 
     y = np.asarray(y, dtype="float64")
     if y.ndim not in (1, 2) or y.shape[0] != weights.shape[0]:
         raise ValueError(f"y has shape {y.shape}; weights are {weights.shape[0]} x {weights.shape[1]}")
-    finite_values("y", y, "counts per cell must be finite and >= 0 (use 0 for a cell with no incident)",
-                  nonnegative=True)
+    finite_values(
+        "y", y, "counts per cell must be finite and >= 0 (use 0 for a cell with no incident)", nonnegative=True
+    )
     if adjust not in ADJUSTMENTS:
         raise ValueError(f"adjust must be one of {ADJUSTMENTS}, got {adjust!r}")
     if y.size == 0:  # no cells (or no periods): an empty result of the same shape
@@ -134,16 +142,16 @@ def gi_star(y: np.ndarray, weights: sp.spmatrix, star: bool = True, adjust: str 
     y2 = y.reshape(y.shape[0], -1)
     n = y2.shape[0]
     lag = w @ y2
-    total, total_sq = y2.sum(axis=0), (y2 ** 2).sum(axis=0)
+    total, total_sq = y2.sum(axis=0), (y2**2).sum(axis=0)
     if star:
         big_n = n
         denom, mean = total[None, :], (total / n)[None, :]
-        var = (total_sq / n)[None, :] - mean ** 2
+        var = (total_sq / n)[None, :] - mean**2
     else:
         big_n = n - 1
         denom = total[None, :] - y2
         mean = denom / big_n
-        var = (total_sq[None, :] - y2 ** 2) / big_n - mean ** 2
+        var = (total_sq[None, :] - y2**2) / big_n - mean**2
     card = np.asarray(w.sum(axis=1)).reshape(-1, 1)
     return result_from_z(gi_z(lag, denom, card, big_n, mean, var), y.shape, star, adjust)
 
@@ -155,7 +163,7 @@ def gi_z(lag, denom, card, big_n, mean, var) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         g = lag / denom
         expected = card / big_n
-        variance = card * (big_n - card) / (big_n - 1) / big_n ** 2 * var / mean ** 2
+        variance = card * (big_n - card) / (big_n - 1) / big_n**2 * var / mean**2
         z = (g - expected) / np.sqrt(variance)
     return np.where(np.isfinite(z), z, 0.0)
 
@@ -164,12 +172,20 @@ def result_from_z(z: np.ndarray, shape: tuple, star: bool, adjust: str) -> GiRes
     """Two-sided p, adjusted p (per column) and classes of z, reshaped to ``shape``."""
     p = 2 * norm.sf(np.abs(z))
     p_adj = adjust_p(p, adjust)
-    return GiResult(z.reshape(shape), p.reshape(shape), p_adj.reshape(shape),
-                    classify(z, p_adj).reshape(shape), float("nan"), star, adjust)
+    return GiResult(
+        z.reshape(shape),
+        p.reshape(shape),
+        p_adj.reshape(shape),
+        classify(z, p_adj).reshape(shape),
+        float("nan"),
+        star,
+        adjust,
+    )
 
 
-def hotspots(grid: Grid, counts: np.ndarray, band: float | None = None, star: bool = True,
-             adjust: str = "fdr_bh") -> GiResult:
+def hotspots(
+    grid: Grid, counts: np.ndarray, band: float | None = None, star: bool = True, adjust: str = "fdr_bh"
+) -> GiResult:
     """Gi* hot and cold spots of ``counts`` on ``grid`` (weights built from the cell centres).
 
     ``band``: metres, default :func:`default_band` (adjacent cells).
@@ -179,8 +195,9 @@ def hotspots(grid: Grid, counts: np.ndarray, band: float | None = None, star: bo
     return GiResult(result.z, result.p, result.p_adj, result.gi_class, float(band), star, adjust)
 
 
-def permutation_p(y: np.ndarray, weights: sp.spmatrix, permutations: int = 999, seed: int | None = 0,
-                  chunk_elements: int = 20_000_000) -> np.ndarray:
+def permutation_p(
+    y: np.ndarray, weights: sp.spmatrix, permutations: int = 999, seed: int | None = 0, chunk_elements: int = 20_000_000
+) -> np.ndarray:
     """Two-sided conditional-permutation pseudo p-values for Gi* / Gi (one period).
 
     For cell i, with ``k_i`` neighbours (the diagonal of ``weights`` is ignored), its own

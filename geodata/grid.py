@@ -33,6 +33,7 @@ centres of adjacent cells (the flat-to-flat width), and a point belongs to the
 hexagon with the nearest centre (the hexagonal tiling is the Voronoi diagram of
 its centres), so assignment is exact.
 """
+
 from __future__ import annotations
 
 import math
@@ -80,8 +81,9 @@ class Grid:
         """The cells as a GeoDataFrame (EPSG:27700) with ``cell_id, x, y`` and ``columns``."""
         import geopandas
 
-        return geopandas.GeoDataFrame({"cell_id": self.cell_id, "x": self.x, "y": self.y, **columns},
-                                      geometry=self.geometry, crs="EPSG:27700")
+        return geopandas.GeoDataFrame(
+            {"cell_id": self.cell_id, "x": self.x, "y": self.y, **columns}, geometry=self.geometry, crs="EPSG:27700"
+        )
 
 
 def auto_cell_size(boundary) -> float:
@@ -187,8 +189,14 @@ def cell_index(grid: Grid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
-def count(grid: Grid, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None,
-          periods: np.ndarray | None = None, n_periods: int | None = None) -> np.ndarray:
+def count(
+    grid: Grid,
+    x: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None = None,
+    periods: np.ndarray | None = None,
+    n_periods: int | None = None,
+) -> np.ndarray:
     """Incidents (or summed ``weights``, e.g. harm) per cell; shape (cells,) or (cells, periods).
 
     ``periods``: integer period index per point (0..n_periods-1) for a space-time cube.
@@ -212,7 +220,11 @@ def count(grid: Grid, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None =
         counts = np.bincount(flat, weights=w[inside], minlength=len(grid) * n_periods).reshape(-1, n_periods)
     total = w[inside].sum()  # the number of incidents when unweighted
     if len(grid) and total / len(grid) < MIN_MEAN_PER_CELL:
-        warnings.warn(f"{total:,.0f} incidents over {len(grid):,} cells of {grid.cell_size:g} m "
-                      f"(fewer than {MIN_MEAN_PER_CELL} a cell): the grid is too fine for the data; "
-                      "hot spots will be unstable", FineGridWarning, stacklevel=2)
+        warnings.warn(
+            f"{total:,.0f} incidents over {len(grid):,} cells of {grid.cell_size:g} m "
+            f"(fewer than {MIN_MEAN_PER_CELL} a cell): the grid is too fine for the data; "
+            "hot spots will be unstable",
+            FineGridWarning,
+            stacklevel=2,
+        )
     return counts

@@ -18,6 +18,7 @@ Rules the data must meet before a cell is called hot or cold (issue 14), in orde
 The frame's ``attrs`` say what was done: ``inference`` ("analytic", "permutation" or
 "none"), ``note`` (the sentence to show beside the map), ``incidents``, ``cell_size``.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -49,9 +50,16 @@ class SparseDataWarning(grids.FineGridWarning):
     """Too few incidents for a hot spot test, or counts so sparse that p comes from permutations."""
 
 
-def hotspot_cells(incidents, boundary, cell_size: float | None = None, shape: str = "square",
-                  adjust: str = "fdr_bh", weights: np.ndarray | None = None, permutations: int = PERMUTATIONS,
-                  seed: int | None = 0):
+def hotspot_cells(
+    incidents,
+    boundary,
+    cell_size: float | None = None,
+    shape: str = "square",
+    adjust: str = "fdr_bh",
+    weights: np.ndarray | None = None,
+    permutations: int = PERMUTATIONS,
+    seed: int | None = 0,
+):
     """Count ``incidents`` (a canonical (Geo)DataFrame: columns ``x``, ``y`` in EPSG:27700) on a
     grid over ``boundary`` and run Gi* under the rules of the module docstring (adjacent cells,
     Benjamini-Hochberg). ``cell_size``: metres, default from the data. ``weights``: per incident
@@ -73,8 +81,10 @@ def hotspot_cells(incidents, boundary, cell_size: float | None = None, shape: st
     how = f"{n_incidents:,} incidents on {len(grid):,} cells of {grid.cell_size:g} m"
     if n_incidents < MIN_INCIDENTS:
         inference = "none"
-        note = (f"{how}: too few for a hot spot test (at least {MIN_INCIDENTS} are needed); "
-                "choose a longer period or more categories")
+        note = (
+            f"{how}: too few for a hot spot test (at least {MIN_INCIDENTS} are needed); "
+            "choose a longer period or more categories"
+        )
         z = p = p_adj = np.full(len(grid), np.nan)
         gi_class = np.zeros(len(grid), dtype="int8")
     else:
@@ -84,22 +94,36 @@ def hotspot_cells(incidents, boundary, cell_size: float | None = None, shape: st
         w = distance_band_weights(grid.x, grid.y, default_band(grid))
         if n_incidents / len(grid) < grids.MIN_MEAN_PER_CELL:
             inference = "permutation"
-            note = (f"{how} (fewer than {grids.MIN_MEAN_PER_CELL} a cell): p from {permutations} conditional "
-                    "permutations, not the normal approximation")
+            note = (
+                f"{how} (fewer than {grids.MIN_MEAN_PER_CELL} a cell): p from {permutations} conditional "
+                "permutations, not the normal approximation"
+            )
             p = permutation_p(per_cell, w, permutations=permutations, seed=seed)
             p_adj = adjust_p(p, adjust)
         gi_class = supported_classes(classify(z, p_adj), n_cell, w)
     if inference != "analytic":
         warnings.warn(note, SparseDataWarning, stacklevel=2)
-    frame = grid.to_geodataframe(count=per_cell if weights is not None else per_cell.astype("int64"),
-                                 gi_z=z, gi_p=p, gi_p_adj=p_adj, gi_class=np.asarray(gi_class).astype("int64"))
+    frame = grid.to_geodataframe(
+        count=per_cell if weights is not None else per_cell.astype("int64"),
+        gi_z=z,
+        gi_p=p,
+        gi_p_adj=p_adj,
+        gi_class=np.asarray(gi_class).astype("int64"),
+    )
     frame["label"] = frame["gi_class"].map(CLASS_LABELS)
     frame.attrs.update(inference=inference, note=note, incidents=n_incidents, cell_size=grid.cell_size)
     return frame, grid
 
 
-def emerging_cells(incidents, boundary, months: list[str], cell_size: float | None = None,
-                   alpha: float = 0.10, trend_alpha: float = 0.05, time_step: int = TIME_STEP):
+def emerging_cells(
+    incidents,
+    boundary,
+    months: list[str],
+    cell_size: float | None = None,
+    alpha: float = 0.10,
+    trend_alpha: float = 0.05,
+    time_step: int = TIME_STEP,
+):
     """Emerging hot spot class per cell (:func:`geodata.emerging.emerging_hotspots`, ArcGIS rules)
     of ``incidents`` (canonical frame with ``x, y, month``) over ``months`` ('YYYY-MM', one
     period each, at least 3), on a grid over ``boundary`` with adjacent-cell weights and the
@@ -114,11 +138,14 @@ def emerging_cells(incidents, boundary, months: list[str], cell_size: float | No
     index = {m: i for i, m in enumerate(months)}
     period = incidents["month"].dt.strftime("%Y-%m").map(index)
     keep = period.notna().to_numpy()
-    cube = grids.count(grid, incidents["x"].to_numpy(dtype="float64")[keep],
-                       incidents["y"].to_numpy(dtype="float64")[keep],
-                       periods=period.to_numpy()[keep].astype("int64"), n_periods=len(months))
+    cube = grids.count(
+        grid,
+        incidents["x"].to_numpy(dtype="float64")[keep],
+        incidents["y"].to_numpy(dtype="float64")[keep],
+        periods=period.to_numpy()[keep].astype("int64"),
+        n_periods=len(months),
+    )
     weights = distance_band_weights(grid.x, grid.y, default_band(grid))
-    classes, _, trend_z = emerging_hotspots(cube, weights, alpha=alpha, trend_alpha=trend_alpha,
-                                            time_step=time_step)
+    classes, _, trend_z = emerging_hotspots(cube, weights, alpha=alpha, trend_alpha=trend_alpha, time_step=time_step)
     frame = grid.to_geodataframe(count=cube.sum(axis=1).astype("int64"), trend_z=trend_z, pattern=classes)
     return frame, grid

@@ -1,4 +1,5 @@
 """Ingest sources into the store: read with a loader, assign geography, write."""
+
 from __future__ import annotations
 
 from collections import deque
@@ -40,8 +41,9 @@ def _in_parallel(tasks: Iterable[Callable[[], T]]) -> Iterator[T]:
             yield pending.popleft().result()
 
 
-def ingest_police(store: Store, paths: Iterable[str | Path],
-                  progress: Callable[[LoadReport], None] | None = None) -> LoadReport:
+def ingest_police(
+    store: Store, paths: Iterable[str | Path], progress: Callable[[LoadReport], None] | None = None
+) -> LoadReport:
     """Load data.police.uk street-level files (CSV, folders of months, zips) into ``store``.
 
     Files are parsed a few at a time and written in batches of about a million
@@ -84,8 +86,9 @@ class DownloadReport:
         return "\n".join(parts)
 
 
-def ingest_download(store: Store, paths: Iterable[str | Path],
-                    progress: Callable[[LoadReport], None] | None = None) -> DownloadReport:
+def ingest_download(
+    store: Store, paths: Iterable[str | Path], progress: Callable[[LoadReport], None] | None = None
+) -> DownloadReport:
     """Load what a data.police.uk download holds (:func:`loaders.police.download_files`): its street
     files (as :func:`ingest_police`, one transaction), then its outcomes files (as
     :func:`ingest_outcomes`, a second transaction); every other file is listed as skipped with why."""
@@ -110,8 +113,9 @@ def ingest_defra(store: Store, path: str | Path) -> LoadReport:
     return store.ingest_district_stats(table, report, [str(path)])
 
 
-def ingest_council(store: Store, path: str | Path, mapping: str | Path | council.Mapping,
-                   today: date | None = None) -> LoadReport:
+def ingest_council(
+    store: Store, path: str | Path, mapping: str | Path | council.Mapping, today: date | None = None
+) -> LoadReport:
     """Load a council export (fly-tipping records or an incident log) with its mapping file
     (:mod:`loaders.council`) into ``store``, one transaction; the months it holds replace what the
     store held for its (source, dataset).
@@ -127,12 +131,15 @@ def ingest_council(store: Store, path: str | Path, mapping: str | Path | council
     ward = assign(store.areas("ward"), x, y)
     outside = np.flatnonzero((ward == None) & ~np.isnan(x))  # noqa: E711
     if outside.size:
-        where = ", ".join(mapping.columns.get(k, (k,))[0] for k in ("grid_ref", "easting", "longitude")
-                          if k in mapping.columns)
+        where = ", ".join(
+            mapping.columns.get(k, (k,))[0] for k in ("grid_ref", "easting", "longitude") if k in mapping.columns
+        )
         for i in outside:
-            report.rejected.append(Rejection(str(path), lines[i], where,
-                                             f"point ({x[i]:.0f}, {y[i]:.0f}) is outside "
-                                             f"{store.config.area_name}"))
+            report.rejected.append(
+                Rejection(
+                    str(path), lines[i], where, f"point ({x[i]:.0f}, {y[i]:.0f}) is outside {store.config.area_name}"
+                )
+            )
         keep = np.ones(table.num_rows, dtype=bool)
         keep[outside] = False
         table = table.filter(pa.array(keep))

@@ -37,6 +37,7 @@ risk: a cross national assessment of residential burglary victimization",
 *J. Quant. Criminol.* 23; Ratcliffe, J.H. (2009) Near Repeat Calculator; the
 defaults follow Steenbeek's NearRepeat R package (999 permutations, p as above).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,8 +50,7 @@ TIME_BANDS = (0.0, 7.0, 14.0, 21.0, 28.0)
 
 def _edges(values, name: str) -> np.ndarray:
     edges = np.asarray(values, dtype="float64")
-    if edges.ndim != 1 or edges.size < 2 or not np.isfinite(edges).all() or edges[0] < 0 \
-            or (np.diff(edges) <= 0).any():
+    if edges.ndim != 1 or edges.size < 2 or not np.isfinite(edges).all() or edges[0] < 0 or (np.diff(edges) <= 0).any():
         raise ValueError(f"{name} must be at least two increasing, non-negative, finite edges, got {list(values)!r}")
     return edges
 
@@ -87,8 +87,9 @@ def lag_pairs(times: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.diff(below)
 
 
-def knox(x, y, days, distance_bands=DISTANCE_BANDS, time_bands=TIME_BANDS, permutations: int = 999,
-         seed: int = 1) -> pd.DataFrame:
+def knox(
+    x, y, days, distance_bands=DISTANCE_BANDS, time_bands=TIME_BANDS, permutations: int = 999, seed: int = 1
+) -> pd.DataFrame:
     """Knox table of point records at ``x``, ``y`` (metres, e.g. EPSG:27700) on ``days`` (day
     numbers or dates). Returns one row per (distance band, time band): ``distance``, ``time``,
     ``observed``, ``expected``, ``ratio``, ``p``; ``attrs`` holds ``records``, ``permutations``.
@@ -126,8 +127,15 @@ def knox(x, y, days, distance_bands=DISTANCE_BANDS, time_bands=TIME_BANDS, permu
     expected = (space[:, None] * lag_pairs(t, t_edges)[None, :]).ravel() / n_pairs if n_pairs else np.zeros(nd * nt)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(expected > 0, observed / expected, np.nan)
-    table = pd.DataFrame({
-        "distance": np.repeat(_band(d_edges, "m"), nt), "time": np.tile(_band(t_edges, "days"), nd),
-        "observed": observed, "expected": expected, "ratio": ratio, "p": (at_least + 1) / (permutations + 1)})
+    table = pd.DataFrame(
+        {
+            "distance": np.repeat(_band(d_edges, "m"), nt),
+            "time": np.tile(_band(t_edges, "days"), nd),
+            "observed": observed,
+            "expected": expected,
+            "ratio": ratio,
+            "p": (at_least + 1) / (permutations + 1),
+        }
+    )
     table.attrs.update(records=int(x.size), permutations=int(permutations))
     return table

@@ -19,6 +19,7 @@ with an outcome. police.uk outcomes lag: recent months have more "under investig
 
 Reference: data.police.uk/about (outcomes), data.police.uk/docs/method/outcomes-for-crime.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,24 +34,49 @@ OTHER = "other"
 GROUPS = (CHARGED, UNDER_INVESTIGATION, NO_SUSPECT, OTHER)
 
 #: police.uk outcome names that mean a suspect was charged or summonsed (court outcomes included).
-_CHARGED = frozenset({
-    "Suspect charged", "Suspect charged as part of another case", "Awaiting court outcome",
-    "Court result unavailable", "Court case unable to proceed", "Defendant sent to Crown Court",
-    "Defendant found not guilty", "Defendant not put on trial", "Offender sent to prison",
-    "Offender given suspended prison sentence", "Offender fined", "Offender given community sentence",
-    "Offender given conditional discharge", "Offender given absolute discharge",
-    "Offender ordered to pay compensation", "Offender deprived of property", "Offender otherwise dealt with",
-})
+_CHARGED = frozenset(
+    {
+        "Suspect charged",
+        "Suspect charged as part of another case",
+        "Awaiting court outcome",
+        "Court result unavailable",
+        "Court case unable to proceed",
+        "Defendant sent to Crown Court",
+        "Defendant found not guilty",
+        "Defendant not put on trial",
+        "Offender sent to prison",
+        "Offender given suspended prison sentence",
+        "Offender fined",
+        "Offender given community sentence",
+        "Offender given conditional discharge",
+        "Offender given absolute discharge",
+        "Offender ordered to pay compensation",
+        "Offender deprived of property",
+        "Offender otherwise dealt with",
+    }
+)
 #: police.uk outcome names grouped as "other" (out-of-court disposals, no further action, and the rest).
-_OTHER = frozenset({
-    "Unable to prosecute suspect", "Local resolution", "Offender given a caution",
-    "Offender given a drugs possession warning", "Offender given penalty notice",
-    "Offender given a penalty notice", "Action to be taken by another organisation",
-    "Formal action is not in the public interest", "Further action is not in the public interest",
-    "Further investigation is not in the public interest", "Status update unavailable",
-})
-_GROUP_OF = {**dict.fromkeys(_CHARGED, CHARGED), **dict.fromkeys(_OTHER, OTHER),
-             "Under investigation": UNDER_INVESTIGATION, "Investigation complete; no suspect identified": NO_SUSPECT}
+_OTHER = frozenset(
+    {
+        "Unable to prosecute suspect",
+        "Local resolution",
+        "Offender given a caution",
+        "Offender given a drugs possession warning",
+        "Offender given penalty notice",
+        "Offender given a penalty notice",
+        "Action to be taken by another organisation",
+        "Formal action is not in the public interest",
+        "Further action is not in the public interest",
+        "Further investigation is not in the public interest",
+        "Status update unavailable",
+    }
+)
+_GROUP_OF = {
+    **dict.fromkeys(_CHARGED, CHARGED),
+    **dict.fromkeys(_OTHER, OTHER),
+    "Under investigation": UNDER_INVESTIGATION,
+    "Investigation complete; no suspect identified": NO_SUSPECT,
+}
 #: Records of this category are not crimes and have no outcome.
 NOT_A_CRIME = "Anti-social behaviour"
 
@@ -99,8 +125,13 @@ def shares(latest: pd.DataFrame) -> OutcomeShares:
     )
 
 
-def outcome_shares(store, start: str | None = None, end: str | None = None,
-                   categories: list[str] | None = None, wards: list[str] | None = None) -> OutcomeShares:
+def outcome_shares(
+    store,
+    start: str | None = None,
+    end: str | None = None,
+    categories: list[str] | None = None,
+    wards: list[str] | None = None,
+) -> OutcomeShares:
     """What happened to the police.uk crimes of months ``start``..``end`` ('YYYY-MM', inclusive),
     ``categories`` and ``wards`` (e.g. a priority's measure): see :func:`shares`."""
     return shares(store.latest_outcomes(start=start, end=end, categories=categories, wards=wards))

@@ -18,28 +18,33 @@ committed: "Police Station" (a crime reported at the front desk, or found when a
 brought into custody, is given the station's map point). Counts there say little about the
 street around the station.
 """
+
 from __future__ import annotations
 
 #: The generic police.uk place labels ("On or near" removed), from the bundled data.
-PLACE_LABELS = frozenset({
-    "Conference/Exhibition Centre",
-    "Further/Higher Educational Building",
-    "Hospital",
-    "Nightclub",
-    "Park/Open Space",
-    "Parking Area",
-    "Pedestrian Subway",
-    "Petrol Station",
-    "Police Station",
-    "Shopping Area",
-    "Sports/Recreation Area",
-    "Supermarket",
-})
+PLACE_LABELS = frozenset(
+    {
+        "Conference/Exhibition Centre",
+        "Further/Higher Educational Building",
+        "Hospital",
+        "Nightclub",
+        "Park/Open Space",
+        "Parking Area",
+        "Pedestrian Subway",
+        "Petrol Station",
+        "Police Station",
+        "Shopping Area",
+        "Sports/Recreation Area",
+        "Supermarket",
+    }
+)
 
 #: Place labels that mark where crimes are recorded rather than committed, with the reason shown.
 RECORDED_AT = {
-    "Police Station": ("may mark where a crime was recorded (reported at the front desk or found in custody), "
-                       "not where it was committed"),
+    "Police Station": (
+        "may mark where a crime was recorded (reported at the front desk or found in custody), "
+        "not where it was committed"
+    ),
 }
 
 #: The prefix police.uk puts before every location.
@@ -49,7 +54,7 @@ PREFIX = "On or near "
 def bare(location: str | None) -> str:
     """``location`` without police.uk's "On or near " prefix and surrounding spaces ("" for none or NaN)."""
     text = location.strip() if isinstance(location, str) else ""
-    return text[len(PREFIX):].strip() if text.startswith(PREFIX) else text
+    return text[len(PREFIX) :].strip() if text.startswith(PREFIX) else text
 
 
 def is_place(location: str | None) -> bool:

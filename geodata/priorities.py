@@ -39,6 +39,7 @@ loaded; a problem raises :class:`PrioritiesError` naming the file and line::
 A priority with no measure, or whose measures have no data for a period,
 shows "no data" with the missing source named (:mod:`geodata.analysis.status`).
 """
+
 from __future__ import annotations
 
 import re
@@ -47,7 +48,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geodata import sources
-
 from geodata.bundled import ST_ALBANS
 
 #: Data sources a measure may name: the store's ``source`` values, and what they are.
@@ -190,14 +190,12 @@ class _Reader:
         if not isinstance(cats, list) or not all(isinstance(c, str) and c.strip() for c in cats):
             self.fail("measure categories must be a list of names (leave it out for all)", "categories", block)
         flags = raw.get("flags", [])
-        if not isinstance(flags, list) or not all(isinstance(f, str) and re.fullmatch(r"[a-z0-9-]+", f)
-                                                  for f in flags):
-            self.fail("measure flags must be a list of flag names such as \"mental-health\"", "flags", block)
+        if not isinstance(flags, list) or not all(isinstance(f, str) and re.fullmatch(r"[a-z0-9-]+", f) for f in flags):
+            self.fail('measure flags must be a list of flag names such as "mental-health"', "flags", block)
         known = CATEGORIES.get(source)
         for c in cats:
             if known is not None and c not in known:
-                self.fail(f"{c!r} is not a {source} category (one of: {', '.join(sorted(known))})",
-                          "categories", block)
+                self.fail(f"{c!r} is not a {source} category (one of: {', '.join(sorted(known))})", "categories", block)
         if len(set(cats)) != len(cats):
             self.fail("measure categories repeat a name", "categories", block)
         label = raw.get("label", ", ".join(cats) or f"all {SOURCES[source]}")
@@ -261,11 +259,27 @@ def load(path: str | Path | None = None) -> Priorities:
         annual = p.get("annual", [])
         district = sources.ids(sources.DISTRICT_STATISTICS)
         if not isinstance(annual, list) or any(a not in district for a in annual):
-            r.fail(f"annual must be a list of district-statistics sources ({', '.join(district)}), got {annual!r}",
-                   "annual", i)
-        out.append(Priority(
-            id=pid, title=r.text(p, "title", i), wording=r.text(p, "wording", i, required=False),
-            measures=tuple(r.measure(m, i) for m in measures), gaps=tuple(r.gap(g, i) for g in gaps),
-            target=r.target(p.get("target"), base, i), annual=tuple(annual)))
-    return Priorities(path, r.text(raw, "partnership", None), r.text(raw, "strategy", None, required=False),
-                      tuple(out), weights, harm_source)
+            r.fail(
+                f"annual must be a list of district-statistics sources ({', '.join(district)}), got {annual!r}",
+                "annual",
+                i,
+            )
+        out.append(
+            Priority(
+                id=pid,
+                title=r.text(p, "title", i),
+                wording=r.text(p, "wording", i, required=False),
+                measures=tuple(r.measure(m, i) for m in measures),
+                gaps=tuple(r.gap(g, i) for g in gaps),
+                target=r.target(p.get("target"), base, i),
+                annual=tuple(annual),
+            )
+        )
+    return Priorities(
+        path,
+        r.text(raw, "partnership", None),
+        r.text(raw, "strategy", None, required=False),
+        tuple(out),
+        weights,
+        harm_source,
+    )

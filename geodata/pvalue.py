@@ -5,6 +5,7 @@ is 1 / (permutations + 1), an analytic one only underflows), otherwise three dec
 ("0.012", "1.000"), as the APA style guide (7th ed., 6.36) writes exact p to three decimals;
 NaN (no test made) is "n/a".
 """
+
 from __future__ import annotations
 
 import math

@@ -40,6 +40,7 @@ Anhoej: run length and crossings by n): these are not used.
 References: NHS England, "Making Data Count" (2019, 2021 "Getting started"); NHSRplotthedots
 (github.com/nhs-r-community/NHSRplotthedots); Wheeler, "Understanding Variation" (1993).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -123,8 +124,9 @@ class XmR:
         return CONCERNING if high == self.lower_is_better else IMPROVING
 
 
-def xmr(series: dict[str, float | None], baseline: tuple[str, str] | None = None,
-        lower_is_better: bool | None = True) -> XmR:
+def xmr(
+    series: dict[str, float | None], baseline: tuple[str, str] | None = None, lower_is_better: bool | None = True
+) -> XmR:
     """The XmR chart of ``series`` ('YYYY-MM' -> value; ``None`` or NaN: not loaded).
 
     ``baseline``: (first, last) month of the period the mean and limits come from, inclusive
@@ -148,13 +150,26 @@ def xmr(series: dict[str, float | None], baseline: tuple[str, str] | None = None
     base_mr = moving_range[in_base & (np.r_[False, in_base[:-1]])]  # both months inside the baseline
     base_mr = base_mr[~np.isnan(base_mr)]
     if base_values.size < 2 or base_mr.size < 1:
-        raise ValueError(f"baseline {_month_name(b0)}..{_month_name(b1)} has {base_values.size} loaded "
-                         f"month(s) and {base_mr.size} moving range(s): at least 2 consecutive months are needed")
+        raise ValueError(
+            f"baseline {_month_name(b0)}..{_month_name(b1)} has {base_values.size} loaded "
+            f"month(s) and {base_mr.size} moving range(s): at least 2 consecutive months are needed"
+        )
     mean, mean_mr = float(base_values.mean()), float(base_mr.mean())
     upper, lower = mean + E2 * mean_mr, mean - E2 * mean_mr
     flags = _rules(values, mean, upper, lower)
-    return XmR(months, values, (_month_name(b0), _month_name(b1)), int(base_values.size), mean, mean_mr,
-               upper, lower, moving_range, flags, lower_is_better)
+    return XmR(
+        months,
+        values,
+        (_month_name(b0), _month_name(b1)),
+        int(base_values.size),
+        mean,
+        mean_mr,
+        upper,
+        lower,
+        moving_range,
+        flags,
+        lower_is_better,
+    )
 
 
 def _runs(mask: np.ndarray, length: int) -> np.ndarray:
@@ -191,5 +206,9 @@ def _rules(values: np.ndarray, mean: float, upper: float, lower: float) -> dict[
             window = slice(i, i + 3)
             if side[window].all() and near[window].sum() >= 2:  # all on one side: all loaded too
                 two[window] |= near[window]
-    return {"outside": outside, "shift": _runs(above, SHIFT_LENGTH) | _runs(below, SHIFT_LENGTH),
-            "trend": trend, "two_of_three": two}
+    return {
+        "outside": outside,
+        "shift": _runs(above, SHIFT_LENGTH) | _runs(below, SHIFT_LENGTH),
+        "trend": trend,
+        "two_of_three": two,
+    }

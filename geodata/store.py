@@ -13,17 +13,17 @@ and a whole ingest runs in one transaction: if it fails or the process dies,
 the store keeps its previous state. Queries go to Arrow and then pandas (not
 ``.df()``, ~10x slower on 1M rows).
 """
+
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import json
-import re
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,14 +33,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from geodata import boundaries
+from geodata import boundaries, sources
 from geodata.assign import assign, best_fit
-from geodata import sources
 from geodata.config import Config
 from loaders import outcomes as outcomes_schema
 from loaders import schema
-from loaders.schema import parse_month
 from loaders.report import LoadReport
+from loaders.schema import parse_month
 
 if TYPE_CHECKING:  # pandas is imported by the queries only: `csp-hotspots ingest` never needs it
     import pandas as pd
@@ -79,7 +78,6 @@ AREA_SOURCES = sources.ids(kind=sources.AREA_COUNTS)
 
 class StoreError(Exception):
     """A store that cannot be used as asked; ``str()`` is one line for the user."""
-
 
 
 def _fingerprint(spec) -> str:
@@ -149,8 +147,11 @@ class Store:
     def _create(self) -> None:
         cfg = self.config
         wards, lsoas = boundaries.read(cfg.wards), boundaries.read(cfg.lsoas)
-        rows = [(level, c, n, shapely.to_wkb(g)) for level, a in (("ward", wards), ("lsoa", lsoas))
-                for c, n, g in zip(a.codes, a.names, a.geometries)]
+        rows = [
+            (level, c, n, shapely.to_wkb(g))
+            for level, a in (("ward", wards), ("lsoa", lsoas))
+            for c, n, g in zip(a.codes, a.names, a.geometries)
+        ]
         with self.connect() as con:
             con.execute("BEGIN")
             con.execute(_DDL)
@@ -158,9 +159,15 @@ class Store:
             if cfg.population is not None:
                 pop = _read_population(cfg)
                 con.executemany("INSERT INTO population VALUES (?, ?)", list(pop.itertuples(index=False)))
-            con.executemany("INSERT INTO meta VALUES (?, ?)", [
-                ("area_name", cfg.area_name), ("wards_fingerprint", _fingerprint(cfg.wards)),
-                ("lsoas_fingerprint", _fingerprint(cfg.lsoas)), ("wards_label", cfg.wards.label)])
+            con.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [
+                    ("area_name", cfg.area_name),
+                    ("wards_fingerprint", _fingerprint(cfg.wards)),
+                    ("lsoas_fingerprint", _fingerprint(cfg.lsoas)),
+                    ("wards_label", cfg.wards.label),
+                ],
+            )
             self._add_area_tables(con, wards, lsoas)
             con.execute("COMMIT")
 
@@ -169,8 +176,10 @@ class Store:
         con.execute(_AREA_DDL)
         if con.execute("SELECT count(*) FROM lsoa_wards").fetchall()[0][0] == 0:
             codes, shares = best_fit(lsoas, wards)
-            con.executemany("INSERT INTO lsoa_wards VALUES (?, ?, ?)",
-                            [(c, w, float(s)) for c, w, s in zip(lsoas.codes, codes, shares)])
+            con.executemany(
+                "INSERT INTO lsoa_wards VALUES (?, ?, ?)",
+                [(c, w, float(s)) for c, w, s in zip(lsoas.codes, codes, shares)],
+            )
 
     def _check(self) -> None:
         with contextlib.ExitStack() as stack:  # one connection for every check (each open costs ~15 ms)
@@ -181,14 +190,24 @@ class Store:
                 raise StoreError(f"{self.path}: not a CSP Hotspots store ({str(exc).splitlines()[0]})") from None
             for key, spec in (("wards_fingerprint", self.config.wards), ("lsoas_fingerprint", self.config.lsoas)):
                 if meta.get(key) != _fingerprint(spec):
-                    raise StoreError(f"{self.path}: built from other boundaries than {spec.file}; "
-                                     "delete the store file (it is rebuilt from the config) or set another "
-                                     "[store] path")
-            if len(con.execute("SELECT 1 FROM information_schema.tables WHERE table_name IN "
-                               f"({', '.join(repr(t) for t in _ADDED_TABLES)})").fetchall()) < len(_ADDED_TABLES):
+                    raise StoreError(
+                        f"{self.path}: built from other boundaries than {spec.file}; "
+                        "delete the store file (it is rebuilt from the config) or set another "
+                        "[store] path"
+                    )
+            if len(
+                con.execute(
+                    "SELECT 1 FROM information_schema.tables WHERE table_name IN "
+                    f"({', '.join(repr(t) for t in _ADDED_TABLES)})"
+                ).fetchall()
+            ) < len(_ADDED_TABLES):
                 self._add_area_tables(con, self.areas("ward", con), self.areas("lsoa", con))
-            have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
-                                              "WHERE table_name = 'incidents'").fetchall()}
+            have = {
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = 'incidents'"
+                ).fetchall()
+            }
             for col in schema.COLUMNS:  # columns added to the schema after the store was built
                 if col.name not in have:
                     con.execute(f'ALTER TABLE incidents ADD COLUMN "{col.name}" {col.sql}')
@@ -209,8 +228,10 @@ class Store:
             for lev in ("ward", "lsoa"):
                 mine = [r for r in rows if r[0] == lev]
                 self._areas[lev] = boundaries.Areas(
-                    np.array([r[1] for r in mine], dtype=object), np.array([r[2] for r in mine], dtype=object),
-                    shapely.from_wkb([r[3] for r in mine]))
+                    np.array([r[1] for r in mine], dtype=object),
+                    np.array([r[2] for r in mine], dtype=object),
+                    shapely.from_wkb([r[3] for r in mine]),
+                )
         return self._areas[level]
 
     def boundary(self):
@@ -219,8 +240,13 @@ class Store:
             self._boundary = shapely.union_all(self.areas("ward").geometries)
         return self._boundary
 
-    def ingest(self, batches: Iterable[tuple[pa.Table, LoadReport]], source: str, inputs: list[str],
-               progress: Callable[[LoadReport], None] | None = None) -> LoadReport:
+    def ingest(
+        self,
+        batches: Iterable[tuple[pa.Table, LoadReport]],
+        source: str,
+        inputs: list[str],
+        progress: Callable[[LoadReport], None] | None = None,
+    ) -> LoadReport:
         """Assign wards and LSOAs to canonical batches and store them in one transaction.
 
         ``batches`` yields (canonical table, its load report), e.g. one per file;
@@ -251,7 +277,9 @@ class Store:
                 staging.close()
         return report
 
-    def ingest_area_counts(self, table: pa.Table, report: LoadReport, months: list[str], inputs: list[str]) -> LoadReport:
+    def ingest_area_counts(
+        self, table: pa.Table, report: LoadReport, months: list[str], inputs: list[str]
+    ) -> LoadReport:
         """Store area counts (:data:`loaders.fixmystreet.COLUMNS`) for ``months`` ('YYYY-MM', every
         month the input covers, with rows or not) in one transaction, replacing what the store held
         for those (source, dataset, month)s. Returns ``report`` with ``rows_loaded`` set."""
@@ -263,12 +291,16 @@ class Store:
         with self.connect() as con, _one_load(con, report.source, inputs, report) as load_id:
             con.register("batch", table.append_column("load_id", pa.array([load_id] * table.num_rows, pa.int64())))
             if dataset is not None:
-                con.execute("DELETE FROM area_counts WHERE source = ? AND dataset = ? AND month IN "
-                            "(SELECT unnest(?::DATE[]))", [report.source, dataset, month_dates])
+                con.execute(
+                    "DELETE FROM area_counts WHERE source = ? AND dataset = ? AND month IN (SELECT unnest(?::DATE[]))",
+                    [report.source, dataset, month_dates],
+                )
                 con.execute("INSERT INTO area_counts SELECT * FROM batch")
-                con.executemany("INSERT OR REPLACE INTO partitions VALUES (?, ?, ?, "
-                                "(SELECT count(*) FROM batch WHERE month = ?), ?, now()::TIMESTAMP)",
-                                [(report.source, dataset, d, d, load_id) for d in month_dates])
+                con.executemany(
+                    "INSERT OR REPLACE INTO partitions VALUES (?, ?, ?, "
+                    "(SELECT count(*) FROM batch WHERE month = ?), ?, now()::TIMESTAMP)",
+                    [(report.source, dataset, d, d, load_id) for d in month_dates],
+                )
             con.unregister("batch")
             report.rows_loaded = table.num_rows
         return report
@@ -276,16 +308,22 @@ class Store:
     def update_outcomes(self, source: str, dataset: str, outcomes: dict[str, str], load: str) -> int:
         """Set the ``outcome`` of stored records of ``source`` and ``dataset`` by ``record_id`` (one
         transaction, recorded in the load history as ``load``); returns how many records changed."""
-        table = pa.table({"record_id": pa.array(list(outcomes), pa.string()),
-                          "new_outcome": pa.array(list(outcomes.values()), pa.string())})
+        table = pa.table(
+            {
+                "record_id": pa.array(list(outcomes), pa.string()),
+                "new_outcome": pa.array(list(outcomes.values()), pa.string()),
+            }
+        )
         report = LoadReport(source, files=[load], rows_read=len(outcomes))
         with self.connect() as con, _one_load(con, source, [load], report):
             con.register("latest", table)
-            changed = con.execute("""UPDATE incidents SET outcome = latest.new_outcome FROM latest
+            changed = con.execute(
+                """UPDATE incidents SET outcome = latest.new_outcome FROM latest
                                      WHERE incidents.source = ? AND incidents.dataset = ?
                                        AND incidents.record_id = latest.record_id
                                        AND incidents.outcome IS DISTINCT FROM latest.new_outcome""",
-                                  [source, dataset]).fetchall()[0][0]
+                [source, dataset],
+            ).fetchall()[0][0]
             con.unregister("latest")
             report.rows_loaded = changed
         return changed
@@ -298,20 +336,27 @@ class Store:
         with self.connect() as con, _one_load(con, report.source, inputs, report) as load_id:
             for table, file_report in batches:
                 report.add(file_report)
-                con.register("batch", table.append_column("load_id", pa.array([load_id] * table.num_rows,
-                                                                               pa.int64())))
+                con.register("batch", table.append_column("load_id", pa.array([load_id] * table.num_rows, pa.int64())))
                 con.execute("""DELETE FROM outcomes USING (SELECT DISTINCT source, dataset, month FROM batch) b
                                WHERE outcomes.source = b.source AND outcomes.dataset = b.dataset
                                  AND outcomes.month = b.month""")
                 con.execute("INSERT INTO outcomes BY NAME SELECT * FROM batch")
-                con.execute("""INSERT OR REPLACE INTO partitions
+                con.execute(
+                    """INSERT OR REPLACE INTO partitions
                                SELECT ?, dataset, month, count(*), any_value(load_id), now()::TIMESTAMP
-                               FROM batch GROUP BY ALL""", [outcomes_schema.KIND])
+                               FROM batch GROUP BY ALL""",
+                    [outcomes_schema.KIND],
+                )
                 con.unregister("batch")
         return report
 
-    def latest_outcomes(self, start: str | None = None, end: str | None = None,
-                        categories: list[str] | None = None, wards: list[str] | None = None) -> pd.DataFrame:
+    def latest_outcomes(
+        self,
+        start: str | None = None,
+        end: str | None = None,
+        categories: list[str] | None = None,
+        wards: list[str] | None = None,
+    ) -> pd.DataFrame:
         """Each police.uk crime of the selection (filters as :meth:`incidents`) with its latest outcome.
 
         The latest outcome is the ``outcome`` of the crime's latest month in the ``outcomes`` table
@@ -322,7 +367,8 @@ class Store:
         outcome_month`` (null when from the street file), ``outcome_from`` ('outcomes file',
         'street file' or null when neither gives one), ``ambiguous``."""
         where, params = self._filters(start, end, categories, wards, "police.uk")
-        return self._query(f"""
+        return self._query(
+            f"""
             WITH latest AS (SELECT dataset, record_id, max(month) AS month FROM outcomes
                             WHERE source = 'police.uk' GROUP BY ALL),
                  at_latest AS (SELECT o.dataset, o.record_id, o.month, arg_max(o.outcome, o.line) AS outcome,
@@ -336,7 +382,9 @@ class Store:
                    coalesce(a.ambiguous, false) AS ambiguous
             FROM (SELECT * FROM incidents{where}) i
             LEFT JOIN at_latest a ON a.dataset = i.dataset AND a.record_id = i.record_id
-            ORDER BY i.month, i.record_id""", params)
+            ORDER BY i.month, i.record_id""",
+            params,
+        )
 
     def ingest_district_stats(self, table: pa.Table, report: LoadReport, inputs: list[str]) -> LoadReport:
         """Store district statistics (:data:`loaders.defra.COLUMNS`) in one transaction: the
@@ -350,23 +398,38 @@ class Store:
             con.unregister("batch")
         return report
 
-    def district_stats(self, dataset: str | None = None, measures: list[str] | None = None,
-                       area_codes: list[str] | None = None) -> pd.DataFrame:
+    def district_stats(
+        self, dataset: str | None = None, measures: list[str] | None = None, area_codes: list[str] | None = None
+    ) -> pd.DataFrame:
         """District statistics (DEFRA): ``dataset, year, area_code, area_name, region, measure,
         value, note``; a null ``value`` is not available (``note`` says why), never zero."""
         clauses, params = ["source = ?"], [sources.DEFRA.id]
-        for col, values in (("dataset", [dataset] if dataset else None), ("measure", measures),
-                            ("area_code", area_codes)):
+        for col, values in (
+            ("dataset", [dataset] if dataset else None),
+            ("measure", measures),
+            ("area_code", area_codes),
+        ):
             if values:
                 clauses.append(f"{col} IN ({', '.join('?' * len(values))})")
                 params += list(values)
-        return self._query("SELECT dataset, year, area_code, area_name, region, measure, value, note "
-                           f"FROM district_stats WHERE {' AND '.join(clauses)} "
-                           "ORDER BY dataset, year, area_code, measure", params)
+        return self._query(
+            "SELECT dataset, year, area_code, area_name, region, measure, value, note "
+            f"FROM district_stats WHERE {' AND '.join(clauses)} "
+            "ORDER BY dataset, year, area_code, measure",
+            params,
+        )
 
     # ------------------------------------------------------------------ queries
-    def _filters(self, start=None, end=None, categories=None, wards=None, source=sources.DEFAULT, flags=None,
-                 inside: bool = False):
+    def _filters(
+        self,
+        start=None,
+        end=None,
+        categories=None,
+        wards=None,
+        source=sources.DEFAULT,
+        flags=None,
+        inside: bool = False,
+    ):
         clauses, params = [], []
         if inside and not wards:  # the study area is the district: records assigned to one of its wards
             clauses.append("ward_code IS NOT NULL")
@@ -392,9 +455,16 @@ class Store:
             params += list(wards)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
-    def incidents(self, start: str | None = None, end: str | None = None,
-                  categories: list[str] | None = None, wards: list[str] | None = None,
-                  source: str | None = sources.DEFAULT, flags: list[str] | None = None, inside: bool = False):
+    def incidents(
+        self,
+        start: str | None = None,
+        end: str | None = None,
+        categories: list[str] | None = None,
+        wards: list[str] | None = None,
+        source: str | None = sources.DEFAULT,
+        flags: list[str] | None = None,
+        inside: bool = False,
+    ):
         """Incidents as a canonical GeoDataFrame, filtered by month range (YYYY-MM, inclusive),
         categories, ward codes, source (default police.uk; ``None`` for all), flags (records
         with any of them) and, with ``inside``, only records in the area's wards (a force-wide
@@ -402,8 +472,9 @@ class Store:
         where, params = self._filters(start, end, categories, wards, source, flags, inside)
         cols = ", ".join(f'"{n}"' for n in schema.NAMES)
         with self.connect() as con:
-            table = con.sql(f"SELECT {cols} FROM incidents{where} ORDER BY month, record_id",
-                            params=params or None).to_arrow_table()
+            table = con.sql(
+                f"SELECT {cols} FROM incidents{where} ORDER BY month, record_id", params=params or None
+            ).to_arrow_table()
         return schema.to_geodataframe(table.cast(schema.ARROW_SCHEMA))
 
     def counts(self, by: tuple[str, ...] = ("ward_code", "month", "category"), **filters) -> pd.DataFrame:
@@ -418,18 +489,22 @@ class Store:
             raise ValueError(f"cannot group by {unknown}; columns are {', '.join(names)}")
         where, params = self._filters(**filters)
         keys = ", ".join(f'"{b}"' for b in by)
-        return self._query(f"SELECT {keys}, {measure} AS incidents FROM {table}{where} "
-                           f"GROUP BY {keys} ORDER BY {keys}", params)
+        return self._query(
+            f"SELECT {keys}, {measure} AS incidents FROM {table}{where} GROUP BY {keys} ORDER BY {keys}", params
+        )
 
     def ward_summary(self, **filters) -> pd.DataFrame:
         """One row per ward of the area (zeros included): ``ward_code, ward_name, incidents``."""
         where, params = self._filters(**filters)
         table, measure, _ = _records(filters.get("source", sources.DEFAULT))
-        return self._query(f"""SELECT a.code AS ward_code, a.name AS ward_name,
+        return self._query(
+            f"""SELECT a.code AS ward_code, a.name AS ward_name,
                                       coalesce(c.n, 0)::BIGINT AS incidents
                                FROM areas a LEFT JOIN (SELECT ward_code, {measure} AS n FROM {table}{where}
                                                        GROUP BY ward_code) c ON c.ward_code = a.code
-                               WHERE a.level = 'ward' ORDER BY a.code""", params)
+                               WHERE a.level = 'ward' ORDER BY a.code""",
+            params,
+        )
 
     def synthetic_count(self, **filters) -> int:
         """How many records matching ``filters`` (as :meth:`counts`) are synthetic (always 0 for an
@@ -471,8 +546,9 @@ class Store:
     def rejections(self, load_id: int | None = None) -> pd.DataFrame:
         """Rejected rows (of one load, or all): load_id, file, line, field, reason."""
         where = " WHERE load_id = ?" if load_id is not None else ""
-        return self._query(f"SELECT * FROM rejections{where} ORDER BY load_id, file, line",
-                           [load_id] if load_id is not None else [])
+        return self._query(
+            f"SELECT * FROM rejections{where} ORDER BY load_id, file, line", [load_id] if load_id is not None else []
+        )
 
     def partitions(self) -> pd.DataFrame:
         """What is loaded: source, dataset, month, rows, load_id, loaded_at."""
@@ -514,8 +590,10 @@ def _connect(path: Path, row_group_size: int | None = None):
             if "lock" not in str(exc).lower():
                 raise
             if time.monotonic() >= deadline:
-                raise StoreError(f"{path}: busy: another process (an ingest?) is writing to the store; waited "
-                                 f"{wait:g} s, try again when it has finished") from None
+                raise StoreError(
+                    f"{path}: busy: another process (an ingest?) is writing to the store; waited "
+                    f"{wait:g} s, try again when it has finished"
+                ) from None
         time.sleep(delay)
         delay = min(2 * delay, 0.5)
 
@@ -525,7 +603,7 @@ def _one_load(con, source: str, inputs: list[str], report: LoadReport):
     """One load as one transaction on ``con``: yields its ``load_id``; when the block ends, writes the
     load's history row and rejections from ``report`` (as the block left it) and commits; on any
     error (or a kill) nothing of it stays."""
-    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    started = datetime.now(UTC).replace(tzinfo=None)
     con.execute("BEGIN")
     try:
         load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
@@ -539,19 +617,36 @@ def _one_load(con, source: str, inputs: list[str], report: LoadReport):
 
 def _record_load(con, load_id: int, source: str, started: datetime, inputs: list[str], report: LoadReport) -> None:
     """Write a load's history row and its rejections (inside the load's transaction)."""
-    con.execute("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        load_id, source, started, datetime.now(timezone.utc).replace(tzinfo=None), json.dumps(inputs),
-        report.rows_read, report.rows_loaded, len(report.rejected), report.no_location, report.outside_area])
+    con.execute(
+        "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            source,
+            started,
+            datetime.now(UTC).replace(tzinfo=None),
+            json.dumps(inputs),
+            report.rows_read,
+            report.rows_loaded,
+            len(report.rejected),
+            report.no_location,
+            report.outside_area,
+        ],
+    )
     if report.rejected:
-        con.executemany("INSERT INTO rejections VALUES (?, ?, ?, ?, ?)",
-                        [(load_id, r.file, r.line, r.field, r.reason) for r in report.rejected])
+        con.executemany(
+            "INSERT INTO rejections VALUES (?, ?, ?, ?, ?)",
+            [(load_id, r.file, r.line, r.field, r.reason) for r in report.rejected],
+        )
 
 
 def _records(source: str | None) -> tuple[str, str, tuple[str, ...]]:
     """(table to count from, the count expression, the columns it can be grouped by) for ``source``."""
     if source in AREA_SOURCES:
-        return ("(SELECT c.*, l.ward_code FROM area_counts c LEFT JOIN lsoa_wards l USING (lsoa_code))",
-                "sum(count)::BIGINT", ("source", "dataset", "month", "lsoa_code", "ward_code", "category", "subcategory"))
+        return (
+            "(SELECT c.*, l.ward_code FROM area_counts c LEFT JOIN lsoa_wards l USING (lsoa_code))",
+            "sum(count)::BIGINT",
+            ("source", "dataset", "month", "lsoa_code", "ward_code", "category", "subcategory"),
+        )
     return "incidents", "count(*)", schema.NAMES
 
 
@@ -576,8 +671,9 @@ def _with_geography(table: pa.Table, wards, lsoas, load_id: int) -> tuple[pa.Tab
     y = table["y"].to_numpy(zero_copy_only=False).astype("float64")
     ward = assign(wards, x, y)
     table = table.set_column(table.schema.get_field_index("ward_code"), "ward_code", pa.array(ward, pa.string()))
-    table = table.set_column(table.schema.get_field_index("lsoa_code"), "lsoa_code",
-                             pa.array(assign(lsoas, x, y), pa.string()))
+    table = table.set_column(
+        table.schema.get_field_index("lsoa_code"), "lsoa_code", pa.array(assign(lsoas, x, y), pa.string())
+    )
     outside = int(((ward == None) & ~np.isnan(x)).sum())  # noqa: E711
     return table.append_column("load_id", pa.array(np.full(table.num_rows, load_id, dtype="int64"))), outside
 
@@ -641,7 +737,7 @@ def _read_population(cfg: Config) -> pd.DataFrame:
     spec = cfg.population
     try:
         frame = pd.read_csv(spec.file, dtype={spec.lsoa_field: "str"})
-    except Exception as exc:
+    except (OSError, ValueError) as exc:  # unreadable, not CSV, not UTF-8
         raise StoreError(f"{spec.file}: cannot read population file ({exc})") from None
     for f in (spec.lsoa_field, spec.population_field):
         if f not in frame:
@@ -654,8 +750,9 @@ def _read_population(cfg: Config) -> pd.DataFrame:
     return pd.DataFrame({"lsoa_code": frame[spec.lsoa_field], "population": values.astype("int64")})
 
 
-def open_store(config: Config, build: bool = True,
-               progress: Callable[[LoadReport], None] | None = None, exclusive: bool = False) -> Store:
+def open_store(
+    config: Config, build: bool = True, progress: Callable[[LoadReport], None] | None = None, exclusive: bool = False
+) -> Store:
     """Open the config's store; when it does not exist yet and ``build`` is true, create it
     and load the config's bundled sources (the first run on the bundled data). ``exclusive``:
     see :class:`Store` (default false)."""

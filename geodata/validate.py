@@ -5,6 +5,7 @@ Every failure is a :class:`ValueError` whose text names the argument, the offend
 argument checks (Ashby, sfhotspot v1.0.0, ``validate_inputs``): "``weights`` has nan at
 position 3: give every point a finite weight (0 leaves it out)".
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +17,9 @@ def _where(labels, position: int) -> str:
     return f"for {labels[position]!r}"
 
 
-def finite_values(name: str, values, fix: str, *, nonnegative: bool = False, whole: bool = False,
-                  labels=None) -> np.ndarray:
+def finite_values(
+    name: str, values, fix: str, *, nonnegative: bool = False, whole: bool = False, labels=None
+) -> np.ndarray:
     """``values`` as a float array, checked to be finite (and ``>= 0``, and whole numbers,
     when asked). ``labels``: the index labels to name instead of positions (e.g. ward codes).
     An empty input is returned empty (a defined result, never an error)."""

@@ -36,6 +36,7 @@ label marks where crimes are recorded rather than committed (:data:`geodata.plac
 months before, with the E-test p (:func:`geodata.change.e_test`), and its count per month.
 police.uk gives the month only: no day, no time of day.
 """
+
 from __future__ import annotations
 
 import math
@@ -58,8 +59,22 @@ MIN_ZONE_INCIDENTS = 5
 MAX_ZONE_KM2 = 0.5
 
 #: Zone columns, in order.
-COLUMNS = ("zone", "incidents", "harm", "previous", "change_pct", "p", "cells", "area_km2", "top_categories",
-           "streets", "places", "months", "centre_x", "centre_y")
+COLUMNS = (
+    "zone",
+    "incidents",
+    "harm",
+    "previous",
+    "change_pct",
+    "p",
+    "cells",
+    "area_km2",
+    "top_categories",
+    "streets",
+    "places",
+    "months",
+    "centre_x",
+    "centre_y",
+)
 
 
 def _touching(geoms: np.ndarray, tolerance: float) -> list[set[int]]:
@@ -129,8 +144,9 @@ def _busiest_points(rows: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     return out.sort_values(["incidents", "name"], ascending=[False, True]).reset_index(drop=True)
 
 
-def streets_and_places(rows: pd.DataFrame, street_points: pd.DataFrame | None = None,
-                       limit: int | None = None) -> tuple[list[tuple], list[tuple]]:
+def streets_and_places(
+    rows: pd.DataFrame, street_points: pd.DataFrame | None = None, limit: int | None = None
+) -> tuple[list[tuple], list[tuple]]:
     """The named streets and the place labels of incidents ``rows`` (x, y, location_text).
 
     Returns (streets, places): streets as ``(name, incidents, x, y)``, most first (at most
@@ -154,20 +170,32 @@ def streets_and_places(rows: pd.DataFrame, street_points: pd.DataFrame | None = 
             from scipy.spatial import cKDTree
 
             dist, idx = cKDTree(named[["x", "y"]].to_numpy(dtype="float64")).query(
-                found[["x", "y"]].to_numpy(dtype="float64"))
+                found[["x", "y"]].to_numpy(dtype="float64")
+            )
             near = named["location_text"].map(place_rules.bare).to_numpy()[idx]
         else:
             dist, near = np.full(len(found), np.nan), np.full(len(found), "")
         for p, d, n in zip(found.itertuples(), dist, near):
-            place_list.append((str(p.name), int(p.incidents), float(p.x), float(p.y), str(n), float(d),
-                               place_rules.flag(p.name)))
+            place_list.append(
+                (str(p.name), int(p.incidents), float(p.x), float(p.y), str(n), float(d), place_rules.flag(p.name))
+            )
     return street_list, place_list
 
 
-def patrol_zones(current: pd.DataFrame, previous: pd.DataFrame, boundary, cell_size: float | None = None,
-                 top: int = 5, min_class: int = 2, harm_weights: dict[str, float] | None = None,
-                 window: int = 1, streets: int | None = None, min_incidents: int = MIN_ZONE_INCIDENTS,
-                 max_area_km2: float = MAX_ZONE_KM2, street_points: pd.DataFrame | None = None):
+def patrol_zones(
+    current: pd.DataFrame,
+    previous: pd.DataFrame,
+    boundary,
+    cell_size: float | None = None,
+    top: int = 5,
+    min_class: int = 2,
+    harm_weights: dict[str, float] | None = None,
+    window: int = 1,
+    streets: int | None = None,
+    min_incidents: int = MIN_ZONE_INCIDENTS,
+    max_area_km2: float = MAX_ZONE_KM2,
+    street_points: pd.DataFrame | None = None,
+):
     """Top ``top`` patrol zones of ``current`` incidents (canonical frame: x, y, month, category,
     location_text), with the trend against ``previous`` (the same area, the ``window`` months before).
 
@@ -200,8 +228,9 @@ def patrol_zones(current: pd.DataFrame, previous: pd.DataFrame, boundary, cell_s
         weights = current["category"].map(harm_weights).to_numpy(dtype="float64")
     capped = ""
     if cell_size is None:  # the data's cell size, but never a cell larger than a zone may be
-        cell_size = grids.data_cell_size(boundary, current["x"].to_numpy(dtype="float64"),
-                                         current["y"].to_numpy(dtype="float64"))
+        cell_size = grids.data_cell_size(
+            boundary, current["x"].to_numpy(dtype="float64"), current["y"].to_numpy(dtype="float64")
+        )
         fits = float(max(50, math.floor(math.sqrt(max_area_km2 * 1e6) / 50) * 50))
         if cell_size > fits:
             capped = f"; cells {fits:g} m, not the data's {cell_size:g} m, so that one cell fits in a zone"
@@ -216,8 +245,7 @@ def patrol_zones(current: pd.DataFrame, previous: pd.DataFrame, boundary, cell_s
     if not len(hot):
         return empty, grid
     cur_cell = grids.cell_index(grid, current["x"].to_numpy(dtype="float64"), current["y"].to_numpy(dtype="float64"))
-    prev_cell = grids.cell_index(grid, previous["x"].to_numpy(dtype="float64"),
-                                 previous["y"].to_numpy(dtype="float64"))
+    prev_cell = grids.cell_index(grid, previous["x"].to_numpy(dtype="float64"), previous["y"].to_numpy(dtype="float64"))
     n_now = np.bincount(cur_cell[cur_cell >= 0], minlength=len(grid))
     n_before = np.bincount(prev_cell[prev_cell >= 0], minlength=len(grid))
     geoms = grid.geometry[hot]
@@ -243,22 +271,36 @@ def patrol_zones(current: pd.DataFrame, previous: pd.DataFrame, boundary, cell_s
         cats = now["category"].value_counts()
         street_list, place_list = streets_and_places(now, street_points, streets)
         per_month = now["month"].map(month_of).value_counts().sort_index()
-        rows.append({"incidents": n, "harm": harm, "previous": before,
-                     "change_pct": 100.0 * (n - before) / before if before else np.nan,
-                     "p": e_test(n, before, window, window), "cells": len(members),
-                     "area_km2": float(area_km2[part].sum()),
-                     "top_categories": list(zip(cats.index.tolist()[:3], map(int, cats.to_numpy()[:3]))),
-                     "streets": street_list, "places": place_list,
-                     "months": list(zip(per_month.index.tolist(), map(int, per_month.to_numpy()))),
-                     "centre_x": shapely.get_x(centre), "centre_y": shapely.get_y(centre), "geometry": geom})
+        rows.append(
+            {
+                "incidents": n,
+                "harm": harm,
+                "previous": before,
+                "change_pct": 100.0 * (n - before) / before if before else np.nan,
+                "p": e_test(n, before, window, window),
+                "cells": len(members),
+                "area_km2": float(area_km2[part].sum()),
+                "top_categories": list(zip(cats.index.tolist()[:3], map(int, cats.to_numpy()[:3]))),
+                "streets": street_list,
+                "places": place_list,
+                "months": list(zip(per_month.index.tolist(), map(int, per_month.to_numpy()))),
+                "centre_x": shapely.get_x(centre),
+                "centre_y": shapely.get_y(centre),
+                "geometry": geom,
+            }
+        )
     too_big = int((area_km2 > max_area_km2).sum())
     note = cells.attrs["note"]
     if too_big:
-        note += (f"; {too_big} hot cell(s) of {grid.cell_size:g} m are larger than the {max_area_km2:g} km² zone "
-                 "limit and in no zone: choose a smaller grid")
+        note += (
+            f"; {too_big} hot cell(s) of {grid.cell_size:g} m are larger than the {max_area_km2:g} km² zone "
+            "limit and in no zone: choose a smaller grid"
+        )
     if n_split:
-        note += (f"; {n_split} hot area(s) larger than {max_area_km2:g} km² split into their busiest connected "
-                 f"parts of at most {max_area_km2:g} km²")
+        note += (
+            f"; {n_split} hot area(s) larger than {max_area_km2:g} km² split into their busiest connected "
+            f"parts of at most {max_area_km2:g} km²"
+        )
     if small:
         note += f"; {small} part(s) with fewer than {min_incidents} incidents are not zones"
     empty.attrs["note"] = note

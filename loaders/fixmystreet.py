@@ -12,6 +12,7 @@ Row rules (each rejected row is reported with file, line, field and reason):
 ``month`` must be YYYY-MM; ``lsoa11cd`` an LSOA code (``E01`` or ``W01`` and
 six digits); ``category`` non-empty; ``reports`` a whole number >= 1.
 """
+
 from __future__ import annotations
 
 import csv
@@ -30,8 +31,15 @@ HEADER = ("month", "lsoa11cd", "category_code", "category", "reports", "unique_u
 _LSOA = re.compile(r"^[EW]01\d{6}$")
 
 #: The area-count columns (also the store's ``area_counts`` table, with ``load_id``).
-COLUMNS = (("source", pa.string()), ("dataset", pa.string()), ("month", pa.date32()), ("lsoa_code", pa.string()),
-           ("category", pa.string()), ("subcategory", pa.string()), ("count", pa.int64()))
+COLUMNS = (
+    ("source", pa.string()),
+    ("dataset", pa.string()),
+    ("month", pa.date32()),
+    ("lsoa_code", pa.string()),
+    ("category", pa.string()),
+    ("subcategory", pa.string()),
+    ("count", pa.int64()),
+)
 
 
 def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport, list[str]]:
@@ -54,8 +62,9 @@ def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
     if header is None:
         raise LoadError(name, "file is empty")
     if tuple(h.strip() for h in header) != HEADER:
-        raise LoadError(name, f"not a FixMyStreet LSOA-month file: header is {header!r}, expected "
-                              f"{', '.join(HEADER)}", line=1)
+        raise LoadError(
+            name, f"not a FixMyStreet LSOA-month file: header is {header!r}, expected {', '.join(HEADER)}", line=1
+        )
     rows, rejected, read = [], [], 0
     for row in reader:
         line = reader.line_num
@@ -86,11 +95,17 @@ def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
     months = sorted({r[0] for r in rows})
     first, last = month_index(months[0]), month_index(months[-1])
     covered = [month_at(k) for k in range(first, last + 1)]
-    table = pa.table({
-        "source": pa.array([SOURCE] * len(rows)), "dataset": pa.array([DATASET] * len(rows)),
-        "month": pa.array([date(int(r[0][:4]), int(r[0][5:]), 1) for r in rows], pa.date32()),
-        "lsoa_code": pa.array([r[1] for r in rows]), "category": pa.array([r[2] for r in rows]),
-        "subcategory": pa.array([r[3] for r in rows]), "count": pa.array([r[4] for r in rows], pa.int64())})
+    table = pa.table(
+        {
+            "source": pa.array([SOURCE] * len(rows)),
+            "dataset": pa.array([DATASET] * len(rows)),
+            "month": pa.array([date(int(r[0][:4]), int(r[0][5:]), 1) for r in rows], pa.date32()),
+            "lsoa_code": pa.array([r[1] for r in rows]),
+            "category": pa.array([r[2] for r in rows]),
+            "subcategory": pa.array([r[3] for r in rows]),
+            "count": pa.array([r[4] for r in rows], pa.int64()),
+        }
+    )
     return table, report, covered
 
 

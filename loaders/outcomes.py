@@ -23,6 +23,7 @@ latest outcome is the one of the latest month (``Store.latest_outcomes``).
 
 Reference: data.police.uk/about ("Outcomes" files).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -42,8 +43,18 @@ SOURCE = "police.uk"
 KIND = "police.uk outcomes"
 
 #: The columns of an outcomes file, verbatim, in the published order.
-HEADER = ("Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-          "LSOA code", "LSOA name", "Outcome type")
+HEADER = (
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Outcome type",
+)
 
 #: The canonical outcome columns (the store's ``outcomes`` table, plus its ``load_id``).
 COLUMNS: tuple[Column, ...] = (
@@ -73,23 +84,40 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     """Parse one outcomes CSV into canonical rows (:data:`COLUMNS`) and its report."""
     raw, rejected = police._split_rows(name, data, HEADER, "outcomes")
     report = LoadReport(KIND, files=[name], rows_read=raw.num_rows + len(rejected))
-    trimmed = {c: pc.utf8_trim_whitespace(raw[c]) for c in ("Crime ID", "Outcome type", "Falls within",
-                                                              "Longitude", "Latitude")}
+    trimmed = {
+        c: pc.utf8_trim_whitespace(raw[c])
+        for c in ("Crime ID", "Outcome type", "Falls within", "Longitude", "Latitude")
+    }
     no_loc = police._np(pc.and_(pc.equal(trimmed["Longitude"], ""), pc.equal(trimmed["Latitude"], "")))
     lon, lat = police._to_float(trimmed["Longitude"]), police._to_float(trimmed["Latitude"])
     unparseable = ~no_loc & (np.isnan(lon) | np.isnan(lat))
     checks = [  # (mask of bad rows, field, reason for one row)
-        (police._np(pc.equal(trimmed["Crime ID"], "")), "Crime ID",
-         lambda r: "no Crime ID: the outcome cannot be linked to a crime"),
-        (~police._np(pc.match_substring_regex(raw["Month"], _MONTH)), "Month",
-         lambda r: f"unparseable month {r['Month']!r} (expected YYYY-MM)"),
+        (
+            police._np(pc.equal(trimmed["Crime ID"], "")),
+            "Crime ID",
+            lambda r: "no Crime ID: the outcome cannot be linked to a crime",
+        ),
+        (
+            ~police._np(pc.match_substring_regex(raw["Month"], _MONTH)),
+            "Month",
+            lambda r: f"unparseable month {r['Month']!r} (expected YYYY-MM)",
+        ),
         (police._np(pc.equal(trimmed["Outcome type"], "")), "Outcome type", lambda r: "no outcome type"),
-        (police._np(pc.equal(trimmed["Falls within"], "")), "Falls within",
-         lambda r: "no force ('Falls within' is empty)"),
-        (unparseable, "Longitude/Latitude",
-         lambda r: f"unparseable coordinates ({r['Longitude']!r}, {r['Latitude']!r})"),
-        (~no_loc & ~unparseable & ~in_great_britain(lon, lat), "Longitude/Latitude",
-         lambda r: f"coordinates outside Great Britain ({r['Longitude']}, {r['Latitude']})"),
+        (
+            police._np(pc.equal(trimmed["Falls within"], "")),
+            "Falls within",
+            lambda r: "no force ('Falls within' is empty)",
+        ),
+        (
+            unparseable,
+            "Longitude/Latitude",
+            lambda r: f"unparseable coordinates ({r['Longitude']!r}, {r['Latitude']!r})",
+        ),
+        (
+            ~no_loc & ~unparseable & ~in_great_britain(lon, lat),
+            "Longitude/Latitude",
+            lambda r: f"coordinates outside Great Britain ({r['Longitude']}, {r['Latitude']})",
+        ),
     ]
     bad = np.zeros(raw.num_rows, dtype=bool)
     for mask, field, reason in checks:
@@ -108,8 +136,9 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     x, y = wgs84_to_bng(lon, lat)
     location = pc.utf8_trim_whitespace(raw["Location"])
     no_place = pc.or_(pc.equal(location, ""), pc.equal(pc.utf8_lower(location), "no location"))
-    location = pc.if_else(no_place, pa.scalar(None, pa.string()),
-                          pc.replace_substring_regex(location, "^On or near ", ""))
+    location = pc.if_else(
+        no_place, pa.scalar(None, pa.string()), pc.replace_substring_regex(location, "^On or near ", "")
+    )
     month = pc.strptime(pc.binary_join_element_wise(raw["Month"], "01", "-"), "%Y-%m-%d", "s")
     columns = {
         "source": pa.array([SOURCE] * raw.num_rows, pa.string()),

@@ -26,6 +26,7 @@ same month is downloaded again.
 
 Reference: data.police.uk/about (file layout and anonymisation).
 """
+
 from __future__ import annotations
 
 import csv
@@ -52,15 +53,40 @@ if TYPE_CHECKING:
 SOURCE = "police.uk"
 
 #: The columns of a street-level file, verbatim, in the published order.
-HEADER = ("Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
-          "Location", "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context")
+HEADER = (
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
+)
 
 #: The 14 published crime types (data.police.uk/docs/method/crime-categories).
-CRIME_TYPES = frozenset({
-    "Anti-social behaviour", "Bicycle theft", "Burglary", "Criminal damage and arson", "Drugs",
-    "Other crime", "Other theft", "Possession of weapons", "Public order", "Robbery",
-    "Shoplifting", "Theft from the person", "Vehicle crime", "Violence and sexual offences",
-})
+CRIME_TYPES = frozenset(
+    {
+        "Anti-social behaviour",
+        "Bicycle theft",
+        "Burglary",
+        "Criminal damage and arson",
+        "Drugs",
+        "Other crime",
+        "Other theft",
+        "Possession of weapons",
+        "Public order",
+        "Robbery",
+        "Shoplifting",
+        "Theft from the person",
+        "Vehicle crime",
+        "Violence and sexual offences",
+    }
+)
 
 #: Zip members larger than this (uncompressed) are refused: no police.uk month is near it.
 MAX_MEMBER_BYTES = 2 * 1024**3
@@ -106,13 +132,16 @@ def list_files(paths: Iterable[str | Path], suffix: str = STREET) -> list[tuple[
 
 
 #: Why a file of a download folder is not loaded, by its name's ending (others: :data:`_NOT_POLICE`).
-SKIPPED = {STOP_AND_SEARCH: "stop-and-search file: not loaded (no loader reads stop-and-search files; "
-                            "`csp-hotspots refresh --stops` fetches stops from the data.police.uk API)"}
+SKIPPED = {
+    STOP_AND_SEARCH: "stop-and-search file: not loaded (no loader reads stop-and-search files; "
+    "`csp-hotspots refresh --stops` fetches stops from the data.police.uk API)"
+}
 _NOT_POLICE = "not a data.police.uk street, outcomes or stop-and-search file"
 
 
-def download_files(paths: Iterable[str | Path]) -> tuple[dict[str, list[tuple[str, Callable[[], bytes]]]],
-                                                         list[tuple[str, str]]]:
+def download_files(
+    paths: Iterable[str | Path],
+) -> tuple[dict[str, list[tuple[str, Callable[[], bytes]]]], list[tuple[str, str]]]:
     """Sort what a data.police.uk download holds: ``({STREET: files, OUTCOMES: files}, skipped)``.
 
     ``paths`` as for :func:`list_files` (files, folders searched recursively, zips). Street and
@@ -138,8 +167,7 @@ def download_files(paths: Iterable[str | Path]) -> tuple[dict[str, list[tuple[st
                     kinds[suffix] += _zip_members(path, suffix)
             names = [(f"{path}!{m}", None) for m in members]
         elif path.is_file():
-            kind = OUTCOMES if path.name.endswith(OUTCOMES) else None if path.name.endswith(STOP_AND_SEARCH) \
-                else STREET
+            kind = OUTCOMES if path.name.endswith(OUTCOMES) else None if path.name.endswith(STOP_AND_SEARCH) else STREET
             if kind:
                 kinds[kind].append((str(path), path.read_bytes))
             else:
@@ -167,8 +195,7 @@ def iter_files(paths: Iterable[str | Path], suffix: str = STREET) -> Iterator[tu
 def _zip_members(path: Path, suffix: str = STREET) -> list[tuple[str, Callable[[], bytes]]]:
     try:
         with zipfile.ZipFile(path) as archive:
-            members = sorted((m for m in archive.infolist() if m.filename.endswith(suffix)),
-                             key=lambda m: m.filename)
+            members = sorted((m for m in archive.infolist() if m.filename.endswith(suffix)), key=lambda m: m.filename)
     except zipfile.BadZipFile as exc:
         raise LoadError(str(path), f"not a readable zip archive ({exc})") from None
     if not members:
@@ -178,11 +205,16 @@ def _zip_members(path: Path, suffix: str = STREET) -> list[tuple[str, Callable[[
         if m.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
             raise LoadError(str(path), f"unsafe path in zip archive: {m.filename!r}")
         if m.file_size > MAX_MEMBER_BYTES:
-            raise LoadError(str(path), f"zip member {m.filename!r} unpacks to {m.file_size:,} bytes, "
-                                       f"over the {MAX_MEMBER_BYTES:,} limit")
+            raise LoadError(
+                str(path),
+                f"zip member {m.filename!r} unpacks to {m.file_size:,} bytes, over the {MAX_MEMBER_BYTES:,} limit",
+            )
         if m.file_size > 1_000_000 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
-            raise LoadError(str(path), f"zip member {m.filename!r} unpacks {m.file_size // max(m.compress_size, 1):,} "
-                                       f"times larger than packed: refused as a zip bomb")
+            raise LoadError(
+                str(path),
+                f"zip member {m.filename!r} unpacks {m.file_size // max(m.compress_size, 1):,} "
+                f"times larger than packed: refused as a zip bomb",
+            )
 
     def reader(member: zipfile.ZipInfo) -> Callable[[], bytes]:
         def read() -> bytes:
@@ -191,13 +223,15 @@ def _zip_members(path: Path, suffix: str = STREET) -> list[tuple[str, Callable[[
             if len(data) > MAX_MEMBER_BYTES:  # the header lied about the size
                 raise LoadError(str(path), f"zip member {member.filename!r} unpacks past the size limit")
             return data
+
         return read
 
     return [(f"{path}!{m.filename}", reader(m)) for m in members]
 
 
-def _split_rows(name: str, data: bytes, expected: tuple[str, ...] = HEADER,
-                what: str = "street-level crime") -> tuple[pa.Table, list[Rejection]]:
+def _split_rows(
+    name: str, data: bytes, expected: tuple[str, ...] = HEADER, what: str = "street-level crime"
+) -> tuple[pa.Table, list[Rejection]]:
     """Split a CSV into a string table of well-formed rows, and rejections.
 
     The table has one string column per header field plus ``_line`` (the
@@ -223,8 +257,12 @@ def _split_rows(name: str, data: bytes, expected: tuple[str, ...] = HEADER,
     lines = np.setdiff1d(np.arange(2, n_lines + 1), bad_lines)
     if len(lines) != table.num_rows:  # cannot tell lines apart: take the exact path
         return _split_rows_slow(name, data, expected, what)
-    rejected = [Rejection(name, int(r.number), "(row)", f"row has {r.actual_columns} fields, "
-                          f"the header has {r.expected_columns}") for r in invalid]
+    rejected = [
+        Rejection(
+            name, int(r.number), "(row)", f"row has {r.actual_columns} fields, the header has {r.expected_columns}"
+        )
+        for r in invalid
+    ]
     return table.append_column("_line", pa.array(lines)), rejected
 
 
@@ -234,14 +272,16 @@ def _arrow_csv(data: bytes, header: list[str], threads: bool) -> tuple[pa.Table,
         io.BytesIO(data),
         read_options=pa_csv.ReadOptions(use_threads=threads, column_names=header, skip_rows=1),
         parse_options=pa_csv.ParseOptions(quote_char=False, invalid_row_handler=lambda r: invalid.append(r) or "skip"),
-        convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
-                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
+        ),
     )
     return table, invalid
 
 
-def _split_rows_slow(name: str, data: bytes, expected: tuple[str, ...] = HEADER,
-                     what: str = "street-level crime") -> tuple[pa.Table, list[Rejection]]:
+def _split_rows_slow(
+    name: str, data: bytes, expected: tuple[str, ...] = HEADER, what: str = "street-level crime"
+) -> tuple[pa.Table, list[Rejection]]:
     text = data.decode("utf-8", errors="surrogateescape")
     reader = csv.reader(io.StringIO(text, newline=""))
     rows, lines, rejected = [], [], []
@@ -256,14 +296,16 @@ def _split_rows_slow(name: str, data: bytes, expected: tuple[str, ...] = HEADER,
         except StopIteration:
             break
         except csv.Error as exc:
-            rejected.append(Rejection(name, reader.line_num, "(row)", f"malformed CSV ({exc}); "
-                                      "the rest of the file is not read"))
+            rejected.append(
+                Rejection(name, reader.line_num, "(row)", f"malformed CSV ({exc}); the rest of the file is not read")
+            )
             break
         if not "".join(row).strip():
             continue
         if len(row) != len(header):
-            rejected.append(Rejection(name, reader.line_num, "(row)",
-                                      f"row has {len(row)} fields, the header has {len(header)}"))
+            rejected.append(
+                Rejection(name, reader.line_num, "(row)", f"row has {len(row)} fields, the header has {len(header)}")
+            )
             continue
         broken = [h for h, v in zip(header, row) if _SURROGATE.search(v)]
         if broken:
@@ -276,13 +318,17 @@ def _split_rows_slow(name: str, data: bytes, expected: tuple[str, ...] = HEADER,
     return pa.table(columns), rejected
 
 
-def _check_header(name: str, header: list[str], expected: tuple[str, ...] = HEADER,
-                  what: str = "street-level crime") -> None:
+def _check_header(
+    name: str, header: list[str], expected: tuple[str, ...] = HEADER, what: str = "street-level crime"
+) -> None:
     missing = [h for h in expected if h not in header]
     if missing:
         shown = ",".join(header[:6])[:120]
-        raise LoadError(name, f"not a data.police.uk {what} file: header lacks "
-                              f"{', '.join(missing)} (header starts: {shown!r})", line=1)
+        raise LoadError(
+            name,
+            f"not a data.police.uk {what} file: header lacks {', '.join(missing)} (header starts: {shown!r})",
+            line=1,
+        )
     if len(set(header)) != len(header):
         raise LoadError(name, "header names a column twice", line=1)
     if _SURROGATE.search("".join(header)):
@@ -298,16 +344,31 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     lon, lat = _to_float(lon_s), _to_float(lat_s)
     unparseable = ~no_loc & (np.isnan(lon) | np.isnan(lat))
     checks = [  # (mask of bad rows, field, reason for one row)
-        (~_np(pc.match_substring_regex(raw["Month"], _MONTH)), "Month",
-         lambda r: f"unparseable month {r['Month']!r} (expected YYYY-MM)"),
-        (~_np(pc.is_in(raw["Crime type"], value_set=_CRIME_TYPES)), "Crime type",
-         lambda r: f"unknown crime type {r['Crime type']!r}"),
-        (_np(pc.equal(pc.utf8_trim_whitespace(raw["Falls within"]), "")), "Falls within",
-         lambda r: "no force ('Falls within' is empty)"),
-        (unparseable, "Longitude/Latitude",
-         lambda r: f"unparseable coordinates ({r['Longitude']!r}, {r['Latitude']!r})"),
-        (~no_loc & ~unparseable & ~in_great_britain(lon, lat), "Longitude/Latitude",
-         lambda r: f"coordinates outside Great Britain ({r['Longitude']}, {r['Latitude']})"),
+        (
+            ~_np(pc.match_substring_regex(raw["Month"], _MONTH)),
+            "Month",
+            lambda r: f"unparseable month {r['Month']!r} (expected YYYY-MM)",
+        ),
+        (
+            ~_np(pc.is_in(raw["Crime type"], value_set=_CRIME_TYPES)),
+            "Crime type",
+            lambda r: f"unknown crime type {r['Crime type']!r}",
+        ),
+        (
+            _np(pc.equal(pc.utf8_trim_whitespace(raw["Falls within"]), "")),
+            "Falls within",
+            lambda r: "no force ('Falls within' is empty)",
+        ),
+        (
+            unparseable,
+            "Longitude/Latitude",
+            lambda r: f"unparseable coordinates ({r['Longitude']!r}, {r['Latitude']!r})",
+        ),
+        (
+            ~no_loc & ~unparseable & ~in_great_britain(lon, lat),
+            "Longitude/Latitude",
+            lambda r: f"coordinates outside Great Britain ({r['Longitude']}, {r['Latitude']})",
+        ),
     ]
     bad = np.zeros(raw.num_rows, dtype=bool)
     for mask, field, reason in checks:
@@ -344,26 +405,34 @@ def _canonical(raw: pa.Table, lon: np.ndarray, lat: np.ndarray) -> pa.Table:
     x, y = wgs84_to_bng(lon, lat)
     location = pc.utf8_trim_whitespace(raw["Location"])
     no_place = pc.or_(pc.equal(location, ""), pc.equal(pc.utf8_lower(location), "no location"))
-    location = pc.if_else(no_place, pa.scalar(None, pa.string()), pc.replace_substring_regex(
-        location, "^" + _PREFIX, ""))
+    location = pc.if_else(
+        no_place, pa.scalar(None, pa.string()), pc.replace_substring_regex(location, "^" + _PREFIX, "")
+    )
     months = pc.dictionary_encode(raw["Month"]).combine_chunks()  # a file holds one or a few months
-    month = pc.take(pc.strptime(pc.binary_join_element_wise(months.dictionary, "01", "-"), "%Y-%m-%d", "s"),
-                    months.indices)
-    return schema.conform({
-        "source": pa.array(np.full(raw.num_rows, SOURCE, dtype=object), pa.string()),
-        "dataset": _slug(raw["Falls within"]),
-        "record_id": _record_ids(raw),
-        "month": pc.cast(month, pa.date32()),
-        "category": raw["Crime type"],
-        "location_text": location,
-        "outcome": _blank_to_null(raw["Last outcome category"]),
-        "x": x, "y": y, "longitude": lon, "latitude": lat,
-        "reported_by": _blank_to_null(raw["Reported by"]),
-        "falls_within": raw["Falls within"],
-        "source_lsoa_code": _blank_to_null(raw["LSOA code"]),
-        "source_lsoa_name": _blank_to_null(raw["LSOA name"]),
-        "context": _blank_to_null(raw["Context"]),
-    }, raw.num_rows)
+    month = pc.take(
+        pc.strptime(pc.binary_join_element_wise(months.dictionary, "01", "-"), "%Y-%m-%d", "s"), months.indices
+    )
+    return schema.conform(
+        {
+            "source": pa.array(np.full(raw.num_rows, SOURCE, dtype=object), pa.string()),
+            "dataset": _slug(raw["Falls within"]),
+            "record_id": _record_ids(raw),
+            "month": pc.cast(month, pa.date32()),
+            "category": raw["Crime type"],
+            "location_text": location,
+            "outcome": _blank_to_null(raw["Last outcome category"]),
+            "x": x,
+            "y": y,
+            "longitude": lon,
+            "latitude": lat,
+            "reported_by": _blank_to_null(raw["Reported by"]),
+            "falls_within": raw["Falls within"],
+            "source_lsoa_code": _blank_to_null(raw["LSOA code"]),
+            "source_lsoa_name": _blank_to_null(raw["LSOA name"]),
+            "context": _blank_to_null(raw["Context"]),
+        },
+        raw.num_rows,
+    )
 
 
 def _blank_to_null(strings: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -373,8 +442,10 @@ def _blank_to_null(strings: pa.ChunkedArray) -> pa.ChunkedArray:
 def _slug(force: pa.ChunkedArray) -> pa.Array:
     """'Hertfordshire Constabulary' -> 'hertfordshire' (the slug of the download's file names)."""
     encoded = pc.dictionary_encode(force).combine_chunks()
-    slugs = [re.sub(r"[^a-z0-9]+", "-", re.sub(r"\b(constabulary|police( service)?)\b", "", f.lower())).strip("-")
-             for f in encoded.dictionary.to_pylist()]
+    slugs = [
+        re.sub(r"[^a-z0-9]+", "-", re.sub(r"\b(constabulary|police( service)?)\b", "", f.lower())).strip("-")
+        for f in encoded.dictionary.to_pylist()
+    ]
     return pc.take(pa.array(slugs, pa.string()), encoded.indices)
 
 
@@ -385,8 +456,9 @@ def _record_ids(raw: pa.Table) -> pa.ChunkedArray:
         return ids
     subset = raw.filter(pa.array(anon))
     digest = hash_strings(pc.binary_join_element_wise(*(subset[c] for c in _ID_FIELDS), "\x1f"))
-    made = pc.binary_join_element_wise("anon", pc.cast(pa.array(digest), pa.string()),
-                                       pc.cast(pa.array(_occurrence(digest)), pa.string()), "-")
+    made = pc.binary_join_element_wise(
+        "anon", pc.cast(pa.array(digest), pa.string()), pc.cast(pa.array(_occurrence(digest)), pa.string()), "-"
+    )
     return pc.replace_with_mask(ids, pa.array(anon), made)
 
 

@@ -1,5 +1,6 @@
 """Shared fixtures: the bundled St Albans config, stores in temporary folders, the county data shipped in
 tests/data/county; the hypothesis profile (``HYPOTHESIS_PROFILE``: ``dev`` fast, ``ci`` thorough)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,11 +43,14 @@ def rows_in_wards(store) -> int:
 def config_with_store(tmp_path: Path, path: Path | None = None, bundled: bool = True):
     """The bundled config (or ``path``) with its store moved into ``tmp_path``."""
     cfg = config_mod.load(path)
-    return dataclasses.replace(cfg, store_path=tmp_path / "store.duckdb",
-                               bundled_police=cfg.bundled_police if bundled else (),
-                               bundled_fixmystreet=cfg.bundled_fixmystreet if bundled else (),
-                               bundled_defra=cfg.bundled_defra if bundled else (),
-                               bundled_outcomes=cfg.bundled_outcomes if bundled else ())
+    return dataclasses.replace(
+        cfg,
+        store_path=tmp_path / "store.duckdb",
+        bundled_police=cfg.bundled_police if bundled else (),
+        bundled_fixmystreet=cfg.bundled_fixmystreet if bundled else (),
+        bundled_defra=cfg.bundled_defra if bundled else (),
+        bundled_outcomes=cfg.bundled_outcomes if bundled else (),
+    )
 
 
 def write_config(tmp_path: Path) -> Path:
@@ -55,8 +59,16 @@ def write_config(tmp_path: Path) -> Path:
     text = (base / "csp.toml").read_text()
     text = text.replace('path = "store/st-albans-wards-2022.duckdb"', f'path = "{tmp_path / "s.duckdb"}"')
     assert str(tmp_path) in text
-    for rel in ("boundaries/", "boundaries_2022/", "population/", "police/", "fixmystreet/", "defra/", "imd2019/",
-                "priorities.toml"):
+    for rel in (
+        "boundaries/",
+        "boundaries_2022/",
+        "population/",
+        "police/",
+        "fixmystreet/",
+        "defra/",
+        "imd2019/",
+        "priorities.toml",
+    ):
         text = text.replace(f'"{rel}', f'"{base}/{rel}')
     path = tmp_path / "csp.toml"
     path.write_text(text)

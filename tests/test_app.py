@@ -1,4 +1,5 @@
 """Every page through Streamlit's AppTest, on the bundled data: figures follow the store."""
+
 from __future__ import annotations
 
 import re
@@ -6,8 +7,8 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import BUNDLED_ROWS, REPO, open_page, rows_in_wards, write_config
 from geodata.bundled import ST_ALBANS as BUNDLE
+from tests.conftest import BUNDLED_ROWS, REPO, open_page, rows_in_wards, write_config
 
 APP = str(REPO / "dashboard" / "app.py")
 
@@ -66,7 +67,9 @@ def test_explorer_filters_change_figures_and_url(explorer, bundled_store):
 def test_explorer_ward_filter_and_detail(explorer, bundled_store):
     app = explorer
     st_peters = "E05013964"  # St Peters, 2022 wards
-    n = int(bundled_store.ward_summary(start="2025-01", end="2025-06").set_index("ward_code").at[st_peters, "incidents"])
+    n = int(
+        bundled_store.ward_summary(start="2025-01", end="2025-06").set_index("ward_code").at[st_peters, "incidents"]
+    )
     app.sidebar.multiselect(key="explorer_wards").set_value([st_peters]).run()
     assert len(app.dataframe[0].value) == 1
     assert _metric(app, "Incidents") == n > 100
@@ -97,7 +100,8 @@ def test_wards_page_rates(app, bundled_store):
     assert table.at[ward, "Per 1,000 residents"] == round(1000 * table.at[ward, "Incidents"] / pop[ward], 1)
     app.multiselect(key="categories").set_value(["Burglary"]).run()
     assert int(app.metric[0].value.replace(",", "")) == int(
-        bundled_store.ward_summary(categories=["Burglary"])["incidents"].sum())
+        bundled_store.ward_summary(categories=["Burglary"])["incidents"].sum()
+    )
 
 
 def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
@@ -113,7 +117,9 @@ def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
     assert int(fms.sum()) == 4_791 and fms.last_valid_index() == "2020-12"
     assert fms.loc["2007-03":"2020-12"].notna().all()  # a FixMyStreet month with no report is 0, not a gap
     # the police.uk months not bundled are the only gaps inside a source's span
-    assert [w.value for w in app.warning] == ["52 month(s) have no data from a source that has data before and after them."]
+    assert [w.value for w in app.warning] == [
+        "52 month(s) have no data from a source that has data before and after them."
+    ]
     loads = app.dataframe[1].value.set_index("source")
     assert int(loads.at["police.uk", "read"]) == BUNDLED_ROWS and int(loads.at["fixmystreet", "read"]) == 4_791
     text = " ".join(m.value for m in app.markdown)
@@ -132,8 +138,12 @@ def test_meeting_is_the_default_page_with_figures_from_the_store(app, bundled_st
     p3 = ["Robbery", "Burglary", "Vehicle crime", "Shoplifting", "Theft from the person"]
     pages = _slides(app)
     assert [re.search(r'aria-label="([^"]*)"', p).group(1) for p in pages] == [
-        "Overview", "P1 Drug markets and exploitation", "P2 Fly-tipping", "P3 Local crimes of concern",
-        "Not measured yet"]
+        "Overview",
+        "P1 Drug markets and exploitation",
+        "P2 Fly-tipping",
+        "P3 Local crimes of concern",
+        "Not measured yet",
+    ]
     overview = pages[0]
     assert f">{direct_count(bundled_store, p1, '2025-01', '2025-06'):,}<" in overview
     assert f">{direct_count(bundled_store, p3, '2025-01', '2025-06'):,}<" in overview
@@ -186,8 +196,7 @@ def test_meeting_names_the_line_of_a_broken_priorities_file(tmp_path, monkeypatc
 def test_trends_comparison_and_shares_follow_the_store(app, bundled_store):
     open_page(app, "views/trends.py").run()
     assert not app.exception
-    assert any("No change figure: police.uk is not loaded for" in w.value and "2019-12" in w.value
-               for w in app.warning)
+    assert any("No change figure: police.uk is not loaded for" in w.value and "2019-12" in w.value for w in app.warning)
     app.sidebar.multiselect(key="trends_cats").set_value(["Burglary", "Robbery"]).run()
     app.sidebar.select_slider(key="trends_months").set_value(("2021-07", "2021-12")).run()
     assert not app.exception
@@ -209,22 +218,32 @@ def test_patrol_planner_zones_follow_the_choice(app, bundled_store):
     open_page(app, "views/patrol.py").run()
     assert not app.exception
     shown = app.dataframe[0].value
-    expected, _ = patrol_zones(bundled_store.incidents(start="2025-04", end="2025-06"),
-                               bundled_store.incidents(start="2025-01", end="2025-03"), bundled_store.boundary(),
-                               window=3)
+    expected, _ = patrol_zones(
+        bundled_store.incidents(start="2025-04", end="2025-06"),
+        bundled_store.incidents(start="2025-01", end="2025-03"),
+        bundled_store.boundary(),
+        window=3,
+    )
     assert shown["Incidents"].tolist() == expected["incidents"].tolist()
     app.sidebar.multiselect(key="patrol_cats").set_value(["Shoplifting"]).run()
     app.sidebar.selectbox(key="patrol_window").set_value(6).run()
     shown = app.dataframe[0].value
-    expected, grid = patrol_zones(bundled_store.incidents(start="2025-01", end="2025-06", categories=["Shoplifting"]),
-                                  bundled_store.incidents(start="2024-07", end="2024-12", categories=["Shoplifting"]),
-                                  bundled_store.boundary(), window=6)
+    expected, grid = patrol_zones(
+        bundled_store.incidents(start="2025-01", end="2025-06", categories=["Shoplifting"]),
+        bundled_store.incidents(start="2024-07", end="2024-12", categories=["Shoplifting"]),
+        bundled_store.boundary(),
+        window=6,
+    )
     assert shown["Incidents"].tolist() == expected["incidents"].tolist()
     assert shown["Streets"].iloc[0].startswith(expected["streets"].iloc[0][0][0])
     assert f"Gi* on {grid.cell_size:g} m cells" in app.caption[0].value
     labels = [b.label for b in app.get("download_button")]
-    assert labels == ["Patrol sheet (PDF, a map per zone)", "Patrol sheet (HTML)", "Zones (GeoJSON)",
-                      "Zones (GPX: outline and a waypoint per street)"]
+    assert labels == [
+        "Patrol sheet (PDF, a map per zone)",
+        "Patrol sheet (HTML)",
+        "Zones (GeoJSON)",
+        "Zones (GPX: outline and a waypoint per street)",
+    ]
     assert (shown["Area km²"] <= 0.5).all() and "Police Station" not in " ".join(shown["Streets"])
 
 
@@ -233,9 +252,12 @@ def test_editing_priorities_changes_the_meeting_page(tmp_path, monkeypatch, bund
 
     cfg = write_config(tmp_path)
     edited = tmp_path / "priorities.toml"
-    edited.write_text((BUNDLE / "priorities.toml").read_text().replace(
-        'categories = ["Drugs", "Possession of weapons"]', 'categories = ["Drugs"]').replace(
-        'label = "Drugs and possession of weapons (police.uk)"', 'label = "Drugs only"'))
+    edited.write_text(
+        (BUNDLE / "priorities.toml")
+        .read_text()
+        .replace('categories = ["Drugs", "Possession of weapons"]', 'categories = ["Drugs"]')
+        .replace('label = "Drugs and possession of weapons (police.uk)"', 'label = "Drugs only"')
+    )
     cfg.write_text(cfg.read_text().replace(str(BUNDLE / "priorities.toml"), str(edited)))
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
     at = AppTest.from_file(APP, default_timeout=120)
@@ -268,9 +290,15 @@ def test_data_page_refresh_button_fetches_missing_months(tmp_path, monkeypatch):
 def test_wards_ranked_by_harm_when_weights_are_configured(tmp_path, monkeypatch, bundled_store):
     cfg = write_config(tmp_path)
     weighted = tmp_path / "priorities.toml"
-    weighted.write_text((BUNDLE / "priorities.toml").read_text().replace(
-        "[[priority]]", '[harm]\nsource = "test weights"\nweights = { "Robbery" = 100, "Burglary" = 10 }\n\n'
-        "[[priority]]", 1))
+    weighted.write_text(
+        (BUNDLE / "priorities.toml")
+        .read_text()
+        .replace(
+            "[[priority]]",
+            '[harm]\nsource = "test weights"\nweights = { "Robbery" = 100, "Burglary" = 10 }\n\n[[priority]]',
+            1,
+        )
+    )
     cfg.write_text(cfg.read_text().replace(str(BUNDLE / "priorities.toml"), str(weighted)))
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
     at = AppTest.from_file(APP, default_timeout=120)
@@ -279,10 +307,14 @@ def test_wards_ranked_by_harm_when_weights_are_configured(tmp_path, monkeypatch,
     assert not at.exception
     table = at.dataframe[0].value
     counts = bundled_store.counts(by=("ward_code", "category"), categories=["Robbery", "Burglary"])
-    expected = (counts["incidents"] * counts["category"].map({"Robbery": 100, "Burglary": 10})).groupby(
-        counts["ward_code"]).sum()
-    assert table.set_index("Ward code")["Harm"].to_dict() == pytest.approx(expected.reindex(table["Ward code"],
-                                                                                            fill_value=0).to_dict())
+    expected = (
+        (counts["incidents"] * counts["category"].map({"Robbery": 100, "Burglary": 10}))
+        .groupby(counts["ward_code"])
+        .sum()
+    )
+    assert table.set_index("Ward code")["Harm"].to_dict() == pytest.approx(
+        expected.reindex(table["Ward code"], fill_value=0).to_dict()
+    )
     assert table["Harm"].is_monotonic_decreasing
     assert any("Wards ranked by harm" in c.value and "No harm weight" in c.value for c in at.caption)
 
@@ -309,8 +341,11 @@ def test_flytipping_page_context_council_records_and_knox(tmp_path, monkeypatch)
 
     store = open_store(config_mod.load(cfg))
     tips = synthetic.flytipping_records(store, "2021-06", "2021-09")
-    ingest_council(store, synthetic.write_flytipping_a(tips, tmp_path / "SYNTHETIC-a.csv"),
-                   BUNDLE / "council/mapping-council-a.toml")
+    ingest_council(
+        store,
+        synthetic.write_flytipping_a(tips, tmp_path / "SYNTHETIC-a.csv"),
+        BUNDLE / "council/mapping-council-a.toml",
+    )
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     open_page(at, "views/flytipping.py").run()

@@ -1,4 +1,5 @@
 """End to end in Debian's headless Chromium: start the app as the README does and use it."""
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,10 @@ import time
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
-from tests.conftest import REPO, write_config
 from geodata.bundled import ST_ALBANS as BUNDLE
+from tests.conftest import REPO, write_config
 
 pytestmark = pytest.mark.browser
 
@@ -30,8 +32,12 @@ def _free_port() -> int:
 
 def _serve(cfg):
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--config", str(cfg),
-                             "--port", str(port)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "serve", "--config", str(cfg), "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
@@ -58,9 +64,18 @@ def page():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         pg = browser.new_page(viewport={"width": 1400, "height": 1100})
         pg.requests_seen = []
         pg.dialogs = []
@@ -83,7 +98,7 @@ def _map_frame(page, timeout: float = 60):
             try:
                 if frame.locator("path.ward-area").count() >= 20:
                     return frame
-            except Exception:  # a frame detached while we looked
+            except PlaywrightError:  # a frame detached while we looked
                 pass
         time.sleep(0.25)
     pytest.fail("the Leaflet map did not draw its ward polygons")
@@ -125,8 +140,11 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page, bundl
     page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first.click()
     page.get_by_role("option", name="Burglary", exact=True).click()
     page.keyboard.press("Escape")
-    page.wait_for_function("(() => { const e = document.querySelector(\"[data-testid='stMetricValue']\");"
-                           f" return e !== null && e.innerText !== '{total}'; }})()", timeout=30_000)
+    page.wait_for_function(
+        "(() => { const e = document.querySelector(\"[data-testid='stMetricValue']\");"
+        f" return e !== null && e.innerText !== '{total}'; }})()",
+        timeout=30_000,
+    )
     assert int(_metric(page).replace(",", "")) < latest
     after = None
     deadline = time.time() + 30
@@ -154,8 +172,12 @@ def test_hostile_ward_names_render_as_text_and_never_run_as_templates(tmp_path, 
     """Issue 18 (critical): folium re-rendered map text as Jinja, so a ward named {{7*7}} showed 49 and a
     crafted name ran code on the server. Names are planted with HTML, script and template payloads."""
     pwned = tmp_path / "pwned"
-    payloads = [HOSTILE, "{{7*7}}", "{{ cycler.__init__.__globals__.os.mkdir(%r) }}" % str(pwned),
-                "{% for x in range(3) %}loop{% endfor %}"]
+    payloads = [
+        HOSTILE,
+        "{{7*7}}",
+        "{{ cycler.__init__.__globals__.os.mkdir(" + repr(str(pwned)) + ") }}",
+        "{% for x in range(3) %}loop{% endfor %}",
+    ]
     bundled_wards = BUNDLE / "boundaries_2022/st_albans_wards_may2024_bsc_wgs84.geojson"  # the default config's
     wards = json.loads(bundled_wards.read_text())
     for feature, payload in zip(wards["features"], payloads):
@@ -197,8 +219,10 @@ def test_hostile_ward_names_render_as_text_and_never_run_as_templates(tmp_path, 
 
 
 #: Per Vega chart on the page: per shape layer, "paths:distinct fills".
-SHAPES = ("svgs => svgs.map(s => Array.from(s.querySelectorAll('g.mark-shape'), g => g.querySelectorAll('path').length"
-          " + ':' + new Set(Array.from(g.querySelectorAll('path'), p => p.getAttribute('fill'))).size).join('/'))")
+SHAPES = (
+    "svgs => svgs.map(s => Array.from(s.querySelectorAll('g.mark-shape'), g => g.querySelectorAll('path').length"
+    " + ':' + new Set(Array.from(g.querySelectorAll('path'), p => p.getAttribute('fill'))).size).join('/'))"
+)
 
 
 def test_trends_and_wards_draw_their_charts_and_maps(server, page):
@@ -219,8 +243,13 @@ def test_meeting_page_shows_every_slide(server, page):
     page.goto(server)
     page.wait_for_function("document.querySelectorAll('section.csp-slide').length === 5", timeout=60_000)
     labels = page.eval_on_selector_all("section.csp-slide", "els => els.map(e => e.getAttribute('aria-label'))")
-    assert labels == ["Overview", "P1 Drug markets and exploitation", "P2 Fly-tipping", "P3 Local crimes of concern",
-                      "Not measured yet"]
+    assert labels == [
+        "Overview",
+        "P1 Drug markets and exploitation",
+        "P2 Fly-tipping",
+        "P3 Local crimes of concern",
+        "Not measured yet",
+    ]
     assert page.get_by_text("Data to 2025-06").count() >= 1
     names = page.eval_on_selector_all("path.ward-svg title", "els => els.map(e => e.textContent)")
     assert len(names) == 40 and len(set(n.split(":")[0] for n in names)) == 20  # P1 and P3 maps
@@ -236,7 +265,7 @@ def test_hostile_location_on_the_patrol_planner_renders_as_text(tmp_path, page):
     import zipfile
 
     pwned = tmp_path / "pwned"
-    template = "{{ cycler.__init__.__globals__.os.mkdir(%r) }}" % str(pwned)
+    template = "{{ cycler.__init__.__globals__.os.mkdir(" + repr(str(pwned)) + ") }}"
     source = BUNDLE / "police/hertfordshire-st-albans-street.zip"
     hostile_zip = tmp_path / "hostile.zip"
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(hostile_zip, "w") as zout:
@@ -274,7 +303,9 @@ def test_roles_are_checked_on_the_server(tmp_path, page):
     from dashboard import accounts
 
     cfg = write_config(tmp_path)
-    cfg.write_text(cfg.read_text().replace("[store]", f'[access]\naccounts = "{tmp_path / "accounts.json"}"\n\n[store]'))
+    cfg.write_text(
+        cfg.read_text().replace("[store]", f'[access]\naccounts = "{tmp_path / "accounts.json"}"\n\n[store]')
+    )
     accounts.add(tmp_path / "accounts.json", "ana", "analyst", "correct horse battery")
     proc, url = _serve(cfg)
     try:
@@ -297,8 +328,9 @@ def test_roles_are_checked_on_the_server(tmp_path, page):
         page.get_by_role("button", name="Sign in").click()
         page.get_by_text("Signed in as ana (analyst).").wait_for(timeout=30_000)
         page.locator("[data-testid='stSidebarNav'] a", has_text="Map explorer").click()
-        page.wait_for_function("document.querySelectorAll(\"[data-testid='stDownloadButton']\").length === 3",
-                               timeout=60_000)
+        page.wait_for_function(
+            "document.querySelectorAll(\"[data-testid='stDownloadButton']\").length === 3", timeout=60_000
+        )
         assert page.locator("[data-testid='stSidebarNav'] a", has_text="Patrol planner").count() == 1
     finally:
         proc.terminate()
@@ -319,8 +351,11 @@ def test_clicking_a_ward_filters_to_it_and_zooms_and_streets_are_named_when_zoom
     total = _metric(page)
     ward = frame.locator("path.ward-area").nth(0)
     ward.dispatch_event("click")
-    page.wait_for_function("(() => { const e = document.querySelector(\"[data-testid='stMetricValue']\");"
-                           f" return e !== null && e.innerText !== '{total}'; }})()", timeout=30_000)
+    page.wait_for_function(
+        "(() => { const e = document.querySelector(\"[data-testid='stMetricValue']\");"
+        f" return e !== null && e.innerText !== '{total}'; }})()",
+        timeout=30_000,
+    )
     assert "ward=E0" in page.url
     frame = None
     deadline = time.time() + 30
@@ -329,7 +364,7 @@ def test_clicking_a_ward_filters_to_it_and_zooms_and_streets_are_named_when_zoom
             try:
                 if candidate.locator("path.focus-outline").count() == 1:
                     frame = candidate
-            except Exception:  # a frame detached while we looked
+            except PlaywrightError:  # a frame detached while we looked
                 pass
         time.sleep(0.3)
     assert frame is not None, "the chosen ward was not outlined"

@@ -1,5 +1,6 @@
 """The bundled police.uk data: the store built from it holds exactly the months and rows its SOURCE
 note states (the note is parsed, not copied here), and every other month is a gap, not a zero."""
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,9 @@ def _table(section: str) -> dict[str, int]:
     text = NOTE.read_text()
     start = text.index(f"## {section}")
     end = text.find("\n## ", start + 1)
-    rows = re.findall(r"^\| (\d{4}-\d{2}) \| [\d,]+ \| ([\d,]+) \|", text[start:end if end > 0 else None], re.MULTILINE)
+    rows = re.findall(
+        r"^\| (\d{4}-\d{2}) \| [\d,]+ \| ([\d,]+) \|", text[start : end if end > 0 else None], re.MULTILINE
+    )
     assert rows, f"no month table under '## {section}' in {NOTE}"
     return {m: int(n.replace(",", "")) for m, n in rows}
 

@@ -1,6 +1,7 @@
 """The README's council-server deployment: two server processes reading one store keep serving while
 `csp-hotspots ingest` writes to it (their reads wait for the ingest's one transaction: before or after,
 never half of it; the ingest is not blocked by them)."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """Hotspot engine on the real St Albans data and on constructed cases with known answers."""
+
 from __future__ import annotations
 
 import warnings
@@ -9,10 +10,12 @@ import pytest
 import shapely
 from scipy.stats import norm
 
-from geodata import concentration, grid as grids, kde as kde_mod
+from geodata import concentration
+from geodata import grid as grids
+from geodata import kde as kde_mod
+from geodata.adjust import adjust_p
 from geodata.change import compare, e_test
 from geodata.emerging import CLASSES, classify_series, emerging_hotspots, mann_kendall, simple_classes
-from geodata.adjust import adjust_p
 from geodata.gistar import distance_band_weights, gi_star, hotspots, permutation_p
 from geodata.snap import RECORDING_PLACES, snap_points
 
@@ -48,8 +51,9 @@ def test_every_incident_falls_in_one_cell(grid100, points):
     x, y, _ = points
     idx = grids.cell_index(grid100, x, y)
     assert (idx >= 0).all()
-    inside = shapely.covers(grid100.geometry[idx], shapely.points(x, y)) | \
-        shapely.dwithin(grid100.geometry[idx], shapely.points(x, y), 1e-6)
+    inside = shapely.covers(grid100.geometry[idx], shapely.points(x, y)) | shapely.dwithin(
+        grid100.geometry[idx], shapely.points(x, y), 1e-6
+    )
     assert inside.all()
     assert grids.count(grid100, x, y).sum() == len(x)
 
@@ -77,8 +81,10 @@ def test_auto_cell_size_and_fine_grid_warning(district, points):
         grids.count(grids.make_grid(district, 500), x, y)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"cell_size": -5}, "positive"), ({"shape": "triangle"}, "square' or 'hex"), ({"cell_size": "big"}, "positive")])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"cell_size": -5}, "positive"), ({"shape": "triangle"}, "square' or 'hex"), ({"cell_size": "big"}, "positive")],
+)
 def test_grid_arguments_validated(district, kwargs, message):
     with pytest.raises(ValueError, match=message):
         grids.make_grid(district, **kwargs)
@@ -97,8 +103,7 @@ def _libpysal(w):
     from libpysal.weights import W
 
     w = w.tocsr()
-    return W({i: w.indices[w.indptr[i]:w.indptr[i + 1]].tolist() for i in range(w.shape[0])},
-             silence_warnings=True)
+    return W({i: w.indices[w.indptr[i] : w.indptr[i + 1]].tolist() for i in range(w.shape[0])}, silence_warnings=True)
 
 
 def test_gi_star_equals_esda_on_st_albans_100m_grid(grid100, points):
@@ -225,18 +230,21 @@ def _classes(hot_pattern: str, z_values=None, cold_pattern: str = ""):
     return classify_series(z[None, :], p[None, :])[0] if n else None
 
 
-@pytest.mark.parametrize("pattern, expected", [
-    ("..........H", "new hot spot"),
-    ("........HHH", "consecutive hot spot"),
-    ("HHHHHHHHHHH", "persistent hot spot"),
-    ("H.H..H...HH", "sporadic hot spot"),
-    ("C.H..H...HH", "oscillating hot spot"),
-    ("HHHHHHHHHH.", "historical hot spot"),
-    ("..........C", "new cold spot"),
-    ("CCCCCCCCCCC", "persistent cold spot"),
-    ("...........", "no pattern detected"),
-    ("H.H........", "no pattern detected"),
-])
+@pytest.mark.parametrize(
+    "pattern, expected",
+    [
+        ("..........H", "new hot spot"),
+        ("........HHH", "consecutive hot spot"),
+        ("HHHHHHHHHHH", "persistent hot spot"),
+        ("H.H..H...HH", "sporadic hot spot"),
+        ("C.H..H...HH", "oscillating hot spot"),
+        ("HHHHHHHHHH.", "historical hot spot"),
+        ("..........C", "new cold spot"),
+        ("CCCCCCCCCCC", "persistent cold spot"),
+        ("...........", "no pattern detected"),
+        ("H.H........", "no pattern detected"),
+    ],
+)
 def test_emerging_classes(pattern, expected):
     assert _classes(pattern) == expected
 
@@ -278,15 +286,22 @@ def test_mann_kendall_against_direct_formula():
 
 
 def test_simple_classes_recent_window():
-    hot = np.array([
-        [True] * 10,
-        [False] * 8 + [True, True],
-        [True, True, True] + [False] * 7,
-        [False, True] + [False] * 8,
-        [False] * 10,
-    ])
-    assert list(simple_classes(hot)) == ["persistent hotspot", "emerging hotspot", "former hotspot",
-                                         "former hotspot", "no pattern"]
+    hot = np.array(
+        [
+            [True] * 10,
+            [False] * 8 + [True, True],
+            [True, True, True] + [False] * 7,
+            [False, True] + [False] * 8,
+            [False] * 10,
+        ]
+    )
+    assert list(simple_classes(hot)) == [
+        "persistent hotspot",
+        "emerging hotspot",
+        "former hotspot",
+        "former hotspot",
+        "no pattern",
+    ]
     # 13 periods, recent_prop 0.2: the last ceil(2.6) = 3 periods are recent
     thirteen = np.zeros((1, 13), bool)
     thirteen[0, 10] = True
@@ -309,10 +324,20 @@ def test_e_test_equals_scipy_poisson_means_test():
     from scipy.stats import poisson_means_test
 
     rng = np.random.default_rng(7)
-    cases = [(0, 5, 1, 1), (5, 0, 1, 1), (1, 1, 1, 1), (179, 129, 1, 1), (1114, 1108, 6, 6), (3, 40, 1, 12),
-             (2000, 2100, 3, 3), (0, 1, 2, 5)]
-    cases += [(int(rng.integers(0, 400)), int(rng.integers(0, 400)), float(rng.integers(1, 13)),
-               float(rng.integers(1, 13))) for _ in range(60)]
+    cases = [
+        (0, 5, 1, 1),
+        (5, 0, 1, 1),
+        (1, 1, 1, 1),
+        (179, 129, 1, 1),
+        (1114, 1108, 6, 6),
+        (3, 40, 1, 12),
+        (2000, 2100, 3, 3),
+        (0, 1, 2, 5),
+    ]
+    cases += [
+        (int(rng.integers(0, 400)), int(rng.integers(0, 400)), float(rng.integers(1, 13)), float(rng.integers(1, 13)))
+        for _ in range(60)
+    ]
     for a, b, n1, n2 in cases:
         assert e_test(a, b, n1, n2) == pytest.approx(poisson_means_test(a, n1, b, n2).pvalue, abs=1e-9)
     for bad in ((-1, 2), (1.5, 2)):
@@ -343,13 +368,14 @@ def test_gini_known_values():
     assert concentration.gini(crimes) == pytest.approx(0.78)
     # maximal equality puts the 5 crimes in 5 places: Lorenz areas 0.25 (max-equality) and 0.11
     assert concentration.generalised_gini(crimes) == pytest.approx((0.25 - 0.11) / 0.25)
-    assert concentration.generalised_gini([22, 18, 17, 12, 11, 8, 6, 3, 2, 1]) == \
-        pytest.approx(concentration.gini([22, 18, 17, 12, 11, 8, 6, 3, 2, 1]))
+    assert concentration.generalised_gini([22, 18, 17, 12, 11, 8, 6, 3, 2, 1]) == pytest.approx(
+        concentration.gini([22, 18, 17, 12, 11, 8, 6, 3, 2, 1])
+    )
 
 
 def test_lorenz_and_top_share():
     places, shares = concentration.lorenz([0, 0, 2, 8])
-    assert np.allclose(places, [0, .25, .5, .75, 1]) and np.allclose(shares, [0, 0, 0, .2, 1])
+    assert np.allclose(places, [0, 0.25, 0.5, 0.75, 1]) and np.allclose(shares, [0, 0, 0, 0.2, 1])
     assert concentration.top_share([0, 0, 2, 8], 0.25) == 0.8
     assert concentration.places_for_share([0, 0, 2, 8], 0.5) == 0.25
 

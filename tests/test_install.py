@@ -1,6 +1,7 @@
 """A real install: the wheel built from this clone, installed into a fresh virtual environment (its
 dependencies from the package index, nothing from this clone or this test's environment), serves the
 dashboard offline from an empty folder, and manages partner accounts."""
+
 from __future__ import annotations
 
 import json
@@ -45,9 +46,12 @@ def installed(tmp_path_factory):
 def test_wheel_holds_the_package_data(installed):
     _, wheel, _, _ = installed
     names = zipfile.ZipFile(wheel).namelist()
-    shipped = [p.relative_to(REPO).as_posix() for folder in ("geodata/bundled/st_albans", "dashboard/static",
-                                                               "dashboard/mapview")
-               for p in (REPO / folder).rglob("*") if p.is_file() and "store" not in p.relative_to(REPO).parts]
+    shipped = [
+        p.relative_to(REPO).as_posix()
+        for folder in ("geodata/bundled/st_albans", "dashboard/static", "dashboard/mapview")
+        for p in (REPO / folder).rglob("*")
+        if p.is_file() and "store" not in p.relative_to(REPO).parts
+    ]
     assert len(shipped) > 20
     missing = [n for n in ["dashboard/app.py", "geodata/analysis/__init__.py", *shipped] if n not in names]
     assert missing == []
@@ -58,8 +62,13 @@ def test_wheel_holds_the_package_data(installed):
 
 def test_installed_package_runs_from_site_packages(installed):
     bin_, _, env, tmp = installed
-    where = _run(str(bin_ / "python"), "-c", "import dashboard, geodata.bundled as b; print(dashboard.__file__); "
-                 "print(b.ST_ALBANS)", cwd=tmp / "cwd", env=env).stdout.split()
+    where = _run(
+        str(bin_ / "python"),
+        "-c",
+        "import dashboard, geodata.bundled as b; print(dashboard.__file__); print(b.ST_ALBANS)",
+        cwd=tmp / "cwd",
+        env=env,
+    ).stdout.split()
     assert all(str(tmp / "venv") in w for w in where), where
 
 
@@ -68,8 +77,14 @@ def test_installed_serve_paints_meeting_and_explorer_offline(installed, page):  
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([str(bin_ / "csp-hotspots"), "serve", "--port", str(port)], cwd=tmp / "cwd", env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [str(bin_ / "csp-hotspots"), "serve", "--port", str(port)],
+        cwd=tmp / "cwd",
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.time() + 120
         while time.time() < deadline and proc.poll() is None:
@@ -83,8 +98,7 @@ def test_installed_serve_paints_meeting_and_explorer_offline(installed, page):  
         wait_for_meeting(page, timeout=90)
         page.goto(f"http://127.0.0.1:{port}/explorer", wait_until="domcontentloaded")
         assert _map_frame(page, timeout=90) is not None
-        offsite = [u for u in page.requests_seen if not u.startswith(("http://127.0.0.1", "data:", "blob:",
-                                                                      "about:"))]
+        offsite = [u for u in page.requests_seen if not u.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))]
         assert offsite == []
         store = next((tmp / "home" / "store").glob("*.duckdb"))
         assert stat.S_IMODE(store.stat().st_mode) == 0o600
@@ -95,16 +109,29 @@ def test_installed_serve_paints_meeting_and_explorer_offline(installed, page):  
 
 def test_installed_users_add(installed):
     bin_, _, env, tmp = installed
-    bundle = _run(str(bin_ / "python"), "-c", "from geodata.bundled import ST_ALBANS; print(ST_ALBANS)",
-                  cwd=tmp / "cwd", env=env).stdout.strip()
+    bundle = _run(
+        str(bin_ / "python"), "-c", "from geodata.bundled import ST_ALBANS; print(ST_ALBANS)", cwd=tmp / "cwd", env=env
+    ).stdout.strip()
     text = open(os.path.join(bundle, "csp.toml")).read()
     for name in os.listdir(bundle):  # the bundle's files, named from the partner's own folder
         text = text.replace(f'"{name}', f'"{bundle}/{name}')
     cfg = tmp / "partner" / "csp.toml"
     cfg.parent.mkdir()
     cfg.write_text(text + '\n[access]\naccounts = "accounts.json"\n')
-    out = _run(str(bin_ / "csp-hotspots"), "users", "add", "ana", "--role", "analyst", "--password-stdin",
-               "--config", str(cfg), input="a long partner passphrase\n", cwd=tmp / "cwd", env=env).stdout
+    out = _run(
+        str(bin_ / "csp-hotspots"),
+        "users",
+        "add",
+        "ana",
+        "--role",
+        "analyst",
+        "--password-stdin",
+        "--config",
+        str(cfg),
+        input="a long partner passphrase\n",
+        cwd=tmp / "cwd",
+        env=env,
+    ).stdout
     assert "ana: analyst" in out
     accounts = cfg.parent / "accounts.json"
     user = json.loads(accounts.read_text())["users"]["ana"]

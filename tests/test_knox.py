@@ -1,4 +1,5 @@
 """Knox near-repeat test: a constructed case with a known answer, and a direct O(n^2) count."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -77,8 +78,12 @@ def test_dates_and_arguments_are_checked():
     days = np.array(["2021-01-01", "2021-01-03", "2021-02-01"], dtype="datetime64[D]")
     table = knox([0, 10, 20], [0, 0, 0], days, (0, 50), (0, 7), permutations=9)
     assert table["observed"].tolist() == [1]
-    for kwargs, match in [({"distance_bands": (100, 50)}, "increasing"), ({"time_bands": (5,)}, "at least two"),
-                          ({"permutations": 0}, "permutations"), ({"permutations": 9.5}, "permutations")]:
+    for kwargs, match in [
+        ({"distance_bands": (100, 50)}, "increasing"),
+        ({"time_bands": (5,)}, "at least two"),
+        ({"permutations": 0}, "permutations"),
+        ({"permutations": 9.5}, "permutations"),
+    ]:
         with pytest.raises(ValueError, match=match):
             knox([0, 1], [0, 1], [0, 1], **kwargs)
     with pytest.raises(ValueError, match="must all be known"):

@@ -1,15 +1,17 @@
 """The meeting room in Debian's headless Chromium: the kiosk's slides fit 1280x720, 1920x1080 and
 3840x2160 with nothing below the screen, the overview comes first, slides rotate with no mouse, and
 axe-core finds no serious or critical accessibility violation on the Meeting page or the kiosk."""
+
 from __future__ import annotations
 
 import gzip
 import time
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.conftest import REPO
-from tests.test_browser import ARTIFACTS, server, page  # noqa: F401  (fixtures)
+from tests.test_browser import ARTIFACTS, page, server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +26,8 @@ _OVERFLOW = """() => {
     const r = el.getBoundingClientRect(), s = getComputedStyle(el);
     if (!r.width || !r.height || s.visibility === 'hidden' || s.display === 'none') continue;
     if (r.bottom > vh + 0.5 || r.right > vw + 0.5)
-      out.push(`${el.tagName}.${el.className && el.className.baseVal !== undefined ? el.className.baseVal : el.className}` +
+      const cls = el.className && el.className.baseVal !== undefined ? el.className.baseVal : el.className;
+      out.push(`${el.tagName}.${cls}` +
                ` bottom ${Math.round(r.bottom)} right ${Math.round(r.right)}`);
   }
   return {scroll: document.documentElement.scrollHeight, scrollW: document.documentElement.scrollWidth,
@@ -42,7 +45,7 @@ def _wait_slide(pg, previous: str | None, timeout: float = 30) -> str:
     while time.time() < deadline:
         try:
             label = _slide_label(pg)
-        except Exception:  # between two renders
+        except PlaywrightError:  # between two renders
             label = None
         if label and label != previous:
             time.sleep(0.3)  # let the layout settle
@@ -58,8 +61,10 @@ def test_every_kiosk_slide_fits_each_screen_and_the_overview_is_first(server):  
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
         try:
             for w, h in SIZES:
                 pg = browser.new_page(viewport={"width": w, "height": h})
@@ -74,8 +79,12 @@ def test_every_kiosk_slide_fits_each_screen_and_the_overview_is_first(server):  
                     assert fit["scroll"] <= h and fit["scrollW"] <= w, (w, h, label, fit)
                     assert fit["n"] == 0, (w, h, label, fit["out"])
                 assert labels[0] == "Overview", labels
-                assert labels[1:] == ["P1 Drug markets and exploitation", "P2 Fly-tipping",
-                                      "P3 Local crimes of concern", "Not measured yet"], labels
+                assert labels[1:] == [
+                    "P1 Drug markets and exploitation",
+                    "P2 Fly-tipping",
+                    "P3 Local crimes of concern",
+                    "Not measured yet",
+                ], labels
                 widgets = ("stSelectbox", "stMultiSelect", "stSlider", "stRadio", "stButton", "stSidebar")
                 assert pg.locator(", ".join(f"[data-testid='{x}']:visible" for x in widgets)).count() == 0
                 pg.close()
@@ -87,8 +96,11 @@ def _axe(pg, context: str) -> list[dict]:
     """axe-core's serious and critical violations in ``context`` (a CSS selector) of the page."""
     pg.add_script_tag(content=gzip.decompress(AXE.read_bytes()).decode("utf-8"))
     result = pg.evaluate("async (ctx) => await axe.run(ctx, {resultTypes: ['violations']})", context)
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def test_axe_finds_no_serious_violation_on_the_meeting_page_and_the_kiosk(server, page):  # noqa: F811

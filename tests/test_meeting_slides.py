@@ -1,5 +1,6 @@
 """The meeting's slide model (geodata/analysis/meeting.py) and its drawings, on the bundled data and
 on constructed cases with known answers."""
+
 from __future__ import annotations
 
 import io
@@ -50,14 +51,18 @@ def test_headline_takes_the_year_earlier_else_the_months_before(bundled_store):
     d = meeting.slides(bundled_store, plist, end="2025-04", window=4)
     h = d.priorities[2].parts[0].headline
     assert h.comparison.name == "the same months a year earlier" and h.change is not None
-    now, before = direct_count(bundled_store, P3, "2025-01", "2025-04"), direct_count(bundled_store, P3, "2024-01", "2024-04")
+    now, before = (
+        direct_count(bundled_store, P3, "2025-01", "2025-04"),
+        direct_count(bundled_store, P3, "2024-01", "2024-04"),
+    )
     assert (h.count, h.change.base.count) == (now, before)
     assert h.direction == (meeting.UP if now > before else meeting.DOWN if now < before else meeting.SAME)
     # 2021-12..2022-01: the year earlier (2020-12) is not loaded, the months before (2021-10..11) are
     d = meeting.slides(bundled_store, plist, end="2022-01", window=2)
     h = d.priorities[2].parts[0].headline
     assert h.comparison.name == "the previous 2 months" and h.change.base.count == direct_count(
-        bundled_store, P3, "2021-10", "2021-11")
+        bundled_store, P3, "2021-10", "2021-11"
+    )
     assert rules.comparison(bundled_store, "police.uk", Period("2021-12", "2022-01"), "year-earlier").missing
 
 
@@ -122,8 +127,9 @@ def test_each_status_sentence_is_shown_once_and_status_has_symbol_and_word(deck,
 
 
 def test_run_chart_svg_marks_special_points_and_gaps():
-    chart = runchart.xmr({"2024-01": 10, "2024-02": 11, "2024-03": 10, "2024-04": 11, "2024-06": 40},
-                         baseline=("2024-01", "2024-04"))
+    chart = runchart.xmr(
+        {"2024-01": 10, "2024-02": 11, "2024-03": 10, "2024-04": 11, "2024-06": 40}, baseline=("2024-01", "2024-04")
+    )
     svg = svgchart.run_chart(chart, "Test <b>")
     assert "Test &lt;b&gt;" in svg and "<b>" not in svg
     assert svg.count("special cause: outside") == 1  # 2024-06 as a diamond

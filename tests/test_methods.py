@@ -1,5 +1,6 @@
 """Statistical method rules (issue 14): small constructed cases with exact expected numbers
 (esda's style), each checked where it matters on the bundled St Albans data too."""
+
 from __future__ import annotations
 
 import tracemalloc
@@ -23,9 +24,20 @@ from geodata.validate import finite_values
 
 
 # ---------------------------------------------------------------- p-values as text
-@pytest.mark.parametrize("p, text", [(0.0, "< 0.001"), (3.6e-48, "< 0.001"), (0.00099, "< 0.001"),
-                                     (0.001, "0.001"), (0.0123, "0.012"), (0.9, "0.900"), (1.0, "1.000"),
-                                     (float("nan"), "n/a"), (None, "n/a")])
+@pytest.mark.parametrize(
+    "p, text",
+    [
+        (0.0, "< 0.001"),
+        (3.6e-48, "< 0.001"),
+        (0.00099, "< 0.001"),
+        (0.001, "0.001"),
+        (0.0123, "0.012"),
+        (0.9, "0.900"),
+        (1.0, "1.000"),
+        (float("nan"), "n/a"),
+        (None, "n/a"),
+    ],
+)
 def test_format_p_never_shows_zero(p, text):
     assert format_p(p) == text
 
@@ -87,8 +99,9 @@ def test_sqrt_z_is_standard_normal_for_two_random_periods():
     a3, b12 = rng.poisson(15, 200_000), rng.poisson(60, 200_000)
     assert abs(sqrt_z(a3, b12, 3, 12).std() - 1) < 0.02
     assert sqrt_z(np.array([368]), np.array([312]))[0] == pytest.approx(np.sqrt(2) * (np.sqrt(368) - np.sqrt(312)))
-    assert compare(pd.Series({"w": 368}), pd.Series({"w": 312})).loc["w", "sqrt_z"] == \
-        pytest.approx(np.sqrt(2) * (np.sqrt(368) - np.sqrt(312)))
+    assert compare(pd.Series({"w": 368}), pd.Series({"w": 312})).loc["w", "sqrt_z"] == pytest.approx(
+        np.sqrt(2) * (np.sqrt(368) - np.sqrt(312))
+    )
 
 
 # ---------------------------------------------------------------- Knox
@@ -96,8 +109,14 @@ def test_knox_expected_is_exact_on_a_four_record_case():
     """Pairs 0-1 and 2-3 are within 100 m; of the six time lags (3, 10, 40, 7, 37, 30 days) one is in
     0-7 and two in 7-14 days. Under permuted dates a pair's lag is any of the six equally often,
     so E[0-100 m, 0-7 d] = 2 * 1/6 and E[0-100 m, 7-14 d] = 2 * 2/6."""
-    table = knox([0, 50, 1000, 1050], [0, 0, 0, 0], [0, 3, 10, 40], distance_bands=(0, 100, 200),
-                 time_bands=(0, 7, 14), permutations=99)
+    table = knox(
+        [0, 50, 1000, 1050],
+        [0, 0, 0, 0],
+        [0, 3, 10, 40],
+        distance_bands=(0, 100, 200),
+        time_bands=(0, 7, 14),
+        permutations=99,
+    )
     assert table["observed"].tolist() == [1, 0, 0, 0]
     assert table["expected"].tolist() == pytest.approx([1 / 3, 2 / 3, 0, 0], abs=1e-12)
     assert table["ratio"].iloc[0] == pytest.approx(3.0)
@@ -168,7 +187,7 @@ def test_permutation_draws_neighbours_without_replacement_exact_p():
     y = np.array([5.0, 9, 2, 7, 11, 1, 8, 3, 12, 6, 10, 4])
     p = permutation_p(y, w, permutations=49_999, seed=4)
     for i in range(12):
-        nb = w.indices[w.indptr[i]:w.indptr[i + 1]]
+        nb = w.indices[w.indptr[i] : w.indptr[i + 1]]
         obs = y[nb].sum()
         others = np.delete(y, i)
         sums = np.array([sum(c) for c in combinations(others, nb.size)])
@@ -211,7 +230,7 @@ def test_permutation_p_agrees_with_esda_p_sim():
     rng = np.random.default_rng(8)
     y = rng.gamma(2.0, 3.0, 100)
     y[:12] += 12  # a hot corner
-    lw = W({i: w.indices[w.indptr[i]:w.indptr[i + 1]].tolist() for i in range(100)}, silence_warnings=True)
+    lw = W({i: w.indices[w.indptr[i] : w.indptr[i + 1]].tolist() for i in range(100)}, silence_warnings=True)
     np.random.seed(12345)
     ref = esda.G_Local(y, lw, transform="B", star=True, permutations=999, seed=12345)
     ours = permutation_p(y, w, permutations=999, seed=3) / 2
@@ -232,11 +251,22 @@ def test_space_time_gi_star_equals_esda_on_the_stacked_window():
     from geodata.emerging import space_time_gi_star
 
     w, _ = _queen(2, 4)
-    cube = np.array([[0, 2, 5, 1], [3, 0, 1, 4], [1, 1, 0, 6], [2, 5, 3, 0], [0, 0, 2, 2], [7, 1, 1, 3],
-                     [0, 4, 0, 1], [2, 2, 9, 0]], float)
+    cube = np.array(
+        [
+            [0, 2, 5, 1],
+            [3, 0, 1, 4],
+            [1, 1, 0, 6],
+            [2, 5, 3, 0],
+            [0, 0, 2, 2],
+            [7, 1, 1, 3],
+            [0, 4, 0, 1],
+            [2, 2, 9, 0],
+        ],
+        float,
+    )
     n = 8
     res = space_time_gi_star(cube, w, time_step=1)
-    nb = {i: set(w.indices[w.indptr[i]:w.indptr[i + 1]]) | {i} for i in range(n)}
+    nb = {i: set(w.indices[w.indptr[i] : w.indptr[i + 1]]) | {i} for i in range(n)}
     for t in range(4):
         window = [s for s in (t - 1, t) if s >= 0]
         values = np.concatenate([cube[:, s] for s in window])
@@ -248,7 +278,7 @@ def test_space_time_gi_star_equals_esda_on_the_stacked_window():
                 periods = range(len(window)) if a == last else [a]
                 graph[me] = [b * n + j for b in periods for j in sorted(nb[i]) if b * n + j != me]
         ref = esda.G_Local(values, W(graph, silence_warnings=True), transform="B", star=True, permutations=0)
-        assert np.abs(res.z[:, t] - ref.Zs[last * n:(last + 1) * n]).max() < 1e-9, t
+        assert np.abs(res.z[:, t] - ref.Zs[last * n : (last + 1) * n]).max() < 1e-9, t
     # time_step 0 is each period alone, exactly as before
     alone = gi_star(cube, w)
     zero = space_time_gi_star(cube, w, time_step=0)
@@ -354,8 +384,26 @@ def test_cli_robbery_month_exits_2_with_one_line(tmp_path):
 
     from tests.conftest import REPO, write_config
 
-    out = subprocess.run([sys.executable, "-m", "dashboard.cli", "hotspots", "--config", str(write_config(tmp_path)),
-                          "--category", "Robbery", "--from", "2022-01", "--to", "2022-01"],
-                         check=False, capture_output=True, text=True, cwd=REPO, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dashboard.cli",
+            "hotspots",
+            "--config",
+            str(write_config(tmp_path)),
+            "--category",
+            "Robbery",
+            "--from",
+            "2022-01",
+            "--to",
+            "2022-01",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and "2 incidents" in out.stderr and "at least 30" in out.stderr

@@ -2,6 +2,7 @@
 ``oidc-provider-mock`` package: discovery, authorization code flow, signed ID tokens), end to end in
 Chromium: sign in, the role comes from the accounts file by e-mail, sign out; an e-mail the provider has
 not verified, or one no account has, gets the public view."""
+
 from __future__ import annotations
 
 import json
@@ -39,15 +40,25 @@ def site(tmp_path_factory):
     """(app URL, provider URL): the provider with three users, the app with their accounts."""
     tmp = tmp_path_factory.mktemp("oidc")
     idp_port, app_port = _free_port(), _free_port()
-    idp = subprocess.Popen([sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port)],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    idp = subprocess.Popen(
+        [sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     _wait_for_port(idp_port, idp, "the OpenID provider")
     idp_url = f"http://127.0.0.1:{idp_port}"
-    for sub, claims in (("ana", {"email": "ana@council.example", "email_verified": True}),
-                        ("eve", {"email": "eve@elsewhere.example", "email_verified": True}),
-                        ("mal", {"email": "root@council.example", "email_verified": False})):
-        req = urllib.request.Request(f"{idp_url}/users/{sub}", data=json.dumps(claims).encode(), method="PUT",
-                                     headers={"Content-Type": "application/json"})
+    for sub, claims in (
+        ("ana", {"email": "ana@council.example", "email_verified": True}),
+        ("eve", {"email": "eve@elsewhere.example", "email_verified": True}),
+        ("mal", {"email": "root@council.example", "email_verified": False}),
+    ):
+        req = urllib.request.Request(
+            f"{idp_url}/users/{sub}",
+            data=json.dumps(claims).encode(),
+            method="PUT",
+            headers={"Content-Type": "application/json"},
+        )
         assert urllib.request.urlopen(req, timeout=10).status == 204
 
     cfg = write_config(tmp)
@@ -63,10 +74,25 @@ client_id = "csp-hotspots"
 client_secret = "not-a-secret"
 server_metadata_url = "{idp_url}/.well-known/openid-configuration"
 ''')
-    app = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--config", str(cfg), "--port",
-                            str(app_port), "--address", "127.0.0.1"], cwd=site_dir,
-                           env={**os.environ, "PYTHONPATH": str(REPO)},
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    app = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dashboard.cli",
+            "serve",
+            "--config",
+            str(cfg),
+            "--port",
+            str(app_port),
+            "--address",
+            "127.0.0.1",
+        ],
+        cwd=site_dir,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     _wait_for_port(app_port, app, "the app")
     yield f"http://localhost:{app_port}", idp_url
     for proc in (app, idp):

@@ -1,6 +1,7 @@
 """police.uk outcomes: the loader (loaders/outcomes.py), each crime's latest outcome in the store, a
 download folder with street, outcomes and stop-and-search files side by side, and the shares of a
 selection's outcomes (geodata/outcomes.py)."""
+
 from __future__ import annotations
 
 import csv
@@ -30,28 +31,37 @@ def out_row(crime, month, outcome, lon=LON, lat=LAT):
 
 
 def street_row(crime, month, category="Burglary", outcome="Under investigation"):
-    return (f"{crime},{month},{FORCE},{FORCE},{LON},{LAT},On or near High Street,E01023700,St Albans 001A,"
-            f"{category},{outcome},")
+    return (
+        f"{crime},{month},{FORCE},{FORCE},{LON},{LAT},On or near High Street,E01023700,St Albans 001A,"
+        f"{category},{outcome},"
+    )
 
 
 def test_loader_loads_or_rejects_every_row():
-    data = "\n".join([
-        OUT_HEADER,
-        out_row("c1", "2021-02", "Suspect charged"),
-        out_row("", "2021-02", "Suspect charged"),                       # line 3: no Crime ID
-        out_row("c2", "2021-13", "Local resolution"),                    # line 4: bad month
-        out_row("c3", "2021-02", ""),                                    # line 5: no outcome type
-        out_row("c4", "2021-02", "Local resolution", lon="abc"),         # line 6: bad coordinate
-        out_row("c5", "2021-02", "Local resolution", lon="2.35", lat="48.85"),  # line 7: Paris
-        out_row("c6", "2021-02", "Local resolution") + ",extra",         # line 8: 11 fields
-        f"c7,2021-02,{FORCE},{FORCE},,,No location,,,Offender given a caution",
-    ]).encode()
+    data = "\n".join(
+        [
+            OUT_HEADER,
+            out_row("c1", "2021-02", "Suspect charged"),
+            out_row("", "2021-02", "Suspect charged"),  # line 3: no Crime ID
+            out_row("c2", "2021-13", "Local resolution"),  # line 4: bad month
+            out_row("c3", "2021-02", ""),  # line 5: no outcome type
+            out_row("c4", "2021-02", "Local resolution", lon="abc"),  # line 6: bad coordinate
+            out_row("c5", "2021-02", "Local resolution", lon="2.35", lat="48.85"),  # line 7: Paris
+            out_row("c6", "2021-02", "Local resolution") + ",extra",  # line 8: 11 fields
+            f"c7,2021-02,{FORCE},{FORCE},,,No location,,,Offender given a caution",
+        ]
+    ).encode()
     table, report = outcomes.parse("x-outcomes.csv", data)
     assert report.rows_read == 8 == report.rows_loaded + len(report.rejected)
     assert table["record_id"].to_pylist() == ["c1", "c7"] and report.no_location == 1
     assert [(r.line, r.field) for r in report.rejected] == [
-        (3, "Crime ID"), (4, "Month"), (5, "Outcome type"), (6, "Longitude/Latitude"),
-        (7, "Longitude/Latitude"), (8, "(row)")]
+        (3, "Crime ID"),
+        (4, "Month"),
+        (5, "Outcome type"),
+        (6, "Longitude/Latitude"),
+        (7, "Longitude/Latitude"),
+        (8, "(row)"),
+    ]
     assert all(r.file == "x-outcomes.csv" and r.reason for r in report.rejected)
     first = table.to_pylist()[0]
     assert first["month"].isoformat() == "2021-02-01" and first["outcome"] == "Suspect charged"
@@ -79,18 +89,38 @@ def _write(folder, name, lines):
 
 def _mixed_download(folder):
     """A download of two months: street, outcomes and stop-and-search files side by side, and a stray file."""
-    _write(folder, "2021-01/2021-01-hertfordshire-street.csv", [
-        STREET_HEADER, street_row("c1", "2021-01"), street_row("c2", "2021-01"), street_row("c3", "2021-01"),
-        street_row("", "2021-01", "Anti-social behaviour", "")])
-    _write(folder, "2021-02/2021-02-hertfordshire-street.csv", [
-        STREET_HEADER, street_row("c4", "2021-02", "Vehicle crime", "Investigation complete; no suspect identified")])
-    _write(folder, "2021-01/2021-01-hertfordshire-outcomes.csv", [
-        OUT_HEADER, out_row("c1", "2021-01", "Under investigation"), out_row("c2", "2021-01", "Local resolution")])
-    _write(folder, "2021-02/2021-02-hertfordshire-outcomes.csv", [
-        OUT_HEADER, out_row("c1", "2021-02", "Suspect charged"),      # c1: later month wins
-        out_row("c3", "2021-02", "Unable to prosecute suspect"),
-        out_row("c3", "2021-02", "Offender given a caution"),         # c3: two outcomes in its latest month
-        out_row("old", "2021-02", "Suspect charged")])                # a crime of a month not loaded
+    _write(
+        folder,
+        "2021-01/2021-01-hertfordshire-street.csv",
+        [
+            STREET_HEADER,
+            street_row("c1", "2021-01"),
+            street_row("c2", "2021-01"),
+            street_row("c3", "2021-01"),
+            street_row("", "2021-01", "Anti-social behaviour", ""),
+        ],
+    )
+    _write(
+        folder,
+        "2021-02/2021-02-hertfordshire-street.csv",
+        [STREET_HEADER, street_row("c4", "2021-02", "Vehicle crime", "Investigation complete; no suspect identified")],
+    )
+    _write(
+        folder,
+        "2021-01/2021-01-hertfordshire-outcomes.csv",
+        [OUT_HEADER, out_row("c1", "2021-01", "Under investigation"), out_row("c2", "2021-01", "Local resolution")],
+    )
+    _write(
+        folder,
+        "2021-02/2021-02-hertfordshire-outcomes.csv",
+        [
+            OUT_HEADER,
+            out_row("c1", "2021-02", "Suspect charged"),  # c1: later month wins
+            out_row("c3", "2021-02", "Unable to prosecute suspect"),
+            out_row("c3", "2021-02", "Offender given a caution"),  # c3: two outcomes in its latest month
+            out_row("old", "2021-02", "Suspect charged"),
+        ],
+    )  # a crime of a month not loaded
     _write(folder, "2021-02/2021-02-hertfordshire-stop-and-search.csv", ["Type,Date", "Person search,2021-02-03"])
     _write(folder, "README.txt", ["notes"])
 
@@ -112,8 +142,10 @@ def test_each_crime_gets_its_latest_outcome(tmp_path, empty_store):
     assert "old" not in latest.index and not latest.loc[["c1", "c2", "c4"], "ambiguous"].any()
     # the outcomes months are listed as loaded, as their own source
     parts = empty_store.partitions()
-    assert sorted(parts.loc[parts["source"] == "police.uk outcomes", "month"].dt.strftime("%Y-%m")) == \
-        ["2021-01", "2021-02"]
+    assert sorted(parts.loc[parts["source"] == "police.uk outcomes", "month"].dt.strftime("%Y-%m")) == [
+        "2021-01",
+        "2021-02",
+    ]
     # loading a month's outcomes again replaces it (no duplicates)
     ingest_outcomes(empty_store, [tmp_path / "dl" / "2021-02"])
     again = empty_store.latest_outcomes().set_index("record_id")
@@ -124,7 +156,9 @@ def test_mixed_folder_lists_every_file(tmp_path):
     _mixed_download(tmp_path / "dl")
     kinds, skipped = police.download_files([tmp_path / "dl"])
     assert [n.split("/")[-1] for n, _ in kinds[police.STREET]] == [
-        "2021-01-hertfordshire-street.csv", "2021-02-hertfordshire-street.csv"]
+        "2021-01-hertfordshire-street.csv",
+        "2021-02-hertfordshire-street.csv",
+    ]
     assert len(kinds[police.OUTCOMES]) == 2
     reasons = {n.split("/")[-1]: r for n, r in skipped}
     assert set(reasons) == {"2021-02-hertfordshire-stop-and-search.csv", "README.txt"}
@@ -143,8 +177,13 @@ def test_cli_ingests_a_mixed_folder_and_a_mixed_zip(tmp_path):
                 z.write(f, f.relative_to(tmp_path / "dl").as_posix())
     cfg = write_config(tmp_path)
     for source in (tmp_path / "dl", archive):
-        out = subprocess.run([sys.executable, "-m", "dashboard.cli", "ingest", "police", str(source), "--config", str(cfg)],
-                             capture_output=True, text=True, cwd=REPO, timeout=180)
+        out = subprocess.run(
+            [sys.executable, "-m", "dashboard.cli", "ingest", "police", str(source), "--config", str(cfg)],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=180,
+        )
         assert out.returncode == 0, out.stderr
         assert "police.uk: 2 file(s), 5 rows read, 5 loaded, 0 rejected" in out.stdout
         assert "police.uk outcomes: 2 file(s), 6 rows read, 6 loaded, 0 rejected" in out.stdout
@@ -153,18 +192,32 @@ def test_cli_ingests_a_mixed_folder_and_a_mixed_zip(tmp_path):
 
 
 def test_shares_on_constructed_outcomes():
-    frame = pd.DataFrame({
-        "category": ["Burglary"] * 8 + ["Anti-social behaviour"],
-        "outcome": ["Suspect charged", "Awaiting court outcome", "Under investigation",
-                    "Investigation complete; no suspect identified", "Investigation complete; no suspect identified",
-                    "Unable to prosecute suspect", "A new outcome name", None, None],
-        "outcome_from": ["outcomes file"] * 2 + ["street file"] * 5 + [None, None],
-        "ambiguous": [True] + [False] * 8,
-    })
+    frame = pd.DataFrame(
+        {
+            "category": ["Burglary"] * 8 + ["Anti-social behaviour"],
+            "outcome": [
+                "Suspect charged",
+                "Awaiting court outcome",
+                "Under investigation",
+                "Investigation complete; no suspect identified",
+                "Investigation complete; no suspect identified",
+                "Unable to prosecute suspect",
+                "A new outcome name",
+                None,
+                None,
+            ],
+            "outcome_from": ["outcomes file"] * 2 + ["street file"] * 5 + [None, None],
+            "ambiguous": [True] + [False] * 8,
+        }
+    )
     result = shares_mod.shares(frame)
     assert result.crimes == 8 and result.no_outcome == 1 and result.with_outcome == 7
-    assert result.counts == {"charged or summonsed": 2, "under investigation": 1, "no suspect identified": 2,
-                             "other": 2}
+    assert result.counts == {
+        "charged or summonsed": 2,
+        "under investigation": 1,
+        "no suspect identified": 2,
+        "other": 2,
+    }
     assert result.shares["charged or summonsed"] == pytest.approx(2 / 7)
     assert sum(result.shares.values()) == pytest.approx(1)
     assert result.unknown == {"A new outcome name": 1} and result.ambiguous == 1 and result.from_outcomes_files == 2
@@ -175,11 +228,11 @@ def test_shares_on_constructed_outcomes():
 def _latest_from_zips():
     """Each bundled crime's latest outcome worked out from the zips with the csv module alone."""
     street, latest = {}, {}
-    for path in (police.list_files([BUNDLED_OUTCOMES.with_name("hertfordshire-st-albans-street.zip")])):
+    for path in police.list_files([BUNDLED_OUTCOMES.with_name("hertfordshire-st-albans-street.zip")]):
         for r in csv.DictReader(io.StringIO(path[1]().decode())):
             if r["Crime ID"]:
                 street[r["Crime ID"]] = (r["Month"], r["Crime type"], r["Last outcome category"])
-    for name, read in police.list_files([BUNDLED_OUTCOMES], police.OUTCOMES):
+    for _name, read in police.list_files([BUNDLED_OUTCOMES], police.OUTCOMES):
         for r in csv.DictReader(io.StringIO(read().decode())):
             if r["Month"] >= latest.get(r["Crime ID"], ("",))[0]:
                 latest[r["Crime ID"]] = (r["Month"], r["Outcome type"])
@@ -193,7 +246,7 @@ def test_bundled_priority_outcomes_match_the_files(bundled_store):
     cats = ["Drugs", "Possession of weapons"]
     located = set(bundled_store.latest_outcomes(start="2021-01", end="2021-12", categories=cats)["record_id"])
     expected = {g: 0 for g in shares_mod.GROUPS}
-    for crime, (month, category, last) in street.items():
+    for crime, (_month, _category, last) in street.items():
         if crime in located:
             expected[shares_mod.group(latest.get(crime, (None, last))[1])] += 1
     got = shares_mod.outcome_shares(bundled_store, "2021-01", "2021-12", categories=cats)

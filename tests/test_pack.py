@@ -1,4 +1,5 @@
 """The meeting pack: PDF and HTML from the bundled data, text checked against the store."""
+
 from __future__ import annotations
 
 import io
@@ -50,7 +51,7 @@ def test_pdf_text_matches_what_the_app_computes(built, bundled_store):
     for r in status.evaluate(bundled_store, priorities.load()):
         if r.priority.id in shown:
             assert re.sub(r"\s+", " ", r.sentence) in pages
-    for p, lines in built.slides.not_measured.entries:
+    for _p, lines in built.slides.not_measured.entries:
         assert re.sub(r"\s+", " ", " ".join(lines)) in pages
 
 
@@ -58,7 +59,7 @@ def test_html_pack_is_self_contained_and_escaped(bundled_store):
     built = pack.build(bundled_store, priorities.load(), "2025-04", 4)  # the year earlier is loaded
     text = pack.render(built, "html").decode()
     assert text.count("<section>") == 7
-    assert "Data to 2025-06" in text and "src=\"http" not in text and "<script" not in text
+    assert "Data to 2025-06" in text and 'src="http' not in text and "<script" not in text
     p3 = next(r for r in built.results if r.priority.id == "P3").measures[0]
     arrow = f"({p3.year_earlier.base.count} -&gt; {p3.current.count})"
     assert arrow in text and f"({p3.year_earlier.base.count} -> {p3.current.count})" not in text  # escaped
@@ -67,7 +68,8 @@ def test_html_pack_is_self_contained_and_escaped(bundled_store):
 def test_editing_priorities_changes_the_pack(bundled_store, tmp_path):
     text = priorities.DEFAULT_PRIORITIES.read_text() + (
         '\n[[priority]]\nid = "P6"\ntitle = "Bicycle theft"\nwording = "Added by the CSP."\n'
-        '[[priority.measure]]\nsource = "police.uk"\ncategories = ["Bicycle theft"]\nlabel = "Bicycle theft"\n')
+        '[[priority.measure]]\nsource = "police.uk"\ncategories = ["Bicycle theft"]\nlabel = "Bicycle theft"\n'
+    )
     path = tmp_path / "p.toml"
     path.write_text(text)
     pages = _pdf_pages(pack.render(pack.build(bundled_store, priorities.load(path)), "pdf"))
@@ -104,11 +106,13 @@ def test_hostile_ward_names_and_priority_text_are_printed_as_text(tmp_path):
         feature["properties"]["WD13NM"] = f"Ward {payload}"
     (tmp_path / "wards.geojson").write_text(json.dumps(wards))
     cfg = write_config(tmp_path)
-    cfg.write_text(cfg.read_text().replace(str(ST_ALBANS / "boundaries/st_albans_wards_2013.geojson"),
-                                           str(tmp_path / "wards.geojson")))
+    cfg.write_text(
+        cfg.read_text().replace(
+            str(ST_ALBANS / "boundaries/st_albans_wards_2013.geojson"), str(tmp_path / "wards.geojson")
+        )
+    )
     prios = tmp_path / "priorities.toml"
-    prios.write_text(priorities.DEFAULT_PRIORITIES.read_text().replace(
-        'title = "', 'title = "{{7*7}} <b>x</b> ', 1))
+    prios.write_text(priorities.DEFAULT_PRIORITIES.read_text().replace('title = "', 'title = "{{7*7}} <b>x</b> ', 1))
     store = open_store(config_mod.load(cfg))
     built = pack.build(store, priorities.load(prios))
     page = pack.render(built, "html").decode()

@@ -1,6 +1,7 @@
 """Patrol planner: zones sized for a patrol, streets first, place labels beside streets, the printed
 sheet (a map per zone) and GPX valid against the GPX 1.1 schema. Small constructed cases with exact
 answers, then the bundled St Albans data."""
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,16 @@ from geodata.export import patrol_gpx, xml_text
 from geodata.zones import MAX_ZONE_KM2, MIN_ZONE_INCIDENTS, patrol_zones, split_busiest, streets_and_places
 
 GPX_XSD = etree.XMLSchema(etree.parse(str(Path(__file__).parent / "data" / "gpx-1.1.xsd")))
-HOSTILE = ["<script>alert(1)</script> Road", "Tom & Jerry's \"Lane\"", "]]> Close", "Bell\x00\x07\x1b\x7f Street",
-           "{{7*7}} Way", "$\\undefinedcmd$ Avenue", "Emoji \U0001F6A8 Row", "Tab\tand\nnewline Walk"]
+HOSTILE = [
+    "<script>alert(1)</script> Road",
+    'Tom & Jerry\'s "Lane"',
+    "]]> Close",
+    "Bell\x00\x07\x1b\x7f Street",
+    "{{7*7}} Way",
+    "$\\undefinedcmd$ Avenue",
+    "Emoji \U0001f6a8 Row",
+    "Tab\tand\nnewline Walk",
+]
 
 
 # ------------------------------------------------------------------ constructed cases, exact answers
@@ -80,8 +89,7 @@ def test_constructed_zones_hold_the_limits_exactly(constructed):
     # zones do not overlap
     geoms = split.geometry.to_numpy()
     assert shapely.area(shapely.union_all(geoms)) == pytest.approx(shapely.area(geoms).sum())
-    strict, _ = patrol_zones(current, previous, boundary, cell_size=100.0, max_area_km2=0.05, min_incidents=49,
-                             top=50)
+    strict, _ = patrol_zones(current, previous, boundary, cell_size=100.0, max_area_km2=0.05, min_incidents=49, top=50)
     assert (strict["incidents"] >= 49).all() and len(strict) < len(split)
     assert "fewer than 49 incidents are not zones" in strict.attrs["note"]
 
@@ -109,8 +117,13 @@ def test_police_station_is_a_flagged_place_never_a_street(constructed):
 
 
 def test_streets_and_places_nearest_street_is_exact():
-    rows = pd.DataFrame({"x": [0.0, 0.0, 300.0, 100.0, 100.0], "y": [0.0, 0.0, 400.0, 0.0, 0.0],
-                         "location_text": ["Supermarket", "Supermarket", "High Street", "On or near Mill Lane", None]})
+    rows = pd.DataFrame(
+        {
+            "x": [0.0, 0.0, 300.0, 100.0, 100.0],
+            "y": [0.0, 0.0, 400.0, 0.0, 0.0],
+            "location_text": ["Supermarket", "Supermarket", "High Street", "On or near Mill Lane", None],
+        }
+    )
     streets, found = streets_and_places(rows)
     assert streets == [("High Street", 1, 300.0, 400.0), ("Mill Lane", 1, 100.0, 0.0)]
     assert found == [("Supermarket", 2, 0.0, 0.0, "Mill Lane", 100.0, "")]
@@ -124,8 +137,9 @@ def test_gpx_with_hostile_names_validates_against_the_gpx_1_1_schema(constructed
     zones, _ = patrol_zones(current, current.iloc[:0], boundary, cell_size=100.0, max_area_km2=0.05, top=50)
     zones = zones.set_geometry(zones.geometry.translate(515000, 207000))  # into St Albans
     zones["streets"] = [[(s, n, x + 515000, y + 207000) for s, n, x, y in ss] for ss in zones["streets"]]
-    zones["places"] = [[(p, n, x + 515000, y + 207000, near, d, f) for p, n, x, y, near, d, f in ps]
-                       for ps in zones["places"]]
+    zones["places"] = [
+        [(p, n, x + 515000, y + 207000, near, d, f) for p, n, x, y, near, d, f in ps] for ps in zones["places"]
+    ]
     data = patrol_gpx(zones, "Zones \x01<&>", NO_DAY_OR_TIME)
     doc = etree.fromstring(data)
     GPX_XSD.assertValid(doc)
@@ -143,20 +157,29 @@ def test_gpx_with_hostile_names_validates_against_the_gpx_1_1_schema(constructed
 
 
 def test_printed_map_places_labels_without_collisions_and_prints_dollars():
-    wards = geopandas.GeoDataFrame({"code": ["W1", "W2"], "name": ["West $ward$", "East"]},
-                                   geometry=[shapely.box(0, 0, 500, 1000), shapely.box(500, 0, 1000, 1000)],
-                                   crs="EPSG:27700")
+    wards = geopandas.GeoDataFrame(
+        {"code": ["W1", "W2"], "name": ["West $ward$", "East"]},
+        geometry=[shapely.box(0, 0, 500, 1000), shapely.box(500, 0, 1000, 1000)],
+        crs="EPSG:27700",
+    )
     labels = [printmap.Label(500 + i % 3, 500 + i % 2, f"$\\undefinedcmd$ Street {i}", "street", i) for i in range(30)]
     labels += [printmap.Label(200, 800, "Police Station (4) [recorded here?]", "flagged", 100)]
-    drawn = printmap.render(wards, values={"W1": 3, "W2": 10}, legend_title="incidents", labels=labels,
-                            title="$5 $ title", size=(4, 4), dpi=80)
+    drawn = printmap.render(
+        wards,
+        values={"W1": 3, "W2": 10},
+        legend_title="incidents",
+        labels=labels,
+        title="$5 $ title",
+        size=(4, 4),
+        dpi=80,
+    )
     assert drawn.png.startswith(b"\x89PNG") and sorted(drawn.wards_named) == ["East", "West $ward$"]
     placed = [p for p in drawn.placed]
     assert placed[0][0] == "Police Station (4) [recorded here?]"  # the heaviest first
     assert 1 <= len(placed) < 31 and len(drawn.dropped) == 31 - len(placed)  # crowded: most left out
     boxes = [p[2:] for p in placed]
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
 
 
@@ -201,9 +224,16 @@ def test_patrol_sheet_has_a_map_per_zone(bundled_store, bundled_zones):
     found = bundled_zones
     top3 = found.zones.head(3)
     found = type(found)(top3, found.grid, found.comparison, found.harm, found.notes, found.street_points)
-    sheet = patrolsheet.build("St Albans", found, bundled_store.areas("ward").to_geodataframe(), categories=None,
-                              period="Nov 2021 to Jan 2022", before="Aug to Oct 2021", confidence="95% or more",
-                              ranked_by="incidents")
+    sheet = patrolsheet.build(
+        "St Albans",
+        found,
+        bundled_store.areas("ward").to_geodataframe(),
+        categories=None,
+        period="Nov 2021 to Jan 2022",
+        before="Aug to Oct 2021",
+        confidence="95% or more",
+        ranked_by="incidents",
+    )
     page = patrolsheet.to_html(sheet)
     assert page.count("<img ") == 3 and page.count('<section class="zone">') == 3
     assert NO_DAY_OR_TIME in page and "Police Station" in page

@@ -1,4 +1,5 @@
 """priorities.toml validation, and each priority's figures and status against direct counts in the store."""
+
 from __future__ import annotations
 
 import duckdb
@@ -9,7 +10,6 @@ from scipy.stats import poisson_means_test
 from geodata import priorities
 from geodata.analysis import status
 from geodata.priorities import PrioritiesError
-from geodata.bundled import ST_ALBANS as BUNDLE
 
 BUNDLED = priorities.DEFAULT_PRIORITIES
 
@@ -18,8 +18,10 @@ def direct_count(store, categories, start, end, source="police.uk", ward=None) -
     """Count rows in the store file with plain SQL: month range inclusive, in the area."""
     con = duckdb.connect(str(store.path), read_only=True)
     try:
-        sql = (f"SELECT count(*) FROM incidents WHERE source = ? AND ward_code IS NOT NULL "
-               f"AND strftime(month, '%Y-%m') BETWEEN ? AND ? AND category IN ({','.join('?' * len(categories))})")
+        sql = (
+            f"SELECT count(*) FROM incidents WHERE source = ? AND ward_code IS NOT NULL "
+            f"AND strftime(month, '%Y-%m') BETWEEN ? AND ? AND category IN ({','.join('?' * len(categories))})"
+        )
         params = [source, start, end, *categories]
         if ward:
             sql += " AND ward_code = ?"
@@ -33,8 +35,13 @@ def test_bundled_file_has_the_five_strategy_priorities():
     p = priorities.load()
     assert [x.id for x in p.priorities] == ["P1", "P2", "P3", "P4", "P5"]
     p3 = p.get("P3")
-    assert set(p3.measures[0].categories) == {"Robbery", "Burglary", "Vehicle crime", "Shoplifting",
-                                              "Theft from the person"}
+    assert set(p3.measures[0].categories) == {
+        "Robbery",
+        "Burglary",
+        "Vehicle crime",
+        "Shoplifting",
+        "Theft from the person",
+    }
     assert {g.what for g in p3.gaps} == {"Fraud", "Dwelling burglary"}
     assert p.get("P5").measures == ()
     assert p.get("P1").target.window_months == 6 and p.get("P1").target.compare == "year-earlier"
@@ -127,8 +134,7 @@ def test_significant_rise_is_off_track(bundled_store):
 
 
 def test_editing_the_file_changes_the_figures(bundled_store, tmp_path):
-    text = BUNDLED.read_text().replace('categories = ["Drugs", "Possession of weapons"]',
-                                       'categories = ["Drugs"]')
+    text = BUNDLED.read_text().replace('categories = ["Drugs", "Possession of weapons"]', 'categories = ["Drugs"]')
     text += '\n[[priority.measure]]\nsource = "police.uk"\ncategories = ["Public order"]\n'  # added to P5
     path = tmp_path / "p.toml"
     path.write_text(text)
@@ -140,14 +146,20 @@ def test_editing_the_file_changes_the_figures(bundled_store, tmp_path):
     assert res["P5"].measures[0].current.count == direct_count(bundled_store, ["Public order"], "2025-01", "2025-06")
 
 
-@pytest.mark.parametrize("edit, line_text, message", [
-    (('categories = ["Drugs", "Possession of weapons"]', 'categories = ["Drugs", "Cocaine"]'),
-     'categories = ["Drugs", "Cocaine"]', "'Cocaine' is not a police.uk category"),
-    (('source = "fixmystreet"', 'source = "twitter"'), 'source = "twitter"', "measure source must be one of"),
-    (('window_months = 6', 'window_months = 0'), 'window_months = 0', "window_months must be"),
-    (('id = "P3"', 'id = "P1"'), 'id = "P1"', "used twice"),
-    (('title = "Mental health"', 'titel = "Mental health"'), 'titel = "Mental health"', "unknown priority key"),
-])
+@pytest.mark.parametrize(
+    "edit, line_text, message",
+    [
+        (
+            ('categories = ["Drugs", "Possession of weapons"]', 'categories = ["Drugs", "Cocaine"]'),
+            'categories = ["Drugs", "Cocaine"]',
+            "'Cocaine' is not a police.uk category",
+        ),
+        (('source = "fixmystreet"', 'source = "twitter"'), 'source = "twitter"', "measure source must be one of"),
+        (("window_months = 6", "window_months = 0"), "window_months = 0", "window_months must be"),
+        (('id = "P3"', 'id = "P1"'), 'id = "P1"', "used twice"),
+        (('title = "Mental health"', 'titel = "Mental health"'), 'titel = "Mental health"', "unknown priority key"),
+    ],
+)
 def test_invalid_file_names_the_line(tmp_path, edit, line_text, message):
     text = BUNDLED.read_text()
     assert edit[0] in text
@@ -157,8 +169,11 @@ def test_invalid_file_names_the_line(tmp_path, edit, line_text, message):
     with pytest.raises(PrioritiesError) as err:
         priorities.load(path)
     lines = text.splitlines()
-    expected_line = max(i for i, line in enumerate(lines, 1) if line.strip() == line_text) \
-        if edit[0] == 'id = "P3"' else lines.index(line_text) + 1
+    expected_line = (
+        max(i for i, line in enumerate(lines, 1) if line.strip() == line_text)
+        if edit[0] == 'id = "P3"'
+        else lines.index(line_text) + 1
+    )
     assert f"{path}, line {expected_line}: " in str(err.value) and message in str(err.value)
 
 
@@ -172,11 +187,17 @@ def test_toml_syntax_error_names_the_line(tmp_path):
 def test_harm_weights_validated(tmp_path):
     base = BUNDLED.read_text()
     path = tmp_path / "p.toml"
-    path.write_text(base.replace("[[priority]]", '[harm]\nsource = "test weights"\n'
-                                 'weights = { "Robbery" = 10, "Burglary" = 5 }\n\n[[priority]]', 1))
+    path.write_text(
+        base.replace(
+            "[[priority]]",
+            '[harm]\nsource = "test weights"\nweights = { "Robbery" = 10, "Burglary" = 5 }\n\n[[priority]]',
+            1,
+        )
+    )
     p = priorities.load(path)
     assert p.harm_weights == {"Robbery": 10.0, "Burglary": 5.0} and p.harm_source == "test weights"
-    path.write_text(base.replace("[[priority]]", '[harm]\nsource = "x"\nweights = { "Robbery" = -1 }\n\n'
-                                 "[[priority]]", 1))
+    path.write_text(
+        base.replace("[[priority]]", '[harm]\nsource = "x"\nweights = { "Robbery" = -1 }\n\n[[priority]]', 1)
+    )
     with pytest.raises(PrioritiesError, match="must be a number >= 0"):
         priorities.load(path)

@@ -1,5 +1,6 @@
 """XmR run charts (geodata/runchart.py): each special-cause rule on constructed series, gaps, icons,
 and the bundled police.uk months."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,7 +23,8 @@ def fired(chart, rule):
     return [m for m, f in zip(chart.months, chart.flags[rule]) if f]
 
 
-# A baseline alternating 12, 10 (ending below the mean): mean 11, every moving range 2, limits 11 +- 5.32 = 5.68 .. 16.32;
+# A baseline alternating 12, 10 (ending below the mean): mean 11, every moving range 2,
+# limits 11 +- 5.32 = 5.68 .. 16.32;
 # outer third beyond 11 +- 3.547 (above 14.547, below 7.453).
 BASE = [12, 10] * 6
 
@@ -192,7 +194,9 @@ def test_agrees_with_abspc_on_gapless_series(seed):
     assert ours.mean == pytest.approx(theirs["mean"].iloc[0])
     assert ours.upper == pytest.approx(theirs["ucl"].iloc[0], rel=1e-3)  # abspc: 3 / 1.128, we: 2.66
     assert ours.lower == pytest.approx(theirs["lcl"].iloc[0], rel=1e-3)
-    near_limit = np.isclose(values, theirs["ucl"].iloc[0], atol=0.01) | np.isclose(values, theirs["lcl"].iloc[0], atol=0.01)
+    near_limit = np.isclose(values, theirs["ucl"].iloc[0], atol=0.01) | np.isclose(
+        values, theirs["lcl"].iloc[0], atol=0.01
+    )
     for rule, column in (("outside", "rule1"), ("trend", "rule3"), ("two_of_three", "rule4")):
         same = ours.flags[rule] == theirs[column].to_numpy()
         assert same[~near_limit].all(), (rule, np.flatnonzero(~same))

@@ -2,6 +2,7 @@
 off the machine (every socket call of the server process is recorded by an audit hook), refuses unknown
 Host names, closes the upload and metrics endpoints, forbids framing by other sites, and creates its
 store readable by its owner only."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,7 @@ from tests.conftest import REPO, config_with_store, write_config
 from tests.test_browser import _map_frame, page, wait_for_meeting  # noqa: F401  (page: the Chromium fixture)
 
 #: Installed in the server process through PYTHONPATH: appends every socket call's address to a log.
-AUDIT_SHIM = '''
+AUDIT_SHIM = """
 import os, sys
 _LOG = os.environ["CSP_AUDIT_LOG"]
 def _hook(event, args):
@@ -36,7 +37,7 @@ def _hook(event, args):
     with open(_LOG, "a") as f:
         f.write(f"{event}\\t{where!r}\\n")
 sys.addaudithook(_hook)
-'''
+"""
 
 
 def _free_port() -> int:
@@ -89,10 +90,20 @@ def audited_server(tmp_path_factory):
     (tmp / "cwd").mkdir()
     log = tmp / "audit.log"
     port = _free_port()
-    env = {**os.environ, "CSP_AUDIT_LOG": str(log), "CSP_HOTSPOTS_HOME": str(tmp / "home"),
-           "PYTHONPATH": os.pathsep.join([str(tmp / "shim"), str(REPO)])}
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)], cwd=tmp / "cwd",
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "CSP_AUDIT_LOG": str(log),
+        "CSP_HOTSPOTS_HOME": str(tmp / "home"),
+        "PYTHONPATH": os.pathsep.join([str(tmp / "shim"), str(REPO)]),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
+        cwd=tmp / "cwd",
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -119,9 +130,17 @@ def test_local_mode_listens_on_loopback_and_reaches_nothing_off_the_machine(audi
     page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
     wait_for_meeting(page, timeout=60)
     # a websocket from a foreign origin makes Streamlit check "this machine's addresses" (the lookups)
-    resp = _request(port, "/_stcore/stream", headers={
-        "Origin": "http://elsewhere.example", "Upgrade": "websocket", "Connection": "Upgrade",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13"})
+    resp = _request(
+        port,
+        "/_stcore/stream",
+        headers={
+            "Origin": "http://elsewhere.example",
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Version": "13",
+        },
+    )
     assert resp.status == 403
     text = log.read_text()
     binds = [line for line in text.splitlines() if line.startswith("socket.bind") and line.endswith(f", {port})")]
@@ -146,9 +165,17 @@ def test_unknown_host_refused_loopback_names_served_with_anti_framing_headers(au
         assert resp.status == 200, name
         assert resp.getheader("X-Frame-Options") == "SAMEORIGIN"
         assert resp.getheader("Content-Security-Policy") == "frame-ancestors 'self'"
-    ws = _request(port, "/_stcore/stream", host="evil.example", headers={
-        "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-        "Sec-WebSocket-Version": "13"})
+    ws = _request(
+        port,
+        "/_stcore/stream",
+        host="evil.example",
+        headers={
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Version": "13",
+        },
+    )
     assert ws.status == 403
 
 
@@ -179,14 +206,21 @@ def test_access_section_listens_on_the_network_for_its_host_names(tmp_path, caps
     path.write_text(path.read_text() + '\n[access]\naccounts = "accounts.json"\nhosts = ["CSP.example.gov.uk"]\n')
     cfg = config_mod.load(path)
     assert cfg.access_hosts == ("csp.example.gov.uk",)
-    assert cli._listen(_args("--host", "csp.internal"), cfg) == ("0.0.0.0",
-                                                                  frozenset({"csp.example.gov.uk", "csp.internal"}))
+    assert cli._listen(_args("--host", "csp.internal"), cfg) == (
+        "0.0.0.0",
+        frozenset({"csp.example.gov.uk", "csp.internal"}),
+    )
     assert "csp.example.gov.uk" in capsys.readouterr().out
 
 
 def test_host_names_parsed_from_headers():
     assert [server.host_name(h) for h in ("Example.org:8501", "[::1]:8501", "::1", "localhost", "")] == [
-        "example.org", "::1", "::1", "localhost", ""]
+        "example.org",
+        "::1",
+        "::1",
+        "localhost",
+        "",
+    ]
 
 
 def test_a_new_store_is_readable_by_its_owner_only(tmp_path):
@@ -207,6 +241,7 @@ def test_bundled_config_keeps_its_store_in_the_data_home_user_configs_beside_the
     assert config_mod.load().store_path == tmp_path / "xdg" / "csp-hotspots" / rel
     user = tmp_path / "mine" / "csp.toml"
     user.parent.mkdir()
-    user.write_text(write_config(tmp_path).read_text().replace(f'path = "{tmp_path / "s.duckdb"}"',
-                                                                'path = "store/mine.duckdb"'))
+    user.write_text(
+        write_config(tmp_path).read_text().replace(f'path = "{tmp_path / "s.duckdb"}"', 'path = "store/mine.duckdb"')
+    )
     assert config_mod.load(user).store_path == tmp_path / "mine" / "store" / "mine.duckdb"

@@ -1,4 +1,5 @@
 """Store, ward/LSOA assignment and idempotent ingest, on the real bundled and county data."""
+
 from __future__ import annotations
 
 import json
@@ -10,11 +11,11 @@ import shapely
 
 from geodata import boundaries
 from geodata.assign import assign
+from geodata.config import WARDS_2013_CONFIG
 from geodata.ingest import ingest_police
 from geodata.store import StoreError, open_store
 from loaders import police
 from loaders.report import LoadError
-from geodata.config import WARDS_2013_CONFIG
 from tests.conftest import BUNDLED_MONTHS, BUNDLED_POLICE, BUNDLED_ROWS, config_with_store
 
 
@@ -33,8 +34,9 @@ def test_bundled_ward_totals_equal_direct_point_in_polygon_count(bundled_store):
     expected = {}
     for code, geom in zip(wards.codes, wards.geometries):
         expected[code] = int(shapely.contains_xy(geom, gdf["x"], gdf["y"]).sum())
-    on_edge = sum(int(shapely.intersects(g.boundary, shapely.points(gdf["x"], gdf["y"])).sum())
-                  for g in wards.geometries)
+    on_edge = sum(
+        int(shapely.intersects(g.boundary, shapely.points(gdf["x"], gdf["y"])).sum()) for g in wards.geometries
+    )
     summary = bundled_store.ward_summary().set_index("ward_code")["incidents"].to_dict()
     if on_edge == 0:
         assert summary == expected
@@ -50,8 +52,9 @@ def test_every_bundled_row_is_stored_or_rejected(bundled_store):
     stored = int(bundled_store.counts(by=("source",))["incidents"].sum())
     assert load.rows_read == BUNDLED_ROWS == stored + load.rows_rejected
     assert stored + len(bundled_store.rejections(load.load_id)) == load.rows_read
-    assert load.outside_area == int(bundled_store.counts(by=("ward_code",)).query("ward_code.isna()")
-                                    ["incidents"].sum())
+    assert load.outside_area == int(
+        bundled_store.counts(by=("ward_code",)).query("ward_code.isna()")["incidents"].sum()
+    )
 
 
 def test_lsoa_assignment_agrees_with_police_lsoa_mostly(bundled_store):
@@ -72,7 +75,9 @@ def test_query_filters_match_pandas(bundled_store):
     sel = gdf[(month >= "2021-04") & (month <= "2021-09") & gdf["category"].isin(["Burglary", "Robbery"])]
     got = bundled_store.ward_summary(start="2021-04", end="2021-09", categories=["Burglary", "Robbery"])
     assert got.set_index("ward_code")["incidents"].to_dict() == {
-        **dict.fromkeys(got["ward_code"], 0), **sel.groupby("ward_code").size().to_dict()}
+        **dict.fromkeys(got["ward_code"], 0),
+        **sel.groupby("ward_code").size().to_dict(),
+    }
     counts = bundled_store.counts(start="2021-04", end="2021-09", categories=["Burglary", "Robbery"])
     assert counts["incidents"].sum() == len(sel)
     one = bundled_store.incidents(wards=["E05013964"], start="2021-07", end="2021-07")  # St Peters (2022)
@@ -82,8 +87,12 @@ def test_query_filters_match_pandas(bundled_store):
 def test_edge_point_gets_exactly_one_ward_deterministically(bundled_store):
     wards = bundled_store.areas("ward")
     vertices = [{tuple(v) for v in shapely.get_coordinates(g)} for g in wards.geometries]
-    i, j, (x, y) = next((i, j, min(vertices[i] & vertices[j])) for i in range(len(vertices))
-                        for j in range(i + 1, len(vertices)) if vertices[i] & vertices[j])
+    i, j, (x, y) = next(
+        (i, j, min(vertices[i] & vertices[j]))
+        for i in range(len(vertices))
+        for j in range(i + 1, len(vertices))
+        if vertices[i] & vertices[j]
+    )
     pt = shapely.Point(x, y)
     assert wards.geometries[i].covers(pt) and wards.geometries[j].covers(pt)
     assert not wards.geometries[i].contains(pt)  # sjoin(within) would give it no ward
@@ -129,12 +138,15 @@ def test_exclusive_store_writes_smaller_row_groups_with_the_same_rows(tmp_path, 
     groups = {}
     for exclusive, store in stores.items():
         with store.connect() as con:
-            groups[exclusive] = con.execute("SELECT count(DISTINCT row_group_id) FROM "
-                                            "pragma_storage_info('incidents')").fetchall()[0][0]
+            groups[exclusive] = con.execute(
+                "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('incidents')"
+            ).fetchall()[0][0]
     assert groups == {False: 1, True: 4}
     columns = ("source", "dataset", "record_id", "month", "category", "ward_code", "lsoa_code", "x", "y")
-    read = [store.incidents(source=None)[list(columns)].sort_values(list(columns))
-            .reset_index(drop=True) for store in stores.values()]
+    read = [
+        store.incidents(source=None)[list(columns)].sort_values(list(columns)).reset_index(drop=True)
+        for store in stores.values()
+    ]
     assert len(read[0]) == 108_465 and read[0].equals(read[1])
 
 
@@ -192,13 +204,29 @@ def test_wards_2013_config(tmp_path, bundled_store):
 def test_second_district_from_its_own_config(tmp_path, county_police):
     """A made-up two-ward district over Watford, from its own GeoJSON and config: no code change."""
     x0, y0 = 508_000, 194_000
-    wards = {"type": "FeatureCollection",
-             "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}},
-             "features": [
-                 {"type": "Feature", "properties": {"id": f"W{i}", "label": f"Ward {i}"},
-                  "geometry": {"type": "Polygon", "coordinates": [[
-                      [x0 + 3000 * i, y0], [x0 + 3000 * (i + 1), y0], [x0 + 3000 * (i + 1), y0 + 5000],
-                      [x0 + 3000 * i, y0 + 5000], [x0 + 3000 * i, y0]]]}} for i in range(2)]}
+    wards = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::27700"}},
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"id": f"W{i}", "label": f"Ward {i}"},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [x0 + 3000 * i, y0],
+                            [x0 + 3000 * (i + 1), y0],
+                            [x0 + 3000 * (i + 1), y0 + 5000],
+                            [x0 + 3000 * i, y0 + 5000],
+                            [x0 + 3000 * i, y0],
+                        ]
+                    ],
+                },
+            }
+            for i in range(2)
+        ],
+    }
     (tmp_path / "wards.geojson").write_text(json.dumps(wards))
     (tmp_path / "district.toml").write_text("""
 [area]
@@ -229,7 +257,6 @@ path = "test.duckdb"
 
 
 def test_store_from_other_boundaries_is_refused(tmp_path):
-    from tests.conftest import REPO
 
     cfg = config_with_store(tmp_path, bundled=False)
     open_store(cfg)

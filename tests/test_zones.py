@@ -1,4 +1,5 @@
 """Patrol zones and emerging hot spots on the bundled data, checked against direct computations."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,10 @@ from geodata.zones import COLUMNS, patrol_zones
 
 @pytest.fixture(scope="module")
 def periods(bundled_store):
-    return (bundled_store.incidents(start="2021-11", end="2022-01"),
-            bundled_store.incidents(start="2021-08", end="2021-10"))
+    return (
+        bundled_store.incidents(start="2021-11", end="2022-01"),
+        bundled_store.incidents(start="2021-08", end="2021-10"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +68,11 @@ def test_harm_ranking_uses_the_weights(bundled_store, periods):
 
 
 def test_bad_arguments_are_named(bundled_store, periods):
-    for kwargs, message in (({"top": 0}, "top must be"), ({"min_class": 4}, "min_class must be"),
-                            ({"window": 0}, "window must be")):
+    for kwargs, message in (
+        ({"top": 0}, "top must be"),
+        ({"min_class": 4}, "min_class must be"),
+        ({"window": 0}, "window must be"),
+    ):
         with pytest.raises(ValueError, match=message):
             patrol_zones(*periods, bundled_store.boundary(), **kwargs)
 
@@ -77,12 +83,31 @@ def test_emerging_cells_counts_and_classes(bundled_store):
     inside = frame["count"].sum()
     idx_total = len(incidents)
     assert inside <= idx_total and inside > 0.99 * idx_total
-    assert set(frame["pattern"]) <= {"no pattern detected"} | {f"{k} hot spot" for k in
-                                                                ("new", "consecutive", "intensifying", "persistent",
-                                                                 "diminishing", "sporadic", "oscillating",
-                                                                 "historical")} | {
-        f"{k} cold spot" for k in ("new", "consecutive", "intensifying", "persistent", "diminishing", "sporadic",
-                                   "oscillating", "historical")}
+    assert set(frame["pattern"]) <= {"no pattern detected"} | {
+        f"{k} hot spot"
+        for k in (
+            "new",
+            "consecutive",
+            "intensifying",
+            "persistent",
+            "diminishing",
+            "sporadic",
+            "oscillating",
+            "historical",
+        )
+    } | {
+        f"{k} cold spot"
+        for k in (
+            "new",
+            "consecutive",
+            "intensifying",
+            "persistent",
+            "diminishing",
+            "sporadic",
+            "oscillating",
+            "historical",
+        )
+    }
     assert (frame["pattern"] != "no pattern detected").sum() > 0
     # a persistent or intensifying hot spot is among the busiest cells
     busy = frame[frame["pattern"].isin(["persistent hot spot", "intensifying hot spot"])]

@@ -10,6 +10,7 @@ URL parameters (so a meeting-room screen needs no mouse):
   the period (default: each priority's target window ending at the latest
   loaded month, compared as its target says).
 """
+
 from __future__ import annotations
 
 import html
@@ -17,15 +18,16 @@ import html
 import streamlit as st
 
 from dashboard import access, common, slides
-from geodata.priorities import COMPARES
 from geodata.analysis.status import SYNTHETIC_LABEL, latest_month
+from geodata.priorities import COMPARES
 
 KIOSK_EVERY, KIOSK_MIN = 20, 3
 WINDOWS = (1, 3, 6, 12)
 #: Kiosk: Streamlit's chrome hidden and no padding or gaps, so the slide is the whole window.
 _KIOSK_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
-[data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"], footer {display: none !important;}
+[data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"], footer
+  {display: none !important;}
 .block-container, [data-testid="stMainBlockContainer"] {padding: 0 !important; max-width: 100% !important;}
 [data-testid="stVerticalBlock"] {gap: 0 !important;}
 [data-testid="stElementContainer"]:has(style) {display: none;}
@@ -51,14 +53,22 @@ def _period_controls(all_months: list[str]) -> tuple[str, int | None, str | None
     compare = compare if compare in COMPARES else None
     with st.sidebar:
         end = st.selectbox("Period ends", all_months[::-1], index=all_months[::-1].index(end), key="meeting_to")
-        choice = st.selectbox("Period length", ["target"] + list(WINDOWS),
-                              index=0 if window is None else 1 + WINDOWS.index(window),
-                              format_func=lambda w: "each priority's target" if w == "target" else f"{w} months",
-                              key="meeting_window")
+        choice = st.selectbox(
+            "Period length",
+            ["target"] + list(WINDOWS),
+            index=0 if window is None else 1 + WINDOWS.index(window),
+            format_func=lambda w: "each priority's target" if w == "target" else f"{w} months",
+            key="meeting_window",
+        )
         window = None if choice == "target" else int(choice)
         label = {None: "as each target says", "previous": "the months before", "year-earlier": "a year earlier"}
-        compare = st.radio("Status compares with", [None, *COMPARES], index=[None, *COMPARES].index(compare),
-                           format_func=label.get, key="meeting_compare")
+        compare = st.radio(
+            "Status compares with",
+            [None, *COMPARES],
+            index=[None, *COMPARES].index(compare),
+            format_func=label.get,
+            key="meeting_compare",
+        )
     st.query_params["to"] = end
     for name, value in (("window", window), ("compare", compare)):
         if value is None:
@@ -102,9 +112,11 @@ def page() -> None:
         _rotate(slides.render(deck, plist.partnership, outlines, exact, every), every)
         return
     data_to = latest_month(store) if all_months else "nothing loaded"
-    st.markdown(f"## {html.escape(plist.partnership)}  \n"
-                f'<span class="csp-data-to">Data to {html.escape(data_to)}</span> · {html.escape(plist.strategy)}',
-                unsafe_allow_html=True)
+    st.markdown(
+        f"## {html.escape(plist.partnership)}  \n"
+        f'<span class="csp-data-to">Data to {html.escape(data_to)}</span> · {html.escape(plist.strategy)}',
+        unsafe_allow_html=True,
+    )
     synthetic = [m.measure.label for p in deck.priorities for m in (x.status for x in p.parts) if m.synthetic]
     if synthetic:
         st.warning(f"{SYNTHETIC_LABEL}: synthetic records are counted in {', '.join(synthetic)}.")
@@ -113,13 +125,19 @@ def page() -> None:
     with st.sidebar:
         st.caption(f"Kiosk mode for the meeting-room screen: add `?mode=meeting&every={KIOSK_EVERY}` to the address.")
         if exact and st.button("Prepare the meeting pack (PDF)", key="meeting_pack"):
-            st.download_button("Download the meeting pack", _pack_pdf(path, key, end, window, compare),
-                               f"csp-meeting-pack-{end or data_to}.pdf", mime="application/pdf", key="pack_download")
+            st.download_button(
+                "Download the meeting pack",
+                _pack_pdf(path, key, end, window, compare),
+                f"csp-meeting-pack-{end or data_to}.pdf",
+                mime="application/pdf",
+                key="pack_download",
+            )
     common.attributions()
 
 
 def _rotate(pages: list[str], every: int) -> None:
     """Show ``pages`` one at a time, the first (the overview) first, the next every ``every`` seconds."""
+
     @st.fragment(run_every=every)
     def show() -> None:
         i = st.session_state.get("kiosk_index", -1) + 1

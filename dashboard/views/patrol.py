@@ -7,6 +7,7 @@ nearest street, counts and trend against the months before. Take-away files: a p
 patrol sheet with a map per zone (PDF, and HTML; :mod:`dashboard.patrolsheet`), GeoJSON and
 GPX (outline and a waypoint per street). The sheet states the method's parameters.
 """
+
 from __future__ import annotations
 
 import altair as alt
@@ -28,9 +29,15 @@ def zones_for(path, end, window, categories, top, min_class, cell, harm_key):
     """:func:`geodata.analysis.patrol_zones.patrol_zones` for a choice (cached on small keys)."""
     period = Period.ending(end, window)
     plist = common.priorities(harm_key) if harm_key else None
-    return patrol_zones(common.store(), Selection.of(period.start, period.end, categories or ()), top=top,
-                        min_class=min_class, cell_size=cell, harm_weights=plist.harm_weights if plist else None,
-                        harm_source=plist.harm_source if plist else None)
+    return patrol_zones(
+        common.store(),
+        Selection.of(period.start, period.end, categories or ()),
+        top=top,
+        min_class=min_class,
+        cell_size=cell,
+        harm_weights=plist.harm_weights if plist else None,
+        harm_source=plist.harm_source if plist else None,
+    )
 
 
 @st.cache_data(ttl=300, max_entries=16)
@@ -48,25 +55,44 @@ def outputs(path, end, window, categories, top, min_class, cell, harm_key, rank)
         return shown
     table = zones.drop(columns="geometry").assign(
         streets=lambda z: z["streets"].map(lambda s: "; ".join(f"{a} ({n})" for a, n, *_ in s)),
-        places=lambda z: z["places"].map(lambda s: "; ".join(
-            f"{a} ({n}) near {near or '?'}" + (" [flagged: " + flag + "]" if flag else "")
-            for a, n, _, _, near, _, flag in s)),
+        places=lambda z: z["places"].map(
+            lambda s: "; ".join(
+                f"{a} ({n}) near {near or '?'}" + (" [flagged: " + flag + "]" if flag else "")
+                for a, n, _, _, near, _, flag in s
+            )
+        ),
         months=lambda z: z["months"].map(lambda s: ", ".join(f"{m}: {n}" for m, n in s)),
-        top_categories=lambda z: z["top_categories"].map(lambda s: "; ".join(f"{a} ({n})" for a, n in s)))
-    fills = alt.Chart(alt.Data(values=zones[["zone", "incidents", "geometry"]].__geo_interface__["features"])
-                      ).mark_geoshape(fill="#b2182b", fillOpacity=0.75, stroke="#000")
-    labels = alt.Chart(zones[["zone", "centre_x", "centre_y"]]).mark_text(
-        fontSize=16, fontWeight="bold", color="#000", dy=-12).encode(longitude="centre_x:Q", latitude="centre_y:Q",
-                                                                      text="zone:Q")
+        top_categories=lambda z: z["top_categories"].map(lambda s: "; ".join(f"{a} ({n})" for a, n in s)),
+    )
+    fills = alt.Chart(
+        alt.Data(values=zones[["zone", "incidents", "geometry"]].__geo_interface__["features"])
+    ).mark_geoshape(fill="#b2182b", fillOpacity=0.75, stroke="#000")
+    labels = (
+        alt.Chart(zones[["zone", "centre_x", "centre_y"]])
+        .mark_text(fontSize=16, fontWeight="bold", color="#000", dy=-12)
+        .encode(longitude="centre_x:Q", latitude="centre_y:Q", text="zone:Q")
+    )
     out = zones.assign(**{c: table[c] for c in ("streets", "places", "months", "top_categories")})
     store = common.store()
-    sheet = patrolsheet.build(store.config.area_name, found, store.areas("ward").to_geodataframe(),
-                              categories=categories, period=period, before=before,
-                              confidence=CONFIDENCE[min_class], ranked_by=rank)
-    return {**shown, "table": table, "map": common.area_map([fills, labels], 480),
-            "sheet_html": patrolsheet.to_html(sheet), "sheet_pdf": patrolsheet.to_pdf(sheet),
-            "geojson": out.to_crs(4326).to_json(drop_id=True),
-            "gpx": export.patrol_gpx(zones, f"Patrol zones: {store.config.area_name}, {period}", NO_DAY_OR_TIME)}
+    sheet = patrolsheet.build(
+        store.config.area_name,
+        found,
+        store.areas("ward").to_geodataframe(),
+        categories=categories,
+        period=period,
+        before=before,
+        confidence=CONFIDENCE[min_class],
+        ranked_by=rank,
+    )
+    return {
+        **shown,
+        "table": table,
+        "map": common.area_map([fills, labels], 480),
+        "sheet_html": patrolsheet.to_html(sheet),
+        "sheet_pdf": patrolsheet.to_pdf(sheet),
+        "geojson": out.to_crs(4326).to_json(drop_id=True),
+        "gpx": export.patrol_gpx(zones, f"Patrol zones: {store.config.area_name}, {period}", NO_DAY_OR_TIME),
+    }
 
 
 def page() -> None:
@@ -93,30 +119,69 @@ def page() -> None:
     if o["refused"]:
         st.warning(" ".join(o["notes"]) + " Choose a later period.")
         return
-    st.caption(f"{', '.join(categories) or 'All crime types'}, {o['period']}. Gi* on {o['cell_size']:g} m cells, "
-               f"hot at {CONFIDENCE[min_class]} confidence, touching cells grouped; ranked by {rank}. "
-               + " ".join(o["notes"]))
+    st.caption(
+        f"{', '.join(categories) or 'All crime types'}, {o['period']}. Gi* on {o['cell_size']:g} m cells, "
+        f"hot at {CONFIDENCE[min_class]} confidence, touching cells grouped; ranked by {rank}. " + " ".join(o["notes"])
+    )
     if o["empty"]:
         st.info("No significant hot spot for this choice: widen the period or the crime types.")
         return
     st.vega_lite_chart(o["map"], width="stretch")
-    st.dataframe(o["table"][["zone", "incidents", "previous", "change_pct", "p", "area_km2", "months",
-                             "top_categories", "streets", "places"]]
-                 .rename(columns={"zone": "Zone", "incidents": "Incidents", "previous": f"Before ({o['before']})",
-                                  "change_pct": "Change %", "p": "p (E-test)", "area_km2": "Area km²",
-                                  "months": "By month", "top_categories": "Mostly", "streets": "Streets",
-                                  "places": "Places (not streets)"}).round(2),
-                 hide_index=True, width="stretch", key="patrol_table")
+    st.dataframe(
+        o["table"][
+            [
+                "zone",
+                "incidents",
+                "previous",
+                "change_pct",
+                "p",
+                "area_km2",
+                "months",
+                "top_categories",
+                "streets",
+                "places",
+            ]
+        ]
+        .rename(
+            columns={
+                "zone": "Zone",
+                "incidents": "Incidents",
+                "previous": f"Before ({o['before']})",
+                "change_pct": "Change %",
+                "p": "p (E-test)",
+                "area_km2": "Area km²",
+                "months": "By month",
+                "top_categories": "Mostly",
+                "streets": "Streets",
+                "places": "Places (not streets)",
+            }
+        )
+        .round(2),
+        hide_index=True,
+        width="stretch",
+        key="patrol_table",
+    )
     cols = st.columns(4)
-    cols[0].download_button("Patrol sheet (PDF, a map per zone)", o["sheet_pdf"], "patrol-sheet.pdf",
-                            "application/pdf", key="patrol_sheet_pdf")
-    cols[1].download_button("Patrol sheet (HTML)", o["sheet_html"], "patrol-sheet.html", "text/html",
-                            key="patrol_sheet")
-    cols[2].download_button("Zones (GeoJSON)", o["geojson"], "patrol-zones.geojson", "application/geo+json",
-                            key="patrol_geojson")
-    cols[3].download_button("Zones (GPX: outline and a waypoint per street)", o["gpx"], "patrol-zones.gpx",
-                            "application/gpx+xml", key="patrol_gpx")
+    cols[0].download_button(
+        "Patrol sheet (PDF, a map per zone)",
+        o["sheet_pdf"],
+        "patrol-sheet.pdf",
+        "application/pdf",
+        key="patrol_sheet_pdf",
+    )
+    cols[1].download_button(
+        "Patrol sheet (HTML)", o["sheet_html"], "patrol-sheet.html", "text/html", key="patrol_sheet"
+    )
+    cols[2].download_button(
+        "Zones (GeoJSON)", o["geojson"], "patrol-zones.geojson", "application/geo+json", key="patrol_geojson"
+    )
+    cols[3].download_button(
+        "Zones (GPX: outline and a waypoint per street)",
+        o["gpx"],
+        "patrol-zones.gpx",
+        "application/gpx+xml",
+        key="patrol_gpx",
+    )
     with st.expander("Preview the patrol sheet"):
         st.html(o["sheet_html"])
     common.attributions()
-

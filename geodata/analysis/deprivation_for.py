@@ -7,6 +7,7 @@ caller's to state); residents are the ONS mid-year estimates; a decile the area 
 is not shown. With a ward filter only the LSOAs assigned to those wards' incidents are counted,
 so the table is district-wide only without one.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

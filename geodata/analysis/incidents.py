@@ -5,14 +5,20 @@ type, location (police.uk's "On or near ..." text: a snap point, not an address)
 outcome (police.uk's "Last outcome category" as published with the street file; blank for
 anti-social behaviour, which has no outcome). police.uk gives no day or time of day. Newest first.
 """
+
 from __future__ import annotations
 
 import pandas as pd
 
 from geodata.analysis.selection import Selection
 
-COLUMNS = {"month": "Month", "category": "Crime type", "location_text": "Location", "ward_name": "Ward",
-           "outcome": "Outcome (latest published)"}
+COLUMNS = {
+    "month": "Month",
+    "category": "Crime type",
+    "location_text": "Location",
+    "ward_name": "Ward",
+    "outcome": "Outcome (latest published)",
+}
 
 
 def incidents_table(store, selection: Selection) -> pd.DataFrame:
@@ -20,8 +26,14 @@ def incidents_table(store, selection: Selection) -> pd.DataFrame:
     selection.check_wards(store)
     found = store.incidents(**selection.filters())
     wards = store.wards().set_index("ward_code")["ward_name"]
-    table = pd.DataFrame({"month": found["month"].dt.strftime("%Y-%m"), "category": found["category"],
-                          "location_text": found["location_text"], "ward_name": found["ward_code"].map(wards),
-                          "outcome": found["outcome"]})
+    table = pd.DataFrame(
+        {
+            "month": found["month"].dt.strftime("%Y-%m"),
+            "category": found["category"],
+            "location_text": found["location_text"],
+            "ward_name": found["ward_code"].map(wards),
+            "outcome": found["outcome"],
+        }
+    )
     table = table.sort_values(["month", "category", "location_text"], ascending=[False, True, True], kind="stable")
     return table.rename(columns=COLUMNS).reset_index(drop=True)

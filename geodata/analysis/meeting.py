@@ -30,6 +30,7 @@ Rules (README, "Rules", Meeting):
   and no outcome shares, and its number is the total under disclosure control
   (:func:`geodata.analysis.rules.disclose`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -85,8 +86,10 @@ class Headline:
             return self.comparison.note
         c = self.change
         pct = "from 0" if c.pct is None else f"{c.pct:+.0f}%"
-        return (f"{pct} against {c.name} ({months.span(c.base.start, c.base.end)}, {c.base.count:,}), "
-                f"{c.label} (p = {_p(c.p)})")
+        return (
+            f"{pct} against {c.name} ({months.span(c.base.start, c.base.end)}, {c.base.count:,}), "
+            f"{c.label} (p = {_p(c.p)})"
+        )
 
 
 @dataclass(frozen=True)
@@ -223,8 +226,10 @@ def run_chart(series: dict[str, int | None], period: months.Period, label: str) 
         except ValueError:
             continue
         b0, b1 = chart.baseline
-        note = (f"Mean and process limits from {what}: {chart.baseline_points} months loaded in "
-                f"{months.span(b0, b1)}{' (provisional: fewer than 12)' if chart.provisional else ''}.")
+        note = (
+            f"Mean and process limits from {what}: {chart.baseline_points} months loaded in "
+            f"{months.span(b0, b1)}{' (provisional: fewer than 12)' if chart.provisional else ''}."
+        )
         return RunChart(label, chart, note)
     return None
 
@@ -240,10 +245,14 @@ def annual(store: Store, source: str) -> Annual | None:
     values = tuple(None if np.isnan(v) else float(v) for v in table[flytipping_context.TOTAL].astype("float64"))
     if all(v is None for v in values):
         return None
-    return Annual(f"Fly-tipping incidents in {store.config.area_name}, per financial year (April to March)",
-                  source, tuple(table["year"]), values,
-                  "Annual figures (DEFRA, financial years April to March), shown because no monthly source "
-                  "covers the period; not comparable with monthly counts.")
+    return Annual(
+        f"Fly-tipping incidents in {store.config.area_name}, per financial year (April to March)",
+        source,
+        tuple(table["year"]),
+        values,
+        "Annual figures (DEFRA, financial years April to March), shown because no monthly source "
+        "covers the period; not comparable with monthly counts.",
+    )
 
 
 def _priority_slide(store: Store, r: PriorityStatus, audience: Audience) -> PrioritySlide:
@@ -257,8 +266,14 @@ def _priority_slide(store: Store, r: PriorityStatus, audience: Audience) -> Prio
         if not m.withheld:
             chart = run_chart(monthly(store, m.measure, period.end), period, m.measure.label)
             if len(m.measure.categories) > 1:
-                multiples = tuple(c for c in (run_chart(monthly(store, m.measure, period.end, cat), period, cat)
-                                              for cat in m.measure.categories) if c is not None)
+                multiples = tuple(
+                    c
+                    for c in (
+                        run_chart(monthly(store, m.measure, period.end, cat), period, cat)
+                        for cat in m.measure.categories
+                    )
+                    if c is not None
+                )
             if m.measure.source == sources.POLICE.id:
                 shares = outcomes.outcome_shares(store, period.start, period.end, list(m.measure.categories) or None)
                 shares = shares if shares.with_outcome else None
@@ -281,12 +296,22 @@ def _row(s: PrioritySlide) -> OverviewRow:
         part = s.parts[0]
         h = part.headline
         direction = h.direction
-        change = ("no comparison" if h.change is None else
-                  f"{'from 0' if h.change.pct is None else f'{h.change.pct:+.0f}%'} on "
-                  f"{'a year earlier' if h.change.name.endswith('year earlier') else h.change.name.removeprefix('the ')}"
-                  f", {'significant' if h.change.label.startswith('significant') else 'not significant'}")
-        return OverviewRow(r.priority, r.status, h.number, f"{part.status.measure.label}, {h.period}", direction,
-                           change, part.chart.icon if part.chart else None)
+        change = (
+            "no comparison"
+            if h.change is None
+            else f"{'from 0' if h.change.pct is None else f'{h.change.pct:+.0f}%'} on "
+            f"{'a year earlier' if h.change.name.endswith('year earlier') else h.change.name.removeprefix('the ')}"
+            f", {'significant' if h.change.label.startswith('significant') else 'not significant'}"
+        )
+        return OverviewRow(
+            r.priority,
+            r.status,
+            h.number,
+            f"{part.status.measure.label}, {h.period}",
+            direction,
+            change,
+            part.chart.icon if part.chart else None,
+        )
     if s.annual is not None:
         year, value = s.annual.latest
         ch = s.annual.change
@@ -296,14 +321,19 @@ def _row(s: PrioritySlide) -> OverviewRow:
             before_year, before, pct, p = ch
             direction = _direction(before, value)
             change = f"{pct:+.0f}% on {before_year}, {'significant' if p < 0.05 else 'not significant'}"
-        return OverviewRow(r.priority, r.status, f"{value:,.0f}", f"in {year} (annual, DEFRA)", direction, change,
-                           None)
+        return OverviewRow(r.priority, r.status, f"{value:,.0f}", f"in {year} (annual, DEFRA)", direction, change, None)
     return OverviewRow(r.priority, r.status, None, "not measured yet", None, "", None)
 
 
-def slides(store: Store, priorities: Priorities, end: str | None = None, window: int | None = None,
-           compare: str | None = None, audience: Audience = ANALYST,
-           results: list[PriorityStatus] | None = None) -> Slides:
+def slides(
+    store: Store,
+    priorities: Priorities,
+    end: str | None = None,
+    window: int | None = None,
+    compare: str | None = None,
+    audience: Audience = ANALYST,
+    results: list[PriorityStatus] | None = None,
+) -> Slides:
     """Every slide of the meeting, in order (module docstring). ``results``: the statuses already
     computed by :func:`geodata.analysis.status.evaluate` for the same arguments (else computed here)."""
     with store.session():
@@ -320,6 +350,24 @@ def slides(store: Store, priorities: Priorities, end: str | None = None, window:
     return Slides(data_to, overview, measured, not_measured, ordered)
 
 
-__all__ = ["Annual", "DOWN", "HEADLINE_ORDER", "Headline", "MeasurePart", "NO_DATA", "NotMeasured", "Overview",
-           "OverviewRow", "PrioritySlide", "RunChart", "SAME", "Slides", "UP", "annual", "headline", "monthly",
-           "run_chart", "slides"]
+__all__ = [
+    "Annual",
+    "DOWN",
+    "HEADLINE_ORDER",
+    "Headline",
+    "MeasurePart",
+    "NO_DATA",
+    "NotMeasured",
+    "Overview",
+    "OverviewRow",
+    "PrioritySlide",
+    "RunChart",
+    "SAME",
+    "Slides",
+    "UP",
+    "annual",
+    "headline",
+    "monthly",
+    "run_chart",
+    "slides",
+]

@@ -18,6 +18,7 @@
 * **Disclosure** (:func:`disclose`): counts of a sensitive source (:mod:`geodata.sources`) are
   shown to an audience without exact counts only under :func:`geodata.disclosure.suppress`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -74,10 +75,14 @@ class Comparison:
     def note(self) -> str:
         """The rule applied, as one sentence to show beside the figure."""
         if self.possible:
-            return (f"{self.current.text} compared with {self.name} ({self.base.text}): periods of equal length, "
-                    "every month loaded.")
-        return (f"No change figure: {missing_text(self.source, self.missing)} ({self.current.text} against "
-                f"{self.base.text}); months not loaded are never counted as zero.")
+            return (
+                f"{self.current.text} compared with {self.name} ({self.base.text}): periods of equal length, "
+                "every month loaded."
+            )
+        return (
+            f"No change figure: {missing_text(self.source, self.missing)} ({self.current.text} against "
+            f"{self.base.text}); months not loaded are never counted as zero."
+        )
 
 
 def default_period(loaded, length: int = 12) -> Period:
@@ -179,9 +184,29 @@ def disclose(values: pd.Series, source: str, audience: Audience) -> tuple[pd.Ser
     if not withheld(source, audience):
         return values, f"{int(values.fillna(0).sum()):,}", None
     shown, total = disclosure.suppress(values)
-    return shown, total, (f"{sources.get(source).label} are sensitive: counts of 1-4 are shown as "
-                          f"{disclosure.PRIMARY} (disclosure control).")
+    return (
+        shown,
+        total,
+        (
+            f"{sources.get(source).label} are sensitive: counts of 1-4 are shown as "
+            f"{disclosure.PRIMARY} (disclosure control)."
+        ),
+    )
 
 
-__all__ = ["AGAINST", "Comparison", "Harm", "base_period", "comparison", "disclose", "harm", "loaded_months",
-           "is_small", "missing_months", "missing_text", "rate_per_1000", "study_area", "withheld"]
+__all__ = [
+    "AGAINST",
+    "Comparison",
+    "Harm",
+    "base_period",
+    "comparison",
+    "disclose",
+    "harm",
+    "loaded_months",
+    "is_small",
+    "missing_months",
+    "missing_text",
+    "rate_per_1000",
+    "study_area",
+    "withheld",
+]

@@ -21,6 +21,7 @@ What it does (and nothing else):
   (``tests/test_bundle.py`` checks the store against it).
 * boundaries, population, IMD 2019: copied unchanged, each with its SOURCE note.
 """
+
 from __future__ import annotations
 
 import csv
@@ -62,8 +63,9 @@ def in_district(header: list[str], fields: list[list[str]], districts) -> tuple[
     return by_name | by_point, by_point & ~by_name
 
 
-def _cut(folders: list[Path], pattern: str, districts, codes_2011: set[str], out_zip: Path,
-         ids: set[str] = frozenset()) -> tuple[list[tuple], set[str]]:
+def _cut(
+    folders: list[Path], pattern: str, districts, codes_2011: set[str], out_zip: Path, ids: set[str] = frozenset()
+) -> tuple[list[tuple], set[str]]:
     """Write the St Albans rows of every file matching ``pattern`` to ``out_zip``. Returns, per file,
     (name, county rows, kept, kept by point only, kept by Crime ID only, outside within 500 m), and
     the Crime IDs kept. Raises if a row left out has a St Albans 2011 LSOA code (the old rule)."""
@@ -82,8 +84,16 @@ def _cut(folders: list[Path], pattern: str, districts, codes_2011: set[str], out
                 raise SystemExit(f"{path}: line {lost[0] + 2} has a St Albans LSOA code but is not kept")
             near, _ = in_district(names, fields, edge)
             zf.writestr(f"{path.parent.name}/{path.name}", "".join([header, *(ln for ln, k in zip(lines, keep) if k)]))
-            table.append((path.name, len(fields), int(keep.sum()), int(point_only.sum()), int(by_id.sum()),
-                          int((near & ~keep).sum())))
+            table.append(
+                (
+                    path.name,
+                    len(fields),
+                    int(keep.sum()),
+                    int(point_only.sum()),
+                    int(by_id.sum()),
+                    int((near & ~keep).sum()),
+                )
+            )
             kept_ids.update(f[0] for f, k in zip(fields, keep) if k and f[0])
     return table, kept_ids
 
@@ -99,8 +109,8 @@ def _source_note(street: list[tuple], outcomes: list[tuple]) -> str:
         "# data.police.uk, Hertfordshire: the St Albans rows of every month we have",
         "",
         "- Publisher: Home Office / Hertfordshire Constabulary via data.police.uk (monthly download: street-level",
-        "  crime and outcomes files). Licence: Open Government Licence v3.0. Attribution: \"Contains public sector",
-        "  information licensed under the Open Government Licence v3.0.\" (data.police.uk).",
+        '  crime and outcomes files). Licence: Open Government Licence v3.0. Attribution: "Contains public sector',
+        '  information licensed under the Open Government Licence v3.0." (data.police.uk).',
         "- Cut by `geodata/bundled/make_bundle.py` from the county files in the shared data folders `police/`",
         "  (2021-01 .. 2022-01, from saquibmohiuddin/Hertfordshire-Constabulary @ b6d42628, folder `street/`),",
         "  `police_history/` (2018-10 .. 2019-02 from mgsf08m002/GEOINFORMATION-IN-SOCIETY @ 40d03289; 2019-09 from",
@@ -109,7 +119,7 @@ def _source_note(street: list[tuple], outcomes: list[tuple]) -> str:
         "  `police_outcomes/` (saquibmohiuddin/Hertfordshire-Constabulary @ c3159994, folder `outcomes/`); each",
         "  obtained unchanged from a public repository that kept the downloads. Rows are kept byte for byte",
         "  (CRLF line endings of 2019-09 and 2024 included).",
-        "- Which rows: a row is St Albans when its LSOA name starts with \"St Albans \" (2011 LSOAs up to 2022-01,",
+        '- Which rows: a row is St Albans when its LSOA name starts with "St Albans " (2011 LSOAs up to 2022-01,',
         "  2021 LSOAs from 2024: both are named by district) or its point lies in a St Albans ward of either ward",
         "  set (2013-2022 or since May 2022). Every other county row has a non-St Albans LSOA and a point outside",
         "  both ward sets (checked when the bundle is built). Rows with no location and no LSOA cannot be placed",
@@ -122,8 +132,8 @@ def _source_note(street: list[tuple], outcomes: list[tuple]) -> str:
         "",
         f"## Street-level crime: {len(street)} months, {s_kept:,} of {s_rows:,} county rows",
         "",
-        "\"by point only\": kept for its point although its LSOA is not a St Albans one (police.uk assigns the LSOA",
-        "before snapping the point). \"outside, within 500 m\": county rows near the district that are not in it.",
+        '"by point only": kept for its point although its LSOA is not a St Albans one (police.uk assigns the LSOA',
+        'before snapping the point). "outside, within 500 m": county rows near the district that are not in it.',
         "",
         "| month | county rows | St Albans rows | by point only | outside, within 500 m |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -131,9 +141,10 @@ def _source_note(street: list[tuple], outcomes: list[tuple]) -> str:
         "",
         f"## Outcomes: {len(outcomes)} months, {o_kept:,} of {o_rows:,} county rows",
         "",
-        "Header `Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome type`:",
+        "Header `Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
+        "Outcome type`:",
         "one row per outcome recorded in that month for a crime (the crime may be from an earlier month).",
-        "\"by Crime ID only\": kept because its crime is a kept street crime, though its own LSOA and point are not",
+        '"by Crime ID only": kept because its crime is a kept street crime, though its own LSOA and point are not',
         "in the district.",
         "",
         "| month | county rows | St Albans rows | by Crime ID only |",
@@ -145,35 +156,46 @@ def _source_note(street: list[tuple], outcomes: list[tuple]) -> str:
 
 
 def main(shared: Path) -> None:
-    districts = [_union(shared / "boundaries" / "st_albans_wards_2013.geojson"),
-                 _union(shared / "boundaries_2022" / "st_albans_wards_may2024_bsc_wgs84.geojson")]
+    districts = [
+        _union(shared / "boundaries" / "st_albans_wards_2013.geojson"),
+        _union(shared / "boundaries_2022" / "st_albans_wards_may2024_bsc_wgs84.geojson"),
+    ]
     police = HERE / "police"
     police.mkdir(parents=True, exist_ok=True)
     for old in police.glob("*.zip"):
         old.unlink()
     lsoas = json.loads((shared / "boundaries" / "st_albans_lsoa_2011.geojson").read_text())["features"]
     codes = {f["properties"]["LSOA11CD"] for f in lsoas}
-    street, ids = _cut([shared / "police", shared / "police_history"], "*/*-street.csv", districts, codes,
-                       police / STREET_ZIP)
+    street, ids = _cut(
+        [shared / "police", shared / "police_history"], "*/*-street.csv", districts, codes, police / STREET_ZIP
+    )
     outcomes, _ = _cut([shared / "police_outcomes"], "*/*-outcomes.csv", districts, codes, police / OUTCOMES_ZIP, ids)
     (police / "SOURCE.md").write_text(_source_note(street, outcomes))
     copies = {
         "boundaries": ["SOURCE.md", "st_albans_wards_2013.geojson", "st_albans_lsoa_2011.geojson"],
-        "boundaries_2022": ["SOURCE.md", "st_albans_wards_may2024_bsc_wgs84.geojson",
-                            "st_albans_lad_dec2024_bsc_wgs84.geojson"],
+        "boundaries_2022": [
+            "SOURCE.md",
+            "st_albans_wards_may2024_bsc_wgs84.geojson",
+            "st_albans_lad_dec2024_bsc_wgs84.geojson",
+        ],
         "population": ["SOURCE.md", "st_albans_lsoa11_population_totals_mid2017_2019_2020.csv"],
-        "imd2019": ["SOURCE.md", "st_albans_imd2019_file1_rank_decile.csv",
-                    "st_albans_iod2019_file2_domains_ranks_deciles.csv"],
+        "imd2019": [
+            "SOURCE.md",
+            "st_albans_imd2019_file1_rank_decile.csv",
+            "st_albans_iod2019_file2_domains_ranks_deciles.csv",
+        ],
     }
     for folder, names in copies.items():
         (HERE / folder).mkdir(parents=True, exist_ok=True)
         for name in names:
             shutil.copy(shared / folder / name, HERE / folder / name)
     for label, table in (("street", street), ("outcomes", outcomes)):
-        print(f"{label}: {len(table)} files, {sum(r[1] for r in table):,} county rows, "
-              f"{sum(r[2] for r in table):,} kept for St Albans ({sum(r[3] for r in table):,} by point only, "
-              f"{sum(r[4] for r in table):,} by Crime ID only); not kept: {sum(r[1] - r[2] for r in table):,}, "
-              f"of which within 500 m of the district: {sum(r[5] for r in table):,}")
+        print(
+            f"{label}: {len(table)} files, {sum(r[1] for r in table):,} county rows, "
+            f"{sum(r[2] for r in table):,} kept for St Albans ({sum(r[3] for r in table):,} by point only, "
+            f"{sum(r[4] for r in table):,} by Crime ID only); not kept: {sum(r[1] - r[2] for r in table):,}, "
+            f"of which within 500 m of the district: {sum(r[5] for r in table):,}"
+        )
 
 
 if __name__ == "__main__":
