@@ -18,6 +18,7 @@ Usage: ``python benchmarks/bench_dashboard.py [--shared ../shared/data]``.
 from __future__ import annotations
 
 import argparse
+import re
 import socket
 import statistics
 import subprocess
@@ -59,7 +60,7 @@ def write_config(folder: Path, police: list[str]) -> Path:
         "priorities.toml",
     ):
         text = text.replace(f'"{rel}', f'"{base}/{rel}')
-    text = text.replace('path = "store/st-albans-wards-2013.duckdb"', f'path = "{folder / "store.duckdb"}"')
+    text = re.sub(r'(?m)^path = ".*duckdb"$', f'path = "{folder / "store.duckdb"}"', text)
     text = text.split("[bundled]")[0] + "[bundled]\npolice = [" + ", ".join(f'"{p}"' for p in police) + "]\n"
     path = folder / "csp.toml"
     path.write_text(text)

@@ -63,41 +63,7 @@ def _progress_bar(total_files: int | None):
     return show
 
 
-class _NoPandas:
-    """An import hook under which ``import pandas`` raises ImportError."""
-
-    @staticmethod
-    def find_spec(name, path=None, target=None):
-        if name == "pandas":
-            raise ImportError("pandas is not used by this command")
-        return None
-
-
-def _pyarrow_without_pandas() -> None:
-    """Tell pyarrow, before its first use, that pandas is absent.
-
-    pyarrow imports pandas the first time it converts a Python value (any
-    ``pa.array``, ``pa.scalar`` or compute call with a literal), to check whether
-    the value is a pandas object: 0.17 s, an eighth of a county ingest, for a
-    command that never uses pandas. With :class:`_NoPandas` first on the import
-    path, that first import fails and pyarrow records pandas as missing (as it
-    does where pandas is not installed); the hook is then removed, and a later
-    ``to_pandas`` still imports pandas as usual. Only for this short-lived
-    command; the dashboard's server never does this.
-    """
-    if "pandas" in sys.modules:
-        return
-    import pyarrow as pa
-
-    sys.meta_path.insert(0, _NoPandas)
-    try:
-        pa.scalar(None)
-    finally:
-        sys.meta_path.remove(_NoPandas)
-
-
 def _cmd_ingest(args, cfg) -> int:
-    _pyarrow_without_pandas()
     from geodata.ingest import ingest_download
     from loaders.police import STREET, download_files
 
@@ -600,23 +566,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def console() -> None:
-    """The ``csp-hotspots`` console command: :func:`main`, then the process ends at once.
-
-    By the time :func:`main` returns, every store connection, temporary file and
-    worker thread is closed and stdout/stderr are flushed here, so the interpreter's
-    teardown (freeing the pandas, Arrow and DuckDB modules: 0.10 s of a 1.3 s county
-    ingest, measured) is skipped with ``os._exit``.
-    """
+    """The ``csp-hotspots`` console command: :func:`main` with files created for their owner only."""
     import os
 
     os.umask(0o077)  # the store, its WAL, staging files, caches and outputs: readable by their owner only
-    code = main()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # closed (e.g. a broken pipe), nothing left to write
-            pass
-    os._exit(code)
+    sys.exit(main())
 
 
 if __name__ == "__main__":
