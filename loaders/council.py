@@ -48,7 +48,8 @@ read, so they cannot be stored (``tests/test_council.py`` greps the store file f
 planted ones).
 
 Row rules (each rejected row is reported with file, line, field and reason):
-reference blank or repeated; date blank, unparseable or in the future;
+reference blank or repeated; date blank, unparseable, in the future or before
+2000-01 (the plausible range of council records, :mod:`loaders.plausible`);
 coordinates that are not numbers, a malformed grid reference, or a point outside
 Great Britain; a Y/N field with another value. An unknown category is **not**
 rejected: it loads as :data:`UNMAPPED` with the council's name in
@@ -76,7 +77,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from loaders import schema
+from loaders import plausible, schema
 from loaders.coords import bng_to_wgs84_many, in_great_britain, wgs84_to_bng
 from loaders.defra import LAND_MEASURES, SIZE_MEASURES, WASTE_MEASURES
 from loaders.report import LoadError, LoadReport, Rejection, read_file
@@ -295,7 +296,7 @@ class _Bad(Exception):
     """A field that rejects its row: (field header, reason)."""
 
 
-def _date(value, formats: tuple[str, ...], today: date) -> date:
+def _date(value, formats: tuple[str, ...], today: date, source: str) -> date:
     if isinstance(value, datetime):
         day = value.date()
     elif isinstance(value, date):
@@ -314,6 +315,8 @@ def _date(value, formats: tuple[str, ...], today: date) -> date:
             raise _Bad(f"unparseable date {text!r} (formats tried: {', '.join(formats) or 'none'})")
     if day > today:
         raise _Bad(f"date {day.isoformat()} is in the future")
+    if reason := plausible.month_problem(source, f"{day.year:04d}-{day.month:02d}", today):
+        raise _Bad(f"date {day.isoformat()}: {reason}")
     return day
 
 
@@ -400,7 +403,7 @@ def parse(name: str, data: bytes, mapping: Mapping, today: date | None = None) -
             if rid in seen:
                 raise _Bad(f"reference {rid!r} repeats line {seen[rid]}")
             current = cols["date"][0]
-            day = _date(get("date"), mapping.date_formats, today)
+            day = _date(get("date"), mapping.date_formats, today, mapping.source)
             current = next((cols[k][0] for k in ("grid_ref", "easting", "longitude") if k in cols), "(row)")
             x, y = _location(values, at, cols)
             flags = []

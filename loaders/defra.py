@@ -14,18 +14,22 @@ Rows for the regional and national totals (``ONS Code`` ``*Total``) keep the
 (original)", ...); their area code is ``total:`` and that name.
 
 Row rules (rejected rows are reported with file, line, field and reason):
-``Year`` must be a financial year ``YYYY-YY``; ``ONS Code`` an ONS area code
-or ``*Total``; every measure a number, ``:`` or (text columns) any text.
+``Year`` must be a financial year ``YYYY-YY`` within the plausible range
+(:mod:`loaders.plausible`: from 2012-13, the first year of the series, to the year
+holding the current month); ``ONS Code`` an ONS area code or ``*Total``; every
+measure a finite number >= 0 (counts and pounds), ``:`` or (text columns) any text.
 """
 from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from pathlib import Path
 
 import pyarrow as pa
 
+from loaders import plausible
 from loaders.report import LoadError, LoadReport, Rejection, read_file
 
 SOURCE = "defra"
@@ -128,6 +132,8 @@ def _row(row: list[str], header: list[str], measures: list[str]):
     m = _YEAR.match(year)
     if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
         return ("Year", f"not a financial year YYYY-YY: {year!r}"), []
+    if reason := plausible.month_problem(SOURCE, f"{m.group(1)}-04"):
+        return ("Year", f"financial year {year} begins with {reason}"), []
     if code != "*Total" and not _CODE.match(code):
         return ("ONS Code", f"not an ONS area code: {code!r}"), []
     values = []
@@ -141,9 +147,12 @@ def _row(row: list[str], header: list[str], measures: list[str]):
             values.append((None, "blank in the source"))
         else:
             try:
-                values.append((float(raw), None))
+                value = float(raw) if len(raw) <= 40 else math.nan
             except ValueError:
-                return (measure, f"not a number or ':' (not available): {raw!r}"), []
+                value = math.nan
+            if not (math.isfinite(value) and value >= 0):
+                return (measure, f"not a count or amount >= 0, nor ':' (not available): {raw[:40]!r}"), []
+            values.append((value, None))
     return None, values
 
 

@@ -7,7 +7,8 @@ downloaded ``.zip`` (read in memory, never extracted).
 
 Row rules (each rejected row is reported with file, line, field and reason):
 
-* ``Month`` must be ``YYYY-MM``; ``Crime type`` one of :data:`CRIME_TYPES`;
+* ``Month`` must be ``YYYY-MM`` within the plausible range (:mod:`loaders.plausible`:
+  2010-12, when data.police.uk begins, to the current month); ``Crime type`` one of :data:`CRIME_TYPES`;
   ``Falls within`` (the force) must be present;
 * ``Longitude``/``Latitude`` both empty: the row is kept with no location and
   counted in ``LoadReport.no_location``; otherwise both must be numbers inside
@@ -41,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
-from loaders import schema
+from loaders import plausible, schema
 from loaders.coords import in_great_britain, wgs84_to_bng
 from loaders.report import LoadError, LoadReport, Rejection
 from loaders.siphash import hash_strings
@@ -236,9 +237,12 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     no_loc = _np(pc.and_(pc.equal(lon_s, ""), pc.equal(lat_s, "")))
     lon, lat = _to_float(lon_s), _to_float(lat_s)
     unparseable = ~no_loc & (np.isnan(lon) | np.isnan(lat))
+    first, last = plausible.bounds(SOURCE)
     checks = [  # (mask of bad rows, field, reason for one row)
         (~_np(pc.match_substring_regex(raw["Month"], _MONTH)), "Month",
          lambda r: f"unparseable month {r['Month']!r} (expected YYYY-MM)"),
+        (_np(pc.or_(pc.less(raw["Month"], first), pc.greater(raw["Month"], last))), "Month",
+         lambda r: plausible.month_problem(SOURCE, r["Month"])),
         (~_np(pc.is_in(raw["Crime type"], value_set=_CRIME_TYPES)), "Crime type",
          lambda r: f"unknown crime type {r['Crime type']!r}"),
         (_np(pc.equal(pc.utf8_trim_whitespace(raw["Falls within"]), "")), "Falls within",

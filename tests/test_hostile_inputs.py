@@ -1,0 +1,107 @@
+"""Security round 2, input side (issue 18): hostile files that used to load, hang, crash or drop rows.
+
+Each test plants one attack from the review and checks the loader's answer: the row is rejected with
+file, line, field and reason, or the file is refused with one line naming it; nothing hangs.
+"""
+from __future__ import annotations
+
+import io
+import math
+from datetime import date
+
+import pytest
+
+from loaders import council, defra, fixmystreet, plausible, police
+from loaders.report import LoadError
+from tests.test_hostile import COUNCIL_HEADER, COUNCIL_ROW, DEFRA_HEADER, DEFRA_ROW, FMS_ROW, LOADERS, MAP_A, _csv
+
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+TODAY = date(2026, 1, 15)
+POLICE_HEADER, POLICE_ROW, _ = LOADERS["police"]
+DEFRA_FULL_ROW = DEFRA_ROW[:4] + ["1"] * (len(DEFRA_HEADER.split(",")) - 4)
+
+
+def _police_rows(months: list[str]) -> bytes:
+    rows = []
+    for i, m in enumerate(months):
+        r = list(POLICE_ROW)
+        r[0], r[1] = f"id{i}", m
+        rows.append(r)
+    return _csv(POLICE_HEADER, rows).encode()
+
+
+# ------------------------------------------------------------------ plausible months (HIGH)
+def test_the_plausible_range_is_one_rule_with_a_floor_per_source():
+    assert plausible.FIRST_MONTH == {"police.uk": "2010-12", "police.uk-stops": "2010-12",
+                                     "fixmystreet": "2007-02", "council": "2000-01", "defra": "2012-04"}
+    assert plausible.bounds("police.uk", TODAY) == ("2010-12", "2026-01")
+    assert plausible.bounds("council-flytipping", TODAY) == ("2000-01", "2026-01")
+    assert plausible.month_problem("police.uk", "2010-12", TODAY) is None
+    assert plausible.month_problem("police.uk", "2026-01", TODAY) is None
+    assert "before police.uk began (2010-12)" in plausible.month_problem("police.uk", "2010-11", TODAY)
+    assert "after the current month (2026-01)" in plausible.month_problem("police.uk", "2026-02", TODAY)
+    assert plausible.month_problem("fixmystreet", "0000-01", TODAY)
+
+
+@pytest.mark.parametrize("month", ["0000-01", "0001-01", "1900-01", "2010-11", "9999-12"])
+def test_police_rejects_months_outside_the_plausible_range(month):
+    table, report = police.parse("2021-05-x-street.csv", _police_rows(["2021-05", month]))
+    assert report.rows_loaded == 1 and table["month"][0].as_py() == date(2021, 5, 1)
+    (rej,) = report.rejected
+    assert (rej.file, rej.line, rej.field) == ("2021-05-x-street.csv", 3, "Month")
+    assert month in rej.reason and ("before police.uk began" in rej.reason or "after the current month" in rej.reason)
+
+
+def test_police_rejects_next_month(monkeypatch):
+    monkeypatch.setattr(plausible, "today", lambda: TODAY)
+    _, report = police.parse("x.csv", _police_rows(["2026-01", "2026-02"]))
+    assert report.rows_loaded == 1 and [r.line for r in report.rejected] == [3]
+
+
+def test_fixmystreet_far_months_are_rejected_and_the_span_stays_small():
+    # the review's 3-line file from 0001-01 to 9999-12 built ~120,000 covered months and ran past 300 s
+    data = _csv(",".join(fixmystreet.HEADER), [["0001-01"] + FMS_ROW[1:], ["2006-12"] + FMS_ROW[1:],
+                                              FMS_ROW, ["9999-12"] + FMS_ROW[1:]]).encode()
+    table, report, months = fixmystreet.parse("fms.csv", data)
+    assert months == ["2019-05"] and report.rows_loaded == 1
+    assert [(r.line, r.field) for r in report.rejected] == [(2, "month"), (3, "month"), (5, "month")]
+    assert "before fixmystreet began (2007-02)" in report.rejected[1].reason
+
+
+@pytest.mark.parametrize("count", [str(10**30), "1000001"])
+def test_fixmystreet_huge_count_is_rejected_not_a_crash(count):
+    data = _csv(",".join(fixmystreet.HEADER), [FMS_ROW, FMS_ROW[:4] + [count, "1"]]).encode()
+    table, report, _ = fixmystreet.parse("fms.csv", data)
+    assert report.rows_loaded == 1 and [(r.line, r.field) for r in report.rejected] == [(3, "reports")]
+
+
+@pytest.mark.parametrize("day", ["01/01/0001", "01/01/1900", "31/12/1999"])
+def test_council_dates_before_the_floor_are_rejected(day):
+    row = list(COUNCIL_ROW)
+    row[1] = day
+    data = _csv(",".join(COUNCIL_HEADER), [COUNCIL_ROW, ["R2"] + row[1:]]).encode()
+    table, report, _ = council.parse("c.csv", data, MAP_A, today=TODAY)
+    assert report.rows_loaded == 1
+    (rej,) = report.rejected
+    assert (rej.line, rej.field) == (3, "Date Reported") and "before council records began (2000-01)" in rej.reason
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "-3", "1e400"])
+def test_defra_rejects_values_that_are_not_counts(value):
+    bad = list(DEFRA_FULL_ROW)
+    bad[1], bad[6] = "E07000241", value
+    table, report = defra.parse("d.csv", _csv(DEFRA_HEADER, [DEFRA_FULL_ROW, bad]).encode())
+    assert report.rows_loaded == 1
+    (rej,) = report.rejected
+    assert rej.line == 3 and rej.field == DEFRA_HEADER.split(",")[6]
+    values = table["value"].to_pylist()
+    assert all(v is None or (math.isfinite(v) and v >= 0) for v in values)
+
+
+@pytest.mark.parametrize("year", ["2011-12", "1999-00", "9998-99"])
+def test_defra_rejects_years_outside_the_plausible_range(year):
+    bad = list(DEFRA_FULL_ROW)
+    bad[0], bad[1] = year, "E07000241"
+    _, report = defra.parse("d.csv", _csv(DEFRA_HEADER, [DEFRA_FULL_ROW, bad]).encode())
+    assert report.rows_loaded == 1 and [(r.line, r.field) for r in report.rejected] == [(3, "Year")]
