@@ -1,7 +1,7 @@
 """Refresh the store's police.uk months from the data.police.uk API, through the files' ingest path.
 
-Which months: those the API lists (``crimes-street-dates``) that the store has
-not loaded for the force (from ``start`` on, if given); with ``republished``,
+Which months: those the API lists (``crimes-street-dates``) within the plausible
+months (:mod:`loaders.plausible`; others are ignored) that the store has not loaded for the force (from ``start`` on, if given); with ``republished``,
 also the loaded months whose load is older than the API's ``crime-last-updated``
 date. The polygon asked for is the area's outline (the union of its wards)
 buffered by :data:`BUFFER_M` and simplified by :data:`SIMPLIFY_M`: it covers
@@ -25,6 +25,7 @@ from pyproj import Transformer
 
 from geodata.status import months as month_range
 from geodata.store import Store
+from loaders import plausible
 from loaders.police import SOURCE
 from loaders.policeapi import STOPS_SOURCE, Client, fetch_month, stops_table
 from loaders.report import LoadReport
@@ -71,7 +72,7 @@ def _wgs84(xy: np.ndarray) -> np.ndarray:
 def months_to_fetch(store: Store, client: Client, force: str, start: str | None = None,
                     republished: bool = False) -> tuple[list[str], list[str], str]:
     """(months to fetch, months the API lacks between its first and last, the API's last-updated date)."""
-    available = client.street_dates()
+    available = [m for m in client.street_dates() if not plausible.month_problem(SOURCE, m)]
     updated = client.last_updated()
     if start:
         available = [m for m in available if m >= start]

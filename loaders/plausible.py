@@ -43,6 +43,12 @@ def bounds(source: str, on: date | None = None) -> tuple[str, str]:
     return FIRST_MONTH[_family(source)], f"{on.year:04d}-{on.month:02d}"
 
 
+def window(on: date | None = None) -> tuple[str, str]:
+    """(first, last) plausible month of any source: the earliest of :data:`FIRST_MONTH` to the
+    current month. A per-month table of every source spans at most this."""
+    return min(FIRST_MONTH.values()), bounds("police.uk", on)[1]
+
+
 def month_problem(source: str, month: str, on: date | None = None) -> str | None:
     """Why ``month`` ('YYYY-MM', already well formed) cannot be a month of ``source``, or ``None``."""
     first, last = bounds(source, on)

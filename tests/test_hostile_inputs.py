@@ -105,3 +105,39 @@ def test_defra_rejects_years_outside_the_plausible_range(year):
     bad[0], bad[1] = year, "E07000241"
     _, report = defra.parse("d.csv", _csv(DEFRA_HEADER, [DEFRA_FULL_ROW, bad]).encode())
     assert report.rows_loaded == 1 and [(r.line, r.field) for r in report.rejected] == [(3, "Year")]
+
+
+def test_data_page_never_builds_months_outside_the_plausible_range(tmp_path, monkeypatch, bundled_store):
+    # a store written before the rule, holding a partition dated 9999-12 (the review: 95,914 columns)
+    import shutil
+
+    import duckdb
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO, write_config
+
+    cfg = write_config(tmp_path)
+    shutil.copy(bundled_store.path, tmp_path / "s.duckdb")
+    with duckdb.connect(str(tmp_path / "s.duckdb")) as con:
+        con.execute("INSERT INTO partitions VALUES ('police.uk', 'hertfordshire', DATE '9999-12-01', 1, 1, now())")
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
+    at = AppTest.from_file(str(REPO / "dashboard" / "views" / "data.py"), default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    columns = list(at.dataframe[0].value.columns)
+    assert columns[0] == "2007-03" and columns[-1] == "2022-01"
+    assert any("9999-12" in w.value and "plausible" in w.value for w in at.warning)
+
+
+def test_refresh_ignores_months_the_api_lists_outside_the_plausible_range(bundled_store):
+    from geodata.refresh import months_to_fetch
+
+    class Api:  # an API (or a man in the middle) listing months from year 1 to 9999
+        def street_dates(self):
+            return ["0001-01", "2022-01", "2022-02", "2022-04", "9999-12"]
+
+        def last_updated(self):
+            return "2022-05-01"
+
+    wanted, gaps, _ = months_to_fetch(bundled_store, Api(), "hertfordshire")
+    assert wanted == ["2022-02", "2022-04"] and gaps == ["2022-03"]

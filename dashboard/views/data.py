@@ -10,10 +10,22 @@ import streamlit as st
 from dashboard import access, common
 from geodata import disclosure
 from geodata.status import SYNTHETIC_LABEL
+from loaders import plausible
+
+
+def implausible(partitions: pd.DataFrame) -> pd.Series:
+    """Which partitions lie outside the plausible months (:func:`loaders.plausible.window`): only a
+    store loaded before the loaders applied that rule can hold them."""
+    first, last = plausible.window()
+    month = partitions["month"].dt.strftime("%Y-%m")
+    return (month < first) | (month > last)
 
 
 def coverage(partitions: pd.DataFrame) -> pd.DataFrame:
-    """Rows per source, dataset and month over the full month range; missing months are NaN."""
+    """Rows per source, dataset and month over the loaded month range; missing months are NaN.
+    Partitions outside the plausible months (:func:`implausible`) are left out, so the table has at
+    most one column per plausible month."""
+    partitions = partitions[~implausible(partitions)] if len(partitions) else partitions
     if partitions.empty:
         return partitions
     months = pd.period_range(partitions["month"].min(), partitions["month"].max(), freq="M")
@@ -71,6 +83,12 @@ def main() -> None:
                f"{loads['finished_at'].max():%Y-%m-%d %H:%M} UTC." if len(loads) else "Nothing loaded yet.")
     st.subheader("Coverage (rows per month; a blank is a month with no data, not zero)")
     cov = coverage(parts)
+    odd = parts[implausible(parts)] if len(parts) else parts
+    if len(odd):
+        st.warning(f"{len(odd)} loaded month(s) lie outside the plausible months ("
+                   f"{', '.join(sorted(set(odd['month'].dt.strftime('%Y-%m'))))[:200]}) and are not shown: they "
+                   "were loaded before the loaders rejected such dates (README, 'Loading your own month'); load "
+                   "those sources again into a new store.")
     exact = access.can(store.config, "analyst")
     st.dataframe(cov if exact else public_coverage(cov), width="stretch")
     missing = sum(int(row.loc[row.first_valid_index():row.last_valid_index()].isna().sum())
