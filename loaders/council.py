@@ -80,7 +80,7 @@ import pyarrow as pa
 from loaders import plausible, schema
 from loaders.coords import bng_to_wgs84_many, in_great_britain, wgs84_to_bng
 from loaders.defra import LAND_MEASURES, SIZE_MEASURES, WASTE_MEASURES
-from loaders.report import LoadError, LoadReport, Rejection, read_file
+from loaders.report import LoadError, LoadReport, Rejection, read_file, reject
 
 #: Mapping ``kind`` -> the store's ``source``.
 SOURCES = {"flytipping": "council-flytipping", "incidents": "council-incidents"}
@@ -387,7 +387,7 @@ def parse(name: str, data: bytes, mapping: Mapping, today: date | None = None) -
     for line, values in rows:
         values = list(values) + [""] * (len(header) - len(values))
         if len(values) > len(header):
-            report.rejected.append(Rejection(name, line, "(row)", f"row has {len(values)} fields, "
+            reject(report.rejected, Rejection(name, line, "(row)", f"row has {len(values)} fields, "
                                                                   f"the header has {len(header)}"))
             continue
 
@@ -416,7 +416,7 @@ def parse(name: str, data: bytes, mapping: Mapping, today: date | None = None) -
                 current = cols["sensitive"][0]
                 sensitive = _yes_no(get("sensitive"))
         except _Bad as exc:
-            report.rejected.append(Rejection(name, line, current, str(exc)))
+            reject(report.rejected, Rejection(name, line, current, str(exc)))
             continue
         seen[rid] = line
         lines.append(line)

@@ -30,7 +30,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from loaders import plausible
-from loaders.report import LoadError, LoadReport, Rejection, read_file
+from loaders.report import LoadError, LoadReport, Rejection, read_file, reject
 
 SOURCE = "defra"
 #: Header of the leading columns; the measure columns follow.
@@ -108,7 +108,7 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
             report.rows_read += 1
             problem, values = _row(row, header, measures)
             if problem:
-                report.rejected.append(Rejection(name, line, *problem))
+                reject(report.rejected, Rejection(name, line, *problem))
                 continue
             year, code, la, region = (v.strip() for v in row[:4])
             area_code, area_name = (code, la) if code != "*Total" else (f"total:{region.lstrip('*')}",

@@ -24,7 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from loaders import plausible
-from loaders.report import LoadError, LoadReport, Rejection, read_file
+from loaders.report import LoadError, LoadReport, Rejection, read_file, reject
 
 SOURCE = "fixmystreet"
 DATASET = "fms-lsoa-month"
@@ -73,7 +73,7 @@ def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
             continue
         read += 1
         if len(row) != len(HEADER):
-            rejected.append(Rejection(name, line, "(row)", f"row has {len(row)} fields, the header has {len(HEADER)}"))
+            reject(rejected, Rejection(name, line, "(row)", f"row has {len(row)} fields, the header has {len(HEADER)}"))
             continue
         month, lsoa, code, category, reports, _ = (v.strip() for v in row)
         problem = None
@@ -88,7 +88,7 @@ def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
         elif not (reports.isascii() and reports.isdigit() and len(reports) <= 7 and 1 <= int(reports) <= MAX_REPORTS):
             problem = ("reports", f"not a count of reports from 1 to {MAX_REPORTS:,}: {reports[:40]!r}")
         if problem:
-            rejected.append(Rejection(name, line, *problem))
+            reject(rejected, Rejection(name, line, *problem))
             continue
         rows.append((month, lsoa, category, code, int(reports)))
     report = LoadReport(SOURCE, files=[name], rows_read=read, rows_loaded=len(rows))

@@ -44,7 +44,7 @@ from pyarrow import csv as pa_csv
 
 from loaders import plausible, schema
 from loaders.coords import in_great_britain, wgs84_to_bng
-from loaders.report import LoadError, LoadReport, Rejection
+from loaders.report import MAX_REJECTED, LoadError, LoadReport, Rejection, check_rejections, reject, too_many_rejected
 from loaders.siphash import hash_strings
 
 if TYPE_CHECKING:
@@ -197,18 +197,18 @@ def _split_rows_slow(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]
         except StopIteration:
             break
         except csv.Error as exc:
-            rejected.append(Rejection(name, reader.line_num, "(row)", f"malformed CSV ({exc}); "
+            reject(rejected, Rejection(name, reader.line_num, "(row)", f"malformed CSV ({exc}); "
                                       "the rest of the file is not read"))
             break
         if not "".join(row).strip():
             continue
         if len(row) != len(header):
-            rejected.append(Rejection(name, reader.line_num, "(row)",
+            reject(rejected, Rejection(name, reader.line_num, "(row)",
                                       f"row has {len(row)} fields, the header has {len(header)}"))
             continue
         broken = [h for h, v in zip(header, row) if _SURROGATE.search(v)]
         if broken:
-            rejected.append(Rejection(name, reader.line_num, broken[0], "bytes that are not UTF-8"))
+            reject(rejected, Rejection(name, reader.line_num, broken[0], "bytes that are not UTF-8"))
             continue
         rows.append(row)
         lines.append(reader.line_num)
@@ -252,13 +252,22 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
         (~no_loc & ~unparseable & ~in_great_britain(lon, lat), "Longitude/Latitude",
          lambda r: f"coordinates outside Great Britain ({r['Longitude']}, {r['Latitude']})"),
     ]
-    bad = np.zeros(raw.num_rows, dtype=bool)
+    check_rejections(name, rejected)
+    bad, found = np.zeros(raw.num_rows, dtype=bool), []
     for mask, field, reason in checks:
         new = mask & ~bad
         if new.any():
-            for r in raw.filter(pa.array(new)).to_pylist():
-                rejected.append(Rejection(name, r["_line"], field, reason(r)))
+            found.append((new, field, reason))
             bad |= new
+    if len(rejected) + int(bad.sum()) > MAX_REJECTED:  # refused before a million rows become Python objects
+        i = int(np.argmax(bad))
+        row = raw.slice(i, 1).to_pylist()[0]
+        _, field, reason = next(f for f in found if f[0][i])
+        earliest = min([Rejection(name, row["_line"], field, reason(row))] + rejected, key=lambda r: r.line)
+        raise too_many_rejected(name, len(rejected) + int(bad.sum()), earliest)
+    for new, field, reason in found:
+        for r in raw.filter(pa.array(new)).to_pylist():
+            rejected.append(Rejection(name, r["_line"], field, reason(r)))
     report.rejected = sorted(rejected, key=lambda r: r.line)
     keep = ~bad
     if bad.any():

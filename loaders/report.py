@@ -3,8 +3,9 @@
 The rule every loader follows: each input row is either loaded or listed in
 ``LoadReport.rejected`` with its file, line, field and reason, so
 ``rows_read == rows_loaded + len(rejected)`` always holds. Problems that make a
-whole file unreadable (wrong header, empty file, unsafe zip) raise
-:class:`LoadError` instead, naming the file and, where it applies, the line.
+whole file unreadable (wrong header, empty file, unsafe zip, more than
+:data:`MAX_REJECTED` rejected rows) raise :class:`LoadError` instead, naming the
+file and, where it applies, the line; the ingest then stores nothing.
 """
 from __future__ import annotations
 
@@ -37,6 +38,31 @@ class Rejection:
     line: int
     field: str
     reason: str
+
+
+#: Rejected rows one file may have: a file with more is the wrong file (or an attack), not data with
+#: a few bad rows; it is refused whole (:func:`reject`, :func:`check_rejections`) and nothing is stored.
+MAX_REJECTED = 1_000
+
+
+def too_many_rejected(name: str, count: int, first: Rejection) -> LoadError:
+    """The one-line error for a file with more than :data:`MAX_REJECTED` rejected rows."""
+    return LoadError(name, f"more than {MAX_REJECTED:,} rows rejected ({count:,} so far; the first: line "
+                           f"{first.line}, {first.field}: {first.reason[:120]}); nothing of the file is loaded: "
+                           "is it the right kind of file?")
+
+
+def reject(rejected: list[Rejection], rejection: Rejection) -> None:
+    """Add ``rejection`` to ``rejected``: a :class:`LoadError` once a file has more than
+    :data:`MAX_REJECTED` (the loader stops reading there)."""
+    rejected.append(rejection)
+    check_rejections(rejection.file, rejected)
+
+
+def check_rejections(name: str, rejected: list[Rejection]) -> None:
+    """Raise :func:`too_many_rejected` when ``rejected`` (one file's) holds more than :data:`MAX_REJECTED`."""
+    if len(rejected) > MAX_REJECTED:
+        raise too_many_rejected(name, len(rejected), min(rejected, key=lambda r: r.line))
 
 
 @dataclass

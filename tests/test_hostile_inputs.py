@@ -141,3 +141,49 @@ def test_refresh_ignores_months_the_api_lists_outside_the_plausible_range(bundle
 
     wanted, gaps, _ = months_to_fetch(bundled_store, Api(), "hertfordshire")
     assert wanted == ["2022-02", "2022-04"] and gaps == ["2022-03"]
+
+
+# ------------------------------------------------------------------ rejections: a cap per file, stored in bulk (MEDIUM)
+def _bad_rows(kind: str, n: int) -> bytes:
+    """A file of ``kind`` with one good row and ``n`` rows each rejected for a bad field."""
+    if kind == "police":
+        return _csv(POLICE_HEADER, [POLICE_ROW] + [POLICE_ROW[:9] + ["Nonsense"] + POLICE_ROW[10:]] * n).encode()
+    if kind == "fixmystreet":
+        return _csv(",".join(fixmystreet.HEADER), [FMS_ROW] + [FMS_ROW[:4] + ["x", "1"]] * n).encode()
+    if kind == "defra":
+        return _csv(DEFRA_HEADER, [DEFRA_FULL_ROW] + [DEFRA_FULL_ROW[:6] + ["x"] + DEFRA_FULL_ROW[7:]] * n).encode()
+    return _csv(",".join(COUNCIL_HEADER), [COUNCIL_ROW] + [[f"B{i}", "not a date"] + COUNCIL_ROW[2:]
+                                                           for i in range(n)]).encode()
+
+
+def _parse(kind: str, data: bytes):
+    return LOADERS[kind][2](f"f.{kind}.csv", data)
+
+
+@pytest.mark.parametrize("kind", list(LOADERS))
+def test_a_file_stops_after_the_stated_number_of_rejections(kind):
+    from loaders.report import MAX_REJECTED
+
+    assert MAX_REJECTED == 1_000
+    report = _parse(kind, _bad_rows(kind, MAX_REJECTED))[-1]
+    assert len(report.rejected) == MAX_REJECTED and report.rows_loaded == 1
+    with pytest.raises(LoadError) as err:
+        _parse(kind, _bad_rows(kind, MAX_REJECTED + 1))
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(f"f.{kind}.csv")
+    assert "more than 1,000 rows rejected" in message and "line 3" in message
+
+
+def test_rejections_are_stored_whole_and_in_order(empty_store, tmp_path):
+    from geodata.ingest import ingest_police
+
+    paths = []
+    for k in range(3):
+        rows = [POLICE_ROW[:9] + ["Nonsense"] + POLICE_ROW[10:]] * 900 + [[f"ok{k}"] + POLICE_ROW[1:]]
+        paths.append(tmp_path / f"2021-0{k + 1}-x-street.csv")
+        paths[-1].write_text(_csv(POLICE_HEADER, rows))
+    report = ingest_police(empty_store, paths)
+    assert report.rows_loaded == 3 and len(report.rejected) == 2_700
+    stored = empty_store.rejections()
+    assert len(stored) == 2_700 and (stored.groupby("file")["line"].agg(["min", "max"]).values == [2, 901]).all()
+    assert set(stored["field"]) == {"Crime type"} and int(empty_store.loads()["rows_rejected"].iloc[0]) == 2_700
