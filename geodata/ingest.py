@@ -40,34 +40,37 @@ def _in_parallel(tasks: Iterable[Callable[[], T]]) -> Iterator[T]:
 
 
 def ingest_police(store: Store, paths: Iterable[str | Path],
-                  progress: Callable[[LoadReport], None] | None = None) -> LoadReport:
+                  progress: Callable[[LoadReport], None] | None = None, replace_smaller: bool = False) -> LoadReport:
     """Load data.police.uk street-level files (CSV, folders of months, zips) into ``store``.
 
     Files are parsed a few at a time and written in batches of about a million
-    rows (memory stays bounded); the whole call is one transaction. Returns the
-    load report.
+    rows (memory stays bounded); the whole call is one transaction. A month that
+    would shrink under :data:`geodata.store.SHRINK_LIMIT` of its stored rows is
+    refused unless ``replace_smaller``. Returns the load report.
     """
     paths = [str(p) for p in paths]
     tasks = (lambda name=name, read=read: police.parse(name, read()) for name, read in police.list_files(paths))
-    return store.ingest(_in_parallel(tasks), police.SOURCE, paths, progress=progress)
+    return store.ingest(_in_parallel(tasks), police.SOURCE, paths, progress=progress, replace_smaller=replace_smaller)
 
 
-def ingest_fixmystreet(store: Store, path: str | Path) -> LoadReport:
+def ingest_fixmystreet(store: Store, path: str | Path, replace_smaller: bool = False) -> LoadReport:
     """Load a FixMyStreet LSOA-month file (:mod:`loaders.fixmystreet`) into ``store``: every month
-    it covers replaces what the store held (one transaction). Returns the load report."""
+    it covers replaces what the store held (one transaction; see ``replace_smaller`` at
+    :func:`ingest_police`). Returns the load report."""
     table, report, months = fixmystreet.read(path)
-    return store.ingest_area_counts(table, report, months, [str(path)])
+    return store.ingest_area_counts(table, report, months, [str(path)], replace_smaller=replace_smaller)
 
 
-def ingest_defra(store: Store, path: str | Path) -> LoadReport:
+def ingest_defra(store: Store, path: str | Path, replace_smaller: bool = False) -> LoadReport:
     """Load a DEFRA fly-tipping LA table (incidents or actions, :mod:`loaders.defra`) into ``store``:
-    the years it holds replace what the store held (one transaction). Returns the load report."""
+    the years it holds replace what the store held (one transaction; see ``replace_smaller`` at
+    :func:`ingest_police`). Returns the load report."""
     table, report = defra.read(path)
-    return store.ingest_district_stats(table, report, [str(path)])
+    return store.ingest_district_stats(table, report, [str(path)], replace_smaller=replace_smaller)
 
 
 def ingest_council(store: Store, path: str | Path, mapping: str | Path | council.Mapping,
-                   today: date | None = None) -> LoadReport:
+                   today: date | None = None, replace_smaller: bool = False) -> LoadReport:
     """Load a council export (fly-tipping records or an incident log) with its mapping file
     (:mod:`loaders.council`) into ``store``, one transaction; the months it holds replace what the
     store held for its (source, dataset).
@@ -94,4 +97,4 @@ def ingest_council(store: Store, path: str | Path, mapping: str | Path | council
         table = table.filter(pa.array(keep))
         report.rows_loaded = table.num_rows
     report.rejected.sort(key=lambda r: r.line)
-    return store.ingest([(table, report)], report.source, [str(path)])
+    return store.ingest([(table, report)], report.source, [str(path)], replace_smaller=replace_smaller)

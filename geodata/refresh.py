@@ -104,12 +104,14 @@ def update_outcomes(store: Store, client: Client, force: str, months: list[str])
 
 
 def refresh_police(store: Store, client: Client, force: str, start: str | None = None, republished: bool = False,
-                   progress: Callable[[str, int, int], None] | None = None, stops: bool = False) -> RefreshReport:
+                   progress: Callable[[str, int, int], None] | None = None, stops: bool = False,
+                   replace_smaller: bool = False) -> RefreshReport:
     """Fetch the months :func:`months_to_fetch` names for ``force`` (a data.police.uk force id,
     e.g. 'hertfordshire') and ingest them. ``progress(month, done, total)`` after each month.
     With ``stops``, also the force's stop and search records for those months that it published
     (``stops-street``), as their own source (:data:`loaders.policeapi.STOPS_SOURCE`), in a second
-    transaction."""
+    transaction. A month that would shrink under :data:`geodata.store.SHRINK_LIMIT` of its stored
+    rows is refused unless ``replace_smaller``."""
     before = client.requests
     wanted, gaps, updated = months_to_fetch(store, client, force, start, republished)
     report = RefreshReport(force, wanted, gaps)
@@ -123,7 +125,8 @@ def refresh_police(store: Store, client: Client, force: str, start: str | None =
                 if progress:
                     progress(month, i + 1, len(wanted))
 
-        report.load = store.ingest(batches(), SOURCE, [f"{client.base_url} ({force}): {', '.join(wanted)}"])
+        report.load = store.ingest(batches(), SOURCE, [f"{client.base_url} ({force}): {', '.join(wanted)}"],
+                                   replace_smaller=replace_smaller)
         if stops:
             published = set(client.stop_months(force))
             stop_months = [m for m in wanted if m in published]
@@ -134,6 +137,7 @@ def refresh_police(store: Store, client: Client, force: str, start: str | None =
                                       f"{client.base_url}/stops-street?date={month} ({force})")
 
             report.stops = store.ingest(stop_batches(), STOPS_SOURCE,
-                                        [f"{client.base_url} stops ({force}): {', '.join(stop_months)}"])
+                                        [f"{client.base_url} stops ({force}): {', '.join(stop_months)}"],
+                                        replace_smaller=replace_smaller)
     report.requests = client.requests - before
     return report

@@ -9,7 +9,9 @@ month is loaded, and by which load), ``loads`` (load history with counts) and
 Ingest is idempotent: data.police.uk republishes whole months, so a
 (source, dataset, month) present in a new load replaces the stored one whole,
 and a whole ingest runs in one transaction: if it fails or the process dies,
-the store keeps its previous state. Queries go to Arrow and then pandas (not
+the store keeps its previous state. A partition whose new load has fewer than
+:data:`SHRINK_LIMIT` of the rows the store holds (a truncated download) is
+refused, and the whole ingest with it, unless ``replace_smaller`` is given. Queries go to Arrow and then pandas (not
 ``.df()``, ~10x slower on 1M rows).
 """
 from __future__ import annotations
@@ -73,6 +75,27 @@ AREA_SOURCES = ("fixmystreet",)
 
 class StoreError(Exception):
     """A store that cannot be used as asked; ``str()`` is one line for the user."""
+
+
+#: A partition (source, dataset, month; DEFRA: year) is refused when its new load has fewer than this
+#: share of the rows the store holds for it: a download cut short (1,012 -> 396 rows) replaced a full
+#: month silently. ``replace_smaller`` (``--replace-smaller``) replaces it anyway.
+SHRINK_LIMIT = 0.5
+
+
+def _check_shrink(stored: dict[tuple, int], new: dict[tuple, int], replace_smaller: bool) -> None:
+    """Raise :class:`StoreError` naming the partitions whose ``new`` row count is under
+    :data:`SHRINK_LIMIT` of the ``stored`` one (keys (source, dataset, month or year))."""
+    if replace_smaller:
+        return
+    shrunk = sorted((k, n, stored[k]) for k, n in new.items() if n < SHRINK_LIMIT * stored.get(k, 0))
+    if shrunk:
+        (source, dataset, part), n, held = shrunk[0]
+        part = part.strftime("%Y-%m") if isinstance(part, date) else part
+        more = f" (and {len(shrunk) - 1} more)" if len(shrunk) > 1 else ""
+        raise StoreError(f"{source} {dataset} {part}: the new load has {n:,} row{'s' * (n != 1)}, the store holds "
+                         f"{held:,}: fewer than half, as a truncated download would have{more}; nothing was "
+                         "changed: check the file, or give --replace-smaller to replace the stored rows anyway")
 
 
 def parse_month(value: str | None, name: str = "month") -> date | None:
@@ -223,13 +246,15 @@ class Store:
         return self._boundary
 
     def ingest(self, batches: Iterable[tuple[pa.Table, LoadReport]], source: str, inputs: list[str],
-               progress: Callable[[LoadReport], None] | None = None) -> LoadReport:
+               progress: Callable[[LoadReport], None] | None = None, replace_smaller: bool = False) -> LoadReport:
         """Assign wards and LSOAs to canonical batches and store them in one transaction.
 
         ``batches`` yields (canonical table, its load report), e.g. one per file;
         each (source, dataset, month) in a batch replaces what the store held for
-        it. ``progress`` is called after each batch. Returns the combined report,
-        also written to ``loads`` and ``rejections``.
+        it (refused when it would shrink under :data:`SHRINK_LIMIT` of the stored
+        rows, unless ``replace_smaller``). ``progress`` is called after each
+        batch. Returns the combined report, also written to ``loads`` and
+        ``rejections``.
         """
         report = LoadReport(source)
         with self.connect() as con:
@@ -237,27 +262,30 @@ class Store:
             staging = _Staging(self.path.parent)
             try:
                 with _one_load(con, source, inputs, report) as load_id:
+                    held = None if replace_smaller else _stored_rows(con, "partitions", "month", source)
                     buffer, keys = [], set()
                     for table, file_report in batches:
                         new_keys = _partitions(table)
                         if keys & new_keys or sum(t.num_rows for t in buffer) >= _FLUSH_ROWS:
                             # a later file of the same month replaces it: write the buffer first
-                            report.outside_area += _write(con, buffer, wards, lsoas, load_id, staging)
+                            report.outside_area += _write(con, buffer, wards, lsoas, load_id, staging, held)
                             buffer, keys = [], set()
                         buffer.append(table)
                         keys |= new_keys
                         report.add(file_report)
                         if progress:
                             progress(report)
-                    report.outside_area += _write(con, buffer, wards, lsoas, load_id, staging)
+                    report.outside_area += _write(con, buffer, wards, lsoas, load_id, staging, held)
             finally:
                 staging.close()
         return report
 
-    def ingest_area_counts(self, table: pa.Table, report: LoadReport, months: list[str], inputs: list[str]) -> LoadReport:
+    def ingest_area_counts(self, table: pa.Table, report: LoadReport, months: list[str], inputs: list[str],
+                           replace_smaller: bool = False) -> LoadReport:
         """Store area counts (:data:`loaders.fixmystreet.COLUMNS`) for ``months`` ('YYYY-MM', every
         month the input covers, with rows or not) in one transaction, replacing what the store held
-        for those (source, dataset, month)s. Returns ``report`` with ``rows_loaded`` set."""
+        for those (source, dataset, month)s (refused under :data:`SHRINK_LIMIT`, unless
+        ``replace_smaller``). Returns ``report`` with ``rows_loaded`` set."""
         sources = set(table["source"].to_pylist()) | {report.source}
         if len(sources) != 1 or report.source not in AREA_SOURCES:
             raise StoreError(f"area counts must all be of one of {AREA_SOURCES}, got {sorted(sources)}")
@@ -266,6 +294,9 @@ class Store:
         with self.connect() as con, _one_load(con, report.source, inputs, report) as load_id:
             con.register("batch", table.append_column("load_id", pa.array([load_id] * table.num_rows, pa.int64())))
             if dataset is not None:
+                new = dict.fromkeys(((report.source, dataset, d) for d in month_dates), 0)
+                new.update(_batch_rows(con, "month"))
+                _check_shrink(_stored_rows(con, "partitions", "month", report.source), new, replace_smaller)
                 con.execute("DELETE FROM area_counts WHERE source = ? AND dataset = ? AND month IN "
                             "(SELECT unnest(?::DATE[]))", [report.source, dataset, month_dates])
                 con.execute("INSERT INTO area_counts SELECT * FROM batch")
@@ -293,11 +324,15 @@ class Store:
             report.rows_loaded = changed
         return changed
 
-    def ingest_district_stats(self, table: pa.Table, report: LoadReport, inputs: list[str]) -> LoadReport:
+    def ingest_district_stats(self, table: pa.Table, report: LoadReport, inputs: list[str],
+                              replace_smaller: bool = False) -> LoadReport:
         """Store district statistics (:data:`loaders.defra.COLUMNS`) in one transaction: the
-        (source, dataset, year)s in ``table`` replace what the store held for them."""
+        (source, dataset, year)s in ``table`` replace what the store held for them (refused under
+        :data:`SHRINK_LIMIT`, unless ``replace_smaller``)."""
         with self.connect() as con, _one_load(con, report.source, inputs, report) as load_id:
             con.register("batch", table.append_column("load_id", pa.array([load_id] * table.num_rows, pa.int64())))
+            _check_shrink(_stored_rows(con, "district_stats", "year", report.source), _batch_rows(con, "year"),
+                          replace_smaller)
             con.execute("""DELETE FROM district_stats USING (SELECT DISTINCT source, dataset, year FROM batch) b
                            WHERE district_stats.source = b.source AND district_stats.dataset = b.dataset
                              AND district_stats.year = b.year""")
@@ -504,6 +539,20 @@ def _record_load(con, load_id: int, source: str, started: datetime, inputs: list
         con.unregister("rejected")
 
 
+def _stored_rows(con, table: str, part: str, source: str) -> dict[tuple, int]:
+    """Rows the store holds per (source, dataset, ``part``) of ``source`` in ``table`` (``partitions``,
+    which counts them, or ``district_stats``)."""
+    rows = "sum(rows)" if table == "partitions" else "count(*)"
+    return {(s, d, p): int(n) for s, d, p, n in con.execute(
+        f"SELECT source, dataset, {part}, {rows} FROM {table} WHERE source = ? GROUP BY ALL", [source]).fetchall()}
+
+
+def _batch_rows(con, part: str) -> dict[tuple, int]:
+    """Rows per (source, dataset, ``part``) of the registered ``batch``."""
+    return {(s, d, p): int(n) for s, d, p, n in con.execute(
+        f"SELECT source, dataset, {part}, count(*) FROM batch GROUP BY ALL").fetchall()}
+
+
 def _records(source: str | None) -> tuple[str, str, tuple[str, ...]]:
     """(table to count from, the count expression, the columns it can be grouped by) for ``source``."""
     if source in AREA_SOURCES:
@@ -571,15 +620,19 @@ class _Staging:
             self.tmp.cleanup()
 
 
-def _write(con, tables: list[pa.Table], wards, lsoas, load_id: int, staging: _Staging) -> int:
+def _write(con, tables: list[pa.Table], wards, lsoas, load_id: int, staging: _Staging,
+           held: dict[tuple, int] | None) -> int:
     """Assign geography to ``tables`` (all at once: snap points repeat across months, so each
-    distinct point is tested once) and replace the (source, dataset, month) partitions they hold.
-    Returns the number of located rows outside the area."""
+    distinct point is tested once) and replace the (source, dataset, month) partitions they hold,
+    unless one shrinks under :data:`SHRINK_LIMIT` of ``held`` (the rows per partition when the load
+    began; None: no check). Returns the number of located rows outside the area."""
     if not tables:
         return 0
     batch, outside = _with_geography(pa.concat_tables(tables), wards, lsoas, load_id)
     staging.register(con, batch)
     del batch
+    if held is not None:
+        _check_shrink(held, _batch_rows(con, "month"), False)
     con.execute("""DELETE FROM incidents USING (SELECT DISTINCT source, dataset, month FROM batch) b
                    WHERE incidents.source = b.source AND incidents.dataset = b.dataset
                      AND incidents.month = b.month""")

@@ -187,3 +187,70 @@ def test_rejections_are_stored_whole_and_in_order(empty_store, tmp_path):
     stored = empty_store.rejections()
     assert len(stored) == 2_700 and (stored.groupby("file")["line"].agg(["min", "max"]).values == [2, 901]).all()
     assert set(stored["field"]) == {"Crime type"} and int(empty_store.loads()["rows_rejected"].iloc[0]) == 2_700
+
+
+# ------------------------------------------------------------------ a partition that shrinks sharply (MEDIUM)
+def _police_month(tmp_path, n: int, name: str = "2021-05-x-street.csv", month: str = "2021-05"):
+    path = tmp_path / name
+    path.write_text(_csv(POLICE_HEADER, [[f"id{i}", month] + POLICE_ROW[2:] for i in range(n)]))
+    return path
+
+
+def test_a_truncated_police_month_does_not_replace_the_full_one(empty_store, tmp_path):
+    from geodata.ingest import ingest_police
+    from geodata.store import SHRINK_LIMIT, StoreError
+
+    assert SHRINK_LIMIT == 0.5
+    ingest_police(empty_store, [_police_month(tmp_path, 1012)])
+    ingest_police(empty_store, [_police_month(tmp_path, 506)])  # half: allowed
+    with pytest.raises(StoreError) as err:
+        ingest_police(empty_store, [_police_month(tmp_path, 252)])
+    message = str(err.value)
+    assert "\n" not in message and "police.uk hertfordshire 2021-05" in message
+    assert "252" in message and "506" in message and "--replace-smaller" in message
+    assert empty_store.partitions()["rows"].tolist() == [506] and len(empty_store.loads()) == 2
+    ingest_police(empty_store, [_police_month(tmp_path, 252)], replace_smaller=True)
+    assert empty_store.partitions()["rows"].tolist() == [252]
+
+
+def test_a_shrinking_fixmystreet_month_and_defra_year_are_refused(empty_store):
+    from geodata.store import StoreError
+
+    fms = fixmystreet.parse("f.csv", _csv(",".join(fixmystreet.HEADER), [
+        FMS_ROW[:1] + [f"E0102{3700 + i}"] + FMS_ROW[2:] for i in range(10)]).encode())
+    empty_store.ingest_area_counts(fms[0], fms[1], fms[2], ["f.csv"])
+    short = fixmystreet.parse("f.csv", _csv(",".join(fixmystreet.HEADER), [FMS_ROW]).encode())
+    with pytest.raises(StoreError, match="fixmystreet fms-lsoa-month 2019-05: the new load has 1 row"):
+        empty_store.ingest_area_counts(short[0], short[1], short[2], ["f.csv"])
+    empty_store.ingest_area_counts(short[0], short[1], short[2], ["f.csv"], replace_smaller=True)
+
+    rows = [DEFRA_FULL_ROW[:1] + [f"E0700024{i}"] + DEFRA_FULL_ROW[2:] for i in range(4)]
+    empty_store.ingest_district_stats(*defra.parse("d.csv", _csv(DEFRA_HEADER, rows).encode()), ["d.csv"])
+    with pytest.raises(StoreError, match="defra actions 2021-22: the new load has"):
+        empty_store.ingest_district_stats(*defra.parse("d.csv", _csv(DEFRA_HEADER, rows[:1]).encode()), ["d.csv"])
+    assert len(empty_store.district_stats(dataset="actions")["area_code"].unique()) == 4
+
+
+def test_cli_refuses_a_shrinking_month_in_one_line_unless_told(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO, write_config
+
+    cfg = write_config(tmp_path)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "dashboard.cli", "ingest", "police", *map(str, args),
+                               "--config", str(cfg)], capture_output=True, text=True, cwd=REPO, timeout=300)
+
+    full = tmp_path / "full"
+    full.mkdir()
+    assert run(_police_month(full, 40, "2023-01-hertfordshire-street.csv", "2023-01")).returncode == 0
+    part = tmp_path / "part"
+    part.mkdir()
+    short = _police_month(part, 3, "2023-01-hertfordshire-street.csv", "2023-01")
+    out = run(short)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    line = out.stderr.strip().splitlines()[-1]  # after the progress bar
+    assert line.startswith("csp-hotspots: error:") and "--replace-smaller" in line
+    assert run(short, "--replace-smaller").returncode == 0

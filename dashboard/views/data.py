@@ -51,6 +51,7 @@ def refresh_section(store) -> None:
     """Fetch from data.police.uk the months the store lacks (the same path as `csp-hotspots refresh`)."""
     from geodata.refresh import refresh_police
     from loaders.policeapi import BASE_URL, Client
+    from geodata.store import StoreError
     from loaders.report import LoadError
 
     with st.expander("Refresh from data.police.uk"):
@@ -64,7 +65,7 @@ def refresh_section(store) -> None:
             try:
                 report = refresh_police(store, client, force.strip(), republished=republished, stops=stops,
                                         progress=lambda m, d, t: bar.progress(d / t, text=f"{m}: {d} of {t} months"))
-            except LoadError as exc:
+            except (LoadError, StoreError) as exc:
                 st.error(str(exc))
                 return
             st.cache_data.clear()  # months and figures change with the store
