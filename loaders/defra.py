@@ -30,7 +30,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from loaders import plausible
-from loaders.report import LoadError, LoadReport, Rejection, read_file, reject
+from loaders.report import LoadError, LoadReport, Rejection, check_width, read_file, reject
 
 SOURCE = "defra"
 #: Header of the leading columns; the measure columns follow.
@@ -92,6 +92,7 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     header = [h.strip() for h in next(reader, [])]
     if not header:
         raise LoadError(name, "file is empty")
+    check_width(name, header)
     if tuple(header[:4]) != KEYS or len(header) < 5 or header[4] not in DATASETS:
         raise LoadError(name, f"not a DEFRA fly-tipping LA table: the header must start {', '.join(KEYS)}, "
                               f"then {' or '.join(DATASETS)}", line=1)

@@ -24,7 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from loaders import plausible
-from loaders.report import LoadError, LoadReport, Rejection, read_file, reject
+from loaders.report import LoadError, LoadReport, Rejection, check_width, read_file, reject
 
 SOURCE = "fixmystreet"
 DATASET = "fms-lsoa-month"
@@ -63,6 +63,7 @@ def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
     header = next(reader, None)
     if header is None:
         raise LoadError(name, "file is empty")
+    check_width(name, header)
     if tuple(h.strip() for h in header) != HEADER:
         raise LoadError(name, f"not a FixMyStreet LSOA-month file: header is {header!r}, expected "
                               f"{', '.join(HEADER)}", line=1)
