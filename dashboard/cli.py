@@ -211,16 +211,16 @@ def _cmd_hotspots(args, cfg) -> int:
 
 def _cmd_report(args, cfg) -> int:
     from dashboard import pack
-    from geodata import priorities, status
-    from geodata.store import parse_month
+    from geodata import months, priorities
 
     for name in ("start", "end"):
-        parse_month(getattr(args, name), "--" + {"start": "from", "end": "to"}[name])
+        if getattr(args, name) is not None:
+            months.check(getattr(args, name), "--" + {"start": "from", "end": "to"}[name])
     window = None
     if args.start and args.end:
         if args.start > args.end:
             raise ValueError(f"--from {args.start} is after --to {args.end}")
-        window = len(status.months(args.start, args.end))
+        window = months.length(args.start, args.end)
     elif args.start:
         raise ValueError("--from needs --to (the period's last month)")
     plist = priorities.load(args.priorities or cfg.priorities_file)
@@ -235,10 +235,11 @@ def _cmd_report(args, cfg) -> int:
 
 def _cmd_refresh(args, cfg) -> int:
     from geodata.refresh import refresh_police
-    from geodata.store import parse_month
+    from geodata import months
     from loaders.policeapi import Client
 
-    parse_month(args.start, "--from")
+    if args.start is not None:
+        months.check(args.start, "--from")
     cache = Path(args.cache) if args.cache else cfg.store_path.parent / "api-cache"
     client = Client(args.api, cache_dir=cache)
     store = open_store(cfg, progress=_progress_bar(None))

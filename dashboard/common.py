@@ -16,12 +16,15 @@ import json
 import pandas as pd
 import shapely
 
+from dashboard import access
 from geodata import config as config_mod
-from geodata import disclosure
 from geodata import priorities as priorities_mod
-from geodata import status as status_mod
+from geodata import sources
+from geodata.analysis import ANALYST, PUBLIC, Audience, Selection, rules
+from geodata.analysis import status as status_mod
 from geodata.store import Store, open_store
-from loaders.police import CRIME_TYPES
+
+CRIME_TYPES = sources.POLICE.categories
 
 
 
@@ -45,9 +48,7 @@ def store() -> Store:
 @st.cache_data(ttl=60)
 def months(path: str | None) -> list[str]:
     """Months with police.uk data, 'YYYY-MM', oldest first."""
-    parts = _store(path).partitions()
-    parts = parts[parts["source"] == "police.uk"]
-    return sorted(parts["month"].dt.strftime("%Y-%m").unique().tolist())
+    return sorted(rules.loaded_months(_store(path), sources.DEFAULT))
 
 
 def _param_list(name: str, allowed) -> list[str]:
@@ -77,12 +78,23 @@ def filters(key: str = "f") -> dict:
         categories = st.multiselect("Crime types (none = all)", sorted(CRIME_TYPES),
                                     default=_param_list("cat", CRIME_TYPES), key=f"{key}_cats")
         chosen = st.multiselect("Wards (none = all)", list(ward_names), format_func=ward_names.get,
-                                default=_param_list("ward", ward_names), key=f"{key}_wards")
+                                default=None if f"{key}_wards" in st.session_state else _param_list("ward", ward_names),
+                                key=f"{key}_wards")
     st.query_params.update({"from": start, "to": end})
     st.query_params["cat"] = categories
     st.query_params["ward"] = chosen
     return {"start": start, "end": end, "categories": categories or None, "wards": chosen or None,
             "ward_names": ward_names}
+
+
+def selection(f: dict) -> Selection:
+    """The :class:`geodata.analysis.Selection` of :func:`filters`' values."""
+    return Selection.of(f["start"], f["end"], f["categories"] or (), f["wards"] or ())
+
+
+def audience() -> Audience:
+    """Who is looking: signed-in analysts see exact counts, everyone else disclosure-controlled ones."""
+    return ANALYST if access.can(store().config, "analyst") else PUBLIC
 
 
 def attributions() -> None:
@@ -119,9 +131,9 @@ def priorities(key: tuple[str, int]) -> priorities_mod.Priorities:
 @st.cache_resource(ttl=300, max_entries=32)
 def statuses(path: str | None, key: tuple[str, int], end: str | None, window: int | None,
              compare: str | None, exact: bool = True) -> list[status_mod.PriorityStatus]:
-    """:func:`geodata.status.evaluate`, cached per store, priorities file, period and whether the
-    audience sees exact counts of sensitive sources."""
-    return status_mod.evaluate(_store(path), priorities(key), end, window, compare, exact)
+    """:func:`geodata.analysis.status.evaluate`, cached per store, priorities file, period and whether
+    the audience sees exact counts of sensitive sources."""
+    return status_mod.evaluate(_store(path), priorities(key), end, window, compare, ANALYST if exact else PUBLIC)
 
 
 def area_map(layers: list, height: int) -> dict:
@@ -177,8 +189,8 @@ def ward_svg(values: pd.Series, title: str) -> str:
 def ward_values(values: pd.Series, source: str, exact: bool) -> tuple[pd.Series, str]:
     """Ward counts as the audience may see them, and their total as text: exact, or for a sensitive
     source without ``exact`` under disclosure control (:func:`geodata.disclosure.suppress`: the
-    suppressed counts become text such as "<5")."""
-    if exact or source not in disclosure.SENSITIVE_SOURCES:
-        return values, f"{int(values.fillna(0).sum()):,}"
-    shown, total = disclosure.suppress(values)
+    suppressed counts become text such as "<5"), by :func:`geodata.analysis.rules.disclose`."""
+    shown, total, rule = rules.disclose(values, source, ANALYST if exact else PUBLIC)
+    if rule is None:
+        return shown, total
     return shown.map(lambda v: v if v is None or not v.replace(",", "").isdigit() else int(v.replace(",", ""))), total

@@ -6,14 +6,13 @@ of its first police.uk measure, the 12-month trend, the top wards with change
 and significance, what is not measured); a sources and licences page. Every
 page carries "Data to <month>". Rendered offline with matplotlib (maps and
 charts, no tiles) and reportlab (PDF); the figures are the ones
-:mod:`geodata.status` gives the Meeting page for the same period.
+:mod:`geodata.analysis.status` gives the Meeting page for the same period.
 """
 from __future__ import annotations
 
 import base64
 import html
 import io
-import warnings
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,13 +23,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from dashboard.attributions import ATTRIBUTIONS  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
 from dashboard.palette import GI_COLOURS, SEQUENTIAL, STATUS_COLOURS, STATUS_SYMBOLS  # noqa: E402
-from geodata import disclosure  # noqa: E402
-from geodata import grid as grids  # noqa: E402
+from geodata import sources  # noqa: E402
+from geodata.analysis import PUBLIC, Selection  # noqa: E402
+from geodata.analysis.hotspots_for import hotspots_for  # noqa: E402
+from geodata.analysis.rules import disclose  # noqa: E402
+from geodata.analysis.status import MeasureStatus, PriorityStatus, evaluate, latest_month, span  # noqa: E402
+from geodata.classes import classify  # noqa: E402
 from geodata.gistar import CLASS_LABELS  # noqa: E402
-from geodata.hotspots import hotspot_cells  # noqa: E402
 from geodata.priorities import Priorities  # noqa: E402
-from geodata.status import MeasureStatus, PriorityStatus, evaluate, latest_month, span  # noqa: E402
 from geodata.store import Store  # noqa: E402
 
 FORMATS = ("pdf", "html")
@@ -78,16 +81,15 @@ def _trend_png(m: MeasureStatus) -> bytes:
 def _map_png(store: Store, m: MeasureStatus) -> bytes:
     wards = store.areas("ward").to_geodataframe()
     table = m.wards.set_index("ward_code")
-    wards["current"] = wards["code"].map(table["current"]).astype("float64")
+    classed = classify(wards["code"].map(table["current"]).astype("float64").to_numpy())
     fig, ax = plt.subplots(figsize=(4.6, 4.6))
-    wards.plot(ax=ax, column="current", cmap="viridis_r", edgecolor="#333333", linewidth=0.6, legend=True,
-               legend_kwds={"label": "incidents in the period", "shrink": 0.6})
-    if m.measure.source == "police.uk" and m.current.count:
-        incidents = store.incidents(start=m.current.start, end=m.current.end,
-                                    **m.measure.filters()).dropna(subset=["x", "y"])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", grids.FineGridWarning)
-            cells, grid = hotspot_cells(incidents, store.boundary())
+    wards.plot(ax=ax, color=classed.colour_of(), edgecolor="#333333", linewidth=0.6)
+    ax.legend(handles=[Patch(facecolor=c, edgecolor="#333333", label=t) for c, t in classed.legend],
+              title="incidents in the period", fontsize=6, title_fontsize=7, loc="lower left")
+    if sources.get(m.measure.source).kind == sources.POINTS and m.current.count:
+        found = hotspots_for(store, Selection.of(m.current.start, m.current.end, m.measure.categories,
+                                                 source=m.measure.source))
+        cells, grid = found.cells, found.grid
         for cls in (3, 2):
             sel = cells[cells["gi_class"] == cls]
             if len(sel):
@@ -99,13 +101,13 @@ def _map_png(store: Store, m: MeasureStatus) -> bytes:
 
 def build(store: Store, priorities: Priorities, end: str | None = None, window: int | None = None,
           compare: str | None = None) -> Pack:
-    """Compute every figure and image of the pack (same arguments as :func:`geodata.status.evaluate`).
+    """Compute every figure and image of the pack (same arguments as :func:`geodata.analysis.status.evaluate`).
 
     The pack is for the meeting, so sensitive (council) sources are under disclosure control
     (``exact=False``): their measures show the status sentence and ward counts with 1-4 as "<5",
     no map and no monthly trend."""
     end = end or latest_month(store)
-    results = evaluate(store, priorities, end, window, compare, exact=False)
+    results = evaluate(store, priorities, end, window, compare, PUBLIC)
     images = {}
     for r in results:
         for i, m in enumerate(r.measures):
@@ -121,7 +123,7 @@ def build(store: Store, priorities: Priorities, end: str | None = None, window: 
 def _withheld_rows(m: MeasureStatus) -> list[list[str]]:
     """Ward counts of a sensitive source under disclosure control, with their total."""
     wards = m.wards.set_index("ward_code")
-    shown, total = disclosure.suppress(wards["current"])
+    shown, total, _ = disclose(wards["current"], m.measure.source, PUBLIC)
     rows = [["Ward", "Period"]] + [[str(n), str(v)] for n, v in zip(wards["ward_name"], shown)]
     return rows + [["Total", total]]
 

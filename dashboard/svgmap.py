@@ -3,7 +3,7 @@
 Used where a map must appear at a glance (the Meeting page and its kiosk mode):
 a Vega or Leaflet map first loads its JavaScript (measured: ~0.9 s more to paint).
 Ward outlines come in EPSG:27700 (simplify them first, e.g. 20 m); values are
-coloured in quantile classes of :data:`dashboard.palette.SEQUENTIAL`; a ward with
+coloured by the one classing (:func:`geodata.classes.classify`); a ward with
 no value is grey and labelled "no data"; a suppressed count (text such as "<5", disclosure control)
 is light grey, labelled with the text, and in no class. Names and values are escaped.
 """
@@ -14,9 +14,8 @@ import html
 import numpy as np
 import shapely
 
-from dashboard.palette import SEQUENTIAL, classes
+from geodata.classes import NO_DATA, classify
 
-NO_DATA = "#d9d9d9"
 SUPPRESSED = "#f4f4f4"
 
 
@@ -37,22 +36,22 @@ def ward_svg(codes, names, geometries, values: dict, title: str, width: int = 36
     height = (y1 - y0) * scale
     numeric = [c for c in codes if values.get(c) is not None and not isinstance(values[c], str)]
     known = np.array([float(values[c]) for c in numeric])
-    cls, breaks = classes(known) if known.size else (np.array([], dtype=int), [])
-    cls_of = dict(zip(numeric, cls))
+    classed = classify(known)
+    cls_of = dict(zip(numeric, classed.classes))
     paths = []
     for code, name, geom in zip(codes, names, geometries):
         v = values.get(code)
         if isinstance(v, str):
             fill, label = SUPPRESSED, f"{name}: {v} (suppressed)"
         else:
-            fill = SEQUENTIAL[cls_of[code]] if v is not None else NO_DATA
+            fill = classed.colours[cls_of[code]] if v is not None else NO_DATA
             label = f"{name}: {v:,}" if v is not None else f"{name}: no data"
         paths.append(f'<path class="ward-svg" d="{_path(geom, x0, y1, scale)}" fill="{fill}" stroke="#333" '
                      f'stroke-width="0.8"><title>{html.escape(str(label))}</title></path>')
     legend = []
-    for i in range(len(breaks) - 1):
-        legend.append(f'<rect x="{i * 70}" y="18" width="14" height="14" fill="{SEQUENTIAL[i]}" stroke="#333"/>'
-                      f'<text x="{i * 70 + 18}" y="30" font-size="11">{breaks[i]:g}-{breaks[i + 1]:g}</text>')
+    for i, (colour, text) in enumerate(classed.legend):
+        legend.append(f'<rect x="{i * 70}" y="18" width="14" height="14" fill="{colour}" stroke="#333"/>'
+                      f'<text x="{i * 70 + 18}" y="30" font-size="11">{html.escape(text)}</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height + 48:.0f}" '
             f'width="100%" aria-label="{html.escape(title)} by ward"><g>{"".join(paths)}</g>'
             f'<g transform="translate(0,{height + 8:.0f})"><text x="0" y="11" font-size="11">'

@@ -42,6 +42,8 @@ line)::
     [map]                                   # optional: base map tiles (none by default: the
     tiles = "http://tiles.example/{z}/{x}/{y}.png"   # ward outlines are the base map; works offline)
     attribution = "..."
+    basemap = "basemap.pmtiles"             # or a local PMTiles file (Protomaps basemap schema),
+                                            # served by the app itself at /basemap.pmtiles
 """
 from __future__ import annotations
 
@@ -97,6 +99,7 @@ class Config:
     bundled_fixmystreet: tuple[Path, ...] = ()
     bundled_defra: tuple[Path, ...] = ()
     accounts_file: Path | None = None
+    map_basemap: Path | None = None
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -124,6 +127,7 @@ def load(path: str | Path | None = None) -> Config:
         bundled_fixmystreet=tuple(c.paths("bundled", "fixmystreet")),
         bundled_defra=tuple(c.paths("bundled", "defra")),
         accounts_file=c.path("access", "accounts", must_exist=False) if "access" in raw else None,
+        map_basemap=c.path("map", "basemap") if "basemap" in raw.get("map", {}) else None,
     )
 
 

@@ -15,7 +15,7 @@ for tables produced from administrative sources"; counts of 1-2 are unsafe,
   suppressed instead (shown ``c``).
 * a total from 1 to 4 is itself shown as ``<5``.
 
-Which sources are sensitive: :data:`SENSITIVE_SOURCES` (every council source:
+Which sources are sensitive: :data:`SENSITIVE_SOURCES`, from the registry (:mod:`geodata.sources`: every council source:
 they hold records about residents that no one published). police.uk,
 FixMyStreet and DEFRA are published open data and are shown as published.
 """
@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-SENSITIVE_SOURCES = frozenset({"council-flytipping", "council-incidents"})
+from geodata import sources
+
+SENSITIVE_SOURCES = frozenset(sources.ids(sensitive=True))
 PRIMARY, SECONDARY = "<5", "c"
 #: Counts from 1 to THRESHOLD are suppressed.
 THRESHOLD = 4

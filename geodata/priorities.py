@@ -35,7 +35,7 @@ loaded; a problem raises :class:`PrioritiesError` naming the file and line::
     why = "reported to Action Fraud, not in police.uk"
 
 A priority with no measure, or whose measures have no data for a period,
-shows "no data" with the missing source named (:mod:`geodata.status`).
+shows "no data" with the missing source named (:mod:`geodata.analysis.status`).
 """
 from __future__ import annotations
 
@@ -44,20 +44,14 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from loaders.police import CRIME_TYPES
+from geodata import sources
 
 from geodata.bundled import ST_ALBANS
 
 #: Data sources a measure may name: the store's ``source`` values, and what they are.
-SOURCES = {
-    "police.uk": "data.police.uk street-level crime and ASB",
-    "fixmystreet": "FixMyStreet reports",
-    "council-flytipping": "council fly-tipping records",
-    "council-incidents": "council incident logs",
-    "defra": "DEFRA fly-tipping statistics",
-}
+SOURCES = {s.id: s.label for s in sources.SOURCES.values()}
 #: The known categories of a source, where they are fixed; other sources take any name.
-CATEGORIES = {"police.uk": CRIME_TYPES}
+CATEGORIES = {s.id: s.categories for s in sources.SOURCES.values() if s.categories is not None}
 RULES = ("limit-increase",)
 COMPARES = ("previous", "year-earlier")
 
@@ -240,7 +234,7 @@ def load(path: str | Path | None = None) -> Priorities:
         if not isinstance(weights, dict) or not weights:
             r.fail("[harm] weights must be a table of category = weight", "weights")
         for cat, w in weights.items():
-            if cat not in CRIME_TYPES:
+            if cat not in sources.POLICE.categories:
                 r.fail(f"harm weight for {cat!r}: not a police.uk category", "weights")
             if not isinstance(w, (int, float)) or isinstance(w, bool) or w < 0:
                 r.fail(f"harm weight for {cat!r} must be a number >= 0, got {w!r}", "weights")

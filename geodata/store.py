@@ -36,14 +36,14 @@ import shapely
 
 from geodata import boundaries
 from geodata.assign import assign, best_fit
+from geodata import sources
 from geodata.config import Config
 from loaders import schema
+from loaders.schema import parse_month
 from loaders.report import LoadReport
 
 if TYPE_CHECKING:  # pandas is imported by the queries only: `csp-hotspots ingest` never needs it
     import pandas as pd
-
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 _DDL = f"""
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -70,7 +70,7 @@ CREATE TABLE IF NOT EXISTS district_stats (source VARCHAR NOT NULL, dataset VARC
                                            measure VARCHAR NOT NULL, value DOUBLE, note VARCHAR, load_id BIGINT);
 """
 #: Sources whose records are area counts, queried from ``area_counts`` through ``lsoa_wards``.
-AREA_SOURCES = ("fixmystreet",)
+AREA_SOURCES = sources.ids(kind=sources.AREA_COUNTS)
 
 
 class StoreError(Exception):
@@ -97,15 +97,6 @@ def _check_shrink(stored: dict[tuple, int], new: dict[tuple, int], replace_small
                          f"{held:,}: fewer than half, as a truncated download would have{more}; nothing was "
                          "changed: check the file, or give --replace-smaller to replace the stored rows anyway")
 
-
-def parse_month(value: str | None, name: str = "month") -> date | None:
-    """'YYYY-MM' -> first day of that month; ``None`` passes through; else ``ValueError``."""
-    if value is None:
-        return None
-    m = _MONTH.match(str(value).strip())
-    if not m:
-        raise ValueError(f"{name} must be YYYY-MM, got {value!r}")
-    return date(int(m.group(1)), int(m.group(2)), 1)
 
 
 def _fingerprint(spec) -> str:
@@ -344,7 +335,7 @@ class Store:
                        area_codes: list[str] | None = None) -> pd.DataFrame:
         """District statistics (DEFRA): ``dataset, year, area_code, area_name, region, measure,
         value, note``; a null ``value`` is not available (``note`` says why), never zero."""
-        clauses, params = ["source = 'defra'"], []
+        clauses, params = ["source = ?"], [sources.DEFRA.id]
         for col, values in (("dataset", [dataset] if dataset else None), ("measure", measures),
                             ("area_code", area_codes)):
             if values:
@@ -355,8 +346,11 @@ class Store:
                            "ORDER BY dataset, year, area_code, measure", params)
 
     # ------------------------------------------------------------------ queries
-    def _filters(self, start=None, end=None, categories=None, wards=None, source="police.uk", flags=None):
+    def _filters(self, start=None, end=None, categories=None, wards=None, source=sources.DEFAULT, flags=None,
+                 inside: bool = False):
         clauses, params = [], []
+        if inside and not wards:  # the study area is the district: records assigned to one of its wards
+            clauses.append("ward_code IS NOT NULL")
         if flags:
             if source in AREA_SOURCES:
                 raise ValueError(f"{source} records carry no flags")
@@ -381,11 +375,12 @@ class Store:
 
     def incidents(self, start: str | None = None, end: str | None = None,
                   categories: list[str] | None = None, wards: list[str] | None = None,
-                  source: str | None = "police.uk", flags: list[str] | None = None):
+                  source: str | None = sources.DEFAULT, flags: list[str] | None = None, inside: bool = False):
         """Incidents as a canonical GeoDataFrame, filtered by month range (YYYY-MM, inclusive),
-        categories, ward codes, source (default police.uk; ``None`` for all) and flags (records
-        with any of them)."""
-        where, params = self._filters(start, end, categories, wards, source, flags)
+        categories, ward codes, source (default police.uk; ``None`` for all), flags (records
+        with any of them) and, with ``inside``, only records in the area's wards (a force-wide
+        store holds the county; the study area is the district or the chosen wards)."""
+        where, params = self._filters(start, end, categories, wards, source, flags, inside)
         cols = ", ".join(f'"{n}"' for n in schema.NAMES)
         with self.connect() as con:
             table = con.sql(f"SELECT {cols} FROM incidents{where} ORDER BY month, record_id",
@@ -398,7 +393,7 @@ class Store:
         Filters as for :meth:`incidents`. Only combinations with incidents appear. For an area-count
         source (:data:`AREA_SOURCES`) the counts are summed per LSOA's best-fit ward.
         """
-        table, measure, names = _records(filters.get("source", "police.uk"))
+        table, measure, names = _records(filters.get("source", sources.DEFAULT))
         unknown = [b for b in by if b not in names]
         if unknown:
             raise ValueError(f"cannot group by {unknown}; columns are {', '.join(names)}")
@@ -410,7 +405,7 @@ class Store:
     def ward_summary(self, **filters) -> pd.DataFrame:
         """One row per ward of the area (zeros included): ``ward_code, ward_name, incidents``."""
         where, params = self._filters(**filters)
-        table, measure, _ = _records(filters.get("source", "police.uk"))
+        table, measure, _ = _records(filters.get("source", sources.DEFAULT))
         return self._query(f"""SELECT a.code AS ward_code, a.name AS ward_name,
                                       coalesce(c.n, 0)::BIGINT AS incidents
                                FROM areas a LEFT JOIN (SELECT ward_code, {measure} AS n FROM {table}{where}
@@ -420,7 +415,7 @@ class Store:
     def synthetic_count(self, **filters) -> int:
         """How many records matching ``filters`` (as :meth:`counts`) are synthetic (always 0 for an
         area-count source: those are real published counts)."""
-        if filters.get("source", "police.uk") in AREA_SOURCES:
+        if filters.get("source", sources.DEFAULT) in AREA_SOURCES:
             return 0
         where, params = self._filters(**filters)
         where = (where + " AND" if where else " WHERE") + " synthetic"
@@ -435,17 +430,18 @@ class Store:
         return pd.DataFrame({"ward_code": wards.codes.astype(str), "ward_name": wards.names.astype(str)})
 
     def population(self, level: str = "ward") -> pd.DataFrame:
-        """Residents per LSOA, or per ward (each LSOA given whole to the ward holding its
-        point-on-surface). Columns ``code, population``; empty without a population file.
-        Computed once per Store (population and areas do not change after creation)."""
+        """Residents per LSOA, or per ward by the one LSOA -> ward rule: each LSOA given whole to
+        the ward covering most of its area (``lsoa_wards``, :func:`geodata.assign.best_fit`; the
+        same lookup area-count sources such as FixMyStreet are summed through). Columns ``code,
+        population``; empty without a population file. Computed once per Store (population and
+        areas do not change after creation)."""
         if level not in self._population:
-            pop = self._query("SELECT lsoa_code AS code, population FROM population ORDER BY code")
-            if level == "ward" and not pop.empty:
-                lsoas = self.areas("lsoa")
-                ward = assign(self.areas("ward"),
-                              *shapely.get_coordinates(shapely.point_on_surface(lsoas.geometries)).T)
-                pop["code"] = pop["code"].map(dict(zip(lsoas.codes, ward)))
-                pop = pop.groupby("code", as_index=False)["population"].sum()
+            if level == "ward":
+                pop = self._query("""SELECT l.ward_code AS code, sum(p.population)::BIGINT AS population
+                                     FROM population p JOIN lsoa_wards l USING (lsoa_code)
+                                     WHERE l.ward_code IS NOT NULL GROUP BY l.ward_code ORDER BY code""")
+            else:
+                pop = self._query("SELECT lsoa_code AS code, population FROM population ORDER BY code")
             self._population[level] = pop
         return self._population[level].copy()
 

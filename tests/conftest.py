@@ -55,3 +55,18 @@ def county_police() -> Path:
     if not SHARED_POLICE.is_dir():
         pytest.fail(f"{SHARED_POLICE} is missing: the county tests need the shared data beside the checkout")
     return SHARED_POLICE
+
+
+def open_page(at, page: str):
+    """Switch AppTest ``at`` to the page at ``page`` (its url path, e.g. "explorer", or
+    "views/explorer.py"): pages are callables (``st.Page(explorer.page)``), which
+    ``AppTest.switch_page`` (file pages only) cannot find. Raises ``ValueError`` ("Could not find a
+    navigation page") when the page is not registered for the session's audience. Returns ``at``."""
+    name = page.removeprefix("views/").removesuffix(".py")
+    if not at._registered_pages:  # pages are registered by a first run (of the default page)
+        at.run()
+    hashes = [h for h, info in at._registered_pages.items() if info.get("url_pathname") == name]
+    if not hashes:
+        raise ValueError(f"Could not find a navigation page for {name!r}")
+    at._page_hash = hashes[0]
+    return at

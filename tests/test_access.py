@@ -18,7 +18,7 @@ from geodata import config as config_mod
 from geodata import disclosure
 from geodata.ingest import ingest_council
 from geodata.store import open_store
-from tests.conftest import REPO, write_config
+from tests.conftest import open_page, REPO, write_config
 from geodata.bundled import ST_ALBANS as BUNDLE
 
 APP = str(REPO / "dashboard" / "app.py")
@@ -134,7 +134,7 @@ def _app(monkeypatch, cfg, user: str | None = None, page: str | None = None) -> 
         assert not at.exception, at.exception
         assert any(f"Signed in as {user}" in c.value for c in at.sidebar.caption)
     if page:
-        at.switch_page(page).run()
+        open_page(at, page).run()
         assert not at.exception, at.exception
     return at
 
@@ -148,12 +148,12 @@ def test_public_and_viewer_see_no_download_no_records_no_admin(partner_site, mon
     for user in (None, "vera"):
         at = _app(monkeypatch, cfg, user)
         assert not any(b.label.startswith("Prepare the meeting pack") for b in at.button)
-        at.switch_page("views/explorer.py").run()
+        open_page(at, "views/explorer.py").run()
         assert not at.exception
         assert at.get("download_button") == [] and any("for signed-in analysts" in c.value for c in at.caption)
         with pytest.raises(ValueError, match="Could not find a navigation page"):
-            at.switch_page("views/patrol.py")  # not registered for this audience: its script cannot run
-        at.switch_page("views/data.py").run()
+            open_page(at, "views/patrol.py")  # not registered for this audience: its script cannot run
+        open_page(at, "views/data.py").run()
         assert not any(b.key == "refresh_go" for b in at.button)
         assert any("for signed-in analysts" in c.value for c in at.caption)
 
@@ -162,9 +162,9 @@ def test_analyst_gets_downloads_and_patrol_admin_gets_refresh(partner_site, monk
     cfg, _ = partner_site
     at = _app(monkeypatch, cfg, "ana", "views/explorer.py")
     assert len(at.get("download_button")) == 3
-    at.switch_page("views/patrol.py").run()
+    open_page(at, "views/patrol.py").run()
     assert "Patrol planner" in _titles(at)
-    at.switch_page("views/data.py").run()
+    open_page(at, "views/data.py").run()
     assert not any(b.key == "refresh_go" for b in at.button)
     at = _app(monkeypatch, cfg, "adam", "views/data.py")
     assert any(b.key == "refresh_go" for b in at.button)
@@ -179,7 +179,7 @@ def test_wrong_password_is_refused(partner_site, monkeypatch):
     at.text_input(key="sign_in_password").input("not the password")
     next(b for b in at.button if b.label == "Sign in").click().run()
     assert any("wrong user name or password" in e.value for e in at.error)
-    at.switch_page("views/explorer.py").run()
+    open_page(at, "views/explorer.py").run()
     assert at.get("download_button") == []
 
 
@@ -211,7 +211,7 @@ def test_public_council_figures_are_never_1_to_4(partner_site, monkeypatch):
     sentence = next(e.value for e in at.markdown if "flagged mental health" in e.value and "disclosure" in e.value)
     assert not _small_numbers(sentence.split("(disclosure control)")[0].replace("1-4", ""))
 
-    at.switch_page("views/data.py").run()
+    open_page(at, "views/data.py").run()
     cov = at.dataframe[0].value
     council = cov.loc[[i for i in cov.index if i[0] == "council-incidents"]]
     assert not any(isinstance(v, str) and v.isdigit() and 1 <= int(v) <= 4 for v in council.to_numpy().ravel())

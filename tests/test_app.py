@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, write_config
+from tests.conftest import open_page, REPO, write_config
 from geodata.bundled import ST_ALBANS as BUNDLE
 
 APP = str(REPO / "dashboard" / "app.py")
@@ -21,7 +21,7 @@ def app(tmp_path, monkeypatch, bundled_store):
 
 @pytest.fixture
 def explorer(app):
-    app.switch_page("views/explorer.py").run()
+    open_page(app, "views/explorer.py").run()
     assert not app.exception, app.exception
     return app
 
@@ -75,14 +75,14 @@ def test_url_reopens_the_same_view(tmp_path, monkeypatch, bundled_store):
     at.query_params["from"] = "2021-03"
     at.query_params["to"] = "2021-04"
     at.query_params["cat"] = ["Burglary", "Robbery"]
-    at.switch_page("views/explorer.py").run()
+    open_page(at, "views/explorer.py").run()
     expected = bundled_store.ward_summary(start="2021-03", end="2021-04", categories=["Burglary", "Robbery"])
     assert _metric(at, "Incidents") == int(expected["incidents"].sum())
     assert at.sidebar.multiselect(key="explorer_cats").value == ["Burglary", "Robbery"]
 
 
 def test_wards_page_rates(app, bundled_store):
-    app.switch_page("views/wards.py").run()
+    open_page(app, "views/wards.py").run()
     assert not app.exception
     table = app.dataframe[0].value.set_index("Ward code")
     pop = bundled_store.population("ward").set_index("code")["population"]
@@ -95,7 +95,7 @@ def test_wards_page_rates(app, bundled_store):
 
 
 def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
-    app.switch_page("views/data.py").run()
+    open_page(app, "views/data.py").run()
     assert not app.exception
     coverage = app.dataframe[0].value
     assert list(coverage.columns)[0] == "2007-03" and list(coverage.columns)[-1] == "2022-01"
@@ -190,9 +190,10 @@ def test_meeting_names_the_line_of_a_broken_priorities_file(tmp_path, monkeypatc
 
 
 def test_trends_comparison_and_shares_follow_the_store(app, bundled_store):
-    app.switch_page("views/trends.py").run()
+    open_page(app, "views/trends.py").run()
     assert not app.exception
-    assert any("No comparison: police.uk is not loaded for 2019-12" in w.value for w in app.warning)
+    assert any("No change figure: police.uk is not loaded for" in w.value and "2019-12" in w.value
+               for w in app.warning)
     app.sidebar.multiselect(key="trends_cats").set_value(["Burglary", "Robbery"]).run()
     app.sidebar.select_slider(key="trends_months").set_value(("2021-07", "2021-12")).run()
     assert not app.exception
@@ -204,14 +205,14 @@ def test_trends_comparison_and_shares_follow_the_store(app, bundled_store):
     assert table["Chosen months"].to_dict() == dict(zip(now["category"], now["incidents"]))
     assert table["Compared with"].to_dict() == dict(zip(before["category"], before["incidents"]))
     app.radio(key="trends_against").set_value("year-earlier").run()
-    assert any("not loaded for 2020-07" in w.value for w in app.warning)
+    assert any("not loaded for 6 months: 2020-07" in w.value for w in app.warning)
     assert any("show a pattern" in c.value for c in app.caption)
 
 
 def test_patrol_planner_zones_follow_the_choice(app, bundled_store):
     from geodata.zones import patrol_zones
 
-    app.switch_page("views/patrol.py").run()
+    open_page(app, "views/patrol.py").run()
     assert not app.exception
     shown = app.dataframe[0].value
     expected, _ = patrol_zones(bundled_store.incidents(start="2021-11", end="2022-01"),
@@ -260,7 +261,7 @@ def test_data_page_refresh_button_fetches_missing_months(tmp_path, monkeypatch):
         monkeypatch.setenv("CSP_HOTSPOTS_POLICE_API", api.url)
         at = AppTest.from_file(APP, default_timeout=120)
         at.run()
-        at.switch_page("views/data.py").run()
+        open_page(at, "views/data.py").run()
         assert not at.exception
         at.button(key="refresh_go").click().run()
         assert not at.exception
@@ -279,7 +280,7 @@ def test_wards_ranked_by_harm_when_weights_are_configured(tmp_path, monkeypatch,
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("views/wards.py").run()
+    open_page(at, "views/wards.py").run()
     assert not at.exception
     table = at.dataframe[0].value
     counts = bundled_store.counts(by=("ward_code", "category"), categories=["Robbery", "Burglary"])
@@ -288,7 +289,7 @@ def test_wards_ranked_by_harm_when_weights_are_configured(tmp_path, monkeypatch,
     assert table.set_index("Ward code")["Harm"].to_dict() == pytest.approx(expected.reindex(table["Ward code"],
                                                                                             fill_value=0).to_dict())
     assert table["Harm"].is_monotonic_decreasing
-    assert any("wards ranked by harm" in c.value and "counted as 0" in c.value for c in at.caption)
+    assert any("Wards ranked by harm" in c.value and "No harm weight" in c.value for c in at.caption)
 
 
 def test_flytipping_page_context_council_records_and_knox(tmp_path, monkeypatch):
@@ -302,7 +303,7 @@ def test_flytipping_page_context_council_records_and_knox(tmp_path, monkeypatch)
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("views/flytipping.py").run()
+    open_page(at, "views/flytipping.py").run()
     assert not at.exception, at.exception
     neighbours = at.dataframe[0].value.set_index("Area")
     assert neighbours.loc["St Albans", "Rank"] == "10" and neighbours.loc["St Albans", "Incidents"] == "579"
@@ -317,7 +318,7 @@ def test_flytipping_page_context_council_records_and_knox(tmp_path, monkeypatch)
                    BUNDLE / "council/mapping-council-a.toml")
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("views/flytipping.py").run()
+    open_page(at, "views/flytipping.py").run()
     assert not at.exception, at.exception
     assert any("SYNTHETIC DATA" in w.value and f"{len(tips):,} of these" in w.value for w in at.warning)
     kinds = at.dataframe[3].value
@@ -327,3 +328,27 @@ def test_flytipping_page_context_council_records_and_knox(tmp_path, monkeypatch)
     direct = knox(records["x"], records["y"], records["date"].to_numpy())
     assert shown["Pairs"].tolist() == direct["observed"].tolist()
     assert shown["p"].tolist() == direct["p"].round(3).tolist()
+
+
+def test_explorer_gives_no_rise_figure_when_the_baseline_month_is_not_loaded(tmp_path, monkeypatch, bundled_store):
+    """/explorer?from=2021-02&to=2021-03 compares with 2020-12..2021-01; 2020-12 is not loaded. It
+    showed 'Wards with a significant rise: 20'; now no figure, and 2020-12 named."""
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["from"], at.query_params["to"] = "2021-02", "2021-03"
+    open_page(at, "explorer").run()
+    assert not at.exception
+    rise = next(m for m in at.metric if m.label == "Wards with a significant rise")
+    assert rise.value == "no comparison"
+    assert any("police.uk is not loaded for 2020-12" in w.value for w in at.warning)
+
+
+def test_explorer_one_ward_follows_the_ward_filter(tmp_path, monkeypatch, bundled_store):
+    """St Peters chosen in the ward filter: the One ward table showed Ashley (the first ward)."""
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["ward"] = ["E05004799"]
+    open_page(at, "explorer").run()
+    assert not at.exception
+    detail = at.selectbox(key="explorer_detail")
+    assert detail.options == ["St Peters"] and detail.value == "E05004799"

@@ -114,15 +114,15 @@ def test_data_page_never_builds_months_outside_the_plausible_range(tmp_path, mon
     import duckdb
     from streamlit.testing.v1 import AppTest
 
-    from tests.conftest import REPO, write_config
+    from tests.conftest import REPO, open_page, write_config
 
     cfg = write_config(tmp_path)
     shutil.copy(bundled_store.path, tmp_path / "s.duckdb")
     with duckdb.connect(str(tmp_path / "s.duckdb")) as con:
         con.execute("INSERT INTO partitions VALUES ('police.uk', 'hertfordshire', DATE '9999-12-01', 1, 1, now())")
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
-    at = AppTest.from_file(str(REPO / "dashboard" / "views" / "data.py"), default_timeout=120)
-    at.run()
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=120)
+    open_page(at, "data").run()
     assert not at.exception, at.exception
     columns = list(at.dataframe[0].value.columns)
     assert columns[0] == "2007-03" and columns[-1] == "2022-01"

@@ -8,7 +8,8 @@ import pypdf
 import pytest
 
 from dashboard import cli, pack
-from geodata import priorities, status
+from geodata import priorities
+from geodata.analysis import status
 from tests.conftest import write_config
 from tests.test_priorities import direct_count
 
@@ -84,3 +85,33 @@ def test_cli_report_writes_pdf_and_names_bad_lines(tmp_path, capsys):
     assert cli.main(["report", "--config", cfg, "--priorities", str(bad), "--out", str(out)]) == 2
     line = next(i for i, s in enumerate(bad.read_text().splitlines(), 1) if '"Drugz"' in s)
     assert f"line {line}: 'Drugz' is not a police.uk category" in capsys.readouterr().err
+
+
+def test_hostile_ward_names_and_priority_text_are_printed_as_text(tmp_path):
+    """Issue 18: text from data or config (ward names, priority titles) with template, HTML and
+    script payloads is printed literally in the HTML and PDF packs, never evaluated."""
+    import html
+    import json
+
+    from geodata import config as config_mod
+    from geodata.bundled import ST_ALBANS
+    from geodata.store import open_store
+
+    payloads = ["{{7*7}}", "<script>alert(1)</script>", "{% for x in range(3) %}loop{% endfor %}"]
+    wards = json.loads((ST_ALBANS / "boundaries/st_albans_wards_2013.geojson").read_text())
+    for feature, payload in zip(wards["features"], payloads):
+        feature["properties"]["WD13NM"] = f"Ward {payload}"
+    (tmp_path / "wards.geojson").write_text(json.dumps(wards))
+    cfg = write_config(tmp_path)
+    cfg.write_text(cfg.read_text().replace(str(ST_ALBANS / "boundaries/st_albans_wards_2013.geojson"),
+                                           str(tmp_path / "wards.geojson")))
+    prios = tmp_path / "priorities.toml"
+    prios.write_text(priorities.DEFAULT_PRIORITIES.read_text().replace(
+        'title = "', 'title = "{{7*7}} <b>x</b> ', 1))
+    store = open_store(config_mod.load(cfg))
+    built = pack.build(store, priorities.load(prios))
+    page = pack.render(built, "html").decode()
+    assert html.escape("{{7*7}} <b>x</b>") in page and "<script>alert(1)" not in page
+    assert "looplooploop" not in page
+    text = " ".join(_pdf_pages(pack.render(built, "pdf")))
+    assert "{{7*7}} <b>x</b>" in text

@@ -9,7 +9,7 @@ import shapely
 
 from geodata.export import gpx_bytes
 from geodata.hotspots import emerging_cells, hotspot_cells
-from geodata.status import months
+from geodata.months import months
 from geodata.zones import COLUMNS, patrol_zones
 
 

@@ -1,6 +1,6 @@
 """Meeting page (the default): one panel per CSP priority, and the kiosk mode for the meeting room.
 
-Each panel: the status against the priority's target (:mod:`geodata.status`), the
+Each panel: the status against the priority's target (:mod:`geodata.analysis.status`), the
 headline count for the period with its change against the months before and
 against the same months a year earlier (E-test, with p), a 12-month sparkline,
 a small ward map and what the priority asks for that no source measures.
@@ -23,7 +23,8 @@ import streamlit as st
 from dashboard import access, common
 from dashboard.palette import STATUS_COLOURS, STATUS_SYMBOLS
 from geodata.priorities import COMPARES
-from geodata.status import NO_DATA, SYNTHETIC_LABEL, MeasureStatus, PriorityStatus, latest_month, span
+from geodata.analysis.status import NO_DATA, RULE, SYNTHETIC_LABEL, MeasureStatus, PriorityStatus, latest_month
+from geodata.months import span
 
 KIOSK_EVERY, KIOSK_MIN = 20, 3
 WINDOWS = (1, 3, 6, 12)
@@ -132,7 +133,7 @@ def _pack_pdf(path, key, end, window, compare) -> bytes:
     return pack.render(pack.build(common.store(), common.priorities(key), end, window, compare), "pdf")
 
 
-def main() -> None:
+def page() -> None:
     store, path = common.store(), common.config_path()
     key = common.priorities_key()
     plist = common.priorities(key)
@@ -160,6 +161,7 @@ def main() -> None:
         _rotate(results, every)
         return
     st.markdown(summary_table(results), unsafe_allow_html=True)
+    st.caption(RULE)
     for r in results:
         priority_panel(r)
     with st.sidebar:
@@ -184,5 +186,3 @@ def _rotate(results: list[PriorityStatus], every: int) -> None:
 
     show()
 
-
-main()

@@ -16,11 +16,10 @@ import streamlit as st
 
 from dashboard import access, common
 from geodata import export
-from geodata.status import months as month_range
-from geodata.status import shift
-from geodata.zones import patrol_zones
+from geodata.analysis import Selection
+from geodata.analysis.patrol_zones import patrol_zones
+from geodata.months import Period
 from loaders.coords import bng_to_wgs84
-from loaders.police import CRIME_TYPES
 
 CELLS = {"auto": None, "100 m": 100.0, "250 m": 250.0, "500 m": 500.0}
 CONFIDENCE = {2: "95% or more", 3: "99%", 1: "90% or more"}
@@ -29,25 +28,25 @@ WINDOWS = (1, 3, 6)
 
 @st.cache_resource(ttl=300, max_entries=16)
 def zones_for(path, end, window, categories, top, min_class, cell, harm_key):
-    """Zones and grid for a choice (cached on small keys)."""
-    store = common.store()
-    start = shift(end, -(window - 1))
-    current = store.incidents(start=start, end=end, categories=categories)
-    previous = store.incidents(start=shift(start, -window), end=shift(end, -window), categories=categories)
-    weights = common.priorities(harm_key).harm_weights if harm_key else None
-    return patrol_zones(current, previous, store.boundary(), cell_size=cell, top=top, min_class=min_class,
-                        harm_weights=weights, window=window)
+    """:func:`geodata.analysis.patrol_zones.patrol_zones` for a choice (cached on small keys)."""
+    period = Period.ending(end, window)
+    plist = common.priorities(harm_key) if harm_key else None
+    return patrol_zones(common.store(), Selection.of(period.start, period.end, categories or ()), top=top,
+                        min_class=min_class, cell_size=cell, harm_weights=plist.harm_weights if plist else None,
+                        harm_source=plist.harm_source if plist else None)
 
 
 @st.cache_data(ttl=300, max_entries=16)
 def outputs(path, end, window, categories, top, min_class, cell, harm_key, rank) -> dict:
     """What the page shows and hands out for a choice, built once: the zone table, the map
     (Vega-Lite spec), the patrol sheet, GeoJSON and GPX."""
-    zones, grid = zones_for(path, end, window, categories, top, min_class, cell, harm_key)
-    start = shift(end, -(window - 1))
-    period = start if start == end else f"{start} to {end}"
-    before = f"{shift(start, -window)} to {shift(end, -window)}" if window > 1 else shift(start, -1)
-    shown = {"empty": zones.empty, "cell_size": grid.cell_size, "period": period, "before": before}
+    found = zones_for(path, end, window, categories, top, min_class, cell, harm_key)
+    period, before = found.comparison.current.text, found.comparison.base.text
+    shown = {"refused": found.refused, "notes": found.notes, "period": period, "before": before}
+    if found.refused:
+        return shown
+    zones, grid = found.zones, found.grid
+    shown.update(empty=zones.empty, cell_size=grid.cell_size)
     if zones.empty:
         return shown
     table = zones.drop(columns="geometry").assign(
@@ -70,7 +69,8 @@ def sheet_html(area: str, zones, grid, period: str, before: str, categories, min
     esc = html.escape
     blocks = []
     for _, z in zones.iterrows():
-        trend = "new" if z["previous"] == 0 else f"{z['change_pct']:+.0f}% on {int(z['previous'])}"
+        trend = ("no comparison (months not loaded)" if z["previous"] != z["previous"] else "new"
+                 if z["previous"] == 0 else f"{z['change_pct']:+.0f}% on {int(z['previous'])}")
         lon, lat = bng_to_wgs84(z["centre_x"], z["centre_y"])
         blocks.append(
             f"<section><h2>Zone {int(z['zone'])}: {int(z['incidents'])} incidents</h2>"
@@ -92,7 +92,7 @@ def sheet_html(area: str, zones, grid, period: str, before: str, categories, min
             + "</body></html>")
 
 
-def main() -> None:
+def page() -> None:
     store, path = common.store(), common.config_path()
     if not access.can(store.config, "analyst"):  # not registered for other audiences; checked again here
         st.error("The patrol planner is for signed-in analysts.")
@@ -104,21 +104,21 @@ def main() -> None:
         st.warning("The store holds no police.uk data yet: load a month with `csp-hotspots ingest police`.")
         return
     with st.sidebar:
-        categories = st.multiselect("Crime types (none = all)", sorted(CRIME_TYPES), key="patrol_cats")
+        categories = st.multiselect("Crime types (none = all)", sorted(common.CRIME_TYPES), key="patrol_cats")
         end = st.selectbox("Period ends", all_months[::-1], key="patrol_end")
         window = st.selectbox("Months", WINDOWS, index=1, format_func=lambda w: f"last {w}", key="patrol_window")
         top = st.slider("Zones", 1, 10, 5, key="patrol_top")
         min_class = st.selectbox("Hot spot confidence", list(CONFIDENCE), format_func=CONFIDENCE.get, key="patrol_conf")
         cell = st.selectbox("Grid", list(CELLS), key="patrol_cell")
         rank = st.radio("Rank by", ["incidents", "harm"] if plist.harm_weights else ["incidents"], key="patrol_rank")
-    start = shift(end, -(window - 1))
-    if any(m not in all_months for m in month_range(start, end)):
-        st.warning(f"police.uk is not loaded for every month of {start} to {end}: choose a later period.")
-        return
     harm_key = common.priorities_key() if rank == "harm" else None
     o = outputs(path, end, window, tuple(categories) or None, top, min_class, CELLS[cell], harm_key, rank)
+    if o["refused"]:
+        st.warning(" ".join(o["notes"]) + " Choose a later period.")
+        return
     st.caption(f"{', '.join(categories) or 'All crime types'}, {o['period']}. Gi* on {o['cell_size']:g} m cells, "
-               f"hot at {CONFIDENCE[min_class]} confidence, adjacent cells merged; ranked by {rank}.")
+               f"hot at {CONFIDENCE[min_class]} confidence, adjacent cells merged; ranked by {rank}. "
+               + " ".join(o["notes"]))
     if o["empty"]:
         st.info("No significant hot spot for this choice: widen the period or the crime types.")
         return
@@ -139,5 +139,3 @@ def main() -> None:
         st.html(o["sheet"])
     common.attributions()
 
-
-main()
