@@ -14,7 +14,8 @@ Rows for the regional and national totals (``ONS Code`` ``*Total``) keep the
 (original)", ...); their area code is ``total:`` and that name.
 
 Row rules (rejected rows are reported with file, line, field and reason):
-``Year`` must be a financial year ``YYYY-YY`` within the plausible range
+A row repeating an earlier row's year and area (``ONS Code``; for totals, ``Region``) is
+rejected. ``Year`` must be a financial year ``YYYY-YY`` within the plausible range
 (:mod:`loaders.plausible`: from 2012-13, the first year of the series, to the year
 holding the current month); ``ONS Code`` an ONS area code or ``*Total``; every
 measure a finite number >= 0 (counts and pounds), ``:`` or (text columns) any text.
@@ -96,6 +97,7 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     dataset, measures = DATASETS[header[4]], header[4:]
     out: dict[str, list] = {n: [] for n, _ in COLUMNS}
     report = LoadReport(SOURCE, files=[name])
+    seen: dict[tuple[str, str], int] = {}  # (year, area code) -> line: one row per area and year
     try:
         for row in reader:
             line = reader.line_num
@@ -109,6 +111,12 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
             year, code, la, region = (v.strip() for v in row[:4])
             area_code, area_name = (code, la) if code != "*Total" else (f"total:{region.lstrip('*')}",
                                                                         region.lstrip("*"))
+            if (year, area_code) in seen:
+                shown = code if code != "*Total" else f"*Total ({region})"
+                reject(report.rejected, Rejection(name, line, "ONS Code",
+                                                  f"{year} {shown} repeats line {seen[year, area_code]}"))
+                continue
+            seen[year, area_code] = line
             for measure, (value, note) in zip(measures, values):
                 for k, v in (("source", SOURCE), ("dataset", dataset), ("year", year), ("area_code", area_code),
                              ("area_name", area_name), ("region", region.lstrip("*")), ("measure", measure),

@@ -339,3 +339,41 @@ def test_a_very_wide_header_is_refused_first_in_one_line(kind):
     with pytest.raises(LoadError, match=r"line 1: the header has 100,\d{3} columns, over the 1,000") as err:
         _parse(kind, (header + "\n" + header + "\n").encode())
     assert "\n" not in str(err.value)
+
+
+# ------------------------------------------------------------------ a duplicated DEFRA line (MEDIUM)
+def test_defra_duplicate_line_is_rejected_at_load():
+    other = DEFRA_FULL_ROW[:1] + ["E07000241"] + DEFRA_FULL_ROW[2:]
+    total = ["2021-22", "*Total", "", "East"] + DEFRA_FULL_ROW[4:]
+    table, report = defra.parse("d.csv", _csv(DEFRA_HEADER, [DEFRA_FULL_ROW, other, DEFRA_FULL_ROW, total,
+                                                             total]).encode())
+    assert report.rows_loaded == 3
+    assert [(r.line, r.field) for r in report.rejected] == [(4, "ONS Code"), (6, "ONS Code")]
+    assert "2021-22 E07000240 repeats line 2" in report.rejected[0].reason
+    assert "repeats line 5" in report.rejected[1].reason
+
+
+def test_flytipping_context_survives_duplicates_a_store_holds(tmp_path, bundled_store):
+    # a store written before the duplicate check: the same DEFRA record twice, once with another value
+    import shutil
+
+    import duckdb
+
+    from geodata import flytipping_context as context
+    from geodata.store import open_store
+    from tests.conftest import config_with_store
+
+    shutil.copy(bundled_store.path, tmp_path / "store.duckdb")
+    with duckdb.connect(str(tmp_path / "store.duckdb")) as con:
+        con.execute("""INSERT INTO district_stats SELECT * FROM district_stats
+                       WHERE area_code = 'E07000240' AND measure IN ('Total Incidents', 'Incidents per 1,000 people')""")
+        con.execute("""INSERT INTO district_stats SELECT source, dataset, year, area_code, area_name, region, measure,
+                              value + 1, note, load_id FROM district_stats
+                       WHERE area_code = 'E07000240' AND measure = 'Total Incidents' AND year = '2021-22' LIMIT 1""")
+    store = open_store(config_with_store(tmp_path))
+    before = context.series(bundled_store, "E07000240")
+    after = context.series(store, "E07000240").set_index("year")
+    assert after.loc["2020-21", context.TOTAL] == before.set_index("year").loc["2020-21", context.TOTAL]
+    assert math.isnan(after.loc["2021-22", context.TOTAL])  # two different values: not available, never a guess
+    table = context.neighbours(store)
+    assert table["area_code"].is_unique and "E07000240" in set(table["area_code"])
