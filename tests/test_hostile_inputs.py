@@ -377,3 +377,119 @@ def test_flytipping_context_survives_duplicates_a_store_holds(tmp_path, bundled_
     assert math.isnan(after.loc["2021-22", context.TOTAL])  # two different values: not available, never a guess
     table = context.neighbours(store)
     assert table["area_code"].is_unique and "E07000240" in set(table["area_code"])
+
+
+# ------------------------------------------------------------------ staging copies, odd paths, odd files (LOW)
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_killed_ingests_staging_copy_is_removed_on_the_next_open(tmp_path):
+    import os
+
+    from geodata.store import open_store
+    from tests.conftest import config_with_store
+
+    cfg = config_with_store(tmp_path, bundled=False)
+    open_store(cfg)
+    stale = tmp_path / f".store.duckdb.ingest-{_dead_pid()}-x1"
+    live = tmp_path / f".store.duckdb.ingest-{os.getpid()}-x2"  # an ingest still running (this process)
+    for folder in (stale, live):
+        folder.mkdir()
+        (folder / "batch-2.parquet").write_bytes(b"rows of the store")
+    open_store(cfg)
+    assert not stale.exists() and live.exists()
+
+
+def test_staging_copies_are_private_and_a_store_path_may_hold_an_apostrophe(tmp_path, monkeypatch):
+    import stat
+
+    from geodata import store as store_mod
+    from geodata.ingest import ingest_police
+    from geodata.store import open_store
+    from tests.conftest import config_with_store
+
+    folder = tmp_path / "o'brien's data"
+    folder.mkdir()
+    store = open_store(config_with_store(folder, bundled=False))
+    seen = []
+    monkeypatch.setattr(store_mod._Staging, "close", lambda self: seen.append(self.tmp))
+    # two files of one month: the second replaces the first through a staged (Parquet) batch
+    first = _police_month(tmp_path, 5, "2021-05-a-street.csv")
+    (tmp_path / "b").mkdir()
+    second = _police_month(tmp_path / "b", 6, "2021-05-a-street.csv")
+    report = ingest_police(store, [first, second])
+    assert report.rows_loaded == 11 and store.partitions()["rows"].tolist() == [6]
+    (staged,) = [p for p in seen if p is not None]
+    assert stat.S_IMODE(staged.stat().st_mode) == 0o700
+    files = list(staged.iterdir())
+    assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+
+
+def test_control_characters_in_street_names_make_valid_gpx():
+    import xml.etree.ElementTree as ET
+
+    import geopandas
+    import shapely
+
+    from geodata.export import gpx_bytes
+
+    zones = geopandas.GeoDataFrame({
+        "zone": [1], "incidents": [3],
+        "streets": [[("High\x00 St\x0b\x1b[31m", 2), ("Mill \ufffe Lane\ud800", 1), ("A & <B>", 1)]]},
+        geometry=[shapely.box(515000, 207000, 515200, 207200)], crs=27700)
+    gpx = gpx_bytes(zones, name="Zones \x07")
+    root = ET.fromstring(gpx)  # raised "not well-formed (invalid token)" before
+    ns = {"g": "http://www.topografix.com/GPX/1/1"}
+    desc = root.find("g:wpt/g:desc", ns).text
+    assert "High St" in desc and "A & <B>" in desc and "\x00" not in desc and "\x1b" not in desc
+    assert len(root.findall("g:trk/g:trkseg/g:trkpt", ns)) == 5
+
+
+def test_a_fifo_in_an_ingest_folder_is_skipped_with_a_reason(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO, write_config
+
+    folder = tmp_path / "months"
+    folder.mkdir()
+    _police_month(folder, 3, "2023-01-hertfordshire-street.csv", "2023-01")
+    os.mkfifo(folder / "2023-02-hertfordshire-street.csv")
+    out = subprocess.run([sys.executable, "-m", "dashboard.cli", "ingest", "police", str(folder),
+                          "--config", str(write_config(tmp_path))], capture_output=True, text=True, cwd=REPO,
+                         timeout=240)  # hung for ever before
+    assert out.returncode == 0, out.stderr
+    assert "3 loaded" in out.stdout
+    assert "skipped" in out.stdout and "2023-02-hertfordshire-street.csv: not a regular file" in out.stdout
+    with pytest.raises(LoadError, match="not a regular file"):
+        from loaders.report import read_file
+
+        read_file(folder / "2023-02-hertfordshire-street.csv")
+
+
+def test_deeply_nested_mapping_toml_is_one_line(tmp_path):
+    path = tmp_path / "deep.toml"
+    path.write_text("kind = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(council.MappingError, match=r"deep\.toml: ") as err:
+        council.read_mapping(path)
+    assert "\n" not in str(err.value)
+
+
+def test_a_half_truncated_store_is_one_clear_line(tmp_path):
+    from geodata.store import StoreError, open_store
+    from tests.conftest import config_with_store
+
+    cfg = config_with_store(tmp_path, bundled=False)
+    open_store(cfg)
+    data = cfg.store_path.read_bytes()
+    cfg.store_path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(StoreError) as err:
+        open_store(cfg)
+    assert "\n" not in str(err.value) and str(cfg.store_path) in str(err.value)
