@@ -1,6 +1,7 @@
 """Files for analysts and officers to take away: spreadsheet-safe CSV, multi-layer GeoPackages, GPX."""
 from __future__ import annotations
 
+import re
 import tempfile
 from xml.sax.saxutils import escape
 from pathlib import Path
@@ -33,19 +34,29 @@ def geopackage_bytes(layers: dict) -> bytes:
         return path.read_bytes()
 
 
+#: Characters XML 1.0 does not allow in a document (control characters but tab, newline and carriage
+#: return; lone surrogates; U+FFFE and U+FFFF): one in a street name made the whole GPX invalid.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value) -> str:
+    """``value`` as XML character data: characters XML 1.0 does not allow removed, ``& < >`` escaped."""
+    return escape(_NOT_XML.sub("", str(value)))
+
+
 def gpx_bytes(zones, name: str = "CSP Hotspots patrol zones") -> bytes:
     """GPX 1.1 (phones, car terminals) of polygon ``zones`` (a GeoDataFrame with ``zone``,
     ``incidents`` and ``streets``): each zone's outline as a track and its centre as a waypoint.
-    Coordinates WGS84 to 6 decimals (about 0.1 m)."""
+    Coordinates WGS84 to 6 decimals (about 0.1 m); text through :func:`xml_text`."""
     wgs = zones.to_crs(4326)
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            '<gpx version="1.1" creator="CSP Hotspots" xmlns="http://www.topografix.com/GPX/1/1">',
-           f"<metadata><name>{escape(name)}</name></metadata>"]
+           f"<metadata><name>{xml_text(name)}</name></metadata>"]
     for _, z in wgs.iterrows():
         centre = z.geometry.representative_point()
         streets = ", ".join(s for s, _ in z["streets"][:3])
         out.append(f'<wpt lat="{centre.y:.6f}" lon="{centre.x:.6f}"><name>Zone {int(z["zone"])}</name>'
-                   f"<desc>{escape(f'{int(z.incidents)} incidents; {streets}')}</desc></wpt>")
+                   f"<desc>{xml_text(f'{int(z.incidents)} incidents; {streets}')}</desc></wpt>")
     for _, z in wgs.iterrows():
         out.append(f"<trk><name>Zone {int(z['zone'])}</name>")
         for ring in [p.exterior for p in getattr(z.geometry, "geoms", [z.geometry])]:

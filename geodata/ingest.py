@@ -48,9 +48,13 @@ def ingest_police(store: Store, paths: Iterable[str | Path],
     would shrink under :data:`geodata.store.SHRINK_LIMIT` of its stored rows is
     refused unless ``replace_smaller``. Returns the load report.
     """
-    paths = [str(p) for p in paths]
-    tasks = (lambda name=name, read=read: police.parse(name, read()) for name, read in police.list_files(paths))
-    return store.ingest(_in_parallel(tasks), police.SOURCE, paths, progress=progress, replace_smaller=replace_smaller)
+    paths, skipped = [str(p) for p in paths], []
+    files = police.list_files(paths, skipped)
+    tasks = (lambda name=name, read=read: police.parse(name, read()) for name, read in files)
+    report = store.ingest(_in_parallel(tasks), police.SOURCE, paths, progress=progress,
+                          replace_smaller=replace_smaller)
+    report.skipped += skipped
+    return report
 
 
 def ingest_fixmystreet(store: Store, path: str | Path, replace_smaller: bool = False) -> LoadReport:

@@ -77,6 +77,10 @@ class StoreError(Exception):
     """A store that cannot be used as asked; ``str()`` is one line for the user."""
 
 
+#: A DuckDB database file's three headers (the main header and two database headers, 4 KiB each).
+_DUCKDB_HEADER_BYTES = 3 * 4096
+
+
 #: A partition (source, dataset, month; DEFRA: year) is refused when its new load has fewer than this
 #: share of the rows the store holds for it: a download cut short (1,012 -> 396 rows) replaced a full
 #: month silently. ``replace_smaller`` (``--replace-smaller``) replaces it anyway.
@@ -189,10 +193,23 @@ class Store:
             con.executemany("INSERT INTO lsoa_wards VALUES (?, ?, ?)",
                             [(c, w, float(s)) for c, w, s in zip(lsoas.codes, codes, shares)])
 
+    def _check_length(self, con) -> None:
+        """Refuse a store file shorter than its blocks (a copy or a disk that did not finish):
+        DuckDB opens it, and every query reaching a missing block then fails. A DuckDB file is
+        :data:`_DUCKDB_HEADER_BYTES` of headers, then ``total_blocks`` blocks of ``block_size``."""
+        blocks, block_size = con.execute("SELECT total_blocks, block_size FROM pragma_database_size() "
+                                         "WHERE database_name = current_database()").fetchall()[0]
+        expected, actual = _DUCKDB_HEADER_BYTES + blocks * block_size, self.path.stat().st_size
+        if actual < expected:
+            raise StoreError(f"{self.path}: the store file is cut short ({actual:,} of {expected:,} bytes: a copy or "
+                             "a disk that did not finish?); restore it from a backup, or delete it: it is rebuilt "
+                             "from the config, and your own loads must then be loaded again")
+
     def _check(self) -> None:
         with contextlib.ExitStack() as stack:  # one connection for every check (each open costs ~15 ms)
             try:
                 con = stack.enter_context(self.connect())
+                self._check_length(con)
                 meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
             except duckdb.Error as exc:
                 raise StoreError(f"{self.path}: not a CSP Hotspots store ({str(exc).splitlines()[0]})") from None

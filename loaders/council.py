@@ -155,6 +155,8 @@ def read_mapping(path: str | Path) -> Mapping:
         raise MappingError(f"{name}: cannot read ({exc.strerror})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise MappingError(f"{name}: not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise MappingError(f"{name}: not a mapping file (arrays or tables nested too deep)") from None
 
     def fail(key: str, why: str):
         raise MappingError(f"{name}: {key}: {why}")

@@ -45,7 +45,7 @@ from pyarrow import csv as pa_csv
 from loaders import archive as archive_mod
 from loaders import plausible, schema
 from loaders.coords import in_great_britain, wgs84_to_bng
-from loaders.report import MAX_REJECTED, LoadError, LoadReport, Rejection, check_rejections, check_width, reject, too_many_rejected
+from loaders.report import MAX_REJECTED, LoadError, LoadReport, Rejection, check_rejections, check_width, not_regular, reject, too_many_rejected
 from loaders.siphash import hash_strings
 
 if TYPE_CHECKING:
@@ -75,14 +75,18 @@ _PREFIX = "On or near "
 _ID_FIELDS = ("Month", "Falls within", "Longitude", "Latitude", "Location", "Crime type")
 
 
-def list_files(paths: Iterable[str | Path]) -> list[tuple[str, Callable[[], bytes]]]:
+def list_files(paths: Iterable[str | Path],
+               skipped: list[tuple[str, str]] | None = None) -> list[tuple[str, Callable[[], bytes]]]:
     """List every street-level CSV under ``paths`` as ``(name, read)`` without reading it.
 
     A path may be a ``*.csv`` file, a folder (all ``*-street.csv`` below it,
     sorted) or a ``.zip`` (its ``*-street.csv`` members, named
-    ``archive.zip!member``). Raises :class:`LoadError` for a missing path, an
-    empty folder, or an unsafe or oversized zip member (zip-slip paths with
-    ``..`` or absolute names are refused; nothing is ever extracted to disk).
+    ``archive.zip!member``). Raises :class:`LoadError` for a missing path, a
+    named path that is not a regular file, an empty folder, or an unsafe or
+    oversized zip member (zip-slip paths with ``..`` or absolute names are
+    refused; nothing is ever extracted to disk). A folder's entries that are not
+    regular files (a FIFO would block the read for ever) are not read: they are
+    appended to ``skipped`` as (name, reason).
     """
     found: list[tuple[str, Callable[[], bytes]]] = []
     for path in map(Path, paths):
@@ -90,13 +94,20 @@ def list_files(paths: Iterable[str | Path]) -> list[tuple[str, Callable[[], byte
             files = sorted(path.rglob("*-street.csv"))
             if not files:
                 raise LoadError(str(path), "folder holds no *-street.csv file")
-            found += [(str(f), f.read_bytes) for f in files]
-        elif path.suffix.lower() == ".zip" and path.is_file():
-            found += _zip_members(path)
-        elif path.is_file():
-            found.append((str(path), path.read_bytes))
-        else:
+            for f in files:
+                if reason := not_regular(f):
+                    if skipped is not None:
+                        skipped.append((str(f), reason))
+                else:
+                    found.append((str(f), f.read_bytes))
+        elif not path.exists():
             raise LoadError(str(path), "no such file or folder")
+        elif reason := not_regular(path):
+            raise LoadError(str(path), reason)
+        elif path.suffix.lower() == ".zip":
+            found += _zip_members(path)
+        else:
+            found.append((str(path), path.read_bytes))
     return found
 
 

@@ -22,8 +22,27 @@ class LoadError(Exception):
         super().__init__(f"{where}: {reason}")
 
 
+def not_regular(path: str | Path) -> str | None:
+    """Why ``path`` is not a regular file one can read to its end (a FIFO would block for ever,
+    a device never end), or ``None`` when it is one (or does not exist: reading says so)."""
+    import stat
+
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a device")
+    return f"not a regular file ({kind})"
+
+
 def read_file(path: str | Path) -> tuple[str, bytes]:
-    """(name, bytes) of a file a loader parses; a file that cannot be read is a :class:`LoadError`."""
+    """(name, bytes) of a file a loader parses; a file that cannot be read (or is not a regular
+    file, :func:`not_regular`) is a :class:`LoadError`."""
+    if reason := not_regular(path):
+        raise LoadError(str(path), reason)
     try:
         return str(path), Path(path).read_bytes()
     except OSError as exc:
@@ -93,6 +112,8 @@ class LoadReport:
     no_location: int = 0
     outside_area: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    #: Files found in a folder and not read: (file, reason), e.g. a FIFO.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     #: Names a mapping file does not map (e.g. "category 'Mattress'") -> rows loaded with them
     #: (as "Other (unmapped)" or a null size): listed for the user to add to the mapping.
     unmapped: dict[str, int] = field(default_factory=dict)
@@ -105,6 +126,7 @@ class LoadReport:
         self.no_location += other.no_location
         self.outside_area += other.outside_area
         self.rejected += other.rejected
+        self.skipped += other.skipped
         for name, n in other.unmapped.items():
             self.unmapped[name] = self.unmapped.get(name, 0) + n
 
@@ -116,6 +138,8 @@ class LoadReport:
             f"  loaded without location (kept): {self.no_location:,}; "
             f"outside the area's wards (kept, no ward): {self.outside_area:,}",
         ]
+        for file, reason in self.skipped:
+            lines.append(f"  skipped {file}: {reason}")
         if self.unmapped:
             lines.append("  not in the mapping file (loaded as 'Other (unmapped)' or with no size/land type; "
                          "add them to the mapping): " + ", ".join(f"{k} x{n}" for k, n in sorted(self.unmapped.items())))

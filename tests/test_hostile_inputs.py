@@ -482,14 +482,46 @@ def test_deeply_nested_mapping_toml_is_one_line(tmp_path):
     assert "\n" not in str(err.value)
 
 
-def test_a_half_truncated_store_is_one_clear_line(tmp_path):
-    from geodata.store import StoreError, open_store
-    from tests.conftest import config_with_store
+@pytest.mark.parametrize("kept", [0.5, 0.8, 0.95])
+def test_a_truncated_store_is_one_clear_line(tmp_path, bundled_store, kept):
+    # the review: opening passed, then every query (summary, hotspots, ingest) was a DuckDB traceback
+    import subprocess
+    import sys
 
-    cfg = config_with_store(tmp_path, bundled=False)
-    open_store(cfg)
-    data = cfg.store_path.read_bytes()
-    cfg.store_path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(StoreError) as err:
-        open_store(cfg)
-    assert "\n" not in str(err.value) and str(cfg.store_path) in str(err.value)
+    from geodata.store import StoreError, open_store
+    from tests.conftest import REPO, config_with_store, write_config
+
+    data = bundled_store.path.read_bytes()
+    (tmp_path / "store.duckdb").write_bytes(data[: int(len(data) * kept)])
+    with pytest.raises(StoreError, match="cut short") as err:
+        open_store(config_with_store(tmp_path))
+    assert "\n" not in str(err.value) and str(tmp_path / "store.duckdb") in str(err.value)
+    (tmp_path / "s.duckdb").write_bytes(data[: int(len(data) * kept)])
+    out = subprocess.run([sys.executable, "-m", "dashboard.cli", "hotspots", "--config", str(write_config(tmp_path))],
+                         capture_output=True, text=True, cwd=REPO, timeout=240)
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "cut short" in out.stderr
+
+
+def test_month_0000_01_is_one_line_naming_the_value(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO, write_config
+
+    cfg = write_config(tmp_path)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "dashboard.cli", *map(str, args), "--config", str(cfg)],
+                              capture_output=True, text=True, cwd=REPO, timeout=240)
+
+    for args in (["summary", "--from", "0000-01"], ["report", "--from", "0000-01", "--to", "0000-02", "--out",
+                                                     tmp_path / "p.pdf"]):
+        out = run(*args)
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert out.stderr.startswith("csp-hotspots: error:") and "'0000-01'" in out.stderr, out.stderr
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "2023-01-x-street.csv").write_bytes(_police_rows(["2023-01", "0000-01"]))
+    out = run("ingest", "police", folder)
+    assert out.returncode == 0 and "1 loaded, 1 rejected" in out.stdout
+    assert "line 3, field 'Month': month 0000-01 is before police.uk began (2010-12)" in out.stdout
