@@ -525,3 +525,14 @@ def test_month_0000_01_is_one_line_naming_the_value(tmp_path):
     out = run("ingest", "police", folder)
     assert out.returncode == 0 and "1 loaded, 1 rejected" in out.stdout
     assert "line 3, field 'Month': month 0000-01 is before police.uk began (2010-12)" in out.stdout
+
+
+def test_stop_and_search_dates_outside_the_plausible_range_are_rejected():
+    from loaders.policeapi import stops_table
+
+    stop = {"location": {"longitude": "-0.336", "latitude": "51.752", "street": {"name": "On or near High St"}},
+            "type": "Person search", "outcome": "A no further action disposal"}
+    stamps = ["2021-05-03T10:00:00+00:00", "0000-01-01T00:00:00", "2021-13-45T00:00:00", "9999-12-01T00:00:00"]
+    table, report = stops_table([dict(stop, datetime=s) for s in stamps], "hertfordshire", "Hertfordshire", "api")
+    assert report.rows_loaded == 1 and table["month"][0].as_py() == date(2021, 5, 1)
+    assert [(r.line, r.field) for r in report.rejected] == [(2, "datetime"), (3, "datetime"), (4, "datetime")]
