@@ -53,8 +53,8 @@ def month_problem(source: str, month: str, on: date | None = None) -> str | None
     """Why ``month`` ('YYYY-MM', already well formed) cannot be a month of ``source``, or ``None``."""
     first, last = bounds(source, on)
     if month < first:
-        return f"month {month} is before {_family(source)} records began ({first})" if _family(source) == "council" \
-            else f"month {month} is before {source} began ({first})"
+        began = "council records began" if _family(source) == "council" else f"{source} began"
+        return f"month {month} is before {began} ({first})"
     if month > last:
         return f"month {month} is after the current month ({last})"
     return None
