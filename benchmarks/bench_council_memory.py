@@ -6,7 +6,9 @@ it with ``loaders.council`` in a fresh Python process and prints that process's 
 size (``ru_maxrss``), beside the peer figure: the same process reading the file's bytes and
 decoding them, which any loader must do.
 
-Usage: ``python benchmarks/bench_council_memory.py [--mb 43]``.
+With ``--xlsx``, the same rows are also written as a workbook (openpyxl, write-only) and parsed.
+
+Usage: ``python benchmarks/bench_council_memory.py [--mb 43] [--xlsx]``.
 """
 from __future__ import annotations
 
@@ -55,6 +57,17 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
+def to_xlsx(csv_path: Path, path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    ws = book.create_sheet()
+    with csv_path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.reader(fh):
+            ws.append(row)
+    book.save(path)
+
+
 def peak(path: Path, peer: bool) -> tuple[int, float]:
     mapping = REPO / "geodata" / "bundled" / "st_albans" / "council" / "mapping-council-a.toml"
     out = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(REPO), path=str(path), peer=peer,
@@ -66,6 +79,7 @@ def peak(path: Path, peer: bool) -> tuple[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mb", type=float, default=43)
+    parser.add_argument("--xlsx", action="store_true", help="also measure the same rows as a workbook")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "export.csv"
@@ -73,8 +87,14 @@ def main() -> None:
         size = path.stat().st_size / 1e6
         loaded, mine = peak(path, peer=False)
         _, peer = peak(path, peer=True)
-    print(f"council CSV of {size:.0f} MB, {rows:,} rows ({loaded:,} loaded): peak RSS {mine:,.0f} MB; "
-          f"peer (read and decode the file only): {peer:,.0f} MB")
+        print(f"council CSV of {size:.0f} MB, {rows:,} rows ({loaded:,} loaded): peak RSS {mine:,.0f} MB; "
+              f"peer (read and decode the file only): {peer:,.0f} MB")
+        if args.xlsx:
+            book = Path(tmp) / "export.xlsx"
+            to_xlsx(path, book)
+            loaded, mine = peak(book, peer=False)
+            print(f"the same rows as XLSX ({book.stat().st_size / 1e6:.0f} MB): {loaded:,} loaded, "
+                  f"peak RSS {mine:,.0f} MB")
 
 
 if __name__ == "__main__":
