@@ -11,8 +11,8 @@ Ingest is idempotent: data.police.uk republishes whole months, so a
 and a whole ingest runs in one transaction: if it fails or the process dies,
 the store keeps its previous state. A partition whose new load has fewer than
 :data:`SHRINK_LIMIT` of the rows the store holds (a truncated download) is
-refused, and the whole ingest with it, unless ``replace_smaller`` is given. Queries go to Arrow and then pandas (not
-``.df()``, ~10x slower on 1M rows).
+refused, and the whole ingest with it, unless ``replace_smaller`` is given.
+Queries go to Arrow and then pandas (not ``.df()``, ~10x slower on 1M rows).
 """
 from __future__ import annotations
 
@@ -100,7 +100,6 @@ def _check_shrink(stored: dict[tuple, int], new: dict[tuple, int], replace_small
         raise StoreError(f"{source} {dataset} {part}: the new load has {n:,} row{'s' * (n != 1)}, the store holds "
                          f"{held:,}: fewer than half, as a truncated download would have{more}; nothing was "
                          "changed: check the file, or give --replace-smaller to replace the stored rows anyway")
-
 
 
 def _fingerprint(spec) -> str:
