@@ -14,6 +14,7 @@ outside St Albans are kept with no ward, as a real county-wide load would be), p
 
 Usage: ``python benchmarks/bench_dashboard.py [--shared ../shared/data]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,20 +26,38 @@ import tempfile
 import time
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from geodata.bundled import ST_ALBANS as BUNDLE  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 CATEGORIES = ["Burglary", "Vehicle crime", "Shoplifting", "Robbery", "Drugs"]
 
 
 def write_config(folder: Path, police: list[str]) -> Path:
     base = BUNDLE
     text = (base / "csp.toml").read_text()
-    for rel in ("boundaries/", "population/", "police/", "fixmystreet/", "defra/", "priorities.toml"):
+    for rel in (
+        "boundaries/",
+        "boundaries_2022/",
+        "population/",
+        "police/",
+        "fixmystreet/",
+        "defra/",
+        "imd2019/",
+        "priorities.toml",
+    ):
         text = text.replace(f'"{rel}', f'"{base}/{rel}')
     text = text.replace('path = "store/st-albans-wards-2013.duckdb"', f'path = "{folder / "store.duckdb"}"')
     text = text.split("[bundled]")[0] + "[bundled]\npolice = [" + ", ".join(f'"{p}"' for p in police) + "]\n"
@@ -60,7 +79,7 @@ def map_frame(page, timeout=120):
             try:
                 if frame.locator("path.ward-area").count() >= 20:
                     return frame
-            except Exception:
+            except PlaywrightError:  # a frame detached while we looked
                 pass
         time.sleep(0.05)
     raise RuntimeError("map not painted")
@@ -71,14 +90,19 @@ def fills(frame):
     map frame is being replaced."""
     try:
         return frame.evaluate("document.body.innerText") + frame.eval_on_selector_all(
-            "path.ward-area", "els => els.map(e => e.getAttribute('fill')).join()")
-    except Exception:  # the component re-creates its iframe on a rerun
+            "path.ward-area", "els => els.map(e => e.getAttribute('fill')).join()"
+        )
+    except PlaywrightError:  # the component re-creates its iframe on a rerun
         return None
 
 
 def start_server(cfg: Path, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--config", str(cfg),
-                             "--port", str(port)], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "serve", "--config", str(cfg), "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -106,8 +130,7 @@ def meeting_cold_start(cfg: Path, browser) -> float:
     proc = start_server(cfg, port)
     try:
         page.goto(f"http://127.0.0.1:{port}/")
-        page.wait_for_function("document.querySelectorAll('path.ward-svg').length >= 20",
-                               timeout=120_000, polling=50)
+        page.wait_for_function("document.querySelectorAll('path.ward-svg').length >= 20", timeout=120_000, polling=50)
         return time.perf_counter() - t0
     finally:
         page.close()
@@ -115,9 +138,10 @@ def meeting_cold_start(cfg: Path, browser) -> float:
 
 
 def run(label: str, cfg: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
     from geodata import config
     from geodata.store import open_store
-    from playwright.sync_api import sync_playwright
 
     open_store(config.load(cfg))  # build the store first: cold start here is the server's, not the ingest's
     port = free_port()
@@ -157,10 +181,12 @@ def run(label: str, cfg: Path) -> None:
         finally:
             browser.close()
             stop(proc)
-    print(f"{label}: cold start to painted map: Meeting (default page) {meeting:.2f} s, Map explorer {cold:.2f} s; "
-          f"filter change to repaint median "
-          f"{statistics.median(times):.2f} s (max {max(times):.2f} s over {len(times)}); largest message "
-          f"default view {default_payload / 1e6:.2f} MB, after filters {heaviest / 1e6:.2f} MB")
+    print(
+        f"{label}: cold start to painted map: Meeting (default page) {meeting:.2f} s, Map explorer {cold:.2f} s; "
+        f"filter change to repaint median "
+        f"{statistics.median(times):.2f} s (max {max(times):.2f} s over {len(times)}); largest message "
+        f"default view {default_payload / 1e6:.2f} MB, after filters {heaviest / 1e6:.2f} MB"
+    )
 
 
 def main() -> None:
@@ -171,7 +197,7 @@ def main() -> None:
         tmp = Path(tmp)
         (tmp / "bundled").mkdir()
         (tmp / "county").mkdir()
-        bundled = str(BUNDLE / "police/hertfordshire-st-albans-2021-01-2022-01.zip")
+        bundled = str(BUNDLE / "police/hertfordshire-st-albans-street.zip")
         run("bundled St Albans store", write_config(tmp / "bundled", [bundled]))
         run("Hertfordshire store (108,465 rows)", write_config(tmp / "county", [str(Path(args.shared) / "police")]))
 

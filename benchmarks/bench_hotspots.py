@@ -12,6 +12,7 @@ Each time is the best of 3. z is compared with esda's analytic ``Zs``.
 Targets (issue 3): >= 50x faster than esda incl. weights, |z - Zs| <= 1e-9, 1M cells <= 3 s.
 Usage: ``python benchmarks/bench_hotspots.py [--shared ../shared/data] [--skip-county-esda]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,14 +27,24 @@ import shapely
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from geodata import config, grid as grids  # noqa: E402
+from geodata import config  # noqa: E402
+from geodata import grid as grids  # noqa: E402
 from geodata.gistar import default_band, distance_band_weights, gi_star  # noqa: E402
 from geodata.store import open_store  # noqa: E402
 from loaders import police  # noqa: E402
 
-
-HERTS_DISTRICTS = ("Broxbourne", "Dacorum", "East Hertfordshire", "Hertsmere", "North Hertfordshire",
-                   "St Albans", "Stevenage", "Three Rivers", "Watford", "Welwyn Hatfield")
+HERTS_DISTRICTS = (
+    "Broxbourne",
+    "Dacorum",
+    "East Hertfordshire",
+    "Hertsmere",
+    "North Hertfordshire",
+    "St Albans",
+    "Stevenage",
+    "Three Rivers",
+    "Watford",
+    "Welwyn Hatfield",
+)
 
 
 def best_of(fn, repeat: int = 3):
@@ -55,10 +66,9 @@ def esda_gi(grid, y):
     from libpysal.weights import W
 
     w = distance_band_weights(grid.x, grid.y, default_band(grid), self_weight=False).tocsr()
-    neighbours = {i: w.indices[w.indptr[i]:w.indptr[i + 1]].tolist() for i in range(w.shape[0])}
+    neighbours = {i: w.indices[w.indptr[i] : w.indptr[i + 1]].tolist() for i in range(w.shape[0])}
     lw = W(neighbours, silence_warnings=True)
-    return lambda: esda.G_Local(y, lw, transform="B", star=True, permutations=999, keep_simulations=False,
-                                seed=0)
+    return lambda: esda.G_Local(y, lw, transform="B", star=True, permutations=999, keep_simulations=False, seed=0)
 
 
 def compare(label, grid, x, y, months, n_months, run_esda=True):
@@ -91,8 +101,14 @@ def main() -> None:
     inc = store.incidents()
     months = (inc["month"].dt.year.to_numpy() - 2021) * 12 + inc["month"].dt.month.to_numpy() - 1
     district = shapely.union_all(store.areas("ward").geometries)
-    compare("1. St Albans, 100 m", grids.make_grid(district, 100), inc["x"].to_numpy(), inc["y"].to_numpy(),
-            months, int(months.max()) + 1)
+    compare(
+        "1. St Albans, 100 m",
+        grids.make_grid(district, 100),
+        inc["x"].to_numpy(),
+        inc["y"].to_numpy(),
+        months,
+        int(months.max()) + 1,
+    )
 
     county, _ = police.read(Path(args.shared) / "police")
     # the force's files also hold crimes recorded far away: keep the ten Hertfordshire districts
@@ -100,8 +116,15 @@ def main() -> None:
     cm = (county["month"].dt.year.to_numpy() - 2021) * 12 + county["month"].dt.month.to_numpy() - 1
     x0, y0, x1, y1 = county["x"].min(), county["y"].min(), county["x"].max(), county["y"].max()
     herts = grids.make_grid(shapely.box(x0, y0, x1, y1), 50)
-    compare("2. Hertfordshire (bounding box of its ten districts' police points), 50 m", herts, county["x"].to_numpy(),
-            county["y"].to_numpy(), cm, int(cm.max()) + 1, run_esda=not args.skip_county_esda)
+    compare(
+        "2. Hertfordshire (bounding box of its ten districts' police points), 50 m",
+        herts,
+        county["x"].to_numpy(),
+        county["y"].to_numpy(),
+        cm,
+        int(cm.max()) + 1,
+        run_esda=not args.skip_county_esda,
+    )
 
     side = 1000 * 50
     big = grids.make_grid(shapely.box(x0, y0, x0 + side, y0 + side), 50)

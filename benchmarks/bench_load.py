@@ -4,8 +4,9 @@ Starts ``csp-hotspots serve`` on a store holding the 13 county months (108,465 r
 ../shared/data/police), then opens N Chromium sessions at once (separate browser contexts,
 driven concurrently), each opening the Map explorer and changing the crime-type filter
 three times. Prints p50/p95 of the time from a filter change (the crime type chosen, after the
-typing) to the repainted map (ward colours changed, watched from inside the page), for one session alone and for N at once, and the server's peak resident
-memory (VmHWM). Targets (issue 8): p95 <= 3 s with 10 sessions, memory <= 2 GB.
+typing) to the repainted map (ward colours changed, watched from inside the page), for one session
+alone and for N at once, and the server's peak resident memory (VmHWM). Targets (issue 8): p95 <= 3 s
+with 10 sessions, memory <= 2 GB.
 
 Also prints the server's time alone (the same filter changes made at once by N AppTest sessions, no
 browser), the CPU time per page run of the server and of the browsers (Chromium with its
@@ -15,6 +16,7 @@ server on one core and the browsers on the others).
 
 Usage: ``python benchmarks/bench_load.py [--sessions 10] [--pin] [--shared ../shared/data]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +33,10 @@ CATEGORIES = ["Burglary", "Vehicle crime", "Shoplifting"]
 FILLS = "els => els.map(e => e.getAttribute('fill')).join()"
 #: True in the map's frame once its 20 ward polygons are drawn with colours other than ``before``
 #: (checked inside the page every 50 ms: polling from here would add its own load to the browsers).
-CHANGED = ("before => { const els = document.querySelectorAll('path.ward-area');"
-           " return els.length >= 20 && Array.from(els, e => e.getAttribute('fill')).join() !== before; }")
+CHANGED = (
+    "before => { const els = document.querySelectorAll('path.ward-area');"
+    " return els.length >= 20 && Array.from(els, e => e.getAttribute('fill')).join() !== before; }"
+)
 
 
 async def _map_frame(page, timeout: float = 180):
@@ -56,8 +60,9 @@ async def _repainted(page, before: str, timeout: float = 120) -> None:
     while True:
         frame = await _map_frame(page, deadline - time.perf_counter())
         try:
-            await frame.wait_for_function(CHANGED, arg=before, polling=50,
-                                          timeout=max(1, deadline - time.perf_counter()) * 1000)
+            await frame.wait_for_function(
+                CHANGED, arg=before, polling=50, timeout=max(1, deadline - time.perf_counter()) * 1000
+            )
             return
         except Exception:  # noqa: BLE001 - the frame was replaced: look again
             if time.perf_counter() >= deadline:
@@ -106,8 +111,15 @@ async def run(url: str, sessions: int, server_pid: int) -> dict:
         after = (cpu_seconds(server_pid), _own_cpu(), _machine_busy(), time.perf_counter())
         await browser.close()
     server, me, busy, wall = (b - a for a, b in zip(before, after))
-    return {"first": [t for _, _, t in opened], "changes": [t for c in changes for t in c], "wall": wall,
-            "server": server, "browsers": busy - server - me, "busy": busy, "me": me}
+    return {
+        "first": [t for _, _, t in opened],
+        "changes": [t for c in changes for t in c],
+        "wall": wall,
+        "server": server,
+        "browsers": busy - server - me,
+        "busy": busy,
+        "me": me,
+    }
 
 
 def server_alone(cfg: Path, sessions: int) -> list[float]:
@@ -166,8 +178,9 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10)
-    parser.add_argument("--pin", action="store_true",
-                        help="server on CPU 0, the browsers on the other CPUs (separates their costs)")
+    parser.add_argument(
+        "--pin", action="store_true", help="server on CPU 0, the browsers on the other CPUs (separates their costs)"
+    )
     parser.add_argument("--shared", default=str(Path(__file__).resolve().parent.parent.parent / "shared" / "data"))
     args = parser.parse_args()
     from geodata import config
@@ -193,23 +206,34 @@ def main() -> None:
             stop(proc)
         alone_server = server_alone(cfg, args.sessions)  # after the server has let go of the store
     changes, n, cores = together["changes"], args.sessions, os.cpu_count()
-    print(f"Hertfordshire store (108,465 rows): filter change to repainted map, 1 session: median "
-          f"{statistics.median(alone['changes']):.2f} s (max {max(alone['changes']):.2f} s); {n} sessions changing "
-          f"at once: p50 {pct(changes, 50):.2f} s, p95 {pct(changes, 95):.2f} s, max {max(changes):.2f} s over "
-          f"{len(changes)} changes (target p95 <= 3 s); server peak memory {peak:,.0f} MB (target <= 2,048 MB)")
-    print(f"server alone (no browsers; {n} AppTest sessions changing the filter at once, 3 rounds): all {n} "
-          f"reruns finished in {', '.join(f'{r:.2f}' for r in alone_server)} s")
-    print(f"first view of the explorer (map drawn): 1 session {alone['first'][0]:.2f} s; {n} opened at once: "
-          f"p50 {pct(together['first'], 50):.2f} s, max {max(together['first']):.2f} s")
+    print(
+        f"Hertfordshire store (108,465 rows): filter change to repainted map, 1 session: median "
+        f"{statistics.median(alone['changes']):.2f} s (max {max(alone['changes']):.2f} s); {n} sessions changing "
+        f"at once: p50 {pct(changes, 50):.2f} s, p95 {pct(changes, 95):.2f} s, max {max(changes):.2f} s over "
+        f"{len(changes)} changes (target p95 <= 3 s); server peak memory {peak:,.0f} MB (target <= 2,048 MB)"
+    )
+    print(
+        f"server alone (no browsers; {n} AppTest sessions changing the filter at once, 3 rounds): all {n} "
+        f"reruns finished in {', '.join(f'{r:.2f}' for r in alone_server)} s"
+    )
+    print(
+        f"first view of the explorer (map drawn): 1 session {alone['first'][0]:.2f} s; {n} opened at once: "
+        f"p50 {pct(together['first'], 50):.2f} s, max {max(together['first']):.2f} s"
+    )
     runs = len(changes)
     server, browsers = together["server"], together["browsers"]
-    print(f"CPU while the {n} sessions changed filters ({together['wall']:.1f} s, {together['wall'] * cores:.1f} "
-          f"CPU-s on {cores} cores, busy {together['busy']:.1f}): server {server:.1f} s ({server / runs:.2f} s per "
-          f"change), Chromium and its Playwright driver {browsers:.1f} s ({browsers / runs:.2f} s per change, typing "
-          f"included), "
-          f"this script {together['me']:.1f} s" + (" (server pinned to one core, browsers to the others)" if args.pin else ""))
-    print(f"the browsers did {browsers / together['busy']:.0%} of the machine's work while the sessions changed "
-          f"filters (typing, Streamlit's re-render, the map's redraw), the server {server / together['busy']:.0%}")
+    print(
+        f"CPU while the {n} sessions changed filters ({together['wall']:.1f} s, {together['wall'] * cores:.1f} "
+        f"CPU-s on {cores} cores, busy {together['busy']:.1f}): server {server:.1f} s ({server / runs:.2f} s per "
+        f"change), Chromium and its Playwright driver {browsers:.1f} s ({browsers / runs:.2f} s per change, typing "
+        f"included), "
+        f"this script {together['me']:.1f} s"
+        + (" (server pinned to one core, browsers to the others)" if args.pin else "")
+    )
+    print(
+        f"the browsers did {browsers / together['busy']:.0%} of the machine's work while the sessions changed "
+        f"filters (typing, Streamlit's re-render, the map's redraw), the server {server / together['busy']:.0%}"
+    )
 
 
 def _machine_busy() -> float:

@@ -11,12 +11,14 @@ Audiences, each seeing what the ones before it see (:data:`LEVELS`):
   planner (record-level streets and sheets);
 * ``admin``: adds refresh and ingest from the Data page.
 
-Sign-in: Streamlit's OIDC (``st.login``) when ``.streamlit/secrets.toml`` has an ``[auth]``
-section, the account's role from the accounts file by e-mail; else a user name and password form
+Sign-in: Streamlit's OIDC (``st.login``, extra ``signin``) when ``.streamlit/secrets.toml`` has an
+``[auth]`` section, the account's role from the accounts file by e-mail (an unverified or unknown
+e-mail sees the public view); else a user name and password form
 against the accounts file (:mod:`dashboard.accounts`). A config with no ``[access]`` section runs
 in **local mode**: whoever reaches the server is an admin (the analyst's own machine), and every
 page says so; the kiosk stays public.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -46,9 +48,17 @@ def role(config) -> str:
     if config.accounts_file is None:
         return "admin"
     if _oidc_configured() and getattr(st.user, "is_logged_in", False):
-        user = accounts.read(config.accounts_file).get(str(st.user.get("email", "")))
-        return user["role"] if user else "viewer"
+        return _oidc_role(config)
     return st.session_state.get("csp_role", "public")
+
+
+def _oidc_role(config) -> str:
+    """An identity-provider session's role: its account's, by e-mail; ``public`` when the provider has
+    not verified the e-mail (``email_verified`` not true) or no account has that e-mail."""
+    if st.user.get("email_verified") is not True:
+        return "public"
+    user = accounts.read(config.accounts_file).get(str(st.user.get("email", "")))
+    return user["role"] if user else "public"
 
 
 def can(config, needed: str) -> bool:
@@ -62,12 +72,19 @@ def sign_in_box(config) -> None:
         return
     with st.sidebar:
         if config.accounts_file is None:
-            st.caption("Local mode: no sign-in is configured, so everyone who reaches this server is an admin. "
-                       "Add an [access] section to the config before partner data goes on a shared server.")
+            st.caption(
+                "Local mode: no sign-in is configured, so everyone who reaches this server is an admin. "
+                "Add an [access] section to the config before partner data goes on a shared server."
+            )
             return
         who = st.session_state.get("csp_user")
         if who or (_oidc_configured() and getattr(st.user, "is_logged_in", False)):
             st.caption(f"Signed in as {who or st.user.get('email')} ({role(config)}).")
+            if not who and role(config) == "public":
+                st.caption(
+                    "The identity provider has not verified this e-mail, or no partner account has it: "
+                    "you see what the public sees."
+                )
             if st.button("Sign out", key="sign_out"):
                 st.session_state.pop("csp_user", None)
                 st.session_state.pop("csp_role", None)

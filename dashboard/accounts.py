@@ -17,6 +17,7 @@ Failed sign-ins are limited per user name: after :data:`MAX_FAILURES` within
 every failure is logged (logger ``csp_hotspots.access``) with the name, never
 the password.
 """
+
 from __future__ import annotations
 
 import json

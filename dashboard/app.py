@@ -5,6 +5,7 @@ analysis layer (:mod:`geodata.analysis`), cache and render. Only the pages
 the session's audience may see are registered (:mod:`dashboard.access`): another page's URL
 opens the default page, and its script never runs.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -24,7 +25,6 @@ pages = [
     ("public", st.Page(flytipping.page, title="Fly-tipping", url_path="flytipping")),
     ("public", st.Page(data.page, title="Data & sources", url_path="data")),
 ]
-page = st.navigation([p for level, p in pages if access.can(config, level)],
-                     position="hidden" if kiosk else "sidebar")
+page = st.navigation([p for level, p in pages if access.can(config, level)], position="hidden" if kiosk else "sidebar")
 access.sign_in_box(config)
 page.run()

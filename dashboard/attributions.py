@@ -2,20 +2,32 @@
 
 #: (what, attribution text), in the order shown.
 ATTRIBUTIONS = (
-    ("police.uk street-level crime", "Contains public sector information licensed under the Open Government "
-                                     "Licence v3.0 (data.police.uk)."),
-    ("Ward and LSOA boundaries", "Contains National Statistics data © Crown copyright and database right. "
-                                 "Contains OS data © Crown copyright and database right. UK-GeoJSON by "
-                                 "Martin Chorley, CC-BY 4.0. Wards since 2022: Source: Office for National "
-                                 "Statistics licensed under the Open Government Licence v.3.0."),
-    ("FixMyStreet reports by LSOA and month", "FixMyStreet data by mySociety, ODC-By (Open Data Commons "
-                                              "Attribution License 1.0)."),
-    ("DEFRA fly-tipping statistics (ENV24)", "Source: Department for Environment, Food & Rural Affairs, "
-                                            "fly-tipping incidents and actions reported by local authorities "
-                                            "(WasteDataFlow). Contains public sector information licensed under "
-                                            "the Open Government Licence v3.0 (the copy obtained states no "
-                                            "licence; DEFRA releases statistics under OGL)."),
-    ("Population (ONS mid-year estimates by LSOA)", "Contains public sector information licensed under the "
-                                                    "Open Government Licence v3.0."),
+    (
+        "police.uk street-level crime",
+        "Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk).",
+    ),
+    (
+        "Ward and LSOA boundaries",
+        "Contains National Statistics data © Crown copyright and database right. "
+        "Contains OS data © Crown copyright and database right. UK-GeoJSON by "
+        "Martin Chorley, CC-BY 4.0. Wards since 2022: Source: Office for National "
+        "Statistics licensed under the Open Government Licence v.3.0.",
+    ),
+    (
+        "FixMyStreet reports by LSOA and month",
+        "FixMyStreet data by mySociety, ODC-By (Open Data Commons Attribution License 1.0).",
+    ),
+    (
+        "DEFRA fly-tipping statistics (ENV24)",
+        "Source: Department for Environment, Food & Rural Affairs, "
+        "fly-tipping incidents and actions reported by local authorities "
+        "(WasteDataFlow). Contains public sector information licensed under "
+        "the Open Government Licence v3.0 (the copy obtained states no "
+        "licence; DEFRA releases statistics under OGL).",
+    ),
+    (
+        "Population (ONS mid-year estimates by LSOA)",
+        "Contains public sector information licensed under the Open Government Licence v3.0.",
+    ),
     ("Map software", "Leaflet (BSD-2-Clause), Leaflet.markercluster (MIT), served by this app."),
 )

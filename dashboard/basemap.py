@@ -5,6 +5,7 @@ server and no request leaves the machine. :func:`respond` answers ``GET``/``HEAD
 :data:`URL` with the whole file or one ``bytes=a-b`` range (RFC 9110 section 14); it is called by
 the server's ASGI wrapper (``dashboard/server.py``) before Streamlit sees the request.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,8 +51,12 @@ async def respond(scope, send, path: Path) -> None:
         await _plain(send, 416, b"range not satisfiable", [(b"content-range", f"bytes */{size}".encode())])
         return
     first, last = span if span else (0, size - 1)
-    out = [(b"content-type", b"application/octet-stream"), (b"accept-ranges", b"bytes"),
-           (b"content-length", str(last - first + 1).encode()), (b"cache-control", b"private, max-age=3600")]
+    out = [
+        (b"content-type", b"application/octet-stream"),
+        (b"accept-ranges", b"bytes"),
+        (b"content-length", str(last - first + 1).encode()),
+        (b"cache-control", b"private, max-age=3600"),
+    ]
     if span:
         out.append((b"content-range", f"bytes {first}-{last}/{size}".encode()))
     await send({"type": "http.response.start", "status": 206 if span else 200, "headers": out})
@@ -64,6 +69,11 @@ async def respond(scope, send, path: Path) -> None:
 
 
 async def _plain(send, status: int, text: bytes, extra=()) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(text)).encode()), *extra]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(text)).encode()), *extra],
+        }
+    )
     await send({"type": "http.response.body", "body": text})

@@ -1,10 +1,11 @@
 """The ``csp-hotspots`` command.
 
 Every command takes ``--config FILE`` (default: the bundled St Albans config,
-2013-2022 wards). The store named in the config is built from the config's
+wards since May 2022). The store named in the config is built from the config's
 bundled data on first use. Errors print one line naming the file, line and
 reason, and exit with status 2; there is no traceback for bad input.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,7 +13,6 @@ import csv
 import sys
 import warnings
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from geodata import config as config_mod
@@ -27,9 +27,14 @@ if TYPE_CHECKING:
 def _user_errors() -> tuple[type[Exception], ...]:
     """Errors that are the user's input, printed as one line (their modules are loaded by then)."""
     errors = [ConfigError, ValueError]
-    for module, name in (("loaders.report", "LoadError"), ("geodata.store", "StoreError"),
-                         ("loaders.council", "MappingError"), ("dashboard.accounts", "AccountsError"),
-                         ("geodata.boundaries", "BoundaryError"), ("geodata.priorities", "PrioritiesError")):
+    for module, name in (
+        ("loaders.report", "LoadError"),
+        ("geodata.store", "StoreError"),
+        ("loaders.council", "MappingError"),
+        ("dashboard.accounts", "AccountsError"),
+        ("geodata.boundaries", "BoundaryError"),
+        ("geodata.priorities", "PrioritiesError"),
+    ):
         if module in sys.modules:
             errors.append(getattr(sys.modules[module], name))
     return tuple(errors)
@@ -44,6 +49,7 @@ def open_store(cfg, **kwargs):
 
 def _progress_bar(total_files: int | None):
     """A one-line progress bar on stderr, redrawn after each file."""
+
     def show(report: LoadReport) -> None:
         done = len(report.files)
         if total_files:
@@ -53,6 +59,7 @@ def _progress_bar(total_files: int | None):
             bar = f"{done} files"
         sys.stderr.write(f"\r{bar}, {report.rows_read:,} rows")
         sys.stderr.flush()
+
     return show
 
 
@@ -91,12 +98,12 @@ def _pyarrow_without_pandas() -> None:
 
 def _cmd_ingest(args, cfg) -> int:
     _pyarrow_without_pandas()
-    from geodata.ingest import ingest_police
-    from loaders.police import list_files
+    from geodata.ingest import ingest_download
+    from loaders.police import STREET, download_files
 
     store = open_store(cfg, progress=_progress_bar(None))
-    total = len(list_files(args.paths))
-    report = ingest_police(store, args.paths, progress=_progress_bar(total), replace_smaller=args.replace_smaller)
+    total = len(download_files(args.paths)[0][STREET])
+    report = ingest_download(store, args.paths, progress=_progress_bar(total), replace_smaller=args.replace_smaller)
     sys.stderr.write("\n")
     print(report.summary())
     return 0
@@ -125,10 +132,13 @@ def _cmd_ingest_council(args, cfg) -> int:
 
     mapping = read_mapping(args.mapping)
     if mapping.kind != args.source:
-        raise ValueError(f"{args.mapping}: kind = {mapping.kind!r} maps {SOURCES[mapping.kind]} records; "
-                         f"use `csp-hotspots ingest {mapping.kind}`")
-    report = ingest_council(open_store(cfg, progress=_progress_bar(None)), args.file, mapping,
-                            replace_smaller=args.replace_smaller)
+        raise ValueError(
+            f"{args.mapping}: kind = {mapping.kind!r} maps {SOURCES[mapping.kind]} records; "
+            f"use `csp-hotspots ingest {mapping.kind}`"
+        )
+    report = ingest_council(
+        open_store(cfg, progress=_progress_bar(None)), args.file, mapping, replace_smaller=args.replace_smaller
+    )
     print(report.summary())
     return 0
 
@@ -146,14 +156,17 @@ def _check_categories(categories: list[str] | None) -> None:
 
     unknown = sorted(set(categories or []) - CRIME_TYPES)
     if unknown:
-        raise ValueError(f"unknown category {unknown[0]!r}; police.uk categories are: "
-                         + ", ".join(sorted(CRIME_TYPES)))
+        raise ValueError(
+            f"unknown category {unknown[0]!r}; police.uk categories are: " + ", ".join(sorted(CRIME_TYPES))
+        )
 
 
 def _cmd_summary(args, cfg) -> int:
     if args.source == "defra":
-        raise ValueError("DEFRA statistics are district totals by financial year, with no ward breakdown "
-                         "(the Fly-tipping page of the dashboard shows them)")
+        raise ValueError(
+            "DEFRA statistics are district totals by financial year, with no ward breakdown "
+            "(the Fly-tipping page of the dashboard shows them)"
+        )
     store = open_store(cfg)
     if args.source == "police.uk":
         _check_categories(args.category)
@@ -161,10 +174,11 @@ def _cmd_summary(args, cfg) -> int:
         known = set(store.counts(by=("category",), source=args.source)["category"])
         unknown = sorted(set(args.category or []) - known)
         if unknown:
-            raise ValueError(f"unknown category {unknown[0]!r}; {args.source} categories in the store are: "
-                             + (", ".join(sorted(known)) or "none (nothing loaded)"))
-    table = store.ward_summary(start=args.start, end=args.end, categories=args.category or None,
-                               source=args.source)
+            raise ValueError(
+                f"unknown category {unknown[0]!r}; {args.source} categories in the store are: "
+                + (", ".join(sorted(known)) or "none (nothing loaded)")
+            )
+    table = store.ward_summary(start=args.start, end=args.end, categories=args.category or None, source=args.source)
     if args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["ward_code", "ward_name", "incidents"])
@@ -173,21 +187,29 @@ def _cmd_summary(args, cfg) -> int:
         period = f"{args.start or 'first month'} to {args.end or 'last month'}"
         cats = ", ".join(args.category) if args.category else "all categories"
         print(f"{cfg.area_name}: {args.source} incidents by ward, {period}, {cats}")
-        print(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward",
-                                    "incidents": "Incidents"}).to_string(index=False))
+        print(
+            table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward", "incidents": "Incidents"}).to_string(
+                index=False
+            )
+        )
         print(f"Total: {int(table['incidents'].sum()):,}")
     return 0
 
 
 def _cmd_hotspots(args, cfg) -> int:
-    from geodata.hotspots import COLUMNS, hotspot_cells
+    from geodata.hotspots import COLUMNS, SparseDataWarning, hotspot_cells
+    from geodata.pvalue import format_p
 
     _check_categories(args.category)
     if args.cell is not None and args.cell <= 0:
         raise ValueError(f"--cell must be a positive number of metres, got {args.cell:g}")
     store = open_store(cfg)
     incidents = store.incidents(start=args.start, end=args.end, categories=args.category or None)
-    frame, grid = hotspot_cells(incidents, store.boundary(), cell_size=args.cell, shape=args.grid)
+    with warnings.catch_warnings():  # the frame's note says the same; it is printed below
+        warnings.simplefilter("ignore", SparseDataWarning)
+        frame, grid = hotspot_cells(incidents, store.boundary(), cell_size=args.cell, shape=args.grid)
+    if frame.attrs["inference"] == "none":
+        raise ValueError(f"no hot spot test: {frame.attrs['note']}")
     if args.out:
         out = Path(args.out)
         if out.suffix.lower() != ".gpkg":
@@ -201,11 +223,16 @@ def _cmd_hotspots(args, cfg) -> int:
         sys.stdout.write("\n")
     elif not args.out:
         significant = frame[frame["gi_class"] != 0].sort_values("gi_z", ascending=False)
-        print(f"{cfg.area_name}: Gi* on {len(frame):,} {grid.shape} cells of {grid.cell_size:g} m, "
-              f"{int(frame['count'].sum()):,} incidents; {len(significant):,} significant cells "
-              "(Benjamini-Hochberg adjusted, 90% or more)")
-        print(significant[["cell_id", "x", "y", "count", "gi_z", "gi_p_adj", "label"]].head(25)
-              .to_string(index=False))
+        cell_rule = "given" if args.cell else "from the data"
+        print(
+            f"{cfg.area_name}: Gi* on {len(frame):,} {grid.shape} cells of {grid.cell_size:g} m ({cell_rule}), "
+            f"{frame.attrs['incidents']:,} incidents; {len(significant):,} significant cells "
+            "(Benjamini-Hochberg adjusted, 90% or more)"
+        )
+        print(f"{frame.attrs['note']}")
+        shown = significant[["cell_id", "x", "y", "count", "gi_z", "gi_p_adj", "label"]].head(25).copy()
+        shown["gi_p_adj"] = shown["gi_p_adj"].map(format_p)
+        print(shown.to_string(index=False) if len(shown) else "(no significant cell)")
     return 0
 
 
@@ -224,18 +251,21 @@ def _cmd_report(args, cfg) -> int:
     elif args.start:
         raise ValueError("--from needs --to (the period's last month)")
     plist = priorities.load(args.priorities or cfg.priorities_file)
-    built = pack.build(open_store(cfg), plist, end=args.end, window=window,
-                       compare="year-earlier" if args.start else None)
+    built = pack.build(
+        open_store(cfg), plist, end=args.end, window=window, compare="year-earlier" if args.start else None
+    )
     out = Path(args.out)
     out.write_bytes(pack.render(built, args.format))
-    print(f"{out}: {args.format.upper()} meeting pack, {len(built.results)} priorities, period {built.period}, "
-          f"data to {built.data_to}")
+    print(
+        f"{out}: {args.format.upper()} meeting pack, {len(built.results)} priorities, period {built.period}, "
+        f"data to {built.data_to}"
+    )
     return 0
 
 
 def _cmd_refresh(args, cfg) -> int:
-    from geodata.refresh import refresh_police
     from geodata import months
+    from geodata.refresh import refresh_police
     from loaders.policeapi import Client
 
     if args.start is not None:
@@ -249,8 +279,16 @@ def _cmd_refresh(args, cfg) -> int:
         sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} months, last {month}")
         sys.stderr.flush()
 
-    report = refresh_police(store, client, args.force, start=args.start, republished=args.republished,
-                            progress=show, stops=args.stops, replace_smaller=args.replace_smaller)
+    report = refresh_police(
+        store,
+        client,
+        args.force,
+        start=args.start,
+        republished=args.republished,
+        progress=show,
+        stops=args.stops,
+        replace_smaller=args.replace_smaller,
+    )
     if report.fetched:
         sys.stderr.write("\n")
     print(report.summary())
@@ -260,12 +298,15 @@ def _cmd_refresh(args, cfg) -> int:
         from geodata.refresh import update_outcomes
 
         parts = store.partitions()
-        loaded = sorted(parts.loc[(parts["source"] == "police.uk") & (parts["dataset"] == args.force),
-                                  "month"].dt.strftime("%Y-%m"))
+        loaded = sorted(
+            parts.loc[(parts["source"] == "police.uk") & (parts["dataset"] == args.force), "month"].dt.strftime("%Y-%m")
+        )
         months = [m for m in client.street_dates() if m in loaded]
         read, changed = update_outcomes(store, client, args.force, months)
-        print(f"outcomes-at-location for {len(months)} month(s): {read:,} crimes with an outcome, "
-              f"{changed:,} stored crimes given a later outcome")
+        print(
+            f"outcomes-at-location for {len(months)} month(s): {read:,} crimes with an outcome, "
+            f"{changed:,} stored crimes given a later outcome"
+        )
     return 0
 
 
@@ -276,12 +317,31 @@ def _cmd_wards(args, cfg) -> int:
     return 0
 
 
-#: Streamlit settings of `serve`: XSRF protection and CORS protection on (no cross-origin access), a
-#: small upload limit, no tracebacks or developer menu for viewers, no usage statistics, no file watcher.
-HARDENING = ("--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false",
-             "--client.showErrorDetails", "false", "--client.toolbarMode", "viewer",
-             "--server.enableXsrfProtection", "true", "--server.enableCORS", "true",
-             "--server.maxUploadSize", "20", "--server.fileWatcherType", "none", "--server.runOnSave", "false")
+#: Streamlit settings of `serve`: XSRF protection and CORS protection on (no cross-origin access), the
+#: smallest upload limit (the upload endpoint is closed anyway: dashboard/server.py), no tracebacks or
+#: developer menu for viewers, no usage statistics, no file watcher, no banner (serve prints its own).
+HARDENING = (
+    "--server.enableStaticServing",
+    "true",
+    "--browser.gatherUsageStats",
+    "false",
+    "--client.showErrorDetails",
+    "false",
+    "--client.toolbarMode",
+    "viewer",
+    "--server.enableXsrfProtection",
+    "true",
+    "--server.enableCORS",
+    "true",
+    "--server.maxUploadSize",
+    "1",
+    "--server.fileWatcherType",
+    "none",
+    "--server.runOnSave",
+    "false",
+    "--logger.hideWelcomeMessage",
+    "true",
+)
 
 
 def _cmd_users(args, cfg) -> int:
@@ -307,14 +367,82 @@ def _cmd_users(args, cfg) -> int:
     return 0
 
 
+def _listen(args, cfg) -> tuple[str, frozenset[str] | None]:
+    """The address ``serve`` listens on and the Host names it accepts (``None``: any), said on stdout.
+
+    Local mode (no ``[access]``: whoever reaches the server is an admin) listens on 127.0.0.1 only,
+    unless ``--unsafe-listen-all``; with ``[access]`` the default is every interface. Host names: the
+    config's ``[access] hosts`` and ``--host``, loopback names always (:mod:`dashboard.server`).
+    """
+    import ipaddress
+
+    names = frozenset(cfg.access_hosts) | {h.strip().lower() for h in args.host}
+    if args.unsafe_listen_all:
+        print(
+            "csp-hotspots: UNSAFE: listening on every network interface"
+            + (
+                ""
+                if cfg.accounts_file
+                else " in local mode (no [access] section): anyone who can reach this "
+                "machine is an admin and can download records, refresh and see the patrol planner"
+            )
+            + (
+                ""
+                if names
+                else "; any Host header is accepted, so a web page can reach the server through DNS rebinding"
+            )
+            + "."
+        )
+        return "0.0.0.0", names or None
+    address = args.address or ("127.0.0.1" if cfg.accounts_file is None else "0.0.0.0")
+    try:
+        loopback = address == "localhost" or ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        raise ValueError(f"--address {address!r} is not an IP address") from None
+    if cfg.accounts_file is None and not loopback:
+        raise ValueError(
+            f"{cfg.path}: local mode (no [access] section) serves on loopback only; add an [access] "
+            "section (partner sign-in) to listen on the network, or --unsafe-listen-all"
+        )
+    if cfg.accounts_file is None:
+        print(
+            f"csp-hotspots: local mode (no [access] section in {cfg.path}): listening on {address} only, "
+            f"http://{'localhost' if loopback else address}:{args.port}; this machine's users are admins."
+        )
+    else:
+        print(
+            f"csp-hotspots: listening on {address}:{args.port}; accepted host names: "
+            + ", ".join(sorted(names | {"localhost", "127.0.0.1", "::1"}))
+            + ("" if names else ' (add `hosts = ["name"]` to [access] for the name partners use)')
+        )
+    return address, names
+
+
 def _cmd_serve(args, cfg) -> int:
     app = Path(__file__).resolve().parent / "app.py"
+    address, hosts = _listen(args, cfg)
     if not cfg.store_path.exists():
         open_store(cfg, progress=_progress_bar(None))  # build on first run, before the browser waits
     from dashboard import server
 
-    server.main(["run", str(app), "--server.port", str(args.port), "--server.headless", "true",
-                 *HARDENING, "--", "--config", str(cfg.path)])
+    server.main(
+        [
+            "run",
+            str(app),
+            "--server.port",
+            str(args.port),
+            "--server.address",
+            address,
+            "--server.headless",
+            "true",
+            *HARDENING,
+            "--",
+            "--config",
+            str(cfg.path),
+        ],
+        hosts=hosts,
+        basemap_file=cfg.map_basemap,
+    )
     return 0  # the server runs in this process until stopped (signals reach it; no child is left)
 
 
@@ -322,10 +450,14 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the tests and for --help)."""
     # --config is accepted before or after the command; the sub-parsers' copy must not
     # overwrite a value given before the command with its default, hence SUPPRESS there.
-    parser = argparse.ArgumentParser(prog="csp-hotspots",
-                                     description="Community Safety Partnership hotspot dashboard and tools.")
-    parser.add_argument("--config", default=str(config_mod.DEFAULT_CONFIG),
-                        help="area config TOML (default: bundled St Albans, 2013-2022 wards)")
+    parser = argparse.ArgumentParser(
+        prog="csp-hotspots", description="Community Safety Partnership hotspot dashboard and tools."
+    )
+    parser.add_argument(
+        "--config",
+        default=str(config_mod.DEFAULT_CONFIG),
+        help="area config TOML (default: bundled St Albans, wards since May 2022)",
+    )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", default=argparse.SUPPRESS, help="area config TOML")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -336,26 +468,33 @@ def build_parser() -> argparse.ArgumentParser:
                          help="replace a stored month (DEFRA: year) even when the new load has fewer than half "
                               "its rows (refused by default: a truncated download)")
     ingest_sub = ingest.add_subparsers(dest="source", required=True)
-    police = ingest_sub.add_parser("police", parents=[common, loading],
-                                   help="data.police.uk street-level CSVs, folders of months or zips")
+    police = ingest_sub.add_parser(
+        "police",
+        parents=[common, loading],
+        help="a data.police.uk download (zip, folder or CSVs): street and outcomes "
+        "files are loaded, other files listed as skipped with the reason",
+    )
     police.add_argument("paths", nargs="+", metavar="PATH")
     police.set_defaults(func=_cmd_ingest)
     fms = ingest_sub.add_parser("fixmystreet", parents=[common, loading], help="FixMyStreet reports per LSOA and month (CSV)")
     fms.add_argument("file", metavar="FILE")
     fms.set_defaults(func=_cmd_ingest_fixmystreet)
-    defra = ingest_sub.add_parser("defra", parents=[common, loading],
-                                  help="DEFRA fly-tipping LA table (incidents or actions, CSV)")
+    defra = ingest_sub.add_parser(
+        "defra", parents=[common, loading], help="DEFRA fly-tipping LA table (incidents or actions, CSV)"
+    )
     defra.add_argument("file", metavar="FILE")
     defra.set_defaults(func=_cmd_ingest_defra)
     for kind, what in (("flytipping", "council fly-tipping records"), ("incidents", "council incident log")):
         council = ingest_sub.add_parser(kind, parents=[common, loading], help=f"{what} (CSV or XLSX) with a mapping file")
         council.add_argument("file", metavar="FILE")
-        council.add_argument("--mapping", required=True, metavar="MAP.toml",
-                             help="the export's mapping file (see loaders/council.py)")
+        council.add_argument(
+            "--mapping", required=True, metavar="MAP.toml", help="the export's mapping file (see loaders/council.py)"
+        )
         council.set_defaults(func=_cmd_ingest_council)
 
-    synth = sub.add_parser("synth", parents=[common],
-                           help="write SYNTHETIC council exports (two fly-tipping shapes, an incident log)")
+    synth = sub.add_parser(
+        "synth", parents=[common], help="write SYNTHETIC council exports (two fly-tipping shapes, an incident log)"
+    )
     synth.add_argument("--out", required=True, metavar="DIR")
     synth.add_argument("--from", dest="start", default="2021-01", metavar="YYYY-MM")
     synth.add_argument("--to", dest="end", default="2022-01", metavar="YYYY-MM")
@@ -363,13 +502,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = sub.add_parser("summary", parents=[common], help="incident counts per ward")
     summary.add_argument("--by", choices=["ward"], default="ward")
-    summary.add_argument("--source", choices=["police.uk", "police.uk-stops", "fixmystreet", "council-flytipping",
-                                              "council-incidents", "defra"], default="police.uk",
-                         help="data source (default police.uk)")
+    summary.add_argument(
+        "--source",
+        choices=["police.uk", "police.uk-stops", "fixmystreet", "council-flytipping", "council-incidents", "defra"],
+        default="police.uk",
+        help="data source (default police.uk)",
+    )
     summary.add_argument("--from", dest="start", metavar="YYYY-MM")
     summary.add_argument("--to", dest="end", metavar="YYYY-MM")
-    summary.add_argument("--category", action="append", metavar="NAME",
-                         help="category (police.uk crime type, ...); repeat for several")
+    summary.add_argument(
+        "--category", action="append", metavar="NAME", help="category (police.uk crime type, ...); repeat for several"
+    )
     summary.add_argument("--format", choices=["table", "csv"], default="table")
     summary.set_defaults(func=_cmd_summary)
 
@@ -383,10 +526,14 @@ def build_parser() -> argparse.ArgumentParser:
     hot.add_argument("--out", metavar="FILE.gpkg", help="also write a GeoPackage for GIS")
     hot.set_defaults(func=_cmd_hotspots)
 
-    report = sub.add_parser("report", parents=[common], help="the meeting pack (PDF or printable HTML)",
-                            description="Without --from/--to: each priority's target window ending at the latest "
-                                        "loaded month, against the months before. With them: that period "
-                                        "against the same months a year earlier.")
+    report = sub.add_parser(
+        "report",
+        parents=[common],
+        help="the meeting pack (PDF or printable HTML)",
+        description="Without --from/--to: each priority's target window ending at the latest "
+        "loaded month, against the months before. With them: that period "
+        "against the same months a year earlier.",
+    )
     report.add_argument("--from", dest="start", metavar="YYYY-MM")
     report.add_argument("--to", dest="end", metavar="YYYY-MM")
     report.add_argument("--out", required=True, metavar="FILE")
@@ -394,16 +541,22 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--priorities", metavar="FILE", help="priorities TOML (default: the config's)")
     report.set_defaults(func=_cmd_report)
 
-    refresh = sub.add_parser("refresh", parents=[common, loading],
-                             help="load the months data.police.uk has published that the store lacks")
+    refresh = sub.add_parser(
+        "refresh", parents=[common, loading], help="load the months data.police.uk has published that the store lacks"
+    )
     refresh.add_argument("--force", default="hertfordshire", help="data.police.uk force id (default hertfordshire)")
     refresh.add_argument("--from", dest="start", metavar="YYYY-MM", help="no month before this one")
-    refresh.add_argument("--republished", action="store_true",
-                         help="also reload months loaded before the API's last update")
-    refresh.add_argument("--stops", action="store_true",
-                         help="also load stop and search records (kept as their own source, police.uk-stops)")
-    refresh.add_argument("--outcomes", action="store_true",
-                         help="also give stored crimes the later outcomes outcomes-at-location lists")
+    refresh.add_argument(
+        "--republished", action="store_true", help="also reload months loaded before the API's last update"
+    )
+    refresh.add_argument(
+        "--stops",
+        action="store_true",
+        help="also load stop and search records (kept as their own source, police.uk-stops)",
+    )
+    refresh.add_argument(
+        "--outcomes", action="store_true", help="also give stored crimes the later outcomes outcomes-at-location lists"
+    )
     refresh.add_argument("--api", default="https://data.police.uk/api", metavar="URL", help=argparse.SUPPRESS)
     refresh.add_argument("--cache", metavar="DIR", help="answer cache (default: api-cache beside the store)")
     refresh.set_defaults(func=_cmd_refresh)
@@ -421,6 +574,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", parents=[common], help="start the dashboard")
     serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument(
+        "--address",
+        metavar="IP",
+        help="address to listen on (default: 127.0.0.1 without [access], else every interface)",
+    )
+    serve.add_argument(
+        "--host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the server is reached by, besides the config's [access] hosts; repeat",
+    )
+    serve.add_argument(
+        "--unsafe-listen-all",
+        action="store_true",
+        help="listen on every interface even in local mode (everyone who reaches it is an admin)",
+    )
     serve.set_defaults(func=_cmd_serve)
     return parser
 
@@ -453,6 +623,7 @@ def console() -> None:
     """
     import os
 
+    os.umask(0o077)  # the store, its WAL, staging files, caches and outputs: readable by their owner only
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

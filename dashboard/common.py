@@ -1,31 +1,28 @@
 """What every page shares: the store (cached once per server), the filters kept in the URL,
 and the attributions every licence asks for."""
+
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
-import streamlit as st
-
-from dashboard import svgmap
-from dashboard.attributions import ATTRIBUTIONS
-
-import json
-
 import pandas as pd
 import shapely
+import streamlit as st
 
-from dashboard import access
+from dashboard import access, svgmap
+from dashboard.attributions import ATTRIBUTIONS
 from geodata import config as config_mod
 from geodata import priorities as priorities_mod
 from geodata import sources
 from geodata.analysis import ANALYST, PUBLIC, Audience, Selection, rules
+from geodata.analysis import meeting as meeting_mod
 from geodata.analysis import status as status_mod
 from geodata.store import Store, open_store
 
 CRIME_TYPES = sources.POLICE.categories
-
 
 
 def config_path() -> str | None:
@@ -69,22 +66,47 @@ def filters(key: str = "f") -> dict:
         st.stop()
     wards = store().wards()
     ward_names = dict(zip(wards["ward_code"], wards["ward_name"]))
-    start = st.query_params.get("from", all_months[0])
-    end = st.query_params.get("to", all_months[-1])
-    start = start if start in all_months else all_months[0]
+    default = rules.default_period(all_months)
+    start = st.query_params.get("from", default.start)
+    end = st.query_params.get("to", default.end)
+    start = start if start in all_months else default.start
     end = end if end in all_months and end >= start else all_months[-1]
     with st.sidebar:
         start, end = st.select_slider("Months", options=all_months, value=(start, end), key=f"{key}_months")
-        categories = st.multiselect("Crime types (none = all)", sorted(CRIME_TYPES),
-                                    default=_param_list("cat", CRIME_TYPES), key=f"{key}_cats")
-        chosen = st.multiselect("Wards (none = all)", list(ward_names), format_func=ward_names.get,
-                                default=None if f"{key}_wards" in st.session_state else _param_list("ward", ward_names),
-                                key=f"{key}_wards")
+        categories = st.multiselect(
+            "Crime types (none = all)", sorted(CRIME_TYPES), default=_param_list("cat", CRIME_TYPES), key=f"{key}_cats"
+        )
+        chosen = st.multiselect(
+            "Wards (none = all)",
+            list(ward_names),
+            format_func=ward_names.get,
+            default=None if f"{key}_wards" in st.session_state else _param_list("ward", ward_names),
+            key=f"{key}_wards",
+        )
     st.query_params.update({"from": start, "to": end})
     st.query_params["cat"] = categories
     st.query_params["ward"] = chosen
-    return {"start": start, "end": end, "categories": categories or None, "wards": chosen or None,
-            "ward_names": ward_names}
+    return {
+        "start": start,
+        "end": end,
+        "categories": categories or None,
+        "wards": chosen or None,
+        "ward_names": ward_names,
+    }
+
+
+def download_name(kind: str, selection: Selection, ext: str) -> str:
+    """A download's file name carrying what it shows: ``csp-hotspots_<kind>_<from>_to_<to>[_<types>][_<wards>].<ext>``
+    (crime types and ward codes joined by '+', file-name safe)."""
+    import re
+
+    parts = ["csp-hotspots", kind, selection.period.start, "to", selection.period.end]
+    if selection.categories:
+        parts.append("+".join(selection.categories))
+    if selection.wards:
+        parts.append("+".join(selection.wards))
+    name = "_".join(parts)
+    return re.sub(r"[^A-Za-z0-9+_.-]", "-", name)[:180] + f".{ext}"
 
 
 def selection(f: dict) -> Selection:
@@ -105,8 +127,14 @@ def attributions() -> None:
 @st.cache_resource
 def ward_shapes(path: str | None) -> list[dict]:
     """The wards as GeoJSON features in EPSG:27700 (:func:`_ward_outlines`; for Vega-Lite maps)."""
-    return [{"type": "Feature", "properties": {"ward_code": c, "ward_name": n},
-             "geometry": json.loads(shapely.to_geojson(g))} for c, n, g in zip(*_ward_outlines(path))]
+    return [
+        {
+            "type": "Feature",
+            "properties": {"ward_code": c, "ward_name": n},
+            "geometry": json.loads(shapely.to_geojson(g)),
+        }
+        for c, n, g in zip(*_ward_outlines(path))
+    ]
 
 
 def priorities_key() -> tuple[str, int]:
@@ -129,11 +157,28 @@ def priorities(key: tuple[str, int]) -> priorities_mod.Priorities:
 
 
 @st.cache_resource(ttl=300, max_entries=32)
-def statuses(path: str | None, key: tuple[str, int], end: str | None, window: int | None,
-             compare: str | None, exact: bool = True) -> list[status_mod.PriorityStatus]:
+def statuses(
+    path: str | None, key: tuple[str, int], end: str | None, window: int | None, compare: str | None, exact: bool = True
+) -> list[status_mod.PriorityStatus]:
     """:func:`geodata.analysis.status.evaluate`, cached per store, priorities file, period and whether
     the audience sees exact counts of sensitive sources."""
     return status_mod.evaluate(_store(path), priorities(key), end, window, compare, ANALYST if exact else PUBLIC)
+
+
+@st.cache_resource(ttl=300, max_entries=16)
+def meeting_slides(
+    path: str | None, key: tuple[str, int], end: str | None, window: int | None, compare: str | None, exact: bool = True
+) -> meeting_mod.Slides:
+    """:func:`geodata.analysis.meeting.slides` on the cached :func:`statuses` of the same arguments."""
+    audience = ANALYST if exact else PUBLIC
+    return meeting_mod.slides(
+        _store(path), priorities(key), end, window, compare, audience, statuses(path, key, end, window, compare, exact)
+    )
+
+
+def ward_outlines():
+    """(codes, names, outlines) of the wards, simplified to 20 m (EPSG:27700), cached per store."""
+    return _ward_outlines(config_path())
 
 
 def area_map(layers: list, height: int) -> dict:
@@ -145,16 +190,22 @@ def area_map(layers: list, height: int) -> dict:
     import altair as alt  # only the pages that draw one pay for the import
 
     outline = alt.Chart(alt.Data(values=ward_shapes(config_path()))).mark_geoshape(
-        fill="#f4f4f4", stroke="#555", strokeWidth=0.6)
-    return (alt.layer(outline, *layers).project(type="identity", reflectY=True)
-            .properties(height=height, usermeta={"embedOptions": {"renderer": "svg"}}).to_dict())
+        fill="#f4f4f4", stroke="#555", strokeWidth=0.6
+    )
+    return (
+        alt.layer(outline, *layers)
+        .project(type="identity", reflectY=True)
+        .properties(height=height, usermeta={"embedOptions": {"renderer": "svg"}})
+        .to_dict()
+    )
 
 
 def ward_map(values: pd.Series, title: str, height: int) -> dict:
     """:func:`area_map` of a ward choropleth of ``values`` (indexed by ward code; missing = no
     data); viridis, darker = more. Built once per set of values."""
-    return _ward_map(config_path(), tuple((c, None if pd.isna(v) else int(v)) for c, v in values.items()),
-                     title, height)
+    return _ward_map(
+        config_path(), tuple((c, None if pd.isna(v) else int(v)) for c, v in values.items()), title, height
+    )
 
 
 @st.cache_data(ttl=300, max_entries=64)
@@ -162,12 +213,24 @@ def _ward_map(path: str | None, values: tuple, title: str, height: int) -> dict:
     import altair as alt
 
     by_code = dict(values)
-    features = [{**f, "properties": {**f["properties"], "value": by_code.get(f["properties"]["ward_code"])}}
-                for f in ward_shapes(path)]
-    return area_map([alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="#333", strokeWidth=0.8).encode(
-        color=alt.Color("properties.value:Q", title=title, scale=alt.Scale(scheme="viridis", reverse=True)),
-        tooltip=[alt.Tooltip("properties.ward_name:N", title="Ward"), alt.Tooltip("properties.value:Q", title=title)])],
-        height)
+    features = [
+        {**f, "properties": {**f["properties"], "value": by_code.get(f["properties"]["ward_code"])}}
+        for f in ward_shapes(path)
+    ]
+    return area_map(
+        [
+            alt.Chart(alt.Data(values=features))
+            .mark_geoshape(stroke="#333", strokeWidth=0.8)
+            .encode(
+                color=alt.Color("properties.value:Q", title=title, scale=alt.Scale(scheme="viridis", reverse=True)),
+                tooltip=[
+                    alt.Tooltip("properties.ward_name:N", title="Ward"),
+                    alt.Tooltip("properties.value:Q", title=title),
+                ],
+            )
+        ],
+        height,
+    )
 
 
 @st.cache_resource
@@ -181,9 +244,13 @@ def ward_svg(values: pd.Series, title: str) -> str:
     """:func:`dashboard.svgmap.ward_svg` of ``values`` (indexed by ward code; NA = no data; text =
     a suppressed count, see :func:`ward_values`)."""
     codes, names, geoms = _ward_outlines(config_path())
-    return svgmap.ward_svg(codes, names, geoms,
-                           {c: (None if pd.isna(v) else v if isinstance(v, str) else int(v)) for c, v in values.items()},
-                           title)
+    return svgmap.ward_svg(
+        codes,
+        names,
+        geoms,
+        {c: (None if pd.isna(v) else v if isinstance(v, str) else int(v)) for c, v in values.items()},
+        title,
+    )
 
 
 def ward_values(values: pd.Series, source: str, exact: bool) -> tuple[pd.Series, str]:

@@ -16,6 +16,7 @@ string from data or config is ever compiled: it travels as a JSON value and is d
   features (40k cells: 14 s to paint per feature, 0.9 s as merged class shapes; shared/reference).
   Ward outlines are simplified to 20 m. Snap points go into a marker cluster, at most 2,000.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,12 @@ def wgs84_bounds(bounds_27700) -> tuple[float, float, float, float]:
     return x0, y0, x1, y1
 
 
-def base_map(bounds: tuple[float, float, float, float], tiles: str | None = None,
-             attribution: str | None = None, basemap: bool = False) -> dict:
+def base_map(
+    bounds: tuple[float, float, float, float],
+    tiles: str | None = None,
+    attribution: str | None = None,
+    basemap: bool = False,
+) -> dict:
     """An empty map spec fitted to ``bounds`` (:func:`wgs84_bounds`), zooming in to
     :data:`MAX_ZOOM`, with the tile server ``tiles`` (a URL template) when one is configured, or
     with ``basemap`` the config's local PMTiles file, served by the app at
@@ -55,10 +60,14 @@ def base_map(bounds: tuple[float, float, float, float], tiles: str | None = None
     Neither by default: the ward outlines and names are the base map, and nothing is requested."""
     x0, y0, x1, y1 = bounds
     credit = str(attribution or "map data")
-    return {"bounds": [[y0, x0], [y1, x1]], "maxZoom": MAX_ZOOM,
-            "tiles": {"url": str(tiles), "attribution": credit} if tiles else None,
-            "basemap": {"url": BASEMAP_URL, "attribution": credit} if basemap and not tiles else None,
-            "layers": [], "legend": None}
+    return {
+        "bounds": [[y0, x0], [y1, x1]],
+        "maxZoom": MAX_ZOOM,
+        "tiles": {"url": str(tiles), "attribution": credit} if tiles else None,
+        "basemap": {"url": BASEMAP_URL, "attribution": credit} if basemap and not tiles else None,
+        "layers": [],
+        "legend": None,
+    }
 
 
 def prepare(geoms: np.ndarray, simplify: float = 0.0) -> list[dict]:
@@ -87,13 +96,25 @@ def _text(v) -> str:
 
 def _features(geoms: list[dict], props: list[dict]) -> dict:
     """A FeatureCollection of :func:`prepare`'d geometries with their properties."""
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": p, "geometry": g} for g, p in zip(geoms, props)]}
+    return {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": p, "geometry": g} for g, p in zip(geoms, props)],
+    }
 
 
-def choropleth(m: dict, geoms: list[dict], table: pd.DataFrame, value: str, name: str,
-               label: str, tooltip_fields: dict[str, str], show: bool = True,
-               css_class: str = "area", id_column: str | None = None, labels: list[list] | None = None):
+def choropleth(
+    m: dict,
+    geoms: list[dict],
+    table: pd.DataFrame,
+    value: str,
+    name: str,
+    label: str,
+    tooltip_fields: dict[str, str],
+    show: bool = True,
+    css_class: str = "area",
+    id_column: str | None = None,
+    labels: list[list] | None = None,
+):
     """Add an area choropleth layer to map spec ``m``; returns its classes
     (:class:`geodata.classes.Classes`, whose ``legend`` the caller shows).
 
@@ -104,26 +125,46 @@ def choropleth(m: dict, geoms: list[dict], table: pd.DataFrame, value: str, name
     click on an area returns its id to the page (:func:`dashboard.mapview.show`); ``labels``:
     ``[lat, lon, text]`` drawn small inside the areas (e.g. LSOA names)."""
     classed = classify(pd.to_numeric(table[value], errors="coerce").to_numpy(dtype="float64"))
-    props = [{"fill": fill,
-              "tip": [[alias, _text(row[col])] for col, alias in tooltip_fields.items()],
-              **({"id": str(row[id_column])} if id_column else {})}
-             for (_, row), fill in zip(table.iterrows(), classed.colour_of())]
-    m["layers"].append({"kind": "areas", "name": str(name), "show": show, "className": css_class,
-                        "clickable": id_column is not None, "data": _features(geoms, props),
-                        "labels": [[a, b, str(t)] for a, b, t in labels] if labels else [],
-                        "labelClass": "area-label"})
+    props = [
+        {
+            "fill": fill,
+            "tip": [[alias, _text(row[col])] for col, alias in tooltip_fields.items()],
+            **({"id": str(row[id_column])} if id_column else {}),
+        }
+        for (_, row), fill in zip(table.iterrows(), classed.colour_of())
+    ]
+    m["layers"].append(
+        {
+            "kind": "areas",
+            "name": str(name),
+            "show": show,
+            "className": css_class,
+            "clickable": id_column is not None,
+            "data": _features(geoms, props),
+            "labels": [[a, b, str(t)] for a, b, t in labels] if labels else [],
+            "labelClass": "area-label",
+        }
+    )
     return classed
 
 
-def outline(m: dict, geoms: list[dict], names, points: list[list[float]] | None = None,
-            name: str = "Ward names and outlines") -> None:
+def outline(
+    m: dict, geoms: list[dict], names, points: list[list[float]] | None = None, name: str = "Ward names and outlines"
+) -> None:
     """Add unfilled outlines with each area's name as tooltip and, where ``points``
     (:func:`label_points`) are given, as a permanent label there: the base map when there are no
     tiles."""
     props = [{"tip": [["Ward", str(n)]]} for n in names]
-    m["layers"].append({"kind": "outline", "name": str(name), "show": True, "className": "ward-outline",
-                        "data": _features(geoms, props),
-                        "labels": [[p[0], p[1], str(n)] for p, n in zip(points, names)] if points else []})
+    m["layers"].append(
+        {
+            "kind": "outline",
+            "name": str(name),
+            "show": True,
+            "className": "ward-outline",
+            "data": _features(geoms, props),
+            "labels": [[p[0], p[1], str(n)] for p, n in zip(points, names)] if points else [],
+        }
+    )
 
 
 def class_shapes(geoms: np.ndarray, cls: np.ndarray, values) -> dict:
@@ -139,8 +180,15 @@ def class_layers(m: dict, shapes: dict, colours: dict, labels: dict, group: str,
     if not present:
         return
     props = [{"fill": colours[v], "tip": [["", str(labels[v])]]} for v in present]
-    m["layers"].append({"kind": "classes", "name": str(group), "show": show, "className": "class-shape",
-                        "data": _features([shapes[v] for v in present], props)})
+    m["layers"].append(
+        {
+            "kind": "classes",
+            "name": str(group),
+            "show": show,
+            "className": "class-shape",
+            "data": _features([shapes[v] for v in present], props),
+        }
+    )
 
 
 def snap_rows(points: pd.DataFrame, limit: int = 2000) -> list[list]:
@@ -154,13 +202,21 @@ def snap_rows(points: pd.DataFrame, limit: int = 2000) -> list[list]:
         flagged = bool(row.get("artefact", False))
         if flagged:
             text += " (likely a snapping artefact)"
-        rows.append([round(la, 5), round(lo, 5), str(text), round(4 + min(10, float(np.sqrt(row["count"]))), 1),
-                     "#999999" if flagged else "#e66101"])
+        rows.append(
+            [
+                round(la, 5),
+                round(lo, 5),
+                str(text),
+                round(4 + min(10, float(np.sqrt(row["count"]))), 1),
+                "#999999" if flagged else "#e66101",
+            ]
+        )
     return rows
 
 
-def snap_clusters(m: dict, rows: list[list], name: str = "Incidents at snap points (clustered)",
-                  show: bool = True) -> None:
+def snap_clusters(
+    m: dict, rows: list[list], name: str = "Incidents at snap points (clustered)", show: bool = True
+) -> None:
     """Add snap point rows (:func:`snap_rows`) as clustered circle markers."""
     m["layers"].append({"kind": "cluster", "name": str(name), "show": show, "rows": rows})
 

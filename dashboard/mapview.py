@@ -4,6 +4,7 @@ The spec travels to the browser as JSON component arguments; ``dashboard/mapview
 loads Leaflet once from the app's own static files and draws the spec, replacing the previous map
 in place when the spec changes (no iframe reload). Every string in the spec is drawn as text.
 """
+
 from __future__ import annotations
 
 from importlib.resources import files

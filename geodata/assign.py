@@ -13,6 +13,7 @@ to a fixed set of map points); per area, a bounding-box filter then
 covers). Areas are visited from the largest code down, so the smallest covering
 code is the one left. No point geometries are built at all.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ Geometries are projected to British National Grid (EPSG:27700), in which all
 assignment and statistics are done. Read through pyogrio's raw reader (GDAL),
 so the ingest path does not import geopandas.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,25 +33,26 @@ class Areas:
         """The areas as a GeoDataFrame with columns ``code``, ``name``, ``geometry``."""
         import geopandas
 
-        return geopandas.GeoDataFrame({"code": self.codes, "name": self.names},
-                                      geometry=self.geometries, crs=CRS)
+        return geopandas.GeoDataFrame({"code": self.codes, "name": self.names}, geometry=self.geometries, crs=CRS)
 
 
 def read(spec: BoundarySpec) -> Areas:
     """Read a boundary layer; check fields, codes and geometries; project to EPSG:27700."""
     import pyogrio
-    from pyproj import CRS as ProjCRS, Transformer
+    from pyproj import CRS as ProjCRS
+    from pyproj import Transformer
 
     where = str(spec.file)
     try:
         meta, _, wkb, fields = pyogrio.raw.read(spec.file, layer=spec.layer)
-    except Exception as exc:  # GDAL raises several types; all mean "cannot read this file"
+    except Exception as exc:  # noqa: BLE001  GDAL raises several types; all mean "cannot read this file"
         raise BoundaryError(f"{where}: cannot read boundary file ({exc})") from None
     names = list(meta["fields"])
     for key in ("code_field", "name_field"):
         if getattr(spec, key) not in names:
-            raise BoundaryError(f"{where}: field {getattr(spec, key)!r} ({key}) not found; "
-                                f"fields are {', '.join(names)}")
+            raise BoundaryError(
+                f"{where}: field {getattr(spec, key)!r} ({key}) not found; fields are {', '.join(names)}"
+            )
     codes = np.asarray(fields[names.index(spec.code_field)]).astype(object)
     labels = np.asarray(fields[names.index(spec.name_field)]).astype(object)
     geoms = shapely.from_wkb(wkb)
@@ -71,8 +73,10 @@ def read(spec: BoundarySpec) -> Areas:
         geoms = shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
     x0, y0, x1, y1 = shapely.total_bounds(geoms)
     if not (np.isfinite([x0, y0, x1, y1]).all() and 0 <= x0 and x1 <= 700_000 and 0 <= y0 and y1 <= 1_300_000):
-        raise BoundaryError(f"{where}: the coordinates do not lie in Great Britain in the declared CRS "
-                            f"({meta['crs']}); is the file's CRS wrong?")
+        raise BoundaryError(
+            f"{where}: the coordinates do not lie in Great Britain in the declared CRS "
+            f"({meta['crs']}); is the file's CRS wrong?"
+        )
     geoms = shapely.make_valid(geoms)
     order = np.argsort(codes, kind="stable")
     return Areas(codes[order], labels[order].astype(str), geoms[order])

@@ -14,6 +14,7 @@ Colours: viridis in 5 steps, light to dark for more (colour-blind and projector 
 >>> c.labels
 ['0', '1', '2', '3 to 9', '10 to 20']
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -86,5 +87,4 @@ def _colours(n: int) -> tuple[str, ...]:
     """``n`` colours spread over the palette, its ends always used (a 2-class map is light and dark)."""
     if n >= len(SEQUENTIAL):
         return SEQUENTIAL
-    return tuple(SEQUENTIAL[round(i * (len(SEQUENTIAL) - 1) / (n - 1))] for i in range(n)) if n > 1 \
-        else SEQUENTIAL[-1:]
+    return tuple(SEQUENTIAL[round(i * (len(SEQUENTIAL) - 1) / (n - 1))] for i in range(n)) if n > 1 else SEQUENTIAL[-1:]

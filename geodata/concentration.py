@@ -10,6 +10,7 @@
   one incident each), and ``G' = max(m / n, 1) * (G - 1) + 1`` measures the
   distance from that maximal equality instead.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -7,6 +7,7 @@ incidents and residents per IMD decile and gives the rate per 1,000 residents, s
 whether crime concentrates in the district's more deprived neighbourhoods. Deciles with no LSOA in
 the area are left out (never shown as zero); an LSOA with no population gives no rate.
 """
+
 from __future__ import annotations
 
 import csv
@@ -46,8 +47,9 @@ def read_imd(path: str | Path) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=["lsoa_code", "lsoa_name", "imd_rank", "imd_decile", "line"])
     dup = table[table["lsoa_code"].duplicated()]
     if len(dup):
-        raise DeprivationError(f"{path}, line {int(dup['line'].iloc[0])}, {CODE}: "
-                               f"{dup['lsoa_code'].iloc[0]} appears more than once")
+        raise DeprivationError(
+            f"{path}, line {int(dup['line'].iloc[0])}, {CODE}: {dup['lsoa_code'].iloc[0]} appears more than once"
+        )
     return table.drop(columns="line")
 
 
@@ -73,9 +75,13 @@ def by_decile(imd: pd.DataFrame, incidents: pd.Series, population: pd.Series) ->
     """Per IMD decile present in the area: LSOAs, residents, incidents and the rate per 1,000
     residents (residents summed over LSOAs with a known population; no rate without residents)."""
     lsoas = by_lsoa(imd, incidents, population)
-    table = lsoas.groupby("imd_decile").agg(lsoas=("lsoa_code", "size"), residents=("residents", "sum"),
-                                            incidents=("incidents", "sum")).reset_index()
+    table = (
+        lsoas.groupby("imd_decile")
+        .agg(lsoas=("lsoa_code", "size"), residents=("residents", "sum"), incidents=("incidents", "sum"))
+        .reset_index()
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
-        table["rate_per_1000"] = np.where(table["residents"] > 0, 1000 * table["incidents"] / table["residents"],
-                                          np.nan)
+        table["rate_per_1000"] = np.where(
+            table["residents"] > 0, 1000 * table["incidents"] / table["residents"], np.nan
+        )
     return table

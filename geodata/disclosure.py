@@ -19,6 +19,7 @@ Which sources are sensitive: :data:`SENSITIVE_SOURCES`, from the registry (:mod:
 they hold records about residents that no one published). police.uk,
 FixMyStreet and DEFRA are published open data and are shown as published.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -39,7 +40,7 @@ def is_small(n) -> bool:
 def _determined(values: list[int], primary: set[int], secondary: set[int], total: int) -> bool:
     """Whether some primary cell's value follows from the total, the shown cells and the rule."""
     hidden_sum = total - sum(v for i, v in enumerate(values) if i not in primary and i not in secondary)
-    for i in primary:
+    for _i in primary:
         others_min = (len(primary) - 1) * 1 + len(secondary) * (THRESHOLD + 1)
         high = min(THRESHOLD, hidden_sum - others_min)
         if secondary:

@@ -6,6 +6,7 @@ figure DEFRA did not publish (``:``) stays missing (NaN) with its note, never ze
 1,000 residents are DEFRA's own column ("Incidents per 1,000 people"), which DEFRA publishes from
 2019-20 only; earlier years have none, and none is computed here.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -22,8 +23,9 @@ ACTIONS = ("Total Actions", "Total Fixed Penalty Notice Actions", "Prosecution A
 ENGLAND = ("total:Total England", "total:Total England (original)")
 
 
-def series(store: Store, area_code: str, measures: tuple[str, ...] = (TOTAL, COST),
-           dataset: str = "incidents") -> pd.DataFrame:
+def series(
+    store: Store, area_code: str, measures: tuple[str, ...] = (TOTAL, COST), dataset: str = "incidents"
+) -> pd.DataFrame:
     """One row per financial year, one column per measure, for ``area_code`` (NaN: not available)."""
     stats = store.district_stats(dataset=dataset, measures=list(measures), area_codes=[area_code])
     if stats.empty:
@@ -52,8 +54,9 @@ def neighbours(store: Store, year: str | None = None) -> pd.DataFrame:
     if year is None:
         rated = stats[(stats["measure"] == RATE) & stats["value"].notna()]
         year = rated["year"].max() if not rated.empty else stats["year"].max()
-    stats = stats[(stats["year"] == year) & (~stats["area_code"].str.startswith("total:")
-                                             | stats["area_code"].isin(ENGLAND))]
+    stats = stats[
+        (stats["year"] == year) & (~stats["area_code"].str.startswith("total:") | stats["area_code"].isin(ENGLAND))
+    ]
     table = _wide(stats, ["area_code", "area_name"]).reset_index()
     table = table.rename(columns={TOTAL: "incidents", RATE: "per_1000"}).rename_axis(columns=None)
     districts = ~table["area_code"].str.startswith("total:")

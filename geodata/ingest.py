@@ -1,9 +1,11 @@
 """Ingest sources into the store: read with a loader, assign geography, write."""
+
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
@@ -13,7 +15,7 @@ import pyarrow as pa
 
 from geodata.assign import assign
 from geodata.store import Store
-from loaders import council, defra, fixmystreet, police
+from loaders import council, defra, fixmystreet, outcomes, police
 from loaders.report import LoadReport, Rejection, reject
 
 T = TypeVar("T")
@@ -39,8 +41,12 @@ def _in_parallel(tasks: Iterable[Callable[[], T]]) -> Iterator[T]:
             yield pending.popleft().result()
 
 
-def ingest_police(store: Store, paths: Iterable[str | Path],
-                  progress: Callable[[LoadReport], None] | None = None, replace_smaller: bool = False) -> LoadReport:
+def ingest_police(
+    store: Store,
+    paths: Iterable[str | Path],
+    progress: Callable[[LoadReport], None] | None = None,
+    replace_smaller: bool = False,
+) -> LoadReport:
     """Load data.police.uk street-level files (CSV, folders of months, zips) into ``store``.
 
     Files are parsed a few at a time and written in batches of about a million
@@ -49,12 +55,60 @@ def ingest_police(store: Store, paths: Iterable[str | Path],
     refused unless ``replace_smaller``. Returns the load report.
     """
     paths, skipped = [str(p) for p in paths], []
-    files = police.list_files(paths, skipped)
-    tasks = (lambda name=name, read=read: police.parse(name, read()) for name, read in files)
-    report = store.ingest(_in_parallel(tasks), police.SOURCE, paths, progress=progress,
-                          replace_smaller=replace_smaller)
+    report = _ingest_street(store, police.list_files(paths, skipped=skipped), paths, progress, replace_smaller)
     report.skipped += skipped
     return report
+
+
+def _ingest_street(store: Store, files, inputs: list[str], progress, replace_smaller: bool = False) -> LoadReport:
+    tasks = (lambda name=name, read=read: police.parse(name, read()) for name, read in files)
+    return store.ingest(_in_parallel(tasks), police.SOURCE, inputs, progress=progress, replace_smaller=replace_smaller)
+
+
+def ingest_outcomes(store: Store, paths: Iterable[str | Path]) -> LoadReport:
+    """Load data.police.uk outcomes files (CSV, folders of months, zips; :mod:`loaders.outcomes`)
+    into the store's ``outcomes`` table, one transaction; each force-month replaces the stored one."""
+    paths = [str(p) for p in paths]
+    return _ingest_outcomes(store, police.list_files(paths, police.OUTCOMES), paths)
+
+
+def _ingest_outcomes(store: Store, files, inputs: list[str]) -> LoadReport:
+    tasks = (lambda name=name, read=read: outcomes.parse(name, read()) for name, read in files)
+    return store.ingest_outcomes(_in_parallel(tasks), inputs)
+
+
+@dataclass
+class DownloadReport:
+    """What loading a download folder did: the street and outcomes load reports (None when the
+    download holds no file of that kind) and every other file with the reason it was skipped."""
+
+    street: LoadReport | None
+    outcomes: LoadReport | None
+    skipped: list[tuple[str, str]]
+
+    def summary(self) -> str:
+        parts = [r.summary() for r in (self.street, self.outcomes) if r is not None]
+        parts += [f"skipped {name}: {reason}" for name, reason in self.skipped]
+        return "\n".join(parts)
+
+
+def ingest_download(
+    store: Store,
+    paths: Iterable[str | Path],
+    progress: Callable[[LoadReport], None] | None = None,
+    replace_smaller: bool = False,
+) -> DownloadReport:
+    """Load what a data.police.uk download holds (:func:`loaders.police.download_files`): its street
+    files (as :func:`ingest_police`, one transaction; see ``replace_smaller`` there), then its
+    outcomes files (as :func:`ingest_outcomes`, a second transaction); every other file is listed
+    as skipped with why."""
+    paths = [str(p) for p in paths]
+    kinds, skipped = police.download_files(paths)
+    street = (
+        _ingest_street(store, kinds[police.STREET], paths, progress, replace_smaller) if kinds[police.STREET] else None
+    )
+    done = _ingest_outcomes(store, kinds[police.OUTCOMES], paths) if kinds[police.OUTCOMES] else None
+    return DownloadReport(street, done, skipped)
 
 
 def ingest_fixmystreet(store: Store, path: str | Path, replace_smaller: bool = False) -> LoadReport:
@@ -73,8 +127,13 @@ def ingest_defra(store: Store, path: str | Path, replace_smaller: bool = False) 
     return store.ingest_district_stats(table, report, [str(path)], replace_smaller=replace_smaller)
 
 
-def ingest_council(store: Store, path: str | Path, mapping: str | Path | council.Mapping,
-                   today: date | None = None, replace_smaller: bool = False) -> LoadReport:
+def ingest_council(
+    store: Store,
+    path: str | Path,
+    mapping: str | Path | council.Mapping,
+    today: date | None = None,
+    replace_smaller: bool = False,
+) -> LoadReport:
     """Load a council export (fly-tipping records or an incident log) with its mapping file
     (:mod:`loaders.council`) into ``store``, one transaction; the months it holds replace what the
     store held for its (source, dataset).
@@ -90,12 +149,16 @@ def ingest_council(store: Store, path: str | Path, mapping: str | Path | council
     ward = assign(store.areas("ward"), x, y)
     outside = np.flatnonzero((ward == None) & ~np.isnan(x))  # noqa: E711
     if outside.size:
-        where = ", ".join(mapping.columns.get(k, (k,))[0] for k in ("grid_ref", "easting", "longitude")
-                          if k in mapping.columns)
+        where = ", ".join(
+            mapping.columns.get(k, (k,))[0] for k in ("grid_ref", "easting", "longitude") if k in mapping.columns
+        )
         for i in outside:
-            reject(report.rejected, Rejection(str(path), lines[i], where,
-                                             f"point ({x[i]:.0f}, {y[i]:.0f}) is outside "
-                                             f"{store.config.area_name}"))
+            reject(
+                report.rejected,
+                Rejection(
+                    str(path), lines[i], where, f"point ({x[i]:.0f}, {y[i]:.0f}) is outside {store.config.area_name}"
+                ),
+            )
         keep = np.ones(table.num_rows, dtype=bool)
         keep[outside] = False
         table = table.filter(pa.array(keep))

@@ -14,6 +14,7 @@ Bandwidth (default): the normal-reference rule of MASS::bandwidth.nrd
 computed for x and for y and averaged, as sfhotspot documents (its code uses
 the x value for both: we do not), times ``adjust``, and never below the cell size.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,6 +22,7 @@ import math
 import numpy as np
 
 from geodata.grid import Grid
+from geodata.validate import finite_values
 
 
 def _convolve_same(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -28,7 +30,7 @@ def _convolve_same(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     sy, sx = image.shape[0] + kernel.shape[0] - 1, image.shape[1] + kernel.shape[1] - 1
     full = np.fft.irfft2(np.fft.rfft2(image, (sy, sx)) * np.fft.rfft2(kernel, (sy, sx)), (sy, sx))
     oy, ox = kernel.shape[0] // 2, kernel.shape[1] // 2
-    return full[oy:oy + image.shape[0], ox:ox + image.shape[1]]
+    return full[oy : oy + image.shape[0], ox : ox + image.shape[1]]
 
 
 def bandwidth(x: np.ndarray, y: np.ndarray, adjust: float = 1.0) -> float:
@@ -36,7 +38,9 @@ def bandwidth(x: np.ndarray, y: np.ndarray, adjust: float = 1.0) -> float:
     x = np.asarray(x, dtype="float64")
     y = np.asarray(y, dtype="float64")
     if x.size < 2:
-        raise ValueError("a bandwidth needs at least 2 points")
+        raise ValueError(
+            f"a bandwidth needs at least 2 points, got {x.size}: give bandwidth_m in metres or more points"
+        )
     if not adjust > 0:
         raise ValueError(f"adjust must be positive, got {adjust!r}")
 
@@ -48,18 +52,33 @@ def bandwidth(x: np.ndarray, y: np.ndarray, adjust: float = 1.0) -> float:
     return float(adjust * (nrd(x) + nrd(y)) / 2)
 
 
-def kde(grid: Grid, x: np.ndarray, y: np.ndarray, bandwidth_m: float | None = None,
-        weights: np.ndarray | None = None, adjust: float = 1.0) -> tuple[np.ndarray, float]:
+def kde(
+    grid: Grid,
+    x: np.ndarray,
+    y: np.ndarray,
+    bandwidth_m: float | None = None,
+    weights: np.ndarray | None = None,
+    adjust: float = 1.0,
+) -> tuple[np.ndarray, float]:
     """Quartic KDE at the grid's cell centres, incidents per km2; returns (density, bandwidth used).
 
     ``bandwidth_m``: metres, default :func:`bandwidth` (x ``adjust``); raised to the
-    cell size when smaller. ``weights``: per point, e.g. harm (default 1).
+    cell size when smaller. ``weights``: per point, e.g. harm (default 1); a NaN, infinite or
+    negative weight is an error naming its position (:mod:`geodata.validate`), never a NaN surface.
     """
     x = np.asarray(x, dtype="float64")
     y = np.asarray(y, dtype="float64")
     ok = ~(np.isnan(x) | np.isnan(y))
     x, y = x[ok], y[ok]
-    w = np.ones(x.size) if weights is None else np.asarray(weights, dtype="float64")[ok]
+    if weights is None:
+        w = np.ones(x.size)
+    else:
+        w = finite_values(
+            "weights", weights, "give every point a finite weight >= 0 (0 leaves it out)", nonnegative=True
+        )
+        if w.shape != ok.shape:
+            raise ValueError(f"weights has {w.size} values for {ok.size} points: give one weight per point")
+        w = w[ok]
     if x.size == 0:
         return np.zeros(len(grid)), float(bandwidth_m or grid.cell_size)
     h = bandwidth(x, y, adjust) if bandwidth_m is None else float(bandwidth_m)

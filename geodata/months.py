@@ -12,6 +12,7 @@ equal length before a period, the same months a year earlier, and UK financial y
 >>> financial_year("2022-03")
 '2021-22'
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

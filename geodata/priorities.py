@@ -22,6 +22,8 @@ loaded; a problem raises :class:`PrioritiesError` naming the file and line::
     title = "Local crimes of concern"
     wording = "the strategy's own words"
     target = { window_months = 6 }            # optional: overrides [target] for this priority
+    annual = ["defra"] # optional: district statistics (annual, financial years) shown as the
+                                  # priority's figures when no monthly measure covers the period
 
     [[priority.measure]]          # zero or more
     source = "police.uk"          # one of SOURCES
@@ -37,6 +39,7 @@ loaded; a problem raises :class:`PrioritiesError` naming the file and line::
 A priority with no measure, or whose measures have no data for a period,
 shows "no data" with the missing source named (:mod:`geodata.analysis.status`).
 """
+
 from __future__ import annotations
 
 import re
@@ -45,7 +48,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geodata import sources
-
 from geodata.bundled import ST_ALBANS
 
 #: Data sources a measure may name: the store's ``source`` values, and what they are.
@@ -108,6 +110,7 @@ class Priority:
     measures: tuple[Measure, ...]
     gaps: tuple[Gap, ...]
     target: Target
+    annual: tuple[str, ...] = ()  # district-statistics sources (annual figures): see the module docstring
 
 
 @dataclass(frozen=True)
@@ -187,14 +190,12 @@ class _Reader:
         if not isinstance(cats, list) or not all(isinstance(c, str) and c.strip() for c in cats):
             self.fail("measure categories must be a list of names (leave it out for all)", "categories", block)
         flags = raw.get("flags", [])
-        if not isinstance(flags, list) or not all(isinstance(f, str) and re.fullmatch(r"[a-z0-9-]+", f)
-                                                  for f in flags):
-            self.fail("measure flags must be a list of flag names such as \"mental-health\"", "flags", block)
+        if not isinstance(flags, list) or not all(isinstance(f, str) and re.fullmatch(r"[a-z0-9-]+", f) for f in flags):
+            self.fail('measure flags must be a list of flag names such as "mental-health"', "flags", block)
         known = CATEGORIES.get(source)
         for c in cats:
             if known is not None and c not in known:
-                self.fail(f"{c!r} is not a {source} category (one of: {', '.join(sorted(known))})",
-                          "categories", block)
+                self.fail(f"{c!r} is not a {source} category (one of: {', '.join(sorted(known))})", "categories", block)
         if len(set(cats)) != len(cats):
             self.fail("measure categories repeat a name", "categories", block)
         label = raw.get("label", ", ".join(cats) or f"all {SOURCES[source]}")
@@ -244,7 +245,7 @@ def load(path: str | Path | None = None) -> Priorities:
         r.fail("the file needs at least one [[priority]]", "priority")
     out, seen = [], set()
     for i, p in enumerate(items):
-        unknown = set(p) - {"id", "title", "wording", "target", "measure", "gap"}
+        unknown = set(p) - {"id", "title", "wording", "target", "measure", "gap", "annual"}
         if unknown:
             r.fail(f"unknown priority key(s) {sorted(unknown)}", sorted(unknown)[0], i)
         pid = r.text(p, "id", i)
@@ -255,9 +256,30 @@ def load(path: str | Path | None = None) -> Priorities:
         gaps = p.get("gap", [])
         if not isinstance(measures, list) or not isinstance(gaps, list):
             r.fail("measure and gap are lists of tables ([[priority.measure]], [[priority.gap]])", "measure", i)
-        out.append(Priority(
-            id=pid, title=r.text(p, "title", i), wording=r.text(p, "wording", i, required=False),
-            measures=tuple(r.measure(m, i) for m in measures), gaps=tuple(r.gap(g, i) for g in gaps),
-            target=r.target(p.get("target"), base, i)))
-    return Priorities(path, r.text(raw, "partnership", None), r.text(raw, "strategy", None, required=False),
-                      tuple(out), weights, harm_source)
+        annual = p.get("annual", [])
+        district = sources.ids(sources.DISTRICT_STATISTICS)
+        if not isinstance(annual, list) or any(a not in district for a in annual):
+            r.fail(
+                f"annual must be a list of district-statistics sources ({', '.join(district)}), got {annual!r}",
+                "annual",
+                i,
+            )
+        out.append(
+            Priority(
+                id=pid,
+                title=r.text(p, "title", i),
+                wording=r.text(p, "wording", i, required=False),
+                measures=tuple(r.measure(m, i) for m in measures),
+                gaps=tuple(r.gap(g, i) for g in gaps),
+                target=r.target(p.get("target"), base, i),
+                annual=tuple(annual),
+            )
+        )
+    return Priorities(
+        path,
+        r.text(raw, "partnership", None),
+        r.text(raw, "strategy", None, required=False),
+        tuple(out),
+        weights,
+        harm_source,
+    )

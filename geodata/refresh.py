@@ -13,6 +13,7 @@ list are reported as gaps (never zeros). Everything fetched goes to
 leaves the store as it was, and the next run takes what it already fetched from
 the client's disk cache, so it completes with no duplicated and no missing crime.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -49,8 +50,10 @@ class RefreshReport:
         if not self.fetched:
             text = f"{self.force}: the store is up to date with data.police.uk"
         else:
-            text = (f"{self.force}: fetched {len(self.fetched)} month(s) ({self.fetched[0]} to {self.fetched[-1]}), "
-                    f"{self.load.rows_loaded:,} crimes loaded, {len(self.load.rejected):,} rejected")
+            text = (
+                f"{self.force}: fetched {len(self.fetched)} month(s) ({self.fetched[0]} to {self.fetched[-1]}), "
+                f"{self.load.rows_loaded:,} crimes loaded, {len(self.load.rejected):,} rejected"
+            )
         if self.stops is not None:
             text += f"; {self.stops.rows_loaded:,} stop and search records loaded ({STOPS_SOURCE})"
         if self.gaps:
@@ -69,8 +72,9 @@ def _wgs84(xy: np.ndarray) -> np.ndarray:
     return np.column_stack([lon, lat])
 
 
-def months_to_fetch(store: Store, client: Client, force: str, start: str | None = None,
-                    republished: bool = False) -> tuple[list[str], list[str], str]:
+def months_to_fetch(
+    store: Store, client: Client, force: str, start: str | None = None, republished: bool = False
+) -> tuple[list[str], list[str], str]:
     """(months to fetch, months the API lacks between its first and last, the API's last-updated date)."""
     available = [m for m in client.street_dates() if not plausible.month_problem(SOURCE, m)]
     updated = client.last_updated()
@@ -98,14 +102,25 @@ def update_outcomes(store: Store, client: Client, force: str, months: list[str])
             pid = o["crime"].get("persistent_id")
             if pid and (pid not in latest or o["date"] >= latest[pid][0]):
                 latest[pid] = (o["date"], o["category"]["name"])
-    changed = store.update_outcomes(SOURCE, force, {pid: name for pid, (_, name) in latest.items()},
-                                    f"{client.base_url}/outcomes-at-location ({force}): {', '.join(months)}")
+    changed = store.update_outcomes(
+        SOURCE,
+        force,
+        {pid: name for pid, (_, name) in latest.items()},
+        f"{client.base_url}/outcomes-at-location ({force}): {', '.join(months)}",
+    )
     return len(latest), changed
 
 
-def refresh_police(store: Store, client: Client, force: str, start: str | None = None, republished: bool = False,
-                   progress: Callable[[str, int, int], None] | None = None, stops: bool = False,
-                   replace_smaller: bool = False) -> RefreshReport:
+def refresh_police(
+    store: Store,
+    client: Client,
+    force: str,
+    start: str | None = None,
+    republished: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+    stops: bool = False,
+    replace_smaller: bool = False,
+) -> RefreshReport:
     """Fetch the months :func:`months_to_fetch` names for ``force`` (a data.police.uk force id,
     e.g. 'hertfordshire') and ingest them. ``progress(month, done, total)`` after each month.
     With ``stops``, also the force's stop and search records for those months that it published
@@ -133,11 +148,18 @@ def refresh_police(store: Store, client: Client, force: str, start: str | None =
 
             def stop_batches():
                 for month in stop_months:
-                    yield stops_table(client.stops(polygons, month, updated), force, name,
-                                      f"{client.base_url}/stops-street?date={month} ({force})")
+                    yield stops_table(
+                        client.stops(polygons, month, updated),
+                        force,
+                        name,
+                        f"{client.base_url}/stops-street?date={month} ({force})",
+                    )
 
-            report.stops = store.ingest(stop_batches(), STOPS_SOURCE,
-                                        [f"{client.base_url} stops ({force}): {', '.join(stop_months)}"],
-                                        replace_smaller=replace_smaller)
+            report.stops = store.ingest(
+                stop_batches(),
+                STOPS_SOURCE,
+                [f"{client.base_url} stops ({force}): {', '.join(stop_months)}"],
+                replace_smaller=replace_smaller,
+            )
     report.requests = client.requests - before
     return report

@@ -16,6 +16,7 @@ location issues").
   the median count of the other snap points within ``radius`` (default 250 m).
 Flagged points should be shown, but not read as hot spots on their own.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,8 +27,9 @@ from scipy.spatial import cKDTree
 RECORDING_PLACES = ("police station", "hospital", "further/higher educational building", "prison")
 
 
-def snap_points(incidents: pd.DataFrame, radius: float = 250.0, ratio: float = 10.0,
-                min_count: int = 20) -> pd.DataFrame:
+def snap_points(
+    incidents: pd.DataFrame, radius: float = 250.0, ratio: float = 10.0, min_count: int = 20
+) -> pd.DataFrame:
     """One row per distinct point: ``x, y, location_text, count, top_category, artefact, reason``.
 
     ``incidents``: canonical rows (x, y, location_text, category); rows without a
@@ -37,17 +39,22 @@ def snap_points(incidents: pd.DataFrame, radius: float = 250.0, ratio: float = 1
         if not v > 0:
             raise ValueError(f"{name} must be positive, got {v!r}")
     located = pd.DataFrame(incidents[["x", "y", "location_text", "category"]]).dropna(subset=["x", "y"])
-    points = located.groupby(["x", "y"], sort=False).agg(count=("category", "size"),
-                                                         location_text=("location_text", "first")).reset_index()
+    points = (
+        located.groupby(["x", "y"], sort=False)
+        .agg(count=("category", "size"), location_text=("location_text", "first"))
+        .reset_index()
+    )
     by_cat = located.groupby(["x", "y", "category"], sort=False).size().rename("n").reset_index()
     top = by_cat.sort_values("n", ascending=False).drop_duplicates(["x", "y"])
-    points = points.merge(top.rename(columns={"category": "top_category"})[["x", "y", "top_category"]],
-                          on=["x", "y"], how="left")
+    points = points.merge(
+        top.rename(columns={"category": "top_category"})[["x", "y", "top_category"]], on=["x", "y"], how="left"
+    )
     counts = points["count"].to_numpy()
     xy = points[["x", "y"]].to_numpy()
     neighbours = cKDTree(xy).query_ball_point(xy, r=radius) if len(points) else []
-    local = np.array([np.median(counts[[j for j in nb if j != i]]) if len(nb) > 1 else 0.0
-                      for i, nb in enumerate(neighbours)])
+    local = np.array(
+        [np.median(counts[[j for j in nb if j != i]]) if len(nb) > 1 else 0.0 for i, nb in enumerate(neighbours)]
+    )
     name = points["location_text"].fillna("").str.lower()
     recording = name.apply(lambda s: any(p in s for p in RECORDING_PLACES)).to_numpy(dtype=bool)
     outlier = (counts >= min_count) & (counts > ratio * np.maximum(local, 1))
@@ -55,6 +62,10 @@ def snap_points(incidents: pd.DataFrame, radius: float = 250.0, ratio: float = 1
     points["artefact"] = recording | outlier
     points["reason"] = np.select(
         [recording, outlier],
-        ["a place where crimes are recorded, not committed",
-         "count far above the snap points around it (likely a catchment artefact)"], default="")
+        [
+            "a place where crimes are recorded, not committed",
+            "count far above the snap points around it (likely a catchment artefact)",
+        ],
+        default="",
+    )
     return points.sort_values("count", ascending=False, ignore_index=True)

@@ -18,6 +18,7 @@ counts are shown under disclosure control to any audience without exact counts
 (:mod:`geodata.disclosure`). Published open data (police.uk, FixMyStreet, DEFRA) is shown as
 published.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,22 +47,47 @@ class Source:
         return self.kind != DISTRICT_STATISTICS
 
 
-POLICE = Source(police.SOURCE, "data.police.uk street-level crime and ASB", POINTS,
-                categories=frozenset(police.CRIME_TYPES), attribution=f"{_OGL} (data.police.uk).")
-POLICE_STOPS = Source(policeapi.STOPS_SOURCE, "data.police.uk stop and search", POINTS,
-                      attribution=f"{_OGL} (data.police.uk).")
-FIXMYSTREET = Source(fixmystreet.SOURCE, "FixMyStreet reports", AREA_COUNTS,
-                     attribution="FixMyStreet data by mySociety, ODC-By (Open Data Commons Attribution License 1.0).")
-COUNCIL_FLYTIPPING = Source(council.SOURCES["flytipping"], "council fly-tipping records", POINTS, sensitive=True,
-                            attribution="The council's own records (not published).")
-COUNCIL_INCIDENTS = Source(council.SOURCES["incidents"], "council incident logs", POINTS, sensitive=True,
-                           attribution="The council's own records (not published).")
-DEFRA = Source(defra.SOURCE, "DEFRA fly-tipping statistics", DISTRICT_STATISTICS,
-               attribution="Source: Department for Environment, Food & Rural Affairs (ENV24). " + _OGL + ".")
+POLICE = Source(
+    police.SOURCE,
+    "data.police.uk street-level crime and ASB",
+    POINTS,
+    categories=frozenset(police.CRIME_TYPES),
+    attribution=f"{_OGL} (data.police.uk).",
+)
+POLICE_STOPS = Source(
+    policeapi.STOPS_SOURCE, "data.police.uk stop and search", POINTS, attribution=f"{_OGL} (data.police.uk)."
+)
+FIXMYSTREET = Source(
+    fixmystreet.SOURCE,
+    "FixMyStreet reports",
+    AREA_COUNTS,
+    attribution="FixMyStreet data by mySociety, ODC-By (Open Data Commons Attribution License 1.0).",
+)
+COUNCIL_FLYTIPPING = Source(
+    council.SOURCES["flytipping"],
+    "council fly-tipping records",
+    POINTS,
+    sensitive=True,
+    attribution="The council's own records (not published).",
+)
+COUNCIL_INCIDENTS = Source(
+    council.SOURCES["incidents"],
+    "council incident logs",
+    POINTS,
+    sensitive=True,
+    attribution="The council's own records (not published).",
+)
+DEFRA = Source(
+    defra.SOURCE,
+    "DEFRA fly-tipping statistics",
+    DISTRICT_STATISTICS,
+    attribution="Source: Department for Environment, Food & Rural Affairs (ENV24). " + _OGL + ".",
+)
 
 #: Every source, by id, in the order shown.
-SOURCES: dict[str, Source] = {s.id: s for s in (POLICE, POLICE_STOPS, FIXMYSTREET, COUNCIL_FLYTIPPING,
-                                                 COUNCIL_INCIDENTS, DEFRA)}
+SOURCES: dict[str, Source] = {
+    s.id: s for s in (POLICE, POLICE_STOPS, FIXMYSTREET, COUNCIL_FLYTIPPING, COUNCIL_INCIDENTS, DEFRA)
+}
 #: The source the pages and the command line use when none is named.
 DEFAULT = POLICE.id
 
@@ -76,5 +102,8 @@ def get(source_id: str) -> Source:
 
 def ids(kind: str | None = None, sensitive: bool | None = None) -> tuple[str, ...]:
     """Ids of the sources of ``kind`` and/or sensitivity, in registry order."""
-    return tuple(s.id for s in SOURCES.values()
-                 if (kind is None or s.kind == kind) and (sensitive is None or s.sensitive == sensitive))
+    return tuple(
+        s.id
+        for s in SOURCES.values()
+        if (kind is None or s.kind == kind) and (sensitive is None or s.sensitive == sensitive)
+    )

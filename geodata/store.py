@@ -1,6 +1,7 @@
 """The store: one embedded DuckDB file per area config (no server).
 
 Tables: ``incidents`` (the canonical schema, :mod:`loaders.schema`, plus
+``load_id``), ``outcomes`` (police.uk outcomes files, :data:`loaders.outcomes.COLUMNS`, plus
 ``load_id``), ``areas`` (wards and LSOAs of the config, WKB in EPSG:27700),
 ``population`` (residents per LSOA), ``partitions`` (which source, dataset and
 month is loaded, and by which load), ``loads`` (load history with counts) and
@@ -14,17 +15,17 @@ the store keeps its previous state. A partition whose new load has fewer than
 refused, and the whole ingest with it, unless ``replace_smaller`` is given.
 Queries go to Arrow and then pandas (not ``.df()``, ~10x slower on 1M rows).
 """
+
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import json
-import re
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,13 +35,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from geodata import boundaries
+from geodata import boundaries, sources
 from geodata.assign import assign, best_fit
-from geodata import sources
 from geodata.config import Config
+from loaders import outcomes as outcomes_schema
 from loaders import schema
-from loaders.schema import parse_month
 from loaders.report import LoadReport
+from loaders.schema import parse_month
 
 if TYPE_CHECKING:  # pandas is imported by the queries only: `csp-hotspots ingest` never needs it
     import pandas as pd
@@ -60,7 +61,7 @@ CREATE TABLE rejections (load_id BIGINT, file VARCHAR, line BIGINT, field VARCHA
 #: Counts per LSOA (sources that publish area counts, e.g. FixMyStreet), the LSOA -> ward
 #: best-fit lookup they are summed through, and district statistics (DEFRA, loaders.defra), in long
 #: form: added to stores built before them on open.
-_AREA_DDL = """
+_AREA_DDL = f"""
 CREATE TABLE IF NOT EXISTS area_counts (source VARCHAR NOT NULL, dataset VARCHAR NOT NULL, month DATE NOT NULL,
                                         lsoa_code VARCHAR NOT NULL, category VARCHAR NOT NULL, subcategory VARCHAR,
                                         count BIGINT NOT NULL, load_id BIGINT);
@@ -68,7 +69,11 @@ CREATE TABLE IF NOT EXISTS lsoa_wards (lsoa_code VARCHAR PRIMARY KEY, ward_code 
 CREATE TABLE IF NOT EXISTS district_stats (source VARCHAR NOT NULL, dataset VARCHAR NOT NULL, year VARCHAR NOT NULL,
                                            area_code VARCHAR NOT NULL, area_name VARCHAR, region VARCHAR,
                                            measure VARCHAR NOT NULL, value DOUBLE, note VARCHAR, load_id BIGINT);
+CREATE TABLE IF NOT EXISTS outcomes ({", ".join(f'"{c.name}" {c.sql}' for c in outcomes_schema.COLUMNS)},
+                                     load_id BIGINT);
 """
+#: Tables added after the first stores were built, created on open when missing.
+_ADDED_TABLES = ("lsoa_wards", "district_stats", "outcomes")
 #: Sources whose records are area counts, queried from ``area_counts`` through ``lsoa_wards``.
 AREA_SOURCES = sources.ids(kind=sources.AREA_COUNTS)
 
@@ -169,8 +174,11 @@ class Store:
     def _create(self) -> None:
         cfg = self.config
         wards, lsoas = boundaries.read(cfg.wards), boundaries.read(cfg.lsoas)
-        rows = [(level, c, n, shapely.to_wkb(g)) for level, a in (("ward", wards), ("lsoa", lsoas))
-                for c, n, g in zip(a.codes, a.names, a.geometries)]
+        rows = [
+            (level, c, n, shapely.to_wkb(g))
+            for level, a in (("ward", wards), ("lsoa", lsoas))
+            for c, n, g in zip(a.codes, a.names, a.geometries)
+        ]
         with self.connect() as con:
             con.execute("BEGIN")
             con.execute(_DDL)
@@ -178,9 +186,15 @@ class Store:
             if cfg.population is not None:
                 pop = _read_population(cfg)
                 con.executemany("INSERT INTO population VALUES (?, ?)", list(pop.itertuples(index=False)))
-            con.executemany("INSERT INTO meta VALUES (?, ?)", [
-                ("area_name", cfg.area_name), ("wards_fingerprint", _fingerprint(cfg.wards)),
-                ("lsoas_fingerprint", _fingerprint(cfg.lsoas)), ("wards_label", cfg.wards.label)])
+            con.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [
+                    ("area_name", cfg.area_name),
+                    ("wards_fingerprint", _fingerprint(cfg.wards)),
+                    ("lsoas_fingerprint", _fingerprint(cfg.lsoas)),
+                    ("wards_label", cfg.wards.label),
+                ],
+            )
             self._add_area_tables(con, wards, lsoas)
             con.execute("COMMIT")
 
@@ -189,8 +203,10 @@ class Store:
         con.execute(_AREA_DDL)
         if con.execute("SELECT count(*) FROM lsoa_wards").fetchall()[0][0] == 0:
             codes, shares = best_fit(lsoas, wards)
-            con.executemany("INSERT INTO lsoa_wards VALUES (?, ?, ?)",
-                            [(c, w, float(s)) for c, w, s in zip(lsoas.codes, codes, shares)])
+            con.executemany(
+                "INSERT INTO lsoa_wards VALUES (?, ?, ?)",
+                [(c, w, float(s)) for c, w, s in zip(lsoas.codes, codes, shares)],
+            )
 
     def _check_length(self, con) -> None:
         """Refuse a store file shorter than its blocks (a copy or a disk that did not finish):
@@ -214,14 +230,24 @@ class Store:
                 raise StoreError(f"{self.path}: not a CSP Hotspots store ({str(exc).splitlines()[0]})") from None
             for key, spec in (("wards_fingerprint", self.config.wards), ("lsoas_fingerprint", self.config.lsoas)):
                 if meta.get(key) != _fingerprint(spec):
-                    raise StoreError(f"{self.path}: built from other boundaries than {spec.file}; "
-                                     "delete the store file (it is rebuilt from the config) or set another "
-                                     "[store] path")
-            if len(con.execute("SELECT 1 FROM information_schema.tables "
-                               "WHERE table_name IN ('lsoa_wards', 'district_stats')").fetchall()) < 2:
+                    raise StoreError(
+                        f"{self.path}: built from other boundaries than {spec.file}; "
+                        "delete the store file (it is rebuilt from the config) or set another "
+                        "[store] path"
+                    )
+            if len(
+                con.execute(
+                    "SELECT 1 FROM information_schema.tables WHERE table_name IN "
+                    f"({', '.join(repr(t) for t in _ADDED_TABLES)})"
+                ).fetchall()
+            ) < len(_ADDED_TABLES):
                 self._add_area_tables(con, self.areas("ward", con), self.areas("lsoa", con))
-            have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
-                                              "WHERE table_name = 'incidents'").fetchall()}
+            have = {
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = 'incidents'"
+                ).fetchall()
+            }
             for col in schema.COLUMNS:  # columns added to the schema after the store was built
                 if col.name not in have:
                     con.execute(f'ALTER TABLE incidents ADD COLUMN "{col.name}" {col.sql}')
@@ -242,8 +268,10 @@ class Store:
             for lev in ("ward", "lsoa"):
                 mine = [r for r in rows if r[0] == lev]
                 self._areas[lev] = boundaries.Areas(
-                    np.array([r[1] for r in mine], dtype=object), np.array([r[2] for r in mine], dtype=object),
-                    shapely.from_wkb([r[3] for r in mine]))
+                    np.array([r[1] for r in mine], dtype=object),
+                    np.array([r[2] for r in mine], dtype=object),
+                    shapely.from_wkb([r[3] for r in mine]),
+                )
         return self._areas[level]
 
     def boundary(self):
@@ -252,8 +280,14 @@ class Store:
             self._boundary = shapely.union_all(self.areas("ward").geometries)
         return self._boundary
 
-    def ingest(self, batches: Iterable[tuple[pa.Table, LoadReport]], source: str, inputs: list[str],
-               progress: Callable[[LoadReport], None] | None = None, replace_smaller: bool = False) -> LoadReport:
+    def ingest(
+        self,
+        batches: Iterable[tuple[pa.Table, LoadReport]],
+        source: str,
+        inputs: list[str],
+        progress: Callable[[LoadReport], None] | None = None,
+        replace_smaller: bool = False,
+    ) -> LoadReport:
         """Assign wards and LSOAs to canonical batches and store them in one transaction.
 
         ``batches`` yields (canonical table, its load report), e.g. one per file;
@@ -287,8 +321,9 @@ class Store:
                 staging.close()
         return report
 
-    def ingest_area_counts(self, table: pa.Table, report: LoadReport, months: list[str], inputs: list[str],
-                           replace_smaller: bool = False) -> LoadReport:
+    def ingest_area_counts(
+        self, table: pa.Table, report: LoadReport, months: list[str], inputs: list[str], replace_smaller: bool = False
+    ) -> LoadReport:
         """Store area counts (:data:`loaders.fixmystreet.COLUMNS`) for ``months`` ('YYYY-MM', every
         month the input covers, with rows or not) in one transaction, replacing what the store held
         for those (source, dataset, month)s (refused under :data:`SHRINK_LIMIT`, unless
@@ -304,12 +339,16 @@ class Store:
                 new = dict.fromkeys(((report.source, dataset, d) for d in month_dates), 0)
                 new.update(_batch_rows(con, "month"))
                 _check_shrink(_stored_rows(con, "partitions", "month", report.source), new, replace_smaller)
-                con.execute("DELETE FROM area_counts WHERE source = ? AND dataset = ? AND month IN "
-                            "(SELECT unnest(?::DATE[]))", [report.source, dataset, month_dates])
+                con.execute(
+                    "DELETE FROM area_counts WHERE source = ? AND dataset = ? AND month IN (SELECT unnest(?::DATE[]))",
+                    [report.source, dataset, month_dates],
+                )
                 con.execute("INSERT INTO area_counts SELECT * FROM batch")
-                con.executemany("INSERT OR REPLACE INTO partitions VALUES (?, ?, ?, "
-                                "(SELECT count(*) FROM batch WHERE month = ?), ?, now()::TIMESTAMP)",
-                                [(report.source, dataset, d, d, load_id) for d in month_dates])
+                con.executemany(
+                    "INSERT OR REPLACE INTO partitions VALUES (?, ?, ?, "
+                    "(SELECT count(*) FROM batch WHERE month = ?), ?, now()::TIMESTAMP)",
+                    [(report.source, dataset, d, d, load_id) for d in month_dates],
+                )
             con.unregister("batch")
             report.rows_loaded = table.num_rows
         return report
@@ -317,22 +356,87 @@ class Store:
     def update_outcomes(self, source: str, dataset: str, outcomes: dict[str, str], load: str) -> int:
         """Set the ``outcome`` of stored records of ``source`` and ``dataset`` by ``record_id`` (one
         transaction, recorded in the load history as ``load``); returns how many records changed."""
-        table = pa.table({"record_id": pa.array(list(outcomes), pa.string()),
-                          "new_outcome": pa.array(list(outcomes.values()), pa.string())})
+        table = pa.table(
+            {
+                "record_id": pa.array(list(outcomes), pa.string()),
+                "new_outcome": pa.array(list(outcomes.values()), pa.string()),
+            }
+        )
         report = LoadReport(source, files=[load], rows_read=len(outcomes))
         with self.connect() as con, _one_load(con, source, [load], report):
             con.register("latest", table)
-            changed = con.execute("""UPDATE incidents SET outcome = latest.new_outcome FROM latest
+            changed = con.execute(
+                """UPDATE incidents SET outcome = latest.new_outcome FROM latest
                                      WHERE incidents.source = ? AND incidents.dataset = ?
                                        AND incidents.record_id = latest.record_id
                                        AND incidents.outcome IS DISTINCT FROM latest.new_outcome""",
-                                  [source, dataset]).fetchall()[0][0]
+                [source, dataset],
+            ).fetchall()[0][0]
             con.unregister("latest")
             report.rows_loaded = changed
         return changed
 
-    def ingest_district_stats(self, table: pa.Table, report: LoadReport, inputs: list[str],
-                              replace_smaller: bool = False) -> LoadReport:
+    def ingest_outcomes(self, batches: Iterable[tuple[pa.Table, LoadReport]], inputs: list[str]) -> LoadReport:
+        """Store police.uk outcome rows (:data:`loaders.outcomes.COLUMNS`) in one transaction: each
+        (source, dataset, month) in them replaces what the ``outcomes`` table held for it (recorded in
+        ``partitions`` as source :data:`loaders.outcomes.KIND`). Returns the combined report."""
+        report = LoadReport(outcomes_schema.KIND)
+        with self.connect() as con, _one_load(con, report.source, inputs, report) as load_id:
+            for table, file_report in batches:
+                report.add(file_report)
+                con.register("batch", table.append_column("load_id", pa.array([load_id] * table.num_rows, pa.int64())))
+                con.execute("""DELETE FROM outcomes USING (SELECT DISTINCT source, dataset, month FROM batch) b
+                               WHERE outcomes.source = b.source AND outcomes.dataset = b.dataset
+                                 AND outcomes.month = b.month""")
+                con.execute("INSERT INTO outcomes BY NAME SELECT * FROM batch")
+                con.execute(
+                    """INSERT OR REPLACE INTO partitions
+                               SELECT ?, dataset, month, count(*), any_value(load_id), now()::TIMESTAMP
+                               FROM batch GROUP BY ALL""",
+                    [outcomes_schema.KIND],
+                )
+                con.unregister("batch")
+        return report
+
+    def latest_outcomes(
+        self,
+        start: str | None = None,
+        end: str | None = None,
+        categories: list[str] | None = None,
+        wards: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """Each police.uk crime of the selection (filters as :meth:`incidents`) with its latest outcome.
+
+        The latest outcome is the ``outcome`` of the crime's latest month in the ``outcomes`` table
+        (by dataset and Crime ID); when that month lists two different outcomes, the one on the later
+        line of the file, with ``ambiguous`` true. A crime no outcomes file mentions keeps its street
+        file's "Last outcome category" (as published with the crime's month, or as updated by
+        ``refresh --outcomes``). Columns: ``record_id, month, category, ward_code, outcome,
+        outcome_month`` (null when from the street file), ``outcome_from`` ('outcomes file',
+        'street file' or null when neither gives one), ``ambiguous``."""
+        where, params = self._filters(start, end, categories, wards, "police.uk")
+        return self._query(
+            f"""
+            WITH latest AS (SELECT dataset, record_id, max(month) AS month FROM outcomes
+                            WHERE source = 'police.uk' GROUP BY ALL),
+                 at_latest AS (SELECT o.dataset, o.record_id, o.month, arg_max(o.outcome, o.line) AS outcome,
+                                      count(DISTINCT o.outcome) > 1 AS ambiguous
+                               FROM outcomes o JOIN latest USING (dataset, record_id, month)
+                               WHERE o.source = 'police.uk' GROUP BY ALL)
+            SELECT i.record_id, i.month, i.category, i.ward_code, coalesce(a.outcome, i.outcome) AS outcome,
+                   a.month AS outcome_month,
+                   CASE WHEN a.outcome IS NOT NULL THEN 'outcomes file'
+                        WHEN i.outcome IS NOT NULL THEN 'street file' END AS outcome_from,
+                   coalesce(a.ambiguous, false) AS ambiguous
+            FROM (SELECT * FROM incidents{where}) i
+            LEFT JOIN at_latest a ON a.dataset = i.dataset AND a.record_id = i.record_id
+            ORDER BY i.month, i.record_id""",
+            params,
+        )
+
+    def ingest_district_stats(
+        self, table: pa.Table, report: LoadReport, inputs: list[str], replace_smaller: bool = False
+    ) -> LoadReport:
         """Store district statistics (:data:`loaders.defra.COLUMNS`) in one transaction: the
         (source, dataset, year)s in ``table`` replace what the store held for them (refused under
         :data:`SHRINK_LIMIT`, unless ``replace_smaller``)."""
@@ -347,23 +451,38 @@ class Store:
             con.unregister("batch")
         return report
 
-    def district_stats(self, dataset: str | None = None, measures: list[str] | None = None,
-                       area_codes: list[str] | None = None) -> pd.DataFrame:
+    def district_stats(
+        self, dataset: str | None = None, measures: list[str] | None = None, area_codes: list[str] | None = None
+    ) -> pd.DataFrame:
         """District statistics (DEFRA): ``dataset, year, area_code, area_name, region, measure,
         value, note``; a null ``value`` is not available (``note`` says why), never zero."""
         clauses, params = ["source = ?"], [sources.DEFRA.id]
-        for col, values in (("dataset", [dataset] if dataset else None), ("measure", measures),
-                            ("area_code", area_codes)):
+        for col, values in (
+            ("dataset", [dataset] if dataset else None),
+            ("measure", measures),
+            ("area_code", area_codes),
+        ):
             if values:
                 clauses.append(f"{col} IN ({', '.join('?' * len(values))})")
                 params += list(values)
-        return self._query("SELECT dataset, year, area_code, area_name, region, measure, value, note "
-                           f"FROM district_stats WHERE {' AND '.join(clauses)} "
-                           "ORDER BY dataset, year, area_code, measure", params)
+        return self._query(
+            "SELECT dataset, year, area_code, area_name, region, measure, value, note "
+            f"FROM district_stats WHERE {' AND '.join(clauses)} "
+            "ORDER BY dataset, year, area_code, measure",
+            params,
+        )
 
     # ------------------------------------------------------------------ queries
-    def _filters(self, start=None, end=None, categories=None, wards=None, source=sources.DEFAULT, flags=None,
-                 inside: bool = False):
+    def _filters(
+        self,
+        start=None,
+        end=None,
+        categories=None,
+        wards=None,
+        source=sources.DEFAULT,
+        flags=None,
+        inside: bool = False,
+    ):
         clauses, params = [], []
         if inside and not wards:  # the study area is the district: records assigned to one of its wards
             clauses.append("ward_code IS NOT NULL")
@@ -389,9 +508,16 @@ class Store:
             params += list(wards)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
-    def incidents(self, start: str | None = None, end: str | None = None,
-                  categories: list[str] | None = None, wards: list[str] | None = None,
-                  source: str | None = sources.DEFAULT, flags: list[str] | None = None, inside: bool = False):
+    def incidents(
+        self,
+        start: str | None = None,
+        end: str | None = None,
+        categories: list[str] | None = None,
+        wards: list[str] | None = None,
+        source: str | None = sources.DEFAULT,
+        flags: list[str] | None = None,
+        inside: bool = False,
+    ):
         """Incidents as a canonical GeoDataFrame, filtered by month range (YYYY-MM, inclusive),
         categories, ward codes, source (default police.uk; ``None`` for all), flags (records
         with any of them) and, with ``inside``, only records in the area's wards (a force-wide
@@ -399,8 +525,9 @@ class Store:
         where, params = self._filters(start, end, categories, wards, source, flags, inside)
         cols = ", ".join(f'"{n}"' for n in schema.NAMES)
         with self.connect() as con:
-            table = con.sql(f"SELECT {cols} FROM incidents{where} ORDER BY month, record_id",
-                            params=params or None).to_arrow_table()
+            table = con.sql(
+                f"SELECT {cols} FROM incidents{where} ORDER BY month, record_id", params=params or None
+            ).to_arrow_table()
         return schema.to_geodataframe(table.cast(schema.ARROW_SCHEMA))
 
     def counts(self, by: tuple[str, ...] = ("ward_code", "month", "category"), **filters) -> pd.DataFrame:
@@ -415,18 +542,22 @@ class Store:
             raise ValueError(f"cannot group by {unknown}; columns are {', '.join(names)}")
         where, params = self._filters(**filters)
         keys = ", ".join(f'"{b}"' for b in by)
-        return self._query(f"SELECT {keys}, {measure} AS incidents FROM {table}{where} "
-                           f"GROUP BY {keys} ORDER BY {keys}", params)
+        return self._query(
+            f"SELECT {keys}, {measure} AS incidents FROM {table}{where} GROUP BY {keys} ORDER BY {keys}", params
+        )
 
     def ward_summary(self, **filters) -> pd.DataFrame:
         """One row per ward of the area (zeros included): ``ward_code, ward_name, incidents``."""
         where, params = self._filters(**filters)
         table, measure, _ = _records(filters.get("source", sources.DEFAULT))
-        return self._query(f"""SELECT a.code AS ward_code, a.name AS ward_name,
+        return self._query(
+            f"""SELECT a.code AS ward_code, a.name AS ward_name,
                                       coalesce(c.n, 0)::BIGINT AS incidents
                                FROM areas a LEFT JOIN (SELECT ward_code, {measure} AS n FROM {table}{where}
                                                        GROUP BY ward_code) c ON c.ward_code = a.code
-                               WHERE a.level = 'ward' ORDER BY a.code""", params)
+                               WHERE a.level = 'ward' ORDER BY a.code""",
+            params,
+        )
 
     def synthetic_count(self, **filters) -> int:
         """How many records matching ``filters`` (as :meth:`counts`) are synthetic (always 0 for an
@@ -468,8 +599,9 @@ class Store:
     def rejections(self, load_id: int | None = None) -> pd.DataFrame:
         """Rejected rows (of one load, or all): load_id, file, line, field, reason."""
         where = " WHERE load_id = ?" if load_id is not None else ""
-        return self._query(f"SELECT * FROM rejections{where} ORDER BY load_id, file, line",
-                           [load_id] if load_id is not None else [])
+        return self._query(
+            f"SELECT * FROM rejections{where} ORDER BY load_id, file, line", [load_id] if load_id is not None else []
+        )
 
     def partitions(self) -> pd.DataFrame:
         """What is loaded: source, dataset, month, rows, load_id, loaded_at."""
@@ -511,8 +643,10 @@ def _connect(path: Path, row_group_size: int | None = None):
             if "lock" not in str(exc).lower():
                 raise
             if time.monotonic() >= deadline:
-                raise StoreError(f"{path}: busy: another process (an ingest?) is writing to the store; waited "
-                                 f"{wait:g} s, try again when it has finished") from None
+                raise StoreError(
+                    f"{path}: busy: another process (an ingest?) is writing to the store; waited "
+                    f"{wait:g} s, try again when it has finished"
+                ) from None
         time.sleep(delay)
         delay = min(2 * delay, 0.5)
 
@@ -522,7 +656,7 @@ def _one_load(con, source: str, inputs: list[str], report: LoadReport):
     """One load as one transaction on ``con``: yields its ``load_id``; when the block ends, writes the
     load's history row and rejections from ``report`` (as the block left it) and commits; on any
     error (or a kill) nothing of it stays."""
-    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    started = datetime.now(UTC).replace(tzinfo=None)
     con.execute("BEGIN")
     try:
         load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
@@ -536,9 +670,21 @@ def _one_load(con, source: str, inputs: list[str], report: LoadReport):
 
 def _record_load(con, load_id: int, source: str, started: datetime, inputs: list[str], report: LoadReport) -> None:
     """Write a load's history row and its rejections (inside the load's transaction)."""
-    con.execute("INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        load_id, source, started, datetime.now(timezone.utc).replace(tzinfo=None), json.dumps(inputs),
-        report.rows_read, report.rows_loaded, len(report.rejected), report.no_location, report.outside_area])
+    con.execute(
+        "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            source,
+            started,
+            datetime.now(UTC).replace(tzinfo=None),
+            json.dumps(inputs),
+            report.rows_read,
+            report.rows_loaded,
+            len(report.rejected),
+            report.no_location,
+            report.outside_area,
+        ],
+    )
     if report.rejected:  # one insert from Arrow (row by row took 0.43 ms a rejection)
         rejected = report.rejected
         con.register("rejected", pa.table({
@@ -568,8 +714,11 @@ def _batch_rows(con, part: str) -> dict[tuple, int]:
 def _records(source: str | None) -> tuple[str, str, tuple[str, ...]]:
     """(table to count from, the count expression, the columns it can be grouped by) for ``source``."""
     if source in AREA_SOURCES:
-        return ("(SELECT c.*, l.ward_code FROM area_counts c LEFT JOIN lsoa_wards l USING (lsoa_code))",
-                "sum(count)::BIGINT", ("source", "dataset", "month", "lsoa_code", "ward_code", "category", "subcategory"))
+        return (
+            "(SELECT c.*, l.ward_code FROM area_counts c LEFT JOIN lsoa_wards l USING (lsoa_code))",
+            "sum(count)::BIGINT",
+            ("source", "dataset", "month", "lsoa_code", "ward_code", "category", "subcategory"),
+        )
     return "incidents", "count(*)", schema.NAMES
 
 
@@ -594,8 +743,9 @@ def _with_geography(table: pa.Table, wards, lsoas, load_id: int) -> tuple[pa.Tab
     y = table["y"].to_numpy(zero_copy_only=False).astype("float64")
     ward = assign(wards, x, y)
     table = table.set_column(table.schema.get_field_index("ward_code"), "ward_code", pa.array(ward, pa.string()))
-    table = table.set_column(table.schema.get_field_index("lsoa_code"), "lsoa_code",
-                             pa.array(assign(lsoas, x, y), pa.string()))
+    table = table.set_column(
+        table.schema.get_field_index("lsoa_code"), "lsoa_code", pa.array(assign(lsoas, x, y), pa.string())
+    )
     outside = int(((ward == None) & ~np.isnan(x)).sum())  # noqa: E711
     return table.append_column("load_id", pa.array(np.full(table.num_rows, load_id, dtype="int64"))), outside
 
@@ -698,7 +848,7 @@ def _read_population(cfg: Config) -> pd.DataFrame:
     spec = cfg.population
     try:
         frame = pd.read_csv(spec.file, dtype={spec.lsoa_field: "str"})
-    except Exception as exc:
+    except (OSError, ValueError) as exc:  # unreadable, not CSV, not UTF-8
         raise StoreError(f"{spec.file}: cannot read population file ({exc})") from None
     for f in (spec.lsoa_field, spec.population_field):
         if f not in frame:
@@ -711,8 +861,9 @@ def _read_population(cfg: Config) -> pd.DataFrame:
     return pd.DataFrame({"lsoa_code": frame[spec.lsoa_field], "population": values.astype("int64")})
 
 
-def open_store(config: Config, build: bool = True,
-               progress: Callable[[LoadReport], None] | None = None, exclusive: bool = False) -> Store:
+def open_store(
+    config: Config, build: bool = True, progress: Callable[[LoadReport], None] | None = None, exclusive: bool = False
+) -> Store:
     """Open the config's store; when it does not exist yet and ``build`` is true, create it
     and load the config's bundled sources (the first run on the bundled data). ``exclusive``:
     see :class:`Store` (default false)."""
@@ -726,10 +877,15 @@ def open_store(config: Config, build: bool = True,
     store.path.parent.mkdir(parents=True, exist_ok=True)
     try:
         store._create()
+        os.chmod(store.path, 0o600)  # council records: the owner's only, before any is loaded
         if config.bundled_police:
             from geodata.ingest import ingest_police
 
             ingest_police(store, config.bundled_police, progress=progress)
+        if config.bundled_outcomes:
+            from geodata.ingest import ingest_outcomes
+
+            ingest_outcomes(store, config.bundled_outcomes)
         if config.bundled_fixmystreet:
             from geodata.ingest import ingest_fixmystreet
 

@@ -32,6 +32,7 @@ Both hold the same incidents, and planted personal fields (reporter names,
 phone numbers in Ofcom's drama range 07700 900xxx, narrative notes) that the
 loader must never store.
 """
+
 from __future__ import annotations
 
 import csv
@@ -42,43 +43,88 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from geodata.assign import assign
 from geodata import months as months_mod
 from geodata import sources
+from geodata.assign import assign
 from geodata.store import Store
 from loaders.defra import LAND_MEASURES, SIZE_MEASURES, WASTE_MEASURES
 
 MARKER = "SYNTHETIC - generated test data, not real records"
 
 #: Council A's and council B's own names for the DEFRA categories (their mapping files invert these).
-WASTE_A = {"Animal carcass": "Dead animal", "Green": "Garden rubbish", "Vehicle parts": "Car parts",
-           "White goods": "Fridge/freezer", "Other electrical": "Electricals", "Tyres": "Tyres",
-           "Asbestos": "Asbestos", "Clinical": "Clinical waste",
-           "Construction / demolition / excavation": "Builders rubble",
-           "Black bags - commercial": "Trade waste bags", "Black bags - household": "Black bags (household)",
-           "Chemical drums, oil, fuel": "Chemicals/oil", "Other household waste": "Household furniture",
-           "Other commercial waste": "Commercial waste", "Other (unidentified)": "Other"}
-WASTE_B = {"Animal carcass": "ANIMAL CARCASS", "Green": "GARDEN WASTE", "Vehicle parts": "VEHICLE PARTS",
-           "White goods": "WHITE GOODS", "Other electrical": "WEEE", "Tyres": "TYRES", "Asbestos": "ASBESTOS",
-           "Clinical": "CLINICAL", "Construction / demolition / excavation": "CONSTRUCTION/DEMOLITION",
-           "Black bags - commercial": "COMMERCIAL BAGS", "Black bags - household": "HOUSEHOLD BAGS",
-           "Chemical drums, oil, fuel": "CHEMICAL/FUEL", "Other household waste": "FURNITURE",
-           "Other commercial waste": "COMMERCIAL OTHER", "Other (unidentified)": "UNIDENTIFIED"}
-SIZE_A = {"Single black bag": "1 bag", "Single item": "Single item", "Car boot or less": "Car boot",
-          "Small van load": "Small van", "Transit van load": "Transit van", "Tipper lorry load": "Tipper lorry",
-          "Significant / multiple loads": "Multiple loads"}
-SIZE_B = {"Single black bag": "Single Black Bag", "Single item": "Single Item",
-          "Car boot or less": "Car Boot or Less", "Small van load": "Small Van Load",
-          "Transit van load": "Transit Van Load", "Tipper lorry load": "Tipper Lorry Load",
-          "Significant / multiple loads": "Significant/Multi Loads"}
-LAND_A = {"Highway": "Road", "Footpath / bridleway": "Footpath", "Back alleyway": "Alleyway",
-          "Railway": "Railway", "Council land": "Council land", "Agricultural": "Farmland",
-          "Private / residential": "Private", "Commercial / industrial": "Commercial",
-          "Watercourse / bank": "Watercourse", "Other (unidentified)": "Other"}
+WASTE_A = {
+    "Animal carcass": "Dead animal",
+    "Green": "Garden rubbish",
+    "Vehicle parts": "Car parts",
+    "White goods": "Fridge/freezer",
+    "Other electrical": "Electricals",
+    "Tyres": "Tyres",
+    "Asbestos": "Asbestos",
+    "Clinical": "Clinical waste",
+    "Construction / demolition / excavation": "Builders rubble",
+    "Black bags - commercial": "Trade waste bags",
+    "Black bags - household": "Black bags (household)",
+    "Chemical drums, oil, fuel": "Chemicals/oil",
+    "Other household waste": "Household furniture",
+    "Other commercial waste": "Commercial waste",
+    "Other (unidentified)": "Other",
+}
+WASTE_B = {
+    "Animal carcass": "ANIMAL CARCASS",
+    "Green": "GARDEN WASTE",
+    "Vehicle parts": "VEHICLE PARTS",
+    "White goods": "WHITE GOODS",
+    "Other electrical": "WEEE",
+    "Tyres": "TYRES",
+    "Asbestos": "ASBESTOS",
+    "Clinical": "CLINICAL",
+    "Construction / demolition / excavation": "CONSTRUCTION/DEMOLITION",
+    "Black bags - commercial": "COMMERCIAL BAGS",
+    "Black bags - household": "HOUSEHOLD BAGS",
+    "Chemical drums, oil, fuel": "CHEMICAL/FUEL",
+    "Other household waste": "FURNITURE",
+    "Other commercial waste": "COMMERCIAL OTHER",
+    "Other (unidentified)": "UNIDENTIFIED",
+}
+SIZE_A = {
+    "Single black bag": "1 bag",
+    "Single item": "Single item",
+    "Car boot or less": "Car boot",
+    "Small van load": "Small van",
+    "Transit van load": "Transit van",
+    "Tipper lorry load": "Tipper lorry",
+    "Significant / multiple loads": "Multiple loads",
+}
+SIZE_B = {
+    "Single black bag": "Single Black Bag",
+    "Single item": "Single Item",
+    "Car boot or less": "Car Boot or Less",
+    "Small van load": "Small Van Load",
+    "Transit van load": "Transit Van Load",
+    "Tipper lorry load": "Tipper Lorry Load",
+    "Significant / multiple loads": "Significant/Multi Loads",
+}
+LAND_A = {
+    "Highway": "Road",
+    "Footpath / bridleway": "Footpath",
+    "Back alleyway": "Alleyway",
+    "Railway": "Railway",
+    "Council land": "Council land",
+    "Agricultural": "Farmland",
+    "Private / residential": "Private",
+    "Commercial / industrial": "Commercial",
+    "Watercourse / bank": "Watercourse",
+    "Other (unidentified)": "Other",
+}
 LAND_B = {k: k.upper() for k in LAND_A}
 #: Incident log types (council name -> canonical category in the incidents mapping file).
-INCIDENT_TYPES = {"ASB - Nuisance": 0.38, "Noise": 0.27, "Welfare concern": 0.15, "Youth ASB": 0.12,
-                  "Drug dealing intel": 0.08}
+INCIDENT_TYPES = {
+    "ASB - Nuisance": 0.38,
+    "Noise": 0.27,
+    "Welfare concern": 0.15,
+    "Youth ASB": 0.12,
+    "Drug dealing intel": 0.08,
+}
 
 _FIRST = ("Alex", "Sam", "Jo", "Chris", "Pat", "Robin", "Lee", "Kim")
 _LAST = ("Ashdown", "Brightwell", "Cotterill", "Dunmore", "Elsworth", "Fairclough", "Gadsden")
@@ -143,16 +189,20 @@ def _streets(store: Store):
 
     def nearest(x: np.ndarray, y: np.ndarray) -> list[str]:
         return [names[int(np.argmin((sx - a) ** 2 + (sy - b) ** 2))] for a, b in zip(x, y)]
+
     return nearest
 
 
 def _person(rng: np.random.Generator) -> tuple[str, str]:
-    return (f"{_FIRST[rng.integers(len(_FIRST))]} {_LAST[rng.integers(len(_LAST))]}",
-            f"07700 900{rng.integers(1000):03d}")
+    return (
+        f"{_FIRST[rng.integers(len(_FIRST))]} {_LAST[rng.integers(len(_LAST))]}",
+        f"07700 900{rng.integers(1000):03d}",
+    )
 
 
-def flytipping_records(store: Store, start: str = "2021-01", end: str = "2022-01", seed: int = 2018,
-                       repeat_share: float = 0.15) -> list[Record]:
+def flytipping_records(
+    store: Store, start: str = "2021-01", end: str = "2022-01", seed: int = 2018, repeat_share: float = 0.15
+) -> list[Record]:
     """Synthetic fly-tipping incidents for ``start``..``end`` (see the module docstring).
 
     Needs the area's DEFRA table and FixMyStreet counts in ``store`` (both bundled).
@@ -187,26 +237,38 @@ def flytipping_records(store: Store, start: str = "2021-01", end: str = "2022-01
         days = (date(month.year + month.month // 12, month.month % 12 + 1, 1) - month).days
         x, y = _points_in(store, rng.choice(lsoa_codes, size=n, p=weight), rng)
         for i in range(n):
-            when = datetime(month.year, month.month, int(rng.integers(1, days + 1)), int(rng.integers(6, 23)),
-                            int(rng.integers(60)))
+            when = datetime(
+                month.year, month.month, int(rng.integers(1, days + 1)), int(rng.integers(6, 23)), int(rng.integers(60))
+            )
             if records and rng.random() < repeat_share:  # a near repeat of a recent incident
                 base = records[int(rng.integers(max(0, len(records) - 40), len(records)))]
                 if base.x is not None:
                     angle, dist = rng.uniform(0, 2 * np.pi), rng.uniform(0, 150)
                     x[i], y[i] = round(base.x + dist * np.cos(angle)), round(base.y + dist * np.sin(angle))
-                    if assign(store.areas("ward"), x[i:i + 1], y[i:i + 1])[0] is None:
+                    if assign(store.areas("ward"), x[i : i + 1], y[i : i + 1])[0] is None:
                         x[i], y[i] = base.x, base.y
-                    when = min(base.when + timedelta(days=float(rng.uniform(0, 14))),
-                               datetime(month.year, month.month, days, 23, 0))
+                    when = min(
+                        base.when + timedelta(days=float(rng.uniform(0, 14))),
+                        datetime(month.year, month.month, days, 23, 0),
+                    )
                     when = max(when, datetime(month.year, month.month, 1, 6, 0))
             person, phone = _person(rng)
-            records.append(Record(
-                ref=f"FT{month.year % 100:02d}-{len(records) + 1:05d}", when=when.replace(second=0, microsecond=0),
-                x=float(x[i]), y=float(y[i]), street="", category=waste[rng.choice(len(waste), p=pw)],
-                size=sizes[rng.choice(len(sizes), p=ps)], land=lands[rng.choice(len(lands), p=pl)],
-                status=_STATUS[rng.choice(len(_STATUS), p=[p for _, p in _STATUS])][0],
-                person=person, phone=phone,
-                notes=f"Reported by {person} on {phone}; says a white van was seen leaving"))
+            records.append(
+                Record(
+                    ref=f"FT{month.year % 100:02d}-{len(records) + 1:05d}",
+                    when=when.replace(second=0, microsecond=0),
+                    x=float(x[i]),
+                    y=float(y[i]),
+                    street="",
+                    category=waste[rng.choice(len(waste), p=pw)],
+                    size=sizes[rng.choice(len(sizes), p=ps)],
+                    land=lands[rng.choice(len(lands), p=pl)],
+                    status=_STATUS[rng.choice(len(_STATUS), p=[p for _, p in _STATUS])][0],
+                    person=person,
+                    phone=phone,
+                    notes=f"Reported by {person} on {phone}; says a white van was seen leaving",
+                )
+            )
     for r in records:
         if rng.random() < 0.03:  # no location recorded
             r.x = r.y = None
@@ -216,8 +278,9 @@ def flytipping_records(store: Store, start: str = "2021-01", end: str = "2022-01
     return records
 
 
-def incident_records(store: Store, start: str = "2021-01", end: str = "2022-01", per_month: float = 80,
-                     seed: int = 1998) -> list[Record]:
+def incident_records(
+    store: Store, start: str = "2021-01", end: str = "2022-01", per_month: float = 80, seed: int = 1998
+) -> list[Record]:
     """Synthetic council incident-log cases, placed like police.uk anti-social behaviour in the area
     (LSOA drawn by its ASB count + 1, uniform point inside). Deterministic for a given ``seed``."""
     rng = np.random.default_rng(seed)
@@ -238,15 +301,28 @@ def incident_records(store: Store, start: str = "2021-01", end: str = "2022-01",
             mental = rng.random() < (0.45 if kind == "Welfare concern" else 0.08)
             youth = kind == "Youth ASB" or rng.random() < 0.05
             person, phone = _person(rng)
-            records.append(Record(
-                ref=f"CI{len(records) + 1:06d}",
-                when=datetime(month.year, month.month, int(rng.integers(1, days + 1)), int(rng.integers(24)),
-                              int(rng.integers(60))),
-                x=float(x[i]), y=float(y[i]), street=streets[i], category=kind,
-                status="Closed" if rng.random() < 0.8 else "Open",
-                flags=tuple(f for f, on in (("mental-health", mental), ("youth", youth)) if on),
-                sensitive=mental or kind in ("Welfare concern", "Drug dealing intel"),
-                person=person, phone=phone, notes=f"Subject {person}, contact {phone}. Neighbour dispute ongoing."))
+            records.append(
+                Record(
+                    ref=f"CI{len(records) + 1:06d}",
+                    when=datetime(
+                        month.year,
+                        month.month,
+                        int(rng.integers(1, days + 1)),
+                        int(rng.integers(24)),
+                        int(rng.integers(60)),
+                    ),
+                    x=float(x[i]),
+                    y=float(y[i]),
+                    street=streets[i],
+                    category=kind,
+                    status="Closed" if rng.random() < 0.8 else "Open",
+                    flags=tuple(f for f, on in (("mental-health", mental), ("youth", youth)) if on),
+                    sensitive=mental or kind in ("Welfare concern", "Drug dealing intel"),
+                    person=person,
+                    phone=phone,
+                    notes=f"Subject {person}, contact {phone}. Neighbour dispute ongoing.",
+                )
+            )
     return records
 
 
@@ -268,13 +344,43 @@ def write_flytipping_a(records: list[Record], path: str | Path, seed: int = 1) -
         fmt = formats[rng.integers(len(formats))]
         east = "" if r.x is None else (f"{int(r.x):,}" if rng.random() < 0.2 else str(int(r.x)))
         north = "" if r.y is None else str(int(r.y))
-        return [r.ref, r.when.strftime(fmt) + (" " if rng.random() < 0.1 else ""), r.when.strftime("%H:%M"),
-                east, north, r.street, WASTE_A[r.category], SIZE_A.get(r.size, ""), LAND_A.get(r.land, ""),
-                r.status, r.person, r.phone, r.notes, MARKER]
+        return [
+            r.ref,
+            r.when.strftime(fmt) + (" " if rng.random() < 0.1 else ""),
+            r.when.strftime("%H:%M"),
+            east,
+            north,
+            r.street,
+            WASTE_A[r.category],
+            SIZE_A.get(r.size, ""),
+            LAND_A.get(r.land, ""),
+            r.status,
+            r.person,
+            r.phone,
+            r.notes,
+            MARKER,
+        ]
 
-    return _write_csv(path, ["Ref", "Date Reported", "Time", "Easting", "Northing", "Street", "Waste Type", "Size",
-                             "Land Type", "Status", "Reporter Name", "Reporter Phone", "Notes", "Data"],
-                      map(row, records))
+    return _write_csv(
+        path,
+        [
+            "Ref",
+            "Date Reported",
+            "Time",
+            "Easting",
+            "Northing",
+            "Street",
+            "Waste Type",
+            "Size",
+            "Land Type",
+            "Status",
+            "Reporter Name",
+            "Reporter Phone",
+            "Notes",
+            "Data",
+        ],
+        map(row, records),
+    )
 
 
 def write_flytipping_b(records: list[Record], path: str | Path, seed: int = 2) -> Path:
@@ -285,8 +391,22 @@ def write_flytipping_b(records: list[Record], path: str | Path, seed: int = 2) -
     book = openpyxl.Workbook()
     ws = book.active
     ws.title = "Flytipping"
-    ws.append(["Incident No", "Reported", "Grid Ref", "Location", "Type of Waste", "Quantity", "Land",
-               "Case Status", "Caller", "Caller Tel", "Description", "Record Source"])
+    ws.append(
+        [
+            "Incident No",
+            "Reported",
+            "Grid Ref",
+            "Location",
+            "Type of Waste",
+            "Quantity",
+            "Land",
+            "Case Status",
+            "Caller",
+            "Caller Tel",
+            "Description",
+            "Record Source",
+        ]
+    )
     for r in reversed(records):  # newest first, as many systems export
         if r.x is None:
             ref = ""
@@ -294,8 +414,22 @@ def write_flytipping_b(records: list[Record], path: str | Path, seed: int = 2) -
             e, n = f"{int(r.x) % 100_000:05d}", f"{int(r.y) % 100_000:05d}"
             ref = f"TL {e} {n}" if rng.random() < 0.7 else f"TL{e}{n}"
         when = r.when if rng.random() < 0.8 else r.when.strftime("%d.%m.%Y %H:%M")
-        ws.append([r.ref, when, ref, r.street, WASTE_B[r.category], SIZE_B.get(r.size, ""), LAND_B.get(r.land, ""),
-                   r.status, r.person, r.phone, r.notes, "Synthetic test data (CSP Hotspots)"])
+        ws.append(
+            [
+                r.ref,
+                when,
+                ref,
+                r.street,
+                WASTE_B[r.category],
+                SIZE_B.get(r.size, ""),
+                LAND_B.get(r.land, ""),
+                r.status,
+                r.person,
+                r.phone,
+                r.notes,
+                "Synthetic test data (CSP Hotspots)",
+            ]
+        )
     path = Path(path)
     book.save(path)
     return path
@@ -303,15 +437,48 @@ def write_flytipping_b(records: list[Record], path: str | Path, seed: int = 2) -
 
 def write_incidents(records: list[Record], path: str | Path) -> Path:
     """A council incident log (CSV) with flags, a sensitive marker and planted personal fields."""
+
     def yn(flag: bool) -> str:
         return "Y" if flag else "N"
 
-    return _write_csv(path, ["Case ID", "Opened", "Type", "X", "Y", "Road", "Mental health concern",
-                             "Youth involved", "Sensitive", "Status", "Subject name", "Contact no", "Case notes",
-                             "Data"],
-                      ([r.ref, r.when.strftime("%d/%m/%Y %H:%M"), r.category, int(r.x), int(r.y), r.street,
-                        yn("mental-health" in r.flags), yn("youth" in r.flags), yn(r.sensitive), r.status, r.person,
-                        r.phone, r.notes, MARKER] for r in records))
+    return _write_csv(
+        path,
+        [
+            "Case ID",
+            "Opened",
+            "Type",
+            "X",
+            "Y",
+            "Road",
+            "Mental health concern",
+            "Youth involved",
+            "Sensitive",
+            "Status",
+            "Subject name",
+            "Contact no",
+            "Case notes",
+            "Data",
+        ],
+        (
+            [
+                r.ref,
+                r.when.strftime("%d/%m/%Y %H:%M"),
+                r.category,
+                int(r.x),
+                int(r.y),
+                r.street,
+                yn("mental-health" in r.flags),
+                yn("youth" in r.flags),
+                yn(r.sensitive),
+                r.status,
+                r.person,
+                r.phone,
+                r.notes,
+                MARKER,
+            ]
+            for r in records
+        ),
+    )
 
 
 def generate(store: Store, folder: str | Path, start: str = "2021-01", end: str = "2022-01") -> list[Path]:
@@ -320,6 +487,8 @@ def generate(store: Store, folder: str | Path, start: str = "2021-01", end: str 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tips = flytipping_records(store, start, end)
-    return [write_flytipping_a(tips, folder / "SYNTHETIC-flytipping-council-a.csv"),
-            write_flytipping_b(tips, folder / "SYNTHETIC-flytipping-council-b.xlsx"),
-            write_incidents(incident_records(store, start, end), folder / "SYNTHETIC-incidents.csv")]
+    return [
+        write_flytipping_a(tips, folder / "SYNTHETIC-flytipping-council-a.csv"),
+        write_flytipping_b(tips, folder / "SYNTHETIC-flytipping-council-b.xlsx"),
+        write_incidents(incident_records(store, start, end), folder / "SYNTHETIC-incidents.csv"),
+    ]

@@ -1,4 +1,5 @@
 """Coordinate checks and WGS84 -> British National Grid projection for loaders."""
+
 from __future__ import annotations
 
 import threading
@@ -48,13 +49,17 @@ def unique_points(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray,
         raise ValueError(f"x and y differ in length ({x.size} and {y.size})")
     valid = ~(np.isnan(x) | np.isnan(y))
     pairs = np.column_stack([x[valid], y[valid]])
-    encoded = pc.dictionary_encode(pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(16), len(pairs), [None, pa.py_buffer(np.ascontiguousarray(pairs))]))
+    encoded = pc.dictionary_encode(
+        pa.FixedSizeBinaryArray.from_buffers(
+            pa.binary(16), len(pairs), [None, pa.py_buffer(np.ascontiguousarray(pairs))]
+        )
+    )
     codes = np.full(x.shape, -1, dtype="int64")
     codes[valid] = encoded.indices.to_numpy(zero_copy_only=False)
     dictionary = encoded.dictionary
-    uniques = np.frombuffer(dictionary.buffers()[1], dtype="float64",
-                            count=2 * len(dictionary), offset=16 * dictionary.offset).reshape(-1, 2)
+    uniques = np.frombuffer(
+        dictionary.buffers()[1], dtype="float64", count=2 * len(dictionary), offset=16 * dictionary.offset
+    ).reshape(-1, 2)
     return codes, uniques[:, 0], uniques[:, 1]
 
 

@@ -64,6 +64,7 @@ notes to the LA tables: up to 2016-17 costs were estimated at these unit costs).
 DEFRA costs tipper lorry and significant/multiple loads at actual cost, so
 those records have no estimate (null), never a guess.
 """
+
 from __future__ import annotations
 
 import csv
@@ -105,10 +106,35 @@ _FALSE = {"n", "no", "false", "0", ""}
 _GRID_REF = re.compile(r"^([A-HJ-Z]{2})\s*(\d+)\s*(\d*)$")
 #: Great Britain's national grid extent (metres): a point outside it is not in Great Britain.
 _GRID_EXTENT = (0.0, 700_000.0, 0.0, 1_300_000.0)
-_KEYS = {"kind", "dataset", "encoding", "sheet", "synthetic_marker", "columns", "dates", "categories",
-         "sizes", "land_types", "flags"}
-_COLUMN_KEYS = {"record_id", "date", "category", "easting", "northing", "grid_ref", "longitude", "latitude",
-                "size", "land_type", "outcome", "location_text", "sensitive", "synthetic"}
+_KEYS = {
+    "kind",
+    "dataset",
+    "encoding",
+    "sheet",
+    "synthetic_marker",
+    "columns",
+    "dates",
+    "categories",
+    "sizes",
+    "land_types",
+    "flags",
+}
+_COLUMN_KEYS = {
+    "record_id",
+    "date",
+    "category",
+    "easting",
+    "northing",
+    "grid_ref",
+    "longitude",
+    "latitude",
+    "size",
+    "land_type",
+    "outcome",
+    "location_text",
+    "sensitive",
+    "synthetic",
+}
 
 
 class MappingError(Exception):
@@ -185,8 +211,9 @@ def read_mapping(path: str | Path) -> Mapping:
     for k in ("record_id", "date", "category"):
         if k not in columns:
             fail(f"columns.{k}", "required")
-    located = [g for g in (("easting", "northing"), ("grid_ref",), ("longitude", "latitude"))
-               if any(k in columns for k in g)]
+    located = [
+        g for g in (("easting", "northing"), ("grid_ref",), ("longitude", "latitude")) if any(k in columns for k in g)
+    ]
     if len(located) > 1:
         fail("columns", "give one way of locating: easting + northing, grid_ref, or longitude + latitude")
     for group in located:
@@ -194,7 +221,7 @@ def read_mapping(path: str | Path) -> Mapping:
             if k not in columns:
                 fail(f"columns.{k}", f"required with {' + '.join(group)}")
     if kind == "incidents" and ("size" in columns or "land_type" in columns):
-        fail("columns", "size and land_type are fly-tipping fields (kind = \"flytipping\")")
+        fail("columns", 'size and land_type are fly-tipping fields (kind = "flytipping")')
     marker = raw.get("synthetic_marker")
     if ("synthetic" in columns) != (marker is not None):
         fail("synthetic_marker", "give both synthetic_marker and columns.synthetic, or neither")
@@ -202,7 +229,7 @@ def read_mapping(path: str | Path) -> Mapping:
         fail("synthetic_marker", "must be a non-empty text")
     formats = (raw.get("dates") or {}).get("formats", [])
     if not isinstance(formats, list) or not all(isinstance(f, str) and "%" in f for f in formats):
-        fail("dates.formats", "must be a list of strptime formats such as \"%d/%m/%Y\"")
+        fail("dates.formats", 'must be a list of strptime formats such as "%d/%m/%Y"')
 
     def table(key: str, allowed=None) -> dict[str, str]:
         t = raw.get(key, {})
@@ -219,8 +246,9 @@ def read_mapping(path: str | Path) -> Mapping:
 
     flytipping = kind == "flytipping"
     flags = raw.get("flags", {})
-    if not isinstance(flags, dict) or not all(isinstance(v, str) and re.fullmatch(r"[a-z0-9-]+", v)
-                                              for v in flags.values()):
+    if not isinstance(flags, dict) or not all(
+        isinstance(v, str) and re.fullmatch(r"[a-z0-9-]+", v) for v in flags.values()
+    ):
         fail("flags", "must be a table of column header = flag name (lower case, digits and '-')")
     encoding = raw.get("encoding", "utf-8")
     try:
@@ -230,10 +258,20 @@ def read_mapping(path: str | Path) -> Mapping:
     sheet = raw.get("sheet")
     if sheet is not None and not isinstance(sheet, str):
         fail("sheet", "must be a sheet name")
-    return Mapping(name, kind, dataset.strip(), columns, tuple(formats),
-                   table("categories", WASTE_TYPES if flytipping else None),
-                   table("sizes", tuple(SIZE_BANDS)), table("land_types", LAND_TYPES),
-                   {h.strip(): v for h, v in flags.items()}, encoding, sheet, marker)
+    return Mapping(
+        name,
+        kind,
+        dataset.strip(),
+        columns,
+        tuple(formats),
+        table("categories", WASTE_TYPES if flytipping else None),
+        table("sizes", tuple(SIZE_BANDS)),
+        table("land_types", LAND_TYPES),
+        {h.strip(): v for h, v in flags.items()},
+        encoding,
+        sheet,
+        marker,
+    )
 
 
 # ---------------------------------------------------------------------------- reading rows
@@ -408,7 +446,9 @@ def _yes_no(value) -> bool:
 
 
 # ---------------------------------------------------------------------------- parse
-def parse(name: str, data: bytes, mapping: Mapping, today: date | None = None) -> tuple[pa.Table, LoadReport, list[int]]:
+def parse(
+    name: str, data: bytes, mapping: Mapping, today: date | None = None
+) -> tuple[pa.Table, LoadReport, list[int]]:
     """Parse one export with ``mapping``: (canonical table, load report, input line of each table row)."""
     today = today or date.today()
     header, rows = _rows(name, data, mapping)
@@ -418,21 +458,41 @@ def parse(name: str, data: bytes, mapping: Mapping, today: date | None = None) -
         raise LoadError(name, f"the header repeats column {dupes[0]!r}", line=1)
     missing = [h for h in mapping.headers() if h not in header]
     if missing:
-        raise LoadError(name, f"column {missing[0]!r} named by {mapping.file} is not in the header "
-                              f"({', '.join(h for h in header if h)})", line=1)
+        raise LoadError(
+            name,
+            f"column {missing[0]!r} named by {mapping.file} is not in the header ({', '.join(h for h in header if h)})",
+            line=1,
+        )
     at = {h: i for i, h in enumerate(header)}
     cols = mapping.columns
     report = LoadReport(mapping.source, files=[name])
-    out: dict[str, list] = {k: [] for k in ("record_id", "date", "category", "subcategory", "x", "y",
-                                            "size_band", "land_type", "outcome", "location_text",
-                                            "flags", "sensitive", "synthetic")}
+    out: dict[str, list] = {
+        k: []
+        for k in (
+            "record_id",
+            "date",
+            "category",
+            "subcategory",
+            "x",
+            "y",
+            "size_band",
+            "land_type",
+            "outcome",
+            "location_text",
+            "flags",
+            "sensitive",
+            "synthetic",
+        )
+    }
     lines, seen = [], {}
     for line, values in rows:
         report.rows_read += 1
         values = list(values) + [""] * (len(header) - len(values))
         if len(values) > len(header):
-            reject(report.rejected, Rejection(name, line, "(row)", f"row has {len(values)} fields, "
-                                                                  f"the header has {len(header)}"))
+            reject(
+                report.rejected,
+                Rejection(name, line, "(row)", f"row has {len(values)} fields, the header has {len(header)}"),
+            )
             continue
 
         def get(key: str, i: int = 0, values=values):
@@ -481,14 +541,14 @@ def parse(name: str, data: bytes, mapping: Mapping, today: date | None = None) -
                 label = f"{key.replace('_', ' ')} {value!r}"
                 report.unmapped[label] = report.unmapped.get(label, 0) + 1
             out["size_band" if key == "size" else key].append(mapped)
-        outcome = "; ".join(t for t in (_text(get("outcome", i)) for i in range(len(cols.get("outcome", ()))))
-                            if t)
+        outcome = "; ".join(t for t in (_text(get("outcome", i)) for i in range(len(cols.get("outcome", ())))) if t)
         out["outcome"].append(outcome or None)
         out["location_text"].append((_text(get("location_text")) or None) if "location_text" in cols else None)
         out["flags"].append(";".join(sorted(flags)) or None)
         out["sensitive"].append(sensitive)
-        out["synthetic"].append(mapping.synthetic_marker.casefold() in _text(get("synthetic")).casefold()
-                                if "synthetic" in cols else False)
+        out["synthetic"].append(
+            mapping.synthetic_marker.casefold() in _text(get("synthetic")).casefold() if "synthetic" in cols else False
+        )
     return _table(out, mapping, report), report, lines
 
 
@@ -537,15 +597,30 @@ def _table(out: dict[str, list], mapping: Mapping, report: LoadReport) -> pa.Tab
     report.no_location = int(np.isnan(x).sum())
     lon, lat = bng_to_wgs84_many(x, y)
     days = out["date"]
-    return schema.conform({
-        "source": [mapping.source] * n, "dataset": [mapping.dataset] * n, "record_id": out["record_id"],
-        "month": [d.replace(day=1) for d in days], "date": days, "category": out["category"],
-        "subcategory": out["subcategory"], "location_text": out["location_text"], "outcome": out["outcome"],
-        "x": x, "y": y, "longitude": lon, "latitude": lat, "size_band": out["size_band"],
-        "land_type": out["land_type"],
-        "cost_gbp": np.array([SIZE_BANDS.get(s) if s else None for s in out["size_band"]], dtype="float64"),
-        "flags": out["flags"], "sensitive": out["sensitive"], "synthetic": out["synthetic"],
-    }, n)
+    return schema.conform(
+        {
+            "source": [mapping.source] * n,
+            "dataset": [mapping.dataset] * n,
+            "record_id": out["record_id"],
+            "month": [d.replace(day=1) for d in days],
+            "date": days,
+            "category": out["category"],
+            "subcategory": out["subcategory"],
+            "location_text": out["location_text"],
+            "outcome": out["outcome"],
+            "x": x,
+            "y": y,
+            "longitude": lon,
+            "latitude": lat,
+            "size_band": out["size_band"],
+            "land_type": out["land_type"],
+            "cost_gbp": np.array([SIZE_BANDS.get(s) if s else None for s in out["size_band"]], dtype="float64"),
+            "flags": out["flags"],
+            "sensitive": out["sensitive"],
+            "synthetic": out["synthetic"],
+        },
+        n,
+    )
 
 
 def read(path: str | Path, mapping: Mapping, today: date | None = None) -> tuple[pa.Table, LoadReport, list[int]]:

@@ -20,6 +20,7 @@ rejected. ``Year`` must be a financial year ``YYYY-YY`` within the plausible ran
 holding the current month); ``ONS Code`` an ONS area code or ``*Total``; every
 measure a finite number >= 0 (counts and pounds), ``:`` or (text columns) any text.
 """
+
 from __future__ import annotations
 
 import csv
@@ -43,9 +44,14 @@ TEXT_COLUMNS = frozenset({"Reporting basis"})
 NOT_AVAILABLE = "not available"
 #: Published incident columns of each breakdown -> canonical names (loaders.council's vocabularies).
 WASTE_MEASURES = {
-    "Animal Carcass Incidents": "Animal carcass", "Green Incidents": "Green", "Vehicle Parts Incidents": "Vehicle parts",
-    "White Goods Incidents": "White goods", "Other Electrical Incidents": "Other electrical",
-    "Tyres Incidents": "Tyres", "Asbestos Incidents": "Asbestos", "Clinical Incidents": "Clinical",
+    "Animal Carcass Incidents": "Animal carcass",
+    "Green Incidents": "Green",
+    "Vehicle Parts Incidents": "Vehicle parts",
+    "White Goods Incidents": "White goods",
+    "Other Electrical Incidents": "Other electrical",
+    "Tyres Incidents": "Tyres",
+    "Asbestos Incidents": "Asbestos",
+    "Clinical Incidents": "Clinical",
     "Constr / Demol / Excav Incidents": "Construction / demolition / excavation",
     "Black Bags - Commercial Incidents": "Black bags - commercial",
     "Black Bags - Household Incidents": "Black bags - household",
@@ -55,27 +61,41 @@ WASTE_MEASURES = {
     "Primary Waste Type Measures Other (unidentified) Incidents": "Other (unidentified)",
 }
 SIZE_MEASURES = {
-    "Single Black Bag Incidents": "Single black bag", "Single Item Incidents": "Single item",
-    "Car Boot or Less Incidents": "Car boot or less", "Small Van Load Incidents": "Small van load",
-    "Transit Van Load Incidents": "Transit van load", "Tipper Lorry Load Incidents": "Tipper lorry load",
+    "Single Black Bag Incidents": "Single black bag",
+    "Single Item Incidents": "Single item",
+    "Car Boot or Less Incidents": "Car boot or less",
+    "Small Van Load Incidents": "Small van load",
+    "Transit Van Load Incidents": "Transit van load",
+    "Tipper Lorry Load Incidents": "Tipper lorry load",
     "Significant / Multi Loads Incidents": "Significant / multiple loads",
 }
 LAND_MEASURES = {
-    "Highway Incidents": "Highway", "Footpath / Bridleway Incidents": "Footpath / bridleway",
-    "Back Alleyway Incidents": "Back alleyway", "Railway Incidents": "Railway",
-    "Council Land Incidents": "Council land", "Agricultural Incidents": "Agricultural",
+    "Highway Incidents": "Highway",
+    "Footpath / Bridleway Incidents": "Footpath / bridleway",
+    "Back Alleyway Incidents": "Back alleyway",
+    "Railway Incidents": "Railway",
+    "Council Land Incidents": "Council land",
+    "Agricultural Incidents": "Agricultural",
     "Private / Residential Incidents": "Private / residential",
     "Commercial / Industrial Incidents": "Commercial / industrial",
-    "Watercourse / Bank Incidents": "Watercourse / bank", "Other (unidentified) Incidents": "Other (unidentified)",
+    "Watercourse / Bank Incidents": "Watercourse / bank",
+    "Other (unidentified) Incidents": "Other (unidentified)",
 }
 _YEAR = re.compile(r"^(\d{4})-(\d{2})$")
 _CODE = re.compile(r"^[EWSN]\d{8}$")
 
 #: The long table's columns (also the store's ``district_stats`` table, with ``load_id``).
-COLUMNS = (("source", pa.string()), ("dataset", pa.string()), ("year", pa.string()), ("area_code", pa.string()),
-           ("area_name", pa.string()), ("region", pa.string()), ("measure", pa.string()),
-           ("value", pa.float64()), ("note", pa.string()))
-
+COLUMNS = (
+    ("source", pa.string()),
+    ("dataset", pa.string()),
+    ("year", pa.string()),
+    ("area_code", pa.string()),
+    ("area_name", pa.string()),
+    ("region", pa.string()),
+    ("measure", pa.string()),
+    ("value", pa.float64()),
+    ("note", pa.string()),
+)
 
 
 def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
@@ -90,8 +110,11 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
         raise LoadError(name, "file is empty")
     check_width(name, header)
     if tuple(header[:4]) != KEYS or len(header) < 5 or header[4] not in DATASETS:
-        raise LoadError(name, f"not a DEFRA fly-tipping LA table: the header must start {', '.join(KEYS)}, "
-                              f"then {' or '.join(DATASETS)}", line=1)
+        raise LoadError(
+            name,
+            f"not a DEFRA fly-tipping LA table: the header must start {', '.join(KEYS)}, then {' or '.join(DATASETS)}",
+            line=1,
+        )
     if len(set(header)) != len(header):
         raise LoadError(name, "the header repeats a column", line=1)
     dataset, measures = DATASETS[header[4]], header[4:]
@@ -109,18 +132,29 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
                 reject(report.rejected, Rejection(name, line, *problem))
                 continue
             year, code, la, region = (v.strip() for v in row[:4])
-            area_code, area_name = (code, la) if code != "*Total" else (f"total:{region.lstrip('*')}",
-                                                                        region.lstrip("*"))
+            area_code, area_name = (
+                (code, la) if code != "*Total" else (f"total:{region.lstrip('*')}", region.lstrip("*"))
+            )
             if (year, area_code) in seen:
                 shown = code if code != "*Total" else f"*Total ({region})"
-                reject(report.rejected, Rejection(name, line, "ONS Code",
-                                                  f"{year} {shown} repeats line {seen[year, area_code]}"))
+                reject(
+                    report.rejected,
+                    Rejection(name, line, "ONS Code", f"{year} {shown} repeats line {seen[year, area_code]}"),
+                )
                 continue
             seen[year, area_code] = line
             for measure, (value, note) in zip(measures, values):
-                for k, v in (("source", SOURCE), ("dataset", dataset), ("year", year), ("area_code", area_code),
-                             ("area_name", area_name), ("region", region.lstrip("*")), ("measure", measure),
-                             ("value", value), ("note", note)):
+                for k, v in (
+                    ("source", SOURCE),
+                    ("dataset", dataset),
+                    ("year", year),
+                    ("area_code", area_code),
+                    ("area_name", area_name),
+                    ("region", region.lstrip("*")),
+                    ("measure", measure),
+                    ("value", value),
+                    ("note", note),
+                ):
                     out[k].append(v)
             report.rows_loaded += 1
     except csv.Error as exc:

@@ -14,6 +14,7 @@ when FixMyStreet launched, to the current month); ``lsoa11cd`` an LSOA code (``E
 ``W01`` and six digits); ``category`` non-empty; ``reports`` a whole number from 1 to
 :data:`MAX_REPORTS`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -36,8 +37,15 @@ _LSOA = re.compile(r"^[EW]01\d{6}$")
 MAX_REPORTS = 1_000_000
 
 #: The area-count columns (also the store's ``area_counts`` table, with ``load_id``).
-COLUMNS = (("source", pa.string()), ("dataset", pa.string()), ("month", pa.date32()), ("lsoa_code", pa.string()),
-           ("category", pa.string()), ("subcategory", pa.string()), ("count", pa.int64()))
+COLUMNS = (
+    ("source", pa.string()),
+    ("dataset", pa.string()),
+    ("month", pa.date32()),
+    ("lsoa_code", pa.string()),
+    ("category", pa.string()),
+    ("subcategory", pa.string()),
+    ("count", pa.int64()),
+)
 
 
 def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport, list[str]]:
@@ -61,8 +69,9 @@ def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
         raise LoadError(name, "file is empty")
     check_width(name, header)
     if tuple(h.strip() for h in header) != HEADER:
-        raise LoadError(name, f"not a FixMyStreet LSOA-month file: header is {header!r}, expected "
-                              f"{', '.join(HEADER)}", line=1)
+        raise LoadError(
+            name, f"not a FixMyStreet LSOA-month file: header is {header!r}, expected {', '.join(HEADER)}", line=1
+        )
     rows, rejected, read = [], [], 0
     for row in reader:
         line = reader.line_num
@@ -95,11 +104,17 @@ def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
     months = sorted({r[0] for r in rows})
     first, last = month_index(months[0]), month_index(months[-1])
     covered = [month_at(k) for k in range(first, last + 1)]
-    table = pa.table({
-        "source": pa.array([SOURCE] * len(rows)), "dataset": pa.array([DATASET] * len(rows)),
-        "month": pa.array([date(int(r[0][:4]), int(r[0][5:]), 1) for r in rows], pa.date32()),
-        "lsoa_code": pa.array([r[1] for r in rows]), "category": pa.array([r[2] for r in rows]),
-        "subcategory": pa.array([r[3] for r in rows]), "count": pa.array([r[4] for r in rows], pa.int64())})
+    table = pa.table(
+        {
+            "source": pa.array([SOURCE] * len(rows)),
+            "dataset": pa.array([DATASET] * len(rows)),
+            "month": pa.array([date(int(r[0][:4]), int(r[0][5:]), 1) for r in rows], pa.date32()),
+            "lsoa_code": pa.array([r[1] for r in rows]),
+            "category": pa.array([r[2] for r in rows]),
+            "subcategory": pa.array([r[3] for r in rows]),
+            "count": pa.array([r[4] for r in rows], pa.int64()),
+        }
+    )
     return table, report, covered
 
 

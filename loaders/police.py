@@ -27,6 +27,7 @@ same month is downloaded again.
 
 Reference: data.police.uk/about (file layout and anonymisation).
 """
+
 from __future__ import annotations
 
 import csv
@@ -45,7 +46,17 @@ from pyarrow import csv as pa_csv
 from loaders import archive as archive_mod
 from loaders import plausible, schema
 from loaders.coords import in_great_britain, wgs84_to_bng
-from loaders.report import MAX_REJECTED, LoadError, LoadReport, Rejection, check_rejections, check_width, not_regular, reject, too_many_rejected
+from loaders.report import (
+    MAX_REJECTED,
+    LoadError,
+    LoadReport,
+    Rejection,
+    check_rejections,
+    check_width,
+    not_regular,
+    reject,
+    too_many_rejected,
+)
 from loaders.siphash import hash_strings
 
 if TYPE_CHECKING:
@@ -54,15 +65,40 @@ if TYPE_CHECKING:
 SOURCE = "police.uk"
 
 #: The columns of a street-level file, verbatim, in the published order.
-HEADER = ("Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
-          "Location", "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context")
+HEADER = (
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
+)
 
 #: The 14 published crime types (data.police.uk/docs/method/crime-categories).
-CRIME_TYPES = frozenset({
-    "Anti-social behaviour", "Bicycle theft", "Burglary", "Criminal damage and arson", "Drugs",
-    "Other crime", "Other theft", "Possession of weapons", "Public order", "Robbery",
-    "Shoplifting", "Theft from the person", "Vehicle crime", "Violence and sexual offences",
-})
+CRIME_TYPES = frozenset(
+    {
+        "Anti-social behaviour",
+        "Bicycle theft",
+        "Burglary",
+        "Criminal damage and arson",
+        "Drugs",
+        "Other crime",
+        "Other theft",
+        "Possession of weapons",
+        "Public order",
+        "Robbery",
+        "Shoplifting",
+        "Theft from the person",
+        "Vehicle crime",
+        "Violence and sexual offences",
+    }
+)
 
 #: Zip members larger than this (uncompressed) are refused: no police.uk month is near it (bombs:
 #: :mod:`loaders.archive`).
@@ -75,12 +111,18 @@ _PREFIX = "On or near "
 _ID_FIELDS = ("Month", "Falls within", "Longitude", "Latitude", "Location", "Crime type")
 
 
-def list_files(paths: Iterable[str | Path],
-               skipped: list[tuple[str, str]] | None = None) -> list[tuple[str, Callable[[], bytes]]]:
-    """List every street-level CSV under ``paths`` as ``(name, read)`` without reading it.
+#: File name endings of the kinds of file a data.police.uk download holds side by side.
+STREET, OUTCOMES, STOP_AND_SEARCH = "-street.csv", "-outcomes.csv", "-stop-and-search.csv"
 
-    A path may be a ``*.csv`` file, a folder (all ``*-street.csv`` below it,
-    sorted) or a ``.zip`` (its ``*-street.csv`` members, named
+
+def list_files(
+    paths: Iterable[str | Path], suffix: str = STREET, skipped: list[tuple[str, str]] | None = None
+) -> list[tuple[str, Callable[[], bytes]]]:
+    """List every street-level CSV (or, with ``suffix``, every file of another kind, e.g.
+    :data:`OUTCOMES`) under ``paths`` as ``(name, read)`` without reading it.
+
+    A path may be a ``*.csv`` file, a folder (all ``*<suffix>`` below it,
+    sorted) or a ``.zip`` (its ``*<suffix>`` members, named
     ``archive.zip!member``). Raises :class:`LoadError` for a missing path, a
     named path that is not a regular file, an empty folder, or an unsafe or
     oversized zip member (zip-slip paths with ``..`` or absolute names are
@@ -91,9 +133,9 @@ def list_files(paths: Iterable[str | Path],
     found: list[tuple[str, Callable[[], bytes]]] = []
     for path in map(Path, paths):
         if path.is_dir():
-            files = sorted(path.rglob("*-street.csv"))
+            files = sorted(path.rglob(f"*{suffix}"))
             if not files:
-                raise LoadError(str(path), "folder holds no *-street.csv file")
+                raise LoadError(str(path), f"folder holds no *{suffix} file")
             for f in files:
                 if reason := not_regular(f):
                     if skipped is not None:
@@ -105,27 +147,89 @@ def list_files(paths: Iterable[str | Path],
         elif reason := not_regular(path):
             raise LoadError(str(path), reason)
         elif path.suffix.lower() == ".zip":
-            found += _zip_members(path)
+            found += _zip_members(path, suffix)
         else:
             found.append((str(path), path.read_bytes))
     return found
 
 
-def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[str, bytes]]:
+#: Why a file of a download folder is not loaded, by its name's ending (others: :data:`_NOT_POLICE`).
+SKIPPED = {
+    STOP_AND_SEARCH: "stop-and-search file: not loaded (no loader reads stop-and-search files; "
+    "`csp-hotspots refresh --stops` fetches stops from the data.police.uk API)"
+}
+_NOT_POLICE = "not a data.police.uk street, outcomes or stop-and-search file"
+
+
+def download_files(
+    paths: Iterable[str | Path],
+) -> tuple[dict[str, list[tuple[str, Callable[[], bytes]]]], list[tuple[str, str]]]:
+    """Sort what a data.police.uk download holds: ``({STREET: files, OUTCOMES: files}, skipped)``.
+
+    ``paths`` as for :func:`list_files` (files, folders searched recursively, zips). Street and
+    outcomes files are listed as ``(name, read)``; every other file is in ``skipped`` as
+    ``(name, reason)``: stop-and-search files (:data:`SKIPPED`) and anything else. A CSV named
+    directly that is neither outcomes nor stop-and-search is taken as a street file (its header
+    decides). A folder's entries that are not regular files (a FIFO would block the read for ever)
+    are skipped with the reason. Raises :class:`LoadError` for a missing path, a named path that is
+    not a regular file, a download with neither kind, or an unsafe zip (as :func:`list_files`).
+    """
+    kinds: dict[str, list[tuple[str, Callable[[], bytes]]]] = {STREET: [], OUTCOMES: []}
+    skipped: list[tuple[str, str]] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            names = []
+            for f in sorted(f for f in path.rglob("*") if not f.is_dir()):
+                if reason := not_regular(f):
+                    skipped.append((str(f), reason))
+                else:
+                    names.append((str(f), f))
+        elif not path.exists():
+            raise LoadError(str(path), "no such file or folder")
+        elif reason := not_regular(path):
+            raise LoadError(str(path), reason)
+        elif path.suffix.lower() == ".zip":
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    members = sorted(m.filename for m in archive.infolist() if not m.is_dir())
+            except archive_mod.DAMAGED as exc:
+                raise LoadError(str(path), f"not a readable zip archive ({exc})") from None
+            for suffix in kinds:
+                if any(m.endswith(suffix) for m in members):
+                    kinds[suffix] += _zip_members(path, suffix)
+            names = [(f"{path}!{m}", None) for m in members]
+        else:
+            kind = OUTCOMES if path.name.endswith(OUTCOMES) else None if path.name.endswith(STOP_AND_SEARCH) else STREET
+            if kind:
+                kinds[kind].append((str(path), path.read_bytes))
+            else:
+                skipped.append((str(path), SKIPPED[STOP_AND_SEARCH]))
+            continue
+        for name, file in names:
+            kind = next((k for k in kinds if name.endswith(k)), None)
+            if kind is None:
+                skipped.append((name, next((r for k, r in SKIPPED.items() if name.endswith(k)), _NOT_POLICE)))
+            elif file is not None:
+                kinds[kind].append((name, file.read_bytes))
+    if not any(kinds.values()):
+        raise LoadError(", ".join(map(str, paths)), f"holds no *{STREET} or *{OUTCOMES} file")
+    return kinds, skipped
+
+
+def iter_files(paths: Iterable[str | Path], suffix: str = STREET) -> Iterator[tuple[str, bytes]]:
     """Yield ``(name, bytes)`` of each file of :func:`list_files`, one at a time."""
-    for name, read_bytes in list_files(paths):
+    for name, read_bytes in list_files(paths, suffix):
         yield name, read_bytes()
 
 
-def _zip_members(path: Path) -> list[tuple[str, Callable[[], bytes]]]:
+def _zip_members(path: Path, suffix: str = STREET) -> list[tuple[str, Callable[[], bytes]]]:
     try:
         with zipfile.ZipFile(path) as archive:
-            members = sorted((m for m in archive.infolist() if m.filename.endswith("-street.csv")),
-                             key=lambda m: m.filename)
+            members = sorted((m for m in archive.infolist() if m.filename.endswith(suffix)), key=lambda m: m.filename)
     except archive_mod.DAMAGED as exc:
         raise LoadError(str(path), f"not a readable zip archive ({exc})") from None
     if not members:
-        raise LoadError(str(path), "zip archive holds no *-street.csv file")
+        raise LoadError(str(path), f"zip archive holds no *{suffix} file")
     for m in members:
         parts = m.filename.replace("\\", "/").split("/")
         if m.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
@@ -142,7 +246,9 @@ def _zip_members(path: Path) -> list[tuple[str, Callable[[], bytes]]]:
     return [(f"{path}!{m.filename}", reader(m)) for m in members]
 
 
-def _split_rows(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]:
+def _split_rows(
+    name: str, data: bytes, expected: tuple[str, ...] = HEADER, what: str = "street-level crime"
+) -> tuple[pa.Table, list[Rejection]]:
     """Split a CSV into a string table of well-formed rows, and rejections.
 
     The table has one string column per header field plus ``_line`` (the
@@ -154,22 +260,26 @@ def _split_rows(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]:
     if not data or data.isspace():
         raise LoadError(name, "file is empty")
     if b'"' in data or b"\n\n" in data or b"\n\r\n" in data:
-        return _split_rows_slow(name, data)
+        return _split_rows_slow(name, data, expected, what)
     header = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="surrogateescape").split(",")
-    _check_header(name, header)
+    _check_header(name, header, expected, what)
     try:
         table, invalid = _arrow_csv(data, header, threads=True)
     except pa.ArrowInvalid:  # bytes that are not UTF-8: the exact path names the line and field
-        return _split_rows_slow(name, data)
+        return _split_rows_slow(name, data, expected, what)
     if invalid:  # only the single-threaded reader numbers the lines of bad rows
         table, invalid = _arrow_csv(data, header, threads=False)
     n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
     bad_lines = np.array([r.number for r in invalid], dtype="int64")
     lines = np.setdiff1d(np.arange(2, n_lines + 1), bad_lines)
     if len(lines) != table.num_rows:  # cannot tell lines apart: take the exact path
-        return _split_rows_slow(name, data)
-    rejected = [Rejection(name, int(r.number), "(row)", f"row has {r.actual_columns} fields, "
-                          f"the header has {r.expected_columns}") for r in invalid]
+        return _split_rows_slow(name, data, expected, what)
+    rejected = [
+        Rejection(
+            name, int(r.number), "(row)", f"row has {r.actual_columns} fields, the header has {r.expected_columns}"
+        )
+        for r in invalid
+    ]
     return table.append_column("_line", pa.array(lines)), rejected
 
 
@@ -179,13 +289,16 @@ def _arrow_csv(data: bytes, header: list[str], threads: bool) -> tuple[pa.Table,
         io.BytesIO(data),
         read_options=pa_csv.ReadOptions(use_threads=threads, column_names=header, skip_rows=1),
         parse_options=pa_csv.ParseOptions(quote_char=False, invalid_row_handler=lambda r: invalid.append(r) or "skip"),
-        convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
-                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
+        ),
     )
     return table, invalid
 
 
-def _split_rows_slow(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]:
+def _split_rows_slow(
+    name: str, data: bytes, expected: tuple[str, ...] = HEADER, what: str = "street-level crime"
+) -> tuple[pa.Table, list[Rejection]]:
     text = data.decode("utf-8", errors="surrogateescape")
     reader = csv.reader(io.StringIO(text, newline=""))
     rows, lines, rejected = [], [], []
@@ -193,21 +306,25 @@ def _split_rows_slow(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise LoadError(name, f"cannot read the header ({exc})", line=1) from None
-    _check_header(name, header)
+    _check_header(name, header, expected, what)
     while True:
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            reject(rejected, Rejection(name, reader.line_num, "(row)", f"malformed CSV ({exc}); "
-                                      "the rest of the file is not read"))
+            reject(
+                rejected,
+                Rejection(name, reader.line_num, "(row)", f"malformed CSV ({exc}); the rest of the file is not read"),
+            )
             break
         if not "".join(row).strip():
             continue
         if len(row) != len(header):
-            reject(rejected, Rejection(name, reader.line_num, "(row)",
-                                      f"row has {len(row)} fields, the header has {len(header)}"))
+            reject(
+                rejected,
+                Rejection(name, reader.line_num, "(row)", f"row has {len(row)} fields, the header has {len(header)}"),
+            )
             continue
         broken = [h for h, v in zip(header, row) if _SURROGATE.search(v)]
         if broken:
@@ -220,13 +337,18 @@ def _split_rows_slow(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]
     return pa.table(columns), rejected
 
 
-def _check_header(name: str, header: list[str]) -> None:
+def _check_header(
+    name: str, header: list[str], expected: tuple[str, ...] = HEADER, what: str = "street-level crime"
+) -> None:
     check_width(name, header)
-    missing = [h for h in HEADER if h not in header]
+    missing = [h for h in expected if h not in header]
     if missing:
         shown = ",".join(header[:6])[:120]
-        raise LoadError(name, "not a data.police.uk street-level crime file: header lacks "
-                              f"{', '.join(missing)} (header starts: {shown!r})", line=1)
+        raise LoadError(
+            name,
+            f"not a data.police.uk {what} file: header lacks {', '.join(missing)} (header starts: {shown!r})",
+            line=1,
+        )
     if len(set(header)) != len(header):
         raise LoadError(name, "header names a column twice", line=1)
     if _SURROGATE.search("".join(header)):
@@ -243,18 +365,36 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     unparseable = ~no_loc & (np.isnan(lon) | np.isnan(lat))
     first, last = plausible.bounds(SOURCE)
     checks = [  # (mask of bad rows, field, reason for one row)
-        (~_np(pc.match_substring_regex(raw["Month"], _MONTH)), "Month",
-         lambda r: f"unparseable month {r['Month']!r} (expected YYYY-MM)"),
-        (_np(pc.or_(pc.less(raw["Month"], first), pc.greater(raw["Month"], last))), "Month",
-         lambda r: plausible.month_problem(SOURCE, r["Month"])),
-        (~_np(pc.is_in(raw["Crime type"], value_set=_CRIME_TYPES)), "Crime type",
-         lambda r: f"unknown crime type {r['Crime type']!r}"),
-        (_np(pc.equal(pc.utf8_trim_whitespace(raw["Falls within"]), "")), "Falls within",
-         lambda r: "no force ('Falls within' is empty)"),
-        (unparseable, "Longitude/Latitude",
-         lambda r: f"unparseable coordinates ({r['Longitude']!r}, {r['Latitude']!r})"),
-        (~no_loc & ~unparseable & ~in_great_britain(lon, lat), "Longitude/Latitude",
-         lambda r: f"coordinates outside Great Britain ({r['Longitude']}, {r['Latitude']})"),
+        (
+            ~_np(pc.match_substring_regex(raw["Month"], _MONTH)),
+            "Month",
+            lambda r: f"unparseable month {r['Month']!r} (expected YYYY-MM)",
+        ),
+        (
+            _np(pc.or_(pc.less(raw["Month"], first), pc.greater(raw["Month"], last))),
+            "Month",
+            lambda r: plausible.month_problem(SOURCE, r["Month"]),
+        ),
+        (
+            ~_np(pc.is_in(raw["Crime type"], value_set=_CRIME_TYPES)),
+            "Crime type",
+            lambda r: f"unknown crime type {r['Crime type']!r}",
+        ),
+        (
+            _np(pc.equal(pc.utf8_trim_whitespace(raw["Falls within"]), "")),
+            "Falls within",
+            lambda r: "no force ('Falls within' is empty)",
+        ),
+        (
+            unparseable,
+            "Longitude/Latitude",
+            lambda r: f"unparseable coordinates ({r['Longitude']!r}, {r['Latitude']!r})",
+        ),
+        (
+            ~no_loc & ~unparseable & ~in_great_britain(lon, lat),
+            "Longitude/Latitude",
+            lambda r: f"coordinates outside Great Britain ({r['Longitude']}, {r['Latitude']})",
+        ),
     ]
     check_rejections(name, rejected)
     bad, found = np.zeros(raw.num_rows, dtype=bool), []
@@ -300,26 +440,34 @@ def _canonical(raw: pa.Table, lon: np.ndarray, lat: np.ndarray) -> pa.Table:
     x, y = wgs84_to_bng(lon, lat)
     location = pc.utf8_trim_whitespace(raw["Location"])
     no_place = pc.or_(pc.equal(location, ""), pc.equal(pc.utf8_lower(location), "no location"))
-    location = pc.if_else(no_place, pa.scalar(None, pa.string()), pc.replace_substring_regex(
-        location, "^" + _PREFIX, ""))
+    location = pc.if_else(
+        no_place, pa.scalar(None, pa.string()), pc.replace_substring_regex(location, "^" + _PREFIX, "")
+    )
     months = pc.dictionary_encode(raw["Month"]).combine_chunks()  # a file holds one or a few months
-    month = pc.take(pc.strptime(pc.binary_join_element_wise(months.dictionary, "01", "-"), "%Y-%m-%d", "s"),
-                    months.indices)
-    return schema.conform({
-        "source": pa.array(np.full(raw.num_rows, SOURCE, dtype=object), pa.string()),
-        "dataset": _slug(raw["Falls within"]),
-        "record_id": _record_ids(raw),
-        "month": pc.cast(month, pa.date32()),
-        "category": raw["Crime type"],
-        "location_text": location,
-        "outcome": _blank_to_null(raw["Last outcome category"]),
-        "x": x, "y": y, "longitude": lon, "latitude": lat,
-        "reported_by": _blank_to_null(raw["Reported by"]),
-        "falls_within": raw["Falls within"],
-        "source_lsoa_code": _blank_to_null(raw["LSOA code"]),
-        "source_lsoa_name": _blank_to_null(raw["LSOA name"]),
-        "context": _blank_to_null(raw["Context"]),
-    }, raw.num_rows)
+    month = pc.take(
+        pc.strptime(pc.binary_join_element_wise(months.dictionary, "01", "-"), "%Y-%m-%d", "s"), months.indices
+    )
+    return schema.conform(
+        {
+            "source": pa.array(np.full(raw.num_rows, SOURCE, dtype=object), pa.string()),
+            "dataset": _slug(raw["Falls within"]),
+            "record_id": _record_ids(raw),
+            "month": pc.cast(month, pa.date32()),
+            "category": raw["Crime type"],
+            "location_text": location,
+            "outcome": _blank_to_null(raw["Last outcome category"]),
+            "x": x,
+            "y": y,
+            "longitude": lon,
+            "latitude": lat,
+            "reported_by": _blank_to_null(raw["Reported by"]),
+            "falls_within": raw["Falls within"],
+            "source_lsoa_code": _blank_to_null(raw["LSOA code"]),
+            "source_lsoa_name": _blank_to_null(raw["LSOA name"]),
+            "context": _blank_to_null(raw["Context"]),
+        },
+        raw.num_rows,
+    )
 
 
 def _blank_to_null(strings: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -329,8 +477,10 @@ def _blank_to_null(strings: pa.ChunkedArray) -> pa.ChunkedArray:
 def _slug(force: pa.ChunkedArray) -> pa.Array:
     """'Hertfordshire Constabulary' -> 'hertfordshire' (the slug of the download's file names)."""
     encoded = pc.dictionary_encode(force).combine_chunks()
-    slugs = [re.sub(r"[^a-z0-9]+", "-", re.sub(r"\b(constabulary|police( service)?)\b", "", f.lower())).strip("-")
-             for f in encoded.dictionary.to_pylist()]
+    slugs = [
+        re.sub(r"[^a-z0-9]+", "-", re.sub(r"\b(constabulary|police( service)?)\b", "", f.lower())).strip("-")
+        for f in encoded.dictionary.to_pylist()
+    ]
     return pc.take(pa.array(slugs, pa.string()), encoded.indices)
 
 
@@ -341,8 +491,9 @@ def _record_ids(raw: pa.Table) -> pa.ChunkedArray:
         return ids
     subset = raw.filter(pa.array(anon))
     digest = hash_strings(pc.binary_join_element_wise(*(subset[c] for c in _ID_FIELDS), "\x1f"))
-    made = pc.binary_join_element_wise("anon", pc.cast(pa.array(digest), pa.string()),
-                                       pc.cast(pa.array(_occurrence(digest)), pa.string()), "-")
+    made = pc.binary_join_element_wise(
+        "anon", pc.cast(pa.array(digest), pa.string()), pc.cast(pa.array(_occurrence(digest)), pa.string()), "-"
+    )
     return pc.replace_with_mask(ids, pa.array(anon), made)
 
 

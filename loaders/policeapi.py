@@ -39,6 +39,7 @@ LSOA, so ``source_lsoa_code`` and ``source_lsoa_name`` are empty; the store
 assigns LSOAs from the coordinates either way. A polygon query returns every
 force's crimes inside it; they are all filed under the force asked for.
 """
+
 from __future__ import annotations
 
 import csv
@@ -79,11 +80,20 @@ MAX_GET = 4094
 META_TTL = 3600
 #: API category slugs -> the files' crime types.
 CATEGORIES = {
-    "anti-social-behaviour": "Anti-social behaviour", "bicycle-theft": "Bicycle theft", "burglary": "Burglary",
-    "criminal-damage-arson": "Criminal damage and arson", "drugs": "Drugs", "other-theft": "Other theft",
-    "possession-of-weapons": "Possession of weapons", "public-order": "Public order", "robbery": "Robbery",
-    "shoplifting": "Shoplifting", "theft-from-the-person": "Theft from the person",
-    "vehicle-crime": "Vehicle crime", "violent-crime": "Violence and sexual offences", "other-crime": "Other crime",
+    "anti-social-behaviour": "Anti-social behaviour",
+    "bicycle-theft": "Bicycle theft",
+    "burglary": "Burglary",
+    "criminal-damage-arson": "Criminal damage and arson",
+    "drugs": "Drugs",
+    "other-theft": "Other theft",
+    "possession-of-weapons": "Possession of weapons",
+    "public-order": "Public order",
+    "robbery": "Robbery",
+    "shoplifting": "Shoplifting",
+    "theft-from-the-person": "Theft from the person",
+    "vehicle-crime": "Vehicle crime",
+    "violent-crime": "Violence and sexual offences",
+    "other-crime": "Other crime",
 }
 
 
@@ -101,8 +111,13 @@ class _TooMany(Exception):
 class RateLimiter:
     """At most ``rate`` calls of :meth:`wait` in any ``window`` seconds (thread safe)."""
 
-    def __init__(self, rate: int = RATE, window: float = WINDOW, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        rate: int = RATE,
+        window: float = WINDOW,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if rate < 1 or not window > 0:
             raise ValueError(f"rate must be at least 1 request per window > 0 s, got {rate!r} per {window!r}")
         self.rate, self.window, self.clock, self.sleep = rate, window, clock, sleep
@@ -129,9 +144,16 @@ class Client:
     requests actually sent (cache hits are not requests).
     """
 
-    def __init__(self, base_url: str = BASE_URL, cache_dir: str | Path | None = None, rate: int = RATE,
-                 timeout: float = 30.0, tries: int = TRIES, backoff: float = BACKOFF,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        base_url: str = BASE_URL,
+        cache_dir: str | Path | None = None,
+        rate: int = RATE,
+        timeout: float = 30.0,
+        tries: int = TRIES,
+        backoff: float = BACKOFF,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if tries < 1:
             raise ValueError(f"tries must be at least 1, got {tries!r}")
         self.base_url = base_url.rstrip("/")
@@ -164,14 +186,15 @@ class Client:
         query = urllib.parse.urlencode(params)
         get_url = f"{url}?{query}" if query else url
         if len(get_url) > MAX_GET:
-            request = urllib.request.Request(url, data=query.encode(), method="POST",
-                                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+            request = urllib.request.Request(
+                url, data=query.encode(), method="POST", headers={"Content-Type": "application/x-www-form-urlencoded"}
+            )
         else:
             request = urllib.request.Request(get_url)
         problem = ""
         for attempt in range(self.tries):
             if attempt:
-                self.sleep(random.uniform(0, self.backoff * 2 ** attempt))  # full jitter
+                self.sleep(random.uniform(0, self.backoff * 2**attempt))  # full jitter
             self.limiter.wait()
             self.requests += 1
             try:
@@ -190,8 +213,10 @@ class Client:
                     raise ApiError(get_url[:200], f"the API answered {problem}") from None
             except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, OSError) as exc:
                 problem = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
-        raise ApiError(get_url[:200], f"no answer after {self.tries} tries (last: {problem}); "
-                                      "data.police.uk may be down, try again later")
+        raise ApiError(
+            get_url[:200],
+            f"no answer after {self.tries} tries (last: {problem}); data.police.uk may be down, try again later",
+        )
 
     # ---------------------------------------------------------------------------- endpoints
     def last_updated(self) -> str:
@@ -221,8 +246,13 @@ class Client:
         """Every outcome recorded in ``month`` for crimes in ``polygons`` (``outcomes-at-location``;
         each names its crime, with the crime's ``persistent_id``), split as for :meth:`crimes`; an
         outcome found twice (same crime, category and date) is kept once."""
-        return self._in_polygons("outcomes-at-location", polygons, month, version,
-                                 lambda o: f"{o['crime']['persistent_id']}|{o['category']['code']}|{o['date']}")
+        return self._in_polygons(
+            "outcomes-at-location",
+            polygons,
+            month,
+            version,
+            lambda o: f"{o['crime']['persistent_id']}|{o['category']['code']}|{o['date']}",
+        )
 
     def _in_polygons(self, endpoint: str, polygons: list, month: str, version: str, identity) -> list[dict]:
         found: dict = {}
@@ -232,8 +262,9 @@ class Client:
             ring = shapely.get_coordinates(part.exterior)[:-1]
             poly = ":".join(f"{lat:.6f},{lon:.6f}" for lon, lat in ring)
             try:
-                answer = self._get_json(endpoint, {"poly": poly, "date": month},
-                                        cache_key=f"{endpoint}|{version}|{month}|{poly}")
+                answer = self._get_json(
+                    endpoint, {"poly": poly, "date": month}, cache_key=f"{endpoint}|{version}|{month}|{poly}"
+                )
             except _TooMany:
                 pending.extend(split(part))
                 continue
@@ -243,8 +274,11 @@ class Client:
 
     def stop_months(self, force: str) -> list[str]:
         """The months ('YYYY-MM') for which ``force`` has published stop and search data."""
-        return sorted(str(d["date"]) for d in self._get_json("crimes-street-dates", {}, ttl=META_TTL)
-                      if force in d.get("stop-and-search", []))
+        return sorted(
+            str(d["date"])
+            for d in self._get_json("crimes-street-dates", {}, ttl=META_TTL)
+            if force in d.get("stop-and-search", [])
+        )
 
 
 def split(polygon) -> list:
@@ -272,21 +306,30 @@ def to_csv(crimes: list[dict], force_name: str) -> bytes:
     for c in crimes:
         loc = c.get("location") or {}
         outcome = c.get("outcome_status") or {}
-        writer.writerow([c.get("persistent_id") or "", c.get("month", ""), force_name, force_name,
-                         loc.get("longitude") or "", loc.get("latitude") or "",
-                         (loc.get("street") or {}).get("name") or "", "", "",
-                         CATEGORIES.get(c.get("category", ""), c.get("category", "")),
-                         outcome.get("category") or "", c.get("context") or ""])
+        writer.writerow(
+            [
+                c.get("persistent_id") or "",
+                c.get("month", ""),
+                force_name,
+                force_name,
+                loc.get("longitude") or "",
+                loc.get("latitude") or "",
+                (loc.get("street") or {}).get("name") or "",
+                "",
+                "",
+                CATEGORIES.get(c.get("category", ""), c.get("category", "")),
+                outcome.get("category") or "",
+                c.get("context") or "",
+            ]
+        )
     return buf.getvalue().encode("utf-8")
 
 
-def fetch_month(client: Client, polygons: list, month: str, force: str, force_name: str,
-                version: str = "") -> tuple:
+def fetch_month(client: Client, polygons: list, month: str, force: str, force_name: str, version: str = "") -> tuple:
     """One month of ``force`` inside ``polygons`` (WGS84), parsed by the files' path:
     (canonical Arrow table, load report named after the API request)."""
     name = f"{client.base_url}/crimes-street/all-crime?date={month} ({force})"
     return parse(name, to_csv(client.crimes(polygons, month, version), force_name))
-
 
 
 #: Stop and search records are their own source, never counted as crimes.
@@ -337,15 +380,31 @@ def stops_table(stops: list[dict], force: str, force_name: str, name: str):
         seen[digest] = seen.get(digest, 0) + 1
     days = [r[1] for r in rows]
     street = [((r[4].get("street") or {}).get("name") or "").removeprefix("On or near ") or None for r in rows]
-    table = schema.conform({
-        "source": [STOPS_SOURCE] * len(rows), "dataset": [force] * len(rows), "record_id": ids,
-        "month": [d.replace(day=1) for d in days], "date": days, "category": ["Stop and search"] * len(rows),
-        "subcategory": [r[0].get("object_of_search") or "Not stated" for r in rows],
-        "outcome": [r[0].get("outcome") or None for r in rows], "location_text": street, "x": x, "y": y,
-        "longitude": lon, "latitude": lat, "reported_by": [force_name] * len(rows),
-        "falls_within": [force_name] * len(rows),
-        "context": ["; ".join(str(r[0].get(k)) for k in ("type", "legislation", "gender", "age_range")
-                              if r[0].get(k)) or None for r in rows]}, len(rows))
+    table = schema.conform(
+        {
+            "source": [STOPS_SOURCE] * len(rows),
+            "dataset": [force] * len(rows),
+            "record_id": ids,
+            "month": [d.replace(day=1) for d in days],
+            "date": days,
+            "category": ["Stop and search"] * len(rows),
+            "subcategory": [r[0].get("object_of_search") or "Not stated" for r in rows],
+            "outcome": [r[0].get("outcome") or None for r in rows],
+            "location_text": street,
+            "x": x,
+            "y": y,
+            "longitude": lon,
+            "latitude": lat,
+            "reported_by": [force_name] * len(rows),
+            "falls_within": [force_name] * len(rows),
+            "context": [
+                "; ".join(str(r[0].get(k)) for k in ("type", "legislation", "gender", "age_range") if r[0].get(k))
+                or None
+                for r in rows
+            ],
+        },
+        len(rows),
+    )
     report.rows_loaded = table.num_rows
     report.no_location = int(np.isnan(lon).sum())
     return table, report

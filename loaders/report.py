@@ -7,6 +7,7 @@ whole file unreadable (wrong header, empty file, unsafe zip, more than
 :data:`MAX_REJECTED` rejected rows) raise :class:`LoadError` instead, naming the
 file and, where it applies, the line; the ingest then stores nothing.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -118,7 +119,7 @@ class LoadReport:
     #: (as "Other (unmapped)" or a null size): listed for the user to add to the mapping.
     unmapped: dict[str, int] = field(default_factory=dict)
 
-    def add(self, other: "LoadReport") -> None:
+    def add(self, other: LoadReport) -> None:
         """Fold another report (e.g. of one more file) into this one."""
         self.files += other.files
         self.rows_read += other.rows_read
@@ -141,8 +142,10 @@ class LoadReport:
         for file, reason in self.skipped:
             lines.append(f"  skipped {file}: {reason}")
         if self.unmapped:
-            lines.append("  not in the mapping file (loaded as 'Other (unmapped)' or with no size/land type; "
-                         "add them to the mapping): " + ", ".join(f"{k} x{n}" for k, n in sorted(self.unmapped.items())))
+            lines.append(
+                "  not in the mapping file (loaded as 'Other (unmapped)' or with no size/land type; "
+                "add them to the mapping): " + ", ".join(f"{k} x{n}" for k, n in sorted(self.unmapped.items()))
+            )
         for r in self.rejected[:20]:
             lines.append(f"  rejected {r.file}, line {r.line}, field {r.field!r}: {r.reason}")
         if len(self.rejected) > 20:

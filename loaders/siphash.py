@@ -14,6 +14,7 @@ PRF" (2012), with c = 2 compression and d = 4 finalisation rounds; S. Vigna,
 SplitMix64 (the ``mix`` constants); pandas ``_libs/hashing.pyx`` and
 ``core/util/hashing.py``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -51,11 +52,12 @@ def _rounds(v0, v1, v2, v3, n: int):
 def _unaligned_words(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """A view giving the little-endian uint64 that starts at each byte of the strings' data
     (8 zero bytes appended so the last ones read past no end), and each string's start."""
-    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32, count=len(strings) + 1,
-                            offset=4 * strings.offset).astype(np.int64)
+    offsets = np.frombuffer(
+        strings.buffers()[1], dtype=np.int32, count=len(strings) + 1, offset=4 * strings.offset
+    ).astype(np.int64)
     data = np.zeros(int(offsets[-1] - offsets[0]) + 8, dtype=np.uint8)
     if strings.buffers()[2] is not None:
-        data[:-8] = np.frombuffer(strings.buffers()[2], dtype=np.uint8, count=int(offsets[-1]))[offsets[0]:]
+        data[:-8] = np.frombuffer(strings.buffers()[2], dtype=np.uint8, count=int(offsets[-1]))[offsets[0] :]
     at_byte = np.ndarray(shape=(data.size - 7,), dtype="<u8", buffer=data, strides=(1,))
     return at_byte, offsets - offsets[0]
 

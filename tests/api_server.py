@@ -3,12 +3,13 @@
 Its answers are built from street-level CSV rows (the bundled St Albans zip), in
 the API's documented JSON shapes, and it behaves as the live API does at its
 limits: 400 for a GET URL over 4,094 characters (stop and search records, which police.uk
-publishes per force, are made up here from every 25th crime's place and month: synthetic), 503 for a polygon holding more
-than ``max_crimes`` crimes, 429 when a client sends more than 15 requests in a
+publishes per force, are made up here from every 25th crime's place and month: synthetic), 503 for a
+polygon holding more than ``max_crimes`` crimes, 429 when a client sends more than 15 requests in a
 second (with ``Retry-After: 1``). Faults on demand: ``drop`` requests closed with
 no answer, ``fail`` requests answered 500, and a ``delay`` before every answer.
 It records every request it sees (time, method, path).
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,8 +34,14 @@ SLUGS = {name: slug for slug, name in CATEGORIES.items()}
 class FakePoliceApi:
     """``with FakePoliceApi(zip_path) as api: Client(api.url)``."""
 
-    def __init__(self, zip_path: Path, max_crimes: int = 10_000, months: list[str] | None = None,
-                 last_updated: str = "2022-02-01", rate: int = 15):
+    def __init__(
+        self,
+        zip_path: Path,
+        max_crimes: int = 10_000,
+        months: list[str] | None = None,
+        last_updated: str = "2022-02-01",
+        rate: int = 15,
+    ):
         self.rows = []
         with zipfile.ZipFile(zip_path) as z:
             for name in sorted(z.namelist()):
@@ -91,26 +98,49 @@ class FakePoliceApi:
 
     def crime_json(self, i: int) -> dict:
         r = self.located[i]
-        return {"category": SLUGS[r["Crime type"]], "location_type": "Force",
-                "location": {"latitude": r["Latitude"], "longitude": r["Longitude"],
-                             "street": {"id": abs(hash(r["Location"])) % 10**7, "name": r["Location"]}},
-                "context": r["Context"],
-                "outcome_status": ({"category": r["Last outcome category"], "date": r["Month"]}
-                                   if r["Last outcome category"] else None),
-                "persistent_id": r["Crime ID"], "id": 100_000 + i, "location_subtype": "", "month": r["Month"]}
+        return {
+            "category": SLUGS[r["Crime type"]],
+            "location_type": "Force",
+            "location": {
+                "latitude": r["Latitude"],
+                "longitude": r["Longitude"],
+                "street": {"id": abs(hash(r["Location"])) % 10**7, "name": r["Location"]},
+            },
+            "context": r["Context"],
+            "outcome_status": (
+                {"category": r["Last outcome category"], "date": r["Month"]} if r["Last outcome category"] else None
+            ),
+            "persistent_id": r["Crime ID"],
+            "id": 100_000 + i,
+            "location_subtype": "",
+            "month": r["Month"],
+        }
 
     def stop_json(self, i: int) -> dict:
         """A synthetic stop and search record at crime ``i``'s place, in its month."""
         r = self.located[i]
-        return {"age_range": "18-24", "outcome": "A no further action disposal", "involved_person": True,
-                "self_defined_ethnicity": None, "gender": "Male" if i % 2 else "Female",
-                "legislation": "Misuse of Drugs Act 1971 (section 23)", "outcome_linked_to_object_of_search": None,
-                "datetime": f"{r['Month']}-{1 + i % 28:02d}T1{i % 10}:00:00+00:00",
-                "removal_of_more_than_outer_clothing": False, "outcome_object": {"id": "", "name": ""},
-                "location": {"latitude": r["Latitude"], "longitude": r["Longitude"],
-                             "street": {"id": 1, "name": r["Location"]}},
-                "operation": None, "officer_defined_ethnicity": None, "type": "Person search",
-                "operation_name": None, "object_of_search": "Controlled drugs"}
+        return {
+            "age_range": "18-24",
+            "outcome": "A no further action disposal",
+            "involved_person": True,
+            "self_defined_ethnicity": None,
+            "gender": "Male" if i % 2 else "Female",
+            "legislation": "Misuse of Drugs Act 1971 (section 23)",
+            "outcome_linked_to_object_of_search": None,
+            "datetime": f"{r['Month']}-{1 + i % 28:02d}T1{i % 10}:00:00+00:00",
+            "removal_of_more_than_outer_clothing": False,
+            "outcome_object": {"id": "", "name": ""},
+            "location": {
+                "latitude": r["Latitude"],
+                "longitude": r["Longitude"],
+                "street": {"id": 1, "name": r["Location"]},
+            },
+            "operation": None,
+            "officer_defined_ethnicity": None,
+            "type": "Person search",
+            "operation_name": None,
+            "object_of_search": "Controlled drugs",
+        }
 
     def _reply(self, handler, status: int, body, headers: dict | None = None) -> None:
         data = json.dumps(body).encode() if not isinstance(body, bytes) else body
@@ -152,8 +182,9 @@ class FakePoliceApi:
         if path == "crime-last-updated":
             return self._reply(handler, 200, {"date": self.last_updated})
         if path == "crimes-street-dates":
-            return self._reply(handler, 200, [{"date": m, "stop-and-search": ["hertfordshire"]}
-                                              for m in reversed(self.months)])
+            return self._reply(
+                handler, 200, [{"date": m, "stop-and-search": ["hertfordshire"]} for m in reversed(self.months)]
+            )
         if path == "forces/hertfordshire":
             return self._reply(handler, 200, {"id": "hertfordshire", "name": "Hertfordshire Constabulary"})
         if path == "stops-street":
@@ -167,10 +198,20 @@ class FakePoliceApi:
             pts = [tuple(map(float, p.split(","))) for p in query.get("poly", [""])[0].split(":")]
             poly = shapely.Polygon([(lon, lat) for lat, lon in pts])
             inside = np.flatnonzero((self.month == month) & shapely.intersects_xy(poly, self.lon, self.lat))
-            return self._reply(handler, 200, [
-                {"category": {"code": "court-result", "name": "Offender given a fine"}, "date": month,
-                 "person_id": None, "crime": self.crime_json(int(i))}
-                for i in inside if i % 7 == 0 and self.located[int(i)]["Crime ID"]])
+            return self._reply(
+                handler,
+                200,
+                [
+                    {
+                        "category": {"code": "court-result", "name": "Offender given a fine"},
+                        "date": month,
+                        "person_id": None,
+                        "crime": self.crime_json(int(i)),
+                    }
+                    for i in inside
+                    if i % 7 == 0 and self.located[int(i)]["Crime ID"]
+                ],
+            )
         if path == "crimes-street/all-crime":
             month = query.get("date", [""])[0]
             pts = [tuple(map(float, p.split(","))) for p in query.get("poly", [""])[0].split(":")]

@@ -1,4 +1,5 @@
 """Audiences and roles (AppTest), disclosure control of council counts, and the accounts file."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
 
@@ -16,10 +17,10 @@ from dashboard import accounts
 from dashboard.cli import main
 from geodata import config as config_mod
 from geodata import disclosure
+from geodata.bundled import ST_ALBANS as BUNDLE
 from geodata.ingest import ingest_council
 from geodata.store import open_store
-from tests.conftest import open_page, REPO, write_config
-from geodata.bundled import ST_ALBANS as BUNDLE
+from tests.conftest import REPO, open_page, write_config
 
 APP = str(REPO / "dashboard" / "app.py")
 PASSWORD = "correct horse battery"
@@ -32,8 +33,14 @@ def _feasible(shown: list[str], total: str | None) -> list[set[int]]:
     cell is 1-4, a "c" cell 5 or more; with a numeric total the cells sum to it. Intervals of whole
     numbers add up to every whole number between their bounds, so x is feasible for a cell when the
     total minus x lies between the other cells' smallest and largest sums."""
-    bounds = [(1, 4) if v == disclosure.PRIMARY else (5, 10**9) if v == disclosure.SECONDARY
-              else (int(v.replace(",", "")),) * 2 for v in shown]
+    bounds = [
+        (1, 4)
+        if v == disclosure.PRIMARY
+        else (5, 10**9)
+        if v == disclosure.SECONDARY
+        else (int(v.replace(",", "")),) * 2
+        for v in shown
+    ]
     numeric = total not in (None, disclosure.PRIMARY, disclosure.SECONDARY)
     out = []
     for i, (lo, hi) in enumerate(bounds):
@@ -47,7 +54,6 @@ def _feasible(shown: list[str], total: str | None) -> list[set[int]]:
     return out
 
 
-@settings(max_examples=2000, deadline=None)
 @given(hs.lists(hs.integers(0, 12), min_size=1, max_size=8))
 def test_no_small_count_is_shown_or_recoverable_from_the_total(counts):
     shown, total = disclosure.suppress(pd.Series(counts))
@@ -109,13 +115,15 @@ def partner_site(tmp_path_factory):
     rng = np.random.default_rng(5)
     n = 0
     months = [(2021, m) for m in range(1, 13)] + [(2022, 1)]
-    for w, (code, geom) in enumerate(zip(wards.codes, wards.geometries)):
+    for w, (_code, geom) in enumerate(zip(wards.codes, wards.geometries)):
         pt = geom.representative_point()
         for k, (year, month) in enumerate(months):
             for _ in range([0, 0, 1, 0, 2, 0, 1, 3][(w * 3 + k) % 8] * (1 + 4 * (w % 5 == 0))):  # mostly 1-4 a ward
                 n += 1
-                rows.append(f"C{n},{int(rng.integers(1, 28)):02d}/{month:02d}/{year} 10:00,Welfare concern,"
-                            f"{pt.x:.0f},{pt.y:.0f},Road {n},Y,N,Y,Open,SYNTHETIC")
+                rows.append(
+                    f"C{n},{int(rng.integers(1, 28)):02d}/{month:02d}/{year} 10:00,Welfare concern,"
+                    f"{pt.x:.0f},{pt.y:.0f},Road {n},Y,N,Y,Open,SYNTHETIC"
+                )
     (folder / "log.csv").write_text("\n".join(rows) + "\n")
     report = ingest_council(store, folder / "log.csv", MAP_I)
     assert report.rows_loaded == n and not report.rejected
@@ -202,8 +210,7 @@ def test_public_council_figures_are_never_1_to_4(partner_site, monkeypatch):
     svg = next(e.value for e in at.markdown if "ward-svg" in e.value and "(suppressed)" in e.value)
     titles = re.findall(r"<title>([^<]*)</title>", svg)
     values = [t.rsplit(": ", 1)[1] for t in titles]
-    assert all(v in ("&lt;5 (suppressed)", "c (suppressed)") or not 1 <= int(v.replace(",", "")) <= 4
-               for v in values)
+    assert all(v in ("&lt;5 (suppressed)", "c (suppressed)") or not 1 <= int(v.replace(",", "")) <= 4 for v in values)
     shown = [v.replace(" (suppressed)", "").replace("&lt;", "<") for v in values]
     for v, feasible in zip(shown, _feasible(shown, metric.value)):
         if v == "<5":
@@ -218,8 +225,9 @@ def test_public_council_figures_are_never_1_to_4(partner_site, monkeypatch):
 
     at = _app(monkeypatch, cfg, "ana")  # analysts see exact counts
     metric = next(m for m in at.metric if "flagged mental health" in m.label)
-    assert int(metric.value.replace(",", "")) == int(store.incidents(source="council-incidents", start="2021-08",
-                                                                      end="2022-01")["ward_code"].notna().sum())
+    assert int(metric.value.replace(",", "")) == int(
+        store.incidents(source="council-incidents", start="2021-08", end="2022-01")["ward_code"].notna().sum()
+    )
 
 
 def test_users_command(tmp_path, capsys, monkeypatch):

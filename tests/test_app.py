@@ -1,11 +1,14 @@
 """Every page through Streamlit's AppTest, on the bundled data: figures follow the store."""
+
 from __future__ import annotations
+
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import open_page, REPO, write_config
 from geodata.bundled import ST_ALBANS as BUNDLE
+from tests.conftest import BUNDLED_ROWS, REPO, open_page, rows_in_wards, write_config
 
 APP = str(REPO / "dashboard" / "app.py")
 
@@ -37,16 +40,18 @@ def _metric(at, label: str) -> int:
 
 def test_explorer_follows_the_store(explorer, bundled_store):
     app = explorer
-    assert _metric(app, "Incidents") == 11_444
+    # the explorer opens on the latest run of loaded months (at most 12): 2025-01..06 in the bundle
+    latest = int(bundled_store.ward_summary(start="2025-01", end="2025-06")["incidents"].sum())
+    assert _metric(app, "Incidents") == latest and 0 < latest < rows_in_wards(bundled_store)
     table = app.dataframe[0].value
-    assert len(table) == 20 and table["Incidents"].sum() == 11_444
+    assert len(table) == 20 and table["Incidents"].sum() == latest
     assert any("Open Government Licence" in c.value for c in app.caption)
 
 
 def test_explorer_filters_change_figures_and_url(explorer, bundled_store):
     app = explorer
     app.sidebar.multiselect(key="explorer_cats").set_value(["Vehicle crime"]).run()
-    expected = bundled_store.ward_summary(categories=["Vehicle crime"])
+    expected = bundled_store.ward_summary(start="2025-01", end="2025-06", categories=["Vehicle crime"])
     assert _metric(app, "Incidents") == int(expected["incidents"].sum())
     assert app.dataframe[0].value["Incidents"].tolist() == expected["incidents"].tolist()
     assert _param(app, "cat") == ["Vehicle crime"]
@@ -61,12 +66,16 @@ def test_explorer_filters_change_figures_and_url(explorer, bundled_store):
 
 def test_explorer_ward_filter_and_detail(explorer, bundled_store):
     app = explorer
-    app.sidebar.multiselect(key="explorer_wards").set_value(["E05004799"]).run()
+    st_peters = "E05013964"  # St Peters, 2022 wards
+    n = int(
+        bundled_store.ward_summary(start="2025-01", end="2025-06").set_index("ward_code").at[st_peters, "incidents"]
+    )
+    app.sidebar.multiselect(key="explorer_wards").set_value([st_peters]).run()
     assert len(app.dataframe[0].value) == 1
-    assert _metric(app, "Incidents") == 1749
-    app.selectbox(key="explorer_detail").set_value("E05004799").run()
+    assert _metric(app, "Incidents") == n > 100
+    app.selectbox(key="explorer_detail").set_value(st_peters).run()
     detail = app.dataframe[1].value
-    assert int(detail.to_numpy().sum()) == 1749
+    assert int(detail.to_numpy().sum()) == n
 
 
 def test_url_reopens_the_same_view(tmp_path, monkeypatch, bundled_store):
@@ -87,42 +96,39 @@ def test_wards_page_rates(app, bundled_store):
     table = app.dataframe[0].value.set_index("Ward code")
     pop = bundled_store.population("ward").set_index("code")["population"]
     assert pop.sum() == 149_317  # ONS mid-2020, all 87 St Albans LSOAs
-    ward = "E05004799"
+    ward = "E05013964"
     assert table.at[ward, "Per 1,000 residents"] == round(1000 * table.at[ward, "Incidents"] / pop[ward], 1)
     app.multiselect(key="categories").set_value(["Burglary"]).run()
     assert int(app.metric[0].value.replace(",", "")) == int(
-        bundled_store.ward_summary(categories=["Burglary"])["incidents"].sum())
+        bundled_store.ward_summary(categories=["Burglary"])["incidents"].sum()
+    )
 
 
 def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
     open_page(app, "views/data.py").run()
     assert not app.exception
     coverage = app.dataframe[0].value
-    assert list(coverage.columns)[0] == "2007-03" and list(coverage.columns)[-1] == "2022-01"
+    assert list(coverage.columns)[0] == "2007-03" and list(coverage.columns)[-1] == "2025-06"
     police = coverage.xs("police.uk", level="source").iloc[0]
-    assert int(police.sum()) == 11_444 and police.first_valid_index() == "2021-01"
+    assert int(police.sum()) == BUNDLED_ROWS and police.first_valid_index() == "2018-10"
+    assert police.loc["2018-10":"2025-06"].isna().sum() == 81 - 29  # months not bundled are blanks
+    assert police.loc["2022-02":"2023-12"].isna().all()
     fms = coverage.xs("fixmystreet", level="source").iloc[0]
     assert int(fms.sum()) == 4_791 and fms.last_valid_index() == "2020-12"
     assert fms.loc["2007-03":"2020-12"].notna().all()  # a FixMyStreet month with no report is 0, not a gap
-    assert not app.warning  # neither source has a gap inside its own span
+    # the police.uk months not bundled are the only gaps inside a source's span
+    assert [w.value for w in app.warning] == [
+        "52 month(s) have no data from a source that has data before and after them."
+    ]
     loads = app.dataframe[1].value.set_index("source")
-    assert int(loads.at["police.uk", "read"]) == 11_444 and int(loads.at["fixmystreet", "read"]) == 4_791
+    assert int(loads.at["police.uk", "read"]) == BUNDLED_ROWS and int(loads.at["fixmystreet", "read"]) == 4_791
     text = " ".join(m.value for m in app.markdown)
     assert "Open Government Licence" in text and "CC-BY 4.0" in text and "ODC-By" in text
 
 
-def _summary(at) -> list[list[str]]:
-    """The Meeting page's status table: [priority, status, why] per row, as text."""
-    import html as html_mod
-    import re
-
-    table = next(m.value for m in at.markdown if "csp-summary" in m.value)
-    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table)
-    return [[html_mod.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in row] for row in rows]
-
-
-def _measure_metric(at, prefix: str):
-    return next(m for m in at.metric if m.label.startswith(prefix))
+def _slides(at) -> list[str]:
+    """The Meeting page's slides (HTML), in order."""
+    return [m.value for m in at.markdown if 'class="csp-slide"' in m.value]
 
 
 def test_meeting_is_the_default_page_with_figures_from_the_store(app, bundled_store):
@@ -130,21 +136,21 @@ def test_meeting_is_the_default_page_with_figures_from_the_store(app, bundled_st
 
     p1 = ["Drugs", "Possession of weapons"]
     p3 = ["Robbery", "Burglary", "Vehicle crime", "Shoplifting", "Theft from the person"]
-    m1 = _measure_metric(app, "Drugs and possession of weapons")
-    assert m1.label.endswith("2021-08 to 2022-01")
-    assert int(m1.value) == direct_count(bundled_store, p1, "2021-08", "2022-01")
-    before = direct_count(bundled_store, p1, "2021-02", "2021-07")
-    assert m1.delta == f"{int(m1.value) - before:+,} against the previous 6 months"
-    m3 = _measure_metric(app, "Robbery, burglary")
-    assert int(m3.value.replace(",", "")) == direct_count(bundled_store, p3, "2021-08", "2022-01")
-    summary = _summary(app)
-    assert summary[0][0] == "P1 Drug markets and exploitation"
-    assert [row[1].split(" ", 1)[1] for row in summary][1::2] == ["NO DATA", "NO DATA"]
-    infos = " ".join(i.value for i in app.info)
-    assert "FixMyStreet reports not loaded for 6 months, 2021-08 to 2022-01" in infos
-    assert "council incident logs" in infos
-    assert "probation" in summary[4][2]
-    assert any("Data to 2022-01" in m.value for m in app.markdown)
+    pages = _slides(app)
+    assert [re.search(r'aria-label="([^"]*)"', p).group(1) for p in pages] == [
+        "Overview",
+        "P1 Drug markets and exploitation",
+        "P2 Fly-tipping",
+        "P3 Local crimes of concern",
+        "Not measured yet",
+    ]
+    overview = pages[0]
+    assert f">{direct_count(bundled_store, p1, '2025-01', '2025-06'):,}<" in overview
+    assert f">{direct_count(bundled_store, p3, '2025-01', '2025-06'):,}<" in overview
+    assert "2024-05, 2024-06" in pages[3]  # no comparison: the missing months named, never a zero
+    assert "FixMyStreet reports not loaded for 6 months, 2025-01 to 2025-06" in pages[2]
+    assert "council incident logs" in pages[4] and "probation" in pages[4]
+    assert any("Data to 2025-06" in m.value for m in app.markdown)
 
 
 def test_meeting_period_widgets_change_figures_and_url(app, bundled_store):
@@ -155,16 +161,14 @@ def test_meeting_period_widgets_change_figures_and_url(app, bundled_store):
     app.sidebar.selectbox(key="meeting_to").set_value("2021-12").run()
     app.sidebar.radio(key="meeting_compare").set_value("year-earlier").run()
     assert not app.exception
-    m3 = _measure_metric(app, "Robbery, burglary")
-    assert m3.label.endswith("2021-12")
-    assert int(m3.value) == direct_count(bundled_store, p3, "2021-12", "2021-12")
     assert (_param(app, "to"), _param(app, "window"), _param(app, "compare")) == (["2021-12"], ["1"], ["year-earlier"])
+    p3_slide = next(p for p in _slides(app) if 'aria-label="P3 ' in p)
+    assert f">{direct_count(bundled_store, p3, '2021-12', '2021-12'):,}<" in p3_slide
     # 2020-12 is not loaded: the year-earlier comparison, and so the status, is "no data", never a zero
-    p3_row = _summary(app)[2]
-    assert p3_row[1].endswith("NO DATA") and "not loaded for 2020-12" in p3_row[2]
+    assert "NO DATA" in p3_slide and "not loaded for 2020-12" in p3_slide
 
 
-def test_meeting_kiosk_mode_has_no_widgets_and_one_priority(tmp_path, monkeypatch, bundled_store):
+def test_meeting_kiosk_mode_has_no_widgets_and_the_overview_first(tmp_path, monkeypatch, bundled_store):
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["mode"] = "meeting"
@@ -172,8 +176,8 @@ def test_meeting_kiosk_mode_has_no_widgets_and_one_priority(tmp_path, monkeypatc
     at.run()
     assert not at.exception
     assert len(at.sidebar.selectbox) == 0 and len(at.selectbox) == 0 and len(at.button) == 0
-    assert [m.label for m in at.metric] == ["Drugs and possession of weapons (police.uk), 2021-08 to 2022-01"]
-    assert at.caption[-1].value == "Priority 1 of 5; the next in 5 s."
+    pages = _slides(at)
+    assert len(pages) == 1 and 'aria-label="Overview"' in pages[0] and "slide 1 of 5, next in 5 s" in pages[0]
     assert any("display: none" in m.value for m in at.markdown)
 
 
@@ -192,8 +196,7 @@ def test_meeting_names_the_line_of_a_broken_priorities_file(tmp_path, monkeypatc
 def test_trends_comparison_and_shares_follow_the_store(app, bundled_store):
     open_page(app, "views/trends.py").run()
     assert not app.exception
-    assert any("No change figure: police.uk is not loaded for" in w.value and "2019-12" in w.value
-               for w in app.warning)
+    assert any("No change figure: police.uk is not loaded for" in w.value and "2019-12" in w.value for w in app.warning)
     app.sidebar.multiselect(key="trends_cats").set_value(["Burglary", "Robbery"]).run()
     app.sidebar.select_slider(key="trends_months").set_value(("2021-07", "2021-12")).run()
     assert not app.exception
@@ -215,22 +218,33 @@ def test_patrol_planner_zones_follow_the_choice(app, bundled_store):
     open_page(app, "views/patrol.py").run()
     assert not app.exception
     shown = app.dataframe[0].value
-    expected, _ = patrol_zones(bundled_store.incidents(start="2021-11", end="2022-01"),
-                               bundled_store.incidents(start="2021-08", end="2021-10"), bundled_store.boundary(),
-                               window=3)
+    expected, _ = patrol_zones(
+        bundled_store.incidents(start="2025-04", end="2025-06"),
+        bundled_store.incidents(start="2025-01", end="2025-03"),
+        bundled_store.boundary(),
+        window=3,
+    )
     assert shown["Incidents"].tolist() == expected["incidents"].tolist()
     app.sidebar.multiselect(key="patrol_cats").set_value(["Shoplifting"]).run()
     app.sidebar.selectbox(key="patrol_window").set_value(6).run()
     shown = app.dataframe[0].value
-    expected, grid = patrol_zones(bundled_store.incidents(start="2021-08", end="2022-01", categories=["Shoplifting"]),
-                                  bundled_store.incidents(start="2021-02", end="2021-07", categories=["Shoplifting"]),
-                                  bundled_store.boundary(), window=6)
+    expected, grid = patrol_zones(
+        bundled_store.incidents(start="2025-01", end="2025-06", categories=["Shoplifting"]),
+        bundled_store.incidents(start="2024-07", end="2024-12", categories=["Shoplifting"]),
+        bundled_store.boundary(),
+        window=6,
+    )
     assert shown["Incidents"].tolist() == expected["incidents"].tolist()
     assert shown["Streets"].iloc[0].startswith(expected["streets"].iloc[0][0][0])
     assert f"Gi* on {grid.cell_size:g} m cells" in app.caption[0].value
     labels = [b.label for b in app.get("download_button")]
-    assert labels == ["Patrol sheet (print from the browser)", "Zones (GeoJSON)",
-                      "Zones (GPX, phones and car terminals)"]
+    assert labels == [
+        "Patrol sheet (PDF, a map per zone)",
+        "Patrol sheet (HTML)",
+        "Zones (GeoJSON)",
+        "Zones (GPX: outline and a waypoint per street)",
+    ]
+    assert (shown["Area km²"] <= 0.5).all() and "Police Station" not in " ".join(shown["Streets"])
 
 
 def test_editing_priorities_changes_the_meeting_page(tmp_path, monkeypatch, bundled_store):
@@ -238,16 +252,19 @@ def test_editing_priorities_changes_the_meeting_page(tmp_path, monkeypatch, bund
 
     cfg = write_config(tmp_path)
     edited = tmp_path / "priorities.toml"
-    edited.write_text((BUNDLE / "priorities.toml").read_text().replace(
-        'categories = ["Drugs", "Possession of weapons"]', 'categories = ["Drugs"]').replace(
-        'label = "Drugs and possession of weapons (police.uk)"', 'label = "Drugs only"'))
+    edited.write_text(
+        (BUNDLE / "priorities.toml")
+        .read_text()
+        .replace('categories = ["Drugs", "Possession of weapons"]', 'categories = ["Drugs"]')
+        .replace('label = "Drugs and possession of weapons (police.uk)"', 'label = "Drugs only"')
+    )
     cfg.write_text(cfg.read_text().replace(str(BUNDLE / "priorities.toml"), str(edited)))
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception
-    m1 = _measure_metric(at, "Drugs only")
-    assert int(m1.value) == direct_count(bundled_store, ["Drugs"], "2021-08", "2022-01")
+    p1 = next(p for p in _slides(at) if 'aria-label="P1 ' in p)
+    assert "Drugs only" in p1 and f">{direct_count(bundled_store, ['Drugs'], '2025-01', '2025-06'):,}<" in p1
 
 
 def test_data_page_refresh_button_fetches_missing_months(tmp_path, monkeypatch):
@@ -273,9 +290,15 @@ def test_data_page_refresh_button_fetches_missing_months(tmp_path, monkeypatch):
 def test_wards_ranked_by_harm_when_weights_are_configured(tmp_path, monkeypatch, bundled_store):
     cfg = write_config(tmp_path)
     weighted = tmp_path / "priorities.toml"
-    weighted.write_text((BUNDLE / "priorities.toml").read_text().replace(
-        "[[priority]]", '[harm]\nsource = "test weights"\nweights = { "Robbery" = 100, "Burglary" = 10 }\n\n'
-        "[[priority]]", 1))
+    weighted.write_text(
+        (BUNDLE / "priorities.toml")
+        .read_text()
+        .replace(
+            "[[priority]]",
+            '[harm]\nsource = "test weights"\nweights = { "Robbery" = 100, "Burglary" = 10 }\n\n[[priority]]',
+            1,
+        )
+    )
     cfg.write_text(cfg.read_text().replace(str(BUNDLE / "priorities.toml"), str(weighted)))
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
     at = AppTest.from_file(APP, default_timeout=120)
@@ -284,10 +307,14 @@ def test_wards_ranked_by_harm_when_weights_are_configured(tmp_path, monkeypatch,
     assert not at.exception
     table = at.dataframe[0].value
     counts = bundled_store.counts(by=("ward_code", "category"), categories=["Robbery", "Burglary"])
-    expected = (counts["incidents"] * counts["category"].map({"Robbery": 100, "Burglary": 10})).groupby(
-        counts["ward_code"]).sum()
-    assert table.set_index("Ward code")["Harm"].to_dict() == pytest.approx(expected.reindex(table["Ward code"],
-                                                                                            fill_value=0).to_dict())
+    expected = (
+        (counts["incidents"] * counts["category"].map({"Robbery": 100, "Burglary": 10}))
+        .groupby(counts["ward_code"])
+        .sum()
+    )
+    assert table.set_index("Ward code")["Harm"].to_dict() == pytest.approx(
+        expected.reindex(table["Ward code"], fill_value=0).to_dict()
+    )
     assert table["Harm"].is_monotonic_decreasing
     assert any("Wards ranked by harm" in c.value and "No harm weight" in c.value for c in at.caption)
 
@@ -314,8 +341,11 @@ def test_flytipping_page_context_council_records_and_knox(tmp_path, monkeypatch)
 
     store = open_store(config_mod.load(cfg))
     tips = synthetic.flytipping_records(store, "2021-06", "2021-09")
-    ingest_council(store, synthetic.write_flytipping_a(tips, tmp_path / "SYNTHETIC-a.csv"),
-                   BUNDLE / "council/mapping-council-a.toml")
+    ingest_council(
+        store,
+        synthetic.write_flytipping_a(tips, tmp_path / "SYNTHETIC-a.csv"),
+        BUNDLE / "council/mapping-council-a.toml",
+    )
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     open_page(at, "views/flytipping.py").run()

@@ -1,4 +1,5 @@
 """The local basemap: byte ranges of the PMTiles file served by the app itself."""
+
 from __future__ import annotations
 
 import asyncio
@@ -27,8 +28,9 @@ def _ask(path, method="GET", range_header=None):
         sent.append(message)
 
     headers = [(b"range", range_header.encode())] if range_header else []
-    asyncio.run(basemap.respond({"type": "http", "method": method, "path": basemap.URL, "headers": headers},
-                                send, path))
+    asyncio.run(
+        basemap.respond({"type": "http", "method": method, "path": basemap.URL, "headers": headers}, send, path)
+    )
     start, body = sent
     return start["status"], dict(start["headers"]), body["body"]
 

@@ -1,4 +1,5 @@
 """End to end in Debian's headless Chromium: start the app as the README does and use it."""
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,12 @@ import time
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
-from tests.conftest import REPO, write_config
 from geodata.bundled import ST_ALBANS as BUNDLE
+from tests.conftest import REPO, write_config
+
+pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -28,8 +32,12 @@ def _free_port() -> int:
 
 def _serve(cfg):
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "serve", "--config", str(cfg),
-                             "--port", str(port)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "serve", "--config", str(cfg), "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
@@ -56,9 +64,18 @@ def page():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         pg = browser.new_page(viewport={"width": 1400, "height": 1100})
         pg.requests_seen = []
         pg.dialogs = []
@@ -66,6 +83,11 @@ def page():
         pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
         yield pg
         browser.close()
+
+
+def wait_for_meeting(page, timeout: float = 90) -> None:
+    """Wait until the Meeting page has painted its five slides (the other test modules use this too)."""
+    page.wait_for_function("document.querySelectorAll('section.csp-slide').length === 5", timeout=timeout * 1000)
 
 
 def _map_frame(page, timeout: float = 60):
@@ -76,7 +98,7 @@ def _map_frame(page, timeout: float = 60):
             try:
                 if frame.locator("path.ward-area").count() >= 20:
                     return frame
-            except Exception:  # a frame detached while we looked
+            except PlaywrightError:  # a frame detached while we looked
                 pass
         time.sleep(0.25)
     pytest.fail("the Leaflet map did not draw its ward polygons")
@@ -100,7 +122,9 @@ def _metric(page) -> str:
     return page.locator("[data-testid='stMetricValue']").first.inner_text()
 
 
-def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
+def test_map_explorer_offline_filter_changes_map_and_figures(server, page, bundled_store):
+    latest = int(bundled_store.ward_summary(start="2025-01", end="2025-06")["incidents"].sum())
+    total = f"{latest:,}"  # the explorer opens on the latest run of loaded months: 2025-01..06
     page.goto(f"{server}/explorer")
     frame = _map_frame(page)
     assert frame.locator("path.ward-area").count() == 20
@@ -108,7 +132,7 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
     # (a map with no tiles and no maxZoom stopped it at the clusters)
     assert frame.locator(".marker-cluster").count() > 0
     assert "Incidents at snap points (clustered)" in frame.locator(".leaflet-control-layers").inner_text()
-    assert _metric(page) == "11,444"
+    assert _metric(page) == total
     before = _fills(frame)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "explorer.png"))
@@ -116,9 +140,12 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
     page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first.click()
     page.get_by_role("option", name="Burglary", exact=True).click()
     page.keyboard.press("Escape")
-    page.wait_for_function("(() => { const e = document.querySelector(\"[data-testid='stMetricValue']\");"
-                           " return e !== null && e.innerText !== '11,444'; })()", timeout=30_000)
-    assert int(_metric(page).replace(",", "")) < 11_444
+    page.wait_for_function(
+        "(() => { const e = document.querySelector(\"[data-testid='stMetricValue']\");"
+        f" return e !== null && e.innerText !== '{total}'; }})()",
+        timeout=30_000,
+    )
+    assert int(_metric(page).replace(",", "")) < latest
     after = None
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -145,15 +172,20 @@ def test_hostile_ward_names_render_as_text_and_never_run_as_templates(tmp_path, 
     """Issue 18 (critical): folium re-rendered map text as Jinja, so a ward named {{7*7}} showed 49 and a
     crafted name ran code on the server. Names are planted with HTML, script and template payloads."""
     pwned = tmp_path / "pwned"
-    payloads = [HOSTILE, "{{7*7}}", "{{ cycler.__init__.__globals__.os.mkdir(%r) }}" % str(pwned),
-                "{% for x in range(3) %}loop{% endfor %}"]
-    wards = json.loads((BUNDLE / "boundaries/st_albans_wards_2013.geojson").read_text())
+    payloads = [
+        HOSTILE,
+        "{{7*7}}",
+        "{{ cycler.__init__.__globals__.os.mkdir(" + repr(str(pwned)) + ") }}",
+        "{% for x in range(3) %}loop{% endfor %}",
+    ]
+    bundled_wards = BUNDLE / "boundaries_2022/st_albans_wards_may2024_bsc_wgs84.geojson"  # the default config's
+    wards = json.loads(bundled_wards.read_text())
     for feature, payload in zip(wards["features"], payloads):
-        feature["properties"]["WD13NM"] = payload
+        feature["properties"]["ward_name"] = payload
     (tmp_path / "wards.geojson").write_text(json.dumps(wards))
     cfg = write_config(tmp_path)
-    cfg.write_text(cfg.read_text().replace(str(BUNDLE / "boundaries/st_albans_wards_2013.geojson"),
-                                           str(tmp_path / "wards.geojson")))
+    assert str(bundled_wards) in cfg.read_text()  # the planted file really replaces the config's wards
+    cfg.write_text(cfg.read_text().replace(str(bundled_wards), str(tmp_path / "wards.geojson")))
     proc, url = _serve(cfg)
     try:
         page.goto(f"{url}/explorer")
@@ -187,8 +219,10 @@ def test_hostile_ward_names_render_as_text_and_never_run_as_templates(tmp_path, 
 
 
 #: Per Vega chart on the page: per shape layer, "paths:distinct fills".
-SHAPES = ("svgs => svgs.map(s => Array.from(s.querySelectorAll('g.mark-shape'), g => g.querySelectorAll('path').length"
-          " + ':' + new Set(Array.from(g.querySelectorAll('path'), p => p.getAttribute('fill'))).size).join('/'))")
+SHAPES = (
+    "svgs => svgs.map(s => Array.from(s.querySelectorAll('g.mark-shape'), g => g.querySelectorAll('path').length"
+    " + ':' + new Set(Array.from(g.querySelectorAll('path'), p => p.getAttribute('fill'))).size).join('/'))"
+)
 
 
 def test_trends_and_wards_draw_their_charts_and_maps(server, page):
@@ -204,44 +238,25 @@ def test_trends_and_wards_draw_their_charts_and_maps(server, page):
     assert page.locator("[data-testid='stException']").count() == 0
 
 
-def _priority_titles(page) -> list[str]:
-    return page.locator("h3.csp-priority").all_inner_texts()
-
-
-def test_meeting_page_shows_every_priority(server, page):
+def test_meeting_page_shows_every_slide(server, page):
+    """The Meeting page shows the kiosk's slides one under another (tests/test_meeting_room.py: the kiosk)."""
     page.goto(server)
-    page.wait_for_function("document.querySelectorAll('h3.csp-priority').length === 5", timeout=60_000)
-    titles = _priority_titles(page)
-    assert [t.split(" ")[0] for t in titles] == ["P1", "P2", "P3", "P4", "P5"]
-    assert "NO DATA" in titles[1] and "NO DATA" in titles[4]
-    assert page.get_by_text("Data to 2022-01").count() >= 1
-    page.wait_for_function("document.querySelectorAll('path.ward-svg').length === 40", timeout=30_000)
+    page.wait_for_function("document.querySelectorAll('section.csp-slide').length === 5", timeout=60_000)
+    labels = page.eval_on_selector_all("section.csp-slide", "els => els.map(e => e.getAttribute('aria-label'))")
+    assert labels == [
+        "Overview",
+        "P1 Drug markets and exploitation",
+        "P2 Fly-tipping",
+        "P3 Local crimes of concern",
+        "Not measured yet",
+    ]
+    assert page.get_by_text("Data to 2025-06").count() >= 1
     names = page.eval_on_selector_all("path.ward-svg title", "els => els.map(e => e.textContent)")
-    assert len(set(n.split(":")[0] for n in names)) == 20
+    assert len(names) == 40 and len(set(n.split(":")[0] for n in names)) == 20  # P1 and P3 maps
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "meeting.png"), full_page=True)
     hosts = {urlparse(u).hostname for u in page.requests_seen if u.startswith(("http", "ws"))}
     assert hosts == {"127.0.0.1"}, hosts
-
-
-def test_kiosk_mode_rotates_through_the_priorities_without_a_mouse(server, page):
-    page.goto(f"{server}/?mode=meeting&every=3")
-    page.wait_for_function("document.querySelectorAll('h3.csp-priority').length === 1", timeout=60_000)
-    seen = [_priority_titles(page)[0].split(" ")[0]]
-    assert seen == ["P1"]
-    assert page.locator("[data-testid='stSidebar']").is_hidden()
-    page.wait_for_function("document.querySelectorAll('path.ward-svg').length === 20", timeout=30_000)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "kiosk-p1.png"))
-    deadline = time.time() + 40
-    while len(seen) < 3 and time.time() < deadline:
-        titles = _priority_titles(page)
-        if len(titles) == 1 and titles[0].split(" ")[0] != seen[-1]:
-            seen.append(titles[0].split(" ")[0])
-        time.sleep(0.2)
-    assert seen == ["P1", "P2", "P3"], seen
-    widgets = ("stSelectbox", "stMultiSelect", "stSlider", "stRadio", "stButton", "stDownloadButton", "stSidebar")
-    assert page.locator(", ".join(f"[data-testid='{w}']:visible" for w in widgets)).count() == 0
 
 
 def test_hostile_location_on_the_patrol_planner_renders_as_text(tmp_path, page):
@@ -250,8 +265,8 @@ def test_hostile_location_on_the_patrol_planner_renders_as_text(tmp_path, page):
     import zipfile
 
     pwned = tmp_path / "pwned"
-    template = "{{ cycler.__init__.__globals__.os.mkdir(%r) }}" % str(pwned)
-    source = BUNDLE / "police/hertfordshire-st-albans-2021-01-2022-01.zip"
+    template = "{{ cycler.__init__.__globals__.os.mkdir(" + repr(str(pwned)) + ") }}"
+    source = BUNDLE / "police/hertfordshire-st-albans-street.zip"
     hostile_zip = tmp_path / "hostile.zip"
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(hostile_zip, "w") as zout:
         for name in zin.namelist():
@@ -288,12 +303,14 @@ def test_roles_are_checked_on_the_server(tmp_path, page):
     from dashboard import accounts
 
     cfg = write_config(tmp_path)
-    cfg.write_text(cfg.read_text().replace("[store]", f'[access]\naccounts = "{tmp_path / "accounts.json"}"\n\n[store]'))
+    cfg.write_text(
+        cfg.read_text().replace("[store]", f'[access]\naccounts = "{tmp_path / "accounts.json"}"\n\n[store]')
+    )
     accounts.add(tmp_path / "accounts.json", "ana", "analyst", "correct horse battery")
     proc, url = _serve(cfg)
     try:
         page.goto(f"{url}/patrol")  # by URL, not signed in: the page does not exist for this audience
-        page.wait_for_function("document.querySelectorAll('h3.csp-priority').length === 5", timeout=90_000)
+        page.wait_for_function("document.querySelectorAll('section.csp-slide').length === 5", timeout=90_000)
         page.screenshot(path=str(ARTIFACTS / "patrol-by-url-public.png"))
         dialog = page.get_by_role("dialog")
         assert "Page not found" in dialog.inner_text()  # Streamlit's own answer for an unregistered page
@@ -311,8 +328,9 @@ def test_roles_are_checked_on_the_server(tmp_path, page):
         page.get_by_role("button", name="Sign in").click()
         page.get_by_text("Signed in as ana (analyst).").wait_for(timeout=30_000)
         page.locator("[data-testid='stSidebarNav'] a", has_text="Map explorer").click()
-        page.wait_for_function("document.querySelectorAll(\"[data-testid='stDownloadButton']\").length === 3",
-                               timeout=60_000)
+        page.wait_for_function(
+            "document.querySelectorAll(\"[data-testid='stDownloadButton']\").length === 3", timeout=60_000
+        )
         assert page.locator("[data-testid='stSidebarNav'] a", has_text="Patrol planner").count() == 1
     finally:
         proc.terminate()
@@ -333,8 +351,11 @@ def test_clicking_a_ward_filters_to_it_and_zooms_and_streets_are_named_when_zoom
     total = _metric(page)
     ward = frame.locator("path.ward-area").nth(0)
     ward.dispatch_event("click")
-    page.wait_for_function("(() => { const e = document.querySelector(\"[data-testid='stMetricValue']\");"
-                           f" return e !== null && e.innerText !== '{total}'; }})()", timeout=30_000)
+    page.wait_for_function(
+        "(() => { const e = document.querySelector(\"[data-testid='stMetricValue']\");"
+        f" return e !== null && e.innerText !== '{total}'; }})()",
+        timeout=30_000,
+    )
     assert "ward=E0" in page.url
     frame = None
     deadline = time.time() + 30
@@ -343,8 +364,39 @@ def test_clicking_a_ward_filters_to_it_and_zooms_and_streets_are_named_when_zoom
             try:
                 if candidate.locator("path.focus-outline").count() == 1:
                     frame = candidate
-            except Exception:  # a frame detached while we looked
+            except PlaywrightError:  # a frame detached while we looked
                 pass
         time.sleep(0.3)
     assert frame is not None, "the chosen ward was not outlined"
     assert frame.evaluate("window.cspMap.getZoom()") > 12  # zoomed to it (the district fits at about 11)
+
+
+def test_a_local_pmtiles_basemap_is_drawn_from_the_apps_own_url(tmp_path, page):
+    """Issue 17: `[map] basemap` names a PMTiles file; the app serves it (byte ranges) and the map draws
+    it with protomaps-leaflet; no request leaves the machine."""
+    from tests.basemap_fixture import build
+
+    pmtiles = build(tmp_path / "basemap.pmtiles")
+    cfg = write_config(tmp_path)
+    cfg.write_text(cfg.read_text() + f'\n[map]\nbasemap = "{pmtiles}"\nattribution = "Test basemap"\n')
+    proc, url = _serve(cfg)
+    try:
+        page.goto(f"{url}/explorer")
+        frame = _map_frame(page, timeout=90)
+        frame.wait_for_function("document.querySelectorAll('canvas.leaflet-tile').length > 0", timeout=30_000)
+        painted = frame.evaluate("""() => {
+            for (const c of document.querySelectorAll('canvas.leaflet-tile')) {
+              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+              for (let i = 0; i < d.length; i += 4 * 97) if (d[i + 3] > 0) return true;
+            }
+            return false; }""")
+        assert painted, "the basemap tiles were not painted"
+        asked = [u for u in page.requests_seen if "basemap.pmtiles" in u]
+        assert asked and all(u.startswith(url + "/basemap.pmtiles") for u in asked)
+        hosts = {urlparse(u).hostname for u in page.requests_seen if u.startswith(("http", "ws"))}
+        assert hosts == {"127.0.0.1"}, hosts
+        assert "Test basemap" in frame.locator(".leaflet-control-attribution").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "explorer-basemap.png"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

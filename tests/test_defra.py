@@ -1,4 +1,5 @@
 """DEFRA fly-tipping LA tables: loaded whole, ':' never zero, context figures from the store."""
+
 from __future__ import annotations
 
 import csv
@@ -7,11 +8,11 @@ import pytest
 
 from dashboard.cli import main
 from geodata import flytipping_context as context
+from geodata.bundled import ST_ALBANS as BUNDLE
 from geodata.ingest import ingest_defra
 from loaders import defra
 from loaders.report import LoadError
-from tests.conftest import REPO, write_config
-from geodata.bundled import ST_ALBANS as BUNDLE
+from tests.conftest import write_config
 
 INCIDENTS = BUNDLE / "defra/herts_la_flytipping_incidents_2012-13_to_2022-23.csv"
 ACTIONS = BUNDLE / "defra/herts_la_flytipping_actions_2012-13_to_2022-23.csv"
@@ -34,9 +35,19 @@ def test_every_published_cell_is_loaded_and_not_available_is_never_zero(bundled_
         assert stats.loc[stats["note"] == defra.NOT_AVAILABLE, "value"].isna().all()
     total = context.series(bundled_store, "E07000240").set_index("year")[context.TOTAL]
     # St Albans (E07000240) total incidents as published (SOURCE note headline)
-    assert total.to_dict() == {"2012-13": 636, "2013-14": 795, "2014-15": 1130, "2015-16": 1130, "2016-17": 1324,
-                               "2017-18": 910, "2018-19": 866, "2019-20": 746, "2020-21": 910, "2021-22": 624,
-                               "2022-23": 579}
+    assert total.to_dict() == {
+        "2012-13": 636,
+        "2013-14": 795,
+        "2014-15": 1130,
+        "2015-16": 1130,
+        "2016-17": 1324,
+        "2017-18": 910,
+        "2018-19": 866,
+        "2019-20": 746,
+        "2020-21": 910,
+        "2021-22": 624,
+        "2022-23": 579,
+    }
 
 
 def test_neighbours_and_fixmystreet_share(bundled_store):

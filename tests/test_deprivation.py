@@ -1,4 +1,5 @@
 """Crime against deprivation: IoD2019 read with checks, summed by decile on known cases."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,16 +17,27 @@ def test_bundled_imd_has_the_87_lsoas_and_the_deciles_of_its_source_note():
     imd = deprivation.read_imd(IMD)
     assert len(imd) == 87 and imd["lsoa_code"].is_unique
     # SOURCE.md: "St Albans IMD deciles: 3->1 LSOA, 4->2, 5->7, 6->5, 7->7, 8->8, 9->19, 10->38"
-    assert imd["imd_decile"].value_counts().sort_index().to_dict() == {3: 1, 4: 2, 5: 7, 6: 5, 7: 7, 8: 8, 9: 19,
-                                                                      10: 38}
+    assert imd["imd_decile"].value_counts().sort_index().to_dict() == {
+        3: 1,
+        4: 2,
+        5: 7,
+        6: 5,
+        7: 7,
+        8: 8,
+        9: 19,
+        10: 38,
+    }
     assert imd["imd_rank"].min() == 9268 and imd["imd_rank"].max() == 32822
 
 
-@pytest.mark.parametrize("row, message", [
-    ("E01,A,x,y,0,1", "line 2, Index of Multiple Deprivation \\(IMD\\) Rank: 0 is outside"),
-    ("E01,A,x,y,5,11", "line 2, Index of Multiple Deprivation \\(IMD\\) Decile: 11 is outside 1..10"),
-    ("E01,A,x,y,five,1", "line 2, .*Rank: 'five' is not a whole number"),
-])
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ("E01,A,x,y,0,1", "line 2, Index of Multiple Deprivation \\(IMD\\) Rank: 0 is outside"),
+        ("E01,A,x,y,5,11", "line 2, Index of Multiple Deprivation \\(IMD\\) Decile: 11 is outside 1..10"),
+        ("E01,A,x,y,five,1", "line 2, .*Rank: 'five' is not a whole number"),
+    ],
+)
 def test_a_bad_row_names_the_file_line_and_field(tmp_path, row, message):
     path = tmp_path / "imd.csv"
     path.write_text(f"{HEADER}\n{row}\n")
@@ -41,8 +53,14 @@ def test_a_repeated_lsoa_is_refused(tmp_path):
 
 
 def test_by_decile_sums_incidents_and_residents_and_leaves_no_rate_without_residents():
-    imd = pd.DataFrame({"lsoa_code": ["a", "b", "c", "d"], "lsoa_name": list("ABCD"),
-                        "imd_rank": [10, 20, 30000, 31000], "imd_decile": [1, 1, 10, 10]})
+    imd = pd.DataFrame(
+        {
+            "lsoa_code": ["a", "b", "c", "d"],
+            "lsoa_name": list("ABCD"),
+            "imd_rank": [10, 20, 30000, 31000],
+            "imd_decile": [1, 1, 10, 10],
+        }
+    )
     incidents = pd.Series({"a": 30, "b": 10, "c": 5})  # d has none: 0, not missing
     population = pd.Series({"a": 1000, "b": 1000, "c": 2000})  # d's population unknown
     table = deprivation.by_decile(imd, incidents, population)

@@ -1,4 +1,5 @@
 """Downloads: formula-safe CSV and multi-layer GeoPackages that GIS software reads back."""
+
 from __future__ import annotations
 
 import geopandas
@@ -10,8 +11,12 @@ from geodata.export import csv_safe, geopackage_bytes
 
 
 def test_csv_safe_neutralises_formulas_and_keeps_numbers():
-    frame = pd.DataFrame({"location": ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "High Street", None],
-                          "incidents": [1, 2, 3, 4, 5, 6]})
+    frame = pd.DataFrame(
+        {
+            "location": ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "High Street", None],
+            "incidents": [1, 2, 3, 4, 5, 6],
+        }
+    )
     out = csv_safe(frame)
     assert out["location"].tolist()[:5] == ["'=cmd|' /C calc'!A0", "'+1", "'-2", "'@SUM(A1)", "High Street"]
     assert pd.isna(out["location"].iloc[5])

@@ -1,5 +1,6 @@
 """The store under faults and load: an ingest killed with SIGKILL, two ingests at once, reads while
 an ingest writes. Real processes on the real county data."""
+
 from __future__ import annotations
 
 import os
@@ -9,20 +10,32 @@ import sys
 import threading
 import time
 
+import pytest
+
 from geodata import config as config_mod
 from geodata.store import open_store
 from tests.conftest import REPO, write_config
 
+pytestmark = pytest.mark.slow  # several ingest processes on the county files
+
 
 def _ingest(cfg, paths, env=None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "dashboard.cli", "--config", str(cfg), "ingest", "police",
-                             *map(str, paths)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, **(env or {})})
+    return subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "--config", str(cfg), "ingest", "police", *map(str, paths)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def _state(store):
-    return (store.counts(by=("source", "month", "category")).to_dict("list"),
-            store.partitions()[["source", "dataset", "month", "rows"]].to_dict("list"), len(store.loads()))
+    return (
+        store.counts(by=("source", "month", "category")).to_dict("list"),
+        store.partitions()[["source", "dataset", "month", "rows"]].to_dict("list"),
+        len(store.loads()),
+    )
 
 
 def _wait_for(proc: subprocess.Popen, progress: str) -> str:

@@ -1,4 +1,5 @@
 """FixMyStreet area counts: loading, LSOA -> ward best fit, totals kept, bad rows, CLI, priority P2."""
+
 from __future__ import annotations
 
 import csv
@@ -13,12 +14,12 @@ from dashboard import cli
 from geodata import config as config_mod
 from geodata import priorities
 from geodata.analysis import status
+from geodata.bundled import ST_ALBANS as BUNDLE
 from geodata.ingest import ingest_fixmystreet
 from geodata.store import open_store
 from loaders import fixmystreet
 from loaders.report import LoadError
-from tests.conftest import REPO, write_config
-from geodata.bundled import ST_ALBANS as BUNDLE
+from tests.conftest import write_config
 
 FMS = BUNDLE / "fixmystreet/st_albans_reports_by_lsoa_month.csv"
 
@@ -27,7 +28,7 @@ def raw() -> pd.DataFrame:
     return pd.read_csv(FMS, dtype={"lsoa11cd": str})
 
 
-@pytest.mark.parametrize("config_file", ["csp.toml", "csp-wards-2022.toml"])
+@pytest.mark.parametrize("config_file", ["csp.toml", "csp-wards-2013.toml"])
 def test_ward_totals_equal_lsoa_totals_for_every_month_and_category(tmp_path, config_file):
     cfg = config_mod.load(BUNDLE / config_file)
     store = open_store(dataclasses.replace(cfg, store_path=tmp_path / "s.duckdb", bundled_police=()))
@@ -72,8 +73,12 @@ def test_bad_rows_are_reported_with_line_and_reason():
     text[5] = "2019-02,E01023703,A29,Fly-tipping,zero,1"
     text[6] = "2019-02,E01023703,A29,,2,1"
     table, report, months = fixmystreet.parse("fms.csv", "\n".join(text).encode())
-    assert [(r.line, r.field) for r in report.rejected] == [(4, "month"), (5, "lsoa11cd"), (6, "reports"),
-                                                           (7, "category")]
+    assert [(r.line, r.field) for r in report.rejected] == [
+        (4, "month"),
+        (5, "lsoa11cd"),
+        (6, "reports"),
+        (7, "category"),
+    ]
     assert table.num_rows + len(report.rejected) == report.rows_read == len(text) - 1
     with pytest.raises(LoadError, match="not a FixMyStreet LSOA-month file"):
         fixmystreet.parse("police.csv", b"Crime ID,Month\n1,2020-01\n")
@@ -81,8 +86,26 @@ def test_bad_rows_are_reported_with_line_and_reason():
 
 def test_cli_summary_by_source_and_ingest(tmp_path, capsys):
     cfg = str(write_config(tmp_path))
-    assert cli.main(["summary", "--config", cfg, "--source", "fixmystreet", "--category", "Fly-tipping",
-                     "--from", "2007-01", "--to", "2020-12", "--format", "csv"]) == 0
+    assert (
+        cli.main(
+            [
+                "summary",
+                "--config",
+                cfg,
+                "--source",
+                "fixmystreet",
+                "--category",
+                "Fly-tipping",
+                "--from",
+                "2007-01",
+                "--to",
+                "2020-12",
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert list(rows[0]) == ["ward_code", "ward_name", "incidents"] and len(rows) == 20
     assert sum(int(r["incidents"]) for r in rows) == int(raw().query("category == 'Fly-tipping'")["reports"].sum())

@@ -3,6 +3,7 @@
 The only failure allowed is the loader's own one-line error (LoadError); otherwise every row read is
 loaded or rejected: rows_read == rows_loaded + len(rejected), and the table holds rows_loaded rows.
 """
+
 from __future__ import annotations
 
 import io
@@ -10,14 +11,13 @@ import zipfile
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as hs
 
 from geodata import export
+from geodata.bundled import ST_ALBANS as BUNDLE
 from loaders import council, defra, fixmystreet, police
 from loaders.report import LoadError
-from tests.conftest import REPO
-from geodata.bundled import ST_ALBANS as BUNDLE
 
 # pyarrow calls the police loader's invalid-row handler with a row it cannot decode as UTF-8, fails
 # inside its own wrapper, and reports that as "exception ignored"; the read then fails and the loader
@@ -25,24 +25,59 @@ from geodata.bundled import ST_ALBANS as BUNDLE
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 MAP_A = council.read_mapping(BUNDLE / "council/mapping-council-a.toml")
-POLICE_ROW = ["abc123", "2021-05", "Hertfordshire Constabulary", "Hertfordshire Constabulary", "-0.336", "51.752",
-              "On or near High Street", "E01023720", "St Albans 011A", "Burglary",
-              "Investigation complete; no suspect identified", ""]
+POLICE_ROW = [
+    "abc123",
+    "2021-05",
+    "Hertfordshire Constabulary",
+    "Hertfordshire Constabulary",
+    "-0.336",
+    "51.752",
+    "On or near High Street",
+    "E01023720",
+    "St Albans 011A",
+    "Burglary",
+    "Investigation complete; no suspect identified",
+    "",
+]
 FMS_ROW = ["2019-05", "E01023720", "flytipping", "Fly-tipping", "3", "2"]
-DEFRA_HEADER = next(iter(open(BUNDLE / "defra/herts_la_flytipping_actions_2012-13_to_2022-23.csv",
-                              encoding="utf-8"))).rstrip("\n")
+DEFRA_HEADER = next(
+    iter(open(BUNDLE / "defra/herts_la_flytipping_actions_2012-13_to_2022-23.csv", encoding="utf-8"))
+).rstrip("\n")
 DEFRA_ROW = ["2021-22", "E07000240", "St Albans", "East"] + ["1"] * 43
-COUNCIL_HEADER = ["Ref", "Date Reported", "Easting", "Northing", "Street", "Waste Type", "Size", "Land Type",
-                  "Status", "Data"]
-COUNCIL_ROW = ["R1", "03/02/2021", "515000", "207000", "High St", "Builders rubble", "Small van", "Road",
-               "Cleared", "SYNTHETIC"]
+COUNCIL_HEADER = [
+    "Ref",
+    "Date Reported",
+    "Easting",
+    "Northing",
+    "Street",
+    "Waste Type",
+    "Size",
+    "Land Type",
+    "Status",
+    "Data",
+]
+COUNCIL_ROW = [
+    "R1",
+    "03/02/2021",
+    "515000",
+    "207000",
+    "High St",
+    "Builders rubble",
+    "Small van",
+    "Road",
+    "Cleared",
+    "SYNTHETIC",
+]
 
 LOADERS = {
     "police": (",".join(police.HEADER), POLICE_ROW, lambda name, data: police.parse(name, data)[1:2]),
     "fixmystreet": (",".join(fixmystreet.HEADER), FMS_ROW, lambda name, data: fixmystreet.parse(name, data)[:2]),
     "defra": (DEFRA_HEADER, DEFRA_ROW, lambda name, data: defra.parse(name, data)),
-    "council": (",".join(COUNCIL_HEADER), COUNCIL_ROW,
-                lambda name, data: council.parse(name, data, MAP_A, today=date(2026, 1, 1))[:2]),
+    "council": (
+        ",".join(COUNCIL_HEADER),
+        COUNCIL_ROW,
+        lambda name, data: council.parse(name, data, MAP_A, today=date(2026, 1, 1))[:2],
+    ),
 }
 
 
@@ -128,9 +163,15 @@ def test_sea_and_formulas_are_handled_as_data(tmp_path):
     assert report.rows_loaded == 1 and gdf["location_text"][0] == "=cmd|' /C calc'!A0"
     assert export.csv_safe(gdf[["location_text"]])["location_text"][0].startswith("'=")
     # council: a grid position in the sea is no place in the district: the ingest rejects it (test_council)
-    table, report, _ = council.parse("sea.csv", _csv(",".join(COUNCIL_HEADER), [
-        ["S1", "03/02/2021", "250000", "30000", "=HYPERLINK(\"x\")", "Tyres", "1 bag", "Road", "Open", ""]]).encode(),
-        MAP_A, today=date(2026, 1, 1))
+    table, report, _ = council.parse(
+        "sea.csv",
+        _csv(
+            ",".join(COUNCIL_HEADER),
+            [["S1", "03/02/2021", "250000", "30000", '=HYPERLINK("x")', "Tyres", "1 bag", "Road", "Open", ""]],
+        ).encode(),
+        MAP_A,
+        today=date(2026, 1, 1),
+    )
     assert table["location_text"][0].as_py() == '=HYPERLINK("x")'  # stored as text, never evaluated
 
 
@@ -163,10 +204,14 @@ def test_boundaries_in_the_wrong_crs_are_refused(tmp_path):
     wards = json.loads((BUNDLE / "boundaries/st_albans_wards_2013.geojson").read_text())
     # metres in a file that declares (by GeoJSON's rule) WGS84 degrees
     for f in wards["features"]:
-        f["geometry"]["coordinates"] = [[[[x * 1e5, y * 1e5] for x, y in ring] for ring in poly]
-                                        for poly in (f["geometry"]["coordinates"]
-                                                     if f["geometry"]["type"] == "MultiPolygon"
-                                                     else [f["geometry"]["coordinates"]])]
+        f["geometry"]["coordinates"] = [
+            [[[x * 1e5, y * 1e5] for x, y in ring] for ring in poly]
+            for poly in (
+                f["geometry"]["coordinates"]
+                if f["geometry"]["type"] == "MultiPolygon"
+                else [f["geometry"]["coordinates"]]
+            )
+        ]
         f["geometry"]["type"] = "MultiPolygon"
     path = tmp_path / "wards.geojson"
     path.write_text(json.dumps(wards))
@@ -176,9 +221,37 @@ def test_boundaries_in_the_wrong_crs_are_refused(tmp_path):
 
 # ------------------------------------------------------------------ fuzzing
 _FIELD = hs.one_of(
-    hs.sampled_from(["", " ", "2021-05", "2021-13", "E01023720", "-0.336", "51.752", "nan", "inf", "1e308",
-                     "515000", "207000", "TL 15123 07234", "03/02/2021", "31/02/2021", "Burglary", "Tyres",
-                     "Builders rubble", ":", "=1+1", "@SUM(A1)", '"', '""', "\r", "\n", "\ufeff", "\x00"]),
+    hs.sampled_from(
+        [
+            "",
+            " ",
+            "2021-05",
+            "2021-13",
+            "E01023720",
+            "-0.336",
+            "51.752",
+            "nan",
+            "inf",
+            "1e308",
+            "515000",
+            "207000",
+            "TL 15123 07234",
+            "03/02/2021",
+            "31/02/2021",
+            "Burglary",
+            "Tyres",
+            "Builders rubble",
+            ":",
+            "=1+1",
+            "@SUM(A1)",
+            '"',
+            '""',
+            "\r",
+            "\n",
+            "\ufeff",
+            "\x00",
+        ]
+    ),
     hs.text(max_size=12),
     hs.text(alphabet=hs.characters(codec="latin-1"), max_size=8),
 )
@@ -208,12 +281,7 @@ def _file(draw, kind: str) -> bytes:
     return data
 
 
-FUZZ = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                         HealthCheck.data_too_large])
-
-
 @pytest.mark.parametrize("kind", list(LOADERS))
-@FUZZ
 @given(data=hs.data())
 def test_fuzz(kind, data):
     _check(kind, data.draw(_file(kind)))

@@ -437,17 +437,18 @@ def test_control_characters_in_street_names_make_valid_gpx():
     import geopandas
     import shapely
 
-    from geodata.export import gpx_bytes
+    from geodata.export import patrol_gpx
 
     zones = geopandas.GeoDataFrame({
-        "zone": [1], "incidents": [3],
-        "streets": [[("High\x00 St\x0b\x1b[31m", 2), ("Mill \ufffe Lane\ud800", 1), ("A & <B>", 1)]]},
+        "zone": [1], "incidents": [3], "area_km2": [0.04],
+        "streets": [[("High\x00 St\x0b\x1b[31m", 2, 515100.0, 207100.0), ("A & <B> \"q\"", 1, 515050.0, 207050.0)]],
+        "places": [[("Supermarket\ufffe", 1, 515150.0, 207150.0, "Mill \ud800Lane", 20.0, "flag\x07")]]},
         geometry=[shapely.box(515000, 207000, 515200, 207200)], crs=27700)
-    gpx = gpx_bytes(zones, name="Zones \x07")
-    root = ET.fromstring(gpx)  # raised "not well-formed (invalid token)" before
+    gpx = patrol_gpx(zones, name="Zones \x07", desc="no day or time\x1f")
+    root = ET.fromstring(gpx)  # "not well-formed (invalid token)" with a control character in a name
     ns = {"g": "http://www.topografix.com/GPX/1/1"}
-    desc = root.find("g:wpt/g:desc", ns).text
-    assert "High St" in desc and "A & <B>" in desc and "\x00" not in desc and "\x1b" not in desc
+    names = [w.find("g:name", ns).text for w in root.findall("g:wpt", ns)]
+    assert names == ["High St[31m", 'A & <B> "q"', "Supermarket near Mill Lane"]
     assert len(root.findall("g:trk/g:trkseg/g:trkpt", ns)) == 5
 
 

@@ -1,4 +1,5 @@
 """Knox near-repeat test: a constructed case with a known answer, and a direct O(n^2) count."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,8 @@ from geodata.knox import knox
 
 
 def _direct(x, y, t, d_edges, t_edges, permutations, seed):
-    """Every pair, every permutation, counted the slow way, with the same random permutations."""
+    """Every pair, every permutation, counted the slow way, with the same random permutations; the
+    expectation from the space and time pair counts (exact under permuted dates)."""
     n, nd, nt = len(x), len(d_edges) - 1, len(t_edges) - 1
 
     def count(times):
@@ -25,7 +27,18 @@ def _direct(x, y, t, d_edges, t_edges, permutations, seed):
     observed = count(t)
     rng = np.random.default_rng(seed)
     sims = np.array([count(rng.permutation(t)) for _ in range(permutations)])
-    return observed, sims.mean(axis=0), ((sims >= observed).sum(axis=0) + 1) / (permutations + 1)
+    # exact expectation: the pair's lag is that of a random pair of distinct records
+    space = np.zeros(nd)
+    lags = np.zeros(nt)
+    for i in range(n):
+        for j in range(i + 1, n):
+            d, lag = np.hypot(x[i] - x[j], y[i] - y[j]), abs(t[i] - t[j])
+            if d_edges[0] <= d < d_edges[-1]:
+                space[int(np.searchsorted(d_edges, d, side="right") - 1)] += 1
+            if t_edges[0] <= lag < t_edges[-1]:
+                lags[int(np.searchsorted(t_edges, lag, side="right") - 1)] += 1
+    expected = np.outer(space, lags).ravel() / (n * (n - 1) / 2)
+    return observed, expected, ((sims >= observed).sum(axis=0) + 1) / (permutations + 1)
 
 
 def test_agrees_with_a_direct_count_of_every_pair():
@@ -65,8 +78,12 @@ def test_dates_and_arguments_are_checked():
     days = np.array(["2021-01-01", "2021-01-03", "2021-02-01"], dtype="datetime64[D]")
     table = knox([0, 10, 20], [0, 0, 0], days, (0, 50), (0, 7), permutations=9)
     assert table["observed"].tolist() == [1]
-    for kwargs, match in [({"distance_bands": (100, 50)}, "increasing"), ({"time_bands": (5,)}, "at least two"),
-                          ({"permutations": 0}, "permutations"), ({"permutations": 9.5}, "permutations")]:
+    for kwargs, match in [
+        ({"distance_bands": (100, 50)}, "increasing"),
+        ({"time_bands": (5,)}, "at least two"),
+        ({"permutations": 0}, "permutations"),
+        ({"permutations": 9.5}, "permutations"),
+    ]:
         with pytest.raises(ValueError, match=match):
             knox([0, 1], [0, 1], [0, 1], **kwargs)
     with pytest.raises(ValueError, match="must all be known"):

@@ -1,4 +1,5 @@
 """The map component's server side: a map is a JSON spec, its text travels as data."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,15 @@ def _spec(name: str = "St Peters") -> dict:
     m = maps.base_map(maps.wgs84_bounds(shapely.total_bounds(SQUARES)))
     geoms = maps.prepare(SQUARES)
     maps.outline(m, geoms, [name, "Ashley"], maps.label_points(SQUARES))
-    maps.choropleth(m, geoms, pd.DataFrame({"ward_name": [name, "Ashley"], "incidents": [3, 7]}), "incidents",
-                    "Wards: incidents", "Incidents", {"ward_name": "Ward", "incidents": "Incidents"})
+    maps.choropleth(
+        m,
+        geoms,
+        pd.DataFrame({"ward_name": [name, "Ashley"], "incidents": [3, 7]}),
+        "incidents",
+        "Wards: incidents",
+        "Incidents",
+        {"ward_name": "Ward", "incidents": "Incidents"},
+    )
     maps.legend(m, f"Wards: {name}", [("#440154", "0 to 10")])
     return m
 
@@ -37,8 +45,15 @@ def test_spec_is_plain_json_with_local_bounds_and_no_tiles():
     assert [lab[2] for lab in labels] == ["St Peters", "Ashley"]
 
 
-@pytest.mark.parametrize("payload", ["{{7*7}}", "{% for x in range(3) %}x{% endfor %}",
-                                     "<script>alert(1)</script>", "{{ cycler.__init__.__globals__.os.getcwd() }}"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "{{7*7}}",
+        "{% for x in range(3) %}x{% endfor %}",
+        "<script>alert(1)</script>",
+        "{{ cycler.__init__.__globals__.os.getcwd() }}",
+    ],
+)
 def test_text_from_data_is_carried_verbatim_never_rendered(payload):
     spec = _spec(payload)
     text = json.dumps(spec)
@@ -65,8 +80,16 @@ def test_no_template_engine_renders_anything_the_app_shows():
     for package in ("dashboard", "geodata", "loaders"):
         for path in (root / package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
-                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                         else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-                found += [f"{path.relative_to(root)}: {n}" for n in names
-                          if n.split(".")[0] in ("folium", "branca", "jinja2", "mako")]
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else []
+                )
+                found += [
+                    f"{path.relative_to(root)}: {n}"
+                    for n in names
+                    if n.split(".")[0] in ("folium", "branca", "jinja2", "mako")
+                ]
     assert found == []

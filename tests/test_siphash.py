@@ -1,4 +1,5 @@
 """loaders.siphash against pandas.util.hash_array, the definition the row ids were made with."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +17,19 @@ def _pandas(values) -> np.ndarray:
 
 
 def test_lengths_around_the_8_byte_blocks_and_multibyte_text():
-    values = ["", "a", "abcdefg", "abcdefgh", "abcdefghi", "x" * 15, "x" * 16, "x" * 17, "é£€😀",
-              "On or near Hatfield Road\x1fAnti-social behaviour", "y" * 400]
+    values = [
+        "",
+        "a",
+        "abcdefg",
+        "abcdefgh",
+        "abcdefghi",
+        "x" * 15,
+        "x" * 16,
+        "x" * 17,
+        "é£€😀",
+        "On or near Hatfield Road\x1fAnti-social behaviour",
+        "y" * 400,
+    ]
     assert np.array_equal(hash_strings(pa.array(values)), _pandas(values))
     # a slice (offset into the buffers) and a chunked array give the same as a fresh array
     assert np.array_equal(hash_strings(pa.array(values).slice(3, 5)), _pandas(values[3:8]))
@@ -51,11 +63,14 @@ def test_ids_are_the_pandas_definition(county_police):
     assert table["record_id"].to_numpy(zero_copy_only=False)[anon].tolist() == expected
 
 
-@pytest.mark.parametrize("values, key, error", [
-    (pa.array(["a", None]), b"0123456789123456", "no null"),
-    (pa.array([1, 2]), b"0123456789123456", "string array"),
-    (pa.array(["a"]), b"short", "16 bytes"),
-])
+@pytest.mark.parametrize(
+    "values, key, error",
+    [
+        (pa.array(["a", None]), b"0123456789123456", "no null"),
+        (pa.array([1, 2]), b"0123456789123456", "string array"),
+        (pa.array(["a"]), b"short", "16 bytes"),
+    ],
+)
 def test_bad_arguments_are_refused(values, key, error):
     with pytest.raises((ValueError, TypeError), match=error):
         hash_strings(values, key)

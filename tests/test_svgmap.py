@@ -1,4 +1,5 @@
 """The inline SVG ward map: geometry, classes, no-data wards and escaping."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Data & sources: what is loaded, coverage by month (missing months are gaps, never zero),
 rejected rows, and the licence attribution of every source."""
+
 from __future__ import annotations
 
 import os
@@ -30,19 +31,25 @@ def coverage(partitions: pd.DataFrame) -> pd.DataFrame:
     if partitions.empty:
         return partitions
     table = partitions.assign(month=partitions["month"].dt.strftime("%Y-%m")).pivot_table(
-        index=["source", "dataset"], columns="month", values="rows", aggfunc="sum")
+        index=["source", "dataset"], columns="month", values="rows", aggfunc="sum"
+    )
     return table.reindex(columns=month_range(min(table.columns), max(table.columns)))
 
 
 def public_coverage(table: pd.DataFrame) -> pd.DataFrame:
     """Coverage as text, with the monthly counts of sensitive sources from 1 to 4 shown as "<5"
     (no totals are shown, so no secondary suppression is needed)."""
+
     def cell(source, v):
         if pd.isna(v):
             return None
-        return disclosure.PRIMARY if source in disclosure.SENSITIVE_SOURCES and disclosure.is_small(v) else f"{int(v):,}"
-    return pd.DataFrame([[cell(src, v) for v in row] for (src, _), row in table.iterrows()],
-                        index=table.index, columns=table.columns)
+        return (
+            disclosure.PRIMARY if source in disclosure.SENSITIVE_SOURCES and disclosure.is_small(v) else f"{int(v):,}"
+        )
+
+    return pd.DataFrame(
+        [[cell(src, v) for v in row] for (src, _), row in table.iterrows()], index=table.index, columns=table.columns
+    )
 
 
 def refresh_section(store) -> None:
@@ -58,11 +65,18 @@ def refresh_section(store) -> None:
         stops = st.checkbox("Also load stop and search (kept apart from crime)", key="refresh_stops")
         if st.button("Fetch the months the store lacks", key="refresh_go"):
             bar = st.progress(0.0, text="Asking data.police.uk which months it has ...")
-            client = Client(os.environ.get("CSP_HOTSPOTS_POLICE_API", BASE_URL),
-                            cache_dir=store.path.parent / "api-cache")
+            client = Client(
+                os.environ.get("CSP_HOTSPOTS_POLICE_API", BASE_URL), cache_dir=store.path.parent / "api-cache"
+            )
             try:
-                report = refresh_police(store, client, force.strip(), republished=republished, stops=stops,
-                                        progress=lambda m, d, t: bar.progress(d / t, text=f"{m}: {d} of {t} months"))
+                report = refresh_police(
+                    store,
+                    client,
+                    force.strip(),
+                    republished=republished,
+                    stops=stops,
+                    progress=lambda m, d, t: bar.progress(d / t, text=f"{m}: {d} of {t} months"),
+                )
             except (LoadError, StoreError) as exc:
                 st.error(str(exc))
                 return
@@ -78,8 +92,12 @@ def page() -> None:
         refresh_section(store)
     loads = store.loads()
     parts = store.partitions()
-    st.caption(f"Store: {store.path} ({store.config.wards.label}). Last refresh: "
-               f"{loads['finished_at'].max():%Y-%m-%d %H:%M} UTC." if len(loads) else "Nothing loaded yet.")
+    st.caption(
+        f"Store: {store.path} ({store.config.wards.label}). Last refresh: "
+        f"{loads['finished_at'].max():%Y-%m-%d %H:%M} UTC."
+        if len(loads)
+        else "Nothing loaded yet."
+    )
     st.subheader("Coverage (rows per month; a blank is a month with no data, not zero)")
     cov = coverage(parts)
     odd = parts[implausible(parts)] if len(parts) else parts
@@ -90,26 +108,42 @@ def page() -> None:
                    "those sources again into a new store.")
     exact = access.can(store.config, "analyst")
     st.dataframe(cov if exact else public_coverage(cov), width="stretch")
-    missing = sum(int(row.loc[row.first_valid_index():row.last_valid_index()].isna().sum())
-                  for _, row in cov.iterrows()) if len(cov) else 0
+    missing = (
+        sum(int(row.loc[row.first_valid_index() : row.last_valid_index()].isna().sum()) for _, row in cov.iterrows())
+        if len(cov)
+        else 0
+    )
     if missing:
         st.warning(f"{missing} month(s) have no data from a source that has data before and after them.")
     synthetic = [s for s in sorted(set(parts["source"])) if store.synthetic_count(source=s)]
     if synthetic:
-        st.warning(f"{SYNTHETIC_LABEL}: {', '.join(synthetic)} hold synthetic records (generated for testing and "
-                   "the demo); every figure that counts them says so.")
+        st.warning(
+            f"{SYNTHETIC_LABEL}: {', '.join(synthetic)} hold synthetic records (generated for testing and "
+            "the demo); every figure that counts them says so."
+        )
     defra = store.district_stats(measures=["Total Incidents", "Total Actions"])
     if not defra.empty:
-        st.caption(f"DEFRA fly-tipping statistics: financial years {defra['year'].min()} to {defra['year'].max()}, "
-                   f"{defra['area_code'].nunique()} areas (district totals, no months: see the Fly-tipping page).")
+        st.caption(
+            f"DEFRA fly-tipping statistics: financial years {defra['year'].min()} to {defra['year'].max()}, "
+            f"{defra['area_code'].nunique()} areas (district totals, no months: see the Fly-tipping page)."
+        )
     if not exact:
         st.caption("Load history and rejected rows are for signed-in analysts.")
         sources_and_licences()
         return
     st.subheader("Loads")
-    st.dataframe(loads.rename(columns={"rows_read": "read", "rows_loaded": "loaded", "rows_rejected": "rejected",
-                                       "no_location": "no location (kept)",
-                                       "outside_area": "outside the wards (kept)"}), hide_index=True)
+    st.dataframe(
+        loads.rename(
+            columns={
+                "rows_read": "read",
+                "rows_loaded": "loaded",
+                "rows_rejected": "rejected",
+                "no_location": "no location (kept)",
+                "outside_area": "outside the wards (kept)",
+            }
+        ),
+        hide_index=True,
+    )
     st.subheader("Rejected rows")
     rejected = store.rejections()
     if rejected.empty:
@@ -123,4 +157,3 @@ def sources_and_licences() -> None:
     st.subheader("Sources and licences")
     for name, text in common.ATTRIBUTIONS:
         st.markdown(f"**{name}**: {text}")
-

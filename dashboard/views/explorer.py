@@ -3,6 +3,7 @@ snap points for the filtered incidents, with downloads of exactly what is shown.
 
 Filters (months, crime types, wards) live in the URL, so a view can be shared.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,11 +11,13 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from dashboard import access, common, maps, mapview
+from dashboard import access, common, maps, mapview, printmap
 from dashboard.palette import GI_COLOURS
 from geodata import export
 from geodata.analysis import Selection
+from geodata.analysis.deprivation_for import deprivation_for
 from geodata.analysis.hotspots_for import hotspots_for
+from geodata.analysis.incidents import incidents_table
 from geodata.analysis.trends import monthly
 from geodata.analysis.ward_table import detail_wards, lsoa_table, ward_table
 from geodata.classes import classify
@@ -50,11 +53,13 @@ def analyses(path, selection: Selection, cell):
     cells = found.cells
     density = classify(np.where(cells["density_km2"] > 0, cells["density_km2"], np.nan))
     geoms = cells.geometry.to_numpy()
-    layers = {"gi": maps.class_shapes(geoms, cells["gi_class"].to_numpy(), GI_COLOURS),
-              "density": maps.class_shapes(geoms, density.classes, range(len(density.colours))),
-              "density_legend": density.legend,
-              "snaps": maps.snap_rows(found.snaps) if len(found.snaps) else [],
-              "streets": maps.street_rows(found.snaps) if len(found.snaps) else []}
+    layers = {
+        "gi": maps.class_shapes(geoms, cells["gi_class"].to_numpy(), GI_COLOURS),
+        "density": maps.class_shapes(geoms, density.classes, range(len(density.colours))),
+        "density_legend": density.legend,
+        "snaps": maps.snap_rows(found.snaps) if len(found.snaps) else [],
+        "streets": maps.street_rows(found.snaps) if len(found.snaps) else [],
+    }
     return found, layers
 
 
@@ -69,10 +74,24 @@ def map_spec(path, selection: Selection, cell, measure) -> dict:
     """The map spec for a filter (:mod:`dashboard.maps`), built once and shared by sessions (read only)."""
     store = common.store()
     layers = analyses(path, selection, cell)[1]
-    return build_map(store, path, wards_for(path, selection).frame, lsoas_for(path, selection), measure, layers)
+    return build_map(
+        store,
+        path,
+        wards_for(path, selection).frame,
+        lsoas_for(path, selection),
+        measure,
+        layers,
+        deprived_for(path, selection),
+    )
 
 
-def build_map(store, path, table, lsoa_table, measure, layers) -> dict:
+@st.cache_data(ttl=300, max_entries=16)
+def deprived_for(path, selection: Selection):
+    """:func:`geodata.analysis.deprivation_for.deprivation_for` of a selection (None without an IMD file)."""
+    return deprivation_for(common.store(), selection)
+
+
+def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) -> dict:
     """The explorer's Leaflet map: ward choropleth of ``measure``, LSOA counts (off), Gi* classes,
     density bands (off), snap-point clusters, layer switch and legend."""
     areas = store.areas("ward")
@@ -81,21 +100,72 @@ def build_map(store, path, table, lsoa_table, measure, layers) -> dict:
     pick = np.isin(areas.codes, order)
     geoms = [g for g, keep in zip(ward_shapes, pick) if keep]
     rows = table.set_index("ward_code").loc[areas.codes[pick]].reset_index()
-    m = maps.base_map(map_bounds(path), store.config.map_tiles, store.config.map_attribution,
-                      basemap=store.config.map_basemap is not None)
+    m = maps.base_map(
+        map_bounds(path),
+        store.config.map_tiles,
+        store.config.map_attribution,
+        basemap=store.config.map_basemap is not None,
+    )
     maps.outline(m, ward_shapes, areas.names, label_points(path, "ward"))
-    classed = maps.choropleth(m, geoms, rows, measure, f"Wards: {MEASURES[measure]}", MEASURES[measure], {
-        "ward_name": "Ward", "incidents": "Incidents", "rate": "Per 1,000 residents",
-        "previous": "Previous period", "change": "Change"}, css_class="ward-area", id_column="ward_code")
+    classed = maps.choropleth(
+        m,
+        geoms,
+        rows,
+        measure,
+        f"Wards: {MEASURES[measure]}",
+        MEASURES[measure],
+        {
+            "ward_name": "Ward",
+            "incidents": "Incidents",
+            "rate": "Per 1,000 residents",
+            "previous": "Previous period",
+            "change": "Change",
+        },
+        css_class="ward-area",
+        id_column="ward_code",
+    )
     lsoa_points = label_points(path, "lsoa")
-    maps.choropleth(m, area_shapes(path, "lsoa"), lsoa_table,
-                    "incidents", "LSOAs: incidents", "Incidents", {"name": "LSOA", "incidents": "Incidents"},
-                    show=False, css_class="lsoa-area",
-                    labels=[[a, b, n] for (a, b), n in zip(lsoa_points, lsoa_table["name"])])
+    maps.choropleth(
+        m,
+        area_shapes(path, "lsoa"),
+        lsoa_table,
+        "incidents",
+        "LSOAs: incidents",
+        "Incidents",
+        {"name": "LSOA", "incidents": "Incidents"},
+        show=False,
+        css_class="lsoa-area",
+        labels=[[a, b, n] for (a, b), n in zip(lsoa_points, lsoa_table["name"])],
+    )
+    if deprived is not None:  # IMD deciles on the LSOAs, darker = more deprived (off at first)
+        by_code = deprived.lsoas.set_index("lsoa_code")
+        shown = lsoa_table[["code", "name"]].join(by_code[["imd_decile", "imd_rank", "rate_per_1000"]], on="code")
+        shown["deprivation"] = 11 - shown["imd_decile"]
+        maps.choropleth(
+            m,
+            area_shapes(path, "lsoa"),
+            shown,
+            "deprivation",
+            "LSOAs: deprivation (IMD 2019, darker = more deprived)",
+            "Deprivation",
+            {
+                "name": "LSOA",
+                "imd_decile": "IMD decile (1 = most deprived 10%)",
+                "imd_rank": "IMD rank of 32,844",
+                "rate_per_1000": "Incidents per 1,000 residents",
+            },
+            show=False,
+            css_class="imd-area",
+        )
     maps.class_layers(m, layers["gi"], GI_COLOURS, CLASS_LABELS, "Gi* hot and cold spots")
-    maps.class_layers(m, layers["density"], {i: c for i, (c, _) in enumerate(layers["density_legend"])},
-                      {i: f"{t} per km2" for i, (_, t) in enumerate(layers["density_legend"])}, "Density (per km2)",
-                      show=False)
+    maps.class_layers(
+        m,
+        layers["density"],
+        {i: c for i, (c, _) in enumerate(layers["density_legend"])},
+        {i: f"{t} per km2" for i, (_, t) in enumerate(layers["density_legend"])},
+        "Density (per km2)",
+        show=False,
+    )
     if layers["snaps"]:
         maps.snap_clusters(m, layers["snaps"])
     if layers["streets"]:
@@ -121,6 +191,52 @@ def ward_detail(path, selection: Selection) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=300, max_entries=16)
+def incidents_for(path, selection: Selection) -> pd.DataFrame:
+    """:func:`geodata.analysis.incidents.incidents_table` of a selection."""
+    return incidents_table(common.store(), selection)
+
+
+@st.cache_data(ttl=300, max_entries=8)
+def map_image(path, selection: Selection, cell, measure) -> bytes:
+    """The view as a printed map (PNG, :func:`dashboard.printmap.render`): the ward choropleth of
+    ``measure``, the hot spot cells, ward names and the busiest street names, for a report."""
+    store = common.store()
+    wards = store.areas("ward").to_geodataframe()
+    table = wards_for(path, selection).frame
+    found = analyses(path, selection, cell)[0]
+    extent = None
+    if selection.wards:
+        extent = shapely.total_bounds(wards.geometry[wards["code"].isin(selection.wards)].to_numpy())
+    snaps = found.snaps
+    labels = (
+        [
+            printmap.Label(
+                float(r.x), float(r.y), str(r.location_text).removeprefix("On or near "), weight=float(r.count)
+            )
+            for r in snaps.nlargest(60, "count").itertuples()
+            if isinstance(r.location_text, str)
+        ]
+        if len(snaps)
+        else []
+    )
+    title = (
+        f"{store.config.area_name}: {MEASURES[measure].lower()}, {selection.period.text}; "
+        f"{', '.join(selection.categories) or 'all crime types'}"
+    )
+    return printmap.render(
+        wards,
+        extent=extent,
+        values=dict(zip(table["ward_code"], table[measure])),
+        legend_title=MEASURES[measure],
+        cells=found.cells,
+        labels=labels,
+        title=title,
+        size=(8.0, 8.0),
+        dpi=150,
+    ).png
+
+
+@st.cache_data(ttl=300, max_entries=16)
 def export_files(path, selection: Selection, cell) -> dict[str, bytes | str]:
     """The downloads for a filter, built once per filter (not on every rerun): ward figures as
     CSV and GeoJSON, and a GeoPackage with the wards and the significant Gi* cells."""
@@ -131,18 +247,31 @@ def export_files(path, selection: Selection, cell) -> dict[str, bytes | str]:
     areas = common.store().areas("ward")
     shapes = pd.Series(areas.geometries, index=areas.codes).loc[table["ward_code"]]
     ward_frame = geopandas.GeoDataFrame(table, geometry=list(shapes), crs="EPSG:27700")
-    return {"csv": export.csv_safe(table).to_csv(index=False),
-            "geojson": ward_frame.to_crs(4326).to_json(drop_id=True),
-            "gpkg": export.geopackage_bytes({"wards": ward_frame, "hotspots": cells[cells["gi_class"] != 0]})}
+    return {
+        "csv": export.csv_safe(table).to_csv(index=False),
+        "geojson": ward_frame.to_crs(4326).to_json(drop_id=True),
+        "gpkg": export.geopackage_bytes({"wards": ward_frame, "hotspots": cells[cells["gi_class"] != 0]}),
+    }
 
 
-def downloads(files: dict) -> None:
-    """Buttons for the files of :func:`export_files`."""
+def downloads(files: dict, selection: Selection) -> None:
+    """Buttons for the files of :func:`export_files`, named for the period and filters."""
     cols = st.columns(3)
-    cols[0].download_button("Ward figures (CSV)", files["csv"], "wards.csv", "text/csv")
-    cols[1].download_button("Ward figures (GeoJSON)", files["geojson"], "wards.geojson", "application/geo+json")
-    cols[2].download_button("Wards and hot spot cells (GeoPackage, QGIS)", files["gpkg"], "csp-hotspots.gpkg",
-                            "application/geopackage+sqlite3")
+    cols[0].download_button(
+        "Ward figures (CSV)", files["csv"], common.download_name("wards", selection, "csv"), "text/csv"
+    )
+    cols[1].download_button(
+        "Ward figures (GeoJSON)",
+        files["geojson"],
+        common.download_name("wards", selection, "geojson"),
+        "application/geo+json",
+    )
+    cols[2].download_button(
+        "Wards and hot spot cells (GeoPackage, QGIS)",
+        files["gpkg"],
+        common.download_name("wards-hotspots", selection, "gpkg"),
+        "application/geopackage+sqlite3",
+    )
 
 
 def _take_map_click() -> None:
@@ -161,8 +290,13 @@ def page() -> None:
     selection = common.selection(f)
     measure_default = st.query_params.get("measure", "incidents")
     with st.sidebar:
-        measure = st.radio("Colour wards by", list(MEASURES), format_func=MEASURES.get, key="explorer_measure",
-                           index=list(MEASURES).index(measure_default) if measure_default in MEASURES else 0)
+        measure = st.radio(
+            "Colour wards by",
+            list(MEASURES),
+            format_func=MEASURES.get,
+            key="explorer_measure",
+            index=list(MEASURES).index(measure_default) if measure_default in MEASURES else 0,
+        )
         cell = st.selectbox("Hot spot grid", list(CELLS), key="explorer_cell")
     st.query_params["measure"] = measure
     path = common.config_path()
@@ -171,10 +305,12 @@ def page() -> None:
     cats = selection.categories
 
     st.title(f"Map explorer: {store.config.area_name}")
-    st.caption(f"police.uk street-level crime {selection.period.text}; "
-               f"{', '.join(cats) if cats else 'all crime types'}; data to {common.months(path)[-1]}. "
-               f"Gi* on {found.grid.shape} cells of {found.grid.cell_size:g} m, Benjamini-Hochberg adjusted. "
-               + " ".join(found.notes[-1:]))
+    st.caption(
+        f"police.uk street-level crime {selection.period.text}; "
+        f"{', '.join(cats) if cats else 'all crime types'}; data to {common.months(path)[-1]}. "
+        f"Gi* on {found.grid.shape} cells of {found.grid.cell_size:g} m, Benjamini-Hochberg adjusted. "
+        + " ".join(found.notes[-1:])
+    )
     for note in found.notes[:-1]:
         st.info(f"Hot spot grid: {note}. Choose a larger cell in the sidebar.")
     a, b, c = st.columns(3)
@@ -187,14 +323,70 @@ def page() -> None:
     mapview.show(map_spec(path, selection, CELLS[cell], measure), height=620, key="explorer_map")
 
     st.subheader("Wards")
-    st.dataframe(table.frame.rename(columns={
-        "ward_code": "Ward code", "ward_name": "Ward", "incidents": "Incidents", "rate": "Per 1,000 residents",
-        "previous": "Previous period", "change": "Change", "p_adj": "p (adjusted)", "population": "Residents"}),
-        hide_index=True)
-    if access.can(store.config, "analyst"):  # the files are not even built for other audiences
-        downloads(export_files(path, selection, CELLS[cell]))
+    st.dataframe(
+        table.frame.rename(
+            columns={
+                "ward_code": "Ward code",
+                "ward_name": "Ward",
+                "incidents": "Incidents",
+                "rate": "Per 1,000 residents",
+                "previous": "Previous period",
+                "change": "Change",
+                "p_adj": "p (adjusted)",
+                "population": "Residents",
+            }
+        ),
+        hide_index=True,
+    )
+    analyst = access.can(store.config, "analyst")
+    if analyst:  # the files are not even built for other audiences
+        downloads(export_files(path, selection, CELLS[cell]), selection)
+        st.download_button(
+            "Map image for a report (PNG)",
+            map_image(path, selection, CELLS[cell], measure),
+            common.download_name("map", selection, "png"),
+            "image/png",
+        )
     else:
         st.caption("Downloads are for signed-in analysts.")
+
+    deprived = deprived_for(path, selection)
+    if deprived is not None:
+        st.subheader("Crime and deprivation")
+        st.caption(
+            f"By decile of the {deprived.source}: incidents of this view per 1,000 residents of the "
+            "area's LSOAs in each decile. Deciles with no LSOA here are not shown. "
+            "The map's LSOA deprivation layer shows each LSOA."
+        )
+        st.dataframe(
+            deprived.deciles.rename(
+                columns={
+                    "imd_decile": "IMD decile",
+                    "lsoas": "LSOAs",
+                    "residents": "Residents",
+                    "incidents": "Incidents",
+                    "rate_per_1000": "Per 1,000 residents",
+                }
+            ).round({"Per 1,000 residents": 1}),
+            hide_index=True,
+        )
+
+    incidents = incidents_for(path, selection)
+    st.subheader(f"Incidents ({len(incidents):,})")
+    st.caption(
+        "police.uk gives the month only (no day or time) and a nearby map point, not an address; "
+        "the outcome is the latest police.uk published with the month's file."
+    )
+    st.dataframe(incidents.head(1000), hide_index=True)
+    if len(incidents) > 1000:
+        st.caption(f"The newest 1,000 of {len(incidents):,} shown" + ("; the CSV holds all." if analyst else "."))
+    if analyst:
+        st.download_button(
+            "Incidents (CSV)",
+            export.csv_safe(incidents).to_csv(index=False),
+            common.download_name("incidents", selection, "csv"),
+            "text/csv",
+        )
 
     st.subheader("One ward")
     names = f["ward_names"]

@@ -1,5 +1,6 @@
 """Fly-tipping page (priority 2): DEFRA context, FixMyStreet's share, council records by ward, and
 the near-repeat (Knox) analysis of dated council records."""
+
 from __future__ import annotations
 
 import html
@@ -10,8 +11,8 @@ import streamlit as st
 from dashboard import access, common
 from geodata import disclosure, sources
 from geodata import flytipping_context as context
-from geodata.knox import DISTANCE_BANDS, TIME_BANDS, knox
 from geodata.analysis.status import SYNTHETIC_LABEL
+from geodata.knox import DISTANCE_BANDS, TIME_BANDS, knox
 
 COUNCIL = {s: sources.get(s).label for s in sources.ids(kind=sources.POINTS, sensitive=True)}
 
@@ -35,9 +36,12 @@ def _na(table: pd.DataFrame) -> pd.DataFrame:
 def _defra(path: str | None, area_code: str) -> dict[str, pd.DataFrame]:
     """The DEFRA context tables of the area (cached: they change only with an ingest)."""
     store = common._store(path)
-    return {"series": context.series(store, area_code), "neighbours": context.neighbours(store),
-            "actions": context.series(store, area_code, context.ACTIONS, "actions"),
-            "share": context.fixmystreet_share(store, area_code)}
+    return {
+        "series": context.series(store, area_code),
+        "neighbours": context.neighbours(store),
+        "actions": context.series(store, area_code, context.ACTIONS, "actions"),
+        "share": context.fixmystreet_share(store, area_code),
+    }
 
 
 @st.cache_data(ttl=300)
@@ -46,10 +50,12 @@ def _council(path: str | None, source: str) -> dict:
     synthetic records, of a council source (cached like the other pages' figures)."""
     store = common._store(path)
     records = store.incidents(source=source)
-    return {"wards": store.ward_summary(source=source).set_index("ward_code"),
-            "by_kind": store.counts(by=("category",), source=source).sort_values("incidents", ascending=False),
-            "cost": records.groupby("size_band", dropna=False)["cost_gbp"].agg(["size", "sum", "count"]),
-            "synthetic": store.synthetic_count(source=source)}
+    return {
+        "wards": store.ward_summary(source=source).set_index("ward_code"),
+        "by_kind": store.counts(by=("category",), source=source).sort_values("incidents", ascending=False),
+        "cost": records.groupby("size_band", dropna=False)["cost_gbp"].agg(["size", "sum", "count"]),
+        "synthetic": store.synthetic_count(source=source),
+    }
 
 
 def defra_section(area_code: str | None) -> None:
@@ -57,8 +63,10 @@ def defra_section(area_code: str | None) -> None:
     tables = _defra(common.config_path(), area_code) if area_code else {"series": pd.DataFrame()}
     series = tables["series"]
     if series.empty:
-        st.info("No DEFRA fly-tipping statistics are loaded for this area (`csp-hotspots ingest defra FILE`; "
-                "the area config's [area] code must be the district's ONS code).")
+        st.info(
+            "No DEFRA fly-tipping statistics are loaded for this area (`csp-hotspots ingest defra FILE`; "
+            "the area config's [area] code must be the district's ONS code)."
+        )
         return
     left, right = st.columns(2)
     with left:
@@ -66,55 +74,81 @@ def defra_section(area_code: str | None) -> None:
         st.bar_chart(series.set_index("year")[context.TOTAL], height=260)
     with right:
         table = tables["neighbours"]
-        st.caption(f"{table.attrs.get('year', '')}: incidents per 1,000 residents (DEFRA's rate, published "
-                   "from 2019-20 only), the districts in the table and England; rank 1 = highest rate")
-        st.dataframe(_na(table.drop(columns=["area_code"]).rename(columns={
-            "area_name": "Area", "incidents": "Incidents", "per_1000": "Per 1,000", "rank": "Rank"})),
-            hide_index=True, height=260)
+        st.caption(
+            f"{table.attrs.get('year', '')}: incidents per 1,000 residents (DEFRA's rate, published "
+            "from 2019-20 only), the districts in the table and England; rank 1 = highest rate"
+        )
+        st.dataframe(
+            _na(
+                table.drop(columns=["area_code"]).rename(
+                    columns={"area_name": "Area", "incidents": "Incidents", "per_1000": "Per 1,000", "rank": "Rank"}
+                )
+            ),
+            hide_index=True,
+            height=260,
+        )
     actions = tables["actions"]
     costs = series.set_index("year")[[context.COST]]
-    st.caption("Clearance costs and enforcement actions by year (DEFRA; 'not available' where DEFRA "
-               "published ':')")
+    st.caption("Clearance costs and enforcement actions by year (DEFRA; 'not available' where DEFRA published ':')")
     st.dataframe(_na(costs.join(actions.set_index("year")).reset_index()), hide_index=True)
     share = tables["share"]
     if not share.empty:
         latest = share.iloc[-1]
-        st.caption(f"FixMyStreet sees a small share of fly-tipping: {int(latest['fixmystreet_reports'])} reports in "
-                   f"{latest['year']} against {int(latest['defra_incidents'])} incidents the council dealt with "
-                   f"({latest['share']:.0%}). Years wholly covered by the loaded FixMyStreet months:")
-        st.dataframe(share.assign(share=(100 * share["share"]).round(1)).rename(columns={
-            "year": "Year", "fixmystreet_reports": "FixMyStreet reports", "defra_incidents": "DEFRA incidents",
-            "share": "Share (%)"}), hide_index=True)
+        st.caption(
+            f"FixMyStreet sees a small share of fly-tipping: {int(latest['fixmystreet_reports'])} reports in "
+            f"{latest['year']} against {int(latest['defra_incidents'])} incidents the council dealt with "
+            f"({latest['share']:.0%}). Years wholly covered by the loaded FixMyStreet months:"
+        )
+        st.dataframe(
+            share.assign(share=(100 * share["share"]).round(1)).rename(
+                columns={
+                    "year": "Year",
+                    "fixmystreet_reports": "FixMyStreet reports",
+                    "defra_incidents": "DEFRA incidents",
+                    "share": "Share (%)",
+                }
+            ),
+            hide_index=True,
+        )
 
 
 def _suppressed(table: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
     """``table`` with ``column`` under disclosure control and a total row labelled in ``label``."""
     shown, total = disclosure.suppress(table[column])
-    return pd.concat([table.drop(columns=[column]).assign(**{column: shown}),
-                      pd.DataFrame({label: ["Total"], column: [total]})], ignore_index=True)
+    return pd.concat(
+        [table.drop(columns=[column]).assign(**{column: shown}), pd.DataFrame({label: ["Total"], column: [total]})],
+        ignore_index=True,
+    )
 
 
 def council_section(loaded: list[str], exact: bool) -> None:
     st.subheader("Council fly-tipping records by ward")
     source = sources.COUNCIL_FLYTIPPING.id
     if source not in loaded:
-        st.info("No council fly-tipping records are loaded. Load an export with its mapping file: "
-                "`csp-hotspots ingest flytipping FILE --mapping MAP.toml` (geodata/bundled/st_albans/council/ has "
-                "mapping files for two council shapes; `csp-hotspots synth` writes SYNTHETIC examples).")
+        st.info(
+            "No council fly-tipping records are loaded. Load an export with its mapping file: "
+            "`csp-hotspots ingest flytipping FILE --mapping MAP.toml` (geodata/bundled/st_albans/council/ has "
+            "mapping files for two council shapes; `csp-hotspots synth` writes SYNTHETIC examples)."
+        )
         return
     figures = _council(common.config_path(), source)
     n_synthetic = figures["synthetic"]
     if n_synthetic:
         shown = "<5" if disclosure.is_small(n_synthetic) and not exact else f"{n_synthetic:,}"
-        st.warning(f"{SYNTHETIC_LABEL}: {shown} of these records are synthetic (generated for "
-                   "testing and the demo).")
+        st.warning(f"{SYNTHETIC_LABEL}: {shown} of these records are synthetic (generated for testing and the demo).")
     if not exact:
-        st.caption("Council records are sensitive: shown to you as counts only, 1-4 as <5 and, where a total "
-                   "would reveal it, one more count as c (disclosure control). Partner sign-in shows exact counts.")
+        st.caption(
+            "Council records are sensitive: shown to you as counts only, 1-4 as <5 and, where a total "
+            "would reveal it, one more count as c (disclosure control). Partner sign-in shows exact counts."
+        )
     wards, by_kind, cost = figures["wards"], figures["by_kind"], figures["cost"]
-    sizes = pd.DataFrame({"Size band": cost.index.astype(object).where(cost.index.notna(), "not recorded"),
-                          "Records": cost["size"].to_numpy(),
-                          "Estimated cost (£)": cost["sum"].where(cost["count"] > 0).to_numpy()})
+    sizes = pd.DataFrame(
+        {
+            "Size band": cost.index.astype(object).where(cost.index.notna(), "not recorded"),
+            "Records": cost["size"].to_numpy(),
+            "Estimated cost (£)": cost["sum"].where(cost["count"] > 0).to_numpy(),
+        }
+    )
     by_kind = by_kind.rename(columns={"category": "Waste type (DEFRA)", "incidents": "Records"})
     if not exact:
         by_kind = _suppressed(by_kind, "Records", "Waste type (DEFRA)")
@@ -122,19 +156,28 @@ def council_section(loaded: list[str], exact: bool) -> None:
     left, right = st.columns([2, 3])
     with left:
         values, _ = common.ward_values(wards["incidents"], source, exact)
-        st.markdown(f'<div class="csp-ward-map">{common.ward_svg(values, "Records")}</div>',
-                    unsafe_allow_html=True)  # svgmap escapes every name and value
+        st.markdown(
+            f'<div class="csp-ward-map">{common.ward_svg(values, "Records")}</div>', unsafe_allow_html=True
+        )  # svgmap escapes every name and value
     with right:
         st.dataframe(by_kind, hide_index=True, height=300)
-    st.caption("Records by size band" + (", with the estimated clearance cost (DEFRA standard unit costs; tipper "
-                                         "lorry and significant loads are costed at actual cost by DEFRA, so they "
-                                         "have no estimate)" if exact else ""))
+    st.caption(
+        "Records by size band"
+        + (
+            ", with the estimated clearance cost (DEFRA standard unit costs; tipper "
+            "lorry and significant loads are costed at actual cost by DEFRA, so they "
+            "have no estimate)"
+            if exact
+            else ""
+        )
+    )
     st.dataframe(sizes, hide_index=True)
 
 
 @st.cache_data(max_entries=16, show_spinner="Permuting dates ...")
-def _knox(path: str | None, source: str, distance: tuple[float, ...], time: tuple[float, ...],
-          permutations: int) -> pd.DataFrame:
+def _knox(
+    path: str | None, source: str, distance: tuple[float, ...], time: tuple[float, ...], permutations: int
+) -> pd.DataFrame:
     records = common._store(path).incidents(source=source).dropna(subset=["x", "y", "date"])
     return knox(records["x"], records["y"], records["date"].to_numpy(), distance, time, permutations)
 
@@ -153,10 +196,12 @@ def knox_section(loaded: list[str], exact: bool) -> None:
     if not exact:
         st.caption("The near-repeat analysis of council records is for signed-in analysts.")
         return
-    st.caption("Do incidents close in space follow each other closely in time, more than chance? Pairs of "
-               "dated records are counted by distance and time apart and compared with the same records "
-               "with their dates shuffled (Monte Carlo). police.uk gives only the month, too coarse for this: "
-               "the test runs on council records, which carry the day.")
+    st.caption(
+        "Do incidents close in space follow each other closely in time, more than chance? Pairs of "
+        "dated records are counted by distance and time apart and compared with the same records "
+        "with their dates shuffled (Monte Carlo). police.uk gives only the month, too coarse for this: "
+        "the test runs on council records, which carry the day."
+    )
     dated = [s for s in COUNCIL if s in loaded]
     if not dated:
         st.info("No dated council records are loaded.")
@@ -178,15 +223,31 @@ def knox_section(loaded: list[str], exact: bool) -> None:
     if common.store().synthetic_count(source=source):
         st.warning(f"{SYNTHETIC_LABEL}: the records tested are synthetic.")
     view = table.assign(expected=table["expected"].round(1), ratio=table["ratio"].round(2), p=table["p"].round(3))
-    st.dataframe(view.rename(columns={"distance": "Distance", "time": "Days apart", "observed": "Pairs",
-                                      "expected": "Expected", "ratio": "Knox ratio", "p": "p"}),
-                 hide_index=True)
+    st.dataframe(
+        view.rename(
+            columns={
+                "distance": "Distance",
+                "time": "Days apart",
+                "observed": "Pairs",
+                "expected": "Expected",
+                "ratio": "Knox ratio",
+                "p": "p",
+            }
+        ),
+        hide_index=True,
+    )
     hot = table[(table["p"] < 0.05) & (table["ratio"] > 1)]
-    st.markdown(html.escape(
-        f"{table.attrs['records']:,} records, {table.attrs['permutations']} permutations. "
-        + ("More pairs than chance (p < 0.05): " + "; ".join(f"{r.distance}, {r.time} (ratio {r.ratio:.2f})"
-                                                          for r in hot.itertuples())
-           if len(hot) else "No band has significantly more pairs than chance (p < 0.05).")))
+    st.markdown(
+        html.escape(
+            f"{table.attrs['records']:,} records, {table.attrs['permutations']} permutations. "
+            + (
+                "More pairs than chance (p < 0.05): "
+                + "; ".join(f"{r.distance}, {r.time} (ratio {r.ratio:.2f})" for r in hot.itertuples())
+                if len(hot)
+                else "No band has significantly more pairs than chance (p < 0.05)."
+            )
+        )
+    )
 
 
 def page() -> None:
@@ -199,4 +260,3 @@ def page() -> None:
     council_section(loaded, exact)
     knox_section(loaded, exact)
     common.attributions()
-

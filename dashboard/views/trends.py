@@ -3,6 +3,7 @@
 Filters (sidebar, in the URL as on the explorer): months, crime types, wards.
 Months the store has not loaded are gaps in the series, never zeros.
 """
+
 from __future__ import annotations
 
 import altair as alt
@@ -15,14 +16,24 @@ from geodata.analysis.hotspots_for import emerging_for
 from geodata.analysis.trends import category_change, monthly, ward_shares
 
 #: Emerging patterns drawn, with colours (hot: reds, cold: blues); "no pattern detected" is not drawn.
-PATTERN_COLOURS = {"new hot spot": "#67001f", "intensifying hot spot": GI_COLOURS[3],
-                   "persistent hot spot": GI_COLOURS[2], "consecutive hot spot": "#f4a582",
-                   "sporadic hot spot": GI_COLOURS[1], "oscillating hot spot": "#e7d4e8",
-                   "diminishing hot spot": "#bababa", "historical hot spot": "#878787",
-                   "new cold spot": "#053061", "intensifying cold spot": GI_COLOURS[-3],
-                   "persistent cold spot": GI_COLOURS[-2], "consecutive cold spot": "#92c5de",
-                   "sporadic cold spot": GI_COLOURS[-1], "oscillating cold spot": "#c2a5cf",
-                   "diminishing cold spot": "#e0e0e0", "historical cold spot": "#4d4d4d"}
+PATTERN_COLOURS = {
+    "new hot spot": "#67001f",
+    "intensifying hot spot": GI_COLOURS[3],
+    "persistent hot spot": GI_COLOURS[2],
+    "consecutive hot spot": "#f4a582",
+    "sporadic hot spot": GI_COLOURS[1],
+    "oscillating hot spot": "#e7d4e8",
+    "diminishing hot spot": "#bababa",
+    "historical hot spot": "#878787",
+    "new cold spot": "#053061",
+    "intensifying cold spot": GI_COLOURS[-3],
+    "persistent cold spot": GI_COLOURS[-2],
+    "consecutive cold spot": "#92c5de",
+    "sporadic cold spot": GI_COLOURS[-1],
+    "oscillating cold spot": "#c2a5cf",
+    "diminishing cold spot": "#e0e0e0",
+    "historical cold spot": "#4d4d4d",
+}
 PATTERN_HELP = """**Emerging hot spot classes** (ArcGIS Pro rules; Gi* per month at 90% confidence, Benjamini-Hochberg
 adjusted, then a Mann-Kendall trend test of each cell's Gi* z-scores at 95%):
 *new*: hot only in the last month; *consecutive*: a single run of hot months ending in the last month;
@@ -37,14 +48,27 @@ def _monthly(path, selection: Selection) -> tuple[dict, dict]:
     (:func:`geodata.analysis.trends.monthly`: months not loaded are gaps, never zeros)."""
     wide = monthly(common.store(), selection)
     total = wide.sum(axis=1, min_count=1).rename("incidents").reset_index().rename(columns={"index": "month"})
-    bars = alt.Chart(total).mark_bar().encode(x=alt.X("month:O", title=None), y=alt.Y("incidents:Q", title="Incidents"),
-                                              tooltip=["month", "incidents"]).properties(height=220)
+    bars = (
+        alt.Chart(total)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title=None), y=alt.Y("incidents:Q", title="Incidents"), tooltip=["month", "incidents"]
+        )
+        .properties(height=220)
+    )
     top = wide.sum().sort_values(ascending=False).index[:6].tolist()
     long = wide[top].reset_index(names="month").melt("month", var_name="category", value_name="incidents")
-    lines = alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("month:O", title=None), y=alt.Y("incidents:Q", title="Incidents"),
-        color=alt.Color("category:N", title="Crime type (top 6)", scale=alt.Scale(scheme="tableau10")),
-        tooltip=["month", "category", "incidents"]).properties(height=260)
+    lines = (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:O", title=None),
+            y=alt.Y("incidents:Q", title="Incidents"),
+            color=alt.Color("category:N", title="Crime type (top 6)", scale=alt.Scale(scheme="tableau10")),
+            tooltip=["month", "category", "incidents"],
+        )
+        .properties(height=260)
+    )
     return bars.to_dict(), lines.to_dict()
 
 
@@ -58,9 +82,16 @@ def _compared(path, selection: Selection, against: str):
 def _shares(path, selection: Selection) -> tuple:
     """:func:`geodata.analysis.trends.ward_shares`, and the bar chart of the shares (Vega-Lite spec)."""
     wards, figures = ward_shares(common.store(), selection)
-    chart = alt.Chart(wards).mark_bar().encode(
-        x=alt.X("share_pct:Q", title="Share of incidents (%)"), y=alt.Y("ward_name:N", sort="-x", title=None),
-        tooltip=["ward_name", "incidents", "share_pct"]).properties(height=420)
+    chart = (
+        alt.Chart(wards)
+        .mark_bar()
+        .encode(
+            x=alt.X("share_pct:Q", title="Share of incidents (%)"),
+            y=alt.Y("ward_name:N", sort="-x", title=None),
+            tooltip=["ward_name", "incidents", "share_pct"],
+        )
+        .properties(height=420)
+    )
     return wards, figures, chart.to_dict()
 
 
@@ -71,11 +102,21 @@ def _emerging_map(path, selection: Selection) -> tuple[int, int, float, tuple, d
     shown = cells[cells["pattern"] != "no pattern detected"]
     layers = []
     if len(shown):
-        layers.append(alt.Chart(alt.Data(values=shown.__geo_interface__["features"])).mark_geoshape(stroke=None).encode(
-            color=alt.Color("properties.pattern:N", title="Pattern",
-                            scale=alt.Scale(domain=list(PATTERN_COLOURS), range=list(PATTERN_COLOURS.values()))),
-            tooltip=[alt.Tooltip("properties.pattern:N", title="Pattern"),
-                     alt.Tooltip("properties.count:Q", title="Incidents")]))
+        layers.append(
+            alt.Chart(alt.Data(values=shown.__geo_interface__["features"]))
+            .mark_geoshape(stroke=None)
+            .encode(
+                color=alt.Color(
+                    "properties.pattern:N",
+                    title="Pattern",
+                    scale=alt.Scale(domain=list(PATTERN_COLOURS), range=list(PATTERN_COLOURS.values())),
+                ),
+                tooltip=[
+                    alt.Tooltip("properties.pattern:N", title="Pattern"),
+                    alt.Tooltip("properties.count:Q", title="Incidents"),
+                ],
+            )
+        )
     return len(shown), len(cells), grid.cell_size, notes, common.area_map(layers, 520)
 
 
@@ -92,17 +133,33 @@ def page() -> None:
     st.vega_lite_chart(lines, width="stretch")
 
     st.subheader("Two periods compared")
-    against = st.radio("Compare the chosen months with", ["previous", "year-earlier"], horizontal=True,
-                       format_func={"previous": "the months before", "year-earlier": "the same months a year earlier"}.get,
-                       key="trends_against")
+    against = st.radio(
+        "Compare the chosen months with",
+        ["previous", "year-earlier"],
+        horizontal=True,
+        format_func={"previous": "the months before", "year-earlier": "the same months a year earlier"}.get,
+        key="trends_against",
+    )
     change = _compared(path, selection, against)
     if change.table is None:
         st.warning(change.comparison.note)
     else:
         st.caption(change.comparison.note + " Poisson E-test per row, Benjamini-Hochberg adjusted.")
-        st.dataframe(change.table[["current", "previous", "pct_change", "p_adj", "change"]].rename(columns={
-            "current": "Chosen months", "previous": "Compared with", "pct_change": "Change %", "p_adj": "p (adjusted)",
-            "change": "Test"}).round({"Change %": 1, "p (adjusted)": 3}), width="stretch", key="trends_compare")
+        st.dataframe(
+            change.table[["current", "previous", "pct_change", "p_adj", "change"]]
+            .rename(
+                columns={
+                    "current": "Chosen months",
+                    "previous": "Compared with",
+                    "pct_change": "Change %",
+                    "p_adj": "p (adjusted)",
+                    "change": "Test",
+                }
+            )
+            .round({"Change %": 1, "p (adjusted)": 3}),
+            width="stretch",
+            key="trends_compare",
+        )
 
     st.subheader("Each ward's share")
     wards, figures, chart = _shares(path, selection)

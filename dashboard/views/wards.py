@@ -3,6 +3,7 @@
 The map is a Vega-Lite geoshape drawn by Streamlit's own bundled front end: no
 CDN, no map tiles. Ward outlines are simplified to 20 m before they are sent.
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -15,8 +16,13 @@ from geodata.analysis.ward_table import ward_table
 @st.cache_data(ttl=300, max_entries=32)
 def _table(path, selection: Selection, key, exact: bool):
     plist = common.priorities(key)
-    return ward_table(common.store(), selection, common.ANALYST if exact else common.PUBLIC,
-                      harm_weights=plist.harm_weights, harm_source=plist.harm_source)
+    return ward_table(
+        common.store(),
+        selection,
+        common.ANALYST if exact else common.PUBLIC,
+        harm_weights=plist.harm_weights,
+        harm_source=plist.harm_source,
+    )
 
 
 def page() -> None:
@@ -31,20 +37,34 @@ def page() -> None:
     st.caption(f"police.uk street-level crime, data to {months[-1]}. {cfg.wards.label}.")
     start, end = st.select_slider("Months", options=months, value=(months[0], months[-1]), key="months")
     categories = st.multiselect("Crime types (none = all)", sorted(common.CRIME_TYPES), key="categories")
-    result = _table(common.config_path(), Selection.of(start, end, categories), common.priorities_key(),
-                    common.audience().exact)
+    result = _table(
+        common.config_path(), Selection.of(start, end, categories), common.priorities_key(), common.audience().exact
+    )
     table = result.frame
     for note in result.notes:
         st.caption(note + (" Wards ranked by harm." if note.startswith("Harm") else ""))
     st.metric("Incidents", result.total)
     left, right = st.columns([3, 2])
     with left:
-        st.vega_lite_chart(common.ward_map(table.set_index("ward_code")["incidents"], "Incidents", 520),
-                           width="stretch")
+        st.vega_lite_chart(
+            common.ward_map(table.set_index("ward_code")["incidents"], "Incidents", 520), width="stretch"
+        )
     with right:
-        st.dataframe(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward", "population": "Residents",
-                                           "incidents": "Incidents", "rate": "Per 1,000 residents",
-                                           "previous": "Previous period", "change": "Change",
-                                           "p_adj": "p (adjusted)", "harm": "Harm"}),
-                     hide_index=True, height=520)
+        st.dataframe(
+            table.rename(
+                columns={
+                    "ward_code": "Ward code",
+                    "ward_name": "Ward",
+                    "population": "Residents",
+                    "incidents": "Incidents",
+                    "rate": "Per 1,000 residents",
+                    "previous": "Previous period",
+                    "change": "Change",
+                    "p_adj": "p (adjusted)",
+                    "harm": "Harm",
+                }
+            ),
+            hide_index=True,
+            height=520,
+        )
     common.attributions()

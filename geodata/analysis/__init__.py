@@ -12,6 +12,7 @@ patrol zones        :func:`geodata.analysis.patrol_zones.patrol_zones`
 priority status     :func:`geodata.analysis.status.evaluate`
 ==================  ===============================================================
 """
+
 from geodata.analysis.selection import ANALYST, PUBLIC, Audience, Selection
 
 __all__ = ["ANALYST", "PUBLIC", "Audience", "Selection"]

@@ -7,6 +7,7 @@ the store. Statistics: :func:`geodata.hotspots.hotspot_cells` (Gi*, adjacent cel
 Benjamini-Hochberg), :func:`geodata.kde.kde` (quartic, bandwidth from the incidents),
 :func:`geodata.snap.snap_points`, :func:`geodata.hotspots.emerging_cells`.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -48,11 +49,12 @@ def hotspots_for(store, selection: Selection, cell_size: float | None = None) ->
         warnings.simplefilter("always", grids.FineGridWarning)
         cells, grid = hotspot_cells(located, outline, cell_size=cell_size)
     x, y = located["x"].to_numpy(dtype="float64"), located["y"].to_numpy(dtype="float64")
-    density, h = (kde_mod.kde(grid, x, y) if len(located) >= 2 else (np.zeros(len(grid)), float("nan")))
+    density, h = kde_mod.kde(grid, x, y) if len(located) >= 2 else (np.zeros(len(grid)), float("nan"))
     cells["density_km2"] = density
     snaps = snap_points(located) if len(located) else pd.DataFrame(columns=["x", "y", "count"])
-    notes = _grid_notes(caught) + [f"Study area: {selection.study_area}; only incidents inside it are counted, "
-                                   "mapped and used for the density."]
+    notes = _grid_notes(caught) + [
+        f"Study area: {selection.study_area}; only incidents inside it are counted, mapped and used for the density."
+    ]
     return HotSpots(cells, grid, snaps, h, len(located), tuple(notes))
 
 

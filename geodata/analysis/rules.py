@@ -12,9 +12,13 @@
   every harm figure (never silently 0, never an error).
 * **Study area** (:func:`study_area`): the district, or the chosen wards; maps, grids, density
   and hot spots use only the incidents inside it, fetched that way from the store.
+* **Default period** (:func:`default_period`): the latest 12 months ending at the latest loaded
+  month when every one is loaded; else the run of consecutive loaded months ending there (at most
+  12), so a first view never spans a gap.
 * **Disclosure** (:func:`disclose`): counts of a sensitive source (:mod:`geodata.sources`) are
   shown to an audience without exact counts only under :func:`geodata.disclosure.suppress`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,6 +28,7 @@ import pandas as pd
 import shapely
 
 from geodata import disclosure, sources
+from geodata import months as months_mod
 from geodata.analysis.selection import Audience, Selection
 from geodata.months import Period
 
@@ -70,10 +75,27 @@ class Comparison:
     def note(self) -> str:
         """The rule applied, as one sentence to show beside the figure."""
         if self.possible:
-            return (f"{self.current.text} compared with {self.name} ({self.base.text}): periods of equal length, "
-                    "every month loaded.")
-        return (f"No change figure: {missing_text(self.source, self.missing)} ({self.current.text} against "
-                f"{self.base.text}); months not loaded are never counted as zero.")
+            return (
+                f"{self.current.text} compared with {self.name} ({self.base.text}): periods of equal length, "
+                "every month loaded."
+            )
+        return (
+            f"No change figure: {missing_text(self.source, self.missing)} ({self.current.text} against "
+            f"{self.base.text}); months not loaded are never counted as zero."
+        )
+
+
+def default_period(loaded, length: int = 12) -> Period:
+    """The period a page opens on (module docstring, "Default period"): of the months ``loaded``
+    ('YYYY-MM'), the ``length`` (default 12) consecutive months ending at the latest, or the
+    shorter run of consecutive loaded months ending there. Raises ValueError when none is loaded."""
+    have = set(loaded)
+    if not have:
+        raise ValueError("loaded: no month is loaded, so there is no period to show")
+    end = start = max(have)
+    while months_mod.length(start, end) < length and months_mod.shift(start, -1) in have:
+        start = months_mod.shift(start, -1)
+    return Period(start, end)
 
 
 def base_period(period: Period, against: str) -> tuple[Period, str]:
@@ -141,7 +163,7 @@ def study_area(store, selection: Selection, period: Period | None = None):
         outline = shapely.union_all(areas.geometries[np.isin(areas.codes, list(selection.wards))])
     else:
         outline = store.boundary()
-    incidents = store.incidents(**selection.filters(period), inside=True)
+    incidents = store.incidents(**selection.filters(period))
     return outline, incidents.dropna(subset=["x", "y"])
 
 
@@ -162,9 +184,29 @@ def disclose(values: pd.Series, source: str, audience: Audience) -> tuple[pd.Ser
     if not withheld(source, audience):
         return values, f"{int(values.fillna(0).sum()):,}", None
     shown, total = disclosure.suppress(values)
-    return shown, total, (f"{sources.get(source).label} are sensitive: counts of 1-4 are shown as "
-                          f"{disclosure.PRIMARY} (disclosure control).")
+    return (
+        shown,
+        total,
+        (
+            f"{sources.get(source).label} are sensitive: counts of 1-4 are shown as "
+            f"{disclosure.PRIMARY} (disclosure control)."
+        ),
+    )
 
 
-__all__ = ["AGAINST", "Comparison", "Harm", "base_period", "comparison", "disclose", "harm", "loaded_months",
-           "is_small", "missing_months", "missing_text", "rate_per_1000", "study_area", "withheld"]
+__all__ = [
+    "AGAINST",
+    "Comparison",
+    "Harm",
+    "base_period",
+    "comparison",
+    "disclose",
+    "harm",
+    "loaded_months",
+    "is_small",
+    "missing_months",
+    "missing_text",
+    "rate_per_1000",
+    "study_area",
+    "withheld",
+]

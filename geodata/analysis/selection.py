@@ -1,5 +1,6 @@
 """What a screen asks about (:class:`Selection`) and who is looking (:class:`Audience`),
 both checked where they enter the analysis layer."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,8 +40,10 @@ class Selection:
         if src.categories is not None:
             unknown = [c for c in categories if c not in src.categories]
             if unknown:
-                raise ValueError(f"categories: {unknown[0]!r} is not a {src.id} category "
-                                 f"(one of: {', '.join(sorted(src.categories))})")
+                raise ValueError(
+                    f"categories: {unknown[0]!r} is not a {src.id} category "
+                    f"(one of: {', '.join(sorted(src.categories))})"
+                )
         if not src.mapped:
             raise ValueError(f"source: {src.id} holds {src.kind}, which have no wards or months to select")
         return cls(Period(start, end), categories, tuple(sorted(set(wards or ()))), src.id)
@@ -51,10 +54,18 @@ class Selection:
         return f"{len(self.wards)} chosen ward{'s' if len(self.wards) > 1 else ''}" if self.wards else "the district"
 
     def filters(self, period: Period | None = None) -> dict:
-        """Store query filters (:meth:`geodata.store.Store.counts`) for ``period`` (default the selection's)."""
+        """Store query filters (:meth:`geodata.store.Store.counts`) for ``period`` (default the
+        selection's). Always the study area: the chosen wards, or the district's records (those
+        assigned to one of its wards), never the rest of a force-wide store."""
         period = period or self.period
-        return dict(start=period.start, end=period.end, categories=list(self.categories) or None,
-                    wards=list(self.wards) or None, source=self.source)
+        return dict(
+            start=period.start,
+            end=period.end,
+            categories=list(self.categories) or None,
+            wards=list(self.wards) or None,
+            source=self.source,
+            inside=True,
+        )
 
     def check_wards(self, store) -> Selection:
         """This selection, after checking its wards are wards of ``store``'s area."""

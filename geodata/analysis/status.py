@@ -19,12 +19,14 @@ A significant rise (p < alpha) is **off track**; anything else (a rise or fall
 that is not significant, or a significant fall) is **on track**; no count for
 the period or its comparison is **no data**, naming the source and months
 (the coverage rule, :func:`geodata.analysis.rules.comparison`). A rise that is
-not significant is noise, so it moves no badge (:data:`RULE` is shown on screen). A priority takes the worst status of its measures that have data, and
+not significant is noise, so it moves no badge (:data:`RULE` is shown on screen). A priority takes
+the worst status of its measures that have data, and
 "no data" when none has (or when it has no measure at all).
 
 A measure that counts any synthetic record (:mod:`geodata.synthetic`) in the
 months it looks at says so first in its sentence (:data:`SYNTHETIC_LABEL`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -45,9 +47,11 @@ STATUSES = ("on track", "off track")
 NO_DATA = "no data"
 SYNTHETIC_LABEL = "SYNTHETIC DATA, not real records"
 #: The status rule, as shown beside the badges.
-RULE = ("Status changes only on a significant change: off track = a significant rise (Poisson E-test, "
-        "p < the target's alpha) against the comparison the target names; otherwise on track; no data when "
-        "a month of either period is not loaded.")
+RULE = (
+    "Status changes only on a significant change: off track = a significant rise (Poisson E-test, "
+    "p < the target's alpha) against the comparison the target names; otherwise on track; no data when "
+    "a month of either period is not loaded."
+)
 
 
 @dataclass(frozen=True)
@@ -152,9 +156,15 @@ def _judge(change: Change, current: Figure, alpha: float) -> str:
     return "off track" if change.label == "significant rise" else "on track"
 
 
-def measure_status(store: Store, measure: Measure, priority: Priority, end: str | None = None,
-                   window: int | None = None, compare: str | None = None,
-                   audience: Audience = ANALYST) -> MeasureStatus:
+def measure_status(
+    store: Store,
+    measure: Measure,
+    priority: Priority,
+    end: str | None = None,
+    window: int | None = None,
+    compare: str | None = None,
+    audience: Audience = ANALYST,
+) -> MeasureStatus:
     """Figures, comparisons, status and sentence of one measure (see the module docstring).
 
     An ``audience`` without exact counts of a sensitive source (:func:`geodata.analysis.rules.withheld`)
@@ -167,39 +177,58 @@ def measure_status(store: Store, measure: Measure, priority: Priority, end: str 
     end = end or data_to or latest_month(store)
     period = Period.ending(end, window)
     start = period.start
-    counts = store.counts(by=("ward_code", "month"), start=shift(start, -max(window, 12)), end=end,
-                          **measure.filters())
+    counts = store.counts(by=("ward_code", "month"), start=shift(start, -max(window, 12)), end=end, **measure.filters())
     counts = counts[counts["ward_code"].notna()]
     monthly = counts.groupby(counts["month"].dt.strftime("%Y-%m"))["incidents"].sum()
     current = _figure(monthly, loaded, start, end)
-    previous, year = (_change(name, current, _figure(monthly, loaded, base.start, base.end), window, target.alpha)
-                      for base, name in (rules.base_period(period, a) for a in rules.AGAINST))
+    previous, year = (
+        _change(name, current, _figure(monthly, loaded, base.start, base.end), window, target.alpha)
+        for base, name in (rules.base_period(period, a) for a in rules.AGAINST)
+    )
     chosen = previous if compare == rules.AGAINST[0] else year
     status = _judge(chosen, current, target.alpha)
     if not loaded:
         status, sentence = NO_DATA, f"{measure.label}: no data: no {measure.source_name} are loaded."
     elif current.count is None:
         status = NO_DATA
-        sentence = (f"{measure.label}: no data: {measure.source_name} {_missing_text(current)} "
-                    f"(period {span(start, end)}).")
+        sentence = (
+            f"{measure.label}: no data: {measure.source_name} {_missing_text(current)} (period {span(start, end)})."
+        )
     elif status == NO_DATA:
-        sentence = (f"{measure.label}: {current.count} in {span(start, end)}; "
-                    f"{chosen.phrase(current)}, so the target cannot be judged.")
+        sentence = (
+            f"{measure.label}: {current.count} in {span(start, end)}; "
+            f"{chosen.phrase(current)}, so the target cannot be judged."
+        )
     else:
         sentence = f"{measure.label} {chosen.phrase(current)}."
     withheld = rules.withheld(measure.source, audience)
     if withheld and any(rules.is_small(c) for c in (current.count, previous.base.count, year.base.count)):
-        sentence = (f"{measure.label}: {status}; fewer than 5 records in a period compared, so the figures are "
-                    "withheld (disclosure control).")
-    synthetic = store.synthetic_count(start=min(shift(start, -max(window, 12)), shift(end, -11)), end=end,
-                                      **measure.filters())
+        sentence = (
+            f"{measure.label}: {status}; fewer than 5 records in a period compared, so the figures are "
+            "withheld (disclosure control)."
+        )
+    synthetic = store.synthetic_count(
+        start=min(shift(start, -max(window, 12)), shift(end, -11)), end=end, **measure.filters()
+    )
     if synthetic:
         sentence = f"{SYNTHETIC_LABEL}: {sentence}"
     series_months = months(shift(end, -11), end)
-    series = pd.DataFrame({"month": series_months,
-                           "count": [int(monthly.get(m, 0)) if m in loaded else None for m in series_months]})
-    return MeasureStatus(measure, current, previous, year, status, sentence, data_to, series,
-                         _ward_table(store, measure, current, chosen.base, window), synthetic, withheld)
+    series = pd.DataFrame(
+        {"month": series_months, "count": [int(monthly.get(m, 0)) if m in loaded else None for m in series_months]}
+    )
+    return MeasureStatus(
+        measure,
+        current,
+        previous,
+        year,
+        status,
+        sentence,
+        data_to,
+        series,
+        _ward_table(store, measure, current, chosen.base, window),
+        synthetic,
+        withheld,
+    )
 
 
 def _ward_table(store: Store, measure: Measure, current: Figure, base: Figure, window: int) -> pd.DataFrame:
@@ -219,8 +248,14 @@ def _ward_table(store: Store, measure: Measure, current: Figure, base: Figure, w
     return table.reset_index().sort_values(["current", "ward_code"], ascending=[False, True])
 
 
-def priority_status(store: Store, priority: Priority, end: str | None = None, window: int | None = None,
-                    compare: str | None = None, audience: Audience = ANALYST) -> PriorityStatus:
+def priority_status(
+    store: Store,
+    priority: Priority,
+    end: str | None = None,
+    window: int | None = None,
+    compare: str | None = None,
+    audience: Audience = ANALYST,
+) -> PriorityStatus:
     """Status of one priority: the worst of its measures with data, else "no data"."""
     results = [measure_status(store, m, priority, end, window, compare, audience) for m in priority.measures]
     judged = [r for r in results if r.status != NO_DATA]
@@ -234,8 +269,14 @@ def priority_status(store: Store, priority: Priority, end: str | None = None, wi
     return PriorityStatus(priority, results, worst.status, (worst.sentence + " " + others).strip())
 
 
-def evaluate(store: Store, priorities: Priorities, end: str | None = None, window: int | None = None,
-             compare: str | None = None, audience: Audience = ANALYST) -> list[PriorityStatus]:
+def evaluate(
+    store: Store,
+    priorities: Priorities,
+    end: str | None = None,
+    window: int | None = None,
+    compare: str | None = None,
+    audience: Audience = ANALYST,
+) -> list[PriorityStatus]:
     """:func:`priority_status` for every priority, in the file's order, all for one period:
     ending at ``end`` (default: the latest month any source has loaded); ``audience`` as for
     :func:`measure_status`."""

@@ -6,6 +6,7 @@ comparison follows the coverage rule (:func:`geodata.analysis.rules.comparison`)
 E-test per crime type, Benjamini-Hochberg adjusted (:func:`geodata.change.compare`); shares
 and concentration (:mod:`geodata.concentration`) are over the district's wards.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -56,6 +57,12 @@ def ward_shares(store, selection: Selection) -> tuple[pd.DataFrame, dict]:
     wards = store.ward_summary(**{**selection.filters(), "wards": None})
     total = int(wards["incidents"].sum())
     wards["share_pct"] = (100 * wards["incidents"] / total).round(1) if total else 0.0
-    figures = ({"top_20_share": concentration.top_share(wards["incidents"], 0.2),
-                "gini": concentration.gini(wards["incidents"])} if total else {})
+    figures = (
+        {
+            "top_20_share": concentration.top_share(wards["incidents"], 0.2),
+            "gini": concentration.gini(wards["incidents"]),
+        }
+        if total
+        else {}
+    )
     return wards, figures

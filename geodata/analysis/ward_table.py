@@ -6,6 +6,7 @@ audience without exact counts of a sensitive source. Rows: the selection's wards
 of the district when none is chosen), zeros included. The change per ward is the Poisson
 E-test (:func:`geodata.change.compare`), Benjamini-Hochberg adjusted over the rows shown.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,8 +40,14 @@ class WardTable:
         return int((self.frame["change"] == "significant rise").sum())
 
 
-def ward_table(store, selection: Selection, audience: Audience = ANALYST, against: str = "previous",
-               harm_weights: dict | None = None, harm_source: str | None = None) -> WardTable:
+def ward_table(
+    store,
+    selection: Selection,
+    audience: Audience = ANALYST,
+    against: str = "previous",
+    harm_weights: dict | None = None,
+    harm_source: str | None = None,
+) -> WardTable:
     """The ward table of ``selection`` as ``audience`` may see it (module docstring)."""
     selection.check_wards(store)
     now = store.ward_summary(**selection.filters())
@@ -87,8 +94,13 @@ def lsoa_table(store, selection: Selection) -> pd.DataFrame:
     """Incidents per LSOA of the area (zeros included, stored LSOA order): ``code, name, incidents``."""
     counts = store.counts(by=("lsoa_code",), **selection.filters()).set_index("lsoa_code")["incidents"]
     lsoa = store.areas("lsoa")
-    return pd.DataFrame({"code": lsoa.codes, "name": lsoa.names,
-                         "incidents": counts.reindex(lsoa.codes, fill_value=0).astype("int64").to_numpy()})
+    return pd.DataFrame(
+        {
+            "code": lsoa.codes,
+            "name": lsoa.names,
+            "incidents": counts.reindex(lsoa.codes, fill_value=0).astype("int64").to_numpy(),
+        }
+    )
 
 
 def detail_wards(selection: Selection, all_wards: list[str]) -> list[str]:

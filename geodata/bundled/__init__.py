@@ -3,6 +3,7 @@ DEFRA, IMD, the CSP config and priorities), shipped as package data and found th
 :mod:`importlib.resources`, so an installed wheel finds it as a clone does. Each folder has a
 SOURCE note; ``make_bundle.py`` rebuilds the police.uk subset from the county files.
 """
+
 from __future__ import annotations
 
 from importlib.resources import files
