@@ -69,7 +69,7 @@ def _cmd_ingest(args, cfg) -> int:
 
     store = open_store(cfg, progress=_progress_bar(None))
     total = len(download_files(args.paths)[0][STREET])
-    report = ingest_download(store, args.paths, progress=_progress_bar(total))
+    report = ingest_download(store, args.paths, progress=_progress_bar(total), replace_smaller=args.replace_smaller)
     sys.stderr.write("\n")
     print(report.summary())
     return 0
@@ -78,7 +78,8 @@ def _cmd_ingest(args, cfg) -> int:
 def _cmd_ingest_fixmystreet(args, cfg) -> int:
     from geodata.ingest import ingest_fixmystreet
 
-    report = ingest_fixmystreet(open_store(cfg, progress=_progress_bar(None)), args.file)
+    report = ingest_fixmystreet(open_store(cfg, progress=_progress_bar(None)), args.file,
+                                replace_smaller=args.replace_smaller)
     print(report.summary())
     return 0
 
@@ -86,7 +87,7 @@ def _cmd_ingest_fixmystreet(args, cfg) -> int:
 def _cmd_ingest_defra(args, cfg) -> int:
     from geodata.ingest import ingest_defra
 
-    report = ingest_defra(open_store(cfg, progress=_progress_bar(None)), args.file)
+    report = ingest_defra(open_store(cfg, progress=_progress_bar(None)), args.file, replace_smaller=args.replace_smaller)
     print(report.summary())
     return 0
 
@@ -101,7 +102,9 @@ def _cmd_ingest_council(args, cfg) -> int:
             f"{args.mapping}: kind = {mapping.kind!r} maps {SOURCES[mapping.kind]} records; "
             f"use `csp-hotspots ingest {mapping.kind}`"
         )
-    report = ingest_council(open_store(cfg, progress=_progress_bar(None)), args.file, mapping)
+    report = ingest_council(
+        open_store(cfg, progress=_progress_bar(None)), args.file, mapping, replace_smaller=args.replace_smaller
+    )
     print(report.summary())
     return 0
 
@@ -243,7 +246,14 @@ def _cmd_refresh(args, cfg) -> int:
         sys.stderr.flush()
 
     report = refresh_police(
-        store, client, args.force, start=args.start, republished=args.republished, progress=show, stops=args.stops
+        store,
+        client,
+        args.force,
+        start=args.start,
+        republished=args.republished,
+        progress=show,
+        stops=args.stops,
+        replace_smaller=args.replace_smaller,
     )
     if report.fetched:
         sys.stderr.write("\n")
@@ -419,25 +429,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ingest = sub.add_parser("ingest", parents=[common], help="load data into the store")
+    loading = argparse.ArgumentParser(add_help=False)
+    loading.add_argument("--replace-smaller", action="store_true",
+                         help="replace a stored month (DEFRA: year) even when the new load has fewer than half "
+                              "its rows (refused by default: a truncated download)")
     ingest_sub = ingest.add_subparsers(dest="source", required=True)
     police = ingest_sub.add_parser(
         "police",
-        parents=[common],
+        parents=[common, loading],
         help="a data.police.uk download (zip, folder or CSVs): street and outcomes "
         "files are loaded, other files listed as skipped with the reason",
     )
     police.add_argument("paths", nargs="+", metavar="PATH")
     police.set_defaults(func=_cmd_ingest)
-    fms = ingest_sub.add_parser("fixmystreet", parents=[common], help="FixMyStreet reports per LSOA and month (CSV)")
+    fms = ingest_sub.add_parser("fixmystreet", parents=[common, loading], help="FixMyStreet reports per LSOA and month (CSV)")
     fms.add_argument("file", metavar="FILE")
     fms.set_defaults(func=_cmd_ingest_fixmystreet)
     defra = ingest_sub.add_parser(
-        "defra", parents=[common], help="DEFRA fly-tipping LA table (incidents or actions, CSV)"
+        "defra", parents=[common, loading], help="DEFRA fly-tipping LA table (incidents or actions, CSV)"
     )
     defra.add_argument("file", metavar="FILE")
     defra.set_defaults(func=_cmd_ingest_defra)
     for kind, what in (("flytipping", "council fly-tipping records"), ("incidents", "council incident log")):
-        council = ingest_sub.add_parser(kind, parents=[common], help=f"{what} (CSV or XLSX) with a mapping file")
+        council = ingest_sub.add_parser(kind, parents=[common, loading], help=f"{what} (CSV or XLSX) with a mapping file")
         council.add_argument("file", metavar="FILE")
         council.add_argument(
             "--mapping", required=True, metavar="MAP.toml", help="the export's mapping file (see loaders/council.py)"
@@ -494,7 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(func=_cmd_report)
 
     refresh = sub.add_parser(
-        "refresh", parents=[common], help="load the months data.police.uk has published that the store lacks"
+        "refresh", parents=[common, loading], help="load the months data.police.uk has published that the store lacks"
     )
     refresh.add_argument("--force", default="hertfordshire", help="data.police.uk force id (default hertfordshire)")
     refresh.add_argument("--from", dest="start", metavar="YYYY-MM", help="no month before this one")

@@ -30,8 +30,19 @@ def series(
     stats = store.district_stats(dataset=dataset, measures=list(measures), area_codes=[area_code])
     if stats.empty:
         return pd.DataFrame(columns=["year", *measures])
-    table = stats.pivot(index="year", columns="measure", values="value").reindex(columns=list(measures))
+    table = _wide(stats, "year").reindex(columns=list(measures))
     return table.reset_index().rename_axis(columns=None)
+
+
+def _wide(stats: pd.DataFrame, index) -> pd.DataFrame:
+    """One column per measure. The loader rejects a repeated DEFRA row, but a store loaded before
+    it did may hold one: equal repeats count once; repeats with different values are not
+    available (NaN), never a guess between them."""
+    def one(values: pd.Series) -> float:
+        distinct = values.drop_duplicates()
+        return distinct.iloc[0] if len(distinct) == 1 else float("nan")
+    keys = [index] if isinstance(index, str) else list(index)
+    return stats.groupby([*keys, "measure"], dropna=False)["value"].agg(one).unstack("measure")
 
 
 def neighbours(store: Store, year: str | None = None) -> pd.DataFrame:
@@ -46,7 +57,7 @@ def neighbours(store: Store, year: str | None = None) -> pd.DataFrame:
     stats = stats[
         (stats["year"] == year) & (~stats["area_code"].str.startswith("total:") | stats["area_code"].isin(ENGLAND))
     ]
-    table = stats.pivot(index=["area_code", "area_name"], columns="measure", values="value").reset_index()
+    table = _wide(stats, ["area_code", "area_name"]).reset_index()
     table = table.rename(columns={TOTAL: "incidents", RATE: "per_1000"}).rename_axis(columns=None)
     districts = ~table["area_code"].str.startswith("total:")
     table["rank"] = table["per_1000"].where(districts).rank(ascending=False, method="min").astype("Int64")

@@ -16,7 +16,7 @@ import pyarrow as pa
 from geodata.assign import assign
 from geodata.store import Store
 from loaders import council, defra, fixmystreet, outcomes, police
-from loaders.report import LoadReport, Rejection
+from loaders.report import LoadReport, Rejection, reject
 
 T = TypeVar("T")
 
@@ -42,21 +42,27 @@ def _in_parallel(tasks: Iterable[Callable[[], T]]) -> Iterator[T]:
 
 
 def ingest_police(
-    store: Store, paths: Iterable[str | Path], progress: Callable[[LoadReport], None] | None = None
+    store: Store,
+    paths: Iterable[str | Path],
+    progress: Callable[[LoadReport], None] | None = None,
+    replace_smaller: bool = False,
 ) -> LoadReport:
     """Load data.police.uk street-level files (CSV, folders of months, zips) into ``store``.
 
     Files are parsed a few at a time and written in batches of about a million
-    rows (memory stays bounded); the whole call is one transaction. Returns the
-    load report.
+    rows (memory stays bounded); the whole call is one transaction. A month that
+    would shrink under :data:`geodata.store.SHRINK_LIMIT` of its stored rows is
+    refused unless ``replace_smaller``. Returns the load report.
     """
-    paths = [str(p) for p in paths]
-    return _ingest_street(store, police.list_files(paths), paths, progress)
+    paths, skipped = [str(p) for p in paths], []
+    report = _ingest_street(store, police.list_files(paths, skipped=skipped), paths, progress, replace_smaller)
+    report.skipped += skipped
+    return report
 
 
-def _ingest_street(store: Store, files, inputs: list[str], progress) -> LoadReport:
+def _ingest_street(store: Store, files, inputs: list[str], progress, replace_smaller: bool = False) -> LoadReport:
     tasks = (lambda name=name, read=read: police.parse(name, read()) for name, read in files)
-    return store.ingest(_in_parallel(tasks), police.SOURCE, inputs, progress=progress)
+    return store.ingest(_in_parallel(tasks), police.SOURCE, inputs, progress=progress, replace_smaller=replace_smaller)
 
 
 def ingest_outcomes(store: Store, paths: Iterable[str | Path]) -> LoadReport:
@@ -87,34 +93,46 @@ class DownloadReport:
 
 
 def ingest_download(
-    store: Store, paths: Iterable[str | Path], progress: Callable[[LoadReport], None] | None = None
+    store: Store,
+    paths: Iterable[str | Path],
+    progress: Callable[[LoadReport], None] | None = None,
+    replace_smaller: bool = False,
 ) -> DownloadReport:
     """Load what a data.police.uk download holds (:func:`loaders.police.download_files`): its street
-    files (as :func:`ingest_police`, one transaction), then its outcomes files (as
-    :func:`ingest_outcomes`, a second transaction); every other file is listed as skipped with why."""
+    files (as :func:`ingest_police`, one transaction; see ``replace_smaller`` there), then its
+    outcomes files (as :func:`ingest_outcomes`, a second transaction); every other file is listed
+    as skipped with why."""
     paths = [str(p) for p in paths]
     kinds, skipped = police.download_files(paths)
-    street = _ingest_street(store, kinds[police.STREET], paths, progress) if kinds[police.STREET] else None
+    street = (
+        _ingest_street(store, kinds[police.STREET], paths, progress, replace_smaller) if kinds[police.STREET] else None
+    )
     done = _ingest_outcomes(store, kinds[police.OUTCOMES], paths) if kinds[police.OUTCOMES] else None
     return DownloadReport(street, done, skipped)
 
 
-def ingest_fixmystreet(store: Store, path: str | Path) -> LoadReport:
+def ingest_fixmystreet(store: Store, path: str | Path, replace_smaller: bool = False) -> LoadReport:
     """Load a FixMyStreet LSOA-month file (:mod:`loaders.fixmystreet`) into ``store``: every month
-    it covers replaces what the store held (one transaction). Returns the load report."""
+    it covers replaces what the store held (one transaction; see ``replace_smaller`` at
+    :func:`ingest_police`). Returns the load report."""
     table, report, months = fixmystreet.read(path)
-    return store.ingest_area_counts(table, report, months, [str(path)])
+    return store.ingest_area_counts(table, report, months, [str(path)], replace_smaller=replace_smaller)
 
 
-def ingest_defra(store: Store, path: str | Path) -> LoadReport:
+def ingest_defra(store: Store, path: str | Path, replace_smaller: bool = False) -> LoadReport:
     """Load a DEFRA fly-tipping LA table (incidents or actions, :mod:`loaders.defra`) into ``store``:
-    the years it holds replace what the store held (one transaction). Returns the load report."""
+    the years it holds replace what the store held (one transaction; see ``replace_smaller`` at
+    :func:`ingest_police`). Returns the load report."""
     table, report = defra.read(path)
-    return store.ingest_district_stats(table, report, [str(path)])
+    return store.ingest_district_stats(table, report, [str(path)], replace_smaller=replace_smaller)
 
 
 def ingest_council(
-    store: Store, path: str | Path, mapping: str | Path | council.Mapping, today: date | None = None
+    store: Store,
+    path: str | Path,
+    mapping: str | Path | council.Mapping,
+    today: date | None = None,
+    replace_smaller: bool = False,
 ) -> LoadReport:
     """Load a council export (fly-tipping records or an incident log) with its mapping file
     (:mod:`loaders.council`) into ``store``, one transaction; the months it holds replace what the
@@ -135,14 +153,15 @@ def ingest_council(
             mapping.columns.get(k, (k,))[0] for k in ("grid_ref", "easting", "longitude") if k in mapping.columns
         )
         for i in outside:
-            report.rejected.append(
+            reject(
+                report.rejected,
                 Rejection(
                     str(path), lines[i], where, f"point ({x[i]:.0f}, {y[i]:.0f}) is outside {store.config.area_name}"
-                )
+                ),
             )
         keep = np.ones(table.num_rows, dtype=bool)
         keep[outside] = False
         table = table.filter(pa.array(keep))
         report.rows_loaded = table.num_rows
     report.rejected.sort(key=lambda r: r.line)
-    return store.ingest([(table, report)], report.source, [str(path)])
+    return store.ingest([(table, report)], report.source, [str(path)], replace_smaller=replace_smaller)

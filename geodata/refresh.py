@@ -1,7 +1,7 @@
 """Refresh the store's police.uk months from the data.police.uk API, through the files' ingest path.
 
-Which months: those the API lists (``crimes-street-dates``) that the store has
-not loaded for the force (from ``start`` on, if given); with ``republished``,
+Which months: those the API lists (``crimes-street-dates``) within the plausible
+months (:mod:`loaders.plausible`; others are ignored) that the store has not loaded for the force (from ``start`` on, if given); with ``republished``,
 also the loaded months whose load is older than the API's ``crime-last-updated``
 date. The polygon asked for is the area's outline (the union of its wards)
 buffered by :data:`BUFFER_M` and simplified by :data:`SIMPLIFY_M`: it covers
@@ -26,6 +26,7 @@ from pyproj import Transformer
 
 from geodata.months import months as month_range
 from geodata.store import Store
+from loaders import plausible
 from loaders.police import SOURCE
 from loaders.policeapi import STOPS_SOURCE, Client, fetch_month, stops_table
 from loaders.report import LoadReport
@@ -75,7 +76,7 @@ def months_to_fetch(
     store: Store, client: Client, force: str, start: str | None = None, republished: bool = False
 ) -> tuple[list[str], list[str], str]:
     """(months to fetch, months the API lacks between its first and last, the API's last-updated date)."""
-    available = client.street_dates()
+    available = [m for m in client.street_dates() if not plausible.month_problem(SOURCE, m)]
     updated = client.last_updated()
     if start:
         available = [m for m in available if m >= start]
@@ -118,12 +119,14 @@ def refresh_police(
     republished: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
     stops: bool = False,
+    replace_smaller: bool = False,
 ) -> RefreshReport:
     """Fetch the months :func:`months_to_fetch` names for ``force`` (a data.police.uk force id,
     e.g. 'hertfordshire') and ingest them. ``progress(month, done, total)`` after each month.
     With ``stops``, also the force's stop and search records for those months that it published
     (``stops-street``), as their own source (:data:`loaders.policeapi.STOPS_SOURCE`), in a second
-    transaction."""
+    transaction. A month that would shrink under :data:`geodata.store.SHRINK_LIMIT` of its stored
+    rows is refused unless ``replace_smaller``."""
     before = client.requests
     wanted, gaps, updated = months_to_fetch(store, client, force, start, republished)
     report = RefreshReport(force, wanted, gaps)
@@ -137,7 +140,8 @@ def refresh_police(
                 if progress:
                     progress(month, i + 1, len(wanted))
 
-        report.load = store.ingest(batches(), SOURCE, [f"{client.base_url} ({force}): {', '.join(wanted)}"])
+        report.load = store.ingest(batches(), SOURCE, [f"{client.base_url} ({force}): {', '.join(wanted)}"],
+                                   replace_smaller=replace_smaller)
         if stops:
             published = set(client.stop_months(force))
             stop_months = [m for m in wanted if m in published]
@@ -152,7 +156,10 @@ def refresh_police(
                     )
 
             report.stops = store.ingest(
-                stop_batches(), STOPS_SOURCE, [f"{client.base_url} stops ({force}): {', '.join(stop_months)}"]
+                stop_batches(),
+                STOPS_SOURCE,
+                [f"{client.base_url} stops ({force}): {', '.join(stop_months)}"],
+                replace_smaller=replace_smaller,
             )
     report.requests = client.requests - before
     return report

@@ -48,7 +48,8 @@ read, so they cannot be stored (``tests/test_council.py`` greps the store file f
 planted ones).
 
 Row rules (each rejected row is reported with file, line, field and reason):
-reference blank or repeated; date blank, unparseable or in the future;
+reference blank or repeated; date blank, unparseable, in the future or before
+2000-01 (the plausible range of council records, :mod:`loaders.plausible`);
 coordinates that are not numbers, a malformed grid reference, or a point outside
 Great Britain; a Y/N field with another value. An unknown category is **not**
 rejected: it loads as :data:`UNMAPPED` with the council's name in
@@ -70,6 +71,8 @@ import csv
 import io
 import re
 import tomllib
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -77,10 +80,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from loaders import schema
+from loaders import archive, plausible, schema
 from loaders.coords import bng_to_wgs84_many, in_great_britain, wgs84_to_bng
 from loaders.defra import LAND_MEASURES, SIZE_MEASURES, WASTE_MEASURES
-from loaders.report import LoadError, LoadReport, Rejection, read_file
+from loaders.report import LoadError, LoadReport, Rejection, check_width, read_file, reject
 
 #: Mapping ``kind`` -> the store's ``source``.
 SOURCES = {"flytipping": "council-flytipping", "incidents": "council-incidents"}
@@ -178,6 +181,8 @@ def read_mapping(path: str | Path) -> Mapping:
         raise MappingError(f"{name}: cannot read ({exc.strerror})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise MappingError(f"{name}: not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise MappingError(f"{name}: not a mapping file (arrays or tables nested too deep)") from None
 
     def fail(key: str, why: str):
         raise MappingError(f"{name}: {key}: {why}")
@@ -270,60 +275,95 @@ def read_mapping(path: str | Path) -> Mapping:
 
 
 # ---------------------------------------------------------------------------- reading rows
-def _rows(name: str, data: bytes, mapping: Mapping) -> tuple[list[str], list[tuple[int, list]]]:
-    """(header, [(line, values)]) of a CSV or XLSX export; XLSX cells keep their types."""
+#: Workbooks (XLSX) unpacking to more than this are refused before they are opened (with the
+#: zip-bomb ratio of :mod:`loaders.archive`): a 43 MB council CSV is about 200 MB of sheet XML.
+MAX_XLSX_BYTES = 1024**3
+
+
+def _rows(name: str, data: bytes, mapping: Mapping) -> tuple[list[str], Iterator[tuple[int, list]]]:
+    """(header, (line, values) of each non-blank row, read as they are consumed) of a CSV or XLSX
+    export; XLSX cells keep their types. The header's width is checked before any row is read."""
     if data[:2] == b"PK":
         return _xlsx_rows(name, data, mapping.sheet)
-    try:
-        text = data.decode(
-            "utf-8-sig" if mapping.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else mapping.encoding
-        )
-    except UnicodeDecodeError as exc:
-        raise LoadError(
-            name,
-            f"not {mapping.encoding} text (byte {exc.start}); set encoding in the "
-            f'mapping file (e.g. "cp1252" for Excel\'s CSV)',
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise LoadError(name, "file is empty")
-        rows = []
-        for values in reader:
+    encoding = "utf-8-sig" if mapping.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else mapping.encoding
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=""))
+
+    def read(step):
+        try:
+            return step()
+        except UnicodeDecodeError as exc:
+            raise LoadError(name, f"not {mapping.encoding} text (near line {reader.line_num + 1}); set encoding "
+                                  f"in the mapping file (e.g. \"cp1252\" for Excel's CSV)") from None
+        except csv.Error as exc:
+            raise LoadError(name, f"unreadable CSV ({exc})", line=reader.line_num) from None
+
+    header = read(lambda: next(reader, None))
+    if header is None:
+        raise LoadError(name, "file is empty")
+    check_width(name, header)
+
+    def rows():
+        for values in _guarded(reader, read):
             if "".join(values).strip():
-                rows.append((reader.line_num, values))
-    except csv.Error as exc:
-        raise LoadError(name, f"unreadable CSV ({exc})", line=reader.line_num) from None
-    return header, rows
+                yield reader.line_num, values
+    return header, rows()
 
 
-def _xlsx_rows(name: str, data: bytes, sheet: str | None) -> tuple[list[str], list[tuple[int, list]]]:
+def _guarded(reader, read) -> Iterator[list]:
+    """The rows of ``reader``, each read through ``read`` (which turns errors into LoadError)."""
+    while (values := read(lambda: next(reader, None))) is not None:
+        yield values
+
+
+def _xlsx_rows(name: str, data: bytes, sheet: str | None) -> tuple[list[str], Iterator[tuple[int, list]]]:
     import zipfile
 
     import openpyxl
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as book_zip:
+            archive.check_members(name, book_zip.infolist(), MAX_XLSX_BYTES)
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except (*archive.DAMAGED, KeyError, ValueError, OSError) as exc:
         raise LoadError(name, f"not a readable XLSX workbook ({exc})") from None
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise LoadError(name, f"no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})")
         ws = book[sheet] if sheet is not None else book.worksheets[0]
-        it = ws.iter_rows(values_only=True)
+        ws.reset_dimensions()  # read every row: the sheet's <dimension> may understate its size
+        it = _xlsx_guarded(name, ws.iter_rows(values_only=True))
         first = next(it, None)
         if first is None:
             raise LoadError(name, "sheet is empty")
+        check_width(name, first)
         header = ["" if v is None else str(v) for v in first]
-        rows = []
-        for line, values in enumerate(it, start=2):
-            values = ["" if v is None else v for v in values]
-            if any(str(v).strip() for v in values):
-                rows.append((line, values))
-        return header, rows
-    finally:
+    except BaseException:
         book.close()
+        raise
+
+    def rows():
+        try:
+            for line, values in enumerate(it, start=2):
+                values = ["" if v is None else v for v in values]
+                if any(str(v).strip() for v in values):
+                    yield line, values
+        finally:
+            book.close()
+    return header, rows()
+
+
+def _xlsx_guarded(name: str, it: Iterator) -> Iterator:
+    """``it`` with a damaged sheet (bad checksum, broken XML) as a LoadError."""
+    from xml.etree.ElementTree import ParseError
+
+    while True:
+        try:
+            values = next(it)
+        except StopIteration:
+            return
+        except (*archive.DAMAGED, ParseError, ValueError) as exc:
+            raise LoadError(name, f"damaged XLSX workbook ({str(exc)[:200]})") from None
+        yield values
 
 
 def _text(value) -> str:
@@ -337,7 +377,7 @@ class _Bad(Exception):
     """A field that rejects its row: (field header, reason)."""
 
 
-def _date(value, formats: tuple[str, ...], today: date) -> date:
+def _date(value, formats: tuple[str, ...], today: date, source: str) -> date:
     if isinstance(value, datetime):
         day = value.date()
     elif isinstance(value, date):
@@ -356,6 +396,8 @@ def _date(value, formats: tuple[str, ...], today: date) -> date:
             raise _Bad(f"unparseable date {text!r} (formats tried: {', '.join(formats) or 'none'})")
     if day > today:
         raise _Bad(f"date {day.isoformat()} is in the future")
+    if reason := plausible.month_problem(source, f"{day.year:04d}-{day.month:02d}", today):
+        raise _Bad(f"date {day.isoformat()}: {reason}")
     return day
 
 
@@ -411,7 +453,7 @@ def parse(
     today = today or date.today()
     header, rows = _rows(name, data, mapping)
     header = [_text(h) for h in header]
-    dupes = sorted({h for h in header if h and header.count(h) > 1})
+    dupes = sorted(h for h, n in Counter(header).items() if h and n > 1)
     if dupes:
         raise LoadError(name, f"the header repeats column {dupes[0]!r}", line=1)
     missing = [h for h in mapping.headers() if h not in header]
@@ -423,7 +465,7 @@ def parse(
         )
     at = {h: i for i, h in enumerate(header)}
     cols = mapping.columns
-    report = LoadReport(mapping.source, files=[name], rows_read=len(rows))
+    report = LoadReport(mapping.source, files=[name])
     out: dict[str, list] = {
         k: []
         for k in (
@@ -444,10 +486,12 @@ def parse(
     }
     lines, seen = [], {}
     for line, values in rows:
+        report.rows_read += 1
         values = list(values) + [""] * (len(header) - len(values))
         if len(values) > len(header):
-            report.rejected.append(
-                Rejection(name, line, "(row)", f"row has {len(values)} fields, the header has {len(header)}")
+            reject(
+                report.rejected,
+                Rejection(name, line, "(row)", f"row has {len(values)} fields, the header has {len(header)}"),
             )
             continue
 
@@ -463,7 +507,7 @@ def parse(
             if rid in seen:
                 raise _Bad(f"reference {rid!r} repeats line {seen[rid]}")
             current = cols["date"][0]
-            day = _date(get("date"), mapping.date_formats, today)
+            day = _date(get("date"), mapping.date_formats, today, mapping.source)
             current = next((cols[k][0] for k in ("grid_ref", "easting", "longitude") if k in cols), "(row)")
             x, y = _location(values, at, cols)
             flags = []
@@ -476,7 +520,7 @@ def parse(
                 current = cols["sensitive"][0]
                 sensitive = _yes_no(get("sensitive"))
         except _Bad as exc:
-            report.rejected.append(Rejection(name, line, current, str(exc)))
+            reject(report.rejected, Rejection(name, line, current, str(exc)))
             continue
         seen[rid] = line
         lines.append(line)

@@ -14,20 +14,25 @@ Rows for the regional and national totals (``ONS Code`` ``*Total``) keep the
 (original)", ...); their area code is ``total:`` and that name.
 
 Row rules (rejected rows are reported with file, line, field and reason):
-``Year`` must be a financial year ``YYYY-YY``; ``ONS Code`` an ONS area code
-or ``*Total``; every measure a number, ``:`` or (text columns) any text.
+A row repeating an earlier row's year and area (``ONS Code``; for totals, ``Region``) is
+rejected. ``Year`` must be a financial year ``YYYY-YY`` within the plausible range
+(:mod:`loaders.plausible`: from 2012-13, the first year of the series, to the year
+holding the current month); ``ONS Code`` an ONS area code or ``*Total``; every
+measure a finite number >= 0 (counts and pounds), ``:`` or (text columns) any text.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from pathlib import Path
 
 import pyarrow as pa
 
-from loaders.report import LoadError, LoadReport, Rejection, read_file
+from loaders import plausible
+from loaders.report import LoadError, LoadReport, Rejection, check_width, read_file, reject
 
 SOURCE = "defra"
 #: Header of the leading columns; the measure columns follow.
@@ -103,6 +108,7 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     header = [h.strip() for h in next(reader, [])]
     if not header:
         raise LoadError(name, "file is empty")
+    check_width(name, header)
     if tuple(header[:4]) != KEYS or len(header) < 5 or header[4] not in DATASETS:
         raise LoadError(
             name,
@@ -114,6 +120,7 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     dataset, measures = DATASETS[header[4]], header[4:]
     out: dict[str, list] = {n: [] for n, _ in COLUMNS}
     report = LoadReport(SOURCE, files=[name])
+    seen: dict[tuple[str, str], int] = {}  # (year, area code) -> line: one row per area and year
     try:
         for row in reader:
             line = reader.line_num
@@ -122,12 +129,20 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
             report.rows_read += 1
             problem, values = _row(row, header, measures)
             if problem:
-                report.rejected.append(Rejection(name, line, *problem))
+                reject(report.rejected, Rejection(name, line, *problem))
                 continue
             year, code, la, region = (v.strip() for v in row[:4])
             area_code, area_name = (
                 (code, la) if code != "*Total" else (f"total:{region.lstrip('*')}", region.lstrip("*"))
             )
+            if (year, area_code) in seen:
+                shown = code if code != "*Total" else f"*Total ({region})"
+                reject(
+                    report.rejected,
+                    Rejection(name, line, "ONS Code", f"{year} {shown} repeats line {seen[year, area_code]}"),
+                )
+                continue
+            seen[year, area_code] = line
             for measure, (value, note) in zip(measures, values):
                 for k, v in (
                     ("source", SOURCE),
@@ -155,6 +170,8 @@ def _row(row: list[str], header: list[str], measures: list[str]):
     m = _YEAR.match(year)
     if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
         return ("Year", f"not a financial year YYYY-YY: {year!r}"), []
+    if reason := plausible.month_problem(SOURCE, f"{m.group(1)}-04"):
+        return ("Year", f"financial year {year} begins with {reason}"), []
     if code != "*Total" and not _CODE.match(code):
         return ("ONS Code", f"not an ONS area code: {code!r}"), []
     values = []
@@ -168,9 +185,12 @@ def _row(row: list[str], header: list[str], measures: list[str]):
             values.append((None, "blank in the source"))
         else:
             try:
-                values.append((float(raw), None))
+                value = float(raw) if len(raw) <= 40 else math.nan
             except ValueError:
-                return (measure, f"not a number or ':' (not available): {raw!r}"), []
+                value = math.nan
+            if not (math.isfinite(value) and value >= 0):
+                return (measure, f"not a count or amount >= 0, nor ':' (not available): {raw[:40]!r}"), []
+            values.append((value, None))
     return None, values
 
 

@@ -9,8 +9,10 @@ month from the file's first to its last is therefore *loaded*, with or without
 rows; months outside that span are not loaded (no data, never zero).
 
 Row rules (each rejected row is reported with file, line, field and reason):
-``month`` must be YYYY-MM; ``lsoa11cd`` an LSOA code (``E01`` or ``W01`` and
-six digits); ``category`` non-empty; ``reports`` a whole number >= 1.
+``month`` must be YYYY-MM within the plausible range (:mod:`loaders.plausible`: 2007-02,
+when FixMyStreet launched, to the current month); ``lsoa11cd`` an LSOA code (``E01`` or
+``W01`` and six digits); ``category`` non-empty; ``reports`` a whole number from 1 to
+:data:`MAX_REPORTS`.
 """
 
 from __future__ import annotations
@@ -22,13 +24,17 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from loaders.report import LoadError, LoadReport, Rejection, read_file
+from loaders import plausible
+from loaders.report import LoadError, LoadReport, Rejection, check_width, read_file, reject
 from loaders.schema import MONTH_PATTERN, month_at, month_index
 
 SOURCE = "fixmystreet"
 DATASET = "fms-lsoa-month"
 HEADER = ("month", "lsoa11cd", "category_code", "category", "reports", "unique_users")
 _LSOA = re.compile(r"^[EW]01\d{6}$")
+#: Most reports one row may count: an LSOA holds about 1,500 residents, so a million reports of one
+#: category in one month is not a count (and 10**30 would not fit the store's 64-bit integers).
+MAX_REPORTS = 1_000_000
 
 #: The area-count columns (also the store's ``area_counts`` table, with ``load_id``).
 COLUMNS = (
@@ -61,6 +67,7 @@ def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
     header = next(reader, None)
     if header is None:
         raise LoadError(name, "file is empty")
+    check_width(name, header)
     if tuple(h.strip() for h in header) != HEADER:
         raise LoadError(
             name, f"not a FixMyStreet LSOA-month file: header is {header!r}, expected {', '.join(HEADER)}", line=1
@@ -72,20 +79,22 @@ def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
             continue
         read += 1
         if len(row) != len(HEADER):
-            rejected.append(Rejection(name, line, "(row)", f"row has {len(row)} fields, the header has {len(HEADER)}"))
+            reject(rejected, Rejection(name, line, "(row)", f"row has {len(row)} fields, the header has {len(HEADER)}"))
             continue
         month, lsoa, code, category, reports, _ = (v.strip() for v in row)
         problem = None
         if not MONTH_PATTERN.match(month):
             problem = ("month", f"unparseable month {month!r} (expected YYYY-MM)")
+        elif reason := plausible.month_problem(SOURCE, month):
+            problem = ("month", reason)
         elif not _LSOA.match(lsoa):
             problem = ("lsoa11cd", f"not an LSOA code: {lsoa!r}")
         elif not category:
             problem = ("category", "empty category")
-        elif not reports.isdigit() or int(reports) < 1:
-            problem = ("reports", f"not a count of reports: {reports!r}")
+        elif not (reports.isascii() and reports.isdigit() and len(reports) <= 7 and 1 <= int(reports) <= MAX_REPORTS):
+            problem = ("reports", f"not a count of reports from 1 to {MAX_REPORTS:,}: {reports[:40]!r}")
         if problem:
-            rejected.append(Rejection(name, line, *problem))
+            reject(rejected, Rejection(name, line, *problem))
             continue
         rows.append((month, lsoa, category, code, int(reports)))
     report = LoadReport(SOURCE, files=[name], rows_read=read, rows_loaded=len(rows))

@@ -7,7 +7,8 @@ downloaded ``.zip`` (read in memory, never extracted).
 
 Row rules (each rejected row is reported with file, line, field and reason):
 
-* ``Month`` must be ``YYYY-MM``; ``Crime type`` one of :data:`CRIME_TYPES`;
+* ``Month`` must be ``YYYY-MM`` within the plausible range (:mod:`loaders.plausible`:
+  2010-12, when data.police.uk begins, to the current month); ``Crime type`` one of :data:`CRIME_TYPES`;
   ``Falls within`` (the force) must be present;
 * ``Longitude``/``Latitude`` both empty: the row is kept with no location and
   counted in ``LoadReport.no_location``; otherwise both must be numbers inside
@@ -42,9 +43,20 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
-from loaders import schema
+from loaders import archive as archive_mod
+from loaders import plausible, schema
 from loaders.coords import in_great_britain, wgs84_to_bng
-from loaders.report import LoadError, LoadReport, Rejection
+from loaders.report import (
+    MAX_REJECTED,
+    LoadError,
+    LoadReport,
+    Rejection,
+    check_rejections,
+    check_width,
+    not_regular,
+    reject,
+    too_many_rejected,
+)
 
 if TYPE_CHECKING:
     import geopandas
@@ -87,11 +99,9 @@ CRIME_TYPES = frozenset(
     }
 )
 
-#: Zip members larger than this (uncompressed) are refused: no police.uk month is near it.
+#: Zip members larger than this (uncompressed) are refused: no police.uk month is near it (bombs:
+#: :mod:`loaders.archive`).
 MAX_MEMBER_BYTES = 2 * 1024**3
-#: Zip members that unpack to more than this many times their packed size are refused as zip bombs
-#: (police.uk CSVs pack about 5-10 to 1; a bomb of zeros about 1000 to 1).
-MAX_RATIO = 100
 _MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _CRIME_TYPES = pa.array(sorted(CRIME_TYPES), pa.string())
@@ -104,15 +114,20 @@ _ID_FIELDS = ("Month", "Falls within", "Longitude", "Latitude", "Location", "Cri
 STREET, OUTCOMES, STOP_AND_SEARCH = "-street.csv", "-outcomes.csv", "-stop-and-search.csv"
 
 
-def list_files(paths: Iterable[str | Path], suffix: str = STREET) -> list[tuple[str, Callable[[], bytes]]]:
+def list_files(
+    paths: Iterable[str | Path], suffix: str = STREET, skipped: list[tuple[str, str]] | None = None
+) -> list[tuple[str, Callable[[], bytes]]]:
     """List every street-level CSV (or, with ``suffix``, every file of another kind, e.g.
     :data:`OUTCOMES`) under ``paths`` as ``(name, read)`` without reading it.
 
     A path may be a ``*.csv`` file, a folder (all ``*<suffix>`` below it,
     sorted) or a ``.zip`` (its ``*<suffix>`` members, named
-    ``archive.zip!member``). Raises :class:`LoadError` for a missing path, an
-    empty folder, or an unsafe or oversized zip member (zip-slip paths with
-    ``..`` or absolute names are refused; nothing is ever extracted to disk).
+    ``archive.zip!member``). Raises :class:`LoadError` for a missing path, a
+    named path that is not a regular file, an empty folder, or an unsafe or
+    oversized zip member (zip-slip paths with ``..`` or absolute names are
+    refused; nothing is ever extracted to disk). A folder's entries that are not
+    regular files (a FIFO would block the read for ever) are not read: they are
+    appended to ``skipped`` as (name, reason).
     """
     found: list[tuple[str, Callable[[], bytes]]] = []
     for path in map(Path, paths):
@@ -120,13 +135,20 @@ def list_files(paths: Iterable[str | Path], suffix: str = STREET) -> list[tuple[
             files = sorted(path.rglob(f"*{suffix}"))
             if not files:
                 raise LoadError(str(path), f"folder holds no *{suffix} file")
-            found += [(str(f), f.read_bytes) for f in files]
-        elif path.suffix.lower() == ".zip" and path.is_file():
-            found += _zip_members(path, suffix)
-        elif path.is_file():
-            found.append((str(path), path.read_bytes))
-        else:
+            for f in files:
+                if reason := not_regular(f):
+                    if skipped is not None:
+                        skipped.append((str(f), reason))
+                else:
+                    found.append((str(f), f.read_bytes))
+        elif not path.exists():
             raise LoadError(str(path), "no such file or folder")
+        elif reason := not_regular(path):
+            raise LoadError(str(path), reason)
+        elif path.suffix.lower() == ".zip":
+            found += _zip_members(path, suffix)
+        else:
+            found.append((str(path), path.read_bytes))
     return found
 
 
@@ -147,33 +169,41 @@ def download_files(
     outcomes files are listed as ``(name, read)``; every other file is in ``skipped`` as
     ``(name, reason)``: stop-and-search files (:data:`SKIPPED`) and anything else. A CSV named
     directly that is neither outcomes nor stop-and-search is taken as a street file (its header
-    decides). Raises :class:`LoadError` for a missing path, a download with neither kind, or an
-    unsafe zip (as :func:`list_files`).
+    decides). A folder's entries that are not regular files (a FIFO would block the read for ever)
+    are skipped with the reason. Raises :class:`LoadError` for a missing path, a named path that is
+    not a regular file, a download with neither kind, or an unsafe zip (as :func:`list_files`).
     """
     kinds: dict[str, list[tuple[str, Callable[[], bytes]]]] = {STREET: [], OUTCOMES: []}
     skipped: list[tuple[str, str]] = []
     for path in map(Path, paths):
         if path.is_dir():
-            names = [(str(f), f) for f in sorted(f for f in path.rglob("*") if f.is_file())]
-        elif path.suffix.lower() == ".zip" and path.is_file():
+            names = []
+            for f in sorted(f for f in path.rglob("*") if not f.is_dir()):
+                if reason := not_regular(f):
+                    skipped.append((str(f), reason))
+                else:
+                    names.append((str(f), f))
+        elif not path.exists():
+            raise LoadError(str(path), "no such file or folder")
+        elif reason := not_regular(path):
+            raise LoadError(str(path), reason)
+        elif path.suffix.lower() == ".zip":
             try:
                 with zipfile.ZipFile(path) as archive:
                     members = sorted(m.filename for m in archive.infolist() if not m.is_dir())
-            except zipfile.BadZipFile as exc:
+            except archive_mod.DAMAGED as exc:
                 raise LoadError(str(path), f"not a readable zip archive ({exc})") from None
             for suffix in kinds:
                 if any(m.endswith(suffix) for m in members):
                     kinds[suffix] += _zip_members(path, suffix)
             names = [(f"{path}!{m}", None) for m in members]
-        elif path.is_file():
+        else:
             kind = OUTCOMES if path.name.endswith(OUTCOMES) else None if path.name.endswith(STOP_AND_SEARCH) else STREET
             if kind:
                 kinds[kind].append((str(path), path.read_bytes))
             else:
                 skipped.append((str(path), SKIPPED[STOP_AND_SEARCH]))
             continue
-        else:
-            raise LoadError(str(path), "no such file or folder")
         for name, file in names:
             kind = next((k for k in kinds if name.endswith(k)), None)
             if kind is None:
@@ -195,7 +225,7 @@ def _zip_members(path: Path, suffix: str = STREET) -> list[tuple[str, Callable[[
     try:
         with zipfile.ZipFile(path) as archive:
             members = sorted((m for m in archive.infolist() if m.filename.endswith(suffix)), key=lambda m: m.filename)
-    except zipfile.BadZipFile as exc:
+    except archive_mod.DAMAGED as exc:
         raise LoadError(str(path), f"not a readable zip archive ({exc})") from None
     if not members:
         raise LoadError(str(path), f"zip archive holds no *{suffix} file")
@@ -203,26 +233,13 @@ def _zip_members(path: Path, suffix: str = STREET) -> list[tuple[str, Callable[[
         parts = m.filename.replace("\\", "/").split("/")
         if m.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
             raise LoadError(str(path), f"unsafe path in zip archive: {m.filename!r}")
-        if m.file_size > MAX_MEMBER_BYTES:
-            raise LoadError(
-                str(path),
-                f"zip member {m.filename!r} unpacks to {m.file_size:,} bytes, over the {MAX_MEMBER_BYTES:,} limit",
-            )
-        if m.file_size > 1_000_000 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
-            raise LoadError(
-                str(path),
-                f"zip member {m.filename!r} unpacks {m.file_size // max(m.compress_size, 1):,} "
-                f"times larger than packed: refused as a zip bomb",
-            )
+    for m in members:  # each on its own: a force's years of months may together pass one member's limit
+        archive_mod.check_members(str(path), [m], MAX_MEMBER_BYTES)
 
     def reader(member: zipfile.ZipInfo) -> Callable[[], bytes]:
         def read() -> bytes:
-            with zipfile.ZipFile(path) as archive, archive.open(member) as fh:
-                data = fh.read(MAX_MEMBER_BYTES + 1)
-            if len(data) > MAX_MEMBER_BYTES:  # the header lied about the size
-                raise LoadError(str(path), f"zip member {member.filename!r} unpacks past the size limit")
-            return data
-
+            with zipfile.ZipFile(path) as archive:
+                return archive_mod.read_member(str(path), archive, member, MAX_MEMBER_BYTES)
         return read
 
     return [(f"{path}!{m.filename}", reader(m)) for m in members]
@@ -295,20 +312,22 @@ def _split_rows_slow(
         except StopIteration:
             break
         except csv.Error as exc:
-            rejected.append(
-                Rejection(name, reader.line_num, "(row)", f"malformed CSV ({exc}); the rest of the file is not read")
+            reject(
+                rejected,
+                Rejection(name, reader.line_num, "(row)", f"malformed CSV ({exc}); the rest of the file is not read"),
             )
             break
         if not "".join(row).strip():
             continue
         if len(row) != len(header):
-            rejected.append(
-                Rejection(name, reader.line_num, "(row)", f"row has {len(row)} fields, the header has {len(header)}")
+            reject(
+                rejected,
+                Rejection(name, reader.line_num, "(row)", f"row has {len(row)} fields, the header has {len(header)}"),
             )
             continue
         broken = [h for h, v in zip(header, row) if _SURROGATE.search(v)]
         if broken:
-            rejected.append(Rejection(name, reader.line_num, broken[0], "bytes that are not UTF-8"))
+            reject(rejected, Rejection(name, reader.line_num, broken[0], "bytes that are not UTF-8"))
             continue
         rows.append(row)
         lines.append(reader.line_num)
@@ -320,6 +339,7 @@ def _split_rows_slow(
 def _check_header(
     name: str, header: list[str], expected: tuple[str, ...] = HEADER, what: str = "street-level crime"
 ) -> None:
+    check_width(name, header)
     missing = [h for h in expected if h not in header]
     if missing:
         shown = ",".join(header[:6])[:120]
@@ -342,11 +362,17 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     no_loc = _np(pc.and_(pc.equal(lon_s, ""), pc.equal(lat_s, "")))
     lon, lat = _to_float(lon_s), _to_float(lat_s)
     unparseable = ~no_loc & (np.isnan(lon) | np.isnan(lat))
+    first, last = plausible.bounds(SOURCE)
     checks = [  # (mask of bad rows, field, reason for one row)
         (
             ~_np(pc.match_substring_regex(raw["Month"], _MONTH)),
             "Month",
             lambda r: f"unparseable month {r['Month']!r} (expected YYYY-MM)",
+        ),
+        (
+            _np(pc.or_(pc.less(raw["Month"], first), pc.greater(raw["Month"], last))),
+            "Month",
+            lambda r: plausible.month_problem(SOURCE, r["Month"]),
         ),
         (
             ~_np(pc.is_in(raw["Crime type"], value_set=_CRIME_TYPES)),
@@ -369,13 +395,22 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
             lambda r: f"coordinates outside Great Britain ({r['Longitude']}, {r['Latitude']})",
         ),
     ]
-    bad = np.zeros(raw.num_rows, dtype=bool)
+    check_rejections(name, rejected)
+    bad, found = np.zeros(raw.num_rows, dtype=bool), []
     for mask, field, reason in checks:
         new = mask & ~bad
         if new.any():
-            for r in raw.filter(pa.array(new)).to_pylist():
-                rejected.append(Rejection(name, r["_line"], field, reason(r)))
+            found.append((new, field, reason))
             bad |= new
+    if len(rejected) + int(bad.sum()) > MAX_REJECTED:  # refused before a million rows become Python objects
+        i = int(np.argmax(bad))
+        row = raw.slice(i, 1).to_pylist()[0]
+        _, field, reason = next(f for f in found if f[0][i])
+        earliest = min([Rejection(name, row["_line"], field, reason(row))] + rejected, key=lambda r: r.line)
+        raise too_many_rejected(name, len(rejected) + int(bad.sum()), earliest)
+    for new, field, reason in found:
+        for r in raw.filter(pa.array(new)).to_pylist():
+            rejected.append(Rejection(name, r["_line"], field, reason(r)))
     report.rejected = sorted(rejected, key=lambda r: r.line)
     keep = ~bad
     if bad.any():

@@ -62,10 +62,10 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from loaders import schema
+from loaders import plausible, schema
 from loaders.coords import in_great_britain, wgs84_to_bng
 from loaders.police import HEADER, parse
-from loaders.report import LoadError, LoadReport, Rejection
+from loaders.report import LoadError, LoadReport, Rejection, reject
 
 #: The live service.
 BASE_URL = "https://data.police.uk/api"
@@ -340,27 +340,35 @@ def stops_table(stops: list[dict], force: str, force_name: str, name: str):
     """Stop and search records (``stops-street`` JSON) as canonical rows of :data:`STOPS_SOURCE`:
     category "Stop and search", subcategory the object of search, outcome, the date and month of
     the stop, the street, and in ``context`` the search type, legislation, gender and age range as
-    police.uk publishes them. A record with an unparseable ``datetime`` is rejected; one without a
-    location is kept with none. Returns (table, load report)."""
+    police.uk publishes them. A record with an unparseable ``datetime``, or one outside the plausible
+    months (:mod:`loaders.plausible`), is rejected; one without a location is kept with none.
+    Returns (table, load report)."""
     report = LoadReport(STOPS_SOURCE, files=[name], rows_read=len(stops))
     rows = []
     for i, s in enumerate(stops, 1):
         stamp = str(s.get("datetime") or "")
-        if not re.match(r"^\d{4}-\d{2}-\d{2}T", stamp):
-            report.rejected.append(Rejection(name, i, "datetime", f"unparseable datetime {stamp!r}"))
+        try:
+            day = date.fromisoformat(stamp[:10]) if re.match(r"^\d{4}-\d{2}-\d{2}T", stamp) else None
+        except ValueError:
+            day = None
+        if day is None:
+            reject(report.rejected, Rejection(name, i, "datetime", f"unparseable datetime {stamp[:60]!r}"))
+            continue
+        if reason := plausible.month_problem(STOPS_SOURCE, f"{day.year:04d}-{day.month:02d}"):
+            reject(report.rejected, Rejection(name, i, "datetime", reason))
             continue
         loc = s.get("location") or {}
         try:
             lon, lat = float(loc["longitude"]), float(loc["latitude"])
         except (KeyError, TypeError, ValueError):
             lon = lat = float("nan")
-        rows.append((s, stamp, lon, lat, loc, i))
+        rows.append((s, day, lon, lat, loc, i))
     lon = np.array([r[2] for r in rows], dtype="float64")
     lat = np.array([r[3] for r in rows], dtype="float64")
     outside = ~np.isnan(lon) & ~in_great_britain(lon, lat)
     for r, bad in zip(rows, outside):
         if bad:
-            report.rejected.append(Rejection(name, r[5], "location", "coordinates outside Great Britain"))
+            reject(report.rejected, Rejection(name, r[5], "location", "coordinates outside Great Britain"))
     rows = [r for r, bad in zip(rows, outside) if not bad]
     lon, lat = lon[~outside], lat[~outside]
     x, y = wgs84_to_bng(lon, lat)
@@ -370,7 +378,7 @@ def stops_table(stops: list[dict], force: str, force_name: str, name: str):
         digest = hashlib.blake2b(json.dumps(s, sort_keys=True).encode(), digest_size=8).hexdigest()
         ids.append(f"stop-{digest}-{seen.get(digest, 0)}")
         seen[digest] = seen.get(digest, 0) + 1
-    days = [date.fromisoformat(r[1][:10]) for r in rows]
+    days = [r[1] for r in rows]
     street = [((r[4].get("street") or {}).get("name") or "").removeprefix("On or near ") or None for r in rows]
     table = schema.conform(
         {

@@ -3,8 +3,9 @@
 The rule every loader follows: each input row is either loaded or listed in
 ``LoadReport.rejected`` with its file, line, field and reason, so
 ``rows_read == rows_loaded + len(rejected)`` always holds. Problems that make a
-whole file unreadable (wrong header, empty file, unsafe zip) raise
-:class:`LoadError` instead, naming the file and, where it applies, the line.
+whole file unreadable (wrong header, empty file, unsafe zip, more than
+:data:`MAX_REJECTED` rejected rows) raise :class:`LoadError` instead, naming the
+file and, where it applies, the line; the ingest then stores nothing.
 """
 
 from __future__ import annotations
@@ -22,8 +23,27 @@ class LoadError(Exception):
         super().__init__(f"{where}: {reason}")
 
 
+def not_regular(path: str | Path) -> str | None:
+    """Why ``path`` is not a regular file one can read to its end (a FIFO would block for ever,
+    a device never end), or ``None`` when it is one (or does not exist: reading says so)."""
+    import stat
+
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a device")
+    return f"not a regular file ({kind})"
+
+
 def read_file(path: str | Path) -> tuple[str, bytes]:
-    """(name, bytes) of a file a loader parses; a file that cannot be read is a :class:`LoadError`."""
+    """(name, bytes) of a file a loader parses; a file that cannot be read (or is not a regular
+    file, :func:`not_regular`) is a :class:`LoadError`."""
+    if reason := not_regular(path):
+        raise LoadError(str(path), reason)
     try:
         return str(path), Path(path).read_bytes()
     except OSError as exc:
@@ -38,6 +58,43 @@ class Rejection:
     line: int
     field: str
     reason: str
+
+
+#: Rejected rows one file may have: a file with more is the wrong file (or an attack), not data with
+#: a few bad rows; it is refused whole (:func:`reject`, :func:`check_rejections`) and nothing is stored.
+MAX_REJECTED = 1_000
+
+
+#: Columns a file's header may have: every source has fewer than 50 (DEFRA's widest table 47); a
+#: 100,000-column header took 84 s to refuse. Checked first, before anything else of the header.
+MAX_COLUMNS = 1_000
+
+
+def check_width(name: str, header: list) -> None:
+    """Refuse (:class:`LoadError`, line 1) a header of more than :data:`MAX_COLUMNS` columns."""
+    if len(header) > MAX_COLUMNS:
+        raise LoadError(name, f"the header has {len(header):,} columns, over the {MAX_COLUMNS:,} a file may have",
+                        line=1)
+
+
+def too_many_rejected(name: str, count: int, first: Rejection) -> LoadError:
+    """The one-line error for a file with more than :data:`MAX_REJECTED` rejected rows."""
+    return LoadError(name, f"more than {MAX_REJECTED:,} rows rejected ({count:,} so far; the first: line "
+                           f"{first.line}, {first.field}: {first.reason[:120]}); nothing of the file is loaded: "
+                           "is it the right kind of file?")
+
+
+def reject(rejected: list[Rejection], rejection: Rejection) -> None:
+    """Add ``rejection`` to ``rejected``: a :class:`LoadError` once a file has more than
+    :data:`MAX_REJECTED` (the loader stops reading there)."""
+    rejected.append(rejection)
+    check_rejections(rejection.file, rejected)
+
+
+def check_rejections(name: str, rejected: list[Rejection]) -> None:
+    """Raise :func:`too_many_rejected` when ``rejected`` (one file's) holds more than :data:`MAX_REJECTED`."""
+    if len(rejected) > MAX_REJECTED:
+        raise too_many_rejected(name, len(rejected), min(rejected, key=lambda r: r.line))
 
 
 @dataclass
@@ -56,6 +113,8 @@ class LoadReport:
     no_location: int = 0
     outside_area: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    #: Files found in a folder and not read: (file, reason), e.g. a FIFO.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     #: Names a mapping file does not map (e.g. "category 'Mattress'") -> rows loaded with them
     #: (as "Other (unmapped)" or a null size): listed for the user to add to the mapping.
     unmapped: dict[str, int] = field(default_factory=dict)
@@ -68,6 +127,7 @@ class LoadReport:
         self.no_location += other.no_location
         self.outside_area += other.outside_area
         self.rejected += other.rejected
+        self.skipped += other.skipped
         for name, n in other.unmapped.items():
             self.unmapped[name] = self.unmapped.get(name, 0) + n
 
@@ -79,6 +139,8 @@ class LoadReport:
             f"  loaded without location (kept): {self.no_location:,}; "
             f"outside the area's wards (kept, no ward): {self.outside_area:,}",
         ]
+        for file, reason in self.skipped:
+            lines.append(f"  skipped {file}: {reason}")
         if self.unmapped:
             lines.append(
                 "  not in the mapping file (loaded as 'Other (unmapped)' or with no size/land type; "

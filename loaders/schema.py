@@ -193,7 +193,7 @@ def parse_month(value, name: str = "month") -> date:
     """'YYYY-MM' -> the first day of that month; anything else raises ``ValueError`` naming
     ``name`` and the value (the one month parser; :mod:`geodata.months` builds on it)."""
     m = MONTH_PATTERN.match(str(value).strip()) if value is not None else None
-    if not m:
+    if not m or m.group(1) == "0000":  # there is no year 0
         raise ValueError(f"{name} must be a month written YYYY-MM (e.g. 2021-08), got {value!r}")
     return date(int(m.group(1)), int(m.group(2)), 1)
 

@@ -118,7 +118,9 @@ def test_republished_month_replaces_the_old_one(empty_store, tmp_path):
     kept = lines[: 1 + (len(lines) - 1) // 2]
     path = tmp_path / "2021-05-hertfordshire-street.csv"
     path.write_text("\n".join(kept) + "\n")
-    ingest_police(empty_store, [path])
+    with pytest.raises(StoreError, match="2021-05: the new load has 490 rows, the store holds 981"):
+        ingest_police(empty_store, [path])  # under half the stored month: refused unless asked for
+    ingest_police(empty_store, [path], replace_smaller=True)
     by_month = empty_store.counts(by=("month",)).set_index("month")["incidents"]
     assert by_month[np.datetime64("2021-05-01")] == len(kept) - 1
     assert int(by_month.sum()) == BUNDLED_ROWS - (len(lines) - len(kept))

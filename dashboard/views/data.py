@@ -12,10 +12,22 @@ from dashboard import access, common
 from geodata import disclosure
 from geodata.analysis.status import SYNTHETIC_LABEL
 from geodata.months import months as month_range
+from loaders import plausible
+
+
+def implausible(partitions: pd.DataFrame) -> pd.Series:
+    """Which partitions lie outside the plausible months (:func:`loaders.plausible.window`): only a
+    store loaded before the loaders applied that rule can hold them."""
+    first, last = plausible.window()
+    month = partitions["month"].dt.strftime("%Y-%m")
+    return (month < first) | (month > last)
 
 
 def coverage(partitions: pd.DataFrame) -> pd.DataFrame:
-    """Rows per source, dataset and month over the full month range; missing months are NaN."""
+    """Rows per source, dataset and month over the loaded month range; missing months are NaN.
+    Partitions outside the plausible months (:func:`implausible`) are left out, so the table has at
+    most one column per plausible month."""
+    partitions = partitions[~implausible(partitions)] if len(partitions) else partitions
     if partitions.empty:
         return partitions
     table = partitions.assign(month=partitions["month"].dt.strftime("%Y-%m")).pivot_table(
@@ -44,6 +56,7 @@ def refresh_section(store) -> None:
     """Fetch from data.police.uk the months the store lacks (the same path as `csp-hotspots refresh`)."""
     from geodata.refresh import refresh_police
     from loaders.policeapi import BASE_URL, Client
+    from geodata.store import StoreError
     from loaders.report import LoadError
 
     with st.expander("Refresh from data.police.uk"):
@@ -64,7 +77,7 @@ def refresh_section(store) -> None:
                     stops=stops,
                     progress=lambda m, d, t: bar.progress(d / t, text=f"{m}: {d} of {t} months"),
                 )
-            except LoadError as exc:
+            except (LoadError, StoreError) as exc:
                 st.error(str(exc))
                 return
             st.cache_data.clear()  # months and figures change with the store
@@ -87,6 +100,12 @@ def page() -> None:
     )
     st.subheader("Coverage (rows per month; a blank is a month with no data, not zero)")
     cov = coverage(parts)
+    odd = parts[implausible(parts)] if len(parts) else parts
+    if len(odd):
+        st.warning(f"{len(odd)} loaded month(s) lie outside the plausible months ("
+                   f"{', '.join(sorted(set(odd['month'].dt.strftime('%Y-%m'))))[:200]}) and are not shown: they "
+                   "were loaded before the loaders rejected such dates (README, 'Loading your own month'); load "
+                   "those sources again into a new store.")
     exact = access.can(store.config, "analyst")
     st.dataframe(cov if exact else public_coverage(cov), width="stretch")
     missing = (

@@ -1,0 +1,101 @@
+"""Peak memory of the council loader on a large export (issue 18: 1.33 GB for a 43 MB file).
+
+Writes a council A-shaped fly-tipping CSV of about ``--mb`` megabytes (the mapped columns plus the
+personal and narrative columns a real export carries, which the loader never reads), then parses
+it with ``loaders.council`` in a fresh Python process and prints that process's peak resident set
+size (``ru_maxrss``), beside the peer figure: the same process reading the file's bytes and
+decoding them, which any loader must do.
+
+With ``--xlsx``, the same rows are also written as a workbook (openpyxl, write-only) and parsed.
+
+Usage: ``python benchmarks/bench_council_memory.py [--mb 43] [--xlsx]``.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+HEADER = ["Ref", "Date Reported", "Time", "Easting", "Northing", "Street", "Waste Type", "Size", "Land Type",
+          "Status", "Data", "Reporter Name", "Reporter Phone", "Notes"]
+
+
+def write(path: Path, mb: float) -> int:
+    rows = 0
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        while fh.tell() < mb * 1e6:
+            for _ in range(1000):
+                w.writerow([f"R{rows}", f"{rows % 28 + 1:02d}/{rows % 12 + 1:02d}/2021", "10:15",
+                            515000 + rows % 5000, 207000 + rows % 4000, "High Street", "Builders rubble",
+                            "Small van", "Road", "Cleared", "SYNTHETIC", "A Person", "07700 900000",
+                            "Narrative text about the incident, " * 3])
+                rows += 1
+    return rows
+
+
+CHILD = """
+import resource, sys
+sys.path.insert(0, {repo!r})
+from datetime import date
+from loaders import council
+path = {path!r}
+if {peer}:
+    data = open(path, 'rb').read()
+    text = data.decode('utf-8')
+    print(len(text))
+else:
+    mapping = council.read_mapping({mapping!r})
+    table, report, _ = council.read(path, mapping, today=date(2026, 1, 1))
+    print(report.rows_loaded)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def to_xlsx(csv_path: Path, path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    ws = book.create_sheet()
+    with csv_path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.reader(fh):
+            ws.append(row)
+    book.save(path)
+
+
+def peak(path: Path, peer: bool) -> tuple[int, float]:
+    mapping = REPO / "geodata" / "bundled" / "st_albans" / "council" / "mapping-council-a.toml"
+    out = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(REPO), path=str(path), peer=peer,
+                                                             mapping=str(mapping))],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return int(out[0]), int(out[1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mb", type=float, default=43)
+    parser.add_argument("--xlsx", action="store_true", help="also measure the same rows as a workbook")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.csv"
+        rows = write(path, args.mb)
+        size = path.stat().st_size / 1e6
+        loaded, mine = peak(path, peer=False)
+        _, peer = peak(path, peer=True)
+        print(f"council CSV of {size:.0f} MB, {rows:,} rows ({loaded:,} loaded): peak RSS {mine:,.0f} MB; "
+              f"peer (read and decode the file only): {peer:,.0f} MB")
+        if args.xlsx:
+            book = Path(tmp) / "export.xlsx"
+            to_xlsx(path, book)
+            loaded, mine = peak(book, peer=False)
+            print(f"the same rows as XLSX ({book.stat().st_size / 1e6:.0f} MB): {loaded:,} loaded, "
+                  f"peak RSS {mine:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
