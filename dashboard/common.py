@@ -166,19 +166,21 @@ def _ward_outlines(path: str | None):
 
 
 def ward_svg(values: pd.Series, title: str) -> str:
-    """:func:`dashboard.svgmap.ward_svg` of ``values`` (indexed by ward code; NA = no data; text =
-    a suppressed count, see :func:`ward_values`)."""
+    """:func:`dashboard.svgmap.ward_svg` of ``values`` (indexed by ward code; NA = no data)."""
     codes, names, geoms = _ward_outlines(config_path())
     return svgmap.ward_svg(codes, names, geoms,
                            {c: (None if pd.isna(v) else v if isinstance(v, str) else int(v)) for c, v in values.items()},
                            title)
 
 
-def ward_values(values: pd.Series, source: str, exact: bool) -> tuple[pd.Series, str]:
-    """Ward counts as the audience may see them, and their total as text: exact, or for a sensitive
-    source without ``exact`` under disclosure control (:func:`geodata.disclosure.suppress`: the
-    suppressed counts become text such as "<5")."""
+def ward_counts(store: Store, source: str, exact: bool) -> pd.Series:
+    """Counts per ward (every ward, indexed by code) of all loaded months of ``source``, as the audience
+    may see them: exact, or for a sensitive source without ``exact`` the sums of its public
+    ward-by-month cells (:func:`geodata.disclosure.public_counts`)."""
+    wards = store.ward_summary(source=source).set_index("ward_code")["incidents"]
     if exact or source not in disclosure.SENSITIVE_SOURCES:
-        return values, f"{int(values.fillna(0).sum()):,}"
-    shown, total = disclosure.suppress(values)
-    return shown.map(lambda v: v if v is None or not v.replace(",", "").isdigit() else int(v.replace(",", ""))), total
+        return wards
+    counts = store.counts(by=("ward_code", "month"), source=source)
+    public = disclosure.public_counts(counts[counts["ward_code"].notna()], disclosure.store_key(store.path),
+                                      disclosure.table_id(source))
+    return disclosure.period_totals(public).reindex(wards.index, fill_value=0)

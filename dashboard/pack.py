@@ -36,8 +36,6 @@ from geodata.store import Store  # noqa: E402
 FORMATS = ("pdf", "html")
 #: Wards listed per measure in the pack.
 TOP_WARDS = 8
-WITHHELD = ("Council records are sensitive: in this pack they are shown as ward counts only, a count of 1 to 4 "
-            "as <5 and, where a total would reveal it, one more count as c (geodata/disclosure.py).")
 
 
 @dataclass
@@ -102,28 +100,20 @@ def build(store: Store, priorities: Priorities, end: str | None = None, window: 
     """Compute every figure and image of the pack (same arguments as :func:`geodata.status.evaluate`).
 
     The pack is for the meeting, so sensitive (council) sources are under disclosure control
-    (``exact=False``): their measures show the status sentence and ward counts with 1-4 as "<5",
-    no map and no monthly trend."""
+    (``exact=False``): every figure, map and trend of their measures is made from the public cells
+    (:mod:`geodata.disclosure`), with the rule stated beside them."""
     end = end or latest_month(store)
     results = evaluate(store, priorities, end, window, compare, exact=False)
     images = {}
     for r in results:
         for i, m in enumerate(r.measures):
-            if m.current.count is not None and not m.withheld:
+            if m.current.count is not None:
                 images[(r.priority.id, i, "trend")] = _trend_png(m)
                 images[(r.priority.id, i, "map")] = _map_png(store, m)
     periods = sorted({span(m.current.start, m.current.end) for r in results for m in r.measures
                       if m.current.count is not None}) or [end]
     data_to = max([r.data_to for r in results if r.data_to] or [end])
     return Pack(priorities.partnership, store.config.area_name, "; ".join(periods), data_to, results, images)
-
-
-def _withheld_rows(m: MeasureStatus) -> list[list[str]]:
-    """Ward counts of a sensitive source under disclosure control, with their total."""
-    wards = m.wards.set_index("ward_code")
-    shown, total = disclosure.suppress(wards["current"])
-    rows = [["Ward", "Period"]] + [[str(n), str(v)] for n, v in zip(wards["ward_name"], shown)]
-    return rows + [["Total", total]]
 
 
 def _ward_rows(m: MeasureStatus) -> list[list[str]]:
@@ -190,9 +180,7 @@ def to_pdf(pack: Pack) -> bytes:
                 story.append(Paragraph(esc(m.sentence), body))
                 continue
             if m.withheld:
-                story += [Paragraph(esc(m.sentence), body), Paragraph(esc(WITHHELD), body),
-                          table(_withheld_rows(m))]
-                continue
+                story.append(Paragraph(esc(disclosure.NOTE), body))
             story.append(Paragraph(esc(
                 f"{m.current.count} in {span(m.current.start, m.current.end)}; {m.previous.phrase(m.current)}; "
                 f"{m.year_earlier.phrase(m.current)}."), body))
@@ -251,8 +239,7 @@ def to_html(pack: Pack) -> str:
                 out.append(f"<p>{esc(m.sentence)}</p>")
                 continue
             if m.withheld:
-                out.append(f"<p>{esc(m.sentence)}</p><p>{esc(WITHHELD)}</p>{rows_html(_withheld_rows(m))}")
-                continue
+                out.append(f"<p>{esc(disclosure.NOTE)}</p>")
             out.append(f"<p>{esc(str(m.current.count))} in {esc(span(m.current.start, m.current.end))}; "
                        f"{esc(m.previous.phrase(m.current))}; {esc(m.year_earlier.phrase(m.current))}.</p>")
             out.append(img((r.priority.id, i, "map")) + rows_html(_ward_rows(m)) + img((r.priority.id, i, "trend")))

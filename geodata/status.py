@@ -20,6 +20,11 @@ count for the period or its comparison is **no data**, naming the source and
 months. A priority takes the worst status of its measures that have data, and
 "no data" when none has (or when it has no measure at all).
 
+For an audience without exact counts (``exact=False``: the public, the kiosk
+and the meeting pack), a sensitive source's figures, and so its status, are
+worked out from its public cells (:mod:`geodata.disclosure`: counts per ward
+and month rounded at random to base 5), never from the true counts.
+
 A measure that counts any synthetic record (:mod:`geodata.synthetic`) in the
 months it looks at says so first in its sentence (:data:`SYNTHETIC_LABEL`).
 """
@@ -182,9 +187,10 @@ def measure_status(store: Store, measure: Measure, priority: Priority, end: str 
                    window: int | None = None, compare: str | None = None, exact: bool = True) -> MeasureStatus:
     """Figures, comparisons, status and sentence of one measure (see the module docstring).
 
-    ``exact=False`` is for an audience that may not see small counts of a sensitive source
-    (:mod:`geodata.disclosure`): the measure is marked ``withheld``, and when a count compared is
-    1 to 4 the sentence gives no figure."""
+    ``exact=False`` is for an audience that may not see exact counts of a sensitive source
+    (:mod:`geodata.disclosure`): the measure is marked ``withheld`` and every figure of it (counts,
+    ward counts, monthly series, changes, p-values, status) is computed from the public ward-by-month
+    cells (:func:`geodata.disclosure.public_counts`), never from the true counts."""
     target = priority.target
     window = window or target.window_months
     compare = compare or target.compare
@@ -195,6 +201,10 @@ def measure_status(store: Store, measure: Measure, priority: Priority, end: str 
     counts = store.counts(by=("ward_code", "month"), start=shift(start, -max(window, 12)), end=end,
                           **measure.filters())
     counts = counts[counts["ward_code"].notna()]
+    withheld = not exact and measure.source in disclosure.SENSITIVE_SOURCES
+    if withheld:
+        counts = disclosure.public_counts(counts, disclosure.store_key(store.path), disclosure.table_id(
+            measure.source, measure.categories, measure.flags))
     monthly = counts.groupby(counts["month"].dt.strftime("%Y-%m"))["incidents"].sum()
     current = _figure(monthly, loaded, start, end)
     previous = _change("the previous month" if window == 1 else f"the previous {window} months", current,
@@ -214,10 +224,6 @@ def measure_status(store: Store, measure: Measure, priority: Priority, end: str 
                     f"{chosen.phrase(current)}, so the target cannot be judged.")
     else:
         sentence = f"{measure.label} {chosen.phrase(current)}."
-    withheld = not exact and measure.source in disclosure.SENSITIVE_SOURCES
-    if withheld and any(disclosure.is_small(c) for c in (current.count, previous.base.count, year.base.count)):
-        sentence = (f"{measure.label}: {status}; fewer than 5 records in a period compared, so the figures are "
-                    "withheld (disclosure control).")
     synthetic = store.synthetic_count(start=min(shift(start, -max(window, 12)), shift(end, -11)), end=end,
                                       **measure.filters())
     if synthetic:
@@ -226,20 +232,31 @@ def measure_status(store: Store, measure: Measure, priority: Priority, end: str 
     series = pd.DataFrame({"month": series_months,
                            "count": [int(monthly.get(m, 0)) if m in loaded else None for m in series_months]})
     return MeasureStatus(measure, current, previous, year, status, sentence, data_to, series,
-                         _ward_table(store, measure, current, chosen.base, window), synthetic, withheld)
+                         _ward_table(store, measure, current, chosen.base, window, counts if withheld else None),
+                         synthetic, withheld)
 
 
-def _ward_table(store: Store, measure: Measure, current: Figure, base: Figure, window: int) -> pd.DataFrame:
-    """Wards with the period's count, the comparison's, and the E-test per ward (BH-adjusted)."""
+def _ward_table(store: Store, measure: Measure, current: Figure, base: Figure, window: int,
+                public: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Wards with the period's count, the comparison's, and the E-test per ward (BH-adjusted); with
+    ``public`` (public ward-by-month cells) the ward counts are sums of those cells."""
     filters = measure.filters()
-    now = store.ward_summary(start=current.start, end=current.end, **filters).set_index("ward_code")
+
+    def summary(fig: Figure) -> pd.DataFrame:
+        if public is None:
+            return store.ward_summary(start=fig.start, end=fig.end, **filters).set_index("ward_code")
+        wards = store.wards().set_index("ward_code")
+        return wards.assign(incidents=disclosure.period_totals(public, fig.start, fig.end)
+                            .reindex(wards.index, fill_value=0))
+
+    now = summary(current)
     if current.count is None:
         now["incidents"] = pd.NA
     if current.count is None or base.count is None:
         table = now.rename(columns={"incidents": "current"})
         table["previous"] = pd.NA
         return table.reset_index().sort_values(["current", "ward_code"], ascending=[False, True])
-    before = store.ward_summary(start=base.start, end=base.end, **filters).set_index("ward_code")
+    before = summary(base)
     table = compare_counts(now["incidents"], before["incidents"], window, window)
     table.insert(0, "ward_name", now["ward_name"])
     table.index.name = "ward_code"

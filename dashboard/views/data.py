@@ -11,6 +11,9 @@ from dashboard import access, common
 from geodata import disclosure
 from geodata.status import SYNTHETIC_LABEL
 
+#: What the public sees for a month of a sensitive source that is loaded.
+LOADED = "loaded"
+
 
 def coverage(partitions: pd.DataFrame) -> pd.DataFrame:
     """Rows per source, dataset and month over the full month range; missing months are NaN."""
@@ -25,12 +28,13 @@ def coverage(partitions: pd.DataFrame) -> pd.DataFrame:
 
 
 def public_coverage(table: pd.DataFrame) -> pd.DataFrame:
-    """Coverage as text, with the monthly counts of sensitive sources from 1 to 4 shown as "<5"
-    (no totals are shown, so no secondary suppression is needed)."""
+    """Coverage as text for the public: rows per month of open sources, and only "loaded" for the
+    months of a sensitive source (its monthly row counts, subtracted from a period's count, would give
+    figures the rule of :mod:`geodata.disclosure` keeps back)."""
     def cell(source, v):
         if pd.isna(v):
             return None
-        return disclosure.PRIMARY if source in disclosure.SENSITIVE_SOURCES and disclosure.is_small(v) else f"{int(v):,}"
+        return LOADED if source in disclosure.SENSITIVE_SOURCES else f"{int(v):,}"
     return pd.DataFrame([[cell(src, v) for v in row] for (src, _), row in table.iterrows()],
                         index=table.index, columns=table.columns)
 

@@ -41,12 +41,18 @@ def _defra(path: str | None, area_code: str) -> dict[str, pd.DataFrame]:
 
 
 @st.cache_data(ttl=300)
-def _council(path: str | None, source: str) -> dict:
-    """Ward counts, counts by category and by size band with estimated costs, and the number of
-    synthetic records, of a council source (cached like the other pages' figures)."""
+def _council(path: str | None, source: str, exact: bool) -> dict:
+    """Ward counts as the audience may see them (:func:`dashboard.common.ward_counts`), and for
+    ``exact`` counts by category and by size band with estimated costs and the number of synthetic
+    records, of a council source (cached like the other pages' figures). Without ``exact`` only the
+    public ward counts: every other breakdown of a sensitive source is for analysts
+    (:mod:`geodata.disclosure`)."""
     store = common._store(path)
+    wards = common.ward_counts(store, source, exact)
+    if not exact:
+        return {"wards": wards, "synthetic": bool(store.synthetic_count(source=source))}
     records = store.incidents(source=source)
-    return {"wards": store.ward_summary(source=source).set_index("ward_code"),
+    return {"wards": wards,
             "by_kind": store.counts(by=("category",), source=source).sort_values("incidents", ascending=False),
             "cost": records.groupby("size_band", dropna=False)["cost_gbp"].agg(["size", "sum", "count"]),
             "synthetic": store.synthetic_count(source=source)}
@@ -87,13 +93,6 @@ def defra_section(area_code: str | None) -> None:
             "share": "Share (%)"}), hide_index=True)
 
 
-def _suppressed(table: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
-    """``table`` with ``column`` under disclosure control and a total row labelled in ``label``."""
-    shown, total = disclosure.suppress(table[column])
-    return pd.concat([table.drop(columns=[column]).assign(**{column: shown}),
-                      pd.DataFrame({label: ["Total"], column: [total]})], ignore_index=True)
-
-
 def council_section(loaded: list[str], exact: bool) -> None:
     st.subheader("Council fly-tipping records by ward")
     if "council-flytipping" not in loaded:
@@ -102,33 +101,30 @@ def council_section(loaded: list[str], exact: bool) -> None:
                 "mapping files for two council shapes; `csp-hotspots synth` writes SYNTHETIC examples).")
         return
     source = "council-flytipping"
-    figures = _council(common.config_path(), source)
+    figures = _council(common.config_path(), source, exact)
     n_synthetic = figures["synthetic"]
-    if n_synthetic:
-        shown = "<5" if disclosure.is_small(n_synthetic) and not exact else f"{n_synthetic:,}"
-        st.warning(f"{SYNTHETIC_LABEL}: {shown} of these records are synthetic (generated for "
-                   "testing and the demo).")
+    if n_synthetic:  # the public learns only that there are some (no count: disclosure control)
+        st.warning(f"{SYNTHETIC_LABEL}: {f'{n_synthetic:,} of ' if exact else 'some of '}these records are synthetic "
+                   "(generated for testing and the demo).")
+    wards = figures["wards"]
+    ward_map = f'<div class="csp-ward-map">{common.ward_svg(wards, "Records")}</div>'  # svgmap escapes all text
     if not exact:
-        st.caption("Council records are sensitive: shown to you as counts only, 1-4 as <5 and, where a total "
-                   "would reveal it, one more count as c (disclosure control). Partner sign-in shows exact counts.")
-    wards, by_kind, cost = figures["wards"], figures["by_kind"], figures["cost"]
+        st.caption(disclosure.NOTE + " Waste types and size bands are for signed-in analysts.")
+        st.markdown(ward_map, unsafe_allow_html=True)
+        st.caption(f"Records in all loaded months (rounded as above): {int(wards.sum()):,}.")
+        return
+    by_kind, cost = figures["by_kind"], figures["cost"]
     sizes = pd.DataFrame({"Size band": cost.index.astype(object).where(cost.index.notna(), "not recorded"),
                           "Records": cost["size"].to_numpy(),
                           "Estimated cost (£)": cost["sum"].where(cost["count"] > 0).to_numpy()})
     by_kind = by_kind.rename(columns={"category": "Waste type (DEFRA)", "incidents": "Records"})
-    if not exact:
-        by_kind = _suppressed(by_kind, "Records", "Waste type (DEFRA)")
-        sizes = _suppressed(sizes.drop(columns=["Estimated cost (£)"]), "Records", "Size band")
     left, right = st.columns([2, 3])
     with left:
-        values, _ = common.ward_values(wards["incidents"], source, exact)
-        st.markdown(f'<div class="csp-ward-map">{common.ward_svg(values, "Records")}</div>',
-                    unsafe_allow_html=True)  # svgmap escapes every name and value
+        st.markdown(ward_map, unsafe_allow_html=True)
     with right:
         st.dataframe(by_kind, hide_index=True, height=300)
-    st.caption("Records by size band" + (", with the estimated clearance cost (DEFRA standard unit costs; tipper "
-                                         "lorry and significant loads are costed at actual cost by DEFRA, so they "
-                                         "have no estimate)" if exact else ""))
+    st.caption("Records by size band, with the estimated clearance cost (DEFRA standard unit costs; tipper lorry "
+               "and significant loads are costed at actual cost by DEFRA, so they have no estimate)")
     st.dataframe(sizes, hide_index=True)
 
 

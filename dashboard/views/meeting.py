@@ -22,6 +22,7 @@ import streamlit as st
 
 from dashboard import access, common
 from dashboard.palette import STATUS_COLOURS, STATUS_SYMBOLS
+from geodata import disclosure
 from geodata.priorities import COMPARES
 from geodata.status import NO_DATA, SYNTHETIC_LABEL, MeasureStatus, PriorityStatus, latest_month, span
 
@@ -66,24 +67,22 @@ def measure_panel(m: MeasureStatus, big: bool) -> None:
     if m.current.count is None:
         st.info(m.sentence)
         return
-    values, total = common.ward_values(m.wards.set_index("ward_code")["current"], m.measure.source, not m.withheld)
     left, right = st.columns([3, 2])
     with left:
-        if m.synthetic:
-            st.warning(f"{SYNTHETIC_LABEL}: {m.synthetic:,} synthetic records are counted here.")
+        if m.synthetic:  # a withheld measure's figures are public cells: no exact number of synthetic records
+            st.warning(f"{SYNTHETIC_LABEL}: {'' if m.withheld else f'{m.synthetic:,} '}synthetic records are "
+                       "counted here.")
         label = f"{m.measure.label}{' (SYNTHETIC)' if m.synthetic else ''}, {span(m.current.start, m.current.end)}"
-        if m.withheld:  # a sensitive source for an audience without exact counts: totals only
-            st.metric(label, total, border=True)
-            st.markdown(html.escape(m.sentence + " Ward counts of 1-4 are shown as <5 (disclosure control)."))
-        else:
-            base = m.previous.base.count
-            delta = None if base is None else f"{m.current.count - base:+,} against {m.previous.name}"
-            st.metric(label, f"{m.current.count:,}", delta=delta, delta_color="inverse",
-                      chart_data=m.series["count"].astype("float64").tolist(), chart_type="bar", border=True)
-            st.markdown(html.escape(_change_text(m)))
+        base = m.previous.base.count
+        delta = None if base is None else f"{m.current.count - base:+,} against {m.previous.name}"
+        st.metric(label, f"{m.current.count:,}", delta=delta, delta_color="inverse",
+                  chart_data=m.series["count"].astype("float64").tolist(), chart_type="bar", border=True)
+        st.markdown(html.escape(_change_text(m)))
+        if m.withheld:  # every figure above is a sum of the public cells (geodata.disclosure)
+            st.caption(disclosure.NOTE)
     with right:
         st.markdown(f'<div class="csp-ward-map" style="max-width:{520 if big else 340}px">'
-                    f'{common.ward_svg(values, "Incidents in the period")}</div>',
+                    f'{common.ward_svg(m.wards.set_index("ward_code")["current"], "Incidents in the period")}</div>',
                     unsafe_allow_html=True)  # svgmap escapes every name and value
 
 
