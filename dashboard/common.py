@@ -169,7 +169,7 @@ def ward_svg(values: pd.Series, title: str) -> str:
     """:func:`dashboard.svgmap.ward_svg` of ``values`` (indexed by ward code; NA = no data)."""
     codes, names, geoms = _ward_outlines(config_path())
     return svgmap.ward_svg(codes, names, geoms,
-                           {c: (None if pd.isna(v) else v if isinstance(v, str) else int(v)) for c, v in values.items()},
+                           {c: (None if pd.isna(v) else int(v)) for c, v in values.items()},
                            title)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,9 @@ from streamlit.testing.v1 import AppTest
 from dashboard import accounts
 from dashboard.cli import main
 from geodata import config as config_mod
-from geodata import disclosure
+from geodata import disclosure, synthetic
+from geodata import priorities as priorities_mod
+from geodata import status as status_mod
 from geodata.ingest import ingest_council
 from geodata.store import open_store
 from tests.conftest import REPO, write_config
@@ -24,51 +27,7 @@ from geodata.bundled import ST_ALBANS as BUNDLE
 APP = str(REPO / "dashboard" / "app.py")
 PASSWORD = "correct horse battery"
 MAP_I = BUNDLE / "council/mapping-incidents.toml"
-
-
-# ------------------------------------------------------------------ disclosure rule
-def _feasible(shown: list[str], total: str | None) -> list[set[int]]:
-    """For each cell, every value it could take given what is shown and the published rule: a "<5"
-    cell is 1-4, a "c" cell 5 or more; with a numeric total the cells sum to it. Intervals of whole
-    numbers add up to every whole number between their bounds, so x is feasible for a cell when the
-    total minus x lies between the other cells' smallest and largest sums."""
-    bounds = [(1, 4) if v == disclosure.PRIMARY else (5, 10**9) if v == disclosure.SECONDARY
-              else (int(v.replace(",", "")),) * 2 for v in shown]
-    numeric = total not in (None, disclosure.PRIMARY, disclosure.SECONDARY)
-    out = []
-    for i, (lo, hi) in enumerate(bounds):
-        if not numeric:
-            out.append(set(range(lo, min(hi, lo + 10) + 1)))
-            continue
-        rest_lo = sum(b[0] for j, b in enumerate(bounds) if j != i)
-        rest_hi = sum(b[1] for j, b in enumerate(bounds) if j != i)
-        t = int(total.replace(",", ""))
-        out.append({x for x in range(lo, min(hi, t) + 1) if rest_lo <= t - x <= rest_hi})
-    return out
-
-
-@settings(max_examples=2000, deadline=None)
-@given(hs.lists(hs.integers(0, 12), min_size=1, max_size=8))
-def test_no_small_count_is_shown_or_recoverable_from_the_total(counts):
-    shown, total = disclosure.suppress(pd.Series(counts))
-    shown = shown.tolist()
-    for v, raw in zip(shown, counts):
-        assert v in (disclosure.PRIMARY, disclosure.SECONDARY) or int(v) == raw and not 1 <= raw <= 4
-    assert total in (disclosure.PRIMARY, disclosure.SECONDARY) or not 1 <= int(total.replace(",", "")) <= 4
-    for v, feasible in zip(shown, _feasible(shown, total)):
-        if v == disclosure.PRIMARY:
-            assert len(feasible) >= 2, (counts, shown, total)
-
-
-def test_secondary_suppression_examples():
-    shown, total = disclosure.suppress(pd.Series([3, 10, 20]))
-    assert shown.tolist() == ["<5", "c", "20"] and total == "33"
-    shown, total = disclosure.suppress(pd.Series([1, 5, 30]))  # 5 alone would pin the 1 down: take the 30 too
-    assert shown.tolist() == ["<5", "c", "c"] and total == "36"
-    shown, total = disclosure.suppress(pd.Series([2, 0, 0]))  # nothing to hide it behind: the total goes
-    assert shown.tolist() == ["<5", "0", "0"] and total == "c"
-    shown, total = disclosure.suppress(pd.Series([7, np.nan, 0]))
-    assert shown.tolist() == ["7", None, "0"] and total == "7"
+MAP_A = BUNDLE / "council/mapping-council-a.toml"
 
 
 # ------------------------------------------------------------------ accounts
@@ -103,6 +62,7 @@ def partner_site(tmp_path_factory):
     cfg.write_text(cfg.read_text().replace("[store]", f'[access]\naccounts = "{folder / "accounts.json"}"\n\n[store]'))
     for name, role in (("vera", "viewer"), ("ana", "analyst"), ("adam", "admin")):
         accounts.add(folder / "accounts.json", name, role, PASSWORD)
+    (folder / "s.duckdb.disclosure-key").write_bytes(bytes(range(32)))  # fixed draws: the same figures every run
     store = open_store(config_mod.load(cfg))
     rows = ["Case ID,Opened,Type,X,Y,Road,Mental health concern,Youth involved,Sensitive,Status,Data"]
     wards = store.areas("ward")
@@ -119,6 +79,9 @@ def partner_site(tmp_path_factory):
     (folder / "log.csv").write_text("\n".join(rows) + "\n")
     report = ingest_council(store, folder / "log.csv", MAP_I)
     assert report.rows_loaded == n and not report.rejected
+    tipping = synthetic.write_flytipping_a(synthetic.flytipping_records(store, "2021-12", "2022-01"),
+                                           folder / "SYNTHETIC-flytipping.csv")
+    assert ingest_council(store, tipping, MAP_A).rows_loaded > 0
     return cfg, store
 
 
@@ -186,40 +149,128 @@ def test_wrong_password_is_refused(partner_site, monkeypatch):
 _NUMBER = re.compile(r"(?<![\w.-])(\d[\d,]*)(?![\w.%])")
 
 
-def _small_numbers(text: str) -> list[int]:
-    return [int(n.replace(",", "")) for n in _NUMBER.findall(text) if 1 <= int(n.replace(",", "")) <= 4]
+def _numbers(text: str) -> list[int]:
+    return [int(n.replace(",", "")) for n in _NUMBER.findall(text)]
 
 
-def test_public_council_figures_are_never_1_to_4(partner_site, monkeypatch):
+def _public(store, source: str, **filters) -> pd.DataFrame:
+    """The public ward-by-month cells of a table, made here from the store as the rule says."""
+    counts = store.counts(by=("ward_code", "month"), source=source, **filters)
+    return disclosure.public_counts(counts[counts["ward_code"].notna()], disclosure.store_key(store.path),
+                                    disclosure.table_id(source, **filters))
+
+
+def test_public_meeting_figures_are_sums_of_the_public_cells(partner_site, monkeypatch):
+    """Issue 18: the Meeting metric showed "c" while its sentence said "(8 -> 8)". Every council figure
+    the public sees on the Meeting page (metric, change against the previous period, ward map) is now
+    a sum of the rounded public cells."""
     cfg, store = partner_site
     direct = store.ward_summary(source="council-incidents", start="2021-08", end="2022-01")  # P4's window
     assert direct["incidents"].between(1, 4).sum() >= 5  # the source really has small ward counts
+    public = _public(store, "council-incidents", flags=["mental-health"])
+    now = disclosure.period_totals(public, "2021-08", "2022-01")
+    before = disclosure.period_totals(public, "2021-02", "2021-07")
     at = _app(monkeypatch, cfg)  # public
-    p4 = next(e for e in at.markdown if "csp-priority" in e.value and "P4" in e.value)
-    assert p4 is not None
     metric = next(m for m in at.metric if "flagged mental health" in m.label)
-    assert not _small_numbers(metric.value)
-    svg = next(e.value for e in at.markdown if "ward-svg" in e.value and "(suppressed)" in e.value)
-    titles = re.findall(r"<title>([^<]*)</title>", svg)
-    values = [t.rsplit(": ", 1)[1] for t in titles]
-    assert all(v in ("&lt;5 (suppressed)", "c (suppressed)") or not 1 <= int(v.replace(",", "")) <= 4
-               for v in values)
-    shown = [v.replace(" (suppressed)", "").replace("&lt;", "<") for v in values]
-    for v, feasible in zip(shown, _feasible(shown, metric.value)):
-        if v == "<5":
-            assert len(feasible) >= 2
-    sentence = next(e.value for e in at.markdown if "flagged mental health" in e.value and "disclosure" in e.value)
-    assert not _small_numbers(sentence.split("(disclosure control)")[0].replace("1-4", ""))
-
-    at.switch_page("views/data.py").run()
-    cov = at.dataframe[0].value
-    council = cov.loc[[i for i in cov.index if i[0] == "council-incidents"]]
-    assert not any(isinstance(v, str) and v.isdigit() and 1 <= int(v) <= 4 for v in council.to_numpy().ravel())
+    assert metric.value == f"{now.sum():,}" and now.sum() % 5 == 0
+    assert metric.delta.startswith(f"{now.sum() - before.sum():+,}")
+    change = [e.value for e in at.markdown if "against the previous 6 months (2021-02 to 2021-07)" in e.value]
+    assert any(f"({before.sum()} -&gt; {now.sum()})" in v for v in change)  # the page escapes its text
+    assert any(c.value == disclosure.NOTE for c in at.caption)
+    marks = [e.value for e in at.markdown]
+    p4 = next(i for i, v in enumerate(marks) if "csp-priority" in v and "P4" in v)
+    svg = next(v for v in marks[p4:] if "ward-svg" in v)  # P4's ward map
+    titles = dict(t.rsplit(": ", 1) for t in re.findall(r"<title>([^<]*)</title>", svg))
+    names = dict(zip(direct["ward_code"], direct["ward_name"]))
+    assert {n: int(v.replace(",", "")) for n, v in titles.items()} == {
+        names[c]: int(now.get(c, 0)) for c in names}
 
     at = _app(monkeypatch, cfg, "ana")  # analysts see exact counts
     metric = next(m for m in at.metric if "flagged mental health" in m.label)
-    assert int(metric.value.replace(",", "")) == int(store.incidents(source="council-incidents", start="2021-08",
-                                                                      end="2022-01")["ward_code"].notna().sum())
+    assert int(metric.value.replace(",", "")) == int(store.incidents(
+        source="council-incidents", start="2021-08", end="2022-01", flags=["mental-health"])["ward_code"].notna().sum())
+
+
+def test_public_sentence_never_gives_a_true_count_8_to_8(tmp_path, empty_store):
+    """The issue's "(8 -> 8)": 8 flagged cases in each of two months, 2 in each of four wards. The public
+    sentence compares multiples of 5 (sums of the public cells), the exact one says 8 -> 8."""
+    store = empty_store
+    wards = store.areas("ward")
+    rows = ["Case ID,Opened,Type,X,Y,Road,Mental health concern,Youth involved,Sensitive,Status,Data"]
+    for month in (11, 12):
+        for w in range(4):
+            pt = wards.geometries[w].representative_point()
+            rows += [f"C{month}{w}{i},0{i + 1}/{month}/2021 10:00,Welfare concern,{pt.x:.0f},{pt.y:.0f},Road,Y,N,Y,"
+                     "Open,SYNTHETIC" for i in range(2)]
+    (tmp_path / "log.csv").write_text("\n".join(rows) + "\n")
+    ingest_council(store, tmp_path / "log.csv", MAP_I)
+    plist = priorities_mod.load(priorities_mod.DEFAULT_PRIORITIES)
+    p4 = next(p for p in plist.priorities if p.id == "P4")
+    exact = status_mod.measure_status(store, p4.measures[0], p4, "2021-12", 1, "previous", exact=True)
+    assert "(8 -> 8)" in exact.sentence
+    key_file = Path(f"{store.path}.disclosure-key")
+    for seed in range(12):  # several keys, so several draws (fixed: the same every run)
+        key_file.write_bytes(np.random.default_rng(seed).bytes(32))
+        public = _public(store, "council-incidents", flags=["mental-health"])
+        shown = status_mod.measure_status(store, p4.measures[0], p4, "2021-12", 1, "previous", exact=False)
+        cur = disclosure.period_totals(public, "2021-12", "2021-12")
+        prev = disclosure.period_totals(public, "2021-11", "2021-11")
+        assert shown.withheld and shown.current.count == cur.sum() and shown.previous.base.count == prev.sum()
+        counts = _numbers(shown.sentence.split(", p = ")[0].replace("2021-11", ""))  # neither p nor the month
+        assert counts and all(c % 5 == 0 for c in counts) and 8 not in counts, shown.sentence
+        assert cur.sum() in counts and (prev.sum() in counts or prev.sum() == 0)
+        assert shown.wards.set_index("ward_code")["current"].sum() == cur.sum()
+        assert all(v % 5 == 0 for v in shown.wards["current"]) and all(v % 5 == 0 for v in shown.wards["previous"])
+        loaded = shown.series[shown.series["count"].notna()]
+        assert loaded["month"].tolist() == ["2021-11", "2021-12"]
+        assert loaded["count"].tolist() == [prev.sum(), cur.sum()]  # the sparkline: sums of the public cells
+
+
+def test_public_flytipping_page_shows_only_the_rounded_ward_table(partner_site, monkeypatch):
+    """Issue 18: the page suppressed every waste type but its size-band table gave the total (16). The
+    public now sees one table of council fly-tipping records: rounded ward counts and their sum."""
+    cfg, store = partner_site
+    at = _app(monkeypatch, cfg, page="views/flytipping.py")
+    tables = [d.value for d in at.dataframe]
+    assert not any(set(t.columns) & {"Waste type (DEFRA)", "Size band", "Records"} for t in tables)
+    public = disclosure.period_totals(_public(store, "council-flytipping"))
+    true = store.ward_summary(source="council-flytipping")["incidents"].sum()
+    total = next(c.value for c in at.caption if c.value.startswith("Records in all loaded months"))
+    assert total.endswith(f": {public.sum():,}.") and public.sum() % 5 == 0 and true % 5  # a true total never
+    assert not any(re.search(rf"\b{true}\b", e.value) for e in [*at.caption, *at.warning])
+    at = _app(monkeypatch, cfg, "ana", "views/flytipping.py")
+    assert any("Size band" in d.value.columns for d in at.dataframe)
+
+
+def test_public_data_page_shows_council_months_only_as_loaded(partner_site, monkeypatch):
+    """Issue 18: the Data page's monthly counts, subtracted from the Meeting period total, gave a
+    suppressed month. The public sees only which months of a council source are loaded."""
+    cfg, _ = partner_site
+    at = _app(monkeypatch, cfg, page="views/data.py")
+    cov = at.dataframe[0].value
+    council = cov.loc[[i for i in cov.index if i[0] in disclosure.SENSITIVE_SOURCES]]
+    assert len(council) == 2
+    shown = [v for v in council.to_numpy().ravel() if pd.notna(v)]
+    assert set(shown) == {"loaded"} and len(shown) == 13 + 2  # incidents 2021-01..2022-01, fly-tipping 2 months
+    police = cov.loc[[i for i in cov.index if i[0] == "police.uk"]]
+    assert all(str(v).replace(",", "").isdigit() for v in police.to_numpy().ravel() if pd.notna(v))
+
+
+def test_pack_figures_of_council_sources_are_sums_of_the_public_cells(partner_site):
+    from dashboard import pack
+
+    _, store = partner_site
+    built = pack.build(store, priorities_mod.load(priorities_mod.DEFAULT_PRIORITIES))
+    withheld = [m for r in built.results for m in r.measures if m.withheld and m.current.count is not None]
+    assert {m.measure.source for m in withheld} == {"council-incidents"}  # fly-tipping: only 2 months loaded
+    for m in withheld:
+        public = _public(store, m.measure.source, **{k: v for k, v in m.measure.filters().items() if k != "source"})
+        now = disclosure.period_totals(public, m.current.start, m.current.end)
+        assert m.current.count == now.sum()
+        assert (m.wards.set_index("ward_code")["current"] == now.reindex(m.wards["ward_code"], fill_value=0)
+                .to_numpy()).all()
+    text = pack.to_html(built)
+    assert text.count(disclosure.NOTE.replace("'", "&#x27;")) == len(withheld)
 
 
 def test_users_command(tmp_path, capsys, monkeypatch):
