@@ -12,7 +12,8 @@ Audiences, each seeing what the ones before it see (:data:`LEVELS`):
 * ``admin``: adds refresh and ingest from the Data page.
 
 Sign-in: Streamlit's OIDC (``st.login``) when ``.streamlit/secrets.toml`` has an ``[auth]``
-section, the account's role from the accounts file by e-mail; else a user name and password form
+section, the account's role from the accounts file by e-mail (only an address the identity
+provider says it has verified, claim ``email_verified``: else the session stays public); else a user name and password form
 against the accounts file (:mod:`dashboard.accounts`). A config with no ``[access]`` section runs
 in **local mode**: whoever reaches the server is an admin (the analyst's own machine), and every
 page says so; the kiosk stays public.
@@ -46,9 +47,19 @@ def role(config) -> str:
     if config.accounts_file is None:
         return "admin"
     if _oidc_configured() and getattr(st.user, "is_logged_in", False):
-        user = accounts.read(config.accounts_file).get(str(st.user.get("email", "")))
-        return user["role"] if user else "viewer"
+        return oidc_role(st.user, accounts.read(config.accounts_file))
     return st.session_state.get("csp_role", "public")
+
+
+def oidc_role(user, users: dict[str, dict]) -> str:
+    """The audience of an OIDC sign-in (``user``: ``st.user`` or any mapping of its claims): the
+    account's role for its e-mail address, "viewer" for an address with no account, and "public"
+    unless the identity provider says the address is verified (``email_verified`` true: anyone can
+    put someone else's address on an account at some providers)."""
+    if user.get("email_verified") is not True:
+        return "public"
+    account = users.get(str(user.get("email", "")))
+    return account["role"] if account else "viewer"
 
 
 def can(config, needed: str) -> bool:
@@ -68,6 +79,8 @@ def sign_in_box(config) -> None:
         who = st.session_state.get("csp_user")
         if who or (_oidc_configured() and getattr(st.user, "is_logged_in", False)):
             st.caption(f"Signed in as {who or st.user.get('email')} ({role(config)}).")
+            if not who and st.user.get("email_verified") is not True:
+                st.caption("Your identity provider has not verified this e-mail address, so you see the public view.")
             if st.button("Sign out", key="sign_out"):
                 st.session_state.pop("csp_user", None)
                 st.session_state.pop("csp_role", None)
@@ -80,8 +93,9 @@ def sign_in_box(config) -> None:
             return
         with st.form("sign_in", clear_on_submit=True):
             st.caption("Partner sign-in")
-            name = st.text_input("User name", key="sign_in_name")
-            password = st.text_input("Password", type="password", key="sign_in_password")
+            name = st.text_input("User name", key="sign_in_name", max_chars=accounts.MAX_NAME)
+            password = st.text_input("Password", type="password", key="sign_in_password",
+                                     max_chars=accounts.MAX_PASSWORD)
             if st.form_submit_button("Sign in"):
                 try:
                     st.session_state["csp_role"] = _sign_in(str(config.accounts_file)).check(name, password)

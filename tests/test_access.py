@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +53,108 @@ def test_accounts_store_hashes_only_and_limit_failures(tmp_path, caplog):
     assert signin.check("ana", PASSWORD) == "analyst"
     with pytest.raises(accounts.AccountsError, match="wrong user name or password"):
         signin.check("nobody", PASSWORD)
+
+
+class _CountingHasher:
+    """argon2's PasswordHasher, counting verifications (and slowing them, to widen any race)."""
+
+    calls = 0
+
+    def __init__(self, delay: float = 0.0):
+        from argon2 import PasswordHasher
+
+        self.real, self.delay = PasswordHasher(), delay
+
+    def hash(self, password):
+        return self.real.hash(password)
+
+    def verify(self, stored, password):
+        type(self).calls += 1
+        time.sleep(self.delay)
+        return self.real.verify(stored, password)
+
+
+def test_parallel_sign_ins_cannot_all_pass_the_failure_limit(tmp_path, monkeypatch):
+    """Issue 18: 12 parallel sign-ins were all checked against the 5-failure limit. The check and the
+    count are one step now: of 12 simultaneous wrong passwords, 5 are verified and 7 refused at once."""
+    path = tmp_path / "accounts.json"
+    accounts.add(path, "ana", "analyst", PASSWORD)
+    monkeypatch.setattr(accounts, "_hasher", lambda: _CountingHasher(delay=0.2))
+    _CountingHasher.calls = 0
+    signin = accounts.SignIn(path)
+    start, results = threading.Barrier(12), []
+
+    def attempt():
+        start.wait()
+        try:
+            signin.check("ana", "guess-guess-guess")
+        except accounts.AccountsError as exc:
+            results.append(str(exc))
+
+    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("wrong user name or password") == accounts.MAX_FAILURES
+    assert sum("too many failed sign-ins" in r for r in results) == 12 - accounts.MAX_FAILURES
+    assert _CountingHasher.calls == accounts.MAX_FAILURES
+    with pytest.raises(accounts.AccountsError, match="too many"):
+        signin.check("ana", PASSWORD)
+
+
+def test_a_name_without_an_account_costs_one_argon2_verification(tmp_path, monkeypatch):
+    """Issue 18: user names leaked through timing (145 ms for a real name, 0.1 ms for an unknown one).
+    Every sign-in verifies one argon2 hash, a dummy one with the real parameters for a name without
+    a password hash."""
+    from argon2 import extract_parameters
+
+    path = tmp_path / "accounts.json"
+    accounts.add(path, "ana", "analyst", PASSWORD)
+    accounts.add(path, "chair@council.gov.uk", "viewer", None)  # OIDC account: no password
+    monkeypatch.setattr(accounts, "_hasher", _CountingHasher)
+    signin = accounts.SignIn(path)
+    for name, password in (("ana", "wrong-wrong-wrong"), ("nobody", "wrong-wrong-wrong"),
+                           ("chair@council.gov.uk", ""), ("x" * 500, "a"), ("ana", "p" * 5000)):
+        _CountingHasher.calls = 0
+        with pytest.raises(accounts.AccountsError, match="wrong user name or password"):
+            signin.check(name, password)
+        assert _CountingHasher.calls == 1, name[:20]
+    real = accounts.read(path)["ana"]["hash"]
+    assert extract_parameters(signin._dummy_hash()) == extract_parameters(real)
+    _CountingHasher.calls = 0
+    assert signin.check("ana", PASSWORD) == "analyst" and _CountingHasher.calls == 1
+
+
+def test_a_huge_user_name_is_refused_and_logged_cut(tmp_path, caplog):
+    """Issue 18: 2 MB user names grew the log without limit."""
+    path = tmp_path / "accounts.json"
+    accounts.add(path, "ana", "analyst", PASSWORD)
+    signin = accounts.SignIn(path)
+    huge = "A" * 2_000_000
+    with caplog.at_level(logging.WARNING, logger="csp_hotspots.access"):
+        for _ in range(3):
+            with pytest.raises(accounts.AccountsError, match="wrong user name or password"):
+                signin.check(huge, "guess-guess-guess")
+    assert len(caplog.text) < 1_000 and "+1999936 characters" in caplog.text
+    assert huge not in signin._failures  # no account can have it: nothing kept
+    with pytest.raises(accounts.AccountsError, match="at most 120"):
+        accounts.add(path, "B" * 121, "viewer", PASSWORD)
+
+
+@pytest.mark.parametrize("claims, expected", [
+    ({"email": "ana@council.gov.uk", "email_verified": True}, "analyst"),
+    ({"email": "ana@council.gov.uk", "email_verified": False}, "public"),
+    ({"email": "ana@council.gov.uk"}, "public"),  # the provider does not say: not verified
+    ({"email": "ana@council.gov.uk", "email_verified": "true"}, "public"),  # only a JSON true counts
+    ({"email": "someone@else.org", "email_verified": True}, "viewer"),
+])
+def test_oidc_sign_in_needs_a_verified_email(claims, expected):
+    """Issue 18: OIDC sign-in did not check ``email_verified``: an unverified address got its role."""
+    from dashboard import access
+
+    users = {"ana@council.gov.uk": {"role": "analyst", "hash": None}}
+    assert access.oidc_role(claims, users) == expected
 
 
 # ------------------------------------------------------------------ the app per role
