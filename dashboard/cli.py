@@ -8,7 +8,6 @@ reason, and exit with status 2; there is no traceback for bad input.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import warnings
 from pathlib import Path
@@ -164,9 +163,9 @@ def _cmd_summary(args, cfg) -> int:
     table = store.ward_summary(start=args.start, end=args.end, categories=args.category or None,
                                source=args.source)
     if args.format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["ward_code", "ward_name", "incidents"])
-        writer.writerows(table.itertuples(index=False))
+        from geodata import export
+
+        sys.stdout.write(export.to_csv(table[["ward_code", "ward_name", "incidents"]]))
     else:
         period = f"{args.start or 'first month'} to {args.end or 'last month'}"
         cats = ", ".join(args.category) if args.category else "all categories"
@@ -178,6 +177,7 @@ def _cmd_summary(args, cfg) -> int:
 
 
 def _cmd_hotspots(args, cfg) -> int:
+    from geodata import export
     from geodata.hotspots import COLUMNS, hotspot_cells
 
     _check_categories(args.category)
@@ -193,7 +193,7 @@ def _cmd_hotspots(args, cfg) -> int:
         frame.to_file(out, layer="hotspots", driver="GPKG")
         print(f"wrote {len(frame):,} cells ({grid.shape}, {grid.cell_size:g} m) to {out}", file=sys.stderr)
     if args.format == "csv":
-        frame[list(COLUMNS)].to_csv(sys.stdout, index=False, lineterminator="\n")
+        sys.stdout.write(export.to_csv(frame[list(COLUMNS)]))
     elif args.format == "geojson":
         sys.stdout.write(frame.to_crs(4326).to_json(drop_id=True))
         sys.stdout.write("\n")

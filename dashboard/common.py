@@ -8,7 +8,7 @@ import sys
 
 import streamlit as st
 
-from dashboard import svgmap
+from dashboard import access, svgmap
 from dashboard.attributions import ATTRIBUTIONS
 
 import json
@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from geodata import config as config_mod
-from geodata import disclosure
+from geodata import disclosure, export
 from geodata import priorities as priorities_mod
 from geodata import status as status_mod
 from geodata.store import Store, open_store
@@ -184,3 +184,14 @@ def ward_counts(store: Store, source: str, exact: bool) -> pd.Series:
     public = disclosure.public_counts(counts[counts["ward_code"].notna()], disclosure.store_key(store.path),
                                       disclosure.table_id(source))
     return disclosure.period_totals(public).reindex(wards.index, fill_value=0)
+
+
+def table(frame: pd.DataFrame, *, hide_index: bool | None = None, height: int | None = None) -> None:
+    """Show a table the way the audience may take it away. Analysts get Streamlit's interactive table,
+    whose toolbar downloads it as CSV, so its text cells are neutralised first
+    (:func:`geodata.export.csv_safe`: no cell runs as a spreadsheet formula). Everyone else gets a
+    static table (``st.table``): no toolbar, no download (downloads are for analysts)."""
+    if access.can(store().config, "analyst"):
+        st.dataframe(export.csv_safe(frame), hide_index=hide_index, height=height or "auto")
+    else:
+        st.table(frame, hide_index=hide_index, **({"height": height} if height else {}))

@@ -11,8 +11,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as hs
 from streamlit.testing.v1 import AppTest
 
 from dashboard import accounts
@@ -335,8 +333,8 @@ def test_public_flytipping_page_shows_only_the_rounded_ward_table(partner_site, 
     public now sees one table of council fly-tipping records: rounded ward counts and their sum."""
     cfg, store = partner_site
     at = _app(monkeypatch, cfg, page="views/flytipping.py")
-    tables = [d.value for d in at.dataframe]
-    assert not any(set(t.columns) & {"Waste type (DEFRA)", "Size band", "Records"} for t in tables)
+    tables = [d.value for d in [*at.dataframe, *at.table]]
+    assert tables and not any(set(t.columns) & {"Waste type (DEFRA)", "Size band", "Records"} for t in tables)
     public = disclosure.period_totals(_public(store, "council-flytipping"))
     true = store.ward_summary(source="council-flytipping")["incidents"].sum()
     total = next(c.value for c in at.caption if c.value.startswith("Records in all loaded months"))
@@ -351,7 +349,7 @@ def test_public_data_page_shows_council_months_only_as_loaded(partner_site, monk
     suppressed month. The public sees only which months of a council source are loaded."""
     cfg, _ = partner_site
     at = _app(monkeypatch, cfg, page="views/data.py")
-    cov = at.dataframe[0].value
+    cov = at.table[0].value
     council = cov.loc[[i for i in cov.index if i[0] in disclosure.SENSITIVE_SOURCES]]
     assert len(council) == 2
     shown = [v for v in council.to_numpy().ravel() if pd.notna(v)]
@@ -375,6 +373,46 @@ def test_pack_figures_of_council_sources_are_sums_of_the_public_cells(partner_si
                 .to_numpy()).all()
     text = pack.to_html(built)
     assert text.count(disclosure.NOTE.replace("'", "&#x27;")) == len(withheld)
+
+
+def _table_page(role: str) -> None:
+    import pandas as pd
+    import streamlit as st
+
+    from dashboard import common
+
+    st.session_state["csp_role"] = role
+    common.table(pd.DataFrame({"name": ['=HYPERLINK("http://evil.example","x")', "+1", "@SUM(A1)", "-2", "ok"],
+                               "n": [1, -2, 3, 4, 5]}), hide_index=True)
+
+
+@pytest.mark.parametrize("role", ["public", "viewer", "analyst"])
+def test_tables_download_only_for_analysts_and_neutralised(partner_site, monkeypatch, role):
+    """Issue 18: public tables carried Streamlit's "Download as CSV" with raw =HYPERLINK(...), +, @, - cells.
+    Other audiences get a static table (no toolbar, no download); analysts' table, whose toolbar
+    downloads it, holds only neutralised text."""
+    cfg, _ = partner_site
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
+    at = AppTest.from_function(_table_page, args=(role,), default_timeout=60).run()
+    assert not at.exception, at.exception
+    if role == "analyst":
+        assert len(at.table) == 0
+        shown = at.dataframe[0].value
+        assert shown["name"].tolist() == ['\'=HYPERLINK("http://evil.example","x")', "'+1", "'@SUM(A1)", "'-2", "ok"]
+        assert shown["n"].tolist() == [1, -2, 3, 4, 5]
+    else:
+        assert len(at.dataframe) == 0 and len(at.table) == 1
+
+
+def test_public_pages_have_no_table_download(partner_site, monkeypatch):
+    cfg, _ = partner_site
+    at = _app(monkeypatch, cfg)
+    for page in ("views/meeting.py", "views/explorer.py", "views/trends.py", "views/wards.py", "views/flytipping.py",
+                 "views/data.py"):
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        assert len(at.dataframe) == 0 and at.get("download_button") == [], page
+    assert len(at.table) >= 1  # the Data page's coverage, as a static table
 
 
 def test_users_command(tmp_path, capsys, monkeypatch):

@@ -76,7 +76,7 @@ def main() -> None:
     st.subheader("Coverage (rows per month; a blank is a month with no data, not zero)")
     cov = coverage(parts)
     exact = access.can(store.config, "analyst")
-    st.dataframe(cov if exact else public_coverage(cov), width="stretch")
+    common.table(cov if exact else public_coverage(cov))
     missing = sum(int(row.loc[row.first_valid_index():row.last_valid_index()].isna().sum())
                   for _, row in cov.iterrows()) if len(cov) else 0
     if missing:
@@ -94,7 +94,7 @@ def main() -> None:
         sources_and_licences()
         return
     st.subheader("Loads")
-    st.dataframe(loads.rename(columns={"rows_read": "read", "rows_loaded": "loaded", "rows_rejected": "rejected",
+    common.table(loads.rename(columns={"rows_read": "read", "rows_loaded": "loaded", "rows_rejected": "rejected",
                                        "no_location": "no location (kept)",
                                        "outside_area": "outside the wards (kept)"}), hide_index=True)
     st.subheader("Rejected rows")
@@ -102,7 +102,7 @@ def main() -> None:
     if rejected.empty:
         st.write("No row has been rejected.")
     else:
-        st.dataframe(rejected, hide_index=True)
+        common.table(rejected, hide_index=True)
     sources_and_licences()
 
 

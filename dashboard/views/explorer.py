@@ -164,7 +164,7 @@ def export_files(path, start, end, categories, wards, cell) -> dict[str, bytes |
     areas = common.store().areas("ward")
     shapes = pd.Series(areas.geometries, index=areas.codes).loc[table["ward_code"]]
     ward_frame = geopandas.GeoDataFrame(table, geometry=list(shapes), crs="EPSG:27700")
-    return {"csv": export.csv_safe(table).to_csv(index=False),
+    return {"csv": export.to_csv(table),
             "geojson": ward_frame.to_crs(4326).to_json(drop_id=True),
             "gpkg": export.geopackage_bytes({"wards": ward_frame, "hotspots": cells[cells["gi_class"] != 0]})}
 
@@ -208,7 +208,7 @@ def main() -> None:
                  height=620, key="explorer_map")
 
     st.subheader("Wards")
-    st.dataframe(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward", "incidents": "Incidents",
+    common.table(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward", "incidents": "Incidents",
                                        "rate": "Per 1,000 residents", "previous": "Previous period",
                                        "change": "Change", "p_adj": "p (adjusted)", "population": "Residents"}),
                  hide_index=True)
@@ -226,7 +226,7 @@ def main() -> None:
     else:
         pivot = detail.pivot_table(index="category", columns="month", values="incidents", fill_value=0)
         pivot.columns = [c.strftime("%Y-%m") for c in pivot.columns]
-        st.dataframe(pivot)
+        common.table(pivot)
     common.attributions()
 
 

@@ -74,21 +74,21 @@ def defra_section(area_code: str | None) -> None:
         table = tables["neighbours"]
         st.caption(f"{table.attrs.get('year', '')}: incidents per 1,000 residents (DEFRA's rate, published "
                    "from 2019-20 only), the districts in the table and England; rank 1 = highest rate")
-        st.dataframe(_na(table.drop(columns=["area_code"]).rename(columns={
+        common.table(_na(table.drop(columns=["area_code"]).rename(columns={
             "area_name": "Area", "incidents": "Incidents", "per_1000": "Per 1,000", "rank": "Rank"})),
             hide_index=True, height=260)
     actions = tables["actions"]
     costs = series.set_index("year")[[context.COST]]
     st.caption("Clearance costs and enforcement actions by year (DEFRA; 'not available' where DEFRA "
                "published ':')")
-    st.dataframe(_na(costs.join(actions.set_index("year")).reset_index()), hide_index=True)
+    common.table(_na(costs.join(actions.set_index("year")).reset_index()), hide_index=True)
     share = tables["share"]
     if not share.empty:
         latest = share.iloc[-1]
         st.caption(f"FixMyStreet sees a small share of fly-tipping: {int(latest['fixmystreet_reports'])} reports in "
                    f"{latest['year']} against {int(latest['defra_incidents'])} incidents the council dealt with "
                    f"({latest['share']:.0%}). Years wholly covered by the loaded FixMyStreet months:")
-        st.dataframe(share.assign(share=(100 * share["share"]).round(1)).rename(columns={
+        common.table(share.assign(share=(100 * share["share"]).round(1)).rename(columns={
             "year": "Year", "fixmystreet_reports": "FixMyStreet reports", "defra_incidents": "DEFRA incidents",
             "share": "Share (%)"}), hide_index=True)
 
@@ -122,10 +122,10 @@ def council_section(loaded: list[str], exact: bool) -> None:
     with left:
         st.markdown(ward_map, unsafe_allow_html=True)
     with right:
-        st.dataframe(by_kind, hide_index=True, height=300)
+        common.table(by_kind, hide_index=True, height=300)
     st.caption("Records by size band, with the estimated clearance cost (DEFRA standard unit costs; tipper lorry "
                "and significant loads are costed at actual cost by DEFRA, so they have no estimate)")
-    st.dataframe(sizes, hide_index=True)
+    common.table(sizes, hide_index=True)
 
 
 @st.cache_data(max_entries=16, show_spinner="Permuting dates ...")
@@ -174,7 +174,7 @@ def knox_section(loaded: list[str], exact: bool) -> None:
     if common.store().synthetic_count(source=source):
         st.warning(f"{SYNTHETIC_LABEL}: the records tested are synthetic.")
     view = table.assign(expected=table["expected"].round(1), ratio=table["ratio"].round(2), p=table["p"].round(3))
-    st.dataframe(view.rename(columns={"distance": "Distance", "time": "Days apart", "observed": "Pairs",
+    common.table(view.rename(columns={"distance": "Distance", "time": "Days apart", "observed": "Pairs",
                                       "expected": "Expected", "ratio": "Knox ratio", "p": "p"}),
                  hide_index=True)
     hot = table[(table["p"] < 0.05) & (table["ratio"] > 1)]

@@ -123,11 +123,11 @@ def main() -> None:
         st.info("No significant hot spot for this choice: widen the period or the crime types.")
         return
     st.vega_lite_chart(o["map"], width="stretch")
-    st.dataframe(o["table"][["zone", "incidents", "previous", "change_pct", "p", "area_km2", "top_categories", "streets"]]
+    common.table(o["table"][["zone", "incidents", "previous", "change_pct", "p", "area_km2", "top_categories", "streets"]]
                  .rename(columns={"zone": "Zone", "incidents": "Incidents", "previous": f"Before ({o['before']})",
                                   "change_pct": "Change %", "p": "p (E-test)", "area_km2": "Area km²",
                                   "top_categories": "Mostly", "streets": "Streets"}).round(2),
-                 hide_index=True, width="stretch", key="patrol_table")
+                 hide_index=True)
     cols = st.columns(3)
     cols[0].download_button("Patrol sheet (print from the browser)", o["sheet"], "patrol-sheet.html", "text/html",
                             key="patrol_sheet")

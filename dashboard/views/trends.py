@@ -137,9 +137,9 @@ def main() -> None:
         table = _compared(path, f["start"], f["end"], b_start, b_end, f["categories"], f["wards"])
         st.caption(f"{f['start']} to {f['end']} against {b_start} to {b_end}: Poisson E-test per row, "
                    "Benjamini-Hochberg adjusted.")
-        st.dataframe(table[["current", "previous", "pct_change", "p_adj", "change"]].rename(columns={
+        common.table(table[["current", "previous", "pct_change", "p_adj", "change"]].rename(columns={
             "current": "Chosen months", "previous": "Compared with", "pct_change": "Change %", "p_adj": "p (adjusted)",
-            "change": "Test"}).round({"Change %": 1, "p (adjusted)": 3}), width="stretch", key="trends_compare")
+            "change": "Test"}).round({"Change %": 1, "p (adjusted)": 3}))
 
     st.subheader("Each ward's share")
     wards, chart = _shares(path, f["start"], f["end"], f["categories"])

@@ -41,7 +41,7 @@ def main() -> None:
         st.vega_lite_chart(common.ward_map(table.set_index("ward_code")["incidents"], "Incidents", 520),
                            width="stretch")
     with right:
-        st.dataframe(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward",
+        common.table(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward",
                                            "incidents": "Incidents", "per_1000": "Per 1,000 residents",
                                            "harm": "Harm"}),
                      hide_index=True, height=520)
