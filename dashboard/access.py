@@ -23,6 +23,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import accounts
+from dashboard.markdown import inert
 
 LEVELS = ("public", *accounts.ROLES)
 
@@ -78,7 +79,7 @@ def sign_in_box(config) -> None:
             return
         who = st.session_state.get("csp_user")
         if who or (_oidc_configured() and getattr(st.user, "is_logged_in", False)):
-            st.caption(f"Signed in as {who or st.user.get('email')} ({role(config)}).")
+            st.caption(f"Signed in as {inert(who or st.user.get('email'))} ({role(config)}).")
             if not who and st.user.get("email_verified") is not True:
                 st.caption("Your identity provider has not verified this e-mail address, so you see the public view.")
             if st.button("Sign out", key="sign_out"):

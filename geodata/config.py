@@ -41,15 +41,21 @@ line)::
 
     [map]                                   # optional: base map tiles (none by default: the
     tiles = "http://tiles.example/{z}/{x}/{y}.png"   # ward outlines are the base map; works offline)
-    attribution = "..."
+    attribution = "..."                     # plain text; links only as <a href="https://...">text</a>
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from geodata.bundled import ST_ALBANS
+
+#: A link allowed in ``[map] attribution``: exactly this form, https only, plain link text.
+ATTRIBUTION_LINK = re.compile(r'<a href="https://[^"<>\s{}`\\]+">[^<>{}`\\]*</a>')
+#: What may remain of an attribution once its links are taken out: plain text.
+ATTRIBUTION_TEXT = re.compile(r"[^<>{}`\\]*")
 
 #: The bundled St Albans configuration (2013-2022 wards, matching the 2021-22 police data).
 DEFAULT_CONFIG = ST_ALBANS / "csp.toml"
@@ -119,7 +125,7 @@ def load(path: str | Path | None = None) -> Config:
         store_path=c.path("store", "path", must_exist=False),
         bundled_police=tuple(c.paths("bundled", "police")),
         map_tiles=c.text("map", "tiles", required=False),
-        map_attribution=c.text("map", "attribution", required=False),
+        map_attribution=c.attribution(),
         priorities_file=c.path("priorities", "file") if "priorities" in raw else None,
         bundled_fixmystreet=tuple(c.paths("bundled", "fixmystreet")),
         bundled_defra=tuple(c.paths("bundled", "defra")),
@@ -150,6 +156,15 @@ class _Checker:
             return None
         if not isinstance(value, str) or not value.strip():
             self._fail(f"{table}.{key}", f"must be a non-empty string, got {value!r}")
+        return value
+
+    def attribution(self) -> str | None:
+        """``[map] attribution``: shown as HTML on the map, so only plain text and links of the form
+        :data:`ATTRIBUTION_LINK` (no other markup, no script, no template braces)."""
+        value = self.text("map", "attribution", required=False)
+        if value is not None and not ATTRIBUTION_TEXT.fullmatch(ATTRIBUTION_LINK.sub("", value)):
+            self._fail("map.attribution", 'plain text only, with links written <a href="https://...">text</a> '
+                       "(no other HTML, no braces, backquotes or backslashes)")
         return value
 
     def path(self, table: str, key: str, must_exist: bool = True) -> Path:

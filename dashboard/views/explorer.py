@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, common, maps, mapview
+from dashboard.markdown import inert
 from dashboard.palette import GI_COLOURS, SEQUENTIAL, classes
 from geodata import export, grid as grids, kde as kde_mod
 from geodata.change import compare
@@ -193,7 +194,7 @@ def main() -> None:
     table = ward_table(path, f["start"], f["end"], cats or None, wards or None)
     cells, grid, _, notes, _ = analyses(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell])
 
-    st.title(f"Map explorer: {store.config.area_name}")
+    st.title(f"Map explorer: {inert(store.config.area_name)}")
     st.caption(f"police.uk street-level crime {f['start']} to {f['end']}; "
                f"{', '.join(cats) if cats else 'all crime types'}; data to {common.months(path)[-1]}. "
                f"Gi* on {grid.shape} cells of {grid.cell_size:g} m, Benjamini-Hochberg adjusted.")

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, common
+from dashboard.markdown import inert
 from geodata import disclosure
 from geodata import flytipping_context as context
 from geodata.knox import DISTANCE_BANDS, TIME_BANDS, knox
@@ -187,7 +188,7 @@ def knox_section(loaded: list[str], exact: bool) -> None:
 
 def main() -> None:
     store = common.store()
-    st.title(f"Fly-tipping: {store.config.area_name}")
+    st.title(f"Fly-tipping: {inert(store.config.area_name)}")
     parts = store.partitions()
     loaded = sorted(set(parts["source"]))
     exact = access.can(store.config, "analyst")

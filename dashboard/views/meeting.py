@@ -21,6 +21,7 @@ import html
 import streamlit as st
 
 from dashboard import access, common
+from dashboard.markdown import inert
 from dashboard.palette import STATUS_COLOURS, STATUS_SYMBOLS
 from geodata import disclosure
 from geodata.priorities import COMPARES
@@ -53,8 +54,8 @@ def badge(status: str) -> str:
 
 def summary_table(results: list[PriorityStatus]) -> str:
     """Every priority's status in one escaped HTML table (plain HTML: it paints with the page)."""
-    rows = "".join(f"<tr><td>{html.escape(r.priority.id)} {html.escape(r.priority.title)}</td><td>{badge(r.status)}</td>"
-                   f"<td>{html.escape(r.sentence)}</td></tr>" for r in results)
+    rows = "".join(f"<tr><td>{inert(r.priority.id)} {inert(r.priority.title)}</td><td>{badge(r.status)}</td>"
+                   f"<td>{inert(r.sentence)}</td></tr>" for r in results)
     return (f'<table class="csp-summary"><thead><tr><th>Priority</th><th>Status</th><th>Why</th></tr></thead>'
             f"<tbody>{rows}</tbody></table>")
 
@@ -65,19 +66,19 @@ def _change_text(m: MeasureStatus) -> str:
 
 def measure_panel(m: MeasureStatus, big: bool) -> None:
     if m.current.count is None:
-        st.info(m.sentence)
+        st.info(inert(m.sentence))
         return
     left, right = st.columns([3, 2])
     with left:
         if m.synthetic:  # a withheld measure's figures are public cells: no exact number of synthetic records
             st.warning(f"{SYNTHETIC_LABEL}: {'' if m.withheld else f'{m.synthetic:,} '}synthetic records are "
                        "counted here.")
-        label = f"{m.measure.label}{' (SYNTHETIC)' if m.synthetic else ''}, {span(m.current.start, m.current.end)}"
+        label = inert(f"{m.measure.label}{' (SYNTHETIC)' if m.synthetic else ''}, {span(m.current.start, m.current.end)}")
         base = m.previous.base.count
         delta = None if base is None else f"{m.current.count - base:+,} against {m.previous.name}"
         st.metric(label, f"{m.current.count:,}", delta=delta, delta_color="inverse",
                   chart_data=m.series["count"].astype("float64").tolist(), chart_type="bar", border=True)
-        st.markdown(html.escape(_change_text(m)))
+        st.markdown(inert(_change_text(m)))
         if m.withheld:  # every figure above is a sum of the public cells (geodata.disclosure)
             st.caption(disclosure.NOTE)
     with right:
@@ -89,13 +90,13 @@ def measure_panel(m: MeasureStatus, big: bool) -> None:
 def priority_panel(r: PriorityStatus, big: bool = False) -> None:
     p = r.priority
     with st.container(border=True):
-        st.markdown(f'<h3 class="csp-priority">{html.escape(p.id)} {html.escape(p.title)} {badge(r.status)}</h3>',
+        st.markdown(f'<h3 class="csp-priority">{inert(p.id)} {inert(p.title)} {badge(r.status)}</h3>',
                     unsafe_allow_html=True)
-        st.markdown(f"**{html.escape(r.sentence)}**")
+        st.markdown(f"**{inert(r.sentence)}**")
         for m in r.measures:
             measure_panel(m, big)
         if p.gaps:
-            st.caption("Not measured: " + "; ".join(f"{g.what} ({g.why})" for g in p.gaps))
+            st.caption(inert("Not measured: " + "; ".join(f"{g.what} ({g.why})" for g in p.gaps)))
 
 
 def _period_controls(all_months: list[str]) -> tuple[str, int | None, str | None]:
@@ -151,8 +152,8 @@ def main() -> None:
         end, window, compare = None, None, None
     results = common.statuses(path, key, end, window, compare, access.can(store.config, "analyst"))
     data_to = latest_month(store) if all_months else "nothing loaded"
-    st.markdown(f"## {html.escape(plist.partnership)}  \n"
-                f'<span class="csp-data-to">Data to {html.escape(data_to)}</span> · {html.escape(plist.strategy)}',
+    st.markdown(f"## {inert(plist.partnership)}  \n"
+                f'<span class="csp-data-to">Data to {inert(data_to)}</span> · {inert(plist.strategy)}',
                 unsafe_allow_html=True)
     if kiosk:
         every = max(KIOSK_MIN, _int_param("every", KIOSK_EVERY) or KIOSK_EVERY)

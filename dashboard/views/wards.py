@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import common
+from dashboard.markdown import inert
 from loaders.police import CRIME_TYPES
 
 def main() -> None:
@@ -15,11 +16,11 @@ def main() -> None:
     store = common.store()
     cfg = store.config
     months = common.months(common.config_path())
-    st.title(f"Wards: {cfg.area_name}")
+    st.title(f"Wards: {inert(cfg.area_name)}")
     if not months:
         st.warning("The store holds no police.uk data yet: load a month with `csp-hotspots ingest police`.")
         return
-    st.caption(f"police.uk street-level crime, data to {months[-1]}. {cfg.wards.label}.")
+    st.caption(f"police.uk street-level crime, data to {months[-1]}. {inert(cfg.wards.label)}.")
     start, end = st.select_slider("Months", options=months, value=(months[0], months[-1]), key="months")
     categories = st.multiselect("Crime types (none = all)", sorted(CRIME_TYPES), key="categories")
     table = store.ward_summary(start=start, end=end, categories=categories or None)
@@ -32,7 +33,7 @@ def main() -> None:
         by_cat["harm"] = by_cat["category"].map(plist.harm_weights).fillna(0) * by_cat["incidents"]
         table["harm"] = table["ward_code"].map(by_cat.groupby("ward_code")["harm"].sum()).fillna(0).round(1)
         table = table.sort_values(["harm", "ward_code"], ascending=[False, True])
-        st.caption(f"Harm: incidents weighted per crime type ({plist.harm_source}); wards ranked by harm."
+        st.caption(f"Harm: incidents weighted per crime type ({inert(plist.harm_source)}); wards ranked by harm."
                    + (f" No weight (counted as 0): {', '.join(unweighted)}." if unweighted else ""))
 
     st.metric("Incidents", f"{int(table['incidents'].sum()):,}")
