@@ -415,6 +415,51 @@ def test_public_pages_have_no_table_download(partner_site, monkeypatch):
     assert len(at.table) >= 1  # the Data page's coverage, as a static table
 
 
+IMAGE = "![x](https://evil.example/pixel.png)"
+
+
+def test_priority_and_config_text_cannot_fetch_images(partner_site, monkeypatch, tmp_path):
+    """Issue 18: Markdown images in priorities/config text fetched external URLs. A priorities file with
+    an image in a title, a measure label, the strategy and a gap's reason: no element of the Meeting
+    page (HTML or Markdown) holds image or link syntax, and the text is still shown."""
+    cfg, _ = partner_site
+    text = (BUNDLE / "priorities.toml").read_text()
+    text = text.replace('title = "Fly-tipping"', f'title = "Fly-tipping {IMAGE}"')
+    text = text.replace('label = "Council incidents flagged mental health"',
+                        f'label = "Council incidents flagged mental health {IMAGE}"')
+    text = text.replace('strategy = "Community Safety Strategy 2018-19"', f'strategy = "Strategy {IMAGE}"')
+    text = text.replace('why = "reported to Action Fraud, not in police.uk"', f'why = "Action Fraud {IMAGE}"')
+    assert text.count(IMAGE) == 4
+    (tmp_path / "priorities.toml").write_text(text)
+    hostile = tmp_path / "csp.toml"
+    hostile.write_text(cfg.read_text().replace(f'"{BUNDLE}/priorities.toml"', f'"{tmp_path / "priorities.toml"}"'))
+    at = _app(monkeypatch, hostile)
+    shown = [e.value for e in [*at.markdown, *at.caption, *at.info]] + [m.label for m in at.metric]
+    assert sum("evil.example/pixel.png" in v for v in shown) >= 4  # the text is there, as text
+    assert not any("![" in v or "](" in v or "<img" in v for v in shown)
+
+
+@pytest.mark.parametrize("attribution, ok", [
+    ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors', True),
+    ("Tiles: Ordnance Survey (OS Open Zoomstack)", True),
+    ("<script>alert(1)</script>", False),
+    ('<a href="javascript:alert(1)">x</a>', False),
+    ('<a href="https://x.example" onclick="alert(1)">x</a>', False),
+    ("<img src=x onerror=alert(1)>", False),
+    ("{{ cycler.__init__.__globals__ }}", False),
+])
+def test_map_attribution_is_plain_text_or_a_plain_link(tmp_path, attribution, ok):
+    """Issue 18 (low): script in the config's [map] attribution, which the map shows as HTML."""
+    cfg = write_config(tmp_path)
+    cfg.write_text(cfg.read_text() + f"\n[map]\ntiles = \"https://tiles.example/{{z}}/{{x}}/{{y}}.png\"\n"
+                   f"attribution = '{attribution}'\n")
+    if ok:
+        assert config_mod.load(cfg).map_attribution == attribution
+    else:
+        with pytest.raises(config_mod.ConfigError, match=r"\[map\] map.attribution: plain text only"):
+            config_mod.load(cfg)
+
+
 def test_users_command(tmp_path, capsys, monkeypatch):
     cfg = write_config(tmp_path)
     cfg.write_text(cfg.read_text().replace("[store]", f'[access]\naccounts = "{tmp_path / "a.json"}"\n\n[store]'))
