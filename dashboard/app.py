@@ -1,6 +1,7 @@
 """The Streamlit app: a page router. Run with ``csp-hotspots serve``.
 
-Pages (``dashboard/views/``) only compose figures from ``geodata`` and ``loaders``. Only the pages
+Pages are functions (``page`` in each module of ``dashboard/views/``) that read the URL, ask the
+analysis layer (:mod:`geodata.analysis`), cache and render. Only the pages
 the session's audience may see are registered (:mod:`dashboard.access`): another page's URL
 opens the default page, and its script never runs.
 """
@@ -9,18 +10,19 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import access, common
+from dashboard.views import data, explorer, flytipping, meeting, patrol, trends, wards
 
 st.set_page_config(page_title="CSP Hotspots", layout="wide")
 kiosk = st.query_params.get("mode") == "meeting"  # the meeting-room screen: no navigation at all
 config = common.store().config
 pages = [
-    ("public", st.Page("views/meeting.py", title="Meeting", default=True)),
-    ("public", st.Page("views/explorer.py", title="Map explorer", url_path="explorer")),
-    ("public", st.Page("views/trends.py", title="Trends", url_path="trends")),
-    ("analyst", st.Page("views/patrol.py", title="Patrol planner", url_path="patrol")),
-    ("public", st.Page("views/wards.py", title="Wards", url_path="wards")),
-    ("public", st.Page("views/flytipping.py", title="Fly-tipping", url_path="flytipping")),
-    ("public", st.Page("views/data.py", title="Data & sources", url_path="data")),
+    ("public", st.Page(meeting.page, title="Meeting", default=True)),
+    ("public", st.Page(explorer.page, title="Map explorer", url_path="explorer")),
+    ("public", st.Page(trends.page, title="Trends", url_path="trends")),
+    ("analyst", st.Page(patrol.page, title="Patrol planner", url_path="patrol")),
+    ("public", st.Page(wards.page, title="Wards", url_path="wards")),
+    ("public", st.Page(flytipping.page, title="Fly-tipping", url_path="flytipping")),
+    ("public", st.Page(data.page, title="Data & sources", url_path="data")),
 ]
 page = st.navigation([p for level, p in pages if access.can(config, level)],
                      position="hidden" if kiosk else "sidebar")

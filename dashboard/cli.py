@@ -1,7 +1,7 @@
 """The ``csp-hotspots`` command.
 
 Every command takes ``--config FILE`` (default: the bundled St Albans config,
-2013-2022 wards). The store named in the config is built from the config's
+wards since May 2022). The store named in the config is built from the config's
 bundled data on first use. Errors print one line naming the file, line and
 reason, and exit with status 2; there is no traceback for bad input.
 """
@@ -90,12 +90,12 @@ def _pyarrow_without_pandas() -> None:
 
 def _cmd_ingest(args, cfg) -> int:
     _pyarrow_without_pandas()
-    from geodata.ingest import ingest_police
-    from loaders.police import list_files
+    from geodata.ingest import ingest_download
+    from loaders.police import STREET, download_files
 
     store = open_store(cfg, progress=_progress_bar(None))
-    total = len(list_files(args.paths))
-    report = ingest_police(store, args.paths, progress=_progress_bar(total))
+    total = len(download_files(args.paths)[0][STREET])
+    report = ingest_download(store, args.paths, progress=_progress_bar(total))
     sys.stderr.write("\n")
     print(report.summary())
     return 0
@@ -178,14 +178,19 @@ def _cmd_summary(args, cfg) -> int:
 
 def _cmd_hotspots(args, cfg) -> int:
     from geodata import export
-    from geodata.hotspots import COLUMNS, hotspot_cells
+    from geodata.hotspots import COLUMNS, SparseDataWarning, hotspot_cells
+    from geodata.pvalue import format_p
 
     _check_categories(args.category)
     if args.cell is not None and args.cell <= 0:
         raise ValueError(f"--cell must be a positive number of metres, got {args.cell:g}")
     store = open_store(cfg)
     incidents = store.incidents(start=args.start, end=args.end, categories=args.category or None)
-    frame, grid = hotspot_cells(incidents, store.boundary(), cell_size=args.cell, shape=args.grid)
+    with warnings.catch_warnings():  # the frame's note says the same; it is printed below
+        warnings.simplefilter("ignore", SparseDataWarning)
+        frame, grid = hotspot_cells(incidents, store.boundary(), cell_size=args.cell, shape=args.grid)
+    if frame.attrs["inference"] == "none":
+        raise ValueError(f"no hot spot test: {frame.attrs['note']}")
     if args.out:
         out = Path(args.out)
         if out.suffix.lower() != ".gpkg":
@@ -199,26 +204,29 @@ def _cmd_hotspots(args, cfg) -> int:
         sys.stdout.write("\n")
     elif not args.out:
         significant = frame[frame["gi_class"] != 0].sort_values("gi_z", ascending=False)
-        print(f"{cfg.area_name}: Gi* on {len(frame):,} {grid.shape} cells of {grid.cell_size:g} m, "
-              f"{int(frame['count'].sum()):,} incidents; {len(significant):,} significant cells "
+        cell_rule = "given" if args.cell else "from the data"
+        print(f"{cfg.area_name}: Gi* on {len(frame):,} {grid.shape} cells of {grid.cell_size:g} m ({cell_rule}), "
+              f"{frame.attrs['incidents']:,} incidents; {len(significant):,} significant cells "
               "(Benjamini-Hochberg adjusted, 90% or more)")
-        print(significant[["cell_id", "x", "y", "count", "gi_z", "gi_p_adj", "label"]].head(25)
-              .to_string(index=False))
+        print(f"{frame.attrs['note']}")
+        shown = significant[["cell_id", "x", "y", "count", "gi_z", "gi_p_adj", "label"]].head(25).copy()
+        shown["gi_p_adj"] = shown["gi_p_adj"].map(format_p)
+        print(shown.to_string(index=False) if len(shown) else "(no significant cell)")
     return 0
 
 
 def _cmd_report(args, cfg) -> int:
     from dashboard import pack
-    from geodata import priorities, status
-    from geodata.store import parse_month
+    from geodata import months, priorities
 
     for name in ("start", "end"):
-        parse_month(getattr(args, name), "--" + {"start": "from", "end": "to"}[name])
+        if getattr(args, name) is not None:
+            months.check(getattr(args, name), "--" + {"start": "from", "end": "to"}[name])
     window = None
     if args.start and args.end:
         if args.start > args.end:
             raise ValueError(f"--from {args.start} is after --to {args.end}")
-        window = len(status.months(args.start, args.end))
+        window = months.length(args.start, args.end)
     elif args.start:
         raise ValueError("--from needs --to (the period's last month)")
     plist = priorities.load(args.priorities or cfg.priorities_file)
@@ -233,10 +241,11 @@ def _cmd_report(args, cfg) -> int:
 
 def _cmd_refresh(args, cfg) -> int:
     from geodata.refresh import refresh_police
-    from geodata.store import parse_month
+    from geodata import months
     from loaders.policeapi import Client
 
-    parse_month(args.start, "--from")
+    if args.start is not None:
+        months.check(args.start, "--from")
     cache = Path(args.cache) if args.cache else cfg.store_path.parent / "api-cache"
     client = Client(args.api, cache_dir=cache)
     store = open_store(cfg, progress=_progress_bar(None))
@@ -322,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="csp-hotspots",
                                      description="Community Safety Partnership hotspot dashboard and tools.")
     parser.add_argument("--config", default=str(config_mod.DEFAULT_CONFIG),
-                        help="area config TOML (default: bundled St Albans, 2013-2022 wards)")
+                        help="area config TOML (default: bundled St Albans, wards since May 2022)")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", default=argparse.SUPPRESS, help="area config TOML")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -330,7 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", parents=[common], help="load data into the store")
     ingest_sub = ingest.add_subparsers(dest="source", required=True)
     police = ingest_sub.add_parser("police", parents=[common],
-                                   help="data.police.uk street-level CSVs, folders of months or zips")
+                                   help="a data.police.uk download (zip, folder or CSVs): street and outcomes "
+                                        "files are loaded, other files listed as skipped with the reason")
     police.add_argument("paths", nargs="+", metavar="PATH")
     police.set_defaults(func=_cmd_ingest)
     fms = ingest_sub.add_parser("fixmystreet", parents=[common], help="FixMyStreet reports per LSOA and month (CSV)")

@@ -17,11 +17,15 @@ import pandas as pd
 import shapely
 
 from geodata import config as config_mod
-from geodata import disclosure, export
+from geodata import export
 from geodata import priorities as priorities_mod
-from geodata import status as status_mod
+from geodata import sources
+from geodata.analysis import ANALYST, PUBLIC, Audience, Selection, rules
+from geodata.analysis import meeting as meeting_mod
+from geodata.analysis import status as status_mod
 from geodata.store import Store, open_store
-from loaders.police import CRIME_TYPES
+
+CRIME_TYPES = sources.POLICE.categories
 
 
 
@@ -45,9 +49,7 @@ def store() -> Store:
 @st.cache_data(ttl=60)
 def months(path: str | None) -> list[str]:
     """Months with police.uk data, 'YYYY-MM', oldest first."""
-    parts = _store(path).partitions()
-    parts = parts[parts["source"] == "police.uk"]
-    return sorted(parts["month"].dt.strftime("%Y-%m").unique().tolist())
+    return sorted(rules.loaded_months(_store(path), sources.DEFAULT))
 
 
 def _param_list(name: str, allowed) -> list[str]:
@@ -68,21 +70,47 @@ def filters(key: str = "f") -> dict:
         st.stop()
     wards = store().wards()
     ward_names = dict(zip(wards["ward_code"], wards["ward_name"]))
-    start = st.query_params.get("from", all_months[0])
-    end = st.query_params.get("to", all_months[-1])
-    start = start if start in all_months else all_months[0]
+    default = rules.default_period(all_months)
+    start = st.query_params.get("from", default.start)
+    end = st.query_params.get("to", default.end)
+    start = start if start in all_months else default.start
     end = end if end in all_months and end >= start else all_months[-1]
     with st.sidebar:
         start, end = st.select_slider("Months", options=all_months, value=(start, end), key=f"{key}_months")
         categories = st.multiselect("Crime types (none = all)", sorted(CRIME_TYPES),
                                     default=_param_list("cat", CRIME_TYPES), key=f"{key}_cats")
         chosen = st.multiselect("Wards (none = all)", list(ward_names), format_func=ward_names.get,
-                                default=_param_list("ward", ward_names), key=f"{key}_wards")
+                                default=None if f"{key}_wards" in st.session_state else _param_list("ward", ward_names),
+                                key=f"{key}_wards")
     st.query_params.update({"from": start, "to": end})
     st.query_params["cat"] = categories
     st.query_params["ward"] = chosen
     return {"start": start, "end": end, "categories": categories or None, "wards": chosen or None,
             "ward_names": ward_names}
+
+
+def download_name(kind: str, selection: Selection, ext: str) -> str:
+    """A download's file name carrying what it shows: ``csp-hotspots_<kind>_<from>_to_<to>[_<types>][_<wards>].<ext>``
+    (crime types and ward codes joined by '+', file-name safe)."""
+    import re
+
+    parts = ["csp-hotspots", kind, selection.period.start, "to", selection.period.end]
+    if selection.categories:
+        parts.append("+".join(selection.categories))
+    if selection.wards:
+        parts.append("+".join(selection.wards))
+    name = "_".join(parts)
+    return re.sub(r"[^A-Za-z0-9+_.-]", "-", name)[:180] + f".{ext}"
+
+
+def selection(f: dict) -> Selection:
+    """The :class:`geodata.analysis.Selection` of :func:`filters`' values."""
+    return Selection.of(f["start"], f["end"], f["categories"] or (), f["wards"] or ())
+
+
+def audience() -> Audience:
+    """Who is looking: signed-in analysts see exact counts, everyone else disclosure-controlled ones."""
+    return ANALYST if access.can(store().config, "analyst") else PUBLIC
 
 
 def attributions() -> None:
@@ -119,9 +147,23 @@ def priorities(key: tuple[str, int]) -> priorities_mod.Priorities:
 @st.cache_resource(ttl=300, max_entries=32)
 def statuses(path: str | None, key: tuple[str, int], end: str | None, window: int | None,
              compare: str | None, exact: bool = True) -> list[status_mod.PriorityStatus]:
-    """:func:`geodata.status.evaluate`, cached per store, priorities file, period and whether the
-    audience sees exact counts of sensitive sources."""
-    return status_mod.evaluate(_store(path), priorities(key), end, window, compare, exact)
+    """:func:`geodata.analysis.status.evaluate`, cached per store, priorities file, period and whether
+    the audience sees exact counts of sensitive sources."""
+    return status_mod.evaluate(_store(path), priorities(key), end, window, compare, ANALYST if exact else PUBLIC)
+
+
+@st.cache_resource(ttl=300, max_entries=16)
+def meeting_slides(path: str | None, key: tuple[str, int], end: str | None, window: int | None,
+                   compare: str | None, exact: bool = True) -> meeting_mod.Slides:
+    """:func:`geodata.analysis.meeting.slides` on the cached :func:`statuses` of the same arguments."""
+    audience = ANALYST if exact else PUBLIC
+    return meeting_mod.slides(_store(path), priorities(key), end, window, compare, audience,
+                              statuses(path, key, end, window, compare, exact))
+
+
+def ward_outlines():
+    """(codes, names, outlines) of the wards, simplified to 20 m (EPSG:27700), cached per store."""
+    return _ward_outlines(config_path())
 
 
 def area_map(layers: list, height: int) -> dict:
@@ -176,14 +218,13 @@ def ward_svg(values: pd.Series, title: str) -> str:
 def ward_counts(store: Store, source: str, exact: bool) -> pd.Series:
     """Counts per ward (every ward, indexed by code) of all loaded months of ``source``, as the audience
     may see them: exact, or for a sensitive source without ``exact`` the sums of its public
-    ward-by-month cells (:func:`geodata.disclosure.public_counts`)."""
+    ward-by-month cells (:func:`geodata.analysis.rules.public_cells`)."""
     wards = store.ward_summary(source=source).set_index("ward_code")["incidents"]
-    if exact or source not in disclosure.SENSITIVE_SOURCES:
+    if not rules.withheld(source, ANALYST if exact else PUBLIC):
         return wards
     counts = store.counts(by=("ward_code", "month"), source=source)
-    public = disclosure.public_counts(counts[counts["ward_code"].notna()], disclosure.store_key(store.path),
-                                      disclosure.table_id(source))
-    return disclosure.period_totals(public).reindex(wards.index, fill_value=0)
+    public = rules.public_cells(store, counts[counts["ward_code"].notna()], source)
+    return rules.period_totals(public).reindex(wards.index, fill_value=0)
 
 
 def table(frame: pd.DataFrame, *, hide_index: bool | None = None, height: int | None = None) -> None:

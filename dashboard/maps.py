@@ -1,44 +1,34 @@
-"""Folium maps that work with no internet, drawn fast.
+"""Leaflet maps described as data: no text from data ever reaches a template engine.
 
-* Every JavaScript and CSS file is served by the app itself (Streamlit static
-  serving of ``dashboard/static``): :func:`offline` rewrites each element's CDN
-  links to those files and refuses any it does not know, so no request leaves
-  the server. Base tiles are optional (``[map] tiles`` in the config); without
-  them the ward outlines are the base map.
-* Gi* and density cells are drawn as one constant-style layer per class, never
-  a per-feature style function over thousands of cells (40k cells: 14 s to paint
-  that way, 0.9 s as constant-style layers; shared/reference). Ward outlines are
-  simplified to 20 m. Snap points go into a marker cluster, one marker per point.
-* Text from data (ward names, locations, categories) is HTML-escaped.
+A map is a plain JSON-able dict (a *map spec*): its bounds, optional tiles, its layers (areas
+coloured by class, outlines with name labels, merged class shapes, clustered point markers), a
+legend and the layer switch. The map component (``dashboard/mapview/index.html``) draws it with
+Leaflet, setting every name, label and tooltip with ``textContent`` (never as HTML). Why not
+folium: folium and branca render each element's output and wrap it in a new Jinja template that
+is rendered again, so ``{{ ... }}`` inside a ward name or a police.uk location was evaluated on the
+server (issue 18: a ward named ``{{7*7}}`` showed 49; a crafted name created a folder). Here no
+string from data or config is ever compiled: it travels as a JSON value and is drawn as text.
+
+* Every JavaScript and CSS file is served by the app itself (Streamlit static serving of
+  ``dashboard/static``), so no request leaves the machine. Base tiles only when the config names
+  a tile server (``[map] tiles``); without them the ward outlines and labels are the base map.
+* Gi* and density cells are drawn as one merged shape per class, never thousands of styled
+  features (40k cells: 14 s to paint per feature, 0.9 s as merged class shapes; shared/reference).
+  Ward outlines are simplified to 20 m. Snap points go into a marker cluster, at most 2,000.
 """
 from __future__ import annotations
 
-import html
 import json
 
-import folium
 import numpy as np
 import pandas as pd
 import shapely
-from folium.plugins import FastMarkerCluster
 from pyproj import Transformer
 
-from dashboard.palette import SEQUENTIAL, classes
+from dashboard.basemap import URL as BASEMAP_URL
+from geodata.classes import classify
 
 STATIC = "/app/static"
-#: CDN asset names (folium's) -> files served by the app.
-LOCAL = {
-    "leaflet": f"{STATIC}/leaflet/leaflet.js",
-    "leaflet_css": f"{STATIC}/leaflet/leaflet.css",
-    "markerclusterjs": f"{STATIC}/markercluster/leaflet.markercluster.js",
-    "markerclustercss": f"{STATIC}/markercluster/MarkerCluster.css",
-    "markerclusterdefaultcss": f"{STATIC}/markercluster/MarkerCluster.Default.css",
-}
-#: Assets folium lists that these maps do not use (icons, Bootstrap, jQuery): dropped.
-UNUSED = {"jquery", "bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
-          "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css"}
-
-
 #: Closest zoom (Leaflet's level 19: a street at about 0.3 m per pixel).
 MAX_ZOOM = 19
 
@@ -57,20 +47,18 @@ def wgs84_bounds(bounds_27700) -> tuple[float, float, float, float]:
 
 
 def base_map(bounds: tuple[float, float, float, float], tiles: str | None = None,
-             attribution: str | None = None) -> folium.Map:
-    """An empty map fitted to ``bounds`` (:func:`wgs84_bounds`), with optional tiles, zooming in to
-    :data:`MAX_ZOOM` (a map without tiles must say: the marker cluster refuses a map without a maximum).
-
-    (pyproj gives each thread its own transformer, and Streamlit runs each rerun in a new
-    thread: pages compute the bounds once and cache them.)"""
+             attribution: str | None = None, basemap: bool = False) -> dict:
+    """An empty map spec fitted to ``bounds`` (:func:`wgs84_bounds`), zooming in to
+    :data:`MAX_ZOOM`, with the tile server ``tiles`` (a URL template) when one is configured, or
+    with ``basemap`` the config's local PMTiles file, served by the app at
+    :data:`dashboard.basemap.URL` and drawn with protomaps-leaflet; ``attribution`` is shown as text.
+    Neither by default: the ward outlines and names are the base map, and nothing is requested."""
     x0, y0, x1, y1 = bounds
-    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None,
-                   control_scale=True, zoom_snap=0.25,
-                   maxZoom=MAX_ZOOM)  # folium gives its max_zoom to tiles only; this is the map's
-    if tiles:
-        folium.TileLayer(tiles=tiles, attr=attribution or "map tiles", name="Base map").add_to(m)
-    m.fit_bounds([[y0, x0], [y1, x1]])
-    return m
+    credit = str(attribution or "map data")
+    return {"bounds": [[y0, x0], [y1, x1]], "maxZoom": MAX_ZOOM,
+            "tiles": {"url": str(tiles), "attribution": credit} if tiles else None,
+            "basemap": {"url": BASEMAP_URL, "attribution": credit} if basemap and not tiles else None,
+            "layers": [], "legend": None}
 
 
 def prepare(geoms: np.ndarray, simplify: float = 0.0) -> list[dict]:
@@ -81,45 +69,61 @@ def prepare(geoms: np.ndarray, simplify: float = 0.0) -> list[dict]:
     return [json.loads(shapely.to_geojson(g)) for g in shapely.set_precision(to_wgs84(geoms), 1e-5)]
 
 
+def label_points(geoms: np.ndarray) -> list[list[float]]:
+    """A point inside each EPSG:27700 geometry (shapely's point on surface), as WGS84 [lat, lon]:
+    where an area's name label is drawn."""
+    pts = to_wgs84(shapely.point_on_surface(np.asarray(geoms)))
+    return [[round(p.y, 5), round(p.x, 5)] for p in pts]
+
+
+def _text(v) -> str:
+    """A value as display text (numbers with thousands separators, NaN as empty)."""
+    if isinstance(v, (float, np.floating)):
+        return "" if np.isnan(v) else f"{v:,.1f}"
+    if isinstance(v, (int, np.integer)):
+        return f"{int(v):,}"
+    return "" if v is None else str(v)
+
+
 def _features(geoms: list[dict], props: list[dict]) -> dict:
     """A FeatureCollection of :func:`prepare`'d geometries with their properties."""
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": p, "geometry": g} for g, p in zip(geoms, props)]}
 
 
-def choropleth(m: folium.Map, geoms: list[dict], table: pd.DataFrame, value: str, name: str,
+def choropleth(m: dict, geoms: list[dict], table: pd.DataFrame, value: str, name: str,
                label: str, tooltip_fields: dict[str, str], show: bool = True,
-               css_class: str = "area") -> list[float]:
-    """Area choropleth (one GeoJson layer; fine for tens of areas) with escaped tooltips.
+               css_class: str = "area", id_column: str | None = None, labels: list[list] | None = None):
+    """Add an area choropleth layer to map spec ``m``; returns its classes
+    (:class:`geodata.classes.Classes`, whose ``legend`` the caller shows).
 
-    ``geoms``: :func:`prepare`'d geometries (simplified 20 m for wards);
-    ``table``: one row per geometry; ``value``: the column coloured; ``tooltip_fields``:
-    column -> label; ``css_class``: the SVG paths' class (for tests and styling).
-    Returns the class breaks for the legend.
-    """
-    cls, breaks = classes(table[value].fillna(0).to_numpy())
-    props = []
-    for (_, row), c in zip(table.iterrows(), cls):
-        p = {f"f{i}": html.escape(_fmt(row[col])) for i, col in enumerate(tooltip_fields)}
-        p["fill"] = SEQUENTIAL[min(int(c), len(SEQUENTIAL) - 1)]
-        props.append(p)
-    data = _features(geoms, props)
-    folium.GeoJson(
-        data, name=name, show=show,
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#222", "weight": 1.2,
-                                  "fillOpacity": 0.7, "className": css_class},
-        tooltip=folium.GeoJsonTooltip(fields=[f"f{i}" for i in range(len(tooltip_fields))],
-                                      aliases=list(tooltip_fields.values()), sticky=True),
-    ).add_to(m)
-    return breaks
+    ``geoms``: :func:`prepare`'d geometries, one per row of ``table``; ``value``: the column
+    coloured by the one classing (:func:`geodata.classes.classify`; no value = no data); ``tooltip_fields``:
+    column -> label, shown as text lines on hover; ``css_class``: the SVG paths' class (tests,
+    styling). ``label`` names the measure (kept for the caller's legend). With ``id_column``, a
+    click on an area returns its id to the page (:func:`dashboard.mapview.show`); ``labels``:
+    ``[lat, lon, text]`` drawn small inside the areas (e.g. LSOA names)."""
+    classed = classify(pd.to_numeric(table[value], errors="coerce").to_numpy(dtype="float64"))
+    props = [{"fill": fill,
+              "tip": [[alias, _text(row[col])] for col, alias in tooltip_fields.items()],
+              **({"id": str(row[id_column])} if id_column else {})}
+             for (_, row), fill in zip(table.iterrows(), classed.colour_of())]
+    m["layers"].append({"kind": "areas", "name": str(name), "show": show, "className": css_class,
+                        "clickable": id_column is not None, "data": _features(geoms, props),
+                        "labels": [[a, b, str(t)] for a, b, t in labels] if labels else [],
+                        "labelClass": "area-label"})
+    return classed
 
 
-def outline(m: folium.Map, geoms: list[dict], names: np.ndarray, name: str = "Ward outlines") -> None:
-    """Unfilled outlines (:func:`prepare`'d geometries) with the (escaped) name as tooltip: the base
-    map when there are no tiles."""
-    data = _features(geoms, [{"name": html.escape(str(n))} for n in names])
-    folium.GeoJson(data, name=name, style_function=lambda f: {"color": "#444", "weight": 1, "fill": False},
-                   tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Ward"])).add_to(m)
+def outline(m: dict, geoms: list[dict], names, points: list[list[float]] | None = None,
+            name: str = "Ward names and outlines") -> None:
+    """Add unfilled outlines with each area's name as tooltip and, where ``points``
+    (:func:`label_points`) are given, as a permanent label there: the base map when there are no
+    tiles."""
+    props = [{"tip": [["Ward", str(n)]]} for n in names]
+    m["layers"].append({"kind": "outline", "name": str(name), "show": True, "className": "ward-outline",
+                        "data": _features(geoms, props),
+                        "labels": [[p[0], p[1], str(n)] for p, n in zip(points, names)] if points else []})
 
 
 def class_shapes(geoms: np.ndarray, cls: np.ndarray, values) -> dict:
@@ -128,86 +132,62 @@ def class_shapes(geoms: np.ndarray, cls: np.ndarray, values) -> dict:
     return {v: prepare(np.array([shapely.union_all(geoms[cls == v])]))[0] for v in values if (cls == v).any()}
 
 
-def class_layers(m: folium.Map, shapes: dict, colours: dict, labels: dict, group: str, show: bool = True) -> None:
-    """One layer named ``group`` holding one merged shape per class in ``shapes``
-    (:func:`class_shapes`), coloured from ``colours`` with the class label as tooltip. One layer,
-    not one per class: folium compiles templates per layer on every render (measured 0.1 s of a
-    0.26 s rerun with a layer per class)."""
+def class_layers(m: dict, shapes: dict, colours: dict, labels: dict, group: str, show: bool = True) -> None:
+    """Add one layer named ``group`` holding one merged shape per class in ``shapes``
+    (:func:`class_shapes`), coloured from ``colours``, with the class label as tooltip."""
     present = [v for v in colours if v in shapes]
     if not present:
         return
-    data = _features([shapes[v] for v in present],
-                     [{"fill": colours[v], "label": html.escape(labels[v])} for v in present])
-    folium.GeoJson(data, name=group, show=show,
-                   style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": f["properties"]["fill"],
-                                             "weight": 0.3, "fillOpacity": 0.65},
-                   tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False)).add_to(m)
-
-
-_CLUSTER_CALLBACK = """function (row) {
-    var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
-        {radius: row[3], weight: 1, color: '#333', fillColor: row[4], fillOpacity: 0.85});
-    marker.bindTooltip(row[2]);
-    return marker;
-}"""
+    props = [{"fill": colours[v], "tip": [["", str(labels[v])]]} for v in present]
+    m["layers"].append({"kind": "classes", "name": str(group), "show": show, "className": "class-shape",
+                        "data": _features([shapes[v] for v in present], props)})
 
 
 def snap_rows(points: pd.DataFrame, limit: int = 2000) -> list[list]:
-    """The marker rows of :func:`snap_clusters` for snap points (x, y, count, location_text,
-    artefact): at most ``limit``, the busiest, tooltips escaped."""
+    """Marker rows ``[lat, lon, text, radius, colour]`` for snap points (x, y, count,
+    location_text, artefact): at most ``limit``, the busiest."""
     top = points.nlargest(limit, "count")
     lon, lat = _TO_WGS84.transform(top["x"].to_numpy(), top["y"].to_numpy())
     rows = []
     for lo, la, (_, row) in zip(lon, lat, top.iterrows()):
-        text = f"{html.escape(str(row['location_text'] or 'No name'))}: {int(row['count'])} incidents"
+        text = f"{row['location_text'] or 'No name'}: {int(row['count'])} incidents"
         flagged = bool(row.get("artefact", False))
         if flagged:
             text += " (likely a snapping artefact)"
-        rows.append([round(la, 5), round(lo, 5), text, round(4 + min(10, float(np.sqrt(row["count"]))), 1),
+        rows.append([round(la, 5), round(lo, 5), str(text), round(4 + min(10, float(np.sqrt(row["count"]))), 1),
                      "#999999" if flagged else "#e66101"])
     return rows
 
 
-def snap_clusters(m: folium.Map, rows: list[list]) -> None:
-    """Snap point rows (:func:`snap_rows`) as clustered circle markers in one data array
-    (FastMarkerCluster)."""
-    FastMarkerCluster(rows, callback=_CLUSTER_CALLBACK, name="Incidents at snap points (clustered)",
-                      show=False).add_to(m)
+def snap_clusters(m: dict, rows: list[list], name: str = "Incidents at snap points (clustered)",
+                  show: bool = True) -> None:
+    """Add snap point rows (:func:`snap_rows`) as clustered circle markers."""
+    m["layers"].append({"kind": "cluster", "name": str(name), "show": show, "rows": rows})
 
 
-def legend(m: folium.Map, title: str, items: list[tuple[str, str]]) -> None:
-    """A fixed legend box (title and colour swatches with labels, all escaped)."""
-    rows = "".join(f'<div><span style="display:inline-block;width:14px;height:14px;background:{c};'
-                   f'border:1px solid #333;margin-right:6px"></span>{html.escape(t)}</div>' for c, t in items)
-    box = (f'<div style="position:absolute;bottom:24px;left:12px;z-index:9999;background:white;'
-           f'padding:8px 10px;border:1px solid #555;font:14px sans-serif;color:#111">'
-           f'<b>{html.escape(title)}</b>{rows}</div>')
-    m.get_root().html.add_child(folium.Element(box))
+def street_rows(points: pd.DataFrame, limit: int = 3000) -> list[list]:
+    """Name rows ``[lat, lon, name, count]`` for police.uk map points (x, y, count, location_text),
+    busiest first, the "On or near " prefix removed, unnamed points left out."""
+    named = points[points["location_text"].fillna("").str.strip() != ""]
+    top = named.nlargest(limit, "count")
+    lon, lat = _TO_WGS84.transform(top["x"].to_numpy(), top["y"].to_numpy())
+    names = top["location_text"].astype(str).str.replace(r"^On or near\s+", "", regex=True)
+    return [[round(la, 5), round(lo, 5), str(n), int(c)] for la, lo, n, c in zip(lat, lon, names, top["count"])]
 
 
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return "" if np.isnan(v) else f"{v:,.1f}"
-    if isinstance(v, (int, np.integer)):
-        return f"{int(v):,}"
-    return str(v)
+def streets(m: dict, rows: list[list], min_zoom: int = 15, name: str = "Street and place names") -> None:
+    """Add street and place names (:func:`street_rows`) drawn from zoom ``min_zoom`` (default 15,
+    about 5 m a pixel: a city-centre street) where they collide with no busier name."""
+    m["layers"].append({"kind": "streets", "name": str(name), "show": True, "minZoom": int(min_zoom), "rows": rows})
 
 
-def offline(m: folium.Map) -> folium.Map:
-    """Point every asset of ``m`` at the app's own static files; raise on any other external link."""
-    stack = [m]
-    while stack:
-        elem = stack.pop()
-        stack.extend(elem._children.values())
-        for attr in ("default_js", "default_css"):
-            links = getattr(elem, attr, None)
-            if not links:
-                continue
-            local = []
-            for name, url in links:
-                if name in LOCAL:
-                    local.append((name, LOCAL[name]))
-                elif name not in UNUSED:
-                    raise ValueError(f"map element {type(elem).__name__} needs {url}, which is not served locally")
-            setattr(elem, attr, local)
-    return m
+def focus(m: dict, geom) -> None:
+    """Zoom the map to EPSG:27700 geometry ``geom`` and outline it (a chosen ward)."""
+    x0, y0, x1, y1 = wgs84_bounds(shapely.bounds(geom))
+    m["focus"] = [[y0, x0], [y1, x1]]
+    m["highlight"] = prepare(np.array([geom]))[0]
+
+
+def legend(m: dict, title: str, items: list[tuple[str, str]]) -> None:
+    """Set the map's legend: a title and (colour, label) swatches, drawn as text."""
+    m["legend"] = {"title": str(title), "items": [[str(c), str(t)] for c, t in items]}

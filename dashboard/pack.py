@@ -1,19 +1,19 @@
-"""The meeting pack: a PDF (or printable HTML) of every priority's status for one period.
+"""The meeting pack: a PDF (or printable HTML) of the meeting's slides for one period.
 
-Pages: a title page (partnership, area, period, status of every priority); one
-page per priority (status sentence, a static ward map with the Gi* hot spots
-of its first police.uk measure, the 12-month trend, the top wards with change
-and significance, what is not measured); a sources and licences page. Every
-page carries "Data to <month>". Rendered offline with matplotlib (maps and
-charts, no tiles) and reportlab (PDF); the figures are the ones
-:mod:`geodata.status` gives the Meeting page for the same period.
+The same design as the Meeting page (:mod:`geodata.analysis.meeting`): page 1 the overview (every
+priority: status with symbol and word, the latest number, its change, the run chart's variation)
+and the priorities not measured yet; then one page per measured priority (status sentence once,
+headline number and change, the XmR run chart with its baseline stated, small multiples per crime
+type, outcome shares, a static ward map with the Gi* hot spots of a police.uk measure and the top
+wards, what is not measured; DEFRA's annual figures where no monthly source covers the period); the
+sources and licences follow on the last page. Every page carries "Data to <month>". Rendered
+offline with matplotlib (charts and maps, no tiles) and reportlab (PDF).
 """
 from __future__ import annotations
 
 import base64
 import html
 import io
-import warnings
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,13 +24,19 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from dashboard.attributions import ATTRIBUTIONS  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
 from dashboard.palette import GI_COLOURS, SEQUENTIAL, STATUS_COLOURS, STATUS_SYMBOLS  # noqa: E402
+from geodata import sources  # noqa: E402
+from geodata.analysis import PUBLIC, Selection  # noqa: E402
+from geodata.analysis.hotspots_for import hotspots_for  # noqa: E402
 from geodata import disclosure  # noqa: E402
-from geodata import grid as grids  # noqa: E402
+from geodata import runchart  # noqa: E402
+from geodata.analysis import meeting  # noqa: E402
+from geodata.analysis.status import MeasureStatus, PriorityStatus, evaluate, latest_month, span  # noqa: E402
+from geodata.classes import classify  # noqa: E402
 from geodata.gistar import CLASS_LABELS  # noqa: E402
-from geodata.hotspots import hotspot_cells  # noqa: E402
 from geodata.priorities import Priorities  # noqa: E402
-from geodata.status import MeasureStatus, PriorityStatus, evaluate, latest_month, span  # noqa: E402
 from geodata.store import Store  # noqa: E402
 
 FORMATS = ("pdf", "html")
@@ -47,7 +53,8 @@ class Pack:
     period: str
     data_to: str
     results: list[PriorityStatus]
-    images: dict[tuple[str, int, str], bytes]  # (priority id, measure index, "map"|"trend") -> PNG
+    images: dict[tuple[str, int, str], bytes]  # (priority id, measure index, "map"|"trend"|"multiples") -> PNG
+    slides: meeting.Slides
 
 
 def _png(fig) -> bytes:
@@ -57,35 +64,79 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def _trend_png(m: MeasureStatus) -> bytes:
-    fig, ax = plt.subplots(figsize=(6.2, 2.2))
-    counts = [np.nan if c is None else c for c in m.series["count"]]
-    x = np.arange(len(counts))
-    in_period = [m.current.start <= mo <= m.current.end for mo in m.series["month"]]
-    ax.bar(x, counts, color=[SEQUENTIAL[3] if p else "#9aa5c4" for p in in_period])
-    for i, c in enumerate(counts):
-        if np.isnan(c):
-            ax.text(i, 0, "not\nloaded", ha="center", va="bottom", fontsize=6, color="#555555")
-    ax.set_xticks(x, [mo[2:] for mo in m.series["month"]], fontsize=7)
-    ax.set_ylabel("incidents per month", fontsize=8)
+#: Run-chart colours as the Meeting page's (NHS Making Data Count: orange concerning, blue improving).
+_RC = {runchart.CONCERNING: "#c05600", runchart.IMPROVING: "#0060a8", runchart.NEITHER: "#6a3d9a",
+       runchart.COMMON: "#595959"}
+
+
+def _runchart_axes(ax, rc: meeting.RunChart, period_start: str | None, small: bool = False) -> None:
+    """An XmR chart on ``ax``: points month to month (gaps shaded "not loaded"), mean and process
+    limits, special-cause points as large diamonds, the period shaded."""
+    c = rc.chart
+    x = np.arange(len(c.values))
+    for i in np.flatnonzero(np.isnan(c.values)):
+        ax.axvspan(i - 0.5, i + 0.5, color="#e9e9e9", lw=0)
+    if period_start in c.months:
+        ax.axvspan(c.months.index(period_start) - 0.5, len(x) - 0.5, color="#fff3c4", lw=0)
+    ax.plot(x, c.values, color="#595959", lw=1.5, marker="o", ms=2.5)
+    for v, style, name in ((c.mean, "-", "mean"), (c.upper, "--", "upper limit"), (c.lower, "--", "lower limit")):
+        if v >= 0:
+            ax.axhline(v, color="#222222", ls=style, lw=1)
+            if not small:
+                ax.text(len(x) - 0.3, v, f" {name} {v:,.0f}", va="center", fontsize=7)
+    special = c.special & ~np.isnan(c.values)
+    for i in np.flatnonzero(special):
+        bad = (c.values[i] > c.mean) == bool(c.lower_is_better)
+        ax.plot(i, c.values[i], marker="D", ms=6, mec="black",
+                color=_RC[runchart.CONCERNING if bad else runchart.IMPROVING])
+    jans = [i for i, m in enumerate(c.months) if m.endswith("-01")]
+    ax.set_xticks(jans, [c.months[i][:4] for i in jans], fontsize=6 if small else 7)
+    ax.set_ylim(bottom=0)
+    ax.tick_params(axis="y", labelsize=6 if small else 7)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title("Last 12 months (dark: the period)", fontsize=9, loc="left")
+    ax.set_title(f"{rc.label}: {rc.icon}" if small else f"Per month: {rc.icon}", fontsize=7 if small else 9,
+                 loc="left", color=_RC[rc.icon])
+
+
+def _runchart_png(rc: meeting.RunChart, period_start: str) -> bytes:
+    fig, ax = plt.subplots(figsize=(7.2, 2.4))
+    _runchart_axes(ax, rc, period_start)
+    return _png(fig)
+
+
+def _multiples_png(charts, period_start: str) -> bytes:
+    fig, axes = plt.subplots(1, len(charts), figsize=(7.6, 2.0))
+    for ax, rc in zip(np.atleast_1d(axes), charts):
+        _runchart_axes(ax, rc, period_start, small=True)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _annual_png(a: meeting.Annual) -> bytes:
+    fig, ax = plt.subplots(figsize=(7.2, 2.6))
+    vals = [np.nan if v is None else v for v in a.values]
+    ax.bar(range(len(vals)), vals, color=["#7f9bbf"] * (len(vals) - 1) + ["#1f4e79"])
+    for i, v in enumerate(vals):
+        ax.text(i, 0 if np.isnan(v) else v, "not published" if np.isnan(v) else f"{v:,.0f}", ha="center",
+                va="bottom", fontsize=7)
+    ax.set_xticks(range(len(vals)), [y[2:] for y in a.years], fontsize=7)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(a.label + " (annual)", fontsize=9, loc="left")
     return _png(fig)
 
 
 def _map_png(store: Store, m: MeasureStatus) -> bytes:
     wards = store.areas("ward").to_geodataframe()
     table = m.wards.set_index("ward_code")
-    wards["current"] = wards["code"].map(table["current"]).astype("float64")
+    classed = classify(wards["code"].map(table["current"]).astype("float64").to_numpy())
     fig, ax = plt.subplots(figsize=(4.6, 4.6))
-    wards.plot(ax=ax, column="current", cmap="viridis_r", edgecolor="#333333", linewidth=0.6, legend=True,
-               legend_kwds={"label": "incidents in the period", "shrink": 0.6})
-    if m.measure.source == "police.uk" and m.current.count:
-        incidents = store.incidents(start=m.current.start, end=m.current.end,
-                                    **m.measure.filters()).dropna(subset=["x", "y"])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", grids.FineGridWarning)
-            cells, grid = hotspot_cells(incidents, store.boundary())
+    wards.plot(ax=ax, color=classed.colour_of(), edgecolor="#333333", linewidth=0.6)
+    ax.legend(handles=[Patch(facecolor=c, edgecolor="#333333", label=t) for c, t in classed.legend],
+              title="incidents in the period", fontsize=6, title_fontsize=7, loc="lower left")
+    if sources.get(m.measure.source).kind == sources.POINTS and m.current.count:
+        found = hotspots_for(store, Selection.of(m.current.start, m.current.end, m.measure.categories,
+                                                 source=m.measure.source))
+        cells, grid = found.cells, found.grid
         for cls in (3, 2):
             sel = cells[cells["gi_class"] == cls]
             if len(sel):
@@ -97,23 +148,30 @@ def _map_png(store: Store, m: MeasureStatus) -> bytes:
 
 def build(store: Store, priorities: Priorities, end: str | None = None, window: int | None = None,
           compare: str | None = None) -> Pack:
-    """Compute every figure and image of the pack (same arguments as :func:`geodata.status.evaluate`).
+    """Compute every figure and image of the pack (same arguments as :func:`geodata.analysis.status.evaluate`).
 
     The pack is for the meeting, so sensitive (council) sources are under disclosure control
-    (``exact=False``): every figure, map and trend of their measures is made from the public cells
-    (:mod:`geodata.disclosure`), with the rule stated beside them."""
+    (the PUBLIC audience): every figure of their measures, and their ward map, is made from the public
+    cells (:mod:`geodata.disclosure`), with the rule stated beside them; they get no run chart."""
     end = end or latest_month(store)
-    results = evaluate(store, priorities, end, window, compare, exact=False)
+    results = evaluate(store, priorities, end, window, compare, PUBLIC)
+    deck = meeting.slides(store, priorities, end, window, compare, PUBLIC, results)
     images = {}
-    for r in results:
-        for i, m in enumerate(r.measures):
-            if m.current.count is not None:
-                images[(r.priority.id, i, "trend")] = _trend_png(m)
-                images[(r.priority.id, i, "map")] = _map_png(store, m)
+    for ps in deck.priorities:
+        pid = ps.priority.id
+        for i, part in enumerate(ps.parts):
+            m = part.status
+            if part.chart is not None:
+                images[(pid, i, "trend")] = _runchart_png(part.chart, m.current.start)
+            if part.multiples:
+                images[(pid, i, "multiples")] = _multiples_png(part.multiples, m.current.start)
+            images[(pid, i, "map")] = _map_png(store, m)  # withheld: the public ward counts
+        if ps.annual is not None:
+            images[(pid, 0, "annual")] = _annual_png(ps.annual)
     periods = sorted({span(m.current.start, m.current.end) for r in results for m in r.measures
                       if m.current.count is not None}) or [end]
     data_to = max([r.data_to for r in results if r.data_to] or [end])
-    return Pack(priorities.partnership, store.config.area_name, "; ".join(periods), data_to, results, images)
+    return Pack(priorities.partnership, store.config.area_name, "; ".join(periods), data_to, results, images, deck)
 
 
 def _ward_rows(m: MeasureStatus) -> list[list[str]]:
@@ -129,8 +187,15 @@ def _ward_rows(m: MeasureStatus) -> list[list[str]]:
     return rows
 
 
+def _status_word(status: str) -> str:
+    return f"{STATUS_SYMBOLS[status]} {status.upper()}"
+
+
 def _status_line(r: PriorityStatus) -> str:
-    return f"{STATUS_SYMBOLS[r.status]} {r.status.upper()}"
+    return _status_word(r.status)
+
+
+_ARROWS = {meeting.UP: "↑", meeting.DOWN: "↓", meeting.SAME: "→", None: "–"}
 
 
 # ---------------------------------------------------------------------------------------------- PDF
@@ -163,35 +228,59 @@ def to_pdf(pack: Pack) -> bytes:
     story = [Spacer(1, 30 * mm), Paragraph(esc(pack.title), h1), Paragraph(esc(pack.area), styles["Heading3"]),
              Paragraph(f"Priorities meeting pack. Period: {esc(pack.period)}. Data to {esc(pack.data_to)}.", body),
              Paragraph(f"Produced {date.today():%d %B %Y} by CSP Hotspots.", body), Spacer(1, 8 * mm)]
-    summary = [["Priority", "Status", "Why"]]
-    for r in pack.results:
-        summary.append([Paragraph(esc(f"{r.priority.id} {r.priority.title}"), body),
-                        Paragraph(f'<font color="{STATUS_COLOURS[r.status]}"><b>{esc(_status_line(r))}</b></font>',
-                                  body), Paragraph(esc(r.sentence), body)])
-    story += [table(summary, [45 * mm, 28 * mm, 107 * mm]), PageBreak()]
-    for r in pack.results:
+    deck = pack.slides
+    summary = [["Priority", "Status", "Latest", "Change", "Run chart"]]
+    for row in deck.overview.rows:
+        latest = ("" if row.number is None else f"<b>{esc(row.number)}</b> ") + esc(row.number_of)
+        summary.append([Paragraph(esc(f"{row.priority.id} {row.priority.title}"), body),
+                        Paragraph(f'<font color="{STATUS_COLOURS[row.status]}"><b>{esc(_status_word(row.status))}'
+                                  "</b></font>", body), Paragraph(latest, body),
+                        Paragraph(esc(f"{_ARROWS[row.direction]} {row.change}" if row.number else ""), body),
+                        Paragraph(esc(row.icon or ""), body)])
+    story += [table(summary, [38 * mm, 25 * mm, 55 * mm, 35 * mm, 27 * mm]), Spacer(1, 3 * mm),
+              Paragraph(esc(deck.overview.rule), body)]
+    if deck.not_measured:
+        story.append(Paragraph("Not measured yet", h2))
+        story += [Paragraph(f"<b>{esc(p.id)} {esc(p.title)}</b>: would be measured by: {esc(' '.join(lines))}", body)
+                  for p, lines in deck.not_measured.entries]
+    story.append(PageBreak())
+    for ps in deck.priorities:
+        r = ps.result
         story += [Paragraph(esc(f"{r.priority.id} {r.priority.title}"), h1),
                   Paragraph(f"<i>{esc(r.priority.wording)}</i>", body),
                   Paragraph(f'<font color="{STATUS_COLOURS[r.status]}"><b>{esc(_status_line(r))}</b></font>: '
                             f"{esc(r.sentence)}", body)]
-        for i, m in enumerate(r.measures):
-            story.append(Paragraph(esc(m.measure.label), h2))
-            if m.current.count is None:
-                story.append(Paragraph(esc(m.sentence), body))
-                continue
+        for i, part in enumerate(ps.parts):
+            m, h = part.status, part.headline
+            story += [Paragraph(esc(m.measure.label), h2),
+                      Paragraph(f"<b>{esc(h.number)}</b> in {esc(h.period)}. "
+                                f"{esc(_ARROWS[h.direction])} {esc(h.text)}.", body)]
             if m.withheld:
                 story.append(Paragraph(esc(disclosure.NOTE), body))
-            story.append(Paragraph(esc(
-                f"{m.current.count} in {span(m.current.start, m.current.end)}; {m.previous.phrase(m.current)}; "
-                f"{m.year_earlier.phrase(m.current)}."), body))
-            story.append(Table([[Image(io.BytesIO(pack.images[(r.priority.id, i, "map")]), 70 * mm, 70 * mm),
-                                 table(_ward_rows(m))]], colWidths=[72 * mm, 108 * mm]))
-            story.append(Image(io.BytesIO(pack.images[(r.priority.id, i, "trend")]), 160 * mm, 57 * mm))
-        if r.priority.gaps:
-            story.append(Paragraph("Not measured", h2))
-            story += [Paragraph(esc(f"{g.what}: {g.why}."), body) for g in r.priority.gaps]
+            if (r.priority.id, i, "trend") in pack.images:
+                story += [Image(io.BytesIO(pack.images[(r.priority.id, i, "trend")]), 180 * mm, 58 * mm),
+                          Paragraph(esc(part.chart.baseline_note + " Shaded: the period; grey: not loaded; "
+                                        "diamonds: special cause."), styles["Italic"])]
+            if (r.priority.id, i, "multiples") in pack.images:
+                story.append(Image(io.BytesIO(pack.images[(r.priority.id, i, "multiples")]), 180 * mm, 47 * mm))
+            if part.outcomes:
+                shares = part.outcomes.shares
+                story.append(Paragraph("<b>What happened</b> (latest police.uk outcome of "
+                                       f"{part.outcomes.with_outcome:,} crimes; recent months lag): " + esc(
+                                           "; ".join(f"{g} {100 * (shares[g] or 0):.0f}%" for g in shares)), body))
+            story.append(Table([[Image(io.BytesIO(pack.images[(r.priority.id, i, "map")]), 62 * mm, 62 * mm),
+                                 table(_ward_rows(m))]], colWidths=[64 * mm, 116 * mm]))
+        if ps.annual is not None:
+            a = ps.annual
+            year, value = a.latest
+            story += [Paragraph(f"<b>{value:,.0f}</b> fly-tipping incidents in {esc(year)} (annual). {esc(a.note)}",
+                                body), Image(io.BytesIO(pack.images[(r.priority.id, 0, "annual")]), 180 * mm, 65 * mm)]
+        if ps.unmeasured:
+            story.append(Paragraph("<b>Not measured:</b> " + esc(" ".join(ps.unmeasured)), body))
         story.append(PageBreak())
-    story += [Paragraph("Sources and licences", h1)]
+    if story and isinstance(story[-1], PageBreak):
+        story.pop()  # the sources follow the last priority (a page of their own would be near-empty)
+    story += [Paragraph("Sources and licences", h2)]
     story += [Paragraph(f"<b>{esc(name)}</b>: {esc(text)}", body) for name, text in ATTRIBUTIONS]
     story.append(Paragraph(esc(
         "Method: counts are incidents assigned to a ward of the area. Change tests: two-sided Poisson E-test "
@@ -242,7 +331,8 @@ def to_html(pack: Pack) -> str:
                 out.append(f"<p>{esc(disclosure.NOTE)}</p>")
             out.append(f"<p>{esc(str(m.current.count))} in {esc(span(m.current.start, m.current.end))}; "
                        f"{esc(m.previous.phrase(m.current))}; {esc(m.year_earlier.phrase(m.current))}.</p>")
-            out.append(img((r.priority.id, i, "map")) + rows_html(_ward_rows(m)) + img((r.priority.id, i, "trend")))
+            out.append(img((r.priority.id, i, "map")) + rows_html(_ward_rows(m))
+                       + (img((r.priority.id, i, "trend")) if (r.priority.id, i, "trend") in pack.images else ""))
         if r.priority.gaps:
             out.append("<h2>Not measured</h2>" + "".join(f"<p>{esc(g.what)}: {esc(g.why)}.</p>"
                                                          for g in r.priority.gaps))

@@ -25,7 +25,7 @@ def _import_pages(port: int) -> None:
             time.sleep(0.05)
     try:
         from dashboard import common
-        from geodata.status import latest_month
+        from geodata.analysis.status import latest_month
 
         # the default page's figures, into the page's own cache (same function, same key as the page):
         # a first visitor is an admin in local mode (exact counts), else the public (disclosure control)

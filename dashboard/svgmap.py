@@ -3,7 +3,7 @@
 Used where a map must appear at a glance (the Meeting page and its kiosk mode):
 a Vega or Leaflet map first loads its JavaScript (measured: ~0.9 s more to paint).
 Ward outlines come in EPSG:27700 (simplify them first, e.g. 20 m); values are
-coloured in quantile classes of :data:`dashboard.palette.SEQUENTIAL`; a ward with
+coloured by the one classing (:func:`geodata.classes.classify`); a ward with
 no value is grey and labelled "no data". Names and values are escaped.
 """
 from __future__ import annotations
@@ -13,9 +13,8 @@ import html
 import numpy as np
 import shapely
 
-from dashboard.palette import SEQUENTIAL, classes
+from geodata.classes import NO_DATA, classify
 
-NO_DATA = "#d9d9d9"
 
 
 def _path(geom, x0: float, y1: float, scale: float) -> str:
@@ -28,27 +27,78 @@ def _path(geom, x0: float, y1: float, scale: float) -> str:
     return "".join(parts)
 
 
-def ward_svg(codes, names, geometries, values: dict, title: str, width: int = 360) -> str:
-    """An SVG choropleth of ``values`` (ward code -> number or None) with a legend titled ``title``."""
+def _labels(codes, names, geometries, values: dict, x0: float, y1: float, scale: float, width: float,
+            height: float, font: float) -> str:
+    """Ward names and values on the map, placed greedily from the highest value down: a ward gets its
+    name and value where they fit without overlapping a label already placed, else its value alone,
+    else nothing (its name stays in the ward's tooltip). White halo, so labels read over any fill."""
+    order = sorted(range(len(codes)), key=lambda i: (-(values.get(codes[i]) if isinstance(values.get(codes[i]),
+                                                                                       (int, float)) else -1), i))
+    placed, out = [], []
+
+    def fits(cx, cy, w, h):
+        box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        if box[0] < 0 or box[2] > width or box[1] < 0 or box[3] > height:
+            return None
+        if any(not (box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3]) for b in placed):
+            return None
+        return box
+
+    for i in order:
+        v = values.get(codes[i])
+        value = "no data" if v is None else v if isinstance(v, str) else f"{v:,}"
+        pt = shapely.point_on_surface(geometries[i])
+        cx, cy = (pt.x - x0) * scale, (y1 - pt.y) * scale
+        name = str(names[i])
+        lines = [(name, font * 0.8, 400), (value, font, 700)]
+        w = max(len(name) * 0.5 * font * 0.8, len(value) * 0.6 * font)
+        box = fits(cx, cy, w, font * 2.0)
+        if box is None:
+            lines = [(value, font, 700)]
+            box = fits(cx, cy, len(value) * 0.6 * font, font * 1.1)
+        if box is None:
+            continue
+        placed.append(box)
+        ty = box[1]
+        for text, size, weight in lines:
+            ty += size * 0.95
+            out.append(f'<text x="{cx:.1f}" y="{ty:.1f}" font-size="{size:.1f}" font-weight="{weight}" '
+                       f'text-anchor="middle" fill="#000" stroke="#fff" stroke-width="{size * 0.22:.1f}" '
+                       f'paint-order="stroke" stroke-linejoin="round">{html.escape(text)}</text>')
+    return "".join(out)
+
+
+def ward_svg(codes, names, geometries, values: dict, title: str, width: int = 360, labels: bool = False,
+             font: float = 11) -> str:
+    """An SVG choropleth of ``values`` (ward code -> number or None) with a legend titled ``title``
+    (``font``: its text size in SVG units; the SVG scales to its box). ``labels``: write ward names and
+    values on the map (:func:`_labels`), for screens read from across a room."""
     x0, y0, x1, y1 = shapely.total_bounds(geometries)
     scale = width / (x1 - x0)
     height = (y1 - y0) * scale
     numeric = [c for c in codes if values.get(c) is not None]
     known = np.array([float(values[c]) for c in numeric])
-    cls, breaks = classes(known) if known.size else (np.array([], dtype=int), [])
-    cls_of = dict(zip(numeric, cls))
+    classed = classify(known)
+    cls_of = dict(zip(numeric, classed.classes))
     paths = []
     for code, name, geom in zip(codes, names, geometries):
         v = values.get(code)
-        fill = SEQUENTIAL[cls_of[code]] if v is not None else NO_DATA
+        fill = classed.colours[cls_of[code]] if v is not None else NO_DATA
         label = f"{name}: {v:,}" if v is not None else f"{name}: no data"
         paths.append(f'<path class="ward-svg" d="{_path(geom, x0, y1, scale)}" fill="{fill}" stroke="#333" '
                      f'stroke-width="0.8"><title>{html.escape(str(label))}</title></path>')
+    per_row = max(1, int(width // (font * 6.5)))
+    step = width / per_row
     legend = []
-    for i in range(len(breaks) - 1):
-        legend.append(f'<rect x="{i * 70}" y="18" width="14" height="14" fill="{SEQUENTIAL[i]}" stroke="#333"/>'
-                      f'<text x="{i * 70 + 18}" y="30" font-size="11">{breaks[i]:g}-{breaks[i + 1]:g}</text>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height + 48:.0f}" '
-            f'width="100%" aria-label="{html.escape(title)} by ward"><g>{"".join(paths)}</g>'
-            f'<g transform="translate(0,{height + 8:.0f})"><text x="0" y="11" font-size="11">'
+    for i, (colour, text) in enumerate(classed.legend):
+        lx, ly = (i % per_row) * step, font * 1.5 + (i // per_row) * font * 1.5
+        legend.append(f'<rect x="{lx:.1f}" y="{ly:.1f}" width="{font * 1.1:.1f}" height="{font * 1.1:.1f}" '
+                      f'fill="{colour}" stroke="#333"/><text x="{lx + font * 1.4:.1f}" y="{ly + font:.1f}" '
+                      f'font-size="{font}">{html.escape(text)}</text>')
+    rows = -(-len(classed.legend) // per_row)
+    extra = font * 1.5 * (rows + 1) + font * 0.6
+    text = _labels(codes, names, geometries, values, x0, y1, scale, width, height, font) if labels else ""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height + extra:.0f}" '
+            f'width="100%" aria-label="{html.escape(title)} by ward"><g>{"".join(paths)}</g><g>{text}</g>'
+            f'<g transform="translate(0,{height + 8:.0f})"><text x="0" y="{font:.1f}" font-size="{font}">'
             f'{html.escape(title)}</text>{"".join(legend)}</g></svg>')

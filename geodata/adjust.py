@@ -11,12 +11,17 @@ def adjust_p(p: np.ndarray, method: str = "fdr_bh") -> np.ndarray:
     """Adjust p-values (along axis 0, each column separately) for multiple comparisons.
 
     ``fdr_bh``: Benjamini & Hochberg (1995) step-up; ``holm``: Holm (1979) step-down;
-    ``none``: unchanged. NaN stays NaN and does not count as a test.
+    ``none``: unchanged. NaN stays NaN and does not count as a test. No p-values (an empty
+    array) give an empty result; a value outside [0, 1] is an error naming it.
     """
     if method not in ADJUSTMENTS:
         raise ValueError(f"adjust must be one of {ADJUSTMENTS}, got {method!r}")
     p = np.asarray(p, dtype="float64")
-    if method == "none":
+    outside = ~np.isnan(p) & ((p < 0) | (p > 1))
+    if outside.any():
+        raise ValueError(f"p has {float(p[outside].flat[0])!r}, which is not a probability: "
+                         "pass p-values between 0 and 1 (NaN for no test)")
+    if method == "none" or p.size == 0:
         return p.copy()
     flat = p.reshape(p.shape[0], -1)
     out = np.full(flat.shape, np.nan)

@@ -11,10 +11,10 @@ line)::
     code = "E07000240"                      # optional ONS code
 
     [wards]                                 # required
-    file = "boundaries/st_albans_wards_2013.geojson"   # GeoJSON, GeoPackage or Shapefile
-    code_field = "WD13CD"
-    name_field = "WD13NM"
-    label = "Wards 2013-2022"               # optional, default "Wards"
+    file = "boundaries_2022/st_albans_wards_may2024_bsc_wgs84.geojson"   # GeoJSON, GeoPackage or Shapefile
+    code_field = "ward_code"
+    name_field = "ward_name"
+    label = "Wards 2022-"                   # optional, default "Wards"
     layer = "..."                           # optional, for multi-layer GeoPackages
 
     [lsoas]                                 # required, same keys as [wards]
@@ -28,7 +28,8 @@ line)::
     path = "store/st-albans.duckdb"          # required
 
     [bundled]                               # optional: loaded when the store is first built
-    police = ["police/....zip"]
+    police = ["police/....zip"]             # data.police.uk street-level files
+    outcomes = ["police/....zip"]           # data.police.uk outcomes files (loaders/outcomes.py)
     fixmystreet = ["fixmystreet/....csv"]   # FixMyStreet reports per LSOA and month
     defra = ["defra/....csv"]               # DEFRA fly-tipping LA tables (incidents, actions)
 
@@ -42,6 +43,8 @@ line)::
     [map]                                   # optional: base map tiles (none by default: the
     tiles = "http://tiles.example/{z}/{x}/{y}.png"   # ward outlines are the base map; works offline)
     attribution = "..."                     # plain text; links only as <a href="https://...">text</a>
+    basemap = "basemap.pmtiles"             # or a local PMTiles file (Protomaps basemap schema),
+                                            # served by the app itself at /basemap.pmtiles
 """
 from __future__ import annotations
 
@@ -57,8 +60,11 @@ ATTRIBUTION_LINK = re.compile(r'<a href="https://[^"<>\s{}`\\]+">[^<>{}`\\]*</a>
 #: What may remain of an attribution once its links are taken out: plain text.
 ATTRIBUTION_TEXT = re.compile(r"[^<>{}`\\]*")
 
-#: The bundled St Albans configuration (2013-2022 wards, matching the 2021-22 police data).
+#: The bundled St Albans configuration: the wards in force since May 2022, those of the latest bundled
+#: data (``csp-wards-2013.toml`` is the same area on the 2013-2022 wards).
 DEFAULT_CONFIG = ST_ALBANS / "csp.toml"
+#: The bundled St Albans configuration on the wards in force 2013 - May 2022.
+WARDS_2013_CONFIG = ST_ALBANS / "csp-wards-2013.toml"
 
 
 class ConfigError(Exception):
@@ -102,7 +108,9 @@ class Config:
     priorities_file: Path | None = None
     bundled_fixmystreet: tuple[Path, ...] = ()
     bundled_defra: tuple[Path, ...] = ()
+    bundled_outcomes: tuple[Path, ...] = ()
     accounts_file: Path | None = None
+    map_basemap: Path | None = None
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -124,12 +132,14 @@ def load(path: str | Path | None = None) -> Config:
         population=c.population(),
         store_path=c.path("store", "path", must_exist=False),
         bundled_police=tuple(c.paths("bundled", "police")),
+        bundled_outcomes=tuple(c.paths("bundled", "outcomes")),
         map_tiles=c.text("map", "tiles", required=False),
         map_attribution=c.attribution(),
         priorities_file=c.path("priorities", "file") if "priorities" in raw else None,
         bundled_fixmystreet=tuple(c.paths("bundled", "fixmystreet")),
         bundled_defra=tuple(c.paths("bundled", "defra")),
         accounts_file=c.path("access", "accounts", must_exist=False) if "access" in raw else None,
+        map_basemap=c.path("map", "basemap") if "basemap" in raw.get("map", {}) else None,
     )
 
 

@@ -33,8 +33,9 @@ whatever the count. The attacker test (tests/test_disclosure_audit.py) collects
 every public figure of constructed data sets and checks with an integer
 program that every true count of 1 to 4 keeps at least 3 feasible values.
 
-Which sources are sensitive: :data:`SENSITIVE_SOURCES` (every council source:
-they hold records about residents that no one published). police.uk,
+Which sources are sensitive: :data:`SENSITIVE_SOURCES`, from the registry
+(:mod:`geodata.sources`: every council source: they hold records about
+residents that no one published). police.uk,
 FixMyStreet and DEFRA are published open data and are shown as published.
 """
 from __future__ import annotations
@@ -49,7 +50,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SENSITIVE_SOURCES = frozenset({"council-flytipping", "council-incidents"})
+from geodata import sources
+
+SENSITIVE_SOURCES = frozenset(sources.ids(sensitive=True))
 #: Public counts of a sensitive source are multiples of BASE.
 BASE = 5
 #: Counts from 1 to THRESHOLD are the ones a reader must not learn (the protected cells).

@@ -1,10 +1,12 @@
 """Files for analysts and officers to take away: spreadsheet-safe CSV, multi-layer GeoPackages, GPX."""
 from __future__ import annotations
 
+import re
 import tempfile
 from xml.sax.saxutils import escape
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 #: A cell starting with one of these is run as a formula by Excel and LibreOffice (OWASP "CSV injection").
@@ -46,24 +48,51 @@ def geopackage_bytes(layers: dict) -> bytes:
         return path.read_bytes()
 
 
-def gpx_bytes(zones, name: str = "CSP Hotspots patrol zones") -> bytes:
-    """GPX 1.1 (phones, car terminals) of polygon ``zones`` (a GeoDataFrame with ``zone``,
-    ``incidents`` and ``streets``): each zone's outline as a track and its centre as a waypoint.
-    Coordinates WGS84 to 6 decimals (about 0.1 m)."""
-    wgs = zones.to_crs(4326)
+#: Characters XML 1.0 does not allow in a document (C0 controls but tab, LF, CR; surrogates; U+FFFE/F).
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value) -> str:
+    """``value`` as XML character data: characters XML 1.0 forbids removed, ``& < > "`` escaped."""
+    return escape(_NOT_XML.sub("", str(value)), {'"': "&quot;"})
+
+
+def patrol_gpx(zones, name: str = "CSP Hotspots patrol zones", desc: str = "") -> bytes:
+    """GPX 1.1 of patrol ``zones`` (:func:`geodata.zones.patrol_zones`, EPSG:27700) for phones and
+    car terminals: a waypoint per named street (at its busiest map point in the zone; ``type``
+    "street") and per place label (``type`` "place", named with its nearest street, the flag in
+    ``cmt``), then each zone's outline as a track (one segment per ring). ``desc`` goes in the
+    metadata (say there that police.uk gives no day or time). WGS84 to 6 decimals (about 0.1 m);
+    text from the data is escaped and stripped of characters XML does not allow."""
+    from loaders.coords import bng_to_wgs84_many
+
+    def point(x, y):
+        lon, lat = bng_to_wgs84_many(np.array([x]), np.array([y]))
+        return f'lat="{lat[0]:.6f}" lon="{lon[0]:.6f}"'
+
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            '<gpx version="1.1" creator="CSP Hotspots" xmlns="http://www.topografix.com/GPX/1/1">',
-           f"<metadata><name>{escape(name)}</name></metadata>"]
-    for _, z in wgs.iterrows():
-        centre = z.geometry.representative_point()
-        streets = ", ".join(s for s, _ in z["streets"][:3])
-        out.append(f'<wpt lat="{centre.y:.6f}" lon="{centre.x:.6f}"><name>Zone {int(z["zone"])}</name>'
-                   f"<desc>{escape(f'{int(z.incidents)} incidents; {streets}')}</desc></wpt>")
-    for _, z in wgs.iterrows():
-        out.append(f"<trk><name>Zone {int(z['zone'])}</name>")
-        for ring in [p.exterior for p in getattr(z.geometry, "geoms", [z.geometry])]:
-            pts = "".join(f'<trkpt lat="{y:.6f}" lon="{x:.6f}"/>' for x, y in ring.coords)
-            out.append(f"<trkseg>{pts}</trkseg>")
+           f"<metadata><name>{xml_text(name)}</name>" + (f"<desc>{xml_text(desc)}</desc>" if desc else "")
+           + "</metadata>"]
+    for _, z in zones.iterrows():
+        zone = int(z["zone"])
+        for street, n, x, y in z["streets"]:
+            out.append(f"<wpt {point(x, y)}><name>{xml_text(street)}</name>"
+                       f"<desc>{xml_text(f'Zone {zone}: {n} incidents on or near {street}')}</desc>"
+                       "<type>street</type></wpt>")
+        for label, n, x, y, near, metres, flag in z["places"]:
+            where = f" near {near}" if near else ""
+            out.append(f"<wpt {point(x, y)}><name>{xml_text(label + where)}</name>"
+                       + (f"<cmt>{xml_text(flag)}</cmt>" if flag else "")
+                       + f"<desc>{xml_text(f'Zone {zone}: {n} incidents at a police.uk {label} map point')}</desc>"
+                       "<type>place</type></wpt>")
+    for _, z in zones.to_crs(4326).iterrows():
+        out.append(f"<trk><name>Zone {int(z['zone'])} outline</name>"
+                   f"<desc>{xml_text(f'{int(z.incidents)} incidents, {z.area_km2:.2f} km²')}</desc>")
+        for poly in getattr(z.geometry, "geoms", [z.geometry]):
+            for ring in [poly.exterior, *poly.interiors]:
+                pts = "".join(f'<trkpt lat="{y:.6f}" lon="{x:.6f}"/>' for x, y in ring.coords)
+                out.append(f"<trkseg>{pts}</trkseg>")
         out.append("</trk>")
     out.append("</gpx>")
     return "\n".join(out).encode("utf-8")

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geodata.status import months as month_range
+from geodata import months, sources
 from geodata.store import Store
-from loaders.defra import financial_year
 
 TOTAL = "Total Incidents"
 RATE = "Incidents per 1,000 people"
@@ -56,15 +55,14 @@ def fixmystreet_share(store: Store, area_code: str, category: str = "Fly-tipping
     """Per financial year wholly covered by the loaded FixMyStreet months: FixMyStreet reports in
     the area, DEFRA's incidents for ``area_code``, and the share (reports / incidents)."""
     parts = store.partitions()
-    loaded = set(parts.loc[parts["source"] == "fixmystreet", "month"].dt.strftime("%Y-%m"))
-    fms = store.counts(by=("month",), source="fixmystreet", categories=[category])
-    fms["year"] = fms["month"].map(lambda m: financial_year(m.year, m.month))
+    loaded = set(parts.loc[parts["source"] == sources.FIXMYSTREET.id, "month"].dt.strftime("%Y-%m"))
+    fms = store.counts(by=("month",), source=sources.FIXMYSTREET.id, categories=[category])
+    fms["year"] = fms["month"].map(months.financial_year)
     reports = fms.groupby("year")["incidents"].sum()
     defra = series(store, area_code, (TOTAL,)).set_index("year")[TOTAL]
     rows = []
     for year, incidents in defra.items():
-        first = int(year[:4])
-        if all(m in loaded for m in month_range(f"{first}-04", f"{first + 1}-03")):
+        if all(m in loaded for m in months.financial_year_months(year)):
             n = int(reports.get(year, 0))
             rows.append((year, n, incidents, n / incidents if incidents else float("nan")))
     return pd.DataFrame(rows, columns=["year", "fixmystreet_reports", "defra_incidents", "share"])

@@ -16,7 +16,13 @@ Method (Getis & Ord 1992; Ord & Getis 1995), with binary distance-band weights:
 * multiple-comparison correction is ON by default: Benjamini-Hochberg FDR
   (``"fdr_bh"``); ``"holm"`` and ``"none"`` are selectable;
 * classes as ArcGIS's Gi_Bin: +3/+2/+1 for hot spots with adjusted p below
-  0.01/0.05/0.10 (99/95/90% confidence), -3/-2/-1 for cold spots, 0 otherwise.
+  0.01/0.05/0.10 (99/95/90% confidence), -3/-2/-1 for cold spots, 0 otherwise;
+  :func:`supported_classes` then removes the classes the data cannot carry (a hot
+  cell whose whole neighbourhood is empty; a cold cell where fewer than
+  :data:`MIN_EXPECTED_COLD` = 3 incidents were expected);
+* for sparse counts, :func:`permutation_p`: conditional permutation (Anselin 1995;
+  esda's ``crand``), neighbours drawn without replacement, 999 permutations.
+  Which p a map uses is decided in :mod:`geodata.hotspots`.
 
 Several periods (a space-time cube, cells x periods) go through one sparse
 product ``W @ Y``. Weighted counts (e.g. harm) are just another ``y``.
@@ -33,6 +39,7 @@ from scipy.stats import norm
 
 from geodata.adjust import ADJUSTMENTS, adjust_p
 from geodata.grid import Grid
+from geodata.validate import finite_values
 
 #: (adjusted p below, |class|): 99, 95 and 90% confidence.
 CONFIDENCE = ((0.01, 3), (0.05, 2), (0.10, 1))
@@ -57,6 +64,28 @@ def distance_band_weights(x: np.ndarray, y: np.ndarray, band: float, self_weight
     rows = np.concatenate([pairs[:, 0], pairs[:, 1]] + ([np.arange(n)] if self_weight else []))
     cols = np.concatenate([pairs[:, 1], pairs[:, 0]] + ([np.arange(n)] if self_weight else []))
     return sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+
+
+#: A cold class needs at least this many incidents expected in the neighbourhood: with fewer an
+#: empty neighbourhood is ordinary (Poisson P(0) = e^-3 = 0.05 at 3).
+MIN_EXPECTED_COLD = 3.0
+
+
+def supported_classes(gi_class: np.ndarray, counts: np.ndarray, weights: sp.spmatrix) -> np.ndarray:
+    """Classes the data can carry: a cell whose whole neighbourhood (itself and its neighbours in
+    ``weights``) holds no incident is never hot; a cold class needs the neighbourhood's expected
+    count (its size x the mean count per cell) to be at least :data:`MIN_EXPECTED_COLD`.
+    ``counts``: incidents per cell (unweighted), shape (cells,)."""
+    counts = np.asarray(counts, dtype="float64")
+    w = sp.csr_matrix(weights, dtype="float64", copy=True)
+    w.setdiag(1.0)
+    w.eliminate_zeros()
+    held = w @ counts
+    expected = np.asarray(w.sum(axis=1)).ravel() * (counts.mean() if counts.size else 0.0)
+    out = np.asarray(gi_class).copy()
+    out[(out > 0) & (held == 0)] = 0
+    out[(out < 0) & (expected < MIN_EXPECTED_COLD)] = 0
+    return out
 
 
 def classify(z: np.ndarray, p_adj: np.ndarray) -> np.ndarray:
@@ -92,10 +121,13 @@ def gi_star(y: np.ndarray, weights: sp.spmatrix, star: bool = True, adjust: str 
     y = np.asarray(y, dtype="float64")
     if y.ndim not in (1, 2) or y.shape[0] != weights.shape[0]:
         raise ValueError(f"y has shape {y.shape}; weights are {weights.shape[0]} x {weights.shape[1]}")
-    if np.isnan(y).any() or (y < 0).any():
-        raise ValueError("y must be non-negative counts without NaN")
+    finite_values("y", y, "counts per cell must be finite and >= 0 (use 0 for a cell with no incident)",
+                  nonnegative=True)
     if adjust not in ADJUSTMENTS:
         raise ValueError(f"adjust must be one of {ADJUSTMENTS}, got {adjust!r}")
+    if y.size == 0:  # no cells (or no periods): an empty result of the same shape
+        empty = np.zeros(y.shape)
+        return GiResult(empty, empty.copy(), empty.copy(), empty.astype("int8"), float("nan"), star, adjust)
     w = sp.csr_matrix(weights, dtype="float64", copy=True)
     w.setdiag(1.0 if star else 0.0)
     w.eliminate_zeros()
@@ -113,15 +145,25 @@ def gi_star(y: np.ndarray, weights: sp.spmatrix, star: bool = True, adjust: str 
         mean = denom / big_n
         var = (total_sq[None, :] - y2 ** 2) / big_n - mean ** 2
     card = np.asarray(w.sum(axis=1)).reshape(-1, 1)
+    return result_from_z(gi_z(lag, denom, card, big_n, mean, var), y.shape, star, adjust)
+
+
+def gi_z(lag, denom, card, big_n, mean, var) -> np.ndarray:
+    """Getis-Ord z from the neighbourhood sums ``lag``, the sum they are shares of ``denom``, the
+    neighbourhood sizes ``card``, the population size ``big_n`` and its mean and (population)
+    variance (module docstring's formulas; arrays broadcast). No variance: z = 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         g = lag / denom
         expected = card / big_n
         variance = card * (big_n - card) / (big_n - 1) / big_n ** 2 * var / mean ** 2
         z = (g - expected) / np.sqrt(variance)
-    z = np.where(np.isfinite(z), z, 0.0)
+    return np.where(np.isfinite(z), z, 0.0)
+
+
+def result_from_z(z: np.ndarray, shape: tuple, star: bool, adjust: str) -> GiResult:
+    """Two-sided p, adjusted p (per column) and classes of z, reshaped to ``shape``."""
     p = 2 * norm.sf(np.abs(z))
     p_adj = adjust_p(p, adjust)
-    shape = y.shape
     return GiResult(z.reshape(shape), p.reshape(shape), p_adj.reshape(shape),
                     classify(z, p_adj).reshape(shape), float("nan"), star, adjust)
 
@@ -137,48 +179,56 @@ def hotspots(grid: Grid, counts: np.ndarray, band: float | None = None, star: bo
     return GiResult(result.z, result.p, result.p_adj, result.gi_class, float(band), star, adjust)
 
 
-def permutation_p(y: np.ndarray, weights: sp.spmatrix, permutations: int = 999, star: bool = True,
-                  seed: int | None = 0, chunk: int = 50) -> np.ndarray:
+def permutation_p(y: np.ndarray, weights: sp.spmatrix, permutations: int = 999, seed: int | None = 0,
+                  chunk_elements: int = 20_000_000) -> np.ndarray:
     """Two-sided conditional-permutation pseudo p-values for Gi* / Gi (one period).
 
-    For cell i, its ``k_i`` neighbours' values are replaced by values drawn from
-    the other n - 1 cells (with replacement: it differs from esda's draw without
-    replacement with probability about k^2 / 2n), ``permutations`` times, and
-    the observed neighbourhood sum is compared with the simulated ones.
+    For cell i, with ``k_i`` neighbours (the diagonal of ``weights`` is ignored), its own
+    value is held fixed and ``k_i`` values are drawn from the other n - 1 cells WITHOUT
+    replacement, ``permutations`` times (Anselin 1995's conditional randomisation, as
+    esda's ``crand``); the observed neighbourhood sum is compared with the simulated ones.
+    (Gi* and Gi give the same p: y_i and the total are the same in every draw.) The
+    draws: one set of ``permutations`` x ``max k`` indices without replacement, turned
+    for each cell by a random cyclic shift (so each cell gets its own uniform draws) and
+    skipping the cell itself. Default 999 permutations, seed 0.
 
-    Empty cells: on a grid where most cells are zero, many simulated sums tie
-    with the observed one; esda's folded pseudo-p counts ties as "as extreme" on
-    both sides and so flags nearly half of such a grid. Here ties count half
-    (mid-p): ``p = 2 * min(p_hi, p_lo)``, ``p_hi = (#{sim > obs} + #{sim = obs}/2 + 1)
-    / (permutations + 1)``; and a cell whose whole neighbourhood is empty gets
-    p = 1 (no evidence either way). Plain numpy: no JIT compile stall.
+    Ties: on a grid where most cells are zero, many simulated sums tie with the observed
+    one; esda's folded pseudo-p counts ties as "as extreme" on both sides and so flags
+    nearly half of such a grid. Here ties count half (mid-p): ``p = 2 * min(p_hi, p_lo)``,
+    ``p_hi = (#{sim > obs} + #{sim = obs}/2 + 1) / (permutations + 1)``, ``p_lo`` likewise;
+    the smallest p is ``2 / (permutations + 1)`` (0.002 with 999).
+
+    Empty neighbourhoods are tested like any other: a cell whose neighbourhood holds no
+    incident in a busy area is a cold spot (the chance of drawing only empty cells is
+    small), and in a sparse area is not (that chance is large).
     """
     y = np.asarray(y, dtype="float64").ravel()
+    if not isinstance(permutations, (int, np.integer)) or permutations < 1:
+        raise ValueError(f"permutations must be a whole number >= 1, got {permutations!r}")
     w = sp.csr_matrix(weights, dtype="float64", copy=True)
     w.setdiag(0.0)
     w.eliminate_zeros()
     n = y.size
+    if n < 2:
+        return np.ones(n)
     k = np.diff(w.indptr)
     observed = w @ y
+    kmax = int(k.max())
     rng = np.random.default_rng(seed)
-    kmax = int(k.max()) if n else 0
+    draws = np.stack([rng.choice(n - 1, size=kmax, replace=False) for _ in range(permutations)])
+    shift = rng.integers(0, n - 1, size=n)
     mask = np.arange(kmax)[None, :] < k[:, None]
     greater = np.zeros(n)
     ties = np.zeros(n)
-    done = 0
-    per_draw = max(1, n * kmax)
-    chunk = max(1, min(chunk, 20_000_000 // per_draw))  # about 160 MB of indices at a time
-    while done < permutations:
-        b = min(chunk, permutations - done)
-        draws = rng.integers(0, n - 1, size=(b, n, kmax))
-        draws += draws >= np.arange(n)[None, :, None]  # skip the cell itself
-        sims = (y[draws] * mask[None]).sum(axis=2)
-        greater += (sims > observed[None, :]).sum(axis=0)
-        ties += (sims == observed[None, :]).sum(axis=0)
-        done += b
+    step = max(1, chunk_elements // max(1, permutations * kmax))
+    for lo in range(0, n, step):
+        cells = np.arange(lo, min(n, lo + step))
+        idx = (draws[None, :, :] + shift[cells, None, None]) % (n - 1)
+        idx += idx >= cells[:, None, None]  # skip the cell itself
+        sims = (y[idx] * mask[cells, None, :]).sum(axis=2)
+        obs = observed[cells, None]
+        greater[cells] = (sims > obs).sum(axis=1)
+        ties[cells] = (sims == obs).sum(axis=1)
     p_hi = (greater + ties / 2 + 1) / (permutations + 1)
     p_lo = (permutations - greater - ties + ties / 2 + 1) / (permutations + 1)
-    p = np.minimum(1.0, 2 * np.minimum(p_hi, p_lo))
-    empty = (observed + (y if star else 0)) == 0
-    p[empty] = 1.0
-    return p
+    return np.minimum(1.0, 2 * np.minimum(p_hi, p_lo))

@@ -5,12 +5,28 @@ intersect the area itself (clipped to the district boundary, not its convex
 hull as sfhotspot does). Cell geometries are clipped to the boundary; the
 statistics use the cell centres.
 
-Default cell size (:func:`auto_cell_size`): the shorter side of the area's
-bounding box divided by 50, rounded down to a multiple of 50 m, and never
+Cell size from the area alone (:func:`auto_cell_size`): the shorter side of the
+area's bounding box divided by 50, rounded down to a multiple of 50 m, and never
 below 50 m. This is sfhotspot's rule (Ashby, sfhotspot v1.0.0 ``set_cell_size``)
 with a 50 m floor instead of 100 m: St Albans' shorter side is ~17 km, which
-gives 300 m cells. A grid is "too fine" (:class:`FineGridWarning`) when there
-are fewer than 0.5 incidents per cell on average, or over 1,000,000 cells.
+gives 250 m cells.
+
+Cell size from the data (:func:`data_cell_size`, the default of the hot spot
+analyses): twice the mean nearest-neighbour distance between the incidents'
+distinct locations, rounded down to a multiple of 50 m, bounded below by the
+area rule and above by the shorter side / 10 (rounded down to 50 m). Under
+complete spatial randomness the expected nearest-neighbour distance is
+``0.5 / sqrt(density)`` (Clark & Evans 1954), so twice the mean is the side of a
+square holding about one location: sparse data get larger cells. ArcGIS Pro's
+Optimized Hot Spot Analysis likewise sizes its fishnet from the incidents'
+nearest-neighbour distances. Measured on the bundled data: all crime over 13
+months 250 m (the floor), all crime in 2022-01 350 m, burglary 2021-08..2022-01
+550 m, robbery over 13 months 1,350 m (the cap).
+
+A grid is "too fine" (:class:`FineGridWarning`) when there are fewer than
+:data:`MIN_MEAN_PER_CELL` (0.5) incidents per cell on average, or over 1,000,000
+cells; hot spot classes then come from the conditional permutation test
+(:mod:`geodata.hotspots`).
 
 Hexagonal cells are pointy-topped; ``cell_size`` is the distance between the
 centres of adjacent cells (the flat-to-flat width), and a point belongs to the
@@ -29,6 +45,8 @@ import shapely
 #: Below this mean number of incidents per cell, counting warns that the grid is too fine.
 MIN_MEAN_PER_CELL = 0.5
 MAX_CELLS = 1_000_000
+#: The data-driven cell is at most the shorter side of the area divided by this.
+MAX_CELL_DIVISOR = 10
 
 
 class FineGridWarning(UserWarning):
@@ -70,6 +88,24 @@ def auto_cell_size(boundary) -> float:
     """Shorter side of ``boundary``'s bounding box / 50, floored to a multiple of 50 m, at least 50 m."""
     x0, y0, x1, y1 = shapely.bounds(boundary)
     return float(max(50, math.floor(min(x1 - x0, y1 - y0) / 50 / 50) * 50))
+
+
+def data_cell_size(boundary, x, y) -> float:
+    """Cell size from the incidents at ``x``, ``y`` (module docstring): 2 x the mean
+    nearest-neighbour distance of their distinct locations, floored to 50 m, between
+    :func:`auto_cell_size` and the shorter side / :data:`MAX_CELL_DIVISOR`. Fewer than
+    two distinct locations: the upper bound."""
+    from scipy.spatial import cKDTree
+
+    x0, y0, x1, y1 = shapely.bounds(boundary)
+    low = auto_cell_size(boundary)
+    high = max(low, math.floor(min(x1 - x0, y1 - y0) / MAX_CELL_DIVISOR / 50) * 50)
+    xy = np.column_stack([np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")])
+    xy = np.unique(xy[np.isfinite(xy).all(axis=1)], axis=0)
+    if len(xy) < 2:
+        return float(high)
+    nearest = cKDTree(xy).query(xy, k=2)[0][:, 1]
+    return float(min(high, max(low, math.floor(2 * nearest.mean() / 50) * 50)))
 
 
 def _validate(shape: str, cell_size) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
@@ -13,7 +14,7 @@ import pyarrow as pa
 
 from geodata.assign import assign
 from geodata.store import Store
-from loaders import council, defra, fixmystreet, police
+from loaders import council, defra, fixmystreet, outcomes, police
 from loaders.report import LoadReport, Rejection
 
 T = TypeVar("T")
@@ -48,8 +49,51 @@ def ingest_police(store: Store, paths: Iterable[str | Path],
     load report.
     """
     paths = [str(p) for p in paths]
-    tasks = (lambda name=name, read=read: police.parse(name, read()) for name, read in police.list_files(paths))
-    return store.ingest(_in_parallel(tasks), police.SOURCE, paths, progress=progress)
+    return _ingest_street(store, police.list_files(paths), paths, progress)
+
+
+def _ingest_street(store: Store, files, inputs: list[str], progress) -> LoadReport:
+    tasks = (lambda name=name, read=read: police.parse(name, read()) for name, read in files)
+    return store.ingest(_in_parallel(tasks), police.SOURCE, inputs, progress=progress)
+
+
+def ingest_outcomes(store: Store, paths: Iterable[str | Path]) -> LoadReport:
+    """Load data.police.uk outcomes files (CSV, folders of months, zips; :mod:`loaders.outcomes`)
+    into the store's ``outcomes`` table, one transaction; each force-month replaces the stored one."""
+    paths = [str(p) for p in paths]
+    return _ingest_outcomes(store, police.list_files(paths, police.OUTCOMES), paths)
+
+
+def _ingest_outcomes(store: Store, files, inputs: list[str]) -> LoadReport:
+    tasks = (lambda name=name, read=read: outcomes.parse(name, read()) for name, read in files)
+    return store.ingest_outcomes(_in_parallel(tasks), inputs)
+
+
+@dataclass
+class DownloadReport:
+    """What loading a download folder did: the street and outcomes load reports (None when the
+    download holds no file of that kind) and every other file with the reason it was skipped."""
+
+    street: LoadReport | None
+    outcomes: LoadReport | None
+    skipped: list[tuple[str, str]]
+
+    def summary(self) -> str:
+        parts = [r.summary() for r in (self.street, self.outcomes) if r is not None]
+        parts += [f"skipped {name}: {reason}" for name, reason in self.skipped]
+        return "\n".join(parts)
+
+
+def ingest_download(store: Store, paths: Iterable[str | Path],
+                    progress: Callable[[LoadReport], None] | None = None) -> DownloadReport:
+    """Load what a data.police.uk download holds (:func:`loaders.police.download_files`): its street
+    files (as :func:`ingest_police`, one transaction), then its outcomes files (as
+    :func:`ingest_outcomes`, a second transaction); every other file is listed as skipped with why."""
+    paths = [str(p) for p in paths]
+    kinds, skipped = police.download_files(paths)
+    street = _ingest_street(store, kinds[police.STREET], paths, progress) if kinds[police.STREET] else None
+    done = _ingest_outcomes(store, kinds[police.OUTCOMES], paths) if kinds[police.OUTCOMES] else None
+    return DownloadReport(street, done, skipped)
 
 
 def ingest_fixmystreet(store: Store, path: str | Path) -> LoadReport:

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from geodata.grid import Grid
+from geodata.validate import finite_values
 
 
 def _convolve_same(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -36,7 +37,8 @@ def bandwidth(x: np.ndarray, y: np.ndarray, adjust: float = 1.0) -> float:
     x = np.asarray(x, dtype="float64")
     y = np.asarray(y, dtype="float64")
     if x.size < 2:
-        raise ValueError("a bandwidth needs at least 2 points")
+        raise ValueError(f"a bandwidth needs at least 2 points, got {x.size}: give bandwidth_m in metres "
+                         "or more points")
     if not adjust > 0:
         raise ValueError(f"adjust must be positive, got {adjust!r}")
 
@@ -53,13 +55,21 @@ def kde(grid: Grid, x: np.ndarray, y: np.ndarray, bandwidth_m: float | None = No
     """Quartic KDE at the grid's cell centres, incidents per km2; returns (density, bandwidth used).
 
     ``bandwidth_m``: metres, default :func:`bandwidth` (x ``adjust``); raised to the
-    cell size when smaller. ``weights``: per point, e.g. harm (default 1).
+    cell size when smaller. ``weights``: per point, e.g. harm (default 1); a NaN, infinite or
+    negative weight is an error naming its position (:mod:`geodata.validate`), never a NaN surface.
     """
     x = np.asarray(x, dtype="float64")
     y = np.asarray(y, dtype="float64")
     ok = ~(np.isnan(x) | np.isnan(y))
     x, y = x[ok], y[ok]
-    w = np.ones(x.size) if weights is None else np.asarray(weights, dtype="float64")[ok]
+    if weights is None:
+        w = np.ones(x.size)
+    else:
+        w = finite_values("weights", weights, "give every point a finite weight >= 0 (0 leaves it out)",
+                          nonnegative=True)
+        if w.shape != ok.shape:
+            raise ValueError(f"weights has {w.size} values for {ok.size} points: give one weight per point")
+        w = w[ok]
     if x.size == 0:
         return np.zeros(len(grid)), float(bandwidth_m or grid.cell_size)
     h = bandwidth(x, y, adjust) if bandwidth_m is None else float(bandwidth_m)

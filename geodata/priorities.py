@@ -22,6 +22,8 @@ loaded; a problem raises :class:`PrioritiesError` naming the file and line::
     title = "Local crimes of concern"
     wording = "the strategy's own words"
     target = { window_months = 6 }            # optional: overrides [target] for this priority
+    annual = ["defra"] # optional: district statistics (annual, financial years) shown as the
+                                  # priority's figures when no monthly measure covers the period
 
     [[priority.measure]]          # zero or more
     source = "police.uk"          # one of SOURCES
@@ -35,7 +37,7 @@ loaded; a problem raises :class:`PrioritiesError` naming the file and line::
     why = "reported to Action Fraud, not in police.uk"
 
 A priority with no measure, or whose measures have no data for a period,
-shows "no data" with the missing source named (:mod:`geodata.status`).
+shows "no data" with the missing source named (:mod:`geodata.analysis.status`).
 """
 from __future__ import annotations
 
@@ -44,20 +46,14 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from loaders.police import CRIME_TYPES
+from geodata import sources
 
 from geodata.bundled import ST_ALBANS
 
 #: Data sources a measure may name: the store's ``source`` values, and what they are.
-SOURCES = {
-    "police.uk": "data.police.uk street-level crime and ASB",
-    "fixmystreet": "FixMyStreet reports",
-    "council-flytipping": "council fly-tipping records",
-    "council-incidents": "council incident logs",
-    "defra": "DEFRA fly-tipping statistics",
-}
+SOURCES = {s.id: s.label for s in sources.SOURCES.values()}
 #: The known categories of a source, where they are fixed; other sources take any name.
-CATEGORIES = {"police.uk": CRIME_TYPES}
+CATEGORIES = {s.id: s.categories for s in sources.SOURCES.values() if s.categories is not None}
 RULES = ("limit-increase",)
 COMPARES = ("previous", "year-earlier")
 
@@ -114,6 +110,7 @@ class Priority:
     measures: tuple[Measure, ...]
     gaps: tuple[Gap, ...]
     target: Target
+    annual: tuple[str, ...] = ()  # district-statistics sources (annual figures): see the module docstring
 
 
 @dataclass(frozen=True)
@@ -240,7 +237,7 @@ def load(path: str | Path | None = None) -> Priorities:
         if not isinstance(weights, dict) or not weights:
             r.fail("[harm] weights must be a table of category = weight", "weights")
         for cat, w in weights.items():
-            if cat not in CRIME_TYPES:
+            if cat not in sources.POLICE.categories:
                 r.fail(f"harm weight for {cat!r}: not a police.uk category", "weights")
             if not isinstance(w, (int, float)) or isinstance(w, bool) or w < 0:
                 r.fail(f"harm weight for {cat!r} must be a number >= 0, got {w!r}", "weights")
@@ -250,7 +247,7 @@ def load(path: str | Path | None = None) -> Priorities:
         r.fail("the file needs at least one [[priority]]", "priority")
     out, seen = [], set()
     for i, p in enumerate(items):
-        unknown = set(p) - {"id", "title", "wording", "target", "measure", "gap"}
+        unknown = set(p) - {"id", "title", "wording", "target", "measure", "gap", "annual"}
         if unknown:
             r.fail(f"unknown priority key(s) {sorted(unknown)}", sorted(unknown)[0], i)
         pid = r.text(p, "id", i)
@@ -261,9 +258,14 @@ def load(path: str | Path | None = None) -> Priorities:
         gaps = p.get("gap", [])
         if not isinstance(measures, list) or not isinstance(gaps, list):
             r.fail("measure and gap are lists of tables ([[priority.measure]], [[priority.gap]])", "measure", i)
+        annual = p.get("annual", [])
+        district = sources.ids(sources.DISTRICT_STATISTICS)
+        if not isinstance(annual, list) or any(a not in district for a in annual):
+            r.fail(f"annual must be a list of district-statistics sources ({', '.join(district)}), got {annual!r}",
+                   "annual", i)
         out.append(Priority(
             id=pid, title=r.text(p, "title", i), wording=r.text(p, "wording", i, required=False),
             measures=tuple(r.measure(m, i) for m in measures), gaps=tuple(r.gap(g, i) for g in gaps),
-            target=r.target(p.get("target"), base, i)))
+            target=r.target(p.get("target"), base, i), annual=tuple(annual)))
     return Priorities(path, r.text(raw, "partnership", None), r.text(raw, "strategy", None, required=False),
                       tuple(out), weights, harm_source)

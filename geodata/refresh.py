@@ -23,7 +23,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from geodata.status import months as month_range
+from geodata.months import months as month_range
 from geodata.store import Store
 from loaders.police import SOURCE
 from loaders.policeapi import STOPS_SOURCE, Client, fetch_month, stops_table

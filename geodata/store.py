@@ -1,6 +1,7 @@
 """The store: one embedded DuckDB file per area config (no server).
 
 Tables: ``incidents`` (the canonical schema, :mod:`loaders.schema`, plus
+``load_id``), ``outcomes`` (police.uk outcomes files, :data:`loaders.outcomes.COLUMNS`, plus
 ``load_id``), ``areas`` (wards and LSOAs of the config, WKB in EPSG:27700),
 ``population`` (residents per LSOA), ``partitions`` (which source, dataset and
 month is loaded, and by which load), ``loads`` (load history with counts) and
@@ -34,14 +35,15 @@ import shapely
 
 from geodata import boundaries
 from geodata.assign import assign, best_fit
+from geodata import sources
 from geodata.config import Config
+from loaders import outcomes as outcomes_schema
 from loaders import schema
+from loaders.schema import parse_month
 from loaders.report import LoadReport
 
 if TYPE_CHECKING:  # pandas is imported by the queries only: `csp-hotspots ingest` never needs it
     import pandas as pd
-
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 _DDL = f"""
 CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -58,7 +60,7 @@ CREATE TABLE rejections (load_id BIGINT, file VARCHAR, line BIGINT, field VARCHA
 #: Counts per LSOA (sources that publish area counts, e.g. FixMyStreet), the LSOA -> ward
 #: best-fit lookup they are summed through, and district statistics (DEFRA, loaders.defra), in long
 #: form: added to stores built before them on open.
-_AREA_DDL = """
+_AREA_DDL = f"""
 CREATE TABLE IF NOT EXISTS area_counts (source VARCHAR NOT NULL, dataset VARCHAR NOT NULL, month DATE NOT NULL,
                                         lsoa_code VARCHAR NOT NULL, category VARCHAR NOT NULL, subcategory VARCHAR,
                                         count BIGINT NOT NULL, load_id BIGINT);
@@ -66,23 +68,18 @@ CREATE TABLE IF NOT EXISTS lsoa_wards (lsoa_code VARCHAR PRIMARY KEY, ward_code 
 CREATE TABLE IF NOT EXISTS district_stats (source VARCHAR NOT NULL, dataset VARCHAR NOT NULL, year VARCHAR NOT NULL,
                                            area_code VARCHAR NOT NULL, area_name VARCHAR, region VARCHAR,
                                            measure VARCHAR NOT NULL, value DOUBLE, note VARCHAR, load_id BIGINT);
+CREATE TABLE IF NOT EXISTS outcomes ({", ".join(f'"{c.name}" {c.sql}' for c in outcomes_schema.COLUMNS)},
+                                     load_id BIGINT);
 """
+#: Tables added after the first stores were built, created on open when missing.
+_ADDED_TABLES = ("lsoa_wards", "district_stats", "outcomes")
 #: Sources whose records are area counts, queried from ``area_counts`` through ``lsoa_wards``.
-AREA_SOURCES = ("fixmystreet",)
+AREA_SOURCES = sources.ids(kind=sources.AREA_COUNTS)
 
 
 class StoreError(Exception):
     """A store that cannot be used as asked; ``str()`` is one line for the user."""
 
-
-def parse_month(value: str | None, name: str = "month") -> date | None:
-    """'YYYY-MM' -> first day of that month; ``None`` passes through; else ``ValueError``."""
-    if value is None:
-        return None
-    m = _MONTH.match(str(value).strip())
-    if not m:
-        raise ValueError(f"{name} must be YYYY-MM, got {value!r}")
-    return date(int(m.group(1)), int(m.group(2)), 1)
 
 
 def _fingerprint(spec) -> str:
@@ -187,8 +184,8 @@ class Store:
                     raise StoreError(f"{self.path}: built from other boundaries than {spec.file}; "
                                      "delete the store file (it is rebuilt from the config) or set another "
                                      "[store] path")
-            if len(con.execute("SELECT 1 FROM information_schema.tables "
-                               "WHERE table_name IN ('lsoa_wards', 'district_stats')").fetchall()) < 2:
+            if len(con.execute("SELECT 1 FROM information_schema.tables WHERE table_name IN "
+                               f"({', '.join(repr(t) for t in _ADDED_TABLES)})").fetchall()) < len(_ADDED_TABLES):
                 self._add_area_tables(con, self.areas("ward", con), self.areas("lsoa", con))
             have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                               "WHERE table_name = 'incidents'").fetchall()}
@@ -293,6 +290,54 @@ class Store:
             report.rows_loaded = changed
         return changed
 
+    def ingest_outcomes(self, batches: Iterable[tuple[pa.Table, LoadReport]], inputs: list[str]) -> LoadReport:
+        """Store police.uk outcome rows (:data:`loaders.outcomes.COLUMNS`) in one transaction: each
+        (source, dataset, month) in them replaces what the ``outcomes`` table held for it (recorded in
+        ``partitions`` as source :data:`loaders.outcomes.KIND`). Returns the combined report."""
+        report = LoadReport(outcomes_schema.KIND)
+        with self.connect() as con, _one_load(con, report.source, inputs, report) as load_id:
+            for table, file_report in batches:
+                report.add(file_report)
+                con.register("batch", table.append_column("load_id", pa.array([load_id] * table.num_rows,
+                                                                               pa.int64())))
+                con.execute("""DELETE FROM outcomes USING (SELECT DISTINCT source, dataset, month FROM batch) b
+                               WHERE outcomes.source = b.source AND outcomes.dataset = b.dataset
+                                 AND outcomes.month = b.month""")
+                con.execute("INSERT INTO outcomes BY NAME SELECT * FROM batch")
+                con.execute("""INSERT OR REPLACE INTO partitions
+                               SELECT ?, dataset, month, count(*), any_value(load_id), now()::TIMESTAMP
+                               FROM batch GROUP BY ALL""", [outcomes_schema.KIND])
+                con.unregister("batch")
+        return report
+
+    def latest_outcomes(self, start: str | None = None, end: str | None = None,
+                        categories: list[str] | None = None, wards: list[str] | None = None) -> pd.DataFrame:
+        """Each police.uk crime of the selection (filters as :meth:`incidents`) with its latest outcome.
+
+        The latest outcome is the ``outcome`` of the crime's latest month in the ``outcomes`` table
+        (by dataset and Crime ID); when that month lists two different outcomes, the one on the later
+        line of the file, with ``ambiguous`` true. A crime no outcomes file mentions keeps its street
+        file's "Last outcome category" (as published with the crime's month, or as updated by
+        ``refresh --outcomes``). Columns: ``record_id, month, category, ward_code, outcome,
+        outcome_month`` (null when from the street file), ``outcome_from`` ('outcomes file',
+        'street file' or null when neither gives one), ``ambiguous``."""
+        where, params = self._filters(start, end, categories, wards, "police.uk")
+        return self._query(f"""
+            WITH latest AS (SELECT dataset, record_id, max(month) AS month FROM outcomes
+                            WHERE source = 'police.uk' GROUP BY ALL),
+                 at_latest AS (SELECT o.dataset, o.record_id, o.month, arg_max(o.outcome, o.line) AS outcome,
+                                      count(DISTINCT o.outcome) > 1 AS ambiguous
+                               FROM outcomes o JOIN latest USING (dataset, record_id, month)
+                               WHERE o.source = 'police.uk' GROUP BY ALL)
+            SELECT i.record_id, i.month, i.category, i.ward_code, coalesce(a.outcome, i.outcome) AS outcome,
+                   a.month AS outcome_month,
+                   CASE WHEN a.outcome IS NOT NULL THEN 'outcomes file'
+                        WHEN i.outcome IS NOT NULL THEN 'street file' END AS outcome_from,
+                   coalesce(a.ambiguous, false) AS ambiguous
+            FROM (SELECT * FROM incidents{where}) i
+            LEFT JOIN at_latest a ON a.dataset = i.dataset AND a.record_id = i.record_id
+            ORDER BY i.month, i.record_id""", params)
+
     def ingest_district_stats(self, table: pa.Table, report: LoadReport, inputs: list[str]) -> LoadReport:
         """Store district statistics (:data:`loaders.defra.COLUMNS`) in one transaction: the
         (source, dataset, year)s in ``table`` replace what the store held for them."""
@@ -309,7 +354,7 @@ class Store:
                        area_codes: list[str] | None = None) -> pd.DataFrame:
         """District statistics (DEFRA): ``dataset, year, area_code, area_name, region, measure,
         value, note``; a null ``value`` is not available (``note`` says why), never zero."""
-        clauses, params = ["source = 'defra'"], []
+        clauses, params = ["source = ?"], [sources.DEFRA.id]
         for col, values in (("dataset", [dataset] if dataset else None), ("measure", measures),
                             ("area_code", area_codes)):
             if values:
@@ -320,8 +365,11 @@ class Store:
                            "ORDER BY dataset, year, area_code, measure", params)
 
     # ------------------------------------------------------------------ queries
-    def _filters(self, start=None, end=None, categories=None, wards=None, source="police.uk", flags=None):
+    def _filters(self, start=None, end=None, categories=None, wards=None, source=sources.DEFAULT, flags=None,
+                 inside: bool = False):
         clauses, params = [], []
+        if inside and not wards:  # the study area is the district: records assigned to one of its wards
+            clauses.append("ward_code IS NOT NULL")
         if flags:
             if source in AREA_SOURCES:
                 raise ValueError(f"{source} records carry no flags")
@@ -346,11 +394,12 @@ class Store:
 
     def incidents(self, start: str | None = None, end: str | None = None,
                   categories: list[str] | None = None, wards: list[str] | None = None,
-                  source: str | None = "police.uk", flags: list[str] | None = None):
+                  source: str | None = sources.DEFAULT, flags: list[str] | None = None, inside: bool = False):
         """Incidents as a canonical GeoDataFrame, filtered by month range (YYYY-MM, inclusive),
-        categories, ward codes, source (default police.uk; ``None`` for all) and flags (records
-        with any of them)."""
-        where, params = self._filters(start, end, categories, wards, source, flags)
+        categories, ward codes, source (default police.uk; ``None`` for all), flags (records
+        with any of them) and, with ``inside``, only records in the area's wards (a force-wide
+        store holds the county; the study area is the district or the chosen wards)."""
+        where, params = self._filters(start, end, categories, wards, source, flags, inside)
         cols = ", ".join(f'"{n}"' for n in schema.NAMES)
         with self.connect() as con:
             table = con.sql(f"SELECT {cols} FROM incidents{where} ORDER BY month, record_id",
@@ -363,7 +412,7 @@ class Store:
         Filters as for :meth:`incidents`. Only combinations with incidents appear. For an area-count
         source (:data:`AREA_SOURCES`) the counts are summed per LSOA's best-fit ward.
         """
-        table, measure, names = _records(filters.get("source", "police.uk"))
+        table, measure, names = _records(filters.get("source", sources.DEFAULT))
         unknown = [b for b in by if b not in names]
         if unknown:
             raise ValueError(f"cannot group by {unknown}; columns are {', '.join(names)}")
@@ -375,7 +424,7 @@ class Store:
     def ward_summary(self, **filters) -> pd.DataFrame:
         """One row per ward of the area (zeros included): ``ward_code, ward_name, incidents``."""
         where, params = self._filters(**filters)
-        table, measure, _ = _records(filters.get("source", "police.uk"))
+        table, measure, _ = _records(filters.get("source", sources.DEFAULT))
         return self._query(f"""SELECT a.code AS ward_code, a.name AS ward_name,
                                       coalesce(c.n, 0)::BIGINT AS incidents
                                FROM areas a LEFT JOIN (SELECT ward_code, {measure} AS n FROM {table}{where}
@@ -385,7 +434,7 @@ class Store:
     def synthetic_count(self, **filters) -> int:
         """How many records matching ``filters`` (as :meth:`counts`) are synthetic (always 0 for an
         area-count source: those are real published counts)."""
-        if filters.get("source", "police.uk") in AREA_SOURCES:
+        if filters.get("source", sources.DEFAULT) in AREA_SOURCES:
             return 0
         where, params = self._filters(**filters)
         where = (where + " AND" if where else " WHERE") + " synthetic"
@@ -400,17 +449,18 @@ class Store:
         return pd.DataFrame({"ward_code": wards.codes.astype(str), "ward_name": wards.names.astype(str)})
 
     def population(self, level: str = "ward") -> pd.DataFrame:
-        """Residents per LSOA, or per ward (each LSOA given whole to the ward holding its
-        point-on-surface). Columns ``code, population``; empty without a population file.
-        Computed once per Store (population and areas do not change after creation)."""
+        """Residents per LSOA, or per ward by the one LSOA -> ward rule: each LSOA given whole to
+        the ward covering most of its area (``lsoa_wards``, :func:`geodata.assign.best_fit`; the
+        same lookup area-count sources such as FixMyStreet are summed through). Columns ``code,
+        population``; empty without a population file. Computed once per Store (population and
+        areas do not change after creation)."""
         if level not in self._population:
-            pop = self._query("SELECT lsoa_code AS code, population FROM population ORDER BY code")
-            if level == "ward" and not pop.empty:
-                lsoas = self.areas("lsoa")
-                ward = assign(self.areas("ward"),
-                              *shapely.get_coordinates(shapely.point_on_surface(lsoas.geometries)).T)
-                pop["code"] = pop["code"].map(dict(zip(lsoas.codes, ward)))
-                pop = pop.groupby("code", as_index=False)["population"].sum()
+            if level == "ward":
+                pop = self._query("""SELECT l.ward_code AS code, sum(p.population)::BIGINT AS population
+                                     FROM population p JOIN lsoa_wards l USING (lsoa_code)
+                                     WHERE l.ward_code IS NOT NULL GROUP BY l.ward_code ORDER BY code""")
+            else:
+                pop = self._query("SELECT lsoa_code AS code, population FROM population ORDER BY code")
             self._population[level] = pop
         return self._population[level].copy()
 
@@ -622,6 +672,10 @@ def open_store(config: Config, build: bool = True,
             from geodata.ingest import ingest_police
 
             ingest_police(store, config.bundled_police, progress=progress)
+        if config.bundled_outcomes:
+            from geodata.ingest import ingest_outcomes
+
+            ingest_outcomes(store, config.bundled_outcomes)
         if config.bundled_fixmystreet:
             from geodata.ingest import ingest_fixmystreet
 

@@ -43,9 +43,10 @@ import numpy as np
 import shapely
 
 from geodata.assign import assign
-from geodata.status import months as month_range
+from geodata import months as months_mod
+from geodata import sources
 from geodata.store import Store
-from loaders.defra import LAND_MEASURES, SIZE_MEASURES, WASTE_MEASURES, financial_year
+from loaders.defra import LAND_MEASURES, SIZE_MEASURES, WASTE_MEASURES
 
 MARKER = "SYNTHETIC - generated test data, not real records"
 
@@ -105,7 +106,7 @@ class Record:
 
 
 def _months(start: str, end: str) -> list[date]:
-    return [date(int(m[:4]), int(m[5:]), 1) for m in month_range(start, end)]
+    return [months_mod.parse(m) for m in months_mod.months(start, end)]
 
 
 def _mix(stats, year: str, measures: dict[str, str]) -> tuple[list[str], np.ndarray]:
@@ -164,7 +165,7 @@ def flytipping_records(store: Store, start: str = "2021-01", end: str = "2022-01
     stats = store.district_stats(dataset="incidents", area_codes=[code] if code else None)
     if stats.empty:
         raise ValueError(f"no DEFRA statistics for area code {code!r} in the store")
-    fms = store.counts(by=("lsoa_code", "month"), source="fixmystreet", categories=["Fly-tipping"])
+    fms = store.counts(by=("lsoa_code", "month"), source=sources.FIXMYSTREET.id, categories=["Fly-tipping"])
     if fms.empty:
         raise ValueError("no FixMyStreet fly-tipping counts in the store (they set where and when)")
     season = fms.groupby(fms["month"].dt.month)["incidents"].sum().reindex(range(1, 13), fill_value=0)
@@ -176,7 +177,7 @@ def flytipping_records(store: Store, start: str = "2021-01", end: str = "2022-01
     street_of = _streets(store)
     records: list[Record] = []
     for month in _months(start, end):
-        fy = financial_year(month.year, month.month)
+        fy = months_mod.financial_year(month)
         if fy not in total.index or np.isnan(total[fy]):
             raise ValueError(f"DEFRA has no total for {fy}")
         n = int(rng.poisson(total[fy] / 12 * season[month.month]))

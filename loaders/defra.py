@@ -72,11 +72,6 @@ COLUMNS = (("source", pa.string()), ("dataset", pa.string()), ("year", pa.string
            ("value", pa.float64()), ("note", pa.string()))
 
 
-def financial_year(year: int, month: int) -> str:
-    """The financial year (April to March) holding a month, as DEFRA writes it: 2021-04 -> '2021-22'."""
-    first = year if month >= 4 else year - 1
-    return f"{first}-{(first + 1) % 100:02d}"
-
 
 def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     """Parse one DEFRA LA table (incidents or actions) into the long form."""

@@ -22,20 +22,16 @@ from pathlib import Path
 import pyarrow as pa
 
 from loaders.report import LoadError, LoadReport, Rejection, read_file
+from loaders.schema import MONTH_PATTERN, month_at, month_index
 
 SOURCE = "fixmystreet"
 DATASET = "fms-lsoa-month"
 HEADER = ("month", "lsoa11cd", "category_code", "category", "reports", "unique_users")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _LSOA = re.compile(r"^[EW]01\d{6}$")
 
 #: The area-count columns (also the store's ``area_counts`` table, with ``load_id``).
 COLUMNS = (("source", pa.string()), ("dataset", pa.string()), ("month", pa.date32()), ("lsoa_code", pa.string()),
            ("category", pa.string()), ("subcategory", pa.string()), ("count", pa.int64()))
-
-
-def _month_index(m: str) -> int:
-    return int(m[:4]) * 12 + int(m[5:7]) - 1
 
 
 def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport, list[str]]:
@@ -71,7 +67,7 @@ def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
             continue
         month, lsoa, code, category, reports, _ = (v.strip() for v in row)
         problem = None
-        if not _MONTH.match(month):
+        if not MONTH_PATTERN.match(month):
             problem = ("month", f"unparseable month {month!r} (expected YYYY-MM)")
         elif not _LSOA.match(lsoa):
             problem = ("lsoa11cd", f"not an LSOA code: {lsoa!r}")
@@ -88,8 +84,8 @@ def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
     if not rows:
         return pa.table({n: pa.array([], t) for n, t in COLUMNS}), report, []
     months = sorted({r[0] for r in rows})
-    first, last = _month_index(months[0]), _month_index(months[-1])
-    covered = [f"{k // 12:04d}-{k % 12 + 1:02d}" for k in range(first, last + 1)]
+    first, last = month_index(months[0]), month_index(months[-1])
+    covered = [month_at(k) for k in range(first, last + 1)]
     table = pa.table({
         "source": pa.array([SOURCE] * len(rows)), "dataset": pa.array([DATASET] * len(rows)),
         "month": pa.array([date(int(r[0][:4]), int(r[0][5:]), 1) for r in rows], pa.date32()),

@@ -75,11 +75,16 @@ _PREFIX = "On or near "
 _ID_FIELDS = ("Month", "Falls within", "Longitude", "Latitude", "Location", "Crime type")
 
 
-def list_files(paths: Iterable[str | Path]) -> list[tuple[str, Callable[[], bytes]]]:
-    """List every street-level CSV under ``paths`` as ``(name, read)`` without reading it.
+#: File name endings of the kinds of file a data.police.uk download holds side by side.
+STREET, OUTCOMES, STOP_AND_SEARCH = "-street.csv", "-outcomes.csv", "-stop-and-search.csv"
 
-    A path may be a ``*.csv`` file, a folder (all ``*-street.csv`` below it,
-    sorted) or a ``.zip`` (its ``*-street.csv`` members, named
+
+def list_files(paths: Iterable[str | Path], suffix: str = STREET) -> list[tuple[str, Callable[[], bytes]]]:
+    """List every street-level CSV (or, with ``suffix``, every file of another kind, e.g.
+    :data:`OUTCOMES`) under ``paths`` as ``(name, read)`` without reading it.
+
+    A path may be a ``*.csv`` file, a folder (all ``*<suffix>`` below it,
+    sorted) or a ``.zip`` (its ``*<suffix>`` members, named
     ``archive.zip!member``). Raises :class:`LoadError` for a missing path, an
     empty folder, or an unsafe or oversized zip member (zip-slip paths with
     ``..`` or absolute names are refused; nothing is ever extracted to disk).
@@ -87,12 +92,12 @@ def list_files(paths: Iterable[str | Path]) -> list[tuple[str, Callable[[], byte
     found: list[tuple[str, Callable[[], bytes]]] = []
     for path in map(Path, paths):
         if path.is_dir():
-            files = sorted(path.rglob("*-street.csv"))
+            files = sorted(path.rglob(f"*{suffix}"))
             if not files:
-                raise LoadError(str(path), "folder holds no *-street.csv file")
+                raise LoadError(str(path), f"folder holds no *{suffix} file")
             found += [(str(f), f.read_bytes) for f in files]
         elif path.suffix.lower() == ".zip" and path.is_file():
-            found += _zip_members(path)
+            found += _zip_members(path, suffix)
         elif path.is_file():
             found.append((str(path), path.read_bytes))
         else:
@@ -100,21 +105,74 @@ def list_files(paths: Iterable[str | Path]) -> list[tuple[str, Callable[[], byte
     return found
 
 
-def iter_files(paths: Iterable[str | Path]) -> Iterator[tuple[str, bytes]]:
+#: Why a file of a download folder is not loaded, by its name's ending (others: :data:`_NOT_POLICE`).
+SKIPPED = {STOP_AND_SEARCH: "stop-and-search file: not loaded (no loader reads stop-and-search files; "
+                            "`csp-hotspots refresh --stops` fetches stops from the data.police.uk API)"}
+_NOT_POLICE = "not a data.police.uk street, outcomes or stop-and-search file"
+
+
+def download_files(paths: Iterable[str | Path]) -> tuple[dict[str, list[tuple[str, Callable[[], bytes]]]],
+                                                         list[tuple[str, str]]]:
+    """Sort what a data.police.uk download holds: ``({STREET: files, OUTCOMES: files}, skipped)``.
+
+    ``paths`` as for :func:`list_files` (files, folders searched recursively, zips). Street and
+    outcomes files are listed as ``(name, read)``; every other file is in ``skipped`` as
+    ``(name, reason)``: stop-and-search files (:data:`SKIPPED`) and anything else. A CSV named
+    directly that is neither outcomes nor stop-and-search is taken as a street file (its header
+    decides). Raises :class:`LoadError` for a missing path, a download with neither kind, or an
+    unsafe zip (as :func:`list_files`).
+    """
+    kinds: dict[str, list[tuple[str, Callable[[], bytes]]]] = {STREET: [], OUTCOMES: []}
+    skipped: list[tuple[str, str]] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            names = [(str(f), f) for f in sorted(f for f in path.rglob("*") if f.is_file())]
+        elif path.suffix.lower() == ".zip" and path.is_file():
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    members = sorted(m.filename for m in archive.infolist() if not m.is_dir())
+            except zipfile.BadZipFile as exc:
+                raise LoadError(str(path), f"not a readable zip archive ({exc})") from None
+            for suffix in kinds:
+                if any(m.endswith(suffix) for m in members):
+                    kinds[suffix] += _zip_members(path, suffix)
+            names = [(f"{path}!{m}", None) for m in members]
+        elif path.is_file():
+            kind = OUTCOMES if path.name.endswith(OUTCOMES) else None if path.name.endswith(STOP_AND_SEARCH) \
+                else STREET
+            if kind:
+                kinds[kind].append((str(path), path.read_bytes))
+            else:
+                skipped.append((str(path), SKIPPED[STOP_AND_SEARCH]))
+            continue
+        else:
+            raise LoadError(str(path), "no such file or folder")
+        for name, file in names:
+            kind = next((k for k in kinds if name.endswith(k)), None)
+            if kind is None:
+                skipped.append((name, next((r for k, r in SKIPPED.items() if name.endswith(k)), _NOT_POLICE)))
+            elif file is not None:
+                kinds[kind].append((name, file.read_bytes))
+    if not any(kinds.values()):
+        raise LoadError(", ".join(map(str, paths)), f"holds no *{STREET} or *{OUTCOMES} file")
+    return kinds, skipped
+
+
+def iter_files(paths: Iterable[str | Path], suffix: str = STREET) -> Iterator[tuple[str, bytes]]:
     """Yield ``(name, bytes)`` of each file of :func:`list_files`, one at a time."""
-    for name, read_bytes in list_files(paths):
+    for name, read_bytes in list_files(paths, suffix):
         yield name, read_bytes()
 
 
-def _zip_members(path: Path) -> list[tuple[str, Callable[[], bytes]]]:
+def _zip_members(path: Path, suffix: str = STREET) -> list[tuple[str, Callable[[], bytes]]]:
     try:
         with zipfile.ZipFile(path) as archive:
-            members = sorted((m for m in archive.infolist() if m.filename.endswith("-street.csv")),
+            members = sorted((m for m in archive.infolist() if m.filename.endswith(suffix)),
                              key=lambda m: m.filename)
     except zipfile.BadZipFile as exc:
         raise LoadError(str(path), f"not a readable zip archive ({exc})") from None
     if not members:
-        raise LoadError(str(path), "zip archive holds no *-street.csv file")
+        raise LoadError(str(path), f"zip archive holds no *{suffix} file")
     for m in members:
         parts = m.filename.replace("\\", "/").split("/")
         if m.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
@@ -138,7 +196,8 @@ def _zip_members(path: Path) -> list[tuple[str, Callable[[], bytes]]]:
     return [(f"{path}!{m.filename}", reader(m)) for m in members]
 
 
-def _split_rows(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]:
+def _split_rows(name: str, data: bytes, expected: tuple[str, ...] = HEADER,
+                what: str = "street-level crime") -> tuple[pa.Table, list[Rejection]]:
     """Split a CSV into a string table of well-formed rows, and rejections.
 
     The table has one string column per header field plus ``_line`` (the
@@ -150,20 +209,20 @@ def _split_rows(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]:
     if not data or data.isspace():
         raise LoadError(name, "file is empty")
     if b'"' in data or b"\n\n" in data or b"\n\r\n" in data:
-        return _split_rows_slow(name, data)
+        return _split_rows_slow(name, data, expected, what)
     header = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="surrogateescape").split(",")
-    _check_header(name, header)
+    _check_header(name, header, expected, what)
     try:
         table, invalid = _arrow_csv(data, header, threads=True)
     except pa.ArrowInvalid:  # bytes that are not UTF-8: the exact path names the line and field
-        return _split_rows_slow(name, data)
+        return _split_rows_slow(name, data, expected, what)
     if invalid:  # only the single-threaded reader numbers the lines of bad rows
         table, invalid = _arrow_csv(data, header, threads=False)
     n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
     bad_lines = np.array([r.number for r in invalid], dtype="int64")
     lines = np.setdiff1d(np.arange(2, n_lines + 1), bad_lines)
     if len(lines) != table.num_rows:  # cannot tell lines apart: take the exact path
-        return _split_rows_slow(name, data)
+        return _split_rows_slow(name, data, expected, what)
     rejected = [Rejection(name, int(r.number), "(row)", f"row has {r.actual_columns} fields, "
                           f"the header has {r.expected_columns}") for r in invalid]
     return table.append_column("_line", pa.array(lines)), rejected
@@ -181,7 +240,8 @@ def _arrow_csv(data: bytes, header: list[str], threads: bool) -> tuple[pa.Table,
     return table, invalid
 
 
-def _split_rows_slow(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]:
+def _split_rows_slow(name: str, data: bytes, expected: tuple[str, ...] = HEADER,
+                     what: str = "street-level crime") -> tuple[pa.Table, list[Rejection]]:
     text = data.decode("utf-8", errors="surrogateescape")
     reader = csv.reader(io.StringIO(text, newline=""))
     rows, lines, rejected = [], [], []
@@ -189,7 +249,7 @@ def _split_rows_slow(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise LoadError(name, f"cannot read the header ({exc})", line=1) from None
-    _check_header(name, header)
+    _check_header(name, header, expected, what)
     while True:
         try:
             row = next(reader)
@@ -216,11 +276,12 @@ def _split_rows_slow(name: str, data: bytes) -> tuple[pa.Table, list[Rejection]]
     return pa.table(columns), rejected
 
 
-def _check_header(name: str, header: list[str]) -> None:
-    missing = [h for h in HEADER if h not in header]
+def _check_header(name: str, header: list[str], expected: tuple[str, ...] = HEADER,
+                  what: str = "street-level crime") -> None:
+    missing = [h for h in expected if h not in header]
     if missing:
         shown = ",".join(header[:6])[:120]
-        raise LoadError(name, "not a data.police.uk street-level crime file: header lacks "
+        raise LoadError(name, f"not a data.police.uk {what} file: header lacks "
                               f"{', '.join(missing)} (header starts: {shown!r})", line=1)
     if len(set(header)) != len(header):
         raise LoadError(name, "header names a column twice", line=1)

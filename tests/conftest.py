@@ -11,7 +11,11 @@ from geodata.store import open_store
 from geodata.bundled import ST_ALBANS as BUNDLE
 
 REPO = Path(__file__).resolve().parent.parent
-BUNDLED_POLICE = BUNDLE / "police" / "hertfordshire-st-albans-2021-01-2022-01.zip"
+BUNDLED_POLICE = BUNDLE / "police" / "hertfordshire-st-albans-street.zip"
+BUNDLED_OUTCOMES = BUNDLE / "police" / "hertfordshire-st-albans-outcomes.zip"
+#: Rows and months of the bundled street zip, as its SOURCE note states (tests/test_bundle.py checks
+#: the store against the note itself).
+BUNDLED_ROWS, BUNDLED_MONTHS = 26_483, 29
 #: The shared data folder beside the checkout (CI lays a copy there).
 SHARED_POLICE = REPO.parent / "shared" / "data" / "police"
 
@@ -22,15 +26,18 @@ def config_with_store(tmp_path: Path, path: Path | None = None, bundled: bool = 
     return dataclasses.replace(cfg, store_path=tmp_path / "store.duckdb",
                                bundled_police=cfg.bundled_police if bundled else (),
                                bundled_fixmystreet=cfg.bundled_fixmystreet if bundled else (),
-                               bundled_defra=cfg.bundled_defra if bundled else ())
+                               bundled_defra=cfg.bundled_defra if bundled else (),
+                               bundled_outcomes=cfg.bundled_outcomes if bundled else ())
 
 
 def write_config(tmp_path: Path) -> Path:
     """Write a copy of the bundled config file whose store lives in ``tmp_path``."""
     base = BUNDLE
     text = (base / "csp.toml").read_text()
-    text = text.replace('path = "store/st-albans-wards-2013.duckdb"', f'path = "{tmp_path / "s.duckdb"}"')
-    for rel in ("boundaries/", "population/", "police/", "fixmystreet/", "defra/", "priorities.toml"):
+    text = text.replace('path = "store/st-albans-wards-2022.duckdb"', f'path = "{tmp_path / "s.duckdb"}"')
+    assert str(tmp_path) in text
+    for rel in ("boundaries/", "boundaries_2022/", "population/", "police/", "fixmystreet/", "defra/",
+                "priorities.toml"):
         text = text.replace(f'"{rel}', f'"{base}/{rel}')
     path = tmp_path / "csp.toml"
     path.write_text(text)
@@ -55,3 +62,18 @@ def county_police() -> Path:
     if not SHARED_POLICE.is_dir():
         pytest.fail(f"{SHARED_POLICE} is missing: the county tests need the shared data beside the checkout")
     return SHARED_POLICE
+
+
+def open_page(at, page: str):
+    """Switch AppTest ``at`` to the page at ``page`` (its url path, e.g. "explorer", or
+    "views/explorer.py"): pages are callables (``st.Page(explorer.page)``), which
+    ``AppTest.switch_page`` (file pages only) cannot find. Raises ``ValueError`` ("Could not find a
+    navigation page") when the page is not registered for the session's audience. Returns ``at``."""
+    name = page.removeprefix("views/").removesuffix(".py")
+    if not at._registered_pages:  # pages are registered by a first run (of the default page)
+        at.run()
+    hashes = [h for h, info in at._registered_pages.items() if info.get("url_pathname") == name]
+    if not hashes:
+        raise ValueError(f"Could not find a navigation page for {name!r}")
+    at._page_hash = hashes[0]
+    return at

@@ -1,10 +1,12 @@
 """Every page through Streamlit's AppTest, on the bundled data: figures follow the store."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, write_config
+from tests.conftest import open_page, REPO, write_config
 from geodata.bundled import ST_ALBANS as BUNDLE
 
 APP = str(REPO / "dashboard" / "app.py")
@@ -21,7 +23,7 @@ def app(tmp_path, monkeypatch, bundled_store):
 
 @pytest.fixture
 def explorer(app):
-    app.switch_page("views/explorer.py").run()
+    open_page(app, "views/explorer.py").run()
     assert not app.exception, app.exception
     return app
 
@@ -75,14 +77,14 @@ def test_url_reopens_the_same_view(tmp_path, monkeypatch, bundled_store):
     at.query_params["from"] = "2021-03"
     at.query_params["to"] = "2021-04"
     at.query_params["cat"] = ["Burglary", "Robbery"]
-    at.switch_page("views/explorer.py").run()
+    open_page(at, "views/explorer.py").run()
     expected = bundled_store.ward_summary(start="2021-03", end="2021-04", categories=["Burglary", "Robbery"])
     assert _metric(at, "Incidents") == int(expected["incidents"].sum())
     assert at.sidebar.multiselect(key="explorer_cats").value == ["Burglary", "Robbery"]
 
 
 def test_wards_page_rates(app, bundled_store):
-    app.switch_page("views/wards.py").run()
+    open_page(app, "views/wards.py").run()
     assert not app.exception
     table = app.dataframe[0].value.set_index("Ward code")
     pop = bundled_store.population("ward").set_index("code")["population"]
@@ -95,7 +97,7 @@ def test_wards_page_rates(app, bundled_store):
 
 
 def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
-    app.switch_page("views/data.py").run()
+    open_page(app, "views/data.py").run()
     assert not app.exception
     coverage = app.dataframe[0].value
     assert list(coverage.columns)[0] == "2007-03" and list(coverage.columns)[-1] == "2022-01"
@@ -111,18 +113,9 @@ def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
     assert "Open Government Licence" in text and "CC-BY 4.0" in text and "ODC-By" in text
 
 
-def _summary(at) -> list[list[str]]:
-    """The Meeting page's status table: [priority, status, why] per row, as text."""
-    import html as html_mod
-    import re
-
-    table = next(m.value for m in at.markdown if "csp-summary" in m.value)
-    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table)
-    return [[html_mod.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in row] for row in rows]
-
-
-def _measure_metric(at, prefix: str):
-    return next(m for m in at.metric if m.label.startswith(prefix))
+def _slides(at) -> list[str]:
+    """The Meeting page's slides (HTML), in order."""
+    return [m.value for m in at.markdown if 'class="csp-slide"' in m.value]
 
 
 def test_meeting_is_the_default_page_with_figures_from_the_store(app, bundled_store):
@@ -130,21 +123,17 @@ def test_meeting_is_the_default_page_with_figures_from_the_store(app, bundled_st
 
     p1 = ["Drugs", "Possession of weapons"]
     p3 = ["Robbery", "Burglary", "Vehicle crime", "Shoplifting", "Theft from the person"]
-    m1 = _measure_metric(app, "Drugs and possession of weapons")
-    assert m1.label.endswith("2021-08 to 2022-01")
-    assert int(m1.value) == direct_count(bundled_store, p1, "2021-08", "2022-01")
-    before = direct_count(bundled_store, p1, "2021-02", "2021-07")
-    assert m1.delta == f"{int(m1.value) - before:+,} against the previous 6 months"
-    m3 = _measure_metric(app, "Robbery, burglary")
-    assert int(m3.value.replace(",", "")) == direct_count(bundled_store, p3, "2021-08", "2022-01")
-    summary = _summary(app)
-    assert summary[0][0] == "P1 Drug markets and exploitation"
-    assert [row[1].split(" ", 1)[1] for row in summary][1::2] == ["NO DATA", "NO DATA"]
-    infos = " ".join(i.value for i in app.info)
-    assert "FixMyStreet reports not loaded for 6 months, 2021-08 to 2022-01" in infos
-    assert "council incident logs" in infos
-    assert "probation" in summary[4][2]
-    assert any("Data to 2022-01" in m.value for m in app.markdown)
+    pages = _slides(app)
+    assert [re.search(r'aria-label="([^"]*)"', p).group(1) for p in pages] == [
+        "Overview", "P1 Drug markets and exploitation", "P2 Fly-tipping", "P3 Local crimes of concern",
+        "Not measured yet"]
+    overview = pages[0]
+    assert f">{direct_count(bundled_store, p1, '2025-01', '2025-06'):,}<" in overview
+    assert f">{direct_count(bundled_store, p3, '2025-01', '2025-06'):,}<" in overview
+    assert "2024-05, 2024-06" in pages[3]  # no comparison: the missing months named, never a zero
+    assert "FixMyStreet reports not loaded for 6 months, 2025-01 to 2025-06" in pages[2]
+    assert "council incident logs" in pages[4] and "probation" in pages[4]
+    assert any("Data to 2025-06" in m.value for m in app.markdown)
 
 
 def test_meeting_period_widgets_change_figures_and_url(app, bundled_store):
@@ -155,16 +144,14 @@ def test_meeting_period_widgets_change_figures_and_url(app, bundled_store):
     app.sidebar.selectbox(key="meeting_to").set_value("2021-12").run()
     app.sidebar.radio(key="meeting_compare").set_value("year-earlier").run()
     assert not app.exception
-    m3 = _measure_metric(app, "Robbery, burglary")
-    assert m3.label.endswith("2021-12")
-    assert int(m3.value) == direct_count(bundled_store, p3, "2021-12", "2021-12")
     assert (_param(app, "to"), _param(app, "window"), _param(app, "compare")) == (["2021-12"], ["1"], ["year-earlier"])
+    p3_slide = next(p for p in _slides(app) if 'aria-label="P3 ' in p)
+    assert f">{direct_count(bundled_store, p3, '2021-12', '2021-12'):,}<" in p3_slide
     # 2020-12 is not loaded: the year-earlier comparison, and so the status, is "no data", never a zero
-    p3_row = _summary(app)[2]
-    assert p3_row[1].endswith("NO DATA") and "not loaded for 2020-12" in p3_row[2]
+    assert "NO DATA" in p3_slide and "not loaded for 2020-12" in p3_slide
 
 
-def test_meeting_kiosk_mode_has_no_widgets_and_one_priority(tmp_path, monkeypatch, bundled_store):
+def test_meeting_kiosk_mode_has_no_widgets_and_the_overview_first(tmp_path, monkeypatch, bundled_store):
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["mode"] = "meeting"
@@ -172,8 +159,8 @@ def test_meeting_kiosk_mode_has_no_widgets_and_one_priority(tmp_path, monkeypatc
     at.run()
     assert not at.exception
     assert len(at.sidebar.selectbox) == 0 and len(at.selectbox) == 0 and len(at.button) == 0
-    assert [m.label for m in at.metric] == ["Drugs and possession of weapons (police.uk), 2021-08 to 2022-01"]
-    assert at.caption[-1].value == "Priority 1 of 5; the next in 5 s."
+    pages = _slides(at)
+    assert len(pages) == 1 and 'aria-label="Overview"' in pages[0] and "slide 1 of 5, next in 5 s" in pages[0]
     assert any("display: none" in m.value for m in at.markdown)
 
 
@@ -190,9 +177,10 @@ def test_meeting_names_the_line_of_a_broken_priorities_file(tmp_path, monkeypatc
 
 
 def test_trends_comparison_and_shares_follow_the_store(app, bundled_store):
-    app.switch_page("views/trends.py").run()
+    open_page(app, "views/trends.py").run()
     assert not app.exception
-    assert any("No comparison: police.uk is not loaded for 2019-12" in w.value for w in app.warning)
+    assert any("No change figure: police.uk is not loaded for" in w.value and "2019-12" in w.value
+               for w in app.warning)
     app.sidebar.multiselect(key="trends_cats").set_value(["Burglary", "Robbery"]).run()
     app.sidebar.select_slider(key="trends_months").set_value(("2021-07", "2021-12")).run()
     assert not app.exception
@@ -204,14 +192,14 @@ def test_trends_comparison_and_shares_follow_the_store(app, bundled_store):
     assert table["Chosen months"].to_dict() == dict(zip(now["category"], now["incidents"]))
     assert table["Compared with"].to_dict() == dict(zip(before["category"], before["incidents"]))
     app.radio(key="trends_against").set_value("year-earlier").run()
-    assert any("not loaded for 2020-07" in w.value for w in app.warning)
+    assert any("not loaded for 6 months: 2020-07" in w.value for w in app.warning)
     assert any("show a pattern" in c.value for c in app.caption)
 
 
 def test_patrol_planner_zones_follow_the_choice(app, bundled_store):
     from geodata.zones import patrol_zones
 
-    app.switch_page("views/patrol.py").run()
+    open_page(app, "views/patrol.py").run()
     assert not app.exception
     shown = app.dataframe[0].value
     expected, _ = patrol_zones(bundled_store.incidents(start="2021-11", end="2022-01"),
@@ -228,8 +216,9 @@ def test_patrol_planner_zones_follow_the_choice(app, bundled_store):
     assert shown["Streets"].iloc[0].startswith(expected["streets"].iloc[0][0][0])
     assert f"Gi* on {grid.cell_size:g} m cells" in app.caption[0].value
     labels = [b.label for b in app.get("download_button")]
-    assert labels == ["Patrol sheet (print from the browser)", "Zones (GeoJSON)",
-                      "Zones (GPX, phones and car terminals)"]
+    assert labels == ["Patrol sheet (PDF, a map per zone)", "Patrol sheet (HTML)", "Zones (GeoJSON)",
+                      "Zones (GPX: outline and a waypoint per street)"]
+    assert (shown["Area km²"] <= 0.5).all() and "Police Station" not in " ".join(shown["Streets"])
 
 
 def test_editing_priorities_changes_the_meeting_page(tmp_path, monkeypatch, bundled_store):
@@ -245,8 +234,8 @@ def test_editing_priorities_changes_the_meeting_page(tmp_path, monkeypatch, bund
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception
-    m1 = _measure_metric(at, "Drugs only")
-    assert int(m1.value) == direct_count(bundled_store, ["Drugs"], "2021-08", "2022-01")
+    p1 = next(p for p in _slides(at) if 'aria-label="P1 ' in p)
+    assert "Drugs only" in p1 and f">{direct_count(bundled_store, ['Drugs'], '2025-01', '2025-06'):,}<" in p1
 
 
 def test_data_page_refresh_button_fetches_missing_months(tmp_path, monkeypatch):
@@ -260,7 +249,7 @@ def test_data_page_refresh_button_fetches_missing_months(tmp_path, monkeypatch):
         monkeypatch.setenv("CSP_HOTSPOTS_POLICE_API", api.url)
         at = AppTest.from_file(APP, default_timeout=120)
         at.run()
-        at.switch_page("views/data.py").run()
+        open_page(at, "views/data.py").run()
         assert not at.exception
         at.button(key="refresh_go").click().run()
         assert not at.exception
@@ -279,7 +268,7 @@ def test_wards_ranked_by_harm_when_weights_are_configured(tmp_path, monkeypatch,
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("views/wards.py").run()
+    open_page(at, "views/wards.py").run()
     assert not at.exception
     table = at.dataframe[0].value
     counts = bundled_store.counts(by=("ward_code", "category"), categories=["Robbery", "Burglary"])
@@ -288,7 +277,7 @@ def test_wards_ranked_by_harm_when_weights_are_configured(tmp_path, monkeypatch,
     assert table.set_index("Ward code")["Harm"].to_dict() == pytest.approx(expected.reindex(table["Ward code"],
                                                                                             fill_value=0).to_dict())
     assert table["Harm"].is_monotonic_decreasing
-    assert any("wards ranked by harm" in c.value and "counted as 0" in c.value for c in at.caption)
+    assert any("Wards ranked by harm" in c.value and "No harm weight" in c.value for c in at.caption)
 
 
 def test_flytipping_page_context_council_records_and_knox(tmp_path, monkeypatch):
@@ -302,7 +291,7 @@ def test_flytipping_page_context_council_records_and_knox(tmp_path, monkeypatch)
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("views/flytipping.py").run()
+    open_page(at, "views/flytipping.py").run()
     assert not at.exception, at.exception
     neighbours = at.dataframe[0].value.set_index("Area")
     assert neighbours.loc["St Albans", "Rank"] == "10" and neighbours.loc["St Albans", "Incidents"] == "579"
@@ -317,7 +306,7 @@ def test_flytipping_page_context_council_records_and_knox(tmp_path, monkeypatch)
                    BUNDLE / "council/mapping-council-a.toml")
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("views/flytipping.py").run()
+    open_page(at, "views/flytipping.py").run()
     assert not at.exception, at.exception
     assert any("SYNTHETIC DATA" in w.value and f"{len(tips):,} of these" in w.value for w in at.warning)
     kinds = at.dataframe[3].value
@@ -327,3 +316,27 @@ def test_flytipping_page_context_council_records_and_knox(tmp_path, monkeypatch)
     direct = knox(records["x"], records["y"], records["date"].to_numpy())
     assert shown["Pairs"].tolist() == direct["observed"].tolist()
     assert shown["p"].tolist() == direct["p"].round(3).tolist()
+
+
+def test_explorer_gives_no_rise_figure_when_the_baseline_month_is_not_loaded(tmp_path, monkeypatch, bundled_store):
+    """/explorer?from=2021-02&to=2021-03 compares with 2020-12..2021-01; 2020-12 is not loaded. It
+    showed 'Wards with a significant rise: 20'; now no figure, and 2020-12 named."""
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["from"], at.query_params["to"] = "2021-02", "2021-03"
+    open_page(at, "explorer").run()
+    assert not at.exception
+    rise = next(m for m in at.metric if m.label == "Wards with a significant rise")
+    assert rise.value == "no comparison"
+    assert any("police.uk is not loaded for 2020-12" in w.value for w in at.warning)
+
+
+def test_explorer_one_ward_follows_the_ward_filter(tmp_path, monkeypatch, bundled_store):
+    """St Peters chosen in the ward filter: the One ward table showed Ashley (the first ward)."""
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["ward"] = ["E05004799"]
+    open_page(at, "explorer").run()
+    assert not at.exception
+    detail = at.selectbox(key="explorer_detail")
+    assert detail.options == ["St Peters"] and detail.value == "E05004799"

@@ -15,7 +15,7 @@ from dashboard.cli import main
 from geodata import synthetic
 from geodata.ingest import ingest_council
 from geodata.priorities import load as load_priorities
-from geodata.status import SYNTHETIC_LABEL, evaluate
+from geodata.analysis.status import SYNTHETIC_LABEL, evaluate
 from geodata.store import open_store
 from loaders import council
 from loaders.report import LoadError

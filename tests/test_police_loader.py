@@ -10,7 +10,7 @@ import pytest
 
 from loaders import police
 from loaders.report import LoadError
-from tests.conftest import BUNDLED_POLICE
+from tests.conftest import BUNDLED_MONTHS, BUNDLED_POLICE, BUNDLED_ROWS
 from geodata.bundled import ST_ALBANS as BUNDLE
 
 HEADER = ",".join(police.HEADER)
@@ -28,14 +28,14 @@ def _csv(tmp_path, text: str | bytes, name="2021-03-hertfordshire-street.csv"):
 
 def test_bundled_zip_every_row_loaded_with_counts():
     gdf, report = police.read(BUNDLED_POLICE)
-    assert report.rows_read == 11_444 == report.rows_loaded + len(report.rejected)
+    assert report.rows_read == BUNDLED_ROWS == report.rows_loaded + len(report.rejected)
     assert len(gdf) == report.rows_loaded
-    assert len(report.files) == 13
+    assert len(report.files) == BUNDLED_MONTHS
     assert gdf.crs.to_epsg() == 27700
     # St Albans lies around E 515,000 N 207,000
     assert gdf["x"].between(505_000, 530_000).all() and gdf["y"].between(195_000, 220_000).all()
     assert set(gdf["category"]) <= police.CRIME_TYPES
-    assert gdf["month"].min().strftime("%Y-%m") == "2021-01" and gdf["month"].max().strftime("%Y-%m") == "2022-01"
+    assert gdf["month"].min().strftime("%Y-%m") == "2018-10" and gdf["month"].max().strftime("%Y-%m") == "2025-06"
 
 
 def test_county_rows_read_equal_loaded_plus_rejected_and_no_location_kept(county_police):
@@ -171,7 +171,7 @@ def test_folder_of_months_and_single_file_agree(tmp_path):
         z.extractall(tmp_path)
     from_folder, r1 = police.read(tmp_path)
     from_zip, r2 = police.read(BUNDLED_POLICE)
-    assert r1.rows_loaded == r2.rows_loaded == 11_444
+    assert r1.rows_loaded == r2.rows_loaded == BUNDLED_ROWS
     assert from_folder["record_id"].tolist() == from_zip["record_id"].tolist()
     one, r3 = police.read(tmp_path / "2021-05" / "2021-05-hertfordshire-street.csv")
     assert r3.rows_loaded == int((from_zip["month"].dt.strftime("%Y-%m") == "2021-05").sum())

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import duckdb
+import pandas as pd
 import pytest
 from scipy.stats import poisson_means_test
 
-from geodata import priorities, status
+from geodata import priorities
+from geodata.analysis import status
 from geodata.priorities import PrioritiesError
 from geodata.bundled import ST_ALBANS as BUNDLE
 
@@ -35,7 +37,7 @@ def test_bundled_file_has_the_five_strategy_priorities():
                                               "Theft from the person"}
     assert {g.what for g in p3.gaps} == {"Fraud", "Dwelling burglary"}
     assert p.get("P5").measures == ()
-    assert p.get("P1").target.window_months == 6 and p.get("P1").target.compare == "previous"
+    assert p.get("P1").target.window_months == 6 and p.get("P1").target.compare == "year-earlier"
 
 
 def test_every_figure_of_every_priority_equals_a_direct_count(bundled_store):
@@ -49,33 +51,50 @@ def test_every_figure_of_every_priority_equals_a_direct_count(bundled_store):
                 continue
             police_measures += 1
             cats = list(m.measure.categories)
-            assert (m.current.start, m.current.end) == ("2021-08", "2022-01")
-            assert m.current.count == direct_count(bundled_store, cats, "2021-08", "2022-01")
-            assert m.previous.base.count == direct_count(bundled_store, cats, "2021-02", "2021-07")
-            # a year earlier is 2020-08..2021-01: only 2021-01 is loaded, so no figure, never a partial one
+            assert (m.current.start, m.current.end) == ("2025-01", "2025-06")
+            assert m.current.count == direct_count(bundled_store, cats, "2025-01", "2025-06")
+            # the months before (2024-07..12) and a year earlier (2024-01..06) are not all loaded: no
+            # figure, never a partial one, and the missing months are named
+            assert m.previous.base.count is None and m.previous.label == "no data"
+            assert m.previous.base.missing == tuple(f"2024-{k:02d}" for k in range(7, 13))
             assert m.year_earlier.base.count is None and m.year_earlier.label == "no data"
-            assert m.year_earlier.base.missing == ("2020-08", "2020-09", "2020-10", "2020-11", "2020-12")
-            expected_p = poisson_means_test(m.current.count, 6, m.previous.base.count, 6).pvalue
-            assert m.previous.p == pytest.approx(expected_p)
+            assert m.year_earlier.base.missing == ("2024-05", "2024-06")
+            assert m.status == "no data"
             for month, count in zip(m.series["month"], m.series["count"]):
-                assert count == direct_count(bundled_store, cats, month, month)
+                loaded = month in ("2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06")
+                assert count == direct_count(bundled_store, cats, month, month) if loaded else pd.isna(count)
             wards = m.wards.set_index("ward_code")
             assert len(wards) == 20
             for code in wards.index[:5]:
-                assert wards.loc[code, "current"] == direct_count(bundled_store, cats, "2021-08", "2022-01", ward=code)
-                assert wards.loc[code, "previous"] == direct_count(bundled_store, cats, "2021-02", "2021-07", ward=code)
+                assert wards.loc[code, "current"] == direct_count(bundled_store, cats, "2025-01", "2025-06", ward=code)
             assert wards["current"].sum() == m.current.count
     assert police_measures == 2
+    # where the same months a year earlier are loaded (2025-01..04 against 2024-01..04), every figure
+    for res in status.evaluate(bundled_store, p, end="2025-04", window=4):
+        for m in res.measures:
+            if m.measure.source != "police.uk":
+                continue
+            cats = list(m.measure.categories)
+            assert m.current.count == direct_count(bundled_store, cats, "2025-01", "2025-04")
+            assert m.year_earlier.base.count == direct_count(bundled_store, cats, "2024-01", "2024-04")
+            expected_p = poisson_means_test(m.current.count, 4, m.year_earlier.base.count, 4).pvalue
+            assert m.year_earlier.p == pytest.approx(expected_p) and m.status != "no data"
+            wards = m.wards.set_index("ward_code")
+            for code in wards.index[:5]:
+                assert wards.loc[code, "previous"] == direct_count(bundled_store, cats, "2024-01", "2024-04", ward=code)
 
 
 def test_status_rule_and_sentence(bundled_store):
     p = priorities.load()
-    by_id = {r.priority.id: r for r in status.evaluate(bundled_store, p)}
+    default = {r.priority.id: r for r in status.evaluate(bundled_store, p)}
+    assert default["P3"].status == "no data" and "cannot be judged" in default["P3"].sentence
+    assert "2024-05 to 2024-06" in default["P3"].sentence  # the months that are missing are named
+    by_id = {r.priority.id: r for r in status.evaluate(bundled_store, p, end="2025-04", window=4)}
     p3 = by_id["P3"].measures[0]
-    a, b = p3.current.count, p3.previous.base.count
-    expected = "off track" if (a > b and p3.previous.p < 0.05) else "watch" if a > b else "on track"
+    a, b = p3.current.count, p3.year_earlier.base.count
+    expected = "off track" if (a > b and p3.year_earlier.p < 0.05) else "on track"  # only a significant rise moves it
     assert by_id["P3"].status == expected
-    assert f"({b} -> {a})" in by_id["P3"].sentence and "previous 6 months" in by_id["P3"].sentence
+    assert f"({b} -> {a})" in by_id["P3"].sentence and "a year earlier" in by_id["P3"].sentence
     # priorities with no loaded source say so and name it; never a zero
     assert by_id["P2"].status == "no data" and "FixMyStreet" in by_id["P2"].sentence
     assert by_id["P4"].status == "no data" and "council incident logs" in by_id["P4"].sentence
@@ -96,7 +115,7 @@ def test_year_earlier_rule_on_a_chosen_period(bundled_store):
 def test_significant_rise_is_off_track(bundled_store):
     # P3 in 2022-01 against 2021-12 (a one-month window): a big rise in the real data
     p = priorities.load()
-    res = status.priority_status(bundled_store, p.get("P3"), end="2022-01", window=1)
+    res = status.priority_status(bundled_store, p.get("P3"), end="2022-01", window=1, compare="previous")
     m = res.measures[0]
     cats = list(m.measure.categories)
     a = direct_count(bundled_store, cats, "2022-01", "2022-01")
@@ -115,9 +134,10 @@ def test_editing_the_file_changes_the_figures(bundled_store, tmp_path):
     path.write_text(text)
     p = priorities.load(path)
     res = {r.priority.id: r for r in status.evaluate(bundled_store, p)}
-    assert res["P1"].measures[0].current.count == direct_count(bundled_store, ["Drugs"], "2021-08", "2022-01")
-    assert res["P5"].status != "no data"
-    assert res["P5"].measures[0].current.count == direct_count(bundled_store, ["Public order"], "2021-08", "2022-01")
+    assert res["P1"].measures[0].current.count == direct_count(bundled_store, ["Drugs"], "2025-01", "2025-06")
+    judged = {r.priority.id: r for r in status.evaluate(bundled_store, p, end="2025-04", window=4)}
+    assert judged["P5"].status != "no data"  # a priority no source measured now has a status
+    assert res["P5"].measures[0].current.count == direct_count(bundled_store, ["Public order"], "2025-01", "2025-06")
 
 
 @pytest.mark.parametrize("edit, line_text, message", [

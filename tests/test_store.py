@@ -14,8 +14,8 @@ from geodata.ingest import ingest_police
 from geodata.store import StoreError, open_store
 from loaders import police
 from loaders.report import LoadError
-from tests.conftest import BUNDLED_POLICE, config_with_store
-from geodata.bundled import ST_ALBANS as BUNDLE
+from geodata.config import WARDS_2013_CONFIG
+from tests.conftest import BUNDLED_MONTHS, BUNDLED_POLICE, BUNDLED_ROWS, config_with_store
 
 
 def _covering_min_code(areas, x, y):
@@ -48,7 +48,7 @@ def test_every_bundled_row_is_stored_or_rejected(bundled_store):
     loads = bundled_store.loads()
     (load,) = loads[loads["source"] == "police.uk"].itertuples()
     stored = int(bundled_store.counts(by=("source",))["incidents"].sum())
-    assert load.rows_read == 11_444 == stored + load.rows_rejected
+    assert load.rows_read == BUNDLED_ROWS == stored + load.rows_rejected
     assert stored + len(bundled_store.rejections(load.load_id)) == load.rows_read
     assert load.outside_area == int(bundled_store.counts(by=("ward_code",)).query("ward_code.isna()")
                                     ["incidents"].sum())
@@ -57,8 +57,13 @@ def test_every_bundled_row_is_stored_or_rejected(bundled_store):
 def test_lsoa_assignment_agrees_with_police_lsoa_mostly(bundled_store):
     gdf = bundled_store.incidents()
     agree = (gdf["lsoa_code"] == gdf["source_lsoa_code"]).mean()
-    assert gdf["lsoa_code"].notna().all()
-    assert agree > 0.9, agree  # police.uk assigns the LSOA before snapping the point
+    assert agree > 0.9, agree  # police.uk assigns the LSOA before snapping the point (2021 LSOAs from 2024)
+    # a row has no LSOA only when its point is outside every 2011 LSOA of the district (kept for a
+    # point inside a ward): a handful
+    no_lsoa = gdf["lsoa_code"].isna().to_numpy()
+    district = shapely.union_all(bundled_store.areas("lsoa").geometries)
+    assert not shapely.contains_xy(district, gdf["x"][no_lsoa], gdf["y"][no_lsoa]).any()
+    assert 0 < no_lsoa.sum() < 0.001 * len(gdf)
 
 
 def test_query_filters_match_pandas(bundled_store):
@@ -70,8 +75,8 @@ def test_query_filters_match_pandas(bundled_store):
         **dict.fromkeys(got["ward_code"], 0), **sel.groupby("ward_code").size().to_dict()}
     counts = bundled_store.counts(start="2021-04", end="2021-09", categories=["Burglary", "Robbery"])
     assert counts["incidents"].sum() == len(sel)
-    one = bundled_store.incidents(wards=["E05004799"], start="2021-07", end="2021-07")
-    assert len(one) == int(((gdf.ward_code == "E05004799") & (month == "2021-07")).sum()) > 0
+    one = bundled_store.incidents(wards=["E05013964"], start="2021-07", end="2021-07")  # St Peters (2022)
+    assert len(one) == int(((gdf.ward_code == "E05013964") & (month == "2021-07")).sum()) > 0
 
 
 def test_edge_point_gets_exactly_one_ward_deterministically(bundled_store):
@@ -92,8 +97,8 @@ def test_ingest_twice_gives_identical_counts(empty_store):
     first = empty_store.counts()
     ingest_police(empty_store, [BUNDLED_POLICE])
     assert empty_store.counts().equals(first)
-    assert int(first["incidents"].sum()) == 11_444
-    assert len(empty_store.loads()) == 2 and len(empty_store.partitions()) == 13
+    assert int(first["incidents"].sum()) == BUNDLED_ROWS
+    assert len(empty_store.loads()) == 2 and len(empty_store.partitions()) == BUNDLED_MONTHS
 
 
 def test_republished_month_replaces_the_old_one(empty_store, tmp_path):
@@ -107,7 +112,7 @@ def test_republished_month_replaces_the_old_one(empty_store, tmp_path):
     ingest_police(empty_store, [path])
     by_month = empty_store.counts(by=("month",)).set_index("month")["incidents"]
     assert by_month[np.datetime64("2021-05-01")] == len(kept) - 1
-    assert int(by_month.sum()) == 11_444 - (len(lines) - len(kept))
+    assert int(by_month.sum()) == BUNDLED_ROWS - (len(lines) - len(kept))
     part = empty_store.partitions().set_index("month").loc[np.datetime64("2021-05-01")]
     assert part["rows"] == len(kept) - 1 and part["load_id"] == 2
 
@@ -171,15 +176,15 @@ def test_county_outside_area_counted_and_kept(tmp_path, county_police):
     assert 10_000 < int(counts["incidents"].sum()) - no_ward < 12_500
 
 
-def test_wards_2022_config(tmp_path):
-    from tests.conftest import REPO
-
-    cfg = config_with_store(tmp_path, BUNDLE / "csp-wards-2022.toml")
+def test_wards_2013_config(tmp_path, bundled_store):
+    """The same bundled rows on the 2013-2022 wards (the default is the 2022 wards)."""
+    assert "E05015801" in set(bundled_store.ward_summary()["ward_code"])
+    cfg = config_with_store(tmp_path, WARDS_2013_CONFIG)
     store = open_store(cfg)
     summary = store.ward_summary()
-    assert len(summary) == 20 and "E05015801" in set(summary["ward_code"])
+    assert len(summary) == 20 and "E05004799" in set(summary["ward_code"])
     stored = int(store.counts(by=("source",))["incidents"].sum())
-    assert stored == 11_444
+    assert stored == BUNDLED_ROWS
     police_load = store.loads().query("source == 'police.uk'").iloc[0]
     assert int(summary["incidents"].sum()) + police_load["outside_area"] == stored
 
@@ -228,6 +233,6 @@ def test_store_from_other_boundaries_is_refused(tmp_path):
 
     cfg = config_with_store(tmp_path, bundled=False)
     open_store(cfg)
-    other = config_with_store(tmp_path, BUNDLE / "csp-wards-2022.toml", bundled=False)
+    other = config_with_store(tmp_path, WARDS_2013_CONFIG, bundled=False)
     with pytest.raises(StoreError, match="other boundaries"):
         open_store(other)

@@ -9,7 +9,8 @@ import streamlit as st
 
 from dashboard import access, common
 from geodata import disclosure
-from geodata.status import SYNTHETIC_LABEL
+from geodata.months import months as month_range
+from geodata.analysis.status import SYNTHETIC_LABEL
 
 #: What the public sees for a month of a sensitive source that is loaded.
 LOADED = "loaded"
@@ -19,12 +20,9 @@ def coverage(partitions: pd.DataFrame) -> pd.DataFrame:
     """Rows per source, dataset and month over the full month range; missing months are NaN."""
     if partitions.empty:
         return partitions
-    months = pd.period_range(partitions["month"].min(), partitions["month"].max(), freq="M")
-    table = partitions.assign(month=partitions["month"].dt.to_period("M")).pivot_table(
+    table = partitions.assign(month=partitions["month"].dt.strftime("%Y-%m")).pivot_table(
         index=["source", "dataset"], columns="month", values="rows", aggfunc="sum")
-    table = table.reindex(columns=months)
-    table.columns = [str(c) for c in table.columns]
-    return table
+    return table.reindex(columns=month_range(min(table.columns), max(table.columns)))
 
 
 def public_coverage(table: pd.DataFrame) -> pd.DataFrame:
@@ -64,7 +62,7 @@ def refresh_section(store) -> None:
             st.success(report.summary())
 
 
-def main() -> None:
+def page() -> None:
     store = common.store()
     st.title("Data & sources")
     if access.can(store.config, "admin"):
@@ -111,5 +109,3 @@ def sources_and_licences() -> None:
     for name, text in common.ATTRIBUTIONS:
         st.markdown(f"**{name}**: {text}")
 
-
-main()

@@ -5,56 +5,31 @@ Filters (months, crime types, wards) live in the URL, so a view can be shared.
 """
 from __future__ import annotations
 
-import warnings
-
-import folium
 import numpy as np
 import pandas as pd
+import shapely
 import streamlit as st
 
-from dashboard import access, common, maps, mapview
+from dashboard import access, common, maps, mapview, printmap
 from dashboard.markdown import inert
-from dashboard.palette import GI_COLOURS, SEQUENTIAL, classes
-from geodata import export, grid as grids, kde as kde_mod
-from geodata.change import compare
+from dashboard.palette import GI_COLOURS
+from geodata import export
+from geodata.analysis import Selection
+from geodata.analysis.hotspots_for import hotspots_for
+from geodata.analysis.incidents import incidents_table
+from geodata.analysis.trends import monthly
+from geodata.analysis.ward_table import detail_wards, lsoa_table, ward_table
+from geodata.classes import classify
 from geodata.gistar import CLASS_LABELS
-from geodata.hotspots import hotspot_cells
-from geodata.snap import snap_points
-from geodata.store import parse_month
 
 MEASURES = {"incidents": "Incidents", "rate": "Incidents per 1,000 residents"}
 CELLS = {"auto": None, "100 m": 100.0, "250 m": 250.0, "500 m": 500.0}
 
 
-def _previous(start: str, end: str) -> tuple[str, str]:
-    """The period of the same length just before [start, end]."""
-    s, e = parse_month(start), parse_month(end)
-    n = (e.year - s.year) * 12 + e.month - s.month + 1
-    first = pd.Period(s, "M") - n
-    return str(first), str(first + n - 1)
-
-
 @st.cache_data(ttl=300)
-def ward_table(path, start, end, categories, wards) -> pd.DataFrame:
-    """Counts, rate per 1,000 and change against the previous period of equal length, per ward."""
-    store = common.store()
-    now = store.ward_summary(start=start, end=end, categories=categories)
-    p0, p1 = _previous(start, end)
-    before = store.ward_summary(start=p0, end=p1, categories=categories)
-    has_before = bool(store.counts(by=("source",), start=p0, end=p1)["incidents"].sum())
-    pop = store.population("ward").set_index("code")["population"]
-    now["population"] = now["ward_code"].map(pop)
-    now["rate"] = (1000 * now["incidents"] / now["population"]).round(2)
-    if has_before:
-        change = compare(now.set_index("ward_code")["incidents"], before.set_index("ward_code")["incidents"])
-        now["previous"] = now["ward_code"].map(change["previous"])
-        now["change"] = now["ward_code"].map(change["change"])
-        now["p_adj"] = now["ward_code"].map(change["p_adj"]).round(4)
-    else:
-        now["previous"], now["change"], now["p_adj"] = np.nan, f"no data for {p0} to {p1}", np.nan
-    if wards:
-        now = now[now["ward_code"].isin(wards)]
-    return now.reset_index(drop=True)
+def wards_for(path, selection: Selection):
+    """:func:`geodata.analysis.ward_table.ward_table` of a selection (shared by sessions)."""
+    return ward_table(common.store(), selection, common.audience())
 
 
 @st.cache_resource
@@ -70,43 +45,36 @@ def area_shapes(path, level: str) -> list[dict]:
 
 
 @st.cache_resource(ttl=300, max_entries=16)
-def analyses(path, start, end, categories, wards, cell):
-    """Gi* cells (with density), the grid, snap points, any grid warning, and the map's layer
-    shapes and marker rows for a filter (cached on small keys, shared by sessions; read only)."""
-    store = common.store()
-    incidents = store.incidents(start=start, end=end, categories=categories, wards=wards)
-    boundary = store.boundary()
-    located = incidents.dropna(subset=["x", "y"])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", grids.FineGridWarning)
-        cells, grid = hotspot_cells(located, boundary, cell_size=cell)
-    notes = [str(w.message) for w in caught if issubclass(w.category, grids.FineGridWarning)]
-    density = np.zeros(len(grid))
-    if len(located) >= 2:
-        density, _ = kde_mod.kde(grid, located["x"].to_numpy(), located["y"].to_numpy())
-    cells["density_km2"] = density
-    snaps = snap_points(located) if len(located) else pd.DataFrame(columns=["x", "y", "count"])
-    positive = density > 0
-    dens_cls = np.full(len(cells), -1)
-    if positive.any():
-        dens_cls[positive], _ = classes(density[positive])
+def analyses(path, selection: Selection, cell):
+    """:func:`geodata.analysis.hotspots_for.hotspots_for` of a selection, and the map's layer
+    shapes and marker rows (cached on small keys, shared by sessions; read only)."""
+    found = hotspots_for(common.store(), selection, cell)
+    cells = found.cells
+    density = classify(np.where(cells["density_km2"] > 0, cells["density_km2"], np.nan))
     geoms = cells.geometry.to_numpy()
     layers = {"gi": maps.class_shapes(geoms, cells["gi_class"].to_numpy(), GI_COLOURS),
-              "density": maps.class_shapes(geoms, dens_cls, range(len(SEQUENTIAL))),
-              "snaps": maps.snap_rows(snaps) if len(snaps) else []}
-    return cells, grid, snaps, notes, layers
+              "density": maps.class_shapes(geoms, density.classes, range(len(density.colours))),
+              "density_legend": density.legend,
+              "snaps": maps.snap_rows(found.snaps) if len(found.snaps) else [],
+              "streets": maps.street_rows(found.snaps) if len(found.snaps) else []}
+    return found, layers
+
+
+@st.cache_resource
+def label_points(path, level: str) -> list[list[float]]:
+    """Where each ward's or LSOA's name is drawn (once per store)."""
+    return maps.label_points(common._store(path).areas(level).geometries)
 
 
 @st.cache_resource(ttl=300, max_entries=32)
-def map_parts(path, start, end, categories, wards, cell, measure) -> dict[str, str]:
-    """The map for a filter, rendered once (:func:`dashboard.mapview.parts`) and shared by sessions."""
+def map_spec(path, selection: Selection, cell, measure) -> dict:
+    """The map spec for a filter (:mod:`dashboard.maps`), built once and shared by sessions (read only)."""
     store = common.store()
-    layers = analyses(path, start, end, categories, wards, cell)[4]
-    return mapview.parts(build_map(store, path, ward_table(path, start, end, categories, wards),
-                                   lsoa_table(path, start, end, categories, wards), measure, layers))
+    layers = analyses(path, selection, cell)[1]
+    return build_map(store, path, wards_for(path, selection).frame, lsoas_for(path, selection), measure, layers)
 
 
-def build_map(store, path, table, lsoa_table, measure, layers) -> folium.Map:
+def build_map(store, path, table, lsoa_table, measure, layers) -> dict:
     """The explorer's Leaflet map: ward choropleth of ``measure``, LSOA counts (off), Gi* classes,
     density bands (off), snap-point clusters, layer switch and legend."""
     areas = store.areas("ward")
@@ -115,53 +83,82 @@ def build_map(store, path, table, lsoa_table, measure, layers) -> folium.Map:
     pick = np.isin(areas.codes, order)
     geoms = [g for g, keep in zip(ward_shapes, pick) if keep]
     rows = table.set_index("ward_code").loc[areas.codes[pick]].reset_index()
-    m = maps.base_map(map_bounds(path), store.config.map_tiles, store.config.map_attribution)
-    maps.outline(m, ward_shapes, areas.names)
-    breaks = maps.choropleth(m, geoms, rows, measure, f"Wards: {MEASURES[measure]}", MEASURES[measure], {
+    m = maps.base_map(map_bounds(path), store.config.map_tiles, store.config.map_attribution,
+                      basemap=store.config.map_basemap is not None)
+    maps.outline(m, ward_shapes, areas.names, label_points(path, "ward"))
+    classed = maps.choropleth(m, geoms, rows, measure, f"Wards: {MEASURES[measure]}", MEASURES[measure], {
         "ward_name": "Ward", "incidents": "Incidents", "rate": "Per 1,000 residents",
-        "previous": "Previous period", "change": "Change"}, css_class="ward-area")
+        "previous": "Previous period", "change": "Change"}, css_class="ward-area", id_column="ward_code")
+    lsoa_points = label_points(path, "lsoa")
     maps.choropleth(m, area_shapes(path, "lsoa"), lsoa_table,
                     "incidents", "LSOAs: incidents", "Incidents", {"name": "LSOA", "incidents": "Incidents"},
-                    show=False, css_class="lsoa-area")
+                    show=False, css_class="lsoa-area",
+                    labels=[[a, b, n] for (a, b), n in zip(lsoa_points, lsoa_table["name"])])
     maps.class_layers(m, layers["gi"], GI_COLOURS, CLASS_LABELS, "Gi* hot and cold spots")
-    maps.class_layers(m, layers["density"], dict(enumerate(SEQUENTIAL)),
-                      {i: f"density band {i + 1} of 5" for i in range(5)}, "Density (per km2)", show=False)
+    maps.class_layers(m, layers["density"], {i: c for i, (c, _) in enumerate(layers["density_legend"])},
+                      {i: f"{t} per km2" for i, (_, t) in enumerate(layers["density_legend"])}, "Density (per km2)",
+                      show=False)
     if layers["snaps"]:
         maps.snap_clusters(m, layers["snaps"])
-    folium.LayerControl(collapsed=False).add_to(m)
+    if layers["streets"]:
+        maps.streets(m, layers["streets"])
+    if len(table) < len(areas.codes):  # a ward filter: zoom to the chosen wards and outline them
+        chosen = np.isin(areas.codes, table["ward_code"])
+        maps.focus(m, shapely.union_all(areas.geometries[chosen]))
     unit = MEASURES[measure].lower()
-    maps.legend(m, f"Wards: {unit}", [(c, f"{lo:,.1f} to {hi:,.1f}") for c, lo, hi in
-                                       zip(SEQUENTIAL, breaks[:-1], breaks[1:])]
-                + [(GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)])
-    return maps.offline(m)
+    maps.legend(m, f"Wards: {unit}", classed.legend + [(GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)])
+    return m
 
 
 @st.cache_data(ttl=300)
-def lsoa_table(path, start, end, categories, wards) -> pd.DataFrame:
-    """Incidents per LSOA of the area (zeros included), in the stored LSOA order."""
-    store = common.store()
-    counts = store.counts(by=("lsoa_code",), start=start, end=end, categories=categories,
-                          wards=wards).set_index("lsoa_code")["incidents"]
-    lsoa = store.areas("lsoa")
-    return pd.DataFrame({"code": lsoa.codes, "name": lsoa.names,
-                         "incidents": [int(counts.get(c, 0)) for c in lsoa.codes]})
+def lsoas_for(path, selection: Selection) -> pd.DataFrame:
+    """:func:`geodata.analysis.ward_table.lsoa_table` of a selection."""
+    return lsoa_table(common.store(), selection)
 
 
 @st.cache_data(ttl=300, max_entries=64)
-def ward_detail(path, start, end, categories, ward) -> pd.DataFrame:
-    """Incidents in one ward by month and category, for the filter."""
-    return common.store().counts(by=("month", "category"), start=start, end=end, categories=categories,
-                                 wards=[ward])
+def ward_detail(path, selection: Selection) -> pd.DataFrame:
+    """Incidents in one ward by category (rows) and month (columns; months not loaded are blank)."""
+    return monthly(common.store(), selection).T
 
 
 @st.cache_data(ttl=300, max_entries=16)
-def export_files(path, start, end, categories, wards, cell) -> dict[str, bytes | str]:
+def incidents_for(path, selection: Selection) -> pd.DataFrame:
+    """:func:`geodata.analysis.incidents.incidents_table` of a selection."""
+    return incidents_table(common.store(), selection)
+
+
+@st.cache_data(ttl=300, max_entries=8)
+def map_image(path, selection: Selection, cell, measure) -> bytes:
+    """The view as a printed map (PNG, :func:`dashboard.printmap.render`): the ward choropleth of
+    ``measure``, the hot spot cells, ward names and the busiest street names, for a report."""
+    store = common.store()
+    wards = store.areas("ward").to_geodataframe()
+    table = wards_for(path, selection).frame
+    found = analyses(path, selection, cell)[0]
+    extent = None
+    if selection.wards:
+        extent = shapely.total_bounds(wards.geometry[wards["code"].isin(selection.wards)].to_numpy())
+    snaps = found.snaps
+    labels = [printmap.Label(float(r.x), float(r.y), str(r.location_text).removeprefix("On or near "),
+                             weight=float(r.count))
+              for r in snaps.nlargest(60, "count").itertuples() if isinstance(r.location_text, str)] \
+        if len(snaps) else []
+    title = (f"{store.config.area_name}: {MEASURES[measure].lower()}, {selection.period.text}; "
+             f"{', '.join(selection.categories) or 'all crime types'}")
+    return printmap.render(wards, extent=extent, values=dict(zip(table["ward_code"], table[measure])),
+                           legend_title=MEASURES[measure], cells=found.cells, labels=labels, title=title,
+                           size=(8.0, 8.0), dpi=150).png
+
+
+@st.cache_data(ttl=300, max_entries=16)
+def export_files(path, selection: Selection, cell) -> dict[str, bytes | str]:
     """The downloads for a filter, built once per filter (not on every rerun): ward figures as
     CSV and GeoJSON, and a GeoPackage with the wards and the significant Gi* cells."""
     import geopandas
 
-    table = ward_table(path, start, end, categories, wards)
-    cells = analyses(path, start, end, categories, wards, cell)[0]
+    table = wards_for(path, selection).frame
+    cells = analyses(path, selection, cell)[0].cells
     areas = common.store().areas("ward")
     shapes = pd.Series(areas.geometries, index=areas.codes).loc[table["ward_code"]]
     ward_frame = geopandas.GeoDataFrame(table, geometry=list(shapes), crs="EPSG:27700")
@@ -170,20 +167,32 @@ def export_files(path, start, end, categories, wards, cell) -> dict[str, bytes |
             "gpkg": export.geopackage_bytes({"wards": ward_frame, "hotspots": cells[cells["gi_class"] != 0]})}
 
 
-def downloads(files: dict) -> None:
-    """Buttons for the files of :func:`export_files`."""
+def downloads(files: dict, selection: Selection) -> None:
+    """Buttons for the files of :func:`export_files`, named for the period and filters."""
     cols = st.columns(3)
-    cols[0].download_button("Ward figures (CSV)", files["csv"], "wards.csv", "text/csv")
-    cols[1].download_button("Ward figures (GeoJSON)", files["geojson"], "wards.geojson", "application/geo+json")
-    cols[2].download_button("Wards and hot spot cells (GeoPackage, QGIS)", files["gpkg"], "csp-hotspots.gpkg",
+    cols[0].download_button("Ward figures (CSV)", files["csv"], common.download_name("wards", selection, "csv"),
+                            "text/csv")
+    cols[1].download_button("Ward figures (GeoJSON)", files["geojson"],
+                            common.download_name("wards", selection, "geojson"), "application/geo+json")
+    cols[2].download_button("Wards and hot spot cells (GeoPackage, QGIS)", files["gpkg"],
+                            common.download_name("wards-hotspots", selection, "gpkg"),
                             "application/geopackage+sqlite3")
 
 
-def main() -> None:
+def _take_map_click() -> None:
+    """A ward clicked on the map becomes the ward filter (before the filter widgets are drawn)."""
+    click = st.session_state.get("explorer_map")
+    if isinstance(click, dict) and click.get("n") != st.session_state.get("_explorer_click"):
+        st.session_state["_explorer_click"] = click.get("n")
+        st.session_state["explorer_wards"] = [str(click.get("id"))]
+
+
+def page() -> None:
+    """The page: reads the URL, asks the analysis layer, renders."""
     store = common.store()
+    _take_map_click()
     f = common.filters("explorer")
-    cats = tuple(f["categories"] or ())
-    wards = tuple(f["wards"] or ())
+    selection = common.selection(f)
     measure_default = st.query_params.get("measure", "incidents")
     with st.sidebar:
         measure = st.radio("Colour wards by", list(MEASURES), format_func=MEASURES.get, key="explorer_measure",
@@ -191,44 +200,56 @@ def main() -> None:
         cell = st.selectbox("Hot spot grid", list(CELLS), key="explorer_cell")
     st.query_params["measure"] = measure
     path = common.config_path()
-    table = ward_table(path, f["start"], f["end"], cats or None, wards or None)
-    cells, grid, _, notes, _ = analyses(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell])
+    table = wards_for(path, selection)
+    found = analyses(path, selection, CELLS[cell])[0]
+    cats = selection.categories
 
     st.title(f"Map explorer: {inert(store.config.area_name)}")
-    st.caption(f"police.uk street-level crime {f['start']} to {f['end']}; "
+    st.caption(f"police.uk street-level crime {selection.period.text}; "
                f"{', '.join(cats) if cats else 'all crime types'}; data to {common.months(path)[-1]}. "
-               f"Gi* on {grid.shape} cells of {grid.cell_size:g} m, Benjamini-Hochberg adjusted.")
-    for note in notes:
+               f"Gi* on {found.grid.shape} cells of {found.grid.cell_size:g} m, Benjamini-Hochberg adjusted. "
+               + " ".join(found.notes[-1:]))
+    for note in found.notes[:-1]:
         st.info(f"Hot spot grid: {note}. Choose a larger cell in the sidebar.")
     a, b, c = st.columns(3)
-    a.metric("Incidents", f"{int(table['incidents'].sum()):,}")
-    b.metric("Hot spot cells (90%+)", f"{int((cells['gi_class'] > 0).sum()):,}")
-    c.metric("Wards with a significant rise", f"{int((table['change'] == 'significant rise').sum())}")
+    a.metric("Incidents", table.total)
+    b.metric("Hot spot cells (90%+)", f"{int((found.cells['gi_class'] > 0).sum()):,}")
+    c.metric("Wards with a significant rise", "no comparison" if table.rises is None else f"{table.rises}")
+    for note in table.notes:
+        (st.warning if note.startswith("No change figure") else st.caption)(note)
 
-    mapview.show(map_parts(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell], measure),
-                 height=620, key="explorer_map")
+    mapview.show(map_spec(path, selection, CELLS[cell], measure), height=620, key="explorer_map")
 
     st.subheader("Wards")
-    common.table(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward", "incidents": "Incidents",
-                                       "rate": "Per 1,000 residents", "previous": "Previous period",
-                                       "change": "Change", "p_adj": "p (adjusted)", "population": "Residents"}),
-                 hide_index=True)
-    if access.can(common.store().config, "analyst"):  # the files are not even built for other audiences
-        downloads(export_files(path, f["start"], f["end"], cats or None, wards or None, CELLS[cell]))
+    common.table(table.frame.rename(columns={
+        "ward_code": "Ward code", "ward_name": "Ward", "incidents": "Incidents", "rate": "Per 1,000 residents",
+        "previous": "Previous period", "change": "Change", "p_adj": "p (adjusted)", "population": "Residents"}),
+        hide_index=True)
+    analyst = access.can(store.config, "analyst")
+    if analyst:  # the files are not even built for other audiences
+        downloads(export_files(path, selection, CELLS[cell]), selection)
+        st.download_button("Map image for a report (PNG)", map_image(path, selection, CELLS[cell], measure),
+                           common.download_name("map", selection, "png"), "image/png")
     else:
         st.caption("Downloads are for signed-in analysts.")
 
+    incidents = incidents_for(path, selection)
+    st.subheader(f"Incidents ({len(incidents):,})")
+    st.caption("police.uk gives the month only (no day or time) and a nearby map point, not an address; "
+               "the outcome is the latest police.uk published with the month's file.")
+    common.table(incidents.head(1000), hide_index=True)
+    if len(incidents) > 1000:
+        st.caption(f"The newest 1,000 of {len(incidents):,} shown" + ("; the CSV holds all." if analyst else "."))
+    if analyst:
+        st.download_button("Incidents (CSV)", export.csv_safe(incidents).to_csv(index=False),
+                           common.download_name("incidents", selection, "csv"), "text/csv")
+
     st.subheader("One ward")
     names = f["ward_names"]
-    ward = st.selectbox("Ward", list(names), format_func=names.get, key="explorer_detail")
-    detail = ward_detail(path, f["start"], f["end"], cats or None, ward)
-    if detail.empty:
+    ward = st.selectbox("Ward", detail_wards(selection, list(names)), format_func=names.get, key="explorer_detail")
+    detail = ward_detail(path, Selection.of(selection.period.start, selection.period.end, cats, [ward]))
+    if detail.empty or not detail.fillna(0).to_numpy().any():
         st.info(f"No incidents in {names[ward]} for this selection.")
     else:
-        pivot = detail.pivot_table(index="category", columns="month", values="incidents", fill_value=0)
-        pivot.columns = [c.strftime("%Y-%m") for c in pivot.columns]
-        common.table(pivot)
+        common.table(detail)
     common.attributions()
-
-
-main()

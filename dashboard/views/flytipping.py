@@ -9,12 +9,12 @@ import streamlit as st
 
 from dashboard import access, common
 from dashboard.markdown import inert
-from geodata import disclosure
+from geodata import disclosure, sources
 from geodata import flytipping_context as context
 from geodata.knox import DISTANCE_BANDS, TIME_BANDS, knox
-from geodata.status import SYNTHETIC_LABEL
+from geodata.analysis.status import SYNTHETIC_LABEL
 
-COUNCIL = {"council-flytipping": "council fly-tipping records", "council-incidents": "council incident logs"}
+COUNCIL = {s: sources.get(s).label for s in sources.ids(kind=sources.POINTS, sensitive=True)}
 
 
 def _number(v) -> str:
@@ -96,12 +96,12 @@ def defra_section(area_code: str | None) -> None:
 
 def council_section(loaded: list[str], exact: bool) -> None:
     st.subheader("Council fly-tipping records by ward")
-    if "council-flytipping" not in loaded:
+    source = sources.COUNCIL_FLYTIPPING.id
+    if source not in loaded:
         st.info("No council fly-tipping records are loaded. Load an export with its mapping file: "
                 "`csp-hotspots ingest flytipping FILE --mapping MAP.toml` (geodata/bundled/st_albans/council/ has "
                 "mapping files for two council shapes; `csp-hotspots synth` writes SYNTHETIC examples).")
         return
-    source = "council-flytipping"
     figures = _council(common.config_path(), source, exact)
     n_synthetic = figures["synthetic"]
     if n_synthetic:  # the public learns only that there are some (no count: disclosure control)
@@ -186,7 +186,7 @@ def knox_section(loaded: list[str], exact: bool) -> None:
            if len(hot) else "No band has significantly more pairs than chance (p < 0.05).")))
 
 
-def main() -> None:
+def page() -> None:
     store = common.store()
     st.title(f"Fly-tipping: {inert(store.config.area_name)}")
     parts = store.partitions()
@@ -197,5 +197,3 @@ def main() -> None:
     knox_section(loaded, exact)
     common.attributions()
 
-
-main()

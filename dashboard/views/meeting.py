@@ -1,39 +1,34 @@
-"""Meeting page (the default): one panel per CSP priority, and the kiosk mode for the meeting room.
-
-Each panel: the status against the priority's target (:mod:`geodata.status`), the
-headline count for the period with its change against the months before and
-against the same months a year earlier (E-test, with p), a 12-month sparkline,
-a small ward map and what the priority asks for that no source measures.
+"""Meeting page (the default): the meeting's slides (:mod:`geodata.analysis.meeting`, drawn by
+:mod:`dashboard.slides`): an overview of every priority, one slide per measured priority (headline
+number, its change, an XmR run chart, the ward map) and one for the priorities not measured yet.
 
 URL parameters (so a meeting-room screen needs no mouse):
 
-* ``mode=meeting``: kiosk mode: large type, no sidebar and no widgets, one
-  priority at a time, rotating every ``every`` seconds (default
-  :data:`KIOSK_EVERY`, at least :data:`KIOSK_MIN`);
+* ``mode=meeting``: kiosk mode: no sidebar and no widgets, one slide filling the screen, rotating
+  every ``every`` seconds (default :data:`KIOSK_EVERY`, at least :data:`KIOSK_MIN`), the overview first;
 * ``to=YYYY-MM``, ``window=N`` (months), ``compare=previous|year-earlier``:
   the period (default: each priority's target window ending at the latest
   loaded month, compared as its target says).
 """
 from __future__ import annotations
 
-import html
-
 import streamlit as st
 
-from dashboard import access, common
+from dashboard import access, common, slides
 from dashboard.markdown import inert
-from dashboard.palette import STATUS_COLOURS, STATUS_SYMBOLS
-from geodata import disclosure
 from geodata.priorities import COMPARES
-from geodata.status import NO_DATA, SYNTHETIC_LABEL, MeasureStatus, PriorityStatus, latest_month, span
+from geodata.analysis.status import SYNTHETIC_LABEL, latest_month
 
 KIOSK_EVERY, KIOSK_MIN = 20, 3
 WINDOWS = (1, 3, 6, 12)
+#: Kiosk: Streamlit's chrome hidden and no padding or gaps, so the slide is the whole window.
 _KIOSK_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
-[data-testid="stToolbar"], footer {display: none !important;}
-html {font-size: 150%;}
-.block-container {padding-top: 1rem; max-width: 100%;}
+[data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"], footer {display: none !important;}
+.block-container, [data-testid="stMainBlockContainer"] {padding: 0 !important; max-width: 100% !important;}
+[data-testid="stVerticalBlock"] {gap: 0 !important;}
+[data-testid="stElementContainer"]:has(style) {display: none;}
+html, body, [data-testid="stAppViewContainer"], [data-testid="stMain"] {overflow: hidden !important;}
 </style>"""
 
 
@@ -44,59 +39,6 @@ def _int_param(name: str, default: int | None, allowed=None) -> int | None:
     except ValueError:
         return default
     return value if allowed is None or value in allowed else default
-
-
-def badge(status: str) -> str:
-    """Status as coloured text with a symbol (never colour alone)."""
-    return (f'<span class="csp-status" style="background:{STATUS_COLOURS[status]};color:#fff;padding:0.1em 0.5em;'
-            f'border-radius:0.3em;font-weight:700;white-space:nowrap">{STATUS_SYMBOLS[status]} {html.escape(status.upper())}</span>')
-
-
-def summary_table(results: list[PriorityStatus]) -> str:
-    """Every priority's status in one escaped HTML table (plain HTML: it paints with the page)."""
-    rows = "".join(f"<tr><td>{inert(r.priority.id)} {inert(r.priority.title)}</td><td>{badge(r.status)}</td>"
-                   f"<td>{inert(r.sentence)}</td></tr>" for r in results)
-    return (f'<table class="csp-summary"><thead><tr><th>Priority</th><th>Status</th><th>Why</th></tr></thead>'
-            f"<tbody>{rows}</tbody></table>")
-
-
-def _change_text(m: MeasureStatus) -> str:
-    return f"{m.previous.phrase(m.current)}; {m.year_earlier.phrase(m.current)}."
-
-
-def measure_panel(m: MeasureStatus, big: bool) -> None:
-    if m.current.count is None:
-        st.info(inert(m.sentence))
-        return
-    left, right = st.columns([3, 2])
-    with left:
-        if m.synthetic:  # a withheld measure's figures are public cells: no exact number of synthetic records
-            st.warning(f"{SYNTHETIC_LABEL}: {'' if m.withheld else f'{m.synthetic:,} '}synthetic records are "
-                       "counted here.")
-        label = inert(f"{m.measure.label}{' (SYNTHETIC)' if m.synthetic else ''}, {span(m.current.start, m.current.end)}")
-        base = m.previous.base.count
-        delta = None if base is None else f"{m.current.count - base:+,} against {m.previous.name}"
-        st.metric(label, f"{m.current.count:,}", delta=delta, delta_color="inverse",
-                  chart_data=m.series["count"].astype("float64").tolist(), chart_type="bar", border=True)
-        st.markdown(inert(_change_text(m)))
-        if m.withheld:  # every figure above is a sum of the public cells (geodata.disclosure)
-            st.caption(disclosure.NOTE)
-    with right:
-        st.markdown(f'<div class="csp-ward-map" style="max-width:{520 if big else 340}px">'
-                    f'{common.ward_svg(m.wards.set_index("ward_code")["current"], "Incidents in the period")}</div>',
-                    unsafe_allow_html=True)  # svgmap escapes every name and value
-
-
-def priority_panel(r: PriorityStatus, big: bool = False) -> None:
-    p = r.priority
-    with st.container(border=True):
-        st.markdown(f'<h3 class="csp-priority">{inert(p.id)} {inert(p.title)} {badge(r.status)}</h3>',
-                    unsafe_allow_html=True)
-        st.markdown(f"**{inert(r.sentence)}**")
-        for m in r.measures:
-            measure_panel(m, big)
-        if p.gaps:
-            st.caption(inert("Not measured: " + "; ".join(f"{g.what} ({g.why})" for g in p.gaps)))
 
 
 def _period_controls(all_months: list[str]) -> tuple[str, int | None, str | None]:
@@ -132,7 +74,7 @@ def _pack_pdf(path, key, end, window, compare) -> bytes:
     return pack.render(pack.build(common.store(), common.priorities(key), end, window, compare), "pdf")
 
 
-def main() -> None:
+def page() -> None:
     store, path = common.store(), common.config_path()
     key = common.priorities_key()
     plist = common.priorities(key)
@@ -150,39 +92,37 @@ def main() -> None:
         end, window, compare = _period_controls(all_months)
     else:
         end, window, compare = None, None, None
-    results = common.statuses(path, key, end, window, compare, access.can(store.config, "analyst"))
+    exact = access.can(store.config, "analyst")
+    deck = common.meeting_slides(path, key, end, window, compare, exact)
+    outlines = common.ward_outlines()
+    st.markdown(slides.CSS, unsafe_allow_html=True)
+    if kiosk:
+        every = max(KIOSK_MIN, _int_param("every", KIOSK_EVERY) or KIOSK_EVERY)
+        _rotate(slides.render(deck, plist.partnership, outlines, every), every)
+        return
     data_to = latest_month(store) if all_months else "nothing loaded"
     st.markdown(f"## {inert(plist.partnership)}  \n"
                 f'<span class="csp-data-to">Data to {inert(data_to)}</span> · {inert(plist.strategy)}',
                 unsafe_allow_html=True)
-    if kiosk:
-        every = max(KIOSK_MIN, _int_param("every", KIOSK_EVERY) or KIOSK_EVERY)
-        _rotate(results, every)
-        return
-    st.markdown(summary_table(results), unsafe_allow_html=True)
-    for r in results:
-        priority_panel(r)
+    synthetic = [m.measure.label for p in deck.priorities for m in (x.status for x in p.parts) if m.synthetic]
+    if synthetic:
+        st.warning(inert(f"{SYNTHETIC_LABEL}: synthetic records are counted in {', '.join(synthetic)}."))
+    for html_slide in slides.render(deck, plist.partnership, outlines):
+        st.markdown(html_slide, unsafe_allow_html=True)
     with st.sidebar:
         st.caption(f"Kiosk mode for the meeting-room screen: add `?mode=meeting&every={KIOSK_EVERY}` to the address.")
-        if access.can(store.config, "analyst") and st.button("Prepare the meeting pack (PDF)", key="meeting_pack"):
+        if exact and st.button("Prepare the meeting pack (PDF)", key="meeting_pack"):
             st.download_button("Download the meeting pack", _pack_pdf(path, key, end, window, compare),
                                f"csp-meeting-pack-{end or data_to}.pdf", mime="application/pdf", key="pack_download")
-    missing = [r.priority.id for r in results if r.status == NO_DATA]
-    if missing:
-        st.caption(f"No data for {', '.join(missing)}: the status names the missing source; nothing is shown as zero.")
     common.attributions()
 
 
-def _rotate(results: list[PriorityStatus], every: int) -> None:
+def _rotate(pages: list[str], every: int) -> None:
+    """Show ``pages`` one at a time, the first (the overview) first, the next every ``every`` seconds."""
     @st.fragment(run_every=every)
     def show() -> None:
         i = st.session_state.get("kiosk_index", -1) + 1
         st.session_state["kiosk_index"] = i
-        r = results[i % len(results)]
-        priority_panel(r, big=True)
-        st.caption(f"Priority {i % len(results) + 1} of {len(results)}; the next in {every} s.")
+        st.markdown(f'<div class="csp-kiosk">{pages[i % len(pages)]}</div>', unsafe_allow_html=True)
 
     show()
-
-
-main()

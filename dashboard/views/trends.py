@@ -5,20 +5,14 @@ Months the store has not loaded are gaps in the series, never zeros.
 """
 from __future__ import annotations
 
-import warnings
-
 import altair as alt
-import pandas as pd
 import streamlit as st
 
 from dashboard import common
 from dashboard.palette import GI_COLOURS
-from geodata import concentration
-from geodata import grid as grids
-from geodata.change import compare
-from geodata.hotspots import emerging_cells
-from geodata.status import months as month_range
-from geodata.status import shift
+from geodata.analysis import Selection
+from geodata.analysis.hotspots_for import emerging_for
+from geodata.analysis.trends import category_change, monthly, ward_shares
 
 #: Emerging patterns drawn, with colours (hot: reds, cold: blues); "no pattern detected" is not drawn.
 PATTERN_COLOURS = {"new hot spot": "#67001f", "intensifying hot spot": GI_COLOURS[3],
@@ -37,27 +31,11 @@ no / falling trend; *sporadic*: hot in the last month and on-and-off before, nev
 but cold in some month; *historical*: hot in at least 90% of months but not the last. Cold classes mirror these."""
 
 
-@st.cache_resource(ttl=300, max_entries=16)
-def _emerging(path, start, end, categories, wards):
-    store = common.store()
-    incidents = store.incidents(start=start, end=end, categories=categories, wards=wards).dropna(subset=["x", "y"])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", grids.FineGridWarning)
-        cells, grid = emerging_cells(incidents, store.boundary(), month_range(start, end))
-    return cells, grid, [str(w.message) for w in caught if issubclass(w.category, grids.FineGridWarning)]
-
-
 @st.cache_data(ttl=300, max_entries=32)
-def _monthly(path, start, end, categories, wards) -> tuple[dict, dict]:
-    """Charts (Vega-Lite specs) of incidents per month and of the top 6 crime types; months the
-    store has not loaded are gaps (NaN), never zeros."""
-    counts = common.store().counts(by=("month", "category"), start=start, end=end, categories=categories,
-                                   wards=wards)
-    counts["month"] = counts["month"].dt.strftime("%Y-%m")
-    wide = counts.pivot_table(index="month", columns="category", values="incidents", fill_value=0)
-    wide = wide.reindex(month_range(start, end))
-    loaded = [m in set(common.months(path)) for m in wide.index]
-    wide.loc[loaded] = wide.loc[loaded].fillna(0)
+def _monthly(path, selection: Selection) -> tuple[dict, dict]:
+    """Charts (Vega-Lite specs) of incidents per month and of the top 6 crime types
+    (:func:`geodata.analysis.trends.monthly`: months not loaded are gaps, never zeros)."""
+    wide = monthly(common.store(), selection)
     total = wide.sum(axis=1, min_count=1).rename("incidents").reset_index().rename(columns={"index": "month"})
     bars = alt.Chart(total).mark_bar().encode(x=alt.X("month:O", title=None), y=alt.Y("incidents:Q", title="Incidents"),
                                               tooltip=["month", "incidents"]).properties(height=220)
@@ -71,30 +49,25 @@ def _monthly(path, start, end, categories, wards) -> tuple[dict, dict]:
 
 
 @st.cache_data(ttl=300, max_entries=32)
-def _compared(path, start, end, b_start, b_end, categories, wards) -> pd.DataFrame:
-    """:func:`geodata.change.compare` of the crime types' counts in two periods."""
-    store = common.store()
-    now = store.counts(by=("category",), start=start, end=end, categories=categories, wards=wards)
-    before = store.counts(by=("category",), start=b_start, end=b_end, categories=categories, wards=wards)
-    return compare(now.set_index("category")["incidents"], before.set_index("category")["incidents"])
+def _compared(path, selection: Selection, against: str):
+    """:func:`geodata.analysis.trends.category_change` (coverage rule applied)."""
+    return category_change(common.store(), selection, against)
 
 
 @st.cache_data(ttl=300, max_entries=32)
-def _shares(path, start, end, categories) -> tuple[pd.DataFrame, dict]:
-    """Each ward's incidents and share (%), and the bar chart of the shares (Vega-Lite spec)."""
-    wards = common.store().ward_summary(start=start, end=end, categories=categories)
-    total = int(wards["incidents"].sum())
-    wards["share_pct"] = (100 * wards["incidents"] / total).round(1) if total else 0.0
+def _shares(path, selection: Selection) -> tuple:
+    """:func:`geodata.analysis.trends.ward_shares`, and the bar chart of the shares (Vega-Lite spec)."""
+    wards, figures = ward_shares(common.store(), selection)
     chart = alt.Chart(wards).mark_bar().encode(
         x=alt.X("share_pct:Q", title="Share of incidents (%)"), y=alt.Y("ward_name:N", sort="-x", title=None),
         tooltip=["ward_name", "incidents", "share_pct"]).properties(height=420)
-    return wards, chart.to_dict()
+    return wards, figures, chart.to_dict()
 
 
 @st.cache_data(ttl=300, max_entries=16)
-def _emerging_map(path, start, end, categories, wards) -> tuple[int, int, float, list[str], dict]:
+def _emerging_map(path, selection: Selection) -> tuple[int, int, float, tuple, dict]:
     """Cells with a pattern, all cells, the cell size, grid notes and the map (Vega-Lite spec)."""
-    cells, grid, notes = _emerging(path, start, end, categories, wards)
+    cells, grid, notes = emerging_for(common.store(), selection)
     shown = cells[cells["pattern"] != "no pattern detected"]
     layers = []
     if len(shown):
@@ -106,22 +79,14 @@ def _emerging_map(path, start, end, categories, wards) -> tuple[int, int, float,
     return len(shown), len(cells), grid.cell_size, notes, common.area_map(layers, 520)
 
 
-def _comparison(f, loaded: set[str], against: str):
-    n = len(month_range(f["start"], f["end"]))
-    lag = n if against == "previous" else 12
-    b_start, b_end = shift(f["start"], -lag), shift(f["end"], -lag)
-    missing = [m for m in month_range(b_start, b_end) if m not in loaded]
-    return b_start, b_end, missing
-
-
-def main() -> None:
+def page() -> None:
     path = common.config_path()
     st.title("Trends")
     f = common.filters("trends")
-    loaded = set(common.months(path))
-    st.caption(f"police.uk street-level crime, {f['start']} to {f['end']}; months not loaded are gaps, never zeros.")
+    selection = common.selection(f)
+    st.caption(f"police.uk street-level crime, {selection.period.text}; months not loaded are gaps, never zeros.")
 
-    bars, lines = _monthly(path, f["start"], f["end"], f["categories"], f["wards"])
+    bars, lines = _monthly(path, selection)
     st.subheader("Incidents per month")
     st.vega_lite_chart(bars, width="stretch")
     st.vega_lite_chart(lines, width="stretch")
@@ -130,38 +95,31 @@ def main() -> None:
     against = st.radio("Compare the chosen months with", ["previous", "year-earlier"], horizontal=True,
                        format_func={"previous": "the months before", "year-earlier": "the same months a year earlier"}.get,
                        key="trends_against")
-    b_start, b_end, missing = _comparison(f, loaded, against)
-    if missing:
-        st.warning(f"No comparison: police.uk is not loaded for {', '.join(missing)} ({b_start} to {b_end}).")
+    change = _compared(path, selection, against)
+    if change.table is None:
+        st.warning(change.comparison.note)
     else:
-        table = _compared(path, f["start"], f["end"], b_start, b_end, f["categories"], f["wards"])
-        st.caption(f"{f['start']} to {f['end']} against {b_start} to {b_end}: Poisson E-test per row, "
-                   "Benjamini-Hochberg adjusted.")
-        common.table(table[["current", "previous", "pct_change", "p_adj", "change"]].rename(columns={
+        st.caption(change.comparison.note + " Poisson E-test per row, Benjamini-Hochberg adjusted.")
+        common.table(change.table[["current", "previous", "pct_change", "p_adj", "change"]].rename(columns={
             "current": "Chosen months", "previous": "Compared with", "pct_change": "Change %", "p_adj": "p (adjusted)",
             "change": "Test"}).round({"Change %": 1, "p (adjusted)": 3}))
 
     st.subheader("Each ward's share")
-    wards, chart = _shares(path, f["start"], f["end"], f["categories"])
-    total_n = int(wards["incidents"].sum())
+    wards, figures, chart = _shares(path, selection)
     left, right = st.columns([3, 2])
     left.vega_lite_chart(chart, width="stretch")
-    if total_n:
-        right.metric("Share in the busiest 20% of wards", f"{100 * concentration.top_share(wards['incidents'], 0.2):.0f}%")
-        right.metric("Gini coefficient across wards", f"{concentration.gini(wards['incidents']):.2f}")
+    if figures:
+        right.metric("Share in the busiest 20% of wards", f"{100 * figures['top_20_share']:.0f}%")
+        right.metric("Gini coefficient across wards", f"{figures['gini']:.2f}")
 
     st.subheader("Emerging hot spots")
-    if len(month_range(f["start"], f["end"])) < 3:
+    if selection.period.length < 3:
         st.info("Choose at least 3 months for emerging hot spots.")
     else:
-        n_shown, n_cells, cell_size, notes, spec = _emerging_map(path, f["start"], f["end"], f["categories"],
-                                                                 f["wards"])
+        n_shown, n_cells, cell_size, notes, spec = _emerging_map(path, selection)
         for note in notes:
             st.warning(note)
         st.caption(f"{n_shown} of {n_cells:,} cells ({cell_size:g} m) show a pattern.")
         st.vega_lite_chart(spec, width="stretch")
         st.markdown(PATTERN_HELP)
     common.attributions()
-
-
-main()

@@ -9,9 +9,18 @@ import streamlit as st
 
 from dashboard import common
 from dashboard.markdown import inert
-from loaders.police import CRIME_TYPES
+from geodata.analysis import Selection
+from geodata.analysis.ward_table import ward_table
 
-def main() -> None:
+
+@st.cache_data(ttl=300, max_entries=32)
+def _table(path, selection: Selection, key, exact: bool):
+    plist = common.priorities(key)
+    return ward_table(common.store(), selection, common.ANALYST if exact else common.PUBLIC,
+                      harm_weights=plist.harm_weights, harm_source=plist.harm_source)
+
+
+def page() -> None:
     """Draw the page."""
     store = common.store()
     cfg = store.config
@@ -22,31 +31,21 @@ def main() -> None:
         return
     st.caption(f"police.uk street-level crime, data to {months[-1]}. {inert(cfg.wards.label)}.")
     start, end = st.select_slider("Months", options=months, value=(months[0], months[-1]), key="months")
-    categories = st.multiselect("Crime types (none = all)", sorted(CRIME_TYPES), key="categories")
-    table = store.ward_summary(start=start, end=end, categories=categories or None)
-    pop = store.population("ward").set_index("code")["population"]
-    table["per_1000"] = (1000 * table["incidents"] / table["ward_code"].map(pop)).round(1)
-    plist = common.priorities(common.priorities_key())
-    if plist.harm_weights:  # harm: incidents weighted per crime type, as the priorities file says
-        by_cat = store.counts(by=("ward_code", "category"), start=start, end=end, categories=categories or None)
-        unweighted = sorted(set(by_cat["category"]) - set(plist.harm_weights))
-        by_cat["harm"] = by_cat["category"].map(plist.harm_weights).fillna(0) * by_cat["incidents"]
-        table["harm"] = table["ward_code"].map(by_cat.groupby("ward_code")["harm"].sum()).fillna(0).round(1)
-        table = table.sort_values(["harm", "ward_code"], ascending=[False, True])
-        st.caption(f"Harm: incidents weighted per crime type ({inert(plist.harm_source)}); wards ranked by harm."
-                   + (f" No weight (counted as 0): {', '.join(unweighted)}." if unweighted else ""))
-
-    st.metric("Incidents", f"{int(table['incidents'].sum()):,}")
+    categories = st.multiselect("Crime types (none = all)", sorted(common.CRIME_TYPES), key="categories")
+    result = _table(common.config_path(), Selection.of(start, end, categories), common.priorities_key(),
+                    common.audience().exact)
+    table = result.frame
+    for note in result.notes:
+        st.caption(inert(note + (" Wards ranked by harm." if note.startswith("Harm") else "")))
+    st.metric("Incidents", result.total)
     left, right = st.columns([3, 2])
     with left:
         st.vega_lite_chart(common.ward_map(table.set_index("ward_code")["incidents"], "Incidents", 520),
                            width="stretch")
     with right:
-        common.table(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward",
-                                           "incidents": "Incidents", "per_1000": "Per 1,000 residents",
-                                           "harm": "Harm"}),
+        common.table(table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward", "population": "Residents",
+                                           "incidents": "Incidents", "rate": "Per 1,000 residents",
+                                           "previous": "Previous period", "change": "Change",
+                                           "p_adj": "p (adjusted)", "harm": "Harm"}),
                      hide_index=True, height=520)
     common.attributions()
-
-
-main()

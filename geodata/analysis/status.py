@@ -14,13 +14,15 @@ has loaded):
   reported as missing, never as zero (:attr:`Figure.missing`).
 
 Rule ``limit-increase`` (the strategy's "limit further increases"), on the
-comparison the target names: a significant rise (p < alpha) is **off track**;
-a rise that is not significant is **watch**; no rise is **on track**; no
-count for the period or its comparison is **no data**, naming the source and
-months. A priority takes the worst status of its measures that have data, and
+comparison the target names: the status changes only on a significant change.
+A significant rise (p < alpha) is **off track**; anything else (a rise or fall
+that is not significant, or a significant fall) is **on track**; no count for
+the period or its comparison is **no data**, naming the source and months
+(the coverage rule, :func:`geodata.analysis.rules.comparison`). A rise that is
+not significant is noise, so it moves no badge (:data:`RULE` is shown on screen). A priority takes the worst status of its measures that have data, and
 "no data" when none has (or when it has no measure at all).
 
-For an audience without exact counts (``exact=False``: the public, the kiosk
+For an audience without exact counts (:data:`~geodata.analysis.selection.PUBLIC`: the public, the kiosk
 and the meeting pack), a sensitive source's figures, and so its status, are
 worked out from its public cells (:mod:`geodata.disclosure`: counts per ward
 and month rounded at random to base 5), never from the true counts.
@@ -35,41 +37,22 @@ from datetime import date
 
 import pandas as pd
 
-from geodata import disclosure
+from geodata.analysis import rules
+from geodata.analysis.selection import ANALYST, Audience
 from geodata.change import compare as compare_counts
 from geodata.change import e_test
+from geodata.months import Period, months, of, shift, span
 from geodata.priorities import Measure, Priorities, Priority
-from geodata.store import Store, parse_month
+from geodata.store import Store
 
 #: Statuses from best to worst; ``no data`` sorts apart.
-STATUSES = ("on track", "watch", "off track")
+STATUSES = ("on track", "off track")
 NO_DATA = "no data"
 SYNTHETIC_LABEL = "SYNTHETIC DATA, not real records"
-
-
-def month_str(d: date) -> str:
-    return f"{d.year:04d}-{d.month:02d}"
-
-
-def shift(month: str, n: int) -> str:
-    """'YYYY-MM' moved ``n`` months (negative: back)."""
-    d = parse_month(month)
-    k = d.year * 12 + d.month - 1 + n
-    return f"{k // 12:04d}-{k % 12 + 1:02d}"
-
-
-def months(start: str, end: str) -> list[str]:
-    """Every 'YYYY-MM' from ``start`` to ``end`` inclusive."""
-    out, m = [], start
-    while m <= end:
-        out.append(m)
-        m = shift(m, 1)
-    return out
-
-
-def span(start: str, end: str) -> str:
-    """'2021-08 to 2022-01', or one month."""
-    return start if start == end else f"{start} to {end}"
+#: The status rule, as shown beside the badges.
+RULE = ("Status changes only on a significant change: off track = a significant rise (Poisson E-test, "
+        "p < the target's alpha) against the comparison the target names; otherwise on track; no data when "
+        "a month of either period is not loaded.")
 
 
 @dataclass(frozen=True)
@@ -148,14 +131,7 @@ def _missing_text(fig: Figure) -> str:
 def latest_month(store: Store) -> str:
     """The latest month any source has loaded ('YYYY-MM'); this month when the store is empty."""
     parts = store.partitions()
-    return month_str(parts["month"].max().date()) if len(parts) else month_str(date.today())
-
-
-def loaded_months(store: Store, source: str) -> set[str]:
-    """Months for which ``source`` has a partition in the store (a month loaded with no rows counts)."""
-    parts = store.partitions()
-    parts = parts[parts["source"] == source]
-    return {month_str(m) for m in parts["month"].dt.date}
+    return of(parts["month"].max()) if len(parts) else of(date.today())
 
 
 def _figure(monthly: pd.Series, loaded: set[str], start: str, end: str) -> Figure:
@@ -178,40 +154,37 @@ def _change(name: str, current: Figure, base: Figure, window: int, alpha: float)
 def _judge(change: Change, current: Figure, alpha: float) -> str:
     if change.label == NO_DATA:
         return NO_DATA
-    if current.count > change.base.count:
-        return "off track" if change.p < alpha else "watch"
-    return "on track"
+    return "off track" if change.label == "significant rise" else "on track"
 
 
 def measure_status(store: Store, measure: Measure, priority: Priority, end: str | None = None,
-                   window: int | None = None, compare: str | None = None, exact: bool = True) -> MeasureStatus:
+                   window: int | None = None, compare: str | None = None,
+                   audience: Audience = ANALYST) -> MeasureStatus:
     """Figures, comparisons, status and sentence of one measure (see the module docstring).
 
-    ``exact=False`` is for an audience that may not see exact counts of a sensitive source
-    (:mod:`geodata.disclosure`): the measure is marked ``withheld`` and every figure of it (counts,
-    ward counts, monthly series, changes, p-values, status) is computed from the public ward-by-month
-    cells (:func:`geodata.disclosure.public_counts`), never from the true counts."""
+    An ``audience`` without exact counts of a sensitive source (:func:`geodata.analysis.rules.withheld`)
+    gets the measure marked ``withheld``, and every figure of it (counts, ward counts, monthly series,
+    changes, p-values, status) computed from the public ward-by-month cells
+    (:func:`geodata.analysis.rules.public_cells`), never from the true counts."""
     target = priority.target
     window = window or target.window_months
     compare = compare or target.compare
-    loaded = loaded_months(store, measure.source)
+    loaded = rules.loaded_months(store, measure.source)
     data_to = max(loaded) if loaded else None
     end = end or data_to or latest_month(store)
-    start = shift(end, -(window - 1))
+    period = Period.ending(end, window)
+    start = period.start
     counts = store.counts(by=("ward_code", "month"), start=shift(start, -max(window, 12)), end=end,
                           **measure.filters())
     counts = counts[counts["ward_code"].notna()]
-    withheld = not exact and measure.source in disclosure.SENSITIVE_SOURCES
+    withheld = rules.withheld(measure.source, audience)
     if withheld:
-        counts = disclosure.public_counts(counts, disclosure.store_key(store.path), disclosure.table_id(
-            measure.source, measure.categories, measure.flags))
+        counts = rules.public_cells(store, counts, measure.source, measure.categories, measure.flags)
     monthly = counts.groupby(counts["month"].dt.strftime("%Y-%m"))["incidents"].sum()
     current = _figure(monthly, loaded, start, end)
-    previous = _change("the previous month" if window == 1 else f"the previous {window} months", current,
-                       _figure(monthly, loaded, shift(start, -window), shift(end, -window)), window, target.alpha)
-    year = _change("the same months a year earlier", current,
-                   _figure(monthly, loaded, shift(start, -12), shift(end, -12)), window, target.alpha)
-    chosen = previous if compare == "previous" else year
+    previous, year = (_change(name, current, _figure(monthly, loaded, base.start, base.end), window, target.alpha)
+                      for base, name in (rules.base_period(period, a) for a in rules.AGAINST))
+    chosen = previous if compare == rules.AGAINST[0] else year
     status = _judge(chosen, current, target.alpha)
     if not loaded:
         status, sentence = NO_DATA, f"{measure.label}: no data: no {measure.source_name} are loaded."
@@ -246,7 +219,7 @@ def _ward_table(store: Store, measure: Measure, current: Figure, base: Figure, w
         if public is None:
             return store.ward_summary(start=fig.start, end=fig.end, **filters).set_index("ward_code")
         wards = store.wards().set_index("ward_code")
-        return wards.assign(incidents=disclosure.period_totals(public, fig.start, fig.end)
+        return wards.assign(incidents=rules.period_totals(public, fig.start, fig.end)
                             .reindex(wards.index, fill_value=0))
 
     now = summary(current)
@@ -264,9 +237,9 @@ def _ward_table(store: Store, measure: Measure, current: Figure, base: Figure, w
 
 
 def priority_status(store: Store, priority: Priority, end: str | None = None, window: int | None = None,
-                    compare: str | None = None, exact: bool = True) -> PriorityStatus:
+                    compare: str | None = None, audience: Audience = ANALYST) -> PriorityStatus:
     """Status of one priority: the worst of its measures with data, else "no data"."""
-    results = [measure_status(store, m, priority, end, window, compare, exact) for m in priority.measures]
+    results = [measure_status(store, m, priority, end, window, compare, audience) for m in priority.measures]
     judged = [r for r in results if r.status != NO_DATA]
     if not priority.measures:
         gaps = "; ".join(f"{g.what}: {g.why}" for g in priority.gaps) or "none configured"
@@ -279,10 +252,10 @@ def priority_status(store: Store, priority: Priority, end: str | None = None, wi
 
 
 def evaluate(store: Store, priorities: Priorities, end: str | None = None, window: int | None = None,
-             compare: str | None = None, exact: bool = True) -> list[PriorityStatus]:
+             compare: str | None = None, audience: Audience = ANALYST) -> list[PriorityStatus]:
     """:func:`priority_status` for every priority, in the file's order, all for one period:
-    ending at ``end`` (default: the latest month any source has loaded); ``exact`` as for
+    ending at ``end`` (default: the latest month any source has loaded); ``audience`` as for
     :func:`measure_status`."""
     with store.session():
         end = end or latest_month(store)
-        return [priority_status(store, p, end, window, compare, exact) for p in priorities.priorities]
+        return [priority_status(store, p, end, window, compare, audience) for p in priorities.priorities]

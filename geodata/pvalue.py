@@ -1,0 +1,27 @@
+"""How a p-value is written on every page, sheet and command: one rule.
+
+``format_p``: below 0.001 it is "< 0.001" (a p-value is never 0: a permutation test's smallest
+is 1 / (permutations + 1), an analytic one only underflows), otherwise three decimals
+("0.012", "1.000"), as the APA style guide (7th ed., 6.36) writes exact p to three decimals;
+NaN (no test made) is "n/a".
+"""
+from __future__ import annotations
+
+import math
+
+#: Below this a p-value is written "< 0.001".
+SMALLEST_SHOWN = 0.001
+
+
+def format_p(p: float) -> str:
+    """The p-value as text: "< 0.001", "0.012", ..., "1.000"; "n/a" for NaN or None."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "n/a"
+    p = float(p)
+    if math.isnan(p):
+        return "n/a"
+    if not 0 <= p <= 1 + 1e-12:
+        raise ValueError(f"p must be between 0 and 1, got {p!r}: pass a probability, not a z-score or percentage")
+    if p < SMALLEST_SHOWN:
+        return f"< {SMALLEST_SHOWN:g}"
+    return f"{min(p, 1.0):.3f}"

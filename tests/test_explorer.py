@@ -1,0 +1,60 @@
+"""The explorer's analyst tools: default period, incidents table, named downloads, map image."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import common
+from geodata.analysis import Selection, rules
+from geodata.analysis.incidents import COLUMNS, incidents_table
+from tests.conftest import REPO, open_page, write_config
+
+
+@pytest.mark.parametrize("loaded, expected", [
+    (["2021-01", "2021-02"], ("2021-01", "2021-02")),                       # fewer than 12: all of the run
+    ([f"2021-{m:02d}" for m in range(1, 13)] + ["2022-01"], ("2021-02", "2022-01")),  # the latest 12
+    (["2019-09", "2024-01", "2024-02", "2025-01", "2025-02", "2025-03"], ("2025-01", "2025-03")),  # never over a gap
+    (["2025-06"], ("2025-06", "2025-06")),
+])
+def test_default_period_is_the_latest_run_of_loaded_months_up_to_12(loaded, expected):
+    period = rules.default_period(loaded)
+    assert (period.start, period.end) == expected
+
+
+def test_default_period_needs_a_loaded_month():
+    with pytest.raises(ValueError, match="no month is loaded"):
+        rules.default_period([])
+
+
+def test_download_names_carry_the_period_and_filters():
+    sel = Selection.of("2021-06", "2021-12", ["Burglary", "Vehicle crime"], ["E05004799"])
+    assert common.download_name("wards", sel, "csv") == \
+        "csp-hotspots_wards_2021-06_to_2021-12_Burglary+Vehicle-crime_E05004799.csv"
+    assert common.download_name("map", Selection.of("2021-06", "2021-06"), "png") == \
+        "csp-hotspots_map_2021-06_to_2021-06.png"
+
+
+def test_incidents_table_is_the_study_areas_incidents_newest_first(bundled_store):
+    sel = Selection.of("2021-06", "2021-12", ["Burglary"])
+    table = incidents_table(bundled_store, sel)
+    direct = bundled_store.counts(by=("source",), **sel.filters())["incidents"].sum()
+    assert len(table) == direct > 0
+    assert list(table.columns) == list(COLUMNS.values())
+    assert table["Month"].is_monotonic_decreasing and set(table["Crime type"]) == {"Burglary"}
+    ward = bundled_store.wards()["ward_code"].iloc[0]
+    one = incidents_table(bundled_store, Selection.of("2021-06", "2021-12", ["Burglary"], [ward]))
+    name = bundled_store.wards().set_index("ward_code").loc[ward, "ward_name"]
+    assert 0 < len(one) < len(table) and set(one["Ward"]) == {name}
+
+
+def test_the_explorer_lists_incidents_and_offers_named_downloads_and_a_map_image(tmp_path, monkeypatch,
+                                                                                bundled_store):
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=180)
+    at.query_params.update({"from": "2021-10", "to": "2021-12", "cat": "Robbery"})
+    at.run()
+    open_page(at, "explorer").run()
+    assert not at.exception, at.exception
+    assert any(h.value.startswith("Incidents (") for h in at.subheader)
+    names = [b.proto.label for b in at.get("download_button")]
+    assert "Map image for a report (PNG)" in names and "Incidents (CSV)" in names  # local mode: an analyst
