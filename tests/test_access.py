@@ -19,7 +19,8 @@ from dashboard.cli import main
 from geodata import config as config_mod
 from geodata import disclosure, synthetic
 from geodata import priorities as priorities_mod
-from geodata import status as status_mod
+from geodata.analysis import ANALYST, PUBLIC
+from geodata.analysis import status as status_mod
 from geodata.ingest import ingest_council
 from geodata.store import open_store
 from tests.conftest import open_page, REPO, write_config
@@ -188,9 +189,12 @@ def partner_site(tmp_path_factory):
     return cfg, store
 
 
-def _app(monkeypatch, cfg, user: str | None = None, page: str | None = None) -> AppTest:
+def _app(monkeypatch, cfg, user: str | None = None, page: str | None = None, to: str | None = None) -> AppTest:
+    """The app as ``user`` (None: the public) sees it, on ``page``; ``to``: the Meeting period's end."""
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
     at = AppTest.from_file(APP, default_timeout=120)
+    if to:
+        at.query_params["to"] = to
     at.run()
     assert not at.exception, at.exception
     if user:
@@ -227,7 +231,7 @@ def test_public_and_viewer_see_no_download_no_records_no_admin(partner_site, mon
 def test_analyst_gets_downloads_and_patrol_admin_gets_refresh(partner_site, monkeypatch):
     cfg, _ = partner_site
     at = _app(monkeypatch, cfg, "ana", "views/explorer.py")
-    assert len(at.get("download_button")) == 3
+    assert len(at.get("download_button")) == 5  # ward CSV, GeoJSON, GeoPackage, map image, incidents CSV
     open_page(at, "views/patrol.py").run()
     assert "Patrol planner" in _titles(at)
     open_page(at, "views/data.py").run()
@@ -263,9 +267,9 @@ def _public(store, source: str, **filters) -> pd.DataFrame:
                                     disclosure.table_id(source, **filters))
 
 
-def _slide(at, label: str) -> str:
-    """The Meeting page's slide (HTML) showing the measure ``label``."""
-    return next(e.value for e in at.markdown if "csp-number" in e.value and label in e.value)
+def _slide(at, priority: str) -> str:
+    """The Meeting page's slide (HTML) of ``priority`` (its id)."""
+    return next(e.value for e in at.markdown if f'aria-label="{priority} ' in e.value)
 
 
 def test_public_meeting_figures_are_sums_of_the_public_cells(partner_site, monkeypatch):
@@ -278,18 +282,18 @@ def test_public_meeting_figures_are_sums_of_the_public_cells(partner_site, monke
     public = _public(store, "council-incidents", flags=["mental-health"])
     now = disclosure.period_totals(public, "2021-08", "2022-01")
     before = disclosure.period_totals(public, "2021-02", "2021-07")
-    at = _app(monkeypatch, cfg)  # public
-    slide = _slide(at, "flagged mental health")
+    at = _app(monkeypatch, cfg, to="2022-01")  # public; the council log ends 2022-01
+    slide = _slide(at, "P4")
     assert f'<div class="csp-number">{now.sum():,}</div>' in slide and now.sum() % 5 == 0
     assert f"against the previous 6 months (2021-02 to 2021-07, {before.sum():,})" in slide
     assert html.escape(disclosure.NOTE) in slide
-    titles = dict(t.rsplit(": ", 1) for t in re.findall(r"<title>([^<]*)</title>", slide))
+    titles = dict(html.unescape(t).rsplit(": ", 1) for t in re.findall(r"<title>([^<]*)</title>", slide))
     names = dict(zip(direct["ward_code"], direct["ward_name"]))
     assert {n: int(v.replace(",", "")) for n, v in titles.items() if n in names.values()} == {
         names[c]: int(now.get(c, 0)) for c in names}
 
-    at = _app(monkeypatch, cfg, "ana")  # analysts see exact counts
-    slide = _slide(at, "flagged mental health")
+    at = _app(monkeypatch, cfg, "ana", to="2022-01")  # analysts see exact counts
+    slide = _slide(at, "P4")
     exact = int(store.incidents(source="council-incidents", start="2021-08", end="2022-01",
                                 flags=["mental-health"])["ward_code"].notna().sum())
     assert f'<div class="csp-number">{exact:,}</div>' in slide and disclosure.NOTE not in slide
@@ -310,13 +314,13 @@ def test_public_sentence_never_gives_a_true_count_8_to_8(tmp_path, empty_store):
     ingest_council(store, tmp_path / "log.csv", MAP_I)
     plist = priorities_mod.load(priorities_mod.DEFAULT_PRIORITIES)
     p4 = next(p for p in plist.priorities if p.id == "P4")
-    exact = status_mod.measure_status(store, p4.measures[0], p4, "2021-12", 1, "previous", exact=True)
+    exact = status_mod.measure_status(store, p4.measures[0], p4, "2021-12", 1, "previous", ANALYST)
     assert "(8 -> 8)" in exact.sentence
     key_file = Path(f"{store.path}.disclosure-key")
     for seed in range(12):  # several keys, so several draws (fixed: the same every run)
         key_file.write_bytes(np.random.default_rng(seed).bytes(32))
         public = _public(store, "council-incidents", flags=["mental-health"])
-        shown = status_mod.measure_status(store, p4.measures[0], p4, "2021-12", 1, "previous", exact=False)
+        shown = status_mod.measure_status(store, p4.measures[0], p4, "2021-12", 1, "previous", PUBLIC)
         cur = disclosure.period_totals(public, "2021-12", "2021-12")
         prev = disclosure.period_totals(public, "2021-11", "2021-11")
         assert shown.withheld and shown.current.count == cur.sum() and shown.previous.base.count == prev.sum()
@@ -364,7 +368,7 @@ def test_pack_figures_of_council_sources_are_sums_of_the_public_cells(partner_si
     from dashboard import pack
 
     _, store = partner_site
-    built = pack.build(store, priorities_mod.load(priorities_mod.DEFAULT_PRIORITIES))
+    built = pack.build(store, priorities_mod.load(priorities_mod.DEFAULT_PRIORITIES), end="2022-01")
     withheld = [m for r in built.results for m in r.measures if m.withheld and m.current.count is not None]
     assert {m.measure.source for m in withheld} == {"council-incidents"}  # fly-tipping: only 2 months loaded
     for m in withheld:
@@ -408,9 +412,9 @@ def test_tables_download_only_for_analysts_and_neutralised(partner_site, monkeyp
 
 def test_public_pages_have_no_table_download(partner_site, monkeypatch):
     cfg, _ = partner_site
-    at = _app(monkeypatch, cfg)
-    for page in ("views/meeting.py", "views/explorer.py", "views/trends.py", "views/wards.py", "views/flytipping.py",
-                 "views/data.py"):
+    at = _app(monkeypatch, cfg)  # the Meeting page, the default
+    assert len(at.dataframe) == 0 and at.get("download_button") == []
+    for page in ("views/explorer.py", "views/trends.py", "views/wards.py", "views/flytipping.py", "views/data.py"):
         open_page(at, page).run()
         assert not at.exception, (page, at.exception)
         assert len(at.dataframe) == 0 and at.get("download_button") == [], page

@@ -241,7 +241,7 @@ def page() -> None:
     if len(incidents) > 1000:
         st.caption(f"The newest 1,000 of {len(incidents):,} shown" + ("; the CSV holds all." if analyst else "."))
     if analyst:
-        st.download_button("Incidents (CSV)", export.csv_safe(incidents).to_csv(index=False),
+        st.download_button("Incidents (CSV)", export.to_csv(incidents),
                            common.download_name("incidents", selection, "csv"), "text/csv")
 
     st.subheader("One ward")
