@@ -38,7 +38,8 @@ CATEGORIES = ["Burglary", "Vehicle crime", "Shoplifting", "Robbery", "Drugs"]
 def write_config(folder: Path, police: list[str]) -> Path:
     base = BUNDLE
     text = (base / "csp.toml").read_text()
-    for rel in ("boundaries/", "population/", "police/", "fixmystreet/", "defra/", "priorities.toml"):
+    for rel in ("boundaries/", "boundaries_2022/", "population/", "police/", "fixmystreet/", "defra/", "imd2019/",
+                "priorities.toml"):
         text = text.replace(f'"{rel}', f'"{base}/{rel}')
     text = text.replace('path = "store/st-albans-wards-2013.duckdb"', f'path = "{folder / "store.duckdb"}"')
     text = text.split("[bundled]")[0] + "[bundled]\npolice = [" + ", ".join(f'"{p}"' for p in police) + "]\n"
@@ -171,7 +172,7 @@ def main() -> None:
         tmp = Path(tmp)
         (tmp / "bundled").mkdir()
         (tmp / "county").mkdir()
-        bundled = str(BUNDLE / "police/hertfordshire-st-albans-2021-01-2022-01.zip")
+        bundled = str(BUNDLE / "police/hertfordshire-st-albans-street.zip")
         run("bundled St Albans store", write_config(tmp / "bundled", [bundled]))
         run("Hertfordshire store (108,465 rows)", write_config(tmp / "county", [str(Path(args.shared) / "police")]))
 

@@ -116,7 +116,8 @@ def bench_processes(police_dir: Path, tmp: Path) -> tuple[float, float]:
 
     cfg_text = (BUNDLE / "csp.toml").read_text()
     base = BUNDLE
-    for rel in ("boundaries/", "population/", "police/", "fixmystreet/", "defra/", "priorities.toml"):
+    for rel in ("boundaries/", "boundaries_2022/", "population/", "police/", "fixmystreet/", "defra/", "imd2019/",
+                "priorities.toml"):
         cfg_text = cfg_text.replace(f'"{rel}', f'"{base}/{rel}')
     cfg_text = cfg_text.replace('path = "store/st-albans-wards-2013.duckdb"', f'path = "{tmp}/cli.duckdb"')
     cfg_text = cfg_text.split("[bundled]")[0]

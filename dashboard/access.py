@@ -11,9 +11,9 @@ Audiences, each seeing what the ones before it see (:data:`LEVELS`):
   planner (record-level streets and sheets);
 * ``admin``: adds refresh and ingest from the Data page.
 
-Sign-in: Streamlit's OIDC (``st.login``) when ``.streamlit/secrets.toml`` has an ``[auth]``
-section, the account's role from the accounts file by e-mail (only an address the identity
-provider says it has verified, claim ``email_verified``: else the session stays public); else a user name and password form
+Sign-in: Streamlit's OIDC (``st.login``, extra ``signin``) when ``.streamlit/secrets.toml`` has an
+``[auth]`` section, the account's role from the accounts file by e-mail (an unverified or unknown
+e-mail sees the public view); else a user name and password form
 against the accounts file (:mod:`dashboard.accounts`). A config with no ``[access]`` section runs
 in **local mode**: whoever reaches the server is an admin (the analyst's own machine), and every
 page says so; the kiosk stays public.
@@ -53,14 +53,14 @@ def role(config) -> str:
 
 
 def oidc_role(user, users: dict[str, dict]) -> str:
-    """The audience of an OIDC sign-in (``user``: ``st.user`` or any mapping of its claims): the
-    account's role for its e-mail address, "viewer" for an address with no account, and "public"
-    unless the identity provider says the address is verified (``email_verified`` true: anyone can
-    put someone else's address on an account at some providers)."""
+    """The audience of an identity-provider session (``user``: ``st.user`` or any mapping of its
+    claims): its account's role, by e-mail; ``public`` when the provider has not verified the e-mail
+    (``email_verified`` not true: some providers let anyone put someone else's address on an account)
+    or no account has that e-mail."""
     if user.get("email_verified") is not True:
         return "public"
     account = users.get(str(user.get("email", "")))
-    return account["role"] if account else "viewer"
+    return account["role"] if account else "public"
 
 
 def can(config, needed: str) -> bool:
@@ -80,8 +80,9 @@ def sign_in_box(config) -> None:
         who = st.session_state.get("csp_user")
         if who or (_oidc_configured() and getattr(st.user, "is_logged_in", False)):
             st.caption(f"Signed in as {inert(who or st.user.get('email'))} ({role(config)}).")
-            if not who and st.user.get("email_verified") is not True:
-                st.caption("Your identity provider has not verified this e-mail address, so you see the public view.")
+            if not who and role(config) == "public":
+                st.caption("The identity provider has not verified this e-mail, or no partner account has it: "
+                           "you see what the public sees.")
             if st.button("Sign out", key="sign_out"):
                 st.session_state.pop("csp_user", None)
                 st.session_state.pop("csp_role", None)

@@ -282,12 +282,14 @@ def _cmd_wards(args, cfg) -> int:
     return 0
 
 
-#: Streamlit settings of `serve`: XSRF protection and CORS protection on (no cross-origin access), a
-#: small upload limit, no tracebacks or developer menu for viewers, no usage statistics, no file watcher.
+#: Streamlit settings of `serve`: XSRF protection and CORS protection on (no cross-origin access), the
+#: smallest upload limit (the upload endpoint is closed anyway: dashboard/server.py), no tracebacks or
+#: developer menu for viewers, no usage statistics, no file watcher, no banner (serve prints its own).
 HARDENING = ("--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false",
              "--client.showErrorDetails", "false", "--client.toolbarMode", "viewer",
              "--server.enableXsrfProtection", "true", "--server.enableCORS", "true",
-             "--server.maxUploadSize", "20", "--server.fileWatcherType", "none", "--server.runOnSave", "false")
+             "--server.maxUploadSize", "1", "--server.fileWatcherType", "none", "--server.runOnSave", "false",
+             "--logger.hideWelcomeMessage", "true")
 
 
 def _cmd_users(args, cfg) -> int:
@@ -313,14 +315,51 @@ def _cmd_users(args, cfg) -> int:
     return 0
 
 
+def _listen(args, cfg) -> tuple[str, frozenset[str] | None]:
+    """The address ``serve`` listens on and the Host names it accepts (``None``: any), said on stdout.
+
+    Local mode (no ``[access]``: whoever reaches the server is an admin) listens on 127.0.0.1 only,
+    unless ``--unsafe-listen-all``; with ``[access]`` the default is every interface. Host names: the
+    config's ``[access] hosts`` and ``--host``, loopback names always (:mod:`dashboard.server`).
+    """
+    import ipaddress
+
+    names = frozenset(cfg.access_hosts) | {h.strip().lower() for h in args.host}
+    if args.unsafe_listen_all:
+        print("csp-hotspots: UNSAFE: listening on every network interface"
+              + ("" if cfg.accounts_file else " in local mode (no [access] section): anyone who can reach this "
+                 "machine is an admin and can download records, refresh and see the patrol planner")
+              + ("" if names else "; any Host header is accepted, so a web page can reach the server through "
+                 "DNS rebinding") + ".")
+        return "0.0.0.0", names or None
+    address = args.address or ("127.0.0.1" if cfg.accounts_file is None else "0.0.0.0")
+    try:
+        loopback = address == "localhost" or ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        raise ValueError(f"--address {address!r} is not an IP address") from None
+    if cfg.accounts_file is None and not loopback:
+        raise ValueError(f"{cfg.path}: local mode (no [access] section) serves on loopback only; add an [access] "
+                         "section (partner sign-in) to listen on the network, or --unsafe-listen-all")
+    if cfg.accounts_file is None:
+        print(f"csp-hotspots: local mode (no [access] section in {cfg.path}): listening on {address} only, "
+              f"http://{'localhost' if loopback else address}:{args.port}; this machine's users are admins.")
+    else:
+        print(f"csp-hotspots: listening on {address}:{args.port}; accepted host names: "
+              + ", ".join(sorted(names | {"localhost", "127.0.0.1", "::1"}))
+              + ("" if names else " (add `hosts = [\"name\"]` to [access] for the name partners use)"))
+    return address, names
+
+
 def _cmd_serve(args, cfg) -> int:
     app = Path(__file__).resolve().parent / "app.py"
+    address, hosts = _listen(args, cfg)
     if not cfg.store_path.exists():
         open_store(cfg, progress=_progress_bar(None))  # build on first run, before the browser waits
     from dashboard import server
 
-    server.main(["run", str(app), "--server.port", str(args.port), "--server.headless", "true",
-                 *HARDENING, "--", "--config", str(cfg.path)])
+    server.main(["run", str(app), "--server.port", str(args.port), "--server.address", address,
+                 "--server.headless", "true", *HARDENING, "--", "--config", str(cfg.path)], hosts=hosts,
+                basemap_file=cfg.map_basemap)
     return 0  # the server runs in this process until stopped (signals reach it; no child is left)
 
 
@@ -424,6 +463,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", parents=[common], help="start the dashboard")
     serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--address", metavar="IP",
+                       help="address to listen on (default: 127.0.0.1 without [access], else every interface)")
+    serve.add_argument("--host", action="append", default=[], metavar="NAME",
+                       help="a host name the server is reached by, besides the config's [access] hosts; repeat")
+    serve.add_argument("--unsafe-listen-all", action="store_true",
+                       help="listen on every interface even in local mode (everyone who reaches it is an admin)")
     serve.set_defaults(func=_cmd_serve)
     return parser
 
@@ -456,6 +501,7 @@ def console() -> None:
     """
     import os
 
+    os.umask(0o077)  # the store, its WAL, staging files, caches and outputs: readable by their owner only
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

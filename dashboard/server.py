@@ -6,6 +6,11 @@ Streamlit's front end (importing while the server starts slowed both), and fills
 figures for the default period, so the first page runs sooner (measured by
 ``benchmarks/bench_dashboard.py``). Components (the map's) are left to the pages:
 they register with the running server when imported. Usage: ``python -m dashboard.server <streamlit run arguments>``.
+
+It also makes the server safe to put in front of people (:func:`guard`, :func:`no_address_lookups`):
+requests whose Host header is not a configured name are refused (DNS rebinding), every page says it
+may not be framed by another site, the upload and metrics endpoints answer 404, and Streamlit never
+looks up this machine's addresses (it would ask checkip.amazonaws.com and open a socket toward 8.8.8.8).
 """
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ import socket
 import sys
 import threading
 import time
+
+from dashboard import basemap
 
 
 def _import_pages(port: int) -> None:
@@ -36,8 +43,88 @@ def _import_pages(port: int) -> None:
         pass
 
 
-def main(argv: list[str]) -> None:
+#: Names a browser on this machine reaches the server by; always allowed.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+#: Endpoints no page of this app uses (it has no file uploader; metrics are not for the public): 404.
+CLOSED_PATHS = ("/_stcore/upload_file", "/_stcore/metrics")
+#: Headers added to every HTTP response: no framing by other sites (the map component's own frame is
+#: same-origin), no MIME sniffing, no referrer beyond this site.
+SECURITY_HEADERS = ((b"x-frame-options", b"SAMEORIGIN"),
+                    (b"content-security-policy", b"frame-ancestors 'self'"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"))
+
+
+def host_name(header: str) -> str:
+    """The name in a Host header, lower case, without the port (``[::1]:8501`` -> ``::1``)."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def guard(app, hosts: frozenset[str] | None, basemap_file=None):
+    """An ASGI wrapper around Streamlit's app: Host check (``hosts`` plus :data:`LOOPBACK_HOSTS`;
+    ``None`` accepts any name), :data:`CLOSED_PATHS` and :data:`SECURITY_HEADERS`; with
+    ``basemap_file`` (the config's ``[map] basemap``) it answers :data:`dashboard.basemap.URL`
+    itself, with byte ranges (:func:`dashboard.basemap.respond`)."""
+    allowed = None if hosts is None else LOOPBACK_HOSTS | hosts
+
+    async def guarded(scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await app(scope, receive, send)  # lifespan
+        host = host_name(dict(scope.get("headers") or ()).get(b"host", b"").decode("latin-1"))
+        path = scope["path"]
+        closed = any(path == p or path.startswith(p + "/") for p in CLOSED_PATHS)
+        refused = (allowed is not None and host not in allowed) or closed
+        if scope["type"] == "websocket":
+            if refused:
+                return await send({"type": "websocket.close", "code": 1008})  # answered as HTTP 403
+            return await app(scope, receive, send)
+        if refused:
+            status, body = (404, b"Not found") if allowed is None or host in allowed else (400, b"Unknown host")
+            await send({"type": "http.response.start", "status": status,
+                        "headers": [(b"content-type", b"text/plain"), *SECURITY_HEADERS]})
+            return await send({"type": "http.response.body", "body": body})
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", ())}
+                extra = [h for h in SECURITY_HEADERS if h[0] not in names]
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        if basemap_file is not None and path == basemap.URL:
+            return await basemap.respond(scope, send_with_headers, basemap_file)
+        return await app(scope, receive, send_with_headers)
+
+    return guarded
+
+
+def no_address_lookups() -> None:
+    """Streamlit finds "this machine's addresses" for its banner and its CORS/WebSocket origin list by an
+    HTTP request to checkip.amazonaws.com and a UDP socket connected toward 8.8.8.8
+    (``streamlit.net_util``); here neither is known, so it never looks (the banner then shows the
+    configured address, and origins are checked against the configured names only)."""
+    from streamlit import net_util
+
+    net_util.get_external_ip = lambda: None
+    net_util.get_internal_ip = lambda: None
+
+
+def _install_guard(hosts: frozenset[str] | None, basemap_file=None) -> None:
+    from streamlit.web.server.starlette import starlette_server
+
+    create = starlette_server.create_starlette_app
+    starlette_server.create_starlette_app = lambda runtime: guard(create(runtime), hosts, basemap_file)
+
+
+def main(argv: list[str], hosts: frozenset[str] | None = frozenset(), basemap_file=None) -> None:
+    """Run ``streamlit`` with ``argv``; ``hosts``: the names (besides loopback) the Host header may
+    carry, ``None`` for any; ``basemap_file``: the local PMTiles basemap to serve, if any."""
     port = int(argv[argv.index("--server.port") + 1]) if "--server.port" in argv else 8501
+    no_address_lookups()
+    _install_guard(hosts, basemap_file)
     threading.Thread(target=_import_pages, args=(port,), name="import-pages", daemon=True).start()
     from streamlit.web import cli
 

@@ -25,7 +25,9 @@ line)::
     population_field = "pop_mid2020"
 
     [store]
-    path = "store/st-albans.duckdb"          # required
+    path = "store/st-albans.duckdb"          # required; for a config shipped inside the package (the
+                                            # bundled ones) a relative path is under data_home(), not
+                                            # beside the config (never inside site-packages)
 
     [bundled]                               # optional: loaded when the store is first built
     police = ["police/....zip"]             # data.police.uk street-level files
@@ -38,7 +40,13 @@ line)::
 
     [access]                                # optional: partner sign-in (dashboard/accounts.py)
     accounts = "accounts.json"              # local accounts (argon2 hashes), `csp-hotspots users add`;
-                                            # without [access] the app runs in local mode: one user, admin
+                                            # without [access] the app runs in local mode: one user, admin,
+                                            # and `serve` listens on 127.0.0.1 only
+    hosts = ["csp.example.gov.uk"]          # optional: the names the server is reached by (the Host
+                                            # header); loopback names are always allowed, others refused
+
+    [deprivation]                           # optional: IoD2019 File 1 (MHCLG) for the LSOAs:
+    file = "imd2019/....csv"                # crime against deprivation (geodata/deprivation.py)
 
     [map]                                   # optional: base map tiles (none by default: the
     tiles = "http://tiles.example/{z}/{x}/{y}.png"   # ward outlines are the base map; works offline)
@@ -48,6 +56,7 @@ line)::
 """
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -65,6 +74,21 @@ ATTRIBUTION_TEXT = re.compile(r"[^<>{}`\\]*")
 DEFAULT_CONFIG = ST_ALBANS / "csp.toml"
 #: The bundled St Albans configuration on the wards in force 2013 - May 2022.
 WARDS_2013_CONFIG = ST_ALBANS / "csp-wards-2013.toml"
+
+
+def data_home() -> Path:
+    """Where the bundled configs' stores (and refresh's API cache) live: ``$CSP_HOTSPOTS_HOME``, else
+    ``$XDG_DATA_HOME/csp-hotspots``, else ``~/.local/share/csp-hotspots`` (a per-user folder, so an installed
+    package never writes inside site-packages)."""
+    if os.environ.get("CSP_HOTSPOTS_HOME"):
+        return Path(os.environ["CSP_HOTSPOTS_HOME"]).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share") / "csp-hotspots"
+
+
+def _is_packaged(path: Path) -> bool:
+    """Whether ``path`` is one of the configs shipped inside the package (``geodata/bundled``)."""
+    return path.resolve().is_relative_to(ST_ALBANS.parent.resolve())
 
 
 class ConfigError(Exception):
@@ -110,7 +134,9 @@ class Config:
     bundled_defra: tuple[Path, ...] = ()
     bundled_outcomes: tuple[Path, ...] = ()
     accounts_file: Path | None = None
+    access_hosts: tuple[str, ...] = ()
     map_basemap: Path | None = None
+    deprivation_file: Path | None = None
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -130,7 +156,8 @@ def load(path: str | Path | None = None) -> Config:
         wards=c.boundary("wards", "Wards"),
         lsoas=c.boundary("lsoas", "LSOAs"),
         population=c.population(),
-        store_path=c.path("store", "path", must_exist=False),
+        store_path=c.path("store", "path", must_exist=False,
+                          base=data_home() if _is_packaged(path) else None),
         bundled_police=tuple(c.paths("bundled", "police")),
         bundled_outcomes=tuple(c.paths("bundled", "outcomes")),
         map_tiles=c.text("map", "tiles", required=False),
@@ -139,7 +166,9 @@ def load(path: str | Path | None = None) -> Config:
         bundled_fixmystreet=tuple(c.paths("bundled", "fixmystreet")),
         bundled_defra=tuple(c.paths("bundled", "defra")),
         accounts_file=c.path("access", "accounts", must_exist=False) if "access" in raw else None,
+        access_hosts=tuple(c.names("access", "hosts")),
         map_basemap=c.path("map", "basemap") if "basemap" in raw.get("map", {}) else None,
+        deprivation_file=c.path("deprivation", "file") if "deprivation" in raw else None,
     )
 
 
@@ -177,9 +206,9 @@ class _Checker:
                        "(no other HTML, no braces, backquotes or backslashes)")
         return value
 
-    def path(self, table: str, key: str, must_exist: bool = True) -> Path:
+    def path(self, table: str, key: str, must_exist: bool = True, base: Path | None = None) -> Path:
         p = Path(self.text(table, key)).expanduser()
-        p = p if p.is_absolute() else self.base / p
+        p = p if p.is_absolute() else (base or self.base) / p
         if must_exist and not p.exists():
             self._fail(f"{table}.{key}", f"file not found: {p}")
         return p
@@ -196,6 +225,12 @@ class _Checker:
                 self._fail(f"{table}.{key}", f"file not found: {p}")
             out.append(p)
         return out
+
+    def names(self, table: str, key: str) -> list[str]:
+        values = self._table(table, required=False).get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+            self._fail(f"{table}.{key}", "must be a list of host names")
+        return [v.strip().lower() for v in values]
 
     def boundary(self, table: str, label: str) -> BoundarySpec:
         return BoundarySpec(

@@ -668,6 +668,7 @@ def open_store(config: Config, build: bool = True,
     store.path.parent.mkdir(parents=True, exist_ok=True)
     try:
         store._create()
+        os.chmod(store.path, 0o600)  # council records: the owner's only, before any is loaded
         if config.bundled_police:
             from geodata.ingest import ingest_police
 

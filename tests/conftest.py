@@ -1,14 +1,18 @@
-"""Shared fixtures: the bundled St Albans config, stores in temporary folders, the shared county data."""
+"""Shared fixtures: the bundled St Albans config, stores in temporary folders, the county data shipped in
+tests/data/county; the hypothesis profile (``HYPOTHESIS_PROFILE``: ``dev`` fast, ``ci`` thorough)."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import tarfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from geodata import config as config_mod
-from geodata.store import open_store
 from geodata.bundled import ST_ALBANS as BUNDLE
+from geodata.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_POLICE = BUNDLE / "police" / "hertfordshire-st-albans-street.zip"
@@ -16,8 +20,23 @@ BUNDLED_OUTCOMES = BUNDLE / "police" / "hertfordshire-st-albans-outcomes.zip"
 #: Rows and months of the bundled street zip, as its SOURCE note states (tests/test_bundle.py checks
 #: the store against the note itself).
 BUNDLED_ROWS, BUNDLED_MONTHS = 26_483, 29
-#: The shared data folder beside the checkout (CI lays a copy there).
-SHARED_POLICE = REPO.parent / "shared" / "data" / "police"
+#: The 13 months of Hertfordshire street-level files (2021-01 .. 2022-01, 108,465 rows, 24 MB of CSV) as
+#: data.police.uk lays them out (one folder per month), in one xz-compressed tar (3.4 MB); SOURCE.md inside.
+COUNTY_POLICE = REPO / "tests" / "data" / "county" / "hertfordshire-street-2021-01-2022-01.tar.xz"
+
+# Property tests: `dev` (the default) tries 100 examples a property, `ci` (.ci/run sets HYPOTHESIS_PROFILE=ci)
+# 2,000; neither has a deadline (two shared cores make timings noisy).
+_SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("dev", max_examples=100, deadline=None, suppress_health_check=_SLOW_OK)
+settings.register_profile("ci", max_examples=2000, deadline=None, suppress_health_check=_SLOW_OK)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def rows_in_wards(store) -> int:
+    """Bundled rows in a ward of ``store``'s area: every row read less those its police.uk load found
+    outside the wards (30 for the 2022 wards: rows kept for a St Albans LSOA or a 2013 ward)."""
+    load = store.loads().query("source == 'police.uk'").iloc[-1]
+    return BUNDLED_ROWS - int(load["outside_area"])
 
 
 def config_with_store(tmp_path: Path, path: Path | None = None, bundled: bool = True):
@@ -36,7 +55,7 @@ def write_config(tmp_path: Path) -> Path:
     text = (base / "csp.toml").read_text()
     text = text.replace('path = "store/st-albans-wards-2022.duckdb"', f'path = "{tmp_path / "s.duckdb"}"')
     assert str(tmp_path) in text
-    for rel in ("boundaries/", "boundaries_2022/", "population/", "police/", "fixmystreet/", "defra/",
+    for rel in ("boundaries/", "boundaries_2022/", "population/", "police/", "fixmystreet/", "defra/", "imd2019/",
                 "priorities.toml"):
         text = text.replace(f'"{rel}', f'"{base}/{rel}')
     path = tmp_path / "csp.toml"
@@ -50,6 +69,13 @@ def bundled_store(tmp_path_factory):
     return open_store(config_with_store(tmp_path_factory.mktemp("bundled")))
 
 
+@pytest.fixture(scope="session")
+def bundled_store_2013(tmp_path_factory):
+    """The bundled data on the 2013-2022 wards (csp-wards-2013.toml): the wards of the 2021-22
+    months the issues' cases were measured on (e.g. St Peters E05004799)."""
+    return open_store(config_with_store(tmp_path_factory.mktemp("bundled2013"), BUNDLE / "csp-wards-2013.toml"))
+
+
 @pytest.fixture
 def empty_store(tmp_path):
     """A store for the bundled area with no incidents loaded."""
@@ -57,11 +83,19 @@ def empty_store(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def county_police() -> Path:
-    """The 13 months of Hertfordshire street-level files in ../shared/data/police."""
-    if not SHARED_POLICE.is_dir():
-        pytest.fail(f"{SHARED_POLICE} is missing: the county tests need the shared data beside the checkout")
-    return SHARED_POLICE
+def county_police(tmp_path_factory) -> Path:
+    """The folder of the 13 months of Hertfordshire street-level files (:data:`COUNTY_POLICE` unpacked)."""
+    folder = tmp_path_factory.mktemp("county")
+    with tarfile.open(COUNTY_POLICE, "r:xz") as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def pytest_collection_modifyitems(items):
+    """A test that reads the county files is marked ``county`` (the fast tier leaves it out)."""
+    for item in items:
+        if "county_police" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.county)
 
 
 def open_page(at, page: str):

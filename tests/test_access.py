@@ -147,7 +147,7 @@ def test_a_huge_user_name_is_refused_and_logged_cut(tmp_path, caplog):
     ({"email": "ana@council.gov.uk", "email_verified": False}, "public"),
     ({"email": "ana@council.gov.uk"}, "public"),  # the provider does not say: not verified
     ({"email": "ana@council.gov.uk", "email_verified": "true"}, "public"),  # only a JSON true counts
-    ({"email": "someone@else.org", "email_verified": True}, "viewer"),
+    ({"email": "someone@else.org", "email_verified": True}, "public"),  # no partner account has it
 ])
 def test_oidc_sign_in_needs_a_verified_email(claims, expected):
     """Issue 18: OIDC sign-in did not check ``email_verified``: an unverified address got its role."""

@@ -6,7 +6,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import open_page, REPO, write_config
+from tests.conftest import BUNDLED_ROWS, REPO, open_page, rows_in_wards, write_config
 from geodata.bundled import ST_ALBANS as BUNDLE
 
 APP = str(REPO / "dashboard" / "app.py")
@@ -39,16 +39,18 @@ def _metric(at, label: str) -> int:
 
 def test_explorer_follows_the_store(explorer, bundled_store):
     app = explorer
-    assert _metric(app, "Incidents") == 11_444
+    # the explorer opens on the latest run of loaded months (at most 12): 2025-01..06 in the bundle
+    latest = int(bundled_store.ward_summary(start="2025-01", end="2025-06")["incidents"].sum())
+    assert _metric(app, "Incidents") == latest and 0 < latest < rows_in_wards(bundled_store)
     table = app.dataframe[0].value
-    assert len(table) == 20 and table["Incidents"].sum() == 11_444
+    assert len(table) == 20 and table["Incidents"].sum() == latest
     assert any("Open Government Licence" in c.value for c in app.caption)
 
 
 def test_explorer_filters_change_figures_and_url(explorer, bundled_store):
     app = explorer
     app.sidebar.multiselect(key="explorer_cats").set_value(["Vehicle crime"]).run()
-    expected = bundled_store.ward_summary(categories=["Vehicle crime"])
+    expected = bundled_store.ward_summary(start="2025-01", end="2025-06", categories=["Vehicle crime"])
     assert _metric(app, "Incidents") == int(expected["incidents"].sum())
     assert app.dataframe[0].value["Incidents"].tolist() == expected["incidents"].tolist()
     assert _param(app, "cat") == ["Vehicle crime"]
@@ -63,12 +65,14 @@ def test_explorer_filters_change_figures_and_url(explorer, bundled_store):
 
 def test_explorer_ward_filter_and_detail(explorer, bundled_store):
     app = explorer
-    app.sidebar.multiselect(key="explorer_wards").set_value(["E05004799"]).run()
+    st_peters = "E05013964"  # St Peters, 2022 wards
+    n = int(bundled_store.ward_summary(start="2025-01", end="2025-06").set_index("ward_code").at[st_peters, "incidents"])
+    app.sidebar.multiselect(key="explorer_wards").set_value([st_peters]).run()
     assert len(app.dataframe[0].value) == 1
-    assert _metric(app, "Incidents") == 1749
-    app.selectbox(key="explorer_detail").set_value("E05004799").run()
+    assert _metric(app, "Incidents") == n > 100
+    app.selectbox(key="explorer_detail").set_value(st_peters).run()
     detail = app.dataframe[1].value
-    assert int(detail.to_numpy().sum()) == 1749
+    assert int(detail.to_numpy().sum()) == n
 
 
 def test_url_reopens_the_same_view(tmp_path, monkeypatch, bundled_store):
@@ -89,7 +93,7 @@ def test_wards_page_rates(app, bundled_store):
     table = app.dataframe[0].value.set_index("Ward code")
     pop = bundled_store.population("ward").set_index("code")["population"]
     assert pop.sum() == 149_317  # ONS mid-2020, all 87 St Albans LSOAs
-    ward = "E05004799"
+    ward = "E05013964"
     assert table.at[ward, "Per 1,000 residents"] == round(1000 * table.at[ward, "Incidents"] / pop[ward], 1)
     app.multiselect(key="categories").set_value(["Burglary"]).run()
     assert int(app.metric[0].value.replace(",", "")) == int(
@@ -100,15 +104,18 @@ def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
     open_page(app, "views/data.py").run()
     assert not app.exception
     coverage = app.dataframe[0].value
-    assert list(coverage.columns)[0] == "2007-03" and list(coverage.columns)[-1] == "2022-01"
+    assert list(coverage.columns)[0] == "2007-03" and list(coverage.columns)[-1] == "2025-06"
     police = coverage.xs("police.uk", level="source").iloc[0]
-    assert int(police.sum()) == 11_444 and police.first_valid_index() == "2021-01"
+    assert int(police.sum()) == BUNDLED_ROWS and police.first_valid_index() == "2018-10"
+    assert police.loc["2018-10":"2025-06"].isna().sum() == 81 - 29  # months not bundled are blanks
+    assert police.loc["2022-02":"2023-12"].isna().all()
     fms = coverage.xs("fixmystreet", level="source").iloc[0]
     assert int(fms.sum()) == 4_791 and fms.last_valid_index() == "2020-12"
     assert fms.loc["2007-03":"2020-12"].notna().all()  # a FixMyStreet month with no report is 0, not a gap
-    assert not app.warning  # neither source has a gap inside its own span
+    # the police.uk months not bundled are the only gaps inside a source's span
+    assert [w.value for w in app.warning] == ["52 month(s) have no data from a source that has data before and after them."]
     loads = app.dataframe[1].value.set_index("source")
-    assert int(loads.at["police.uk", "read"]) == 11_444 and int(loads.at["fixmystreet", "read"]) == 4_791
+    assert int(loads.at["police.uk", "read"]) == BUNDLED_ROWS and int(loads.at["fixmystreet", "read"]) == 4_791
     text = " ".join(m.value for m in app.markdown)
     assert "Open Government Licence" in text and "CC-BY 4.0" in text and "ODC-By" in text
 
@@ -202,15 +209,15 @@ def test_patrol_planner_zones_follow_the_choice(app, bundled_store):
     open_page(app, "views/patrol.py").run()
     assert not app.exception
     shown = app.dataframe[0].value
-    expected, _ = patrol_zones(bundled_store.incidents(start="2021-11", end="2022-01"),
-                               bundled_store.incidents(start="2021-08", end="2021-10"), bundled_store.boundary(),
+    expected, _ = patrol_zones(bundled_store.incidents(start="2025-04", end="2025-06"),
+                               bundled_store.incidents(start="2025-01", end="2025-03"), bundled_store.boundary(),
                                window=3)
     assert shown["Incidents"].tolist() == expected["incidents"].tolist()
     app.sidebar.multiselect(key="patrol_cats").set_value(["Shoplifting"]).run()
     app.sidebar.selectbox(key="patrol_window").set_value(6).run()
     shown = app.dataframe[0].value
-    expected, grid = patrol_zones(bundled_store.incidents(start="2021-08", end="2022-01", categories=["Shoplifting"]),
-                                  bundled_store.incidents(start="2021-02", end="2021-07", categories=["Shoplifting"]),
+    expected, grid = patrol_zones(bundled_store.incidents(start="2025-01", end="2025-06", categories=["Shoplifting"]),
+                                  bundled_store.incidents(start="2024-07", end="2024-12", categories=["Shoplifting"]),
                                   bundled_store.boundary(), window=6)
     assert shown["Incidents"].tolist() == expected["incidents"].tolist()
     assert shown["Streets"].iloc[0].startswith(expected["streets"].iloc[0][0][0])

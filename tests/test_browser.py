@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import REPO, write_config
 from geodata.bundled import ST_ALBANS as BUNDLE
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -68,6 +70,11 @@ def page():
         browser.close()
 
 
+def wait_for_meeting(page, timeout: float = 90) -> None:
+    """Wait until the Meeting page has painted its five slides (the other test modules use this too)."""
+    page.wait_for_function("document.querySelectorAll('section.csp-slide').length === 5", timeout=timeout * 1000)
+
+
 def _map_frame(page, timeout: float = 60):
     """The map component's iframe once its 20 ward polygons are drawn."""
     deadline = time.time() + timeout
@@ -100,7 +107,9 @@ def _metric(page) -> str:
     return page.locator("[data-testid='stMetricValue']").first.inner_text()
 
 
-def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
+def test_map_explorer_offline_filter_changes_map_and_figures(server, page, bundled_store):
+    latest = int(bundled_store.ward_summary(start="2025-01", end="2025-06")["incidents"].sum())
+    total = f"{latest:,}"  # the explorer opens on the latest run of loaded months: 2025-01..06
     page.goto(f"{server}/explorer")
     frame = _map_frame(page)
     assert frame.locator("path.ward-area").count() == 20
@@ -108,7 +117,7 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
     # (a map with no tiles and no maxZoom stopped it at the clusters)
     assert frame.locator(".marker-cluster").count() > 0
     assert "Incidents at snap points (clustered)" in frame.locator(".leaflet-control-layers").inner_text()
-    assert _metric(page) == "11,444"
+    assert _metric(page) == total
     before = _fills(frame)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "explorer.png"))
@@ -117,8 +126,8 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page):
     page.get_by_role("option", name="Burglary", exact=True).click()
     page.keyboard.press("Escape")
     page.wait_for_function("(() => { const e = document.querySelector(\"[data-testid='stMetricValue']\");"
-                           " return e !== null && e.innerText !== '11,444'; })()", timeout=30_000)
-    assert int(_metric(page).replace(",", "")) < 11_444
+                           f" return e !== null && e.innerText !== '{total}'; }})()", timeout=30_000)
+    assert int(_metric(page).replace(",", "")) < latest
     after = None
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -147,13 +156,14 @@ def test_hostile_ward_names_render_as_text_and_never_run_as_templates(tmp_path, 
     pwned = tmp_path / "pwned"
     payloads = [HOSTILE, "{{7*7}}", "{{ cycler.__init__.__globals__.os.mkdir(%r) }}" % str(pwned),
                 "{% for x in range(3) %}loop{% endfor %}"]
-    wards = json.loads((BUNDLE / "boundaries/st_albans_wards_2013.geojson").read_text())
+    bundled_wards = BUNDLE / "boundaries_2022/st_albans_wards_may2024_bsc_wgs84.geojson"  # the default config's
+    wards = json.loads(bundled_wards.read_text())
     for feature, payload in zip(wards["features"], payloads):
-        feature["properties"]["WD13NM"] = payload
+        feature["properties"]["ward_name"] = payload
     (tmp_path / "wards.geojson").write_text(json.dumps(wards))
     cfg = write_config(tmp_path)
-    cfg.write_text(cfg.read_text().replace(str(BUNDLE / "boundaries/st_albans_wards_2013.geojson"),
-                                           str(tmp_path / "wards.geojson")))
+    assert str(bundled_wards) in cfg.read_text()  # the planted file really replaces the config's wards
+    cfg.write_text(cfg.read_text().replace(str(bundled_wards), str(tmp_path / "wards.geojson")))
     proc, url = _serve(cfg)
     try:
         page.goto(f"{url}/explorer")
@@ -227,7 +237,7 @@ def test_hostile_location_on_the_patrol_planner_renders_as_text(tmp_path, page):
 
     pwned = tmp_path / "pwned"
     template = "{{ cycler.__init__.__globals__.os.mkdir(%r) }}" % str(pwned)
-    source = BUNDLE / "police/hertfordshire-st-albans-2021-01-2022-01.zip"
+    source = BUNDLE / "police/hertfordshire-st-albans-street.zip"
     hostile_zip = tmp_path / "hostile.zip"
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(hostile_zip, "w") as zout:
         for name in zin.namelist():
@@ -324,3 +334,34 @@ def test_clicking_a_ward_filters_to_it_and_zooms_and_streets_are_named_when_zoom
         time.sleep(0.3)
     assert frame is not None, "the chosen ward was not outlined"
     assert frame.evaluate("window.cspMap.getZoom()") > 12  # zoomed to it (the district fits at about 11)
+
+
+def test_a_local_pmtiles_basemap_is_drawn_from_the_apps_own_url(tmp_path, page):
+    """Issue 17: `[map] basemap` names a PMTiles file; the app serves it (byte ranges) and the map draws
+    it with protomaps-leaflet; no request leaves the machine."""
+    from tests.basemap_fixture import build
+
+    pmtiles = build(tmp_path / "basemap.pmtiles")
+    cfg = write_config(tmp_path)
+    cfg.write_text(cfg.read_text() + f'\n[map]\nbasemap = "{pmtiles}"\nattribution = "Test basemap"\n')
+    proc, url = _serve(cfg)
+    try:
+        page.goto(f"{url}/explorer")
+        frame = _map_frame(page, timeout=90)
+        frame.wait_for_function("document.querySelectorAll('canvas.leaflet-tile').length > 0", timeout=30_000)
+        painted = frame.evaluate("""() => {
+            for (const c of document.querySelectorAll('canvas.leaflet-tile')) {
+              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+              for (let i = 0; i < d.length; i += 4 * 97) if (d[i + 3] > 0) return true;
+            }
+            return false; }""")
+        assert painted, "the basemap tiles were not painted"
+        asked = [u for u in page.requests_seen if "basemap.pmtiles" in u]
+        assert asked and all(u.startswith(url + "/basemap.pmtiles") for u in asked)
+        hosts = {urlparse(u).hostname for u in page.requests_seen if u.startswith(("http", "ws"))}
+        assert hosts == {"127.0.0.1"}, hosts
+        assert "Test basemap" in frame.locator(".leaflet-control-attribution").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "explorer-basemap.png"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -21,14 +21,14 @@ def _table(section: str) -> dict[str, int]:
     text = NOTE.read_text()
     start = text.index(f"## {section}")
     end = text.find("\n## ", start + 1)
-    rows = re.findall(r"^\| (\d{4}-\d{2}) \| [\d,]+ \| ([\d,]+) \|", text[start:end if end > 0 else None], re.M)
+    rows = re.findall(r"^\| (\d{4}-\d{2}) \| [\d,]+ \| ([\d,]+) \|", text[start:end if end > 0 else None], re.MULTILINE)
     assert rows, f"no month table under '## {section}' in {NOTE}"
     return {m: int(n.replace(",", "")) for m, n in rows}
 
 
 def _heading_total(section: str) -> tuple[int, int]:
     """(months, rows) stated in the section's heading, e.g. '29 months, 26,483 of 250,260 county rows'."""
-    m = re.search(rf"^## {section}: (\d+) months, ([\d,]+) of", NOTE.read_text(), re.M)
+    m = re.search(rf"^## {section}: (\d+) months, ([\d,]+) of", NOTE.read_text(), re.MULTILINE)
     return int(m.group(1)), int(m.group(2).replace(",", ""))
 
 
@@ -66,7 +66,7 @@ def test_store_holds_the_months_and_rows_the_note_states(tmp_path, path):
 def test_months_not_in_the_note_are_gaps(bundled_store):
     """2022-02 .. 2023-12 and 2024-05 .. 12 are not loaded: no partition, no rows, so every view
     that asks which months are loaded shows a gap there, never a zero."""
-    from geodata.status import loaded_months
+    from geodata.analysis.rules import loaded_months
 
     loaded = loaded_months(bundled_store, "police.uk")
     assert loaded == set(STREET)

@@ -58,3 +58,17 @@ def test_the_explorer_lists_incidents_and_offers_named_downloads_and_a_map_image
     assert any(h.value.startswith("Incidents (") for h in at.subheader)
     names = [b.proto.label for b in at.get("download_button")]
     assert "Map image for a report (PNG)" in names and "Incidents (CSV)" in names  # local mode: an analyst
+
+
+def test_deprivation_for_the_district_and_a_ward(bundled_store):
+    from geodata.analysis.deprivation_for import deprivation_for
+
+    sel = Selection.of("2025-01", "2025-06")
+    found = deprivation_for(bundled_store, sel)
+    assert found is not None and found.deciles["lsoas"].sum() == 87
+    in_imd = bundled_store.counts(by=("lsoa_code",), **sel.filters())
+    in_imd = in_imd[in_imd["lsoa_code"].isin(found.lsoas["lsoa_code"])]["incidents"].sum()
+    assert found.deciles["incidents"].sum() == in_imd > 0
+    ward = bundled_store.wards()["ward_code"].iloc[0]
+    one = deprivation_for(bundled_store, Selection.of("2025-01", "2025-06", (), [ward]))
+    assert 0 < one.deciles["incidents"].sum() < found.deciles["incidents"].sum()

@@ -9,10 +9,13 @@ import sys
 import threading
 import time
 
+import pytest
+
 from geodata import config as config_mod
 from geodata.store import open_store
 from tests.conftest import REPO, write_config
 
+pytestmark = pytest.mark.slow  # several ingest processes on the county files
 
 def _ingest(cfg, paths, env=None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "dashboard.cli", "--config", str(cfg), "ingest", "police",

@@ -10,7 +10,7 @@ import zipfile
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as hs
 
 from geodata import export
@@ -208,12 +208,7 @@ def _file(draw, kind: str) -> bytes:
     return data
 
 
-FUZZ = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                         HealthCheck.data_too_large])
-
-
 @pytest.mark.parametrize("kind", list(LOADERS))
-@FUZZ
 @given(data=hs.data())
 def test_fuzz(kind, data):
     _check(kind, data.draw(_file(kind)))

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from geodata import outcomes as shares_mod
-from geodata.ingest import ingest_download, ingest_outcomes, ingest_police
+from geodata.ingest import ingest_download, ingest_outcomes
 from loaders import outcomes, police
 from loaders.report import LoadError
 from tests.conftest import BUNDLED_OUTCOMES, REPO, write_config

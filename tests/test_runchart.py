@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geodata import runchart
 from geodata.runchart import COMMON, CONCERNING, IMPROVING, NEITHER, xmr
 
 

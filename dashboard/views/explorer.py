@@ -15,6 +15,7 @@ from dashboard.markdown import inert
 from dashboard.palette import GI_COLOURS
 from geodata import export
 from geodata.analysis import Selection
+from geodata.analysis.deprivation_for import deprivation_for
 from geodata.analysis.hotspots_for import hotspots_for
 from geodata.analysis.incidents import incidents_table
 from geodata.analysis.trends import monthly
@@ -71,10 +72,17 @@ def map_spec(path, selection: Selection, cell, measure) -> dict:
     """The map spec for a filter (:mod:`dashboard.maps`), built once and shared by sessions (read only)."""
     store = common.store()
     layers = analyses(path, selection, cell)[1]
-    return build_map(store, path, wards_for(path, selection).frame, lsoas_for(path, selection), measure, layers)
+    return build_map(store, path, wards_for(path, selection).frame, lsoas_for(path, selection), measure, layers,
+                     deprived_for(path, selection))
 
 
-def build_map(store, path, table, lsoa_table, measure, layers) -> dict:
+@st.cache_data(ttl=300, max_entries=16)
+def deprived_for(path, selection: Selection):
+    """:func:`geodata.analysis.deprivation_for.deprivation_for` of a selection (None without an IMD file)."""
+    return deprivation_for(common.store(), selection)
+
+
+def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) -> dict:
     """The explorer's Leaflet map: ward choropleth of ``measure``, LSOA counts (off), Gi* classes,
     density bands (off), snap-point clusters, layer switch and legend."""
     areas = store.areas("ward")
@@ -94,6 +102,15 @@ def build_map(store, path, table, lsoa_table, measure, layers) -> dict:
                     "incidents", "LSOAs: incidents", "Incidents", {"name": "LSOA", "incidents": "Incidents"},
                     show=False, css_class="lsoa-area",
                     labels=[[a, b, n] for (a, b), n in zip(lsoa_points, lsoa_table["name"])])
+    if deprived is not None:  # IMD deciles on the LSOAs, darker = more deprived (off at first)
+        by_code = deprived.lsoas.set_index("lsoa_code")
+        shown = lsoa_table[["code", "name"]].join(by_code[["imd_decile", "imd_rank", "rate_per_1000"]], on="code")
+        shown["deprivation"] = 11 - shown["imd_decile"]
+        maps.choropleth(m, area_shapes(path, "lsoa"), shown, "deprivation",
+                        "LSOAs: deprivation (IMD 2019, darker = more deprived)", "Deprivation",
+                        {"name": "LSOA", "imd_decile": "IMD decile (1 = most deprived 10%)",
+                         "imd_rank": "IMD rank of 32,844", "rate_per_1000": "Incidents per 1,000 residents"},
+                        show=False, css_class="imd-area")
     maps.class_layers(m, layers["gi"], GI_COLOURS, CLASS_LABELS, "Gi* hot and cold spots")
     maps.class_layers(m, layers["density"], {i: c for i, (c, _) in enumerate(layers["density_legend"])},
                       {i: f"{t} per km2" for i, (_, t) in enumerate(layers["density_legend"])}, "Density (per km2)",
@@ -232,6 +249,16 @@ def page() -> None:
                            common.download_name("map", selection, "png"), "image/png")
     else:
         st.caption("Downloads are for signed-in analysts.")
+
+    deprived = deprived_for(path, selection)
+    if deprived is not None:
+        st.subheader("Crime and deprivation")
+        st.caption(f"By decile of the {deprived.source}: incidents of this view per 1,000 residents of the "
+                   "area's LSOAs in each decile. Deciles with no LSOA here are not shown. "
+                   "The map's LSOA deprivation layer shows each LSOA.")
+        common.table(deprived.deciles.rename(columns={
+            "imd_decile": "IMD decile", "lsoas": "LSOAs", "residents": "Residents", "incidents": "Incidents",
+            "rate_per_1000": "Per 1,000 residents"}).round({"Per 1,000 residents": 1}), hide_index=True)
 
     incidents = incidents_for(path, selection)
     st.subheader(f"Incidents ({len(incidents):,})")
