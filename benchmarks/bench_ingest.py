@@ -20,8 +20,8 @@ Targets (issue 2): (1) <= 1.5 s; (2) product <= naive; (3) >= 20x; (4) <= 60 s, 
 from __future__ import annotations
 
 import argparse
-import re
 import json
+import re
 import resource
 import shutil
 import subprocess
@@ -253,7 +253,8 @@ def main() -> None:
         cli, naive_proc = bench_processes(police_dir, tmp)
         print(
             f"  csp-hotspots ingest police: {cli:.2f} s;  naive script -> Parquet: {naive_proc:.2f} s  "
-            f"({cli / naive_proc:.2f}x the naive script; target <= 1.3x: {'met' if cli <= 1.3 * naive_proc else 'MISSED'})"
+            f"({cli / naive_proc:.2f}x the naive script; "
+            f"target <= 1.3x: {'met' if cli <= 1.3 * naive_proc else 'MISSED'})"
         )
 
         print("3. ward assignment of 1,000,000 points")

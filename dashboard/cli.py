@@ -9,7 +9,6 @@ reason, and exit with status 2; there is no traceback for bad input.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import warnings
 from pathlib import Path
@@ -78,8 +77,9 @@ def _cmd_ingest(args, cfg) -> int:
 def _cmd_ingest_fixmystreet(args, cfg) -> int:
     from geodata.ingest import ingest_fixmystreet
 
-    report = ingest_fixmystreet(open_store(cfg, progress=_progress_bar(None)), args.file,
-                                replace_smaller=args.replace_smaller)
+    report = ingest_fixmystreet(
+        open_store(cfg, progress=_progress_bar(None)), args.file, replace_smaller=args.replace_smaller
+    )
     print(report.summary())
     return 0
 
@@ -87,7 +87,9 @@ def _cmd_ingest_fixmystreet(args, cfg) -> int:
 def _cmd_ingest_defra(args, cfg) -> int:
     from geodata.ingest import ingest_defra
 
-    report = ingest_defra(open_store(cfg, progress=_progress_bar(None)), args.file, replace_smaller=args.replace_smaller)
+    report = ingest_defra(
+        open_store(cfg, progress=_progress_bar(None)), args.file, replace_smaller=args.replace_smaller
+    )
     print(report.summary())
     return 0
 
@@ -146,9 +148,9 @@ def _cmd_summary(args, cfg) -> int:
             )
     table = store.ward_summary(start=args.start, end=args.end, categories=args.category or None, source=args.source)
     if args.format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["ward_code", "ward_name", "incidents"])
-        writer.writerows(table.itertuples(index=False))
+        from geodata import export
+
+        sys.stdout.write(export.to_csv(table[["ward_code", "ward_name", "incidents"]]))
     else:
         period = f"{args.start or 'first month'} to {args.end or 'last month'}"
         cats = ", ".join(args.category) if args.category else "all categories"
@@ -163,6 +165,7 @@ def _cmd_summary(args, cfg) -> int:
 
 
 def _cmd_hotspots(args, cfg) -> int:
+    from geodata import export
     from geodata.hotspots import COLUMNS, SparseDataWarning, hotspot_cells
     from geodata.pvalue import format_p
 
@@ -183,7 +186,7 @@ def _cmd_hotspots(args, cfg) -> int:
         frame.to_file(out, layer="hotspots", driver="GPKG")
         print(f"wrote {len(frame):,} cells ({grid.shape}, {grid.cell_size:g} m) to {out}", file=sys.stderr)
     if args.format == "csv":
-        frame[list(COLUMNS)].to_csv(sys.stdout, index=False, lineterminator="\n")
+        sys.stdout.write(export.to_csv(frame[list(COLUMNS)]))
     elif args.format == "geojson":
         sys.stdout.write(frame.to_crs(4326).to_json(drop_id=True))
         sys.stdout.write("\n")
@@ -430,9 +433,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", parents=[common], help="load data into the store")
     loading = argparse.ArgumentParser(add_help=False)
-    loading.add_argument("--replace-smaller", action="store_true",
-                         help="replace a stored month (DEFRA: year) even when the new load has fewer than half "
-                              "its rows (refused by default: a truncated download)")
+    loading.add_argument(
+        "--replace-smaller",
+        action="store_true",
+        help="replace a stored month (DEFRA: year) even when the new load has fewer than half "
+        "its rows (refused by default: a truncated download)",
+    )
     ingest_sub = ingest.add_subparsers(dest="source", required=True)
     police = ingest_sub.add_parser(
         "police",
@@ -442,7 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     police.add_argument("paths", nargs="+", metavar="PATH")
     police.set_defaults(func=_cmd_ingest)
-    fms = ingest_sub.add_parser("fixmystreet", parents=[common, loading], help="FixMyStreet reports per LSOA and month (CSV)")
+    fms = ingest_sub.add_parser(
+        "fixmystreet", parents=[common, loading], help="FixMyStreet reports per LSOA and month (CSV)"
+    )
     fms.add_argument("file", metavar="FILE")
     fms.set_defaults(func=_cmd_ingest_fixmystreet)
     defra = ingest_sub.add_parser(
@@ -451,7 +459,9 @@ def build_parser() -> argparse.ArgumentParser:
     defra.add_argument("file", metavar="FILE")
     defra.set_defaults(func=_cmd_ingest_defra)
     for kind, what in (("flytipping", "council fly-tipping records"), ("incidents", "council incident log")):
-        council = ingest_sub.add_parser(kind, parents=[common, loading], help=f"{what} (CSV or XLSX) with a mapping file")
+        council = ingest_sub.add_parser(
+            kind, parents=[common, loading], help=f"{what} (CSV or XLSX) with a mapping file"
+        )
         council.add_argument("file", metavar="FILE")
         council.add_argument(
             "--mapping", required=True, metavar="MAP.toml", help="the export's mapping file (see loaders/council.py)"

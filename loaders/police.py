@@ -240,6 +240,7 @@ def _zip_members(path: Path, suffix: str = STREET) -> list[tuple[str, Callable[[
         def read() -> bytes:
             with zipfile.ZipFile(path) as archive:
                 return archive_mod.read_member(str(path), archive, member, MAX_MEMBER_BYTES)
+
         return read
 
     return [(f"{path}!{m.filename}", reader(m)) for m in members]
