@@ -10,6 +10,7 @@ With ``--xlsx``, the same rows are also written as a workbook (openpyxl, write-o
 
 Usage: ``python benchmarks/bench_council_memory.py [--mb 43] [--xlsx]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,22 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-HEADER = ["Ref", "Date Reported", "Time", "Easting", "Northing", "Street", "Waste Type", "Size", "Land Type",
-          "Status", "Data", "Reporter Name", "Reporter Phone", "Notes"]
+HEADER = [
+    "Ref",
+    "Date Reported",
+    "Time",
+    "Easting",
+    "Northing",
+    "Street",
+    "Waste Type",
+    "Size",
+    "Land Type",
+    "Status",
+    "Data",
+    "Reporter Name",
+    "Reporter Phone",
+    "Notes",
+]
 
 
 def write(path: Path, mb: float) -> int:
@@ -31,10 +46,24 @@ def write(path: Path, mb: float) -> int:
         w.writerow(HEADER)
         while fh.tell() < mb * 1e6:
             for _ in range(1000):
-                w.writerow([f"R{rows}", f"{rows % 28 + 1:02d}/{rows % 12 + 1:02d}/2021", "10:15",
-                            515000 + rows % 5000, 207000 + rows % 4000, "High Street", "Builders rubble",
-                            "Small van", "Road", "Cleared", "SYNTHETIC", "A Person", "07700 900000",
-                            "Narrative text about the incident, " * 3])
+                w.writerow(
+                    [
+                        f"R{rows}",
+                        f"{rows % 28 + 1:02d}/{rows % 12 + 1:02d}/2021",
+                        "10:15",
+                        515000 + rows % 5000,
+                        207000 + rows % 4000,
+                        "High Street",
+                        "Builders rubble",
+                        "Small van",
+                        "Road",
+                        "Cleared",
+                        "SYNTHETIC",
+                        "A Person",
+                        "07700 900000",
+                        "Narrative text about the incident, " * 3,
+                    ]
+                )
                 rows += 1
     return rows
 
@@ -70,9 +99,12 @@ def to_xlsx(csv_path: Path, path: Path) -> None:
 
 def peak(path: Path, peer: bool) -> tuple[int, float]:
     mapping = REPO / "geodata" / "bundled" / "st_albans" / "council" / "mapping-council-a.toml"
-    out = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(REPO), path=str(path), peer=peer,
-                                                             mapping=str(mapping))],
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD.format(repo=str(REPO), path=str(path), peer=peer, mapping=str(mapping))],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     return int(out[0]), int(out[1]) / 1024
 
 
@@ -87,14 +119,18 @@ def main() -> None:
         size = path.stat().st_size / 1e6
         loaded, mine = peak(path, peer=False)
         _, peer = peak(path, peer=True)
-        print(f"council CSV of {size:.0f} MB, {rows:,} rows ({loaded:,} loaded): peak RSS {mine:,.0f} MB; "
-              f"peer (read and decode the file only): {peer:,.0f} MB")
+        print(
+            f"council CSV of {size:.0f} MB, {rows:,} rows ({loaded:,} loaded): peak RSS {mine:,.0f} MB; "
+            f"peer (read and decode the file only): {peer:,.0f} MB"
+        )
         if args.xlsx:
             book = Path(tmp) / "export.xlsx"
             to_xlsx(path, book)
             loaded, mine = peak(book, peer=False)
-            print(f"the same rows as XLSX ({book.stat().st_size / 1e6:.0f} MB): {loaded:,} loaded, "
-                  f"peak RSS {mine:,.0f} MB")
+            print(
+                f"the same rows as XLSX ({book.stat().st_size / 1e6:.0f} MB): {loaded:,} loaded, "
+                f"peak RSS {mine:,.0f} MB"
+            )
 
 
 if __name__ == "__main__":

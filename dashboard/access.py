@@ -24,6 +24,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import accounts
+from dashboard.markdown import inert
 
 LEVELS = ("public", *accounts.ROLES)
 
@@ -48,17 +49,19 @@ def role(config) -> str:
     if config.accounts_file is None:
         return "admin"
     if _oidc_configured() and getattr(st.user, "is_logged_in", False):
-        return _oidc_role(config)
+        return oidc_role(st.user, accounts.read(config.accounts_file))
     return st.session_state.get("csp_role", "public")
 
 
-def _oidc_role(config) -> str:
-    """An identity-provider session's role: its account's, by e-mail; ``public`` when the provider has
-    not verified the e-mail (``email_verified`` not true) or no account has that e-mail."""
-    if st.user.get("email_verified") is not True:
+def oidc_role(user, users: dict[str, dict]) -> str:
+    """The audience of an identity-provider session (``user``: ``st.user`` or any mapping of its
+    claims): its account's role, by e-mail; ``public`` when the provider has not verified the e-mail
+    (``email_verified`` not true: some providers let anyone put someone else's address on an account)
+    or no account has that e-mail."""
+    if user.get("email_verified") is not True:
         return "public"
-    user = accounts.read(config.accounts_file).get(str(st.user.get("email", "")))
-    return user["role"] if user else "public"
+    account = users.get(str(user.get("email", "")))
+    return account["role"] if account else "public"
 
 
 def can(config, needed: str) -> bool:
@@ -79,7 +82,7 @@ def sign_in_box(config) -> None:
             return
         who = st.session_state.get("csp_user")
         if who or (_oidc_configured() and getattr(st.user, "is_logged_in", False)):
-            st.caption(f"Signed in as {who or st.user.get('email')} ({role(config)}).")
+            st.caption(f"Signed in as {inert(who or st.user.get('email'))} ({role(config)}).")
             if not who and role(config) == "public":
                 st.caption(
                     "The identity provider has not verified this e-mail, or no partner account has it: "
@@ -97,8 +100,10 @@ def sign_in_box(config) -> None:
             return
         with st.form("sign_in", clear_on_submit=True):
             st.caption("Partner sign-in")
-            name = st.text_input("User name", key="sign_in_name")
-            password = st.text_input("Password", type="password", key="sign_in_password")
+            name = st.text_input("User name", key="sign_in_name", max_chars=accounts.MAX_NAME)
+            password = st.text_input(
+                "Password", type="password", key="sign_in_password", max_chars=accounts.MAX_PASSWORD
+            )
             if st.form_submit_button("Sign in"):
                 try:
                     st.session_state["csp_role"] = _sign_in(str(config.accounts_file)).check(name, password)

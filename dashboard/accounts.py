@@ -14,8 +14,18 @@ patrol planner), ``admin`` (adds ingest, refresh and settings). Managed with
 
 Failed sign-ins are limited per user name: after :data:`MAX_FAILURES` within
 :data:`WINDOW_S` seconds the name is refused until the window has passed, and
-every failure is logged (logger ``csp_hotspots.access``) with the name, never
-the password.
+every failure is logged (logger ``csp_hotspots.access``) with the name (at most
+:data:`LOG_NAME` characters of it), never the password. The limit is checked
+and the attempt counted in one step under a lock, before the password is
+verified, so parallel attempts cannot all pass the check (one ``SignIn`` per
+server process: Streamlit serves every session from one process).
+
+A name with no account (or an OIDC account, which has no password) is checked
+against a dummy argon2id hash made with the same parameters, so a wrong name
+takes as long as a wrong password and the timing does not tell which names
+exist. Names longer than :data:`MAX_NAME` or with other characters than an
+account name may have, and passwords longer than :data:`MAX_PASSWORD`, are
+refused like a wrong password (after the same verification).
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import tempfile
 import threading
 import time
@@ -31,7 +42,9 @@ from pathlib import Path
 
 ROLES = ("viewer", "analyst", "admin")
 MAX_FAILURES, WINDOW_S = 5, 900
-_NAME = re.compile(r"^[A-Za-z0-9._@+-]{1,120}$")
+#: Longest user name and password accepted; at most LOG_NAME characters of a name reach the log.
+MAX_NAME, MAX_PASSWORD, LOG_NAME = 120, 1024, 64
+_NAME = re.compile(rf"^[A-Za-z0-9._@+-]{{1,{MAX_NAME}}}$")
 log = logging.getLogger("csp_hotspots.access")
 
 
@@ -43,6 +56,11 @@ def _hasher():
     from argon2 import PasswordHasher
 
     return PasswordHasher()
+
+
+def _logged(name: str) -> str:
+    """``name`` as it may appear in the log: repr, cut to :data:`LOG_NAME` characters."""
+    return repr(name[:LOG_NAME]) + (f" (+{len(name) - LOG_NAME} characters)" if len(name) > LOG_NAME else "")
 
 
 def read(path: str | Path) -> dict[str, dict]:
@@ -100,31 +118,47 @@ class SignIn:
         self.path, self.clock = Path(path), clock
         self._failures: dict[str, list[float]] = {}
         self._lock = threading.Lock()
+        self._dummy: str | None = None
+
+    def _dummy_hash(self) -> str:
+        """A hash of a random password with the hasher's parameters, for names without one."""
+        if self._dummy is None:
+            self._dummy = _hasher().hash(secrets.token_urlsafe(16))
+        return self._dummy
+
+    def _reserve(self, name: str, now: float) -> None:
+        """Refuse a locked name, else count this attempt as a failure now (taken back on success):
+        the check and the count are one step under the lock."""
+        with self._lock:
+            if len(self._failures) > 10_000:  # forget names with no recent failure
+                self._failures = {k: v for k, v in self._failures.items() if v and now - v[-1] < WINDOW_S}
+            recent = [t for t in self._failures.get(name, []) if now - t < WINDOW_S]
+            if len(recent) >= MAX_FAILURES:
+                self._failures[name] = recent
+                log.warning("sign-in refused for %s: %d failures in %d s", _logged(name), len(recent), WINDOW_S)
+                raise AccountsError("too many failed sign-ins for this name: try again later")
+            self._failures[name] = recent + [now]
 
     def check(self, name: str, password: str) -> str:
         """The user's role; raises :class:`AccountsError` (one message for any wrong name or password,
         another while the name is locked)."""
-        now = self.clock()
-        with self._lock:
-            recent = [t for t in self._failures.get(name, []) if now - t < WINDOW_S]
-            self._failures[name] = recent
-            if len(recent) >= MAX_FAILURES:
-                log.warning("sign-in refused for %r: %d failures in %d s", name, len(recent), WINDOW_S)
-                raise AccountsError("too many failed sign-ins for this name: try again later")
-        user = read(self.path).get(name)
-        ok = False
-        if user is not None and user.get("hash"):
-            from argon2.exceptions import VerificationError
+        from argon2.exceptions import VerificationError
 
-            try:
-                ok = _hasher().verify(user["hash"], password)
-            except VerificationError:
-                ok = False
+        name, password = str(name or ""), str(password or "")
+        now = self.clock()
+        valid = bool(_NAME.match(name)) and len(password) <= MAX_PASSWORD
+        if valid:
+            self._reserve(name, now)
+        user = read(self.path).get(name) if valid else None
+        stored = user.get("hash") if user else None
+        try:  # always one argon2 verification: a name without an account takes as long
+            ok = _hasher().verify(stored or self._dummy_hash(), password[:MAX_PASSWORD]) and bool(stored)
+        except VerificationError:
+            ok = False
         if not ok:
             with self._lock:
-                self._failures.setdefault(name, []).append(now)
-                n = len(self._failures[name])
-            log.warning("failed sign-in for %r (%d in %d s)", name, n, WINDOW_S)
+                n = len(self._failures.get(name, []))
+            log.warning("failed sign-in for %s (%d in %d s)", _logged(name), n, WINDOW_S)
             raise AccountsError("wrong user name or password")
         with self._lock:
             self._failures.pop(name, None)

@@ -9,7 +9,6 @@ reason, and exit with status 2; there is no traceback for bad input.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import warnings
 from pathlib import Path
@@ -63,41 +62,7 @@ def _progress_bar(total_files: int | None):
     return show
 
 
-class _NoPandas:
-    """An import hook under which ``import pandas`` raises ImportError."""
-
-    @staticmethod
-    def find_spec(name, path=None, target=None):
-        if name == "pandas":
-            raise ImportError("pandas is not used by this command")
-        return None
-
-
-def _pyarrow_without_pandas() -> None:
-    """Tell pyarrow, before its first use, that pandas is absent.
-
-    pyarrow imports pandas the first time it converts a Python value (any
-    ``pa.array``, ``pa.scalar`` or compute call with a literal), to check whether
-    the value is a pandas object: 0.17 s, an eighth of a county ingest, for a
-    command that never uses pandas. With :class:`_NoPandas` first on the import
-    path, that first import fails and pyarrow records pandas as missing (as it
-    does where pandas is not installed); the hook is then removed, and a later
-    ``to_pandas`` still imports pandas as usual. Only for this short-lived
-    command; the dashboard's server never does this.
-    """
-    if "pandas" in sys.modules:
-        return
-    import pyarrow as pa
-
-    sys.meta_path.insert(0, _NoPandas)
-    try:
-        pa.scalar(None)
-    finally:
-        sys.meta_path.remove(_NoPandas)
-
-
 def _cmd_ingest(args, cfg) -> int:
-    _pyarrow_without_pandas()
     from geodata.ingest import ingest_download
     from loaders.police import STREET, download_files
 
@@ -112,8 +77,9 @@ def _cmd_ingest(args, cfg) -> int:
 def _cmd_ingest_fixmystreet(args, cfg) -> int:
     from geodata.ingest import ingest_fixmystreet
 
-    report = ingest_fixmystreet(open_store(cfg, progress=_progress_bar(None)), args.file,
-                                replace_smaller=args.replace_smaller)
+    report = ingest_fixmystreet(
+        open_store(cfg, progress=_progress_bar(None)), args.file, replace_smaller=args.replace_smaller
+    )
     print(report.summary())
     return 0
 
@@ -121,7 +87,9 @@ def _cmd_ingest_fixmystreet(args, cfg) -> int:
 def _cmd_ingest_defra(args, cfg) -> int:
     from geodata.ingest import ingest_defra
 
-    report = ingest_defra(open_store(cfg, progress=_progress_bar(None)), args.file, replace_smaller=args.replace_smaller)
+    report = ingest_defra(
+        open_store(cfg, progress=_progress_bar(None)), args.file, replace_smaller=args.replace_smaller
+    )
     print(report.summary())
     return 0
 
@@ -180,9 +148,9 @@ def _cmd_summary(args, cfg) -> int:
             )
     table = store.ward_summary(start=args.start, end=args.end, categories=args.category or None, source=args.source)
     if args.format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["ward_code", "ward_name", "incidents"])
-        writer.writerows(table.itertuples(index=False))
+        from geodata import export
+
+        sys.stdout.write(export.to_csv(table[["ward_code", "ward_name", "incidents"]]))
     else:
         period = f"{args.start or 'first month'} to {args.end or 'last month'}"
         cats = ", ".join(args.category) if args.category else "all categories"
@@ -197,6 +165,7 @@ def _cmd_summary(args, cfg) -> int:
 
 
 def _cmd_hotspots(args, cfg) -> int:
+    from geodata import export
     from geodata.hotspots import COLUMNS, SparseDataWarning, hotspot_cells
     from geodata.pvalue import format_p
 
@@ -217,7 +186,7 @@ def _cmd_hotspots(args, cfg) -> int:
         frame.to_file(out, layer="hotspots", driver="GPKG")
         print(f"wrote {len(frame):,} cells ({grid.shape}, {grid.cell_size:g} m) to {out}", file=sys.stderr)
     if args.format == "csv":
-        frame[list(COLUMNS)].to_csv(sys.stdout, index=False, lineterminator="\n")
+        sys.stdout.write(export.to_csv(frame[list(COLUMNS)]))
     elif args.format == "geojson":
         sys.stdout.write(frame.to_crs(4326).to_json(drop_id=True))
         sys.stdout.write("\n")
@@ -464,9 +433,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", parents=[common], help="load data into the store")
     loading = argparse.ArgumentParser(add_help=False)
-    loading.add_argument("--replace-smaller", action="store_true",
-                         help="replace a stored month (DEFRA: year) even when the new load has fewer than half "
-                              "its rows (refused by default: a truncated download)")
+    loading.add_argument(
+        "--replace-smaller",
+        action="store_true",
+        help="replace a stored month (DEFRA: year) even when the new load has fewer than half "
+        "its rows (refused by default: a truncated download)",
+    )
     ingest_sub = ingest.add_subparsers(dest="source", required=True)
     police = ingest_sub.add_parser(
         "police",
@@ -476,7 +448,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     police.add_argument("paths", nargs="+", metavar="PATH")
     police.set_defaults(func=_cmd_ingest)
-    fms = ingest_sub.add_parser("fixmystreet", parents=[common, loading], help="FixMyStreet reports per LSOA and month (CSV)")
+    fms = ingest_sub.add_parser(
+        "fixmystreet", parents=[common, loading], help="FixMyStreet reports per LSOA and month (CSV)"
+    )
     fms.add_argument("file", metavar="FILE")
     fms.set_defaults(func=_cmd_ingest_fixmystreet)
     defra = ingest_sub.add_parser(
@@ -485,7 +459,9 @@ def build_parser() -> argparse.ArgumentParser:
     defra.add_argument("file", metavar="FILE")
     defra.set_defaults(func=_cmd_ingest_defra)
     for kind, what in (("flytipping", "council fly-tipping records"), ("incidents", "council incident log")):
-        council = ingest_sub.add_parser(kind, parents=[common, loading], help=f"{what} (CSV or XLSX) with a mapping file")
+        council = ingest_sub.add_parser(
+            kind, parents=[common, loading], help=f"{what} (CSV or XLSX) with a mapping file"
+        )
         council.add_argument("file", metavar="FILE")
         council.add_argument(
             "--mapping", required=True, metavar="MAP.toml", help="the export's mapping file (see loaders/council.py)"
@@ -614,23 +590,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def console() -> None:
-    """The ``csp-hotspots`` console command: :func:`main`, then the process ends at once.
-
-    By the time :func:`main` returns, every store connection, temporary file and
-    worker thread is closed and stdout/stderr are flushed here, so the interpreter's
-    teardown (freeing the pandas, Arrow and DuckDB modules: 0.10 s of a 1.3 s county
-    ingest, measured) is skipped with ``os._exit``.
-    """
+    """The ``csp-hotspots`` console command: :func:`main` with files created for their owner only."""
     import os
 
     os.umask(0o077)  # the store, its WAL, staging files, caches and outputs: readable by their owner only
-    code = main()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # closed (e.g. a broken pipe), nothing left to write
-            pass
-    os._exit(code)
+    sys.exit(main())
 
 
 if __name__ == "__main__":

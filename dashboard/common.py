@@ -15,8 +15,8 @@ import streamlit as st
 from dashboard import access, svgmap
 from dashboard.attributions import ATTRIBUTIONS
 from geodata import config as config_mod
+from geodata import export, sources
 from geodata import priorities as priorities_mod
-from geodata import sources
 from geodata.analysis import ANALYST, PUBLIC, Audience, Selection, rules
 from geodata.analysis import meeting as meeting_mod
 from geodata.analysis import status as status_mod
@@ -241,23 +241,29 @@ def _ward_outlines(path: str | None):
 
 
 def ward_svg(values: pd.Series, title: str) -> str:
-    """:func:`dashboard.svgmap.ward_svg` of ``values`` (indexed by ward code; NA = no data; text =
-    a suppressed count, see :func:`ward_values`)."""
+    """:func:`dashboard.svgmap.ward_svg` of ``values`` (indexed by ward code; NA = no data)."""
     codes, names, geoms = _ward_outlines(config_path())
-    return svgmap.ward_svg(
-        codes,
-        names,
-        geoms,
-        {c: (None if pd.isna(v) else v if isinstance(v, str) else int(v)) for c, v in values.items()},
-        title,
-    )
+    return svgmap.ward_svg(codes, names, geoms, {c: (None if pd.isna(v) else int(v)) for c, v in values.items()}, title)
 
 
-def ward_values(values: pd.Series, source: str, exact: bool) -> tuple[pd.Series, str]:
-    """Ward counts as the audience may see them, and their total as text: exact, or for a sensitive
-    source without ``exact`` under disclosure control (:func:`geodata.disclosure.suppress`: the
-    suppressed counts become text such as "<5"), by :func:`geodata.analysis.rules.disclose`."""
-    shown, total, rule = rules.disclose(values, source, ANALYST if exact else PUBLIC)
-    if rule is None:
-        return shown, total
-    return shown.map(lambda v: v if v is None or not v.replace(",", "").isdigit() else int(v.replace(",", ""))), total
+def ward_counts(store: Store, source: str, exact: bool) -> pd.Series:
+    """Counts per ward (every ward, indexed by code) of all loaded months of ``source``, as the audience
+    may see them: exact, or for a sensitive source without ``exact`` the sums of its public
+    ward-by-month cells (:func:`geodata.analysis.rules.public_cells`)."""
+    wards = store.ward_summary(source=source).set_index("ward_code")["incidents"]
+    if not rules.withheld(source, ANALYST if exact else PUBLIC):
+        return wards
+    counts = store.counts(by=("ward_code", "month"), source=source)
+    public = rules.public_cells(store, counts[counts["ward_code"].notna()], source)
+    return rules.period_totals(public).reindex(wards.index, fill_value=0)
+
+
+def table(frame: pd.DataFrame, *, hide_index: bool | None = None, height: int | None = None) -> None:
+    """Show a table the way the audience may take it away. Analysts get Streamlit's interactive table,
+    whose toolbar downloads it as CSV, so its text cells are neutralised first
+    (:func:`geodata.export.csv_safe`: no cell runs as a spreadsheet formula). Everyone else gets a
+    static table (``st.table``): no toolbar, no download (downloads are for analysts)."""
+    if access.can(store().config, "analyst"):
+        st.dataframe(export.csv_safe(frame), hide_index=hide_index, height=height or "auto")
+    else:
+        st.table(frame, hide_index=hide_index, **({"height": height} if height else {}))

@@ -28,6 +28,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from dashboard.attributions import ATTRIBUTIONS  # noqa: E402
 from dashboard.palette import GI_COLOURS, STATUS_COLOURS, STATUS_SYMBOLS  # noqa: E402
 from geodata import (
+    disclosure,  # noqa: E402
     runchart,  # noqa: E402
     sources,  # noqa: E402
 )
@@ -37,7 +38,6 @@ from geodata.analysis import (  # noqa: E402
     meeting,  # noqa: E402
 )
 from geodata.analysis.hotspots_for import hotspots_for  # noqa: E402
-from geodata.analysis.rules import disclose  # noqa: E402
 from geodata.analysis.status import MeasureStatus, PriorityStatus, evaluate, latest_month, span  # noqa: E402
 from geodata.classes import classify  # noqa: E402
 from geodata.gistar import CLASS_LABELS  # noqa: E402
@@ -47,10 +47,6 @@ from geodata.store import Store  # noqa: E402
 FORMATS = ("pdf", "html")
 #: Wards listed per measure in the pack.
 TOP_WARDS = 8
-WITHHELD = (
-    "Council records are sensitive: in this pack they are shown as ward counts only, a count of 1 to 4 "
-    "as <5 and, where a total would reveal it, one more count as c (geodata/disclosure.py)."
-)
 
 
 @dataclass
@@ -182,8 +178,8 @@ def build(
     """Compute every figure and image of the pack (same arguments as :func:`geodata.analysis.status.evaluate`).
 
     The pack is for the meeting, so sensitive (council) sources are under disclosure control
-    (the PUBLIC audience): their measures show the status sentence and ward counts with 1-4 as "<5",
-    no map and no run chart."""
+    (the PUBLIC audience): every figure of their measures, and their ward map, is made from the public
+    cells (:mod:`geodata.disclosure`), with the rule stated beside them; they get no run chart."""
     end = end or latest_month(store)
     results = evaluate(store, priorities, end, window, compare, PUBLIC)
     deck = meeting.slides(store, priorities, end, window, compare, PUBLIC, results)
@@ -196,8 +192,7 @@ def build(
                 images[(pid, i, "trend")] = _runchart_png(part.chart, m.current.start)
             if part.multiples:
                 images[(pid, i, "multiples")] = _multiples_png(part.multiples, m.current.start)
-            if not m.withheld:
-                images[(pid, i, "map")] = _map_png(store, m)
+            images[(pid, i, "map")] = _map_png(store, m)  # withheld: the public ward counts
         if ps.annual is not None:
             images[(pid, 0, "annual")] = _annual_png(ps.annual)
     periods = sorted(
@@ -205,14 +200,6 @@ def build(
     ) or [end]
     data_to = max([r.data_to for r in results if r.data_to] or [end])
     return Pack(priorities.partnership, store.config.area_name, "; ".join(periods), data_to, results, images, deck)
-
-
-def _withheld_rows(m: MeasureStatus) -> list[list[str]]:
-    """Ward counts of a sensitive source under disclosure control, with their total."""
-    wards = m.wards.set_index("ward_code")
-    shown, total, _ = disclose(wards["current"], m.measure.source, PUBLIC)
-    rows = [["Ward", "Period"]] + [[str(n), str(v)] for n, v in zip(wards["ward_name"], shown)]
-    return rows + [["Total", total]]
 
 
 def _ward_rows(m: MeasureStatus) -> list[list[str]]:
@@ -335,8 +322,7 @@ def to_pdf(pack: Pack) -> bytes:
                 ),
             ]
             if m.withheld:
-                story += [Paragraph(esc(WITHHELD), body), table(_withheld_rows(m))]
-                continue
+                story.append(Paragraph(esc(disclosure.NOTE), body))
             if (r.priority.id, i, "trend") in pack.images:
                 story += [
                     Image(io.BytesIO(pack.images[(r.priority.id, i, "trend")]), 180 * mm, 58 * mm),
@@ -453,13 +439,16 @@ def to_html(pack: Pack) -> str:
                 out.append(f"<p>{esc(m.sentence)}</p>")
                 continue
             if m.withheld:
-                out.append(f"<p>{esc(m.sentence)}</p><p>{esc(WITHHELD)}</p>{rows_html(_withheld_rows(m))}")
-                continue
+                out.append(f"<p>{esc(disclosure.NOTE)}</p>")
             out.append(
                 f"<p>{esc(str(m.current.count))} in {esc(span(m.current.start, m.current.end))}; "
                 f"{esc(m.previous.phrase(m.current))}; {esc(m.year_earlier.phrase(m.current))}.</p>"
             )
-            out.append(img((r.priority.id, i, "map")) + rows_html(_ward_rows(m)) + img((r.priority.id, i, "trend")))
+            out.append(
+                img((r.priority.id, i, "map"))
+                + rows_html(_ward_rows(m))
+                + (img((r.priority.id, i, "trend")) if (r.priority.id, i, "trend") in pack.images else "")
+            )
         if r.priority.gaps:
             out.append(
                 "<h2>Not measured</h2>" + "".join(f"<p>{esc(g.what)}: {esc(g.why)}.</p>" for g in r.priority.gaps)

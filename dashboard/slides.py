@@ -11,16 +11,14 @@ Every text from data or the priorities file is escaped; the SVGs are :mod:`dashb
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 
 from dashboard import svgchart, svgmap
+from dashboard.markdown import inert
 from dashboard.palette import STATUS_COLOURS, STATUS_SYMBOLS
+from geodata import disclosure
 from geodata import outcomes as outcomes_mod
 from geodata.analysis import meeting
-from geodata.analysis.rules import disclose
-from geodata.analysis.selection import ANALYST, PUBLIC
 
 ARROWS = {meeting.UP: "↑", meeting.DOWN: "↓", meeting.SAME: "→", None: "–"}
 ARROW_WORDS = {meeting.UP: "up", meeting.DOWN: "down", meeting.SAME: "same", None: "no comparison"}
@@ -61,7 +59,8 @@ OUTCOME_COLOURS = dict(zip(outcomes_mod.GROUPS, ("#1f4e79", "#7f9bbf", "#c9c9c9"
 
 
 def _e(text) -> str:
-    return html.escape(str(text))
+    """Text as it may go into a slide (HTML given to ``st.markdown``): :func:`dashboard.markdown.inert`."""
+    return inert(text)
 
 
 def badge(status: str) -> str:
@@ -131,7 +130,7 @@ def _multiples(charts) -> str:
     return f'<div class="csp-multi" style="grid-template-columns:repeat({len(charts)},minmax(0,1fr))">{figs}</div>'
 
 
-def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str, exact: bool) -> str:
+def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str) -> str:
     """One priority's slide. ``outlines``: (codes, names, geometries) of the wards (EPSG:27700)."""
     r = ps.result
     head = f"<h2>{_e(r.priority.id)} {_e(r.priority.title)} {badge(r.status)}</h2>"
@@ -188,12 +187,13 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str, e
                 f"{_multiples(part.multiples) if part.multiples else ''}"
                 f'<p class="csp-small">{_e(part.chart.baseline_note)} Shaded: the period; grey: not loaded.</p>'
             )
-        values = m.wards.set_index("ward_code")["current"]
-        shown, _, rule = disclose(values, m.measure.source, ANALYST if exact else PUBLIC)
+        values = m.wards.set_index("ward_code")["current"]  # withheld: sums of the public cells already
         codes, names, geoms = outlines
-        vals = {c: (None if pd.isna(v) else v if isinstance(v, str) else int(v)) for c, v in shown.items()}
+        vals = {c: (None if pd.isna(v) else int(v)) for c, v in values.items()}
         svg = svgmap.ward_svg(codes, names, geoms, vals, "Incidents in the period", labels=True, font=17)
-        right = f'<div class="csp-fill">{svg}</div>' + (f'<p class="csp-small">{_e(rule)}</p>' if rule else "")
+        right = f'<div class="csp-fill">{svg}</div>' + (
+            f'<p class="csp-small">{_e(disclosure.NOTE)}</p>' if m.withheld else ""
+        )
         cols = [left, mid, right]
     body = (
         '<div class="csp-body" style="grid-template-columns:24% 1fr 25%">'
@@ -219,7 +219,7 @@ def not_measured(nm: meeting.NotMeasured, position: str, data_to: str) -> str:
     )
 
 
-def render(s: meeting.Slides, title: str, outlines, exact: bool, every: int | None = None) -> list[str]:
+def render(s: meeting.Slides, title: str, outlines, every: int | None = None) -> list[str]:
     """Every slide as HTML, in order (``every``: the kiosk's seconds per slide, said in each footer)."""
     n = len(s.slides)
     out = []
@@ -228,7 +228,7 @@ def render(s: meeting.Slides, title: str, outlines, exact: bool, every: int | No
         if isinstance(item, meeting.Overview):
             out.append(overview(s, title, position))
         elif isinstance(item, meeting.PrioritySlide):
-            out.append(priority(item, outlines, position, s.data_to, exact))
+            out.append(priority(item, outlines, position, s.data_to))
         else:
             out.append(not_measured(item, position, s.data_to))
     return out

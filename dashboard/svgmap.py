@@ -4,8 +4,7 @@ Used where a map must appear at a glance (the Meeting page and its kiosk mode):
 a Vega or Leaflet map first loads its JavaScript (measured: ~0.9 s more to paint).
 Ward outlines come in EPSG:27700 (simplify them first, e.g. 20 m); values are
 coloured by the one classing (:func:`geodata.classes.classify`); a ward with
-no value is grey and labelled "no data"; a suppressed count (text such as "<5", disclosure control)
-is light grey, labelled with the text, and in no class. Names and values are escaped.
+no value is grey and labelled "no data". Names and values are escaped.
 """
 
 from __future__ import annotations
@@ -16,8 +15,6 @@ import numpy as np
 import shapely
 
 from geodata.classes import NO_DATA, classify
-
-SUPPRESSED = "#f4f4f4"
 
 
 def _path(geom, x0: float, y1: float, scale: float) -> str:
@@ -85,18 +82,15 @@ def ward_svg(
     x0, y0, x1, y1 = shapely.total_bounds(geometries)
     scale = width / (x1 - x0)
     height = (y1 - y0) * scale
-    numeric = [c for c in codes if values.get(c) is not None and not isinstance(values[c], str)]
+    numeric = [c for c in codes if values.get(c) is not None]
     known = np.array([float(values[c]) for c in numeric])
     classed = classify(known)
     cls_of = dict(zip(numeric, classed.classes))
     paths = []
     for code, name, geom in zip(codes, names, geometries):
         v = values.get(code)
-        if isinstance(v, str):
-            fill, label = SUPPRESSED, f"{name}: {v} (suppressed)"
-        else:
-            fill = classed.colours[cls_of[code]] if v is not None else NO_DATA
-            label = f"{name}: {v:,}" if v is not None else f"{name}: no data"
+        fill = classed.colours[cls_of[code]] if v is not None else NO_DATA
+        label = f"{name}: {v:,}" if v is not None else f"{name}: no data"
         paths.append(
             f'<path class="ward-svg" d="{_path(geom, x0, y1, scale)}" fill="{fill}" stroke="#333" '
             f'stroke-width="0.8"><title>{html.escape(str(label))}</title></path>'

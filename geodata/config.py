@@ -50,7 +50,7 @@ line)::
 
     [map]                                   # optional: base map tiles (none by default: the
     tiles = "http://tiles.example/{z}/{x}/{y}.png"   # ward outlines are the base map; works offline)
-    attribution = "..."
+    attribution = "..."                     # plain text; links only as <a href="https://...">text</a>
     basemap = "basemap.pmtiles"             # or a local PMTiles file (Protomaps basemap schema),
                                             # served by the app itself at /basemap.pmtiles
 """
@@ -58,11 +58,17 @@ line)::
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from geodata.bundled import ST_ALBANS
+
+#: A link allowed in ``[map] attribution``: exactly this form, https only, plain link text.
+ATTRIBUTION_LINK = re.compile(r'<a href="https://[^"<>\s{}`\\]+">[^<>{}`\\]*</a>')
+#: What may remain of an attribution once its links are taken out: plain text.
+ATTRIBUTION_TEXT = re.compile(r"[^<>{}`\\]*")
 
 #: The bundled St Albans configuration: the wards in force since May 2022, those of the latest bundled
 #: data (``csp-wards-2013.toml`` is the same area on the 2013-2022 wards).
@@ -155,7 +161,7 @@ def load(path: str | Path | None = None) -> Config:
         bundled_police=tuple(c.paths("bundled", "police")),
         bundled_outcomes=tuple(c.paths("bundled", "outcomes")),
         map_tiles=c.text("map", "tiles", required=False),
-        map_attribution=c.text("map", "attribution", required=False),
+        map_attribution=c.attribution(),
         priorities_file=c.path("priorities", "file") if "priorities" in raw else None,
         bundled_fixmystreet=tuple(c.paths("bundled", "fixmystreet")),
         bundled_defra=tuple(c.paths("bundled", "defra")),
@@ -189,6 +195,18 @@ class _Checker:
             return None
         if not isinstance(value, str) or not value.strip():
             self._fail(f"{table}.{key}", f"must be a non-empty string, got {value!r}")
+        return value
+
+    def attribution(self) -> str | None:
+        """``[map] attribution``: shown as HTML on the map, so only plain text and links of the form
+        :data:`ATTRIBUTION_LINK` (no other markup, no script, no template braces)."""
+        value = self.text("map", "attribution", required=False)
+        if value is not None and not ATTRIBUTION_TEXT.fullmatch(ATTRIBUTION_LINK.sub("", value)):
+            self._fail(
+                "map.attribution",
+                'plain text only, with links written <a href="https://...">text</a> '
+                "(no other HTML, no braces, backquotes or backslashes)",
+            )
         return value
 
     def path(self, table: str, key: str, must_exist: bool = True, base: Path | None = None) -> Path:

@@ -14,14 +14,27 @@ import pandas as pd
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _safe(v):
+    return f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
+
+
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot run as spreadsheet formulas: a leading ``= + - @`` tab or
-    carriage return gets a leading apostrophe. Numbers are left as they are."""
+    """A copy whose text cannot run as a spreadsheet formula: a text cell, column name or index label
+    starting with ``= + - @``, a tab or a carriage return gets a leading apostrophe. Numbers are left
+    as they are."""
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or str(out[col].dtype) in ("str", "string"):
-            out[col] = out[col].map(lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v)
+            out[col] = out[col].map(_safe)
+    out.columns = out.columns.map(_safe) if out.columns.nlevels == 1 else out.columns
+    out.index = out.index.map(_safe) if out.index.nlevels == 1 else out.index.map(lambda t: tuple(map(_safe, t)))
     return out
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV text (no index, "\\n" line ends) after :func:`csv_safe`: the one way a CSV leaves
+    the app (downloads and the command line)."""
+    return csv_safe(frame).to_csv(index=False, lineterminator="\n")
 
 
 def geopackage_bytes(layers: dict) -> bytes:

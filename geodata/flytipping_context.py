@@ -38,9 +38,11 @@ def _wide(stats: pd.DataFrame, index) -> pd.DataFrame:
     """One column per measure. The loader rejects a repeated DEFRA row, but a store loaded before
     it did may hold one: equal repeats count once; repeats with different values are not
     available (NaN), never a guess between them."""
+
     def one(values: pd.Series) -> float:
         distinct = values.drop_duplicates()
         return distinct.iloc[0] if len(distinct) == 1 else float("nan")
+
     keys = [index] if isinstance(index, str) else list(index)
     return stats.groupby([*keys, "measure"], dropna=False)["value"].agg(one).unstack("measure")
 

@@ -1,7 +1,8 @@
 """Refresh the store's police.uk months from the data.police.uk API, through the files' ingest path.
 
 Which months: those the API lists (``crimes-street-dates``) within the plausible
-months (:mod:`loaders.plausible`; others are ignored) that the store has not loaded for the force (from ``start`` on, if given); with ``republished``,
+months (:mod:`loaders.plausible`; others are ignored) that the store has not loaded for the force (from
+``start`` on, if given); with ``republished``,
 also the loaded months whose load is older than the API's ``crime-last-updated``
 date. The polygon asked for is the area's outline (the union of its wards)
 buffered by :data:`BUFFER_M` and simplified by :data:`SIMPLIFY_M`: it covers
@@ -140,8 +141,9 @@ def refresh_police(
                 if progress:
                     progress(month, i + 1, len(wanted))
 
-        report.load = store.ingest(batches(), SOURCE, [f"{client.base_url} ({force}): {', '.join(wanted)}"],
-                                   replace_smaller=replace_smaller)
+        report.load = store.ingest(
+            batches(), SOURCE, [f"{client.base_url} ({force}): {', '.join(wanted)}"], replace_smaller=replace_smaller
+        )
         if stops:
             published = set(client.stop_months(force))
             stop_months = [m for m in wanted if m in published]

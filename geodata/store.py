@@ -102,9 +102,11 @@ def _check_shrink(stored: dict[tuple, int], new: dict[tuple, int], replace_small
         (source, dataset, part), n, held = shrunk[0]
         part = part.strftime("%Y-%m") if isinstance(part, date) else part
         more = f" (and {len(shrunk) - 1} more)" if len(shrunk) > 1 else ""
-        raise StoreError(f"{source} {dataset} {part}: the new load has {n:,} row{'s' * (n != 1)}, the store holds "
-                         f"{held:,}: fewer than half, as a truncated download would have{more}; nothing was "
-                         "changed: check the file, or give --replace-smaller to replace the stored rows anyway")
+        raise StoreError(
+            f"{source} {dataset} {part}: the new load has {n:,} row{'s' * (n != 1)}, the store holds "
+            f"{held:,}: fewer than half, as a truncated download would have{more}; nothing was "
+            "changed: check the file, or give --replace-smaller to replace the stored rows anyway"
+        )
 
 
 def _fingerprint(spec) -> str:
@@ -212,13 +214,16 @@ class Store:
         """Refuse a store file shorter than its blocks (a copy or a disk that did not finish):
         DuckDB opens it, and every query reaching a missing block then fails. A DuckDB file is
         :data:`_DUCKDB_HEADER_BYTES` of headers, then ``total_blocks`` blocks of ``block_size``."""
-        blocks, block_size = con.execute("SELECT total_blocks, block_size FROM pragma_database_size() "
-                                         "WHERE database_name = current_database()").fetchall()[0]
+        blocks, block_size = con.execute(
+            "SELECT total_blocks, block_size FROM pragma_database_size() WHERE database_name = current_database()"
+        ).fetchall()[0]
         expected, actual = _DUCKDB_HEADER_BYTES + blocks * block_size, self.path.stat().st_size
         if actual < expected:
-            raise StoreError(f"{self.path}: the store file is cut short ({actual:,} of {expected:,} bytes: a copy or "
-                             "a disk that did not finish?); restore it from a backup, or delete it: it is rebuilt "
-                             "from the config, and your own loads must then be loaded again")
+            raise StoreError(
+                f"{self.path}: the store file is cut short ({actual:,} of {expected:,} bytes: a copy or "
+                "a disk that did not finish?); restore it from a backup, or delete it: it is rebuilt "
+                "from the config, and your own loads must then be loaded again"
+            )
 
     def _check(self) -> None:
         with contextlib.ExitStack() as stack:  # one connection for every check (each open costs ~15 ms)
@@ -442,8 +447,9 @@ class Store:
         :data:`SHRINK_LIMIT`, unless ``replace_smaller``)."""
         with self.connect() as con, _one_load(con, report.source, inputs, report) as load_id:
             con.register("batch", table.append_column("load_id", pa.array([load_id] * table.num_rows, pa.int64())))
-            _check_shrink(_stored_rows(con, "district_stats", "year", report.source), _batch_rows(con, "year"),
-                          replace_smaller)
+            _check_shrink(
+                _stored_rows(con, "district_stats", "year", report.source), _batch_rows(con, "year"), replace_smaller
+            )
             con.execute("""DELETE FROM district_stats USING (SELECT DISTINCT source, dataset, year FROM batch) b
                            WHERE district_stats.source = b.source AND district_stats.dataset = b.dataset
                              AND district_stats.year = b.year""")
@@ -687,12 +693,18 @@ def _record_load(con, load_id: int, source: str, started: datetime, inputs: list
     )
     if report.rejected:  # one insert from Arrow (row by row took 0.43 ms a rejection)
         rejected = report.rejected
-        con.register("rejected", pa.table({
-            "load_id": pa.array(np.full(len(rejected), load_id, dtype="int64")),
-            "file": pa.array([r.file for r in rejected], pa.string()),
-            "line": pa.array([r.line for r in rejected], pa.int64()),
-            "field": pa.array([r.field for r in rejected], pa.string()),
-            "reason": pa.array([r.reason for r in rejected], pa.string())}))
+        con.register(
+            "rejected",
+            pa.table(
+                {
+                    "load_id": pa.array(np.full(len(rejected), load_id, dtype="int64")),
+                    "file": pa.array([r.file for r in rejected], pa.string()),
+                    "line": pa.array([r.line for r in rejected], pa.int64()),
+                    "field": pa.array([r.field for r in rejected], pa.string()),
+                    "reason": pa.array([r.reason for r in rejected], pa.string()),
+                }
+            ),
+        )
         con.execute("INSERT INTO rejections BY NAME SELECT * FROM rejected")
         con.unregister("rejected")
 
@@ -701,14 +713,20 @@ def _stored_rows(con, table: str, part: str, source: str) -> dict[tuple, int]:
     """Rows the store holds per (source, dataset, ``part``) of ``source`` in ``table`` (``partitions``,
     which counts them, or ``district_stats``)."""
     rows = "sum(rows)" if table == "partitions" else "count(*)"
-    return {(s, d, p): int(n) for s, d, p, n in con.execute(
-        f"SELECT source, dataset, {part}, {rows} FROM {table} WHERE source = ? GROUP BY ALL", [source]).fetchall()}
+    return {
+        (s, d, p): int(n)
+        for s, d, p, n in con.execute(
+            f"SELECT source, dataset, {part}, {rows} FROM {table} WHERE source = ? GROUP BY ALL", [source]
+        ).fetchall()
+    }
 
 
 def _batch_rows(con, part: str) -> dict[tuple, int]:
     """Rows per (source, dataset, ``part``) of the registered ``batch``."""
-    return {(s, d, p): int(n) for s, d, p, n in con.execute(
-        f"SELECT source, dataset, {part}, count(*) FROM batch GROUP BY ALL").fetchall()}
+    return {
+        (s, d, p): int(n)
+        for s, d, p, n in con.execute(f"SELECT source, dataset, {part}, count(*) FROM batch GROUP BY ALL").fetchall()
+    }
 
 
 def _records(source: str | None) -> tuple[str, str, tuple[str, ...]]:
@@ -778,8 +796,9 @@ class _Staging:
         import pyarrow.parquet as pq
 
         if self.tmp is None:
-            self.tmp = Path(tempfile.mkdtemp(dir=self.store_path.parent,
-                                             prefix=f".{self.store_path.name}.ingest-{os.getpid()}-"))
+            self.tmp = Path(
+                tempfile.mkdtemp(dir=self.store_path.parent, prefix=f".{self.store_path.name}.ingest-{os.getpid()}-")
+            )
         path = self.tmp / f"batch-{self.used}.parquet"
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fh:
             pq.write_table(table, fh, compression="none")
@@ -817,8 +836,9 @@ def remove_stale_staging(store_path: Path) -> list[Path]:
     return removed
 
 
-def _write(con, tables: list[pa.Table], wards, lsoas, load_id: int, staging: _Staging,
-           held: dict[tuple, int] | None) -> int:
+def _write(
+    con, tables: list[pa.Table], wards, lsoas, load_id: int, staging: _Staging, held: dict[tuple, int] | None
+) -> int:
     """Assign geography to ``tables`` (all at once: snap points repeat across months, so each
     distinct point is tested once) and replace the (source, dataset, month) partitions they hold,
     unless one shrinks under :data:`SHRINK_LIMIT` of ``held`` (the rows per partition when the load

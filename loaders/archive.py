@@ -8,6 +8,7 @@ line. Reading a member (:func:`read_member`) stops at the limit even when the
 directory lies, and a damaged member (bad CRC-32 checksum, broken deflate
 stream) is a :class:`~loaders.report.LoadError`, never a traceback.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -30,11 +31,15 @@ def check_members(name: str, members: list[zipfile.ZipInfo], max_bytes: int) -> 
     times its packed size (once over :data:`RATIO_FROM_BYTES`), from the central directory's sizes."""
     for m in members:
         if m.file_size > max_bytes:
-            raise LoadError(name, f"zip member {m.filename!r} unpacks to {m.file_size:,} bytes, "
-                                  f"over the {max_bytes:,} limit")
+            raise LoadError(
+                name, f"zip member {m.filename!r} unpacks to {m.file_size:,} bytes, over the {max_bytes:,} limit"
+            )
         if m.file_size > RATIO_FROM_BYTES and m.file_size > MAX_RATIO * max(m.compress_size, 1):
-            raise LoadError(name, f"zip member {m.filename!r} unpacks {m.file_size // max(m.compress_size, 1):,} "
-                                  f"times larger than packed (limit {MAX_RATIO}): refused as a zip bomb")
+            raise LoadError(
+                name,
+                f"zip member {m.filename!r} unpacks {m.file_size // max(m.compress_size, 1):,} "
+                f"times larger than packed (limit {MAX_RATIO}): refused as a zip bomb",
+            )
     total = sum(m.file_size for m in members)
     if total > max_bytes:
         raise LoadError(name, f"zip members unpack to {total:,} bytes together, over the {max_bytes:,} limit")

@@ -291,9 +291,12 @@ def _rows(name: str, data: bytes, mapping: Mapping) -> tuple[list[str], Iterator
     def read(step):
         try:
             return step()
-        except UnicodeDecodeError as exc:
-            raise LoadError(name, f"not {mapping.encoding} text (near line {reader.line_num + 1}); set encoding "
-                                  f"in the mapping file (e.g. \"cp1252\" for Excel's CSV)") from None
+        except UnicodeDecodeError:
+            raise LoadError(
+                name,
+                f"not {mapping.encoding} text (near line {reader.line_num + 1}); set encoding "
+                f'in the mapping file (e.g. "cp1252" for Excel\'s CSV)',
+            ) from None
         except csv.Error as exc:
             raise LoadError(name, f"unreadable CSV ({exc})", line=reader.line_num) from None
 
@@ -306,6 +309,7 @@ def _rows(name: str, data: bytes, mapping: Mapping) -> tuple[list[str], Iterator
         for values in _guarded(reader, read):
             if "".join(values).strip():
                 yield reader.line_num, values
+
     return header, rows()
 
 
@@ -349,6 +353,7 @@ def _xlsx_rows(name: str, data: bytes, sheet: str | None) -> tuple[list[str], It
                     yield line, values
         finally:
             book.close()
+
     return header, rows()
 
 

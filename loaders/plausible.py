@@ -18,13 +18,19 @@ First months (:data:`FIRST_MONTH`, inclusive):
 
 The last plausible month is the current month (:func:`today`).
 """
+
 from __future__ import annotations
 
 from datetime import date
 
 #: First plausible month ('YYYY-MM') of each source; council sources share "council".
-FIRST_MONTH = {"police.uk": "2010-12", "police.uk-stops": "2010-12", "fixmystreet": "2007-02",
-               "council": "2000-01", "defra": "2012-04"}
+FIRST_MONTH = {
+    "police.uk": "2010-12",
+    "police.uk-stops": "2010-12",
+    "fixmystreet": "2007-02",
+    "council": "2000-01",
+    "defra": "2012-04",
+}
 
 
 def today() -> date:

@@ -18,7 +18,7 @@ Row rules (each rejected row is reported with file, line, field and reason):
 
 Anti-social behaviour rows carry no ``Crime ID``; they (and any other row
 without one) get ``anon-<h>-<n>``: ``h`` the 64-bit SipHash-2-4
-(:func:`loaders.siphash.hash_strings`, equal to pandas ``hash_array``), in
+(pandas ``util.hash_array``, its SipHash-2-4 of the UTF-8 bytes), in
 decimal, of month, force, coordinates, location and crime type
 (:data:`_ID_FIELDS`; not the LSOA, which the coordinates fix and the
 data.police.uk API does not give, so API and file loads agree), and ``n`` the
@@ -57,7 +57,6 @@ from loaders.report import (
     reject,
     too_many_rejected,
 )
-from loaders.siphash import hash_strings
 
 if TYPE_CHECKING:
     import geopandas
@@ -241,6 +240,7 @@ def _zip_members(path: Path, suffix: str = STREET) -> list[tuple[str, Callable[[
         def read() -> bytes:
             with zipfile.ZipFile(path) as archive:
                 return archive_mod.read_member(str(path), archive, member, MAX_MEMBER_BYTES)
+
         return read
 
     return [(f"{path}!{m.filename}", reader(m)) for m in members]
@@ -490,7 +490,10 @@ def _record_ids(raw: pa.Table) -> pa.ChunkedArray:
     if not anon.any():
         return ids
     subset = raw.filter(pa.array(anon))
-    digest = hash_strings(pc.binary_join_element_wise(*(subset[c] for c in _ID_FIELDS), "\x1f"))
+    import pandas as pd
+
+    keys = pc.binary_join_element_wise(*(subset[c] for c in _ID_FIELDS), "\x1f").to_numpy(zero_copy_only=False)
+    digest = pd.util.hash_array(keys.astype(object), categorize=False)
     made = pc.binary_join_element_wise(
         "anon", pc.cast(pa.array(digest), pa.string()), pc.cast(pa.array(_occurrence(digest)), pa.string()), "-"
     )

@@ -34,8 +34,15 @@ def not_regular(path: str | Path) -> str | None:
         return None
     if stat.S_ISREG(mode):
         return None
-    kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
-            else "a socket" if stat.S_ISSOCK(mode) else "a device")
+    kind = (
+        "a folder"
+        if stat.S_ISDIR(mode)
+        else "a FIFO (named pipe)"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+    )
     return f"not a regular file ({kind})"
 
 
@@ -73,15 +80,19 @@ MAX_COLUMNS = 1_000
 def check_width(name: str, header: list) -> None:
     """Refuse (:class:`LoadError`, line 1) a header of more than :data:`MAX_COLUMNS` columns."""
     if len(header) > MAX_COLUMNS:
-        raise LoadError(name, f"the header has {len(header):,} columns, over the {MAX_COLUMNS:,} a file may have",
-                        line=1)
+        raise LoadError(
+            name, f"the header has {len(header):,} columns, over the {MAX_COLUMNS:,} a file may have", line=1
+        )
 
 
 def too_many_rejected(name: str, count: int, first: Rejection) -> LoadError:
     """The one-line error for a file with more than :data:`MAX_REJECTED` rejected rows."""
-    return LoadError(name, f"more than {MAX_REJECTED:,} rows rejected ({count:,} so far; the first: line "
-                           f"{first.line}, {first.field}: {first.reason[:120]}); nothing of the file is loaded: "
-                           "is it the right kind of file?")
+    return LoadError(
+        name,
+        f"more than {MAX_REJECTED:,} rows rejected ({count:,} so far; the first: line "
+        f"{first.line}, {first.field}: {first.reason[:120]}); nothing of the file is loaded: "
+        "is it the right kind of file?",
+    )
 
 
 def reject(rejected: list[Rejection], rejection: Rejection) -> None:

@@ -125,14 +125,32 @@ def test_harm_rule_lists_unweighted_categories_and_weighs_them_nothing():
     assert rules.harm(None, None, ["Robbery"]) is None
 
 
-def test_disclosure_applies_only_to_sensitive_sources_for_an_audience_without_exact_counts():
-    counts = pd.Series([3, 12, 0, 20], index=list("abcd"))
-    same, total, rule = rules.disclose(counts, "police.uk", PUBLIC)
-    assert same.tolist() == [3, 12, 0, 20] and total == "35" and rule is None
-    assert rules.disclose(counts, "council-flytipping", ANALYST)[2] is None
-    shown, total, rule = rules.disclose(counts, "council-flytipping", PUBLIC)
-    assert shown["a"] == "<5" and shown["c"] == "0" and "disclosure control" in rule
-    assert "3" not in shown.tolist()
+def test_disclosure_applies_only_to_sensitive_sources_for_an_audience_without_exact_counts(empty_store, tmp_path):
+    """rules.disclose: exact ward counts for analysts and for open sources; for the public, a sensitive
+    source's ward counts are sums of its public ward-by-month cells (multiples of 5), their total the
+    sum of those, and the rule is stated."""
+    from geodata.bundled import ST_ALBANS
+    from geodata.ingest import ingest_council
+
+    store, wards = empty_store, empty_store.areas("ward")
+    rows = ["Case ID,Opened,Type,X,Y,Road,Mental health concern,Youth involved,Sensitive,Status,Data"]
+    for w, n in enumerate([3, 12, 0, 1]):
+        pt = wards.geometries[w].representative_point()
+        rows += [
+            f"C{w}-{i},{i % 27 + 1:02d}/11/2021 10:00,Noise,{pt.x:.0f},{pt.y:.0f},Road,N,N,N,Open,SYNTHETIC"
+            for i in range(n)
+        ]
+    (tmp_path / "log.csv").write_text("\n".join(rows) + "\n")
+    ingest_council(store, tmp_path / "log.csv", ST_ALBANS / "council/mapping-incidents.toml")
+    sel = Selection.of("2021-11", "2021-11", source="council-incidents")
+    exact, total, rule = rules.disclose(store, sel, ANALYST)
+    assert exact.iloc[:4].tolist() == [3, 12, 0, 1] and total == "16" and rule is None
+    shown, total, rule = rules.disclose(store, sel, PUBLIC)
+    counts = store.counts(by=("ward_code", "month"), **sel.filters())
+    public = rules.period_totals(rules.public_cells(store, counts, "council-incidents"))
+    assert (shown == public.reindex(shown.index, fill_value=0)).all() and (shown % 5 == 0).all()
+    assert total == f"{shown.sum():,}" and rule == disclosure.NOTE and len(shown) == len(exact)
+    assert rules.disclose(store, Selection.of("2021-11", "2021-11"), PUBLIC)[2] is None  # police.uk: open data
 
 
 def test_selection_checks_its_fields():

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import geopandas
 import pandas as pd
 import pytest
 import shapely
 
-from geodata.export import csv_safe, geopackage_bytes
+from geodata.export import csv_safe, geopackage_bytes, to_csv
 
 
 def test_csv_safe_neutralises_formulas_and_keeps_numbers():
@@ -22,6 +25,17 @@ def test_csv_safe_neutralises_formulas_and_keeps_numbers():
     assert pd.isna(out["location"].iloc[5])
     assert out["incidents"].tolist() == [1, 2, 3, 4, 5, 6]
     assert frame["location"].iloc[0].startswith("=")  # the input is not changed
+
+
+def test_csv_text_labels_are_neutralised_too():
+    """Issue 18: every CSV leaving the app goes through one function, which also neutralises column
+    names and index labels (a pivot's rows can be categories from the data)."""
+    frame = pd.DataFrame({"=A1": ["ok"], "n": [-3]}, index=["@x"])
+    out = csv_safe(frame)
+    assert list(out.columns) == ["'=A1", "n"] and list(out.index) == ["'@x"]
+    assert to_csv(frame) == "'=A1,n\nok,-3\n"
+    rows = list(csv.reader(io.StringIO(to_csv(pd.DataFrame({"w": ['=HYPERLINK("http://e.example")', "Batchwood"]})))))
+    assert rows == [["w"], ['\'=HYPERLINK("http://e.example")'], ["Batchwood"]]
 
 
 def test_geopackage_round_trip(tmp_path, bundled_store):

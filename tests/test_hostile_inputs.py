@@ -3,6 +3,7 @@
 Each test plants one attack from the review and checks the loader's answer: the row is rejected with
 file, line, field and reason, or the file is refused with one line naming it; nothing hangs.
 """
+
 from __future__ import annotations
 
 import io
@@ -33,8 +34,13 @@ def _police_rows(months: list[str]) -> bytes:
 
 # ------------------------------------------------------------------ plausible months (HIGH)
 def test_the_plausible_range_is_one_rule_with_a_floor_per_source():
-    assert plausible.FIRST_MONTH == {"police.uk": "2010-12", "police.uk-stops": "2010-12",
-                                     "fixmystreet": "2007-02", "council": "2000-01", "defra": "2012-04"}
+    assert plausible.FIRST_MONTH == {
+        "police.uk": "2010-12",
+        "police.uk-stops": "2010-12",
+        "fixmystreet": "2007-02",
+        "council": "2000-01",
+        "defra": "2012-04",
+    }
     assert plausible.bounds("police.uk", TODAY) == ("2010-12", "2026-01")
     assert plausible.bounds("council-flytipping", TODAY) == ("2000-01", "2026-01")
     assert plausible.month_problem("police.uk", "2010-12", TODAY) is None
@@ -61,8 +67,10 @@ def test_police_rejects_next_month(monkeypatch):
 
 def test_fixmystreet_far_months_are_rejected_and_the_span_stays_small():
     # the review's 3-line file from 0001-01 to 9999-12 built ~120,000 covered months and ran past 300 s
-    data = _csv(",".join(fixmystreet.HEADER), [["0001-01"] + FMS_ROW[1:], ["2006-12"] + FMS_ROW[1:],
-                                              FMS_ROW, ["9999-12"] + FMS_ROW[1:]]).encode()
+    data = _csv(
+        ",".join(fixmystreet.HEADER),
+        [["0001-01"] + FMS_ROW[1:], ["2006-12"] + FMS_ROW[1:], FMS_ROW, ["9999-12"] + FMS_ROW[1:]],
+    ).encode()
     table, report, months = fixmystreet.parse("fms.csv", data)
     assert months == ["2019-05"] and report.rows_loaded == 1
     assert [(r.line, r.field) for r in report.rejected] == [(2, "month"), (3, "month"), (5, "month")]
@@ -153,8 +161,9 @@ def _bad_rows(kind: str, n: int) -> bytes:
         return _csv(",".join(fixmystreet.HEADER), [FMS_ROW] + [FMS_ROW[:4] + ["x", "1"]] * n).encode()
     if kind == "defra":
         return _csv(DEFRA_HEADER, [DEFRA_FULL_ROW] + [DEFRA_FULL_ROW[:6] + ["x"] + DEFRA_FULL_ROW[7:]] * n).encode()
-    return _csv(",".join(COUNCIL_HEADER), [COUNCIL_ROW] + [[f"B{i}", "not a date"] + COUNCIL_ROW[2:]
-                                                           for i in range(n)]).encode()
+    return _csv(
+        ",".join(COUNCIL_HEADER), [COUNCIL_ROW] + [[f"B{i}", "not a date"] + COUNCIL_ROW[2:] for i in range(n)]
+    ).encode()
 
 
 def _parse(kind: str, data: bytes):
@@ -217,8 +226,12 @@ def test_a_truncated_police_month_does_not_replace_the_full_one(empty_store, tmp
 def test_a_shrinking_fixmystreet_month_and_defra_year_are_refused(empty_store):
     from geodata.store import StoreError
 
-    fms = fixmystreet.parse("f.csv", _csv(",".join(fixmystreet.HEADER), [
-        FMS_ROW[:1] + [f"E0102{3700 + i}"] + FMS_ROW[2:] for i in range(10)]).encode())
+    fms = fixmystreet.parse(
+        "f.csv",
+        _csv(
+            ",".join(fixmystreet.HEADER), [FMS_ROW[:1] + [f"E0102{3700 + i}"] + FMS_ROW[2:] for i in range(10)]
+        ).encode(),
+    )
     empty_store.ingest_area_counts(fms[0], fms[1], fms[2], ["f.csv"])
     short = fixmystreet.parse("f.csv", _csv(",".join(fixmystreet.HEADER), [FMS_ROW]).encode())
     with pytest.raises(StoreError, match="fixmystreet fms-lsoa-month 2019-05: the new load has 1 row"):
@@ -241,8 +254,13 @@ def test_cli_refuses_a_shrinking_month_in_one_line_unless_told(tmp_path):
     cfg = write_config(tmp_path)
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "dashboard.cli", "ingest", "police", *map(str, args),
-                               "--config", str(cfg)], capture_output=True, text=True, cwd=REPO, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "dashboard.cli", "ingest", "police", *map(str, args), "--config", str(cfg)],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=300,
+        )
 
     full = tmp_path / "full"
     full.mkdir()
@@ -267,14 +285,29 @@ def _xlsx(rows: int, pad: int = 0) -> bytes:
     ws = book.active
     ws.append(COUNCIL_HEADER)
     for i in range(rows):
-        ws.append([f"R{i}", "03/02/2021", 515000 + i, 207000, "High St", "Builders rubble", "Small van", "Road",
-                   "Cleared", "SYNTHETIC"])
+        ws.append(
+            [
+                f"R{i}",
+                "03/02/2021",
+                515000 + i,
+                207000,
+                "High St",
+                "Builders rubble",
+                "Small van",
+                "Road",
+                "Cleared",
+                "SYNTHETIC",
+            ]
+        )
     buf = io.BytesIO()
     book.save(buf)
     if not pad:
         return buf.getvalue()
-    return _rewrite(buf.getvalue(), "xl/worksheets/sheet1.xml",
-                    lambda xml: xml.replace(b"<sheetData>", b"<sheetData>" + b" " * pad, 1))
+    return _rewrite(
+        buf.getvalue(),
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b"<sheetData>", b"<sheetData>" + b" " * pad, 1),
+    )
 
 
 def _rewrite(data: bytes, member: str, change, compression: int = 8) -> bytes:
@@ -293,8 +326,11 @@ def test_xlsx_whose_dimension_understates_its_size_loads_every_row():
     import re
     import zipfile
 
-    data = _rewrite(_xlsx(1000), "xl/worksheets/sheet1.xml",
-                    lambda xml: re.sub(rb'<dimension ref="A1:J1001"\s*/>', b'<dimension ref="A1:J2"/>', xml))
+    data = _rewrite(
+        _xlsx(1000),
+        "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(rb'<dimension ref="A1:J1001"\s*/>', b'<dimension ref="A1:J2"/>', xml),
+    )
     assert b'<dimension ref="A1:J2"/>' in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
     table, report, _ = council.parse("lying.xlsx", data, MAP_A, today=TODAY)
     assert report.rows_read == 1000 and report.rows_loaded == 1000 and table.num_rows == 1000
@@ -349,8 +385,9 @@ def test_a_very_wide_header_is_refused_first_in_one_line(kind):
 def test_defra_duplicate_line_is_rejected_at_load():
     other = DEFRA_FULL_ROW[:1] + ["E07000241"] + DEFRA_FULL_ROW[2:]
     total = ["2021-22", "*Total", "", "East"] + DEFRA_FULL_ROW[4:]
-    table, report = defra.parse("d.csv", _csv(DEFRA_HEADER, [DEFRA_FULL_ROW, other, DEFRA_FULL_ROW, total,
-                                                             total]).encode())
+    table, report = defra.parse(
+        "d.csv", _csv(DEFRA_HEADER, [DEFRA_FULL_ROW, other, DEFRA_FULL_ROW, total, total]).encode()
+    )
     assert report.rows_loaded == 3
     assert [(r.line, r.field) for r in report.rejected] == [(4, "ONS Code"), (6, "ONS Code")]
     assert "2021-22 E07000240 repeats line 2" in report.rejected[0].reason
@@ -370,7 +407,8 @@ def test_flytipping_context_survives_duplicates_a_store_holds(tmp_path, bundled_
     shutil.copy(bundled_store.path, tmp_path / "store.duckdb")
     with duckdb.connect(str(tmp_path / "store.duckdb")) as con:
         con.execute("""INSERT INTO district_stats SELECT * FROM district_stats
-                       WHERE area_code = 'E07000240' AND measure IN ('Total Incidents', 'Incidents per 1,000 people')""")
+                       WHERE area_code = 'E07000240'
+                         AND measure IN ('Total Incidents', 'Incidents per 1,000 people')""")
         con.execute("""INSERT INTO district_stats SELECT source, dataset, year, area_code, area_name, region, measure,
                               value + 1, note, load_id FROM district_stats
                        WHERE area_code = 'E07000240' AND measure = 'Total Incidents' AND year = '2021-22' LIMIT 1""")
@@ -443,11 +481,17 @@ def test_control_characters_in_street_names_make_valid_gpx():
 
     from geodata.export import patrol_gpx
 
-    zones = geopandas.GeoDataFrame({
-        "zone": [1], "incidents": [3], "area_km2": [0.04],
-        "streets": [[("High\x00 St\x0b\x1b[31m", 2, 515100.0, 207100.0), ("A & <B> \"q\"", 1, 515050.0, 207050.0)]],
-        "places": [[("Supermarket\ufffe", 1, 515150.0, 207150.0, "Mill \ud800Lane", 20.0, "flag\x07")]]},
-        geometry=[shapely.box(515000, 207000, 515200, 207200)], crs=27700)
+    zones = geopandas.GeoDataFrame(
+        {
+            "zone": [1],
+            "incidents": [3],
+            "area_km2": [0.04],
+            "streets": [[("High\x00 St\x0b\x1b[31m", 2, 515100.0, 207100.0), ('A & <B> "q"', 1, 515050.0, 207050.0)]],
+            "places": [[("Supermarket\ufffe", 1, 515150.0, 207150.0, "Mill \ud800Lane", 20.0, "flag\x07")]],
+        },
+        geometry=[shapely.box(515000, 207000, 515200, 207200)],
+        crs=27700,
+    )
     gpx = patrol_gpx(zones, name="Zones \x07", desc="no day or time\x1f")
     root = ET.fromstring(gpx)  # "not well-formed (invalid token)" with a control character in a name
     ns = {"g": "http://www.topografix.com/GPX/1/1"}
@@ -467,9 +511,22 @@ def test_a_fifo_in_an_ingest_folder_is_skipped_with_a_reason(tmp_path):
     folder.mkdir()
     _police_month(folder, 3, "2023-01-hertfordshire-street.csv", "2023-01")
     os.mkfifo(folder / "2023-02-hertfordshire-street.csv")
-    out = subprocess.run([sys.executable, "-m", "dashboard.cli", "ingest", "police", str(folder),
-                          "--config", str(write_config(tmp_path))], capture_output=True, text=True, cwd=REPO,
-                         timeout=240)  # hung for ever before
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dashboard.cli",
+            "ingest",
+            "police",
+            str(folder),
+            "--config",
+            str(write_config(tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=240,
+    )  # hung for ever before
     assert out.returncode == 0, out.stderr
     assert "3 loaded" in out.stdout
     assert "skipped" in out.stdout and "2023-02-hertfordshire-street.csv: not a regular file" in out.stdout
@@ -502,8 +559,13 @@ def test_a_truncated_store_is_one_clear_line(tmp_path, bundled_store, kept):
         open_store(config_with_store(tmp_path))
     assert "\n" not in str(err.value) and str(tmp_path / "store.duckdb") in str(err.value)
     (tmp_path / "s.duckdb").write_bytes(data[: int(len(data) * kept)])
-    out = subprocess.run([sys.executable, "-m", "dashboard.cli", "hotspots", "--config", str(write_config(tmp_path))],
-                         capture_output=True, text=True, cwd=REPO, timeout=240)
+    out = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "hotspots", "--config", str(write_config(tmp_path))],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=240,
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr and "cut short" in out.stderr
 
 
@@ -516,11 +578,18 @@ def test_month_0000_01_is_one_line_naming_the_value(tmp_path):
     cfg = write_config(tmp_path)
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "dashboard.cli", *map(str, args), "--config", str(cfg)],
-                              capture_output=True, text=True, cwd=REPO, timeout=240)
+        return subprocess.run(
+            [sys.executable, "-m", "dashboard.cli", *map(str, args), "--config", str(cfg)],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=240,
+        )
 
-    for args in (["summary", "--from", "0000-01"], ["report", "--from", "0000-01", "--to", "0000-02", "--out",
-                                                     tmp_path / "p.pdf"]):
+    for args in (
+        ["summary", "--from", "0000-01"],
+        ["report", "--from", "0000-01", "--to", "0000-02", "--out", tmp_path / "p.pdf"],
+    ):
         out = run(*args)
         assert out.returncode == 2 and "Traceback" not in out.stderr
         assert out.stderr.startswith("csp-hotspots: error:") and "'0000-01'" in out.stderr, out.stderr
@@ -535,8 +604,11 @@ def test_month_0000_01_is_one_line_naming_the_value(tmp_path):
 def test_stop_and_search_dates_outside_the_plausible_range_are_rejected():
     from loaders.policeapi import stops_table
 
-    stop = {"location": {"longitude": "-0.336", "latitude": "51.752", "street": {"name": "On or near High St"}},
-            "type": "Person search", "outcome": "A no further action disposal"}
+    stop = {
+        "location": {"longitude": "-0.336", "latitude": "51.752", "street": {"name": "On or near High St"}},
+        "type": "Person search",
+        "outcome": "A no further action disposal",
+    }
     stamps = ["2021-05-03T10:00:00+00:00", "0000-01-01T00:00:00", "2021-13-45T00:00:00", "9999-12-01T00:00:00"]
     table, report = stops_table([dict(stop, datetime=s) for s in stamps], "hertfordshire", "Hertfordshire", "api")
     assert report.rows_loaded == 1 and table["month"][0].as_py() == date(2021, 5, 1)

@@ -115,7 +115,7 @@ def test_each_status_sentence_is_shown_once_and_status_has_symbol_and_word(deck,
     from dashboard.views.meeting import KIOSK_EVERY  # noqa: F401  (the page imports cleanly)
 
     areas = bundled_store.areas("ward")
-    pages = slides.render(deck, "CSP", (areas.codes, areas.names, areas.geometries), True, 20)
+    pages = slides.render(deck, "CSP", (areas.codes, areas.names, areas.geometries), 20)
     assert len(pages) == 5 and "slide 1 of 5, next in 20 s" in pages[0]
     for ps, page in zip(deck.priorities, pages[1:4]):
         import html

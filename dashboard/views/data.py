@@ -23,6 +23,10 @@ def implausible(partitions: pd.DataFrame) -> pd.Series:
     return (month < first) | (month > last)
 
 
+#: What the public sees for a month of a sensitive source that is loaded.
+LOADED = "loaded"
+
+
 def coverage(partitions: pd.DataFrame) -> pd.DataFrame:
     """Rows per source, dataset and month over the loaded month range; missing months are NaN.
     Partitions outside the plausible months (:func:`implausible`) are left out, so the table has at
@@ -37,15 +41,14 @@ def coverage(partitions: pd.DataFrame) -> pd.DataFrame:
 
 
 def public_coverage(table: pd.DataFrame) -> pd.DataFrame:
-    """Coverage as text, with the monthly counts of sensitive sources from 1 to 4 shown as "<5"
-    (no totals are shown, so no secondary suppression is needed)."""
+    """Coverage as text for the public: rows per month of open sources, and only "loaded" for the
+    months of a sensitive source (its monthly row counts, subtracted from a period's count, would give
+    figures the rule of :mod:`geodata.disclosure` keeps back)."""
 
     def cell(source, v):
         if pd.isna(v):
             return None
-        return (
-            disclosure.PRIMARY if source in disclosure.SENSITIVE_SOURCES and disclosure.is_small(v) else f"{int(v):,}"
-        )
+        return LOADED if source in disclosure.SENSITIVE_SOURCES else f"{int(v):,}"
 
     return pd.DataFrame(
         [[cell(src, v) for v in row] for (src, _), row in table.iterrows()], index=table.index, columns=table.columns
@@ -55,8 +58,8 @@ def public_coverage(table: pd.DataFrame) -> pd.DataFrame:
 def refresh_section(store) -> None:
     """Fetch from data.police.uk the months the store lacks (the same path as `csp-hotspots refresh`)."""
     from geodata.refresh import refresh_police
-    from loaders.policeapi import BASE_URL, Client
     from geodata.store import StoreError
+    from loaders.policeapi import BASE_URL, Client
     from loaders.report import LoadError
 
     with st.expander("Refresh from data.police.uk"):
@@ -102,12 +105,14 @@ def page() -> None:
     cov = coverage(parts)
     odd = parts[implausible(parts)] if len(parts) else parts
     if len(odd):
-        st.warning(f"{len(odd)} loaded month(s) lie outside the plausible months ("
-                   f"{', '.join(sorted(set(odd['month'].dt.strftime('%Y-%m'))))[:200]}) and are not shown: they "
-                   "were loaded before the loaders rejected such dates (README, 'Loading your own month'); load "
-                   "those sources again into a new store.")
+        st.warning(
+            f"{len(odd)} loaded month(s) lie outside the plausible months ("
+            f"{', '.join(sorted(set(odd['month'].dt.strftime('%Y-%m'))))[:200]}) and are not shown: they "
+            "were loaded before the loaders rejected such dates (README, 'Loading your own month'); load "
+            "those sources again into a new store."
+        )
     exact = access.can(store.config, "analyst")
-    st.dataframe(cov if exact else public_coverage(cov), width="stretch")
+    common.table(cov if exact else public_coverage(cov))
     missing = (
         sum(int(row.loc[row.first_valid_index() : row.last_valid_index()].isna().sum()) for _, row in cov.iterrows())
         if len(cov)
@@ -132,7 +137,7 @@ def page() -> None:
         sources_and_licences()
         return
     st.subheader("Loads")
-    st.dataframe(
+    common.table(
         loads.rename(
             columns={
                 "rows_read": "read",
@@ -149,7 +154,7 @@ def page() -> None:
     if rejected.empty:
         st.write("No row has been rejected.")
     else:
-        st.dataframe(rejected, hide_index=True)
+        common.table(rejected, hide_index=True)
     sources_and_licences()
 
 

@@ -12,6 +12,7 @@ import shapely
 import streamlit as st
 
 from dashboard import access, common, maps, mapview, printmap
+from dashboard.markdown import inert
 from dashboard.palette import GI_COLOURS
 from geodata import export
 from geodata.analysis import Selection
@@ -248,7 +249,7 @@ def export_files(path, selection: Selection, cell) -> dict[str, bytes | str]:
     shapes = pd.Series(areas.geometries, index=areas.codes).loc[table["ward_code"]]
     ward_frame = geopandas.GeoDataFrame(table, geometry=list(shapes), crs="EPSG:27700")
     return {
-        "csv": export.csv_safe(table).to_csv(index=False),
+        "csv": export.to_csv(table),
         "geojson": ward_frame.to_crs(4326).to_json(drop_id=True),
         "gpkg": export.geopackage_bytes({"wards": ward_frame, "hotspots": cells[cells["gi_class"] != 0]}),
     }
@@ -304,7 +305,7 @@ def page() -> None:
     found = analyses(path, selection, CELLS[cell])[0]
     cats = selection.categories
 
-    st.title(f"Map explorer: {store.config.area_name}")
+    st.title(f"Map explorer: {inert(store.config.area_name)}")
     st.caption(
         f"police.uk street-level crime {selection.period.text}; "
         f"{', '.join(cats) if cats else 'all crime types'}; data to {common.months(path)[-1]}. "
@@ -323,7 +324,7 @@ def page() -> None:
     mapview.show(map_spec(path, selection, CELLS[cell], measure), height=620, key="explorer_map")
 
     st.subheader("Wards")
-    st.dataframe(
+    common.table(
         table.frame.rename(
             columns={
                 "ward_code": "Ward code",
@@ -358,7 +359,7 @@ def page() -> None:
             "area's LSOAs in each decile. Deciles with no LSOA here are not shown. "
             "The map's LSOA deprivation layer shows each LSOA."
         )
-        st.dataframe(
+        common.table(
             deprived.deciles.rename(
                 columns={
                     "imd_decile": "IMD decile",
@@ -377,15 +378,12 @@ def page() -> None:
         "police.uk gives the month only (no day or time) and a nearby map point, not an address; "
         "the outcome is the latest police.uk published with the month's file."
     )
-    st.dataframe(incidents.head(1000), hide_index=True)
+    common.table(incidents.head(1000), hide_index=True)
     if len(incidents) > 1000:
         st.caption(f"The newest 1,000 of {len(incidents):,} shown" + ("; the CSV holds all." if analyst else "."))
     if analyst:
         st.download_button(
-            "Incidents (CSV)",
-            export.csv_safe(incidents).to_csv(index=False),
-            common.download_name("incidents", selection, "csv"),
-            "text/csv",
+            "Incidents (CSV)", export.to_csv(incidents), common.download_name("incidents", selection, "csv"), "text/csv"
         )
 
     st.subheader("One ward")
@@ -395,5 +393,5 @@ def page() -> None:
     if detail.empty or not detail.fillna(0).to_numpy().any():
         st.info(f"No incidents in {names[ward]} for this selection.")
     else:
-        st.dataframe(detail)
+        common.table(detail)
     common.attributions()

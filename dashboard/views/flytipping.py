@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, common
+from dashboard.markdown import inert
 from geodata import disclosure, sources
 from geodata import flytipping_context as context
 from geodata.analysis.status import SYNTHETIC_LABEL
@@ -45,13 +46,19 @@ def _defra(path: str | None, area_code: str) -> dict[str, pd.DataFrame]:
 
 
 @st.cache_data(ttl=300)
-def _council(path: str | None, source: str) -> dict:
-    """Ward counts, counts by category and by size band with estimated costs, and the number of
-    synthetic records, of a council source (cached like the other pages' figures)."""
+def _council(path: str | None, source: str, exact: bool) -> dict:
+    """Ward counts as the audience may see them (:func:`dashboard.common.ward_counts`), and for
+    ``exact`` counts by category and by size band with estimated costs and the number of synthetic
+    records, of a council source (cached like the other pages' figures). Without ``exact`` only the
+    public ward counts: every other breakdown of a sensitive source is for analysts
+    (:mod:`geodata.disclosure`)."""
     store = common._store(path)
+    wards = common.ward_counts(store, source, exact)
+    if not exact:
+        return {"wards": wards, "synthetic": bool(store.synthetic_count(source=source))}
     records = store.incidents(source=source)
     return {
-        "wards": store.ward_summary(source=source).set_index("ward_code"),
+        "wards": wards,
         "by_kind": store.counts(by=("category",), source=source).sort_values("incidents", ascending=False),
         "cost": records.groupby("size_band", dropna=False)["cost_gbp"].agg(["size", "sum", "count"]),
         "synthetic": store.synthetic_count(source=source),
@@ -78,7 +85,7 @@ def defra_section(area_code: str | None) -> None:
             f"{table.attrs.get('year', '')}: incidents per 1,000 residents (DEFRA's rate, published "
             "from 2019-20 only), the districts in the table and England; rank 1 = highest rate"
         )
-        st.dataframe(
+        common.table(
             _na(
                 table.drop(columns=["area_code"]).rename(
                     columns={"area_name": "Area", "incidents": "Incidents", "per_1000": "Per 1,000", "rank": "Rank"}
@@ -90,7 +97,7 @@ def defra_section(area_code: str | None) -> None:
     actions = tables["actions"]
     costs = series.set_index("year")[[context.COST]]
     st.caption("Clearance costs and enforcement actions by year (DEFRA; 'not available' where DEFRA published ':')")
-    st.dataframe(_na(costs.join(actions.set_index("year")).reset_index()), hide_index=True)
+    common.table(_na(costs.join(actions.set_index("year")).reset_index()), hide_index=True)
     share = tables["share"]
     if not share.empty:
         latest = share.iloc[-1]
@@ -99,7 +106,7 @@ def defra_section(area_code: str | None) -> None:
             f"{latest['year']} against {int(latest['defra_incidents'])} incidents the council dealt with "
             f"({latest['share']:.0%}). Years wholly covered by the loaded FixMyStreet months:"
         )
-        st.dataframe(
+        common.table(
             share.assign(share=(100 * share["share"]).round(1)).rename(
                 columns={
                     "year": "Year",
@@ -112,15 +119,6 @@ def defra_section(area_code: str | None) -> None:
         )
 
 
-def _suppressed(table: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
-    """``table`` with ``column`` under disclosure control and a total row labelled in ``label``."""
-    shown, total = disclosure.suppress(table[column])
-    return pd.concat(
-        [table.drop(columns=[column]).assign(**{column: shown}), pd.DataFrame({label: ["Total"], column: [total]})],
-        ignore_index=True,
-    )
-
-
 def council_section(loaded: list[str], exact: bool) -> None:
     st.subheader("Council fly-tipping records by ward")
     source = sources.COUNCIL_FLYTIPPING.id
@@ -131,17 +129,21 @@ def council_section(loaded: list[str], exact: bool) -> None:
             "mapping files for two council shapes; `csp-hotspots synth` writes SYNTHETIC examples)."
         )
         return
-    figures = _council(common.config_path(), source)
+    figures = _council(common.config_path(), source, exact)
     n_synthetic = figures["synthetic"]
-    if n_synthetic:
-        shown = "<5" if disclosure.is_small(n_synthetic) and not exact else f"{n_synthetic:,}"
-        st.warning(f"{SYNTHETIC_LABEL}: {shown} of these records are synthetic (generated for testing and the demo).")
-    if not exact:
-        st.caption(
-            "Council records are sensitive: shown to you as counts only, 1-4 as <5 and, where a total "
-            "would reveal it, one more count as c (disclosure control). Partner sign-in shows exact counts."
+    if n_synthetic:  # the public learns only that there are some (no count: disclosure control)
+        st.warning(
+            f"{SYNTHETIC_LABEL}: {f'{n_synthetic:,} of ' if exact else 'some of '}these records are synthetic "
+            "(generated for testing and the demo)."
         )
-    wards, by_kind, cost = figures["wards"], figures["by_kind"], figures["cost"]
+    wards = figures["wards"]
+    ward_map = f'<div class="csp-ward-map">{common.ward_svg(wards, "Records")}</div>'  # svgmap escapes all text
+    if not exact:
+        st.caption(disclosure.NOTE + " Waste types and size bands are for signed-in analysts.")
+        st.markdown(ward_map, unsafe_allow_html=True)
+        st.caption(f"Records in all loaded months (rounded as above): {int(wards.sum()):,}.")
+        return
+    by_kind, cost = figures["by_kind"], figures["cost"]
     sizes = pd.DataFrame(
         {
             "Size band": cost.index.astype(object).where(cost.index.notna(), "not recorded"),
@@ -150,28 +152,16 @@ def council_section(loaded: list[str], exact: bool) -> None:
         }
     )
     by_kind = by_kind.rename(columns={"category": "Waste type (DEFRA)", "incidents": "Records"})
-    if not exact:
-        by_kind = _suppressed(by_kind, "Records", "Waste type (DEFRA)")
-        sizes = _suppressed(sizes.drop(columns=["Estimated cost (£)"]), "Records", "Size band")
     left, right = st.columns([2, 3])
     with left:
-        values, _ = common.ward_values(wards["incidents"], source, exact)
-        st.markdown(
-            f'<div class="csp-ward-map">{common.ward_svg(values, "Records")}</div>', unsafe_allow_html=True
-        )  # svgmap escapes every name and value
+        st.markdown(ward_map, unsafe_allow_html=True)
     with right:
-        st.dataframe(by_kind, hide_index=True, height=300)
+        common.table(by_kind, hide_index=True, height=300)
     st.caption(
-        "Records by size band"
-        + (
-            ", with the estimated clearance cost (DEFRA standard unit costs; tipper "
-            "lorry and significant loads are costed at actual cost by DEFRA, so they "
-            "have no estimate)"
-            if exact
-            else ""
-        )
+        "Records by size band, with the estimated clearance cost (DEFRA standard unit costs; tipper lorry "
+        "and significant loads are costed at actual cost by DEFRA, so they have no estimate)"
     )
-    st.dataframe(sizes, hide_index=True)
+    common.table(sizes, hide_index=True)
 
 
 @st.cache_data(max_entries=16, show_spinner="Permuting dates ...")
@@ -223,7 +213,7 @@ def knox_section(loaded: list[str], exact: bool) -> None:
     if common.store().synthetic_count(source=source):
         st.warning(f"{SYNTHETIC_LABEL}: the records tested are synthetic.")
     view = table.assign(expected=table["expected"].round(1), ratio=table["ratio"].round(2), p=table["p"].round(3))
-    st.dataframe(
+    common.table(
         view.rename(
             columns={
                 "distance": "Distance",
@@ -252,7 +242,7 @@ def knox_section(loaded: list[str], exact: bool) -> None:
 
 def page() -> None:
     store = common.store()
-    st.title(f"Fly-tipping: {store.config.area_name}")
+    st.title(f"Fly-tipping: {inert(store.config.area_name)}")
     parts = store.partitions()
     loaded = sorted(set(parts["source"]))
     exact = access.can(store.config, "analyst")

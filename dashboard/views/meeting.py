@@ -13,11 +13,10 @@ URL parameters (so a meeting-room screen needs no mouse):
 
 from __future__ import annotations
 
-import html
-
 import streamlit as st
 
 from dashboard import access, common, slides
+from dashboard.markdown import inert
 from geodata.analysis.status import SYNTHETIC_LABEL, latest_month
 from geodata.priorities import COMPARES
 
@@ -109,18 +108,18 @@ def page() -> None:
     st.markdown(slides.CSS, unsafe_allow_html=True)
     if kiosk:
         every = max(KIOSK_MIN, _int_param("every", KIOSK_EVERY) or KIOSK_EVERY)
-        _rotate(slides.render(deck, plist.partnership, outlines, exact, every), every)
+        _rotate(slides.render(deck, plist.partnership, outlines, every), every)
         return
     data_to = latest_month(store) if all_months else "nothing loaded"
     st.markdown(
-        f"## {html.escape(plist.partnership)}  \n"
-        f'<span class="csp-data-to">Data to {html.escape(data_to)}</span> · {html.escape(plist.strategy)}',
+        f"## {inert(plist.partnership)}  \n"
+        f'<span class="csp-data-to">Data to {inert(data_to)}</span> · {inert(plist.strategy)}',
         unsafe_allow_html=True,
     )
     synthetic = [m.measure.label for p in deck.priorities for m in (x.status for x in p.parts) if m.synthetic]
     if synthetic:
-        st.warning(f"{SYNTHETIC_LABEL}: synthetic records are counted in {', '.join(synthetic)}.")
-    for html_slide in slides.render(deck, plist.partnership, outlines, exact):
+        st.warning(inert(f"{SYNTHETIC_LABEL}: synthetic records are counted in {', '.join(synthetic)}."))
+    for html_slide in slides.render(deck, plist.partnership, outlines):
         st.markdown(html_slide, unsafe_allow_html=True)
     with st.sidebar:
         st.caption(f"Kiosk mode for the meeting-room screen: add `?mode=meeting&every={KIOSK_EVERY}` to the address.")

@@ -127,7 +127,7 @@ def page() -> None:
         st.info("No significant hot spot for this choice: widen the period or the crime types.")
         return
     st.vega_lite_chart(o["map"], width="stretch")
-    st.dataframe(
+    common.table(
         o["table"][
             [
                 "zone",
@@ -158,8 +158,6 @@ def page() -> None:
         )
         .round(2),
         hide_index=True,
-        width="stretch",
-        key="patrol_table",
     )
     cols = st.columns(4)
     cols[0].download_button(

@@ -145,7 +145,7 @@ def page() -> None:
         st.warning(change.comparison.note)
     else:
         st.caption(change.comparison.note + " Poisson E-test per row, Benjamini-Hochberg adjusted.")
-        st.dataframe(
+        common.table(
             change.table[["current", "previous", "pct_change", "p_adj", "change"]]
             .rename(
                 columns={
@@ -156,9 +156,7 @@ def page() -> None:
                     "change": "Test",
                 }
             )
-            .round({"Change %": 1, "p (adjusted)": 3}),
-            width="stretch",
-            key="trends_compare",
+            .round({"Change %": 1, "p (adjusted)": 3})
         )
 
     st.subheader("Each ward's share")

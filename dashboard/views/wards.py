@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import common
+from dashboard.markdown import inert
 from geodata.analysis import Selection
 from geodata.analysis.ward_table import ward_table
 
@@ -30,11 +31,11 @@ def page() -> None:
     store = common.store()
     cfg = store.config
     months = common.months(common.config_path())
-    st.title(f"Wards: {cfg.area_name}")
+    st.title(f"Wards: {inert(cfg.area_name)}")
     if not months:
         st.warning("The store holds no police.uk data yet: load a month with `csp-hotspots ingest police`.")
         return
-    st.caption(f"police.uk street-level crime, data to {months[-1]}. {cfg.wards.label}.")
+    st.caption(f"police.uk street-level crime, data to {months[-1]}. {inert(cfg.wards.label)}.")
     start, end = st.select_slider("Months", options=months, value=(months[0], months[-1]), key="months")
     categories = st.multiselect("Crime types (none = all)", sorted(common.CRIME_TYPES), key="categories")
     result = _table(
@@ -42,7 +43,7 @@ def page() -> None:
     )
     table = result.frame
     for note in result.notes:
-        st.caption(note + (" Wards ranked by harm." if note.startswith("Harm") else ""))
+        st.caption(inert(note + (" Wards ranked by harm." if note.startswith("Harm") else "")))
     st.metric("Incidents", result.total)
     left, right = st.columns([3, 2])
     with left:
@@ -50,7 +51,7 @@ def page() -> None:
             common.ward_map(table.set_index("ward_code")["incidents"], "Incidents", 520), width="stretch"
         )
     with right:
-        st.dataframe(
+        common.table(
             table.rename(
                 columns={
                     "ward_code": "Ward code",

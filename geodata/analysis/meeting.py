@@ -27,8 +27,8 @@ Rules (README, "Rules", Meeting):
 * **Annual figures** (:func:`annual`): the district's total per financial year (DEFRA), labelled
   annual; the latest year against the one before by the same E-test as the status.
 * A sensitive source shown to an audience without exact counts (``withheld``) gets no run chart
-  and no outcome shares, and its number is the total under disclosure control
-  (:func:`geodata.analysis.rules.disclose`).
+  and no outcome shares; its number and change are the status' own, made from the public cells
+  (:func:`geodata.analysis.rules.public_cells`, random rounding to base 5).
 """
 
 from __future__ import annotations
@@ -191,11 +191,7 @@ def headline(store: Store, m: MeasureStatus, audience: Audience = ANALYST) -> He
     tried = [rules.comparison(store, m.measure.source, period, a) for a in HEADLINE_ORDER]
     chosen = next((c for c in tried if c.possible), tried[0])
     change = {"year-earlier": m.year_earlier, "previous": m.previous}[HEADLINE_ORDER[tried.index(chosen)]]
-    number = f"{m.current.count:,}"
-    if m.withheld:
-        _, number, _ = rules.disclose(m.wards.set_index("ward_code")["current"], m.measure.source, audience)
-        if any(rules.is_small(c) for c in (m.current.count, change.base.count)):
-            change = None
+    number = f"{m.current.count:,}"  # withheld: the status' figures are sums of the public cells already
     return Headline(number, m.current.count, period.text, chosen, change if chosen.possible else None)
 
 

@@ -15,8 +15,9 @@
 * **Default period** (:func:`default_period`): the latest 12 months ending at the latest loaded
   month when every one is loaded; else the run of consecutive loaded months ending there (at most
   12), so a first view never spans a gap.
-* **Disclosure** (:func:`disclose`): counts of a sensitive source (:mod:`geodata.sources`) are
-  shown to an audience without exact counts only under :func:`geodata.disclosure.suppress`.
+* **Disclosure** (:func:`disclose`, :func:`public_cells`): counts of a sensitive source
+  (:mod:`geodata.sources`) are shown to an audience without exact counts only as sums of its public
+  ward-by-month cells (:func:`geodata.disclosure.public_counts`: random rounding to base 5).
 """
 
 from __future__ import annotations
@@ -178,20 +179,35 @@ def is_small(count) -> bool:
     return disclosure.is_small(count)
 
 
-def disclose(values: pd.Series, source: str, audience: Audience) -> tuple[pd.Series, str, str | None]:
-    """Counts as ``audience`` may see them: (values, their total as text, the rule stated or None).
-    The one call of :func:`geodata.disclosure.suppress` in the analysis layer."""
-    if not withheld(source, audience):
-        return values, f"{int(values.fillna(0).sum()):,}", None
-    shown, total = disclosure.suppress(values)
-    return (
-        shown,
-        total,
-        (
-            f"{sources.get(source).label} are sensitive: counts of 1-4 are shown as "
-            f"{disclosure.PRIMARY} (disclosure control)."
-        ),
+def public_cells(store, counts: pd.DataFrame, source: str, categories=(), flags=()) -> pd.DataFrame:
+    """The public ward-by-month cells of a sensitive source's table (``counts``: true counts with
+    ``ward_code, month, incidents``; the table named by its source, categories and flags): the one call
+    of :func:`geodata.disclosure.public_counts` in the analysis layer, under the store's key."""
+    return disclosure.public_counts(
+        counts, disclosure.store_key(store.path), disclosure.table_id(source, categories, flags)
     )
+
+
+def period_totals(public: pd.DataFrame, start: str | None = None, end: str | None = None) -> pd.Series:
+    """Per ward, the sum of the public cells from ``start`` to ``end`` (:func:`geodata.disclosure.period_totals`)."""
+    return disclosure.period_totals(public, start, end)
+
+
+def disclose(
+    store, selection: Selection, audience: Audience, period: Period | None = None
+) -> tuple[pd.Series, str, str | None]:
+    """Counts per ward of ``selection`` (for ``period``, default the selection's; every ward of the
+    district, zeros included) as ``audience`` may see them: (counts, their total as text, the rule
+    stated or None). For a sensitive source and an audience without exact counts, the sums of the
+    public ward-by-month cells (:func:`public_cells`) and their sum, never a true total."""
+    filters = selection.filters(period)
+    summary = store.ward_summary(**filters).set_index("ward_code")["incidents"]
+    if not withheld(selection.source, audience):
+        return summary, f"{int(summary.sum()):,}", None
+    counts = store.counts(by=("ward_code", "month"), **filters)
+    public = public_cells(store, counts[counts["ward_code"].notna()], selection.source, selection.categories)
+    shown = period_totals(public).reindex(summary.index, fill_value=0)
+    return shown, f"{int(shown.sum()):,}", disclosure.NOTE
 
 
 __all__ = [
@@ -206,6 +222,8 @@ __all__ = [
     "is_small",
     "missing_months",
     "missing_text",
+    "period_totals",
+    "public_cells",
     "rate_per_1000",
     "study_area",
     "withheld",

@@ -23,6 +23,11 @@ not significant is noise, so it moves no badge (:data:`RULE` is shown on screen)
 the worst status of its measures that have data, and
 "no data" when none has (or when it has no measure at all).
 
+For an audience without exact counts (:data:`~geodata.analysis.selection.PUBLIC`: the public, the kiosk
+and the meeting pack), a sensitive source's figures, and so its status, are
+worked out from its public cells (:mod:`geodata.disclosure`: counts per ward
+and month rounded at random to base 5), never from the true counts.
+
 A measure that counts any synthetic record (:mod:`geodata.synthetic`) in the
 months it looks at says so first in its sentence (:data:`SYNTHETIC_LABEL`).
 """
@@ -168,7 +173,9 @@ def measure_status(
     """Figures, comparisons, status and sentence of one measure (see the module docstring).
 
     An ``audience`` without exact counts of a sensitive source (:func:`geodata.analysis.rules.withheld`)
-    gets the measure marked ``withheld``, and when a count compared is 1 to 4 a sentence with no figure."""
+    gets the measure marked ``withheld``, and every figure of it (counts, ward counts, monthly series,
+    changes, p-values, status) computed from the public ward-by-month cells
+    (:func:`geodata.analysis.rules.public_cells`), never from the true counts."""
     target = priority.target
     window = window or target.window_months
     compare = compare or target.compare
@@ -179,6 +186,9 @@ def measure_status(
     start = period.start
     counts = store.counts(by=("ward_code", "month"), start=shift(start, -max(window, 12)), end=end, **measure.filters())
     counts = counts[counts["ward_code"].notna()]
+    withheld = rules.withheld(measure.source, audience)
+    if withheld:
+        counts = rules.public_cells(store, counts, measure.source, measure.categories, measure.flags)
     monthly = counts.groupby(counts["month"].dt.strftime("%Y-%m"))["incidents"].sum()
     current = _figure(monthly, loaded, start, end)
     previous, year = (
@@ -201,12 +211,6 @@ def measure_status(
         )
     else:
         sentence = f"{measure.label} {chosen.phrase(current)}."
-    withheld = rules.withheld(measure.source, audience)
-    if withheld and any(rules.is_small(c) for c in (current.count, previous.base.count, year.base.count)):
-        sentence = (
-            f"{measure.label}: {status}; fewer than 5 records in a period compared, so the figures are "
-            "withheld (disclosure control)."
-        )
     synthetic = store.synthetic_count(
         start=min(shift(start, -max(window, 12)), shift(end, -11)), end=end, **measure.filters()
     )
@@ -225,23 +229,35 @@ def measure_status(
         sentence,
         data_to,
         series,
-        _ward_table(store, measure, current, chosen.base, window),
+        _ward_table(store, measure, current, chosen.base, window, counts if withheld else None),
         synthetic,
         withheld,
     )
 
 
-def _ward_table(store: Store, measure: Measure, current: Figure, base: Figure, window: int) -> pd.DataFrame:
-    """Wards with the period's count, the comparison's, and the E-test per ward (BH-adjusted)."""
+def _ward_table(
+    store: Store, measure: Measure, current: Figure, base: Figure, window: int, public: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Wards with the period's count, the comparison's, and the E-test per ward (BH-adjusted); with
+    ``public`` (public ward-by-month cells) the ward counts are sums of those cells."""
     filters = measure.filters()
-    now = store.ward_summary(start=current.start, end=current.end, **filters).set_index("ward_code")
+
+    def summary(fig: Figure) -> pd.DataFrame:
+        if public is None:
+            return store.ward_summary(start=fig.start, end=fig.end, **filters).set_index("ward_code")
+        wards = store.wards().set_index("ward_code")
+        return wards.assign(
+            incidents=rules.period_totals(public, fig.start, fig.end).reindex(wards.index, fill_value=0)
+        )
+
+    now = summary(current)
     if current.count is None:
         now["incidents"] = pd.NA
     if current.count is None or base.count is None:
         table = now.rename(columns={"incidents": "current"})
         table["previous"] = pd.NA
         return table.reset_index().sort_values(["current", "ward_code"], ascending=[False, True])
-    before = store.ward_summary(start=base.start, end=base.end, **filters).set_index("ward_code")
+    before = summary(base)
     table = compare_counts(now["incidents"], before["incidents"], window, window)
     table.insert(0, "ward_name", now["ward_name"])
     table.index.name = "ward_code"
