@@ -179,8 +179,17 @@ def test_cli_ingests_a_mixed_folder_and_a_mixed_zip(tmp_path):
     for source in (tmp_path / "dl", archive):
         # the constructed months hold a few rows where the bundled store holds hundreds: asked for
         out = subprocess.run(
-            [sys.executable, "-m", "dashboard.cli", "ingest", "police", str(source), "--replace-smaller", "--config",
-             str(cfg)],
+            [
+                sys.executable,
+                "-m",
+                "dashboard.cli",
+                "ingest",
+                "police",
+                str(source),
+                "--replace-smaller",
+                "--config",
+                str(cfg),
+            ],
             capture_output=True,
             text=True,
             cwd=REPO,

@@ -74,7 +74,7 @@ def label_points(path, level: str) -> list[list[float]]:
 def ward_spec(path, selection: Selection, measure) -> dict:
     """The map with the wards alone (no hot spot analysis needed): painted first on a cold start."""
     table = wards_for(path, selection).frame
-    return build_map(common.store(), path, table, lsoas_for(path, selection), measure, None)
+    return {**build_map(common.store(), path, table, lsoas_for(path, selection), measure, None), "partial": True}
 
 
 @st.cache_resource(ttl=300, max_entries=32)
