@@ -295,7 +295,7 @@ HARDENING = (
     "--browser.gatherUsageStats",
     "false",
     "--client.showErrorDetails",
-    "false",
+    "none",  # "false" still shows the stack trace (Streamlit: legacy false = "stacktrace")
     "--client.toolbarMode",
     "viewer",
     "--server.enableXsrfProtection",

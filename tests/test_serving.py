@@ -245,3 +245,26 @@ def test_bundled_config_keeps_its_store_in_the_data_home_user_configs_beside_the
         write_config(tmp_path).read_text().replace(f'path = "{tmp_path / "s.duckdb"}"', 'path = "store/mine.duckdb"')
     )
     assert config_mod.load(user).store_path == tmp_path / "mine" / "store" / "mine.duckdb"
+
+
+def test_an_error_shows_no_trace_or_server_path_to_the_visitor():
+    """Issue 18: `showErrorDetails = false` still showed tracebacks with server paths (Streamlit reads the
+    legacy false as "stacktrace"); the app's setting is "none", everywhere it is set."""
+    import tomllib
+
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import cli
+    from tests.conftest import REPO
+
+    assert tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())["client"]["showErrorDetails"] == "none"
+    flags = list(cli.HARDENING)
+    assert flags[flags.index("--client.showErrorDetails") + 1] == "none"
+
+    def boom():
+        raise RuntimeError("secret /srv/csp/store.duckdb")
+
+    at = AppTest.from_function(boom)
+    at.run()
+    shown = at.exception[0]
+    assert shown.stack_trace == [] and "secret" not in shown.message  # with the default it is all there
