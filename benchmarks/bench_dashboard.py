@@ -18,7 +18,6 @@ Usage: ``python benchmarks/bench_dashboard.py [--shared ../shared/data]``.
 from __future__ import annotations
 
 import argparse
-import re
 import socket
 import statistics
 import subprocess
@@ -32,6 +31,7 @@ from playwright.sync_api import Error as PlaywrightError
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from geodata.bundled import ST_ALBANS as BUNDLE  # noqa: E402
+from geodata.bundled import copy_config  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -47,24 +47,7 @@ CATEGORIES = ["Burglary", "Vehicle crime", "Shoplifting", "Robbery", "Drugs"]
 
 
 def write_config(folder: Path, police: list[str]) -> Path:
-    base = BUNDLE
-    text = (base / "csp.toml").read_text()
-    for rel in (
-        "boundaries/",
-        "boundaries_2022/",
-        "population/",
-        "police/",
-        "fixmystreet/",
-        "defra/",
-        "imd2019/",
-        "priorities.toml",
-    ):
-        text = text.replace(f'"{rel}', f'"{base}/{rel}')
-    text = re.sub(r'(?m)^path = ".*duckdb"$', f'path = "{folder / "store.duckdb"}"', text)
-    text = text.split("[bundled]")[0] + "[bundled]\npolice = [" + ", ".join(f'"{p}"' for p in police) + "]\n"
-    path = folder / "csp.toml"
-    path.write_text(text)
-    return path
+    return copy_config(folder, folder / "store.duckdb", [Path(p) for p in police])
 
 
 def free_port() -> int:

@@ -101,26 +101,10 @@ def force_files(county: list[Path], into: Path, years: int = 10) -> int:
 
 
 def write_config(folder: Path, store_path: Path, police: list[Path]) -> Path:
-    from geodata.bundled import ST_ALBANS
+    from geodata.bundled import copy_config
 
-    text = (ST_ALBANS / "csp.toml").read_text()
-    lines = []
-    for line in text.splitlines():
-        if line.strip().startswith("path =") and "duckdb" in line:
-            line = f'path = "{store_path}"'
-        lines.append(line)
-    text = "\n".join(lines)
-    text = text.split("[bundled]")[0] + "[bundled]\npolice = [" + ", ".join(f'"{p}"' for p in police) + "]\n"
-    import re
-
-    text = re.sub(
-        r'"((?:boundaries|boundaries_2022|population|police|fixmystreet|defra|imd2019)/[^"]*|priorities.toml)"',
-        lambda m: f'"{ST_ALBANS / m.group(1)}"',
-        text,
-    )
-    path = folder / "csp.toml"
-    path.write_text(text)
-    return path
+    folder.mkdir(parents=True, exist_ok=True)
+    return copy_config(folder, store_path, police)
 
 
 def measure(config: Path, code: str, runs: int) -> tuple[float, float]:

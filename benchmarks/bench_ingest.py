@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import resource
 import shutil
 import subprocess
@@ -34,6 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from geodata.bundled import ST_ALBANS as BUNDLE  # noqa: E402
+from geodata.bundled import copy_config  # noqa: E402
 
 NAIVE = textwrap.dedent("""
     import sys, time
@@ -117,31 +117,17 @@ def bench_processes(police_dir: Path, tmp: Path) -> tuple[float, float]:
     """Best of 3 wall-clock seconds: the CLI ingest vs the naive script saving Parquet."""
     from geodata.store import open_store
 
-    cfg_text = (BUNDLE / "csp.toml").read_text()
-    base = BUNDLE
-    for rel in (
-        "boundaries/",
-        "boundaries_2022/",
-        "population/",
-        "police/",
-        "fixmystreet/",
-        "defra/",
-        "imd2019/",
-        "priorities.toml",
-    ):
-        cfg_text = cfg_text.replace(f'"{rel}', f'"{base}/{rel}')
-    cfg_text = re.sub(r'(?m)^path = ".*duckdb"$', f'path = "{tmp}/cli.duckdb"', cfg_text)
-    cfg_text = cfg_text.split("[bundled]")[0]
-    (tmp / "cli.toml").write_text(cfg_text)
+    (tmp / "cfg").mkdir()
+    cli_toml = copy_config(tmp / "cfg", tmp / "cli.duckdb", [])
     from geodata import config
 
-    open_store(config.load(tmp / "cli.toml"))  # an empty store, as after `csp-hotspots wards`
+    open_store(config.load(cli_toml))  # an empty store, as after `csp-hotspots wards`
     shutil.copy(tmp / "cli.duckdb", tmp / "empty.duckdb")
     script = tmp / "naive.py"
     script.write_text(NAIVE)
     console_script = str(Path(sys.executable).parent / "csp-hotspots")  # not a pyenv shim
     cli = _timed(
-        [console_script, "ingest", "police", str(police_dir), "--config", str(tmp / "cli.toml")],
+        [console_script, "ingest", "police", str(police_dir), "--config", str(cli_toml)],
         before=lambda: shutil.copy(tmp / "empty.duckdb", tmp / "cli.duckdb"),
     )
     naive = _timed(
@@ -149,7 +135,7 @@ def bench_processes(police_dir: Path, tmp: Path) -> tuple[float, float]:
             sys.executable,
             str(script),
             str(police_dir),
-            str(base / "boundaries/st_albans_wards_2013.geojson"),
+            str(BUNDLE / "boundaries/st_albans_wards_2013.geojson"),
             str(tmp / "naive.parquet"),
         ]
     )

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, settings
 
 from geodata import config as config_mod
 from geodata.bundled import ST_ALBANS as BUNDLE
+from geodata.bundled import copy_config
 from geodata.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,24 +56,7 @@ def config_with_store(tmp_path: Path, path: Path | None = None, bundled: bool = 
 
 def write_config(tmp_path: Path) -> Path:
     """Write a copy of the bundled config file whose store lives in ``tmp_path``."""
-    base = BUNDLE
-    text = (base / "csp.toml").read_text()
-    text = text.replace('path = "store/st-albans-wards-2022.duckdb"', f'path = "{tmp_path / "s.duckdb"}"')
-    assert str(tmp_path) in text
-    for rel in (
-        "boundaries/",
-        "boundaries_2022/",
-        "population/",
-        "police/",
-        "fixmystreet/",
-        "defra/",
-        "imd2019/",
-        "priorities.toml",
-    ):
-        text = text.replace(f'"{rel}', f'"{base}/{rel}')
-    path = tmp_path / "csp.toml"
-    path.write_text(text)
-    return path
+    return copy_config(tmp_path, tmp_path / "s.duckdb")
 
 
 @pytest.fixture(scope="session")
