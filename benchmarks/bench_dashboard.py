@@ -61,7 +61,10 @@ def map_frame(page, timeout=120):
     while time.time() < deadline:
         for frame in page.frames:
             try:
-                if frame.locator("path.ward-area").count() >= 20:
+                if (
+                    frame.locator("body[data-map-state='complete']").count()
+                    and frame.locator("path.ward-area").count() >= 20
+                ):
                     return frame
             except PlaywrightError:  # a frame detached while we looked
                 pass

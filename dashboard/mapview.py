@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
+import streamlit as st
 import streamlit.components.v1 as components
 
 _component = components.declare_component("csp_mapview", path=str(files("dashboard") / "mapview"))
@@ -21,4 +22,12 @@ def show(spec: dict, height: int = 620, key: str | None = None) -> dict | None:
         raise ValueError(f"height must be a positive number of pixels, got {height}")
     if not isinstance(spec, dict) or "bounds" not in spec or "layers" not in spec:
         raise ValueError("spec must be a map spec from dashboard.maps.base_map")
+    if key is not None:
+        st.session_state[f"_mapview_seen_{key}"] = True
     return _component(spec=spec, height=height, key=key, default=None)
+
+
+def seen(key: str) -> bool:
+    """Whether this session has drawn the map ``key`` already (a page paints a quick first map on a
+    session's first view only)."""
+    return bool(st.session_state.get(f"_mapview_seen_{key}"))

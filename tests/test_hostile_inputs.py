@@ -133,7 +133,8 @@ def test_data_page_never_builds_months_outside_the_plausible_range(tmp_path, mon
     open_page(at, "data").run()
     assert not at.exception, at.exception
     columns = list(at.dataframe[0].value.columns)
-    assert columns[0] == "2007-03" and columns[-1] == "2022-01"
+    loaded = bundled_store.partitions()["month"].dt.strftime("%Y-%m")
+    assert (columns[0], columns[-1]) == (loaded.min(), loaded.max()) and columns[-1] < "9999-12"
     assert any("9999-12" in w.value and "plausible" in w.value for w in at.warning)
 
 
@@ -322,14 +323,15 @@ def _rewrite(data: bytes, member: str, change, compression: int = 8) -> bytes:
 
 
 def test_xlsx_whose_dimension_understates_its_size_loads_every_row():
+    import re
+    import zipfile
+
     data = _rewrite(
         _xlsx(1000),
         "xl/worksheets/sheet1.xml",
-        lambda xml: xml.replace(b'<dimension ref="A1:J1001" />', b'<dimension ref="A1:J2" />'),
+        lambda xml: re.sub(rb'<dimension ref="A1:J1001"\s*/>', b'<dimension ref="A1:J2"/>', xml),
     )
-    assert b'<dimension ref="A1:J2" />' in __import__("zipfile").ZipFile(io.BytesIO(data)).read(
-        "xl/worksheets/sheet1.xml"
-    )
+    assert b'<dimension ref="A1:J2"/>' in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
     table, report, _ = council.parse("lying.xlsx", data, MAP_A, today=TODAY)
     assert report.rows_read == 1000 and report.rows_loaded == 1000 and table.num_rows == 1000
 

@@ -115,10 +115,12 @@ def test_republished_month_replaces_the_old_one(empty_store, tmp_path):
     with zipfile.ZipFile(BUNDLED_POLICE) as z:
         member = "2021-05/2021-05-hertfordshire-street.csv"
         lines = z.read(member).decode().splitlines()
-    kept = lines[: 1 + (len(lines) - 1) // 2]
+    kept = lines[: 1 + (len(lines) - 1) // 3]
     path = tmp_path / "2021-05-hertfordshire-street.csv"
     path.write_text("\n".join(kept) + "\n")
-    with pytest.raises(StoreError, match="2021-05: the new load has 490 rows, the store holds 981"):
+    with pytest.raises(
+        StoreError, match=f"2021-05: the new load has {len(kept) - 1:,} rows, the store holds {len(lines) - 1:,}"
+    ):
         ingest_police(empty_store, [path])  # under half the stored month: refused unless asked for
     ingest_police(empty_store, [path], replace_smaller=True)
     by_month = empty_store.counts(by=("month",)).set_index("month")["incidents"]

@@ -71,6 +71,13 @@ def label_points(path, level: str) -> list[list[float]]:
 
 
 @st.cache_resource(ttl=300, max_entries=32)
+def ward_spec(path, selection: Selection, measure) -> dict:
+    """The map with the wards alone (no hot spot analysis needed): painted first on a cold start."""
+    table = wards_for(path, selection).frame
+    return {**build_map(common.store(), path, table, lsoas_for(path, selection), measure, None), "partial": True}
+
+
+@st.cache_resource(ttl=300, max_entries=32)
 def map_spec(path, selection: Selection, cell, measure) -> dict:
     """The map spec for a filter (:mod:`dashboard.maps`), built once and shared by sessions (read only)."""
     store = common.store()
@@ -158,24 +165,26 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
             show=False,
             css_class="imd-area",
         )
-    maps.class_layers(m, layers["gi"], GI_COLOURS, CLASS_LABELS, "Gi* hot and cold spots")
-    maps.class_layers(
-        m,
-        layers["density"],
-        {i: c for i, (c, _) in enumerate(layers["density_legend"])},
-        {i: f"{t} per km2" for i, (_, t) in enumerate(layers["density_legend"])},
-        "Density (per km2)",
-        show=False,
-    )
-    if layers["snaps"]:
-        maps.snap_clusters(m, layers["snaps"])
-    if layers["streets"]:
-        maps.streets(m, layers["streets"])
+    if layers is not None:  # None: the wards alone, painted first while the hot spots are computed
+        maps.class_layers(m, layers["gi"], GI_COLOURS, CLASS_LABELS, "Gi* hot and cold spots")
+        maps.class_layers(
+            m,
+            layers["density"],
+            {i: c for i, (c, _) in enumerate(layers["density_legend"])},
+            {i: f"{t} per km2" for i, (_, t) in enumerate(layers["density_legend"])},
+            "Density (per km2)",
+            show=False,
+        )
+        if layers["snaps"]:
+            maps.snap_clusters(m, layers["snaps"])
+        if layers["streets"]:
+            maps.streets(m, layers["streets"])
     if len(table) < len(areas.codes):  # a ward filter: zoom to the chosen wards and outline them
         chosen = np.isin(areas.codes, table["ward_code"])
         maps.focus(m, shapely.union_all(areas.geometries[chosen]))
     unit = MEASURES[measure].lower()
-    maps.legend(m, f"Wards: {unit}", classed.legend + [(GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)])
+    gi_items = [(GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)] if layers is not None else []
+    maps.legend(m, f"Wards: {unit}", classed.legend + gi_items)
     return m
 
 
@@ -255,21 +264,26 @@ def export_files(path, selection: Selection, cell) -> dict[str, bytes | str]:
     }
 
 
-def downloads(files: dict, selection: Selection) -> None:
-    """Buttons for the files of :func:`export_files`, named for the period and filters."""
+def downloads(path, selection: Selection, cell) -> None:
+    """Buttons for the files of :func:`export_files` (built when first clicked), named for the period
+    and filters."""
+
+    def files():
+        return export_files(path, selection, cell)
+
     cols = st.columns(3)
     cols[0].download_button(
-        "Ward figures (CSV)", files["csv"], common.download_name("wards", selection, "csv"), "text/csv"
+        "Ward figures (CSV)", lambda: files()["csv"], common.download_name("wards", selection, "csv"), "text/csv"
     )
     cols[1].download_button(
         "Ward figures (GeoJSON)",
-        files["geojson"],
+        lambda: files()["geojson"],
         common.download_name("wards", selection, "geojson"),
         "application/geo+json",
     )
     cols[2].download_button(
         "Wards and hot spot cells (GeoPackage, QGIS)",
-        files["gpkg"],
+        lambda: files()["gpkg"],
         common.download_name("wards-hotspots", selection, "gpkg"),
         "application/geopackage+sqlite3",
     )
@@ -302,26 +316,33 @@ def page() -> None:
     st.query_params["measure"] = measure
     path = common.config_path()
     table = wards_for(path, selection)
-    found = analyses(path, selection, CELLS[cell])[0]
     cats = selection.categories
 
     st.title(f"Map explorer: {inert(store.config.area_name)}")
-    st.caption(
+    method = st.empty()
+    a, b, c = st.columns(3)
+    a.metric("Incidents", table.total)
+    hot_metric = b.empty()
+    c.metric("Wards with a significant rise", "no comparison" if table.rises is None else f"{table.rises}")
+    for note in table.notes:
+        (st.warning if note.startswith("No change figure") else st.caption)(note)
+    grid_notes = st.container()
+    the_map = st.empty()
+    if not mapview.seen("explorer_map"):  # a first view: the wards at once, the hot spots when computed
+        with the_map:
+            mapview.show(ward_spec(path, selection, measure), height=620, key="explorer_map_wards")
+    found = analyses(path, selection, CELLS[cell])[0]
+    with the_map:
+        mapview.show(map_spec(path, selection, CELLS[cell], measure), height=620, key="explorer_map")
+    method.caption(
         f"police.uk street-level crime {selection.period.text}; "
         f"{', '.join(cats) if cats else 'all crime types'}; data to {common.months(path)[-1]}. "
         f"Gi* on {found.grid.shape} cells of {found.grid.cell_size:g} m, Benjamini-Hochberg adjusted. "
         + " ".join(found.notes[-1:])
     )
+    hot_metric.metric("Hot spot cells (90%+)", f"{int((found.cells['gi_class'] > 0).sum()):,}")
     for note in found.notes[:-1]:
-        st.info(f"Hot spot grid: {note}. Choose a larger cell in the sidebar.")
-    a, b, c = st.columns(3)
-    a.metric("Incidents", table.total)
-    b.metric("Hot spot cells (90%+)", f"{int((found.cells['gi_class'] > 0).sum()):,}")
-    c.metric("Wards with a significant rise", "no comparison" if table.rises is None else f"{table.rises}")
-    for note in table.notes:
-        (st.warning if note.startswith("No change figure") else st.caption)(note)
-
-    mapview.show(map_spec(path, selection, CELLS[cell], measure), height=620, key="explorer_map")
+        grid_notes.info(f"Hot spot grid: {note}. Choose a larger cell in the sidebar.")
 
     st.subheader("Wards")
     common.table(
@@ -341,10 +362,10 @@ def page() -> None:
     )
     analyst = access.can(store.config, "analyst")
     if analyst:  # the files are not even built for other audiences
-        downloads(export_files(path, selection, CELLS[cell]), selection)
-        st.download_button(
+        downloads(path, selection, CELLS[cell])
+        st.download_button(  # made when clicked (a printed map takes seconds)
             "Map image for a report (PNG)",
-            map_image(path, selection, CELLS[cell], measure),
+            lambda: map_image(path, selection, CELLS[cell], measure),
             common.download_name("map", selection, "png"),
             "image/png",
         )

@@ -1,0 +1,182 @@
+"""The Map explorer's cold start against a plain Streamlit + geopandas + folium page with the same
+wards (issue 17: "no slower than the plain page"), both measured in this run in headless Chromium.
+
+Cold start: from starting a new server process to the ward polygons painted in the browser (the
+explorer: its 20 ``path.ward-area``; the peer: the 20 ward paths of its folium map). The peer is
+what a CSP analyst would write first: ``geopandas.read_file`` of the ward file, a ``folium.Map``
+with one ``GeoJson`` layer and tooltips, shown with ``st.components.v1.html``; its Leaflet is
+pointed at a local copy (no internet here). Medians of ``--runs`` (default 3) for each, and the ratio.
+
+Needs the ``bench`` extra (folium): ``pip install ".[bench]"``.
+Usage: ``python benchmarks/bench_explorer_peer.py [--runs 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from geodata.bundled import ST_ALBANS, copy_config  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+PEER = """
+import folium
+import geopandas
+import streamlit as st
+import streamlit.components.v1 as components
+
+st.title("Wards")
+wards = geopandas.read_file({wards!r}).to_crs(4326)
+m = folium.Map(location=[51.75, -0.33], zoom_start=11, tiles=None)
+folium.GeoJson(wards, tooltip=folium.GeoJsonTooltip(fields=["ward_name"])).add_to(m)
+html = m.get_root().render()
+for cdn, local in {local!r}.items():
+    html = html.replace(cdn, local)
+components.html(html, height=600)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int) -> None:
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
+def painted(page, selector: str, n: int = 20, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for frame in page.frames:
+            try:
+                if frame.locator(selector).count() >= n:
+                    return
+            except Exception:  # noqa: BLE001  a frame detached while we looked
+                pass
+        time.sleep(0.02)
+    raise RuntimeError(f"{selector} not painted")
+
+
+def cold(browser, command: list[str], cwd: Path, port: int, url: str, selector: str) -> float:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        wait_port(port)
+        page.goto(url)
+        painted(page, selector)
+        return time.perf_counter() - t0
+    finally:
+        page.close()
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def peer_app(folder: Path) -> Path:
+    """The plain page, with Leaflet served from its own static folder."""
+    import folium
+
+    static = folder / "static" / "leaflet"
+    shutil.copytree(REPO / "dashboard" / "static" / "leaflet", static)
+    (folder / ".streamlit").mkdir()
+    (folder / ".streamlit" / "config.toml").write_text(
+        "[server]\nenableStaticServing = true\nheadless = true\n[browser]\ngatherUsageStats = false\n"
+    )
+    m = folium.Map()
+    local = {}
+    for name, cdn in [*folium.Map.default_js, *folium.Map.default_css]:
+        if name == "leaflet":
+            local[cdn] = "/app/static/leaflet/leaflet.js"
+        elif name == "leaflet_css":
+            local[cdn] = "/app/static/leaflet/leaflet.css"
+    del m
+    wards = ST_ALBANS / "boundaries_2022" / "st_albans_wards_may2024_bsc_wgs84.geojson"
+    app = folder / "peer.py"
+    app.write_text(PEER.format(wards=str(wards), local=local))
+    return app
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        tmp = Path(tmp)
+        cfg = copy_config(tmp, tmp / "store.duckdb")
+        from geodata import config
+        from geodata.store import open_store
+
+        open_store(config.load(cfg))  # built first: the cold start is the server's, not the first ingest's
+        app = peer_app(tmp / "peer")
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        ours, peer = [], []
+        for _ in range(args.runs):  # alternate, so both see the same machine
+            port = free_port()
+            ours.append(
+                cold(
+                    browser,
+                    [sys.executable, "-m", "dashboard.cli", "serve", "--config", str(cfg), "--port", str(port)],
+                    REPO,
+                    port,
+                    f"http://127.0.0.1:{port}/explorer",
+                    "path.ward-area",
+                )
+            )
+            port = free_port()
+            peer.append(
+                cold(
+                    browser,
+                    [
+                        sys.executable,
+                        "-m",
+                        "streamlit",
+                        "run",
+                        str(app),
+                        "--server.port",
+                        str(port),
+                        "--server.address",
+                        "127.0.0.1",
+                    ],
+                    app.parent,
+                    port,
+                    f"http://127.0.0.1:{port}/",
+                    "path.leaflet-interactive",
+                )
+            )
+        browser.close()
+    o, q = statistics.median(ours), statistics.median(peer)
+    print(f"explorer cold start to painted ward map: {o:.2f} s (runs {', '.join(f'{v:.2f}' for v in ours)})")
+    print(f"plain Streamlit + geopandas + folium page: {q:.2f} s (runs {', '.join(f'{v:.2f}' for v in peer)})")
+    print(f"ratio {o / q:.2f}x (target <= 1.0: {'met' if o <= q else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()
