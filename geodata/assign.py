@@ -39,7 +39,8 @@ def assign(areas: Areas, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if candidates.size:
             shapely.prepare(areas.geometries[i])
             best[candidates[shapely.intersects_xy(areas.geometries[i], ux[candidates], uy[candidates])]] = i
-    labels = np.append(areas.codes.astype(object), None)  # index `outside` -> None
+    labels = np.full(outside + 1, None, dtype=object)  # index `outside` -> None
+    labels[:outside] = areas.codes
     return labels[np.where(codes >= 0, best[np.maximum(codes, 0)], outside)]
 
 

@@ -78,7 +78,7 @@ def fixmystreet_share(store: Store, area_code: str, category: str = "Fly-tipping
     defra = series(store, area_code, (TOTAL,)).set_index("year")[TOTAL]
     rows = []
     for year, incidents in defra.items():
-        if all(m in loaded for m in months.financial_year_months(year)):
+        if all(m in loaded for m in months.financial_year_months(str(year))):
             n = int(reports.get(year, 0))
             rows.append((year, n, incidents, n / incidents if incidents else float("nan")))
     return pd.DataFrame(rows, columns=["year", "fixmystreet_reports", "defra_incidents", "share"])

@@ -54,8 +54,9 @@ def ingest_police(
     would shrink under :data:`geodata.store.SHRINK_LIMIT` of its stored rows is
     refused unless ``replace_smaller``. Returns the load report.
     """
-    paths, skipped = [str(p) for p in paths], []
-    report = _ingest_street(store, police.list_files(paths, skipped=skipped), paths, progress, replace_smaller)
+    inputs = [str(p) for p in paths]
+    skipped: list[tuple[str, str]] = []
+    report = _ingest_street(store, police.list_files(inputs, skipped=skipped), inputs, progress, replace_smaller)
     report.skipped += skipped
     return report
 
@@ -68,8 +69,8 @@ def _ingest_street(store: Store, files, inputs: list[str], progress, replace_sma
 def ingest_outcomes(store: Store, paths: Iterable[str | Path]) -> LoadReport:
     """Load data.police.uk outcomes files (CSV, folders of months, zips; :mod:`loaders.outcomes`)
     into the store's ``outcomes`` table, one transaction; each force-month replaces the stored one."""
-    paths = [str(p) for p in paths]
-    return _ingest_outcomes(store, police.list_files(paths, police.OUTCOMES), paths)
+    inputs = [str(p) for p in paths]
+    return _ingest_outcomes(store, police.list_files(inputs, police.OUTCOMES), inputs)
 
 
 def _ingest_outcomes(store: Store, files, inputs: list[str]) -> LoadReport:
@@ -102,12 +103,12 @@ def ingest_download(
     files (as :func:`ingest_police`, one transaction; see ``replace_smaller`` there), then its
     outcomes files (as :func:`ingest_outcomes`, a second transaction); every other file is listed
     as skipped with why."""
-    paths = [str(p) for p in paths]
-    kinds, skipped = police.download_files(paths)
+    inputs = [str(p) for p in paths]
+    kinds, skipped = police.download_files(inputs)
     street = (
-        _ingest_street(store, kinds[police.STREET], paths, progress, replace_smaller) if kinds[police.STREET] else None
+        _ingest_street(store, kinds[police.STREET], inputs, progress, replace_smaller) if kinds[police.STREET] else None
     )
-    done = _ingest_outcomes(store, kinds[police.OUTCOMES], paths) if kinds[police.OUTCOMES] else None
+    done = _ingest_outcomes(store, kinds[police.OUTCOMES], inputs) if kinds[police.OUTCOMES] else None
     return DownloadReport(street, done, skipped)
 
 

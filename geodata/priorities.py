@@ -46,6 +46,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from geodata import sources
 from geodata.bundled import ST_ALBANS
@@ -146,7 +147,7 @@ class _Reader:
                 return i + 1
         return start + 1
 
-    def fail(self, problem: str, key: str, block: int | None = None):
+    def fail(self, problem: str, key: str, block: int | None = None) -> NoReturn:
         raise PrioritiesError(f"{self.path}, line {self.line_of(key, block)}: {problem}")
 
     def text(self, table: dict, key: str, block: int | None, required: bool = True, default: str = "") -> str:
@@ -234,8 +235,9 @@ def load(path: str | Path | None = None) -> Priorities:
         weights = harm.get("weights")
         if not isinstance(weights, dict) or not weights:
             r.fail("[harm] weights must be a table of category = weight", "weights")
+        known = sources.POLICE.categories  # None would mean any category the loader accepts
         for cat, w in weights.items():
-            if cat not in sources.POLICE.categories:
+            if known is not None and cat not in known:
                 r.fail(f"harm weight for {cat!r}: not a police.uk category", "weights")
             if not isinstance(w, (int, float)) or isinstance(w, bool) or w < 0:
                 r.fail(f"harm weight for {cat!r} must be a number >= 0, got {w!r}", "weights")

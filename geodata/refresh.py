@@ -51,10 +51,9 @@ class RefreshReport:
         if not self.fetched:
             text = f"{self.force}: the store is up to date with data.police.uk"
         else:
-            text = (
-                f"{self.force}: fetched {len(self.fetched)} month(s) ({self.fetched[0]} to {self.fetched[-1]}), "
-                f"{self.load.rows_loaded:,} crimes loaded, {len(self.load.rejected):,} rejected"
-            )
+            text = f"{self.force}: fetched {len(self.fetched)} month(s) ({self.fetched[0]} to {self.fetched[-1]})"
+            if self.load is not None:  # set by refresh() whenever it fetched
+                text += f", {self.load.rows_loaded:,} crimes loaded, {len(self.load.rejected):,} rejected"
         if self.stops is not None:
             text += f"; {self.stops.rows_loaded:,} stop and search records loaded ({STOPS_SOURCE})"
         if self.gaps:

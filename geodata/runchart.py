@@ -43,6 +43,7 @@ References: NHS England, "Making Data Count" (2019, 2021 "Getting started"); NHS
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,7 +126,7 @@ class XmR:
 
 
 def xmr(
-    series: dict[str, float | None], baseline: tuple[str, str] | None = None, lower_is_better: bool | None = True
+    series: Mapping[str, float | None], baseline: tuple[str, str] | None = None, lower_is_better: bool | None = True
 ) -> XmR:
     """The XmR chart of ``series`` ('YYYY-MM' -> value; ``None`` or NaN: not loaded).
 

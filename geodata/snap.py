@@ -55,8 +55,8 @@ def snap_points(
     local = np.array(
         [np.median(counts[[j for j in nb if j != i]]) if len(nb) > 1 else 0.0 for i, nb in enumerate(neighbours)]
     )
-    name = points["location_text"].fillna("").str.lower()
-    recording = name.apply(lambda s: any(p in s for p in RECORDING_PLACES)).to_numpy(dtype=bool)
+    text = points["location_text"].fillna("").str.lower()
+    recording = text.apply(lambda s: any(p in s for p in RECORDING_PLACES)).to_numpy(dtype=bool)
     outlier = (counts >= min_count) & (counts > ratio * np.maximum(local, 1))
     points["local_median"] = local
     points["artefact"] = recording | outlier

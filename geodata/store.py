@@ -37,7 +37,7 @@ import shapely
 
 from geodata import boundaries, sources
 from geodata.assign import assign, best_fit
-from geodata.config import Config
+from geodata.config import Config, PopulationSpec
 from loaders import outcomes as outcomes_schema
 from loaders import schema
 from loaders.report import LoadReport
@@ -135,7 +135,7 @@ class Store:
         self.path, self.config, self.exclusive = Path(path), config, exclusive
         self._areas: dict[str, boundaries.Areas] = {}
         self._population: dict[str, pd.DataFrame] = {}
-        self._boundary = None
+        self._boundary: shapely.Geometry | None = None
         self._session = threading.local()
 
     def connect(self):
@@ -186,7 +186,7 @@ class Store:
             con.execute(_DDL)
             con.executemany("INSERT INTO areas VALUES (?, ?, ?, ?)", rows)
             if cfg.population is not None:
-                pop = _read_population(cfg)
+                pop = _read_population(cfg.population)
                 con.executemany("INSERT INTO population VALUES (?, ?)", list(pop.itertuples(index=False)))
             con.executemany(
                 "INSERT INTO meta VALUES (?, ?)",
@@ -279,7 +279,7 @@ class Store:
                 )
         return self._areas[level]
 
-    def boundary(self):
+    def boundary(self) -> shapely.Geometry:
         """The area's outline: the union of its wards (EPSG:27700), computed once per Store."""
         if self._boundary is None:
             self._boundary = shapely.union_all(self.areas("ward").geometries)
@@ -309,7 +309,8 @@ class Store:
             try:
                 with _one_load(con, source, inputs, report) as load_id:
                     held = None if replace_smaller else _stored_rows(con, "partitions", "month", source)
-                    buffer, keys = [], set()
+                    buffer: list[pa.Table] = []
+                    keys: set[tuple] = set()
                     for table, file_report in batches:
                         new_keys = _partitions(table)
                         if keys & new_keys or sum(t.num_rows for t in buffer) >= _FLUSH_ROWS:
@@ -489,7 +490,8 @@ class Store:
         flags=None,
         inside: bool = False,
     ):
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[object] = []
         if inside and not wards:  # the study area is the district: records assigned to one of its wards
             clauses.append("ward_code IS NOT NULL")
         if flags:
@@ -784,7 +786,8 @@ class _Staging:
     """
 
     def __init__(self, store_path: Path):
-        self.store_path, self.used, self.tmp = Path(store_path), 0, None
+        self.store_path, self.used = Path(store_path), 0
+        self.tmp: Path | None = None
 
     def register(self, con, table: pa.Table) -> None:
         self.used += 1
@@ -862,10 +865,9 @@ def _write(
     return outside
 
 
-def _read_population(cfg: Config) -> pd.DataFrame:
+def _read_population(spec: PopulationSpec) -> pd.DataFrame:
     import pandas as pd
 
-    spec = cfg.population
     try:
         frame = pd.read_csv(spec.file, dtype={spec.lsoa_field: "str"})
     except (OSError, ValueError) as exc:  # unreadable, not CSV, not UTF-8

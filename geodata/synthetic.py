@@ -326,6 +326,11 @@ def incident_records(
     return records
 
 
+def _label(labels: dict[str, str], value: str | None) -> str:
+    """An export's label for ``value``: "" when the record has none or the export no label for it."""
+    return "" if value is None else labels.get(value, "")
+
+
 def _write_csv(path: str | Path, header: list[str], rows) -> Path:
     path = Path(path)
     with path.open("w", newline="", encoding="utf-8") as f:
@@ -352,8 +357,8 @@ def write_flytipping_a(records: list[Record], path: str | Path, seed: int = 1) -
             north,
             r.street,
             WASTE_A[r.category],
-            SIZE_A.get(r.size, ""),
-            LAND_A.get(r.land, ""),
+            _label(SIZE_A, r.size),
+            _label(LAND_A, r.land),
             r.status,
             r.person,
             r.phone,
@@ -408,7 +413,7 @@ def write_flytipping_b(records: list[Record], path: str | Path, seed: int = 2) -
         ]
     )
     for r in reversed(records):  # newest first, as many systems export
-        if r.x is None:
+        if r.x is None or r.y is None:
             ref = ""
         else:
             e, n = f"{int(r.x) % 100_000:05d}", f"{int(r.y) % 100_000:05d}"
@@ -421,8 +426,8 @@ def write_flytipping_b(records: list[Record], path: str | Path, seed: int = 2) -
                 ref,
                 r.street,
                 WASTE_B[r.category],
-                SIZE_B.get(r.size, ""),
-                LAND_B.get(r.land, ""),
+                _label(SIZE_B, r.size),
+                _label(LAND_B, r.land),
                 r.status,
                 r.person,
                 r.phone,
@@ -440,6 +445,11 @@ def write_incidents(records: list[Record], path: str | Path) -> Path:
 
     def yn(flag: bool) -> str:
         return "Y" if flag else "N"
+
+    def metres(r: Record, value: float | None) -> int:
+        if value is None:
+            raise ValueError(f"{r.ref}: an incident log gives every case an X and Y; this record has no location")
+        return int(value)
 
     return _write_csv(
         path,
@@ -464,8 +474,8 @@ def write_incidents(records: list[Record], path: str | Path) -> Path:
                 r.ref,
                 r.when.strftime("%d/%m/%Y %H:%M"),
                 r.category,
-                int(r.x),
-                int(r.y),
+                metres(r, r.x),
+                metres(r, r.y),
                 r.street,
                 yn("mental-health" in r.flags),
                 yn("youth" in r.flags),

@@ -81,7 +81,7 @@ def _touching(geoms: np.ndarray, tolerance: float) -> list[set[int]]:
     """For each geometry, the indices of the others it touches (edge or corner, within ``tolerance``)."""
     tree = shapely.STRtree(geoms)
     left, right = tree.query(shapely.buffer(geoms, tolerance, join_style="mitre"), predicate="intersects")
-    out = [set() for _ in range(len(geoms))]
+    out: list[set[int]] = [set() for _ in range(len(geoms))]
     for a, b in zip(left.tolist(), right.tolist()):
         if a != b:
             out[a].add(b)
@@ -134,6 +134,10 @@ def split_busiest(value: np.ndarray, area: np.ndarray, touching: list[set[int]],
     return parts
 
 
+#: The columns of :func:`_busiest_points`, in the order the tuples of :func:`streets_and_places` give them.
+_POINT_COLUMNS = ["name", "incidents", "x", "y"]
+
+
 def _busiest_points(rows: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
     """Per name: incidents, and the map point (x, y) holding most of them (ties: smallest x, y)."""
     frame = pd.DataFrame({"name": names.to_numpy(), "x": rows["x"].to_numpy(), "y": rows["y"].to_numpy()})
@@ -158,8 +162,11 @@ def streets_and_places(
     names = rows["location_text"].map(place_rules.bare)
     street = names.map(place_rules.is_street).astype(bool)
     place = names.isin(place_rules.PLACE_LABELS)
-    streets = _busiest_points(rows[street], names[street]).head(limit)
-    street_list = [(str(s.name), int(s.incidents), float(s.x), float(s.y)) for s in streets.itertuples()]
+    streets = _busiest_points(rows[street], names[street]).iloc[:limit]
+    street_list = [
+        (str(name), int(incidents), float(x), float(y))
+        for name, incidents, x, y in streets[_POINT_COLUMNS].itertuples(index=False, name=None)
+    ]
     found = _busiest_points(rows[place], names[place])
     if street_points is None:
         street_points = rows[street]
@@ -175,10 +182,8 @@ def streets_and_places(
             near = named["location_text"].map(place_rules.bare).to_numpy()[idx]
         else:
             dist, near = np.full(len(found), np.nan), np.full(len(found), "")
-        for p, d, n in zip(found.itertuples(), dist, near):
-            place_list.append(
-                (str(p.name), int(p.incidents), float(p.x), float(p.y), str(n), float(d), place_rules.flag(p.name))
-            )
+        for (name, incidents, x, y), d, n in zip(found[_POINT_COLUMNS].itertuples(index=False, name=None), dist, near):
+            place_list.append((str(name), int(incidents), float(x), float(y), str(n), float(d), place_rules.flag(name)))
     return street_list, place_list
 
 

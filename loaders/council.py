@@ -76,6 +76,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pyarrow as pa
@@ -184,13 +185,13 @@ def read_mapping(path: str | Path) -> Mapping:
     except RecursionError:  # tomllib parses nested arrays and tables recursively
         raise MappingError(f"{name}: not a mapping file (arrays or tables nested too deep)") from None
 
-    def fail(key: str, why: str):
+    def fail(key: str, why: str) -> NoReturn:
         raise MappingError(f"{name}: {key}: {why}")
 
     for k in sorted(set(raw) - _KEYS):
         fail(k, f"unknown key (known: {', '.join(sorted(_KEYS))})")
     kind = raw.get("kind")
-    if kind not in SOURCES:
+    if not isinstance(kind, str) or kind not in SOURCES:
         fail("kind", f"must be one of {', '.join(SOURCES)}, got {kind!r}")
     dataset = raw.get("dataset")
     if not isinstance(dataset, str) or not dataset.strip():
@@ -489,7 +490,11 @@ def parse(
             "synthetic",
         )
     }
-    lines, seen = [], {}
+    lines: list[int] = []
+    seen: dict[str, int] = {}
+    if "synthetic" in cols and mapping.synthetic_marker is None:
+        raise ValueError(f"{mapping.file}: columns.synthetic is given without a synthetic_marker")
+    marker = (mapping.synthetic_marker or "").casefold()  # used only with columns.synthetic
     for line, values in rows:
         report.rows_read += 1
         values = list(values) + [""] * (len(header) - len(values))
@@ -551,9 +556,7 @@ def parse(
         out["location_text"].append((_text(get("location_text")) or None) if "location_text" in cols else None)
         out["flags"].append(";".join(sorted(flags)) or None)
         out["sensitive"].append(sensitive)
-        out["synthetic"].append(
-            mapping.synthetic_marker.casefold() in _text(get("synthetic")).casefold() if "synthetic" in cols else False
-        )
+        out["synthetic"].append(marker in _text(get("synthetic")).casefold() if "synthetic" in cols else False)
     return _table(out, mapping, report), report, lines
 
 
@@ -591,8 +594,8 @@ def _location(values: list, at: dict[str, int], cols: dict[str, tuple[str, ...]]
     lon, lat = nums
     if not in_great_britain(np.array([lon]), np.array([lat]))[0]:
         raise _Bad(f"longitude/latitude ({lon:g}, {lat:g}) is outside Great Britain")
-    x, y = wgs84_to_bng(np.array([lon]), np.array([lat]))
-    return float(x[0]), float(y[0])
+    bx, by = wgs84_to_bng(np.array([lon]), np.array([lat]))
+    return float(bx[0]), float(by[0])
 
 
 def _table(out: dict[str, list], mapping: Mapping, report: LoadReport) -> pa.Table:

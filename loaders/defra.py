@@ -162,7 +162,9 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     return pa.table({n: pa.array(out[n], t) for n, t in COLUMNS}), report
 
 
-def _row(row: list[str], header: list[str], measures: list[str]):
+def _row(
+    row: list[str], header: list[str], measures: list[str]
+) -> tuple[tuple[str, str] | None, list[tuple[float | None, str | None]]]:
     """((field, reason) or None, [(value, note)] per measure)."""
     if len(row) != len(header):
         return ("(row)", f"row has {len(row)} fields, the header has {len(header)}"), []
@@ -174,7 +176,7 @@ def _row(row: list[str], header: list[str], measures: list[str]):
         return ("Year", f"financial year {year} begins with {reason}"), []
     if code != "*Total" and not _CODE.match(code):
         return ("ONS Code", f"not an ONS area code: {code!r}"), []
-    values = []
+    values: list[tuple[float | None, str | None]] = []
     for measure, raw in zip(measures, row[4:]):
         raw = raw.strip()
         if raw == ":":

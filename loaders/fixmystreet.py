@@ -72,7 +72,9 @@ def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
         raise LoadError(
             name, f"not a FixMyStreet LSOA-month file: header is {header!r}, expected {', '.join(HEADER)}", line=1
         )
-    rows, rejected, read = [], [], 0
+    rows: list[tuple[str, str, str, str, int]] = []
+    rejected: list[Rejection] = []
+    read = 0
     for row in reader:
         line = reader.line_num
         if not "".join(row).strip():

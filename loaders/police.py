@@ -177,7 +177,7 @@ def download_files(
     skipped: list[tuple[str, str]] = []
     for path in map(Path, paths):
         if path.is_dir():
-            names = []
+            names: list[tuple[str, Path | None]] = []
             for f in sorted(f for f in path.rglob("*") if not f.is_dir()):
                 if reason := not_regular(f):
                     skipped.append((str(f), reason))
@@ -285,10 +285,15 @@ def _split_rows(
 
 def _arrow_csv(data: bytes, header: list[str], threads: bool) -> tuple[pa.Table, list]:
     invalid: list[pa_csv.InvalidRow] = []
+
+    def skip(row: pa_csv.InvalidRow) -> str:
+        invalid.append(row)
+        return "skip"
+
     table = pa_csv.read_csv(
         io.BytesIO(data),
         read_options=pa_csv.ReadOptions(use_threads=threads, column_names=header, skip_rows=1),
-        parse_options=pa_csv.ParseOptions(quote_char=False, invalid_row_handler=lambda r: invalid.append(r) or "skip"),
+        parse_options=pa_csv.ParseOptions(quote_char=False, invalid_row_handler=skip),
         convert_options=pa_csv.ConvertOptions(
             column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
         ),
@@ -301,7 +306,9 @@ def _split_rows_slow(
 ) -> tuple[pa.Table, list[Rejection]]:
     text = data.decode("utf-8", errors="surrogateescape")
     reader = csv.reader(io.StringIO(text, newline=""))
-    rows, lines, rejected = [], [], []
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    rejected: list[Rejection] = []
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
@@ -373,7 +380,8 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
         (
             _np(pc.or_(pc.less(raw["Month"], first), pc.greater(raw["Month"], last))),
             "Month",
-            lambda r: plausible.month_problem(SOURCE, r["Month"]),
+            # month_problem reads the clock again: the fallback covers a month boundary passed since `last`
+            lambda r: plausible.month_problem(SOURCE, r["Month"]) or f"month {r['Month']} is outside {first} to {last}",
         ),
         (
             ~_np(pc.is_in(raw["Crime type"], value_set=_CRIME_TYPES)),

@@ -359,10 +359,10 @@ def stops_table(stops: list[dict], force: str, force_name: str, name: str):
             continue
         loc = s.get("location") or {}
         try:
-            lon, lat = float(loc["longitude"]), float(loc["latitude"])
+            row_lon, row_lat = float(loc["longitude"]), float(loc["latitude"])
         except (KeyError, TypeError, ValueError):
-            lon = lat = float("nan")
-        rows.append((s, day, lon, lat, loc, i))
+            row_lon = row_lat = float("nan")
+        rows.append((s, day, row_lon, row_lat, loc, i))
     lon = np.array([r[2] for r in rows], dtype="float64")
     lat = np.array([r[3] for r in rows], dtype="float64")
     outside = ~np.isnan(lon) & ~in_great_britain(lon, lat)

@@ -125,9 +125,9 @@ class Annual:
         if latest is None:
             return None
         i = self.years.index(latest[0])
-        if i == 0 or self.values[i - 1] is None:
+        before = self.values[i - 1] if i else None
+        if before is None:
             return None
-        before = self.values[i - 1]
         pct = 100.0 * (latest[1] - before) / before if before else float("nan")
         return self.years[i - 1], before, pct, e_test(int(latest[1]), int(before), 1, 1)
 
@@ -191,8 +191,13 @@ def headline(store: Store, m: MeasureStatus, audience: Audience = ANALYST) -> He
     tried = [rules.comparison(store, m.measure.source, period, a) for a in HEADLINE_ORDER]
     chosen = next((c for c in tried if c.possible), tried[0])
     change = {"year-earlier": m.year_earlier, "previous": m.previous}[HEADLINE_ORDER[tried.index(chosen)]]
-    number = f"{m.current.count:,}"  # withheld: the status' figures are sums of the public cells already
-    return Headline(number, m.current.count, period.text, chosen, change if chosen.possible else None)
+    count = m.current.count
+    if count is None:
+        raise ValueError(
+            f"{m.measure.label}: no headline without a count (months missing: {', '.join(m.current.missing)})"
+        )
+    number = f"{count:,}"  # withheld: the status' figures are sums of the public cells already
+    return Headline(number, count, period.text, chosen, change if chosen.possible else None)
 
 
 def monthly(store: Store, measure: Measure, end: str, category: str | None = None) -> dict[str, int | None]:
@@ -258,7 +263,8 @@ def _priority_slide(store: Store, r: PriorityStatus, audience: Audience) -> Prio
             unmeasured.append(m.sentence)
             continue
         period = months.Period(m.current.start, m.current.end)
-        chart, multiples, shares = None, (), None
+        chart, shares = None, None
+        multiples: tuple[RunChart, ...] = ()
         if not m.withheld:
             chart = run_chart(monthly(store, m.measure, period.end), period, m.measure.label)
             if len(m.measure.categories) > 1:
@@ -309,7 +315,10 @@ def _row(s: PrioritySlide) -> OverviewRow:
             part.chart.icon if part.chart else None,
         )
     if s.annual is not None:
-        year, value = s.annual.latest
+        latest = s.annual.latest
+        if latest is None:
+            raise ValueError(f"{s.annual.label}: no year has a published figure")
+        year, value = latest
         ch = s.annual.change
         if ch is None:
             direction, change = None, "no comparison"

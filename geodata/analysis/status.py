@@ -83,6 +83,8 @@ class Change:
         if self.label == NO_DATA:
             return f"{self.name}: no data ({_missing_text(self.base)})"
         a, b = current.count, self.base.count
+        if a is None or b is None:
+            raise ValueError(f"{self.name}: a change labelled {self.label!r} needs both counts, got {a} and {b}")
         if self.pct is None:
             move = f"rose from 0 to {a}" if a else "was 0 in both periods"
         elif a == b:

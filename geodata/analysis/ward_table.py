@@ -76,6 +76,7 @@ def ward_table(
     if harm_weights:
         by_cat = store.counts(by=("ward_code", "category"), **selection.filters())
         harm = rules.harm(harm_weights, harm_source, by_cat["category"])
+        assert harm is not None  # rules.harm is None only without weights
         by_cat["harm"] = harm.weight_of(by_cat["category"]) * by_cat["incidents"]
         table["harm"] = by_cat.groupby("ward_code")["harm"].sum().reindex(table.index, fill_value=0.0).round(1)
         notes.append(harm.note)

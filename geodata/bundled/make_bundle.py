@@ -29,6 +29,7 @@ import json
 import shutil
 import sys
 import zipfile
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import numpy as np
@@ -64,12 +65,18 @@ def in_district(header: list[str], fields: list[list[str]], districts) -> tuple[
 
 
 def _cut(
-    folders: list[Path], pattern: str, districts, codes_2011: set[str], out_zip: Path, ids: set[str] = frozenset()
+    folders: list[Path],
+    pattern: str,
+    districts,
+    codes_2011: set[str],
+    out_zip: Path,
+    ids: AbstractSet[str] = frozenset(),
 ) -> tuple[list[tuple], set[str]]:
     """Write the St Albans rows of every file matching ``pattern`` to ``out_zip``. Returns, per file,
     (name, county rows, kept, kept by point only, kept by Crime ID only, outside within 500 m), and
     the Crime IDs kept. Raises if a row left out has a St Albans 2011 LSOA code (the old rule)."""
-    table, kept_ids = [], set()
+    table: list[tuple] = []
+    kept_ids: set[str] = set()
     edge = [shapely.buffer(d, 0.0075) for d in districts]  # about 500 m at 52 N
     with zipfile.ZipFile(out_zip, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for path in sorted((p for f in folders for p in f.glob(pattern)), key=lambda p: p.name):
