@@ -332,7 +332,9 @@ def test_roles_are_checked_on_the_server(tmp_path, page):
         page.get_by_text("Signed in as ana (analyst).").wait_for(timeout=30_000)
         page.locator("[data-testid='stSidebarNav'] a", has_text="Map explorer").click()
         page.wait_for_function(
-            "document.querySelectorAll(\"[data-testid='stDownloadButton']\").length === 3", timeout=60_000
+            # ward CSV, GeoJSON, GeoPackage, the map image and the incidents CSV
+            "document.querySelectorAll(\"[data-testid='stDownloadButton']\").length === 5",
+            timeout=60_000,
         )
         assert page.locator("[data-testid='stSidebarNav'] a", has_text="Patrol planner").count() == 1
     finally:

@@ -25,10 +25,11 @@ _OVERFLOW = """() => {
   for (const el of document.querySelectorAll('body *')) {
     const r = el.getBoundingClientRect(), s = getComputedStyle(el);
     if (!r.width || !r.height || s.visibility === 'hidden' || s.display === 'none') continue;
-    if (r.bottom > vh + 0.5 || r.right > vw + 0.5)
+    if (r.bottom > vh + 0.5 || r.right > vw + 0.5) {
       const cls = el.className && el.className.baseVal !== undefined ? el.className.baseVal : el.className;
       out.push(`${el.tagName}.${cls}` +
                ` bottom ${Math.round(r.bottom)} right ${Math.round(r.right)}`);
+    }
   }
   return {scroll: document.documentElement.scrollHeight, scrollW: document.documentElement.scrollWidth,
           vh, vw, out: out.slice(0, 10), n: out.length};
