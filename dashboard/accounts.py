@@ -38,6 +38,7 @@ import secrets
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROLES = ("viewer", "analyst", "admin")
@@ -111,13 +112,46 @@ def remove(path: str | Path, name: str) -> None:
     _write(Path(path), users)
 
 
-class SignIn:
-    """Checks passwords against the accounts file, with the failure limit (one per server)."""
+class _Failures:
+    """Recent failed sign-ins per name, shared by every server process on this accounts file: kept
+    in ``<accounts>.failures`` (JSON, 0600) and read and written under an exclusive ``flock`` of
+    ``<accounts>.lock``, so the check and the count are one step across processes too (two servers
+    on one store, README "Deployment"), not only across one server's threads."""
 
-    def __init__(self, path: str | Path, clock=time.monotonic):
+    def __init__(self, accounts: Path):
+        self.file = accounts.with_name(accounts.name + ".failures")
+        self.lock_file = accounts.with_name(accounts.name + ".lock")
+        self._thread_lock = threading.Lock()
+
+    @contextmanager
+    def held(self):
+        """The failure table, locked for this step; written back when the step ends."""
+        import fcntl
+
+        with self._thread_lock:
+            fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    table = json.loads(self.file.read_text(encoding="utf-8"))
+                except (OSError, ValueError):  # none yet, or unreadable: start again (never lets anyone in)
+                    table = {}
+                yield table
+                tmp = self.file.with_name(self.file.name + f".{os.getpid()}.tmp")
+                with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as f:
+                    json.dump(table, f)
+                os.replace(tmp, self.file)
+            finally:
+                os.close(fd)
+
+
+class SignIn:
+    """Checks passwords against the accounts file, with the failure limit (shared by every server
+    process using the file: :class:`_Failures`)."""
+
+    def __init__(self, path: str | Path, clock=time.time):
         self.path, self.clock = Path(path), clock
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
+        self._failures = _Failures(self.path)
         self._dummy: str | None = None
 
     def _dummy_hash(self) -> str:
@@ -129,15 +163,16 @@ class SignIn:
     def _reserve(self, name: str, now: float) -> None:
         """Refuse a locked name, else count this attempt as a failure now (taken back on success):
         the check and the count are one step under the lock."""
-        with self._lock:
-            if len(self._failures) > 10_000:  # forget names with no recent failure
-                self._failures = {k: v for k, v in self._failures.items() if v and now - v[-1] < WINDOW_S}
-            recent = [t for t in self._failures.get(name, []) if now - t < WINDOW_S]
+        with self._failures.held() as table:
+            if len(table) > 10_000:  # forget names with no recent failure
+                for k in [k for k, v in table.items() if not v or now - v[-1] >= WINDOW_S]:
+                    del table[k]
+            recent = [t for t in table.get(name, []) if now - t < WINDOW_S]
             if len(recent) >= MAX_FAILURES:
-                self._failures[name] = recent
+                table[name] = recent
                 log.warning("sign-in refused for %s: %d failures in %d s", _logged(name), len(recent), WINDOW_S)
                 raise AccountsError("too many failed sign-ins for this name: try again later")
-            self._failures[name] = recent + [now]
+            table[name] = recent + [now]
 
     def check(self, name: str, password: str) -> str:
         """The user's role; raises :class:`AccountsError` (one message for any wrong name or password,
@@ -156,10 +191,10 @@ class SignIn:
         except VerificationError:
             ok = False
         if not ok:
-            with self._lock:
-                n = len(self._failures.get(name, []))
+            with self._failures.held() as table:
+                n = len(table.get(name, []))
             log.warning("failed sign-in for %s (%d in %d s)", _logged(name), n, WINDOW_S)
             raise AccountsError("wrong user name or password")
-        with self._lock:
-            self._failures.pop(name, None)
+        with self._failures.held() as table:
+            table.pop(name, None)
         return user["role"]

@@ -104,6 +104,34 @@ def test_parallel_sign_ins_cannot_all_pass_the_failure_limit(tmp_path, monkeypat
         signin.check("ana", PASSWORD)
 
 
+def test_two_server_processes_share_the_failure_limit(tmp_path, monkeypatch):
+    """Two servers on one accounts file (README "Deployment") each kept their own count, so a name had
+    5 tries per server. The count lives beside the accounts file under an flock: two sign-in checkers
+    (each its own file lock, as two processes have) let 5 wrong passwords through in all, not 10."""
+    path = tmp_path / "accounts.json"
+    accounts.add(path, "ana", "analyst", PASSWORD)
+    monkeypatch.setattr(accounts, "_hasher", lambda: _CountingHasher(delay=0.05))
+    _CountingHasher.calls = 0
+    servers = [accounts.SignIn(path), accounts.SignIn(path)]
+    start, results = threading.Barrier(12), []
+
+    def attempt(i):
+        start.wait()
+        try:
+            servers[i % 2].check("ana", "guess-guess-guess")
+        except accounts.AccountsError as exc:
+            results.append(str(exc))
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert _CountingHasher.calls == accounts.MAX_FAILURES
+    assert results.count("wrong user name or password") == accounts.MAX_FAILURES
+    assert oct(servers[0]._failures.file.stat().st_mode & 0o777) == "0o600"
+
+
 def test_a_name_without_an_account_costs_one_argon2_verification(tmp_path, monkeypatch):
     """Issue 18: user names leaked through timing (145 ms for a real name, 0.1 ms for an unknown one).
     Every sign-in verifies one argon2 hash, a dummy one with the real parameters for a name without
@@ -143,7 +171,8 @@ def test_a_huge_user_name_is_refused_and_logged_cut(tmp_path, caplog):
             with pytest.raises(accounts.AccountsError, match="wrong user name or password"):
                 signin.check(huge, "guess-guess-guess")
     assert len(caplog.text) < 1_000 and "+1999936 characters" in caplog.text
-    assert huge not in signin._failures  # no account can have it: nothing kept
+    failures = signin._failures.file
+    assert not failures.exists() or huge not in failures.read_text()  # no account can have it: nothing kept
     with pytest.raises(accounts.AccountsError, match="at most 120"):
         accounts.add(path, "B" * 121, "viewer", PASSWORD)
 
