@@ -42,7 +42,7 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.stats import norm
+from scipy.special import ndtr  # the normal cdf; scipy.stats costs 0.9 s to import
 
 from geodata.adjust import ADJUSTMENTS
 from geodata.gistar import GiResult, gi_star, gi_z, result_from_z
@@ -79,7 +79,7 @@ def mann_kendall(series: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     var = (n * (n - 1) * (2 * n + 5) - (t * (t - 1) * (2 * t + 5)).sum(axis=1)) / 18
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(var > 0, (big_s - np.sign(big_s)) / np.sqrt(var), 0.0)
-    return big_s, z, 2 * norm.sf(np.abs(z))
+    return big_s, z, 2 * ndtr(-np.abs(z))
 
 
 def _final_run(flags: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from dashboard import access, common, maps, mapview, printmap
+from dashboard import access, common, maps, mapview
 from dashboard.markdown import inert
 from dashboard.palette import GI_COLOURS
 from geodata import export
@@ -210,6 +210,8 @@ def incidents_for(path, selection: Selection) -> pd.DataFrame:
 def map_image(path, selection: Selection, cell, measure) -> bytes:
     """The view as a printed map (PNG, :func:`dashboard.printmap.render`): the ward choropleth of
     ``measure``, the hot spot cells, ward names and the busiest street names, for a report."""
+    from dashboard import printmap  # matplotlib: imported when an image is asked for, not on every start
+
     store = common.store()
     wards = store.areas("ward").to_geodataframe()
     table = wards_for(path, selection).frame
