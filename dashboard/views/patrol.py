@@ -13,7 +13,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from dashboard import access, common, patrolsheet
+from dashboard import access, common
 from geodata import export
 from geodata.analysis import Selection
 from geodata.analysis.patrol_zones import NO_DAY_OR_TIME, patrol_zones
@@ -73,6 +73,8 @@ def outputs(path, end, window, categories, top, min_class, cell, harm_key, rank)
         .encode(longitude="centre_x:Q", latitude="centre_y:Q", text="zone:Q")
     )
     out = zones.assign(**{c: table[c] for c in ("streets", "places", "months", "top_categories")})
+    from dashboard import patrolsheet  # matplotlib: imported by the page that prints, not at every start
+
     store = common.store()
     sheet = patrolsheet.build(
         store.config.area_name,
