@@ -91,8 +91,9 @@ def sign_in_box(config) -> None:
             if st.button("Sign out", key="sign_out"):
                 st.session_state.pop("csp_user", None)
                 st.session_state.pop("csp_role", None)
-                if _oidc_configured():
-                    st.logout()
+                if not who:  # signed in at the identity provider: st.logout leaves for its sign-out page
+                    st.logout()  # (a rerun straight after it raced the redirect and sometimes won)
+                    st.stop()
                 st.rerun()
             return
         if _oidc_configured():

@@ -114,11 +114,12 @@ def _nav(page) -> list[str]:  # noqa: F811
 
 
 def test_verified_partner_signs_in_with_the_accounts_role_and_signs_out(site, page):  # noqa: F811
-    url, _ = site
+    url, idp_url = site
     _sign_in(page, url, "ana")
     page.get_by_text("Signed in as ana@council.example (analyst).").wait_for(timeout=60_000)
     assert "Patrol planner" in _nav(page)  # an analyst's page
     page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{idp_url}/**", timeout=30_000)  # signing out at the provider too
     page.get_by_role("button", name="End session").click(timeout=30_000)  # the provider's own sign-out
     page.get_by_role("button", name="Partner sign-in").wait_for(timeout=60_000)
     assert "Patrol planner" not in _nav(page)
