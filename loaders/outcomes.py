@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from loaders import police
-from loaders.coords import in_great_britain, wgs84_to_bng
+from loaders.coords import wgs84_to_bng
 from loaders.report import LoadReport, Rejection
 from loaders.schema import Column
 
@@ -88,9 +88,7 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
         c: pc.utf8_trim_whitespace(raw[c])
         for c in ("Crime ID", "Outcome type", "Falls within", "Longitude", "Latitude")
     }
-    no_loc = police._np(pc.and_(pc.equal(trimmed["Longitude"], ""), pc.equal(trimmed["Latitude"], "")))
-    lon, lat = police._to_float(trimmed["Longitude"]), police._to_float(trimmed["Latitude"])
-    unparseable = ~no_loc & (np.isnan(lon) | np.isnan(lat))
+    no_loc, lon, lat, place_checks = police.location_checks(raw)
     checks = [  # (mask of bad rows, field, reason for one row)
         (
             police._np(pc.equal(trimmed["Crime ID"], "")),
@@ -103,21 +101,7 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
             lambda r: f"unparseable month {r['Month']!r} (expected YYYY-MM)",
         ),
         (police._np(pc.equal(trimmed["Outcome type"], "")), "Outcome type", lambda r: "no outcome type"),
-        (
-            police._np(pc.equal(trimmed["Falls within"], "")),
-            "Falls within",
-            lambda r: "no force ('Falls within' is empty)",
-        ),
-        (
-            unparseable,
-            "Longitude/Latitude",
-            lambda r: f"unparseable coordinates ({r['Longitude']!r}, {r['Latitude']!r})",
-        ),
-        (
-            ~no_loc & ~unparseable & ~in_great_britain(lon, lat),
-            "Longitude/Latitude",
-            lambda r: f"coordinates outside Great Britain ({r['Longitude']}, {r['Latitude']})",
-        ),
+        *place_checks,
     ]
     bad = np.zeros(raw.num_rows, dtype=bool)
     for mask, field, reason in checks:

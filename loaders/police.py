@@ -366,10 +366,7 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     """Parse one street-level CSV into canonical rows (no ward/LSOA yet) and its report."""
     raw, rejected = _split_rows(name, data)
     report = LoadReport(SOURCE, files=[name], rows_read=raw.num_rows + len(rejected))
-    lon_s, lat_s = pc.utf8_trim_whitespace(raw["Longitude"]), pc.utf8_trim_whitespace(raw["Latitude"])
-    no_loc = _np(pc.and_(pc.equal(lon_s, ""), pc.equal(lat_s, "")))
-    lon, lat = _to_float(lon_s), _to_float(lat_s)
-    unparseable = ~no_loc & (np.isnan(lon) | np.isnan(lat))
+    no_loc, lon, lat, place_checks = location_checks(raw)
     first, last = plausible.bounds(SOURCE)
     checks = [  # (mask of bad rows, field, reason for one row)
         (
@@ -388,21 +385,7 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
             "Crime type",
             lambda r: f"unknown crime type {r['Crime type']!r}",
         ),
-        (
-            _np(pc.equal(pc.utf8_trim_whitespace(raw["Falls within"]), "")),
-            "Falls within",
-            lambda r: "no force ('Falls within' is empty)",
-        ),
-        (
-            unparseable,
-            "Longitude/Latitude",
-            lambda r: f"unparseable coordinates ({r['Longitude']!r}, {r['Latitude']!r})",
-        ),
-        (
-            ~no_loc & ~unparseable & ~in_great_britain(lon, lat),
-            "Longitude/Latitude",
-            lambda r: f"coordinates outside Great Britain ({r['Longitude']}, {r['Latitude']})",
-        ),
+        *place_checks,
     ]
     check_rejections(name, rejected)
     bad, found = np.zeros(raw.num_rows, dtype=bool), []
@@ -427,6 +410,34 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     report.rows_loaded = raw.num_rows
     report.no_location = int(no_loc.sum())
     return _canonical(raw, lon, lat), report
+
+
+def location_checks(raw: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+    """The checks every police.uk file (street, outcomes) makes of its force and coordinates:
+    (rows with no location, longitudes, latitudes (NaN where absent), and the (mask, field, reason)
+    checks: an empty 'Falls within', unparseable coordinates, coordinates outside Great Britain)."""
+    lon_s, lat_s = pc.utf8_trim_whitespace(raw["Longitude"]), pc.utf8_trim_whitespace(raw["Latitude"])
+    no_loc = _np(pc.and_(pc.equal(lon_s, ""), pc.equal(lat_s, "")))
+    lon, lat = _to_float(lon_s), _to_float(lat_s)
+    unparseable = ~no_loc & (np.isnan(lon) | np.isnan(lat))
+    checks = [
+        (
+            _np(pc.equal(pc.utf8_trim_whitespace(raw["Falls within"]), "")),
+            "Falls within",
+            lambda r: "no force ('Falls within' is empty)",
+        ),
+        (
+            unparseable,
+            "Longitude/Latitude",
+            lambda r: f"unparseable coordinates ({r['Longitude']!r}, {r['Latitude']!r})",
+        ),
+        (
+            ~no_loc & ~unparseable & ~in_great_britain(lon, lat),
+            "Longitude/Latitude",
+            lambda r: f"coordinates outside Great Britain ({r['Longitude']}, {r['Latitude']})",
+        ),
+    ]
+    return no_loc, lon, lat, checks
 
 
 def _np(mask: pa.ChunkedArray) -> np.ndarray:
