@@ -150,9 +150,9 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str) -
         change = (
             "no comparison"
             if ch is None
-            else f"{ARROWS[meeting.DOWN if ch[2] < 0 else meeting.UP if ch[2] > 0 else meeting.SAME]} "
-            f"{ch[2]:+.0f}% on {ch[0]} ({ch[1]:,.0f}), {'significant' if ch[3] < 0.05 else 'not significant'}"
-            f" (p = {meeting._p(ch[3])})"
+            else f"{ARROWS[meeting.DOWN if ch.pct < 0 else meeting.UP if ch.pct > 0 else meeting.SAME]} "
+            f"{ch.pct:+.0f}% on {ch.year} ({ch.before:,.0f}), {'significant' if ch.significant else 'not significant'}"
+            f" (p = {meeting._p(ch.p)})"
         )
         left = (
             f'<div class="csp-number">{value:,.0f}</div><p>fly-tipping incidents in {_e(year)} '

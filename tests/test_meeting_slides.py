@@ -96,7 +96,8 @@ def test_flytipping_shows_defra_annual_figures_when_no_monthly_source_covers_the
     stats = bundled_store.district_stats(dataset="incidents", measures=["Total Incidents"], area_codes=["E07000240"])
     latest = stats.sort_values("year").iloc[-1]
     assert p2.annual.latest == (latest["year"], latest["value"]) == ("2022-23", 579.0)
-    year, before, pct, p = p2.annual.change
+    year, before, pct, p, significant = p2.annual.change
+    assert significant == (p < p2.result.priority.target.alpha)
     assert (year, before) == ("2021-22", 624.0) and pct == pytest.approx(100 * (579 - 624) / 624)
     row = deck.overview.rows[1]
     assert row.direction == meeting.DOWN and "annual" in row.number_of and "not significant" in row.change

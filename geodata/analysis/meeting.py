@@ -34,6 +34,7 @@ Rules (README, "Rules", Meeting):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -103,15 +104,27 @@ class MeasurePart:
     outcomes: outcomes.OutcomeShares | None
 
 
+class AnnualChange(NamedTuple):
+    """The latest year against the one before it: E-test p, judged at the priority's alpha."""
+
+    year: str  # the year compared with
+    before: float
+    pct: float
+    p: float
+    significant: bool
+
+
 @dataclass(frozen=True)
 class Annual:
-    """A district's annual figures (financial years), e.g. DEFRA fly-tipping incidents."""
+    """A district's annual figures (financial years), e.g. DEFRA fly-tipping incidents; ``alpha``:
+    the significance level of the priority's target, which judges :attr:`change` (as the status does)."""
 
     label: str
     source: str
     years: tuple[str, ...]
     values: tuple[float | None, ...]  # None: not published
     note: str  # why annual figures are shown, and what they are
+    alpha: float = 0.05
 
     @property
     def latest(self) -> tuple[str, float] | None:
@@ -119,8 +132,8 @@ class Annual:
         return known[-1] if known else None
 
     @property
-    def change(self) -> tuple[str, float, float, float] | None:
-        """(previous year, its value, % change, E-test p) of the latest year against the one before it."""
+    def change(self) -> AnnualChange | None:
+        """The latest year against the one before it (None when either is not published)."""
         latest = self.latest
         if latest is None:
             return None
@@ -129,7 +142,8 @@ class Annual:
         if before is None:
             return None
         pct = 100.0 * (latest[1] - before) / before if before else float("nan")
-        return self.years[i - 1], before, pct, e_test(int(latest[1]), int(before), 1, 1)
+        p = e_test(int(latest[1]), int(before), 1, 1)
+        return AnnualChange(self.years[i - 1], before, pct, p, p < self.alpha)
 
 
 @dataclass
@@ -235,9 +249,9 @@ def run_chart(series: dict[str, int | None], period: months.Period, label: str) 
     return None
 
 
-def annual(store: Store, source: str) -> Annual | None:
-    """The area's annual figures of the district-statistics ``source`` (DEFRA fly-tipping incidents);
-    None when the store holds none."""
+def annual(store: Store, source: str, alpha: float = 0.05) -> Annual | None:
+    """The area's annual figures of the district-statistics ``source`` (DEFRA fly-tipping incidents),
+    changes judged at ``alpha`` (the priority target's); None when the store holds none."""
     if source != sources.DEFRA.id:
         raise ValueError(f"no annual figures are defined for {source!r}")
     table = flytipping_context.series(store, store.config.area_code or "", (flytipping_context.TOTAL,))
@@ -253,6 +267,7 @@ def annual(store: Store, source: str) -> Annual | None:
         values,
         "Annual figures (DEFRA, financial years April to March), shown because no monthly source "
         "covers the period; not comparable with monthly counts.",
+        alpha,
     )
 
 
@@ -283,7 +298,7 @@ def _priority_slide(store: Store, r: PriorityStatus, audience: Audience) -> Prio
     figures = None
     if not parts:
         for source in r.priority.annual:
-            figures = annual(store, source)
+            figures = annual(store, source, r.priority.target.alpha)
             if figures:
                 break
     # a shown priority's status sentence already names its measures without data
@@ -323,9 +338,8 @@ def _row(s: PrioritySlide) -> OverviewRow:
         if ch is None:
             direction, change = None, "no comparison"
         else:
-            before_year, before, pct, p = ch
-            direction = _direction(before, value)
-            change = f"{pct:+.0f}% on {before_year}, {'significant' if p < 0.05 else 'not significant'}"
+            direction = _direction(ch.before, value)
+            change = f"{ch.pct:+.0f}% on {ch.year}, {'significant' if ch.significant else 'not significant'}"
         return OverviewRow(r.priority, r.status, f"{value:,.0f}", f"in {year} (annual, DEFRA)", direction, change, None)
     return OverviewRow(r.priority, r.status, None, "not measured yet", None, "", None)
 
