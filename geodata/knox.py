@@ -46,6 +46,13 @@ import pandas as pd
 #: Default band edges: distance in metres, time in days.
 DISTANCE_BANDS = (0.0, 100.0, 200.0, 300.0, 400.0)
 TIME_BANDS = (0.0, 7.0, 14.0, 21.0, 28.0)
+#: Significance level of a near-repeat band (one-sided Monte Carlo p, as wsteenbeek/NearRepeat reports).
+ALPHA = 0.05
+
+
+def near_repeats(table, alpha: float = ALPHA):
+    """The bands of a :func:`knox` table with more close pairs than chance: p < ``alpha`` and ratio > 1."""
+    return table[(table["p"] < alpha) & (table["ratio"] > 1)]
 
 
 def _edges(values, name: str) -> np.ndarray:

@@ -90,3 +90,12 @@ def test_dates_and_arguments_are_checked():
         knox([0, np.nan], [0, 1], [0, 1])
     with pytest.raises(ValueError, match="one length"):
         knox([0, 1], [0], [0, 1])
+
+
+def test_near_repeat_bands_need_p_below_alpha_and_more_pairs_than_expected():
+    import pandas as pd
+
+    from geodata.knox import ALPHA, near_repeats
+
+    table = pd.DataFrame({"p": [0.01, 0.01, 0.2, ALPHA], "ratio": [1.5, 0.8, 3.0, 2.0]})
+    assert near_repeats(table).index.tolist() == [0]

@@ -12,6 +12,7 @@ from dashboard import access, common
 from dashboard.markdown import inert
 from geodata import disclosure, sources
 from geodata import flytipping_context as context
+from geodata import knox as knox_mod
 from geodata.analysis.status import SYNTHETIC_LABEL
 from geodata.knox import DISTANCE_BANDS, TIME_BANDS, knox
 
@@ -226,15 +227,15 @@ def knox_section(loaded: list[str], exact: bool) -> None:
         ),
         hide_index=True,
     )
-    hot = table[(table["p"] < 0.05) & (table["ratio"] > 1)]
+    hot = knox_mod.near_repeats(table)
     st.markdown(
         html.escape(
             f"{table.attrs['records']:,} records, {table.attrs['permutations']} permutations. "
             + (
-                "More pairs than chance (p < 0.05): "
+                f"More pairs than chance (p < {knox_mod.ALPHA}): "
                 + "; ".join(f"{r.distance}, {r.time} (ratio {r.ratio:.2f})" for r in hot.itertuples())
                 if len(hot)
-                else "No band has significantly more pairs than chance (p < 0.05)."
+                else f"No band has significantly more pairs than chance (p < {knox_mod.ALPHA})."
             )
         )
     )
