@@ -82,3 +82,28 @@ def test_deprivation_for_the_district_and_a_ward(bundled_store):
     ward = bundled_store.wards()["ward_code"].iloc[0]
     one = deprivation_for(bundled_store, Selection.of("2025-01", "2025-06", (), [ward]))
     assert 0 < one.deciles["incidents"].sum() < found.deciles["incidents"].sum()
+
+
+def test_downloads_made_on_click_hold_the_view(tmp_path, monkeypatch, bundled_store):
+    """The map image, ward files and GeoPackage are made only when clicked (callables): call what the
+    buttons call and check the files."""
+    import sqlite3
+    import struct
+
+    from dashboard.views import explorer
+
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    sel = Selection.of("2025-01", "2025-06", ["Burglary"])
+    png = explorer.map_image(None, sel, None, "incidents")
+    width, height = struct.unpack(">II", png[16:24])  # the PNG header's IHDR chunk
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and min(width, height) > 800
+    files = explorer.export_files(None, sel, None)
+    rows = files["csv"].splitlines()
+    assert rows[0].startswith("ward_code,") and len(rows) == 1 + 20  # a row per ward
+    total = sum(int(r.split(",")[2]) for r in rows[1:])
+    assert total == bundled_store.counts(by=("source",), **sel.filters())["incidents"].sum()
+    gpkg = tmp_path / "v.gpkg"
+    gpkg.write_bytes(files["gpkg"])
+    with sqlite3.connect(gpkg) as con:
+        layers = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
+    assert layers == {"wards", "hotspots"}
