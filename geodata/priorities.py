@@ -87,8 +87,11 @@ class Measure:
     flags: tuple[str, ...] = ()
 
     def filters(self) -> dict:
-        """The store query filters (:meth:`geodata.store.Store.counts`) of this measure."""
-        return dict(source=self.source, categories=list(self.categories) or None, flags=list(self.flags) or None)
+        """The store query filters (:meth:`geodata.store.Store.counts`) of this measure, over the study
+        area (the district's records: those assigned to one of its wards), as a selection's are."""
+        return dict(
+            source=self.source, categories=list(self.categories) or None, flags=list(self.flags) or None, inside=True
+        )
 
     @property
     def source_name(self) -> str:

@@ -223,7 +223,6 @@ def monthly(store: Store, measure: Measure, end: str, category: str | None = Non
     if category is not None:
         filters["categories"] = [category]
     counts = store.counts(by=("ward_code", "month"), start=first, end=end, **filters)
-    counts = counts[counts["ward_code"].notna()]
     by_month = counts.groupby(counts["month"].dt.strftime("%Y-%m"))["incidents"].sum()
     return {mo: (int(by_month.get(mo, 0)) if mo in loaded else None) for mo in months.months(first, end)}
 

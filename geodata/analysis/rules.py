@@ -205,7 +205,7 @@ def disclose(
     if not withheld(selection.source, audience):
         return summary, f"{int(summary.sum()):,}", None
     counts = store.counts(by=("ward_code", "month"), **filters)
-    public = public_cells(store, counts[counts["ward_code"].notna()], selection.source, selection.categories)
+    public = public_cells(store, counts, selection.source, selection.categories)
     shown = period_totals(public).reindex(summary.index, fill_value=0)
     return shown, f"{int(shown.sum()):,}", disclosure.NOTE
 

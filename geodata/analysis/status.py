@@ -187,7 +187,6 @@ def measure_status(
     period = Period.ending(end, window)
     start = period.start
     counts = store.counts(by=("ward_code", "month"), start=shift(start, -max(window, 12)), end=end, **measure.filters())
-    counts = counts[counts["ward_code"].notna()]
     withheld = rules.withheld(measure.source, audience)
     if withheld:
         counts = rules.public_cells(store, counts, measure.source, measure.categories, measure.flags)
