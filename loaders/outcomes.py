@@ -43,18 +43,7 @@ SOURCE = "police.uk"
 KIND = "police.uk outcomes"
 
 #: The columns of an outcomes file, verbatim, in the published order.
-HEADER = (
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Outcome type",
-)
+HEADER = (*police.LOCATED, "Outcome type")
 
 #: The canonical outcome columns (the store's ``outcomes`` table, plus its ``load_id``).
 COLUMNS: tuple[Column, ...] = (

@@ -63,8 +63,8 @@ if TYPE_CHECKING:
 
 SOURCE = "police.uk"
 
-#: The columns of a street-level file, verbatim, in the published order.
-HEADER = (
+#: The columns every police.uk crime file (street, outcomes) starts with, verbatim, in the published order.
+LOCATED = (
     "Crime ID",
     "Month",
     "Reported by",
@@ -74,10 +74,9 @@ HEADER = (
     "Location",
     "LSOA code",
     "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
 )
+#: The columns of a street-level file, verbatim, in the published order.
+HEADER = (*LOCATED, "Crime type", "Last outcome category", "Context")
 
 #: The 14 published crime types (data.police.uk/docs/method/crime-categories).
 CRIME_TYPES = frozenset(
