@@ -66,7 +66,7 @@ def _labels(
         for text, size, weight in lines:
             ty += size * 0.95
             out.append(
-                f'<text x="{cx:.1f}" y="{ty:.1f}" font-size="{size:.1f}" font-weight="{weight}" '
+                f'<text class="ward-label" x="{cx:.1f}" y="{ty:.1f}" font-size="{size:.1f}" font-weight="{weight}" '
                 f'text-anchor="middle" fill="#000" stroke="#fff" stroke-width="{size * 0.22:.1f}" '
                 f'paint-order="stroke" stroke-linejoin="round">{html.escape(text)}</text>'
             )

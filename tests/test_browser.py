@@ -216,6 +216,13 @@ def test_hostile_ward_names_render_as_text_and_never_run_as_templates(tmp_path, 
         assert page.dialogs == []
         assert not pwned.exists()
         page.screenshot(path=str(ARTIFACTS / "xss-tooltip.png"))
+        for path in ("wards", "trends"):  # the same names in tables and Vega charts
+            page.goto(f"{url}/{path}")
+            page.wait_for_function("document.querySelectorAll('.vega-embed svg').length > 0", timeout=60_000)
+            page.get_by_text("{{7*7}}").first.wait_for(state="attached", timeout=30_000)  # literal (table cells)
+            assert page.locator("img[src='x']").count() == 0
+        time.sleep(0.5)
+        assert page.dialogs == [] and not pwned.exists()
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -256,6 +263,9 @@ def test_meeting_page_shows_every_slide(server, page):
     assert page.get_by_text("Data to 2025-06").count() >= 1
     names = page.eval_on_selector_all("path.ward-svg title", "els => els.map(e => e.textContent)")
     assert len(names) == 40 and len(set(n.split(":")[0] for n in names)) == 20  # P1 and P3 maps
+    # ward names are written on the maps (readable across a room), not only in hover titles
+    written = set(page.eval_on_selector_all("text.ward-label", "els => els.map(e => e.textContent)"))
+    assert {"St Peters", "Harpenden West", "London Colney"} <= written
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "meeting.png"), full_page=True)
     hosts = {urlparse(u).hostname for u in page.requests_seen if u.startswith(("http", "ws"))}
