@@ -27,9 +27,9 @@ import shapely
 from pyproj import Transformer
 
 from dashboard.basemap import URL as BASEMAP_URL
+from geodata import places
 from geodata.classes import classify
 
-STATIC = "/app/static"
 #: Closest zoom (Leaflet's level 19: a street at about 0.3 m per pixel).
 MAX_ZOOM = 19
 
@@ -223,12 +223,12 @@ def snap_clusters(
 
 def street_rows(points: pd.DataFrame, limit: int = 3000) -> list[list]:
     """Name rows ``[lat, lon, name, count]`` for police.uk map points (x, y, count, location_text),
-    busiest first, the "On or near " prefix removed, unnamed points left out."""
-    named = points[points["location_text"].fillna("").str.strip() != ""]
-    top = named.nlargest(limit, "count")
+    busiest first, named as :func:`geodata.places.bare` gives them (no "On or near "), unnamed points
+    left out."""
+    names = points["location_text"].map(places.bare)
+    top = points.assign(name=names)[names != ""].nlargest(limit, "count")
     lon, lat = _TO_WGS84.transform(top["x"].to_numpy(), top["y"].to_numpy())
-    names = top["location_text"].astype(str).str.replace(r"^On or near\s+", "", regex=True)
-    return [[round(la, 5), round(lo, 5), str(n), int(c)] for la, lo, n, c in zip(lat, lon, names, top["count"])]
+    return [[round(la, 5), round(lo, 5), n, int(c)] for la, lo, n, c in zip(lat, lon, top["name"], top["count"])]
 
 
 def streets(m: dict, rows: list[list], min_zoom: int = 15, name: str = "Street and place names") -> None:

@@ -57,11 +57,6 @@ def bare(location: str | None) -> str:
     return text[len(PREFIX) :].strip() if text.startswith(PREFIX) else text
 
 
-def is_place(location: str | None) -> bool:
-    """True for a police.uk place label (:data:`PLACE_LABELS`), with or without the prefix."""
-    return bare(location) in PLACE_LABELS
-
-
 def is_street(location: str | None) -> bool:
     """True for a named street: a non-empty location that is not a place label."""
     text = bare(location)

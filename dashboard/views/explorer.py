@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import access, common, maps, mapview
 from dashboard.markdown import inert
 from dashboard.palette import GI_COLOURS
-from geodata import export
+from geodata import export, places
 from geodata.analysis import Selection
 from geodata.analysis.deprivation_for import deprivation_for
 from geodata.analysis.hotspots_for import hotspots_for
@@ -222,9 +222,7 @@ def map_image(path, selection: Selection, cell, measure) -> bytes:
     snaps = found.snaps
     labels = (
         [
-            printmap.Label(
-                float(r.x), float(r.y), str(r.location_text).removeprefix("On or near "), weight=float(r.count)
-            )
+            printmap.Label(float(r.x), float(r.y), places.bare(r.location_text), weight=float(r.count))
             for r in snaps.nlargest(60, "count").itertuples()
             if isinstance(r.location_text, str)
         ]
