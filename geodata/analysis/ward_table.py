@@ -80,11 +80,13 @@ def ward_table(
         by_cat["harm"] = harm.weight_of(by_cat["category"]) * by_cat["incidents"]
         table["harm"] = by_cat.groupby("ward_code")["harm"].sum().reindex(table.index, fill_value=0.0).round(1)
         notes.append(harm.note)
-    shown, total, rule = rules.disclose(store, selection, audience)
-    if rule:  # public cells only: no rate, baseline or harm (none is a sum of the public cells)
+    rule = None
+    if rules.withheld(selection.source, audience):  # public cells only: no rate, baseline or harm
+        shown, _, rule = rules.disclose(store, selection, audience)  # (none is a sum of the public cells)
         table = table[["ward_name"]].assign(incidents=shown.reindex(table.index, fill_value=0))
         total = f"{int(table['incidents'].sum()):,}"
-        notes.append(rule)
+        if rule:
+            notes.append(rule)
     else:
         total = f"{int(counts.sum()):,}"
     frame = table.reset_index()
