@@ -211,18 +211,24 @@ class Store:
             )
 
     def _check_length(self, con) -> None:
-        """Refuse a store file shorter than its blocks (a copy or a disk that did not finish):
-        DuckDB opens it, and every query reaching a missing block then fails. A DuckDB file is
-        :data:`_DUCKDB_HEADER_BYTES` of headers, then ``total_blocks`` blocks of ``block_size``."""
-        blocks, block_size = con.execute(
-            "SELECT total_blocks, block_size FROM pragma_database_size() WHERE database_name = current_database()"
+        """Refuse a store file cut short (a copy or a disk that did not finish): DuckDB opens it,
+        and every query reaching a missing block then fails.
+
+        A DuckDB file is :data:`_DUCKDB_HEADER_BYTES` of headers, then whole blocks of
+        ``block_size``. ``total_blocks`` counts free blocks too, and a checkpoint truncates the
+        free blocks at the end of the file, so a sound file holds at least the blocks in use
+        (``total_blocks - free_blocks``, wherever they lie), and whole blocks only."""
+        blocks, free, block_size = con.execute(
+            "SELECT total_blocks, free_blocks, block_size FROM pragma_database_size() "
+            "WHERE database_name = current_database()"
         ).fetchall()[0]
-        expected, actual = _DUCKDB_HEADER_BYTES + blocks * block_size, self.path.stat().st_size
-        if actual < expected:
+        body = self.path.stat().st_size - _DUCKDB_HEADER_BYTES
+        if body < (blocks - free) * block_size or body % block_size:
             raise StoreError(
-                f"{self.path}: the store file is cut short ({actual:,} of {expected:,} bytes: a copy or "
-                "a disk that did not finish?); restore it from a backup, or delete it: it is rebuilt "
-                "from the config, and your own loads must then be loaded again"
+                f"{self.path}: the store file is cut short ({body + _DUCKDB_HEADER_BYTES:,} bytes, for "
+                f"{blocks - free:,} blocks of {block_size:,} in use: a copy or a disk that did not finish?); "
+                "restore it from a backup, or delete it: it is rebuilt from the config, and your own "
+                "loads must then be loaded again"
             )
 
     def _check(self) -> None:
