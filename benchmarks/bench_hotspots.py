@@ -29,8 +29,8 @@ sys.path.insert(0, str(REPO))
 
 from geodata import config  # noqa: E402
 from geodata import grid as grids  # noqa: E402
+from geodata.build import open_store  # noqa: E402
 from geodata.gistar import default_band, distance_band_weights, gi_star  # noqa: E402
-from geodata.store import open_store  # noqa: E402
 from loaders import police  # noqa: E402
 
 HERTS_DISTRICTS = (

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from geodata.store import _record_load  # noqa: E402
+from geodata.store.writes import record_load  # noqa: E402
 from loaders.report import LoadReport, Rejection  # noqa: E402
 
 
@@ -34,7 +34,7 @@ def main(n: int) -> None:
     )
     con.execute("CREATE TABLE rejections (load_id BIGINT, file VARCHAR, line BIGINT, field VARCHAR, reason VARCHAR)")
     t = time.perf_counter()
-    _record_load(con, 1, "police.uk", datetime.now(), [], report)
+    record_load(con, 1, "police.uk", datetime.now(), [], report)
     bulk = time.perf_counter() - t
     tenth = report.rejected[: n // 10]
     t = time.perf_counter()

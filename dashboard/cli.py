@@ -41,7 +41,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
 def open_store(cfg, **kwargs):
     """The config's store, used by this process alone (``exclusive``: larger ingests commit sooner)."""
-    from geodata.store import open_store as _open
+    from geodata.build import open_store as _open
 
     return _open(cfg, exclusive=True, **kwargs)
 

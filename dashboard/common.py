@@ -20,7 +20,8 @@ from geodata import priorities as priorities_mod
 from geodata.analysis import ANALYST, PUBLIC, Audience, Selection, rules
 from geodata.analysis import meeting as meeting_mod
 from geodata.analysis import status as status_mod
-from geodata.store import Store, open_store
+from geodata.build import open_store
+from geodata.store import Store
 
 CRIME_TYPES = sources.POLICE.categories
 

@@ -66,16 +66,17 @@ def _ingest_street(store: Store, files, inputs: list[str], progress, replace_sma
     return store.ingest(_in_parallel(tasks), police.SOURCE, inputs, progress=progress, replace_smaller=replace_smaller)
 
 
-def ingest_outcomes(store: Store, paths: Iterable[str | Path]) -> LoadReport:
+def ingest_outcomes(store: Store, paths: Iterable[str | Path], replace_smaller: bool = False) -> LoadReport:
     """Load data.police.uk outcomes files (CSV, folders of months, zips; :mod:`loaders.outcomes`)
-    into the store's ``outcomes`` table, one transaction; each force-month replaces the stored one."""
+    into the store's ``outcomes`` table, one transaction; each force-month replaces the stored one
+    (see ``replace_smaller`` at :func:`ingest_police`)."""
     inputs = [str(p) for p in paths]
-    return _ingest_outcomes(store, police.list_files(inputs, police.OUTCOMES), inputs)
+    return _ingest_outcomes(store, police.list_files(inputs, police.OUTCOMES), inputs, replace_smaller)
 
 
-def _ingest_outcomes(store: Store, files, inputs: list[str]) -> LoadReport:
+def _ingest_outcomes(store: Store, files, inputs: list[str], replace_smaller: bool = False) -> LoadReport:
     tasks = (lambda name=name, read=read: outcomes.parse(name, read()) for name, read in files)
-    return store.ingest_outcomes(_in_parallel(tasks), inputs)
+    return store.ingest_outcomes(_in_parallel(tasks), inputs, replace_smaller=replace_smaller)
 
 
 @dataclass
@@ -101,14 +102,14 @@ def ingest_download(
 ) -> DownloadReport:
     """Load what a data.police.uk download holds (:func:`loaders.police.download_files`): its street
     files (as :func:`ingest_police`, one transaction; see ``replace_smaller`` there), then its
-    outcomes files (as :func:`ingest_outcomes`, a second transaction); every other file is listed
-    as skipped with why."""
+    outcomes files (as :func:`ingest_outcomes`, a second transaction, ``replace_smaller`` alike);
+    every other file is listed as skipped with why."""
     inputs = [str(p) for p in paths]
     kinds, skipped = police.download_files(inputs)
     street = (
         _ingest_street(store, kinds[police.STREET], inputs, progress, replace_smaller) if kinds[police.STREET] else None
     )
-    done = _ingest_outcomes(store, kinds[police.OUTCOMES], inputs) if kinds[police.OUTCOMES] else None
+    done = _ingest_outcomes(store, kinds[police.OUTCOMES], inputs, replace_smaller) if kinds[police.OUTCOMES] else None
     return DownloadReport(street, done, skipped)
 
 

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from geodata import config as config_mod
+from geodata.build import open_store
 from geodata.bundled import ST_ALBANS as BUNDLE
 from geodata.bundled import copy_config
-from geodata.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_POLICE = BUNDLE / "police" / "hertfordshire-st-albans-street.zip"

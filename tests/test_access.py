@@ -22,9 +22,9 @@ from geodata import disclosure, synthetic
 from geodata import priorities as priorities_mod
 from geodata.analysis import ANALYST, PUBLIC
 from geodata.analysis import status as status_mod
+from geodata.build import open_store
 from geodata.bundled import ST_ALBANS as BUNDLE
 from geodata.ingest import ingest_council
-from geodata.store import open_store
 from tests.conftest import REPO, open_page, write_config
 
 APP = str(REPO / "dashboard" / "app.py")

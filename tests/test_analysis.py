@@ -15,9 +15,10 @@ from geodata.analysis.patrol_zones import patrol_zones
 from geodata.analysis.trends import category_change, monthly
 from geodata.analysis.ward_table import ward_table
 from geodata.assign import best_fit
+from geodata.build import open_store
 from geodata.classes import NO_DATA, SEQUENTIAL, classify
 from geodata.ingest import ingest_police
-from geodata.store import AREA_SOURCES, open_store
+from geodata.store import AREA_SOURCES
 from loaders import schema
 from tests.conftest import config_with_store
 

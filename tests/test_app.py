@@ -324,9 +324,9 @@ def test_wards_ranked_by_harm_when_weights_are_configured(tmp_path, monkeypatch,
 def test_flytipping_page_context_council_records_and_knox(tmp_path, monkeypatch):
     from geodata import config as config_mod
     from geodata import synthetic
+    from geodata.build import open_store
     from geodata.ingest import ingest_council
     from geodata.knox import knox
-    from geodata.store import open_store
 
     cfg = write_config(tmp_path)
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))

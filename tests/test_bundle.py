@@ -11,7 +11,7 @@ import pytest
 from geodata import boundaries
 from geodata import config as config_mod
 from geodata.assign import assign
-from geodata.store import open_store
+from geodata.build import open_store
 from tests.conftest import BUNDLE, BUNDLED_OUTCOMES, BUNDLED_POLICE, config_with_store
 
 NOTE = BUNDLE / "police" / "SOURCE.md"

@@ -76,7 +76,7 @@ def test_first_run_through_ingest_builds_the_same_store(tmp_path, bundled_store)
     """`ingest police` on a config whose store does not exist yet first builds it from the bundled
     data (population, FixMyStreet and DEFRA included): the store equals one built the usual way."""
     from geodata import config as config_mod
-    from geodata.store import open_store
+    from geodata.build import open_store
 
     cfg = write_config(tmp_path)
     out = run("ingest", "police", BUNDLED_POLICE, "--config", cfg)

@@ -15,10 +15,10 @@ import pytest
 from dashboard.cli import main
 from geodata import synthetic
 from geodata.analysis.status import SYNTHETIC_LABEL, evaluate
+from geodata.build import open_store
 from geodata.bundled import ST_ALBANS as BUNDLE
 from geodata.ingest import ingest_council
 from geodata.priorities import load as load_priorities
-from geodata.store import open_store
 from loaders import council
 from loaders.report import LoadError
 from tests.conftest import REPO, config_with_store, write_config

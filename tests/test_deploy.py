@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from geodata import config as config_mod
-from geodata.store import open_store
+from geodata.build import open_store
 from tests.conftest import write_config
 from tests.test_browser import _serve, page, wait_for_meeting  # noqa: F401  (page: the Chromium fixture)
 from tests.test_faults import _ingest

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from geodata import config as config_mod
-from geodata.store import open_store
+from geodata.build import open_store
 from tests.conftest import REPO, write_config
 
 pytestmark = pytest.mark.slow  # several ingest processes on the county files

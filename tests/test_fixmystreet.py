@@ -14,9 +14,9 @@ from dashboard import cli
 from geodata import config as config_mod
 from geodata import priorities
 from geodata.analysis import status
+from geodata.build import open_store
 from geodata.bundled import ST_ALBANS as BUNDLE
 from geodata.ingest import ingest_fixmystreet
-from geodata.store import open_store
 from loaders import fixmystreet
 from loaders.report import LoadError
 from tests.conftest import write_config

@@ -401,7 +401,7 @@ def test_flytipping_context_survives_duplicates_a_store_holds(tmp_path, bundled_
     import duckdb
 
     from geodata import flytipping_context as context
-    from geodata.store import open_store
+    from geodata.build import open_store
     from tests.conftest import config_with_store
 
     shutil.copy(bundled_store.path, tmp_path / "store.duckdb")
@@ -434,7 +434,7 @@ def _dead_pid() -> int:
 def test_a_killed_ingests_staging_copy_is_removed_on_the_next_open(tmp_path):
     import os
 
-    from geodata.store import open_store
+    from geodata.build import open_store
     from tests.conftest import config_with_store
 
     cfg = config_with_store(tmp_path, bundled=False)
@@ -451,16 +451,16 @@ def test_a_killed_ingests_staging_copy_is_removed_on_the_next_open(tmp_path):
 def test_staging_copies_are_private_and_a_store_path_may_hold_an_apostrophe(tmp_path, monkeypatch):
     import stat
 
-    from geodata import store as store_mod
+    from geodata.build import open_store
     from geodata.ingest import ingest_police
-    from geodata.store import open_store
+    from geodata.store.connection import Staging
     from tests.conftest import config_with_store
 
     folder = tmp_path / "o'brien's data"
     folder.mkdir()
     store = open_store(config_with_store(folder, bundled=False))
     seen = []
-    monkeypatch.setattr(store_mod._Staging, "close", lambda self: seen.append(self.tmp))
+    monkeypatch.setattr(Staging, "close", lambda self: seen.append(self.tmp))
     # two files of one month: the second replaces the first through a staged (Parquet) batch
     first = _police_month(tmp_path, 5, "2021-05-a-street.csv")
     (tmp_path / "b").mkdir()
@@ -550,7 +550,8 @@ def test_a_truncated_store_is_one_clear_line(tmp_path, bundled_store, kept):
     import subprocess
     import sys
 
-    from geodata.store import StoreError, open_store
+    from geodata.build import open_store
+    from geodata.store import StoreError
     from tests.conftest import REPO, config_with_store, write_config
 
     data = bundled_store.path.read_bytes()
@@ -574,7 +575,7 @@ def test_a_store_whose_free_blocks_were_truncated_opens(tmp_path, bundled_store)
     # (DuckDB counts the free blocks a checkpoint cut from the end of the file in total_blocks)
     import duckdb
 
-    from geodata.store import open_store
+    from geodata.build import open_store
     from tests.conftest import config_with_store
 
     path = tmp_path / "store.duckdb"

@@ -97,8 +97,8 @@ def test_hostile_ward_names_and_priority_text_are_printed_as_text(tmp_path):
     import json
 
     from geodata import config as config_mod
+    from geodata.build import open_store
     from geodata.bundled import ST_ALBANS
-    from geodata.store import open_store
 
     payloads = ["{{7*7}}", "<script>alert(1)</script>", "{% for x in range(3) %}loop{% endfor %}"]
     wards = json.loads((ST_ALBANS / "boundaries/st_albans_wards_2013.geojson").read_text())

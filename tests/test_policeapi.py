@@ -14,8 +14,8 @@ import duckdb
 import pytest
 
 from geodata import config as config_mod
+from geodata.build import open_store
 from geodata.refresh import area_polygons, refresh_police
-from geodata.store import open_store
 from loaders.policeapi import ApiError, Client, RateLimiter
 from tests.api_server import FakePoliceApi
 from tests.conftest import BUNDLED_POLICE, REPO, config_with_store, write_config

@@ -19,7 +19,7 @@ import pytest
 
 from dashboard import cli, server
 from geodata import config as config_mod
-from geodata.store import open_store
+from geodata.build import open_store
 from tests.conftest import REPO, config_with_store, write_config
 from tests.test_browser import _map_frame, page, wait_for_meeting  # noqa: F401  (page: the Chromium fixture)
 

@@ -11,9 +11,10 @@ import shapely
 
 from geodata import boundaries
 from geodata.assign import assign
+from geodata.build import open_store
 from geodata.config import WARDS_2013_CONFIG
 from geodata.ingest import ingest_police
-from geodata.store import StoreError, open_store
+from geodata.store import StoreError
 from loaders import police
 from loaders.report import LoadError
 from tests.conftest import BUNDLED_MONTHS, BUNDLED_POLICE, BUNDLED_ROWS, config_with_store
