@@ -15,6 +15,7 @@ import pytest
 
 from geodata import outcomes as shares_mod
 from geodata.ingest import ingest_download, ingest_outcomes
+from geodata.store import StoreError
 from loaders import outcomes, police
 from loaders.report import LoadError
 from tests.conftest import BUNDLED_OUTCOMES, REPO, write_config
@@ -264,3 +265,25 @@ def test_bundled_priority_outcomes_match_the_files(bundled_store):
     assert got.counts == expected and got.crimes == len(located) > 100
     assert got.from_outcomes_files > got.crimes / 2 and got.unknown == {}
     assert got.counts["charged or summonsed"] > 0 and got.counts["under investigation"] > 0
+
+
+def test_a_truncated_outcomes_month_is_refused_like_every_source(tmp_path, empty_store):
+    # outcomes load through the store's one write primitive, so the shrink rule holds for them too
+    full = _write(
+        tmp_path / "full",
+        "2021-02-hertfordshire-outcomes.csv",
+        [OUT_HEADER] + [out_row(f"c{i}", "2021-02", "Suspect charged") for i in range(6)],
+    )
+    cut = _write(
+        tmp_path / "cut",
+        "2021-02-hertfordshire-outcomes.csv",
+        [OUT_HEADER, out_row("c0", "2021-02", "Suspect charged")],
+    )
+    ingest_outcomes(empty_store, [full])
+    with pytest.raises(StoreError, match=r"police\.uk outcomes .* 2021-02: the new load has 1 row, the store holds 6"):
+        ingest_outcomes(empty_store, [cut])
+    parts = empty_store.partitions()
+    assert parts.loc[parts["source"] == "police.uk outcomes", "rows"].tolist() == [6]  # nothing changed
+    ingest_outcomes(empty_store, [cut], replace_smaller=True)
+    parts = empty_store.partitions()
+    assert parts.loc[parts["source"] == "police.uk outcomes", "rows"].tolist() == [1]

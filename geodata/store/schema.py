@@ -123,8 +123,15 @@ def _to_v2(con: duckdb.DuckDBPyConnection) -> None:
     if con.execute("SELECT count(*) FROM lsoa_wards").fetchall()[0][0] == 0:
         areas = stored_areas(con)
         _fill_lsoa_wards(con, areas["ward"], areas["lsoa"])
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'incidents'"
+        ).fetchall()
+    }
     for col in schema.COLUMNS:
-        con.execute(f'ALTER TABLE incidents ADD COLUMN IF NOT EXISTS "{col.name}" {col.sql}')
+        if col.name not in have:
+            con.execute(f'ALTER TABLE incidents ADD COLUMN "{col.name}" {col.sql}')
 
 
 #: The migrations: ``MIGRATIONS[v - 1]`` brings a version-``v`` store to version ``v + 1``.
