@@ -11,7 +11,7 @@ import pytest
 
 from geodata.build import open_store
 from geodata.ingest import ingest_police
-from geodata.store import SCHEMA_VERSION, StoreError, schema
+from geodata.store import SCHEMA_VERSION, Store, StoreError, schema
 from loaders import schema as canonical
 from tests.conftest import BUNDLED_POLICE, BUNDLED_ROWS, REPO, config_with_store
 
@@ -96,3 +96,10 @@ def test_the_store_imports_nothing_that_loads_or_builds_it():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_creating_a_store_over_an_existing_file_is_refused_and_leaves_it(empty_store):
+    before = empty_store.path.read_bytes()
+    with pytest.raises(StoreError, match="a store is there already"):
+        Store.create(empty_store.config)
+    assert empty_store.path.read_bytes() == before

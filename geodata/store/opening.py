@@ -40,8 +40,11 @@ class Store(Writes, Queries):
     @classmethod
     def create(cls, config: Config, exclusive: bool = False) -> Store:
         """A new, empty store for the config: its wards, LSOAs and population, readable by its
-        owner only (0600: it is to hold council records). A failed creation leaves no file."""
+        owner only (0600: it is to hold council records). A failed creation leaves no file; an
+        existing file is refused, never replaced."""
         store = cls(config.store_path, config, exclusive)
+        if store.path.exists():
+            raise StoreError(f"{store.path}: a store is there already; open it, or delete it to build a new one")
         wards, lsoas = boundaries.read(config.wards), boundaries.read(config.lsoas)
         population = (
             list(_read_population(config.population).itertuples(index=False)) if config.population is not None else []

@@ -153,7 +153,7 @@ def _partitions(table: pa.Table, part: str) -> set[tuple]:
     return {tuple(c.dictionary[int(i)].as_py() for c, i in zip(columns, row)) for row in codes}
 
 
-class Partitions:
+class PartitionWriter:
     """The partition writer of one load (made by :func:`replacing`): :meth:`add` queues tables of
     ``target`` rows; each flush replaces the partitions they hold (and the ``covers`` given) whole.
 
@@ -245,15 +245,15 @@ def replacing(
     report: LoadReport,
     replace_smaller: bool = False,
     prepare: Callable[[pa.Table], pa.Table] | None = None,
-) -> Iterator[Partitions]:
+) -> Iterator[PartitionWriter]:
     """The write primitive: one load of ``source`` (:func:`one_load`) replacing partitions of
-    ``target``. Yields its :class:`Partitions` writer; when the block ends, the queue is flushed,
+    ``target``. Yields its :class:`PartitionWriter`; when the block ends, the queue is flushed,
     the load recorded from ``report`` and the transaction committed (on any error, rolled back).
     Later batches are staged beside ``store_path`` (:class:`~geodata.store.connection.Staging`)."""
     staging = Staging(store_path)
     try:
         with one_load(con, source, inputs, report) as load_id:
-            writer = Partitions(con, staging, target, source, load_id, replace_smaller, prepare)
+            writer = PartitionWriter(con, staging, target, source, load_id, replace_smaller, prepare)
             yield writer
             writer.flush()
     finally:
