@@ -16,7 +16,7 @@ from datetime import date
 from dashboard import printmap
 from geodata import places as place_rules
 from geodata.analysis.patrol_zones import NO_DAY_OR_TIME
-from geodata.pvalue import format_p
+from geodata.pvalue import p_clause
 from loaders.coords import bng_to_wgs84
 
 
@@ -43,7 +43,7 @@ def _trend(z, before: str) -> str:
     if z["previous"] != z["previous"]:  # NaN: the months before are not all loaded
         return f"no comparison: the months before ({before}) are not all loaded"
     change = "new (none before)" if z["previous"] == 0 else f"{z['change_pct']:+.0f}%"
-    return f"{int(z['incidents'])} against {int(z['previous'])} in {before}: {change} (E-test p {format_p(z['p'])})"
+    return f"{int(z['incidents'])} against {int(z['previous'])} in {before}: {change} (E-test, {p_clause(z['p'])})"
 
 
 def _labels(z, street_points) -> list[printmap.Label]:

@@ -19,6 +19,7 @@ from dashboard.palette import STATUS_COLOURS, STATUS_SYMBOLS
 from geodata import disclosure
 from geodata import outcomes as outcomes_mod
 from geodata.analysis import meeting
+from geodata.pvalue import p_clause
 
 ARROWS = {meeting.UP: "↑", meeting.DOWN: "↓", meeting.SAME: "→", None: "–"}
 ARROW_WORDS = {meeting.UP: "up", meeting.DOWN: "down", meeting.SAME: "same", None: "no comparison"}
@@ -151,8 +152,7 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str) -
             "no comparison"
             if ch is None
             else f"{ARROWS[meeting.DOWN if ch.pct < 0 else meeting.UP if ch.pct > 0 else meeting.SAME]} "
-            f"{ch.pct:+.0f}% on {ch.year} ({ch.before:,.0f}), {'significant' if ch.significant else 'not significant'}"
-            f" (p = {meeting._p(ch.p)})"
+            f"{ch.text} ({p_clause(ch.p)}; {ch.year}: {ch.before:,.0f})"
         )
         left = (
             f'<div class="csp-number">{value:,.0f}</div><p>fly-tipping incidents in {_e(year)} '

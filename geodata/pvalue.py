@@ -3,7 +3,7 @@
 ``format_p``: below 0.001 it is "< 0.001" (a p-value is never 0: a permutation test's smallest
 is 1 / (permutations + 1), an analytic one only underflows), otherwise three decimals
 ("0.012", "1.000"), as the APA style guide (7th ed., 6.36) writes exact p to three decimals;
-NaN (no test made) is "n/a".
+NaN (no test made) is "n/a". ``p_clause`` puts it in a sentence: "p = 0.012", "p < 0.001", "p n/a".
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import math
 SMALLEST_SHOWN = 0.001
 
 
-def format_p(p: float) -> str:
+def format_p(p: float | None) -> str:
     """The p-value as text: "< 0.001", "0.012", ..., "1.000"; "n/a" for NaN or None."""
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "n/a"
@@ -26,3 +26,9 @@ def format_p(p: float) -> str:
     if p < SMALLEST_SHOWN:
         return f"< {SMALLEST_SHOWN:g}"
     return f"{min(p, 1.0):.3f}"
+
+
+def p_clause(p: float | None) -> str:
+    """The p-value for a sentence: "p = 0.012", "p < 0.001" (never "p = < 0.001"), "p n/a"."""
+    text = format_p(p)
+    return f"p {text}" if text[0] in "<n" else f"p = {text}"

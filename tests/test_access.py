@@ -375,7 +375,7 @@ def test_public_sentence_never_gives_a_true_count_8_to_8(tmp_path, empty_store):
         cur = disclosure.period_totals(public, "2021-12", "2021-12")
         prev = disclosure.period_totals(public, "2021-11", "2021-11")
         assert shown.withheld and shown.current.count == cur.sum() and shown.previous.base.count == prev.sum()
-        counts = _numbers(shown.sentence.split(", p = ")[0].replace("2021-11", ""))  # neither p nor the month
+        counts = _numbers(shown.sentence.split(", p ")[0].replace("2021-11", ""))  # neither p nor the month
         assert counts and all(c % 5 == 0 for c in counts) and 8 not in counts, shown.sentence
         assert cur.sum() in counts and (prev.sum() in counts or prev.sum() == 0)
         assert shown.wards.set_index("ward_code")["current"].sum() == cur.sum()

@@ -154,6 +154,19 @@ def test_disclosure_applies_only_to_sensitive_sources_for_an_audience_without_ex
     assert rules.disclose(store, Selection.of("2021-11", "2021-11"), PUBLIC)[2] is None  # police.uk: open data
 
 
+def test_status_and_headline_write_p_by_the_one_rule():
+    # the status sentence and the meeting headline had their own p formats ("0.90", "0.0004" -> "< 0.001")
+    from geodata.analysis import meeting
+
+    base, now = status.Figure("2024-01", "2024-06", 100, ()), status.Figure("2025-01", "2025-06", 101, ())
+    change = status.Change("the same months a year earlier", base, 0.9, 1.0, "no significant change")
+    assert change.phrase(now).endswith("no significant change, p = 0.900")
+    rise = status.Change("x", base, 0.00004, 50.0, "significant rise")
+    assert rise.phrase(now).endswith(", significant rise, p < 0.001")
+    annual = meeting.Annual("Fly-tipping", "defra", ("2022-23", "2023-24"), (1000.0, 1100.0), "annual")
+    assert annual.change is not None and annual.change.text == "+10% on 2022-23, significant"
+
+
 def test_selection_checks_its_fields():
     s = Selection.of("2021-08", "2022-01", ["Robbery", "Burglary"], [ST_PETERS])
     assert s.categories == ("Burglary", "Robbery") and s.period.length == 6 and hash(s)

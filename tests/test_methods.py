@@ -19,7 +19,7 @@ from geodata.change import compare, sqrt_z
 from geodata.emerging import mann_kendall
 from geodata.gistar import gi_star
 from geodata.knox import knox
-from geodata.pvalue import format_p
+from geodata.pvalue import format_p, p_clause
 from geodata.validate import finite_values
 
 
@@ -40,6 +40,11 @@ from geodata.validate import finite_values
 )
 def test_format_p_never_shows_zero(p, text):
     assert format_p(p) == text
+
+
+@pytest.mark.parametrize("p, text", [(0.0004, "p < 0.001"), (0.0123, "p = 0.012"), (None, "p n/a")])
+def test_p_clause_reads_in_a_sentence(p, text):
+    assert p_clause(p) == text
 
 
 def test_format_p_rejects_what_is_not_a_probability():

@@ -44,6 +44,7 @@ from geodata.analysis.selection import ANALYST, Audience
 from geodata.analysis.status import NO_DATA, RULE, Change, MeasureStatus, PriorityStatus, evaluate, latest_month
 from geodata.change import e_test
 from geodata.priorities import Measure, Priorities, Priority
+from geodata.pvalue import p_clause
 from geodata.store import Store
 
 #: Comparisons tried for the headline change, in order (see the module docstring).
@@ -89,7 +90,7 @@ class Headline:
         pct = "from 0" if c.pct is None else f"{c.pct:+.0f}%"
         return (
             f"{pct} against {c.name} ({months.span(c.base.start, c.base.end)}, {c.base.count:,}), "
-            f"{c.label} (p = {_p(c.p)})"
+            f"{c.label} ({p_clause(c.p)})"
         )
 
 
@@ -112,6 +113,11 @@ class AnnualChange(NamedTuple):
     pct: float
     p: float
     significant: bool
+
+    @property
+    def text(self) -> str:
+        """E.g. "-12% on 2022-23, not significant"."""
+        return f"{self.pct:+.0f}% on {self.year}, {'significant' if self.significant else 'not significant'}"
 
 
 @dataclass(frozen=True)
@@ -187,12 +193,6 @@ class Slides:
     priorities: list[PrioritySlide]
     not_measured: NotMeasured | None
     slides: list = field(default_factory=list)  # overview, priority slides, not-measured slide, in order
-
-
-def _p(p: float | None) -> str:
-    if p is None:
-        return "n/a"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
 
 
 def _direction(before, after) -> str:
@@ -338,7 +338,7 @@ def _row(s: PrioritySlide) -> OverviewRow:
             direction, change = None, "no comparison"
         else:
             direction = _direction(ch.before, value)
-            change = f"{ch.pct:+.0f}% on {ch.year}, {'significant' if ch.significant else 'not significant'}"
+            change = ch.text
         return OverviewRow(r.priority, r.status, f"{value:,.0f}", f"in {year} (annual, DEFRA)", direction, change, None)
     return OverviewRow(r.priority, r.status, None, "not measured yet", None, "", None)
 

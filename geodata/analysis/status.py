@@ -45,6 +45,7 @@ from geodata.change import compare as compare_counts
 from geodata.change import e_test
 from geodata.months import Period, months, of, shift, span
 from geodata.priorities import Measure, Priorities, Priority
+from geodata.pvalue import p_clause
 from geodata.store import Store
 
 #: Statuses from best to worst; ``no data`` sorts apart.
@@ -91,7 +92,8 @@ class Change:
             move = f"unchanged ({b} -> {a})"
         else:
             move = f"{'rose' if a > b else 'fell'} {abs(self.pct):.0f}% ({b} -> {a})"
-        return f"{move} against {self.name} ({span(self.base.start, self.base.end)}), {self.label}, p = {_p(self.p)}"
+        base = span(self.base.start, self.base.end)
+        return f"{move} against {self.name} ({base}), {self.label}, {p_clause(self.p)}"
 
 
 @dataclass
@@ -120,12 +122,6 @@ class PriorityStatus:
     def data_to(self) -> str | None:
         ends = [m.data_to for m in self.measures if m.data_to]
         return max(ends) if ends else None
-
-
-def _p(p: float | None) -> str:
-    if p is None:
-        return "n/a"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
 
 
 def _missing_text(fig: Figure) -> str:
