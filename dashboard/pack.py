@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -42,6 +43,7 @@ from geodata.analysis.status import MeasureStatus, PriorityStatus, evaluate, lat
 from geodata.classes import classify  # noqa: E402
 from geodata.gistar import CLASS_LABELS  # noqa: E402
 from geodata.priorities import Priorities  # noqa: E402
+from geodata.pvalue import format_p  # noqa: E402
 from geodata.store import Store  # noqa: E402
 
 FORMATS = ("pdf", "html")
@@ -203,7 +205,7 @@ def build(
 
 
 def _ward_rows(m: MeasureStatus) -> list[list[str]]:
-    rows = [["Ward", "Period", "Before", "Change", "p (adjusted)", "Test"]]
+    rows = [["Ward", "Period", "Before", "Change", "p (adj.)", "Test"]]
     tested = "change" in m.wards.columns
     for _, w in m.wards.head(TOP_WARDS).iterrows():
         if tested:
@@ -214,7 +216,7 @@ def _ward_rows(m: MeasureStatus) -> list[list[str]]:
                     str(int(w["current"])),
                     str(int(w["previous"])),
                     pct,
-                    f"{w['p_adj']:.2f}",
+                    format_p(w["p_adj"]),
                     str(w["change"]),
                 ]
             )
@@ -227,11 +229,147 @@ def _status_word(status: str) -> str:
     return f"{STATUS_SYMBOLS[status]} {status.upper()}"
 
 
-def _status_line(r: PriorityStatus) -> str:
-    return _status_word(r.status)
+def _coloured(status: str) -> str:
+    """The status as inline markup: symbol and word, bold, in its colour (never the colour alone)."""
+    return f'<font color="{STATUS_COLOURS[status]}"><b>{html.escape(_status_word(status))}</b></font>'
 
 
 _ARROWS = {meeting.UP: "↑", meeting.DOWN: "↓", meeting.SAME: "→", None: "–"}
+
+
+# ------------------------------------------------------------------------------------ the document
+# The pack is written once as a list of blocks (:func:`_document`), then drawn as PDF or HTML, so the
+# two formats cannot drift apart. Text in a block is inline markup: every piece of data or config is
+# escaped (html.escape) before it is put in; the only tags are the pack's own <b>, <i> and
+# <font color="#rrggbb">.
+@dataclass(frozen=True)
+class _Text:
+    markup: str
+    style: str = "body"  # "title", "subtitle", "heading", "body" or "note"
+
+
+@dataclass(frozen=True)
+class _Picture:
+    key: tuple[str, int, str]  # in Pack.images
+    width_mm: float
+    height_mm: float
+
+
+@dataclass(frozen=True)
+class _Grid:
+    rows: list[list[str]]  # the first row is the header; cells are inline markup
+    widths_mm: list[float] | None = None
+    small: bool = False  # a dense table (the top wards): smaller type in the PDF
+
+
+@dataclass(frozen=True)
+class _Beside:
+    """A picture with a table beside it (the ward map and its top wards)."""
+
+    picture: _Picture
+    grid: _Grid
+
+
+@dataclass(frozen=True)
+class _PageBreak:
+    pass
+
+
+def _plain(rows: list[list[str]]) -> list[list[str]]:
+    return [[html.escape(c) for c in row] for row in rows]
+
+
+def _document(pack: Pack) -> list:
+    """The pack's pages as blocks (module docstring): the overview page, one page per measured
+    priority, the sources and the method after the last priority."""
+    esc = html.escape
+    deck = pack.slides
+    blocks: list = [
+        _Text(esc(pack.title), "title"),
+        _Text(esc(pack.area), "subtitle"),
+        _Text(f"Priorities meeting pack. Period: {esc(pack.period)}. Data to {esc(pack.data_to)}."),
+        _Text(f"Produced {date.today():%d %B %Y} by CSP Hotspots."),
+    ]
+    summary = [["Priority", "Status", "Latest", "Change", "Run chart"]]
+    for row in deck.overview.rows:
+        latest = ("" if row.number is None else f"<b>{esc(row.number)}</b> ") + esc(row.number_of)
+        summary.append(
+            [
+                esc(f"{row.priority.id} {row.priority.title}"),
+                _coloured(row.status),
+                latest,
+                esc(f"{_ARROWS[row.direction]} {row.change}" if row.number else ""),
+                esc(row.icon or ""),
+            ]
+        )
+    blocks += [_Grid(summary, [38, 25, 55, 35, 27]), _Text(esc(deck.overview.rule))]
+    if deck.not_measured:
+        blocks.append(_Text("Not measured yet", "heading"))
+        blocks += [
+            _Text(f"<b>{esc(p.id)} {esc(p.title)}</b>: would be measured by: {esc(' '.join(lines))}")
+            for p, lines in deck.not_measured.entries
+        ]
+    for ps in deck.priorities:
+        r, pid = ps.result, ps.priority.id
+        blocks += [
+            _PageBreak(),
+            _Text(esc(f"{pid} {r.priority.title}"), "title"),
+            _Text(f"<i>{esc(r.priority.wording)}</i>"),
+            _Text(f"{_coloured(r.status)}: {esc(r.sentence)}"),
+        ]
+        for i, part in enumerate(ps.parts):
+            m, h = part.status, part.headline
+            blocks += [
+                _Text(esc(m.measure.label), "heading"),
+                _Text(
+                    f"<b>{esc(h.number)}</b> in {esc(h.period)}. {esc(_ARROWS[h.direction])} {esc(h.text.rstrip('.'))}."
+                ),
+            ]
+            if m.withheld:
+                blocks.append(_Text(esc(disclosure.NOTE)))
+            if part.chart is not None:
+                note = part.chart.baseline_note + " Shaded: the period; grey: not loaded; diamonds: special cause."
+                blocks += [_Picture((pid, i, "trend"), 180, 58), _Text(esc(note), "note")]
+            if part.multiples:
+                blocks.append(_Picture((pid, i, "multiples"), 180, 47))
+            if part.outcomes:
+                shares = part.outcomes.shares
+                blocks.append(
+                    _Text(
+                        "<b>What happened</b> (latest police.uk outcome of "
+                        f"{part.outcomes.with_outcome:,} crimes; recent months lag): "
+                        + esc("; ".join(f"{g} {100 * (shares[g] or 0):.0f}%" for g in shares))
+                    )
+                )
+            blocks.append(
+                _Beside(
+                    _Picture((pid, i, "map"), 62, 62),
+                    _Grid(_plain(_ward_rows(m)), [38, 13, 13, 13, 15, 22], small=True),
+                )
+            )
+        if ps.annual is not None:
+            a = ps.annual
+            year, value = a.latest
+            blocks += [
+                _Text(f"<b>{value:,.0f}</b> fly-tipping incidents in {esc(year)} (annual). {esc(a.note)}"),
+                _Picture((pid, 0, "annual"), 180, 65),
+            ]
+        if ps.unmeasured:
+            blocks.append(_Text("<b>Not measured:</b> " + esc(" ".join(ps.unmeasured))))
+    # the sources follow the last priority (a page of their own would be near-empty)
+    blocks.append(_Text("Sources and licences", "heading"))
+    blocks += [_Text(f"<b>{esc(name)}</b>: {esc(text)}") for name, text in ATTRIBUTIONS]
+    blocks.append(_Text(esc(METHOD)))
+    return blocks
+
+
+#: The methods, stated on the pack's last page.
+METHOD = (
+    "Method: counts are incidents assigned to a ward of the area. Change tests: two-sided Poisson E-test "
+    "(Krishnamoorthy & Thomson 2004); ward tests adjusted by Benjamini-Hochberg. Hot spots: Gi* "
+    "(Getis & Ord 1992) on a square grid, adjacent cells, Benjamini-Hochberg adjusted. Months a source has "
+    "not loaded are never counted as zero."
+)
 
 
 # ---------------------------------------------------------------------------------------------- PDF
@@ -239,13 +377,19 @@ def to_pdf(pack: Pack) -> bytes:
     """The pack as PDF (A4 portrait), with "Data to <month>" and the page number on every page."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import mm
     from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     styles = getSampleStyleSheet()
-    body, h1, h2 = styles["BodyText"], styles["Title"], styles["Heading2"]
-    esc = html.escape
+    style = {
+        "title": styles["Title"],
+        "subtitle": styles["Heading3"],
+        "heading": styles["Heading2"],
+        "body": styles["BodyText"],
+        "note": styles["Italic"],
+        "small": ParagraphStyle("small", parent=styles["BodyText"], fontSize=8, leading=10),
+    }
 
     def footer(canvas, doc):
         canvas.saveState()
@@ -254,133 +398,42 @@ def to_pdf(pack: Pack) -> bytes:
         canvas.drawRightString(195 * mm, 10 * mm, f"Page {doc.page}")
         canvas.restoreState()
 
-    def table(rows, widths=None):
-        t = Table(rows, colWidths=widths, repeatRows=1)
+    def picture(b: _Picture):
+        return Image(io.BytesIO(pack.images[b.key]), b.width_mm * mm, b.height_mm * mm)
+
+    def table(b: _Grid):
+        cell = style["small"] if b.small else style["body"]
+        head, *rest = b.rows
+        cells = [[Paragraph(f"<b>{c}</b>", cell) for c in head], *[[Paragraph(c, cell) for c in row] for row in rest]]
+        t = Table(cells, colWidths=[w * mm for w in b.widths_mm] if b.widths_mm else None, repeatRows=1)
         t.setStyle(
             TableStyle(
                 [
-                    ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
-                    ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
                     ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+                    *([("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)] if b.small else []),
+                    *(
+                        [("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]
+                        if b.small
+                        else []
+                    ),
                 ]
             )
         )
         return t
 
-    story = [
-        Spacer(1, 30 * mm),
-        Paragraph(esc(pack.title), h1),
-        Paragraph(esc(pack.area), styles["Heading3"]),
-        Paragraph(f"Priorities meeting pack. Period: {esc(pack.period)}. Data to {esc(pack.data_to)}.", body),
-        Paragraph(f"Produced {date.today():%d %B %Y} by CSP Hotspots.", body),
-        Spacer(1, 8 * mm),
-    ]
-    deck = pack.slides
-    summary = [["Priority", "Status", "Latest", "Change", "Run chart"]]
-    for row in deck.overview.rows:
-        latest = ("" if row.number is None else f"<b>{esc(row.number)}</b> ") + esc(row.number_of)
-        summary.append(
-            [
-                Paragraph(esc(f"{row.priority.id} {row.priority.title}"), body),
-                Paragraph(
-                    f'<font color="{STATUS_COLOURS[row.status]}"><b>{esc(_status_word(row.status))}</b></font>', body
-                ),
-                Paragraph(latest, body),
-                Paragraph(esc(f"{_ARROWS[row.direction]} {row.change}" if row.number else ""), body),
-                Paragraph(esc(row.icon or ""), body),
-            ]
-        )
-    story += [
-        table(summary, [38 * mm, 25 * mm, 55 * mm, 35 * mm, 27 * mm]),
-        Spacer(1, 3 * mm),
-        Paragraph(esc(deck.overview.rule), body),
-    ]
-    if deck.not_measured:
-        story.append(Paragraph("Not measured yet", h2))
-        story += [
-            Paragraph(f"<b>{esc(p.id)} {esc(p.title)}</b>: would be measured by: {esc(' '.join(lines))}", body)
-            for p, lines in deck.not_measured.entries
-        ]
-    story.append(PageBreak())
-    for ps in deck.priorities:
-        r = ps.result
-        story += [
-            Paragraph(esc(f"{r.priority.id} {r.priority.title}"), h1),
-            Paragraph(f"<i>{esc(r.priority.wording)}</i>", body),
-            Paragraph(
-                f'<font color="{STATUS_COLOURS[r.status]}"><b>{esc(_status_line(r))}</b></font>: {esc(r.sentence)}',
-                body,
-            ),
-        ]
-        for i, part in enumerate(ps.parts):
-            m, h = part.status, part.headline
-            story += [
-                Paragraph(esc(m.measure.label), h2),
-                Paragraph(
-                    f"<b>{esc(h.number)}</b> in {esc(h.period)}. {esc(_ARROWS[h.direction])} {esc(h.text)}.", body
-                ),
-            ]
-            if m.withheld:
-                story.append(Paragraph(esc(disclosure.NOTE), body))
-            if (r.priority.id, i, "trend") in pack.images:
-                story += [
-                    Image(io.BytesIO(pack.images[(r.priority.id, i, "trend")]), 180 * mm, 58 * mm),
-                    Paragraph(
-                        esc(
-                            part.chart.baseline_note + " Shaded: the period; grey: not loaded; diamonds: special cause."
-                        ),
-                        styles["Italic"],
-                    ),
-                ]
-            if (r.priority.id, i, "multiples") in pack.images:
-                story.append(Image(io.BytesIO(pack.images[(r.priority.id, i, "multiples")]), 180 * mm, 47 * mm))
-            if part.outcomes:
-                shares = part.outcomes.shares
-                story.append(
-                    Paragraph(
-                        "<b>What happened</b> (latest police.uk outcome of "
-                        f"{part.outcomes.with_outcome:,} crimes; recent months lag): "
-                        + esc("; ".join(f"{g} {100 * (shares[g] or 0):.0f}%" for g in shares)),
-                        body,
-                    )
-                )
-            story.append(
-                Table(
-                    [
-                        [
-                            Image(io.BytesIO(pack.images[(r.priority.id, i, "map")]), 62 * mm, 62 * mm),
-                            table(_ward_rows(m)),
-                        ]
-                    ],
-                    colWidths=[64 * mm, 116 * mm],
-                )
-            )
-        if ps.annual is not None:
-            a = ps.annual
-            year, value = a.latest
-            story += [
-                Paragraph(f"<b>{value:,.0f}</b> fly-tipping incidents in {esc(year)} (annual). {esc(a.note)}", body),
-                Image(io.BytesIO(pack.images[(r.priority.id, 0, "annual")]), 180 * mm, 65 * mm),
-            ]
-        if ps.unmeasured:
-            story.append(Paragraph("<b>Not measured:</b> " + esc(" ".join(ps.unmeasured)), body))
-        story.append(PageBreak())
-    if story and isinstance(story[-1], PageBreak):
-        story.pop()  # the sources follow the last priority (a page of their own would be near-empty)
-    story += [Paragraph("Sources and licences", h2)]
-    story += [Paragraph(f"<b>{esc(name)}</b>: {esc(text)}", body) for name, text in ATTRIBUTIONS]
-    story.append(
-        Paragraph(
-            esc(
-                "Method: counts are incidents assigned to a ward of the area. Change tests: two-sided Poisson E-test "
-                "(Krishnamoorthy & Thomson 2004); ward tests adjusted by Benjamini-Hochberg. Hot spots: Gi* "
-                "(Getis & Ord 1992) on a square grid, adjacent cells, Benjamini-Hochberg adjusted. Months a source has "
-                "not loaded are never counted as zero."
-            ),
-            body,
-        )
-    )
+    story: list = [Spacer(1, 30 * mm)]
+    for b in _document(pack):
+        if isinstance(b, _Text):
+            story.append(Paragraph(b.markup, style[b.style]))
+        elif isinstance(b, _Picture):
+            story.append(picture(b))
+        elif isinstance(b, _Grid):
+            story += [Spacer(1, 4 * mm), table(b), Spacer(1, 3 * mm)]
+        elif isinstance(b, _Beside):
+            story.append(Table([[picture(b.picture), table(b.grid)]], colWidths=[64 * mm, 116 * mm]))
+        else:
+            story.append(PageBreak())
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
         buf,
@@ -397,72 +450,59 @@ def to_pdf(pack: Pack) -> bytes:
 
 
 # --------------------------------------------------------------------------------------------- HTML
-_CSS = """body{font-family:sans-serif;max-width:190mm;margin:auto;color:#111}section{page-break-after:always}
-table{border-collapse:collapse;font-size:10pt}td,th{border:1px solid #999;padding:2px 6px;text-align:left}
-footer{font-size:9pt;color:#444;border-top:1px solid #999;margin-top:1em}img{max-width:100%}
-@media print{footer{position:running(footer)}}"""
+_CSS = """body{font-family:sans-serif;max-width:190mm;margin:auto;color:#111}
+section{page-break-after:always;break-after:page}table{border-collapse:collapse;font-size:10pt;margin:0.5em 0}
+td,th{border:1px solid #999;padding:2px 6px;text-align:left;vertical-align:top}th{background:#e8e8e8}
+.beside{display:flex;gap:1em;align-items:flex-start}.beside img{width:62mm}.note{font-style:italic}
+footer{font-size:9pt;color:#444;border-top:1px solid #999;margin-top:1em}img{max-width:100%}"""
+
+_HTML_TAG = {"title": "h1", "subtitle": "h3", "heading": "h2", "body": "p", "note": "p"}
+
+
+def _html_markup(markup: str) -> str:
+    """The blocks' inline markup in HTML: <font color> (all the pack's own: data is escaped) becomes a span."""
+    return re.sub(r'<font color="(#[0-9A-Fa-f]{6})">', r'<span style="color:\1">', markup).replace("</font>", "</span>")
 
 
 def to_html(pack: Pack) -> str:
-    """The pack as one self-contained printable HTML page (images inline, no external request)."""
-    esc = html.escape
-    foot = f"<footer>{esc(pack.title)}: meeting pack, {esc(pack.period)}. Data to {esc(pack.data_to)}.</footer>"
+    """The pack as one self-contained printable HTML page (images inline, no external request): the
+    same blocks as the PDF, one ``<section>`` (printed page) per PDF page."""
+    foot = (
+        f"<footer>{html.escape(pack.title)}: meeting pack, {html.escape(pack.period)}. "
+        f"Data to {html.escape(pack.data_to)}.</footer>"
+    )
 
-    def img(key):
-        return f'<img alt="" src="data:image/png;base64,{base64.b64encode(pack.images[key]).decode()}">'
+    def img(b: _Picture) -> str:
+        return f'<img alt="" src="data:image/png;base64,{base64.b64encode(pack.images[b.key]).decode()}">'
 
-    def rows_html(rows):
-        head, *rest = rows
+    def table(b: _Grid) -> str:
+        head, *rest = b.rows
         return (
             "<table><tr>"
-            + "".join(f"<th>{esc(h)}</th>" for h in head)
+            + "".join(f"<th>{_html_markup(h)}</th>" for h in head)
             + "</tr>"
-            + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rest)
+            + "".join("<tr>" + "".join(f"<td>{_html_markup(c)}</td>" for c in row) + "</tr>" for row in rest)
             + "</table>"
         )
 
-    summary = [["Priority", "Status", "Why"]] + [
-        [f"{r.priority.id} {r.priority.title}", _status_line(r), r.sentence] for r in pack.results
-    ]
-    parts = [
-        f"<section><h1>{esc(pack.title)}</h1><h2>{esc(pack.area)}</h2><p>Priorities meeting pack. Period: "
-        f"{esc(pack.period)}. Data to {esc(pack.data_to)}.</p>{rows_html(summary)}{foot}</section>"
-    ]
-    for r in pack.results:
-        out = [
-            f"<section><h1>{esc(r.priority.id)} {esc(r.priority.title)}</h1><p><i>{esc(r.priority.wording)}</i>"
-            f'</p><p><b style="color:{STATUS_COLOURS[r.status]}">{esc(_status_line(r))}</b>: {esc(r.sentence)}</p>'
-        ]
-        for i, m in enumerate(r.measures):
-            out.append(f"<h2>{esc(m.measure.label)}</h2>")
-            if m.current.count is None:
-                out.append(f"<p>{esc(m.sentence)}</p>")
-                continue
-            if m.withheld:
-                out.append(f"<p>{esc(disclosure.NOTE)}</p>")
-            out.append(
-                f"<p>{esc(str(m.current.count))} in {esc(span(m.current.start, m.current.end))}; "
-                f"{esc(m.previous.phrase(m.current))}; {esc(m.year_earlier.phrase(m.current))}.</p>"
-            )
-            out.append(
-                img((r.priority.id, i, "map"))
-                + rows_html(_ward_rows(m))
-                + (img((r.priority.id, i, "trend")) if (r.priority.id, i, "trend") in pack.images else "")
-            )
-        if r.priority.gaps:
-            out.append(
-                "<h2>Not measured</h2>" + "".join(f"<p>{esc(g.what)}: {esc(g.why)}.</p>" for g in r.priority.gaps)
-            )
-        parts.append("".join(out) + foot + "</section>")
-    parts.append(
-        "<section><h1>Sources and licences</h1>"
-        + "".join(f"<p><b>{esc(n)}</b>: {esc(t)}</p>" for n, t in ATTRIBUTIONS)
-        + foot
-        + "</section>"
-    )
+    sections, out = [], []
+    for b in [*_document(pack), _PageBreak()]:
+        if isinstance(b, _Text):
+            tag = _HTML_TAG[b.style]
+            cls = ' class="note"' if b.style == "note" else ""
+            out.append(f"<{tag}{cls}>{_html_markup(b.markup)}</{tag}>")
+        elif isinstance(b, _Picture):
+            out.append(img(b))
+        elif isinstance(b, _Grid):
+            out.append(table(b))
+        elif isinstance(b, _Beside):
+            out.append(f'<div class="beside">{img(b.picture)}{table(b.grid)}</div>')
+        else:
+            sections.append(f"<section>{''.join(out)}{foot}</section>")
+            out = []
     return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(pack.title)}: meeting pack'
-        f"</title><style>{_CSS}</style></head><body>{''.join(parts)}</body></html>"
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(pack.title)}: meeting pack'
+        f"</title><style>{_CSS}</style></head><body>{''.join(sections)}</body></html>"
     )
 
 

@@ -56,9 +56,22 @@ def test_pdf_text_matches_what_the_app_computes(built, bundled_store):
 
 
 def test_html_pack_is_self_contained_and_escaped(bundled_store):
+    import html
+
     built = pack.build(bundled_store, priorities.load(), "2025-04", 4)  # the year earlier is loaded
     text = pack.render(built, "html").decode()
-    assert text.count("<section>") == 7
+    # the PDF's design: an overview page, then a page per measured priority (the sources close the last)
+    assert text.count("<section>") == 1 + len(built.slides.priorities) == 4
+    sections = text.split("<section>")[1:]
+    assert all(f"{r.priority.id} {r.priority.title}" in sections[0] for r in built.results)
+    for section, ps in zip(sections[1:], built.slides.priorities):
+        assert (
+            f"<h1>{ps.priority.id} {ps.priority.title}</h1>" in section and html.escape(ps.result.sentence) in section
+        )
+    assert "Sources and licences" in sections[-1] and "Not measured yet" in sections[0]
+    pdf = " ".join(_pdf_pages(pack.render(built, "pdf")))
+    for ps in built.slides.priorities:  # one document, two renderings: the same sentences in both
+        assert re.sub(r"\s+", " ", ps.result.sentence) in pdf
     assert "Data to 2025-06" in text and 'src="http' not in text and "<script" not in text
     p3 = next(r for r in built.results if r.priority.id == "P3").measures[0]
     arrow = f"({p3.year_earlier.base.count} -&gt; {p3.current.count})"
@@ -120,3 +133,24 @@ def test_hostile_ward_names_and_priority_text_are_printed_as_text(tmp_path):
     assert "looplooploop" not in page
     text = " ".join(_pdf_pages(pack.render(built, "pdf")))
     assert "{{7*7}} <b>x</b>" in text
+
+
+def test_pack_ward_table_writes_p_by_the_one_rule():
+    # the pack wrote adjusted p as f"{p:.2f}": 0.0001 was printed "0.00"
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    wards = pd.DataFrame(
+        {
+            "ward_name": ["A & B", "C"],
+            "current": [40, 3],
+            "previous": [10, 3],
+            "pct_change": [300.0, float("nan")],
+            "p_adj": [0.0001, 1.0],
+            "change": ["significant rise", "no significant change"],
+        }
+    )
+    rows = pack._ward_rows(SimpleNamespace(wards=wards, current=SimpleNamespace(count=43)))
+    assert rows[1] == ["A & B", "40", "10", "+300%", "< 0.001", "significant rise"]
+    assert rows[2][3:5] == ["", "1.000"]
