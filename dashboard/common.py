@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 
 import pandas as pd
@@ -21,6 +22,7 @@ from geodata.analysis import ANALYST, PUBLIC, Audience, Selection, rules
 from geodata.analysis import meeting as meeting_mod
 from geodata.analysis import status as status_mod
 from geodata.build import open_store
+from geodata.pvalue import format_p
 from geodata.store import Store
 
 CRIME_TYPES = sources.POLICE.categories
@@ -259,11 +261,23 @@ def ward_counts(store: Store, source: str, exact: bool) -> pd.Series:
     return rules.period_totals(public).reindex(wards.index, fill_value=0)
 
 
+#: A shown column holding p-values: "p", or "p (...)" ("p (adjusted)", "p (E-test)").
+P_COLUMN = re.compile(r"p( \(.+\))?")
+
+
+def p_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its p-value columns (:data:`P_COLUMN`) written by the one rule
+    (:func:`geodata.pvalue.format_p`: "< 0.001", never 0), as every page shows them."""
+    cols = [c for c in frame.columns if isinstance(c, str) and P_COLUMN.fullmatch(c)]
+    return frame.assign(**{c: frame[c].map(format_p) for c in cols}) if cols else frame
+
+
 def table(frame: pd.DataFrame, *, hide_index: bool | None = None, height: int | None = None) -> None:
-    """Show a table the way the audience may take it away. Analysts get Streamlit's interactive table,
-    whose toolbar downloads it as CSV, so its text cells are neutralised first
-    (:func:`geodata.export.csv_safe`: no cell runs as a spreadsheet formula). Everyone else gets a
-    static table (``st.table``): no toolbar, no download (downloads are for analysts)."""
+    """Show a table the way the audience may take it away, p-values as text (:func:`p_as_text`).
+    Analysts get Streamlit's interactive table, whose toolbar downloads it as CSV, so its text cells
+    are neutralised first (:func:`geodata.export.csv_safe`: no cell runs as a spreadsheet formula).
+    Everyone else gets a static table (``st.table``): no toolbar, no download (downloads are for analysts)."""
+    frame = p_as_text(frame)
     if access.can(store().config, "analyst"):
         st.dataframe(export.csv_safe(frame), hide_index=hide_index, height=height or "auto")
     else:

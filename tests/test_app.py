@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geodata.bundled import ST_ALBANS as BUNDLE
+from geodata.pvalue import format_p
 from tests.conftest import BUNDLED_ROWS, REPO, open_page, rows_in_wards, write_config
 
 APP = str(REPO / "dashboard" / "app.py")
@@ -209,6 +210,7 @@ def test_trends_comparison_and_shares_follow_the_store(app, bundled_store):
     before = bundled_store.counts(by=("category",), start="2021-01", end="2021-06", categories=cats, inside=True)
     assert table["Chosen months"].to_dict() == dict(zip(now["category"], now["incidents"]))
     assert table["Compared with"].to_dict() == dict(zip(before["category"], before["incidents"]))
+    assert all(re.fullmatch(r"< 0\.001|[01]\.\d{3}|n/a", p) for p in table["p (adjusted)"])  # the one p rule
     app.radio(key="trends_against").set_value("year-earlier").run()
     assert any("not loaded for 6 months: 2020-07" in w.value for w in app.warning)
     assert any("show a pattern" in c.value for c in app.caption)
@@ -359,7 +361,7 @@ def test_flytipping_page_context_council_records_and_knox(tmp_path, monkeypatch)
     records = store.incidents(source="council-flytipping").dropna(subset=["x"])
     direct = knox(records["x"], records["y"], records["date"].to_numpy())
     assert shown["Pairs"].tolist() == direct["observed"].tolist()
-    assert shown["p"].tolist() == direct["p"].round(3).tolist()
+    assert shown["p"].tolist() == direct["p"].map(format_p).tolist()  # "< 0.001", never 0
 
 
 def test_explorer_gives_no_rise_figure_when_the_baseline_month_is_not_loaded(tmp_path, monkeypatch, bundled_store):
@@ -384,3 +386,15 @@ def test_explorer_one_ward_follows_the_ward_filter(tmp_path, monkeypatch, bundle
     assert not at.exception
     detail = at.selectbox(key="explorer_detail")
     assert detail.options == ["St Peters"] and detail.value == "E05013964"
+
+
+def test_tables_write_p_values_by_the_one_rule():
+    # trends rounded p to 3 places (1e-5 shown as 0.0); the Knox table likewise
+    import pandas as pd
+
+    from dashboard.common import p_as_text
+
+    frame = pd.DataFrame({"p (adjusted)": [1e-5, 0.0123, float("nan")], "p": [1.0, 0.5, 0.0004], "n": [1, 2, 3]})
+    shown = p_as_text(frame)
+    assert shown["p (adjusted)"].tolist() == ["< 0.001", "0.012", "n/a"]
+    assert shown["p"].tolist() == ["1.000", "0.500", "< 0.001"] and shown["n"].tolist() == [1, 2, 3]

@@ -213,7 +213,7 @@ def knox_section(loaded: list[str], exact: bool) -> None:
         return
     if common.store().synthetic_count(source=source):
         st.warning(f"{SYNTHETIC_LABEL}: the records tested are synthetic.")
-    view = table.assign(expected=table["expected"].round(1), ratio=table["ratio"].round(2), p=table["p"].round(3))
+    view = table.assign(expected=table["expected"].round(1), ratio=table["ratio"].round(2))
     common.table(
         view.rename(
             columns={

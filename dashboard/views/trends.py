@@ -156,7 +156,7 @@ def page() -> None:
                     "change": "Test",
                 }
             )
-            .round({"Change %": 1, "p (adjusted)": 3})
+            .round({"Change %": 1})
         )
 
     st.subheader("Each ward's share")
