@@ -90,6 +90,16 @@ def test_a_store_of_a_newer_version_is_refused_in_one_line(tmp_path):
     assert _version(cfg.store_path) == str(SCHEMA_VERSION + 1)  # left as it was
 
 
+def test_a_store_whose_version_is_not_a_number_is_refused_in_one_line(tmp_path):
+    cfg = config_with_store(tmp_path, bundled=False)
+    open_store(cfg)
+    with duckdb.connect(str(cfg.store_path)) as con:
+        con.execute("UPDATE meta SET value = '2x' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match=r"schema version '2x' is not a number") as err:
+        open_store(cfg)
+    assert "\n" not in str(err.value) and str(cfg.store_path) in str(err.value)
+
+
 def test_the_store_imports_nothing_that_loads_or_builds_it():
     code = (
         "import sys, geodata.store; print(sorted(m for m in sys.modules if m in ('geodata.ingest', 'geodata.build')))"

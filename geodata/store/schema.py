@@ -142,7 +142,10 @@ def version(path: Path, meta: dict[str, str]) -> int:
     """The schema version a store's ``meta`` records (1 when it records none: made before versions
     were recorded); :class:`StoreError` (one line naming ``path`` and both versions) when it is newer
     than :data:`SCHEMA_VERSION`."""
-    have = int(meta.get("schema_version", 1))
+    text = meta.get("schema_version", "1")
+    if not text.isdigit():
+        raise StoreError(f"{path}: the store's schema version {text!r} is not a number; not a store this code made")
+    have = int(text)
     if have > SCHEMA_VERSION:
         raise StoreError(
             f"{path}: the store is schema version {have}, newer than this CSP Hotspots reads (version "
