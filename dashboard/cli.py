@@ -129,12 +129,36 @@ def _check_categories(categories: list[str] | None) -> None:
         )
 
 
+def _check_months(args) -> None:
+    """--from and --to, each a month 'YYYY-MM' (one line naming the option), in order."""
+    from geodata import months
+
+    for name, option in (("start", "--from"), ("end", "--to")):
+        if getattr(args, name) is not None:
+            months.check(getattr(args, name), option)
+    if args.start and args.end and args.start > args.end:
+        raise ValueError(f"--from {args.start} is after --to {args.end}")
+
+
+def _counted_period(store, source: str, args):
+    """The period the command counts over (:func:`geodata.analysis.rules.counted_period`): --from and
+    --to, defaulting to the source's first and latest loaded month; the months of it not loaded are
+    named on stderr, and a period with none loaded is an error (no zero for a month never loaded)."""
+    from geodata.analysis import rules
+
+    period, note = rules.counted_period(store, source, args.start, args.end)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    return period, note
+
+
 def _cmd_summary(args, cfg) -> int:
     if args.source == "defra":
         raise ValueError(
             "DEFRA statistics are district totals by financial year, with no ward breakdown "
             "(the Fly-tipping page of the dashboard shows them)"
         )
+    _check_months(args)
     store = open_store(cfg)
     if args.source == "police.uk":
         _check_categories(args.category)
@@ -146,15 +170,17 @@ def _cmd_summary(args, cfg) -> int:
                 f"unknown category {unknown[0]!r}; {args.source} categories in the store are: "
                 + (", ".join(sorted(known)) or "none (nothing loaded)")
             )
-    table = store.ward_summary(start=args.start, end=args.end, categories=args.category or None, source=args.source)
+    period, note = _counted_period(store, args.source, args)
+    table = store.ward_summary(start=period.start, end=period.end, categories=args.category or None, source=args.source)
     if args.format == "csv":
         from geodata import export
 
         sys.stdout.write(export.to_csv(table[["ward_code", "ward_name", "incidents"]]))
     else:
-        period = f"{args.start or 'first month'} to {args.end or 'last month'}"
         cats = ", ".join(args.category) if args.category else "all categories"
-        print(f"{cfg.area_name}: {args.source} incidents by ward, {period}, {cats}")
+        print(f"{cfg.area_name}: {args.source} incidents by ward, {period.text}, {cats}")
+        if note:
+            print(f"Note: {note}.")
         print(
             table.rename(columns={"ward_code": "Ward code", "ward_name": "Ward", "incidents": "Incidents"}).to_string(
                 index=False
@@ -166,17 +192,21 @@ def _cmd_summary(args, cfg) -> int:
 
 def _cmd_hotspots(args, cfg) -> int:
     from geodata import export
+    from geodata.analysis import Selection, rules
     from geodata.hotspots import COLUMNS, SparseDataWarning, hotspot_cells
     from geodata.pvalue import format_p
 
+    _check_months(args)
     _check_categories(args.category)
     if args.cell is not None and args.cell <= 0:
         raise ValueError(f"--cell must be a positive number of metres, got {args.cell:g}")
     store = open_store(cfg)
-    incidents = store.incidents(start=args.start, end=args.end, categories=args.category or None)
+    period, _ = _counted_period(store, "police.uk", args)
+    selection = Selection.of(period.start, period.end, args.category or ())
+    outline, located = rules.study_area(store, selection)  # the district's incidents only
     with warnings.catch_warnings():  # the frame's note says the same; it is printed below
         warnings.simplefilter("ignore", SparseDataWarning)
-        frame, grid = hotspot_cells(incidents, store.boundary(), cell_size=args.cell, shape=args.grid)
+        frame, grid = hotspot_cells(located, outline, cell_size=args.cell, shape=args.grid)
     if frame.attrs["inference"] == "none":
         raise ValueError(f"no hot spot test: {frame.attrs['note']}")
     if args.out:
@@ -194,7 +224,8 @@ def _cmd_hotspots(args, cfg) -> int:
         significant = frame[frame["gi_class"] != 0].sort_values("gi_z", ascending=False)
         cell_rule = "given" if args.cell else "from the data"
         print(
-            f"{cfg.area_name}: Gi* on {len(frame):,} {grid.shape} cells of {grid.cell_size:g} m ({cell_rule}), "
+            f"{cfg.area_name}, {period.text}: Gi* on {len(frame):,} {grid.shape} cells of {grid.cell_size:g} m "
+            f"({cell_rule}), "
             f"{frame.attrs['incidents']:,} incidents; {len(significant):,} significant cells "
             "(Benjamini-Hochberg adjusted, 90% or more)"
         )
@@ -209,13 +240,9 @@ def _cmd_report(args, cfg) -> int:
     from dashboard import pack
     from geodata import months, priorities
 
-    for name in ("start", "end"):
-        if getattr(args, name) is not None:
-            months.check(getattr(args, name), "--" + {"start": "from", "end": "to"}[name])
+    _check_months(args)
     window = None
     if args.start and args.end:
-        if args.start > args.end:
-            raise ValueError(f"--from {args.start} is after --to {args.end}")
         window = months.length(args.start, args.end)
     elif args.start:
         raise ValueError("--from needs --to (the period's last month)")

@@ -78,7 +78,7 @@ def hotspot_cells(
         n_cell = grids.count(grid, x, y)
         per_cell = n_cell if weights is None else grids.count(grid, x, y, weights=weights)
     n_incidents = int(n_cell.sum())
-    how = f"{n_incidents:,} incidents on {len(grid):,} cells of {grid.cell_size:g} m"
+    how = f"{n_incidents:,} incident{'' if n_incidents == 1 else 's'} on {len(grid):,} cells of {grid.cell_size:g} m"
     if n_incidents < MIN_INCIDENTS:
         inference = "none"
         note = (

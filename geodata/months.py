@@ -54,6 +54,28 @@ def span(start: str, end: str) -> str:
     return start if start == end else f"{start} to {end}"
 
 
+def listing(some) -> str:
+    """Months (sorted 'YYYY-MM' strings) as a reader takes them in: the one month; else how many,
+    then runs of 3 or more consecutive months as spans, shorter runs month by month.
+
+    >>> listing(["2020-12"])
+    '2020-12'
+    >>> listing(["2024-05", "2024-06", "2024-08", "2024-09", "2024-10"])
+    '5 months: 2024-05, 2024-06, 2024-08 to 2024-10'
+    """
+    some = sorted(some)
+    if len(some) == 1:
+        return some[0]
+    runs: list[list[str]] = []
+    for m in some:
+        if runs and shift(runs[-1][-1], 1) == m:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    parts = [span(r[0], r[-1]) if len(r) >= 3 else ", ".join(r) for r in runs]
+    return f"{len(some)} months: {', '.join(parts)}"
+
+
 def previous(start: str, end: str) -> tuple[str, str]:
     """The period of the same length just before ``start..end``."""
     n = length(start, end)

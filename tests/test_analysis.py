@@ -167,6 +167,23 @@ def test_status_and_headline_write_p_by_the_one_rule():
     assert annual.change is not None and annual.change.text == "+10% on 2022-23, significant"
 
 
+def test_counted_period_names_months_not_loaded_and_refuses_a_period_with_none(bundled_store):
+    # the CLI summary printed "Total: 0" for 2024-05..06, two months never loaded
+    with pytest.raises(ValueError, match=r"no data: police.uk is not loaded for 2 months: 2024-05, 2024-06,"):
+        rules.counted_period(bundled_store, "police.uk", "2024-05", "2024-06")
+    period, note = rules.counted_period(bundled_store, "police.uk", "2021-06")
+    assert (period.start, period.end) == ("2021-06", "2025-06")
+    assert (
+        note == "police.uk is not loaded for 31 months: 2022-02 to 2023-12, 2024-05 to 2024-12: "
+        "counted over the other 18 months"
+    )
+    assert rules.counted_period(bundled_store, "police.uk", "2025-01", "2025-06") == (
+        months.Period("2025-01", "2025-06"),
+        None,
+    )
+    assert rules.counted_period(bundled_store, "police.uk")[0] == months.Period("2018-10", "2025-06")
+
+
 def test_selection_checks_its_fields():
     s = Selection.of("2021-08", "2022-01", ["Robbery", "Burglary"], [ST_PETERS])
     assert s.categories == ("Burglary", "Robbery") and s.period.length == 6 and hash(s)

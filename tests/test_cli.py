@@ -50,6 +50,18 @@ def test_summary_csv_has_every_ward_and_matches_store(cfg, bundled_store):
     assert [[c, n, str(k)] for c, n, k in expected.itertuples(index=False)] == rows[1:]
 
 
+def test_summary_of_months_never_loaded_is_no_data_not_zero(cfg):
+    out = run("summary", "--config", cfg, "--from", "2024-05", "--to", "2024-06")
+    assert out.returncode == 2 and "Total" not in out.stdout and "Traceback" not in out.stderr
+    assert out.stderr.strip().endswith(
+        "no data: police.uk is not loaded for 2 months: 2024-05, 2024-06, so there is nothing to count "
+        "(police.uk has 2018-10 to 2025-06, with gaps: see the Data page)"
+    )
+    part = run("summary", "--config", cfg, "--from", "2024-01", "--to", "2024-06", "--format", "csv")
+    assert part.returncode == 0 and "note: police.uk is not loaded for 2 months: 2024-05, 2024-06" in part.stderr
+    assert part.stdout.startswith("ward_code,ward_name,incidents")  # the CSV stays clean; the note is on stderr
+
+
 def test_config_before_command_is_honoured(cfg, bundled_store):
     out = run("--config", cfg, "summary", "--format", "csv")
     assert out.returncode == 0
@@ -92,7 +104,7 @@ def test_first_run_through_ingest_builds_the_same_store(tmp_path, bundled_store)
 @pytest.mark.parametrize(
     "args, needle",
     [
-        (("summary", "--from", "2021-13"), "start must be a month written YYYY-MM"),
+        (("summary", "--from", "2021-13"), "--from must be a month written YYYY-MM"),
         (("summary", "--category", "Fraud"), "unknown category 'Fraud'"),
         (("ingest", "police", "/nonexistent/x-street.csv"), "/nonexistent/x-street.csv: no such file"),
     ],
@@ -147,10 +159,10 @@ def test_hotspots_csv_columns_and_values(cfg, bundled_store):
     assert out.returncode == 0, out.stderr
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     assert list(rows[0]) == ["cell_id", "x", "y", "count", "gi_z", "gi_p", "gi_p_adj", "gi_class"]
-    # every located burglary of 2021: the 400 in a 2022 ward and the one just outside them (kept for its
-    # St Albans LSOA), which falls in an edge cell of the grid (cells are whole, drawn clipped)
+    # the study area (geodata.analysis.rules): the 400 located burglaries of 2021 in a 2022 ward, not the one
+    # just outside them (bundled for its St Albans LSOA); it counted in an edge cell before
     located = bundled_store.incidents(start="2021-01", end="2021-12", categories=["Burglary"]).dropna(subset=["x"])
-    assert sum(int(r["count"]) for r in rows) == len(located) == int(located["ward_code"].notna().sum()) + 1
+    assert sum(int(r["count"]) for r in rows) == int(located["ward_code"].notna().sum()) == len(located) - 1 == 400
     assert {int(r["gi_class"]) for r in rows} <= {-3, -2, -1, 0, 1, 2, 3}
     assert any(int(r["gi_class"]) == 3 for r in rows)
     assert all(float(r["gi_p_adj"]) >= float(r["gi_p"]) - 1e-12 for r in rows)
@@ -167,14 +179,13 @@ def test_hotspots_geojson_and_geopackage(cfg, tmp_path, bundled_store):
     features = json.loads(out.stdout)["features"]
     frame = geopandas.read_file(gpkg)
     assert len(features) == len(frame) > 100
-    # every bundled row has a point in a whole cell of the grid; the cells' geometry is clipped to the
-    # wards (geodata/grid.py), so the 30 rows just outside the 2022 wards are counted in edge cells
+    # the study area: the bundled rows in a 2022 ward are counted; the 30 just outside the wards are not
     located = bundled_store.incidents().dropna(subset=["x"])
     in_clipped = shapely.intersects(
         shapely.union_all(frame.geometry.values), shapely.points(located["x"], located["y"])
     )
-    assert frame.crs.to_epsg() == 27700 and frame["count"].sum() == len(located) == BUNDLED_ROWS
-    assert len(located) - int(in_clipped.sum()) == BUNDLED_ROWS - rows_in_wards(bundled_store) == 30
+    assert frame.crs.to_epsg() == 27700 and frame["count"].sum() == rows_in_wards(bundled_store) == BUNDLED_ROWS - 30
+    assert len(located) == BUNDLED_ROWS and len(located) - int(in_clipped.sum()) == 30
     lon, lat = (
         features[0]["geometry"]["coordinates"][0][0][:2]
         if features[0]["geometry"]["type"] == "Polygon"

@@ -95,7 +95,7 @@ def test_status_rule_and_sentence(bundled_store):
     p = priorities.load()
     default = {r.priority.id: r for r in status.evaluate(bundled_store, p)}
     assert default["P3"].status == "no data" and "cannot be judged" in default["P3"].sentence
-    assert "2024-05 to 2024-06" in default["P3"].sentence  # the months that are missing are named
+    assert "2 months: 2024-05, 2024-06" in default["P3"].sentence  # the months that are missing are named
     by_id = {r.priority.id: r for r in status.evaluate(bundled_store, p, end="2025-04", window=4)}
     p3 = by_id["P3"].measures[0]
     a, b = p3.current.count, p3.year_earlier.base.count

@@ -4,6 +4,9 @@
   (the months just before, or the same months a year earlier), and only when every month of
   both is loaded for the source; otherwise there is no change figure and the missing months
   are named. A month the source has not loaded is never counted as zero.
+* **Counted period** (:func:`counted_period`): a count over a period states which of its months the
+  source has not loaded; a period with none of them loaded has no count at all (an error naming
+  them), never a zero.
 * **Rate** (:func:`rate_per_1000`): incidents per 1,000 residents, rounded to 1 decimal place
   (residents: ONS mid-year estimates per LSOA summed to wards by the one LSOA -> ward rule,
   :meth:`geodata.store.Store.population`); no population, no rate.
@@ -53,9 +56,29 @@ def missing_months(store, source: str, period: Period) -> tuple[str, ...]:
 
 
 def missing_text(source: str, missing: tuple[str, ...]) -> str:
-    """'police.uk is not loaded for 2020-12' (or 'for 3 months, 2020-10 to 2020-12')."""
-    what = missing[0] if len(missing) == 1 else f"{len(missing)} months: {', '.join(missing)}"
-    return f"{source} is not loaded for {what}"
+    """'police.uk is not loaded for 2020-12' (or 'for 5 months: 2020-08 to 2020-12', :func:`geodata.months.listing`)."""
+    return f"{source} is not loaded for {months_mod.listing(missing)}"
+
+
+def counted_period(store, source: str, start: str | None = None, end: str | None = None) -> tuple[Period, str | None]:
+    """The period a count covers (module docstring, "Counted period"): ``start`` and ``end``
+    ('YYYY-MM'; default the source's first and latest loaded month), and a note naming the months of
+    it the source has not loaded (None when every one is). ValueError when the source has loaded
+    none of them: a count of months never loaded would be a zero that is not one."""
+    loaded = loaded_months(store, source)
+    if not loaded:
+        raise ValueError(f"no data: {source} has no month loaded")
+    period = Period(start or min(loaded), end or max(loaded))
+    missing = tuple(m for m in period.months if m not in loaded)
+    if len(missing) == period.length:
+        raise ValueError(
+            f"no data: {missing_text(source, missing)}, so there is nothing to count "
+            f"({source} has {min(loaded)} to {max(loaded)}, with gaps: see the Data page)"
+        )
+    note = None
+    if missing:
+        note = f"{missing_text(source, missing)}: counted over the other {period.length - len(missing)} months"
+    return period, note
 
 
 @dataclass(frozen=True)
@@ -221,6 +244,7 @@ __all__ = [
     "loaded_months",
     "is_small",
     "missing_months",
+    "counted_period",
     "missing_text",
     "period_totals",
     "public_cells",

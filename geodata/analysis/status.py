@@ -43,7 +43,7 @@ from geodata.analysis import rules
 from geodata.analysis.selection import ANALYST, Audience
 from geodata.change import compare as compare_counts
 from geodata.change import e_test
-from geodata.months import Period, months, of, shift, span
+from geodata.months import Period, listing, months, of, shift, span
 from geodata.priorities import Measure, Priorities, Priority
 from geodata.pvalue import p_clause
 from geodata.store import Store
@@ -125,9 +125,7 @@ class PriorityStatus:
 
 
 def _missing_text(fig: Figure) -> str:
-    miss = fig.missing
-    what = miss[0] if len(miss) == 1 else f"{len(miss)} months, {miss[0]} to {miss[-1]}"
-    return f"not loaded for {what}"
+    return f"not loaded for {listing(fig.missing)}"
 
 
 def latest_month(store: Store) -> str:
