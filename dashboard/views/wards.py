@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import common
 from dashboard.markdown import inert
-from geodata.analysis import Selection
+from geodata.analysis import Selection, rules
 from geodata.analysis.ward_table import ward_table
 
 
@@ -36,7 +36,8 @@ def page() -> None:
         st.warning("The store holds no police.uk data yet: load a month with `csp-hotspots ingest police`.")
         return
     st.caption(f"police.uk street-level crime, data to {months[-1]}. {inert(cfg.wards.label)}.")
-    start, end = st.select_slider("Months", options=months, value=(months[0], months[-1]), key="months")
+    default = rules.default_period(months)  # never a first view across a gap (README, Rules)
+    start, end = st.select_slider("Months", options=months, value=(default.start, default.end), key="months")
     categories = st.multiselect("Crime types (none = all)", sorted(common.CRIME_TYPES), key="categories")
     result = _table(
         common.config_path(), Selection.of(start, end, categories), common.priorities_key(), common.audience().exact
