@@ -112,6 +112,14 @@ def test_outcome_shares_of_the_period_sum_to_one(deck):
     assert o.with_outcome > 0 and sum(o.shares.values()) == pytest.approx(1.0)
 
 
+def test_outcomes_are_of_the_crimes_the_headline_counts(deck):
+    # the review: P1 read "141" beside "latest police.uk outcome of 144 crimes" (3 outside the district's wards)
+    for ps in deck.priorities:
+        for part in ps.parts:
+            if part.outcomes is not None:
+                assert part.outcomes.crimes == part.headline.count, ps.priority.id
+
+
 def test_each_status_sentence_is_shown_once_and_status_has_symbol_and_word(deck, bundled_store):
     from dashboard.views.meeting import KIOSK_EVERY  # noqa: F401  (the page imports cleanly)
 

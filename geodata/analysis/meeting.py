@@ -22,8 +22,8 @@ Rules (README, "Rules", Meeting):
   least two consecutive months, else the whole series; :attr:`RunChart.baseline_note` states it.
   Lower is better (crime, fly-tipping). A measure of two or more categories also gets one run chart
   per category (small multiples), same rule.
-* **Outcomes**: for a police.uk measure, the latest outcomes of the period's crimes
-  (:func:`geodata.outcomes.outcome_shares`).
+* **Outcomes**: for a police.uk measure, the latest outcomes of the period's crimes, the same
+  crimes the headline counts (the study area; :func:`geodata.outcomes.outcome_shares`).
 * **Annual figures** (:func:`annual`): the district's total per financial year (DEFRA), labelled
   annual; the latest year against the one before by the same E-test as the status.
 * A sensitive source shown to an audience without exact counts (``withheld``) gets no run chart
@@ -291,7 +291,9 @@ def _priority_slide(store: Store, r: PriorityStatus, audience: Audience) -> Prio
                     if c is not None
                 )
             if m.measure.source == sources.POLICE.id:
-                shares = outcomes.outcome_shares(store, period.start, period.end, list(m.measure.categories) or None)
+                shares = outcomes.outcome_shares(  # the crimes the headline counts: the study area
+                    store, period.start, period.end, list(m.measure.categories) or None, inside=True
+                )
                 shares = shares if shares.with_outcome else None
         parts.append(MeasurePart(m, headline(store, m, audience), chart, multiples, shares))
     figures = None

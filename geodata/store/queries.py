@@ -36,8 +36,10 @@ class Queries(StoreBase):
         end: str | None = None,
         categories: list[str] | None = None,
         wards: list[str] | None = None,
+        inside: bool = False,
     ) -> pd.DataFrame:
-        """Each police.uk crime of the selection (filters as :meth:`incidents`) with its latest outcome.
+        """Each police.uk crime of the selection (filters as :meth:`incidents`, ``inside`` too) with its
+        latest outcome.
 
         The latest outcome is the ``outcome`` of the crime's latest month in the ``outcomes`` table
         (by dataset and Crime ID); when that month lists two different outcomes, the one on the later
@@ -46,7 +48,7 @@ class Queries(StoreBase):
         ``refresh --outcomes``). Columns: ``record_id, month, category, ward_code, outcome,
         outcome_month`` (null when from the street file), ``outcome_from`` ('outcomes file',
         'street file' or null when neither gives one), ``ambiguous``."""
-        where, params = self._filters(start, end, categories, wards, "police.uk")
+        where, params = self._filters(start, end, categories, wards, "police.uk", inside=inside)
         return self._query(
             f"""
             WITH latest AS (SELECT dataset, record_id, max(month) AS month FROM outcomes
