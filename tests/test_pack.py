@@ -74,8 +74,8 @@ def test_html_pack_is_self_contained_and_escaped(bundled_store):
         assert re.sub(r"\s+", " ", ps.result.sentence) in pdf
     assert "Data to 2025-06" in text and 'src="http' not in text and "<script" not in text
     p3 = next(r for r in built.results if r.priority.id == "P3").measures[0]
-    arrow = f"({p3.year_earlier.base.count} -&gt; {p3.current.count})"
-    assert arrow in text and f"({p3.year_earlier.base.count} -> {p3.current.count})" not in text  # escaped
+    arrow = f"({p3.year_earlier.base.count:,} -&gt; {p3.current.count:,})"
+    assert arrow in text and f"({p3.year_earlier.base.count:,} -> {p3.current.count:,})" not in text  # escaped
 
 
 def test_editing_priorities_changes_the_pack(bundled_store, tmp_path):

@@ -101,7 +101,7 @@ def test_status_rule_and_sentence(bundled_store):
     a, b = p3.current.count, p3.year_earlier.base.count
     expected = "off track" if (a > b and p3.year_earlier.p < 0.05) else "on track"  # only a significant rise moves it
     assert by_id["P3"].status == expected
-    assert f"({b} -> {a})" in by_id["P3"].sentence and "a year earlier" in by_id["P3"].sentence
+    assert f"({b:,} -> {a:,})" in by_id["P3"].sentence and "a year earlier" in by_id["P3"].sentence
     # priorities with no loaded source say so and name it; never a zero
     assert by_id["P2"].status == "no data" and "FixMyStreet" in by_id["P2"].sentence
     assert by_id["P4"].status == "no data" and "council incident logs" in by_id["P4"].sentence
@@ -130,7 +130,7 @@ def test_significant_rise_is_off_track(bundled_store):
     assert (m.current.count, m.previous.base.count) == (a, b) and a > b
     assert poisson_means_test(a, 1, b, 1).pvalue < 0.05
     assert res.status == "off track"
-    assert f"rose {100 * (a - b) / b:.0f}% ({b} -> {a})" in res.sentence and "significant rise" in res.sentence
+    assert f"rose {100 * (a - b) / b:.0f}% ({b:,} -> {a:,})" in res.sentence and "significant rise" in res.sentence
 
 
 def test_editing_the_file_changes_the_figures(bundled_store, tmp_path):

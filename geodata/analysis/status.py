@@ -87,11 +87,11 @@ class Change:
         if a is None or b is None:
             raise ValueError(f"{self.name}: a change labelled {self.label!r} needs both counts, got {a} and {b}")
         if self.pct is None:
-            move = f"rose from 0 to {a}" if a else "was 0 in both periods"
+            move = f"rose from 0 to {a:,}" if a else "was 0 in both periods"
         elif a == b:
-            move = f"unchanged ({b} -> {a})"
+            move = f"unchanged ({b:,} -> {a:,})"
         else:
-            move = f"{'rose' if a > b else 'fell'} {abs(self.pct):.0f}% ({b} -> {a})"
+            move = f"{'rose' if a > b else 'fell'} {abs(self.pct):.0f}% ({b:,} -> {a:,})"
         base = span(self.base.start, self.base.end)
         return f"{move} against {self.name} ({base}), {self.label}, {p_clause(self.p)}"
 
@@ -201,7 +201,7 @@ def measure_status(
         )
     elif status == NO_DATA:
         sentence = (
-            f"{measure.label}: {current.count} in {span(start, end)}; "
+            f"{measure.label}: {current.count:,} in {span(start, end)}; "
             f"{chosen.phrase(current)}, so the target cannot be judged."
         )
     else:
