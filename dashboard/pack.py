@@ -94,7 +94,14 @@ def _runchart_axes(ax, rc: meeting.RunChart, period_start: str | None, small: bo
         if v >= 0:
             ax.axhline(v, color="#222222", ls=style, lw=1)
             if not small:
-                ax.text(len(x) - 0.3, v, f" {name} {v:,.0f}", va="center", fontsize=7)
+                ax.text(  # on white: the line must not strike through its own label
+                    len(x) - 0.3,
+                    v,
+                    f" {name} {v:,.0f}",
+                    va="center",
+                    fontsize=7,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+                )
     special = c.special & ~np.isnan(c.values)
     for i in np.flatnonzero(special):
         bad = (c.values[i] > c.mean) == bool(c.lower_is_better)
@@ -153,13 +160,7 @@ def _map_png(store: Store, m: MeasureStatus) -> bytes:
     classed = classify(wards["code"].map(table["current"]).astype("float64").to_numpy())
     fig, ax = plt.subplots(figsize=(4.6, 4.6))
     wards.plot(ax=ax, color=classed.colour_of(), edgecolor="#333333", linewidth=0.6)
-    ax.legend(
-        handles=[Patch(facecolor=c, edgecolor="#333333", label=t) for c, t in classed.legend],
-        title="incidents in the period",
-        fontsize=6,
-        title_fontsize=7,
-        loc="lower left",
-    )
+    handles = [Patch(facecolor=c, edgecolor="#333333", label=t) for c, t in classed.legend]
     if sources.get(m.measure.source).kind == sources.POINTS and m.current.count:
         found = hotspots_for(
             store, Selection.of(m.current.start, m.current.end, m.measure.categories, source=m.measure.source)
@@ -168,8 +169,20 @@ def _map_png(store: Store, m: MeasureStatus) -> bytes:
         for cls in (3, 2):
             sel = cells[cells["gi_class"] == cls]
             if len(sel):
-                sel.plot(ax=ax, color=GI_COLOURS[cls], edgecolor="none", label=CLASS_LABELS[cls])
+                sel.plot(ax=ax, color=GI_COLOURS[cls], edgecolor="none")
+                handles.append(Patch(facecolor=GI_COLOURS[cls], label=CLASS_LABELS[cls]))
         ax.set_title(f"Wards, and Gi* hot spots ({grid.cell_size:g} m cells, 95%+)", fontsize=8, loc="left")
+    # below the map, never over it (it hid the south-west of the district)
+    ax.legend(
+        handles=handles,
+        title="incidents in the period",
+        fontsize=6,
+        title_fontsize=7,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=3,
+        frameon=False,
+    )
     ax.set_axis_off()
     return _png(fig)
 
@@ -252,7 +265,7 @@ class _Text:
 class _Picture:
     key: tuple[str, int, str]  # in Pack.images
     width_mm: float
-    height_mm: float
+    height_mm: float | None = None  # None: from the image's own aspect ratio
 
 
 @dataclass(frozen=True)
@@ -329,9 +342,9 @@ def _document(pack: Pack) -> list:
                 blocks.append(_Text(esc(disclosure.NOTE)))
             if part.chart is not None:
                 note = part.chart.baseline_note + " Shaded: the period; grey: not loaded; diamonds: special cause."
-                blocks += [_Picture((pid, i, "trend"), 180, 58), _Text(esc(note), "note")]
+                blocks += [_Picture((pid, i, "trend"), 180, 50), _Text(esc(note), "note")]
             if part.multiples:
-                blocks.append(_Picture((pid, i, "multiples"), 180, 47))
+                blocks.append(_Picture((pid, i, "multiples"), 180, 42))
             if part.outcomes:
                 shares = part.outcomes.shares
                 blocks.append(
@@ -343,8 +356,8 @@ def _document(pack: Pack) -> list:
                 )
             blocks.append(
                 _Beside(
-                    _Picture((pid, i, "map"), 62, 62),
-                    _Grid(_plain(_ward_rows(m)), [38, 13, 13, 13, 15, 22], small=True),
+                    _Picture((pid, i, "map"), 54),
+                    _Grid(_plain(_ward_rows(m)), [40, 13, 13, 14, 16, 24], small=True),
                 )
             )
         if ps.annual is not None:
@@ -379,6 +392,7 @@ def to_pdf(pack: Pack) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import mm
+    from reportlab.lib.utils import ImageReader
     from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     styles = getSampleStyleSheet()
@@ -399,7 +413,11 @@ def to_pdf(pack: Pack) -> bytes:
         canvas.restoreState()
 
     def picture(b: _Picture):
-        return Image(io.BytesIO(pack.images[b.key]), b.width_mm * mm, b.height_mm * mm)
+        data = pack.images[b.key]
+        if b.height_mm is None:
+            w, h = ImageReader(io.BytesIO(data)).getSize()
+            return Image(io.BytesIO(data), b.width_mm * mm, b.width_mm * mm * h / w)
+        return Image(io.BytesIO(data), b.width_mm * mm, b.height_mm * mm)
 
     def table(b: _Grid):
         cell = style["small"] if b.small else style["body"]
@@ -431,7 +449,9 @@ def to_pdf(pack: Pack) -> bytes:
         elif isinstance(b, _Grid):
             story += [Spacer(1, 4 * mm), table(b), Spacer(1, 3 * mm)]
         elif isinstance(b, _Beside):
-            story.append(Table([[picture(b.picture), table(b.grid)]], colWidths=[64 * mm, 116 * mm]))
+            beside = Table([[picture(b.picture), table(b.grid)]], colWidths=[58 * mm, 122 * mm])
+            beside.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+            story.append(beside)
         else:
             story.append(PageBreak())
     buf = io.BytesIO()
