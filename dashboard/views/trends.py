@@ -64,7 +64,12 @@ def _monthly(path, selection: Selection) -> tuple[dict, dict]:
         .encode(
             x=alt.X("month:O", title=None),
             y=alt.Y("incidents:Q", title="Incidents"),
-            color=alt.Color("category:N", title="Crime type (top 6)", scale=alt.Scale(scheme="tableau10")),
+            color=alt.Color(
+                "category:N",
+                title="Crime type (top 6)",
+                scale=alt.Scale(scheme="tableau10"),
+                legend=alt.Legend(labelLimit=400),  # whole names ("Criminal damage and arson")
+            ),
             tooltip=["month", "category", "incidents"],
         )
         .properties(height=260)
@@ -87,10 +92,10 @@ def _shares(path, selection: Selection) -> tuple:
         .mark_bar()
         .encode(
             x=alt.X("share_pct:Q", title="Share of incidents (%)"),
-            y=alt.Y("ward_name:N", sort="-x", title=None),
+            y=alt.Y("ward_name:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=240)),
             tooltip=["ward_name", "incidents", "share_pct"],
         )
-        .properties(height=420)
+        .properties(height=max(420, 22 * len(wards)))  # room for every ward's name
     )
     return wards, figures, chart.to_dict()
 
