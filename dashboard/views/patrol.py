@@ -158,7 +158,7 @@ def page() -> None:
                 "places": "Places (not streets)",
             }
         )
-        .round(2),
+        .round({"Change %": 0, "Area km²": 2}),  # p as the one rule writes it (common.table), never rounded here
         hide_index=True,
     )
     cols = st.columns(4)
