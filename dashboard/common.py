@@ -272,6 +272,22 @@ def p_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{c: frame[c].map(format_p) for c in cols}) if cols else frame
 
 
+#: Shown columns of rates: one decimal place always (rules.RATE_DECIMALS), so 18.0 is not shown "18".
+RATE_COLUMNS = ("Per 1,000 residents",)
+
+
+def _number_formats(frame: pd.DataFrame) -> dict:
+    """Column formats for the interactive table: rates to :data:`geodata.analysis.rules.RATE_DECIMALS`
+    places, whole-number columns with thousands separators."""
+    out = {}
+    for c in frame.columns:
+        if c in RATE_COLUMNS:
+            out[c] = st.column_config.NumberColumn(format=f"%.{rules.RATE_DECIMALS}f")
+        elif pd.api.types.is_integer_dtype(frame[c]):
+            out[c] = st.column_config.NumberColumn(format="localized")
+    return out
+
+
 def table(frame: pd.DataFrame, *, hide_index: bool | None = None, height: int | None = None) -> None:
     """Show a table the way the audience may take it away, p-values as text (:func:`p_as_text`).
     Analysts get Streamlit's interactive table, whose toolbar downloads it as CSV, so its text cells
@@ -279,6 +295,8 @@ def table(frame: pd.DataFrame, *, hide_index: bool | None = None, height: int | 
     Everyone else gets a static table (``st.table``): no toolbar, no download (downloads are for analysts)."""
     frame = p_as_text(frame)
     if access.can(store().config, "analyst"):
-        st.dataframe(export.csv_safe(frame), hide_index=hide_index, height=height or "auto")
+        st.dataframe(
+            export.csv_safe(frame), hide_index=hide_index, height=height or "auto", column_config=_number_formats(frame)
+        )
     else:
         st.table(frame, hide_index=hide_index, **({"height": height} if height else {}))

@@ -88,6 +88,14 @@ def refresh_section(store) -> None:
             st.success(report.summary())
 
 
+def _cell(v) -> str:
+    """A coverage cell as shown: a count with thousands separators, a word as it is ("loaded"), or a
+    blank for a month not loaded (never 0)."""
+    if isinstance(v, str):
+        return v
+    return "" if pd.isna(v) else f"{int(v):,}"
+
+
 def page() -> None:
     store = common.store()
     st.title("Data & sources")
@@ -112,7 +120,8 @@ def page() -> None:
             "those sources again into a new store."
         )
     exact = access.can(store.config, "analyst")
-    common.table(cov if exact else public_coverage(cov))
+    shown = cov if exact else public_coverage(cov)
+    common.table(shown.map(_cell))
     missing = (
         sum(int(row.loc[row.first_valid_index() : row.last_valid_index()].isna().sum()) for _, row in cov.iterrows())
         if len(cov)
