@@ -27,12 +27,28 @@ def _path(geom, x0: float, y1: float, scale: float) -> str:
     return "".join(parts)
 
 
+#: Where a label may go when it does not fit on the ward's point on surface: offsets in label
+#: widths and heights, tried in order; the label's centre must stay inside its ward.
+_NUDGES = tuple((dx, dy) for dy in (0, -1.1, 1.1, -2.2, 2.2) for dx in (0, -0.6, 0.6))
+
+
+def _spots(geometry, cx: float, cy: float, w: float, h: float, x0: float, y1: float, scale: float):
+    """Label centres to try, in map units: the ward's point on surface ``(cx, cy)``, then the
+    :data:`_NUDGES` of a ``w`` x ``h`` label whose centre is still inside the ward."""
+    for dx, dy in _NUDGES:
+        x, y = cx + dx * w, cy + dy * h
+        if not (dx or dy) or shapely.contains_xy(geometry, x / scale + x0, y1 - y / scale):
+            yield x, y
+
+
 def _labels(
     codes, names, geometries, values: dict, x0: float, y1: float, scale: float, width: float, height: float, font: float
 ) -> str:
     """Ward names and values on the map, placed greedily from the highest value down: a ward gets its
-    name and value where they fit without overlapping a label already placed, else its value alone,
-    else nothing (its name stays in the ward's tooltip). White halo, so labels read over any fill."""
+    name and value where they fit without overlapping a label already placed (on the ward's point on
+    surface, else nudged by up to a label's size while its centre stays in the ward: :data:`_NUDGES`),
+    else its value alone (the same way), else nothing (its name stays in the ward's tooltip). White
+    halo, so labels read over any fill."""
     order = sorted(
         range(len(codes)),
         key=lambda i: (-(values.get(codes[i]) if isinstance(values.get(codes[i]), (int, float)) else -1), i),
@@ -53,14 +69,21 @@ def _labels(
         pt = shapely.point_on_surface(geometries[i])
         cx, cy = (pt.x - x0) * scale, (y1 - pt.y) * scale
         name = str(names[i])
-        lines = [(name, font * 0.8, 400), (value, font, 700)]
-        w = max(len(name) * 0.5 * font * 0.8, len(value) * 0.6 * font)
-        box = fits(cx, cy, w, font * 2.0)
-        if box is None:
-            lines = [(value, font, 700)]
-            box = fits(cx, cy, len(value) * 0.6 * font, font * 1.1)
-        if box is None:
+        both = [(name, font * 0.8, 400), (value, font, 700)]
+        w_both = max(len(name) * 0.5 * font * 0.8, len(value) * 0.6 * font)
+        w_value = len(value) * 0.6 * font
+        found = next(
+            (
+                (box, lines, x)
+                for lines, w, h in ((both, w_both, font * 2.0), ([(value, font, 700)], w_value, font * 1.1))
+                for x, y in _spots(geometries[i], cx, cy, w, h, x0, y1, scale)
+                if (box := fits(x, y, w, h)) is not None
+            ),
+            None,
+        )
+        if found is None:
             continue
+        box, lines, cx = found
         placed.append(box)
         ty = box[1]
         for text, size, weight in lines:

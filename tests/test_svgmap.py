@@ -29,3 +29,15 @@ def test_svg_map_draws_every_ward_escaped_with_no_data_marked(bundled_store):
     assert paths[busiest].get("fill") == SEQUENTIAL[-1]
     assert {p.get("fill") for p in paths} - {NO_DATA} <= set(SEQUENTIAL)
     assert re.search(r'viewBox="0 0 360 \d+"', svg)
+
+
+def test_a_label_that_does_not_fit_on_its_point_moves_within_its_ward():
+    # B's point on surface lies beside A's label (placed first: A is busier); nudged up or down inside
+    # its own ward, B gets its name and count instead of the count alone
+    a, b = shapely.box(0, 0, 1000, 1000), shapely.box(530, 400, 560, 600)
+    svg = ward_svg(["A", "B"], ["Alpha", "Bravo"], [a, b], {"A": 90, "B": 50}, "n", labels=True, font=11)
+    written = re.findall(r'class="ward-label" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)<', svg)
+    assert [t for _, _, t in written] == ["Alpha", "90", "Bravo", "50"]
+    scale = 360 / 1000
+    bravo_y = float(written[2][1]) / scale  # px from the top -> metres from the top of the map
+    assert 1000 - 600 < bravo_y < 1000 - 400  # still over ward B
