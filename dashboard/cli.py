@@ -39,11 +39,28 @@ def _user_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
-def open_store(cfg, **kwargs):
-    """The config's store, used by this process alone (``exclusive``: larger ingests commit sooner)."""
+def open_store(cfg):
+    """The config's store, used by this process alone (``exclusive``: larger ingests commit sooner);
+    built from the config's bundled data on first use, with a progress line on stderr."""
     from geodata.build import open_store as _open
 
-    return _open(cfg, exclusive=True, **kwargs)
+    if cfg.store_path.exists():
+        return _open(cfg, exclusive=True)
+    store = _open(cfg, exclusive=True, progress=_progress_bar(None))
+    _end_line()
+    return store
+
+
+def _redraw(text: str) -> None:
+    """A progress line on stderr: redrawn in place on a terminal, one line per step in a log."""
+    sys.stderr.write(f"\r{text}" if sys.stderr.isatty() else f"{text}\n")
+    sys.stderr.flush()
+
+
+def _end_line() -> None:
+    """End a progress line redrawn in place (a log has its own lines already)."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
 
 
 def _progress_bar(total_files: int | None):
@@ -56,8 +73,7 @@ def _progress_bar(total_files: int | None):
             bar = f"[{'#' * filled}{'.' * (30 - filled)}] {done}/{total_files} files"
         else:
             bar = f"{done} files"
-        sys.stderr.write(f"\r{bar}, {report.rows_read:,} rows")
-        sys.stderr.flush()
+        _redraw(f"{bar}, {report.rows_read:,} rows")
 
     return show
 
@@ -66,10 +82,10 @@ def _cmd_ingest(args, cfg) -> int:
     from geodata.ingest import ingest_download
     from loaders.police import STREET, download_files
 
-    store = open_store(cfg, progress=_progress_bar(None))
+    store = open_store(cfg)
     total = len(download_files(args.paths)[0][STREET])
     report = ingest_download(store, args.paths, progress=_progress_bar(total), replace_smaller=args.replace_smaller)
-    sys.stderr.write("\n")
+    _end_line()
     print(report.summary())
     return 0
 
@@ -77,9 +93,7 @@ def _cmd_ingest(args, cfg) -> int:
 def _cmd_ingest_fixmystreet(args, cfg) -> int:
     from geodata.ingest import ingest_fixmystreet
 
-    report = ingest_fixmystreet(
-        open_store(cfg, progress=_progress_bar(None)), args.file, replace_smaller=args.replace_smaller
-    )
+    report = ingest_fixmystreet(open_store(cfg), args.file, replace_smaller=args.replace_smaller)
     print(report.summary())
     return 0
 
@@ -87,9 +101,7 @@ def _cmd_ingest_fixmystreet(args, cfg) -> int:
 def _cmd_ingest_defra(args, cfg) -> int:
     from geodata.ingest import ingest_defra
 
-    report = ingest_defra(
-        open_store(cfg, progress=_progress_bar(None)), args.file, replace_smaller=args.replace_smaller
-    )
+    report = ingest_defra(open_store(cfg), args.file, replace_smaller=args.replace_smaller)
     print(report.summary())
     return 0
 
@@ -104,9 +116,7 @@ def _cmd_ingest_council(args, cfg) -> int:
             f"{args.mapping}: kind = {mapping.kind!r} maps {SOURCES[mapping.kind]} records; "
             f"use `csp-hotspots ingest {mapping.kind}`"
         )
-    report = ingest_council(
-        open_store(cfg, progress=_progress_bar(None)), args.file, mapping, replace_smaller=args.replace_smaller
-    )
+    report = ingest_council(open_store(cfg), args.file, mapping, replace_smaller=args.replace_smaller)
     print(report.summary())
     return 0
 
@@ -114,7 +124,7 @@ def _cmd_ingest_council(args, cfg) -> int:
 def _cmd_synth(args, cfg) -> int:
     from geodata.synthetic import generate
 
-    for path in generate(open_store(cfg, progress=_progress_bar(None)), args.out, args.start, args.end):
+    for path in generate(open_store(cfg), args.out, args.start, args.end):
         print(path)
     return 0
 
@@ -268,12 +278,11 @@ def _cmd_refresh(args, cfg) -> int:
         months.check(args.start, "--from")
     cache = Path(args.cache) if args.cache else cfg.store_path.parent / "api-cache"
     client = Client(args.api, cache_dir=cache)
-    store = open_store(cfg, progress=_progress_bar(None))
+    store = open_store(cfg)
 
     def show(month: str, done: int, total: int) -> None:
         filled = int(30 * done / total)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} months, last {month}")
-        sys.stderr.flush()
+        _redraw(f"[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} months, last {month}")
 
     report = refresh_police(
         store,
@@ -286,7 +295,7 @@ def _cmd_refresh(args, cfg) -> int:
         replace_smaller=args.replace_smaller,
     )
     if report.fetched:
-        sys.stderr.write("\n")
+        _end_line()
     print(report.summary())
     for r in (report.load.rejected if report.load else [])[:20]:
         print(f"  rejected {r.file}, line {r.line}, {r.field}: {r.reason}")
@@ -417,8 +426,7 @@ def _listen(args, cfg) -> tuple[str, frozenset[str] | None]:
 def _cmd_serve(args, cfg) -> int:
     app = Path(__file__).resolve().parent / "app.py"
     address, hosts = _listen(args, cfg)
-    if not cfg.store_path.exists():
-        open_store(cfg, progress=_progress_bar(None))  # build on first run, before the browser waits
+    open_store(cfg)  # built on first run, before the browser waits
     from dashboard import server
 
     server.main(
@@ -611,7 +619,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if not isinstance(exc, _user_errors()):
             raise
-        sys.stderr.write("\n" if getattr(args, "paths", None) else "")
+        if getattr(args, "paths", None):
+            _end_line()  # a progress line was being redrawn
         print(f"csp-hotspots: error: {exc}", file=sys.stderr)
         return 2
 

@@ -197,3 +197,11 @@ def test_hotspots_geojson_and_geopackage(cfg, tmp_path, bundled_store):
 def test_hotspots_bad_cell_size(cfg):
     out = run("hotspots", "--config", cfg, "--cell", "-3")
     assert out.returncode == 2 and "--cell must be a positive" in out.stderr
+
+
+def test_progress_in_a_log_is_whole_lines(tmp_path):
+    # the review: "...29 files, 26,483 rows2026-12-01 ... Uvicorn server started": a \r bar never ended in a log
+    out = run("summary", "--config", write_config(tmp_path), "--format", "csv")  # first use builds the store
+    assert out.returncode == 0, out.stderr
+    lines = out.stderr.splitlines()
+    assert "\r" not in out.stderr and lines[28] == "29 files, 26,483 rows" and lines[29].startswith("note: police.uk")
