@@ -15,6 +15,7 @@ looks up this machine's addresses (it would ask checkip.amazonaws.com and open a
 
 from __future__ import annotations
 
+import logging
 import socket
 import sys
 import threading
@@ -23,7 +24,20 @@ import time
 from dashboard import basemap
 
 
+class _NotTheWarmUp(logging.Filter):
+    """Drops Streamlit's "missing ScriptRunContext" warnings of the warm-up thread: it fills the
+    pages' caches outside any session on purpose (three such lines greeted every new server)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != WARM_UP
+
+
+#: The thread that fills the default page's cache while the first visitor connects.
+WARM_UP = "import-pages"
+
+
 def _import_pages(port: int) -> None:
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NotTheWarmUp())
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # first let the server start: it needs the CPU more
         try:
@@ -139,7 +153,7 @@ def main(argv: list[str], hosts: frozenset[str] | None = frozenset(), basemap_fi
     port = int(argv[argv.index("--server.port") + 1]) if "--server.port" in argv else 8501
     no_address_lookups()
     _install_guard(hosts, basemap_file)
-    threading.Thread(target=_import_pages, args=(port,), name="import-pages", daemon=True).start()
+    threading.Thread(target=_import_pages, args=(port,), name=WARM_UP, daemon=True).start()
     from streamlit.web import cli
 
     sys.argv = ["streamlit", *argv]

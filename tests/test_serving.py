@@ -268,3 +268,32 @@ def test_an_error_shows_no_trace_or_server_path_to_the_visitor():
     at.run()
     shown = at.exception[0]
     assert shown.stack_trace == [] and "secret" not in shown.message  # with the default it is all there
+
+
+def test_a_new_servers_log_reads_cleanly(tmp_path):
+    # the review: the first serve printed "...26,483 rows2026-12-01 ... Uvicorn server started" and three
+    # "Thread 'import-pages': missing ScriptRunContext!" warnings from the cache warm-up
+    port = _free_port()
+    env = {**os.environ, "CSP_HOTSPOTS_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        time.sleep(10)  # the warm-up thread fills the Meeting page's cache meanwhile
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=30)[0]
+    assert "29 files, 26,483 rows\n" in out and "\r" not in out
+    assert "ScriptRunContext" not in out, out[-2000:]
