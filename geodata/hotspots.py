@@ -96,7 +96,9 @@ def hotspot_cells(
             inference = "permutation"
             note = (
                 f"{how} (fewer than {grids.MIN_MEAN_PER_CELL} a cell): p from {permutations} conditional "
-                "permutations, not the normal approximation"
+                f"permutations, not the normal approximation; the smallest such p is {1 / (permutations + 1):.3f}, "
+                f"so after adjusting over {len(grid):,} cells few reach 95% (more months or crime types test more "
+                "strongly)"
             )
             p = permutation_p(per_cell, w, permutations=permutations, seed=seed)
             p_adj = adjust_p(p, adjust)
