@@ -405,3 +405,14 @@ def test_tables_write_p_values_by_the_one_rule():
     shown = p_as_text(frame)
     assert shown["p (adjusted)"].tolist() == ["< 0.001", "0.012", "n/a"]
     assert shown["p"].tolist() == ["1.000", "0.500", "< 0.001"] and shown["n"].tolist() == [1, 2, 3]
+
+
+def test_flytipping_tables_write_one_format_a_column():
+    # the review: costs read "75,878.58" beside "32,642" in one column
+    import pandas as pd
+
+    from dashboard.views.flytipping import _na
+
+    shown = _na(pd.DataFrame({"cost": [75878.58, 32642.0, float("nan")], "n": [1130, 2, 3]}))
+    assert shown["cost"].tolist() == ["75,878.58", "32,642.00", "not available"]
+    assert shown["n"].tolist() == ["1,130", "2", "3"]

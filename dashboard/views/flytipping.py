@@ -19,18 +19,20 @@ from geodata.knox import DISTANCE_BANDS, TIME_BANDS, knox
 COUNCIL = {s: sources.get(s).label for s in sources.ids(kind=sources.POINTS, sensitive=True)}
 
 
-def _number(v) -> str:
-    if pd.isna(v):
-        return "not available"
-    return f"{int(v):,}" if float(v).is_integer() else f"{v:,.2f}"
+def _number(v, decimals: int) -> str:
+    return "not available" if pd.isna(v) else f"{v:,.{decimals}f}"
 
 
 def _na(table: pd.DataFrame) -> pd.DataFrame:
-    """Numbers as text, and a missing value as 'not available': never blank, never zero."""
+    """Numbers as text, one format a column (whole numbers, or 2 places when any value has a
+    fraction: "75,878.58" beside "32,642.00", not "32,642"), and a missing value as 'not
+    available': never blank, never zero."""
     table = table.copy()
     for col in table.columns:
         if pd.api.types.is_numeric_dtype(table[col]):
-            table[col] = table[col].map(_number)
+            known = table[col].dropna().astype("float64")
+            decimals = 0 if (known == known.round()).all() else 2
+            table[col] = table[col].map(lambda v, d=decimals: _number(v, d))
     return table
 
 
