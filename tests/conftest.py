@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
+import subprocess
 import tarfile
+import time
 from pathlib import Path
 
 import pytest
@@ -107,3 +110,26 @@ def open_page(at, page: str):
         raise ValueError(f"Could not find a navigation page for {name!r}")
     at._page_hash = hashes[0]
     return at
+
+
+def free_port() -> int:
+    """A TCP port free on this machine's loopback now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(command: list[str], port: int, cwd, env=None, timeout: float = 120) -> subprocess.Popen:
+    """Start a server process (``command``, listening on ``port``), its stdout and stderr as one text
+    pipe, and wait until the port answers; the test fails with the process's last output if it exits
+    or does not answer in ``timeout`` seconds. The caller terminates it."""
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    pytest.fail(f"{command[0]} did not start: {proc.communicate()[0][-3000:]}")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
 from urllib.parse import urlparse
@@ -15,7 +13,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from geodata.bundled import ST_ALBANS as BUNDLE
-from tests.conftest import REPO, write_config
+from tests.conftest import REPO, free_port, start_server, write_config
 
 pytestmark = pytest.mark.browser
 
@@ -24,29 +22,10 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(cfg):
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "serve", "--config", str(cfg), "--port", str(port)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    pytest.fail(f"the app did not start: {proc.stdout.read().decode()[-2000:]}")
+    port = free_port()
+    command = [sys.executable, "-m", "dashboard.cli", "serve", "--config", str(cfg), "--port", str(port)]
+    return start_server(command, port, REPO, timeout=90), f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

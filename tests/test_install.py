@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import stat
 import subprocess
 import sys
-import time
 import venv
 import zipfile
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port, start_server
 from tests.test_browser import _map_frame, page, wait_for_meeting  # noqa: F401  (page: the Chromium fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -74,26 +72,9 @@ def test_installed_package_runs_from_site_packages(installed):
 
 def test_installed_serve_paints_meeting_and_explorer_offline(installed, page):  # noqa: F811
     bin_, _, env, tmp = installed
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [str(bin_ / "csp-hotspots"), "serve", "--port", str(port)],
-        cwd=tmp / "cwd",
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    port = free_port()
+    proc = start_server([str(bin_ / "csp-hotspots"), "serve", "--port", str(port)], port, tmp / "cwd", env)
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.3)
-        assert proc.poll() is None, proc.stdout.read()[-3000:]
         page.goto(f"http://127.0.0.1:{port}/", wait_until="domcontentloaded")
         wait_for_meeting(page, timeout=90)
         page.goto(f"http://127.0.0.1:{port}/explorer", wait_until="domcontentloaded")

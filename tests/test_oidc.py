@@ -15,8 +15,8 @@ import urllib.request
 import pytest
 
 from dashboard import accounts
-from tests.conftest import REPO, write_config
-from tests.test_browser import _free_port, page, wait_for_meeting  # noqa: F401  (page: the Chromium fixture)
+from tests.conftest import REPO, free_port, write_config
+from tests.test_browser import page, wait_for_meeting  # noqa: F401  (page: the Chromium fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +39,7 @@ def _wait_for_port(port: int, proc: subprocess.Popen, what: str) -> None:
 def site(tmp_path_factory):
     """(app URL, provider URL): the provider with three users, the app with their accounts."""
     tmp = tmp_path_factory.mktemp("oidc")
-    idp_port, app_port = _free_port(), _free_port()
+    idp_port, app_port = free_port(), free_port()
     idp = subprocess.Popen(
         [sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port)],
         stdout=subprocess.PIPE,

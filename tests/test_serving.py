@@ -9,9 +9,7 @@ import argparse
 import http.client
 import ipaddress
 import os
-import socket
 import stat
-import subprocess
 import sys
 import time
 
@@ -20,7 +18,7 @@ import pytest
 from dashboard import cli, server
 from geodata import config as config_mod
 from geodata.build import open_store
-from tests.conftest import REPO, config_with_store, write_config
+from tests.conftest import REPO, config_with_store, free_port, start_server, write_config
 from tests.test_browser import _map_frame, page, wait_for_meeting  # noqa: F401  (page: the Chromium fixture)
 
 #: Installed in the server process through PYTHONPATH: appends every socket call's address to a log.
@@ -38,12 +36,6 @@ def _hook(event, args):
         f.write(f"{event}\\t{where!r}\\n")
 sys.addaudithook(_hook)
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _off_machine(log: str) -> list[str]:
@@ -89,34 +81,14 @@ def audited_server(tmp_path_factory):
     (tmp / "shim" / "sitecustomize.py").write_text(AUDIT_SHIM)
     (tmp / "cwd").mkdir()
     log = tmp / "audit.log"
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "CSP_AUDIT_LOG": str(log),
         "CSP_HOTSPOTS_HOME": str(tmp / "home"),
         "PYTHONPATH": os.pathsep.join([str(tmp / "shim"), str(REPO)]),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
-        cwd=tmp / "cwd",
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.3)
-    else:
-        proc.kill()
-    if proc.poll() is not None:
-        pytest.fail(f"serve did not start: {proc.stdout.read()[-3000:]}")
+    proc = start_server([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)], port, tmp / "cwd", env)
     yield {"port": port, "log": log, "home": tmp / "home", "proc": proc}
     proc.terminate()
     proc.wait(timeout=20)
@@ -273,24 +245,10 @@ def test_an_error_shows_no_trace_or_server_path_to_the_visitor():
 def test_a_new_servers_log_reads_cleanly(tmp_path):
     # the review: the first serve printed "...26,483 rows2026-12-01 ... Uvicorn server started" and three
     # "Thread 'import-pages': missing ScriptRunContext!" warnings from the cache warm-up
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "CSP_HOTSPOTS_HOME": str(tmp_path / "home")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_server([sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port)], port, tmp_path, env)
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline and proc.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.3)
         time.sleep(10)  # the warm-up thread fills the Meeting page's cache meanwhile
     finally:
         proc.terminate()
