@@ -21,29 +21,15 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-HEADER = [
-    "Ref",
-    "Date Reported",
-    "Time",
-    "Easting",
-    "Northing",
-    "Street",
-    "Waste Type",
-    "Size",
-    "Land Type",
-    "Status",
-    "Data",
-    "Reporter Name",
-    "Reporter Phone",
-    "Notes",
-]
+sys.path.insert(0, str(REPO))
+from geodata.synthetic import HEADER_A  # noqa: E402  (council A's export columns)
 
 
 def write(path: Path, mb: float) -> int:
     rows = 0
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(HEADER)
+        w.writerow(HEADER_A)
         while fh.tell() < mb * 1e6:
             for _ in range(1000):
                 w.writerow(
@@ -58,10 +44,10 @@ def write(path: Path, mb: float) -> int:
                         "Small van",
                         "Road",
                         "Cleared",
-                        "SYNTHETIC",
                         "A Person",
                         "07700 900000",
                         "Narrative text about the incident, " * 3,
+                        "SYNTHETIC",
                     ]
                 )
                 rows += 1

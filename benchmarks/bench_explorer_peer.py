@@ -25,18 +25,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from geodata.bundled import ST_ALBANS, copy_config  # noqa: E402
+from bench_dashboard import ARGS, CHROMIUM, free_port  # noqa: E402  (one Chromium set-up for the benchmarks)
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from geodata.bundled import ST_ALBANS, copy_config  # noqa: E402
 
 PEER = """
 import folium
@@ -53,12 +44,6 @@ for cdn, local in {local!r}.items():
     html = html.replace(cdn, local)
 components.html(html, height=600)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port: int) -> None:

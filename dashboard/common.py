@@ -289,10 +289,13 @@ def _number_formats(frame: pd.DataFrame) -> dict:
 
 
 def table(frame: pd.DataFrame, *, hide_index: bool | None = None, height: int | None = None) -> None:
-    """Show a table the way the audience may take it away, p-values as text (:func:`p_as_text`).
+    """Show a table the way the audience may take it away, without empty columns, p-values as text
+    (:func:`p_as_text`).
     Analysts get Streamlit's interactive table, whose toolbar downloads it as CSV, so its text cells
     are neutralised first (:func:`geodata.export.csv_safe`: no cell runs as a spreadsheet formula).
     Everyone else gets a static table (``st.table``): no toolbar, no download (downloads are for analysts)."""
+    if len(frame):  # a column with nothing in it (no comparison possible, no harm weights) is not shown
+        frame = frame.dropna(axis=1, how="all")
     frame = p_as_text(frame)
     if access.can(store().config, "analyst"):
         st.dataframe(

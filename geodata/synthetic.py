@@ -52,6 +52,24 @@ from loaders.defra import LAND_MEASURES, SIZE_MEASURES, WASTE_MEASURES
 MARKER = "SYNTHETIC - generated test data, not real records"
 
 #: Council A's and council B's own names for the DEFRA categories (their mapping files invert these).
+#: Council A's export columns, in order: the mapped ones, and the personal and narrative ones a real
+#: export carries that the loader never reads (``mapping-council-a.toml``).
+HEADER_A = [
+    "Ref",
+    "Date Reported",
+    "Time",
+    "Easting",
+    "Northing",
+    "Street",
+    "Waste Type",
+    "Size",
+    "Land Type",
+    "Status",
+    "Reporter Name",
+    "Reporter Phone",
+    "Notes",
+    "Data",
+]
 WASTE_A = {
     "Animal carcass": "Dead animal",
     "Green": "Garden rubbish",
@@ -366,26 +384,7 @@ def write_flytipping_a(records: list[Record], path: str | Path, seed: int = 1) -
             MARKER,
         ]
 
-    return _write_csv(
-        path,
-        [
-            "Ref",
-            "Date Reported",
-            "Time",
-            "Easting",
-            "Northing",
-            "Street",
-            "Waste Type",
-            "Size",
-            "Land Type",
-            "Status",
-            "Reporter Name",
-            "Reporter Phone",
-            "Notes",
-            "Data",
-        ],
-        map(row, records),
-    )
+    return _write_csv(path, HEADER_A, map(row, records))
 
 
 def write_flytipping_b(records: list[Record], path: str | Path, seed: int = 2) -> Path:

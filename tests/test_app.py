@@ -102,6 +102,7 @@ def test_wards_page_rates(app, bundled_store):
     # opens on the default period (the latest run of loaded months: 2025-01 to 2025-06), not across the gaps
     assert app.select_slider(key="months").value == ("2025-01", "2025-06")
     assert not any("Counts are incomplete" in e.value for e in [*app.caption, *app.warning])
+    assert {"Previous period", "Change", "p (adjusted)", "Harm"}.isdisjoint(table.columns)  # no column of None
     app.multiselect(key="categories").set_value(["Burglary"]).run()
     assert int(app.metric[0].value.replace(",", "")) == int(
         bundled_store.ward_summary(categories=["Burglary"], start="2025-01", end="2025-06")["incidents"].sum()

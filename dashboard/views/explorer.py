@@ -346,7 +346,7 @@ def page() -> None:
 
     st.subheader("Wards")
     common.table(
-        table.frame.dropna(axis=1, how="all").rename(  # no comparison or no harm weights: no empty column
+        table.frame.rename(
             columns={
                 "ward_code": "Ward code",
                 "ward_name": "Ward",

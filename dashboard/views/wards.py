@@ -53,7 +53,7 @@ def page() -> None:
         )
     with right:
         common.table(
-            table.dropna(axis=1, how="all").rename(  # no comparison or no harm weights: no empty column
+            table.rename(
                 columns={
                     "ward_code": "Ward code",
                     "ward_name": "Ward",
