@@ -56,6 +56,7 @@ class FakePoliceApi:
         self.drop = self.fail = 0
         self.delay = 0.0
         self.log: list[tuple[float, str, str]] = []
+        self.limited = 0  # requests answered 429 (the client sends them again after Retry-After)
         self.too_many = 0
         self._recent: deque[float] = deque()
         self._lock = threading.Lock()
@@ -160,6 +161,7 @@ class FakePoliceApi:
                 self._recent.popleft()
             self._recent.append(now)
             over_rate = len(self._recent) > self.rate
+            self.limited += over_rate
             drop = self.drop > 0
             self.drop -= drop
             fail = self.fail > 0 and not drop

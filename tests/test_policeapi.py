@@ -165,7 +165,7 @@ def test_refresh_killed_half_way_resumes_with_nothing_lost_or_doubled(bundled_st
             time.sleep(0.05)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        first = sum("all-crime" in p for _, _, p in api.log)
+        first, limited = sum("all-crime" in p for _, _, p in api.log), api.limited
         assert 6 <= first < 29  # killed part-way through the 29 months
         store_path = tmp_path / "s.duckdb"
         con = duckdb.connect(str(store_path), read_only=True)
@@ -175,7 +175,10 @@ def test_refresh_killed_half_way_resumes_with_nothing_lost_or_doubled(bundled_st
         out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True)
         assert "fetched 29 month(s) (2018-10 to 2025-06)" in out.stdout
         second = sum("all-crime" in p for _, _, p in api.log) - first
-        assert 29 - first <= second <= 29 - first + 1  # months answered before the kill came from the cache
+        # months answered before the kill came from the cache: at most the one in flight is asked again, plus
+        # the requests the API answered 429 (rate limit; sent again by design): CI saw 25 for 29 - 6 under load
+        repeats = api.limited
+        assert 29 - first <= second <= 29 - first + 1 + repeats, (first, second, limited, repeats)
     assert in_area(store_path) == in_area(bundled_store.path)
 
 
