@@ -22,7 +22,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from geodata.synthetic import HEADER_A  # noqa: E402  (council A's export columns)
+from geodata.pipeline.synthetic import HEADER_A  # noqa: E402  (council A's export columns)
 
 
 def write(path: Path, mb: float) -> int:

@@ -128,7 +128,7 @@ def run(label: str, cfg: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     from geodata import config
-    from geodata.build import open_store
+    from geodata.pipeline.build import open_store
 
     open_store(config.load(cfg))  # build the store first: cold start here is the server's, not the ingest's
     port = free_port()

@@ -117,7 +117,7 @@ def main() -> None:
         tmp = Path(tmp)
         cfg = copy_config(tmp, tmp / "store.duckdb")
         from geodata import config
-        from geodata.build import open_store
+        from geodata.pipeline.build import open_store
 
         open_store(config.load(cfg))  # built first: the cold start is the server's, not the first ingest's
         app = peer_app(tmp / "peer")

@@ -51,7 +51,7 @@ CHILD = """
 import json, sys, time
 sys.path.insert(0, {repo!r})
 from geodata import config as config_mod
-from geodata.build import open_store
+from geodata.pipeline.build import open_store
 from geodata.analysis.selection import Selection
 from geodata.analysis.ward_table import ward_table
 from geodata.analysis.hotspots_for import hotspots_for, emerging_for
@@ -144,9 +144,9 @@ def main() -> None:
         reuse = (tmp / "force.duckdb").exists() and (tmp / "bundled.duckdb").exists()
         rows = 0 if reuse else force_files(county, tmp / "force")
         from geodata import config as config_mod
-        from geodata.build import open_store
         from geodata.bundled import ST_ALBANS
-        from geodata.ingest import ingest_police
+        from geodata.pipeline.build import open_store
+        from geodata.pipeline.ingest import ingest_police
 
         bundled_cfg = config_mod.load(ST_ALBANS / "csp.toml")
         force_cfg = write_config(tmp, tmp / "force.duckdb", [])

@@ -1,4 +1,4 @@
-"""Gi* benchmark: geodata.gistar against warm esda.G_Local(star=True, transform="B", permutations=999).
+"""Gi* benchmark: geodata.methods.gistar against warm esda.G_Local(star=True, transform="B", permutations=999).
 
 Prints, in one run on this machine:
 
@@ -28,9 +28,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from geodata import config  # noqa: E402
-from geodata import grid as grids  # noqa: E402
-from geodata.build import open_store  # noqa: E402
-from geodata.gistar import default_band, distance_band_weights, gi_star  # noqa: E402
+from geodata.methods import grid as grids  # noqa: E402
+from geodata.methods.gistar import default_band, distance_band_weights, gi_star  # noqa: E402
+from geodata.pipeline.build import open_store  # noqa: E402
 from loaders import police  # noqa: E402
 
 HERTS_DISTRICTS = (

@@ -76,8 +76,8 @@ def _config_for(tmp: Path, store_name: str):
 
 
 def _measure_product(police_dir: str) -> None:
-    from geodata.build import open_store
-    from geodata.ingest import ingest_police
+    from geodata.pipeline.build import open_store
+    from geodata.pipeline.ingest import ingest_police
 
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(_config_for(Path(tmp), "bench.duckdb"), exclusive=True)  # as the CLI opens it
@@ -115,7 +115,7 @@ def _timed(cmd: list[str], repeat: int = 3, before=lambda: None) -> float:
 
 def bench_processes(police_dir: Path, tmp: Path) -> tuple[float, float]:
     """Best of 3 wall-clock seconds: the CLI ingest vs the naive script saving Parquet."""
-    from geodata.build import open_store
+    from geodata.pipeline.build import open_store
 
     (tmp / "cfg").mkdir()
     cli_toml = copy_config(tmp / "cfg", tmp / "cli.duckdb", [])

@@ -184,7 +184,7 @@ def main() -> None:
     parser.add_argument("--shared", default=str(Path(__file__).resolve().parent.parent.parent / "shared" / "data"))
     args = parser.parse_args()
     from geodata import config
-    from geodata.build import open_store
+    from geodata.pipeline.build import open_store
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = write_config(Path(tmp), [str(Path(args.shared) / "police")])

@@ -130,7 +130,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from geodata import config
-    from geodata.build import open_store
+    from geodata.pipeline.build import open_store
 
     load = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:

@@ -4,7 +4,7 @@ Audiences, each seeing what the ones before it see (:data:`LEVELS`):
 
 * ``public``: not signed in, and always the meeting-room kiosk (``?mode=meeting``): the Meeting,
   Map explorer, Trends, Wards, Fly-tipping and Data pages; police.uk, FixMyStreet and DEFRA as
-  published, council sources only as ward counts under disclosure control (:mod:`geodata.disclosure`);
+  published, council sources only as ward counts under disclosure control (:mod:`geodata.methods.disclosure`);
   no downloads;
 * ``viewer``: signed in, the same pages and figures;
 * ``analyst``: adds exact counts of council sources, downloads, the meeting pack and the patrol

@@ -42,7 +42,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
 def open_store(cfg):
     """The config's store, used by this process alone (``exclusive``: larger ingests commit sooner);
     built from the config's bundled data on first use, with a progress line on stderr."""
-    from geodata.build import open_store as _open
+    from geodata.pipeline.build import open_store as _open
 
     if cfg.store_path.exists():
         return _open(cfg, exclusive=True)
@@ -79,7 +79,7 @@ def _progress_bar(total_files: int | None):
 
 
 def _cmd_ingest(args, cfg) -> int:
-    from geodata.ingest import ingest_download
+    from geodata.pipeline.ingest import ingest_download
     from loaders.police import STREET, download_files
 
     store = open_store(cfg)
@@ -91,7 +91,7 @@ def _cmd_ingest(args, cfg) -> int:
 
 
 def _cmd_ingest_fixmystreet(args, cfg) -> int:
-    from geodata.ingest import ingest_fixmystreet
+    from geodata.pipeline.ingest import ingest_fixmystreet
 
     report = ingest_fixmystreet(open_store(cfg), args.file, replace_smaller=args.replace_smaller)
     print(report.summary())
@@ -99,7 +99,7 @@ def _cmd_ingest_fixmystreet(args, cfg) -> int:
 
 
 def _cmd_ingest_defra(args, cfg) -> int:
-    from geodata.ingest import ingest_defra
+    from geodata.pipeline.ingest import ingest_defra
 
     report = ingest_defra(open_store(cfg), args.file, replace_smaller=args.replace_smaller)
     print(report.summary())
@@ -107,7 +107,7 @@ def _cmd_ingest_defra(args, cfg) -> int:
 
 
 def _cmd_ingest_council(args, cfg) -> int:
-    from geodata.ingest import ingest_council
+    from geodata.pipeline.ingest import ingest_council
     from loaders.council import SOURCES, read_mapping
 
     mapping = read_mapping(args.mapping)
@@ -122,7 +122,7 @@ def _cmd_ingest_council(args, cfg) -> int:
 
 
 def _cmd_synth(args, cfg) -> int:
-    from geodata.synthetic import generate
+    from geodata.pipeline.synthetic import generate
 
     for path in generate(open_store(cfg), args.out, args.start, args.end):
         print(path)
@@ -203,8 +203,8 @@ def _cmd_summary(args, cfg) -> int:
 def _cmd_hotspots(args, cfg) -> int:
     from geodata import export
     from geodata.analysis import Selection, rules
-    from geodata.hotspots import COLUMNS, SparseDataWarning, hotspot_cells
-    from geodata.pvalue import format_p
+    from geodata.methods.hotspots import COLUMNS, SparseDataWarning, hotspot_cells
+    from geodata.methods.pvalue import format_p
 
     _check_months(args)
     _check_categories(args.category)
@@ -247,7 +247,7 @@ def _cmd_hotspots(args, cfg) -> int:
 
 
 def _cmd_report(args, cfg) -> int:
-    from dashboard import pack
+    from dashboard.render import pack
     from geodata import months, priorities
 
     _check_months(args)
@@ -271,7 +271,7 @@ def _cmd_report(args, cfg) -> int:
 
 def _cmd_refresh(args, cfg) -> int:
     from geodata import months
-    from geodata.refresh import refresh_police
+    from geodata.pipeline.refresh import refresh_police
     from loaders.policeapi import Client
 
     if args.start is not None:
@@ -300,7 +300,7 @@ def _cmd_refresh(args, cfg) -> int:
     for r in (report.load.rejected if report.load else [])[:20]:
         print(f"  rejected {r.file}, line {r.line}, {r.field}: {r.reason}")
     if args.outcomes:
-        from geodata.refresh import update_outcomes
+        from geodata.pipeline.refresh import update_outcomes
 
         parts = store.partitions()
         loaded = sorted(

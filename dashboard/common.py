@@ -13,16 +13,17 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from dashboard import access, svgmap
+from dashboard import access
 from dashboard.attributions import ATTRIBUTIONS
+from dashboard.render import svgmap
 from geodata import config as config_mod
 from geodata import export, sources
 from geodata import priorities as priorities_mod
 from geodata.analysis import ANALYST, PUBLIC, Audience, Selection, rules
 from geodata.analysis import meeting as meeting_mod
 from geodata.analysis import status as status_mod
-from geodata.build import open_store
-from geodata.pvalue import format_p
+from geodata.methods.pvalue import format_p
+from geodata.pipeline.build import open_store
 from geodata.store import Store
 
 CRIME_TYPES = sources.POLICE.categories
@@ -244,7 +245,7 @@ def _ward_outlines(path: str | None):
 
 
 def ward_svg(values: pd.Series, title: str) -> str:
-    """:func:`dashboard.svgmap.ward_svg` of ``values`` (indexed by ward code; NA = no data)."""
+    """:func:`dashboard.render.svgmap.ward_svg` of ``values`` (indexed by ward code; NA = no data)."""
     codes, names, geoms = _ward_outlines(config_path())
     return svgmap.ward_svg(codes, names, geoms, {c: (None if pd.isna(v) else int(v)) for c, v in values.items()}, title)
 
@@ -267,7 +268,7 @@ P_COLUMN = re.compile(r"p( \(.+\))?")
 
 def p_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with its p-value columns (:data:`P_COLUMN`) written by the one rule
-    (:func:`geodata.pvalue.format_p`: "< 0.001", never 0), as every page shows them."""
+    (:func:`geodata.methods.pvalue.format_p`: "< 0.001", never 0), as every page shows them."""
     cols = [c for c in frame.columns if isinstance(c, str) and P_COLUMN.fullmatch(c)]
     return frame.assign(**{c: frame[c].map(format_p) for c in cols}) if cols else frame
 

@@ -46,7 +46,7 @@ line)::
                                             # header); loopback names are always allowed, others refused
 
     [deprivation]                           # optional: IoD2019 File 1 (MHCLG) for the LSOAs:
-    file = "imd2019/....csv"                # crime against deprivation (geodata/deprivation.py)
+    file = "imd2019/....csv"                # crime against deprivation (geodata/methods/deprivation.py)
 
     [map]                                   # optional: base map tiles (none by default: the
     tiles = "http://tiles.example/{z}/{x}/{y}.png"   # ward outlines are the base map; works offline)

@@ -59,7 +59,7 @@ def xml_text(value) -> str:
 
 
 def patrol_gpx(zones, name: str = "CSP Hotspots patrol zones", desc: str = "") -> bytes:
-    """GPX 1.1 of patrol ``zones`` (:func:`geodata.zones.patrol_zones`, EPSG:27700) for phones and
+    """GPX 1.1 of patrol ``zones`` (:func:`geodata.methods.zones.patrol_zones`, EPSG:27700) for phones and
     car terminals: a waypoint per named street (at its busiest map point in the zone; ``type``
     "street") and per place label (``type`` "place", named with its nearest street, the flag in
     ``cmt``), then each zone's outline as a track (one segment per ring). ``desc`` goes in the

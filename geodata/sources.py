@@ -15,7 +15,7 @@ Kinds:
 
 ``sensitive``: records about residents that no one published (council records); their
 counts are shown under disclosure control to any audience without exact counts
-(:mod:`geodata.disclosure`). Published open data (police.uk, FixMyStreet, DEFRA) is shown as
+(:mod:`geodata.methods.disclosure`). Published open data (police.uk, FixMyStreet, DEFRA) is shown as
 published.
 """
 

@@ -44,7 +44,7 @@ complete ones)::
 
 **Personal data never reaches the store**: only the columns the mapping names
 are read; names, phone numbers and narrative columns of the export are never
-read, so they cannot be stored (``tests/test_council.py`` greps the store file for
+read, so they cannot be stored (``tests/loaders/test_council.py`` greps the store file for
 planted ones).
 
 Row rules (each rejected row is reported with file, line, field and reason):
@@ -56,7 +56,7 @@ rejected: it loads as :data:`UNMAPPED` with the council's name in
 ``subcategory`` and is listed in ``LoadReport.unmapped`` for the user to map;
 unknown sizes and land types load as null and are listed the same way.
 Points outside the configured area are reported by the ingest
-(:func:`geodata.ingest.ingest_council`), which knows the area.
+(:func:`geodata.pipeline.ingest.ingest_council`), which knows the area.
 
 Clearance cost (``cost_gbp``) is DEFRA's standard estimated unit cost of the
 size band (:data:`SIZE_BANDS`; DEFRA, "Fly-tipping statistics for England",

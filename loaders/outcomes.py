@@ -17,7 +17,7 @@ Row rules (each rejected row is reported with file, line, field and reason):
 * a line with more or fewer fields than the header, or bytes that are not UTF-8, is rejected.
 
 Outcome types are not checked against a list: police.uk adds new ones; how each
-is grouped is :mod:`geodata.outcomes`. The canonical columns are
+is grouped is :mod:`geodata.methods.outcomes`. The canonical columns are
 :data:`COLUMNS`; the store keeps them in its ``outcomes`` table, and a crime's
 latest outcome is the one of the latest month (``Store.latest_outcomes``).
 

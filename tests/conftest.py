@@ -15,14 +15,14 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from geodata import config as config_mod
-from geodata.build import open_store
 from geodata.bundled import ST_ALBANS as BUNDLE
 from geodata.bundled import copy_config
+from geodata.pipeline.build import open_store
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_POLICE = BUNDLE / "police" / "hertfordshire-st-albans-street.zip"
 BUNDLED_OUTCOMES = BUNDLE / "police" / "hertfordshire-st-albans-outcomes.zip"
-#: Rows and months of the bundled street zip, as its SOURCE note states (tests/test_bundle.py checks
+#: Rows and months of the bundled street zip, as its SOURCE note states (tests/store/test_bundle.py checks
 #: the store against the note itself).
 BUNDLED_ROWS, BUNDLED_MONTHS = 26_483, 29
 #: The 13 months of Hertfordshire street-level files (2021-01 .. 2022-01, 108,465 rows, 24 MB of CSV) as

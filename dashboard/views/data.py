@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, common
-from geodata import disclosure
 from geodata.analysis.status import SYNTHETIC_LABEL
+from geodata.methods import disclosure
 from geodata.months import months as month_range
 from loaders import plausible
 
@@ -43,7 +43,7 @@ def coverage(partitions: pd.DataFrame) -> pd.DataFrame:
 def public_coverage(table: pd.DataFrame) -> pd.DataFrame:
     """Coverage as text for the public: rows per month of open sources, and only "loaded" for the
     months of a sensitive source (its monthly row counts, subtracted from a period's count, would give
-    figures the rule of :mod:`geodata.disclosure` keeps back)."""
+    figures the rule of :mod:`geodata.methods.disclosure` keeps back)."""
 
     def cell(source, v):
         if pd.isna(v):
@@ -57,7 +57,7 @@ def public_coverage(table: pd.DataFrame) -> pd.DataFrame:
 
 def refresh_section(store) -> None:
     """Fetch from data.police.uk the months the store lacks (the same path as `csp-hotspots refresh`)."""
-    from geodata.refresh import refresh_police
+    from geodata.pipeline.refresh import refresh_police
     from geodata.store import StoreError
     from loaders.policeapi import BASE_URL, Client
     from loaders.report import LoadError

@@ -11,9 +11,10 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from dashboard import access, common, maps, mapview
+from dashboard import access, common
 from dashboard.markdown import inert
-from dashboard.palette import GI_COLOURS
+from dashboard.render import maps, mapview
+from dashboard.render.palette import GI_COLOURS
 from geodata import export, places
 from geodata.analysis import Selection
 from geodata.analysis.deprivation_for import deprivation_for
@@ -22,7 +23,7 @@ from geodata.analysis.incidents import incidents_table
 from geodata.analysis.trends import monthly
 from geodata.analysis.ward_table import detail_wards, lsoa_table, ward_table
 from geodata.classes import classify
-from geodata.gistar import CLASS_LABELS
+from geodata.methods.gistar import CLASS_LABELS
 
 MEASURES = {"incidents": "Incidents", "rate": "Incidents per 1,000 residents"}
 CELLS = {"auto": None, "100 m": 100.0, "250 m": 250.0, "500 m": 500.0}
@@ -79,7 +80,7 @@ def ward_spec(path, selection: Selection, measure) -> dict:
 
 @st.cache_resource(ttl=300, max_entries=32)
 def map_spec(path, selection: Selection, cell, measure) -> dict:
-    """The map spec for a filter (:mod:`dashboard.maps`), built once and shared by sessions (read only)."""
+    """The map spec for a filter (:mod:`dashboard.render.maps`), built once and shared by sessions (read only)."""
     store = common.store()
     layers = analyses(path, selection, cell)[1]
     return build_map(
@@ -208,9 +209,9 @@ def incidents_for(path, selection: Selection) -> pd.DataFrame:
 
 @st.cache_data(ttl=300, max_entries=8)
 def map_image(path, selection: Selection, cell, measure) -> bytes:
-    """The view as a printed map (PNG, :func:`dashboard.printmap.render`): the ward choropleth of
+    """The view as a printed map (PNG, :func:`dashboard.render.printmap.render`): the ward choropleth of
     ``measure``, the hot spot cells, ward names and the busiest street names, for a report."""
-    from dashboard import printmap  # matplotlib: imported when an image is asked for, not on every start
+    from dashboard.render import printmap  # matplotlib: imported when an image is asked for, not on every start
 
     store = common.store()
     wards = store.areas("ward").to_geodataframe()

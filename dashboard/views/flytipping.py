@@ -10,11 +10,12 @@ import streamlit as st
 
 from dashboard import access, common
 from dashboard.markdown import inert
-from geodata import disclosure, sources
-from geodata import flytipping_context as context
-from geodata import knox as knox_mod
+from geodata import sources
+from geodata.analysis import flytipping_context as context
 from geodata.analysis.status import SYNTHETIC_LABEL
-from geodata.knox import DISTANCE_BANDS, TIME_BANDS, knox
+from geodata.methods import disclosure
+from geodata.methods import knox as knox_mod
+from geodata.methods.knox import DISTANCE_BANDS, TIME_BANDS, knox
 
 COUNCIL = {s: sources.get(s).label for s in sources.ids(kind=sources.POINTS, sensitive=True)}
 
@@ -54,7 +55,7 @@ def _council(path: str | None, source: str, exact: bool) -> dict:
     ``exact`` counts by category and by size band with estimated costs and the number of synthetic
     records, of a council source (cached like the other pages' figures). Without ``exact`` only the
     public ward counts: every other breakdown of a sensitive source is for analysts
-    (:mod:`geodata.disclosure`)."""
+    (:mod:`geodata.methods.disclosure`)."""
     store = common._store(path)
     wards = common.ward_counts(store, source, exact)
     if not exact:

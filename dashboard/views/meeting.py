@@ -1,5 +1,5 @@
 """Meeting page (the default): the meeting's slides (:mod:`geodata.analysis.meeting`, drawn by
-:mod:`dashboard.slides`): an overview of every priority, one slide per measured priority (headline
+:mod:`dashboard.render.slides`): an overview of every priority, one slide per measured priority (headline
 number, its change, an XmR run chart, the ward map) and one for the priorities not measured yet.
 
 URL parameters (so a meeting-room screen needs no mouse):
@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import access, common, slides
+from dashboard import access, common
 from dashboard.markdown import inert
+from dashboard.render import slides
 from geodata.analysis.status import SYNTHETIC_LABEL, latest_month
 from geodata.priorities import COMPARES
 
@@ -79,7 +80,7 @@ def _period_controls(all_months: list[str]) -> tuple[str, int | None, str | None
 
 @st.cache_resource(ttl=300, max_entries=8)
 def _pack_pdf(path, key, end, window, compare) -> bytes:
-    from dashboard import pack
+    from dashboard.render import pack
 
     return pack.render(pack.build(common.store(), common.priorities(key), end, window, compare), "pdf")
 

@@ -1,10 +1,10 @@
 """Patrol planner (officers): the top patrol zones for chosen crime types and months, to take out.
 
 Zones are touching significant Gi* hot cells grouped into patrol-sized parts (at most 0.5 km²,
-at least 5 incidents; :mod:`geodata.zones`), ranked by incidents or, when the priorities file
+at least 5 incidents; :mod:`geodata.methods.zones`), ranked by incidents or, when the priorities file
 has harm weights, by harm. Each has its named streets, its police.uk place labels beside the
 nearest street, counts and trend against the months before. Take-away files: a printable
-patrol sheet with a map per zone (PDF, and HTML; :mod:`dashboard.patrolsheet`), GeoJSON and
+patrol sheet with a map per zone (PDF, and HTML; :mod:`dashboard.render.patrolsheet`), GeoJSON and
 GPX (outline and a waypoint per street). The sheet states the method's parameters.
 """
 
@@ -73,7 +73,7 @@ def outputs(path, end, window, categories, top, min_class, cell, harm_key, rank)
         .encode(longitude="centre_x:Q", latitude="centre_y:Q", text="zone:Q")
     )
     out = zones.assign(**{c: table[c] for c in ("streets", "places", "months", "top_categories")})
-    from dashboard import patrolsheet  # matplotlib: imported by the page that prints, not at every start
+    from dashboard.render import patrolsheet  # matplotlib: imported by the page that prints, not at every start
 
     store = common.store()
     sheet = patrolsheet.build(

@@ -10,7 +10,7 @@ import altair as alt
 import streamlit as st
 
 from dashboard import common
-from dashboard.palette import GI_COLOURS
+from dashboard.render.palette import GI_COLOURS
 from geodata.analysis import Selection
 from geodata.analysis.hotspots_for import emerging_for
 from geodata.analysis.trends import category_change, monthly, ward_shares

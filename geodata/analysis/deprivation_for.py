@@ -1,5 +1,5 @@
 """Crime against deprivation for a selection: incidents and the rate per 1,000 residents by LSOA
-and by IMD 2019 decile (:mod:`geodata.deprivation`), over the study area.
+and by IMD 2019 decile (:mod:`geodata.methods.deprivation`), over the study area.
 
 Rules: the LSOAs are the area's (the config's LSOA layer, 2011 codes as the IMD's); an LSOA of
 the area with no incident counts 0 (the months are loaded: the coverage of the period is the
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geodata import deprivation
 from geodata.analysis.selection import Selection
+from geodata.methods import deprivation
 
 
 @dataclass(frozen=True)

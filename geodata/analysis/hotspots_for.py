@@ -3,9 +3,9 @@
 Rule (study area, :func:`geodata.analysis.rules.study_area`): the grid covers the district,
 or only the chosen wards (clipped to them); the incidents counted, the density and its
 bandwidth, and the snap points use only the incidents inside that area, fetched that way from
-the store. Statistics: :func:`geodata.hotspots.hotspot_cells` (Gi*, adjacent cells,
-Benjamini-Hochberg), :func:`geodata.kde.kde` (quartic, bandwidth from the incidents),
-:func:`geodata.snap.snap_points`, :func:`geodata.hotspots.emerging_cells`.
+the store. Statistics: :func:`geodata.methods.hotspots.hotspot_cells` (Gi*, adjacent cells,
+Benjamini-Hochberg), :func:`geodata.methods.kde.kde` (quartic, bandwidth from the incidents),
+:func:`geodata.methods.snap.snap_points`, :func:`geodata.methods.hotspots.emerging_cells`.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from geodata import grid as grids
-from geodata import kde as kde_mod
 from geodata.analysis import rules
 from geodata.analysis.selection import Selection
-from geodata.hotspots import emerging_cells, hotspot_cells
-from geodata.snap import snap_points
+from geodata.methods import grid as grids
+from geodata.methods import kde as kde_mod
+from geodata.methods.hotspots import emerging_cells, hotspot_cells
+from geodata.methods.snap import snap_points
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ Rules (README, "Rules", Meeting):
   both periods is loaded, else against the months before, else none; which is possible is the
   coverage rule (:func:`geodata.analysis.rules.comparison`), whose note says why when none is. The
   figures (count, p, change) are the status' own (:class:`geodata.analysis.status.Change`).
-* **Run chart** (:func:`run_chart`): the XmR chart (:mod:`geodata.runchart`, NHS "Making Data
+* **Run chart** (:func:`run_chart`): the XmR chart (:mod:`geodata.methods.runchart`, NHS "Making Data
   Count") of the measure's monthly counts (incidents assigned to a ward, as the status counts
   them) from the source's first loaded month to the period's end, months not loaded as gaps. The
   **baseline** (mean and process limits) is the loaded months before the period when they hold at
@@ -23,7 +23,7 @@ Rules (README, "Rules", Meeting):
   Lower is better (crime, fly-tipping). A measure of two or more categories also gets one run chart
   per category (small multiples), same rule.
 * **Outcomes**: for a police.uk measure, the latest outcomes of the period's crimes, the same
-  crimes the headline counts (the study area; :func:`geodata.outcomes.outcome_shares`).
+  crimes the headline counts (the study area; :func:`geodata.methods.outcomes.outcome_shares`).
 * **Annual figures** (:func:`annual`): the district's total per financial year (DEFRA), labelled
   annual; the latest year against the one before by the same E-test as the status.
 * A sensitive source shown to an audience without exact counts (``withheld``) gets no run chart
@@ -38,13 +38,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from geodata import flytipping_context, months, outcomes, runchart, sources
-from geodata.analysis import rules
+from geodata import months, sources
+from geodata.analysis import flytipping_context, rules
 from geodata.analysis.selection import ANALYST, Audience
 from geodata.analysis.status import NO_DATA, RULE, Change, MeasureStatus, PriorityStatus, evaluate, latest_month
-from geodata.change import e_test
+from geodata.methods import outcomes, runchart
+from geodata.methods.change import e_test
+from geodata.methods.pvalue import p_clause
 from geodata.priorities import Measure, Priorities, Priority
-from geodata.pvalue import p_clause
 from geodata.store import Store
 
 #: Comparisons tried for the headline change, in order (see the module docstring).
@@ -172,7 +173,7 @@ class OverviewRow:
     number_of: str  # what the number counts, and when
     direction: str | None  # UP, DOWN, SAME, or None (no comparison)
     change: str  # the direction in words
-    icon: str | None  # the run chart's variation icon (geodata.runchart), None without a chart
+    icon: str | None  # the run chart's variation icon (geodata.methods.runchart), None without a chart
 
 
 @dataclass

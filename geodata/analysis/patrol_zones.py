@@ -1,4 +1,4 @@
-"""Patrol zones for a selection (:func:`geodata.zones.patrol_zones`: touching significant Gi*
+"""Patrol zones for a selection (:func:`geodata.methods.zones.patrol_zones`: touching significant Gi*
 hot cells grouped into parts of at most 0.5 km² holding at least 5 incidents, ranked), under the
 layer's rules.
 
@@ -19,8 +19,8 @@ import numpy as np
 
 from geodata.analysis import rules
 from geodata.analysis.selection import Selection
-from geodata.zones import MAX_ZONE_KM2, MIN_ZONE_INCIDENTS
-from geodata.zones import patrol_zones as zones_of
+from geodata.methods.zones import MAX_ZONE_KM2, MIN_ZONE_INCIDENTS
+from geodata.methods.zones import patrol_zones as zones_of
 
 #: Said wherever zones are handed out: police.uk data cannot tell a patrol when to go.
 NO_DAY_OR_TIME = (
@@ -31,7 +31,7 @@ NO_DAY_OR_TIME = (
 
 @dataclass(frozen=True)
 class PatrolZones:
-    """Zones (GeoDataFrame, :data:`geodata.zones.COLUMNS`; None when refused), the grid, the
+    """Zones (GeoDataFrame, :data:`geodata.methods.zones.COLUMNS`; None when refused), the grid, the
     comparison used for the trend, the harm rule, and notes stating each rule applied."""
 
     zones: object

@@ -20,7 +20,7 @@
   12), so a first view never spans a gap.
 * **Disclosure** (:func:`disclose`, :func:`public_cells`): counts of a sensitive source
   (:mod:`geodata.sources`) are shown to an audience without exact counts only as sums of its public
-  ward-by-month cells (:func:`geodata.disclosure.public_counts`: random rounding to base 5).
+  ward-by-month cells (:func:`geodata.methods.disclosure.public_counts`: random rounding to base 5).
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geodata import disclosure, sources
 from geodata import months as months_mod
+from geodata import sources
 from geodata.analysis.selection import Audience, Selection
+from geodata.methods import disclosure
 from geodata.months import Period
 
 #: Comparisons a screen may ask for.
@@ -198,21 +199,21 @@ def withheld(source: str, audience: Audience) -> bool:
 
 
 def is_small(count) -> bool:
-    """Whether a count may not be shown to an audience without exact counts (:func:`geodata.disclosure.is_small`)."""
+    """Whether a count may not be shown to an audience without exact counts (see :mod:`geodata.methods.disclosure`)."""
     return disclosure.is_small(count)
 
 
 def public_cells(store, counts: pd.DataFrame, source: str, categories=(), flags=()) -> pd.DataFrame:
     """The public ward-by-month cells of a sensitive source's table (``counts``: true counts with
     ``ward_code, month, incidents``; the table named by its source, categories and flags): the one call
-    of :func:`geodata.disclosure.public_counts` in the analysis layer, under the store's key."""
+    of :func:`geodata.methods.disclosure.public_counts` in the analysis layer, under the store's key."""
     return disclosure.public_counts(
         counts, disclosure.store_key(store.path), disclosure.table_id(source, categories, flags)
     )
 
 
 def period_totals(public: pd.DataFrame, start: str | None = None, end: str | None = None) -> pd.Series:
-    """Per ward, the sum of the public cells from ``start`` to ``end`` (:func:`geodata.disclosure.period_totals`)."""
+    """Per ward, the sum of the public cells from ``start`` to ``end`` (see :mod:`geodata.methods.disclosure`)."""
     return disclosure.period_totals(public, start, end)
 
 

@@ -8,7 +8,7 @@ has loaded):
   (assigned to a ward) in the period;
 * the same for the ``window`` months before ("previous") and for the same
   months a year earlier ("year-earlier"), each tested against the period with
-  the two-sided Poisson E-test (:func:`geodata.change.e_test`; Krishnamoorthy &
+  the two-sided Poisson E-test (:func:`geodata.methods.change.e_test`; Krishnamoorthy &
   Thomson 2004), one test per comparison, not adjusted across priorities;
 * a period any of whose months the source has not loaded has no count: it is
   reported as missing, never as zero (:attr:`Figure.missing`).
@@ -25,10 +25,10 @@ the worst status of its measures that have data, and
 
 For an audience without exact counts (:data:`~geodata.analysis.selection.PUBLIC`: the public, the kiosk
 and the meeting pack), a sensitive source's figures, and so its status, are
-worked out from its public cells (:mod:`geodata.disclosure`: counts per ward
+worked out from its public cells (:mod:`geodata.methods.disclosure`: counts per ward
 and month rounded at random to base 5), never from the true counts.
 
-A measure that counts any synthetic record (:mod:`geodata.synthetic`) in the
+A measure that counts any synthetic record (:mod:`geodata.pipeline.synthetic`) in the
 months it looks at says so first in its sentence (:data:`SYNTHETIC_LABEL`).
 """
 
@@ -41,11 +41,11 @@ import pandas as pd
 
 from geodata.analysis import rules
 from geodata.analysis.selection import ANALYST, Audience
-from geodata.change import compare as compare_counts
-from geodata.change import e_test
+from geodata.methods.change import compare as compare_counts
+from geodata.methods.change import e_test
+from geodata.methods.pvalue import p_clause
 from geodata.months import Period, listing, months, of, shift, span
 from geodata.priorities import Measure, Priorities, Priority
-from geodata.pvalue import p_clause
 from geodata.store import Store
 
 #: Statuses from best to worst; ``no data`` sorts apart.

@@ -3,8 +3,8 @@ each ward's share.
 
 Rules: months the source has not loaded are gaps (NaN) in the series, never zeros; the
 comparison follows the coverage rule (:func:`geodata.analysis.rules.comparison`), one Poisson
-E-test per crime type, Benjamini-Hochberg adjusted (:func:`geodata.change.compare`); shares
-and concentration (:mod:`geodata.concentration`) are over the district's wards.
+E-test per crime type, Benjamini-Hochberg adjusted (:func:`geodata.methods.change.compare`); shares
+and concentration (:mod:`geodata.methods.concentration`) are over the district's wards.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geodata import concentration
 from geodata.analysis import rules
 from geodata.analysis.selection import Selection
-from geodata.change import compare
+from geodata.methods import concentration
+from geodata.methods.change import compare
 
 
 def monthly(store, selection: Selection) -> pd.DataFrame:

@@ -4,7 +4,7 @@ Rules (:mod:`geodata.analysis.rules`): coverage (no change figure unless both pe
 wholly loaded; the missing months named), one rate rounding, one harm rule, disclosure for an
 audience without exact counts of a sensitive source. Rows: the selection's wards (all wards
 of the district when none is chosen), zeros included. The change per ward is the Poisson
-E-test (:func:`geodata.change.compare`), Benjamini-Hochberg adjusted over the rows shown.
+E-test (:func:`geodata.methods.change.compare`), Benjamini-Hochberg adjusted over the rows shown.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pandas as pd
 
 from geodata.analysis import rules
 from geodata.analysis.selection import ANALYST, Audience, Selection
-from geodata.change import compare
+from geodata.methods.change import compare
 
 #: Columns, in order (``harm`` only with harm weights).
 COLUMNS = ("ward_code", "ward_name", "incidents", "population", "rate", "previous", "change", "p_adj", "harm")

@@ -18,7 +18,7 @@ What it does (and nothing else):
   street crime, or that are in the district by the same rule (outcomes of crimes from months we
   do not have), in ``st_albans/police/hertfordshire-st-albans-outcomes.zip``.
 * writes ``st_albans/police/SOURCE.md``: provenance, and a table of the months and rows kept
-  (``tests/test_bundle.py`` checks the store against it).
+  (``tests/store/test_bundle.py`` checks the store against it).
 * boundaries, population, IMD 2019: copied unchanged, each with its SOURCE note.
 """
 

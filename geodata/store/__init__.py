@@ -11,8 +11,8 @@
 - :mod:`~geodata.store.queries`: the read queries;
 - :mod:`~geodata.store.opening`: :class:`Store`, opened (checked, migrated) or created empty.
 
-Building a store from a config's bundled data is not done here: :func:`geodata.build.open_store`
-creates the store and loads it through :mod:`geodata.ingest`, which imports this package (never
+Building a store from a config's bundled data is not done here: :func:`geodata.pipeline.build.open_store`
+creates the store and loads it through :mod:`geodata.pipeline.ingest`, which imports this package (never
 the other way round: an import-linter contract checks it).
 """
 

@@ -22,7 +22,7 @@ from geodata.store.writes import Writes
 class Store(Writes, Queries):
     """A DuckDB store for one area: its reads (:class:`~geodata.store.queries.Queries`) and loads
     (:class:`~geodata.store.writes.Writes`). Open with :meth:`open`, or make an empty one with
-    :meth:`create` (:func:`geodata.build.open_store` does either, and loads a new store's
+    :meth:`create` (:func:`geodata.pipeline.build.open_store` does either, and loads a new store's
     bundled data). ``exclusive``: see :class:`~geodata.store.base.StoreBase` (default false)."""
 
     @classmethod

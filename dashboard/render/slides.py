@@ -1,0 +1,234 @@
+"""The meeting slides (:mod:`geodata.analysis.meeting`) as HTML: one 16:9 slide per item, read at 4 m.
+
+Every size is in ``cqh`` (a hundredth of the slide's height, CSS container units), so a slide
+lays out the same on any 16:9 screen (1280x720 to 3840x2160) and never reaches below it: the
+kiosk makes a slide the whole window (``kiosk=True``); the Meeting page shows the same slides one
+under another at the page's width. Status is a badge with a symbol and a word, a change an arrow
+and words, a run chart's variation an icon with a letter and words: colour is never the only cue.
+Every text from data or the priorities file is escaped; the SVGs are :mod:`dashboard.render.svgchart` and
+:mod:`dashboard.render.svgmap`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.markdown import inert
+from dashboard.render import svgchart, svgmap
+from dashboard.render.palette import STATUS_COLOURS, STATUS_SYMBOLS
+from geodata.analysis import meeting
+from geodata.methods import disclosure
+from geodata.methods import outcomes as outcomes_mod
+from geodata.methods.pvalue import p_clause
+
+ARROWS = {meeting.UP: "↑", meeting.DOWN: "↓", meeting.SAME: "→", None: "–"}
+ARROW_WORDS = {meeting.UP: "up", meeting.DOWN: "down", meeting.SAME: "same", None: "no comparison"}
+
+CSS = """<style>
+.csp-slide{container-type:size;position:relative;box-sizing:border-box;overflow:hidden;background:#fff;color:#111;
+ font-family:"Source Sans Pro",sans-serif;border:1px solid #bbb;width:100%;aspect-ratio:16/9;margin:0 0 1rem 0}
+.csp-kiosk .csp-slide{aspect-ratio:auto;height:100vh;width:100vw;border:0;margin:0}
+.csp-in{position:absolute;inset:0;padding:2cqh 2.5cqh;display:flex;flex-direction:column;gap:1.2cqh;font-size:2.6cqh;
+ line-height:1.2}
+.csp-in h2{font-size:4.6cqh;margin:0;padding:0;line-height:1.1;display:flex;gap:2cqh;align-items:center;flex-wrap:wrap}
+.csp-in p{margin:0}
+.csp-badge{color:#fff;padding:0.05em 0.45em;border-radius:0.3em;font-weight:700;white-space:nowrap}
+.csp-sentence{font-size:2.6cqh;font-weight:600}
+.csp-body{flex:1;min-height:0;display:grid;gap:2cqh}
+.csp-col{min-height:0;display:flex;flex-direction:column;gap:1.2cqh;overflow:hidden}
+.csp-number{font-size:11cqh;font-weight:800;line-height:1}
+.csp-small{font-size:2.1cqh;color:#333}
+.csp-change{font-size:3.6cqh;font-weight:700}
+.csp-fill{flex:1;min-height:0;display:flex}
+.csp-fill svg{width:100%;height:100%}
+.csp-multi{display:grid;gap:1cqh;height:25cqh}
+.csp-multi figure{margin:0;min-height:0;min-width:0;display:flex;flex-direction:column;font-size:2.1cqh;line-height:1.1}
+.csp-multi figure svg{flex:1;min-height:0;width:100%}
+.csp-foot{font-size:1.9cqh;color:#333;display:flex;justify-content:space-between;gap:2cqh}
+.csp-ov{width:100%;border-collapse:collapse;font-size:3.3cqh}
+.csp-ov th{font-size:2.4cqh;text-align:left;color:#333;border-bottom:2px solid #333;padding:0.3cqh 1cqh}
+.csp-ov td{padding:1.6cqh 1cqh;border-bottom:1px solid #bbb;vertical-align:middle}
+.csp-ov .csp-number{font-size:6.5cqh}
+.csp-arrow{font-size:5cqh;font-weight:800;line-height:1}
+.csp-bar{display:flex;height:3cqh;border:1px solid #333}
+.csp-bar span{display:block;height:100%}
+.csp-list{margin:0;padding-left:1.2em}
+.csp-list li{margin:0 0 1cqh 0}
+</style>"""
+#: Fills of the outcome groups (with their names and shares written beside them).
+OUTCOME_COLOURS = dict(zip(outcomes_mod.GROUPS, ("#1f4e79", "#7f9bbf", "#c9c9c9", "#e8e8e8")))
+
+
+def _e(text) -> str:
+    """Text as it may go into a slide (HTML given to ``st.markdown``): :func:`dashboard.markdown.inert`."""
+    return inert(text)
+
+
+def badge(status: str) -> str:
+    """The status as a badge: colour, symbol and word."""
+    return (
+        f'<span class="csp-badge" style="background:{STATUS_COLOURS[status]}">{STATUS_SYMBOLS[status]} '
+        f"{_e(status.upper())}</span>"
+    )
+
+
+def _slide(inner: str, label: str) -> str:
+    return f'<section class="csp-slide" aria-label="{_e(label)}"><div class="csp-in">{inner}</div></section>'
+
+
+def _foot(left: str, right: str) -> str:
+    return f'<div class="csp-foot"><span>{left}</span><span>{right}</span></div>'
+
+
+def overview(s: meeting.Slides, title: str, position: str) -> str:
+    rows = []
+    for r in s.overview.rows:
+        number = (
+            "" if r.number is None else f'<span class="csp-number">{_e(r.number)}</span><br>'
+        ) + f'<span class="csp-small">{_e(r.number_of)}</span>'
+        change = (
+            f'<span class="csp-arrow" aria-hidden="true">{ARROWS[r.direction]}</span> '
+            f"{_e(r.change or ARROW_WORDS[r.direction])}"
+            if r.number is not None
+            else ""
+        )
+        rows.append(
+            f"<tr><td><b>{_e(r.priority.id)}</b> {_e(r.priority.title)}</td><td>{badge(r.status)}</td>"
+            f"<td>{number}</td><td>{change}</td><td>{svgchart.icon(r.icon) if r.icon else ''}</td></tr>"
+        )
+    table = (
+        '<table class="csp-ov"><thead><tr><th scope="col">Priority</th><th scope="col">Status</th>'
+        '<th scope="col">Latest</th><th scope="col">Change</th><th scope="col">Run chart</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+    return _slide(
+        f"<h2>{_e(title)}: priorities</h2>{table}<div style='flex:1'></div>"
+        + _foot(_e(s.overview.rule), f"Data to {_e(s.data_to)} · {_e(position)}"),
+        "Overview",
+    )
+
+
+def _outcomes(o: outcomes_mod.OutcomeShares) -> str:
+    shares = o.shares
+    bar = "".join(
+        f'<span style="width:{100 * (shares[g] or 0):.1f}%;background:{OUTCOME_COLOURS[g]}"></span>'
+        for g in outcomes_mod.GROUPS
+    )
+    words = " · ".join(f"{g} {100 * (shares[g] or 0):.0f}%" for g in outcomes_mod.GROUPS)
+    return (
+        f'<div><b>What happened</b> <span class="csp-small">(latest police.uk outcome of {o.with_outcome:,} '
+        f'crimes; recent months lag)</span><div class="csp-bar" aria-hidden="true">{bar}</div>'
+        f'<span class="csp-small">{_e(words)}</span></div>'
+    )
+
+
+def _multiples(charts) -> str:
+    figs = "".join(
+        f"<figure><figcaption><b>{_e(c.label)}</b><br>{svgchart.icon(c.icon, 0.8, short=True)}</figcaption>"
+        f"{svgchart.run_chart(c.chart, c.label, 500, 300, 44, small=True)}</figure>"
+        for c in charts
+    )
+    return f'<div class="csp-multi" style="grid-template-columns:repeat({len(charts)},minmax(0,1fr))">{figs}</div>'
+
+
+def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str) -> str:
+    """One priority's slide. ``outlines``: (codes, names, geometries) of the wards (EPSG:27700)."""
+    r = ps.result
+    head = f"<h2>{_e(r.priority.id)} {_e(r.priority.title)} {badge(r.status)}</h2>"
+    sentence = f'<p class="csp-sentence">{_e(r.sentence)}</p>'
+    gaps = f'<p class="csp-small"><b>Not measured:</b> {_e(" ".join(ps.unmeasured))}</p>' if ps.unmeasured else ""
+    foot = _foot(
+        ""
+        if ps.annual is not None
+        else "Run chart: XmR (NHS Making Data Count): special cause = a point outside the limits, 7 on one "
+        "side of the mean, 6 rising or falling, or 2 of 3 near a limit.",
+        f"Data to {_e(data_to)} · {_e(position)}",
+    )
+    if ps.annual is not None:
+        a = ps.annual
+        year, value = a.latest
+        ch = a.change
+        change = (
+            "no comparison"
+            if ch is None
+            else f"{ARROWS[meeting.DOWN if ch.pct < 0 else meeting.UP if ch.pct > 0 else meeting.SAME]} "
+            f"{ch.text} ({p_clause(ch.p)}; {ch.year}: {ch.before:,.0f})"
+        )
+        left = (
+            f'<div class="csp-number">{value:,.0f}</div><p>fly-tipping incidents in {_e(year)} '
+            f'<b>(annual)</b></p><p class="csp-change">{_e(change)}</p><p class="csp-small">{_e(a.note)}</p>'
+        )
+        chart = (
+            f'<p><b>{_e(a.label)}</b></p><div class="csp-fill">{svgchart.annual_bars(a.years, a.values, a.label)}</div>'
+        )
+        body = (
+            f'<div class="csp-body" style="grid-template-columns:30% 1fr"><div class="csp-col">{left}</div>'
+            f'<div class="csp-col">{chart}</div></div>'
+        )
+        return _slide(head + sentence + body + gaps + foot, f"{r.priority.id} {r.priority.title}")
+    cols = []
+    for part in ps.parts[:1] if len(ps.parts) else []:
+        m, h = part.status, part.headline
+        arrow = ARROWS[h.direction]
+        change = (
+            f'<p class="csp-change"><span aria-hidden="true">{arrow}</span> {_e(h.text)}</p>'
+            if h.change
+            else f'<p class="csp-change">No comparison</p><p class="csp-small">{_e(h.text)}</p>'
+        )
+        left = (
+            f'<div class="csp-number">{_e(h.number)}</div><p>{_e(m.measure.label)}, {_e(h.period)}</p>'
+            f"{change}{_outcomes(part.outcomes) if part.outcomes else ''}"
+        )
+        mid = ""
+        if part.chart is not None:
+            mid = (
+                f"<p><b>Per month</b> {svgchart.icon(part.chart.icon)}</p><div class='csp-fill'>"
+                f"{svgchart.run_chart(part.chart.chart, part.chart.label, period_start=m.current.start)}</div>"
+                f"{_multiples(part.multiples) if part.multiples else ''}"
+                f'<p class="csp-small">{_e(part.chart.baseline_note)} Shaded: the period; grey: not loaded.</p>'
+            )
+        values = m.wards.set_index("ward_code")["current"]  # withheld: sums of the public cells already
+        codes, names, geoms = outlines
+        vals = {c: (None if pd.isna(v) else int(v)) for c, v in values.items()}
+        svg = svgmap.ward_svg(codes, names, geoms, vals, "Incidents in the period", labels=True, font=17)
+        right = f'<div class="csp-fill">{svg}</div>' + (
+            f'<p class="csp-small">{_e(disclosure.NOTE)}</p>' if m.withheld else ""
+        )
+        cols = [left, mid, right]
+    body = (
+        '<div class="csp-body" style="grid-template-columns:24% 1fr 25%">'
+        + "".join(f'<div class="csp-col">{c}</div>' for c in cols)
+        + "</div>"
+    )
+    return _slide(head + sentence + body + gaps + foot, f"{r.priority.id} {r.priority.title}")
+
+
+def not_measured(nm: meeting.NotMeasured, position: str, data_to: str) -> str:
+    items = "".join(
+        f"<li><b>{_e(p.id)} {_e(p.title)}</b> {badge('no data')}<br>"
+        f'<span class="csp-small">Would be measured by: {_e(" ".join(lines))}</span></li>'
+        for p, lines in nm.entries
+    )
+    return _slide(
+        f'<h2>Not measured yet</h2><ul class="csp-list">{items}</ul><div style="flex:1"></div>'
+        + _foot(
+            "Nothing is shown as zero: a priority with no data says which data would measure it.",
+            f"Data to {_e(data_to)} · {_e(position)}",
+        ),
+        "Not measured yet",
+    )
+
+
+def render(s: meeting.Slides, title: str, outlines, every: int | None = None) -> list[str]:
+    """Every slide as HTML, in order (``every``: the kiosk's seconds per slide, said in each footer)."""
+    n = len(s.slides)
+    out = []
+    for i, item in enumerate(s.slides):
+        position = f"slide {i + 1} of {n}" + (f", next in {every} s" if every else "")
+        if isinstance(item, meeting.Overview):
+            out.append(overview(s, title, position))
+        elif isinstance(item, meeting.PrioritySlide):
+            out.append(priority(item, outlines, position, s.data_to))
+        else:
+            out.append(not_measured(item, position, s.data_to))
+    return out

@@ -1,0 +1,324 @@
+"""The analysis layer (geodata.analysis) and its vocabularies (months, sources, classes), without
+Streamlit: small constructed cases with exact answers, and the issue-14 cases on the bundled data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geodata import months, priorities, sources
+from geodata.analysis import ANALYST, PUBLIC, Selection, rules, status
+from geodata.analysis.hotspots_for import hotspots_for
+from geodata.analysis.patrol_zones import patrol_zones
+from geodata.analysis.trends import category_change, monthly
+from geodata.analysis.ward_table import ward_table
+from geodata.assign import best_fit
+from geodata.classes import NO_DATA, SEQUENTIAL, classify
+from geodata.methods import disclosure
+from geodata.pipeline.build import open_store
+from geodata.pipeline.ingest import ingest_police
+from geodata.store import AREA_SOURCES
+from loaders import schema
+from tests.conftest import config_with_store
+
+ST_PETERS = "E05004799"
+
+
+# ------------------------------------------------------------------------------ months
+def test_months_parse_names_the_field_and_value():
+    with pytest.raises(ValueError, match=r"--from must be a month written YYYY-MM .*got '2021-13'"):
+        months.check("2021-13", "--from")
+    assert schema.parse_month(" 2021-02 ").isoformat() == "2021-02-01"
+
+
+def test_months_shift_ranges_previous_year_earlier_and_financial_years():
+    assert months.shift("2021-01", -1) == "2020-12" and months.shift("2021-12", 13) == "2023-01"
+    assert months.months("2021-11", "2022-02") == ["2021-11", "2021-12", "2022-01", "2022-02"]
+    assert months.months("2022-02", "2021-11") == [] and months.length("2021-02", "2021-03") == 2
+    assert months.previous("2021-02", "2021-03") == ("2020-12", "2021-01")
+    assert months.year_earlier("2021-02", "2021-03") == ("2020-02", "2020-03")
+    assert [months.financial_year(m) for m in ("2021-03", "2021-04", "1999-12")] == ["2020-21", "2021-22", "1999-00"]
+    assert (
+        months.financial_year_months("2021-22")[0] == "2021-04" and len(months.financial_year_months("2021-22")) == 12
+    )
+    assert months.Period.ending("2022-01", 6).text == "2021-08 to 2022-01"
+    with pytest.raises(ValueError, match="ends .2021-01. before it starts .2021-03."):
+        months.Period("2021-03", "2021-01")
+
+
+# ------------------------------------------------------------------------------ sources
+def test_source_registry_is_what_the_store_disclosure_and_priorities_read():
+    assert list(sources.SOURCES) == [
+        "police.uk",
+        "police.uk-stops",
+        "fixmystreet",
+        "council-flytipping",
+        "council-incidents",
+        "defra",
+    ]
+    assert disclosure.SENSITIVE_SOURCES == {"council-flytipping", "council-incidents"}
+    assert AREA_SOURCES == ("fixmystreet",)
+    assert set(priorities.SOURCES) == set(sources.SOURCES)
+    assert priorities.CATEGORIES["police.uk"] == sources.POLICE.categories
+    with pytest.raises(ValueError, match="unknown source 'police'; sources are: police.uk"):
+        sources.get("police")
+
+
+# ------------------------------------------------------------------------------ classes
+def test_count_classes_have_whole_number_breaks_and_labels_that_do_not_overlap():
+    c = classify([0, 1, 2, 3, 10, 20])
+    assert c.counts and c.breaks == [0, 1, 2, 3, 10, 20]
+    assert c.labels == ["0", "1", "2", "3 to 9", "10 to 20"]
+    assert c.classes.tolist() == [0, 1, 2, 3, 4, 4]
+    assert c.colours == SEQUENTIAL
+
+
+def test_missing_values_are_in_no_class_and_few_values_use_the_palette_ends():
+    c = classify([np.nan, 5, 5, 5, 9])
+    assert c.classes.tolist() == [-1, 0, 0, 0, 1] and c.labels == ["5 to 6", "7 to 9"]
+    assert c.colour_of() == [NO_DATA, SEQUENTIAL[0], SEQUENTIAL[0], SEQUENTIAL[0], SEQUENTIAL[-1]]
+    rates = classify([0.25, 1.5, 2.75])
+    assert not rates.counts and rates.labels[0] == "0.2 to 0.8"  # quantiles of rates keep their decimals
+    assert classify([np.nan]).labels == []
+
+
+# ------------------------------------------------------------------------------ rules, constructed
+class _Parts:
+    """A store that knows only which months it has loaded (all that the coverage rule reads)."""
+
+    def __init__(self, loaded: dict[str, list[str]]):
+        self.frame = pd.DataFrame(
+            [(s, pd.Timestamp(f"{m}-01")) for s, ms in loaded.items() for m in ms], columns=["source", "month"]
+        )
+
+    def partitions(self):
+        return self.frame
+
+
+def test_coverage_rule_compares_only_wholly_loaded_periods_of_equal_length():
+    store = _Parts({"police.uk": months.months("2021-01", "2021-06"), "fixmystreet": ["2020-12"]})
+    ok = rules.comparison(store, "police.uk", months.Period("2021-03", "2021-04"))
+    assert ok.possible and ok.base == months.Period("2021-01", "2021-02") and ok.name == "the previous 2 months"
+    gap = rules.comparison(store, "police.uk", months.Period("2021-02", "2021-03"))
+    assert gap.missing == ("2020-12",) and not gap.possible
+    assert "police.uk is not loaded for 2020-12" in gap.note
+    year = rules.comparison(store, "police.uk", months.Period("2021-05", "2021-06"), "year-earlier")
+    assert year.base == months.Period("2020-05", "2020-06") and year.missing == ("2020-05", "2020-06")
+    with pytest.raises(ValueError, match="against must be one of previous, year-earlier"):
+        rules.comparison(store, "police.uk", months.Period("2021-05", "2021-06"), "last-year")
+
+
+def test_rate_rule_one_rounding_and_no_rate_without_population():
+    wards = list("abcdef")
+    counts = pd.Series([5, 0, 3, 7, 1, 2], index=wards)
+    pop = pd.Series([1000, 2000, 0, 3000, 999], index=wards[:5])
+    assert rules.rate_per_1000(counts, pop).tolist()[:2] == [5.0, 0.0]
+    rate = rules.rate_per_1000(counts, pop)
+    assert np.isnan(rate["c"]) and np.isnan(rate["f"]) and rate["d"] == 2.3 and rate["e"] == 1.0
+
+
+def test_harm_rule_lists_unweighted_categories_and_weighs_them_nothing():
+    h = rules.harm({"Robbery": 2.0, "Burglary": 1.5}, "test weights", ["Robbery", "Drugs", "Burglary", "Arson"])
+    assert h.unweighted == ("Arson", "Drugs")
+    assert h.weight_of(pd.Series(["Robbery", "Drugs", "Burglary"])).tolist() == [2.0, 0.0, 1.5]
+    assert "No harm weight, so not in the harm figure: Arson, Drugs." in h.note
+    assert rules.harm(None, None, ["Robbery"]) is None
+
+
+def test_disclosure_applies_only_to_sensitive_sources_for_an_audience_without_exact_counts(empty_store, tmp_path):
+    """rules.disclose: exact ward counts for analysts and for open sources; for the public, a sensitive
+    source's ward counts are sums of its public ward-by-month cells (multiples of 5), their total the
+    sum of those, and the rule is stated."""
+    from geodata.bundled import ST_ALBANS
+    from geodata.pipeline.ingest import ingest_council
+
+    store, wards = empty_store, empty_store.areas("ward")
+    rows = ["Case ID,Opened,Type,X,Y,Road,Mental health concern,Youth involved,Sensitive,Status,Data"]
+    for w, n in enumerate([3, 12, 0, 1]):
+        pt = wards.geometries[w].representative_point()
+        rows += [
+            f"C{w}-{i},{i % 27 + 1:02d}/11/2021 10:00,Noise,{pt.x:.0f},{pt.y:.0f},Road,N,N,N,Open,SYNTHETIC"
+            for i in range(n)
+        ]
+    (tmp_path / "log.csv").write_text("\n".join(rows) + "\n")
+    ingest_council(store, tmp_path / "log.csv", ST_ALBANS / "council/mapping-incidents.toml")
+    sel = Selection.of("2021-11", "2021-11", source="council-incidents")
+    exact, total, rule = rules.disclose(store, sel, ANALYST)
+    assert exact.iloc[:4].tolist() == [3, 12, 0, 1] and total == "16" and rule is None
+    shown, total, rule = rules.disclose(store, sel, PUBLIC)
+    counts = store.counts(by=("ward_code", "month"), **sel.filters())
+    public = rules.period_totals(rules.public_cells(store, counts, "council-incidents"))
+    assert (shown == public.reindex(shown.index, fill_value=0)).all() and (shown % 5 == 0).all()
+    assert total == f"{shown.sum():,}" and rule == disclosure.NOTE and len(shown) == len(exact)
+    assert rules.disclose(store, Selection.of("2021-11", "2021-11"), PUBLIC)[2] is None  # police.uk: open data
+
+
+def test_status_and_headline_write_p_by_the_one_rule():
+    # the status sentence and the meeting headline had their own p formats ("0.90", "0.0004" -> "< 0.001")
+    from geodata.analysis import meeting
+
+    base, now = status.Figure("2024-01", "2024-06", 100, ()), status.Figure("2025-01", "2025-06", 101, ())
+    change = status.Change("the same months a year earlier", base, 0.9, 1.0, "no significant change")
+    assert change.phrase(now).endswith("no significant change, p = 0.900")
+    rise = status.Change("x", base, 0.00004, 50.0, "significant rise")
+    assert rise.phrase(now).endswith(", significant rise, p < 0.001")
+    annual = meeting.Annual("Fly-tipping", "defra", ("2022-23", "2023-24"), (1000.0, 1100.0), "annual")
+    assert annual.change is not None and annual.change.text == "+10% on 2022-23, significant"
+
+
+def test_counted_period_names_months_not_loaded_and_refuses_a_period_with_none(bundled_store):
+    # the CLI summary printed "Total: 0" for 2024-05..06, two months never loaded
+    with pytest.raises(ValueError, match=r"no data: police.uk is not loaded for 2 months: 2024-05, 2024-06,"):
+        rules.counted_period(bundled_store, "police.uk", "2024-05", "2024-06")
+    period, note = rules.counted_period(bundled_store, "police.uk", "2021-06")
+    assert (period.start, period.end) == ("2021-06", "2025-06")
+    assert (
+        note == "police.uk is not loaded for 31 months: 2022-02 to 2023-12, 2024-05 to 2024-12: "
+        "counted over the other 18 months"
+    )
+    assert rules.counted_period(bundled_store, "police.uk", "2025-01", "2025-06") == (
+        months.Period("2025-01", "2025-06"),
+        None,
+    )
+    assert rules.counted_period(bundled_store, "police.uk")[0] == months.Period("2018-10", "2025-06")
+
+
+def test_selection_checks_its_fields():
+    s = Selection.of("2021-08", "2022-01", ["Robbery", "Burglary"], [ST_PETERS])
+    assert s.categories == ("Burglary", "Robbery") and s.period.length == 6 and hash(s)
+    with pytest.raises(ValueError, match="categories: 'Robery' is not a police.uk category"):
+        Selection.of("2021-08", "2022-01", ["Robery"])
+    with pytest.raises(ValueError, match="end must be a month written YYYY-MM"):
+        Selection.of("2021-08", "2022-1")
+    with pytest.raises(ValueError, match="source: defra holds district statistics"):
+        Selection.of("2021-08", "2022-01", source="defra")
+
+
+# ------------------------------------------------------------------------------ bundled data: issue 14 cases
+def test_explorer_case_a_month_not_loaded_gives_no_rise_figure_and_names_it(bundled_store):
+    """/explorer?from=2021-02&to=2021-03 compares with 2020-12..2021-01; 2020-12 is not loaded.
+    Before: 'Wards with a significant rise: 20'. Now: no figure, 2020-12 named."""
+    table = ward_table(bundled_store, Selection.of("2021-02", "2021-03"))
+    assert table.rises is None and table.frame["change"].isna().all()
+    assert "police.uk is not loaded for 2020-12" in table.notes[0]
+    later = ward_table(bundled_store, Selection.of("2021-03", "2021-04"))
+    assert later.rises is not None and later.comparison.base.text == "2021-01 to 2021-02"
+    assert (
+        later.frame["incidents"].sum()
+        == bundled_store.counts(by=("month",), start="2021-03", end="2021-04", inside=True)["incidents"].sum()
+    )
+
+
+def test_ward_table_rows_follow_the_ward_filter_with_one_rate_rule(bundled_store_2013):
+    table = ward_table(bundled_store_2013, Selection.of("2021-08", "2022-01", wards=[ST_PETERS])).frame
+    assert table["ward_code"].tolist() == [ST_PETERS]
+    pop = bundled_store_2013.population("ward").set_index("code")["population"][ST_PETERS]
+    assert table["rate"].iloc[0] == round(1000 * table["incidents"].iloc[0] / pop, 1)
+
+
+def test_ward_table_harm_lists_unweighted_categories(bundled_store_2013):
+    t = ward_table(bundled_store_2013, Selection.of("2021-08", "2022-01"), harm_weights={"Robbery": 10.0})
+    robbery = bundled_store_2013.counts(by=("category",), start="2021-08", end="2022-01", categories=["Robbery"])
+    assert t.frame["harm"].sum() == pytest.approx(10 * robbery["incidents"].sum())
+    assert any("No harm weight" in n and "Burglary" in n for n in t.notes)
+
+
+def test_ward_filter_case_hot_spots_stay_inside_the_chosen_ward(bundled_store_2013):
+    """/explorer?from=2021-08&to=2022-01&cat=Burglary&ward=E05004799: before, 5 of the 39 cells at 99%
+    lay outside the ward (the grid covered the district). Now the grid is clipped to the ward."""
+    found = hotspots_for(bundled_store_2013, Selection.of("2021-08", "2022-01", ["Burglary"], [ST_PETERS]))
+    areas = bundled_store_2013.areas("ward")
+    ward = shapely.buffer(areas.geometries[list(areas.codes).index(ST_PETERS)], 0.01)
+    assert shapely.covers(ward, found.cells.geometry.to_numpy()).all()
+    assert found.incidents == int(found.cells["count"].sum()) == 24
+    assert "Study area: 1 chosen ward" in found.notes[-1]
+
+
+def test_status_changes_only_on_a_significant_change(bundled_store_2013):
+    """P3 read WATCH for +1% (p = 0.90); 3 months instead of 6 swapped the badges of P1 and P3."""
+    plist = priorities.load(priorities.DEFAULT_PRIORITIES)
+    # the issue's case: 2022-01, against the months before (the bundle now runs to 2025-06)
+    by_window = {
+        w: {
+            r.priority.id: r
+            for r in status.evaluate(bundled_store_2013, plist, end="2022-01", window=w, compare="previous")
+        }
+        for w in (3, 6)
+    }
+    p3 = by_window[6]["P3"].measures[0]
+    cats = list(plist.get("P3").measures[0].categories)
+
+    def direct(start, end):
+        return int(
+            bundled_store_2013.counts(by=("source",), start=start, end=end, categories=cats, inside=True)[
+                "incidents"
+            ].sum()
+        )
+
+    assert (p3.current.count, p3.previous.base.count) == (direct("2021-08", "2022-01"), direct("2021-02", "2021-07"))
+    assert abs(p3.current.count / p3.previous.base.count - 1) < 0.01  # the issue's +1% (1,114 against 1,108)
+    assert p3.previous.p > 0.8 and by_window[6]["P3"].status == "on track"
+    assert {w: (r["P1"].status, r["P3"].status) for w, r in by_window.items()} == {
+        3: ("on track", "on track"),
+        6: ("on track", "on track"),
+    }
+    for results in by_window.values():
+        for r in results.values():
+            for m in r.measures:
+                chosen = m.previous
+                assert (m.status == "off track") == (chosen.label == "significant rise")
+    assert "only on a significant change" in status.RULE
+
+
+def test_trends_series_has_gaps_not_zeros_and_the_comparison_follows_coverage(bundled_store):
+    series = monthly(bundled_store, Selection.of("2020-11", "2021-02"))
+    assert series.index.tolist() == ["2020-11", "2020-12", "2021-01", "2021-02"]
+    assert series.loc[["2020-11", "2020-12"]].isna().all().all() and series.loc["2021-01"].sum() > 0
+    refused = category_change(bundled_store, Selection.of("2021-02", "2021-03"))
+    assert refused.table is None and refused.comparison.missing == ("2020-12",)
+    done = category_change(bundled_store, Selection.of("2021-03", "2021-04"))
+    assert done.table is not None and done.table["current"].sum() > 0
+
+
+def test_patrol_zones_rank_by_harm_without_an_error_for_unweighted_categories(bundled_store):
+    """The planner raised 'no harm weight for ...' where the Wards page counted 0: one rule now."""
+    out = patrol_zones(
+        bundled_store, Selection.of("2021-08", "2022-01"), harm_weights={"Burglary": 1.0}, harm_source="test"
+    )
+    assert not out.refused and out.harm.unweighted and "Violence and sexual offences" in out.harm.unweighted
+    assert any("No harm weight" in n for n in out.notes)
+    assert (out.zones["harm"].diff().dropna() <= 0).all()
+    refused = patrol_zones(bundled_store, Selection.of("2020-12", "2021-02"))
+    assert refused.refused and "police.uk is not loaded for 2020-12" in refused.notes[0]
+    no_trend = patrol_zones(bundled_store, Selection.of("2021-01", "2021-02"))
+    assert not no_trend.refused and no_trend.zones["p"].isna().all()
+
+
+def test_one_lsoa_to_ward_rule_for_population_and_area_counts(bundled_store):
+    """Population went to wards by point-on-surface, FixMyStreet by largest overlap: now both by overlap."""
+    lsoas, wards = bundled_store.areas("lsoa"), bundled_store.areas("ward")
+    codes, _ = best_fit(lsoas, wards)
+    lsoa_pop = bundled_store.population("lsoa").set_index("code")["population"]
+    expected = lsoa_pop.groupby(pd.Series(codes, index=lsoas.codes).reindex(lsoa_pop.index)).sum()
+    got = bundled_store.population("ward").set_index("code")["population"]
+    assert got.sort_index().to_dict() == expected.sort_index().to_dict()
+
+
+def test_force_wide_store_maps_only_the_district(tmp_path, county_police):
+    """A force-wide file loaded: 376 outside incidents landed in 32 edge cells, the density
+    bandwidth came from the county (4,589 m instead of 1,382 m), and 1,795 of 2,000 markers lay
+    outside the district. Now only the incidents inside the district are fetched and used."""
+    county = open_store(config_with_store(tmp_path, bundled=False))
+    ingest_police(county, [county_police])
+    sel = Selection.of("2021-01", "2022-01")
+    found = hotspots_for(county, sel)
+    inside = county.counts(by=("ward_code",), start="2021-01", end="2022-01")
+    inside = int(inside.loc[inside["ward_code"].notna(), "incidents"].sum())
+    located_inside = len(county.incidents(start="2021-01", end="2022-01", inside=True).dropna(subset=["x", "y"]))
+    assert found.incidents == located_inside <= inside
+    assert int(found.cells["count"].sum()) == found.incidents
+    boundary = shapely.buffer(county.boundary(), 1.0)
+    assert shapely.contains_xy(boundary, found.snaps["x"].to_numpy(), found.snaps["y"].to_numpy()).all()
+    assert found.bandwidth_m < 2000

@@ -1,0 +1,162 @@
+"""The meeting's slide model (geodata/analysis/meeting.py) and its drawings, on the bundled data and
+on constructed cases with known answers."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pypdf
+import pytest
+
+from dashboard.render import pack, slides, svgchart
+from geodata import priorities
+from geodata.analysis import PUBLIC, meeting, rules
+from geodata.methods import runchart
+from geodata.months import Period
+from tests.analysis.test_priorities import direct_count
+
+P3 = ["Robbery", "Burglary", "Vehicle crime", "Shoplifting", "Theft from the person"]
+
+
+@pytest.fixture(scope="module")
+def deck(bundled_store):
+    return meeting.slides(bundled_store, priorities.load())
+
+
+def test_slides_in_order_overview_measured_then_not_measured(deck):
+    kinds = [type(s).__name__ for s in deck.slides]
+    assert kinds == ["Overview", "PrioritySlide", "PrioritySlide", "PrioritySlide", "NotMeasured"]
+    assert [s.priority.id for s in deck.priorities] == ["P1", "P2", "P3"]
+    assert [r.priority.id for r in deck.overview.rows] == ["P1", "P2", "P3", "P4", "P5"]
+    assert [p.id for p, _ in deck.not_measured.entries] == ["P4", "P5"]
+    p4, p5 = (lines for _, lines in deck.not_measured.entries)
+    assert "council incident logs" in " ".join(p4) and "probation" in " ".join(p5)
+    assert deck.data_to == "2025-06"
+
+
+def test_headline_number_is_the_store_count_and_no_comparison_says_why(deck, bundled_store):
+    p3 = deck.priorities[2].parts[0]
+    assert p3.headline.count == direct_count(bundled_store, P3, "2025-01", "2025-06")
+    # 2024-05/06 (year earlier) and 2024-07..12 (months before) are not bundled: no comparison, named
+    assert p3.headline.change is None and p3.headline.direction is None
+    assert "2024-05, 2024-06" in p3.headline.text
+    row = deck.overview.rows[2]
+    assert row.number == f"{p3.headline.count:,}" and row.change == "no comparison"
+
+
+def test_headline_takes_the_year_earlier_else_the_months_before(bundled_store):
+    plist = priorities.load()
+    # 2025-01..04: the year-earlier months 2024-01..04 are loaded
+    d = meeting.slides(bundled_store, plist, end="2025-04", window=4)
+    h = d.priorities[2].parts[0].headline
+    assert h.comparison.name == "the same months a year earlier" and h.change is not None
+    now, before = (
+        direct_count(bundled_store, P3, "2025-01", "2025-04"),
+        direct_count(bundled_store, P3, "2024-01", "2024-04"),
+    )
+    assert (h.count, h.change.base.count) == (now, before)
+    assert h.direction == (meeting.UP if now > before else meeting.DOWN if now < before else meeting.SAME)
+    # 2021-12..2022-01: the year earlier (2020-12) is not loaded, the months before (2021-10..11) are
+    d = meeting.slides(bundled_store, plist, end="2022-01", window=2)
+    h = d.priorities[2].parts[0].headline
+    assert h.comparison.name == "the previous 2 months" and h.change.base.count == direct_count(
+        bundled_store, P3, "2021-10", "2021-11"
+    )
+    assert rules.comparison(bundled_store, "police.uk", Period("2021-12", "2022-01"), "year-earlier").missing
+
+
+def test_run_chart_baseline_is_the_loaded_months_before_the_period(deck, bundled_store):
+    chart = deck.priorities[2].parts[0].chart
+    assert chart.chart.baseline == ("2018-10", "2024-12") and chart.chart.baseline_points == 23
+    assert "23 months loaded in 2018-10 to 2024-12" in chart.baseline_note
+    series = meeting.monthly(bundled_store, priorities.load().get("P3").measures[0], "2025-06")
+    assert series["2025-03"] == direct_count(bundled_store, P3, "2025-03", "2025-03")
+    assert series["2020-01"] is None  # a gap is never a zero
+    known = [v for m, v in series.items() if v is not None and m <= "2024-12"]
+    assert chart.chart.mean == pytest.approx(np.mean(known))
+    assert [c.label for c in deck.priorities[2].parts[0].multiples] == P3
+
+
+def test_run_chart_falls_back_to_the_whole_series_and_flags_a_constructed_rise():
+    # no month before the period: the whole series is the baseline
+    series = {f"2024-{m:02d}": 10 + (m % 2) for m in range(1, 13)}
+    rc = meeting.run_chart(series, Period("2024-01", "2024-06"), "x")
+    assert rc.chart.baseline == ("2024-01", "2024-12") and "every loaded month" in rc.baseline_note
+    assert "provisional" not in rc.baseline_note and rc.icon == runchart.COMMON
+    series["2025-01"] = 40  # far above the limits: special cause, concerning (lower is better)
+    rc = meeting.run_chart(series, Period("2025-01", "2025-01"), "x")
+    assert rc.chart.baseline == ("2024-01", "2024-12") and rc.icon == runchart.CONCERNING
+    assert meeting.run_chart({"2024-01": 3, "2024-03": 4}, Period("2024-03", "2024-03"), "x") is None
+
+
+def test_flytipping_shows_defra_annual_figures_when_no_monthly_source_covers_the_period(deck, bundled_store):
+    p2 = deck.priorities[1]
+    assert p2.parts == [] and p2.annual is not None
+    stats = bundled_store.district_stats(dataset="incidents", measures=["Total Incidents"], area_codes=["E07000240"])
+    latest = stats.sort_values("year").iloc[-1]
+    assert p2.annual.latest == (latest["year"], latest["value"]) == ("2022-23", 579.0)
+    year, before, pct, p, significant = p2.annual.change
+    assert significant == (p < p2.result.priority.target.alpha)
+    assert (year, before) == ("2021-22", 624.0) and pct == pytest.approx(100 * (579 - 624) / 624)
+    row = deck.overview.rows[1]
+    assert row.direction == meeting.DOWN and "annual" in row.number_of and "not significant" in row.change
+    # a period FixMyStreet covers: its monthly reports, no annual figures
+    d = meeting.slides(bundled_store, priorities.load(), end="2020-12", window=6)
+    assert [s.priority.id for s in d.priorities] == ["P2"]  # police.uk is not loaded for 2020-07..12
+    assert d.priorities[0].annual is None and d.priorities[0].parts[0].status.measure.source == "fixmystreet"
+
+
+def test_outcome_shares_of_the_period_sum_to_one(deck):
+    o = deck.priorities[0].parts[0].outcomes
+    assert o.with_outcome > 0 and sum(o.shares.values()) == pytest.approx(1.0)
+
+
+def test_outcomes_are_of_the_crimes_the_headline_counts(deck):
+    # the review: P1 read "141" beside "latest police.uk outcome of 144 crimes" (3 outside the district's wards)
+    for ps in deck.priorities:
+        for part in ps.parts:
+            if part.outcomes is not None:
+                assert part.outcomes.crimes == part.headline.count, ps.priority.id
+
+
+def test_each_status_sentence_is_shown_once_and_status_has_symbol_and_word(deck, bundled_store):
+    from dashboard.views.meeting import KIOSK_EVERY  # noqa: F401  (the page imports cleanly)
+
+    areas = bundled_store.areas("ward")
+    pages = slides.render(deck, "CSP", (areas.codes, areas.names, areas.geometries), 20)
+    assert len(pages) == 5 and "slide 1 of 5, next in 20 s" in pages[0]
+    for ps, page in zip(deck.priorities, pages[1:4]):
+        import html
+
+        assert page.count(html.escape(ps.result.sentence)) == 1
+        assert "– NO DATA" in page or "✓ ON TRACK" in page or "▲ OFF TRACK" in page
+    assert pages[3].count('class="ward-svg"') == 20 and "St Peters" in pages[3]  # ward names on the map
+    assert pages[2].count("(annual)") >= 1 and "2022-23" in pages[2]
+
+
+def test_run_chart_svg_marks_special_points_and_gaps():
+    chart = runchart.xmr(
+        {"2024-01": 10, "2024-02": 11, "2024-03": 10, "2024-04": 11, "2024-06": 40}, baseline=("2024-01", "2024-04")
+    )
+    svg = svgchart.run_chart(chart, "Test <b>")
+    assert "Test &lt;b&gt;" in svg and "<b>" not in svg
+    assert svg.count("special cause: outside") == 1  # 2024-06 as a diamond
+    assert "upper" in svg and "mean" in svg
+    assert svgchart.ICONS[chart.icon()][2] == "Special cause: concerning"
+
+
+def test_pack_has_an_overview_page_run_charts_and_no_near_empty_page(bundled_store):
+    built = pack.build(bundled_store, priorities.load())
+    pdf = pack.render(built, "pdf")
+    pages = [re.sub(r"\s+", " ", p.extract_text()) for p in pypdf.PdfReader(io.BytesIO(pdf)).pages]
+    assert "Not measured yet" in pages[0] and all(f"P{i}" in pages[0] for i in range(1, 6))
+    assert "Run chart" in pages[0] and "common cause variation" in pages[0]
+    assert [p.split("Page ")[1][2:].lstrip()[:2] for p in pages[1:4]] == ["P1", "P2", "P3"]
+    assert "Mean and process limits from the loaded months before the period" in pages[1]
+    assert "(annual)" in pages[2] and "Sources and licences" in pages[-1]
+    assert len(pages) <= 5 and min(len(p) for p in pages) > 500  # no near-empty page
+    assert ("P3", 0, "multiples") in built.images and ("P2", 0, "annual") in built.images
+    assert all("Data to 2025-06" in p for p in pages)
+    assert built.slides.overview.rows[0].priority.id == "P1" and PUBLIC is not None

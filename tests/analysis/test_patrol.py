@@ -1,0 +1,247 @@
+"""Patrol planner: zones sized for a patrol, streets first, place labels beside streets, the printed
+sheet (a map per zone) and GPX valid against the GPX 1.1 schema. Small constructed cases with exact
+answers, then the bundled St Albans data."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import geopandas
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from lxml import etree
+
+from dashboard.render import patrolsheet, printmap
+from geodata import places
+from geodata.analysis import Selection
+from geodata.analysis.patrol_zones import NO_DAY_OR_TIME
+from geodata.analysis.patrol_zones import patrol_zones as analysis_zones
+from geodata.bundled import ST_ALBANS
+from geodata.export import patrol_gpx, xml_text
+from geodata.methods import grid as grids
+from geodata.methods.zones import MAX_ZONE_KM2, MIN_ZONE_INCIDENTS, patrol_zones, split_busiest, streets_and_places
+from tests.conftest import REPO
+
+GPX_XSD = etree.XMLSchema(etree.parse(str(REPO / "tests" / "data" / "gpx-1.1.xsd")))
+HOSTILE = [
+    "<script>alert(1)</script> Road",
+    'Tom & Jerry\'s "Lane"',
+    "]]> Close",
+    "Bell\x00\x07\x1b\x7f Street",
+    "{{7*7}} Way",
+    "$\\undefinedcmd$ Avenue",
+    "Emoji \U0001f6a8 Row",
+    "Tab\tand\nnewline Walk",
+]
+
+
+# ------------------------------------------------------------------ constructed cases, exact answers
+def test_split_grows_from_the_busiest_cell_by_the_busiest_touching_cell():
+    # a strip of five unit cells 0-1-2-3-4, busyness 1 5 3 4 2, cap 2 cells
+    touching = [{1}, {0, 2}, {1, 3}, {2, 4}, {3}]
+    parts = split_busiest(np.array([1, 5, 3, 4, 2.0]), np.ones(5), touching, 2.0)
+    assert parts == [[1, 2], [3, 4], [0]]
+    # cap 3: 1 grows by 2 (3 > 1), then by 3 (4); then 4 alone, then 0 alone
+    assert split_busiest(np.array([1, 5, 3, 4, 2.0]), np.ones(5), touching, 3.0) == [[1, 2, 3], [4], [0]]
+    # a cap above the whole strip keeps it whole; ties go to the lower index
+    assert split_busiest(np.ones(5), np.ones(5), touching, 10.0) == [[0, 1, 2, 3, 4]]
+    # a cell larger than the cap is in no part, and a busy cell that does not fit is skipped for one that does
+    assert split_busiest(np.array([9, 1, 8.0]), np.array([3, 1, 1.0]), [{1}, {0, 2}, {1}], 2.0) == [[2, 1]]
+
+
+@pytest.fixture(scope="module")
+def constructed():
+    """A 2 x 2 km square of 100 m cells: a busy 6 x 3 block (0.18 km²) of 12 incidents a cell in the
+    south-west, one incident in every other cell, and a 'Police Station' map point in the block."""
+    boundary = shapely.box(0, 0, 2000, 2000)
+    rows = []
+    for i in range(20):
+        for j in range(20):
+            busy = i < 6 and j < 3
+            for k in range(12 if busy else 1):
+                name = "Police Station" if (busy and (i, j) == (2, 1) and k < 4) else HOSTILE[(i + j) % len(HOSTILE)]
+                rows.append((i * 100 + 50, j * 100 + 50, name, "Robbery", pd.Timestamp("2022-01-01")))
+    frame = pd.DataFrame(rows, columns=["x", "y", "location_text", "category", "month"])
+    return frame, boundary
+
+
+def test_constructed_zones_hold_the_limits_exactly(constructed):
+    current, boundary = constructed
+    previous = current.iloc[:0]
+    whole, grid = patrol_zones(current, previous, boundary, cell_size=100.0, max_area_km2=1.0, top=10)
+    assert grid.cell_size == 100.0
+    # under a 1 km² cap the hot block is one zone: every busy cell (and perhaps some touching cells) in it
+    assert whole.loc[0, "area_km2"] >= 0.18 - 1e-9 and whole.loc[0, "incidents"] >= 18 * 12
+    split, _ = patrol_zones(current, previous, boundary, cell_size=100.0, max_area_km2=0.05, top=50)
+    assert len(split) > len(whole)
+    assert (split["area_km2"] <= 0.05 + 1e-12).all()  # 5 cells of 0.01 km²
+    assert (split["incidents"] >= MIN_ZONE_INCIDENTS).all()
+    assert "split into their busiest connected parts" in split.attrs["note"]
+    # each zone's count is exactly the incidents of its cells
+    idx = grids.cell_index(grid, current["x"].to_numpy(), current["y"].to_numpy())
+    for _, z in split.iterrows():
+        cells = np.flatnonzero(shapely.contains_xy(z.geometry, grid.x, grid.y))
+        assert len(cells) == z["cells"] and z["incidents"] == np.isin(idx, cells).sum()
+        assert z["area_km2"] == pytest.approx(len(cells) * 0.01)
+    # zones do not overlap
+    geoms = split.geometry.to_numpy()
+    assert shapely.area(shapely.union_all(geoms)) == pytest.approx(shapely.area(geoms).sum())
+    strict, _ = patrol_zones(current, previous, boundary, cell_size=100.0, max_area_km2=0.05, min_incidents=49, top=50)
+    assert (strict["incidents"] >= 49).all() and len(strict) < len(split)
+    assert "fewer than 49 incidents are not zones" in strict.attrs["note"]
+
+
+def test_a_cell_larger_than_the_zone_limit_gives_no_zone_and_says_so(constructed):
+    current, boundary = constructed
+    none, _ = patrol_zones(current, current.iloc[:0], boundary, cell_size=100.0, max_area_km2=0.005)
+    assert none.empty and "larger than the 0.005 km² zone limit" in none.attrs["note"]
+    for bad in (0, -1, float("nan"), "big"):
+        with pytest.raises(ValueError, match="max_area_km2 must be a positive number"):
+            patrol_zones(current, current.iloc[:0], boundary, cell_size=100.0, max_area_km2=bad)
+
+
+def test_police_station_is_a_flagged_place_never_a_street(constructed):
+    current, boundary = constructed
+    zones, _ = patrol_zones(current, current.iloc[:0], boundary, cell_size=100.0, max_area_km2=0.05, top=50)
+    listed = [s for streets in zones["streets"] for s, *_ in streets]
+    assert "Police Station" not in listed and listed
+    found = [p for ps in zones["places"] for p in ps if p[0] == "Police Station"]
+    assert len(found) == 1
+    label, n, x, y, near, metres, flag = found[0]
+    assert (n, x, y) == (4, 250.0, 150.0) and flag == places.RECORDED_AT["Police Station"]
+    # the nearest named map point: the other incidents of cell (2, 1) sit on the same point
+    assert metres == 0.0 and near == HOSTILE[3]
+
+
+def test_streets_and_places_nearest_street_is_exact():
+    rows = pd.DataFrame(
+        {
+            "x": [0.0, 0.0, 300.0, 100.0, 100.0],
+            "y": [0.0, 0.0, 400.0, 0.0, 0.0],
+            "location_text": ["Supermarket", "Supermarket", "High Street", "On or near Mill Lane", None],
+        }
+    )
+    streets, found = streets_and_places(rows)
+    assert streets == [("High Street", 1, 300.0, 400.0), ("Mill Lane", 1, 100.0, 0.0)]
+    assert found == [("Supermarket", 2, 0.0, 0.0, "Mill Lane", 100.0, "")]
+    # the nearest street from a wider set of map points, not only the zone's
+    wider = pd.DataFrame({"x": [3.0, 0.0], "y": [4.0, 0.0], "location_text": ["Close Road", "Parking Area"]})
+    assert streets_and_places(rows, wider)[1] == [("Supermarket", 2, 0.0, 0.0, "Close Road", 5.0, "")]
+
+
+def test_gpx_with_hostile_names_validates_against_the_gpx_1_1_schema(constructed):
+    current, boundary = constructed
+    zones, _ = patrol_zones(current, current.iloc[:0], boundary, cell_size=100.0, max_area_km2=0.05, top=50)
+    zones = zones.set_geometry(zones.geometry.translate(515000, 207000))  # into St Albans
+    zones["streets"] = [[(s, n, x + 515000, y + 207000) for s, n, x, y in ss] for ss in zones["streets"]]
+    zones["places"] = [
+        [(p, n, x + 515000, y + 207000, near, d, f) for p, n, x, y, near, d, f in ps] for ps in zones["places"]
+    ]
+    data = patrol_gpx(zones, "Zones \x01<&>", NO_DAY_OR_TIME)
+    doc = etree.fromstring(data)
+    GPX_XSD.assertValid(doc)
+    ns = {"g": "http://www.topografix.com/GPX/1/1"}
+    names = [e.text for e in doc.findall("g:wpt/g:name", ns)]
+    expected = sum(len(s) + len(p) for s, p in zip(zones["streets"], zones["places"]))
+    assert len(names) == expected and len(doc.findall("g:trk", ns)) == len(zones)
+    # escaped, and the characters XML 1.0 forbids removed (DEL is allowed)
+    assert "<script>alert(1)</script> Road" in names and "Bell\x7f Street" in names
+    assert "Police Station near Bell\x7f Street" in names
+    assert doc.find("g:metadata/g:desc", ns).text == NO_DAY_OR_TIME
+    lat = [float(p.get("lat")) for p in doc.iter("{http://www.topografix.com/GPX/1/1}trkpt")]
+    assert 51.6 < min(lat) < max(lat) < 51.9
+    assert xml_text("a\x00b\ud800c\ufffed&") == "abcd&amp;"
+
+
+def test_printed_map_places_labels_without_collisions_and_prints_dollars():
+    wards = geopandas.GeoDataFrame(
+        {"code": ["W1", "W2"], "name": ["West $ward$", "East"]},
+        geometry=[shapely.box(0, 0, 500, 1000), shapely.box(500, 0, 1000, 1000)],
+        crs="EPSG:27700",
+    )
+    labels = [printmap.Label(500 + i % 3, 500 + i % 2, f"$\\undefinedcmd$ Street {i}", "street", i) for i in range(30)]
+    labels += [printmap.Label(200, 800, "Police Station (4) [recorded here?]", "flagged", 100)]
+    drawn = printmap.render(
+        wards,
+        values={"W1": 3, "W2": 10},
+        legend_title="incidents",
+        labels=labels,
+        title="$5 $ title",
+        size=(4, 4),
+        dpi=80,
+    )
+    assert drawn.png.startswith(b"\x89PNG") and sorted(drawn.wards_named) == ["East", "West $ward$"]
+    placed = [p for p in drawn.placed]
+    assert placed[0][0] == "Police Station (4) [recorded here?]"  # the heaviest first
+    assert 1 <= len(placed) < 31 and len(drawn.dropped) == 31 - len(placed)  # crowded: most left out
+    boxes = [p[2:] for p in placed]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+
+
+# ------------------------------------------------------------------ the bundled data
+def test_place_labels_come_from_the_bundled_data():
+    with zipfile.ZipFile(ST_ALBANS / "police" / "hertfordshire-st-albans-street.zip") as z:
+        texts = set()
+        for name in z.namelist():
+            texts |= set(pd.read_csv(io.BytesIO(z.read(name)), usecols=["Location"])["Location"].dropna())
+    bare = {places.bare(t) for t in texts}
+    assert places.PLACE_LABELS <= bare
+    assert set(places.RECORDED_AT) <= places.PLACE_LABELS
+    assert not places.is_street("On or near Police Station") and places.is_street("On or near High Street")
+    assert places.flag("Police Station") and not places.flag("Supermarket") and not places.is_street("  ")
+
+
+@pytest.fixture(scope="module")
+def bundled_zones(bundled_store):
+    return analysis_zones(bundled_store, Selection.of("2021-11", "2022-01"), top=10)
+
+
+def test_bundled_zones_are_patrol_sized_and_list_streets_first(bundled_zones):
+    zones = bundled_zones.zones
+    assert len(zones) == 10
+    assert (zones["area_km2"] <= MAX_ZONE_KM2 + 1e-9).all()  # zone 1 was 5.38 km², the whole city centre
+    assert (zones["incidents"] >= MIN_ZONE_INCIDENTS).all()
+    for _, z in zones.iterrows():
+        names = [s for s, *_ in z["streets"]]
+        assert not set(names) & places.PLACE_LABELS
+        assert [n for _, n, *_ in z["streets"]] == sorted((n for _, n, *_ in z["streets"]), reverse=True)
+        assert sum(n for _, n, *_ in z["streets"]) + sum(p[1] for p in z["places"]) <= z["incidents"]
+        assert sum(n for _, n in z["months"]) == z["incidents"]
+    station = [p for ps in zones["places"] for p in ps if p[0] == "Police Station"]
+    assert station and all(p[6] for p in station) and all(p[4] and places.is_street(p[4]) for p in station)
+    assert NO_DAY_OR_TIME in bundled_zones.notes
+    assert any("at most 0.5 km²" in n for n in bundled_zones.notes)
+
+
+def test_patrol_sheet_has_a_map_per_zone(bundled_store, bundled_zones):
+    from pypdf import PdfReader
+
+    found = bundled_zones
+    top3 = found.zones.head(3)
+    found = type(found)(top3, found.grid, found.comparison, found.harm, found.notes, found.street_points)
+    sheet = patrolsheet.build(
+        "St Albans",
+        found,
+        bundled_store.areas("ward").to_geodataframe(),
+        categories=None,
+        period="Nov 2021 to Jan 2022",
+        before="Aug to Oct 2021",
+        confidence="95% or more",
+        ranked_by="incidents",
+    )
+    page = patrolsheet.to_html(sheet)
+    assert page.count("<img ") == 3 and page.count('<section class="zone">') == 3
+    assert NO_DAY_OR_TIME in page and "Police Station" in page
+    reader = PdfReader(io.BytesIO(patrolsheet.to_pdf(sheet)))
+    images = [len(p.images) for p in reader.pages]
+    assert sum(images) == 3
+    zone_pages = [i for i, p in enumerate(reader.pages) if p.extract_text().lstrip().startswith("Zone ")]
+    assert [images[i] for i in zone_pages] == [1, 1, 1]
+    # the map labels the zone's busiest street
+    first = sheet.pages[0]
+    assert first.streets[0][0] in page and first.map_png.startswith(b"\x89PNG")

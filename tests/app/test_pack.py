@@ -1,0 +1,157 @@
+"""The meeting pack: PDF and HTML from the bundled data, text checked against the store."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pypdf
+import pytest
+
+from dashboard import cli
+from dashboard.render import pack
+from geodata import priorities
+from geodata.analysis import status
+from tests.analysis.test_priorities import direct_count
+from tests.conftest import write_config
+
+
+@pytest.fixture(scope="module")
+def built(bundled_store):
+    return pack.build(bundled_store, priorities.load())
+
+
+def _pdf_pages(data: bytes) -> list[str]:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return [re.sub(r"\s+", " ", page.extract_text()) for page in reader.pages]
+
+
+def test_pdf_has_overview_priority_and_sources_pages_with_the_figures(built, bundled_store):
+    pages = _pdf_pages(pack.render(built, "pdf"))
+    plist = priorities.load()
+    assert len(pages) == 5  # overview (with the not-measured priorities), P1, P2, P3, sources
+    assert plist.partnership in pages[0] and "Period: 2025-01 to 2025-06" in pages[0]
+    assert all("Data to 2025-06" in p for p in pages)
+    for page, pid in zip(pages[1:4], ("P1", "P2", "P3")):
+        assert f"{pid} {plist.get(pid).title}" in page
+    assert "Sources and licences" in pages[-1] and "Open Government Licence v3.0" in pages[-1]
+    # P3's figures on its page equal direct counts in the store
+    cats = list(plist.get("P3").measures[0].categories)
+    now = direct_count(bundled_store, cats, "2025-01", "2025-06")
+    assert f"{now:,} in 2025-01 to 2025-06" in pages[3]
+    top = next(m for r in built.results if r.priority.id == "P3" for m in r.measures).wards.iloc[0]
+    assert f"{top['ward_name']} {int(top['current'])} no data" in pages[3]  # no comparison loaded: said, not 0
+    # priorities with no data say so and name the missing source
+    assert "NO DATA" in pages[2] and "FixMyStreet" in pages[2]
+    assert "Not measured yet" in pages[0] and "probation" in pages[0]
+
+
+def test_pdf_text_matches_what_the_app_computes(built, bundled_store):
+    pages = " ".join(_pdf_pages(pack.render(built, "pdf")))
+    shown = {s.priority.id for s in built.slides.priorities}
+    for r in status.evaluate(bundled_store, priorities.load()):
+        if r.priority.id in shown:
+            assert re.sub(r"\s+", " ", r.sentence) in pages
+    for _p, lines in built.slides.not_measured.entries:
+        assert re.sub(r"\s+", " ", " ".join(lines)) in pages
+
+
+def test_html_pack_is_self_contained_and_escaped(bundled_store):
+    import html
+
+    built = pack.build(bundled_store, priorities.load(), "2025-04", 4)  # the year earlier is loaded
+    text = pack.render(built, "html").decode()
+    # the PDF's design: an overview page, then a page per measured priority (the sources close the last)
+    assert text.count("<section>") == 1 + len(built.slides.priorities) == 4
+    sections = text.split("<section>")[1:]
+    assert all(f"{r.priority.id} {r.priority.title}" in sections[0] for r in built.results)
+    for section, ps in zip(sections[1:], built.slides.priorities):
+        assert (
+            f"<h1>{ps.priority.id} {ps.priority.title}</h1>" in section and html.escape(ps.result.sentence) in section
+        )
+    assert "Sources and licences" in sections[-1] and "Not measured yet" in sections[0]
+    pdf = " ".join(_pdf_pages(pack.render(built, "pdf")))
+    for ps in built.slides.priorities:  # one document, two renderings: the same sentences in both
+        assert re.sub(r"\s+", " ", ps.result.sentence) in pdf
+    assert "Data to 2025-06" in text and 'src="http' not in text and "<script" not in text
+    p3 = next(r for r in built.results if r.priority.id == "P3").measures[0]
+    arrow = f"({p3.year_earlier.base.count:,} -&gt; {p3.current.count:,})"
+    assert arrow in text and f"({p3.year_earlier.base.count:,} -> {p3.current.count:,})" not in text  # escaped
+
+
+def test_editing_priorities_changes_the_pack(bundled_store, tmp_path):
+    text = priorities.DEFAULT_PRIORITIES.read_text() + (
+        '\n[[priority]]\nid = "P6"\ntitle = "Bicycle theft"\nwording = "Added by the CSP."\n'
+        '[[priority.measure]]\nsource = "police.uk"\ncategories = ["Bicycle theft"]\nlabel = "Bicycle theft"\n'
+    )
+    path = tmp_path / "p.toml"
+    path.write_text(text)
+    pages = _pdf_pages(pack.render(pack.build(bundled_store, priorities.load(path)), "pdf"))
+    assert len(pages) == 6
+    n = direct_count(bundled_store, ["Bicycle theft"], "2025-01", "2025-06")
+    assert "P6 Bicycle theft" in pages[4] and f"{n:,} in 2025-01 to 2025-06" in pages[4]
+
+
+def test_cli_report_writes_pdf_and_names_bad_lines(tmp_path, capsys):
+    out, cfg = tmp_path / "pack.pdf", str(write_config(tmp_path))
+    assert cli.main(["report", "--config", cfg, "--from", "2022-01", "--to", "2022-01", "--out", str(out)]) == 0
+    pages = _pdf_pages(out.read_bytes())
+    assert "Period: 2022-01" in pages[0] and "a year earlier (2021-01)" in " ".join(pages)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(priorities.DEFAULT_PRIORITIES.read_text().replace('"Drugs",', '"Drugz",'))
+    assert cli.main(["report", "--config", cfg, "--priorities", str(bad), "--out", str(out)]) == 2
+    line = next(i for i, s in enumerate(bad.read_text().splitlines(), 1) if '"Drugz"' in s)
+    assert f"line {line}: 'Drugz' is not a police.uk category" in capsys.readouterr().err
+
+
+def test_hostile_ward_names_and_priority_text_are_printed_as_text(tmp_path):
+    """Issue 18: text from data or config (ward names, priority titles) with template, HTML and
+    script payloads is printed literally in the HTML and PDF packs, never evaluated."""
+    import html
+    import json
+
+    from geodata import config as config_mod
+    from geodata.bundled import ST_ALBANS
+    from geodata.pipeline.build import open_store
+
+    payloads = ["{{7*7}}", "<script>alert(1)</script>", "{% for x in range(3) %}loop{% endfor %}"]
+    wards = json.loads((ST_ALBANS / "boundaries/st_albans_wards_2013.geojson").read_text())
+    for feature, payload in zip(wards["features"], payloads):
+        feature["properties"]["WD13NM"] = f"Ward {payload}"
+    (tmp_path / "wards.geojson").write_text(json.dumps(wards))
+    cfg = write_config(tmp_path)
+    cfg.write_text(
+        cfg.read_text().replace(
+            str(ST_ALBANS / "boundaries/st_albans_wards_2013.geojson"), str(tmp_path / "wards.geojson")
+        )
+    )
+    prios = tmp_path / "priorities.toml"
+    prios.write_text(priorities.DEFAULT_PRIORITIES.read_text().replace('title = "', 'title = "{{7*7}} <b>x</b> ', 1))
+    store = open_store(config_mod.load(cfg))
+    built = pack.build(store, priorities.load(prios))
+    page = pack.render(built, "html").decode()
+    assert html.escape("{{7*7}} <b>x</b>") in page and "<script>alert(1)" not in page
+    assert "looplooploop" not in page
+    text = " ".join(_pdf_pages(pack.render(built, "pdf")))
+    assert "{{7*7}} <b>x</b>" in text
+
+
+def test_pack_ward_table_writes_p_by_the_one_rule():
+    # the pack wrote adjusted p as f"{p:.2f}": 0.0001 was printed "0.00"
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    wards = pd.DataFrame(
+        {
+            "ward_name": ["A & B", "C"],
+            "current": [40, 3],
+            "previous": [10, 3],
+            "pct_change": [300.0, float("nan")],
+            "p_adj": [0.0001, 1.0],
+            "change": ["significant rise", "no significant change"],
+        }
+    )
+    rows = pack._ward_rows(SimpleNamespace(wards=wards, current=SimpleNamespace(count=43)))
+    assert rows[1] == ["A & B", "40", "10", "+300%", "< 0.001", "significant rise"]
+    assert rows[2][3:5] == ["", "1.000"]

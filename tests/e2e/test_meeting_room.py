@@ -1,0 +1,114 @@
+"""The meeting room in Debian's headless Chromium: the kiosk's slides fit 1280x720, 1920x1080 and
+3840x2160 with nothing below the screen, the overview comes first, slides rotate with no mouse, and
+axe-core finds no serious or critical accessibility violation on the Meeting page or the kiosk."""
+
+from __future__ import annotations
+
+import gzip
+import time
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+
+from tests.conftest import REPO
+from tests.e2e.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+SIZES = ((1280, 720), (1920, 1080), (3840, 2160))
+AXE = REPO / "tests" / "vendor" / "axe-core" / "axe.min.js.gz"
+SLIDES = 5  # the overview, P1, P2 (DEFRA annual figures), P3, and "not measured yet" (P4, P5)
+
+#: Every visible element's bottom and right edge, and the document's scroll size, against the window.
+_OVERFLOW = """() => {
+  const vh = window.innerHeight, vw = window.innerWidth, out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+    if (!r.width || !r.height || s.visibility === 'hidden' || s.display === 'none') continue;
+    if (r.bottom > vh + 0.5 || r.right > vw + 0.5) {
+      const cls = el.className && el.className.baseVal !== undefined ? el.className.baseVal : el.className;
+      out.push(`${el.tagName}.${cls}` +
+               ` bottom ${Math.round(r.bottom)} right ${Math.round(r.right)}`);
+    }
+  }
+  return {scroll: document.documentElement.scrollHeight, scrollW: document.documentElement.scrollWidth,
+          vh, vw, out: out.slice(0, 10), n: out.length};
+}"""
+
+
+def _slide_label(pg) -> str:
+    return pg.eval_on_selector(".csp-kiosk section.csp-slide", "el => el.getAttribute('aria-label')")
+
+
+def _wait_slide(pg, previous: str | None, timeout: float = 30) -> str:
+    """The next slide's label once it differs from ``previous`` and its SVGs are drawn."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            label = _slide_label(pg)
+        except PlaywrightError:  # between two renders
+            label = None
+        if label and label != previous:
+            time.sleep(0.3)  # let the layout settle
+            return label
+        time.sleep(0.1)
+    raise AssertionError(f"no new slide after {previous!r} within {timeout} s")
+
+
+def test_every_kiosk_slide_fits_each_screen_and_the_overview_is_first(server):  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        try:
+            for w, h in SIZES:
+                pg = browser.new_page(viewport={"width": w, "height": h})
+                pg.goto(f"{server}/?mode=meeting&every=4")
+                pg.wait_for_selector(".csp-kiosk section.csp-slide", timeout=90_000)
+                labels, label = [], None
+                for _ in range(SLIDES):
+                    label = _wait_slide(pg, label)
+                    labels.append(label)
+                    fit = pg.evaluate(_OVERFLOW)
+                    pg.screenshot(path=str(ARTIFACTS / f"kiosk-{w}x{h}-{len(labels)}.png"))
+                    assert fit["scroll"] <= h and fit["scrollW"] <= w, (w, h, label, fit)
+                    assert fit["n"] == 0, (w, h, label, fit["out"])
+                assert labels[0] == "Overview", labels
+                assert labels[1:] == [
+                    "P1 Drug markets and exploitation",
+                    "P2 Fly-tipping",
+                    "P3 Local crimes of concern",
+                    "Not measured yet",
+                ], labels
+                widgets = ("stSelectbox", "stMultiSelect", "stSlider", "stRadio", "stButton", "stSidebar")
+                assert pg.locator(", ".join(f"[data-testid='{x}']:visible" for x in widgets)).count() == 0
+                pg.close()
+        finally:
+            browser.close()
+
+
+def _axe(pg, context: str) -> list[dict]:
+    """axe-core's serious and critical violations in ``context`` (a CSS selector) of the page."""
+    pg.add_script_tag(content=gzip.decompress(AXE.read_bytes()).decode("utf-8"))
+    result = pg.evaluate("async (ctx) => await axe.run(ctx, {resultTypes: ['violations']})", context)
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_axe_finds_no_serious_violation_on_the_meeting_page_and_the_kiosk(server, page):  # noqa: F811
+    page.goto(server)
+    page.wait_for_function(f"document.querySelectorAll('section.csp-slide').length === {SLIDES}", timeout=90_000)
+    # our own content: the main column (Streamlit's sidebar widgets and header are its own)
+    assert _axe(page, "[data-testid='stMain']") == []
+    page.goto(f"{server}/?mode=meeting&every=60")
+    page.wait_for_selector(".csp-kiosk section.csp-slide", timeout=90_000)
+    assert _axe(page, "body") == []
