@@ -34,8 +34,9 @@ PATTERN_COLOURS = {
     "diminishing cold spot": "#e0e0e0",
     "historical cold spot": "#4d4d4d",
 }
-PATTERN_HELP = """**Emerging hot spot classes** (ArcGIS Pro rules; Gi* per month at 90% confidence, Benjamini-Hochberg
-adjusted, then a Mann-Kendall trend test of each cell's Gi* z-scores at 95%):
+PATTERN_HELP = """**Emerging hot spot classes** (ArcGIS Pro rules; Gi* per loaded month, with the month before, at 90%
+confidence by the exact permutation test, Benjamini-Hochberg adjusted; the hot spot rules hold: at least 30 incidents
+in each month's test, cell size from the data), then a Mann-Kendall trend test of each cell's Gi* z-scores at 95%):
 *new*: hot only in the last month; *consecutive*: a single run of hot months ending in the last month;
 *intensifying* / *persistent* / *diminishing*: hot in at least 90% of months including the last, with a rising /
 no / falling trend; *sporadic*: hot in the last month and on-and-off before, never cold; *oscillating*: the same
@@ -173,10 +174,11 @@ def page() -> None:
         right.metric("Gini coefficient across wards", f"{figures['gini']:.2f}")
 
     st.subheader("Emerging hot spots")
-    if selection.period.length < 3:
-        st.info("Choose at least 3 months for emerging hot spots.")
-    else:
+    try:
         n_shown, n_cells, cell_size, notes, spec = _emerging_map(path, selection)
+    except ValueError as refused:  # fewer than 3 months chosen, or loaded
+        st.info(f"No emerging hot spots: {refused}.")
+    else:
         for note in notes:
             st.warning(note)
         st.caption(f"{n_shown} of {n_cells:,} cells ({cell_size:g} m) show a pattern.")

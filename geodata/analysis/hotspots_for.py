@@ -59,12 +59,27 @@ def hotspots_for(store, selection: Selection, cell_size: float | None = None) ->
 
 
 def emerging_for(store, selection: Selection, cell_size: float | None = None):
-    """Emerging hot spot class per cell of ``selection`` over its study area (at least 3
-    months): (cells, grid, notes)."""
+    """Emerging hot spot class per cell of ``selection`` over its study area, on the months of the
+    period the source has loaded (at least 3): a month not loaded is a gap, named in the notes, never
+    a month with no crime. ValueError, with the reason, when fewer than 3 months are loaded.
+    Returns (cells, grid, notes)."""
     if selection.period.length < 3:
         raise ValueError(f"emerging hot spots need at least 3 months, got {selection.period.length}")
+    missing = rules.missing_months(store, selection.source, selection.period)
+    loaded = [m for m in selection.period.months if m not in missing]
+    if len(loaded) < 3:
+        raise ValueError(
+            f"emerging hot spots need at least 3 loaded months: {rules.missing_text(selection.source, missing)} "
+            f"({selection.period.text}), which leaves {len(loaded)}"
+        )
     outline, located = rules.study_area(store, selection)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", grids.FineGridWarning)
-        cells, grid = emerging_cells(located, outline, selection.period.months, cell_size=cell_size)
-    return cells, grid, tuple(_grid_notes(caught))
+        cells, grid = emerging_cells(located, outline, loaded, cell_size=cell_size)
+    notes = _grid_notes(caught)  # with the refusal, when a month's window holds too few incidents
+    if missing:
+        notes.append(
+            f"On the {len(loaded)} loaded months only: {rules.missing_text(selection.source, missing)}, "
+            "left out (not read as months with no crime)."
+        )
+    return cells, grid, tuple(notes)

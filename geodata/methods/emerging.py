@@ -4,14 +4,20 @@ Steps (ArcGIS Pro "How Emerging Hot Spot Analysis works"; sfdep's
 ``emerging_hotspot_analysis``): Gi* per cell and period with a neighbourhood
 time step (:func:`space_time_gi_star`: at period t a cell's neighbourhood is
 itself and its spatial neighbours in periods t-1..t, default ``time_step=1`` as
-ArcGIS's "Neighborhood Time Step" and sfdep's ``k``; 0 = each period alone),
-FDR-adjusted per period, a Mann-Kendall trend test of each cell's z series,
-then a class per cell. On the 13 bundled months (all crime, 250 m cells) one
-time step changes the class of 119 of 2,758 cells (measured).
+ArcGIS's "Neighborhood Time Step" and sfdep's ``k``; 0 = each period alone; a
+window never reaches across a period that is not there, :func:`windows`), its
+exact p (:func:`space_time_exact_p`, the permutation null of
+:mod:`geodata.methods.gistar_exact`) FDR-adjusted per period, a Mann-Kendall
+trend test of each cell's z series, then a class per cell. The periods are the
+ones given: a month not loaded is left out (the next month's window is
+shorter), never counted as a month with no crime
+(:func:`geodata.methods.hotspots.emerging_cells`). On the 13 bundled months
+(all crime, 250 m cells, exact test) one time step changes the class of 16 of
+2,758 cells (measured; 119 with the normal approximation).
 
-A period is *hot* for a cell when its adjusted Gi* p is below ``alpha``
-(default 0.10: 90% confidence, as ArcGIS) and z > 0; *cold* likewise with
-z < 0. With ``n`` periods, ``H`` the hot periods, ``final`` the last period:
+A period is *hot* for a cell when its adjusted exact p is below ``alpha``
+(default 0.10: 90% confidence, as ArcGIS) and the upper tail is the smaller;
+*cold* likewise with the lower tail. With ``n`` periods, ``H`` the hot periods, ``final`` the last period:
 
 * **new hot spot**: final is hot and no other period is;
 * **intensifying / persistent / diminishing hot spot**: final is hot and at
@@ -44,8 +50,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import ndtr  # the normal cdf; scipy.stats costs 0.9 s to import
 
-from geodata.methods.adjust import ADJUSTMENTS
+from geodata.methods.adjust import ADJUSTMENTS, adjust_p
 from geodata.methods.gistar import GiResult, gi_star, gi_z, result_from_z
+from geodata.methods.gistar_exact import exact_p, null_for
 from geodata.methods.validate import finite_values
 
 #: Neighbourhood time step (periods before t in a cell's neighbourhood at t): ArcGIS Pro's
@@ -87,17 +94,21 @@ def _final_run(flags: np.ndarray) -> np.ndarray:
     return np.where(flags.all(axis=1), flags.shape[1], np.argmax(~flags[:, ::-1], axis=1))
 
 
-def classify_series(z: np.ndarray, p_adj: np.ndarray, alpha: float = 0.10, trend_alpha: float = 0.05) -> np.ndarray:
-    """The class (see module docstring) of each row of a cells x periods Gi* result."""
+def classify_series(
+    z: np.ndarray, p_adj: np.ndarray, alpha: float = 0.10, trend_alpha: float = 0.05, direction=None
+) -> np.ndarray:
+    """The class (see module docstring) of each row of a cells x periods Gi* result. A significant
+    period is hot or cold by ``direction`` (+1 / -1, e.g. the smaller exact tail), default the sign of z."""
     z = np.asarray(z, dtype="float64")
     n = z.shape[1]
     sig = np.nan_to_num(p_adj, nan=1.0) < alpha
+    side = np.sign(z) if direction is None else np.asarray(direction)
     _, mk_z, mk_p = mann_kendall(z)
     out = np.full(z.shape[0], "no pattern detected", dtype=object)
     done = np.zeros(z.shape[0], dtype=bool)
     for kind, on, other, rising in (
-        ("hot", sig & (z > 0), sig & (z < 0), 1),
-        ("cold", sig & (z < 0), sig & (z > 0), -1),
+        ("hot", sig & (side > 0), sig & (side < 0), 1),
+        ("cold", sig & (side < 0), sig & (side > 0), -1),
     ):
         final = on[:, -1]
         count = on.sum(axis=1)
@@ -121,47 +132,86 @@ def classify_series(z: np.ndarray, p_adj: np.ndarray, alpha: float = 0.10, trend
     return out
 
 
-def space_time_gi_star(cube: np.ndarray, weights, time_step: int = TIME_STEP, adjust: str = "fdr_bh") -> GiResult:
-    """Gi* of each cell and period of ``cube`` (cells x periods) with a neighbourhood time step.
-
-    At period t the neighbourhood of cell i is i and its spatial neighbours (binary
-    ``weights``) in each of the periods ``max(0, t - time_step) .. t``; the population
-    the neighbourhood is compared with is every cell of those periods (N = cells x
-    periods in the window, its mean and variance), which is Getis-Ord Gi* on the
-    space-time graph of the window (equal to esda's ``G_Local`` on it). ``time_step=0``
-    is each period alone (:func:`geodata.methods.gistar.gi_star`, exactly). p-values are adjusted
-    across cells per period.
-    """
+def windows(periods: int, time_step: int = TIME_STEP, steps=None) -> np.ndarray:
+    """Which periods are in each period's neighbourhood window: a (periods x periods) 0/1 array,
+    ``[t, u] = 1`` when ``0 <= steps[t] - steps[u] <= time_step``. ``steps``: the calendar
+    position of each period (e.g. month numbers), default ``0, 1, 2, ...``; a period whose
+    predecessor is not among the periods (a month not loaded) has a shorter window, so a window
+    never reaches across a gap."""
     if not isinstance(time_step, (int, np.integer)) or time_step < 0:
         raise ValueError(f"time_step must be a whole number of periods >= 0, got {time_step!r}")
-    if adjust not in ADJUSTMENTS:
-        raise ValueError(f"adjust must be one of {ADJUSTMENTS}, got {adjust!r}")
+    steps = np.arange(periods) if steps is None else np.asarray(steps, dtype="int64")
+    if steps.shape != (periods,) or (np.diff(steps) <= 0).any():
+        raise ValueError(f"steps must be {periods} increasing calendar positions, got {steps.tolist()!r}")
+    lag = steps[:, None] - steps[None, :]
+    return ((lag >= 0) & (lag <= time_step)).astype("float64")
+
+
+def _cube_and_weights(cube, weights) -> tuple[np.ndarray, sp.csr_matrix]:
     cube = np.asarray(cube, dtype="float64")
-    if time_step == 0 or cube.size == 0:
-        return gi_star(cube, weights, star=True, adjust=adjust)
     if cube.ndim != 2 or cube.shape[0] != weights.shape[0]:
         raise ValueError(f"cube has shape {cube.shape}; weights are {weights.shape[0]} x {weights.shape[1]}")
     finite_values("cube", cube, "counts per cell and period must be finite and >= 0", nonnegative=True)
     w = sp.csr_matrix(weights, dtype="float64", copy=True)
     w.setdiag(1.0)
     w.eliminate_zeros()
-    n, periods = cube.shape
+    return cube, w
 
-    def window_sum(a: np.ndarray) -> np.ndarray:  # sum over periods t - time_step .. t (axis -1)
-        c = np.cumsum(a, axis=-1)
-        out = c.copy()
-        out[..., time_step + 1 :] -= c[..., : periods - time_step - 1]
-        return out
 
-    m = window_sum(np.ones(periods))  # periods in each window
-    lag = window_sum(w @ cube)
-    total, total_sq = window_sum(cube.sum(axis=0)), window_sum((cube**2).sum(axis=0))
+def space_time_gi_star(
+    cube: np.ndarray, weights, time_step: int = TIME_STEP, adjust: str = "fdr_bh", steps=None
+) -> GiResult:
+    """Gi* of each cell and period of ``cube`` (cells x periods) with a neighbourhood time step.
+
+    At period t the neighbourhood of cell i is i and its spatial neighbours (binary
+    ``weights``) in each period of t's window (:func:`windows`: the periods
+    ``t - time_step .. t`` present in ``steps``); the population the neighbourhood is
+    compared with is every cell of those periods (N = cells x periods in the window, its
+    mean and variance), which is Getis-Ord Gi* on the space-time graph of the window (equal
+    to esda's ``G_Local`` on it). ``time_step=0`` is each period alone
+    (:func:`geodata.methods.gistar.gi_star`, exactly). The analytic (normal) p-values are
+    adjusted across cells per period; :func:`emerging_hotspots` uses :func:`space_time_exact_p`.
+    """
+    if adjust not in ADJUSTMENTS:
+        raise ValueError(f"adjust must be one of {ADJUSTMENTS}, got {adjust!r}")
+    cube = np.asarray(cube, dtype="float64")
+    win = windows(cube.shape[-1] if cube.ndim == 2 else 0, time_step, steps)
+    if time_step == 0 or cube.size == 0:
+        return gi_star(cube, weights, star=True, adjust=adjust)
+    cube, w = _cube_and_weights(cube, weights)
+    n = cube.shape[0]
+    m = win.sum(axis=1)  # periods in each window
+    lag = (w @ cube) @ win.T
+    total, total_sq = cube.sum(axis=0) @ win.T, (cube**2).sum(axis=0) @ win.T
     big_n = n * m
     mean = total / big_n
     var = total_sq / big_n - mean**2
     card = np.asarray(w.sum(axis=1)).reshape(-1, 1) * m[None, :]
     z = gi_z(lag, total[None, :], card, big_n[None, :], mean[None, :], var[None, :])
     return result_from_z(z, cube.shape, True, adjust)
+
+
+def space_time_exact_p(cube: np.ndarray, weights, time_step: int = TIME_STEP, steps=None) -> tuple[np.ndarray, ...]:
+    """Exact two-sided mid-p and direction (+1 hot, -1 cold) of each cell and period's space-time
+    Gi* (the neighbourhoods and windows of :func:`space_time_gi_star`): the window's counts dealt
+    at random over its cells x periods (:func:`geodata.methods.gistar_exact.exact_p`), with the
+    null :func:`geodata.methods.gistar_exact.null_for` the window's incidents per cell (the
+    conditional null holds the cell's own count in period t fixed). Returns (p, direction), each
+    cells x periods."""
+    cube, w = _cube_and_weights(cube, weights)
+    finite_values("cube", cube, "counts per cell and period must be whole numbers", whole=True)
+    n, periods = cube.shape
+    win = windows(periods, time_step, steps)
+    card = np.diff(w.indptr)
+    lag = np.rint((w @ cube) @ win.T).astype("int64")
+    p, direction = np.ones(cube.shape), np.zeros(cube.shape, dtype="int8")
+    for t in range(periods):
+        others = [u for u in np.flatnonzero(win[t]) if u != t]
+        population = np.concatenate([cube[:, t], cube[:, others].ravel()])
+        null = null_for(population.sum(), population.size)
+        sizes = card * (len(others) + 1)
+        p[:, t], direction[:, t] = exact_p(population, w, null, sizes=sizes, observed=lag[:, t])
+    return p, direction
 
 
 def emerging_hotspots(
@@ -171,21 +221,27 @@ def emerging_hotspots(
     trend_alpha: float = 0.05,
     adjust: str = "fdr_bh",
     time_step: int = TIME_STEP,
+    steps=None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Classify each cell of a space-time cube (cells x periods counts).
 
     ``weights``: binary cell weights (:func:`geodata.methods.gistar.distance_band_weights`).
     ``time_step``: the neighbourhood time step (:func:`space_time_gi_star`; default
-    :data:`TIME_STEP` = 1, as ArcGIS and sfdep; 0 = each period alone, the behaviour
-    before it was added). Returns (class per cell, Gi* z per cell and period,
+    :data:`TIME_STEP` = 1, as ArcGIS and sfdep; 0 = each period alone). ``steps``: the
+    calendar position of each period (:func:`windows`; default consecutive). A period is hot
+    or cold by the exact p (:func:`space_time_exact_p`), adjusted across cells per period
+    (``adjust``, default Benjamini-Hochberg); the analytic z is shown and its series is the one
+    the Mann-Kendall test reads. Returns (class per cell, Gi* z per cell and period,
     Mann-Kendall z of each cell's Gi* z series).
     """
     cube = np.asarray(cube, dtype="float64")
     if cube.ndim != 2 or cube.shape[1] < 3:
         raise ValueError("cube must be cells x periods with at least 3 periods")
-    result = space_time_gi_star(cube, weights, time_step=time_step, adjust=adjust)
+    result = space_time_gi_star(cube, weights, time_step=time_step, adjust=adjust, steps=steps)
+    p, direction = space_time_exact_p(cube, weights, time_step=time_step, steps=steps)
+    p_adj = adjust_p(p, adjust)
     _, mk_z, _ = mann_kendall(result.z)
-    return classify_series(result.z, result.p_adj, alpha, trend_alpha), result.z, mk_z
+    return classify_series(result.z, p_adj, alpha, trend_alpha, direction), result.z, mk_z
 
 
 def simple_classes(
