@@ -1,22 +1,32 @@
-"""Gi* benchmark: geodata.methods.gistar against warm esda.G_Local(star=True, transform="B", permutations=999).
+"""Gi* benchmark: geodata.methods.gistar against warm esda.G_Local(star=True, transform="B", permutations=999),
+and the exact test (geodata.methods.gistar_exact) next to the analytic path.
 
 Prints, in one run on this machine:
 
-1. the St Albans 100 m grid of the bundled data (13 months): Gi* of all months at once
+0. the explorer's default view (bundled, all crime 2025-01..06, 250 m cells from the data): the
+   analytic Gi* (z and normal p, weights included) against the exact p under both nulls, and
+   the cells at 95%+ each gives (Benjamini-Hochberg);
+1. the St Albans 100 m grid of the bundled data (all months): Gi* of all months at once
    (one sparse product), weight construction included, against esda on the all-months
-   counts of the same cells (warm: esda's numba code compiled by an untimed first call);
-2. the Hertfordshire 50 m grid (bounding box of ../shared/data/police): the same comparison;
+   counts of the same cells (warm: esda's numba code compiled by an untimed first call); the
+   exact p of the all-months layer under both nulls;
+2. the Hertfordshire grids (13 months of county files: ``--county``, default the tests'
+   ``tests/data/county`` archive; bounding box of the ten districts' points) at 50 m and at
+   250 m: the same comparison (esda at 250 m only unless ``--county-esda``);
 3. a 1,000,000-cell grid: Gi* with weights, seconds.
 
-Each time is the best of 3. z is compared with esda's analytic ``Zs``.
-Targets (issue 3): >= 50x faster than esda incl. weights, |z - Zs| <= 1e-9, 1M cells <= 3 s.
-Usage: ``python benchmarks/bench_hotspots.py [--shared ../shared/data] [--skip-county-esda]``.
+Each time is the best of 3 (the exact p on grids over 200,000 cells: one run). z is compared
+with esda's analytic ``Zs``. Targets (issue 3): >= 50x faster than esda incl. weights,
+|z - Zs| <= 1e-9, 1M cells <= 3 s.
+Usage: ``python benchmarks/bench_hotspots.py [--county tests/data/county/...tar.xz] [--county-esda]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tarfile
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -29,7 +39,9 @@ sys.path.insert(0, str(REPO))
 
 from geodata import config  # noqa: E402
 from geodata.methods import grid as grids  # noqa: E402
-from geodata.methods.gistar import default_band, distance_band_weights, gi_star  # noqa: E402
+from geodata.methods.adjust import adjust_p  # noqa: E402
+from geodata.methods.gistar import classify, default_band, distance_band_weights, gi_star, supported_classes  # noqa: E402
+from geodata.methods.gistar_exact import exact_p  # noqa: E402
 from geodata.pipeline.build import open_store  # noqa: E402
 from loaders import police  # noqa: E402
 
@@ -71,6 +83,26 @@ def esda_gi(grid, y):
     return lambda: esda.G_Local(y, lw, transform="B", star=True, permutations=999, keep_simulations=False, seed=0)
 
 
+def exact_rows(grid, total) -> None:
+    """Time the analytic path and the exact p under both nulls on one layer; cells at 95%+ each."""
+    w = distance_band_weights(grid.x, grid.y, default_band(grid))
+    repeat = 1 if len(grid) > 200_000 else 3
+    t_an, res = best_of(lambda: ours(grid, total), repeat)
+
+    def hot(sign, p) -> int:
+        return int((supported_classes(classify(sign, adjust_p(p)), total, w) >= 2).sum())
+
+    print(f"  analytic Gi* (z, normal p; weights included):  {t_an:8.3f} s, {hot(res.z, res.p):,} cells at 95%+")
+    for null in ("total", "conditional"):
+        t_ex, (p, sign) = best_of(
+            lambda null=null: exact_p(total, distance_band_weights(grid.x, grid.y, default_band(grid)), null), repeat
+        )
+        print(
+            f"  exact p, {null + ' null':17} (weights included): {t_ex:8.3f} s, {hot(sign, p):,} cells at 95%+ "
+            f"({t_ex / t_an:,.0f}x the analytic)"
+        )
+
+
 def compare(label, grid, x, y, months, n_months, run_esda=True):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", grids.FineGridWarning)
@@ -81,6 +113,7 @@ def compare(label, grid, x, y, months, n_months, run_esda=True):
     print(f"{label}: {len(grid):,} cells, {int(total.sum()):,} incidents, {n_months} months")
     print(f"  ours, all {n_months} months in one product (weights included): {t_cube:.3f} s")
     print(f"  ours, one layer (all months summed, weights included):        {t_one:.3f} s")
+    exact_rows(grid, total)
     if not run_esda:
         return
     call = esda_gi(grid, total)
@@ -93,14 +126,32 @@ def compare(label, grid, x, y, months, n_months, run_esda=True):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", default=str(REPO.parent / "shared" / "data"))
-    parser.add_argument("--skip-county-esda", action="store_true", help="esda on ~800k cells takes minutes")
+    parser.add_argument(
+        "--county",
+        default=str(REPO / "tests" / "data" / "county" / "hertfordshire-street-2021-01-2022-01.tar.xz"),
+        help="a folder of police.uk month folders, or a tar.xz of them",
+    )
+    parser.add_argument("--county-esda", action="store_true", help="esda on the 50 m county grid (minutes)")
     args = parser.parse_args()
 
     store = open_store(config.load())
-    inc = store.incidents()
-    months = (inc["month"].dt.year.to_numpy() - 2021) * 12 + inc["month"].dt.month.to_numpy() - 1
     district = shapely.union_all(store.areas("ward").geometries)
+    view = store.incidents(start="2025-01", end="2025-06", inside=True).dropna(subset=["x", "y"])
+    vx, vy = view["x"].to_numpy(), view["y"].to_numpy()
+    outline = store.boundary()
+    grid = grids.make_grid(outline, grids.data_cell_size(outline, vx, vy))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", grids.FineGridWarning)
+        layer = grids.count(grid, vx, vy)
+    print(
+        f"0. explorer default view (all crime 2025-01..06): {len(grid):,} cells of {grid.cell_size:g} m, "
+        f"{len(view):,} incidents"
+    )
+    exact_rows(grid, layer)
+
+    inc = store.incidents()
+    months = inc["month"].dt.year.to_numpy() * 12 + inc["month"].dt.month.to_numpy()
+    months -= months.min()  # the bundle starts in 2018-10
     compare(
         "1. St Albans, 100 m",
         grids.make_grid(district, 100),
@@ -110,21 +161,27 @@ def main() -> None:
         int(months.max()) + 1,
     )
 
-    county, _ = police.read(Path(args.shared) / "police")
+    source = Path(args.county)
+    with tempfile.TemporaryDirectory() as tmp:
+        if source.is_file():
+            with tarfile.open(source) as tar:
+                tar.extractall(tmp, filter="data")
+            source = Path(tmp)
+        county, _ = police.read(source)
     # the force's files also hold crimes recorded far away: keep the ten Hertfordshire districts
     county = county[county["x"].notna() & county["source_lsoa_name"].str.startswith(HERTS_DISTRICTS)]
     cm = (county["month"].dt.year.to_numpy() - 2021) * 12 + county["month"].dt.month.to_numpy() - 1
     x0, y0, x1, y1 = county["x"].min(), county["y"].min(), county["x"].max(), county["y"].max()
-    herts = grids.make_grid(shapely.box(x0, y0, x1, y1), 50)
-    compare(
-        "2. Hertfordshire (bounding box of its ten districts' police points), 50 m",
-        herts,
-        county["x"].to_numpy(),
-        county["y"].to_numpy(),
-        cm,
-        int(cm.max()) + 1,
-        run_esda=not args.skip_county_esda,
-    )
+    for size in (250, 50):
+        compare(
+            f"2. Hertfordshire (bounding box of its ten districts' police points), {size} m",
+            grids.make_grid(shapely.box(x0, y0, x1, y1), size),
+            county["x"].to_numpy(),
+            county["y"].to_numpy(),
+            cm,
+            int(cm.max()) + 1,
+            run_esda=size > 50 or args.county_esda,
+        )
 
     side = 1000 * 50
     big = grids.make_grid(shapely.box(x0, y0, x0 + side, y0 + side), 50)

@@ -338,8 +338,8 @@ def page() -> None:
     method.caption(
         f"police.uk street-level crime {selection.period.text}; "
         f"{', '.join(cats) if cats else 'all crime types'}; data to {common.months(path)[-1]}. "
-        f"Gi* on {found.grid.shape} cells of {found.grid.cell_size:g} m, Benjamini-Hochberg adjusted. "
-        + " ".join(found.notes[-1:])
+        f"Gi* on {found.grid.shape} cells of {found.grid.cell_size:g} m, exact permutation p-values, "
+        "Benjamini-Hochberg adjusted. " + " ".join(found.notes[-1:])
     )
     hot_metric.metric("Hot spot cells (90%+)", f"{int((found.cells['gi_class'] > 0).sum()):,}")
     for note in found.notes[:-1]:

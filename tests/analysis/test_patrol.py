@@ -4,6 +4,7 @@ answers, then the bundled St Albans data."""
 
 from __future__ import annotations
 
+import html
 import io
 import zipfile
 
@@ -198,12 +199,14 @@ def test_place_labels_come_from_the_bundled_data():
 
 @pytest.fixture(scope="module")
 def bundled_zones(bundled_store):
-    return analysis_zones(bundled_store, Selection.of("2021-11", "2022-01"), top=10)
+    return analysis_zones(bundled_store, Selection.of("2021-08", "2022-01"), top=10)
 
 
 def test_bundled_zones_are_patrol_sized_and_list_streets_first(bundled_zones):
     zones = bundled_zones.zones
-    assert len(zones) == 10
+    # all crime 2021-08..2022-01: 3 zones under the exact test (2021-11..2022-01 gave 10 under the normal
+    # approximation, 2 exact; issue 21)
+    assert len(zones) == 3
     assert (zones["area_km2"] <= MAX_ZONE_KM2 + 1e-9).all()  # zone 1 was 5.38 km², the whole city centre
     assert (zones["incidents"] >= MIN_ZONE_INCIDENTS).all()
     for _, z in zones.iterrows():
@@ -229,8 +232,8 @@ def test_patrol_sheet_has_a_map_per_zone(bundled_store, bundled_zones):
         found,
         bundled_store.areas("ward").to_geodataframe(),
         categories=None,
-        period="Nov 2021 to Jan 2022",
-        before="Aug to Oct 2021",
+        period="Aug 2021 to Jan 2022",
+        before="Feb to Jul 2021",
         confidence="95% or more",
         ranked_by="incidents",
     )
@@ -244,4 +247,4 @@ def test_patrol_sheet_has_a_map_per_zone(bundled_store, bundled_zones):
     assert [images[i] for i in zone_pages] == [1, 1, 1]
     # the map labels the zone's busiest street
     first = sheet.pages[0]
-    assert first.streets[0][0] in page and first.map_png.startswith(b"\x89PNG")
+    assert html.escape(first.streets[0][0]) in page and first.map_png.startswith(b"\x89PNG")

@@ -262,3 +262,18 @@ def test_windows_never_reach_across_a_gap():
     assert windows(3, 2).tolist() == [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
     with pytest.raises(ValueError, match="increasing calendar positions"):
         windows(3, 1, [0, 2, 1])
+
+
+def test_weighted_counts_rank_and_the_test_is_of_incidents():
+    """Harm weights are not whole numbers, so they have no exact null at the incidents' resolution:
+    the classes, p and z are those of the incident counts, and ``count`` holds the weighted sum."""
+    rng = np.random.default_rng(5)
+    counts = rng.negative_binomial(0.3, 0.3 / 2.9, len(GRID))
+    counts[(np.abs(GRID.x - 1050) < 110) & (np.abs(GRID.y - 1050) < 110)] = 25
+    incidents = _incidents(counts)
+    harm = rng.choice([0.5, 1.0, 365.25], len(incidents))
+    plain, _ = hotspot_cells(incidents, BOX, cell_size=100)
+    weighted, _ = hotspot_cells(incidents, BOX, cell_size=100, weights=harm)
+    for column in ("gi_class", "gi_p", "gi_z"):
+        assert np.array_equal(plain[column].to_numpy(), weighted[column].to_numpy())
+    assert weighted["count"].sum() == pytest.approx(harm.sum()) and (plain["gi_class"] >= 2).sum() >= 9
