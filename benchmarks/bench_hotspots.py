@@ -24,6 +24,7 @@ Usage: ``python benchmarks/bench_hotspots.py [--county tests/data/county/...tar.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tarfile
 import tempfile
@@ -99,7 +100,7 @@ def exact_rows(grid, total) -> None:
         )
         print(
             f"  exact p, {null + ' null':17} (weights included): {t_ex:8.3f} s, {hot(sign, p):,} cells at 95%+ "
-            f"({t_ex / t_an:,.0f}x the analytic)"
+            f"({t_ex / t_an:.1f}x the analytic)"
         )
 
 
@@ -134,6 +135,7 @@ def main() -> None:
     parser.add_argument("--county-esda", action="store_true", help="esda on the 50 m county grid (minutes)")
     args = parser.parse_args()
 
+    print(f"load average (1, 5, 15 min): {', '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
     store = open_store(config.load())
     district = shapely.union_all(store.areas("ward").geometries)
     view = store.incidents(start="2025-01", end="2025-06", inside=True).dropna(subset=["x", "y"])

@@ -31,6 +31,8 @@ k = 9), built by adding non-negative terms only, so tail probabilities keep full
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import comb
@@ -162,6 +164,11 @@ def exact_p(
     direction = np.zeros(units, dtype="int8")
     if units == 0 or y.min() == y.max():
         return p, direction
+    if math.lgamma(y.size + 1) - math.lgamma(sizes.max() + 1) - math.lgamma(y.size - sizes.max() + 1) > 700:
+        raise ValueError(
+            f"neighbourhoods of {int(sizes.max())} of {y.size:,} cells: too many subsets to count in floating point "
+            "(over 1e304); choose a smaller distance band or a coarser grid"
+        )
     p_hi, p_lo = np.ones(units), np.ones(units)
     if null == "total":
         ways = subset_sum_ways(y, int(sizes.max()))

@@ -140,7 +140,7 @@ def test_invalid_config_names_the_key(tmp_path):
 
 
 def test_hotspots_csv_columns_and_values(cfg, bundled_store):
-    # 500 m cells hold 0.55 burglaries each, so p is analytic (at 400 m, 0.4 a cell, it is a permutation p)
+    # 500 m cells hold 0.55 burglaries each, so p is exact under the total null (at 400 m, 0.4 a cell, the conditional)
     out = run(
         "hotspots",
         "--config",

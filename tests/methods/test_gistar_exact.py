@@ -277,3 +277,37 @@ def test_weighted_counts_rank_and_the_test_is_of_incidents():
     for column in ("gi_class", "gi_p", "gi_z"):
         assert np.array_equal(plain[column].to_numpy(), weighted[column].to_numpy())
     assert weighted["count"].sum() == pytest.approx(harm.sum()) and (plain["gi_class"] >= 2).sum() >= 9
+
+
+@pytest.mark.parametrize("scale", [3, 0])
+def test_space_time_exact_p_equals_enumeration_of_the_window(scale):
+    """2 x 3 cells over 2 months, time step 1: at month 2 a cell's neighbourhood is its Gi* cells in
+    both months, and the window's 12 counts are dealt at random over its 12 cell-months. Dense
+    counts (scale 3: 1.8 a cell) use the total null; sparse ones (0.33 a cell) the conditional null
+    (the cell's own count in month 2 fixed). Enumerated over every subset."""
+    from geodata.methods.emerging import space_time_exact_p
+
+    w, _ = _queen(2, 3)
+    cube = np.array([[1, 0], [0, 1], [0, 0], [1, 0], [0, 0], [0, 1]]) + scale * np.array(
+        [[1, 0], [2, 1], [0, 0], [1, 0], [1, 0], [0, 0]]
+    )
+    p, _ = space_time_exact_p(cube, w, time_step=1)
+    star = sp.csr_matrix(w + sp.identity(6))
+    values = np.concatenate([cube[:, 1], cube[:, 0]])
+    for i in range(6):
+        nb = star.indices[star.indptr[i] : star.indptr[i + 1]]
+        obs = cube[nb].sum()
+        if scale:
+            sums = np.array([sum(c) for c in combinations(values.tolist(), 2 * nb.size)])
+        else:
+            others = np.delete(values, i).tolist()
+            sums = cube[i, 1] + np.array([sum(c) for c in combinations(others, 2 * nb.size - 1)])
+        assert p[i, 1] == pytest.approx(_mid_p(sums, obs), abs=1e-12), i
+
+
+def test_exact_p_says_when_the_subsets_are_too_many_to_count():
+    """C(3,000, 200) is about 1e330, beyond a float: an error with the fix, never an inf or NaN p."""
+    y = np.arange(3000) % 7
+    w = sp.csr_matrix(np.ones((1, 3000)))
+    with pytest.raises(ValueError, match="neighbourhoods of 200 of 3,000 cells: too many subsets"):
+        exact_p(y, w, sizes=[200], observed=[600])
