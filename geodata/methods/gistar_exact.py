@@ -149,6 +149,8 @@ def exact_p(
         nonnegative=True,
         whole=True,
     ).astype("int64")
+    if (sizes is None) != (observed is None):
+        raise ValueError("give sizes and observed together (or neither, to take them from weights)")
     if sizes is None:
         w = sp.csr_matrix(weights, dtype="float64", copy=True)
         if w.shape != (y.size, y.size):

@@ -138,24 +138,27 @@ def _hot(counts: np.ndarray) -> np.ndarray:
 def test_size_on_null_maps_of_skewed_counts(mean):
     """200 maps of 400 cells whose skewed counts (negative binomial, shape 0.3, so a few cells hold
     most incidents) are dealt at random over the cells: no spatial pattern, so every hot cell is a
-    false alarm. Benjamini-Hochberg at 5% over a map with no true hot cell allows a false hot cell
-    on at most 5% of the maps; measured with the exact test 3.0% (dense) and 2.0% (sparse, the
-    conditional null), 0.09 and 0.02 false hot cells a map; the normal approximation 1.4 and 2.1
-    false hot cells a map and a false hot cell on most maps."""
+    false alarm. The size, three ways: each cell's test rejects at most alpha of the time (p < 0.05
+    on 4.6% of cells dense, 2.2% sparse); Benjamini-Hochberg at 5% over a map with no true hot cell
+    puts a false hot cell on at most 5% of the maps (measured 3.0% dense, 2.0% sparse, the
+    conditional null); on average 0.09 and 0.02 false hot cells a map, against 1.4 and 2.1 with the
+    normal approximation the maps used before (a false hot cell on most maps)."""
     rng = np.random.default_rng(21)
     base = rng.negative_binomial(0.3, 0.3 / (0.3 + mean), len(GRID))
     w = distance_band_weights(GRID.x, GRID.y, default_band(GRID))
-    any_hot, normal_any, raw = [], [], []
+    false_hot, normal_false_hot, raw = [], [], []
     for _ in range(200):
         y = rng.permutation(base)
-        any_hot.append(_hot(y).any())
+        false_hot.append(_hot(y).sum())
         normal = gi_star(y, w)
-        normal_any.append((supported_classes(classify(normal.z, normal.p_adj), y, w) >= 2).any())
+        normal_false_hot.append((supported_classes(classify(normal.z, normal.p_adj), y, w) >= 2).sum())
         raw.append((exact_p(y, w, "total" if mean > 0.5 else "conditional")[0] < 0.05).mean())
+    false_hot, normal_false_hot = np.array(false_hot), np.array(normal_false_hot)
     se = np.sqrt(0.05 * 0.95 / 200)
-    assert np.mean(any_hot) <= 0.05 + 2 * se
     assert np.mean(raw) <= 0.05 + 0.005  # each cell's test: size at most alpha
-    assert np.mean(normal_any) > 0.3  # the approximation the maps used before
+    assert np.mean(false_hot > 0) <= 0.05 + 2 * se  # maps with any false hot cell
+    assert np.mean(false_hot) <= 0.15 and np.mean(normal_false_hot) > 1.0
+    assert np.mean(normal_false_hot > 0) > 0.3
 
 
 def test_power_on_a_planted_cluster():
