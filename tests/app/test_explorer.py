@@ -102,6 +102,8 @@ def test_downloads_made_on_click_hold_the_view(tmp_path, monkeypatch, bundled_st
     assert rows[0].startswith("ward_code,") and len(rows) == 1 + 20  # a row per ward
     total = sum(int(r.split(",")[2]) for r in rows[1:])
     assert total == bundled_store.counts(by=("source",), **sel.filters())["incidents"].sum()
+    near = [int(r.split(",")[3]) for r in rows[1:]]  # the CSV gives each ward's incidents near its edge
+    assert rows[0].split(",")[3] == "within_20m_of_edge" and 0 < sum(near) < total
     gpkg = tmp_path / "v.gpkg"
     gpkg.write_bytes(files["gpkg"])
     with sqlite3.connect(gpkg) as con:
