@@ -109,7 +109,16 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
     pick = np.isin(areas.codes, order)
     geoms = [g for g, keep in zip(ward_shapes, pick) if keep]
     rows = table.set_index("ward_code").loc[areas.codes[pick]].reset_index()
-    rows["rate_shown"] = rows["rate"].map(rules.rate_text) if "rate" in rows else ""
+    if "rate" in rows:  # the rate as the rate rule writes it (two significant figures)
+        rows["rate_shown"] = rows["rate"].map(rules.rate_text)
+    tips = {  # those of the table's columns the audience may see
+        "ward_name": "Ward",
+        "incidents": "Incidents",
+        "rate_shown": "Per 1,000 residents",
+        "within_20m_of_edge": common.WARD_COLUMNS["within_20m_of_edge"],
+        "previous": "Previous period",
+        "change": "Change",
+    }
     m = maps.base_map(
         map_bounds(path),
         store.config.map_tiles,
@@ -124,14 +133,7 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
         measure,
         f"Wards: {MEASURES[measure]}",
         MEASURES[measure],
-        {
-            "ward_name": "Ward",
-            "incidents": "Incidents",
-            "rate_shown": "Per 1,000 residents",
-            "within_20m_of_edge": f"Within {rules.EDGE_METRES:g} m of edge",
-            "previous": "Previous period",
-            "change": "Change",
-        },
+        {c: label for c, label in tips.items() if c in rows},
         css_class="ward-area",
         id_column="ward_code",
     )
