@@ -101,7 +101,7 @@ def peer_app(folder: Path) -> Path:
         elif name == "leaflet_css":
             local[cdn] = "/app/static/leaflet/leaflet.css"
     del m
-    wards = ST_ALBANS / "boundaries_2022" / "st_albans_wards_may2024_bsc_wgs84.geojson"
+    wards = ST_ALBANS / "boundaries_2022" / "st_albans_wards_2022_bgc_wgs84.geojson"
     app = folder / "peer.py"
     app.write_text(PEER.format(wards=str(wards), local=local))
     return app

@@ -10,8 +10,10 @@ ATTRIBUTIONS = (
         "Ward and LSOA boundaries",
         "Contains National Statistics data © Crown copyright and database right. "
         "Contains OS data © Crown copyright and database right. UK-GeoJSON by "
-        "Martin Chorley, CC-BY 4.0. Wards since 2022: Source: Office for National "
-        "Statistics licensed under the Open Government Licence v.3.0.",
+        "Martin Chorley, CC-BY 4.0. Wards since 2022 (20 m, and the district outline "
+        "made as their union): Source: Office for National Statistics licensed under the "
+        "Open Government Licence v.3.0. Contains OS data © Crown copyright and database "
+        "right 2024.",
     ),
     (
         "FixMyStreet reports by LSOA and month",

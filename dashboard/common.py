@@ -273,17 +273,30 @@ def p_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{c: frame[c].map(format_p) for c in cols}) if cols else frame
 
 
-#: Shown columns of rates: one decimal place always (rules.RATE_DECIMALS), so 18.0 is not shown "18".
+#: Shown columns of rates (:func:`geodata.analysis.rules.rate_per_1000`: two significant figures).
 RATE_COLUMNS = ("Per 1,000 residents",)
+#: The ward table's columns (:data:`geodata.analysis.ward_table.COLUMNS`) as every page shows them.
+WARD_COLUMNS = {
+    "ward_code": "Ward code",
+    "ward_name": "Ward",
+    "incidents": "Incidents",
+    "within_20m_of_edge": f"Within {rules.EDGE_METRES:g} m of edge",
+    "population": "Residents",
+    "rate": RATE_COLUMNS[0],
+    "previous": "Previous period",
+    "change": "Change",
+    "p_adj": "p (adjusted)",
+    "harm": "Harm",
+}
 
 
 def _number_formats(frame: pd.DataFrame) -> dict:
-    """Column formats for the interactive table: rates to :data:`geodata.analysis.rules.RATE_DECIMALS`
-    places, whole-number columns with thousands separators."""
+    """Column formats for the interactive table: rates as rounded (two significant figures: 450, 4.5,
+    0.45), whole-number columns with thousands separators."""
     out = {}
     for c in frame.columns:
         if c in RATE_COLUMNS:
-            out[c] = st.column_config.NumberColumn(format=f"%.{rules.RATE_DECIMALS}f")
+            out[c] = st.column_config.NumberColumn(format="plain")
         elif pd.api.types.is_integer_dtype(frame[c]):
             out[c] = st.column_config.NumberColumn(format="localized")
     return out
@@ -303,4 +316,6 @@ def table(frame: pd.DataFrame, *, hide_index: bool | None = None, height: int | 
             export.csv_safe(frame), hide_index=hide_index, height=height or "auto", column_config=_number_formats(frame)
         )
     else:
+        rates = [c for c in RATE_COLUMNS if c in frame]
+        frame = frame.assign(**{c: frame[c].map(rules.rate_text) for c in rates}) if rates else frame
         st.table(frame, hide_index=hide_index, **({"height": height} if height else {}))

@@ -11,7 +11,9 @@ line)::
     code = "E07000240"                      # optional ONS code
 
     [wards]                                 # required
-    file = "boundaries_2022/st_albans_wards_may2024_bsc_wgs84.geojson"   # GeoJSON, GeoPackage or Shapefile
+    file = "boundaries_2022/st_albans_wards_2022_bgc_wgs84.geojson"   # GeoJSON, GeoPackage or Shapefile;
+                                            # points are assigned with these outlines: use 20 m (ONS BGC) or
+                                            # finer, never the 200 m "super generalised" (BSC) ones
     code_field = "ward_code"
     name_field = "ward_name"
     label = "Wards 2022-"                   # optional, default "Wards"

@@ -16,7 +16,7 @@ from dashboard.markdown import inert
 from dashboard.render import maps, mapview
 from dashboard.render.palette import GI_COLOURS
 from geodata import export, places
-from geodata.analysis import Selection
+from geodata.analysis import Selection, rules
 from geodata.analysis.deprivation_for import deprivation_for
 from geodata.analysis.hotspots_for import hotspots_for
 from geodata.analysis.incidents import incidents_table
@@ -109,6 +109,16 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
     pick = np.isin(areas.codes, order)
     geoms = [g for g, keep in zip(ward_shapes, pick) if keep]
     rows = table.set_index("ward_code").loc[areas.codes[pick]].reset_index()
+    if "rate" in rows:  # the rate as the rate rule writes it (two significant figures)
+        rows["rate_shown"] = rows["rate"].map(rules.rate_text)
+    tips = {  # those of the table's columns the audience may see
+        "ward_name": "Ward",
+        "incidents": "Incidents",
+        "rate_shown": "Per 1,000 residents",
+        "within_20m_of_edge": common.WARD_COLUMNS["within_20m_of_edge"],
+        "previous": "Previous period",
+        "change": "Change",
+    }
     m = maps.base_map(
         map_bounds(path),
         store.config.map_tiles,
@@ -123,13 +133,7 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
         measure,
         f"Wards: {MEASURES[measure]}",
         MEASURES[measure],
-        {
-            "ward_name": "Ward",
-            "incidents": "Incidents",
-            "rate": "Per 1,000 residents",
-            "previous": "Previous period",
-            "change": "Change",
-        },
+        {c: label for c, label in tips.items() if c in rows},
         css_class="ward-area",
         id_column="ward_code",
     )
@@ -346,21 +350,7 @@ def page() -> None:
         grid_notes.info(f"Hot spot grid: {note}. Choose a larger cell in the sidebar.")
 
     st.subheader("Wards")
-    common.table(
-        table.frame.rename(
-            columns={
-                "ward_code": "Ward code",
-                "ward_name": "Ward",
-                "incidents": "Incidents",
-                "rate": "Per 1,000 residents",
-                "previous": "Previous period",
-                "change": "Change",
-                "p_adj": "p (adjusted)",
-                "population": "Residents",
-            }
-        ),
-        hide_index=True,
-    )
+    common.table(table.frame.rename(columns=common.WARD_COLUMNS), hide_index=True)
     analyst = access.can(store.config, "analyst")
     if analyst:  # the files are not even built for other audiences
         downloads(path, selection, CELLS[cell])

@@ -53,19 +53,7 @@ def page() -> None:
         )
     with right:
         common.table(
-            table.rename(
-                columns={
-                    "ward_code": "Ward code",
-                    "ward_name": "Ward",
-                    "population": "Residents",
-                    "incidents": "Incidents",
-                    "rate": "Per 1,000 residents",
-                    "previous": "Previous period",
-                    "change": "Change",
-                    "p_adj": "p (adjusted)",
-                    "harm": "Harm",
-                }
-            ),
+            table.rename(columns=common.WARD_COLUMNS),
             hide_index=True,
             height=520,
         )

@@ -7,9 +7,13 @@
 * **Counted period** (:func:`counted_period`): a count over a period states which of its months the
   source has not loaded; a period with none of them loaded has no count at all (an error naming
   them), never a zero.
-* **Rate** (:func:`rate_per_1000`): incidents per 1,000 residents, rounded to 1 decimal place
-  (residents: ONS mid-year estimates per LSOA summed to wards by the one LSOA -> ward rule,
-  :meth:`geodata.store.Store.population`); no population, no rate.
+* **Rate** (:func:`rate_per_1000`): incidents per 1,000 residents, rounded to :data:`RATE_FIGURES`
+  (2) significant figures (residents per ward: ONS mid-year estimates per LSOA shared among the wards
+  by area, :meth:`geodata.store.Store.population`; :data:`RATE_METHOD` is shown beside the rate); no
+  population, no rate.
+* **Ward edge** (:func:`near_edge`): each ward's row gives its incidents within :data:`EDGE_METRES`
+  (20) metres of its outline, where the outlines' own generalisation (ONS BGC, 20 m) can put a
+  point in the wrong ward.
 * **Harm** (:func:`harm`): incidents weighted per category by the priorities file's
   ``[harm]`` weights; a category with no weight adds nothing to harm and is **listed** beside
   every harm figure (never silently 0, never an error).
@@ -34,13 +38,24 @@ import shapely
 from geodata import months as months_mod
 from geodata import sources
 from geodata.analysis.selection import Audience, Selection
+from geodata.assign import edge_distance
 from geodata.methods import disclosure
 from geodata.months import Period
 
 #: Comparisons a screen may ask for.
 AGAINST = ("previous", "year-earlier")
-#: Decimal places of a rate per 1,000 residents.
-RATE_DECIMALS = 1
+#: Significant figures of a rate per 1,000 residents. Ward populations are estimates (LSOA residents
+#: shared among the wards by area, assuming them spread evenly over the LSOA), good to a few per cent
+#: at best: two figures (a step of 1% to 10% of the rate) claim no more than that, a third would.
+RATE_FIGURES = 2
+#: The rate's method, shown beside every rate.
+RATE_METHOD = (
+    "Per 1,000 residents, to 2 significant figures. Residents per ward: the ONS LSOA estimates shared "
+    "among the wards by area (each LSOA's residents taken as spread evenly over it)."
+)
+#: Metres from a ward's outline within which an incident is counted "near the edge": the
+#: generalisation of the ward outlines (ONS BGC, 20 m), within which a point can be on the wrong side.
+EDGE_METRES = 20.0
 
 
 # ---------------------------------------------------------------------------------- coverage
@@ -142,12 +157,46 @@ def comparison(store, source: str, period: Period, against: str = "previous") ->
 
 
 # ---------------------------------------------------------------------------------- rates and harm
+def significant(values, figures: int = RATE_FIGURES) -> np.ndarray:
+    """``values`` rounded to ``figures`` significant figures (default :data:`RATE_FIGURES`): 123.4 -> 120,
+    4.56 -> 4.6, 0.0456 -> 0.046; 0 stays 0 and NaN stays NaN."""
+    v = np.asarray(values, dtype="float64")
+    out = v.copy()
+    for i in np.flatnonzero(np.isfinite(v) & (v != 0)):
+        out[i] = round(float(v[i]), figures - 1 - int(np.floor(np.log10(abs(v[i])))))
+    return out
+
+
+def rate_text(value) -> str:
+    """A rate as shown: :func:`significant`, trailing zero included ("2.0", "45", "120", "0.45",
+    "1,200"); empty for no rate."""
+    if value is None or not np.isfinite(value):
+        return ""
+    value = float(significant([value])[0])
+    if value == 0:
+        return "0"
+    places = max(RATE_FIGURES - 1 - int(np.floor(np.log10(abs(value)))), 0)
+    return f"{value:,.{places}f}"
+
+
 def rate_per_1000(counts: pd.Series, population: pd.Series) -> pd.Series:
-    """Incidents per 1,000 residents, :data:`RATE_DECIMALS` places; NaN where no population."""
+    """Incidents per 1,000 residents, to :data:`RATE_FIGURES` significant figures; NaN where no
+    population (the method: :data:`RATE_METHOD`)."""
     pop = population.reindex(counts.index).astype("float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = 1000 * counts.astype("float64") / pop.where(pop > 0)
-    return rate.round(RATE_DECIMALS)
+    return pd.Series(significant(rate.to_numpy()), index=rate.index, name=rate.name)
+
+
+def near_edge(store, selection: Selection) -> pd.Series:
+    """Incidents of ``selection`` within :data:`EDGE_METRES` of the outline of the ward they are in,
+    per ward code (wards with none left out). For a source of points (an area-count source has none).
+    Distinct map points are measured once (:func:`geodata.assign.edge_distance`)."""
+    points = store.counts(by=("x", "y", "ward_code"), **selection.filters()).dropna(subset=["x", "y", "ward_code"])
+    wards = store.areas("ward")
+    far = edge_distance(wards, points["ward_code"].to_numpy(), points["x"].to_numpy(), points["y"].to_numpy())
+    near = points[far <= EDGE_METRES]
+    return near.groupby("ward_code")["incidents"].sum().astype("int64")
 
 
 @dataclass(frozen=True)
@@ -249,7 +298,10 @@ __all__ = [
     "missing_text",
     "period_totals",
     "public_cells",
+    "near_edge",
     "rate_per_1000",
+    "rate_text",
+    "significant",
     "study_area",
     "withheld",
 ]

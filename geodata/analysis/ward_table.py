@@ -1,8 +1,11 @@
-"""The ward table for a selection: counts, rate per 1,000, the baseline and its change, harm.
+"""The ward table for a selection: counts, the incidents near a ward edge, rate per 1,000, the
+baseline and its change, harm.
 
 Rules (:mod:`geodata.analysis.rules`): coverage (no change figure unless both periods are
-wholly loaded; the missing months named), one rate rounding, one harm rule, disclosure for an
-audience without exact counts of a sensitive source. Rows: the selection's wards (all wards
+wholly loaded; the missing months named), one rate rule (residents by area, two significant
+figures, the method in the notes), the ward edge (incidents within 20 m of the ward's outline,
+``within_20m_of_edge``), one harm rule, disclosure for an audience without exact counts of a
+sensitive source (its table: ward and shown count only). Rows: the selection's wards (all wards
 of the district when none is chosen), zeros included. The change per ward is the Poisson
 E-test (:func:`geodata.methods.change.compare`), Benjamini-Hochberg adjusted over the rows shown.
 """
@@ -14,12 +17,29 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geodata import sources
 from geodata.analysis import rules
 from geodata.analysis.selection import ANALYST, Audience, Selection
 from geodata.methods.change import compare
 
 #: Columns, in order (``harm`` only with harm weights).
-COLUMNS = ("ward_code", "ward_name", "incidents", "population", "rate", "previous", "change", "p_adj", "harm")
+COLUMNS = (
+    "ward_code",
+    "ward_name",
+    "incidents",
+    "within_20m_of_edge",
+    "population",
+    "rate",
+    "previous",
+    "change",
+    "p_adj",
+    "harm",
+)
+#: The note beside the ``within_20m_of_edge`` column.
+EDGE_NOTE = (
+    f"Within {rules.EDGE_METRES:g} m of edge: incidents whose map point lies within {rules.EDGE_METRES:g} m of "
+    "the ward's outline, where the outlines' generalisation (ONS, 20 m) can put a point in the wrong ward."
+)
 
 
 @dataclass(frozen=True)
@@ -61,9 +81,15 @@ def ward_table(
     if current_missing:
         notes.insert(0, f"Counts are incomplete: {rules.missing_text(selection.source, current_missing)}.")
     table = pd.DataFrame({"ward_name": now["ward_name"], "incidents": counts})
+    withheld = rules.withheld(selection.source, audience)  # public cells only: no rate, baseline or harm
+    if sources.get(selection.source).kind == sources.POINTS and not withheld:  # how many lie near an edge
+        table["within_20m_of_edge"] = rules.near_edge(store, selection).reindex(table.index, fill_value=0)
+        notes.append(EDGE_NOTE)
     pop = store.population("ward").set_index("code")["population"]
-    table["population"] = pop.reindex(table.index).astype("Int64")
+    table["population"] = pop.reindex(table.index).round().astype("Int64")
     table["rate"] = rules.rate_per_1000(counts, pop)
+    if table["rate"].notna().any() and not withheld:
+        notes.append(rules.RATE_METHOD)
     if cmp.possible:
         before = store.ward_summary(**selection.filters(cmp.base)).set_index("ward_code")["incidents"]
         change = compare(counts, before.reindex(counts.index, fill_value=0))
@@ -81,7 +107,7 @@ def ward_table(
         table["harm"] = by_cat.groupby("ward_code")["harm"].sum().reindex(table.index, fill_value=0.0).round(1)
         notes.append(harm.note)
     rule = None
-    if rules.withheld(selection.source, audience):  # public cells only: no rate, baseline or harm
+    if withheld:
         shown, _, rule = rules.disclose(store, selection, audience)  # (none is a sum of the public cells)
         table = table[["ward_name"]].assign(incidents=shown.reindex(table.index, fill_value=0))
         total = f"{int(table['incidents'].sum()):,}"

@@ -11,15 +11,18 @@ What it does (and nothing else):
   (``st_albans/police/hertfordshire-st-albans-street.zip``). The rule must hold for 2011 LSOAs
   (to 2022-01) and 2021 LSOAs (from 2024) and for both ward sets, so a row is kept when its
   ``LSOA name`` starts with "St Albans " (both LSOA sets are named by district) **or** its point
-  lies in a 2013 ward or a 2022 ward of the district (the store assigns wards by point, so every
-  row either config would give a ward is kept). Every other county row is checked to lie outside
-  both ward sets with a non-St Albans LSOA, and the counts are printed.
+  lies in the district outline of either bundled config: the union of the 2013 wards, or the union
+  of the 2022 wards at 20 m (``st_albans_lad_from_wards_bgc_wgs84.geojson``, the outline the default
+  config's wards tile). The store assigns wards by point, so every row either config would give a
+  ward is kept. Every other county row is checked to lie outside both outlines with a non-St Albans
+  LSOA, and the counts are printed.
 * police.uk outcomes files (``police_outcomes/``): keeps the rows whose ``Crime ID`` is a kept
   street crime, or that are in the district by the same rule (outcomes of crimes from months we
   do not have), in ``st_albans/police/hertfordshire-st-albans-outcomes.zip``.
 * writes ``st_albans/police/SOURCE.md``: provenance, and a table of the months and rows kept
   (``tests/store/test_bundle.py`` checks the store against it).
-* boundaries, population, IMD 2019: copied unchanged, each with its SOURCE note.
+* boundaries (the 2013 wards and 2011 LSOAs; the 2022 wards at 20 m, ONS BGC, and the district
+  outline that is their union), population, IMD 2019: copied unchanged, each with its SOURCE note.
 """
 
 from __future__ import annotations
@@ -43,8 +46,14 @@ LSOA_PREFIX = "St Albans "
 
 
 def _union(geojson: Path):
+    """The union of every feature of a GeoJSON file (WGS84)."""
     features = json.loads(geojson.read_text())["features"]
     return shapely.union_all([shapely.geometry.shape(f["geometry"]) for f in features])
+
+
+#: The bundled 2022 wards (ONS BGC, 20 m) and the district outline made as their union.
+WARDS_2022 = "st_albans_wards_2022_bgc_wgs84.geojson"
+DISTRICT_2022 = "st_albans_lad_from_wards_bgc_wgs84.geojson"
 
 
 def _rows(path: Path) -> tuple[str, list[str], list[list[str]]]:
@@ -128,7 +137,8 @@ def _source_note(street: list[tuple], outcomes: list[tuple]) -> str:
         "  (CRLF line endings of 2019-09 and 2024 included).",
         '- Which rows: a row is St Albans when its LSOA name starts with "St Albans " (2011 LSOAs up to 2022-01,',
         "  2021 LSOAs from 2024: both are named by district) or its point lies in a St Albans ward of either ward",
-        "  set (2013-2022 or since May 2022). Every other county row has a non-St Albans LSOA and a point outside",
+        "  set (2013-2022, or since May 2022 at 20 m, ONS BGC). Every other county row has a non-St Albans LSOA",
+        "  and a point outside",
         "  both ward sets (checked when the bundle is built). Rows with no location and no LSOA cannot be placed",
         "  and are not in the cut. An outcome row is kept when its Crime ID is a kept street crime or it is in",
         "  the district by the same rule.",
@@ -163,10 +173,10 @@ def _source_note(street: list[tuple], outcomes: list[tuple]) -> str:
 
 
 def main(shared: Path) -> None:
-    districts = [
-        _union(shared / "boundaries" / "st_albans_wards_2013.geojson"),
-        _union(shared / "boundaries_2022" / "st_albans_wards_may2024_bsc_wgs84.geojson"),
-    ]
+    district_2022 = _union(shared / "boundaries_2022" / DISTRICT_2022)
+    if not shapely.equals(district_2022, _union(shared / "boundaries_2022" / WARDS_2022)):
+        raise SystemExit(f"{DISTRICT_2022} is not the union of {WARDS_2022}")
+    districts = [_union(shared / "boundaries" / "st_albans_wards_2013.geojson"), district_2022]
     police = HERE / "police"
     police.mkdir(parents=True, exist_ok=True)
     for old in police.glob("*.zip"):
@@ -180,11 +190,7 @@ def main(shared: Path) -> None:
     (police / "SOURCE.md").write_text(_source_note(street, outcomes))
     copies = {
         "boundaries": ["SOURCE.md", "st_albans_wards_2013.geojson", "st_albans_lsoa_2011.geojson"],
-        "boundaries_2022": [
-            "SOURCE.md",
-            "st_albans_wards_may2024_bsc_wgs84.geojson",
-            "st_albans_lad_dec2024_bsc_wgs84.geojson",
-        ],
+        "boundaries_2022": ["SOURCE.md", WARDS_2022, DISTRICT_2022],
         "population": ["SOURCE.md", "st_albans_lsoa11_population_totals_mid2017_2019_2020.csv"],
         "imd2019": [
             "SOURCE.md",

@@ -110,13 +110,25 @@ def test_coverage_rule_compares_only_wholly_loaded_periods_of_equal_length():
         rules.comparison(store, "police.uk", months.Period("2021-05", "2021-06"), "last-year")
 
 
-def test_rate_rule_one_rounding_and_no_rate_without_population():
-    wards = list("abcdef")
-    counts = pd.Series([5, 0, 3, 7, 1, 2], index=wards)
-    pop = pd.Series([1000, 2000, 0, 3000, 999], index=wards[:5])
-    assert rules.rate_per_1000(counts, pop).tolist()[:2] == [5.0, 0.0]
+def test_rate_rule_two_significant_figures_and_no_rate_without_population():
+    """Rates showed one decimal place (445.4 per 1,000) on ward populations off by up to a quarter;
+    now two significant figures, whatever the size of the rate."""
+    wards = list("abcdefgh")
+    counts = pd.Series([5, 0, 3, 7, 1, 2, 4_138, 3], index=wards)
+    pop = pd.Series([1000, 2000, 0, 3000, 999, np.nan, 9_290, 6_543.2], index=wards)
     rate = rules.rate_per_1000(counts, pop)
-    assert np.isnan(rate["c"]) and np.isnan(rate["f"]) and rate["d"] == 2.3 and rate["e"] == 1.0
+    assert rate[["a", "b", "d", "e"]].tolist() == [5.0, 0.0, 2.3, 1.0]
+    assert rate["g"] == 450 and rate["h"] == 0.46  # 445.42..., 0.45849...
+    assert np.isnan(rate["c"]) and np.isnan(rate["f"])
+    assert [rules.rate_text(v) for v in (450.0, 2.0, 0.46, 0.0, 1_234.0, np.nan)] == [
+        "450",
+        "2.0",
+        "0.46",
+        "0",
+        "1,200",
+        "",
+    ]
+    assert rules.significant([0.012345, -3.456, 99.96]).tolist() == [0.012, -3.5, 100.0]
 
 
 def test_harm_rule_lists_unweighted_categories_and_weighs_them_nothing():
@@ -215,7 +227,8 @@ def test_ward_table_rows_follow_the_ward_filter_with_one_rate_rule(bundled_store
     table = ward_table(bundled_store_2013, Selection.of("2021-08", "2022-01", wards=[ST_PETERS])).frame
     assert table["ward_code"].tolist() == [ST_PETERS]
     pop = bundled_store_2013.population("ward").set_index("code")["population"][ST_PETERS]
-    assert table["rate"].iloc[0] == round(1000 * table["incidents"].iloc[0] / pop, 1)
+    exact = 1000 * table["incidents"].iloc[0] / pop
+    assert table["rate"].iloc[0] == round(exact, 1 - int(np.floor(np.log10(exact))))  # two significant figures
 
 
 def test_ward_table_harm_lists_unweighted_categories(bundled_store_2013):
@@ -296,14 +309,95 @@ def test_patrol_zones_rank_by_harm_without_an_error_for_unweighted_categories(bu
     assert not no_trend.refused and no_trend.zones["p"].isna().all()
 
 
-def test_one_lsoa_to_ward_rule_for_population_and_area_counts(bundled_store):
-    """Population went to wards by point-on-surface, FixMyStreet by largest overlap: now both by overlap."""
-    lsoas, wards = bundled_store.areas("lsoa"), bundled_store.areas("ward")
-    codes, _ = best_fit(lsoas, wards)
-    lsoa_pop = bundled_store.population("lsoa").set_index("code")["population"]
-    expected = lsoa_pop.groupby(pd.Series(codes, index=lsoas.codes).reindex(lsoa_pop.index)).sum()
+def test_ward_population_by_area_on_constructed_squares(tmp_path):
+    """An LSOA of 1,000 residents, 30% of its area in ward W1 and 70% in W2, gives them 300 and 700 (it
+    went whole to W2: 1,000 and 0); an LSOA wholly in W2 goes to it whole; one that the wards' outline
+    (another generalisation) cuts a sliver off keeps all its residents."""
+    from geodata.assign import area_shares, best_fit
+    from geodata.boundaries import Areas
+
+    box = shapely.box
+    wards = Areas(
+        np.array(["W1", "W2"], dtype=object),
+        np.array(["one", "two"]),
+        np.array([box(0, 0, 30, 100), box(30, 0, 200, 100)]),
+    )
+    lsoas = Areas(
+        np.array(["A", "B", "C"], dtype=object),
+        np.array(["a", "b", "c"]),
+        np.array([box(0, 0, 100, 100), box(100, 0, 150, 100), box(150, 0, 210, 100)]),  # C: 10 m outside W2
+    )
+    part, code, share = area_shares(lsoas, wards)
+    assert list(zip(part.tolist(), code.tolist())) == [(0, "W1"), (0, "W2"), (1, "W2"), (2, "W2")]
+    assert share == pytest.approx([0.3, 0.7, 1.0, 1.0])
+    codes, fit = best_fit(lsoas, wards)
+    assert codes.tolist() == ["W2", "W2", "W2"] and fit == pytest.approx([0.7, 1.0, 50 / 60])
+
+
+def test_ward_population_by_area_on_the_bundled_wards(bundled_store):
+    """Each LSOA's residents were given whole to one 2022 ward (some LSOAs only 52% inside it): ward
+    populations -24% to +22% off an area-weighted estimate. Now they are the area-weighted estimate,
+    checked against geopandas' overlay of the LSOAs and wards, and the district's total is kept."""
+    import geopandas
+
+    lsoas = bundled_store.areas("lsoa").to_geodataframe()
+    wards = bundled_store.areas("ward").to_geodataframe()
+    pieces = geopandas.overlay(lsoas, wards, how="intersection", keep_geom_type=True)
+    pieces["area"] = pieces.area
+    pieces["share"] = pieces["area"] / pieces.groupby("code_1")["area"].transform("sum")
+    residents = bundled_store.population("lsoa").set_index("code")["population"]
+    expected = (pieces["share"] * pieces["code_1"].map(residents)).groupby(pieces["code_2"]).sum()
     got = bundled_store.population("ward").set_index("code")["population"]
-    assert got.sort_index().to_dict() == expected.sort_index().to_dict()
+    assert got.to_dict() == pytest.approx(expected.to_dict(), rel=1e-9)
+    assert got.sum() == pytest.approx(residents.sum()) and residents.sum() == 149_317
+    codes, _ = best_fit(bundled_store.areas("lsoa"), bundled_store.areas("ward"))
+    whole = residents.groupby(pd.Series(codes, index=bundled_store.areas("lsoa").codes).reindex(residents.index)).sum()
+    off = whole / got.reindex(whole.index) - 1
+    assert off.min() < -0.15 and off.max() > 0.15  # what giving LSOAs whole did
+
+
+def test_area_counts_go_to_the_best_fit_ward(bundled_store):
+    """Area-count sources (FixMyStreet reports per LSOA) stay whole counts: each LSOA's to its best-fit ward."""
+    codes, _ = best_fit(bundled_store.areas("lsoa"), bundled_store.areas("ward"))
+    by_lsoa = bundled_store.counts(by=("lsoa_code",), source="fixmystreet").set_index("lsoa_code")["incidents"]
+    lookup = pd.Series(codes, index=bundled_store.areas("lsoa").codes)
+    expected = by_lsoa.groupby(lookup.reindex(by_lsoa.index)).sum()
+    got = bundled_store.counts(by=("ward_code",), source="fixmystreet").set_index("ward_code")["incidents"]
+    assert got.to_dict() == expected.to_dict()
+
+
+def test_edge_distance_on_a_constructed_square():
+    """A point's distance to the outline of its own area: 10 m and 50 m inside a 100 m square, 5 m from
+    the edge it shares with its neighbour; no code, no distance."""
+    from geodata.assign import edge_distance
+    from geodata.boundaries import Areas
+
+    areas = Areas(
+        np.array(["A", "B"], dtype=object),
+        np.array(["a", "b"]),
+        np.array([shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)]),
+    )
+    got = edge_distance(
+        areas, ["A", "A", "B", None, "Z"], np.array([10.0, 50, 105, 50, 50]), np.array([50.0, 50, 50, 50, 50])
+    )
+    assert got[:3].tolist() == [10.0, 50.0, 5.0] and np.isnan(got[3:]).all()
+
+
+def test_ward_table_gives_the_incidents_near_each_ward_edge(bundled_store):
+    """Each ward's row (and so the CSV) gives its incidents within 20 m of its outline: equal to
+    geopandas' distance from each incident to its ward's boundary, counted here."""
+    import geopandas
+
+    sel = Selection.of("2025-01", "2025-06")
+    table = ward_table(bundled_store, sel).frame.set_index("ward_code")
+    rows = bundled_store.incidents(start="2025-01", end="2025-06", inside=True).dropna(subset=["x"])
+    wards = bundled_store.areas("ward").to_geodataframe().set_index("code")
+    edges = geopandas.GeoSeries(wards.boundary.loc[rows["ward_code"]].to_numpy(), crs=27700)
+    near = rows[edges.distance(geopandas.GeoSeries(rows.geometry.to_numpy(), crs=27700)).to_numpy() <= 20]
+    expected = near.groupby("ward_code").size().reindex(table.index, fill_value=0)
+    assert table["within_20m_of_edge"].to_dict() == expected.to_dict()
+    assert 0 < expected.sum() < 0.15 * table["incidents"].sum()
+    assert any(n.startswith("Within 20 m of edge") for n in ward_table(bundled_store, sel).notes)
 
 
 def test_force_wide_store_maps_only_the_district(tmp_path, county_police):

@@ -6,6 +6,7 @@ import csv
 import io
 
 import geopandas
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -46,7 +47,12 @@ def test_geopackage_round_trip(tmp_path, bundled_store):
     path.write_bytes(data)
     back = geopandas.read_file(path, layer="wards")
     assert back.crs.to_epsg() == 27700 and sorted(back["code"]) == sorted(wards["code"])
-    assert shapely.equals_exact(back.geometry.to_numpy(), wards.geometry.to_numpy(), 1e-6).all()
+    # the same outlines, vertex for vertex (a layer of polygons and multipolygons is written as multipolygons)
+    back = back.set_index("code").loc[wards["code"]]
+    assert shapely.equals(back.geometry.to_numpy(), wards.geometry.to_numpy()).all()
+    assert (
+        np.abs(shapely.get_coordinates(back.geometry.to_numpy()) - shapely.get_coordinates(wards.geometry)).max() < 1e-6
+    )
     import pyogrio
 
     assert [name for name, _ in pyogrio.list_layers(path)] == ["wards"]  # empty layers are left out

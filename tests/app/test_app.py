@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -96,9 +97,13 @@ def test_wards_page_rates(app, bundled_store):
     assert not app.exception
     table = app.dataframe[0].value.set_index("Ward code")
     pop = bundled_store.population("ward").set_index("code")["population"]
-    assert pop.sum() == 149_317  # ONS mid-2020, all 87 St Albans LSOAs
+    assert round(pop.sum()) == 149_317  # ONS mid-2020, all 87 St Albans LSOAs, shared to wards by area
     ward = "E05013964"
-    assert table.at[ward, "Per 1,000 residents"] == round(1000 * table.at[ward, "Incidents"] / pop[ward], 1)
+    exact = 1000 * table.at[ward, "Incidents"] / pop[ward]
+    assert table.at[ward, "Per 1,000 residents"] == round(exact, 1 - int(np.floor(np.log10(exact))))  # 2 figures
+    assert table.at[ward, "Residents"] == round(pop[ward])  # shared to wards by area: an estimate, shown whole
+    assert (table["Within 20 m of edge"] <= table["Incidents"]).all() and table["Within 20 m of edge"].sum() > 0
+    assert any("2 significant figures" in c.value and "by area" in c.value for c in app.caption)  # the method
     # opens on the default period (the latest run of loaded months: 2025-01 to 2025-06), not across the gaps
     assert app.select_slider(key="months").value == ("2025-01", "2025-06")
     assert not any("Counts are incomplete" in e.value for e in [*app.caption, *app.warning])

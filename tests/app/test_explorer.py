@@ -102,8 +102,31 @@ def test_downloads_made_on_click_hold_the_view(tmp_path, monkeypatch, bundled_st
     assert rows[0].startswith("ward_code,") and len(rows) == 1 + 20  # a row per ward
     total = sum(int(r.split(",")[2]) for r in rows[1:])
     assert total == bundled_store.counts(by=("source",), **sel.filters())["incidents"].sum()
+    near = [int(r.split(",")[3]) for r in rows[1:]]  # the CSV gives each ward's incidents near its edge
+    assert rows[0].split(",")[3] == "within_20m_of_edge" and 0 < sum(near) < total
     gpkg = tmp_path / "v.gpkg"
     gpkg.write_bytes(files["gpkg"])
     with sqlite3.connect(gpkg) as con:
         layers = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
     assert layers == {"wards", "hotspots"}
+
+
+def test_the_ward_map_tooltips_give_the_rate_as_the_rule_writes_it(tmp_path, monkeypatch, bundled_store):
+    """The ward map's tooltip wrote every float to one decimal place (a rate of 0.46 showed "0.5"); now the
+    rate as the table gives it, two significant figures, and each ward's incidents near its edge."""
+    from dashboard.views import explorer
+    from geodata.analysis import rules
+    from geodata.analysis.ward_table import ward_table
+
+    path = str(write_config(tmp_path))
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", path)
+    sel = Selection.of("2025-06", "2025-06", ["Robbery"])  # few incidents: rates below 1 per 1,000
+    table = ward_table(bundled_store, sel).frame.set_index("ward_name")
+    spec = explorer.ward_spec(path, sel, "rate")
+    layer = next(lay for lay in spec["layers"] if lay.get("className") == "ward-area")
+    tips = {dict(f["properties"]["tip"])["Ward"]: dict(f["properties"]["tip"]) for f in layer["data"]["features"]}
+    assert set(tips) == set(table.index)
+    for ward, tip in tips.items():
+        assert tip["Per 1,000 residents"] == rules.rate_text(table.at[ward, "rate"])
+        assert tip["Within 20 m of edge"] == f"{table.at[ward, 'within_20m_of_edge']:,}"
+    assert any(0 < table.at[w, "rate"] < 1 for w in tips)  # a rate whose second figure one decimal would lose

@@ -92,7 +92,7 @@ def test_hostile_ward_names_render_as_text_and_never_run_as_templates(tmp_path, 
         "{{ cycler.__init__.__globals__.os.mkdir(" + repr(str(pwned)) + ") }}",
         "{% for x in range(3) %}loop{% endfor %}",
     ]
-    bundled_wards = BUNDLE / "boundaries_2022/st_albans_wards_may2024_bsc_wgs84.geojson"  # the default config's
+    bundled_wards = BUNDLE / "boundaries_2022/st_albans_wards_2022_bgc_wgs84.geojson"  # the default config's
     wards = json.loads(bundled_wards.read_text())
     for feature, payload in zip(wards["features"], payloads):
         feature["properties"]["ward_name"] = payload

@@ -18,7 +18,7 @@ import pytest
 from dashboard import cli, server
 from geodata import config as config_mod
 from geodata.pipeline.build import open_store
-from tests.conftest import REPO, config_with_store, free_port, start_server, write_config
+from tests.conftest import BUNDLED_MONTHS, BUNDLED_ROWS, REPO, config_with_store, free_port, start_server, write_config
 from tests.e2e.conftest import map_frame, wait_for_meeting
 
 #: Installed in the server process through PYTHONPATH: appends every socket call's address to a log.
@@ -253,5 +253,5 @@ def test_a_new_servers_log_reads_cleanly(tmp_path):
     finally:
         proc.terminate()
         out = proc.communicate(timeout=30)[0]
-    assert "29 files, 26,483 rows\n" in out and "\r" not in out
+    assert f"{BUNDLED_MONTHS} files, {BUNDLED_ROWS:,} rows\n" in out and "\r" not in out
     assert "ScriptRunContext" not in out, out[-2000:]

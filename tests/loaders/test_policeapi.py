@@ -87,7 +87,7 @@ def test_polygons_over_the_limit_are_split_and_deduplicated(bundled_store, tmp_p
 
 
 def test_long_polygons_are_posted_and_long_gets_refused(api, tmp_path):
-    # the 2013 wards' outline is detailed (the default 2022 wards are ONS super-generalised)
+    # the 2013 wards' outline is detailed (20 m, as the default 2022 wards' is)
     polygon = area_polygons(open_store(config_with_store(tmp_path, config_mod.WARDS_2013_CONFIG, bundled=False)))[0]
     assert len(polygon.exterior.coords) * 20 > 4094  # the area outline does not fit in a GET
     api.log.clear()

@@ -100,3 +100,67 @@ def test_2021_lsoa_months_are_in_the_district(bundled_store):
     wards_2013 = boundaries.read(config_mod.load(config_mod.WARDS_2013_CONFIG).wards)
     in_2013 = assign(wards_2013, by_point["x"].to_numpy(), by_point["y"].to_numpy()) != None  # noqa: E711
     assert 0 < len(by_point) < 30 and (by_point["ward_code"].notna().to_numpy() | in_2013).all()
+
+
+# ------------------------------------------------------------------ ward outlines (issue 21, item 9)
+WARDS_2022 = BUNDLE / "boundaries_2022" / "st_albans_wards_2022_bgc_wgs84.geojson"
+DISTRICT_2022 = BUNDLE / "boundaries_2022" / "st_albans_lad_from_wards_bgc_wgs84.geojson"
+
+
+def _bundled_points():
+    """Every bundled street row with a location, as points in EPSG:27700, read with the csv module and
+    projected by geopandas (not the loader, not geodata.assign)."""
+    import csv
+    import io
+
+    import geopandas
+
+    lon, lat = [], []
+    with zipfile.ZipFile(BUNDLED_POLICE) as z:
+        for name in z.namelist():
+            for row in csv.DictReader(io.TextIOWrapper(z.open(name), "utf-8", newline="")):
+                if row["Longitude"] and row["Latitude"]:
+                    lon.append(float(row["Longitude"]))
+                    lat.append(float(row["Latitude"]))
+    return geopandas.GeoDataFrame(geometry=geopandas.points_from_xy(lon, lat), crs=4326).to_crs(27700)
+
+
+def test_ward_counts_equal_a_point_in_polygon_count_on_the_20_m_wards(bundled_store):
+    """The default config assigned points with ONS's 200 m (BSC) outlines: 4.7% of incidents in the wrong
+    ward (Verulam 1,121 where the 20 m outlines give 1,467; St Peters 4,138 for 3,926). Now its ward counts
+    equal a point-in-polygon count (geopandas sjoin) of every bundled row on the 20 m (BGC) wards."""
+    import geopandas
+
+    wards = geopandas.read_file(WARDS_2022).to_crs(27700)[["ward_code", "geometry"]]
+    joined = geopandas.sjoin(_bundled_points(), wards, predicate="intersects")
+    assert not joined.index.duplicated().any()  # no point on a shared edge: the tie rule plays no part
+    expected = joined.groupby("ward_code").size()
+    got = bundled_store.ward_summary().set_index("ward_code")["incidents"]
+    assert got.to_dict() == expected.reindex(got.index, fill_value=0).to_dict()
+    assert got["E05013966"] == 1_467 and got["E05013964"] == 3_926  # Verulam, St Peters (SOURCE.md's table)
+
+
+def test_district_outline_is_the_union_of_the_20_m_wards(bundled_store):
+    """The bundled district outline (used to cut the bundle) is the union of the wards the default config
+    assigns with, so "in the district" and "in a ward" agree; the store's outline is the same shape."""
+    import geopandas
+
+    district = geopandas.read_file(DISTRICT_2022).to_crs(27700).geometry.iloc[0]
+    wards = geopandas.read_file(WARDS_2022).to_crs(27700)
+    assert len(wards) == 20 and wards["ward_code"].is_unique
+    assert district.symmetric_difference(wards.union_all()).area < 1.0  # m², of 161 km²
+    assert district.symmetric_difference(bundled_store.boundary()).area < 1.0
+
+
+def test_both_configs_assign_with_20_m_outlines():
+    """Both bundled ward sets are generalised to about 20 m, not 200 m: the 2013 wards' district outline
+    lies within 25 m of the 2022 wards' 20 m outline (the district's edge did not move in 2022; ONS's
+    200 m outline lies up to 188 m from it), and neither set is coarser in vertices than 20 m."""
+    import shapely
+
+    outlines = {}
+    for path in (config_mod.DEFAULT_CONFIG, config_mod.WARDS_2013_CONFIG):
+        wards = boundaries.read(config_mod.load(path).wards)
+        assert shapely.get_num_coordinates(wards.geometries).sum() > 1_000  # the 200 m set has 308
+        outlines[path.name] = shapely.union_all(wards.geometries)
+    assert outlines["csp-wards-2013.toml"].hausdorff_distance(outlines["csp.toml"]) < 25

@@ -63,11 +63,14 @@ def test_lsoa_assignment_agrees_with_police_lsoa_mostly(bundled_store):
     agree = (gdf["lsoa_code"] == gdf["source_lsoa_code"]).mean()
     assert agree > 0.9, agree  # police.uk assigns the LSOA before snapping the point (2021 LSOAs from 2024)
     # a row has no LSOA only when its point is outside every 2011 LSOA of the district (kept for a
-    # point inside a ward): a handful
+    # point inside a ward): a few, all within 20 m of the LSOAs' outline, where the two sets' 20 m
+    # generalisations part (67: 56 of them at one Hertsmere point, "On or near Meadow Avenue")
     no_lsoa = gdf["lsoa_code"].isna().to_numpy()
     district = shapely.union_all(bundled_store.areas("lsoa").geometries)
     assert not shapely.contains_xy(district, gdf["x"][no_lsoa], gdf["y"][no_lsoa]).any()
-    assert 0 < no_lsoa.sum() < 0.001 * len(gdf)
+    assert 0 < no_lsoa.sum() < 0.005 * len(gdf)
+    gap = shapely.distance(shapely.boundary(district), shapely.points(gdf["x"][no_lsoa], gdf["y"][no_lsoa]))
+    assert gap.max() <= 20
 
 
 def test_query_filters_match_pandas(bundled_store):
