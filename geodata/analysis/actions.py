@@ -20,6 +20,8 @@ Rules:
   field (:func:`loaders.actions.read`); a row with a blank id is a new action, a row with an id
   states that action (only its differences are recorded; an unchanged row records nothing).
 * **Export**: the actions the audience may see, as the same CSV, through :func:`geodata.export.to_csv`.
+* **Assessment** (:func:`assess`): a placed action's target area, a buffer and a control area,
+  before and after its start, read by :mod:`geodata.methods.assessment`.
 """
 
 from __future__ import annotations
@@ -31,8 +33,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from geodata import sources
+from geodata import months, sources
+from geodata.analysis import rules
 from geodata.export import to_csv
+from geodata.methods.assessment import (
+    LEVEL,
+    MIN_COUNT,
+    Counts,
+    Displacement,
+    Effect,
+    dispersion,
+    displacement,
+    refusal,
+    relative_effect,
+)
+from geodata.months import Period
 from geodata.priorities import Priorities
 from geodata.store.actions import ActionEvent
 from loaders import actions as plan
@@ -168,3 +183,151 @@ def for_meeting(store, partner: bool, today: date) -> dict[str, list[MeetingLine
     for lines in out.values():
         lines.sort(key=lambda x: (not x.overdue, x.review, x.id))
     return out
+
+
+# ---------------------------------------------------------------------------------- assessment
+#: The buffer's default width around the target area, metres (Bowers and Johnson's buffers are
+#: typically 200-500 m: the ring a displaced offender would move to).
+BUFFER_M = 300.0
+#: Months each side of the start an assessment uses at most, and needs at least (3: the dispersion
+#: factor then has 8 degrees of freedom; a single month a side says nothing about month-to-month variation).
+MAX_MONTHS, MIN_MONTHS = 12, 3
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """An action's assessment (:func:`assess`): the periods, counts per area, the effect size and
+    displacement (:mod:`geodata.methods.assessment`), or ``refused`` with the reason; ``notes``
+    state every rule applied."""
+
+    action_id: str
+    before: Period | None
+    after: Period | None
+    counts: Counts | None
+    effect: Effect | None
+    displacement: Displacement | None
+    refused: str | None
+    notes: tuple[str, ...]
+
+    def table(self) -> pd.DataFrame:
+        """Counts per area: ``area, before, after``."""
+        c = self.counts
+        rows = [] if c is None else [("target", c.r0, c.r1), ("buffer", c.b0, c.b1), ("control", c.c0, c.c1)]
+        return pd.DataFrame(rows, columns=["area", "before", "after"])
+
+
+def _periods(loaded: set[str], start: str, n: int | None) -> tuple[Period, Period] | str:
+    """The before and after periods of ``n`` months (default: the most, up to :data:`MAX_MONTHS`,
+    with every month loaded), or why there are none."""
+    tries = [n] if n else list(range(MAX_MONTHS, MIN_MONTHS - 1, -1))
+    for k in tries:
+        before, after = (
+            Period(months.shift(start, -k), months.shift(start, -1)),
+            Period.ending(months.shift(start, k - 1), k),
+        )
+        missing = [m for m in before.months + after.months if m not in loaded]
+        if not missing:
+            return before, after
+    k = n or MIN_MONTHS
+    missing = [m for m in months.months(months.shift(start, -k), months.shift(start, k - 1)) if m not in loaded]
+    return (
+        f"No assessment yet: it compares {k} months before the start ({start}) with {k} months from it, every "
+        f"month loaded, and {rules.missing_text(sources.DEFAULT, tuple(missing))}."
+    )
+
+
+def assess(
+    store,
+    action: Action,
+    n_months: int | None = None,
+    buffer_m: float = BUFFER_M,
+    control_wards: tuple[str, ...] = (),
+    level: float = LEVEL,
+) -> Assessment:
+    """Assess a placed action on police.uk crimes of its crime types (all, when it names none).
+
+    * Periods: ``n_months`` (default: the most, :data:`MIN_MONTHS` to :data:`MAX_MONTHS`, with every
+      month loaded) before the start month, against as many from the start month on.
+    * Target: the action's wards (incidents assigned to them, the store's one ward rule) or its
+      zone or drawn area (incidents on or inside its outline).
+    * Buffer: incidents within ``buffer_m`` (default :data:`BUFFER_M`, 300 m) of the target, outside it.
+    * Control: the rest of the district beyond the buffer, or the ``control_wards`` beyond the buffer.
+    * Only incidents inside the district with a location are counted.
+
+    Refused, with the reason, for a district-wide action (no area to compare with), periods not
+    loaded, or counts too small (:func:`geodata.methods.assessment.refusal`)."""
+    import numpy as np
+    import shapely
+
+    stated = [
+        f"Buffer: {buffer_m:g} m around the target area. Control: "
+        + (f"the wards {', '.join(control_wards)}" if control_wards else "the rest of the district")
+        + " beyond the buffer. Crime types: "
+        + (", ".join(action.categories) if action.categories else "all")
+        + ". police.uk crimes inside the district with a location.",
+        EFFECT_RULE,
+    ]
+
+    def refused(why: str, before=None, after=None, counts=None) -> Assessment:
+        return Assessment(action.id, before, after, counts, None, None, why, tuple(stated))
+
+    if action.where == "district":
+        return refused(
+            "A district-wide action has no area to set against a control area: place it in wards or an area."
+        )
+    got = _periods(rules.loaded_months(store, sources.DEFAULT), months.of(action.start), n_months)
+    if isinstance(got, str):
+        return refused(got)
+    before, after = got
+    wards = store.areas("ward")
+    target = (
+        shapely.union_all(wards.geometries[np.isin(wards.codes, list(action.wards))])
+        if action.where == "wards"
+        else shapely.from_wkt(str(action.area))
+    )
+    points = store.counts(
+        by=("x", "y", "ward_code", "month"),
+        source=sources.DEFAULT,
+        start=before.start,
+        end=after.end,
+        categories=list(action.categories) or None,
+        inside=True,
+    ).dropna(subset=["x", "y"])
+    dist = shapely.distance(target, shapely.points(points["x"].to_numpy(), points["y"].to_numpy()))
+    in_target = points["ward_code"].isin(action.wards).to_numpy() if action.where == "wards" else dist == 0
+    in_buffer = ~in_target & (dist <= buffer_m)
+    beyond = ~in_target & (dist > buffer_m)
+    in_control = beyond & (points["ward_code"].isin(control_wards).to_numpy() if control_wards else True)
+    month = points["month"].dt.strftime("%Y-%m")
+    n = points["incidents"].to_numpy()
+
+    def total(mask, period: Period) -> int:
+        return int(n[mask & month.isin(period.months).to_numpy()].sum())
+
+    def series(mask, period: Period) -> list[int]:
+        per = pd.Series(n[mask], index=month[mask]).groupby(level=0).sum()
+        return [int(per.get(m, 0)) for m in period.months]
+
+    counts = Counts(
+        total(in_target, before),
+        total(in_target, after),
+        total(in_buffer, before),
+        total(in_buffer, after),
+        total(in_control, before),
+        total(in_control, after),
+    )
+    stated.insert(0, f"Before: {before.text}; after: {after.text} ({before.length} months each, all loaded).")
+    if (why := refusal(counts)) is not None:
+        return refused(why, before, after, counts)
+    phis = [dispersion([series(m, p) for p in (before, after)]) for m in (in_target, in_control)]
+    effect = relative_effect(counts, phis[0], phis[1], level)
+    return Assessment(action.id, before, after, counts, effect, displacement(counts), None, tuple(stated))
+
+
+#: How the effect size and its interval are made, said beside them.
+EFFECT_RULE = (
+    "Relative effect size RES = (R0 x C1) / (R1 x C0) (Farrington), above 1 = the target did better than the "
+    "control; its interval allows for month-to-month over-dispersion (a quasi-Poisson factor per area from its "
+    f"monthly counts, never below 1). Refused when any of R0, R1, C0, C1 is under {MIN_COUNT}. Displacement (WDQ, "
+    "Bowers and Johnson 2003) is read only when the target improved against the control."
+)
