@@ -201,6 +201,42 @@ def _import_export(store, known, now) -> None:
         st.download_button(
             "Export the action plan (CSV)", actions.export_plan(now), "action-plan.csv", "text/csv", key="act_export"
         )
+    _reports(store)
+
+
+def _reports(store) -> None:
+    """The annual report to councillors and the half year's spend report (printable HTML; the PDFs
+    from ``csp-hotspots actions annual|grant``)."""
+    from dashboard.render import reports
+
+    with st.expander("Reports: annual report to councillors, six-monthly spend report"):
+        all_months = common.months(common.config_path())
+        if not all_months:
+            st.info("No police.uk months loaded.")
+            return
+        plist = common.priorities(common.priorities_key())
+        cols = st.columns(2)
+        end = cols[0].selectbox("Year to", all_months[::-1], key="act_rep_end")
+        half = cols[1].selectbox("Half year", _halves(), format_func=lambda h: f"{h[0]:%B %Y} to {h[1]:%B %Y}")
+        if st.button("Prepare the reports", key="act_rep_go"):
+            annual = reports.render(reports.annual(store, plist, end), "html")
+            spend = reports.render(reports.grant(store, plist, *half), "html")
+            cols = st.columns(2)
+            cols[0].download_button("Annual report (HTML)", annual, f"annual-report-{end}.html", "text/html")
+            cols[1].download_button("Spend report (HTML)", spend, f"spend-report-{half[0]:%Y-%m}.html", "text/html")
+
+
+def _halves(n: int = 6) -> list[tuple[date, date]]:
+    """The last ``n`` financial half years (April to September, October to March), latest first."""
+    today, out = date.today(), []
+    year, first = (
+        (today.year, 10) if today.month >= 10 else (today.year, 4) if today.month >= 4 else (today.year - 1, 10)
+    )
+    for _ in range(n):
+        end_year, end_month = (year, 9) if first == 4 else (year + 1, 3)
+        out.append((date(year, first, 1), date(end_year, end_month, 30 if end_month == 9 else 31)))
+        year, first = (year, 4) if first == 10 else (year - 1, 10)
+    return out
 
 
 def _one(store, known, now, editor: bool) -> None:

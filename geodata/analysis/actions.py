@@ -331,3 +331,46 @@ EFFECT_RULE = (
     f"monthly counts, never below 1). Refused when any of R0, R1, C0, C1 is under {MIN_COUNT}. Displacement (WDQ, "
     "Bowers and Johnson 2003) is read only when the target improved against the control."
 )
+
+
+# ---------------------------------------------------------------------------------------------- spend
+def spend(store, start: date, end: date, partner: bool = True) -> pd.DataFrame:
+    """Spend per action over the days ``start`` to ``end`` (inclusive), from the history.
+
+    An action's ``spend`` is what it has spent so far, as recorded; its value on a day is the one its
+    latest change on or before that day recorded (none before any). The period's spend is the value
+    at its end less the value the day before it starts (0 when none was recorded then). The dates
+    are those of the records, not of the payments. Columns: ``id, priority, what, owner, funding,
+    before, at_end, in_period``; one row per action the audience may see with a spend recorded by
+    ``end``, by funding source and id."""
+    seen = {c.action.id for c in current(store, partner)}
+    rows = []
+    by_action: dict[str, list[ActionEvent]] = {}
+    for e in store.action_history():
+        if e.action_id in seen:
+            by_action.setdefault(e.action_id, []).append(e)
+
+    def state_on(events: list[ActionEvent], day: date) -> dict | None:
+        upto = [e for e in events if e.at.date() <= day]
+        return upto[-1].state if upto else None
+
+    for ident, events in by_action.items():
+        last = state_on(events, end)
+        if last is None or last.get("spend") is None:
+            continue
+        first = state_on(events, date.fromordinal(start.toordinal() - 1))
+        before = float((first or {}).get("spend") or 0.0)
+        rows.append(
+            (
+                ident,
+                last["priority"],
+                last["what"],
+                last["owner"],
+                last.get("funding") or "(none given)",
+                before,
+                float(last["spend"]),
+                float(last["spend"]) - before,
+            )
+        )
+    frame = pd.DataFrame(rows, columns=["id", "priority", "what", "owner", "funding", "before", "at_end", "in_period"])
+    return frame.sort_values(["funding", "id"], ignore_index=True)

@@ -117,3 +117,6 @@ def test_an_analyst_creates_updates_and_assesses_an_action(site, monkeypatch):
     assert not at.exception, at.exception
     text = _html(at)
     assert "Relative effect size" in text and "interval" in text
+    next(b for b in at.button if b.label == "Prepare the reports").click().run()
+    assert not at.exception, at.exception
+    assert len(at.get("download_button")) == 3  # the plan's CSV, the annual and the spend report

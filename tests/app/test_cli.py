@@ -231,3 +231,12 @@ def test_actions_import_list_export(tmp_path):
     rows = list(csv.DictReader(io.StringIO(exported.read_text())))
     got = [(r["id"], r["where"], r["wards"]) for r in rows]
     assert got == [("A0001", "wards", "E05013947"), ("A0002", "district", "")]
+    report = tmp_path / "annual.html"
+    out = run("actions", "annual", "--to", "2025-06", "--format", "html", "--out", report, "--config", cfg)
+    assert out.returncode == 0, out.stderr
+    assert (
+        "Annual report to councillors: 2024-07 to 2025-06" in report.read_text()
+        and "Evening patrols" in report.read_text()
+    )
+    out = run("actions", "grant", "--from", "2025-04", "--config", cfg, "--out", report)
+    assert out.returncode == 2 and "give the half year with --from YYYY-MM --to YYYY-MM" in out.stderr
