@@ -16,7 +16,7 @@ import base64
 import html
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import matplotlib
@@ -34,6 +34,7 @@ from geodata.analysis import (  # noqa: E402
     Selection,
     meeting,  # noqa: E402
 )
+from geodata.analysis.actions import for_meeting  # noqa: E402
 from geodata.analysis.hotspots_for import hotspots_for  # noqa: E402
 from geodata.analysis.status import MeasureStatus, PriorityStatus, evaluate, latest_month, span  # noqa: E402
 from geodata.classes import classify  # noqa: E402
@@ -59,6 +60,7 @@ class Pack:
     results: list[PriorityStatus]
     images: dict[tuple[str, int, str], bytes]  # (priority id, measure index, "map"|"trend"|"multiples") -> PNG
     slides: meeting.Slides
+    actions: dict = field(default_factory=dict)  # priority id -> open actions (actions.for_meeting, partners')
 
 
 def _png(fig) -> bytes:
@@ -211,7 +213,10 @@ def build(
         {span(m.current.start, m.current.end) for r in results for m in r.measures if m.current.count is not None}
     ) or [end]
     data_to = max([r.data_to for r in results if r.data_to] or [end])
-    return Pack(priorities.partnership, store.config.area_name, "; ".join(periods), data_to, results, images, deck)
+    plan = for_meeting(store, partner=True, today=date.today())  # the meeting's paper: the partners' view
+    return Pack(
+        priorities.partnership, store.config.area_name, "; ".join(periods), data_to, results, images, deck, plan
+    )
 
 
 def _ward_rows(m: MeasureStatus) -> list[list[str]]:
@@ -366,6 +371,14 @@ def _document(pack: Pack) -> list:
             ]
         if ps.unmeasured:
             blocks.append(_Text("<b>Not measured:</b> " + esc(" ".join(ps.unmeasured))))
+        if pack.actions.get(pid):  # the action plan: open actions, as the partners' slide lists them
+            rows = [["Open action", "Owner", "Status", "Next review"]]
+            rows += [
+                [f"<b>{esc(x.id)}</b> {esc(x.what)}", esc(x.owner), esc(x.status)]
+                + [esc(x.review.isoformat()) + (" <b>REVIEW OVERDUE</b>" if x.overdue else "")]
+                for x in pack.actions[pid]
+            ]
+            blocks += [_Text("Actions (includes actions not marked public)", "heading"), _Grid(rows, [80, 40, 25, 35])]
     # the sources follow the last priority (a page of their own would be near-empty)
     blocks.append(_Text("Sources and licences", "heading"))
     blocks += [_Text(f"<b>{esc(name)}</b>: {esc(text)}") for name, text in ATTRIBUTIONS]

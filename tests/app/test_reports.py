@@ -72,3 +72,11 @@ def test_the_annual_report_has_each_priority_its_actions_and_their_assessment(em
     assert "Ward patrols" not in public and "District campaign" in public
     assert "Only actions marked public are included." in public
     assert reports.render(reports.annual(store, PLIST, "2022-01"), "pdf")[:5] == b"%PDF-"
+    # the meeting pack carries the plan: each priority's page lists its open actions (the partners' view)
+    from dashboard.render import pack
+
+    html = pack.to_html(pack.build(store, PLIST, "2022-01"))
+    pages = {h.split(" ", 1)[0]: h for h in html.split("<h1>")[1:]}  # each priority's page, by its id
+    p1 = pages["P1"]
+    assert "Actions (includes actions not marked public)" in p1 and "Ward patrols" in p1 and "2099-01-01" in p1
+    assert "District campaign" not in p1 and "District campaign" in pages["P3"]
