@@ -158,6 +158,23 @@ def export_plan(actions: Iterable[Current]) -> str:
     return to_csv(pd.DataFrame(rows, columns=list(plan.CSV_COLUMNS)))
 
 
+def placed(store, partner: bool) -> list[tuple[Action, object]]:
+    """The actions placed in wards, a zone or an area that the audience may see, each with its outline
+    (EPSG:27700: the union of its wards, or its zone or drawn area), open ones and closed ones alike."""
+    import numpy as np
+    import shapely
+
+    wards = store.areas("ward")
+    out: list[tuple[Action, object]] = []
+    for c in current(store, partner):
+        a = c.action
+        if a.where == "wards":
+            out.append((a, shapely.union_all(wards.geometries[np.isin(wards.codes, list(a.wards))])))
+        elif a.area:
+            out.append((a, shapely.from_wkt(a.area)))
+    return out
+
+
 @dataclass(frozen=True)
 class MeetingLine:
     """An open action as a priority's meeting slide lists it."""

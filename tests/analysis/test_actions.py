@@ -83,3 +83,32 @@ def test_tiny_counts_and_a_district_wide_action_are_refused_with_the_reason(bund
     assert tiny.refused.startswith("Too few incidents to tell: R0 = ") and "at least 5 in each" in tiny.refused
     district = actions.assess(bundled_store, _action(start=date(2021, 7, 1)))
     assert district.counts is None and "district-wide action has no area" in district.refused
+
+
+def test_placed_actions_are_outlined_for_the_audience_on_the_explorer_map(empty_store):
+    from dashboard.render import maps
+
+    store = empty_store
+    ward = str(store.areas("ward").codes[2])
+    square = "POLYGON ((515000 207000, 515300 207000, 515300 207300, 515000 207300, 515000 207000))"
+    rows = [
+        {"where": "wards", "wards": [ward], "what": "Ward patrols", "public": False},
+        {"where": "area", "area": square, "what": "Park lighting", "public": True},
+        {"what": "District campaign", "public": True},  # not placed: nothing to draw
+    ]
+    for row in rows:
+        base = _action(**{k: v for k, v in row.items() if k in ("where", "area")}).to_json()
+        store.change_action(None, {**base, **row, "id": None}, "ana")
+    partner = actions.placed(store, partner=True)
+    assert [a.what for a, _ in partner] == ["Ward patrols", "Park lighting"]
+    assert partner[0][1].equals(store.areas("ward").geometries[2]) and partner[1][1].area == 90_000
+    assert [a.what for a, _ in actions.placed(store, partner=False)] == ["Park lighting"]
+    layer = maps.action_outlines(partner)
+    assert layer["kind"] == "outline" and layer["className"] == "action-outline"
+    assert [f["properties"]["tip"][0] for f in layer["data"]["features"]] == [
+        ["Action", "A0001: Ward patrols"],
+        ["Action", "A0002: Park lighting"],
+    ]
+    assert [lab[2] for lab in layer["labels"]] == ["A0001", "A0002"]
+    lon, lat = layer["data"]["features"][1]["geometry"]["coordinates"][0][0]
+    assert -0.5 < lon < -0.2 and 51.7 < lat < 51.9  # drawn in WGS84 degrees

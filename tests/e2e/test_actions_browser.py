@@ -1,6 +1,6 @@
 """The partnership's loop in Debian's headless Chromium: an analyst creates an action from a patrol
-zone, a signed-in partner sees it on its priority's slide, the kiosk never shows it, and it is
-assessed once the months after its start are loaded."""
+zone, a signed-in partner sees it on its priority's slide and outlined on the map explorer, the kiosk
+and the public never see it, and it is assessed once the months after its start are loaded."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from tests.conftest import BUNDLED_POLICE, REPO, write_config
-from tests.e2e.conftest import ARTIFACTS, serve, wait_for_meeting
+from tests.e2e.conftest import ARTIFACTS, map_frame, serve, wait_for_meeting
 
 pytestmark = pytest.mark.browser
 
@@ -84,6 +84,15 @@ def test_an_action_from_a_patrol_zone_reaches_the_partners_slide_not_the_kiosk_a
         text = slide.inner_text()
         assert "NOT STARTED, review 2025-09-01" in text and "REVIEW OVERDUE" in text
         slide.screenshot(path=str(ARTIFACTS / "actions-partner-slide.png"))
+        # and outlined where it acts on the map explorer, labelled with its id; not for the public
+        partner.locator("[data-testid='stSidebarNav'] a", has_text="Map explorer").click()
+        frame = map_frame(partner, timeout=90)
+        frame.locator("path.action-outline").first.wait_for(state="attached", timeout=30_000)
+        assert "A0001" in frame.inner_text("body")
+        public = page.context.browser.new_page(viewport={"width": 1400, "height": 1100})
+        public.goto(f"{url}/explorer")
+        frame = map_frame(public, timeout=90)
+        assert frame.locator("path.ward-area").count() == 20 and frame.locator("path.action-outline").count() == 0
 
         # the kiosk: every slide, never the action
         kiosk = page.context.browser.new_page(viewport={"width": 1280, "height": 720})
