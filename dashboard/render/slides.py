@@ -54,6 +54,7 @@ CSS = """<style>
 .csp-bar span{display:block;height:100%}
 .csp-list{margin:0;padding-left:1.2em}
 .csp-list li{margin:0 0 1cqh 0}
+.csp-actions{max-height:5.2cqh;overflow:hidden;flex:none}
 </style>"""
 #: Fills of the outcome groups (with their names and shares written beside them).
 OUTCOME_COLOURS = dict(zip(outcomes_mod.GROUPS, ("#1f4e79", "#7f9bbf", "#c9c9c9", "#e8e8e8")))
@@ -133,12 +134,13 @@ def _multiples(charts) -> str:
 
 def _actions(lines, shown: int = 3) -> str:
     """A priority's open actions (:func:`geodata.analysis.actions.for_meeting`): status, next review,
-    a passed review date flagged in words; the first ``shown`` (overdue first) and how many more."""
+    a passed review date flagged in words; the first ``shown`` (overdue first) and how many more, in
+    at most two lines (each ``what`` cut to 60 characters)."""
     if not lines:
         return ""
     items = " · ".join(
-        f"<b>{_e(x.id)}</b> {_e(x.what)} ({_e(x.owner)}): {_e(x.status.upper())}, review {_e(x.review)}"
-        + (" <b>⚠ REVIEW OVERDUE</b>" if x.overdue else "")
+        f"<b>{_e(x.id)}</b> {_e(x.what if len(x.what) <= 60 else x.what[:59] + '…')} ({_e(x.owner[:40])}): "
+        f"{_e(x.status.upper())}, review {_e(x.review)}" + (" <b>⚠ REVIEW OVERDUE</b>" if x.overdue else "")
         for x in lines[:shown]
     )
     more = f" · and {len(lines) - shown} more" if len(lines) > shown else ""

@@ -120,3 +120,19 @@ def test_an_analyst_creates_updates_and_assesses_an_action(site, monkeypatch):
     next(b for b in at.button if b.label == "Prepare the reports").click().run()
     assert not at.exception, at.exception
     assert len(at.get("download_button")) == 3  # the plan's CSV, the annual and the spend report
+
+
+def test_a_slide_lists_three_open_actions_overdue_first_cut_to_fit_and_escaped():
+    from dashboard.render import slides
+
+    lines = [
+        actions.MeetingLine(f"A000{i}", what, "Council", "on track", date(2026, 1, i), overdue)
+        for i, (what, overdue) in enumerate(
+            [("x" * 80, True), ("<script>alert(1)</script>", False), ("Lighting", False), ("Fourth", False)], 1
+        )
+    ]
+    block = slides._actions(lines)
+    assert block.count("REVIEW OVERDUE") == 1 and "x" * 59 + "…" in block and "x" * 60 not in block
+    assert "<script>" not in block and "&lt;script&gt;" in block
+    assert "A0003" in block and "Fourth" not in block and "and 1 more" in block
+    assert slides._actions([]) == ""
