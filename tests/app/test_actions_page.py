@@ -136,3 +136,17 @@ def test_a_slide_lists_three_open_actions_overdue_first_cut_to_fit_and_escaped()
     assert "<script>" not in block and "&lt;script&gt;" in block
     assert "A0003" in block and "Fourth" not in block and "and 1 more" in block
     assert slides._actions([]) == ""
+
+
+def test_placed_actions_are_outlined_on_the_patrol_map(site, monkeypatch):
+    cfg, store, known = site
+    ward = str(store.areas("ward").codes[5])
+    row = {"priority": "P3", "owner": "Council", "start": "2025-01-01", "review": "2099-01-01", "status": "on track"}
+    made = actions.create(store, {**row, "what": "Neighbourhood watch relaunch", "wards": ward}, "ana", known)
+    at = _app(monkeypatch, cfg, "ana")
+    open_page(at, "patrol").run()
+    assert not at.exception, at.exception
+    charts = at.get("vega_lite_chart")
+    assert charts, "the patrol map"
+    spec = charts[0].proto.spec
+    assert f"{made.action_id}: Neighbourhood watch relaunch" in spec and '"strokeDash"' in spec
