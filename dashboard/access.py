@@ -6,9 +6,10 @@ Audiences, each seeing what the ones before it see (:data:`LEVELS`):
   Map explorer, Trends, Wards, Fly-tipping and Data pages; police.uk, FixMyStreet and DEFRA as
   published, council sources only as ward counts under disclosure control (:mod:`geodata.methods.disclosure`);
   no downloads;
-* ``viewer``: signed in, the same pages and figures;
-* ``analyst``: adds exact counts of council sources, downloads, the meeting pack and the patrol
-  planner (record-level streets and sheets);
+* ``viewer``: signed in, the same pages and figures, and the partnership's action plan (the
+  Actions page, every action on the Meeting slides; the public sees only actions marked public);
+* ``analyst``: adds exact counts of council sources, downloads, the meeting pack, the patrol
+  planner (record-level streets and sheets) and changing actions;
 * ``admin``: adds refresh and ingest from the Data page.
 
 Sign-in: Streamlit's OIDC (``st.login``, extra ``signin``) when ``.streamlit/secrets.toml`` has an

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import access, common
-from dashboard.views import data, explorer, flytipping, meeting, patrol, trends, wards
+from dashboard.views import actions, data, explorer, flytipping, meeting, patrol, trends, wards
 
 st.set_page_config(page_title="CSP Hotspots", layout="wide")
 kiosk = st.query_params.get("mode") == "meeting"  # the meeting-room screen: no navigation at all
@@ -21,6 +21,7 @@ pages = [
     ("public", st.Page(explorer.page, title="Map explorer", url_path="explorer")),
     ("public", st.Page(trends.page, title="Trends", url_path="trends")),
     ("analyst", st.Page(patrol.page, title="Patrol planner", url_path="patrol")),
+    ("viewer", st.Page(actions.page, title="Actions", url_path="actions")),
     ("public", st.Page(wards.page, title="Wards", url_path="wards")),
     ("public", st.Page(flytipping.page, title="Fly-tipping", url_path="flytipping")),
     ("public", st.Page(data.page, title="Data & sources", url_path="data")),

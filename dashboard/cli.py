@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -372,6 +373,67 @@ def _cmd_users(args, cfg) -> int:
     return 0
 
 
+def _cmd_actions(args, cfg) -> int:
+    import getpass
+
+    from geodata import priorities as priorities_mod
+    from geodata.analysis import actions
+
+    store = open_store(cfg)
+    if args.action == "import":
+        if not args.file:
+            raise ValueError("actions import: name the action plan CSV")
+        known = actions.known(store, priorities_mod.load(cfg.priorities_file or priorities_mod.DEFAULT_PRIORITIES))
+        report, changed = actions.import_plan(store, args.file, args.by or getpass.getuser(), known)
+        print(
+            f"{args.file}: {report.rows_read} rows read, {report.rows_loaded} loaded ({changed} actions new or "
+            f"changed), {len(report.rejected)} rejected"
+        )
+        for r in report.rejected:
+            print(f"  rejected {r.file}, line {r.line}, field {r.field!r}: {r.reason}")
+        return 0
+    if args.action in ("annual", "grant"):
+        return _actions_report(args, cfg, store)
+    now = actions.current(store, partner=True)
+    if args.action == "export":
+        text = actions.export_plan(now)
+        if args.file:
+            Path(args.file).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return 0
+    today = date.today()
+    for c in now:
+        a = c.action
+        flag = "  REVIEW OVERDUE" if c.overdue(today) else ""
+        print(f"{a.id}\t{a.priority}\t{a.status}\treview {a.review}\t{a.owner}\t{a.what}{flag}")
+    return 0
+
+
+def _actions_report(args, cfg, store) -> int:
+    import calendar
+
+    from dashboard.render import reports
+    from geodata import priorities as priorities_mod
+    from geodata.months import Period
+
+    if not args.out:
+        raise ValueError(f"actions {args.action}: name the file to write with --out")
+    plist = priorities_mod.load(cfg.priorities_file or priorities_mod.DEFAULT_PRIORITIES)
+    if args.action == "annual":
+        report = reports.annual(store, plist, args.end, partner=not args.public_only)
+    else:
+        if not (args.start and args.end):
+            raise ValueError("actions grant: give the half year with --from YYYY-MM --to YYYY-MM")
+        half = Period(args.start, args.end)
+        year, month = map(int, half.end.split("-"))
+        last = date(year, month, calendar.monthrange(year, month)[1])
+        report = reports.grant(store, plist, date.fromisoformat(f"{half.start}-01"), last, not args.public_only)
+    Path(args.out).write_bytes(reports.render(report, args.format))
+    print(f"wrote {args.out} ({report.title})")
+    return 0
+
+
 def _listen(args, cfg) -> tuple[str, frozenset[str] | None]:
     """The address ``serve`` listens on and the Host names it accepts (``None``: any), said on stdout.
 
@@ -582,6 +644,32 @@ def build_parser() -> argparse.ArgumentParser:
     users.add_argument("--oidc", action="store_true", help="an identity-provider account (no password)")
     users.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     users.set_defaults(func=_cmd_users)
+
+    acts = sub.add_parser(
+        "actions",
+        parents=[common],
+        help="the partnership's action plan: import or export its CSV, list the actions, the annual report to "
+        "councillors and the grant spend report (docs/actions.md)",
+    )
+    acts.add_argument("action", choices=["import", "export", "list", "annual", "grant"])
+    acts.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="import: the CSV to read; export: the CSV to write (default: standard output)",
+    )
+    acts.add_argument("--by", metavar="NAME", help="import: who the changes are recorded as (default: your user name)")
+    acts.add_argument("--from", dest="start", metavar="YYYY-MM", help="grant: the first month of the half year")
+    acts.add_argument(
+        "--to",
+        dest="end",
+        metavar="YYYY-MM",
+        help="annual: the year's last month (default: the latest loaded); grant: the half year's last month",
+    )
+    acts.add_argument("--out", metavar="FILE", help="annual, grant: the report to write")
+    acts.add_argument("--format", choices=["pdf", "html"], default="pdf", help="annual, grant: PDF or printable HTML")
+    acts.add_argument("--public-only", action="store_true", help="annual, grant: only the actions marked public")
+    acts.set_defaults(func=_cmd_actions)
 
     serve = sub.add_parser("serve", parents=[common], help="start the dashboard")
     serve.add_argument("--port", type=int, default=8501)

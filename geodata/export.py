@@ -10,8 +10,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 
-#: A cell starting with one of these is run as a formula by Excel and LibreOffice (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from loaders.report import FORMULA_STARTS
 
 
 def _safe(v):

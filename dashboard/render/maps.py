@@ -167,6 +167,25 @@ def outline(
     )
 
 
+def action_outlines(placed: list, name: str = "Actions (where the partnership acts)") -> dict:
+    """A layer (for a spec's ``layers``) outlining placed actions (:func:`geodata.analysis.actions.placed`:
+    (action, EPSG:27700 outline) pairs), each labelled with its id, its tooltip the action, its owner
+    and its status; unfilled, over every other layer."""
+    geoms = np.array([g for _, g in placed], dtype=object)
+    props = [
+        {"tip": [["Action", f"{a.id}: {a.what}"], ["Owner", a.owner], ["Status", a.status], ["Review", str(a.review)]]}
+        for a, _ in placed
+    ]
+    return {
+        "kind": "outline",
+        "name": str(name),
+        "show": True,
+        "className": "action-outline",
+        "data": _features(prepare(geoms, simplify=5), props),
+        "labels": [[p[0], p[1], str(a.id)] for p, (a, _) in zip(label_points(geoms), placed)],
+    }
+
+
 def class_shapes(geoms: np.ndarray, cls: np.ndarray, values) -> dict:
     """For each class value present, its cells merged into one :func:`prepare`'d geometry (the
     slow part of a class layer: pages cache it with the analysis)."""

@@ -16,7 +16,7 @@ import base64
 import html
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import matplotlib
@@ -34,6 +34,7 @@ from geodata.analysis import (  # noqa: E402
     Selection,
     meeting,  # noqa: E402
 )
+from geodata.analysis.actions import for_meeting  # noqa: E402
 from geodata.analysis.hotspots_for import hotspots_for  # noqa: E402
 from geodata.analysis.status import MeasureStatus, PriorityStatus, evaluate, latest_month, span  # noqa: E402
 from geodata.classes import classify  # noqa: E402
@@ -59,6 +60,7 @@ class Pack:
     results: list[PriorityStatus]
     images: dict[tuple[str, int, str], bytes]  # (priority id, measure index, "map"|"trend"|"multiples") -> PNG
     slides: meeting.Slides
+    actions: dict = field(default_factory=dict)  # priority id -> open actions (actions.for_meeting, partners')
 
 
 def _png(fig) -> bytes:
@@ -211,7 +213,10 @@ def build(
         {span(m.current.start, m.current.end) for r in results for m in r.measures if m.current.count is not None}
     ) or [end]
     data_to = max([r.data_to for r in results if r.data_to] or [end])
-    return Pack(priorities.partnership, store.config.area_name, "; ".join(periods), data_to, results, images, deck)
+    plan = for_meeting(store, partner=True, today=date.today())  # the meeting's paper: the partners' view
+    return Pack(
+        priorities.partnership, store.config.area_name, "; ".join(periods), data_to, results, images, deck, plan
+    )
 
 
 def _ward_rows(m: MeasureStatus) -> list[list[str]]:
@@ -366,6 +371,14 @@ def _document(pack: Pack) -> list:
             ]
         if ps.unmeasured:
             blocks.append(_Text("<b>Not measured:</b> " + esc(" ".join(ps.unmeasured))))
+        if pack.actions.get(pid):  # the action plan: open actions, as the partners' slide lists them
+            rows = [["Open action", "Owner", "Status", "Next review"]]
+            rows += [
+                [f"<b>{esc(x.id)}</b> {esc(x.what)}", esc(x.owner), esc(x.status)]
+                + [esc(x.review.isoformat()) + (" <b>REVIEW OVERDUE</b>" if x.overdue else "")]
+                for x in pack.actions[pid]
+            ]
+            blocks += [_Text("Actions (includes actions not marked public)", "heading"), _Grid(rows, [80, 40, 25, 35])]
     # the sources follow the last priority (a page of their own would be near-empty)
     blocks.append(_Text("Sources and licences", "heading"))
     blocks += [_Text(f"<b>{esc(name)}</b>: {esc(text)}") for name, text in ATTRIBUTIONS]
@@ -382,9 +395,19 @@ METHOD = (
 )
 
 
+def _footing(pack: Pack) -> str:
+    return f"{pack.title}: meeting pack, {pack.period}. Data to {pack.data_to}."
+
+
 # ---------------------------------------------------------------------------------------------- PDF
 def to_pdf(pack: Pack) -> bytes:
     """The pack as PDF (A4 portrait), with "Data to <month>" and the page number on every page."""
+    return draw_pdf(_document(pack), pack.images, f"{pack.title}: meeting pack", _footing(pack))
+
+
+def draw_pdf(blocks: list, images: dict, title: str, footing: str) -> bytes:
+    """``blocks`` (:func:`_document`'s kinds; pictures from ``images``) as an A4 PDF in the pack's design,
+    ``footing`` and the page number on every page (the pack and the reports, :mod:`dashboard.render.reports`)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -405,12 +428,12 @@ def to_pdf(pack: Pack) -> bytes:
     def footer(canvas, doc):
         canvas.saveState()
         canvas.setFont("Helvetica", 8)
-        canvas.drawString(15 * mm, 10 * mm, f"{pack.title}: meeting pack, {pack.period}. Data to {pack.data_to}.")
+        canvas.drawString(15 * mm, 10 * mm, footing)
         canvas.drawRightString(195 * mm, 10 * mm, f"Page {doc.page}")
         canvas.restoreState()
 
     def picture(b: _Picture):
-        data = pack.images[b.key]
+        data = images[b.key]
         if b.height_mm is None:
             w, h = ImageReader(io.BytesIO(data)).getSize()
             return Image(io.BytesIO(data), b.width_mm * mm, b.width_mm * mm * h / w)
@@ -438,7 +461,7 @@ def to_pdf(pack: Pack) -> bytes:
         return t
 
     story: list = [Spacer(1, 30 * mm)]
-    for b in _document(pack):
+    for b in blocks:
         if isinstance(b, _Text):
             story.append(Paragraph(b.markup, style[b.style]))
         elif isinstance(b, _Picture):
@@ -459,7 +482,7 @@ def to_pdf(pack: Pack) -> bytes:
         rightMargin=15 * mm,
         topMargin=15 * mm,
         bottomMargin=18 * mm,
-        title=f"{pack.title}: meeting pack",
+        title=title,
         author="CSP Hotspots",
     )
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
@@ -484,13 +507,16 @@ def _html_markup(markup: str) -> str:
 def to_html(pack: Pack) -> str:
     """The pack as one self-contained printable HTML page (images inline, no external request): the
     same blocks as the PDF, one ``<section>`` (printed page) per PDF page."""
-    foot = (
-        f"<footer>{html.escape(pack.title)}: meeting pack, {html.escape(pack.period)}. "
-        f"Data to {html.escape(pack.data_to)}.</footer>"
-    )
+    return draw_html(_document(pack), pack.images, f"{pack.title}: meeting pack", _footing(pack))
+
+
+def draw_html(blocks: list, images: dict, title: str, footing: str) -> str:
+    """``blocks`` as one self-contained printable HTML page in the pack's design (:func:`draw_pdf`'s twin
+    for the screen and the printer: the same blocks, a ``<section>`` per page, ``footing`` on each)."""
+    foot = f"<footer>{html.escape(footing)}</footer>"
 
     def img(b: _Picture) -> str:
-        return f'<img alt="" src="data:image/png;base64,{base64.b64encode(pack.images[b.key]).decode()}">'
+        return f'<img alt="" src="data:image/png;base64,{base64.b64encode(images[b.key]).decode()}">'
 
     def table(b: _Grid) -> str:
         head, *rest = b.rows
@@ -503,7 +529,7 @@ def to_html(pack: Pack) -> str:
         )
 
     sections, out = [], []
-    for b in [*_document(pack), _PageBreak()]:
+    for b in [*blocks, _PageBreak()]:
         if isinstance(b, _Text):
             tag = _HTML_TAG[b.style]
             cls = ' class="note"' if b.style == "note" else ""
@@ -518,7 +544,7 @@ def to_html(pack: Pack) -> str:
             sections.append(f"<section>{''.join(out)}{foot}</section>")
             out = []
     return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(pack.title)}: meeting pack'
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}'
         f"</title><style>{_CSS}</style></head><body>{''.join(sections)}</body></html>"
     )
 

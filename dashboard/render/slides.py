@@ -54,6 +54,7 @@ CSS = """<style>
 .csp-bar span{display:block;height:100%}
 .csp-list{margin:0;padding-left:1.2em}
 .csp-list li{margin:0 0 1cqh 0}
+.csp-actions{max-height:5.2cqh;overflow:hidden;flex:none}
 </style>"""
 #: Fills of the outcome groups (with their names and shares written beside them).
 OUTCOME_COLOURS = dict(zip(outcomes_mod.GROUPS, ("#1f4e79", "#7f9bbf", "#c9c9c9", "#e8e8e8")))
@@ -131,8 +132,24 @@ def _multiples(charts) -> str:
     return f'<div class="csp-multi" style="grid-template-columns:repeat({len(charts)},minmax(0,1fr))">{figs}</div>'
 
 
-def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str) -> str:
-    """One priority's slide. ``outlines``: (codes, names, geometries) of the wards (EPSG:27700)."""
+def _actions(lines, shown: int = 3) -> str:
+    """A priority's open actions (:func:`geodata.analysis.actions.for_meeting`): status, next review,
+    a passed review date flagged in words; the first ``shown`` (overdue first) and how many more, in
+    at most two lines (each ``what`` cut to 60 characters)."""
+    if not lines:
+        return ""
+    items = " · ".join(
+        f"<b>{_e(x.id)}</b> {_e(x.what if len(x.what) <= 60 else x.what[:59] + '…')} ({_e(x.owner[:40])}): "
+        f"{_e(x.status.upper())}, review {_e(x.review)}" + (" <b>⚠ REVIEW OVERDUE</b>" if x.overdue else "")
+        for x in lines[:shown]
+    )
+    more = f" · and {len(lines) - shown} more" if len(lines) > shown else ""
+    return f'<p class="csp-small csp-actions"><b>Open actions:</b> {items}{more}</p>'
+
+
+def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str, actions=()) -> str:
+    """One priority's slide. ``outlines``: (codes, names, geometries) of the wards (EPSG:27700);
+    ``actions``: its open actions the audience may see (:func:`_actions`)."""
     r = ps.result
     head = f"<h2>{_e(r.priority.id)} {_e(r.priority.title)} {badge(r.status)}</h2>"
     sentence = f'<p class="csp-sentence">{_e(r.sentence)}</p>'
@@ -165,7 +182,7 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str) -
             f'<div class="csp-body" style="grid-template-columns:30% 1fr"><div class="csp-col">{left}</div>'
             f'<div class="csp-col">{chart}</div></div>'
         )
-        return _slide(head + sentence + body + gaps + foot, f"{r.priority.id} {r.priority.title}")
+        return _slide(head + sentence + body + gaps + _actions(actions) + foot, f"{r.priority.id} {r.priority.title}")
     cols = []
     for part in ps.parts[:1] if len(ps.parts) else []:
         m, h = part.status, part.headline
@@ -200,7 +217,7 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str) -
         + "".join(f'<div class="csp-col">{c}</div>' for c in cols)
         + "</div>"
     )
-    return _slide(head + sentence + body + gaps + foot, f"{r.priority.id} {r.priority.title}")
+    return _slide(head + sentence + body + gaps + _actions(actions) + foot, f"{r.priority.id} {r.priority.title}")
 
 
 def not_measured(nm: meeting.NotMeasured, position: str, data_to: str) -> str:
@@ -219,8 +236,9 @@ def not_measured(nm: meeting.NotMeasured, position: str, data_to: str) -> str:
     )
 
 
-def render(s: meeting.Slides, title: str, outlines, every: int | None = None) -> list[str]:
-    """Every slide as HTML, in order (``every``: the kiosk's seconds per slide, said in each footer)."""
+def render(s: meeting.Slides, title: str, outlines, every: int | None = None, actions=None) -> list[str]:
+    """Every slide as HTML, in order (``every``: the kiosk's seconds per slide, said in each footer;
+    ``actions``: priority id -> its open actions the audience may see, listed on its slide)."""
     n = len(s.slides)
     out = []
     for i, item in enumerate(s.slides):
@@ -228,7 +246,7 @@ def render(s: meeting.Slides, title: str, outlines, every: int | None = None) ->
         if isinstance(item, meeting.Overview):
             out.append(overview(s, title, position))
         elif isinstance(item, meeting.PrioritySlide):
-            out.append(priority(item, outlines, position, s.data_to))
+            out.append(priority(item, outlines, position, s.data_to, (actions or {}).get(item.priority.id, ())))
         else:
             out.append(not_measured(item, position, s.data_to))
     return out

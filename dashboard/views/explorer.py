@@ -16,7 +16,7 @@ from dashboard.markdown import inert
 from dashboard.render import maps, mapview
 from dashboard.render.palette import GI_COLOURS
 from geodata import export, places
-from geodata.analysis import Selection, rules
+from geodata.analysis import Selection, actions, rules
 from geodata.analysis.deprivation_for import deprivation_for
 from geodata.analysis.hotspots_for import hotspots_for
 from geodata.analysis.incidents import incidents_table
@@ -98,6 +98,14 @@ def map_spec(path, selection: Selection, cell, measure) -> dict:
 def deprived_for(path, selection: Selection):
     """:func:`geodata.analysis.deprivation_for.deprivation_for` of a selection (None without an IMD file)."""
     return deprivation_for(common.store(), selection)
+
+
+def _with_actions(spec: dict) -> dict:
+    """``spec`` with the placed actions this audience may see outlined (every one for signed-in partners,
+    the public ones otherwise; :func:`geodata.analysis.actions.placed`): a copy, the cached spec is shared."""
+    store = common.store()
+    placed = actions.placed(store, access.can(store.config, "viewer"))
+    return {**spec, "layers": [*spec["layers"], maps.action_outlines(placed)]} if placed else spec
 
 
 def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) -> dict:
@@ -335,10 +343,10 @@ def page() -> None:
     the_map = st.empty()
     if not mapview.seen("explorer_map"):  # a first view: the wards at once, the hot spots when computed
         with the_map:
-            mapview.show(ward_spec(path, selection, measure), height=620, key="explorer_map_wards")
+            mapview.show(_with_actions(ward_spec(path, selection, measure)), height=620, key="explorer_map_wards")
     found = analyses(path, selection, CELLS[cell])[0]
     with the_map:
-        mapview.show(map_spec(path, selection, CELLS[cell], measure), height=620, key="explorer_map")
+        mapview.show(_with_actions(map_spec(path, selection, CELLS[cell], measure)), height=620, key="explorer_map")
     method.caption(
         f"police.uk street-level crime {selection.period.text}; "
         f"{', '.join(cats) if cats else 'all crime types'}; data to {common.months(path)[-1]}. "

@@ -13,11 +13,14 @@ URL parameters (so a meeting-room screen needs no mouse):
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from dashboard import access, common
 from dashboard.markdown import inert
 from dashboard.render import slides
+from geodata.analysis.actions import for_meeting
 from geodata.analysis.status import SYNTHETIC_LABEL, latest_month
 from geodata.priorities import COMPARES
 
@@ -106,10 +109,12 @@ def page() -> None:
     exact = access.can(store.config, "analyst")
     deck = common.meeting_slides(path, key, end, window, compare, exact)
     outlines = common.ward_outlines()
+    # open actions on each priority's slide: every one for signed-in partners, the public ones otherwise
+    lines = for_meeting(store, access.can(store.config, "viewer"), date.today())
     st.markdown(slides.CSS, unsafe_allow_html=True)
     if kiosk:
         every = max(KIOSK_MIN, _int_param("every", KIOSK_EVERY) or KIOSK_EVERY)
-        _rotate(slides.render(deck, plist.partnership, outlines, every), every)
+        _rotate(slides.render(deck, plist.partnership, outlines, every, lines), every)
         return
     data_to = latest_month(store) if all_months else "nothing loaded"
     st.markdown(
@@ -120,7 +125,7 @@ def page() -> None:
     synthetic = [m.measure.label for p in deck.priorities for m in (x.status for x in p.parts) if m.synthetic]
     if synthetic:
         st.warning(inert(f"{SYNTHETIC_LABEL}: synthetic records are counted in {', '.join(synthetic)}."))
-    for html_slide in slides.render(deck, plist.partnership, outlines):
+    for html_slide in slides.render(deck, plist.partnership, outlines, actions=lines):
         st.markdown(html_slide, unsafe_allow_html=True)
     with st.sidebar:
         st.caption(f"Kiosk mode for the meeting-room screen: add `?mode=meeting&every={KIOSK_EVERY}` to the address.")

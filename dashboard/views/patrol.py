@@ -10,12 +10,15 @@ GPX (outline and a waypoint per street). The sheet states the method's parameter
 
 from __future__ import annotations
 
+import json
+
 import altair as alt
+import shapely
 import streamlit as st
 
 from dashboard import access, common
 from geodata import export
-from geodata.analysis import Selection
+from geodata.analysis import Selection, actions
 from geodata.analysis.patrol_zones import NO_DAY_OR_TIME, patrol_zones
 from geodata.months import Period
 
@@ -40,10 +43,33 @@ def zones_for(path, end, window, categories, top, min_class, cell, harm_key):
     )
 
 
+def _action_chart(placed: tuple):
+    """The placed actions (id, what, status, EPSG:27700 WKT) as dashed blue outlines labelled with their id."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"action": f"{i}: {what}", "status": status},
+            "geometry": json.loads(shapely.to_geojson(shapely.from_wkt(wkt))),
+        }
+        for i, what, status, wkt in placed
+    ]
+    points = [shapely.from_wkt(wkt).point_on_surface() for *_, wkt in placed]
+    ids = [{"id": i, "x": p.x, "y": p.y} for (i, *_), p in zip(placed, points)]
+    return alt.layer(
+        alt.Chart(alt.Data(values=features))
+        .mark_geoshape(filled=False, stroke="#0060a8", strokeWidth=2, strokeDash=[6, 3])
+        .encode(tooltip=[alt.Tooltip("properties.action:N", title="Action"), alt.Tooltip("properties.status:N")]),
+        alt.Chart(alt.Data(values=ids))
+        .mark_text(fontSize=12, color="#0060a8", dy=12)
+        .encode(longitude="x:Q", latitude="y:Q", text="id:N"),
+    )
+
+
 @st.cache_data(ttl=300, max_entries=16)
-def outputs(path, end, window, categories, top, min_class, cell, harm_key, rank) -> dict:
+def outputs(path, end, window, categories, top, min_class, cell, harm_key, rank, placed: tuple = ()) -> dict:
     """What the page shows and hands out for a choice, built once: the zone table, the map
-    (Vega-Lite spec), the patrol sheet, GeoJSON and GPX."""
+    (Vega-Lite spec; ``placed``: the partnership's placed actions outlined on it), the patrol sheet,
+    GeoJSON and GPX."""
     found = zones_for(path, end, window, categories, top, min_class, cell, harm_key)
     period, before = found.comparison.current.text, found.comparison.base.text
     shown = {"refused": found.refused, "notes": found.notes, "period": period, "before": before}
@@ -89,7 +115,7 @@ def outputs(path, end, window, categories, top, min_class, cell, harm_key, rank)
     return {
         **shown,
         "table": table,
-        "map": common.area_map([fills, labels], 480),
+        "map": common.area_map([fills, labels, *([_action_chart(placed)] if placed else [])], 480),
         "sheet_html": patrolsheet.to_html(sheet),
         "sheet_pdf": patrolsheet.to_pdf(sheet),
         "geojson": out.to_crs(4326).to_json(drop_id=True),
@@ -117,7 +143,8 @@ def page() -> None:
         cell = st.selectbox("Grid", list(CELLS), key="patrol_cell")
         rank = st.radio("Rank by", ["incidents", "harm"] if plist.harm_weights else ["incidents"], key="patrol_rank")
     harm_key = common.priorities_key() if rank == "harm" else None
-    o = outputs(path, end, window, tuple(categories) or None, top, min_class, CELLS[cell], harm_key, rank)
+    placed = tuple((a.id, a.what, a.status, shapely.to_wkt(g)) for a, g in actions.placed(store, partner=True))
+    o = outputs(path, end, window, tuple(categories) or None, top, min_class, CELLS[cell], harm_key, rank, placed)
     if o["refused"]:
         st.warning(" ".join(o["notes"]) + " Choose a later period.")
         return

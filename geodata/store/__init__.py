@@ -9,6 +9,7 @@
   transaction whose partitions (source, dataset, month) replace the stored ones whole, refused
   when one shrinks under :data:`SHRINK_LIMIT`, with its history row and rejections;
 - :mod:`~geodata.store.queries`: the read queries;
+- :mod:`~geodata.store.actions`: the partnership's actions, an append-only history of every change;
 - :mod:`~geodata.store.opening`: :class:`Store`, opened (checked, migrated) or created empty.
 
 Building a store from a config's bundled data is not done here: :func:`geodata.pipeline.build.open_store`

@@ -14,14 +14,16 @@ import numpy as np
 from geodata import boundaries
 from geodata.config import BoundarySpec, Config, PopulationSpec
 from geodata.store import schema
+from geodata.store.actions import Actions
 from geodata.store.connection import StoreError, check_length, remove_stale_staging, remove_store_file
 from geodata.store.queries import Queries
 from geodata.store.writes import Writes
 
 
-class Store(Writes, Queries):
-    """A DuckDB store for one area: its reads (:class:`~geodata.store.queries.Queries`) and loads
-    (:class:`~geodata.store.writes.Writes`). Open with :meth:`open`, or make an empty one with
+class Store(Writes, Queries, Actions):
+    """A DuckDB store for one area: its reads (:class:`~geodata.store.queries.Queries`), loads
+    (:class:`~geodata.store.writes.Writes`) and the partnership's actions
+    (:class:`~geodata.store.actions.Actions`). Open with :meth:`open`, or make an empty one with
     :meth:`create` (:func:`geodata.pipeline.build.open_store` does either, and loads a new store's
     bundled data). ``exclusive``: see :class:`~geodata.store.base.StoreBase` (default false)."""
 

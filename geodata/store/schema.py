@@ -7,7 +7,9 @@ canonical schema, :mod:`loaders.schema`, plus ``load_id``), ``area_counts`` (cou
 month of the :data:`AREA_SOURCES`), ``district_stats`` (DEFRA, :mod:`loaders.defra`, in long form),
 ``outcomes`` (police.uk outcomes files, :data:`loaders.outcomes.COLUMNS`, plus ``load_id``),
 ``partitions`` (which source, dataset and month is loaded, and by which load), ``loads`` (load
-history with counts) and ``rejections`` (every rejected row: file, line, field, reason).
+history with counts), ``rejections`` (every rejected row: file, line, field, reason) and
+``action_history`` (the partnership's actions, one row per change, never overwritten:
+:mod:`geodata.store.actions`).
 
 A store file records its :data:`SCHEMA_VERSION` in ``meta``; a file without one was made before
 versions were recorded and is version 1. Opening a store runs the :data:`MIGRATIONS` from its
@@ -30,7 +32,7 @@ from loaders import outcomes as outcomes_schema
 from loaders import schema
 
 #: The schema this code writes and reads; a store file of a newer one is refused.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Sources whose records are area counts, queried from ``area_counts`` through ``lsoa_wards``.
 AREA_SOURCES = sources.ids(kind=sources.AREA_COUNTS)
@@ -60,6 +62,9 @@ TABLES = {
     "inputs VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, no_location BIGINT, "
     "outside_area BIGINT",
     "rejections": "load_id BIGINT, file VARCHAR, line BIGINT, field VARCHAR, reason VARCHAR",
+    # the partnership's actions: append-only, one row per change (geodata/store/actions.py)
+    "action_history": "action_id VARCHAR NOT NULL, seq BIGINT NOT NULL, changed_at TIMESTAMP NOT NULL, "
+    "changed_by VARCHAR NOT NULL, change VARCHAR NOT NULL, state VARCHAR NOT NULL, PRIMARY KEY (action_id, seq)",
 }
 
 
@@ -134,8 +139,14 @@ def _to_v2(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f'ALTER TABLE incidents ADD COLUMN "{col.name}" {col.sql}')
 
 
+def _to_v3(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 2 -> 3: the partnership's actions and the history of every change to them
+    (``action_history``, :mod:`geodata.store.actions`), empty."""
+    _create_tables(con, ("action_history",))
+
+
 #: The migrations: ``MIGRATIONS[v - 1]`` brings a version-``v`` store to version ``v + 1``.
-MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_to_v2,)
+MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (_to_v2, _to_v3)
 
 
 def version(path: Path, meta: dict[str, str]) -> int:

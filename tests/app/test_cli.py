@@ -207,3 +207,38 @@ def test_progress_in_a_log_is_whole_lines(tmp_path):
     lines = out.stderr.splitlines()
     whole = f"{BUNDLED_MONTHS} files, {BUNDLED_ROWS:,} rows"
     assert "\r" not in out.stderr and lines[28] == whole and lines[29].startswith("note: police.uk")
+
+
+def test_actions_import_list_export(tmp_path):
+    cfg = write_config(tmp_path)
+    plan = tmp_path / "plan.csv"
+    plan.write_text(
+        "priority,what,owner,start,review,status,wards\n"
+        "P1,Evening patrols,Herts Police,2025-03-01,2025-06-01,on track,E05013947\n"
+        "P1,Lighting,Council,2025-03-01,2025-06-01,finished,\n"  # line 3: status
+        "P2,Youth outreach,Council,01/04/2025,01/10/2099,not started,\n",
+        encoding="utf-8",
+    )
+    out = run("actions", "import", plan, "--config", cfg, "--by", "ana")
+    assert out.returncode == 0, out.stderr
+    assert "3 rows read, 2 loaded (2 actions new or changed), 1 rejected" in out.stdout
+    assert f"rejected {plan}, line 3, field 'status': 'finished' is not one of" in out.stdout
+    listed = run("actions", "list", "--config", cfg).stdout.splitlines()
+    assert listed[0].startswith("A0001\tP1\ton track\treview 2025-06-01") and listed[0].endswith("REVIEW OVERDUE")
+    assert listed[1].startswith("A0002\tP2\tnot started\treview 2099-10-01") and "OVERDUE" not in listed[1]
+    exported = tmp_path / "out.csv"
+    assert run("actions", "export", exported, "--config", cfg).returncode == 0
+    again = run("actions", "import", exported, "--config", cfg, "--by", "ana")
+    assert "2 loaded (0 actions new or changed), 0 rejected" in again.stdout  # the round trip changes nothing
+    rows = list(csv.DictReader(io.StringIO(exported.read_text())))
+    got = [(r["id"], r["where"], r["wards"]) for r in rows]
+    assert got == [("A0001", "wards", "E05013947"), ("A0002", "district", "")]
+    report = tmp_path / "annual.html"
+    out = run("actions", "annual", "--to", "2025-06", "--format", "html", "--out", report, "--config", cfg)
+    assert out.returncode == 0, out.stderr
+    assert (
+        "Annual report to councillors: 2024-07 to 2025-06" in report.read_text()
+        and "Evening patrols" in report.read_text()
+    )
+    out = run("actions", "grant", "--from", "2025-04", "--config", cfg, "--out", report)
+    assert out.returncode == 2 and "give the half year with --from YYYY-MM --to YYYY-MM" in out.stderr

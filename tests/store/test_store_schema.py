@@ -111,3 +111,20 @@ def test_creating_a_store_over_an_existing_file_is_refused_and_leaves_it(empty_s
     with pytest.raises(StoreError, match="a store is there already"):
         Store.create(empty_store.config)
     assert empty_store.path.read_bytes() == before
+
+
+def test_a_version_2_store_gets_the_action_history_on_open(tmp_path):
+    # a version-2 store: this schema less the action history (added by version 3), with one load
+    cfg = config_with_store(tmp_path, bundled=False)
+    store = open_store(cfg)
+    ingest_police(store, [BUNDLED_POLICE])
+    counts = store.counts()
+    with duckdb.connect(str(cfg.store_path)) as con:
+        con.execute("DROP TABLE action_history")
+        con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    assert _version(cfg.store_path) == "2"
+    store = open_store(cfg)
+    assert _version(store.path) == str(SCHEMA_VERSION) == "3"
+    assert store.counts().equals(counts) and store.action_history() == []
+    event = store.change_action(None, {"what": "Evening patrols"}, "ana")
+    assert event is not None and [e.action_id for e in store.action_history()] == ["A0001"]
