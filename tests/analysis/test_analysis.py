@@ -160,12 +160,16 @@ def test_status_and_headline_write_p_by_the_one_rule():
     from geodata.analysis import meeting
 
     base, now = status.Figure("2024-01", "2024-06", 100, ()), status.Figure("2025-01", "2025-06", 101, ())
-    change = status.Change("the same months a year earlier", base, 0.9, 1.0, "no significant change")
-    assert change.phrase(now).endswith("no significant change, p = 0.900")
-    rise = status.Change("x", base, 0.00004, 50.0, "significant rise")
-    assert rise.phrase(now).endswith(", significant rise, p < 0.001")
-    annual = meeting.Annual("Fly-tipping", "defra", ("2022-23", "2023-24"), (1000.0, 1100.0), "annual")
-    assert annual.change is not None and annual.change.text == "+10% on 2022-23, significant"
+    name = "the same months a year earlier"
+    change = status.Change(name, "year-earlier", now, base, 0.9, 1.0, "no significant change")
+    assert change.phrase().endswith("no significant change, p = 0.900")
+    rise = status.Change("x", "previous", now, base, 0.00004, 50.0, "significant rise")
+    assert rise.phrase().endswith(", significant rise, p < 0.001")
+    years = ("2020-21", "2021-22", "2022-23", "2023-24")
+    annual = meeting.Annual("Fly-tipping", "defra", years, (1000.0, 1010.0, 1000.0, 1100.0), "annual", "2023-24")
+    # year to year the series moves 10 then 10 then 100: dispersion (100 + 100 + 10,000) / 6 / 1027.5 = 1.66
+    assert annual.change is not None and annual.change.text == "+10% on 2022-23, not significant"
+    assert "dispersion 1.7" in annual.change.dispersion
 
 
 def test_counted_period_names_months_not_loaded_and_refuses_a_period_with_none(bundled_store):
@@ -257,9 +261,9 @@ def test_status_changes_only_on_a_significant_change(bundled_store_2013):
             ].sum()
         )
 
-    assert (p3.current.count, p3.previous.base.count) == (direct("2021-08", "2022-01"), direct("2021-02", "2021-07"))
-    assert abs(p3.current.count / p3.previous.base.count - 1) < 0.01  # the issue's +1% (1,114 against 1,108)
-    assert p3.previous.p > 0.8 and by_window[6]["P3"].status == "on track"
+    assert (p3.current.count, p3.change.base.count) == (direct("2021-08", "2022-01"), direct("2021-02", "2021-07"))
+    assert abs(p3.current.count / p3.change.base.count - 1) < 0.01  # the issue's +1% (1,114 against 1,108)
+    assert p3.change.p > 0.8 and by_window[6]["P3"].status == "on track"
     assert {w: (r["P1"].status, r["P3"].status) for w, r in by_window.items()} == {
         3: ("on track", "on track"),
         6: ("on track", "on track"),
@@ -267,7 +271,8 @@ def test_status_changes_only_on_a_significant_change(bundled_store_2013):
     for results in by_window.values():
         for r in results.values():
             for m in r.measures:
-                chosen = m.previous
+                chosen = m.change
+                assert chosen.against == "previous"
                 assert (m.status == "off track") == (chosen.label == "significant rise")
     assert "only on a significant change" in status.RULE
 
