@@ -31,7 +31,8 @@ kiosk and the meeting pack), a sensitive source's shown figures (counts, ward co
 percentage changes) are sums of its public cells (:mod:`geodata.methods.disclosure`: counts per ward
 and month rounded at random to base 5). Rounded counts are not Poisson counts, so the **verdict**
 (status, "significant rise") is judged on the true counts and only the verdict is public: no
-p-value or dispersion of the true counts is shown to that audience (:attr:`Change.withheld`).
+p-value or dispersion of the true counts is shown to that audience (:attr:`Change.withheld`), and no
+ward has a verdict of its own (:data:`WITHHELD_WARD`).
 
 A measure that counts any synthetic record (:mod:`geodata.pipeline.synthetic`) in the
 months it looks at says so first in its sentence (:data:`SYNTHETIC_LABEL`).
@@ -58,6 +59,8 @@ STATUSES = ("on track", "off track")
 NO_DATA = "no data"
 NOT_JUDGED = "not judged"
 SYNTHETIC_LABEL = "SYNTHETIC DATA, not real records"
+#: A ward's change verdict for an audience without exact counts of a sensitive source (disclosure control).
+WITHHELD_WARD = "not shown (disclosure control)"
 #: The status rule, as shown beside the badges.
 RULE = (
     "Status changes only on a significant change: off track = a significant rise (p < the target's alpha) "
@@ -321,8 +324,9 @@ def _ward_table(
     """Wards with the period's count (``current``), the count in the months compared (``compared``) and
     their counterparts' (``previous``), and the change test per ward on those months (Benjamini-Hochberg
     adjusted, dispersion pooled over the wards' monthly counts). With
-    ``public`` (public ward-by-month cells) the counts shown are sums of those cells and the verdicts,
-    judged on the true ``counts``, are shown without p-values."""
+    ``public`` (public ward-by-month cells) the counts shown are sums of those cells and no ward has a
+    verdict (:data:`WITHHELD_WARD`): a verdict on a ward's small true counts could narrow them, which the
+    rounding is there to prevent; the priority's own verdict, on the district's counts, is public."""
     wards = store.wards().set_index("ward_code")[["ward_name"]]
 
     def totals(table: pd.DataFrame, counted) -> pd.Series:
@@ -350,7 +354,7 @@ def _ward_table(
         ratio = (a / b).where(b > 0)
         nan = float("nan")
         table = table.assign(current=a, previous=b, difference=a - b, ratio=ratio, pct_change=100 * (ratio - 1))
-        table = table.assign(sqrt_z=nan, p=nan, p_adj=nan)
+        table = table.assign(sqrt_z=nan, p=nan, p_adj=nan, change=WITHHELD_WARD)
     table.insert(0, "ward_name", wards["ward_name"])
     table.insert(1, "compared", table["current"])  # the months compared (the period's, less any left out)
     table["current"] = now["current"]

@@ -327,3 +327,42 @@ def test_force_wide_store_maps_only_the_district(tmp_path, county_police):
     boundary = shapely.buffer(county.boundary(), 1.0)
     assert shapely.contains_xy(boundary, found.snaps["x"].to_numpy(), found.snaps["y"].to_numpy()).all()
     assert found.bandwidth_m < 2000
+
+
+def _by_month(store, unit, start, end):
+    counts = store.counts(by=(unit, "month"), start=start, end=end, inside=True)
+    return counts.pivot_table(index=unit, columns="month", values="incidents", aggfunc="sum", fill_value=0)
+
+
+def test_trends_wards_and_patrol_use_the_one_change_test(bundled_store):
+    """Trends' crime types, the ward table's (explorer, Wards) "significant rise" and the patrol zones' trend
+    all use the change test with a dispersion pooled over their units' monthly counts (2021-07..12 against
+    2021-01..06, every month loaded), computed here from the store independently; the E-test alone (Poisson)
+    would call more of them significant."""
+    from geodata.methods.change import dispersion, e_test, rate_test
+
+    sel = Selection.of("2021-07", "2021-12")
+    # Trends: one group per crime type and period (types with no incident in a period carry nothing)
+    wide = _by_month(bundled_store, "category", "2021-01", "2021-12")
+    disp = dispersion([*wide.iloc[:, :6].to_numpy(), *wide.iloc[:, 6:].to_numpy()])
+    trend = category_change(bundled_store, sel)
+    assert disp.factor > 1 and trend.table.attrs["dispersion"].startswith(f"dispersion {disp.estimate:.1f} (")
+    top = trend.table["current"].idxmax()
+    a, b = int(trend.table.loc[top, "current"]), int(trend.table.loc[top, "previous"])
+    assert trend.table.loc[top, "p"] == pytest.approx(rate_test(a, b, 6, 6, disp))
+    poisson = sum(e_test(int(x), int(y), 6, 6) < 0.05 for x, y in zip(trend.table["current"], trend.table["previous"]))
+    assert (trend.table["p"] < 0.05).sum() < poisson and "quasi-Poisson" in trend.note
+    # the ward table: the same rule over the wards
+    wards = _by_month(bundled_store, "ward_code", "2021-01", "2021-12")
+    wdisp = dispersion([*wards.iloc[:, :6].to_numpy(), *wards.iloc[:, 6:].to_numpy()])
+    table = ward_table(bundled_store, sel)
+    frame = table.frame.set_index("ward_code")
+    code = frame["incidents"].idxmax()
+    expected = rate_test(int(frame.loc[code, "incidents"]), int(frame.loc[code, "previous"]), 6, 6, wdisp)
+    stated = f"dispersion {wdisp.estimate:.1f} (12 months compared, 20 pooled, {wdisp.df} df)"
+    assert frame.loc[code, "p_adj"] >= expected - 1e-12 and any(stated in n for n in table.notes)
+    assert table.rises == int((frame["change"] == "significant rise").sum())
+    # the patrol zones' trend: quasi-Poisson over the zones' months, stated in the note
+    zones = patrol_zones(bundled_store, sel)
+    assert "trend test: quasi-Poisson, dispersion" in zones.zones.attrs["note"]
+    assert zones.zones["p"].notna().all()

@@ -386,6 +386,7 @@ def test_public_sentence_never_gives_a_true_count_8_to_8(tmp_path, empty_store):
         assert cur.sum() in counts and (prev.sum() in counts or prev.sum() == 0)
         assert shown.wards.set_index("ward_code")["current"].sum() == cur.sum()
         assert all(v % 5 == 0 for v in shown.wards["current"]) and all(v % 5 == 0 for v in shown.wards["previous"])
+        assert set(shown.wards["change"]) == {status_mod.WITHHELD_WARD} and shown.wards["p_adj"].isna().all()
         loaded = shown.series[shown.series["count"].notna()]
         assert loaded["month"].tolist() == ["2021-11", "2021-12"]
         assert loaded["count"].tolist() == [prev.sum(), cur.sum()]  # the sparkline: sums of the public cells
