@@ -262,7 +262,7 @@ def ward_counts(store: Store, source: str, exact: bool) -> pd.Series:
     return rules.period_totals(public).reindex(wards.index, fill_value=0)
 
 
-#: A shown column holding p-values: "p", or "p (...)" ("p (adjusted)", "p (E-test)").
+#: A shown column holding p-values: "p", or "p (...)" ("p (adjusted)", "p (change test)").
 P_COLUMN = re.compile(r"p( \(.+\))?")
 
 

@@ -36,8 +36,9 @@ loaded; a problem raises :class:`PrioritiesError` naming the file and line::
     what = "Fraud"
     why = "reported to Action Fraud, not in police.uk"
 
-A priority with no measure, or whose measures have no data for a period,
-shows "no data" with the missing source named (:mod:`geodata.analysis.status`).
+A priority with no measure, or whose measures' sources have loaded no month of a period, shows "no
+data" with the missing source named; one whose comparison cannot be made, "not judged" with the reason
+(:mod:`geodata.analysis.status`).
 """
 
 from __future__ import annotations

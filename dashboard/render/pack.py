@@ -220,7 +220,8 @@ def build(
 
 
 def _ward_rows(m: MeasureStatus) -> list[list[str]]:
-    rows = [["Ward", "Period", "Before", "Change", "p (adj.)", "Test"]]
+    """The top wards: the period's count, and the change on the months compared (the status' own)."""
+    rows = [["Ward", "Period", "Compared", "Before", "Change", "p (adj.)", "Test"]]
     tested = "change" in m.wards.columns
     for _, w in m.wards.head(TOP_WARDS).iterrows():
         if tested:
@@ -229,6 +230,7 @@ def _ward_rows(m: MeasureStatus) -> list[list[str]]:
                 [
                     str(w["ward_name"]),
                     str(int(w["current"])),
+                    str(int(w["compared"])),
                     str(int(w["previous"])),
                     pct,
                     format_p(w["p_adj"]),
@@ -236,7 +238,7 @@ def _ward_rows(m: MeasureStatus) -> list[list[str]]:
                 ]
             )
         elif m.current.count is not None:
-            rows.append([str(w["ward_name"]), str(int(w["current"])), "no data", "", "", ""])
+            rows.append([str(w["ward_name"]), str(int(w["current"])), "", "not judged", "", "", ""])
     return rows
 
 
@@ -359,12 +361,12 @@ def _document(pack: Pack) -> list:
             blocks.append(
                 _Beside(
                     _Picture((pid, i, "map"), 54),
-                    _Grid(_plain(_ward_rows(m)), [40, 13, 13, 14, 16, 24], small=True),
+                    _Grid(_plain(_ward_rows(m)), [30, 10, 14, 10, 12, 13, 31], small=True),
                 )
             )
         if ps.annual is not None:
             a = ps.annual
-            year, value = a.latest
+            year, value = a.shown
             blocks += [
                 _Text(f"<b>{value:,.0f}</b> fly-tipping incidents in {esc(year)} (annual). {esc(a.note)}"),
                 _Picture((pid, 0, "annual"), 180, 65),
@@ -388,8 +390,10 @@ def _document(pack: Pack) -> list:
 
 #: The methods, stated on the pack's last page.
 METHOD = (
-    "Method: counts are incidents assigned to a ward of the area. Change tests: two-sided Poisson E-test "
-    "(Krishnamoorthy & Thomson 2004); ward tests adjusted by Benjamini-Hochberg. Hot spots: Gi* "
+    "Method: counts are incidents assigned to a ward of the area. Change tests: quasi-Poisson rate ratio, the "
+    "dispersion estimated from the monthly counts compared (Pearson chi-square / residual df, never below 1; "
+    "at 1 the exact Poisson E-test, Krishnamoorthy & Thomson 2004); ward tests adjusted by Benjamini-Hochberg. "
+    "Hot spots: Gi* "
     "(Getis & Ord 1992) on a square grid, adjacent cells, Benjamini-Hochberg adjusted. Months a source has "
     "not loaded are never counted as zero."
 )

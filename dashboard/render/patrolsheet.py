@@ -43,7 +43,7 @@ def _trend(z, before: str) -> str:
     if z["previous"] != z["previous"]:  # NaN: the months before are not all loaded
         return f"no comparison: the months before ({before}) are not all loaded"
     change = "new (none before)" if z["previous"] == 0 else f"{z['change_pct']:+.0f}%"
-    return f"{int(z['incidents'])} against {int(z['previous'])} in {before}: {change} (E-test, {p_clause(z['p'])})"
+    return f"{int(z['incidents'])} against {int(z['previous'])} in {before}: {change} (change test, {p_clause(z['p'])})"
 
 
 def _labels(z, street_points) -> list[printmap.Label]:

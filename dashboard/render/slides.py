@@ -163,13 +163,13 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str, a
     )
     if ps.annual is not None:
         a = ps.annual
-        year, value = a.latest
+        year, value = a.shown
         ch = a.change
         change = (
             "no comparison"
             if ch is None
             else f"{ARROWS[meeting.DOWN if ch.pct < 0 else meeting.UP if ch.pct > 0 else meeting.SAME]} "
-            f"{ch.text} ({p_clause(ch.p)}; {ch.year}: {ch.before:,.0f})"
+            f"{ch.text} ({p_clause(ch.p)}, {ch.dispersion}; {ch.year}: {ch.before:,.0f})"
         )
         left = (
             f'<div class="csp-number">{value:,.0f}</div><p>fly-tipping incidents in {_e(year)} '
@@ -189,8 +189,8 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str, a
         arrow = ARROWS[h.direction]
         change = (
             f'<p class="csp-change"><span aria-hidden="true">{arrow}</span> {_e(h.text)}</p>'
-            if h.change
-            else f'<p class="csp-change">No comparison</p><p class="csp-small">{_e(h.text)}</p>'
+            if h.change.judged
+            else f'<p class="csp-change">Not judged</p><p class="csp-small">{_e(h.text)}</p>'
         )
         left = (
             f'<div class="csp-number">{_e(h.number)}</div><p>{_e(m.measure.label)}, {_e(h.period)}</p>'

@@ -177,7 +177,7 @@ def page() -> None:
                 "incidents": "Incidents",
                 "previous": f"Before ({o['before']})",
                 "change_pct": "Change %",
-                "p": "p (E-test)",
+                "p": "p (change test)",
                 "area_km2": "Area km²",
                 "months": "By month",
                 "top_categories": "Mostly",

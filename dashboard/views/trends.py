@@ -148,9 +148,9 @@ def page() -> None:
     )
     change = _compared(path, selection, against)
     if change.table is None:
-        st.warning(change.comparison.note)
+        st.warning(change.note)
     else:
-        st.caption(change.comparison.note + " Poisson E-test per row, Benjamini-Hochberg adjusted.")
+        st.caption(change.note)
         common.table(
             change.table[["current", "previous", "pct_change", "p_adj", "change"]]
             .rename(

@@ -11,21 +11,26 @@ Rules (README, "Rules", Meeting):
 
 * **Measured**: a measure has a count for the period; or, when no measure does, the priority names
   annual figures (``annual`` in the priorities file) and the store holds them.
-* **Headline change** (:func:`headline`): against the same months a year earlier when every month of
-  both periods is loaded, else against the months before, else none; which is possible is the
-  coverage rule (:func:`geodata.analysis.rules.comparison`), whose note says why when none is. The
-  figures (count, p, change) are the status' own (:class:`geodata.analysis.status.Change`).
+* **Headline change** (:func:`headline`): the status' one comparison (:func:`geodata.analysis.status.comparison_of`:
+  the target's, on the months loaded in both periods, naming any month left out, else the months
+  before, said so, else "not judged" with the reason), so the badge, headline, slide, overview row and
+  pack cannot disagree; the figures (count, p, change, dispersion) are the status' own.
 * **Run chart** (:func:`run_chart`): the XmR chart (:mod:`geodata.methods.runchart`, NHS "Making Data
   Count") of the measure's monthly counts (incidents assigned to a ward, as the status counts
   them) from the source's first loaded month to the period's end, months not loaded as gaps. The
   **baseline** (mean and process limits) is the loaded months before the period when they hold at
   least two consecutive months, else the whole series; :attr:`RunChart.baseline_note` states it.
-  Lower is better (crime, fly-tipping). A measure of two or more categories also gets one run chart
+  Lower is better (crime, fly-tipping). Its **icon** speaks for the points of the period
+  (:meth:`geodata.methods.runchart.XmR.icon` from the period's first month): special cause when any point
+  it marks in the period fires a rule. A measure of two or more categories also gets one run chart
   per category (small multiples), same rule.
 * **Outcomes**: for a police.uk measure, the latest outcomes of the period's crimes, the same
   crimes the headline counts (the study area; :func:`geodata.methods.outcomes.outcome_shares`).
 * **Annual figures** (:func:`annual`): the district's total per financial year (DEFRA), labelled
-  annual; the latest year against the one before by the same E-test as the status.
+  annual; the year shown is the latest published financial year overlapping the period, else the
+  latest before it, its age said ("older than the period"); it is compared with the year before by
+  the status' test, the dispersion estimated from the published years' successive differences
+  (:func:`geodata.methods.change.successive_dispersion`).
 * A sensitive source shown to an audience without exact counts (``withheld``) gets no run chart
   and no outcome shares; its number and change are the status' own, made from the public cells
   (:func:`geodata.analysis.rules.public_cells`, random rounding to base 5).
@@ -41,15 +46,22 @@ import numpy as np
 from geodata import months, sources
 from geodata.analysis import flytipping_context, rules
 from geodata.analysis.selection import ANALYST, Audience
-from geodata.analysis.status import NO_DATA, RULE, Change, MeasureStatus, PriorityStatus, evaluate, latest_month
+from geodata.analysis.status import (
+    NO_DATA,
+    NOT_JUDGED,
+    RULE,
+    Change,
+    MeasureStatus,
+    PriorityStatus,
+    evaluate,
+    latest_month,
+)
+from geodata.methods import change as change_test
 from geodata.methods import outcomes, runchart
-from geodata.methods.change import e_test
 from geodata.methods.pvalue import p_clause
 from geodata.priorities import Measure, Priorities, Priority
 from geodata.store import Store
 
-#: Comparisons tried for the headline change, in order (see the module docstring).
-HEADLINE_ORDER = ("year-earlier", "previous")
 UP, DOWN, SAME = "up", "down", "same"
 
 
@@ -60,39 +72,44 @@ class RunChart:
     label: str
     chart: runchart.XmR
     baseline_note: str
+    period_start: str  # the icon speaks for the points from this month on
 
     @property
     def icon(self) -> str:
-        return self.chart.icon()
+        return self.chart.icon(self.period_start)
 
 
 @dataclass(frozen=True)
 class Headline:
-    """A measure's number for the period and its change against the comparison the rule picks."""
+    """A measure's number for the period and the status' one comparison."""
 
     number: str  # the count as shown ("1,234"; under disclosure control, as disclosed)
     count: int
     period: str
-    comparison: rules.Comparison
-    change: Change | None  # None: no comparison possible (comparison.note says why) or withheld
+    change: Change  # the status' comparison, judged or not (its reason then says why)
 
     @property
     def direction(self) -> str | None:
-        if self.change is None:
+        c = self.change
+        if not c.judged or c.current.count is None:
             return None
-        return _direction(self.change.base.count, self.count)
+        return _direction(c.base.count, c.current.count)
 
     @property
     def text(self) -> str:
-        """'+12% against the same months a year earlier (2024-01 to 2024-06), no significant change'."""
-        if self.change is None:
-            return self.comparison.note
+        """'+12% against the same months a year earlier (2024-01 to 2024-06, 1,000), no significant change
+        (p = 0.310)', naming the months compared when some are left out (the status sentence beside it says
+        which and why, and the dispersion); not judged: why."""
         c = self.change
+        if not c.judged:
+            return c.phrase()
         pct = "from 0" if c.pct is None else f"{c.pct:+.0f}%"
-        return (
-            f"{pct} against {c.name} ({months.span(c.base.start, c.base.end)}, {c.base.count:,}), "
-            f"{c.label} ({p_clause(c.p)})"
-        )
+        test = "judged on the exact counts" if c.withheld else p_clause(c.p)
+        instead = " instead" if c.fallback else ""  # the status sentence says why
+        if c.current.missing:  # the months compared, and theirs (the sentence beside it names those left out)
+            return f"{pct} on {c.current.text} against {c.name}{instead} ({c.base.text}), {c.label} ({test})"
+        base = c.base.count if c.base.count is not None else 0
+        return f"{pct} against {c.name}{instead} ({c.base.text}, {base:,}), {c.label} ({test})"
 
 
 @dataclass(frozen=True)
@@ -107,13 +124,14 @@ class MeasurePart:
 
 
 class AnnualChange(NamedTuple):
-    """The latest year against the one before it: E-test p, judged at the priority's alpha."""
+    """The year shown against the one before it: the change test's p, judged at the priority's alpha."""
 
     year: str  # the year compared with
     before: float
     pct: float
     p: float
     significant: bool
+    dispersion: str  # the dispersion used, stated
 
     @property
     def text(self) -> str:
@@ -123,34 +141,46 @@ class AnnualChange(NamedTuple):
 
 @dataclass(frozen=True)
 class Annual:
-    """A district's annual figures (financial years), e.g. DEFRA fly-tipping incidents; ``alpha``:
-    the significance level of the priority's target, which judges :attr:`change` (as the status does)."""
+    """A district's annual figures (financial years), e.g. DEFRA fly-tipping incidents; ``year``: the one
+    shown (the latest published one overlapping the period, else the latest before it: :func:`annual`);
+    ``alpha``: the significance level of the priority's target, which judges :attr:`change`."""
 
     label: str
     source: str
     years: tuple[str, ...]
     values: tuple[float | None, ...]  # None: not published
-    note: str  # why annual figures are shown, and what they are
+    note: str  # why annual figures are shown, what they are, and the shown year's age against the period
+    year: str
     alpha: float = 0.05
 
     @property
-    def latest(self) -> tuple[str, float] | None:
-        known = [(y, v) for y, v in zip(self.years, self.values) if v is not None]
-        return known[-1] if known else None
+    def shown(self) -> tuple[str, float]:
+        """(year, value) of the year shown."""
+        value = self.values[self.years.index(self.year)]
+        if value is None:
+            raise ValueError(f"{self.label}: {self.year} has no published figure")
+        return self.year, value
 
     @property
     def change(self) -> AnnualChange | None:
-        """The latest year against the one before it (None when either is not published)."""
-        latest = self.latest
-        if latest is None:
-            return None
-        i = self.years.index(latest[0])
+        """The year shown against the one before it (None when that is not published, or fewer than 3 years
+        are): the change test
+        (:func:`geodata.methods.change.rate_test`) with the dispersion of the published years from their
+        successive differences (:func:`geodata.methods.change.successive_dispersion`: DEFRA's series varies
+        about 27x the mean from year to year), never below 1."""
+        year, value = self.shown
+        i = self.years.index(year)
         before = self.values[i - 1] if i else None
         if before is None:
             return None
-        pct = 100.0 * (latest[1] - before) / before if before else float("nan")
-        p = e_test(int(latest[1]), int(before), 1, 1)
-        return AnnualChange(self.years[i - 1], before, pct, p, p < self.alpha)
+        published = [v for v in self.values if v is not None]
+        try:
+            disp = change_test.successive_dispersion(published, f"{len(published)} published years, year to year")
+        except ValueError:  # fewer than 3 years: their variation cannot be estimated, so no test
+            return None
+        pct = 100.0 * (value - before) / before if before else float("nan")
+        p = change_test.rate_test(int(value), int(before), 1, 1, disp)
+        return AnnualChange(self.years[i - 1], before, pct, p, p < self.alpha, disp.text)
 
 
 @dataclass
@@ -200,19 +230,15 @@ def _direction(before, after) -> str:
     return SAME if after == before else UP if after > before else DOWN
 
 
-def headline(store: Store, m: MeasureStatus, audience: Audience = ANALYST) -> Headline:
-    """The measure's number and its headline change (module docstring: year earlier, else the months before)."""
-    period = months.Period(m.current.start, m.current.end)
-    tried = [rules.comparison(store, m.measure.source, period, a) for a in HEADLINE_ORDER]
-    chosen = next((c for c in tried if c.possible), tried[0])
-    change = {"year-earlier": m.year_earlier, "previous": m.previous}[HEADLINE_ORDER[tried.index(chosen)]]
+def headline(m: MeasureStatus) -> Headline:
+    """The measure's number and its change: the status' one comparison (module docstring)."""
     count = m.current.count
     if count is None:
         raise ValueError(
             f"{m.measure.label}: no headline without a count (months missing: {', '.join(m.current.missing)})"
         )
     number = f"{count:,}"  # withheld: the status' figures are sums of the public cells already
-    return Headline(number, count, period.text, chosen, change if chosen.possible else None)
+    return Headline(number, count, m.current.text, m.change)
 
 
 def monthly(store: Store, measure: Measure, end: str, category: str | None = None) -> dict[str, int | None]:
@@ -245,28 +271,48 @@ def run_chart(series: dict[str, int | None], period: months.Period, label: str) 
             f"Mean and process limits from {what}: {chart.baseline_points} months loaded in "
             f"{months.span(b0, b1)}{' (provisional: fewer than 12)' if chart.provisional else ''}."
         )
-        return RunChart(label, chart, note)
+        return RunChart(label, chart, note, period.start)
     return None
 
 
-def annual(store: Store, source: str, alpha: float = 0.05) -> Annual | None:
-    """The area's annual figures of the district-statistics ``source`` (DEFRA fly-tipping incidents),
-    changes judged at ``alpha`` (the priority target's); None when the store holds none."""
+def annual(store: Store, source: str, period: months.Period, alpha: float = 0.05) -> Annual | None:
+    """The area's annual figures of the district-statistics ``source`` (DEFRA fly-tipping incidents) for
+    ``period``: the year shown is the latest published financial year overlapping the period, else the
+    latest published before it, with its age against the period in the note ("older than the period");
+    None when the store holds none, or only years after the period. Changes judged at ``alpha``."""
     if source != sources.DEFRA.id:
         raise ValueError(f"no annual figures are defined for {source!r}")
     table = flytipping_context.series(store, store.config.area_code or "", (flytipping_context.TOTAL,))
     if table.empty:
         return None
     values = tuple(None if np.isnan(v) else float(v) for v in table[flytipping_context.TOTAL].astype("float64"))
-    if all(v is None for v in values):
+    years = tuple(str(y) for y in table["year"])
+    first_fy, last_fy = months.financial_year(period.start), months.financial_year(period.end)
+    published = [y for y, v in zip(years, values) if v is not None]
+    overlapping = [y for y in published if first_fy <= y <= last_fy]
+    earlier = [y for y in published if y < first_fy]
+    if overlapping:
+        year = overlapping[-1]
+        age = f"{year} (April {year[:4]} to March {int(year[:4]) + 1}) overlaps the period ({period.text})."
+    elif earlier:
+        year = earlier[-1]
+        year_end = months.financial_year_months(year)[-1]
+        gap = months.length(year_end, period.end) - 1
+        age = (
+            f"Older than the period: {year} (April {year[:4]} to March {int(year[:4]) + 1}) is the latest year "
+            f"published; it ended {gap} months before the period's end ({period.text}), and no year overlapping "
+            "the period is published yet."
+        )
+    else:
         return None
     return Annual(
         f"Fly-tipping incidents in {store.config.area_name}, per financial year (April to March)",
         source,
-        tuple(table["year"]),
+        years,
         values,
         "Annual figures (DEFRA, financial years April to March), shown because no monthly source "
-        "covers the period; not comparable with monthly counts.",
+        f"covers the period; not comparable with monthly counts. {age}",
+        year,
         alpha,
     )
 
@@ -296,11 +342,12 @@ def _priority_slide(store: Store, r: PriorityStatus, audience: Audience) -> Prio
                     store, period.start, period.end, list(m.measure.categories) or None, inside=True
                 )
                 shares = shares if shares.with_outcome else None
-        parts.append(MeasurePart(m, headline(store, m, audience), chart, multiples, shares))
+        parts.append(MeasurePart(m, headline(m), chart, multiples, shares))
     figures = None
-    if not parts:
+    if not parts and r.measures:
+        first = r.measures[0].current
         for source in r.priority.annual:
-            figures = annual(store, source, r.priority.target.alpha)
+            figures = annual(store, source, months.Period(first.start, first.end), r.priority.target.alpha)
             if figures:
                 break
     # a shown priority's status sentence already names its measures without data
@@ -315,13 +362,17 @@ def _row(s: PrioritySlide) -> OverviewRow:
         part = s.parts[0]
         h = part.headline
         direction = h.direction
-        change = (
-            "no comparison"
-            if h.change is None
-            else f"{'from 0' if h.change.pct is None else f'{h.change.pct:+.0f}%'} on "
-            f"{'a year earlier' if h.change.name.endswith('year earlier') else h.change.name.removeprefix('the ')}"
-            f", {'significant' if h.change.label.startswith('significant') else 'not significant'}"
-        )
+        c = h.change
+        if not c.judged:
+            change = f"not judged: {c.reason}"
+        else:
+            against = "a year earlier" if c.against == "year-earlier" else c.name.removeprefix("the ")
+            on = f" ({len(c.current.counted)} of {len(months.months(c.current.start, c.current.end))} months)"
+            change = (
+                f"{'from 0' if c.pct is None else f'{c.pct:+.0f}%'} on {against}"
+                f"{on if c.current.missing else ''}, "
+                f"{'significant' if c.label.startswith('significant') else 'not significant'}"
+            )
         return OverviewRow(
             r.priority,
             r.status,
@@ -332,10 +383,7 @@ def _row(s: PrioritySlide) -> OverviewRow:
             part.chart.icon if part.chart else None,
         )
     if s.annual is not None:
-        latest = s.annual.latest
-        if latest is None:
-            raise ValueError(f"{s.annual.label}: no year has a published figure")
-        year, value = latest
+        year, value = s.annual.shown
         ch = s.annual.change
         if ch is None:
             direction, change = None, "no comparison"
@@ -374,10 +422,10 @@ def slides(
 __all__ = [
     "Annual",
     "DOWN",
-    "HEADLINE_ORDER",
     "Headline",
     "MeasurePart",
     "NO_DATA",
+    "NOT_JUDGED",
     "NotMeasured",
     "Overview",
     "OverviewRow",

@@ -82,6 +82,7 @@ def patrol_zones(
         min_incidents=min_incidents,
         max_area_km2=max_area_km2,
         street_points=points,
+        periods=(selection.period.months, cmp.base.months),
     )
     notes = [
         f"Study area: {selection.study_area}.",

@@ -22,6 +22,11 @@
 * **Default period** (:func:`default_period`): the latest 12 months ending at the latest loaded
   month when every one is loaded; else the run of consecutive loaded months ending there (at most
   12), so a first view never spans a gap.
+* **Dispersion** (:func:`dispersion`): a change is tested allowing for the counts' own variation
+  (:func:`geodata.methods.change.rate_test`); the dispersion comes from the monthly counts of the
+  compared months (each period, and each unit of a table, its own mean) when they leave at least
+  :data:`MIN_DISPERSION_DF` residual degrees of freedom, else from the loaded months of the 12 ending
+  at the period's end (one mean a unit); never below 1 (Poisson).
 * **Disclosure** (:func:`disclose`, :func:`public_cells`): counts of a sensitive source
   (:mod:`geodata.sources`) are shown to an audience without exact counts only as sums of its public
   ward-by-month cells (:func:`geodata.methods.disclosure.public_counts`: random rounding to base 5).
@@ -39,7 +44,7 @@ from geodata import months as months_mod
 from geodata import sources
 from geodata.analysis.selection import Audience, Selection
 from geodata.assign import edge_distance
-from geodata.methods import disclosure
+from geodata.methods import change, disclosure
 from geodata.months import Period
 
 #: Comparisons a screen may ask for.
@@ -56,6 +61,9 @@ RATE_METHOD = (
 #: Metres from a ward's outline within which an incident is counted "near the edge": the
 #: generalisation of the ward outlines (ONS BGC, 20 m), within which a point can be on the wrong side.
 EDGE_METRES = 20.0
+#: Fewest residual degrees of freedom a dispersion from the compared months alone may rest on (else the
+#: 12 months ending at the period's end): periods of 3 months or more have them.
+MIN_DISPERSION_DF = 4
 
 
 # ---------------------------------------------------------------------------------- coverage
@@ -154,6 +162,68 @@ def comparison(store, source: str, period: Period, against: str = "previous") ->
     loaded = loaded_months(store, source)
     missing = tuple(m for m in base.months + period.months if m not in loaded)
     return Comparison(period, base, name, tuple(sorted(set(missing))), source)
+
+
+def dispersion(
+    counts: pd.DataFrame, compared: tuple[list[str], list[str]], loaded: set[str], end: str, unit: str | None = None
+) -> change.Dispersion:
+    """The dispersion rule (module docstring) for a comparison of the months ``compared`` (the
+    period's, the base's: loaded months only are used) ending at ``end``. ``counts``: rows of
+    ``month`` (a date or 'YYYY-MM'), ``incidents`` and, for a table, the ``unit`` column (ward, crime
+    type, zone): a unit-month with no row is 0; a month not in ``loaded`` is never read. ValueError
+    (naming what is missing) when neither set of months leaves a degree of freedom."""
+    month = pd.to_datetime(counts["month"]).dt.strftime("%Y-%m")
+    key = counts[unit] if unit else pd.Series("all", index=counts.index)
+    table = (
+        pd.DataFrame({"u": key.to_numpy(), "m": month.to_numpy(), "n": counts["incidents"].to_numpy()})
+        .groupby(["u", "m"])["n"]
+        .sum()
+        .unstack("m", fill_value=0)
+    )
+    pooled = f", {len(table)} pooled" if unit else ""
+
+    def groups(blocks):
+        for block in blocks:
+            cols = [m for m in block if m in loaded]
+            if cols:
+                yield from table.reindex(columns=cols, fill_value=0).to_numpy(dtype="float64")
+
+    n_compared = sum(m in loaded for block in compared for m in block)
+    try:
+        found = change.dispersion(groups(compared), f"{n_compared} months compared{pooled}")
+        if found.df >= MIN_DISPERSION_DF:
+            return found
+    except ValueError:
+        pass
+    recent = [m for m in months_mod.months(months_mod.shift(end, -11), end) if m in loaded]
+    try:
+        return change.dispersion(groups([recent]), f"{len(recent)} loaded months of the 12 to {end}{pooled}")
+    except ValueError as err:
+        raise ValueError(
+            f"the counts' variation cannot be estimated: {len(recent)} loaded month(s) with incidents in the 12 to "
+            f"{end} and {n_compared} compared ({err})"
+        ) from None
+
+
+def change_table(store, selection: Selection, cmp: Comparison, unit: str, units=None) -> pd.DataFrame:
+    """The change test per ``unit`` ('ward_code' or 'category') of ``selection`` for a possible comparison
+    ``cmp``: :func:`geodata.methods.change.compare` of the counts in ``cmp.current`` against ``cmp.base``
+    (``units``: the index to show, zeros included; default the units with an incident), the dispersion
+    pooled over every unit's monthly counts (:func:`dispersion`). ValueError when that cannot be estimated."""
+    end = cmp.current.end
+    wide = Period(min(cmp.base.start, months_mod.shift(end, -11)), end)
+    by_month = store.counts(by=(unit, "month"), **selection.filters(wide))
+    disp = dispersion(
+        by_month, (cmp.current.months, cmp.base.months), loaded_months(store, selection.source), end, unit
+    )
+    label = by_month["month"].dt.strftime("%Y-%m")
+
+    def totals(period: Period) -> pd.Series:
+        sums = by_month[label.isin(period.months)].groupby(unit)["incidents"].sum()
+        return sums if units is None else sums.reindex(units, fill_value=0)
+
+    n, k = cmp.current.length, cmp.base.length
+    return change.compare(totals(cmp.current), totals(cmp.base), n, k, dispersion=disp)
 
 
 # ---------------------------------------------------------------------------------- rates and harm
@@ -288,8 +358,10 @@ __all__ = [
     "Comparison",
     "Harm",
     "base_period",
+    "change_table",
     "comparison",
     "disclose",
+    "dispersion",
     "harm",
     "loaded_months",
     "is_small",

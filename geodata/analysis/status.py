@@ -5,28 +5,34 @@ For a priority's measure and a period of ``window`` months ending at ``end``
 has loaded):
 
 * ``count``: incidents of the measure's source and categories in the area
-  (assigned to a ward) in the period;
-* the same for the ``window`` months before ("previous") and for the same
-  months a year earlier ("year-earlier"), each tested against the period with
-  the two-sided Poisson E-test (:func:`geodata.methods.change.e_test`; Krishnamoorthy &
-  Thomson 2004), one test per comparison, not adjusted across priorities;
-* a period any of whose months the source has not loaded has no count: it is
-  reported as missing, never as zero (:attr:`Figure.missing`).
+  (assigned to a ward) in the loaded months of the period (:attr:`Figure.missing` names the
+  others; a month not loaded is never a zero);
+* **one comparison** (:func:`comparison_of`), the one the badge, headline, slide, overview row and
+  pack all show: the target's (``compare``: the same months a year earlier, or the months before),
+  made on the months of the period whose counterpart is loaded too, naming every month left out
+  and why; when no month of the period has its counterpart loaded, the other comparison on the
+  same terms, saying so (:attr:`Change.fallback`); when neither has one, **not judged**, with
+  the reason (:data:`NOT_JUDGED`);
+* the test (:func:`geodata.methods.change.rate_test`): a quasi-Poisson rate ratio whose dispersion is
+  estimated from the measure's own monthly counts (:func:`geodata.analysis.rules.dispersion`), never
+  below 1 (then the exact Poisson E-test), stated in the sentence; one test per priority measure,
+  not adjusted across priorities.
 
-Rule ``limit-increase`` (the strategy's "limit further increases"), on the
-comparison the target names: the status changes only on a significant change.
-A significant rise (p < alpha) is **off track**; anything else (a rise or fall
-that is not significant, or a significant fall) is **on track**; no count for
-the period or its comparison is **no data**, naming the source and months
-(the coverage rule, :func:`geodata.analysis.rules.comparison`). A rise that is
-not significant is noise, so it moves no badge (:data:`RULE` is shown on screen). A priority takes
-the worst status of its measures that have data, and
-"no data" when none has (or when it has no measure at all).
+Rule ``limit-increase`` (the strategy's "limit further increases"): the status changes only on a
+significant change. A significant rise (p < alpha) is **off track**; anything else (a rise or fall
+that is not significant, or a significant fall) is **on track**; no comparison possible is **not
+judged** (the reason said); **no data** only when the source has loaded no month of the period. A
+rise that is not significant is noise, so it moves no badge (:data:`RULE` is shown on screen). A
+priority takes the worst status of its judged measures, else "not judged" when one has a count,
+else "no data" (also when it has no measure at all).
 
-For an audience without exact counts (:data:`~geodata.analysis.selection.PUBLIC`: the public, the kiosk
-and the meeting pack), a sensitive source's figures, and so its status, are
-worked out from its public cells (:mod:`geodata.methods.disclosure`: counts per ward
-and month rounded at random to base 5), never from the true counts.
+For an audience without exact counts (:data:`~geodata.analysis.selection.PUBLIC`: the public, the
+kiosk and the meeting pack), a sensitive source's shown figures (counts, ward counts, monthly series,
+percentage changes) are sums of its public cells (:mod:`geodata.methods.disclosure`: counts per ward
+and month rounded at random to base 5). Rounded counts are not Poisson counts, so the **verdict**
+(status, "significant rise") is judged on the true counts and only the verdict is public: no
+p-value or dispersion of the true counts is shown to that audience (:attr:`Change.withheld`), and no
+ward has a verdict of its own (:data:`WITHHELD_WARD`).
 
 A measure that counts any synthetic record (:mod:`geodata.pipeline.synthetic`) in the
 months it looks at says so first in its sentence (:data:`SYNTHETIC_LABEL`).
@@ -34,56 +40,88 @@ months it looks at says so first in its sentence (:data:`SYNTHETIC_LABEL`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import pandas as pd
 
 from geodata.analysis import rules
 from geodata.analysis.selection import ANALYST, Audience
+from geodata.methods.change import Dispersion, rate_test
 from geodata.methods.change import compare as compare_counts
-from geodata.methods.change import e_test
 from geodata.methods.pvalue import p_clause
 from geodata.months import Period, listing, months, of, shift, span
 from geodata.priorities import Measure, Priorities, Priority
 from geodata.store import Store
 
-#: Statuses from best to worst; ``no data`` sorts apart.
+#: Statuses from best to worst; ``not judged`` and ``no data`` sort apart.
 STATUSES = ("on track", "off track")
 NO_DATA = "no data"
+NOT_JUDGED = "not judged"
 SYNTHETIC_LABEL = "SYNTHETIC DATA, not real records"
+#: A ward's change verdict for an audience without exact counts of a sensitive source (disclosure control).
+WITHHELD_WARD = "not shown (disclosure control)"
 #: The status rule, as shown beside the badges.
 RULE = (
-    "Status changes only on a significant change: off track = a significant rise (Poisson E-test, "
-    "p < the target's alpha) against the comparison the target names; otherwise on track; no data when "
-    "a month of either period is not loaded."
+    "Status changes only on a significant change: off track = a significant rise (p < the target's alpha) "
+    "against the comparison the target names (the same months a year earlier), on the months loaded in both "
+    "periods (any month left out is named), else against the months before (said so); the test allows for the "
+    "counts' own variation (quasi-Poisson, dispersion from the monthly counts, never below Poisson); otherwise "
+    "on track; not judged when no comparison can be made (the reason is given); no data only when nothing is "
+    "loaded."
 )
 
 
 @dataclass(frozen=True)
 class Figure:
-    """A count over ``start..end``; ``count`` is None when the source lacks ``missing`` months."""
+    """A count over the months ``start..end`` except ``missing``; ``count`` is None when every month is missing."""
 
     start: str
     end: str
     count: int | None
     missing: tuple[str, ...]
 
+    @property
+    def counted(self) -> tuple[str, ...]:
+        """The months counted."""
+        return tuple(m for m in months(self.start, self.end) if m not in self.missing)
+
+    @property
+    def text(self) -> str:
+        """'2024-01 to 2024-06', or the months counted when some are left out ('2024-01 to 2024-04')."""
+        if self.missing and self.counted:
+            return listing(self.counted).split(": ", 1)[-1]
+        return span(self.start, self.end)
+
 
 @dataclass(frozen=True)
 class Change:
-    """``figure`` against ``base`` (an earlier period of the same length)."""
+    """The period's months that have a loaded counterpart (``current``) against those counterparts
+    (``base``), tested (:func:`comparison_of`)."""
 
-    name: str
+    name: str  # "the same months a year earlier", "the previous 6 months"
+    against: str  # one of rules.AGAINST
+    current: Figure
     base: Figure
-    p: float | None
+    p: float | None  # None: not judged, or withheld from the audience
     pct: float | None
-    label: str  # "significant rise", "significant fall", "no significant change" or "no data"
+    label: str  # "significant rise", "significant fall", "no significant change" or NOT_JUDGED
+    reason: str = ""  # NOT_JUDGED: why; else the months left out and why ("" when none)
+    dispersion: Dispersion | None = None
+    fallback: str = ""  # the target's comparison this one replaces, and why ("" when it is the target's)
+    withheld: bool = False  # judged on true counts, shown with public counts and the verdict only
 
-    def phrase(self, current: Figure) -> str:
-        if self.label == NO_DATA:
-            return f"{self.name}: no data ({_missing_text(self.base)})"
-        a, b = current.count, self.base.count
+    @property
+    def judged(self) -> bool:
+        return self.label != NOT_JUDGED
+
+    def phrase(self) -> str:
+        """The change as a clause: 'rose 12% (1,000 -> 1,120) against the same months a year earlier
+        (2024-01 to 2024-04; 2025-05, 2025-06 left out: ...), no significant change, p = 0.310 (dispersion ...)'."""
+        lead = f"{self.fallback}: " if self.fallback else ""
+        if not self.judged:
+            return f"{lead}not judged against {self.name}: {self.reason}"
+        a, b = self.current.count, self.base.count
         if a is None or b is None:
             raise ValueError(f"{self.name}: a change labelled {self.label!r} needs both counts, got {a} and {b}")
         if self.pct is None:
@@ -92,16 +130,20 @@ class Change:
             move = f"unchanged ({b:,} -> {a:,})"
         else:
             move = f"{'rose' if a > b else 'fell'} {abs(self.pct):.0f}% ({b:,} -> {a:,})"
-        base = span(self.base.start, self.base.end)
-        return f"{move} against {self.name} ({base}), {self.label}, {p_clause(self.p)}"
+        left = f"; {self.reason}" if self.reason else ""
+        if self.withheld:
+            test = " (judged on the exact counts; only the verdict is public)"
+        else:
+            disp = f", {self.dispersion.text}" if self.dispersion else ""
+            test = f", {p_clause(self.p)}{disp}"
+        return f"{lead}{move} against {self.name} ({self.base.text}{left}), {self.label}{test}"
 
 
 @dataclass
 class MeasureStatus:
     measure: Measure
     current: Figure
-    previous: Change
-    year_earlier: Change
+    change: Change  # the one comparison (module docstring)
     status: str
     sentence: str
     data_to: str | None
@@ -134,27 +176,78 @@ def latest_month(store: Store) -> str:
     return of(parts["month"].max()) if len(parts) else of(date.today())
 
 
-def _figure(monthly: pd.Series, loaded: set[str], start: str, end: str) -> Figure:
+def _figure(monthly: pd.Series, start: str, end: str, counted) -> Figure:
     wanted = months(start, end)
-    missing = tuple(m for m in wanted if m not in loaded)
-    count = None if missing else int(monthly.reindex(wanted, fill_value=0).sum())
+    missing = tuple(m for m in wanted if m not in counted)
+    count = None if len(missing) == len(wanted) else int(monthly.reindex(wanted, fill_value=0)[list(counted)].sum())
     return Figure(start, end, count, missing)
 
 
-def _change(name: str, current: Figure, base: Figure, window: int, alpha: float) -> Change:
-    if current.count is None or base.count is None:
-        return Change(name, base, None, None, NO_DATA)
-    a, b = current.count, base.count
-    p = e_test(a, b, window, window)
-    pct = 100.0 * (a - b) / b if b else None
+def _one(
+    period: Period,
+    against: str,
+    loaded: set[str],
+    true_monthly: pd.Series,
+    shown_monthly: pd.Series,
+    counts: pd.DataFrame,
+    alpha: float,
+    withheld: bool,
+) -> Change:
+    """One comparison on the months of ``period`` whose counterpart is loaded (module docstring)."""
+    base, name = rules.base_period(period, against)
+    pairs = list(zip(period.months, base.months))
+    kept = [(m, c) for m, c in pairs if m in loaded and c in loaded]
+    unloaded = sorted({x for pair in pairs for x in pair if x not in loaded})
+    now = _figure(shown_monthly, period.start, period.end, [m for m, _ in kept])
+    before = _figure(shown_monthly, base.start, base.end, [c for _, c in kept])
+    if not kept:
+        reason = f"no month of {period.text} has its counterpart loaded: {listing(unloaded)} not loaded"
+        return Change(name, against, now, before, None, None, NOT_JUDGED, reason)
+    left = ""
+    if len(kept) < len(pairs):
+        out = tuple(m for m, c in pairs if (m, c) not in kept)
+        left = f"{', '.join(out) if len(out) < 3 else listing(out)} left out: {', '.join(unloaded)} not loaded"
+    cur_m, base_m = [m for m, _ in kept], [c for _, c in kept]
+    try:
+        disp = rules.dispersion(counts, (cur_m, base_m), loaded, period.end)
+    except ValueError as err:
+        return Change(name, against, now, before, None, None, NOT_JUDGED, str(err))
+    a, b = int(true_monthly.reindex(cur_m, fill_value=0).sum()), int(true_monthly.reindex(base_m, fill_value=0).sum())
+    p = rate_test(a, b, len(kept), len(kept), disp)
     label = "no significant change" if p >= alpha else ("significant rise" if a > b else "significant fall")
-    return Change(name, base, p, pct, label)
+    shown_a, shown_b = now.count or 0, before.count or 0
+    pct = 100.0 * (shown_a - shown_b) / shown_b if shown_b else None
+    if withheld:
+        return Change(name, against, now, before, None, pct, label, left, None, "", True)
+    return Change(name, against, now, before, p, pct, label, left, disp)
 
 
-def _judge(change: Change, current: Figure, alpha: float) -> str:
-    if change.label == NO_DATA:
-        return NO_DATA
-    return "off track" if change.label == "significant rise" else "on track"
+def comparison_of(
+    period: Period,
+    compare: str,
+    loaded: set[str],
+    counts: pd.DataFrame,
+    alpha: float,
+    public: pd.DataFrame | None = None,
+) -> Change:
+    """The one comparison of a measure (module docstring): the target's (``compare``), else the other
+    one, saying so, else not judged. ``counts``: true counts with ``month`` and ``incidents`` (and
+    ``ward_code``); ``public``: the public cells to show instead (disclosure), the verdict still judged
+    on ``counts``."""
+
+    def by_month(table: pd.DataFrame) -> pd.Series:
+        return table.groupby(table["month"].dt.strftime("%Y-%m"))["incidents"].sum()
+
+    true_monthly = by_month(counts)
+    shown = true_monthly if public is None else by_month(public)
+    other = next(a for a in rules.AGAINST if a != compare)
+    first = _one(period, compare, loaded, true_monthly, shown, counts, alpha, public is not None)
+    if first.judged:
+        return first
+    second = _one(period, other, loaded, true_monthly, shown, counts, alpha, public is not None)
+    if not second.judged:
+        return first
+    return replace(second, fallback=f"against {first.name} not judged ({first.reason}), so against {second.name}")
 
 
 def measure_status(
@@ -166,12 +259,12 @@ def measure_status(
     compare: str | None = None,
     audience: Audience = ANALYST,
 ) -> MeasureStatus:
-    """Figures, comparisons, status and sentence of one measure (see the module docstring).
+    """Figures, the comparison, status and sentence of one measure (see the module docstring).
 
     An ``audience`` without exact counts of a sensitive source (:func:`geodata.analysis.rules.withheld`)
-    gets the measure marked ``withheld``, and every figure of it (counts, ward counts, monthly series,
-    changes, p-values, status) computed from the public ward-by-month cells
-    (:func:`geodata.analysis.rules.public_cells`), never from the true counts."""
+    gets the measure marked ``withheld``: every figure shown (counts, ward counts, monthly series,
+    percentage changes) is a sum of the public ward-by-month cells (:func:`geodata.analysis.rules.public_cells`);
+    the verdicts are judged on the true counts and shown without their p-values."""
     target = priority.target
     window = window or target.window_months
     compare = compare or target.compare
@@ -180,18 +273,17 @@ def measure_status(
     end = end or data_to or latest_month(store)
     period = Period.ending(end, window)
     start = period.start
-    counts = store.counts(by=("ward_code", "month"), start=shift(start, -max(window, 12)), end=end, **measure.filters())
+    first = min(shift(start, -max(window, 12)), shift(end, -11))
+    counts = store.counts(by=("ward_code", "month"), start=first, end=end, **measure.filters())
     withheld = rules.withheld(measure.source, audience)
-    if withheld:
-        counts = rules.public_cells(store, counts, measure.source, measure.categories, measure.flags)
-    monthly = counts.groupby(counts["month"].dt.strftime("%Y-%m"))["incidents"].sum()
-    current = _figure(monthly, loaded, start, end)
-    previous, year = (
-        _change(name, current, _figure(monthly, loaded, base.start, base.end), window, target.alpha)
-        for base, name in (rules.base_period(period, a) for a in rules.AGAINST)
-    )
-    chosen = previous if compare == rules.AGAINST[0] else year
-    status = _judge(chosen, current, target.alpha)
+    public = rules.public_cells(store, counts, measure.source, measure.categories, measure.flags) if withheld else None
+    shown = counts if public is None else public
+    monthly = shown.groupby(shown["month"].dt.strftime("%Y-%m"))["incidents"].sum()
+    current = _figure(monthly, start, end, [m for m in period.months if m in loaded])
+    chosen = comparison_of(period, compare, loaded, counts, target.alpha, public)
+    counted = ""
+    if current.missing:
+        counted = f" ({span(start, end)} counted over {current.text}; {_missing_text(current)})"
     if not loaded:
         status, sentence = NO_DATA, f"{measure.label}: no data: no {measure.source_name} are loaded."
     elif current.count is None:
@@ -199,16 +291,13 @@ def measure_status(
         sentence = (
             f"{measure.label}: no data: {measure.source_name} {_missing_text(current)} (period {span(start, end)})."
         )
-    elif status == NO_DATA:
-        sentence = (
-            f"{measure.label}: {current.count:,} in {span(start, end)}; "
-            f"{chosen.phrase(current)}, so the target cannot be judged."
-        )
+    elif not chosen.judged:
+        status = NOT_JUDGED
+        sentence = f"{measure.label}: {current.count:,} in {span(start, end)}{counted}; {chosen.phrase()}."
     else:
-        sentence = f"{measure.label} {chosen.phrase(current)}."
-    synthetic = store.synthetic_count(
-        start=min(shift(start, -max(window, 12)), shift(end, -11)), end=end, **measure.filters()
-    )
+        status = "off track" if chosen.label == "significant rise" else "on track"
+        sentence = f"{measure.label}{counted} {chosen.phrase()}."
+    synthetic = store.synthetic_count(start=first, end=end, **measure.filters())
     if synthetic:
         sentence = f"{SYNTHETIC_LABEL}: {sentence}"
     series_months = months(shift(end, -11), end)
@@ -218,43 +307,57 @@ def measure_status(
     return MeasureStatus(
         measure,
         current,
-        previous,
-        year,
+        chosen,
         status,
         sentence,
         data_to,
         series,
-        _ward_table(store, measure, current, chosen.base, window, counts if withheld else None),
+        _ward_table(store, current, chosen, loaded, counts, public),
         synthetic,
         withheld,
     )
 
 
 def _ward_table(
-    store: Store, measure: Measure, current: Figure, base: Figure, window: int, public: pd.DataFrame | None = None
+    store: Store, current: Figure, change: Change, loaded: set[str], counts: pd.DataFrame, public: pd.DataFrame | None
 ) -> pd.DataFrame:
-    """Wards with the period's count, the comparison's, and the E-test per ward (BH-adjusted); with
-    ``public`` (public ward-by-month cells) the ward counts are sums of those cells."""
-    filters = measure.filters()
+    """Wards with the period's count (``current``), the count in the months compared (``compared``) and
+    their counterparts' (``previous``), and the change test per ward on those months (Benjamini-Hochberg
+    adjusted, dispersion pooled over the wards' monthly counts). With
+    ``public`` (public ward-by-month cells) the counts shown are sums of those cells and no ward has a
+    verdict (:data:`WITHHELD_WARD`): a verdict on a ward's small true counts could narrow them, which the
+    rounding is there to prevent; the priority's own verdict, on the district's counts, is public."""
+    wards = store.wards().set_index("ward_code")[["ward_name"]]
 
-    def summary(fig: Figure) -> pd.DataFrame:
-        if public is None:
-            return store.ward_summary(start=fig.start, end=fig.end, **filters).set_index("ward_code")
-        wards = store.wards().set_index("ward_code")
-        return wards.assign(
-            incidents=rules.period_totals(public, fig.start, fig.end).reindex(wards.index, fill_value=0)
+    def totals(table: pd.DataFrame, counted) -> pd.Series:
+        keep = table["month"].dt.strftime("%Y-%m").isin(list(counted))
+        return table[keep].groupby("ward_code")["incidents"].sum().reindex(wards.index, fill_value=0)
+
+    shown = counts if public is None else public
+    now = wards.copy()
+    now["current"] = totals(shown, current.counted) if current.count is not None else pd.NA
+    if not change.judged:
+        now["previous"] = pd.NA
+        return now.reset_index().sort_values(["current", "ward_code"], ascending=[False, True])
+    k = len(change.current.counted)
+    try:
+        disp = rules.dispersion(
+            counts, (list(change.current.counted), list(change.base.counted)), loaded, current.end, "ward_code"
         )
-
-    now = summary(current)
-    if current.count is None:
-        now["incidents"] = pd.NA
-    if current.count is None or base.count is None:
-        table = now.rename(columns={"incidents": "current"})
-        table["previous"] = pd.NA
+    except ValueError:
+        table = now.assign(previous=totals(shown, change.base.counted))
         return table.reset_index().sort_values(["current", "ward_code"], ascending=[False, True])
-    before = summary(base)
-    table = compare_counts(now["incidents"], before["incidents"], window, window)
-    table.insert(0, "ward_name", now["ward_name"])
+    a, b = totals(counts, change.current.counted), totals(counts, change.base.counted)
+    table = compare_counts(a, b, k, k, dispersion=disp)
+    if public is not None:
+        a, b = totals(public, change.current.counted), totals(public, change.base.counted)
+        ratio = (a / b).where(b > 0)
+        nan = float("nan")
+        table = table.assign(current=a, previous=b, difference=a - b, ratio=ratio, pct_change=100 * (ratio - 1))
+        table = table.assign(sqrt_z=nan, p=nan, p_adj=nan, change=WITHHELD_WARD)
+    table.insert(0, "ward_name", wards["ward_name"])
+    table.insert(1, "compared", table["current"])  # the months compared (the period's, less any left out)
+    table["current"] = now["current"]
     table.index.name = "ward_code"
     return table.reset_index().sort_values(["current", "ward_code"], ascending=[False, True])
 
@@ -267,16 +370,20 @@ def priority_status(
     compare: str | None = None,
     audience: Audience = ANALYST,
 ) -> PriorityStatus:
-    """Status of one priority: the worst of its measures with data, else "no data"."""
+    """Status of one priority: the worst of its judged measures, else "not judged" when a measure has a
+    count, else "no data"."""
     results = [measure_status(store, m, priority, end, window, compare, audience) for m in priority.measures]
-    judged = [r for r in results if r.status != NO_DATA]
     if not priority.measures:
         gaps = "; ".join(f"{g.what}: {g.why}" for g in priority.gaps) or "none configured"
         return PriorityStatus(priority, results, NO_DATA, f"No data: no source measures this priority ({gaps}).")
+    judged = [r for r in results if r.status in STATUSES]
     if not judged:
-        return PriorityStatus(priority, results, NO_DATA, "No data. " + " ".join(r.sentence for r in results))
+        status = NOT_JUDGED if any(r.status == NOT_JUDGED for r in results) else NO_DATA
+        return PriorityStatus(
+            priority, results, status, f"{status.capitalize()}. " + " ".join(r.sentence for r in results)
+        )
     worst = max(judged, key=lambda r: STATUSES.index(r.status))
-    others = " ".join(r.sentence for r in results if r is not worst and r.status == NO_DATA)
+    others = " ".join(r.sentence for r in results if r is not worst and r.status not in STATUSES)
     return PriorityStatus(priority, results, worst.status, (worst.sentence + " " + others).strip())
 
 

@@ -2,8 +2,9 @@
 each ward's share.
 
 Rules: months the source has not loaded are gaps (NaN) in the series, never zeros; the
-comparison follows the coverage rule (:func:`geodata.analysis.rules.comparison`), one Poisson
-E-test per crime type, Benjamini-Hochberg adjusted (:func:`geodata.methods.change.compare`); shares
+comparison follows the coverage rule (:func:`geodata.analysis.rules.comparison`), one change test
+per crime type (quasi-Poisson, the dispersion pooled over the types' monthly counts, never below 1:
+:func:`geodata.analysis.rules.change_table`), Benjamini-Hochberg adjusted; shares
 and concentration (:mod:`geodata.methods.concentration`) are over the district's wards.
 """
 
@@ -16,7 +17,6 @@ import pandas as pd
 from geodata.analysis import rules
 from geodata.analysis.selection import Selection
 from geodata.methods import concentration
-from geodata.methods.change import compare
 
 
 def monthly(store, selection: Selection) -> pd.DataFrame:
@@ -35,10 +35,22 @@ def monthly(store, selection: Selection) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class CategoryChange:
-    """The comparison per crime type (None when the coverage rule refuses it) and its rule."""
+    """The comparison per crime type (None when the coverage rule refuses it, or the dispersion cannot be
+    estimated: ``reason`` says why) and its rule."""
 
     table: pd.DataFrame | None
     comparison: rules.Comparison
+    reason: str = ""
+
+    @property
+    def note(self) -> str:
+        """The rule applied (and the dispersion used, or why there is no test), as one sentence."""
+        if self.table is None:
+            return self.reason or self.comparison.note
+        return (
+            f"{self.comparison.note} Change test per crime type: quasi-Poisson, {self.table.attrs['dispersion']}; "
+            "Benjamini-Hochberg adjusted."
+        )
 
 
 def category_change(store, selection: Selection, against: str = "previous") -> CategoryChange:
@@ -46,9 +58,10 @@ def category_change(store, selection: Selection, against: str = "previous") -> C
     cmp = rules.comparison(store, selection.source, selection.period, against)
     if not cmp.possible:
         return CategoryChange(None, cmp)
-    now = store.counts(by=("category",), **selection.filters()).set_index("category")["incidents"]
-    before = store.counts(by=("category",), **selection.filters(cmp.base)).set_index("category")["incidents"]
-    return CategoryChange(compare(now, before), cmp)
+    try:
+        return CategoryChange(rules.change_table(store, selection, cmp, "category"), cmp)
+    except ValueError as err:
+        return CategoryChange(None, cmp, f"No change test: {err}.")
 
 
 def ward_shares(store, selection: Selection) -> tuple[pd.DataFrame, dict]:

@@ -6,8 +6,9 @@ wholly loaded; the missing months named), one rate rule (residents by area, two 
 figures, the method in the notes), the ward edge (incidents within 20 m of the ward's outline,
 ``within_20m_of_edge``), one harm rule, disclosure for an audience without exact counts of a
 sensitive source (its table: ward and shown count only). Rows: the selection's wards (all wards
-of the district when none is chosen), zeros included. The change per ward is the Poisson
-E-test (:func:`geodata.methods.change.compare`), Benjamini-Hochberg adjusted over the rows shown.
+of the district when none is chosen), zeros included. The change per ward is the change test
+(:func:`geodata.analysis.rules.change_table`: quasi-Poisson, the dispersion pooled over the wards'
+monthly counts, never below 1), Benjamini-Hochberg adjusted over the rows shown.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import pandas as pd
 from geodata import sources
 from geodata.analysis import rules
 from geodata.analysis.selection import ANALYST, Audience, Selection
-from geodata.methods.change import compare
 
 #: Columns, in order (``harm`` only with harm weights).
 COLUMNS = (
@@ -55,7 +55,7 @@ class WardTable:
     @property
     def rises(self) -> int | None:
         """Wards with a significant rise; None when the coverage rule allows no comparison."""
-        if not self.comparison.possible or "change" not in self.frame:
+        if not self.comparison.possible or "change" not in self.frame or self.frame["change"].isna().all():
             return None
         return int((self.frame["change"] == "significant rise").sum())
 
@@ -90,9 +90,14 @@ def ward_table(
     table["rate"] = rules.rate_per_1000(counts, pop)
     if table["rate"].notna().any() and not withheld:
         notes.append(rules.RATE_METHOD)
+    change = None
     if cmp.possible:
-        before = store.ward_summary(**selection.filters(cmp.base)).set_index("ward_code")["incidents"]
-        change = compare(counts, before.reindex(counts.index, fill_value=0))
+        try:
+            change = rules.change_table(store, selection, cmp, "ward_code", counts.index)
+            notes.append(f"Change per ward: quasi-Poisson test, {change.attrs['dispersion']}.")
+        except ValueError as err:
+            notes.append(f"No change test: {err}.")
+    if change is not None:
         table["previous"] = change["previous"]
         table["change"] = change["change"]
         table["p_adj"] = change["p_adj"]

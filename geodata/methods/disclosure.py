@@ -7,10 +7,12 @@ kiosk, the meeting pack and every table download):
   through its counts per ward and month (:func:`public_counts`), for the
   measure's filter (:func:`table_id`: source, categories, flags). Every other
   public figure of that source (a period's count, a ward's count over a
-  period, a total, a change, a p-value, a status) is a *sum of these
-  published cells* (:func:`period_totals`), never computed from the true
-  counts. No other breakdown of a sensitive source (waste type, size band,
-  rows loaded per month, synthetic records) is public.
+  period, a total, a percentage change) is a *sum of these published cells*
+  (:func:`period_totals`), never computed from the true counts. Rounded sums
+  are not Poisson counts, so they are never tested: a verdict ("significant
+  rise", a status) is judged on the true counts and shown alone, without its
+  p-value (:mod:`geodata.analysis.status`). No other breakdown of a sensitive
+  source (waste type, size band, rows loaded per month, synthetic records) is public.
 * **unbiased random rounding to base 5** (:data:`BASE`) of every cell: a count
   ``x = 5q + f`` is shown as ``5q + 5`` with probability ``f / 5``, else as
   ``5q``; zeros and multiples of 5 are shown as they are. A sum of rounded
@@ -61,8 +63,9 @@ THRESHOLD = 4
 #: What the pages say beside a rounded figure.
 NOTE = (
     "Council records are sensitive: every count of them shown here is rounded at random to a multiple of 5 "
-    "(so a 0 may hide 1 to 4), per ward and month, and totals, changes and statuses are worked out from the "
-    "rounded counts (disclosure control). Signed-in analysts see exact counts."
+    "(so a 0 may hide 1 to 4), per ward and month, and totals and changes are worked out from the rounded "
+    "counts (disclosure control); statuses are judged on the exact counts and only the verdict is shown. "
+    "Signed-in analysts see exact counts."
 )
 KEY_BYTES = 32
 

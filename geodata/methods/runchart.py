@@ -7,8 +7,13 @@ For a monthly series (a value per calendar month, ``None``/NaN where the month i
   only at a stated change of process, with a new baseline);
 * **moving range** MR_i = |x_i - x_(i-1)| for each month whose previous calendar month is also
   loaded (a gap gives no moving range: a difference across a gap is not a month-to-month one);
-* **process limits** = mean +- 2.66 x mean(MR of the baseline) (2.66 = 3 / d2, d2 = 1.128 for
-  ranges of two). The lower limit is kept as computed even when negative (a count cannot fall
+* **screening of large moving ranges** (NHSRplotthedots' default ``screen_outliers = TRUE``; Nelson
+  1982): a baseline moving range above :data:`SCREEN` (3.267) x the mean moving range is left out
+  and the mean moving range computed again from the rest, once (:attr:`XmR.screened` counts them):
+  one freak month then does not widen the limits (``screen_outliers=False`` turns it off, as abspc
+  does not screen);
+* **process limits** = mean +- 2.66 x mean(MR of the baseline, screened) (2.66 = 3 / d2, d2 = 1.128
+  for ranges of two). The lower limit is kept as computed even when negative (a count cannot fall
   below it then);
 * **special-cause rules** (:data:`RULES`), as MDC and its R package NHSRplotthedots use them:
 
@@ -26,7 +31,9 @@ For a monthly series (a value per calendar month, ``None``/NaN where the month i
   **Gaps**: runs, trends and three-point windows count consecutive calendar months only, so a
   month not loaded ends a shift or a trend and no three-point window spans it. A gap is never a
   zero.
-* **icon** (:func:`XmR.icon`), from the latest loaded point, as MDC's variation icons: special
+* **icon** (:func:`XmR.icon`), from the latest loaded point (or, given ``since``, the latest point
+  from that month on that fires a rule, so that the icon agrees with every point the chart marks in
+  a period), as MDC's variation icons: special
   cause **improving** or **concerning** (its side of the mean, or its trend's direction when it
   fires the trend rule alone, as abspc does; NHSRplotthedots uses the side of the mean even then;
   which side is better is ``lower_is_better``, default true for crime),
@@ -50,6 +57,9 @@ import numpy as np
 
 #: Limits = mean +- E2 x mean moving range (3 / d2, d2 = 1.128 for moving ranges of two points).
 E2 = 2.66
+#: Moving ranges above SCREEN x their mean are screened out of the mean moving range (D4 for ranges of
+#: two: the upper limit of a moving-range chart; NHSRplotthedots' default, Nelson 1982).
+SCREEN = 3.267
 #: Consecutive points on one side of the mean that make a shift.
 SHIFT_LENGTH = 7
 #: Consecutive points each rising (or each falling) that make a trend (MDC material: 6 or 7).
@@ -91,6 +101,7 @@ class XmR:
     moving_range: np.ndarray  # NaN where this or the previous month is not loaded
     flags: dict[str, np.ndarray]  # rule -> boolean per month
     lower_is_better: bool | None = True
+    screened: int = 0  # baseline moving ranges left out of the mean moving range (above SCREEN x the mean)
 
     @property
     def provisional(self) -> bool:
@@ -107,9 +118,14 @@ class XmR:
         i = self.months.index(month)
         return [r for r in RULES if self.flags[r][i]]
 
-    def icon(self) -> str:
-        """The variation icon of the latest loaded point (see the module docstring)."""
+    def icon(self, since: str | None = None) -> str:
+        """The variation icon (module docstring) of the latest loaded point; with ``since`` ('YYYY-MM'),
+        of the latest loaded point from ``since`` on that fires a rule (common cause when none does), so
+        that a chart marking a special cause in the period never says "common cause"."""
         loaded = np.flatnonzero(~np.isnan(self.values))
+        if since is not None:
+            first = _month_index(since) - _month_index(self.months[0])
+            loaded = np.array([i for i in loaded if i >= first and self.special[i]], dtype="int64")
         if not loaded.size:
             return COMMON
         i = int(loaded[-1])
@@ -126,13 +142,17 @@ class XmR:
 
 
 def xmr(
-    series: Mapping[str, float | None], baseline: tuple[str, str] | None = None, lower_is_better: bool | None = True
+    series: Mapping[str, float | None],
+    baseline: tuple[str, str] | None = None,
+    lower_is_better: bool | None = True,
+    screen_outliers: bool = True,
 ) -> XmR:
     """The XmR chart of ``series`` ('YYYY-MM' -> value; ``None`` or NaN: not loaded).
 
     ``baseline``: (first, last) month of the period the mean and limits come from, inclusive
-    (default: the whole series). Raises ``ValueError`` when the baseline has fewer than two
-    loaded points or no moving range (two consecutive loaded months).
+    (default: the whole series). ``screen_outliers`` (default True, as NHSRplotthedots): leave baseline
+    moving ranges above :data:`SCREEN` x their mean out of the mean moving range. Raises ``ValueError``
+    when the baseline has fewer than two loaded points or no moving range (two consecutive loaded months).
     """
     if not series:
         raise ValueError("the series is empty")
@@ -156,6 +176,10 @@ def xmr(
             f"month(s) and {base_mr.size} moving range(s): at least 2 consecutive months are needed"
         )
     mean, mean_mr = float(base_values.mean()), float(base_mr.mean())
+    screened = 0
+    if screen_outliers:
+        kept = base_mr[base_mr <= SCREEN * mean_mr]
+        screened, mean_mr = int(base_mr.size - kept.size), float(kept.mean())
     upper, lower = mean + E2 * mean_mr, mean - E2 * mean_mr
     flags = _rules(values, mean, upper, lower)
     return XmR(
@@ -170,6 +194,7 @@ def xmr(
         moving_range,
         flags,
         lower_is_better,
+        screened,
     )
 
 

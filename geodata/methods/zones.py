@@ -33,7 +33,10 @@ removed) with counts, most first, each at its busiest map point in the zone; and
 "Parking Area", ...), each beside the nearest named street map point and flagged when the
 label marks where crimes are recorded rather than committed (:data:`geodata.places.RECORDED_AT`,
 "Police Station"). Its **trend**: incidents in the zone in the period against the ``window``
-months before, with the E-test p (:func:`geodata.methods.change.e_test`), and its count per month.
+months before, with the change test's p (:func:`geodata.methods.change.rate_test`: the dispersion pooled
+over every zone's monthly counts in the two periods, :func:`geodata.methods.change.dispersion`, never
+below 1; no p when it cannot be estimated, e.g. one-month periods, and the note says why), and its count
+per month.
 police.uk gives the month only: no day, no time of day.
 """
 
@@ -49,7 +52,7 @@ import shapely
 
 from geodata import places as place_rules
 from geodata.methods import grid as grids
-from geodata.methods.change import e_test
+from geodata.methods.change import dispersion, rate_test
 from geodata.methods.hotspots import hotspot_cells
 from geodata.months import of as month_of
 
@@ -200,6 +203,7 @@ def patrol_zones(
     min_incidents: int = MIN_ZONE_INCIDENTS,
     max_area_km2: float = MAX_ZONE_KM2,
     street_points: pd.DataFrame | None = None,
+    periods: tuple[list[str], list[str]] | None = None,
 ):
     """Top ``top`` patrol zones of ``current`` incidents (canonical frame: x, y, month, category,
     location_text), with the trend against ``previous`` (the same area, the ``window`` months before).
@@ -210,8 +214,10 @@ def patrol_zones(
     (:func:`streets_and_places`, nearest among ``street_points``, default the named points of
     ``current`` and ``previous``); ``top_categories`` a list of (category, incidents);
     ``months`` a list of (YYYY-MM, incidents) in the period, months with none left out.
-    ``attrs["note"]``: how the hot spots were tested (or why not), how hot areas were split and
-    how many parts were too small.
+    ``periods``: the months ('YYYY-MM') of the period and of the one before, for the trend's dispersion
+    (default: the months present in ``current`` and ``previous``).
+    ``attrs["note"]``: how the hot spots were tested (or why not), how hot areas were split,
+    how many parts were too small, and the trend test's dispersion.
     """
     if top < 1:
         raise ValueError(f"top must be at least 1, got {top!r}")
@@ -262,6 +268,12 @@ def patrol_zones(
     if street_points is None:
         street_points = pd.concat([current, previous])[["x", "y", "location_text"]]
     rows, small = [], 0
+    groups: list[np.ndarray] = []
+    trend: list[tuple[int, int]] = []  # (incidents, previous) per zone row
+    now_months, before_months = periods or (
+        sorted(set(current["month"].map(month_of))),
+        sorted(set(previous["month"].map(month_of))),
+    )
     for part in parts:
         members = hot[part]
         n = int(n_now[members].sum())
@@ -276,13 +288,19 @@ def patrol_zones(
         cats = now["category"].value_counts()
         street_list, place_list = streets_and_places(now, street_points, streets)
         per_month = now["month"].map(month_of).value_counts().sort_index()
+        was = previous[np.isin(prev_cell, members)]["month"].map(month_of).value_counts()
+        groups += [
+            per_month.reindex(now_months, fill_value=0).to_numpy(),
+            was.reindex(before_months, fill_value=0).to_numpy(),
+        ]
+        trend.append((n, before))
         rows.append(
             {
                 "incidents": n,
                 "harm": harm,
                 "previous": before,
                 "change_pct": 100.0 * (n - before) / before if before else np.nan,
-                "p": e_test(n, before, window, window),
+                "p": np.nan,
                 "cells": len(members),
                 "area_km2": float(area_km2[part].sum()),
                 "top_categories": list(zip(cats.index.tolist()[:3], map(int, cats.to_numpy()[:3]))),
@@ -308,6 +326,14 @@ def patrol_zones(
         )
     if small:
         note += f"; {small} part(s) with fewer than {min_incidents} incidents are not zones"
+    if rows:
+        try:
+            disp = dispersion(groups, f"the zones' {len(now_months) + len(before_months)} months")
+            for row, (zone_n, zone_before) in zip(rows, trend):
+                row["p"] = rate_test(zone_n, zone_before, window, window, disp)
+            note += f"; trend test: quasi-Poisson, {disp.text}"
+        except ValueError as err:
+            note += f"; no trend test: {err}"
     empty.attrs["note"] = note
     if not rows:
         return empty, grid

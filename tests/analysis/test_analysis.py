@@ -172,12 +172,16 @@ def test_status_and_headline_write_p_by_the_one_rule():
     from geodata.analysis import meeting
 
     base, now = status.Figure("2024-01", "2024-06", 100, ()), status.Figure("2025-01", "2025-06", 101, ())
-    change = status.Change("the same months a year earlier", base, 0.9, 1.0, "no significant change")
-    assert change.phrase(now).endswith("no significant change, p = 0.900")
-    rise = status.Change("x", base, 0.00004, 50.0, "significant rise")
-    assert rise.phrase(now).endswith(", significant rise, p < 0.001")
-    annual = meeting.Annual("Fly-tipping", "defra", ("2022-23", "2023-24"), (1000.0, 1100.0), "annual")
-    assert annual.change is not None and annual.change.text == "+10% on 2022-23, significant"
+    name = "the same months a year earlier"
+    change = status.Change(name, "year-earlier", now, base, 0.9, 1.0, "no significant change")
+    assert change.phrase().endswith("no significant change, p = 0.900")
+    rise = status.Change("x", "previous", now, base, 0.00004, 50.0, "significant rise")
+    assert rise.phrase().endswith(", significant rise, p < 0.001")
+    years = ("2020-21", "2021-22", "2022-23", "2023-24")
+    annual = meeting.Annual("Fly-tipping", "defra", years, (1000.0, 1010.0, 1000.0, 1100.0), "annual", "2023-24")
+    # year to year the series moves 10 then 10 then 100: dispersion (100 + 100 + 10,000) / 6 / 1027.5 = 1.66
+    assert annual.change is not None and annual.change.text == "+10% on 2022-23, not significant"
+    assert "dispersion 1.7" in annual.change.dispersion
 
 
 def test_counted_period_names_months_not_loaded_and_refuses_a_period_with_none(bundled_store):
@@ -270,9 +274,9 @@ def test_status_changes_only_on_a_significant_change(bundled_store_2013):
             ].sum()
         )
 
-    assert (p3.current.count, p3.previous.base.count) == (direct("2021-08", "2022-01"), direct("2021-02", "2021-07"))
-    assert abs(p3.current.count / p3.previous.base.count - 1) < 0.01  # the issue's +1% (1,114 against 1,108)
-    assert p3.previous.p > 0.8 and by_window[6]["P3"].status == "on track"
+    assert (p3.current.count, p3.change.base.count) == (direct("2021-08", "2022-01"), direct("2021-02", "2021-07"))
+    assert abs(p3.current.count / p3.change.base.count - 1) < 0.01  # the issue's +1% (1,114 against 1,108)
+    assert p3.change.p > 0.8 and by_window[6]["P3"].status == "on track"
     assert {w: (r["P1"].status, r["P3"].status) for w, r in by_window.items()} == {
         3: ("on track", "on track"),
         6: ("on track", "on track"),
@@ -280,7 +284,8 @@ def test_status_changes_only_on_a_significant_change(bundled_store_2013):
     for results in by_window.values():
         for r in results.values():
             for m in r.measures:
-                chosen = m.previous
+                chosen = m.change
+                assert chosen.against == "previous"
                 assert (m.status == "off track") == (chosen.label == "significant rise")
     assert "only on a significant change" in status.RULE
 
@@ -416,3 +421,42 @@ def test_force_wide_store_maps_only_the_district(tmp_path, county_police):
     boundary = shapely.buffer(county.boundary(), 1.0)
     assert shapely.contains_xy(boundary, found.snaps["x"].to_numpy(), found.snaps["y"].to_numpy()).all()
     assert found.bandwidth_m < 2000
+
+
+def _by_month(store, unit, start, end):
+    counts = store.counts(by=(unit, "month"), start=start, end=end, inside=True)
+    return counts.pivot_table(index=unit, columns="month", values="incidents", aggfunc="sum", fill_value=0)
+
+
+def test_trends_wards_and_patrol_use_the_one_change_test(bundled_store):
+    """Trends' crime types, the ward table's (explorer, Wards) "significant rise" and the patrol zones' trend
+    all use the change test with a dispersion pooled over their units' monthly counts (2021-07..12 against
+    2021-01..06, every month loaded), computed here from the store independently; the E-test alone (Poisson)
+    would call more of them significant."""
+    from geodata.methods.change import dispersion, e_test, rate_test
+
+    sel = Selection.of("2021-07", "2021-12")
+    # Trends: one group per crime type and period (types with no incident in a period carry nothing)
+    wide = _by_month(bundled_store, "category", "2021-01", "2021-12")
+    disp = dispersion([*wide.iloc[:, :6].to_numpy(), *wide.iloc[:, 6:].to_numpy()])
+    trend = category_change(bundled_store, sel)
+    assert disp.factor > 1 and trend.table.attrs["dispersion"].startswith(f"dispersion {disp.estimate:.1f} (")
+    top = trend.table["current"].idxmax()
+    a, b = int(trend.table.loc[top, "current"]), int(trend.table.loc[top, "previous"])
+    assert trend.table.loc[top, "p"] == pytest.approx(rate_test(a, b, 6, 6, disp))
+    poisson = sum(e_test(int(x), int(y), 6, 6) < 0.05 for x, y in zip(trend.table["current"], trend.table["previous"]))
+    assert (trend.table["p"] < 0.05).sum() < poisson and "quasi-Poisson" in trend.note
+    # the ward table: the same rule over the wards
+    wards = _by_month(bundled_store, "ward_code", "2021-01", "2021-12")
+    wdisp = dispersion([*wards.iloc[:, :6].to_numpy(), *wards.iloc[:, 6:].to_numpy()])
+    table = ward_table(bundled_store, sel)
+    frame = table.frame.set_index("ward_code")
+    code = frame["incidents"].idxmax()
+    expected = rate_test(int(frame.loc[code, "incidents"]), int(frame.loc[code, "previous"]), 6, 6, wdisp)
+    stated = f"dispersion {wdisp.estimate:.1f} (12 months compared, 20 pooled, {wdisp.df} df)"
+    assert frame.loc[code, "p_adj"] >= expected - 1e-12 and any(stated in n for n in table.notes)
+    assert table.rises == int((frame["change"] == "significant rise").sum())
+    # the patrol zones' trend: quasi-Poisson over the zones' months, stated in the note
+    zones = patrol_zones(bundled_store, sel)
+    assert "trend test: quasi-Poisson, dispersion" in zones.zones.attrs["note"]
+    assert zones.zones["p"].notna().all()

@@ -36,14 +36,25 @@ def test_slides_in_order_overview_measured_then_not_measured(deck):
     assert deck.data_to == "2025-06"
 
 
-def test_headline_number_is_the_store_count_and_no_comparison_says_why(deck, bundled_store):
-    p3 = deck.priorities[2].parts[0]
+def test_headline_is_the_status_comparison_on_the_months_loaded_in_both_periods(deck, bundled_store):
+    """Before: "no comparison" (2024-05/06 not bundled) beside a NO DATA badge. Now the headline, the badge,
+    the overview row and the sentence carry one comparison: 2025-01..04 against 2024-01..04, the two months
+    left out named."""
+    ps = deck.priorities[2]
+    p3 = ps.parts[0]
     assert p3.headline.count == direct_count(bundled_store, P3, "2025-01", "2025-06")
-    # 2024-05/06 (year earlier) and 2024-07..12 (months before) are not bundled: no comparison, named
-    assert p3.headline.change is None and p3.headline.direction is None
-    assert "2024-05, 2024-06" in p3.headline.text
+    h = p3.headline
+    assert h.change is p3.status.change and h.change.judged and ps.result.status == p3.status.status
+    now = direct_count(bundled_store, P3, "2025-01", "2025-04")
+    before = direct_count(bundled_store, P3, "2024-01", "2024-04")
+    assert (h.change.current.count, h.change.base.count) == (now, before) and h.direction == meeting.UP
+    assert "on 2025-01 to 2025-04 against the same months a year earlier (2024-01 to 2024-04)" in h.text
+    assert f"{100 * (now - before) / before:+.0f}%" in h.text
+    assert "2025-05, 2025-06 left out: 2024-05, 2024-06 not loaded" in ps.result.sentence  # beside it
+    assert "dispersion" in ps.result.sentence
     row = deck.overview.rows[2]
-    assert row.number == f"{p3.headline.count:,}" and row.change == "no comparison"
+    assert row.number == f"{p3.headline.count:,}" and row.status == ps.result.status
+    assert row.change == f"{100 * (now - before) / before:+.0f}% on a year earlier (4 of 6 months), not significant"
 
 
 def test_headline_takes_the_year_earlier_else_the_months_before(bundled_store):
@@ -51,20 +62,44 @@ def test_headline_takes_the_year_earlier_else_the_months_before(bundled_store):
     # 2025-01..04: the year-earlier months 2024-01..04 are loaded
     d = meeting.slides(bundled_store, plist, end="2025-04", window=4)
     h = d.priorities[2].parts[0].headline
-    assert h.comparison.name == "the same months a year earlier" and h.change is not None
+    assert h.change.name == "the same months a year earlier" and h.change.judged and not h.change.reason
     now, before = (
         direct_count(bundled_store, P3, "2025-01", "2025-04"),
         direct_count(bundled_store, P3, "2024-01", "2024-04"),
     )
     assert (h.count, h.change.base.count) == (now, before)
     assert h.direction == (meeting.UP if now > before else meeting.DOWN if now < before else meeting.SAME)
-    # 2021-12..2022-01: the year earlier (2020-12) is not loaded, the months before (2021-10..11) are
+    # 2021-12..2022-01: 2020-12 is not loaded, 2021-01 is: 2022-01 against 2021-01, 2021-12 left out
     d = meeting.slides(bundled_store, plist, end="2022-01", window=2)
     h = d.priorities[2].parts[0].headline
-    assert h.comparison.name == "the previous 2 months" and h.change.base.count == direct_count(
-        bundled_store, P3, "2021-10", "2021-11"
+    assert h.change.name == "the same months a year earlier" and h.change.current.counted == ("2022-01",)
+    assert h.change.base.count == direct_count(bundled_store, P3, "2021-01", "2021-01")
+    assert "2021-12 left out: 2020-12 not loaded" in d.priorities[2].result.sentence
+    # 2021-04..06: no month of 2020 is loaded, so the months before (2021-01..03), said so
+    d = meeting.slides(bundled_store, plist, end="2021-06", window=3)
+    h = d.priorities[2].parts[0].headline
+    assert h.change.name == "the previous 3 months" and "against the previous 3 months instead" in h.text
+    assert d.priorities[2].result.sentence.count("against the same months a year earlier not judged") == 1
+    assert h.change.base.count == direct_count(bundled_store, P3, "2021-01", "2021-03")
+    assert d.overview.rows[2].change.endswith("on previous 3 months, not significant") or "significant" in (
+        d.overview.rows[2].change
     )
     assert rules.comparison(bundled_store, "police.uk", Period("2021-12", "2022-01"), "year-earlier").missing
+
+
+def test_run_chart_icon_agrees_with_the_points_it_marks_in_the_period(bundled_store):
+    """For every run chart on every slide of several periods: special cause marked in the period <=> the
+    icon is not "common cause"."""
+    plist = priorities.load()
+    for end, window in (("2025-06", 6), ("2022-01", 6), ("2021-12", 12), ("2025-04", 4)):
+        for ps in meeting.slides(bundled_store, plist, end=end, window=window).priorities:
+            for part in ps.parts:
+                for rc in [part.chart, *part.multiples]:
+                    if rc is None:
+                        continue
+                    months = list(rc.chart.months)
+                    marked = rc.chart.special[months.index(rc.period_start) :].any()
+                    assert marked == (rc.icon != runchart.COMMON), (end, rc.label)
 
 
 def test_run_chart_baseline_is_the_loaded_months_before_the_period(deck, bundled_store):
@@ -96,9 +131,10 @@ def test_flytipping_shows_defra_annual_figures_when_no_monthly_source_covers_the
     assert p2.parts == [] and p2.annual is not None
     stats = bundled_store.district_stats(dataset="incidents", measures=["Total Incidents"], area_codes=["E07000240"])
     latest = stats.sort_values("year").iloc[-1]
-    assert p2.annual.latest == (latest["year"], latest["value"]) == ("2022-23", 579.0)
-    year, before, pct, p, significant = p2.annual.change
-    assert significant == (p < p2.result.priority.target.alpha)
+    assert p2.annual.shown == (latest["year"], latest["value"]) == ("2022-23", 579.0)
+    assert "Older than the period: 2022-23" in p2.annual.note and "ended 27 months before" in p2.annual.note
+    year, before, pct, p, significant, dispersion = p2.annual.change
+    assert significant == (p < p2.result.priority.target.alpha) and "dispersion 27.0" in dispersion
     assert (year, before) == ("2021-22", 624.0) and pct == pytest.approx(100 * (579 - 624) / 624)
     row = deck.overview.rows[1]
     assert row.direction == meeting.DOWN and "annual" in row.number_of and "not significant" in row.change
@@ -106,6 +142,40 @@ def test_flytipping_shows_defra_annual_figures_when_no_monthly_source_covers_the
     d = meeting.slides(bundled_store, priorities.load(), end="2020-12", window=6)
     assert [s.priority.id for s in d.priorities] == ["P2"]  # police.uk is not loaded for 2020-07..12
     assert d.priorities[0].annual is None and d.priorities[0].parts[0].status.measure.source == "fixmystreet"
+
+
+def test_defra_year_matches_the_period_and_its_age_is_said(bundled_store):
+    """A pack for 2021-04..06 showed 2022-23 (DEFRA's latest). Now the financial year overlapping the period
+    (2021-22), with no "older than the period"; a period after the last published year names its age."""
+    plist = priorities.load()
+    d = meeting.slides(bundled_store, plist, end="2021-06", window=3)
+    p2 = next(s for s in d.priorities if s.priority.id == "P2")
+    assert p2.annual.shown == ("2021-22", 624.0) and "2021-22 (April 2021 to March 2022) overlaps" in p2.annual.note
+    assert "Older" not in p2.annual.note and p2.annual.change.year == "2020-21"
+    row = next(r for r in d.overview.rows if r.priority.id == "P2")
+    assert row.number_of == "in 2021-22 (annual, DEFRA)"
+    latest = meeting.annual(bundled_store, "defra", Period("2023-04", "2023-06"))
+    assert latest.shown[0] == "2022-23" and "it ended 3 months before the period's end" in latest.note
+    assert meeting.annual(bundled_store, "defra", Period("2011-01", "2011-03")) is None  # before any year
+
+
+def test_defra_year_on_year_changes_allow_for_the_series_variation(bundled_store):
+    """DEFRA's St Albans totals 2012-13..2022-23 vary about 27x the mean from year to year: the Poisson
+    E-test called 7 of the 10 year-on-year changes significant; the test with that dispersion calls none."""
+    stats = bundled_store.district_stats(dataset="incidents", measures=["Total Incidents"], area_codes=["E07000240"])
+    values = [int(v) for v in stats.sort_values("year")["value"]]
+    assert len(values) == 11
+    from geodata.methods.change import e_test, rate_test, successive_dispersion
+
+    disp = successive_dispersion(values)
+    assert (
+        disp.estimate
+        == pytest.approx(np.sum(np.diff(values) ** 2) / 20 / np.mean(values))
+        == pytest.approx(27.0, abs=0.05)
+    )
+    pairs = list(zip(values[1:], values[:-1]))
+    assert sum(e_test(a, b) < 0.05 for a, b in pairs) == 7
+    assert sum(rate_test(a, b, 1, 1, disp) < 0.05 for a, b in pairs) == 0
 
 
 def test_outcome_shares_of_the_period_sum_to_one(deck):
@@ -131,7 +201,7 @@ def test_each_status_sentence_is_shown_once_and_status_has_symbol_and_word(deck,
         import html
 
         assert page.count(html.escape(ps.result.sentence)) == 1
-        assert "– NO DATA" in page or "✓ ON TRACK" in page or "▲ OFF TRACK" in page
+        assert "– NO DATA" in page or "✓ ON TRACK" in page or "▲ OFF TRACK" in page or "? NOT JUDGED" in page
     assert pages[3].count('class="ward-svg"') == 20 and "St Peters" in pages[3]  # ward names on the map
     assert pages[2].count("(annual)") >= 1 and "2022-23" in pages[2]
 

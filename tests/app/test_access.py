@@ -324,11 +324,14 @@ def test_public_meeting_figures_are_sums_of_the_public_cells(partner_site, monke
     assert direct["incidents"].between(1, 4).sum() >= 5  # the source really has small ward counts
     public = _public(store, "council-incidents", flags=["mental-health"])
     now = disclosure.period_totals(public, "2021-08", "2022-01")
-    before = disclosure.period_totals(public, "2021-02", "2021-07")
+    # the target's comparison (a year earlier) on the one month loaded in both periods: 2022-01 against 2021-01
+    compared = disclosure.period_totals(public, "2022-01", "2022-01")
+    before = disclosure.period_totals(public, "2021-01", "2021-01")
     at = _app(monkeypatch, cfg, to="2022-01")  # public; the council log ends 2022-01
     slide = _slide(at, "P4")
     assert f'<div class="csp-number">{now.sum():,}</div>' in slide and now.sum() % 5 == 0
-    assert f"against the previous 6 months (2021-02 to 2021-07, {before.sum():,})" in slide
+    assert f"({before.sum():,} -&gt; {compared.sum():,}) against the same months a year earlier (2021-01;" in slide
+    assert "judged on the exact counts; only the verdict is public" in slide and ", p " not in slide
     assert html.escape(disclosure.NOTE) in slide
     titles = dict(html.unescape(t).rsplit(": ", 1) for t in re.findall(r"<title>([^<]*)</title>", slide))
     names = dict(zip(direct["ward_code"], direct["ward_name"]))
@@ -375,12 +378,15 @@ def test_public_sentence_never_gives_a_true_count_8_to_8(tmp_path, empty_store):
         shown = status_mod.measure_status(store, p4.measures[0], p4, "2021-12", 1, "previous", PUBLIC)
         cur = disclosure.period_totals(public, "2021-12", "2021-12")
         prev = disclosure.period_totals(public, "2021-11", "2021-11")
-        assert shown.withheld and shown.current.count == cur.sum() and shown.previous.base.count == prev.sum()
-        counts = _numbers(shown.sentence.split(", p ")[0].replace("2021-11", ""))  # neither p nor the month
+        assert shown.withheld and shown.current.count == cur.sum() and shown.change.base.count == prev.sum()
+        assert shown.change.p is None and ", p " not in shown.sentence  # only the verdict, judged on 8 -> 8
+        assert shown.status == exact.status == "on track" and shown.change.label == exact.change.label
+        counts = _numbers(shown.sentence.split(" (judged")[0].replace("2021-11", ""))  # neither df nor the month
         assert counts and all(c % 5 == 0 for c in counts) and 8 not in counts, shown.sentence
         assert cur.sum() in counts and (prev.sum() in counts or prev.sum() == 0)
         assert shown.wards.set_index("ward_code")["current"].sum() == cur.sum()
         assert all(v % 5 == 0 for v in shown.wards["current"]) and all(v % 5 == 0 for v in shown.wards["previous"])
+        assert set(shown.wards["change"]) == {status_mod.WITHHELD_WARD} and shown.wards["p_adj"].isna().all()
         loaded = shown.series[shown.series["count"].notna()]
         assert loaded["month"].tolist() == ["2021-11", "2021-12"]
         assert loaded["count"].tolist() == [prev.sum(), cur.sum()]  # the sparkline: sums of the public cells
@@ -422,7 +428,9 @@ def test_pack_figures_of_council_sources_are_sums_of_the_public_cells(partner_si
     _, store = partner_site
     built = pack.build(store, priorities_mod.load(priorities_mod.DEFAULT_PRIORITIES), end="2022-01")
     withheld = [m for r in built.results for m in r.measures if m.withheld and m.current.count is not None]
-    assert {m.measure.source for m in withheld} == {"council-incidents"}  # fly-tipping: only 2 months loaded
+    # fly-tipping: 2 of the 6 months loaded, counted over them (not judged: no month has its counterpart)
+    assert {m.measure.source for m in withheld} == {"council-incidents", "council-flytipping"}
+    assert next(m for m in withheld if m.measure.source == "council-flytipping").status == "not judged"
     for m in withheld:
         public = _public(
             store, m.measure.source, **{k: v for k, v in m.measure.filters().items() if k not in ("source", "inside")}

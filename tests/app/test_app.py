@@ -159,7 +159,8 @@ def test_meeting_is_the_default_page_with_figures_from_the_store(app, bundled_st
     overview = pages[0]
     assert f">{direct_count(bundled_store, p1, '2025-01', '2025-06'):,}<" in overview
     assert f">{direct_count(bundled_store, p3, '2025-01', '2025-06'):,}<" in overview
-    assert "2024-05, 2024-06" in pages[3]  # no comparison: the missing months named, never a zero
+    assert "2025-05, 2025-06 left out: 2024-05, 2024-06 not loaded" in pages[3]  # named, never a zero
+    assert "NO DATA" not in pages[1] and "NO DATA" not in pages[3]  # judged on the months loaded in both
     assert "FixMyStreet reports not loaded for 6 months: 2025-01 to 2025-06" in pages[2]
     assert "council incident logs" in pages[4] and "probation" in pages[4]
     assert any("Data to 2025-06" in m.value for m in app.markdown)
@@ -176,8 +177,8 @@ def test_meeting_period_widgets_change_figures_and_url(app, bundled_store):
     assert (_param(app, "to"), _param(app, "window"), _param(app, "compare")) == (["2021-12"], ["1"], ["year-earlier"])
     p3_slide = next(p for p in _slides(app) if 'aria-label="P3 ' in p)
     assert f">{direct_count(bundled_store, p3, '2021-12', '2021-12'):,}<" in p3_slide
-    # 2020-12 is not loaded: the year-earlier comparison, and so the status, is "no data", never a zero
-    assert "NO DATA" in p3_slide and "not loaded for 2020-12" in p3_slide
+    # 2020-12 is not loaded: the year-earlier comparison cannot be made, so the month before, said so
+    assert "NO DATA" not in p3_slide and "loaded: 2020-12 not loaded), so against the previous month" in p3_slide
 
 
 def test_meeting_kiosk_mode_has_no_widgets_and_the_overview_first(tmp_path, monkeypatch, bundled_store):

@@ -40,7 +40,10 @@ def test_pdf_has_overview_priority_and_sources_pages_with_the_figures(built, bun
     now = direct_count(bundled_store, cats, "2025-01", "2025-06")
     assert f"{now:,} in 2025-01 to 2025-06" in pages[3]
     top = next(m for r in built.results if r.priority.id == "P3" for m in r.measures).wards.iloc[0]
-    assert f"{top['ward_name']} {int(top['current'])} no data" in pages[3]  # no comparison loaded: said, not 0
+    # the ward row: the period's count, the months compared (2025-01..04) and their year-earlier counterparts
+    compared = direct_count(bundled_store, cats, "2025-01", "2025-04", ward=top["ward_code"])
+    before = direct_count(bundled_store, cats, "2024-01", "2024-04", ward=top["ward_code"])
+    assert f"{top['ward_name']} {int(top['current'])} {compared} {before} " in pages[3]
     # priorities with no data say so and name the missing source
     assert "NO DATA" in pages[2] and "FixMyStreet" in pages[2]
     assert "Not measured yet" in pages[0] and "probation" in pages[0]
@@ -75,8 +78,8 @@ def test_html_pack_is_self_contained_and_escaped(bundled_store):
         assert re.sub(r"\s+", " ", ps.result.sentence) in pdf
     assert "Data to 2025-06" in text and 'src="http' not in text and "<script" not in text
     p3 = next(r for r in built.results if r.priority.id == "P3").measures[0]
-    arrow = f"({p3.year_earlier.base.count:,} -&gt; {p3.current.count:,})"
-    assert arrow in text and f"({p3.year_earlier.base.count:,} -> {p3.current.count:,})" not in text  # escaped
+    arrow = f"({p3.change.base.count:,} -&gt; {p3.current.count:,})"
+    assert arrow in text and f"({p3.change.base.count:,} -> {p3.current.count:,})" not in text  # escaped
 
 
 def test_editing_priorities_changes_the_pack(bundled_store, tmp_path):
@@ -146,6 +149,7 @@ def test_pack_ward_table_writes_p_by_the_one_rule():
         {
             "ward_name": ["A & B", "C"],
             "current": [40, 3],
+            "compared": [30, 2],
             "previous": [10, 3],
             "pct_change": [300.0, float("nan")],
             "p_adj": [0.0001, 1.0],
@@ -153,5 +157,5 @@ def test_pack_ward_table_writes_p_by_the_one_rule():
         }
     )
     rows = pack._ward_rows(SimpleNamespace(wards=wards, current=SimpleNamespace(count=43)))
-    assert rows[1] == ["A & B", "40", "10", "+300%", "< 0.001", "significant rise"]
-    assert rows[2][3:5] == ["", "1.000"]
+    assert rows[1] == ["A & B", "40", "30", "10", "+300%", "< 0.001", "significant rise"]
+    assert rows[2][4:6] == ["", "1.000"]

@@ -3,7 +3,8 @@
 For constructed data sets (records of a sensitive source by ward x month x type x flag) the test
 collects every figure a public visitor can see, made by the functions the pages call
 (:func:`geodata.methods.disclosure.public_counts` for the cells, :func:`geodata.methods.disclosure.period_totals` for
-every ward count over a period; period totals, changes and statuses are sums or functions of these,
+every ward count over a period; period totals and changes are sums or functions of these; a status is
+judged on the district's true counts and shown alone, and wards get no verdict for the public,
 see tests/app/test_access.py for the pages themselves), and then, with an integer program
 (``scipy.optimize.milp``), the smallest and largest value each protected cell can take given all of
 them and the rule's published algorithm.

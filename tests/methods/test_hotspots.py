@@ -14,7 +14,7 @@ from geodata.methods import concentration
 from geodata.methods import grid as grids
 from geodata.methods import kde as kde_mod
 from geodata.methods.adjust import adjust_p
-from geodata.methods.change import compare, e_test
+from geodata.methods.change import Dispersion, compare, dispersion, e_test, rate_test
 from geodata.methods.emerging import CLASSES, classify_series, emerging_hotspots, mann_kendall, simple_classes
 from geodata.methods.gistar import distance_band_weights, gi_star, hotspots
 from geodata.methods.snap import RECORDING_PLACES, snap_points
@@ -324,14 +324,24 @@ def test_e_test_equals_scipy_poisson_means_test():
 def test_compare_wards_between_periods(bundled_store):
     a = bundled_store.ward_summary(start="2021-07", end="2021-12").set_index("ward_code")["incidents"]
     b = bundled_store.ward_summary(start="2021-01", end="2021-06").set_index("ward_code")["incidents"]
-    out = compare(a, b)
+    by_month = bundled_store.counts(by=("ward_code", "month"), start="2021-01", end="2021-12")
+    wide = by_month.pivot_table(index="ward_code", columns="month", values="incidents", fill_value=0)
+    disp = dispersion([*wide.iloc[:, :6].to_numpy(), *wide.iloc[:, 6:].to_numpy()], "20 wards x 12 months")
+    assert disp.df == 12 * 20 - 40 and disp.factor > 1  # ward-months vary more than Poisson counts
+    out = compare(a, b, 6, 6, dispersion=disp)
     assert len(out) == 20 and (out["difference"] == a - b).all()
+    ward = a.idxmax()
+    assert out.loc[ward, "p"] == pytest.approx(rate_test(int(a[ward]), int(b[ward]), 6, 6, disp))
+    assert out.attrs["dispersion"] == disp.text
     assert (out["p_adj"] >= out["p"] - 1e-12).all()
     assert set(out["change"]) <= {"significant rise", "significant fall", "no significant change"}
-    big = compare(pd.Series({"w": 368}), pd.Series({"w": 312}))
+    poisson = Dispersion(1.0, 10, 12)
+    big = compare(pd.Series({"w": 368}), pd.Series({"w": 312}), dispersion=poisson)
     assert big.loc["w", "pct_change"] == pytest.approx(100 * (368 / 312 - 1))
     assert big.loc["w", "sqrt_z"] == pytest.approx(np.sqrt(2) * (np.sqrt(368) - np.sqrt(312)))  # sd 1 for two periods
-    assert compare(pd.Series({"w": 60}), pd.Series({"w": 20})).loc["w", "change"] == "significant rise"
+    assert compare(pd.Series({"w": 60}), pd.Series({"w": 20}), dispersion=poisson).loc["w", "change"] == (
+        "significant rise"
+    )
 
 
 # ---------------------------------------------------------------- concentration

@@ -16,7 +16,7 @@ import shapely
 from geodata.methods import grid as grids
 from geodata.methods import kde as kde_mod
 from geodata.methods.adjust import adjust_p
-from geodata.methods.change import compare, sqrt_z
+from geodata.methods.change import Dispersion, compare, sqrt_z
 from geodata.methods.emerging import mann_kendall
 from geodata.methods.gistar import gi_star
 from geodata.methods.knox import knox
@@ -72,11 +72,15 @@ def test_gi_star_of_an_empty_grid_is_empty():
     assert res.z.shape == res.p.shape == res.p_adj.shape == res.gi_class.shape == (0,)
 
 
+#: A stated dispersion for tests of the table itself (Poisson: the estimate is below 1).
+POISSON = Dispersion(0.9, 10, 12, "constructed")
+
+
 def test_compare_empty_and_nan():
-    out = compare(pd.Series(dtype="int64"), pd.Series(dtype="int64"))
+    out = compare(pd.Series(dtype="int64"), pd.Series(dtype="int64"), dispersion=POISSON)
     assert out.empty and "p_adj" in out.columns
     with pytest.raises(ValueError, match=r"current has nan for 'E05004799'.*whole number"):
-        compare(pd.Series({"E05004799": np.nan, "E2": 3.0}), pd.Series({"E05004799": 4, "E2": 3}))
+        compare(pd.Series({"E05004799": np.nan, "E2": 3.0}), pd.Series({"E05004799": 4, "E2": 3}), dispersion=POISSON)
 
 
 def test_kde_nan_weight_is_an_error_not_a_nan_surface():
@@ -105,9 +109,8 @@ def test_sqrt_z_is_standard_normal_for_two_random_periods():
     a3, b12 = rng.poisson(15, 200_000), rng.poisson(60, 200_000)
     assert abs(sqrt_z(a3, b12, 3, 12).std() - 1) < 0.02
     assert sqrt_z(np.array([368]), np.array([312]))[0] == pytest.approx(np.sqrt(2) * (np.sqrt(368) - np.sqrt(312)))
-    assert compare(pd.Series({"w": 368}), pd.Series({"w": 312})).loc["w", "sqrt_z"] == pytest.approx(
-        np.sqrt(2) * (np.sqrt(368) - np.sqrt(312))
-    )
+    table = compare(pd.Series({"w": 368}), pd.Series({"w": 312}), dispersion=POISSON)
+    assert table.loc["w", "sqrt_z"] == pytest.approx(np.sqrt(2) * (np.sqrt(368) - np.sqrt(312)))
 
 
 # ---------------------------------------------------------------- Knox

@@ -19,6 +19,13 @@ def monthly(values, start=(2023, 1)):
     return out
 
 
+def screened_mean_mr(mrs):
+    """NHSRplotthedots' default screening, written out: moving ranges above 3.267 x their mean are left out
+    and the mean taken again over the rest, once."""
+    mrs = np.asarray(mrs, dtype=float)
+    return mrs[mrs <= 3.267 * mrs.mean()].mean()
+
+
 def fired(chart, rule):
     return [m for m, f in zip(chart.months, chart.flags[rule]) if f]
 
@@ -107,6 +114,34 @@ def test_gaps_are_not_zeros_and_break_runs_trends_and_windows():
     assert xmr(absent, baseline=("2023-01", "2023-12")).months == chart.months
 
 
+def test_large_moving_ranges_are_screened_as_nhsrplotthedots_does():
+    """One freak month (24 in a 12, 10 baseline of 12 months) makes two moving ranges of 14: the mean of the
+    11 is 46 / 11 = 4.18, 3.267 x that is 13.7, so both are left out and the mean of the other 9 (2) sets
+    the limits: 12 +- 5.32 (upper 17.32), not +- 11.1 (upper 23.1). The next month's 19 is then outside."""
+    series = [12, 10, 12, 10, 12, 10, 24, 10, 12, 10, 12, 10, 19]
+    base = ("2023-01", "2023-12")
+    chart = xmr(monthly(series), base)
+    mrs = np.abs(np.diff(series[:12]))
+    assert mrs.mean() == pytest.approx(46 / 11) and chart.screened == 2
+    assert chart.mean_mr == pytest.approx(screened_mean_mr(mrs)) == 2
+    assert chart.upper == pytest.approx(12 + 2.66 * 2)
+    assert fired(chart, "outside") == ["2023-07", "2024-01"]
+    plain = xmr(monthly(series), base, screen_outliers=False)
+    assert plain.mean_mr == pytest.approx(mrs.mean()) and plain.screened == 0
+    assert fired(plain, "outside") == ["2023-07"]  # the unscreened limits are 2.1x as far out: 19 is inside
+    assert xmr(monthly(BASE)).screened == 0  # nothing to screen: the limits are the plain ones
+
+
+def test_icon_agrees_with_the_points_marked_in_the_period():
+    """A special-cause point in the period followed by an ordinary latest month: the latest-point icon says
+    common cause, the period's icon says what the chart marks (concerning: a high point, lower is better)."""
+    chart = xmr(monthly(BASE + [11, 25, 12]), ("2023-01", "2023-12"))
+    assert fired(chart, "outside") == ["2024-02"]
+    assert chart.icon() == COMMON and chart.icon("2024-01") == CONCERNING
+    assert chart.icon("2024-03") == COMMON  # nothing marked from 2024-03 on
+    assert xmr(monthly(BASE + [11, 2, 12]), ("2023-01", "2023-12")).icon("2024-01") == IMPROVING
+
+
 def test_moving_ranges_across_a_gap_are_not_used_for_the_limits():
     chart = xmr({"2023-01": 10, "2023-02": 12, "2023-04": 40, "2023-05": 42})
     assert chart.mean_mr == 2  # |40 - 12| spans the missing March and is not a moving range
@@ -148,8 +183,8 @@ def test_bundled_2025_months(bundled_store):
     values = direct["incidents"].to_numpy(dtype=float)
     chart = xmr(months_2025)
     assert chart.mean == pytest.approx(values.mean())
-    assert chart.mean_mr == pytest.approx(np.abs(np.diff(values)).mean())
-    assert chart.upper == pytest.approx(values.mean() + 2.66 * np.abs(np.diff(values)).mean())
+    assert chart.mean_mr == pytest.approx(screened_mean_mr(np.abs(np.diff(values))))
+    assert chart.upper == pytest.approx(values.mean() + 2.66 * screened_mean_mr(np.abs(np.diff(values))))
     assert chart.provisional  # six points: MDC asks for 12 at least
     assert (values >= chart.lower).all() and (values <= chart.upper).all()  # no outside point
     assert not chart.flags["shift"].any()  # six points cannot make a run of seven
@@ -170,7 +205,7 @@ def test_bundled_months_with_gaps(bundled_store):
     months = list(chart.months)
     base = [chart.values[months.index(m)] for m in months if "2024-01" <= m <= "2025-06" and loaded[months.index(m)]]
     mrs = list(np.abs(np.diff(base[:4]))) + list(np.abs(np.diff(base[4:])))
-    assert chart.mean_mr == pytest.approx(np.mean(mrs)) and chart.mean == pytest.approx(np.mean(base))
+    assert chart.mean_mr == pytest.approx(screened_mean_mr(mrs)) and chart.mean == pytest.approx(np.mean(base))
     # every shift lies within one unbroken stretch of loaded months
     for rule in ("shift", "trend"):
         idx = np.flatnonzero(chart.flags[rule])
@@ -189,7 +224,7 @@ def test_agrees_with_abspc_on_gapless_series(seed):
     rng = np.random.default_rng(seed)
     levels = np.r_[np.full(20, 40.0), np.full(20, 40.0 + 4 * seed), np.linspace(40, 60, 10)]
     values = rng.poisson(levels).astype(float)
-    ours = xmr(monthly(list(values)))
+    ours = xmr(monthly(list(values)), screen_outliers=False)  # abspc does not screen moving ranges
     theirs = spc.detect_special_causes(spc.calculate_control_limits(pd.DataFrame({"value": values}), "XmR"))
     assert ours.mean == pytest.approx(theirs["mean"].iloc[0])
     assert ours.upper == pytest.approx(theirs["ucl"].iloc[0], rel=1e-3)  # abspc: 3 / 1.128, we: 2.66
