@@ -91,6 +91,12 @@ def _write(path: Path, users: dict) -> None:
         raise
 
 
+def create(path: str | Path) -> None:
+    """An accounts file with no user, for its owner only (0600); one already there is kept."""
+    if not Path(path).exists():
+        _write(Path(path), {})
+
+
 def add(path: str | Path, name: str, role: str, password: str | None) -> None:
     """Add or update ``name`` with ``role``; ``password`` None makes an OIDC (e-mail) account."""
     if not _NAME.match(name or ""):

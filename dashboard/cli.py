@@ -315,6 +315,31 @@ def _cmd_refresh(args, cfg) -> int:
     return 0
 
 
+def _cmd_init(args) -> int:
+    """Write ``DIR/csp.toml`` (:func:`geodata.config.init_text`) and an empty accounts file beside it,
+    both for their owner only, and say the next two commands."""
+    from dashboard import accounts
+    from geodata import boundaries
+    from geodata.config import BoundarySpec, init_text, write_init
+
+    wards = lsoas = None
+    if args.wards or args.lsoas:
+        if not (args.wards and args.lsoas and args.ward_code and args.ward_name and args.name):
+            raise ValueError("another district needs --name, --wards with --ward-code and --ward-name, and --lsoas")
+        wards = BoundarySpec(Path(args.wards).resolve(), args.ward_code, args.ward_name, "Wards")
+        lsoas = BoundarySpec(Path(args.lsoas).resolve(), args.lsoa_code, args.lsoa_name, "LSOAs")
+        for spec in (wards, lsoas):
+            boundaries.read(spec)  # the file, its fields, codes and polygons, before anything is written
+    cfg = write_init(args.dir, init_text(args.area, wards, lsoas, args.name, tuple(args.host)))
+    assert cfg.accounts_file is not None
+    accounts.create(cfg.accounts_file)
+    print(f"wrote {cfg.path} ({cfg.area_name}; store {cfg.store_path}, accounts {cfg.accounts_file})")
+    print("next:")
+    print(f"  csp-hotspots users add NAME --role admin --config {cfg.path}")
+    print(f"  csp-hotspots serve --config {cfg.path}")
+    return 0
+
+
 def _cmd_wards(args, cfg) -> int:
     store = open_store(cfg)
     print(f"{cfg.area_name}: {cfg.wards.label} ({cfg.wards.file.name})")
@@ -572,6 +597,24 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--cache", metavar="DIR", help="answer cache (default: api-cache beside the store)")
     refresh.set_defaults(func=_cmd_refresh)
 
+    init = sub.add_parser(
+        "init",
+        help="write a partner config in DIR: the bundled area's files used in place, a store and partner accounts",
+        description="Writes DIR/csp.toml (never replacing one) and an empty accounts file: the bundled "
+        "St Albans area (--area), or another district's boundaries (--wards, --lsoas and their fields).",
+    )
+    init.add_argument("dir", metavar="DIR")
+    init.add_argument("--area", choices=list(config_mod.AREAS), help="a bundled area (default st-albans)")
+    init.add_argument("--name", metavar="NAME", help="another district's name, shown in the app")
+    init.add_argument("--wards", metavar="FILE", help="another district's ward boundaries (GeoJSON, GPKG, SHP)")
+    init.add_argument("--ward-code", metavar="FIELD", help="the wards' code field (e.g. WD22CD)")
+    init.add_argument("--ward-name", metavar="FIELD", help="the wards' name field (e.g. WD22NM)")
+    init.add_argument("--lsoas", metavar="FILE", help="another district's LSOA boundaries")
+    init.add_argument("--lsoa-code", default="LSOA11CD", metavar="FIELD", help="default LSOA11CD")
+    init.add_argument("--lsoa-name", default="LSOA11NM", metavar="FIELD", help="default LSOA11NM")
+    init.add_argument("--host", action="append", default=[], metavar="NAME", help="a host name partners use; repeat")
+    init.set_defaults(func=_cmd_init, needs_config=False)
+
     wards = sub.add_parser("wards", parents=[common], help="list the configured wards")
     wards.set_defaults(func=_cmd_wards)
 
@@ -611,6 +654,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.showwarning = lambda message, *rest: print(f"csp-hotspots: warning: {message}", file=sys.stderr)
     try:
+        if not getattr(args, "needs_config", True):
+            return args.func(args)
         cfg = config_mod.load(args.config)
         return args.func(args, cfg)
     except BrokenPipeError:  # output piped into e.g. head, which stopped reading

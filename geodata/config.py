@@ -2,9 +2,11 @@
 
 The area is configuration, not code: another district works by writing its
 own file. Relative paths are relative to the config file's folder; ``~`` is
-expanded. Every key is checked at load, and a problem raises
-:class:`ConfigError` naming the file and the key (TOML syntax errors name the
-line)::
+expanded; a path written ``package:st_albans/...`` names a file shipped in the
+package (``geodata/bundled``), wherever the package is installed, so a config written by
+``csp-hotspots init`` keeps using the bundled area files without copying them.
+Every key is checked at load, and a problem raises :class:`ConfigError` naming
+the file and the key (TOML syntax errors name the line)::
 
     [area]
     name = "St Albans City and District"   # shown in the app and reports
@@ -75,6 +77,10 @@ ATTRIBUTION_TEXT = re.compile(r"[^<>{}`\\]*")
 DEFAULT_CONFIG = ST_ALBANS / "csp.toml"
 #: The bundled St Albans configuration on the wards in force 2013 - May 2022.
 WARDS_2013_CONFIG = ST_ALBANS / "csp-wards-2013.toml"
+#: The areas ``csp-hotspots init --area`` writes a config for: the bundled configs, by name.
+AREAS = {"st-albans": DEFAULT_CONFIG, "st-albans-wards-2013": WARDS_2013_CONFIG}
+#: A path starting with this names a file inside the package's bundled data (``geodata/bundled``).
+PACKAGE = "package:"
 
 
 def data_home() -> Path:
@@ -209,9 +215,16 @@ class _Checker:
             )
         return value
 
+    def _resolve(self, value: str, base: Path | None = None) -> Path:
+        """A path of the config: ``package:...`` inside the bundled data, else ``~`` expanded and relative
+        to ``base`` (default: the config's folder)."""
+        if value.startswith(PACKAGE):
+            return ST_ALBANS.parent / value.removeprefix(PACKAGE)
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (base or self.base) / p
+
     def path(self, table: str, key: str, must_exist: bool = True, base: Path | None = None) -> Path:
-        p = Path(self.text(table, key)).expanduser()
-        p = p if p.is_absolute() else (base or self.base) / p
+        p = self._resolve(self.text(table, key), base)
         if must_exist and not p.exists():
             self._fail(f"{table}.{key}", f"file not found: {p}")
         return p
@@ -222,8 +235,7 @@ class _Checker:
             self._fail(f"{table}.{key}", "must be a list of paths")
         out = []
         for v in values:
-            p = Path(v).expanduser()
-            p = p if p.is_absolute() else self.base / p
+            p = self._resolve(v)
             if not p.exists():
                 self._fail(f"{table}.{key}", f"file not found: {p}")
             out.append(p)
@@ -252,3 +264,128 @@ class _Checker:
             self.text("population", "lsoa_field"),
             self.text("population", "population_field"),
         )
+
+
+def package_ref(path: Path) -> str:
+    """``path`` as a config value: ``package:...`` for a file shipped in the package, else absolute.
+
+    >>> package_ref(ST_ALBANS / "priorities.toml")
+    'package:st_albans/priorities.toml'
+    """
+    path = path.resolve()
+    root = ST_ALBANS.parent.resolve()
+    return PACKAGE + path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
+def _toml(tables: dict[str, dict[str, str | list[str] | None]]) -> str:
+    """Tables of strings and lists of strings as TOML (a JSON string is a valid TOML basic string).
+
+    >>> print(_toml({"area": {"name": 'St "A"', "code": None}, "bundled": {"police": ["a.zip"]}}), end="")
+    [area]
+    name = "St \\"A\\""
+    <BLANKLINE>
+    [bundled]
+    police = ["a.zip"]
+    """
+    import json
+
+    out = []
+    for table, keys in tables.items():
+        out.append(f"[{table}]")
+        out += [f"{key} = {json.dumps(value)}" for key, value in keys.items() if value is not None]
+        out.append("")
+    return "\n".join(out)
+
+
+def _boundary_keys(spec: BoundarySpec) -> dict:
+    return {
+        "file": package_ref(spec.file),
+        "code_field": spec.code_field,
+        "name_field": spec.name_field,
+        "label": spec.label,
+        "layer": spec.layer,
+    }
+
+
+def init_text(
+    area: str | None = None,
+    wards: BoundarySpec | None = None,
+    lsoas: BoundarySpec | None = None,
+    name: str | None = None,
+    hosts: tuple[str, ...] = (),
+) -> str:
+    """The text of a new partner config (``csp-hotspots init``).
+
+    Either ``area``, one of :data:`AREAS` (default ``"st-albans"``): that bundled config with every file
+    it names written ``package:...`` (the bundled files used where the package is installed, no copies),
+    or ``wards`` and ``lsoas`` (and the area ``name``) of another district, their files absolute. Both
+    get a store beside the config (``store/<area>.duckdb``) and an ``[access]`` section: partner sign-in
+    with the accounts file ``accounts.json`` beside the config, and the host names ``hosts``.
+    """
+    if (wards is None) != (lsoas is None):
+        raise ConfigError("another district needs both its wards and its LSOAs")
+    if wards is not None and area is not None:
+        raise ConfigError("give either an area or another district's wards and LSOAs, not both")
+    if wards is not None and lsoas is not None:
+        if not name:
+            raise ConfigError("another district needs its name (the area's name shown in the app)")
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "area"
+        tables: dict[str, dict] = {
+            "area": {"name": name},
+            "wards": _boundary_keys(wards),
+            "lsoas": _boundary_keys(lsoas),
+        }
+    else:
+        area = area or "st-albans"
+        if area not in AREAS:
+            raise ConfigError(f"unknown area {area!r}; the bundled areas are {', '.join(AREAS)}")
+        cfg, slug = load(AREAS[area]), area
+        tables = {
+            "area": {"name": cfg.area_name, "code": cfg.area_code},
+            "wards": _boundary_keys(cfg.wards),
+            "lsoas": _boundary_keys(cfg.lsoas),
+        }
+        if cfg.population:
+            tables["population"] = {
+                "file": package_ref(cfg.population.file),
+                "lsoa_field": cfg.population.lsoa_field,
+                "population_field": cfg.population.population_field,
+            }
+        if cfg.deprivation_file:
+            tables["deprivation"] = {"file": package_ref(cfg.deprivation_file)}
+        if cfg.priorities_file:
+            tables["priorities"] = {"file": package_ref(cfg.priorities_file)}
+        tables["bundled"] = {
+            key: [package_ref(p) for p in files]
+            for key, files in (
+                ("police", cfg.bundled_police),
+                ("outcomes", cfg.bundled_outcomes),
+                ("fixmystreet", cfg.bundled_fixmystreet),
+                ("defra", cfg.bundled_defra),
+            )
+            if files
+        }
+    tables["store"] = {"path": f"store/{slug}.duckdb"}
+    tables["access"] = {"accounts": "accounts.json", "hosts": list(hosts) if hosts else None}
+    head = (
+        "# CSP Hotspots area configuration, written by `csp-hotspots init`. Every key: geodata/config.py.\n"
+        "# package:... names a file shipped in the installed package; other paths are relative to this file.\n\n"
+    )
+    return head + _toml(tables)
+
+
+def write_init(folder: str | Path, text: str) -> Config:
+    """Write ``folder/csp.toml`` (``text``, from :func:`init_text`) for its owner only, refusing to replace
+    one; the written file is loaded back (every key checked) and returned."""
+    folder = Path(folder)
+    path = folder / "csp.toml"
+    if path.exists():
+        raise ConfigError(f"{path}: a config is already there (not replaced)")
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as f:
+        f.write(text)
+    try:
+        return load(path)
+    except ConfigError:
+        path.unlink()
+        raise

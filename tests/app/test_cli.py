@@ -10,12 +10,17 @@ import sys
 import pytest
 import shapely
 
-from tests.conftest import BUNDLED_MONTHS, BUNDLED_POLICE, BUNDLED_ROWS, REPO, rows_in_wards, write_config
+from tests.conftest import BUNDLE, BUNDLED_MONTHS, BUNDLED_POLICE, BUNDLED_ROWS, REPO, rows_in_wards, write_config
 
 
-def run(*args):
+def run(*args, stdin: str | None = None):
     return subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", *map(str, args)], capture_output=True, text=True, cwd=REPO, timeout=120
+        [sys.executable, "-m", "dashboard.cli", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
     )
 
 
@@ -137,6 +142,71 @@ def test_invalid_config_names_the_key(tmp_path):
     path.write_text('[area\nname = "X"\n')
     out = run("wards", "--config", path)
     assert out.returncode == 2 and "line 1" in out.stderr
+
+
+def test_init_writes_a_config_that_works_from_anywhere(tmp_path):
+    """`init DIR`: the bundled area's files named by package reference (no copy, no path relative to the
+    package's folder), the store and accounts beside the config, both files 0600; the folder still works
+    moved elsewhere (a copied bundled csp.toml broke: `[bundled] police = ["police/..."]` not found)."""
+    import os
+    import stat
+    import tomllib
+
+    from geodata import config as config_mod
+
+    out = run("init", tmp_path / "partner")
+    assert out.returncode == 0, out.stderr
+    assert f"csp-hotspots users add NAME --role admin --config {tmp_path / 'partner' / 'csp.toml'}" in out.stdout
+    moved = tmp_path / "elsewhere"
+    os.rename(tmp_path / "partner", moved)
+    path = moved / "csp.toml"
+    raw = tomllib.loads(path.read_text())
+    assert raw["bundled"]["police"] == ["package:st_albans/police/hertfordshire-st-albans-street.zip"]
+    assert raw["store"] == {"path": "store/st-albans.duckdb"} and raw["access"] == {"accounts": "accounts.json"}
+    assert str(REPO) not in path.read_text()  # nothing names where this clone (or a site-packages) is
+    cfg = config_mod.load(path)
+    bundled = config_mod.load(config_mod.DEFAULT_CONFIG)
+    assert (cfg.wards, cfg.lsoas, cfg.bundled_police, cfg.bundled_defra, cfg.priorities_file) == (
+        bundled.wards,
+        bundled.lsoas,
+        bundled.bundled_police,
+        bundled.bundled_defra,
+        bundled.priorities_file,
+    )
+    assert cfg.store_path == moved / "store" / "st-albans.duckdb" and cfg.accounts_file == moved / "accounts.json"
+    for written in (path, moved / "accounts.json"):
+        assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    added = run("users", "add", "ana", "--password-stdin", "--config", path, stdin="a long partner passphrase\n")
+    assert added.returncode == 0, added.stderr
+    assert run("users", "list", "--config", path).stdout.split() == ["ana", "viewer", "password"]
+    again = run("init", moved)
+    assert again.returncode == 2 and "a config is already there (not replaced)" in again.stderr
+
+
+def test_init_another_district(tmp_path):
+    """`init DIR --name --wards --lsoas`: the district's own files, absolute; a field the file lacks is
+    one line naming the file and the fields it has, and nothing is written."""
+    from geodata import config as config_mod
+
+    wards = BUNDLE / "boundaries" / "st_albans_wards_2013.geojson"
+    lsoas = BUNDLE / "boundaries" / "st_albans_lsoa_2011.geojson"
+    common = ["--name", "Old St Albans", "--wards", wards, "--lsoas", lsoas, "--ward-name", "WD13NM"]
+    bad = run("init", tmp_path / "bad", *common, "--ward-code", "WD22CD")
+    assert bad.returncode == 2 and f"{wards}: field 'WD22CD' (code_field) not found; fields are" in bad.stderr
+    assert not (tmp_path / "bad" / "csp.toml").exists()
+    out = run("init", tmp_path / "old", *common, "--ward-code", "WD13CD", "--host", "csp.example.gov.uk")
+    assert out.returncode == 0, out.stderr
+    cfg = config_mod.load(tmp_path / "old" / "csp.toml")
+    assert (cfg.area_name, cfg.wards.file, cfg.wards.code_field, cfg.lsoas.code_field) == (
+        "Old St Albans",
+        wards,
+        "WD13CD",
+        "LSOA11CD",
+    )
+    assert cfg.store_path == tmp_path / "old" / "store" / "old-st-albans.duckdb"
+    assert cfg.access_hosts == ("csp.example.gov.uk",) and cfg.bundled_police == ()
+    half = run("init", tmp_path / "half", "--wards", wards)
+    assert half.returncode == 2 and "another district needs --name" in half.stderr
 
 
 def test_hotspots_csv_columns_and_values(cfg, bundled_store):
