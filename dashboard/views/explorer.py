@@ -18,12 +18,11 @@ from dashboard.render.palette import GI_COLOURS
 from geodata import export, places
 from geodata.analysis import Selection
 from geodata.analysis.deprivation_for import deprivation_for
-from geodata.analysis.hotspots_for import hotspots_for
+from geodata.analysis.hotspots_for import CLASS_LABELS, hotspots_for
 from geodata.analysis.incidents import incidents_table
 from geodata.analysis.trends import monthly
 from geodata.analysis.ward_table import detail_wards, lsoa_table, ward_table
 from geodata.classes import classify
-from geodata.methods.gistar import CLASS_LABELS
 
 MEASURES = {"incidents": "Incidents", "rate": "Incidents per 1,000 residents"}
 CELLS = {"auto": None, "100 m": 100.0, "250 m": 250.0, "500 m": 500.0}
