@@ -5,12 +5,13 @@ Prints, in one run on this machine:
 1. the St Albans 100 m grid of the bundled data (13 months): Gi* of all months at once
    (one sparse product), weight construction included, against esda on the all-months
    counts of the same cells (warm: esda's numba code compiled by an untimed first call);
-2. the Hertfordshire 50 m grid (bounding box of ../shared/data/police): the same comparison;
+2. the Hertfordshire 50 m grid (bounding box of the 13 county months, ``--county``: benchmarks/county.py):
+   the same comparison;
 3. a 1,000,000-cell grid: Gi* with weights, seconds.
 
 Each time is the best of 3. z is compared with esda's analytic ``Zs``.
 Targets (issue 3): >= 50x faster than esda incl. weights, |z - Zs| <= 1e-9, 1M cells <= 3 s.
-Usage: ``python benchmarks/bench_hotspots.py [--shared ../shared/data] [--skip-county-esda]``.
+Usage: ``python benchmarks/bench_hotspots.py [--county PATH] [--skip-county-esda]``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import shapely
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+import county as county_months  # noqa: E402  (benchmarks/county.py, beside this script)
 
 from geodata import config  # noqa: E402
 from geodata.methods import grid as grids  # noqa: E402
@@ -93,7 +96,7 @@ def compare(label, grid, x, y, months, n_months, run_esda=True):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", default=str(REPO.parent / "shared" / "data"))
+    county_months.add_argument(parser)
     parser.add_argument("--skip-county-esda", action="store_true", help="esda on ~800k cells takes minutes")
     args = parser.parse_args()
 
@@ -110,7 +113,7 @@ def main() -> None:
         int(months.max()) + 1,
     )
 
-    county, _ = police.read(Path(args.shared) / "police")
+    county, _ = police.read(county_months.folder(args.county))
     # the force's files also hold crimes recorded far away: keep the ten Hertfordshire districts
     county = county[county["x"].notna() & county["source_lsoa_name"].str.startswith(HERTS_DISTRICTS)]
     cm = (county["month"].dt.year.to_numpy() - 2021) * 12 + county["month"].dt.month.to_numpy() - 1

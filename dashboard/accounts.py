@@ -41,6 +41,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from loaders.errors import InputError
+
 ROLES = ("viewer", "analyst", "admin")
 MAX_FAILURES, WINDOW_S = 5, 900
 #: Longest user name and password accepted; at most LOG_NAME characters of a name reach the log.
@@ -49,7 +51,7 @@ _NAME = re.compile(rf"^[A-Za-z0-9._@+-]{{1,{MAX_NAME}}}$")
 log = logging.getLogger("csp_hotspots.access")
 
 
-class AccountsError(Exception):
+class AccountsError(InputError):
     """A bad accounts file or request; ``str()`` is one line for the user."""
 
 

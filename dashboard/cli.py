@@ -2,8 +2,9 @@
 
 Every command takes ``--config FILE`` (default: the bundled St Albans config,
 wards since May 2022). The store named in the config is built from the config's
-bundled data on first use. Errors print one line naming the file, line and
-reason, and exit with status 2; there is no traceback for bad input.
+bundled data on first use. Errors that are the user's input (a
+:class:`loaders.errors.InputError`, or a bad option value) print one line naming
+the file, line and reason, and exit with status 2; there is no traceback for bad input.
 """
 
 from __future__ import annotations
@@ -15,28 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from geodata import config as config_mod
-from geodata.config import ConfigError
+from loaders.errors import InputError
 
 if TYPE_CHECKING:
     from loaders.report import LoadReport
 
 # The command modules import their libraries when run: `serve` starts the server sooner that way.
-
-
-def _user_errors() -> tuple[type[Exception], ...]:
-    """Errors that are the user's input, printed as one line (their modules are loaded by then)."""
-    errors = [ConfigError, ValueError]
-    for module, name in (
-        ("loaders.report", "LoadError"),
-        ("geodata.store", "StoreError"),
-        ("loaders.council", "MappingError"),
-        ("dashboard.accounts", "AccountsError"),
-        ("geodata.boundaries", "BoundaryError"),
-        ("geodata.priorities", "PrioritiesError"),
-    ):
-        if module in sys.modules:
-            errors.append(getattr(sys.modules[module], name))
-    return tuple(errors)
 
 
 def open_store(cfg):
@@ -141,7 +126,7 @@ def _check_categories(categories: list[str] | None) -> None:
 
 def _check_months(args) -> None:
     """--from and --to, each a month 'YYYY-MM' (one line naming the option), in order."""
-    from geodata import months
+    from loaders import months
 
     for name, option in (("start", "--from"), ("end", "--to")):
         if getattr(args, name) is not None:
@@ -173,7 +158,7 @@ def _cmd_summary(args, cfg) -> int:
     if args.source == "police.uk":
         _check_categories(args.category)
     else:
-        known = set(store.counts(by=("category",), source=args.source)["category"])
+        known = set(store.counts(by=("category",), source=args.source, inside=False)["category"])
         unknown = sorted(set(args.category or []) - known)
         if unknown:
             raise ValueError(
@@ -248,7 +233,8 @@ def _cmd_hotspots(args, cfg) -> int:
 
 def _cmd_report(args, cfg) -> int:
     from dashboard.render import pack
-    from geodata import months, priorities
+    from geodata import priorities
+    from loaders import months
 
     _check_months(args)
     window = None
@@ -270,12 +256,15 @@ def _cmd_report(args, cfg) -> int:
 
 
 def _cmd_refresh(args, cfg) -> int:
-    from geodata import months
     from geodata.pipeline.refresh import refresh_police
+    from loaders import months
     from loaders.policeapi import Client
 
     if args.start is not None:
         months.check(args.start, "--from")
+    force = args.force or cfg.police_force
+    if not force:
+        raise ValueError(f"{cfg.path}: no [police] force; give --force (a data.police.uk force id)")
     cache = Path(args.cache) if args.cache else cfg.store_path.parent / "api-cache"
     client = Client(args.api, cache_dir=cache)
     store = open_store(cfg)
@@ -287,7 +276,7 @@ def _cmd_refresh(args, cfg) -> int:
     report = refresh_police(
         store,
         client,
-        args.force,
+        force,
         start=args.start,
         republished=args.republished,
         progress=show,
@@ -302,12 +291,9 @@ def _cmd_refresh(args, cfg) -> int:
     if args.outcomes:
         from geodata.pipeline.refresh import update_outcomes
 
-        parts = store.partitions()
-        loaded = sorted(
-            parts.loc[(parts["source"] == "police.uk") & (parts["dataset"] == args.force), "month"].dt.strftime("%Y-%m")
-        )
+        loaded = store.loaded_months("police.uk", force)
         months = [m for m in client.street_dates() if m in loaded]
-        read, changed = update_outcomes(store, client, args.force, months)
+        read, changed = update_outcomes(store, client, force, months)
         print(
             f"outcomes-at-location for {len(months)} month(s): {read:,} crimes with an outcome, "
             f"{changed:,} stored crimes given a later outcome"
@@ -580,7 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
     refresh = sub.add_parser(
         "refresh", parents=[common, loading], help="load the months data.police.uk has published that the store lacks"
     )
-    refresh.add_argument("--force", default="hertfordshire", help="data.police.uk force id (default hertfordshire)")
+    refresh.add_argument("--force", help="data.police.uk force id (default: the config's [police] force)")
     refresh.add_argument("--from", dest="start", metavar="YYYY-MM", help="no month before this one")
     refresh.add_argument(
         "--republished", action="store_true", help="also reload months loaded before the API's last update"
@@ -661,9 +647,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. head, which stopped reading
         sys.stderr.close()
         return 0
-    except Exception as exc:
-        if not isinstance(exc, _user_errors()):
-            raise
+    except (InputError, ValueError) as exc:  # the user's input (loaders/errors.py), or a bad option value
         if getattr(args, "paths", None):
             _end_line()  # a progress line was being redrawn
         print(f"csp-hotspots: error: {exc}", file=sys.stderr)

@@ -70,7 +70,7 @@ def _cached(path: str | None, module: str, name: str, args: tuple):
 @st.cache_data(ttl=60)
 def months(path: str | None) -> list[str]:
     """Months with police.uk data, 'YYYY-MM', oldest first."""
-    return sorted(rules.loaded_months(_store(path), sources.DEFAULT))
+    return _store(path).loaded_months(sources.DEFAULT)
 
 
 def _param_list(name: str, allowed) -> list[str]:

@@ -21,6 +21,9 @@ the file and the key (TOML syntax errors name the line)::
 
     [lsoas]                                 # required, same keys as [wards]
 
+    [police]                                # optional: the data.police.uk force of the area
+    force = "hertfordshire"                 # its id: what `refresh` and the Data page fetch
+
     [population]                            # optional: residents per LSOA
     file = "population/....csv"
     lsoa_field = "lsoa11_code"
@@ -61,11 +64,12 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from geodata.bundled import ST_ALBANS
+from loaders.errors import InputError
+from loaders.tomlfile import TomlFile
 
 #: A link allowed in ``[map] attribution``: exactly this form, https only, plain link text.
 ATTRIBUTION_LINK = re.compile(r'<a href="https://[^"<>\s{}`\\]+">[^<>{}`\\]*</a>')
@@ -98,7 +102,7 @@ def _is_packaged(path: Path) -> bool:
     return path.resolve().is_relative_to(ST_ALBANS.parent.resolve())
 
 
-class ConfigError(Exception):
+class ConfigError(InputError):
     """An unreadable or invalid config file; ``str()`` is one line for the user."""
 
 
@@ -144,29 +148,25 @@ class Config:
     access_hosts: tuple[str, ...] = ()
     map_basemap: Path | None = None
     deprivation_file: Path | None = None
+    police_force: str | None = None
 
 
 def load(path: str | Path | None = None) -> Config:
     """Read and validate a config file (default :data:`DEFAULT_CONFIG`)."""
     path = Path(path) if path is not None else DEFAULT_CONFIG
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    c = _Checker(path, raw)
+    c = _Checker(path)
+    raw = c.raw
     return Config(
         path=path,
-        area_name=c.text("area", "name"),
-        area_code=c.text("area", "code", required=False),
+        area_name=c.value("area", "name"),
+        area_code=c.maybe("area", "code"),
         wards=c.boundary("wards", "Wards"),
         lsoas=c.boundary("lsoas", "LSOAs"),
         population=c.population(),
         store_path=c.path("store", "path", must_exist=False, base=data_home() if _is_packaged(path) else None),
         bundled_police=tuple(c.paths("bundled", "police")),
         bundled_outcomes=tuple(c.paths("bundled", "outcomes")),
-        map_tiles=c.text("map", "tiles", required=False),
+        map_tiles=c.maybe("map", "tiles"),
         map_attribution=c.attribution(),
         priorities_file=c.path("priorities", "file") if "priorities" in raw else None,
         bundled_fixmystreet=tuple(c.paths("bundled", "fixmystreet")),
@@ -175,40 +175,39 @@ def load(path: str | Path | None = None) -> Config:
         access_hosts=tuple(c.names("access", "hosts")),
         map_basemap=c.path("map", "basemap") if "basemap" in raw.get("map", {}) else None,
         deprivation_file=c.path("deprivation", "file") if "deprivation" in raw else None,
+        police_force=c.force(),
     )
 
 
-class _Checker:
-    def __init__(self, path: Path, raw: dict):
-        self.file, self.raw, self.base = path, raw, path.resolve().parent
+class _Checker(TomlFile):
+    """The config's keys, checked through the one TOML checker (:class:`loaders.tomlfile.TomlFile`)."""
 
-    def _fail(self, key: str, problem: str):
-        raise ConfigError(f"{self.file}: [{key.split('.')[0]}] {key}: {problem}")
+    def __init__(self, path: Path):
+        super().__init__(path, ConfigError, "config file")
+        self.base = path.resolve().parent
 
     def _table(self, table: str, required: bool = True) -> dict:
         value = self.raw.get(table)
         if value is None and not required:
             return {}
         if not isinstance(value, dict):
-            raise ConfigError(f"{self.file}: missing table [{table}]")
+            self.fail(table, f"missing table [{table}]")
         return value
 
-    def text(self, table: str, key: str, required: bool = True, default: str | None = None):
-        value = self._table(table, required).get(key, default)
-        if value is None:
-            if required:
-                self._fail(f"{table}.{key}", "is required")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self._fail(f"{table}.{key}", f"must be a non-empty string, got {value!r}")
-        return value
+    def value(self, table: str, key: str, default: str | None = None) -> str:
+        """``[table] key``: a required text (or ``default``)."""
+        return self.text(self._table(table), f"{table}.{key}", default)
+
+    def maybe(self, table: str, key: str) -> str | None:
+        """``[table] key`` when set (the table may be missing too)."""
+        return self.optional(self._table(table, required=False), f"{table}.{key}")
 
     def attribution(self) -> str | None:
         """``[map] attribution``: shown as HTML on the map, so only plain text and links of the form
         :data:`ATTRIBUTION_LINK` (no other markup, no script, no template braces)."""
-        value = self.text("map", "attribution", required=False)
+        value = self.maybe("map", "attribution")
         if value is not None and not ATTRIBUTION_TEXT.fullmatch(ATTRIBUTION_LINK.sub("", value)):
-            self._fail(
+            self.fail(
                 "map.attribution",
                 'plain text only, with links written <a href="https://...">text</a> '
                 "(no other HTML, no braces, backquotes or backslashes)",
@@ -224,36 +223,37 @@ class _Checker:
         return p if p.is_absolute() else (base or self.base) / p
 
     def path(self, table: str, key: str, must_exist: bool = True, base: Path | None = None) -> Path:
-        p = self._resolve(self.text(table, key), base)
+        p = self._resolve(self.value(table, key), base)
         if must_exist and not p.exists():
-            self._fail(f"{table}.{key}", f"file not found: {p}")
+            self.fail(f"{table}.{key}", f"file not found: {p}")
         return p
 
     def paths(self, table: str, key: str) -> list[Path]:
-        values = self._table(table, required=False).get(key, [])
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            self._fail(f"{table}.{key}", "must be a list of paths")
         out = []
-        for v in values:
+        for v in self.strings(self._table(table, required=False), f"{table}.{key}", "paths"):
             p = self._resolve(v)
             if not p.exists():
-                self._fail(f"{table}.{key}", f"file not found: {p}")
+                self.fail(f"{table}.{key}", f"file not found: {p}")
             out.append(p)
         return out
 
+    def force(self) -> str | None:
+        """``[police] force``: a data.police.uk force id (lower case letters and '-', e.g. 'hertfordshire')."""
+        force = self.maybe("police", "force")
+        if force is not None and not re.fullmatch(r"[a-z][a-z-]*", force):
+            self.fail("police.force", f"must be a data.police.uk force id such as 'hertfordshire', got {force!r}")
+        return force
+
     def names(self, table: str, key: str) -> list[str]:
-        values = self._table(table, required=False).get(key, [])
-        if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
-            self._fail(f"{table}.{key}", "must be a list of host names")
-        return [v.strip().lower() for v in values]
+        return [v.lower() for v in self.strings(self._table(table, required=False), f"{table}.{key}", "host names")]
 
     def boundary(self, table: str, label: str) -> BoundarySpec:
         return BoundarySpec(
             file=self.path(table, "file"),
-            code_field=self.text(table, "code_field"),
-            name_field=self.text(table, "name_field"),
-            label=self.text(table, "label", default=label),
-            layer=self.text(table, "layer", required=False),
+            code_field=self.value(table, "code_field"),
+            name_field=self.value(table, "name_field"),
+            label=self.value(table, "label", default=label),
+            layer=self.maybe(table, "layer"),
         )
 
     def population(self) -> PopulationSpec | None:
@@ -261,8 +261,8 @@ class _Checker:
             return None
         return PopulationSpec(
             self.path("population", "file"),
-            self.text("population", "lsoa_field"),
-            self.text("population", "population_field"),
+            self.value("population", "lsoa_field"),
+            self.value("population", "population_field"),
         )
 
 
@@ -342,6 +342,7 @@ def init_text(
         cfg, slug = load(AREAS[area]), area
         tables = {
             "area": {"name": cfg.area_name, "code": cfg.area_code},
+            "police": {"force": cfg.police_force},
             "wards": _boundary_keys(cfg.wards),
             "lsoas": _boundary_keys(cfg.lsoas),
         }

@@ -13,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loaders.errors import InputError
 
-class LoadError(Exception):
+
+class LoadError(InputError):
     """A file that cannot be loaded at all; ``str()`` is one line for the user."""
 
     def __init__(self, file: str, reason: str, line: int | None = None):

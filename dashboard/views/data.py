@@ -14,7 +14,7 @@ from geodata.analysis.status import SYNTHETIC_LABEL
 def refresh_section(store) -> None:
     """Fetch from data.police.uk the months the store lacks (:func:`dashboard.actions.refresh`)."""
     with st.expander("Refresh from data.police.uk"):
-        force = st.text_input("Force (data.police.uk id)", value="hertfordshire", key="refresh_force")
+        force = st.text_input("Force (data.police.uk id)", value=store.config.police_force or "", key="refresh_force")
         republished = st.checkbox("Also reload months republished since they were loaded", key="refresh_republished")
         stops = st.checkbox("Also load stop and search (kept apart from crime)", key="refresh_stops")
         if st.button("Fetch the months the store lacks", key="refresh_go"):
@@ -68,7 +68,7 @@ def page() -> None:
     common.table(cov["table"].map(_cell))
     if cov["gaps"]:
         st.warning(f"{cov['gaps']} month(s) have no data from a source that has data before and after them.")
-    synthetic = [s for s in cov["sources"] if store.synthetic_count(source=s)]
+    synthetic = [s for s in cov["sources"] if store.synthetic_count(source=s, inside=False)]
     if synthetic:
         st.warning(
             f"{SYNTHETIC_LABEL}: {', '.join(synthetic)} hold synthetic records (generated for testing and "

@@ -30,7 +30,7 @@ __all__ = [
 def ward_counts(store, source: str, audience: Audience) -> pd.Series:
     """Counts per ward (every ward of the district, indexed by code) of all loaded months of ``source``,
     as ``audience`` may see them (:func:`geodata.analysis.rules.disclose`)."""
-    loaded = rules.loaded_months(store, source)
+    loaded = store.loaded_months(source)
     if not loaded:
         return store.ward_summary(source=source).set_index("ward_code")["incidents"]
     return rules.disclose(store, Selection.of(min(loaded), max(loaded), source=source), audience)[0]
@@ -42,14 +42,15 @@ def council_figures(store, source: str, audience: Audience) -> dict:
     with exact counts also ``by_kind`` (records per category, most first) and ``cost`` (records, summed
     and costed records per size band)."""
     wards = ward_counts(store, source, audience)
+    every = {"source": source, "inside": False}  # every record of the council, those with no location too
     if not audience.exact:
-        return {"wards": wards, "synthetic": bool(store.synthetic_count(source=source))}
-    records = store.incidents(source=source)
+        return {"wards": wards, "synthetic": bool(store.synthetic_count(**every))}
+    records = store.incidents(**every)
     return {
         "wards": wards,
-        "by_kind": store.counts(by=("category",), source=source).sort_values("incidents", ascending=False),
+        "by_kind": store.counts(by=("category",), **every).sort_values("incidents", ascending=False),
         "cost": records.groupby("size_band", dropna=False)["cost_gbp"].agg(["size", "sum", "count"]),
-        "synthetic": store.synthetic_count(source=source),
+        "synthetic": store.synthetic_count(**every),
     }
 
 

@@ -7,8 +7,8 @@ import pandas as pd
 
 from geodata.analysis.selection import Audience
 from geodata.methods import disclosure
-from geodata.months import months as month_range
 from loaders import plausible
+from loaders.months import months as month_range
 
 #: What the public sees for a month of a sensitive source that is loaded.
 LOADED = "loaded"

@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from geodata import months, sources
+from geodata import sources
 from geodata.analysis import flytipping_context, rules
 from geodata.analysis.selection import ANALYST, Audience
 from geodata.analysis.status import NO_DATA, RULE, Change, MeasureStatus, PriorityStatus, evaluate, latest_month
@@ -47,6 +47,7 @@ from geodata.methods.change import e_test
 from geodata.methods.pvalue import p_clause
 from geodata.priorities import Measure, Priorities, Priority
 from geodata.store import Store
+from loaders import months
 
 #: Comparisons tried for the headline change, in order (see the module docstring).
 HEADLINE_ORDER = ("year-earlier", "previous")
@@ -218,7 +219,7 @@ def headline(store: Store, m: MeasureStatus, audience: Audience = ANALYST) -> He
 def monthly(store: Store, measure: Measure, end: str, category: str | None = None) -> dict[str, int | None]:
     """The measure's monthly counts (incidents assigned to a ward) from the source's first loaded
     month to ``end``: 'YYYY-MM' -> count, None where the month is not loaded."""
-    loaded = rules.loaded_months(store, measure.source)
+    loaded = set(store.loaded_months(measure.source))
     first = min(loaded) if loaded else end
     filters = measure.filters()
     if category is not None:

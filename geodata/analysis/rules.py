@@ -31,11 +31,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geodata import months as months_mod
 from geodata import sources
 from geodata.analysis.selection import Audience, Selection
 from geodata.methods import disclosure
-from geodata.months import Period
+from loaders import months as months_mod
+from loaders.months import Period
 
 #: Comparisons a screen may ask for.
 AGAINST = ("previous", "year-earlier")
@@ -44,20 +44,14 @@ RATE_DECIMALS = 1
 
 
 # ---------------------------------------------------------------------------------- coverage
-def loaded_months(store, source: str) -> set[str]:
-    """Months for which ``source`` has a partition in the store (a month loaded with no rows counts)."""
-    parts = store.partitions()
-    return set(parts.loc[parts["source"] == source, "month"].dt.strftime("%Y-%m"))
-
-
 def missing_months(store, source: str, period: Period) -> tuple[str, ...]:
     """The months of ``period`` that ``source`` has not loaded."""
-    loaded = loaded_months(store, source)
+    loaded = set(store.loaded_months(source))
     return tuple(m for m in period.months if m not in loaded)
 
 
 def missing_text(source: str, missing: tuple[str, ...]) -> str:
-    """'police.uk is not loaded for 2020-12' (or 'for 5 months: 2020-08 to 2020-12', :func:`geodata.months.listing`)."""
+    """'police.uk is not loaded for 2020-12' (or 'for 5 months: 2020-08 to 2020-12', :func:`loaders.months.listing`)."""
     return f"{source} is not loaded for {months_mod.listing(missing)}"
 
 
@@ -66,7 +60,7 @@ def counted_period(store, source: str, start: str | None = None, end: str | None
     ('YYYY-MM'; default the source's first and latest loaded month), and a note naming the months of
     it the source has not loaded (None when every one is). ValueError when the source has loaded
     none of them: a count of months never loaded would be a zero that is not one."""
-    loaded = loaded_months(store, source)
+    loaded = set(store.loaded_months(source))
     if not loaded:
         raise ValueError(f"no data: {source} has no month loaded")
     period = Period(start or min(loaded), end or max(loaded))
@@ -136,7 +130,7 @@ def base_period(period: Period, against: str) -> tuple[Period, str]:
 def comparison(store, source: str, period: Period, against: str = "previous") -> Comparison:
     """The coverage rule (module docstring) for ``period`` of ``source``."""
     base, name = base_period(period, against)
-    loaded = loaded_months(store, source)
+    loaded = set(store.loaded_months(source))
     missing = tuple(m for m in base.months + period.months if m not in loaded)
     return Comparison(period, base, name, tuple(sorted(set(missing))), source)
 
@@ -242,7 +236,6 @@ __all__ = [
     "comparison",
     "disclose",
     "harm",
-    "loaded_months",
     "is_small",
     "missing_months",
     "counted_period",

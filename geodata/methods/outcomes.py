@@ -131,9 +131,10 @@ def outcome_shares(
     end: str | None = None,
     categories: list[str] | None = None,
     wards: list[str] | None = None,
-    inside: bool = False,
+    inside: bool = True,
 ) -> OutcomeShares:
     """What happened to the police.uk crimes of months ``start``..``end`` ('YYYY-MM', inclusive),
-    ``categories`` and ``wards`` (e.g. a priority's measure); ``inside``: only the district's crimes
-    (those assigned to one of its wards: the study area, as a measure counts them). See :func:`shares`."""
+    ``categories`` and ``wards`` (e.g. a priority's measure); ``inside`` (default True, as the store
+    counts): only the district's crimes (those assigned to one of its wards: the study area, as a measure
+    counts them). See :func:`shares`."""
     return shares(store.latest_outcomes(start=start, end=end, categories=categories, wards=wards, inside=inside))

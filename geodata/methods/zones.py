@@ -51,7 +51,7 @@ from geodata import places as place_rules
 from geodata.methods import grid as grids
 from geodata.methods.change import e_test
 from geodata.methods.hotspots import hotspot_cells
-from geodata.months import of as month_of
+from loaders.months import of as month_of
 
 #: Fewest incidents a patrol zone may hold.
 MIN_ZONE_INCIDENTS = 5

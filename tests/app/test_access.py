@@ -545,7 +545,7 @@ def test_map_attribution_is_plain_text_or_a_plain_link(tmp_path, attribution, ok
     if ok:
         assert config_mod.load(cfg).map_attribution == attribution
     else:
-        with pytest.raises(config_mod.ConfigError, match=r"\[map\] map.attribution: plain text only"):
+        with pytest.raises(config_mod.ConfigError, match=r"line \d+: map\.attribution: plain text only"):
             config_mod.load(cfg)
 
 

@@ -209,6 +209,56 @@ def test_init_another_district(tmp_path):
     assert half.returncode == 2 and "another district needs --name" in half.stderr
 
 
+def test_refresh_takes_the_force_from_the_config(tmp_path, cfg):
+    """The police force is the config's [police] force (it was "hertfordshire" typed as a default in the
+    command and on the Data page); without one, refresh asks for --force; a bad one names its line."""
+    from geodata import config as config_mod
+
+    assert config_mod.load(cfg).police_force == "hertfordshire"
+    text = cfg.read_text()
+    assert '[police]\nforce = "hertfordshire"' in text
+    none = tmp_path / "none.toml"
+    none.write_text(text.replace('[police]\nforce = "hertfordshire"\n', ""))
+    out = run("refresh", "--config", none, "--api", "http://127.0.0.1:9")
+    assert out.returncode == 2 and "no [police] force; give --force" in out.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('force = "hertfordshire"', 'force = "Herts Police"'))
+    line = bad.read_text().splitlines().index('force = "Herts Police"') + 1
+    out = run("wards", "--config", bad)
+    assert out.returncode == 2 and f"{bad}, line {line}: police.force: must be a data.police.uk force id" in out.stderr
+
+
+def test_every_input_error_has_the_one_base_class():
+    """The command line catches loaders.errors.InputError (it looked up eight classes through sys.modules):
+    every error class the packages define for bad input derives from it."""
+    import importlib
+    import pkgutil
+
+    from loaders.errors import InputError
+
+    found = {}
+    for package in ("loaders", "geodata", "dashboard"):
+        for info in pkgutil.walk_packages([str(REPO / package)], f"{package}."):
+            if info.name.endswith(("app", "server")) or ".views." in info.name:
+                continue  # the Streamlit script and pages run only inside a server
+            module = importlib.import_module(info.name)
+            for name, obj in vars(module).items():
+                if isinstance(obj, type) and issubclass(obj, Exception) and obj.__module__ == info.name:
+                    found[f"{info.name}.{name}"] = obj
+    names = {
+        "LoadError",
+        "StoreError",
+        "MappingError",
+        "AccountsError",
+        "BoundaryError",
+        "PrioritiesError",
+        "ConfigError",
+    }
+    assert names <= {n.rsplit(".", 1)[1] for n in found}
+    outside = [n for n, c in found.items() if n.rsplit(".", 1)[1] in names and not issubclass(c, InputError)]
+    assert outside == []
+
+
 def test_hotspots_csv_columns_and_values(cfg, bundled_store):
     # 500 m cells hold 0.55 burglaries each, so p is analytic (at 400 m, 0.4 a cell, it is a permutation p)
     out = run(
@@ -231,7 +281,8 @@ def test_hotspots_csv_columns_and_values(cfg, bundled_store):
     assert list(rows[0]) == ["cell_id", "x", "y", "count", "gi_z", "gi_p", "gi_p_adj", "gi_class"]
     # the study area (geodata.analysis.rules): the 400 located burglaries of 2021 in a 2022 ward, not the one
     # just outside them (bundled for its St Albans LSOA); it counted in an edge cell before
-    located = bundled_store.incidents(start="2021-01", end="2021-12", categories=["Burglary"]).dropna(subset=["x"])
+    located = bundled_store.incidents(start="2021-01", end="2021-12", categories=["Burglary"], inside=False)
+    located = located.dropna(subset=["x"])
     assert sum(int(r["count"]) for r in rows) == int(located["ward_code"].notna().sum()) == len(located) - 1 == 400
     assert {int(r["gi_class"]) for r in rows} <= {-3, -2, -1, 0, 1, 2, 3}
     assert any(int(r["gi_class"]) == 3 for r in rows)
@@ -250,7 +301,7 @@ def test_hotspots_geojson_and_geopackage(cfg, tmp_path, bundled_store):
     frame = geopandas.read_file(gpkg)
     assert len(features) == len(frame) > 100
     # the study area: the bundled rows in a 2022 ward are counted; the 30 just outside the wards are not
-    located = bundled_store.incidents().dropna(subset=["x"])
+    located = bundled_store.incidents(inside=False).dropna(subset=["x"])
     in_clipped = shapely.intersects(
         shapely.union_all(frame.geometry.values), shapely.points(located["x"], located["y"])
     )
