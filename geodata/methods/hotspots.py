@@ -26,6 +26,7 @@ import warnings
 import numpy as np
 
 from geodata.methods import grid as grids
+from geodata.methods import validate
 from geodata.methods.adjust import adjust_p
 from geodata.methods.emerging import TIME_STEP, emerging_hotspots
 from geodata.methods.gistar import (
@@ -68,6 +69,8 @@ def hotspot_cells(
     Returns (GeoDataFrame of the clipped cells with :data:`COLUMNS` and ``label``, the grid).
     ``count`` is the weighted count when weights are given. Rows without a location are left out.
     """
+    validate.columns("incidents", incidents, ("x", "y"), "give canonical rows (x, y in EPSG:27700 metres)")
+    validate.projected_metres("incidents", incidents)
     x = incidents["x"].to_numpy(dtype="float64")
     y = incidents["y"].to_numpy(dtype="float64")
     located = np.isfinite(x) & np.isfinite(y)
@@ -134,6 +137,8 @@ def emerging_cells(
     Returns (GeoDataFrame of the cells with ``count`` (all months), ``trend_z`` (Mann-Kendall z
     of the Gi* series) and ``pattern``; the grid).
     """
+    validate.columns("incidents", incidents, ("x", "y", "month"), "give canonical rows (x, y in EPSG:27700, month)")
+    validate.projected_metres("incidents", incidents)
     if len(months) < 3:
         raise ValueError(f"emerging hot spots need at least 3 months, got {len(months)}")
     grid = grids.make_grid(boundary, cell_size, "square")

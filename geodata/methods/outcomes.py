@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from geodata.methods import validate
+
 CHARGED = "charged or summonsed"
 UNDER_INVESTIGATION = "under investigation"
 NO_SUSPECT = "no suspect identified"
@@ -111,6 +113,7 @@ class OutcomeShares:
 def shares(latest: pd.DataFrame) -> OutcomeShares:
     """:class:`OutcomeShares` of a frame of latest outcomes (columns ``category, outcome,
     outcome_from, ambiguous`` as :meth:`geodata.store.Store.latest_outcomes` gives)."""
+    validate.columns("latest", latest, ("category", "outcome", "outcome_from", "ambiguous"), "as latest_outcomes gives")
     crimes = latest[latest["category"] != NOT_A_CRIME]
     known = crimes["outcome"].dropna()
     groups = known.map(group)

@@ -48,6 +48,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from geodata.methods import validate
+
 #: Limits = mean +- E2 x mean moving range (3 / d2, d2 = 1.128 for moving ranges of two points).
 E2 = 2.66
 #: Consecutive points on one side of the mean that make a shift.
@@ -136,6 +138,7 @@ def xmr(
     """
     if not series:
         raise ValueError("the series is empty")
+    validate.numbers_or_missing("series", list(series.values()), "give a count or None per month", labels=list(series))
     index = {_month_index(m): (np.nan if v is None else float(v)) for m, v in series.items()}
     first, last = min(index), max(index)
     ks = np.arange(first, last + 1)
