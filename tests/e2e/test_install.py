@@ -17,7 +17,8 @@ import pytest
 from tests.conftest import REPO, free_port, start_server
 from tests.e2e.conftest import map_frame, wait_for_meeting
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+# the wheel build and the install of every dependency into a fresh environment: minutes, more under load
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(1200)]
 
 
 def _run(*cmd, **kw) -> subprocess.CompletedProcess:
