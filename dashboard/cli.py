@@ -316,7 +316,7 @@ def _cmd_init(args) -> int:
         lsoas = BoundarySpec(Path(args.lsoas).resolve(), args.lsoa_code, args.lsoa_name, "LSOAs")
         for spec in (wards, lsoas):
             boundaries.read(spec)  # the file, its fields, codes and polygons, before anything is written
-    cfg = write_init(args.dir, init_text(args.area, wards, lsoas, args.name, tuple(args.host)))
+    cfg = write_init(args.dir, init_text(args.area, wards, lsoas, args.name, tuple(args.host), args.force))
     assert cfg.accounts_file is not None
     accounts.create(cfg.accounts_file)
     print(f"wrote {cfg.path} ({cfg.area_name}; store {cfg.store_path}, accounts {cfg.accounts_file})")
@@ -598,6 +598,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--lsoas", metavar="FILE", help="another district's LSOA boundaries")
     init.add_argument("--lsoa-code", default="LSOA11CD", metavar="FIELD", help="default LSOA11CD")
     init.add_argument("--lsoa-name", default="LSOA11NM", metavar="FIELD", help="default LSOA11NM")
+    init.add_argument("--force", metavar="ID", help="another district's data.police.uk force id (e.g. hertfordshire)")
     init.add_argument("--host", action="append", default=[], metavar="NAME", help="a host name partners use; repeat")
     init.set_defaults(func=_cmd_init, needs_config=False)
 

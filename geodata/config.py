@@ -313,14 +313,16 @@ def init_text(
     lsoas: BoundarySpec | None = None,
     name: str | None = None,
     hosts: tuple[str, ...] = (),
+    force: str | None = None,
 ) -> str:
     """The text of a new partner config (``csp-hotspots init``).
 
     Either ``area``, one of :data:`AREAS` (default ``"st-albans"``): that bundled config with every file
     it names written ``package:...`` (the bundled files used where the package is installed, no copies),
-    or ``wards`` and ``lsoas`` (and the area ``name``) of another district, their files absolute. Both
-    get a store beside the config (``store/<area>.duckdb``) and an ``[access]`` section: partner sign-in
-    with the accounts file ``accounts.json`` beside the config, and the host names ``hosts``.
+    or ``wards`` and ``lsoas`` (and the area ``name``) of another district, their files absolute, and
+    ``force`` (its data.police.uk force id, ``[police] force``; the bundled area's is kept). Both get a
+    store beside the config (``store/<area>.duckdb``) and an ``[access]`` section: partner sign-in with
+    the accounts file ``accounts.json`` beside the config, and the host names ``hosts``.
     """
     if (wards is None) != (lsoas is None):
         raise ConfigError("another district needs both its wards and its LSOAs")
@@ -332,6 +334,7 @@ def init_text(
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "area"
         tables: dict[str, dict] = {
             "area": {"name": name},
+            "police": {"force": force},
             "wards": _boundary_keys(wards),
             "lsoas": _boundary_keys(lsoas),
         }

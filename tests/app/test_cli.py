@@ -194,7 +194,9 @@ def test_init_another_district(tmp_path):
     bad = run("init", tmp_path / "bad", *common, "--ward-code", "WD22CD")
     assert bad.returncode == 2 and f"{wards}: field 'WD22CD' (code_field) not found; fields are" in bad.stderr
     assert not (tmp_path / "bad" / "csp.toml").exists()
-    out = run("init", tmp_path / "old", *common, "--ward-code", "WD13CD", "--host", "csp.example.gov.uk")
+    out = run(
+        "init", tmp_path / "old", *common, "--ward-code", "WD13CD", "--host", "csp.example.gov.uk", "--force", "kent"
+    )
     assert out.returncode == 0, out.stderr
     cfg = config_mod.load(tmp_path / "old" / "csp.toml")
     assert (cfg.area_name, cfg.wards.file, cfg.wards.code_field, cfg.lsoas.code_field) == (
@@ -204,7 +206,7 @@ def test_init_another_district(tmp_path):
         "LSOA11CD",
     )
     assert cfg.store_path == tmp_path / "old" / "store" / "old-st-albans.duckdb"
-    assert cfg.access_hosts == ("csp.example.gov.uk",) and cfg.bundled_police == ()
+    assert cfg.access_hosts == ("csp.example.gov.uk",) and cfg.bundled_police == () and cfg.police_force == "kent"
     half = run("init", tmp_path / "half", "--wards", wards)
     assert half.returncode == 2 and "another district needs --name" in half.stderr
 
