@@ -1,7 +1,7 @@
 """Dashboard benchmark in headless Chromium: cold start, repaint after a filter change, map payload.
 
 For the bundled St Albans store and for a store of the whole Hertfordshire data
-(../shared/data/police, loaded into the St Albans area config: the county's rows
+(the 13 county months, ``--county``: benchmarks/county.py; loaded into the St Albans area config: the county's rows
 outside St Albans are kept with no ward, as a real county-wide load would be), prints:
 
 * cold start: from starting ``csp-hotspots serve`` (a new server process) to the first
@@ -12,7 +12,7 @@ outside St Albans are kept with no ward, as a real county-wide load would be), p
 * the largest map payload: the HTML/JS the map component receives, for the default
   view and for the heaviest view tried (targets <= 1 MB default, <= 2 MB any view).
 
-Usage: ``python benchmarks/bench_dashboard.py [--shared ../shared/data]``.
+Usage: ``python benchmarks/bench_dashboard.py [--county PATH]``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from playwright.sync_api import Error as PlaywrightError
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+import county  # noqa: E402  (benchmarks/county.py, beside this script)
+
 from geodata.bundled import ST_ALBANS as BUNDLE  # noqa: E402
 from geodata.bundled import copy_config  # noqa: E402
 
@@ -178,7 +180,7 @@ def run(label: str, cfg: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", default=str(REPO.parent / "shared" / "data"))
+    county.add_argument(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -186,7 +188,7 @@ def main() -> None:
         (tmp / "county").mkdir()
         bundled = str(BUNDLE / "police/hertfordshire-st-albans-street.zip")
         run("bundled St Albans store", write_config(tmp / "bundled", [bundled]))
-        run("Hertfordshire store (108,465 rows)", write_config(tmp / "county", [str(Path(args.shared) / "police")]))
+        run("Hertfordshire store (108,465 rows)", write_config(tmp / "county", [str(county.folder(args.county))]))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 a filter change, and the ``hotspots`` command's question (issue 17, "Speed").
 
 The force-sized store holds ten years of Hertfordshire street-level crime: the 13 real county
-months (2021-01..2022-01, ``--county``: a folder or the tests' ``tests/data/county`` archive)
+months (2021-01..2022-01, ``--county``: benchmarks/county.py, by default the tests' archive)
 repeated with their Month shifted to 120 consecutive months (2012-01..2021-12). It is
 **synthetic** (real rows, false dates): for timing only, never shown as data. Both stores use the
 bundled St Albans config, so the question is the same district's; the county's rows outside it
@@ -12,7 +12,7 @@ Each figure is measured in a fresh process (cold: imports excluded, store open i
 median of ``--runs``, with the process's peak RSS. Printed side by side, with the ratio; the
 target is every ratio <= 1.3.
 
-Usage: ``python benchmarks/bench_force.py [--county ../shared/data/police] [--runs 3]``.
+Usage: ``python benchmarks/bench_force.py [--county PATH] [--runs 3]``.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
+
+import county  # benchmarks/county.py, beside this script
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -58,8 +59,7 @@ from geodata.analysis.hotspots_for import hotspots_for, emerging_for
 from geodata.analysis.trends import monthly, category_change, ward_shares
 t0 = time.perf_counter()
 store = open_store(config_mod.load({config!r}))
-parts = store.partitions()
-loaded = sorted(parts[parts["source"] == "police.uk"]["month"].dt.strftime("%Y-%m").unique())
+loaded = store.loaded_months("police.uk")
 last12 = loaded[-12:]
 def sel(months, cats=()):
     return Selection.of(months[0], months[-1], cats)
@@ -67,15 +67,6 @@ def sel(months, cats=()):
 hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM")][0].split()[1]
 print(json.dumps({{"s": time.perf_counter() - t0, "rss_mb": int(hwm) / 1024}}))
 """
-
-
-def county_files(source: Path, into: Path) -> list[Path]:
-    """The county street CSVs from a folder of police.uk month folders or a tar.xz of them."""
-    if source.is_file():
-        with tarfile.open(source) as tar:
-            tar.extractall(into, filter="data")
-        source = into
-    return sorted(p for p in source.rglob("*-street.csv"))
 
 
 def force_files(county: list[Path], into: Path, years: int = 10) -> int:
@@ -124,25 +115,16 @@ def measure(config: Path, code: str, runs: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = REPO.parent / "shared" / "data" / "police"
-    parser.add_argument(
-        "--county",
-        default=str(default if default.is_dir() else REPO / "tests/data/county"),
-        help="county police.uk months: a folder, or a tar.xz of month folders",
-    )
+    county.add_argument(parser)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workdir", help="keep the stores here and reuse them on the next run")
     args = parser.parse_args()
-    county_src = Path(args.county)
-    if county_src.is_dir() and not list(county_src.rglob("*-street.csv")):
-        archives = sorted(county_src.glob("*.tar.xz"))
-        county_src = archives[0] if archives else county_src
     with tempfile.TemporaryDirectory() as scratch:
         tmp = Path(args.workdir or scratch)
         tmp.mkdir(parents=True, exist_ok=True)
-        county = county_files(county_src, tmp / "county")
+        street_files = sorted(county.folder(args.county).rglob("*-street.csv"))
         reuse = (tmp / "force.duckdb").exists() and (tmp / "bundled.duckdb").exists()
-        rows = 0 if reuse else force_files(county, tmp / "force")
+        rows = 0 if reuse else force_files(street_files, tmp / "force")
         from geodata import config as config_mod
         from geodata.bundled import ST_ALBANS
         from geodata.pipeline.build import open_store
@@ -155,11 +137,11 @@ def main() -> None:
         store = open_store(config_mod.load(force_cfg))
         if not reuse:
             ingest_police(store, sorted((tmp / "force").iterdir()))
-        rows = store.counts(by=("source",))["incidents"].sum()
+        rows = store.counts(by=("source",), inside=False)["incidents"].sum()
         del store
         open_store(config_mod.load(bundled_store_cfg))  # built from the bundled files on first open
         print(
-            f"force-sized store (SYNTHETIC: {len(county)} real county months shifted over 120 months): "
+            f"force-sized store (SYNTHETIC: {len(street_files)} real county months shifted over 120 months): "
             f"{rows:,} rows, {os.path.getsize(tmp / 'force.duckdb') / 1e6:.1f} MB; "
             f"bundled store {os.path.getsize(tmp / 'bundled.duckdb') / 1e6:.1f} MB"
         )

@@ -10,15 +10,15 @@ Prints, in one run on this machine:
    (one sparse product), weight construction included, against esda on the all-months
    counts of the same cells (warm: esda's numba code compiled by an untimed first call); the
    exact p of the all-months layer under both nulls;
-2. the Hertfordshire grids (13 months of county files: ``--county``, default the tests'
-   ``tests/data/county`` archive; bounding box of the ten districts' points) at 50 m and at
+2. the Hertfordshire grids (13 months of county files, ``--county``: benchmarks/county.py; bounding
+   box of the ten districts' points) at 50 m and at
    250 m: the same comparison (esda at 250 m only unless ``--county-esda``);
 3. a 1,000,000-cell grid: Gi* with weights, seconds.
 
 Each time is the best of 3 (the exact p on grids over 200,000 cells: one run). z is compared
 with esda's analytic ``Zs``. Targets (issue 3): >= 50x faster than esda incl. weights,
 |z - Zs| <= 1e-9, 1M cells <= 3 s.
-Usage: ``python benchmarks/bench_hotspots.py [--county tests/data/county/...tar.xz] [--county-esda]``.
+Usage: ``python benchmarks/bench_hotspots.py [--county PATH] [--county-esda]``.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tarfile
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -37,6 +35,8 @@ import shapely
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+import county as county_months  # noqa: E402  (benchmarks/county.py, beside this script)
 
 from geodata import config  # noqa: E402
 from geodata.methods import grid as grids  # noqa: E402
@@ -127,11 +127,7 @@ def compare(label, grid, x, y, months, n_months, run_esda=True):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--county",
-        default=str(REPO / "tests" / "data" / "county" / "hertfordshire-street-2021-01-2022-01.tar.xz"),
-        help="a folder of police.uk month folders, or a tar.xz of them",
-    )
+    county_months.add_argument(parser)
     parser.add_argument("--county-esda", action="store_true", help="esda on the 50 m county grid (minutes)")
     args = parser.parse_args()
 
@@ -163,13 +159,7 @@ def main() -> None:
         int(months.max()) + 1,
     )
 
-    source = Path(args.county)
-    with tempfile.TemporaryDirectory() as tmp:
-        if source.is_file():
-            with tarfile.open(source) as tar:
-                tar.extractall(tmp, filter="data")
-            source = Path(tmp)
-        county, _ = police.read(source)
+    county, _ = police.read(county_months.folder(args.county))
     # the force's files also hold crimes recorded far away: keep the ten Hertfordshire districts
     county = county[county["x"].notna() & county["source_lsoa_name"].str.startswith(HERTS_DISTRICTS)]
     cm = (county["month"].dt.year.to_numpy() - 2021) * 12 + county["month"].dt.month.to_numpy() - 1

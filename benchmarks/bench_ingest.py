@@ -1,6 +1,6 @@
 """Ingest benchmark: the product's path against the naive geopandas path, in the same run.
 
-Prints, for the 13 Hertfordshire months in ../shared/data/police (108,465 rows):
+Prints, for the 13 Hertfordshire months (108,465 rows; ``--county``: benchmarks/county.py):
 
 1. in-process: raw CSV -> ward-assigned store (product, the store opened as the command line
    opens it: ``exclusive``) vs pandas.read_csv of each file,
@@ -13,7 +13,7 @@ Prints, for the 13 Hertfordshire months in ../shared/data/police (108,465 rows):
 4. a synthetic national-scale input (10,000,000 rows built from the real rows, shifted copies
    under made-up force names) ingested into a store: seconds and peak memory.
 
-Usage: ``python benchmarks/bench_ingest.py [--shared ../shared/data] [--rows 10000000]``.
+Usage: ``python benchmarks/bench_ingest.py [--county PATH] [--rows 10000000]``.
 Targets (issue 2): (1) <= 1.5 s; (2) product <= naive; (3) >= 20x; (4) <= 60 s, < 4 GB.
 """
 
@@ -32,6 +32,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+import county  # noqa: E402  (benchmarks/county.py, beside this script)
+
 from geodata.bundled import ST_ALBANS as BUNDLE  # noqa: E402
 from geodata.bundled import copy_config  # noqa: E402
 
@@ -217,10 +219,10 @@ def make_national(police_dir: Path, out: Path, rows: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", default=str(REPO.parent / "shared" / "data"))
+    county.add_argument(parser)
     parser.add_argument("--rows", type=int, default=10_000_000)
     args = parser.parse_args()
-    police_dir = Path(args.shared) / "police"
+    police_dir = county.folder(args.county)
     wards_file = str(BUNDLE / "boundaries/st_albans_wards_2013.geojson")
 
     print("1. county raw CSV -> ward-assigned (13 months, in-process, best of 3; own process each)")

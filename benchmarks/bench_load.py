@@ -1,7 +1,7 @@
 """Load benchmark: 10 concurrent browser sessions working the Hertfordshire store.
 
 Starts ``csp-hotspots serve`` on a store holding the 13 county months (108,465 rows,
-../shared/data/police), then opens N Chromium sessions at once (separate browser contexts,
+``--county``: benchmarks/county.py), then opens N Chromium sessions at once (separate browser contexts,
 driven concurrently), each opening the Map explorer and changing the crime-type filter
 three times. Prints p50/p95 of the time from a filter change (the crime type chosen, after the
 typing) to the repainted map (ward colours changed, watched from inside the page), for one session
@@ -14,7 +14,7 @@ Playwright driver), and what that means for 10 page runs at once on this machine
 browsers share the server's CPU, so their own work sets a floor under the wait (``--pin`` puts the
 server on one core and the browsers on the others).
 
-Usage: ``python benchmarks/bench_load.py [--sessions 10] [--pin] [--shared ../shared/data]``.
+Usage: ``python benchmarks/bench_load.py [--sessions 10] [--pin] [--county PATH]``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import county
 from bench_dashboard import ARGS, CHROMIUM, free_port, start_server, stop, write_config
 
 CATEGORIES = ["Burglary", "Vehicle crime", "Shoplifting"]
@@ -181,13 +182,13 @@ def main() -> None:
     parser.add_argument(
         "--pin", action="store_true", help="server on CPU 0, the browsers on the other CPUs (separates their costs)"
     )
-    parser.add_argument("--shared", default=str(Path(__file__).resolve().parent.parent.parent / "shared" / "data"))
+    county.add_argument(parser)
     args = parser.parse_args()
     from geodata import config
     from geodata.pipeline.build import open_store
 
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = write_config(Path(tmp), [str(Path(args.shared) / "police")])
+        cfg = write_config(Path(tmp), [str(county.folder(args.county))])
         open_store(config.load(cfg))
         port = free_port()
         proc = start_server(cfg, port)

@@ -41,6 +41,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from loaders.errors import InputError
+
 ROLES = ("viewer", "analyst", "admin")
 MAX_FAILURES, WINDOW_S = 5, 900
 #: Longest user name and password accepted; at most LOG_NAME characters of a name reach the log.
@@ -49,7 +51,7 @@ _NAME = re.compile(rf"^[A-Za-z0-9._@+-]{{1,{MAX_NAME}}}$")
 log = logging.getLogger("csp_hotspots.access")
 
 
-class AccountsError(Exception):
+class AccountsError(InputError):
     """A bad accounts file or request; ``str()`` is one line for the user."""
 
 
@@ -89,6 +91,12 @@ def _write(path: Path, users: dict) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def create(path: str | Path) -> None:
+    """An accounts file with no user, for its owner only (0600); one already there is kept."""
+    if not Path(path).exists():
+        _write(Path(path), {})
 
 
 def add(path: str | Path, name: str, role: str, password: str | None) -> None:

@@ -2,8 +2,9 @@
 
 Every command takes ``--config FILE`` (default: the bundled St Albans config,
 wards since May 2022). The store named in the config is built from the config's
-bundled data on first use. Errors print one line naming the file, line and
-reason, and exit with status 2; there is no traceback for bad input.
+bundled data on first use. Errors that are the user's input (a
+:class:`loaders.errors.InputError`, or a bad option value) print one line naming
+the file, line and reason, and exit with status 2; there is no traceback for bad input.
 """
 
 from __future__ import annotations
@@ -16,28 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from geodata import config as config_mod
-from geodata.config import ConfigError
+from loaders.errors import InputError
 
 if TYPE_CHECKING:
     from loaders.report import LoadReport
 
 # The command modules import their libraries when run: `serve` starts the server sooner that way.
-
-
-def _user_errors() -> tuple[type[Exception], ...]:
-    """Errors that are the user's input, printed as one line (their modules are loaded by then)."""
-    errors = [ConfigError, ValueError]
-    for module, name in (
-        ("loaders.report", "LoadError"),
-        ("geodata.store", "StoreError"),
-        ("loaders.council", "MappingError"),
-        ("dashboard.accounts", "AccountsError"),
-        ("geodata.boundaries", "BoundaryError"),
-        ("geodata.priorities", "PrioritiesError"),
-    ):
-        if module in sys.modules:
-            errors.append(getattr(sys.modules[module], name))
-    return tuple(errors)
 
 
 def open_store(cfg):
@@ -142,7 +127,7 @@ def _check_categories(categories: list[str] | None) -> None:
 
 def _check_months(args) -> None:
     """--from and --to, each a month 'YYYY-MM' (one line naming the option), in order."""
-    from geodata import months
+    from loaders import months
 
     for name, option in (("start", "--from"), ("end", "--to")):
         if getattr(args, name) is not None:
@@ -174,7 +159,7 @@ def _cmd_summary(args, cfg) -> int:
     if args.source == "police.uk":
         _check_categories(args.category)
     else:
-        known = set(store.counts(by=("category",), source=args.source)["category"])
+        known = set(store.counts(by=("category",), source=args.source, inside=False)["category"])
         unknown = sorted(set(args.category or []) - known)
         if unknown:
             raise ValueError(
@@ -249,7 +234,8 @@ def _cmd_hotspots(args, cfg) -> int:
 
 def _cmd_report(args, cfg) -> int:
     from dashboard.render import pack
-    from geodata import months, priorities
+    from geodata import priorities
+    from loaders import months
 
     _check_months(args)
     window = None
@@ -271,12 +257,15 @@ def _cmd_report(args, cfg) -> int:
 
 
 def _cmd_refresh(args, cfg) -> int:
-    from geodata import months
     from geodata.pipeline.refresh import refresh_police
+    from loaders import months
     from loaders.policeapi import Client
 
     if args.start is not None:
         months.check(args.start, "--from")
+    force = args.force or cfg.police_force
+    if not force:
+        raise ValueError(f"{cfg.path}: no [police] force; give --force (a data.police.uk force id)")
     cache = Path(args.cache) if args.cache else cfg.store_path.parent / "api-cache"
     client = Client(args.api, cache_dir=cache)
     store = open_store(cfg)
@@ -288,7 +277,7 @@ def _cmd_refresh(args, cfg) -> int:
     report = refresh_police(
         store,
         client,
-        args.force,
+        force,
         start=args.start,
         republished=args.republished,
         progress=show,
@@ -303,16 +292,38 @@ def _cmd_refresh(args, cfg) -> int:
     if args.outcomes:
         from geodata.pipeline.refresh import update_outcomes
 
-        parts = store.partitions()
-        loaded = sorted(
-            parts.loc[(parts["source"] == "police.uk") & (parts["dataset"] == args.force), "month"].dt.strftime("%Y-%m")
-        )
+        loaded = store.loaded_months("police.uk", force)
         months = [m for m in client.street_dates() if m in loaded]
-        read, changed = update_outcomes(store, client, args.force, months)
+        read, changed = update_outcomes(store, client, force, months)
         print(
             f"outcomes-at-location for {len(months)} month(s): {read:,} crimes with an outcome, "
             f"{changed:,} stored crimes given a later outcome"
         )
+    return 0
+
+
+def _cmd_init(args) -> int:
+    """Write ``DIR/csp.toml`` (:func:`geodata.config.init_text`) and an empty accounts file beside it,
+    both for their owner only, and say the next two commands."""
+    from dashboard import accounts
+    from geodata import boundaries
+    from geodata.config import BoundarySpec, init_text, write_init
+
+    wards = lsoas = None
+    if args.wards or args.lsoas:
+        if not (args.wards and args.lsoas and args.ward_code and args.ward_name and args.name):
+            raise ValueError("another district needs --name, --wards with --ward-code and --ward-name, and --lsoas")
+        wards = BoundarySpec(Path(args.wards).resolve(), args.ward_code, args.ward_name, "Wards")
+        lsoas = BoundarySpec(Path(args.lsoas).resolve(), args.lsoa_code, args.lsoa_name, "LSOAs")
+        for spec in (wards, lsoas):
+            boundaries.read(spec)  # the file, its fields, codes and polygons, before anything is written
+    cfg = write_init(args.dir, init_text(args.area, wards, lsoas, args.name, tuple(args.host), args.force))
+    assert cfg.accounts_file is not None
+    accounts.create(cfg.accounts_file)
+    print(f"wrote {cfg.path} ({cfg.area_name}; store {cfg.store_path}, accounts {cfg.accounts_file})")
+    print("next:")
+    print(f"  csp-hotspots users add NAME --role admin --config {cfg.path}")
+    print(f"  csp-hotspots serve --config {cfg.path}")
     return 0
 
 
@@ -415,7 +426,7 @@ def _actions_report(args, cfg, store) -> int:
 
     from dashboard.render import reports
     from geodata import priorities as priorities_mod
-    from geodata.months import Period
+    from loaders.months import Period
 
     if not args.out:
         raise ValueError(f"actions {args.action}: name the file to write with --out")
@@ -617,7 +628,7 @@ def build_parser() -> argparse.ArgumentParser:
     refresh = sub.add_parser(
         "refresh", parents=[common, loading], help="load the months data.police.uk has published that the store lacks"
     )
-    refresh.add_argument("--force", default="hertfordshire", help="data.police.uk force id (default hertfordshire)")
+    refresh.add_argument("--force", help="data.police.uk force id (default: the config's [police] force)")
     refresh.add_argument("--from", dest="start", metavar="YYYY-MM", help="no month before this one")
     refresh.add_argument(
         "--republished", action="store_true", help="also reload months loaded before the API's last update"
@@ -633,6 +644,25 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--api", default="https://data.police.uk/api", metavar="URL", help=argparse.SUPPRESS)
     refresh.add_argument("--cache", metavar="DIR", help="answer cache (default: api-cache beside the store)")
     refresh.set_defaults(func=_cmd_refresh)
+
+    init = sub.add_parser(
+        "init",
+        help="write a partner config in DIR: the bundled area's files used in place, a store and partner accounts",
+        description="Writes DIR/csp.toml (never replacing one) and an empty accounts file: the bundled "
+        "St Albans area (--area), or another district's boundaries (--wards, --lsoas and their fields).",
+    )
+    init.add_argument("dir", metavar="DIR")
+    init.add_argument("--area", choices=list(config_mod.AREAS), help="a bundled area (default st-albans)")
+    init.add_argument("--name", metavar="NAME", help="another district's name, shown in the app")
+    init.add_argument("--wards", metavar="FILE", help="another district's ward boundaries (GeoJSON, GPKG, SHP)")
+    init.add_argument("--ward-code", metavar="FIELD", help="the wards' code field (e.g. WD22CD)")
+    init.add_argument("--ward-name", metavar="FIELD", help="the wards' name field (e.g. WD22NM)")
+    init.add_argument("--lsoas", metavar="FILE", help="another district's LSOA boundaries")
+    init.add_argument("--lsoa-code", default="LSOA11CD", metavar="FIELD", help="default LSOA11CD")
+    init.add_argument("--lsoa-name", default="LSOA11NM", metavar="FIELD", help="default LSOA11NM")
+    init.add_argument("--force", metavar="ID", help="another district's data.police.uk force id (e.g. hertfordshire)")
+    init.add_argument("--host", action="append", default=[], metavar="NAME", help="a host name partners use; repeat")
+    init.set_defaults(func=_cmd_init, needs_config=False)
 
     wards = sub.add_parser("wards", parents=[common], help="list the configured wards")
     wards.set_defaults(func=_cmd_wards)
@@ -699,14 +729,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.showwarning = lambda message, *rest: print(f"csp-hotspots: warning: {message}", file=sys.stderr)
     try:
+        if not getattr(args, "needs_config", True):
+            return args.func(args)
         cfg = config_mod.load(args.config)
         return args.func(args, cfg)
     except BrokenPipeError:  # output piped into e.g. head, which stopped reading
         sys.stderr.close()
         return 0
-    except Exception as exc:
-        if not isinstance(exc, _user_errors()):
-            raise
+    except (InputError, ValueError) as exc:  # the user's input (loaders/errors.py), or a bad option value
         if getattr(args, "paths", None):
             _end_line()  # a progress line was being redrawn
         print(f"csp-hotspots: error: {exc}", file=sys.stderr)

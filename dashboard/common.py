@@ -8,6 +8,8 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 import pandas as pd
 import shapely
@@ -27,6 +29,7 @@ from geodata.pipeline.build import open_store
 from geodata.store import Store
 
 CRIME_TYPES = sources.POLICE.categories
+T = TypeVar("T")
 
 
 def config_path() -> str | None:
@@ -46,10 +49,28 @@ def store() -> Store:
     return _store(config_path())
 
 
+def cached(fn: Callable[..., T], *args) -> T:
+    """``fn(store, *args)`` on the app's store, cached per store, function and arguments and shared by
+    sessions (5 minutes; ``st.cache_data`` hands each caller its own copy). The one way a page caches an
+    analysis: the store is an argument, not a lookup hidden in the cached function, and whatever the
+    answer depends on is among ``args``: the :class:`~geodata.analysis.Audience` (:func:`audience`)
+    whenever the answer can differ by who looks."""
+    return _cached(config_path(), fn.__module__, fn.__qualname__, args)
+
+
+@st.cache_data(ttl=300, max_entries=256, show_spinner=False)
+def _cached(path: str | None, module: str, name: str, args: tuple):
+    """The cached call of :func:`cached` (a function is keyed by its module and name: a function
+    object cannot be hashed by Streamlit's cache)."""
+    import importlib
+
+    return getattr(importlib.import_module(module), name)(_store(path), *args)
+
+
 @st.cache_data(ttl=60)
 def months(path: str | None) -> list[str]:
     """Months with police.uk data, 'YYYY-MM', oldest first."""
-    return sorted(rules.loaded_months(_store(path), sources.DEFAULT))
+    return _store(path).loaded_months(sources.DEFAULT)
 
 
 def _param_list(name: str, allowed) -> list[str]:
@@ -248,18 +269,6 @@ def ward_svg(values: pd.Series, title: str) -> str:
     """:func:`dashboard.render.svgmap.ward_svg` of ``values`` (indexed by ward code; NA = no data)."""
     codes, names, geoms = _ward_outlines(config_path())
     return svgmap.ward_svg(codes, names, geoms, {c: (None if pd.isna(v) else int(v)) for c, v in values.items()}, title)
-
-
-def ward_counts(store: Store, source: str, exact: bool) -> pd.Series:
-    """Counts per ward (every ward, indexed by code) of all loaded months of ``source``, as the audience
-    may see them: exact, or for a sensitive source without ``exact`` the sums of its public
-    ward-by-month cells (:func:`geodata.analysis.rules.public_cells`)."""
-    wards = store.ward_summary(source=source).set_index("ward_code")["incidents"]
-    if not rules.withheld(source, ANALYST if exact else PUBLIC):
-        return wards
-    counts = store.counts(by=("ward_code", "month"), source=source)
-    public = rules.public_cells(store, counts[counts["ward_code"].notna()], source)
-    return rules.period_totals(public).reindex(wards.index, fill_value=0)
 
 
 #: A shown column holding p-values: "p", or "p (...)" ("p (adjusted)", "p (change test)").

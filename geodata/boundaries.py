@@ -13,11 +13,12 @@ import numpy as np
 import shapely
 
 from geodata.config import BoundarySpec
+from loaders.errors import InputError
 
 CRS = "EPSG:27700"
 
 
-class BoundaryError(Exception):
+class BoundaryError(InputError):
     """A boundary file that cannot be used; ``str()`` is one line for the user."""
 
 

@@ -20,7 +20,11 @@ def _safe(v):
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cannot run as a spreadsheet formula: a text cell, column name or index label
     starting with ``= + - @``, a tab or a carriage return gets a leading apostrophe. Numbers are left
-    as they are."""
+    as they are.
+
+    >>> csv_safe(pd.DataFrame({"=name": ["=1+1", "-2", "ok"], "n": [-1, 2, 3]})).to_dict("list")
+    {"'=name": ["'=1+1", "'-2", 'ok'], 'n': [-1, 2, 3]}
+    """
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or str(out[col].dtype) in ("str", "string"):

@@ -52,7 +52,11 @@ PREFIX = "On or near "
 
 
 def bare(location: str | None) -> str:
-    """``location`` without police.uk's "On or near " prefix and surrounding spaces ("" for none or NaN)."""
+    """``location`` without police.uk's "On or near " prefix and surrounding spaces ("" for none or NaN).
+
+    >>> bare("On or near  Hatfield Road "), bare(None)
+    ('Hatfield Road', '')
+    """
     text = location.strip() if isinstance(location, str) else ""
     return text[len(PREFIX) :].strip() if text.startswith(PREFIX) else text
 

@@ -44,13 +44,14 @@ data" with the missing source named; one whose comparison cannot be made, "not j
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 from geodata import sources
 from geodata.bundled import ST_ALBANS
+from loaders.errors import InputError
+from loaders.tomlfile import TomlFile
 
 #: Data sources a measure may name: the store's ``source`` values, and what they are.
 SOURCES = {s.id: s.label for s in sources.SOURCES.values()}
@@ -63,7 +64,7 @@ COMPARES = ("previous", "year-earlier")
 DEFAULT_PRIORITIES = ST_ALBANS / "priorities.toml"
 
 
-class PrioritiesError(Exception):
+class PrioritiesError(InputError):
     """An unreadable or invalid priorities file; ``str()`` is one line for the user."""
 
 
@@ -134,14 +135,15 @@ class Priorities:
         raise KeyError(priority_id)
 
 
-class _Reader:
-    """Validates the parsed TOML, naming the line of each problem."""
+class _Reader(TomlFile):
+    """Validates the priorities file through the one TOML checker, naming the line of each problem
+    (within the ``block``-th ``[[priority]]`` when given)."""
 
-    def __init__(self, path: Path, text: str):
-        self.path, self.lines = path, text.splitlines()
+    def __init__(self, path: Path):
+        super().__init__(path, PrioritiesError, "priorities file")
         self.blocks = [i for i, line in enumerate(self.lines) if re.match(r"\s*\[\[\s*priority\s*\]\]", line)]
 
-    def line_of(self, key: str, block: int | None = None) -> int:
+    def block_line(self, key: str, block: int | None = None) -> int:
         """1-based line where ``key`` is set: within the ``block``-th [[priority]] if given."""
         start = self.blocks[block] if block is not None and block < len(self.blocks) else 0
         end = self.blocks[block + 1] if block is not None and block + 1 < len(self.blocks) else len(self.lines)
@@ -151,121 +153,116 @@ class _Reader:
                 return i + 1
         return start + 1
 
-    def fail(self, problem: str, key: str, block: int | None = None) -> NoReturn:
-        raise PrioritiesError(f"{self.path}, line {self.line_of(key, block)}: {problem}")
+    def problem(self, problem: str, key: str, block: int | None = None) -> NoReturn:
+        self.fail(key, problem, self.block_line(key, block))
 
-    def text(self, table: dict, key: str, block: int | None, required: bool = True, default: str = "") -> str:
+    def text_in(self, table: dict, key: str, block: int | None, required: bool = True, default: str = "") -> str:
         value = table.get(key, None if required else default)
         if not isinstance(value, str) or (required and not value.strip()):
-            self.fail(f"'{key}' must be a non-empty text", key, block)
+            self.problem("must be a non-empty text", key, block)
         return value.strip()
 
     def target(self, raw, base: Target, block: int | None) -> Target:
         if raw is None:
             return base
         if not isinstance(raw, dict):
-            self.fail("'target' must be a table", "target", block)
+            self.problem("'target' must be a table", "target", block)
         unknown = set(raw) - {"rule", "window_months", "compare", "alpha"}
         if unknown:
-            self.fail(f"unknown target key(s) {sorted(unknown)}", sorted(unknown)[0], block)
+            self.problem(f"unknown target key(s) {sorted(unknown)}", sorted(unknown)[0], block)
         rule = raw.get("rule", base.rule)
         if rule not in RULES:
-            self.fail(f"target rule must be one of {RULES}, got {rule!r}", "rule", block)
+            self.problem(f"target rule must be one of {RULES}, got {rule!r}", "rule", block)
         window = raw.get("window_months", base.window_months)
         if not isinstance(window, int) or isinstance(window, bool) or not 1 <= window <= 60:
-            self.fail(f"window_months must be a whole number from 1 to 60, got {window!r}", "window_months", block)
+            self.problem(f"window_months must be a whole number from 1 to 60, got {window!r}", "window_months", block)
         compare = raw.get("compare", base.compare)
         if compare not in COMPARES:
-            self.fail(f"compare must be one of {COMPARES}, got {compare!r}", "compare", block)
+            self.problem(f"compare must be one of {COMPARES}, got {compare!r}", "compare", block)
         alpha = raw.get("alpha", base.alpha)
         if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 < alpha < 1:
-            self.fail(f"alpha must be between 0 and 1, got {alpha!r}", "alpha", block)
+            self.problem(f"alpha must be between 0 and 1, got {alpha!r}", "alpha", block)
         return Target(rule, window, compare, float(alpha))
 
     def measure(self, raw, block: int) -> Measure:
         if not isinstance(raw, dict):
-            self.fail("each [[priority.measure]] must be a table", "measure", block)
+            self.problem("each [[priority.measure]] must be a table", "measure", block)
         unknown = set(raw) - {"source", "categories", "flags", "label"}
         if unknown:
-            self.fail(f"unknown measure key(s) {sorted(unknown)}", sorted(unknown)[0], block)
+            self.problem(f"unknown measure key(s) {sorted(unknown)}", sorted(unknown)[0], block)
         source = raw.get("source")
         if source not in SOURCES:
-            self.fail(f"measure source must be one of {sorted(SOURCES)}, got {source!r}", "source", block)
+            self.problem(f"measure source must be one of {sorted(SOURCES)}, got {source!r}", "source", block)
         cats = raw.get("categories", [])
         if not isinstance(cats, list) or not all(isinstance(c, str) and c.strip() for c in cats):
-            self.fail("measure categories must be a list of names (leave it out for all)", "categories", block)
+            self.problem("measure categories must be a list of names (leave it out for all)", "categories", block)
         flags = raw.get("flags", [])
         if not isinstance(flags, list) or not all(isinstance(f, str) and re.fullmatch(r"[a-z0-9-]+", f) for f in flags):
-            self.fail('measure flags must be a list of flag names such as "mental-health"', "flags", block)
+            self.problem('measure flags must be a list of flag names such as "mental-health"', "flags", block)
         known = CATEGORIES.get(source)
         for c in cats:
             if known is not None and c not in known:
-                self.fail(f"{c!r} is not a {source} category (one of: {', '.join(sorted(known))})", "categories", block)
+                self.problem(
+                    f"{c!r} is not a {source} category (one of: {', '.join(sorted(known))})", "categories", block
+                )
         if len(set(cats)) != len(cats):
-            self.fail("measure categories repeat a name", "categories", block)
+            self.problem("measure categories repeat a name", "categories", block)
         label = raw.get("label", ", ".join(cats) or f"all {SOURCES[source]}")
         if not isinstance(label, str) or not label.strip():
-            self.fail("measure label must be a non-empty text", "label", block)
+            self.problem("measure label must be a non-empty text", "label", block)
         return Measure(source, tuple(cats), label.strip(), tuple(flags))
 
     def gap(self, raw, block: int) -> Gap:
         if not isinstance(raw, dict) or set(raw) - {"what", "why"}:
-            self.fail("each [[priority.gap]] has exactly 'what' and 'why'", "gap", block)
-        return Gap(self.text(raw, "what", block), self.text(raw, "why", block))
+            self.problem("each [[priority.gap]] has exactly 'what' and 'why'", "gap", block)
+        return Gap(self.text_in(raw, "what", block), self.text_in(raw, "why", block))
 
 
 def load(path: str | Path | None = None) -> Priorities:
     """Read and validate a priorities file (default :data:`DEFAULT_PRIORITIES`)."""
     path = Path(path).expanduser() if path is not None else DEFAULT_PRIORITIES
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PrioritiesError(f"{path}: cannot read priorities file ({exc})") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PrioritiesError(f"{path}: not valid TOML ({exc})") from None
-    r = _Reader(path, text)
+    r = _Reader(path)
+    raw = r.raw
     unknown = set(raw) - {"partnership", "strategy", "target", "harm", "priority"}
     if unknown:
-        r.fail(f"unknown key(s) {sorted(unknown)}", sorted(unknown)[0])
+        r.problem(f"unknown key(s) {sorted(unknown)}", sorted(unknown)[0])
     base = r.target(raw.get("target", {}), Target(), None)
     weights, harm_source = None, None
     if "harm" in raw:
         harm = raw["harm"]
         if not isinstance(harm, dict) or set(harm) - {"source", "weights"}:
-            r.fail("[harm] has exactly 'source' and 'weights'", "harm")
-        harm_source = r.text(harm, "source", None)
+            r.problem("[harm] has exactly 'source' and 'weights'", "harm")
+        harm_source = r.text_in(harm, "source", None)
         weights = harm.get("weights")
         if not isinstance(weights, dict) or not weights:
-            r.fail("[harm] weights must be a table of category = weight", "weights")
+            r.problem("[harm] weights must be a table of category = weight", "weights")
         known = sources.POLICE.categories  # None would mean any category the loader accepts
         for cat, w in weights.items():
             if known is not None and cat not in known:
-                r.fail(f"harm weight for {cat!r}: not a police.uk category", "weights")
+                r.problem(f"harm weight for {cat!r}: not a police.uk category", "weights")
             if not isinstance(w, (int, float)) or isinstance(w, bool) or w < 0:
-                r.fail(f"harm weight for {cat!r} must be a number >= 0, got {w!r}", "weights")
+                r.problem(f"harm weight for {cat!r} must be a number >= 0, got {w!r}", "weights")
         weights = {c: float(w) for c, w in weights.items()}
     items = raw.get("priority")
     if not isinstance(items, list) or not items:
-        r.fail("the file needs at least one [[priority]]", "priority")
+        r.problem("the file needs at least one [[priority]]", "priority")
     out, seen = [], set()
     for i, p in enumerate(items):
         unknown = set(p) - {"id", "title", "wording", "target", "measure", "gap", "annual"}
         if unknown:
-            r.fail(f"unknown priority key(s) {sorted(unknown)}", sorted(unknown)[0], i)
-        pid = r.text(p, "id", i)
+            r.problem(f"unknown priority key(s) {sorted(unknown)}", sorted(unknown)[0], i)
+        pid = r.text_in(p, "id", i)
         if pid in seen:
-            r.fail(f"priority id {pid!r} is used twice", "id", i)
+            r.problem(f"priority id {pid!r} is used twice", "id", i)
         seen.add(pid)
         measures = p.get("measure", [])
         gaps = p.get("gap", [])
         if not isinstance(measures, list) or not isinstance(gaps, list):
-            r.fail("measure and gap are lists of tables ([[priority.measure]], [[priority.gap]])", "measure", i)
+            r.problem("measure and gap are lists of tables ([[priority.measure]], [[priority.gap]])", "measure", i)
         annual = p.get("annual", [])
         district = sources.ids(sources.DISTRICT_STATISTICS)
         if not isinstance(annual, list) or any(a not in district for a in annual):
-            r.fail(
+            r.problem(
                 f"annual must be a list of district-statistics sources ({', '.join(district)}), got {annual!r}",
                 "annual",
                 i,
@@ -273,8 +270,8 @@ def load(path: str | Path | None = None) -> Priorities:
         out.append(
             Priority(
                 id=pid,
-                title=r.text(p, "title", i),
-                wording=r.text(p, "wording", i, required=False),
+                title=r.text_in(p, "title", i),
+                wording=r.text_in(p, "wording", i, required=False),
                 measures=tuple(r.measure(m, i) for m in measures),
                 gaps=tuple(r.gap(g, i) for g in gaps),
                 target=r.target(p.get("target"), base, i),
@@ -283,8 +280,8 @@ def load(path: str | Path | None = None) -> Priorities:
         )
     return Priorities(
         path,
-        r.text(raw, "partnership", None),
-        r.text(raw, "strategy", None, required=False),
+        r.text_in(raw, "partnership", None),
+        r.text_in(raw, "strategy", None, required=False),
         tuple(out),
         weights,
         harm_source,

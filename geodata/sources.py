@@ -93,7 +93,15 @@ DEFAULT = POLICE.id
 
 
 def get(source_id: str) -> Source:
-    """The registered source ``source_id``; ``ValueError`` naming the known ids otherwise."""
+    """The registered source ``source_id``; ``ValueError`` naming the known ids otherwise.
+
+    >>> get("police.uk").sensitive, get("council-incidents").sensitive
+    (False, True)
+    >>> get("twitter")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown source 'twitter'; sources are: police.uk, ...
+    """
     try:
         return SOURCES[source_id]
     except KeyError:

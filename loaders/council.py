@@ -70,13 +70,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-import tomllib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import NoReturn
 
 import numpy as np
 import pyarrow as pa
@@ -84,7 +82,9 @@ import pyarrow as pa
 from loaders import archive, plausible, schema
 from loaders.coords import bng_to_wgs84_many, in_great_britain, wgs84_to_bng
 from loaders.defra import LAND_MEASURES, SIZE_MEASURES, WASTE_MEASURES
+from loaders.errors import InputError
 from loaders.report import LoadError, LoadReport, Rejection, check_width, read_file, reject
+from loaders.tomlfile import TomlFile
 
 #: Mapping ``kind`` -> the store's ``source``.
 SOURCES = {"flytipping": "council-flytipping", "incidents": "council-incidents"}
@@ -138,7 +138,7 @@ _COLUMN_KEYS = {
 }
 
 
-class MappingError(Exception):
+class MappingError(InputError):
     """An invalid mapping file; ``str()`` is one line naming the file and key."""
 
 
@@ -176,26 +176,13 @@ class Mapping:
 def read_mapping(path: str | Path) -> Mapping:
     """Read and validate a mapping file; raise :class:`MappingError` naming the key at fault."""
     name = str(path)
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MappingError(f"{name}: cannot read ({exc.strerror})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise MappingError(f"{name}: not valid TOML ({exc})") from None
-    except RecursionError:  # tomllib parses nested arrays and tables recursively
-        raise MappingError(f"{name}: not a mapping file (arrays or tables nested too deep)") from None
-
-    def fail(key: str, why: str) -> NoReturn:
-        raise MappingError(f"{name}: {key}: {why}")
-
-    for k in sorted(set(raw) - _KEYS):
-        fail(k, f"unknown key (known: {', '.join(sorted(_KEYS))})")
+    file = TomlFile(path, MappingError, "mapping file")  # the one TOML checker: every problem names its line
+    raw, fail = file.raw, file.fail
+    file.unknown(raw, _KEYS)
     kind = raw.get("kind")
     if not isinstance(kind, str) or kind not in SOURCES:
         fail("kind", f"must be one of {', '.join(SOURCES)}, got {kind!r}")
-    dataset = raw.get("dataset")
-    if not isinstance(dataset, str) or not dataset.strip():
-        fail("dataset", "must be a non-empty name")
+    dataset = file.text(raw, "dataset")
     cols = raw.get("columns")
     if not isinstance(cols, dict):
         fail("columns", "a [columns] table is required")
@@ -262,7 +249,7 @@ def read_mapping(path: str | Path) -> Mapping:
     return Mapping(
         name,
         kind,
-        dataset.strip(),
+        dataset,
         columns,
         tuple(formats),
         table("categories", WASTE_TYPES if flytipping else None),

@@ -3,7 +3,7 @@
 DEFRA publishes, per financial year (April-March) and local authority, the
 incidents reported by land type, waste type and size band with clearance
 costs (sheet ``LA_incidents``), and the enforcement actions taken (sheet
-``LA_actions``); ``../shared/data/defra_flytipping/SOURCE.md`` describes the
+``LA_actions``); ``geodata/bundled/st_albans/defra/SOURCE.md`` describes the
 CSV copies bundled here. Each row becomes one record per published column
 (:data:`COLUMNS`): ``value`` is the number, and ``note`` keeps any published
 text that is not a number. ``:`` means "not available" in the source: it

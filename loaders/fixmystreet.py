@@ -1,6 +1,6 @@
 """FixMyStreet reports per LSOA and month (mySociety's aggregation) -> area counts.
 
-The file (``../shared/data/fixmystreet/SOURCE.md``) has one row per (month,
+The file (``geodata/bundled/st_albans/fixmystreet/SOURCE.md``) has one row per (month,
 LSOA 2011, category) with at least one report: ``month`` (YYYY-MM),
 ``lsoa11cd``, ``category_code``, ``category``, ``reports``, ``unique_users``.
 These are counts for areas, not points: they are kept as counts
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from loaders import months as months_mod
 from loaders import plausible
 from loaders.report import LoadError, LoadReport, Rejection, check_width, read_file, reject
-from loaders.schema import MONTH_PATTERN, month_at, month_index
 
 SOURCE = "fixmystreet"
 DATASET = "fms-lsoa-month"
@@ -85,7 +85,7 @@ def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
             continue
         month, lsoa, code, category, reports, _ = (v.strip() for v in row)
         problem = None
-        if not MONTH_PATTERN.match(month):
+        if not months_mod.PATTERN.match(month):
             problem = ("month", f"unparseable month {month!r} (expected YYYY-MM)")
         elif reason := plausible.month_problem(SOURCE, month):
             problem = ("month", reason)
@@ -104,8 +104,8 @@ def _parse_rows(name: str, reader) -> tuple[pa.Table, LoadReport, list[str]]:
     if not rows:
         return pa.table({n: pa.array([], t) for n, t in COLUMNS}), report, []
     months = sorted({r[0] for r in rows})
-    first, last = month_index(months[0]), month_index(months[-1])
-    covered = [month_at(k) for k in range(first, last + 1)]
+    first, last = months_mod.index(months[0]), months_mod.index(months[-1])
+    covered = [months_mod.at(k) for k in range(first, last + 1)]
     table = pa.table(
         {
             "source": pa.array([SOURCE] * len(rows)),

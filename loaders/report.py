@@ -13,13 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loaders.errors import InputError
+
 #: A cell starting with one of these is run as a formula by Excel and LibreOffice (OWASP "CSV injection"):
 #: a CSV the app writes guards such a cell with a leading apostrophe (geodata.export.csv_safe), and
 #: a loader that reads the app's own CSV back (the action plan) removes it.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class LoadError(Exception):
+class LoadError(InputError):
     """A file that cannot be loaded at all; ``str()`` is one line for the user."""
 
     def __init__(self, file: str, reason: str, line: int | None = None):

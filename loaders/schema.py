@@ -13,9 +13,7 @@ one leaves it null.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import pyarrow as pa
@@ -182,34 +180,3 @@ def to_geodataframe(table: pa.Table):
     points = shapely.points(x, y)
     points[np.isnan(x) | np.isnan(y)] = None
     return geopandas.GeoDataFrame(frame, geometry=points, crs=CRS)
-
-
-# ---------------------------------------------------------------------------- months
-#: A month as every source and the store write it: 'YYYY-MM'.
-MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def parse_month(value, name: str = "month") -> date:
-    """'YYYY-MM' -> the first day of that month; anything else raises ``ValueError`` naming
-    ``name`` and the value (the one month parser; :mod:`geodata.months` builds on it)."""
-    m = MONTH_PATTERN.match(str(value).strip()) if value is not None else None
-    if not m or m.group(1) == "0000":  # there is no year 0
-        raise ValueError(f"{name} must be a month written YYYY-MM (e.g. 2021-08), got {value!r}")
-    return date(int(m.group(1)), int(m.group(2)), 1)
-
-
-def month_index(month: str) -> int:
-    """'YYYY-MM' -> months since year 0 (so months can be subtracted and shifted)."""
-    d = parse_month(month)
-    return d.year * 12 + d.month - 1
-
-
-def month_at(index: int) -> str:
-    """The inverse of :func:`month_index`."""
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def financial_year(year: int, month: int) -> str:
-    """The UK financial year (April to March) holding a month, as DEFRA writes it: 2021-04 -> '2021-22'."""
-    first = year if month >= 4 else year - 1
-    return f"{first}-{(first + 1) % 100:02d}"

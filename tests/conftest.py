@@ -7,6 +7,7 @@ import csv
 import dataclasses
 import io
 import os
+import re
 import socket
 import subprocess
 import tarfile
@@ -103,11 +104,37 @@ def county_police(tmp_path_factory) -> Path:
     return folder
 
 
+#: What starts a server in a test (the dashboard, or the local data.police.uk API): a call in the test's
+#: own code, or a fixture that does it.
+SERVER_CALLS = re.compile(r"\b(start_server|serve|FakePoliceApi)\(")
+SERVER_FIXTURES = ("server", "audited_server", "api", "installed", "site")
+
+
+def _starts_a_server(item) -> bool:
+    import inspect
+
+    if any(f in getattr(item, "fixturenames", ()) for f in SERVER_FIXTURES):
+        return True
+    function = getattr(item, "function", None)
+    return function is not None and SERVER_CALLS.search(inspect.getsource(function)) is not None
+
+
 def pytest_collection_modifyitems(items):
-    """A test that reads the county files is marked ``county`` (the fast tier leaves it out)."""
+    """A test that reads the county files is marked ``county`` (the fast tier leaves it out). The fast tier
+    (``-m "not browser and not slow and not county"``) starts no server: a test that starts one and is
+    marked neither ``slow`` nor ``browser`` stops the collection, naming it."""
     for item in items:
         if "county_police" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.county)
+    fast_servers = [
+        item.nodeid
+        for item in items
+        if _starts_a_server(item) and not any(item.get_closest_marker(m) for m in ("slow", "browser"))
+    ]
+    if fast_servers:
+        raise pytest.UsageError(
+            "these tests start a server but are not marked slow (the fast tier starts none): " + ", ".join(fast_servers)
+        )
 
 
 def open_page(at, page: str):

@@ -24,9 +24,9 @@ from dashboard.render.pack import FORMATS, _Grid, _PageBreak, _Text, draw_html, 
 from geodata.analysis import PUBLIC
 from geodata.analysis import actions as actions_mod
 from geodata.analysis.status import RULE, evaluate, latest_month
-from geodata.months import Period
 from geodata.priorities import Priorities
 from geodata.store import Store
+from loaders.months import Period
 
 esc = html.escape
 

@@ -20,9 +20,6 @@ import streamlit as st
 from dashboard import access, common
 from dashboard.markdown import inert
 from geodata.analysis import actions
-from geodata.store import StoreError
-from loaders import actions as plan
-from loaders.report import LoadError
 
 #: How an action's place is chosen on the create form.
 PLACES = {
@@ -108,12 +105,12 @@ def _create(store, known, plist, first: bool) -> None:
             priority = st.selectbox(
                 "Priority", ids, format_func=lambda i: f"{i} {next(p.title for p in plist.priorities if p.id == i)}"
             )
-            what = st.text_input("What", max_chars=plan.MAX_TEXT)
+            what = st.text_input("What", max_chars=actions.MAX_TEXT)
             owner = st.text_input("Owner (partner organisation)", max_chars=200)
             cols = st.columns(3)
             start = cols[0].date_input("Start", value=date.today())
             review = cols[1].date_input("Next review", value=date.today())
-            status = cols[2].selectbox("Status", plan.STATUSES)
+            status = cols[2].selectbox("Status", actions.STATUSES)
             categories = st.multiselect(
                 "Crime types it targets (none = all)",
                 sorted(known.categories),
@@ -123,7 +120,7 @@ def _create(store, known, plist, first: bool) -> None:
             funding = cols[0].text_input("Funding source (optional)", max_chars=200)
             spend = cols[1].text_input("Spend, £ (optional)", max_chars=20)
             public = cols[2].checkbox("Show to the public", value=False)
-            note = st.text_input("Note (optional)", max_chars=plan.MAX_TEXT)
+            note = st.text_input("Note (optional)", max_chars=actions.MAX_TEXT)
             if st.form_submit_button("Create the action"):
                 if not access.can(store.config, "analyst"):
                     st.error("Only analysts and admins change actions.")
@@ -145,7 +142,7 @@ def _create(store, known, plist, first: bool) -> None:
                 }
                 try:
                     event = actions.create(store, row, _who(), known)
-                except plan.FieldError as exc:
+                except actions.USER_ERRORS as exc:
                     st.error(f"Not created: {exc.field}: {exc.reason}")
                     return
                 st.success(f"Created action {event.action_id}.")
@@ -179,7 +176,7 @@ def _zone_choice() -> dict[str, str]:
 def _import_export(store, known, now) -> None:
     with st.expander("Import or export the action plan (CSV)"):
         st.caption(
-            f"Columns: {', '.join(plan.CSV_COLUMNS)} (the first {len(plan.REQUIRED) + 1} needed, id blank for a "
+            f"Columns: {', '.join(actions.CSV_COLUMNS)} (the first {len(actions.REQUIRED) + 1} needed, id blank for a "
             "new action). Every row is loaded or reported with its line and field. See docs/actions.md."
         )
         upload = st.file_uploader("Action plan CSV", type=["csv"], key="act_import")
@@ -192,14 +189,14 @@ def _import_export(store, known, now) -> None:
                 path.write_bytes(upload.getvalue())
                 try:
                     report, changed = actions.import_plan(store, path, _who(), known)
-                except LoadError as exc:
+                except actions.USER_ERRORS as exc:
                     st.error(str(exc).replace(str(path.parent) + "/", ""))
                     return
             st.success(f"{report.rows_loaded} of {report.rows_read} rows loaded ({changed} actions new or changed).")
             for r in report.rejected:
                 st.warning(inert(f"Rejected: {Path(r.file).name}, line {r.line}, field {r.field}: {r.reason}"))
         st.download_button(
-            "Export the action plan (CSV)", actions.export_plan(now), "action-plan.csv", "text/csv", key="act_export"
+            "Export the action plan (CSV)", actions.export_plan(now), "action-actions.csv", "text/csv", key="act_export"
         )
     _reports(store)
 
@@ -256,10 +253,10 @@ def _one(store, known, now, editor: bool) -> None:
     if editor:
         with st.form(f"act_update_{a.id}"):
             cols = st.columns(3)
-            status = cols[0].selectbox("Status", plan.STATUSES, index=plan.STATUSES.index(a.status))
+            status = cols[0].selectbox("Status", actions.STATUSES, index=actions.STATUSES.index(a.status))
             review = cols[1].date_input("Next review", value=a.review)
             spend = cols[2].text_input("Spend, £", value="" if a.spend is None else f"{a.spend:.2f}", max_chars=20)
-            note = st.text_input("Note on this update", max_chars=plan.MAX_TEXT)
+            note = st.text_input("Note on this update", max_chars=actions.MAX_TEXT)
             public = st.checkbox("Show to the public", value=a.public)
             if st.form_submit_button("Save the update"):
                 if not access.can(store.config, "analyst"):
@@ -277,7 +274,7 @@ def _one(store, known, now, editor: bool) -> None:
                     changes["note"] = note.strip()
                 try:
                     event = actions.update(store, a.id, changes, _who(), known, seen=c.seq)
-                except (plan.FieldError, StoreError) as exc:
+                except actions.USER_ERRORS as exc:
                     st.error(f"Not saved: {exc}")
                     return
                 st.success("Saved." if event else "Nothing changed.")

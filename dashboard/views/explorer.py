@@ -16,23 +16,22 @@ from dashboard.markdown import inert
 from dashboard.render import maps, mapview
 from dashboard.render.palette import GI_COLOURS
 from geodata import export, places
-from geodata.analysis import Selection, actions, rules
+from geodata.analysis import Audience, Selection, actions, rules
 from geodata.analysis.deprivation_for import deprivation_for
-from geodata.analysis.hotspots_for import hotspots_for
+from geodata.analysis.hotspots_for import CLASS_LABELS, hotspots_for
 from geodata.analysis.incidents import incidents_table
 from geodata.analysis.trends import monthly
 from geodata.analysis.ward_table import detail_wards, lsoa_table, ward_table
 from geodata.classes import classify
-from geodata.methods.gistar import CLASS_LABELS
 
 MEASURES = {"incidents": "Incidents", "rate": "Incidents per 1,000 residents"}
 CELLS = {"auto": None, "100 m": 100.0, "250 m": 250.0, "500 m": 500.0}
 
 
-@st.cache_data(ttl=300)
-def wards_for(path, selection: Selection):
-    """:func:`geodata.analysis.ward_table.ward_table` of a selection (shared by sessions)."""
-    return ward_table(common.store(), selection, common.audience())
+def wards_for(selection: Selection, audience: Audience):
+    """:func:`geodata.analysis.ward_table.ward_table` of a selection as ``audience`` may see it (cached per
+    store, selection and audience, shared by sessions: :func:`dashboard.common.cached`)."""
+    return common.cached(ward_table, selection, audience)
 
 
 @st.cache_resource
@@ -51,7 +50,7 @@ def area_shapes(path, level: str) -> list[dict]:
 def analyses(path, selection: Selection, cell):
     """:func:`geodata.analysis.hotspots_for.hotspots_for` of a selection, and the map's layer
     shapes and marker rows (cached on small keys, shared by sessions; read only)."""
-    found = hotspots_for(common.store(), selection, cell)
+    found = hotspots_for(common._store(path), selection, cell)
     cells = found.cells
     density = classify(np.where(cells["density_km2"] > 0, cells["density_km2"], np.nan))
     geoms = cells.geometry.to_numpy()
@@ -72,32 +71,27 @@ def label_points(path, level: str) -> list[list[float]]:
 
 
 @st.cache_resource(ttl=300, max_entries=32)
-def ward_spec(path, selection: Selection, measure) -> dict:
+def ward_spec(path, selection: Selection, audience: Audience, measure) -> dict:
     """The map with the wards alone (no hot spot analysis needed): painted first on a cold start."""
-    table = wards_for(path, selection).frame
-    return {**build_map(common.store(), path, table, lsoas_for(path, selection), measure, None), "partial": True}
+    table = wards_for(selection, audience).frame
+    lsoas = common.cached(lsoa_table, selection)
+    return {**build_map(common._store(path), path, table, lsoas, measure, None), "partial": True}
 
 
 @st.cache_resource(ttl=300, max_entries=32)
-def map_spec(path, selection: Selection, cell, measure) -> dict:
+def map_spec(path, selection: Selection, audience: Audience, cell, measure) -> dict:
     """The map spec for a filter (:mod:`dashboard.render.maps`), built once and shared by sessions (read only)."""
-    store = common.store()
+    store = common._store(path)
     layers = analyses(path, selection, cell)[1]
     return build_map(
         store,
         path,
-        wards_for(path, selection).frame,
-        lsoas_for(path, selection),
+        wards_for(selection, audience).frame,
+        common.cached(lsoa_table, selection),
         measure,
         layers,
-        deprived_for(path, selection),
+        common.cached(deprivation_for, selection),
     )
-
-
-@st.cache_data(ttl=300, max_entries=16)
-def deprived_for(path, selection: Selection):
-    """:func:`geodata.analysis.deprivation_for.deprivation_for` of a selection (None without an IMD file)."""
-    return deprivation_for(common.store(), selection)
 
 
 def _with_actions(spec: dict) -> dict:
@@ -201,33 +195,15 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
     return m
 
 
-@st.cache_data(ttl=300)
-def lsoas_for(path, selection: Selection) -> pd.DataFrame:
-    """:func:`geodata.analysis.ward_table.lsoa_table` of a selection."""
-    return lsoa_table(common.store(), selection)
-
-
-@st.cache_data(ttl=300, max_entries=64)
-def ward_detail(path, selection: Selection) -> pd.DataFrame:
-    """Incidents in one ward by category (rows) and month (columns; months not loaded are blank)."""
-    return monthly(common.store(), selection).T
-
-
-@st.cache_data(ttl=300, max_entries=16)
-def incidents_for(path, selection: Selection) -> pd.DataFrame:
-    """:func:`geodata.analysis.incidents.incidents_table` of a selection."""
-    return incidents_table(common.store(), selection)
-
-
 @st.cache_data(ttl=300, max_entries=8)
-def map_image(path, selection: Selection, cell, measure) -> bytes:
+def map_image(path, selection: Selection, audience: Audience, cell, measure) -> bytes:
     """The view as a printed map (PNG, :func:`dashboard.render.printmap.render`): the ward choropleth of
     ``measure``, the hot spot cells, ward names and the busiest street names, for a report."""
     from dashboard.render import printmap  # matplotlib: imported when an image is asked for, not on every start
 
-    store = common.store()
+    store = common._store(path)
     wards = store.areas("ward").to_geodataframe()
-    table = wards_for(path, selection).frame
+    table = wards_for(selection, audience).frame
     found = analyses(path, selection, cell)[0]
     extent = None
     if selection.wards:
@@ -260,14 +236,14 @@ def map_image(path, selection: Selection, cell, measure) -> bytes:
 
 
 @st.cache_data(ttl=300, max_entries=16)
-def export_files(path, selection: Selection, cell) -> dict[str, bytes | str]:
+def export_files(path, selection: Selection, audience: Audience, cell) -> dict[str, bytes | str]:
     """The downloads for a filter, built once per filter (not on every rerun): ward figures as
     CSV and GeoJSON, and a GeoPackage with the wards and the significant Gi* cells."""
     import geopandas
 
-    table = wards_for(path, selection).frame
+    table = wards_for(selection, audience).frame
     cells = analyses(path, selection, cell)[0].cells
-    areas = common.store().areas("ward")
+    areas = common._store(path).areas("ward")
     shapes = pd.Series(areas.geometries, index=areas.codes).loc[table["ward_code"]]
     ward_frame = geopandas.GeoDataFrame(table, geometry=list(shapes), crs="EPSG:27700")
     return {
@@ -277,12 +253,12 @@ def export_files(path, selection: Selection, cell) -> dict[str, bytes | str]:
     }
 
 
-def downloads(path, selection: Selection, cell) -> None:
+def downloads(path, selection: Selection, audience: Audience, cell) -> None:
     """Buttons for the files of :func:`export_files` (built when first clicked), named for the period
     and filters."""
 
     def files():
-        return export_files(path, selection, cell)
+        return export_files(path, selection, audience, cell)
 
     cols = st.columns(3)
     cols[0].download_button(
@@ -328,7 +304,8 @@ def page() -> None:
         cell = st.selectbox("Hot spot grid", list(CELLS), key="explorer_cell")
     st.query_params["measure"] = measure
     path = common.config_path()
-    table = wards_for(path, selection)
+    audience = common.audience()
+    table = wards_for(selection, audience)
     cats = selection.categories
 
     st.title(f"Map explorer: {inert(store.config.area_name)}")
@@ -343,10 +320,14 @@ def page() -> None:
     the_map = st.empty()
     if not mapview.seen("explorer_map"):  # a first view: the wards at once, the hot spots when computed
         with the_map:
-            mapview.show(_with_actions(ward_spec(path, selection, measure)), height=620, key="explorer_map_wards")
+            mapview.show(
+                _with_actions(ward_spec(path, selection, audience, measure)), height=620, key="explorer_map_wards"
+            )
     found = analyses(path, selection, CELLS[cell])[0]
     with the_map:
-        mapview.show(_with_actions(map_spec(path, selection, CELLS[cell], measure)), height=620, key="explorer_map")
+        mapview.show(
+            _with_actions(map_spec(path, selection, audience, CELLS[cell], measure)), height=620, key="explorer_map"
+        )
     method.caption(
         f"police.uk street-level crime {selection.period.text}; "
         f"{', '.join(cats) if cats else 'all crime types'}; data to {common.months(path)[-1]}. "
@@ -359,19 +340,19 @@ def page() -> None:
 
     st.subheader("Wards")
     common.table(table.frame.rename(columns=common.WARD_COLUMNS), hide_index=True)
-    analyst = access.can(store.config, "analyst")
+    analyst = audience.exact
     if analyst:  # the files are not even built for other audiences
-        downloads(path, selection, CELLS[cell])
+        downloads(path, selection, audience, CELLS[cell])
         st.download_button(  # made when clicked (a printed map takes seconds)
             "Map image for a report (PNG)",
-            lambda: map_image(path, selection, CELLS[cell], measure),
+            lambda: map_image(path, selection, audience, CELLS[cell], measure),
             common.download_name("map", selection, "png"),
             "image/png",
         )
     else:
         st.caption("Downloads are for signed-in analysts.")
 
-    deprived = deprived_for(path, selection)
+    deprived = common.cached(deprivation_for, selection)
     if deprived is not None:
         st.subheader("Crime and deprivation")
         st.caption(
@@ -392,7 +373,7 @@ def page() -> None:
             hide_index=True,
         )
 
-    incidents = incidents_for(path, selection)
+    incidents = common.cached(incidents_table, selection)
     st.subheader(f"Incidents ({len(incidents):,})")
     st.caption(
         "police.uk gives the month only (no day or time) and a nearby map point, not an address; "
@@ -409,7 +390,8 @@ def page() -> None:
     st.subheader("One ward")
     names = f["ward_names"]
     ward = st.selectbox("Ward", detail_wards(selection, list(names)), format_func=names.get, key="explorer_detail")
-    detail = ward_detail(path, Selection.of(selection.period.start, selection.period.end, cats, [ward]))
+    one = Selection.of(selection.period.start, selection.period.end, cats, [ward])
+    detail = common.cached(monthly, one).T  # incidents by category (rows) and month (columns; not loaded: blank)
     if detail.empty or not detail.fillna(0).to_numpy().any():
         st.info(f"No incidents in {names[ward]} for this selection.")
     else:

@@ -11,11 +11,10 @@ import streamlit as st
 from dashboard import access, common
 from dashboard.markdown import inert
 from geodata import sources
+from geodata.analysis import council_records as records
 from geodata.analysis import flytipping_context as context
+from geodata.analysis.council_records import DISTANCE_BANDS, TIME_BANDS
 from geodata.analysis.status import SYNTHETIC_LABEL
-from geodata.methods import disclosure
-from geodata.methods import knox as knox_mod
-from geodata.methods.knox import DISTANCE_BANDS, TIME_BANDS, knox
 
 COUNCIL = {s: sources.get(s).label for s in sources.ids(kind=sources.POINTS, sensitive=True)}
 
@@ -37,10 +36,8 @@ def _na(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-@st.cache_data(ttl=300)
-def _defra(path: str | None, area_code: str) -> dict[str, pd.DataFrame]:
-    """The DEFRA context tables of the area (cached: they change only with an ingest)."""
-    store = common._store(path)
+def _defra(store, area_code: str) -> dict[str, pd.DataFrame]:
+    """The DEFRA context tables of the area (cached by :func:`dashboard.common.cached`)."""
     return {
         "series": context.series(store, area_code),
         "neighbours": context.neighbours(store),
@@ -49,29 +46,9 @@ def _defra(path: str | None, area_code: str) -> dict[str, pd.DataFrame]:
     }
 
 
-@st.cache_data(ttl=300)
-def _council(path: str | None, source: str, exact: bool) -> dict:
-    """Ward counts as the audience may see them (:func:`dashboard.common.ward_counts`), and for
-    ``exact`` counts by category and by size band with estimated costs and the number of synthetic
-    records, of a council source (cached like the other pages' figures). Without ``exact`` only the
-    public ward counts: every other breakdown of a sensitive source is for analysts
-    (:mod:`geodata.methods.disclosure`)."""
-    store = common._store(path)
-    wards = common.ward_counts(store, source, exact)
-    if not exact:
-        return {"wards": wards, "synthetic": bool(store.synthetic_count(source=source))}
-    records = store.incidents(source=source)
-    return {
-        "wards": wards,
-        "by_kind": store.counts(by=("category",), source=source).sort_values("incidents", ascending=False),
-        "cost": records.groupby("size_band", dropna=False)["cost_gbp"].agg(["size", "sum", "count"]),
-        "synthetic": store.synthetic_count(source=source),
-    }
-
-
 def defra_section(area_code: str | None) -> None:
     st.subheader("DEFRA: fly-tipping incidents dealt with by the council")
-    tables = _defra(common.config_path(), area_code) if area_code else {"series": pd.DataFrame()}
+    tables = common.cached(_defra, area_code) if area_code else {"series": pd.DataFrame()}
     series = tables["series"]
     if series.empty:
         st.info(
@@ -133,7 +110,7 @@ def council_section(loaded: list[str], exact: bool) -> None:
             "mapping files for two council shapes; `csp-hotspots synth` writes SYNTHETIC examples)."
         )
         return
-    figures = _council(common.config_path(), source, exact)
+    figures = common.cached(records.council_figures, source, common.audience())
     n_synthetic = figures["synthetic"]
     if n_synthetic:  # the public learns only that there are some (no count: disclosure control)
         st.warning(
@@ -143,7 +120,7 @@ def council_section(loaded: list[str], exact: bool) -> None:
     wards = figures["wards"]
     ward_map = f'<div class="csp-ward-map">{common.ward_svg(wards, "Records")}</div>'  # svgmap escapes all text
     if not exact:
-        st.caption(disclosure.NOTE + " Waste types and size bands are for signed-in analysts.")
+        st.caption(records.DISCLOSURE_NOTE + " Waste types and size bands are for signed-in analysts.")
         st.markdown(ward_map, unsafe_allow_html=True)
         st.caption(f"Records in all loaded months (rounded as above): {int(wards.sum()):,}.")
         return
@@ -166,14 +143,6 @@ def council_section(loaded: list[str], exact: bool) -> None:
         "and significant loads are costed at actual cost by DEFRA, so they have no estimate)"
     )
     common.table(sizes, hide_index=True)
-
-
-@st.cache_data(max_entries=16, show_spinner="Permuting dates ...")
-def _knox(
-    path: str | None, source: str, distance: tuple[float, ...], time: tuple[float, ...], permutations: int
-) -> pd.DataFrame:
-    records = common._store(path).incidents(source=source).dropna(subset=["x", "y", "date"])
-    return knox(records["x"], records["y"], records["date"].to_numpy(), distance, time, permutations)
 
 
 def _edges(label: str, default: tuple[float, ...], key: str) -> tuple[float, ...] | None:
@@ -210,7 +179,8 @@ def knox_section(loaded: list[str], exact: bool) -> None:
     if distance is None or time is None:
         return
     try:
-        table = _knox(common.config_path(), source, distance, time, int(permutations))
+        with st.spinner("Permuting dates ..."):
+            table = common.cached(records.near_repeat_test, source, distance, time, int(permutations))
     except ValueError as exc:
         st.error(str(exc))
         return
@@ -230,15 +200,15 @@ def knox_section(loaded: list[str], exact: bool) -> None:
         ),
         hide_index=True,
     )
-    hot = knox_mod.near_repeats(table)
+    hot = records.near_repeats(table)
     st.markdown(
         html.escape(
             f"{table.attrs['records']:,} records, {table.attrs['permutations']} permutations. "
             + (
-                f"More pairs than chance (p < {knox_mod.ALPHA}): "
+                f"More pairs than chance (p < {records.ALPHA}): "
                 + "; ".join(f"{r.distance}, {r.time} (ratio {r.ratio:.2f})" for r in hot.itertuples())
                 if len(hot)
-                else f"No band has significantly more pairs than chance (p < {knox_mod.ALPHA})."
+                else f"No band has significantly more pairs than chance (p < {records.ALPHA})."
             )
         )
     )

@@ -93,8 +93,7 @@ def page() -> None:
     key = common.priorities_key()
     plist = common.priorities(key)
     kiosk = st.query_params.get("mode") == "meeting"
-    parts = store.partitions()
-    all_months = sorted(parts["month"].dt.strftime("%Y-%m").unique().tolist())
+    all_months = store.loaded_months()
     if kiosk:
         st.markdown(_KIOSK_CSS, unsafe_allow_html=True)
         end = st.query_params.get("to")

@@ -20,7 +20,7 @@ from dashboard import access, common
 from geodata import export
 from geodata.analysis import Selection, actions
 from geodata.analysis.patrol_zones import NO_DAY_OR_TIME, patrol_zones
-from geodata.months import Period
+from loaders.months import Period
 
 CELLS = {"auto": None, "100 m": 100.0, "250 m": 250.0, "500 m": 500.0}
 CONFIDENCE = {2: "95% or more", 3: "99%", 1: "90% or more"}

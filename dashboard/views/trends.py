@@ -43,11 +43,10 @@ no / falling trend; *sporadic*: hot in the last month and on-and-off before, nev
 but cold in some month; *historical*: hot in at least 90% of months but not the last. Cold classes mirror these."""
 
 
-@st.cache_data(ttl=300, max_entries=32)
-def _monthly(path, selection: Selection) -> tuple[dict, dict]:
+def _monthly(store, selection: Selection) -> tuple[dict, dict]:
     """Charts (Vega-Lite specs) of incidents per month and of the top 6 crime types
     (:func:`geodata.analysis.trends.monthly`: months not loaded are gaps, never zeros)."""
-    wide = monthly(common.store(), selection)
+    wide = monthly(store, selection)
     total = wide.sum(axis=1, min_count=1).rename("incidents").reset_index().rename(columns={"index": "month"})
     bars = (
         alt.Chart(total)
@@ -78,16 +77,9 @@ def _monthly(path, selection: Selection) -> tuple[dict, dict]:
     return bars.to_dict(), lines.to_dict()
 
 
-@st.cache_data(ttl=300, max_entries=32)
-def _compared(path, selection: Selection, against: str):
-    """:func:`geodata.analysis.trends.category_change` (coverage rule applied)."""
-    return category_change(common.store(), selection, against)
-
-
-@st.cache_data(ttl=300, max_entries=32)
-def _shares(path, selection: Selection) -> tuple:
+def _shares(store, selection: Selection) -> tuple:
     """:func:`geodata.analysis.trends.ward_shares`, and the bar chart of the shares (Vega-Lite spec)."""
-    wards, figures = ward_shares(common.store(), selection)
+    wards, figures = ward_shares(store, selection)
     chart = (
         alt.Chart(wards)
         .mark_bar()
@@ -101,10 +93,9 @@ def _shares(path, selection: Selection) -> tuple:
     return wards, figures, chart.to_dict()
 
 
-@st.cache_data(ttl=300, max_entries=16)
-def _emerging_map(path, selection: Selection) -> tuple[int, int, float, tuple, dict]:
+def _emerging_map(store, selection: Selection) -> tuple[int, int, float, tuple, dict]:
     """Cells with a pattern, all cells, the cell size, grid notes and the map (Vega-Lite spec)."""
-    cells, grid, notes = emerging_for(common.store(), selection)
+    cells, grid, notes = emerging_for(store, selection)
     shown = cells[cells["pattern"] != "no pattern detected"]
     layers = []
     if len(shown):
@@ -127,13 +118,12 @@ def _emerging_map(path, selection: Selection) -> tuple[int, int, float, tuple, d
 
 
 def page() -> None:
-    path = common.config_path()
     st.title("Trends")
     f = common.filters("trends")
     selection = common.selection(f)
     st.caption(f"police.uk street-level crime, {selection.period.text}; months not loaded are gaps, never zeros.")
 
-    bars, lines = _monthly(path, selection)
+    bars, lines = common.cached(_monthly, selection)
     st.subheader("Incidents per month")
     st.vega_lite_chart(bars, width="stretch")
     st.vega_lite_chart(lines, width="stretch")
@@ -146,7 +136,7 @@ def page() -> None:
         format_func={"previous": "the months before", "year-earlier": "the same months a year earlier"}.get,
         key="trends_against",
     )
-    change = _compared(path, selection, against)
+    change = common.cached(category_change, selection, against)
     if change.table is None:
         st.warning(change.note)
     else:
@@ -166,7 +156,7 @@ def page() -> None:
         )
 
     st.subheader("Each ward's share")
-    wards, figures, chart = _shares(path, selection)
+    wards, figures, chart = common.cached(_shares, selection)
     left, right = st.columns([3, 2])
     left.vega_lite_chart(chart, width="stretch")
     if figures:
@@ -175,7 +165,7 @@ def page() -> None:
 
     st.subheader("Emerging hot spots")
     try:
-        n_shown, n_cells, cell_size, notes, spec = _emerging_map(path, selection)
+        n_shown, n_cells, cell_size, notes, spec = common.cached(_emerging_map, selection)
     except ValueError as refused:  # fewer than 3 months chosen, or loaded
         st.info(f"No emerging hot spots: {refused}.")
     else:

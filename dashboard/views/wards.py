@@ -10,17 +10,17 @@ import streamlit as st
 
 from dashboard import common
 from dashboard.markdown import inert
-from geodata.analysis import Selection, rules
+from geodata.analysis import Audience, Selection, rules
 from geodata.analysis.ward_table import ward_table
 
 
-@st.cache_data(ttl=300, max_entries=32)
-def _table(path, selection: Selection, key, exact: bool):
+def _table(store, selection: Selection, key, audience: Audience):
+    """:func:`geodata.analysis.ward_table.ward_table` with the harm weights of the priorities file ``key``."""
     plist = common.priorities(key)
     return ward_table(
-        common.store(),
+        store,
         selection,
-        common.ANALYST if exact else common.PUBLIC,
+        audience,
         harm_weights=plist.harm_weights,
         harm_source=plist.harm_source,
     )
@@ -39,9 +39,7 @@ def page() -> None:
     default = rules.default_period(months)  # never a first view across a gap (README, Rules)
     start, end = st.select_slider("Months", options=months, value=(default.start, default.end), key="months")
     categories = st.multiselect("Crime types (none = all)", sorted(common.CRIME_TYPES), key="categories")
-    result = _table(
-        common.config_path(), Selection.of(start, end, categories), common.priorities_key(), common.audience().exact
-    )
+    result = common.cached(_table, Selection.of(start, end, categories), common.priorities_key(), common.audience())
     table = result.frame
     for note in result.notes:
         st.caption(inert(note + (" Wards ranked by harm." if note.startswith("Harm") else "")))

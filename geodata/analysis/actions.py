@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geodata import months, sources
+from geodata import sources
 from geodata.analysis import rules
 from geodata.export import to_csv
 from geodata.methods.assessment import (
@@ -47,12 +47,20 @@ from geodata.methods.assessment import (
     refusal,
     relative_effect,
 )
-from geodata.months import Period
 from geodata.priorities import Priorities
 from geodata.store.actions import ActionEvent
 from loaders import actions as plan
+from loaders import months
 from loaders.actions import Action, Known
+from loaders.errors import InputError
+from loaders.months import Period
 from loaders.report import LoadReport
+
+#: The action plan's vocabulary the forms offer (:mod:`loaders.actions`, its one home).
+STATUSES, MAX_TEXT, CSV_COLUMNS, REQUIRED = plan.STATUSES, plan.MAX_TEXT, plan.CSV_COLUMNS, plan.REQUIRED
+#: What a page reports as one line instead of failing: bad input (every loader's and the store's errors
+#: derive from :class:`loaders.errors.InputError`) or a value an action cannot have.
+USER_ERRORS = (InputError, plan.FieldError)
 
 
 @dataclass(frozen=True)
@@ -292,7 +300,7 @@ def assess(
         return refused(
             "A district-wide action has no area to set against a control area: place it in wards or an area."
         )
-    got = _periods(rules.loaded_months(store, sources.DEFAULT), months.of(action.start), n_months)
+    got = _periods(set(store.loaded_months(sources.DEFAULT)), months.of(action.start), n_months)
     if isinstance(got, str):
         return refused(got)
     before, after = got

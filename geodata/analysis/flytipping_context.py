@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geodata import months, sources
+from geodata import sources
 from geodata.store import Store
+from loaders import months
 
 TOTAL = "Total Incidents"
 RATE = "Incidents per 1,000 people"
@@ -70,8 +71,7 @@ def neighbours(store: Store, year: str | None = None) -> pd.DataFrame:
 def fixmystreet_share(store: Store, area_code: str, category: str = "Fly-tipping") -> pd.DataFrame:
     """Per financial year wholly covered by the loaded FixMyStreet months: FixMyStreet reports in
     the area, DEFRA's incidents for ``area_code``, and the share (reports / incidents)."""
-    parts = store.partitions()
-    loaded = set(parts.loc[parts["source"] == sources.FIXMYSTREET.id, "month"].dt.strftime("%Y-%m"))
+    loaded = set(store.loaded_months(sources.FIXMYSTREET.id))
     fms = store.counts(by=("month",), source=sources.FIXMYSTREET.id, categories=[category])
     fms["year"] = fms["month"].map(months.financial_year)
     reports = fms.groupby("year")["incidents"].sum()

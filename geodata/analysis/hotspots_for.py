@@ -20,6 +20,7 @@ from geodata.analysis import rules
 from geodata.analysis.selection import Selection
 from geodata.methods import grid as grids
 from geodata.methods import kde as kde_mod
+from geodata.methods.gistar import CLASS_LABELS as CLASS_LABELS  # the pages' legend names the classes
 from geodata.methods.hotspots import emerging_cells, hotspot_cells
 from geodata.methods.snap import snap_points
 

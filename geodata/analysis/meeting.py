@@ -43,8 +43,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from geodata import months, sources
-from geodata.analysis import flytipping_context, rules
+from geodata import sources
+from geodata.analysis import flytipping_context
 from geodata.analysis.selection import ANALYST, Audience
 from geodata.analysis.status import (
     NO_DATA,
@@ -61,6 +61,7 @@ from geodata.methods import outcomes, runchart
 from geodata.methods.pvalue import p_clause
 from geodata.priorities import Measure, Priorities, Priority
 from geodata.store import Store
+from loaders import months
 
 UP, DOWN, SAME = "up", "down", "same"
 
@@ -244,7 +245,7 @@ def headline(m: MeasureStatus) -> Headline:
 def monthly(store: Store, measure: Measure, end: str, category: str | None = None) -> dict[str, int | None]:
     """The measure's monthly counts (incidents assigned to a ward) from the source's first loaded
     month to ``end``: 'YYYY-MM' -> count, None where the month is not loaded."""
-    loaded = rules.loaded_months(store, measure.source)
+    loaded = set(store.loaded_months(measure.source))
     first = min(loaded) if loaded else end
     filters = measure.filters()
     if category is not None:

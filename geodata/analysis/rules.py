@@ -40,12 +40,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geodata import months as months_mod
 from geodata import sources
 from geodata.analysis.selection import Audience, Selection
 from geodata.assign import edge_distance
 from geodata.methods import change, disclosure
-from geodata.months import Period
+from loaders import months as months_mod
+from loaders.months import Period
 
 #: Comparisons a screen may ask for.
 AGAINST = ("previous", "year-earlier")
@@ -67,20 +67,14 @@ MIN_DISPERSION_DF = 4
 
 
 # ---------------------------------------------------------------------------------- coverage
-def loaded_months(store, source: str) -> set[str]:
-    """Months for which ``source`` has a partition in the store (a month loaded with no rows counts)."""
-    parts = store.partitions()
-    return set(parts.loc[parts["source"] == source, "month"].dt.strftime("%Y-%m"))
-
-
 def missing_months(store, source: str, period: Period) -> tuple[str, ...]:
     """The months of ``period`` that ``source`` has not loaded."""
-    loaded = loaded_months(store, source)
+    loaded = set(store.loaded_months(source))
     return tuple(m for m in period.months if m not in loaded)
 
 
 def missing_text(source: str, missing: tuple[str, ...]) -> str:
-    """'police.uk is not loaded for 2020-12' (or 'for 5 months: 2020-08 to 2020-12', :func:`geodata.months.listing`)."""
+    """'police.uk is not loaded for 2020-12' (or 'for 5 months: 2020-08 to 2020-12', :func:`loaders.months.listing`)."""
     return f"{source} is not loaded for {months_mod.listing(missing)}"
 
 
@@ -89,7 +83,7 @@ def counted_period(store, source: str, start: str | None = None, end: str | None
     ('YYYY-MM'; default the source's first and latest loaded month), and a note naming the months of
     it the source has not loaded (None when every one is). ValueError when the source has loaded
     none of them: a count of months never loaded would be a zero that is not one."""
-    loaded = loaded_months(store, source)
+    loaded = set(store.loaded_months(source))
     if not loaded:
         raise ValueError(f"no data: {source} has no month loaded")
     period = Period(start or min(loaded), end or max(loaded))
@@ -159,7 +153,7 @@ def base_period(period: Period, against: str) -> tuple[Period, str]:
 def comparison(store, source: str, period: Period, against: str = "previous") -> Comparison:
     """The coverage rule (module docstring) for ``period`` of ``source``."""
     base, name = base_period(period, against)
-    loaded = loaded_months(store, source)
+    loaded = set(store.loaded_months(source))
     missing = tuple(m for m in base.months + period.months if m not in loaded)
     return Comparison(period, base, name, tuple(sorted(set(missing))), source)
 
@@ -214,7 +208,7 @@ def change_table(store, selection: Selection, cmp: Comparison, unit: str, units=
     wide = Period(min(cmp.base.start, months_mod.shift(end, -11)), end)
     by_month = store.counts(by=(unit, "month"), **selection.filters(wide))
     disp = dispersion(
-        by_month, (cmp.current.months, cmp.base.months), loaded_months(store, selection.source), end, unit
+        by_month, (cmp.current.months, cmp.base.months), set(store.loaded_months(selection.source)), end, unit
     )
     label = by_month["month"].dt.strftime("%Y-%m")
 
@@ -363,7 +357,6 @@ __all__ = [
     "disclose",
     "dispersion",
     "harm",
-    "loaded_months",
     "is_small",
     "missing_months",
     "counted_period",

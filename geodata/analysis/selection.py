@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from geodata import sources
-from geodata.months import Period
+from loaders.months import Period
 
 
 @dataclass(frozen=True)

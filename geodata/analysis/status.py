@@ -50,9 +50,9 @@ from geodata.analysis.selection import ANALYST, Audience
 from geodata.methods.change import Dispersion, rate_test
 from geodata.methods.change import compare as compare_counts
 from geodata.methods.pvalue import p_clause
-from geodata.months import Period, listing, months, of, shift, span
 from geodata.priorities import Measure, Priorities, Priority
 from geodata.store import Store
+from loaders.months import Period, listing, months, of, shift, span
 
 #: Statuses from best to worst; ``not judged`` and ``no data`` sort apart.
 STATUSES = ("on track", "off track")
@@ -172,8 +172,8 @@ def _missing_text(fig: Figure) -> str:
 
 def latest_month(store: Store) -> str:
     """The latest month any source has loaded ('YYYY-MM'); this month when the store is empty."""
-    parts = store.partitions()
-    return of(parts["month"].max()) if len(parts) else of(date.today())
+    loaded = store.loaded_months()
+    return loaded[-1] if loaded else of(date.today())
 
 
 def _figure(monthly: pd.Series, start: str, end: str, counted) -> Figure:
@@ -268,7 +268,7 @@ def measure_status(
     target = priority.target
     window = window or target.window_months
     compare = compare or target.compare
-    loaded = rules.loaded_months(store, measure.source)
+    loaded = set(store.loaded_months(measure.source))
     data_to = max(loaded) if loaded else None
     end = end or data_to or latest_month(store)
     period = Period.ending(end, window)

@@ -27,7 +27,7 @@ def monthly(store, selection: Selection) -> pd.DataFrame:
     wide = counts.pivot_table(index="month", columns="category", values="incidents", fill_value=0)
     wide = wide.reindex(selection.period.months)
     wide.columns.name = None
-    loaded = rules.loaded_months(store, selection.source)
+    loaded = set(store.loaded_months(selection.source))
     in_store = wide.index.isin(sorted(loaded))
     wide.loc[in_store] = wide.loc[in_store].fillna(0)
     return wide

@@ -1,6 +1,7 @@
 """Rebuild the bundled St Albans data from the shared source folders.
 
-Run from the repository root: ``python geodata/bundled/make_bundle.py ../shared/data``.
+Run from the repository root: ``python geodata/bundled/make_bundle.py DATA`` (DATA: the folder of the
+source downloads: ``police/``, ``fixmystreet/``, ``defra_flytipping/``, ...).
 
 What it does (and nothing else):
 
@@ -212,4 +213,6 @@ def main(shared: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data"))
+    if len(sys.argv) != 2:
+        sys.exit("usage: python geodata/bundled/make_bundle.py DATA (the folder of the source downloads)")
+    main(Path(sys.argv[1]))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from geodata.methods import validate
+
 #: Adjustments :func:`adjust_p` knows.
 ADJUSTMENTS = ("fdr_bh", "holm", "none")
 
@@ -15,15 +17,8 @@ def adjust_p(p: np.ndarray, method: str = "fdr_bh") -> np.ndarray:
     ``none``: unchanged. NaN stays NaN and does not count as a test. No p-values (an empty
     array) give an empty result; a value outside [0, 1] is an error naming it.
     """
-    if method not in ADJUSTMENTS:
-        raise ValueError(f"adjust must be one of {ADJUSTMENTS}, got {method!r}")
-    p = np.asarray(p, dtype="float64")
-    outside = ~np.isnan(p) & ((p < 0) | (p > 1))
-    if outside.any():
-        raise ValueError(
-            f"p has {float(p[outside].flat[0])!r}, which is not a probability: "
-            "pass p-values between 0 and 1 (NaN for no test)"
-        )
+    validate.one_of("adjust", method, ADJUSTMENTS)
+    p = validate.probabilities("p", p, "pass p-values between 0 and 1 (NaN for no test)")
     if method == "none" or p.size == 0:
         return p.copy()
     flat = p.reshape(p.shape[0], -1)

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from geodata.methods import validate
+
 
 def _counts(counts) -> np.ndarray:
-    c = np.asarray(counts, dtype="float64").ravel()
-    if c.size == 0 or np.isnan(c).any() or (c < 0).any():
+    c = validate.finite_values("counts", counts, "give a count (0 or more) per place", nonnegative=True).ravel()
+    if c.size == 0:
         raise ValueError("counts must be a non-empty array of non-negative numbers")
     return c
 

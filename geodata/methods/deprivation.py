@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geodata.methods import validate
+
 CODE, NAME = "LSOA code (2011)", "LSOA name (2011)"
 RANK, DECILE = "Index of Multiple Deprivation (IMD) Rank", "Index of Multiple Deprivation (IMD) Decile"
 #: LSOAs in England in 2011, the range of an IMD 2019 rank.
@@ -63,6 +65,8 @@ def _int(path: Path, line: int, field: str, value: str) -> int:
 def by_lsoa(imd: pd.DataFrame, incidents: pd.Series, population: pd.Series) -> pd.DataFrame:
     """Each LSOA of ``imd`` with its incidents (``incidents``: LSOA code -> count; an LSOA of the
     area with none has 0), residents (``population``; NaN where unknown) and rate per 1,000."""
+    validate.columns("imd", imd, ("lsoa_code", "imd_decile"), "read it with read_imd")
+    validate.finite_values("incidents", incidents, "give a count (0 or more) per LSOA", nonnegative=True, whole=True)
     out = imd.copy()
     out["incidents"] = out["lsoa_code"].map(incidents).fillna(0).astype("int64")
     out["residents"] = out["lsoa_code"].map(population).astype("float64")

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from geodata import sources
+from geodata.methods import validate
 
 SENSITIVE_SOURCES = frozenset(sources.ids(sensitive=True))
 #: Public counts of a sensitive source are multiples of BASE.
@@ -71,13 +72,21 @@ KEY_BYTES = 32
 
 
 def is_small(n) -> bool:
-    """True for a count a reader must not learn exactly (1 to :data:`THRESHOLD`)."""
+    """True for a count a reader must not learn exactly (1 to :data:`THRESHOLD`).
+
+    >>> [is_small(n) for n in (0, 1, THRESHOLD, THRESHOLD + 1, None)]
+    [False, True, True, False, False]
+    """
     return n is not None and not pd.isna(n) and 1 <= int(n) <= THRESHOLD
 
 
 def table_id(source: str, categories: Iterable[str] | None = None, flags: Iterable[str] | None = None) -> str:
     """The name of a public table: its source and filter (sorted), e.g. ``council-incidents|cat=|flags=youth``.
-    Two pages showing the same records use the same name and so the same rounded cells."""
+    Two pages showing the same records use the same name and so the same rounded cells.
+
+    >>> table_id("council-incidents", flags=["youth"]) == table_id("council-incidents", (), ("youth",))
+    True
+    """
     return f"{source}|cat={';'.join(sorted(categories or ()))}|flags={';'.join(sorted(flags or ()))}"
 
 
@@ -96,9 +105,7 @@ def draws(key: bytes, table: str, wards: Iterable[str], months: Iterable[str]) -
 def round_counts(counts, u) -> np.ndarray:
     """Random rounding of ``counts`` (non-negative integers) to base :data:`BASE` with draws ``u``:
     ``5q + f`` becomes ``5q + 5`` where ``u < f / 5``, else ``5q``."""
-    counts = np.asarray(counts, dtype="int64")
-    if (counts < 0).any():
-        raise ValueError("counts must not be negative")
+    counts = validate.finite_values("counts", counts, "give true counts", nonnegative=True, whole=True).astype("int64")
     low, rest = np.divmod(counts, BASE)
     return (low + (np.asarray(u) < rest / BASE)) * BASE
 
@@ -113,6 +120,7 @@ def public_counts(counts: pd.DataFrame, key: bytes, table: str) -> pd.DataFrame:
     Returns a copy with ``incidents`` randomly rounded to base 5 (module docstring). Every other public
     figure of the table must be a sum of these cells (:func:`period_totals`). Pure: the same input gives
     the same output."""
+    validate.columns("counts", counts, ("ward_code", "month", "incidents"), "one row per ward and month")
     out = counts.copy()
     if out.empty:
         return out

@@ -43,6 +43,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from geodata.methods import validate
+
 #: Below this mean number of incidents per cell, counting warns that the grid is too fine.
 MIN_MEAN_PER_CELL = 0.5
 MAX_CELLS = 1_000_000
@@ -110,13 +112,6 @@ def data_cell_size(boundary, x, y) -> float:
     return float(min(high, max(low, math.floor(2 * nearest.mean() / 50) * 50)))
 
 
-def _validate(shape: str, cell_size) -> None:
-    if shape not in ("square", "hex"):
-        raise ValueError(f"shape must be 'square' or 'hex', got {shape!r}")
-    if cell_size is not None and (not isinstance(cell_size, (int, float)) or not cell_size > 0):
-        raise ValueError(f"cell_size must be a positive number of metres, got {cell_size!r}")
-
-
 def make_grid(boundary, cell_size: float | None = None, shape: str = "square") -> Grid:
     """Build a grid over ``boundary`` (a shapely polygon in EPSG:27700).
 
@@ -124,7 +119,9 @@ def make_grid(boundary, cell_size: float | None = None, shape: str = "square") -
     (default) or 'hex'. Cells that do not intersect the boundary are dropped;
     those on its edge are clipped to it.
     """
-    _validate(shape, cell_size)
+    validate.one_of("shape", shape, ("square", "hex"))
+    if cell_size is not None:
+        validate.positive_number("cell_size", cell_size, "give the cell's side in metres, or None for the default")
     if boundary is None or shapely.is_empty(boundary):
         raise ValueError("boundary is empty")
     size = float(cell_size or auto_cell_size(boundary))

@@ -35,8 +35,8 @@ import warnings
 
 import numpy as np
 
-from geodata import months as month_mod
 from geodata.methods import grid as grids
+from geodata.methods import validate
 from geodata.methods.adjust import adjust_p
 from geodata.methods.emerging import TIME_STEP, emerging_hotspots, windows
 from geodata.methods.gistar import (
@@ -48,6 +48,7 @@ from geodata.methods.gistar import (
     supported_classes,
 )
 from geodata.methods.gistar_exact import exact_p, null_for
+from loaders import months as month_mod
 
 #: Output columns, in order (x, y: cell centre, EPSG:27700).
 COLUMNS = ("cell_id", "x", "y", "count", "gi_z", "gi_p", "gi_p_adj", "gi_class")
@@ -75,6 +76,8 @@ def hotspot_cells(
     Returns (GeoDataFrame of the clipped cells with :data:`COLUMNS` and ``label``, the grid).
     ``count`` is the weighted count when weights are given. Rows without a location are left out.
     """
+    validate.columns("incidents", incidents, ("x", "y"), "give canonical rows (x, y in EPSG:27700 metres)")
+    validate.projected_metres("incidents", incidents)
     x = incidents["x"].to_numpy(dtype="float64")
     y = incidents["y"].to_numpy(dtype="float64")
     located = np.isfinite(x) & np.isfinite(y)
@@ -152,6 +155,8 @@ def emerging_cells(
     "none"), ``note``, ``incidents``, ``cell_size``.
     """
     months = sorted(set(months))
+    validate.columns("incidents", incidents, ("x", "y", "month"), "give canonical rows (x, y in EPSG:27700, month)")
+    validate.projected_metres("incidents", incidents)
     if len(months) < 3:
         raise ValueError(f"emerging hot spots need at least 3 months, got {len(months)}")
     index = {m: i for i, m in enumerate(months)}

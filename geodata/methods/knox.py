@@ -43,6 +43,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from geodata.methods import validate
+
 #: Default band edges: distance in metres, time in days.
 DISTANCE_BANDS = (0.0, 100.0, 200.0, 300.0, 400.0)
 TIME_BANDS = (0.0, 7.0, 14.0, 21.0, 28.0)
@@ -108,8 +110,8 @@ def knox(
     t = t.astype("float64")
     if not (x.shape == y.shape == t.shape) or x.ndim != 1:
         raise ValueError(f"x, y and days must be 1-d and of one length, got {x.shape}, {y.shape}, {t.shape}")
-    if not (np.isfinite(x).all() and np.isfinite(y).all() and np.isfinite(t).all()):
-        raise ValueError("x, y and days must all be known (drop records without location or date first)")
+    for name, values in (("x", x), ("y", y), ("days", t)):
+        validate.finite_values(name, values, "x, y and days must all be known (drop records without them first)")
     if not isinstance(permutations, (int, np.integer)) or not 1 <= permutations <= 100_000:
         raise ValueError(f"permutations must be a whole number from 1 to 100000, got {permutations!r}")
     d_edges, t_edges = _edges(distance_bands, "distance_bands"), _edges(time_bands, "time_bands")

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from geodata.methods import validate
+
 CHARGED = "charged or summonsed"
 UNDER_INVESTIGATION = "under investigation"
 NO_SUSPECT = "no suspect identified"
@@ -111,6 +113,7 @@ class OutcomeShares:
 def shares(latest: pd.DataFrame) -> OutcomeShares:
     """:class:`OutcomeShares` of a frame of latest outcomes (columns ``category, outcome,
     outcome_from, ambiguous`` as :meth:`geodata.store.Store.latest_outcomes` gives)."""
+    validate.columns("latest", latest, ("category", "outcome", "outcome_from", "ambiguous"), "as latest_outcomes gives")
     crimes = latest[latest["category"] != NOT_A_CRIME]
     known = crimes["outcome"].dropna()
     groups = known.map(group)
@@ -131,9 +134,10 @@ def outcome_shares(
     end: str | None = None,
     categories: list[str] | None = None,
     wards: list[str] | None = None,
-    inside: bool = False,
+    inside: bool = True,
 ) -> OutcomeShares:
     """What happened to the police.uk crimes of months ``start``..``end`` ('YYYY-MM', inclusive),
-    ``categories`` and ``wards`` (e.g. a priority's measure); ``inside``: only the district's crimes
-    (those assigned to one of its wards: the study area, as a measure counts them). See :func:`shares`."""
+    ``categories`` and ``wards`` (e.g. a priority's measure); ``inside`` (default True, as the store
+    counts): only the district's crimes (those assigned to one of its wards: the study area, as a measure
+    counts them). See :func:`shares`."""
     return shares(store.latest_outcomes(start=start, end=end, categories=categories, wards=wards, inside=inside))

@@ -55,6 +55,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from geodata.methods import validate
+
 #: Limits = mean +- E2 x mean moving range (3 / d2, d2 = 1.128 for moving ranges of two points).
 E2 = 2.66
 #: Moving ranges above SCREEN x their mean are screened out of the mean moving range (D4 for ranges of
@@ -75,7 +77,7 @@ COMMON = "common cause variation"
 
 
 def _month_index(month: str) -> int:
-    """'YYYY-MM' -> months since year 0 (private; :mod:`geodata.months` may take this over)."""
+    """'YYYY-MM' -> months since year 0 (private; :mod:`loaders.months` may take this over)."""
     year, mon = month.split("-")
     if len(year) != 4 or not year.isdigit() or not mon.isdigit() or not 1 <= int(mon) <= 12:
         raise ValueError(f"month must be YYYY-MM, got {month!r}")
@@ -156,6 +158,7 @@ def xmr(
     """
     if not series:
         raise ValueError("the series is empty")
+    validate.numbers_or_missing("series", list(series.values()), "give a count or None per month", labels=list(series))
     index = {_month_index(m): (np.nan if v is None else float(v)) for m, v in series.items()}
     first, last = min(index), max(index)
     ks = np.arange(first, last + 1)

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from geodata.methods import validate
+
 #: Location names (lower case substrings) where crimes are often recorded, not committed.
 RECORDING_PLACES = ("police station", "hospital", "further/higher educational building", "prison")
 
@@ -36,8 +38,8 @@ def snap_points(
     location are left out. Sorted by count, largest first.
     """
     for name, v in (("radius", radius), ("ratio", ratio), ("min_count", min_count)):
-        if not v > 0:
-            raise ValueError(f"{name} must be positive, got {v!r}")
+        validate.positive_number(name, v, "see the module docstring for the defaults")
+    validate.columns("incidents", incidents, ("x", "y", "location_text", "category"), "give canonical rows")
     located = pd.DataFrame(incidents[["x", "y", "location_text", "category"]]).dropna(subset=["x", "y"])
     points = (
         located.groupby(["x", "y"], sort=False)

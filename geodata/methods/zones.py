@@ -52,9 +52,10 @@ import shapely
 
 from geodata import places as place_rules
 from geodata.methods import grid as grids
+from geodata.methods import validate
 from geodata.methods.change import dispersion, rate_test
 from geodata.methods.hotspots import hotspot_cells
-from geodata.months import of as month_of
+from loaders.months import of as month_of
 
 #: Fewest incidents a patrol zone may hold.
 MIN_ZONE_INCIDENTS = 5
@@ -219,6 +220,9 @@ def patrol_zones(
     ``attrs["note"]``: how the hot spots were tested (or why not), how hot areas were split,
     how many parts were too small, and the trend test's dispersion.
     """
+    for name, frame in (("current", current), ("previous", previous)):
+        validate.columns(name, frame, ("x", "y", "month", "category", "location_text"), "give canonical rows")
+        validate.projected_metres(name, frame)
     if top < 1:
         raise ValueError(f"top must be at least 1, got {top!r}")
     if min_class not in (1, 2, 3):

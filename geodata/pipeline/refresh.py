@@ -25,9 +25,9 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from geodata.months import months as month_range
 from geodata.store import Store
 from loaders import plausible
+from loaders.months import months as month_range
 from loaders.police import SOURCE
 from loaders.policeapi import STOPS_SOURCE, Client, fetch_month, stops_table
 from loaders.report import LoadReport

@@ -43,10 +43,10 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from geodata import months as months_mod
 from geodata import sources
 from geodata.assign import assign
 from geodata.store import Store
+from loaders import months as months_mod
 from loaders.defra import LAND_MEASURES, SIZE_MEASURES, WASTE_MEASURES
 
 MARKER = "SYNTHETIC - generated test data, not real records"
@@ -201,7 +201,7 @@ def _points_in(store: Store, lsoa_codes: np.ndarray, rng: np.random.Generator) -
 
 def _streets(store: Store):
     """A function (x, y arrays) -> nearest police.uk location name."""
-    inc = store.incidents(source="police.uk")
+    inc = store.incidents(source="police.uk", inside=False)  # every stored place name
     inc = inc[inc["location_text"].notna() & inc["x"].notna()].drop_duplicates(["x", "y"])
     sx, sy, names = inc["x"].to_numpy(), inc["y"].to_numpy(), inc["location_text"].to_numpy()
 
@@ -233,7 +233,9 @@ def flytipping_records(
     stats = store.district_stats(dataset="incidents", area_codes=[code] if code else None)
     if stats.empty:
         raise ValueError(f"no DEFRA statistics for area code {code!r} in the store")
-    fms = store.counts(by=("lsoa_code", "month"), source=sources.FIXMYSTREET.id, categories=["Fly-tipping"])
+    fms = store.counts(
+        by=("lsoa_code", "month"), source=sources.FIXMYSTREET.id, categories=["Fly-tipping"], inside=False
+    )
     if fms.empty:
         raise ValueError("no FixMyStreet fly-tipping counts in the store (they set where and when)")
     season = fms.groupby(fms["month"].dt.month)["incidents"].sum().reindex(range(1, 13), fill_value=0)
@@ -302,7 +304,7 @@ def incident_records(
     """Synthetic council incident-log cases, placed like police.uk anti-social behaviour in the area
     (LSOA drawn by its ASB count + 1, uniform point inside). Deterministic for a given ``seed``."""
     rng = np.random.default_rng(seed)
-    asb = store.counts(by=("lsoa_code",), source="police.uk", categories=["Anti-social behaviour"])
+    asb = store.counts(by=("lsoa_code",), source="police.uk", categories=["Anti-social behaviour"], inside=False)
     lsoa_codes = np.array(store.areas("lsoa").codes)
     weight = asb.set_index("lsoa_code")["incidents"].reindex(lsoa_codes, fill_value=0).to_numpy() + 1.0
     weight /= weight.sum()

@@ -10,8 +10,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from loaders.errors import InputError
 
-class StoreError(Exception):
+
+class StoreError(InputError):
     """A store that cannot be used as asked; ``str()`` is one line for the user."""
 
 

@@ -11,7 +11,7 @@ from geodata.assign import area_shares
 from geodata.store.base import StoreBase
 from geodata.store.schema import AREA_SOURCES
 from loaders import schema
-from loaders.schema import parse_month
+from loaders.months import parse as parse_month
 
 if TYPE_CHECKING:  # pandas is imported by the queries only: `csp-hotspots ingest` never needs it
     import pandas as pd
@@ -37,7 +37,7 @@ class Queries(StoreBase):
         end: str | None = None,
         categories: list[str] | None = None,
         wards: list[str] | None = None,
-        inside: bool = False,
+        inside: bool = True,
     ) -> pd.DataFrame:
         """Each police.uk crime of the selection (filters as :meth:`incidents`, ``inside`` too) with its
         latest outcome.
@@ -100,7 +100,7 @@ class Queries(StoreBase):
         wards=None,
         source=sources.DEFAULT,
         flags=None,
-        inside: bool = False,
+        inside: bool = True,
     ):
         clauses: list[str] = []
         params: list[object] = []
@@ -136,12 +136,13 @@ class Queries(StoreBase):
         wards: list[str] | None = None,
         source: str | None = sources.DEFAULT,
         flags: list[str] | None = None,
-        inside: bool = False,
+        inside: bool = True,
     ):
         """Incidents as a canonical GeoDataFrame, filtered by month range (YYYY-MM, inclusive),
         categories, ward codes, source (default police.uk; ``None`` for all), flags (records
-        with any of them) and, with ``inside``, only records in the area's wards (a force-wide
-        store holds the county; the study area is the district or the chosen wards)."""
+        with any of them) and ``inside`` (default True): only records in the area's wards, the district
+        (a force-wide store holds the county too, and a record may have no location); a caller that
+        wants every stored record, the force area or the unlocated ones, says ``inside=False``."""
         where, params = self._filters(start, end, categories, wards, source, flags, inside)
         cols = ", ".join(f'"{n}"' for n in schema.NAMES)
         with self.connect() as con:
@@ -236,3 +237,13 @@ class Queries(StoreBase):
     def partitions(self) -> pd.DataFrame:
         """What is loaded: source, dataset, month, rows, load_id, loaded_at."""
         return self._query("SELECT * FROM partitions ORDER BY source, dataset, month")
+
+    def loaded_months(self, source: str | None = None, dataset: str | None = None) -> list[str]:
+        """The months ('YYYY-MM', oldest first) with a partition of ``source`` (``None``: any source), and
+        of ``dataset`` when given: the months of :meth:`partitions`."""
+        clauses = [c for c, v in (("source = ?", source), ("dataset = ?", dataset)) if v is not None]
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        params = [v for v in (source, dataset) if v is not None]
+        with self.connect() as con:
+            rows = con.execute(f"SELECT DISTINCT strftime(month, '%Y-%m') FROM partitions{where} ORDER BY 1", params)
+            return [r[0] for r in rows.fetchall()]

@@ -46,8 +46,8 @@ from geodata.store.base import StoreBase
 from geodata.store.connection import Staging, StoreError
 from geodata.store.schema import AREA_SOURCES
 from loaders import outcomes as outcomes_schema
+from loaders.months import parse as parse_month
 from loaders.report import LoadReport
-from loaders.schema import parse_month
 
 #: A partition (source, dataset, month; DEFRA: year) is refused when its new load has fewer than this
 #: share of the rows the store holds for it: a download cut short (1,012 -> 396 rows) replaced a full

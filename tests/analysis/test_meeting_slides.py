@@ -12,9 +12,9 @@ import pytest
 
 from dashboard.render import pack, slides, svgchart
 from geodata import priorities
-from geodata.analysis import PUBLIC, meeting, rules
+from geodata.analysis import PUBLIC, meeting, rules, status
 from geodata.methods import runchart
-from geodata.months import Period
+from loaders.months import Period
 from tests.analysis.test_priorities import direct_count
 
 P3 = ["Robbery", "Burglary", "Vehicle crime", "Shoplifting", "Theft from the person"]
@@ -229,4 +229,8 @@ def test_pack_has_an_overview_page_run_charts_and_no_near_empty_page(bundled_sto
     assert len(pages) <= 5 and min(len(p) for p in pages) > 500  # no near-empty page
     assert ("P3", 0, "multiples") in built.images and ("P2", 0, "annual") in built.images
     assert all("Data to 2025-06" in p for p in pages)
-    assert built.slides.overview.rows[0].priority.id == "P1" and PUBLIC is not None
+    assert built.slides.overview.rows[0].priority.id == "P1"
+    # the pack is the meeting's, shown to the public: its statuses are the PUBLIC audience's (it asserted
+    # `PUBLIC is not None`, which cannot fail)
+    public = status.evaluate(bundled_store, priorities.load(), None, None, None, PUBLIC)
+    assert [(r.status, r.sentence) for r in built.results] == [(r.status, r.sentence) for r in public]

@@ -422,6 +422,23 @@ def test_public_data_page_shows_council_months_only_as_loaded(partner_site, monk
     assert all(str(v).replace(",", "").isdigit() for v in police.to_numpy().ravel() if v)
 
 
+def test_a_cached_ward_table_is_kept_apart_by_audience(partner_site, monkeypatch):
+    """Issue 25: the explorer's cached ward table was keyed on (path, selection) without the audience, so
+    whoever asked first set what the next audience saw. Asked by an analyst first, then by the public: the
+    public still gets the public cells (rules.disclose), not the analyst's exact counts."""
+    from dashboard.views import explorer
+    from geodata.analysis import ANALYST, PUBLIC, Selection, rules
+
+    cfg, store = partner_site
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
+    sel = Selection.of("2021-01", "2022-01", source="council-incidents")
+    exact = explorer.wards_for(sel, ANALYST).frame.set_index("ward_code")["incidents"]
+    public = explorer.wards_for(sel, PUBLIC).frame.set_index("ward_code")["incidents"]
+    assert exact.equals(store.ward_summary(**sel.filters()).set_index("ward_code")["incidents"])
+    assert public.equals(rules.disclose(store, sel, PUBLIC)[0].loc[public.index])
+    assert not public.equals(exact)
+
+
 def test_pack_figures_of_council_sources_are_sums_of_the_public_cells(partner_site):
     from dashboard.render import pack
 
@@ -536,7 +553,7 @@ def test_map_attribution_is_plain_text_or_a_plain_link(tmp_path, attribution, ok
     if ok:
         assert config_mod.load(cfg).map_attribution == attribution
     else:
-        with pytest.raises(config_mod.ConfigError, match=r"\[map\] map.attribution: plain text only"):
+        with pytest.raises(config_mod.ConfigError, match=r"line \d+: map\.attribution: plain text only"):
             config_mod.load(cfg)
 
 

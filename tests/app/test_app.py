@@ -203,7 +203,7 @@ def test_meeting_names_the_line_of_a_broken_priorities_file(tmp_path, monkeypatc
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     line = next(i for i, s in enumerate(bad.read_text().splitlines(), 1) if s == 'id = "P1"' and i > 40)
-    assert f"line {line}: priority id 'P1' is used twice" in at.error[0].value
+    assert f"line {line}: id: priority id 'P1' is used twice" in at.error[0].value
 
 
 def test_trends_comparison_and_shares_follow_the_store(app, bundled_store):
@@ -284,6 +284,7 @@ def test_editing_priorities_changes_the_meeting_page(tmp_path, monkeypatch, bund
     assert "Drugs only" in p1 and f">{direct_count(bundled_store, ['Drugs'], '2025-01', '2025-06'):,}<" in p1
 
 
+@pytest.mark.slow  # a local data.police.uk server (the fast tier starts none)
 def test_data_page_refresh_button_fetches_missing_months(tmp_path, monkeypatch):
     from tests.api_server import FakePoliceApi
     from tests.conftest import BUNDLED_POLICE

@@ -10,12 +10,17 @@ import sys
 import pytest
 import shapely
 
-from tests.conftest import BUNDLED_MONTHS, BUNDLED_POLICE, BUNDLED_ROWS, REPO, rows_in_wards, write_config
+from tests.conftest import BUNDLE, BUNDLED_MONTHS, BUNDLED_POLICE, BUNDLED_ROWS, REPO, rows_in_wards, write_config
 
 
-def run(*args):
+def run(*args, stdin: str | None = None):
     return subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", *map(str, args)], capture_output=True, text=True, cwd=REPO, timeout=120
+        [sys.executable, "-m", "dashboard.cli", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
     )
 
 
@@ -139,6 +144,123 @@ def test_invalid_config_names_the_key(tmp_path):
     assert out.returncode == 2 and "line 1" in out.stderr
 
 
+def test_init_writes_a_config_that_works_from_anywhere(tmp_path):
+    """`init DIR`: the bundled area's files named by package reference (no copy, no path relative to the
+    package's folder), the store and accounts beside the config, both files 0600; the folder still works
+    moved elsewhere (a copied bundled csp.toml broke: `[bundled] police = ["police/..."]` not found)."""
+    import os
+    import stat
+    import tomllib
+
+    from geodata import config as config_mod
+
+    out = run("init", tmp_path / "partner")
+    assert out.returncode == 0, out.stderr
+    assert f"csp-hotspots users add NAME --role admin --config {tmp_path / 'partner' / 'csp.toml'}" in out.stdout
+    moved = tmp_path / "elsewhere"
+    os.rename(tmp_path / "partner", moved)
+    path = moved / "csp.toml"
+    raw = tomllib.loads(path.read_text())
+    assert raw["bundled"]["police"] == ["package:st_albans/police/hertfordshire-st-albans-street.zip"]
+    assert raw["store"] == {"path": "store/st-albans.duckdb"} and raw["access"] == {"accounts": "accounts.json"}
+    assert str(REPO) not in path.read_text()  # nothing names where this clone (or a site-packages) is
+    cfg = config_mod.load(path)
+    bundled = config_mod.load(config_mod.DEFAULT_CONFIG)
+    assert (cfg.wards, cfg.lsoas, cfg.bundled_police, cfg.bundled_defra, cfg.priorities_file) == (
+        bundled.wards,
+        bundled.lsoas,
+        bundled.bundled_police,
+        bundled.bundled_defra,
+        bundled.priorities_file,
+    )
+    assert cfg.store_path == moved / "store" / "st-albans.duckdb" and cfg.accounts_file == moved / "accounts.json"
+    for written in (path, moved / "accounts.json"):
+        assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    added = run("users", "add", "ana", "--password-stdin", "--config", path, stdin="a long partner passphrase\n")
+    assert added.returncode == 0, added.stderr
+    assert run("users", "list", "--config", path).stdout.split() == ["ana", "viewer", "password"]
+    again = run("init", moved)
+    assert again.returncode == 2 and "a config is already there (not replaced)" in again.stderr
+
+
+def test_init_another_district(tmp_path):
+    """`init DIR --name --wards --lsoas`: the district's own files, absolute; a field the file lacks is
+    one line naming the file and the fields it has, and nothing is written."""
+    from geodata import config as config_mod
+
+    wards = BUNDLE / "boundaries" / "st_albans_wards_2013.geojson"
+    lsoas = BUNDLE / "boundaries" / "st_albans_lsoa_2011.geojson"
+    common = ["--name", "Old St Albans", "--wards", wards, "--lsoas", lsoas, "--ward-name", "WD13NM"]
+    bad = run("init", tmp_path / "bad", *common, "--ward-code", "WD22CD")
+    assert bad.returncode == 2 and f"{wards}: field 'WD22CD' (code_field) not found; fields are" in bad.stderr
+    assert not (tmp_path / "bad" / "csp.toml").exists()
+    out = run(
+        "init", tmp_path / "old", *common, "--ward-code", "WD13CD", "--host", "csp.example.gov.uk", "--force", "kent"
+    )
+    assert out.returncode == 0, out.stderr
+    cfg = config_mod.load(tmp_path / "old" / "csp.toml")
+    assert (cfg.area_name, cfg.wards.file, cfg.wards.code_field, cfg.lsoas.code_field) == (
+        "Old St Albans",
+        wards,
+        "WD13CD",
+        "LSOA11CD",
+    )
+    assert cfg.store_path == tmp_path / "old" / "store" / "old-st-albans.duckdb"
+    assert cfg.access_hosts == ("csp.example.gov.uk",) and cfg.bundled_police == () and cfg.police_force == "kent"
+    half = run("init", tmp_path / "half", "--wards", wards)
+    assert half.returncode == 2 and "another district needs --name" in half.stderr
+
+
+def test_refresh_takes_the_force_from_the_config(tmp_path, cfg):
+    """The police force is the config's [police] force (it was "hertfordshire" typed as a default in the
+    command and on the Data page); without one, refresh asks for --force; a bad one names its line."""
+    from geodata import config as config_mod
+
+    assert config_mod.load(cfg).police_force == "hertfordshire"
+    text = cfg.read_text()
+    assert '[police]\nforce = "hertfordshire"' in text
+    none = tmp_path / "none.toml"
+    none.write_text(text.replace('[police]\nforce = "hertfordshire"\n', ""))
+    out = run("refresh", "--config", none, "--api", "http://127.0.0.1:9")
+    assert out.returncode == 2 and "no [police] force; give --force" in out.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('force = "hertfordshire"', 'force = "Herts Police"'))
+    line = bad.read_text().splitlines().index('force = "Herts Police"') + 1
+    out = run("wards", "--config", bad)
+    assert out.returncode == 2 and f"{bad}, line {line}: police.force: must be a data.police.uk force id" in out.stderr
+
+
+def test_every_input_error_has_the_one_base_class():
+    """The command line catches loaders.errors.InputError (it looked up eight classes through sys.modules):
+    every error class the packages define for bad input derives from it."""
+    import importlib
+    import pkgutil
+
+    from loaders.errors import InputError
+
+    found = {}
+    for package in ("loaders", "geodata", "dashboard"):
+        for info in pkgutil.walk_packages([str(REPO / package)], f"{package}."):
+            if info.name.endswith(("app", "server")) or ".views." in info.name:
+                continue  # the Streamlit script and pages run only inside a server
+            module = importlib.import_module(info.name)
+            for name, obj in vars(module).items():
+                if isinstance(obj, type) and issubclass(obj, Exception) and obj.__module__ == info.name:
+                    found[f"{info.name}.{name}"] = obj
+    names = {
+        "LoadError",
+        "StoreError",
+        "MappingError",
+        "AccountsError",
+        "BoundaryError",
+        "PrioritiesError",
+        "ConfigError",
+    }
+    assert names <= {n.rsplit(".", 1)[1] for n in found}
+    outside = [n for n, c in found.items() if n.rsplit(".", 1)[1] in names and not issubclass(c, InputError)]
+    assert outside == []
+
+
 def test_hotspots_csv_columns_and_values(cfg, bundled_store):
     # 500 m cells hold 0.55 burglaries each, so p is exact under the total null (at 400 m, 0.4 a cell, the conditional)
     out = run(
@@ -161,7 +283,8 @@ def test_hotspots_csv_columns_and_values(cfg, bundled_store):
     assert list(rows[0]) == ["cell_id", "x", "y", "count", "gi_z", "gi_p", "gi_p_adj", "gi_class"]
     # the study area (geodata.analysis.rules): the located burglaries of 2021 in a 2022 ward, not those
     # just outside them (bundled for a St Albans LSOA or a 2013 ward); such a row counted in an edge cell before
-    located = bundled_store.incidents(start="2021-01", end="2021-12", categories=["Burglary"]).dropna(subset=["x"])
+    located = bundled_store.incidents(start="2021-01", end="2021-12", categories=["Burglary"], inside=False)
+    located = located.dropna(subset=["x"])
     inside = shapely.intersects(bundled_store.boundary(), shapely.points(located["x"], located["y"]))
     assert sum(int(r["count"]) for r in rows) == int(located["ward_code"].notna().sum()) == int(inside.sum()) > 390
     assert {int(r["gi_class"]) for r in rows} <= {-3, -2, -1, 0, 1, 2, 3}
@@ -181,7 +304,7 @@ def test_hotspots_geojson_and_geopackage(cfg, tmp_path, bundled_store):
     frame = geopandas.read_file(gpkg)
     assert len(features) == len(frame) > 100
     # the study area: the bundled rows in a 2022 ward are counted; the few just outside the wards are not
-    located = bundled_store.incidents().dropna(subset=["x"])
+    located = bundled_store.incidents(inside=False).dropna(subset=["x"])
     in_clipped = shapely.intersects(
         shapely.union_all(frame.geometry.values), shapely.points(located["x"], located["y"])
     )

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import common
-from geodata.analysis import Selection, rules
+from geodata.analysis import ANALYST, Selection, rules
 from geodata.analysis.incidents import COLUMNS, incidents_table
 from tests.conftest import REPO, open_page, write_config
 
@@ -92,12 +92,13 @@ def test_downloads_made_on_click_hold_the_view(tmp_path, monkeypatch, bundled_st
 
     from dashboard.views import explorer
 
-    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    path = str(write_config(tmp_path))
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", path)
     sel = Selection.of("2025-01", "2025-06", ["Burglary"])
-    png = explorer.map_image(None, sel, None, "incidents")
+    png = explorer.map_image(path, sel, ANALYST, None, "incidents")
     width, height = struct.unpack(">II", png[16:24])  # the PNG header's IHDR chunk
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and min(width, height) > 800
-    files = explorer.export_files(None, sel, None)
+    files = explorer.export_files(path, sel, ANALYST, None)
     rows = files["csv"].splitlines()
     assert rows[0].startswith("ward_code,") and len(rows) == 1 + 20  # a row per ward
     total = sum(int(r.split(",")[2]) for r in rows[1:])

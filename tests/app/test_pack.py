@@ -104,7 +104,7 @@ def test_cli_report_writes_pdf_and_names_bad_lines(tmp_path, capsys):
     bad.write_text(priorities.DEFAULT_PRIORITIES.read_text().replace('"Drugs",', '"Drugz",'))
     assert cli.main(["report", "--config", cfg, "--priorities", str(bad), "--out", str(out)]) == 2
     line = next(i for i, s in enumerate(bad.read_text().splitlines(), 1) if '"Drugz"' in s)
-    assert f"line {line}: 'Drugz' is not a police.uk category" in capsys.readouterr().err
+    assert f"line {line}: categories: 'Drugz' is not a police.uk category" in capsys.readouterr().err
 
 
 def test_hostile_ward_names_and_priority_text_are_printed_as_text(tmp_path):

@@ -16,7 +16,7 @@ from tests.conftest import write_config
 from tests.e2e.conftest import serve, wait_for_meeting
 from tests.store.test_faults import _ingest
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(900)]  # two servers, a county ingest
 
 
 def _meeting_paints(page, url: str) -> None:  # noqa: F811

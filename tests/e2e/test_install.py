@@ -17,7 +17,8 @@ import pytest
 from tests.conftest import REPO, free_port, start_server
 from tests.e2e.conftest import map_frame, wait_for_meeting
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+# the wheel build and the install of every dependency into a fresh environment: minutes, more under load
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(1200)]
 
 
 def _run(*cmd, **kw) -> subprocess.CompletedProcess:
@@ -88,19 +89,18 @@ def test_installed_serve_paints_meeting_and_explorer_offline(installed, page):  
         proc.wait(timeout=30)
 
 
-def test_installed_users_add(installed):
+def test_installed_init_users_add_serve(installed, page):
+    """The deployment guide's first steps from the wheel, nothing copied by hand: `init DIR`, `users add`,
+    `serve --config DIR/csp.toml`; the partner signs in and the store is built beside the config (0600)."""
     bin_, _, env, tmp = installed
-    bundle = _run(
-        str(bin_ / "python"), "-c", "from geodata.bundled import ST_ALBANS; print(ST_ALBANS)", cwd=tmp / "cwd", env=env
-    ).stdout.strip()
-    text = open(os.path.join(bundle, "csp.toml")).read()
-    for name in os.listdir(bundle):  # the bundle's files, named from the partner's own folder
-        text = text.replace(f'"{name}', f'"{bundle}/{name}')
-    cfg = tmp / "partner" / "csp.toml"
-    cfg.parent.mkdir()
-    cfg.write_text(text + '\n[access]\naccounts = "accounts.json"\n')
+    partner = tmp / "partner"
+    cli = str(bin_ / "csp-hotspots")
+    said = _run(cli, "init", str(partner), cwd=tmp / "cwd", env=env).stdout
+    cfg = partner / "csp.toml"
+    assert f"csp-hotspots serve --config {cfg}" in said
+    assert "package:st_albans/police/" in cfg.read_text() and str(tmp / "venv") not in cfg.read_text()
     out = _run(
-        str(bin_ / "csp-hotspots"),
+        cli,
         "users",
         "add",
         "ana",
@@ -114,9 +114,26 @@ def test_installed_users_add(installed):
         env=env,
     ).stdout
     assert "ana: analyst" in out
-    accounts = cfg.parent / "accounts.json"
+    accounts = partner / "accounts.json"
     user = json.loads(accounts.read_text())["users"]["ana"]
     assert user["role"] == "analyst" and user["hash"].startswith("$argon2id$")
-    assert stat.S_IMODE(accounts.stat().st_mode) == 0o600
-    listed = _run(str(bin_ / "csp-hotspots"), "users", "list", "--config", str(cfg), cwd=tmp / "cwd", env=env).stdout
+    for private in (cfg, accounts):
+        assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    listed = _run(cli, "users", "list", "--config", str(cfg), cwd=tmp / "cwd", env=env).stdout
     assert listed.split() == ["ana", "analyst", "password"]
+
+    port = free_port()
+    command = [cli, "serve", "--config", str(cfg), "--address", "127.0.0.1", "--port", str(port)]
+    proc = start_server(command, port, tmp / "cwd", env, timeout=300)
+    try:
+        page.goto(f"http://127.0.0.1:{port}/explorer", wait_until="domcontentloaded")
+        assert map_frame(page, timeout=90) is not None
+        page.get_by_role("textbox", name="User name").fill("ana")
+        page.get_by_role("textbox", name="Password").fill("a long partner passphrase")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("Signed in as ana (analyst).").wait_for(timeout=30_000)
+        store = partner / "store" / "st-albans.duckdb"
+        assert stat.S_IMODE(store.stat().st_mode) == 0o600
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

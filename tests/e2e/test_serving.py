@@ -121,6 +121,7 @@ def test_local_mode_listens_on_loopback_and_reaches_nothing_off_the_machine(audi
     assert _off_machine(text) == []
 
 
+@pytest.mark.slow  # starts `csp-hotspots serve` (the fast tier starts no server)
 def test_serve_says_it_is_local_and_the_store_is_the_owners_only(audited_server):
     assert audited_server["proc"].poll() is None
     stores = list((audited_server["home"] / "store").glob("*.duckdb"))
@@ -128,6 +129,7 @@ def test_serve_says_it_is_local_and_the_store_is_the_owners_only(audited_server)
     assert stat.S_IMODE(stores[0].stat().st_mode) == 0o600
 
 
+@pytest.mark.slow  # starts `csp-hotspots serve` (the fast tier starts no server)
 def test_unknown_host_refused_loopback_names_served_with_anti_framing_headers(audited_server):
     port = audited_server["port"]
     assert _request(port, host="evil.example").status == 400  # DNS rebinding: a foreign name on our address
@@ -151,6 +153,7 @@ def test_unknown_host_refused_loopback_names_served_with_anti_framing_headers(au
     assert ws.status == 403
 
 
+@pytest.mark.slow  # starts `csp-hotspots serve` (the fast tier starts no server)
 def test_upload_and_metrics_endpoints_are_closed(audited_server):
     port = audited_server["port"]
     assert _request(port, "/_stcore/health").status == 200
@@ -242,6 +245,7 @@ def test_an_error_shows_no_trace_or_server_path_to_the_visitor():
     assert shown.stack_trace == [] and "secret" not in shown.message  # with the default it is all there
 
 
+@pytest.mark.slow  # starts `csp-hotspots serve` (the fast tier starts no server)
 def test_a_new_servers_log_reads_cleanly(tmp_path):
     # the review: the first serve printed "...26,483 rows2026-12-01 ... Uvicorn server started" and three
     # "Thread 'import-pages': missing ScriptRunContext!" warnings from the cache warm-up

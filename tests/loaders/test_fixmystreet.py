@@ -57,7 +57,7 @@ def test_best_fit_ward_is_the_largest_overlap(bundled_store):
 
 
 def test_months_without_rows_are_zero_and_reloading_replaces(tmp_path, bundled_store):
-    months = set(bundled_store.partitions().query("source == 'fixmystreet'")["month"].dt.strftime("%Y-%m"))
+    months = set(bundled_store.loaded_months("fixmystreet"))
     assert len(months) == 166 and min(months) == "2007-03" and max(months) == "2020-12"
     store = open_store(dataclasses.replace(config_mod.load(), store_path=tmp_path / "s.duckdb", bundled_police=()))
     before = store.ward_summary(source="fixmystreet")

@@ -282,6 +282,7 @@ def _file(draw, kind: str) -> bytes:
 
 
 @pytest.mark.parametrize("kind", list(LOADERS))
+@pytest.mark.timeout(900)  # hypothesis' ci profile: 2,000 examples a kind
 @given(data=hs.data())
 def test_fuzz(kind, data):
     _check(kind, data.draw(_file(kind)))

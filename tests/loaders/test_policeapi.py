@@ -56,6 +56,7 @@ def api():
         yield server
 
 
+@pytest.mark.slow  # a local data.police.uk server (the fast tier starts none)
 def test_refresh_yields_the_same_records_as_the_csv(api, bundled_store, tmp_path):
     store = open_store(config_with_store(tmp_path, bundled=False))
     client = Client(api.url, cache_dir=tmp_path / "cache")
@@ -74,6 +75,7 @@ def test_refresh_yields_the_same_records_as_the_csv(api, bundled_store, tmp_path
     assert "up to date" in again.summary()
 
 
+@pytest.mark.slow  # a local data.police.uk server (the fast tier starts none)
 def test_polygons_over_the_limit_are_split_and_deduplicated(bundled_store, tmp_path):
     with FakePoliceApi(BUNDLED_POLICE, max_crimes=150, months=["2021-06", "2021-07"]) as api:
         store = open_store(config_with_store(tmp_path, bundled=False))
@@ -86,6 +88,7 @@ def test_polygons_over_the_limit_are_split_and_deduplicated(bundled_store, tmp_p
         assert report.load.rows_loaded >= len(expected)
 
 
+@pytest.mark.slow  # a local data.police.uk server (the fast tier starts none)
 def test_long_polygons_are_posted_and_long_gets_refused(api, tmp_path):
     # the 2013 wards' outline is detailed (20 m, as the default 2022 wards' is)
     polygon = area_polygons(open_store(config_with_store(tmp_path, config_mod.WARDS_2013_CONFIG, bundled=False)))[0]
@@ -98,6 +101,7 @@ def test_long_polygons_are_posted_and_long_gets_refused(api, tmp_path):
     assert err.value.code == 400
 
 
+@pytest.mark.slow  # a local data.police.uk server (the fast tier starts none)
 def test_rate_limit_is_never_exceeded_and_429_is_waited_out(api):
     time.sleep(1.1)  # the server's one-second window forgets the earlier tests
     api.log.clear()
@@ -127,6 +131,7 @@ def test_rate_limiter_window():
     assert now[0] == pytest.approx(2.002, abs=0.01)
 
 
+@pytest.mark.slow  # a local data.police.uk server (the fast tier starts none)
 def test_dropped_connections_and_5xx_are_retried_then_a_clear_error(api):
     time.sleep(1.1)
     api.drop, api.fail = 2, 1
@@ -143,16 +148,18 @@ def test_dropped_connections_and_5xx_are_retried_then_a_clear_error(api):
     api.fail = 0
 
 
+@pytest.mark.slow  # a local data.police.uk server (the fast tier starts none)
 def test_gaps_at_the_source_are_reported_not_zero(bundled_store, tmp_path):
     with FakePoliceApi(BUNDLED_POLICE, months=["2021-01", "2021-02", "2021-04"]) as api:
         store = open_store(config_with_store(tmp_path, bundled=False))
         report = refresh_police(store, Client(api.url), "hertfordshire")
         assert report.fetched == ["2021-01", "2021-02", "2021-04"] and report.gaps == ["2021-03"]
-        months = set(store.partitions()["month"].dt.strftime("%Y-%m"))
+        months = set(store.loaded_months())
         assert months == {"2021-01", "2021-02", "2021-04"}
         assert "no data for 2021-03 (gaps, not zeros)" in report.summary()
 
 
+@pytest.mark.slow  # a local data.police.uk server (the fast tier starts none)
 def test_refresh_killed_half_way_resumes_with_nothing_lost_or_doubled(bundled_store, tmp_path):
     cfg = write_config(tmp_path)
     cfg.write_text(cfg.read_text().split("[bundled]")[0])  # an empty store
@@ -182,6 +189,7 @@ def test_refresh_killed_half_way_resumes_with_nothing_lost_or_doubled(bundled_st
     assert in_area(store_path) == in_area(bundled_store.path)
 
 
+@pytest.mark.slow  # a local data.police.uk server (the fast tier starts none)
 def test_stop_and_search_is_its_own_source(bundled_store, tmp_path):
     with FakePoliceApi(BUNDLED_POLICE, months=["2021-05", "2021-06"]) as api:
         store = open_store(config_with_store(tmp_path, bundled=False))
@@ -208,6 +216,7 @@ def test_stop_and_search_is_its_own_source(bundled_store, tmp_path):
     assert int(store.ward_summary()["incidents"].sum()) == len(crimes)
 
 
+@pytest.mark.slow  # a local data.police.uk server (the fast tier starts none)
 def test_later_outcomes_update_stored_crimes(bundled_store, tmp_path):
     cfg = write_config(tmp_path)  # the bundled store: crimes with the outcome their month's file gave
     store = open_store(config_mod.load(cfg))

@@ -378,3 +378,39 @@ def test_snap_points_flag_artefacts(points):
     assert (table["artefact"].to_numpy() == (outlier | recording).to_numpy()).all()
     assert recording.any()  # the bundled data has a "Police Station" snap point
     assert (table.loc[table["artefact"], "reason"] != "").all()
+
+
+def test_the_hot_spot_entry_point_checks_the_crs(bundled_store):
+    """Cell sizes and distances are metres of EPSG:27700: incidents in another CRS, or x, y that are
+    longitude and latitude, were counted on a grid of "100 m" cells all the same; now a clear error."""
+    from geodata.methods.hotspots import hotspot_cells
+
+    boundary = bundled_store.boundary()
+    located = bundled_store.incidents(start="2021-01", end="2021-03").dropna(subset=["x", "y"])
+    cells, _ = hotspot_cells(located, boundary, cell_size=250)  # EPSG:27700: counted
+    assert cells["count"].sum() == len(located)
+    with pytest.raises(ValueError, match=r"incidents is in WGS 84 \(EPSG:4326\), not EPSG:27700: project it"):
+        hotspot_cells(located.to_crs(4326), boundary, cell_size=250)
+    degrees = pd.DataFrame({"x": [-0.34, -0.33], "y": [51.75, 51.76]})
+    with pytest.raises(ValueError, match="x, y that read as longitude and latitude degrees, not metres"):
+        hotspot_cells(degrees, boundary, cell_size=250)
+    with pytest.raises(ValueError, match=r"incidents lacks the column\(s\) 'y'"):
+        hotspot_cells(pd.DataFrame({"x": [530_000.0]}), boundary, cell_size=250)
+
+
+def test_every_statistics_module_checks_its_input_through_the_one_validator():
+    """geodata/methods/validate.py was used by 4 of the 14 statistics modules; every one now calls it."""
+    import importlib
+    import pkgutil
+
+    import geodata.methods as methods
+    from geodata.methods import validate
+
+    names = [m.name for m in pkgutil.iter_modules(methods.__path__) if m.name != "validate"]
+    assert len(names) >= 15
+
+    def checks(module) -> bool:  # the validator module, or a function of it, imported by the module
+        return any(v is validate or getattr(v, "__module__", None) == validate.__name__ for v in vars(module).values())
+
+    unchecked = [n for n in names if not checks(importlib.import_module(f"geodata.methods.{n}"))]
+    assert unchecked == []

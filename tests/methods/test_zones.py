@@ -10,7 +10,7 @@ from geodata import places
 from geodata.methods import grid as grids
 from geodata.methods.hotspots import emerging_cells, hotspot_cells
 from geodata.methods.zones import COLUMNS, patrol_zones
-from geodata.months import months
+from loaders.months import months
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from geodata.pipeline.ingest import ingest_police
 from geodata.store import StoreError
 from loaders import police
 from loaders.report import LoadError
-from tests.conftest import BUNDLED_MONTHS, BUNDLED_POLICE, BUNDLED_ROWS, config_with_store
+from tests.conftest import BUNDLED_MONTHS, BUNDLED_POLICE, BUNDLED_ROWS, config_with_store, rows_in_wards
 
 
 def _covering_min_code(areas, x, y):
@@ -50,11 +50,11 @@ def test_bundled_ward_totals_equal_direct_point_in_polygon_count(bundled_store):
 def test_every_bundled_row_is_stored_or_rejected(bundled_store):
     loads = bundled_store.loads()
     (load,) = loads[loads["source"] == "police.uk"].itertuples()
-    stored = int(bundled_store.counts(by=("source",))["incidents"].sum())
+    stored = int(bundled_store.counts(by=("source",), inside=False)["incidents"].sum())
     assert load.rows_read == BUNDLED_ROWS == stored + load.rows_rejected
     assert stored + len(bundled_store.rejections(load.load_id)) == load.rows_read
     assert load.outside_area == int(
-        bundled_store.counts(by=("ward_code",)).query("ward_code.isna()")["incidents"].sum()
+        bundled_store.counts(by=("ward_code",), inside=False).query("ward_code.isna()")["incidents"].sum()
     )
 
 
@@ -107,11 +107,34 @@ def test_edge_point_gets_exactly_one_ward_deterministically(bundled_store):
 
 def test_ingest_twice_gives_identical_counts(empty_store):
     ingest_police(empty_store, [BUNDLED_POLICE])
-    first = empty_store.counts()
+    first = empty_store.counts(inside=False)
     ingest_police(empty_store, [BUNDLED_POLICE])
-    assert empty_store.counts().equals(first)
+    assert empty_store.counts(inside=False).equals(first)
     assert int(first["incidents"].sum()) == BUNDLED_ROWS
     assert len(empty_store.loads()) == 2 and len(empty_store.partitions()) == BUNDLED_MONTHS
+
+
+def test_loaded_months_of_a_source_and_dataset(empty_store, tmp_path):
+    """Store.loaded_months: 'YYYY-MM', oldest first, of one source (and dataset); the six copies that
+    derived this from partitions() each wrote it again."""
+    assert empty_store.loaded_months() == []
+    ingest_police(empty_store, [BUNDLED_POLICE])
+    loaded = empty_store.loaded_months("police.uk")
+    assert len(loaded) == BUNDLED_MONTHS and loaded == sorted(loaded) and loaded[0] == "2018-10"
+    assert loaded[-1] == "2025-06" and "2022-05" not in loaded
+    assert empty_store.loaded_months("police.uk", "hertfordshire") == loaded
+    assert empty_store.loaded_months("police.uk", "kent") == [] and empty_store.loaded_months("fixmystreet") == []
+
+
+def test_the_store_counts_the_district_unless_told_otherwise(bundled_store):
+    """inside=True by default: a record assigned to no ward of the area (outside the district's outlines,
+    or with no location) is counted only by a caller that asks for every record (inside=False)."""
+    every = int(bundled_store.counts(by=("source",), inside=False)["incidents"].sum())
+    district = int(bundled_store.counts(by=("source",))["incidents"].sum())
+    assert every == BUNDLED_ROWS and district == rows_in_wards(bundled_store) < every
+    assert len(bundled_store.incidents()) == district and len(bundled_store.incidents(inside=False)) == every
+    wards = bundled_store.ward_summary()["incidents"].sum()
+    assert wards == district
 
 
 def test_republished_month_replaces_the_old_one(empty_store, tmp_path):
@@ -127,7 +150,7 @@ def test_republished_month_replaces_the_old_one(empty_store, tmp_path):
     ):
         ingest_police(empty_store, [path])  # under half the stored month: refused unless asked for
     ingest_police(empty_store, [path], replace_smaller=True)
-    by_month = empty_store.counts(by=("month",)).set_index("month")["incidents"]
+    by_month = empty_store.counts(by=("month",), inside=False).set_index("month")["incidents"]
     assert by_month[np.datetime64("2021-05-01")] == len(kept) - 1
     assert int(by_month.sum()) == BUNDLED_ROWS - (len(lines) - len(kept))
     part = empty_store.partitions().set_index("month").loc[np.datetime64("2021-05-01")]
@@ -203,7 +226,7 @@ def test_wards_2013_config(tmp_path, bundled_store):
     store = open_store(cfg)
     summary = store.ward_summary()
     assert len(summary) == 20 and "E05004799" in set(summary["ward_code"])
-    stored = int(store.counts(by=("source",))["incidents"].sum())
+    stored = int(store.counts(by=("source",), inside=False)["incidents"].sum())
     assert stored == BUNDLED_ROWS
     police_load = store.loads().query("source == 'police.uk'").iloc[0]
     assert int(summary["incidents"].sum()) + police_load["outside_area"] == stored

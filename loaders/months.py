@@ -1,9 +1,9 @@
 """The one months vocabulary: every month in the product is a 'YYYY-MM' string.
 
-Parsing is :func:`loaders.schema.parse_month` (the loaders use it too, and may not import
-``geodata``); everything else about months is here: shifting, ranges, spans, the period of
-equal length before a period, the same months a year earlier, and UK financial years
-(April to March, as DEFRA publishes them).
+At the bottom of the house (the loaders use it, and may not import ``geodata``): the one month parser
+(:func:`parse`), and everything else about months: shifting, ranges, spans, the period of equal length
+before a period, the same months a year earlier, and UK financial years (April to March, as DEFRA
+publishes them).
 
 >>> previous("2021-02", "2021-03")
 ('2020-12', '2021-01')
@@ -15,12 +15,40 @@ equal length before a period, the same months a year earlier, and UK financial y
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
-from loaders import schema
+#: A month as every source and the store write it: 'YYYY-MM'.
+PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
-parse = schema.parse_month
+
+def parse(value, name: str = "month") -> date:
+    """'YYYY-MM' -> the first day of that month; anything else raises ``ValueError`` naming
+    ``name`` and the value (the one month parser).
+
+    >>> parse(" 2021-02 ")
+    datetime.date(2021, 2, 1)
+    """
+    m = PATTERN.match(str(value).strip()) if value is not None else None
+    if not m or m.group(1) == "0000":  # there is no year 0
+        raise ValueError(f"{name} must be a month written YYYY-MM (e.g. 2021-08), got {value!r}")
+    return date(int(m.group(1)), int(m.group(2)), 1)
+
+
+def index(month: str) -> int:
+    """'YYYY-MM' -> months since year 0 (so months can be subtracted and shifted).
+
+    >>> index("0001-01"), at(index("2021-12") + 1)
+    (12, '2022-01')
+    """
+    d = parse(month)
+    return d.year * 12 + d.month - 1
+
+
+def at(k: int) -> str:
+    """The inverse of :func:`index`."""
+    return f"{k // 12:04d}-{k % 12 + 1:02d}"
 
 
 def check(month, name: str = "month") -> str:
@@ -35,18 +63,18 @@ def of(day) -> str:
 
 def shift(month: str, n: int) -> str:
     """``month`` moved ``n`` months (negative: back)."""
-    return schema.month_at(schema.month_index(month) + n)
+    return at(index(month) + n)
 
 
 def length(start: str, end: str) -> int:
     """How many months ``start`` to ``end`` holds, both included (0 when ``end`` is before ``start``)."""
-    return max(0, schema.month_index(end) - schema.month_index(start) + 1)
+    return max(0, index(end) - index(start) + 1)
 
 
 def months(start: str, end: str) -> list[str]:
     """Every month from ``start`` to ``end`` inclusive (empty when ``end`` is before ``start``)."""
-    first = schema.month_index(start)
-    return [schema.month_at(first + i) for i in range(length(start, end))]
+    first = index(start)
+    return [at(first + i) for i in range(length(start, end))]
 
 
 def span(start: str, end: str) -> str:
@@ -91,7 +119,8 @@ def financial_year(month) -> str:
     """The financial year (April to March) holding ``month`` ('YYYY-MM' or a date), as DEFRA
     writes it: 2021-04 -> '2021-22'."""
     day = month if isinstance(month, date) or hasattr(month, "year") else parse(month)
-    return schema.financial_year(day.year, day.month)
+    first = day.year if day.month >= 4 else day.year - 1
+    return f"{first}-{(first + 1) % 100:02d}"
 
 
 def financial_year_months(year: str) -> list[str]:
