@@ -21,7 +21,7 @@ from geodata.analysis import Selection
 from geodata.analysis.patrol_zones import NO_DAY_OR_TIME
 from geodata.analysis.patrol_zones import patrol_zones as analysis_zones
 from geodata.bundled import ST_ALBANS
-from geodata.export import patrol_gpx, xml_text
+from geodata.export import WAYPOINTS_PER_ZONE, patrol_gpx, xml_text
 from geodata.methods import grid as grids
 from geodata.methods.zones import MAX_ZONE_KM2, MIN_ZONE_INCIDENTS, patrol_zones, split_busiest, streets_and_places
 from tests.conftest import REPO
@@ -146,11 +146,32 @@ def test_gpx_with_hostile_names_validates_against_the_gpx_1_1_schema(constructed
     GPX_XSD.assertValid(doc)
     ns = {"g": "http://www.topografix.com/GPX/1/1"}
     names = [e.text for e in doc.findall("g:wpt/g:name", ns)]
-    expected = sum(len(s) + len(p) for s, p in zip(zones["streets"], zones["places"]))
-    assert len(names) == expected and len(doc.findall("g:trk", ns)) == len(zones)
+    assert len(doc.findall("g:trk", ns)) == len(zones)
+    assert [t.text for t in doc.findall("g:trk/g:name", ns)] == [f"Z{z} outline" for z in zones["zone"]]
+
+    def as_read(text):  # what a GPX reader gets back: escaped, and the characters XML 1.0 forbids removed
+        return etree.fromstring(f"<a>{xml_text(text)}</a>").text
+
+    # each zone's busiest streets and places, at most WAYPOINTS_PER_ZONE, named from the zone: "Z1 High Street"
+    for _, z in zones.iterrows():
+        mine = [n for n in names if n.startswith(f"Z{z['zone']} ")]
+        stops = sorted(
+            [(-n, 0, s) for s, n, *_ in z["streets"]] + [(-p[1], 1, f"{p[0]} near {p[4]}") for p in z["places"]]
+        )
+        assert mine == [f"Z{z['zone']} " + as_read(name) for *_, name in stops[:WAYPOINTS_PER_ZONE]]
+    assert len(names) == sum(
+        min(WAYPOINTS_PER_ZONE, len(s) + len(p)) for s, p in zip(zones["streets"], zones["places"])
+    )
     # escaped, and the characters XML 1.0 forbids removed (DEL is allowed)
-    assert "<script>alert(1)</script> Road" in names and "Bell\x7f Street" in names
-    assert "Police Station near Bell\x7f Street" in names
+    assert any(n.endswith(" <script>alert(1)</script> Road") for n in names)
+    assert any(n.endswith(" Bell\x7f Street") for n in names)
+    assert any(n.endswith(" Police Station near Bell\x7f Street") for n in names)
+    # capped: three a zone at most, the busiest kept
+    few = etree.fromstring(patrol_gpx(zones, "Zones", NO_DAY_OR_TIME, per_zone=3))
+    GPX_XSD.assertValid(few)
+    kept = [e.text for e in few.findall("g:wpt/g:name", ns)]
+    assert len(kept) == sum(min(3, len(s) + len(p)) for s, p in zip(zones["streets"], zones["places"])) < len(names)
+    assert kept == [n for n in names if n in kept] and kept[0] == names[0]
     assert doc.find("g:metadata/g:desc", ns).text == NO_DAY_OR_TIME
     lat = [float(p.get("lat")) for p in doc.iter("{http://www.topografix.com/GPX/1/1}trkpt")]
     assert 51.6 < min(lat) < max(lat) < 51.9

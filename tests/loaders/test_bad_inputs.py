@@ -505,7 +505,7 @@ def test_control_characters_in_street_names_make_valid_gpx():
     root = ET.fromstring(gpx)  # "not well-formed (invalid token)" with a control character in a name
     ns = {"g": "http://www.topografix.com/GPX/1/1"}
     names = [w.find("g:name", ns).text for w in root.findall("g:wpt", ns)]
-    assert names == ["High St[31m", 'A & <B> "q"', "Supermarket near Mill Lane"]
+    assert names == ["Z1 High St[31m", 'Z1 A & <B> "q"', "Z1 Supermarket near Mill Lane"]
     assert len(root.findall("g:trk/g:trkseg/g:trkpt", ns)) == 5
 
 
