@@ -294,13 +294,22 @@ def test_patrol_sheet_has_a_map_per_zone(bundled_store, bundled_zones):
         ranked_by="incidents",
     )
     page = patrolsheet.to_html(sheet)
-    assert page.count("<img ") == 3 and page.count('<section class="zone">') == 3
+    # an overview first (every zone on one map, a line per zone), then a page per zone
+    assert page.count("<img ") == 4 and page.count('<section class="zone">') == 3
+    assert page.index('<section class="overview">') < page.index("<img ") < page.index('<section class="zone">')
     assert NO_DAY_OR_TIME in page and "Police Station" in page
+    assert [line[0] for line in sheet.overview] == ["1", "2", "3"]
+    for line, (_, z) in zip(sheet.overview, top3.iterrows()):
+        assert line[1] == f"{z['incidents']:,}" and z["streets"][0][0] in line[-1]
     reader = PdfReader(io.BytesIO(patrolsheet.to_pdf(sheet)))
     images = [len(p.images) for p in reader.pages]
-    assert sum(images) == 3
+    assert sum(images) == 4 and images[0] == 1
+    first = reader.pages[0].extract_text()
+    assert first.lstrip().startswith("Patrol sheet: St Albans") and "All zones" in first
+    assert all(z["streets"][0][0] in first for _, z in top3.iterrows())
     zone_pages = [i for i, p in enumerate(reader.pages) if p.extract_text().lstrip().startswith("Zone ")]
-    assert [images[i] for i in zone_pages] == [1, 1, 1]
+    assert [images[i] for i in zone_pages] == [1, 1, 1] and zone_pages[0] > 0
     # the map labels the zone's busiest street
-    first = sheet.pages[0]
-    assert first.streets[0][0] in page and first.map_png.startswith(b"\x89PNG")
+    first_zone = sheet.pages[0]
+    assert first_zone.streets[0][0] in page and first_zone.map_png.startswith(b"\x89PNG")
+    assert sheet.overview_png.startswith(b"\x89PNG")
