@@ -185,21 +185,37 @@ def ward_outlines():
     return _ward_outlines(config_path())
 
 
-def area_map(layers: list, height: int) -> dict:
-    """A map of the area as a Vega-Lite spec: the ward outlines under ``layers`` (Altair charts of
-    EPSG:27700 GeoJSON features, or marks at longitude=x, latitude=y), drawn as is (identity
-    projection) as SVG by Streamlit's own front end: no CDN, no tiles. Show it with
-    ``st.vega_lite_chart``; build it in a per-filter cache: Altair checks a spec against the Vega-Lite
-    schema as it builds it, which took most of a Trends or Patrol rerun when done on every run."""
-    import altair as alt  # only the pages that draw one pay for the import
+#: The Vega-Lite schema the maps' specs are written for (Streamlit's front end draws v6).
+VEGA_LITE = "https://vega.github.io/schema/vega-lite/v6.json"
 
-    outline = alt.Chart(alt.Data(values=ward_shapes(config_path()))).mark_geoshape(
-        fill="#f4f4f4", stroke="#555", strokeWidth=0.6
-    )
+
+def area_map(layers: list, height: int) -> dict:
+    """A map of the area as a Vega-Lite spec: the ward outlines under ``layers`` (Vega-Lite layer
+    specs as dicts, or Altair charts, of EPSG:27700 GeoJSON features, or marks at longitude=x,
+    latitude=y), drawn as is (identity projection) as SVG by Streamlit's own front end: no CDN, no
+    tiles. Show it with ``st.vega_lite_chart``. Layers given as dicts are used as they are (no Altair
+    import, no schema check: the Patrol planner's first view); Altair charts are checked against the
+    Vega-Lite schema as Altair builds the spec, which took most of a Trends rerun when done on every
+    run, so build those in a per-filter cache."""
+    outline = {
+        "data": {"values": ward_shapes(config_path())},
+        "mark": {"type": "geoshape", "fill": "#f4f4f4", "stroke": "#555", "strokeWidth": 0.6},
+    }
+    usermeta = {"embedOptions": {"renderer": "svg"}}
+    if all(isinstance(layer, dict) for layer in layers):
+        return {
+            "$schema": VEGA_LITE,
+            "layer": [outline, *layers],
+            "projection": {"type": "identity", "reflectY": True},
+            "height": height,
+            "usermeta": usermeta,
+        }
+    import altair as alt  # only the pages that draw Altair charts pay for the import
+
     return (
-        alt.layer(outline, *layers)
+        alt.layer(alt.Chart.from_dict(outline), *layers)
         .project(type="identity", reflectY=True)
-        .properties(height=height, usermeta={"embedOptions": {"renderer": "svg"}})
+        .properties(height=height, usermeta=usermeta)
         .to_dict()
     )
 

@@ -313,3 +313,19 @@ def test_patrol_sheet_has_a_map_per_zone(bundled_store, bundled_zones):
     first_zone = sheet.pages[0]
     assert first_zone.streets[0][0] in page and first_zone.map_png.startswith(b"\x89PNG")
     assert sheet.overview_png.startswith(b"\x89PNG")
+
+
+def test_a_ward_filtered_plan_has_every_zone_inside_the_chosen_wards(bundled_store):
+    city = ("E05013964", "E05013966")  # St Peters and Verulam: St Albans city centre
+    whole = analysis_zones(bundled_store, Selection.of("2025-04", "2025-06"), top=10).zones
+    found = analysis_zones(bundled_store, Selection.of("2025-04", "2025-06", wards=city), top=10)
+    zones = found.zones
+    assert len(zones) >= 2 and "Study area: 2 chosen wards." in found.notes
+    areas = bundled_store.areas("ward")
+    chosen = shapely.union_all(areas.geometries[np.isin(areas.codes, city)])
+    for geom in zones.geometry:
+        assert shapely.area(shapely.difference(geom, chosen)) < 1e-3  # square metres: inside, edges shared
+    # found in the chosen wards, not cut out of the district's plan: outside zones never push them off the list
+    assert not whole.geometry.map(lambda g: shapely.area(shapely.difference(g, chosen)) < 1e-3).all()
+    inside = bundled_store.incidents(start="2025-04", end="2025-06", wards=list(city), inside=True)
+    assert zones["incidents"].sum() <= len(inside)

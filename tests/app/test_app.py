@@ -247,14 +247,44 @@ def test_patrol_planner_zones_follow_the_choice(app, bundled_store):
     assert shown["Incidents"].tolist() == expected["incidents"].tolist()
     assert shown["Streets"].iloc[0].startswith(expected["streets"].iloc[0][0][0])
     assert f"Gi* on {grid.cell_size:g} m cells" in app.caption[0].value
-    labels = [b.label for b in app.get("download_button")]
-    assert labels == [
-        "Patrol sheet (PDF, a map per zone)",
-        "Patrol sheet (HTML)",
-        "Zones (GeoJSON)",
-        "Zones (GPX: outline and a waypoint per street)",
-    ]
     assert (shown["Area km²"] <= 0.5).all() and "Police Station" not in " ".join(shown["Streets"])
+
+
+def test_patrol_planner_area_first_and_the_sheet_when_asked(app, bundled_store):
+    import json
+
+    import altair as alt
+    import numpy as np
+    import shapely
+
+    from geodata.analysis import Selection
+    from geodata.analysis.patrol_zones import patrol_zones
+
+    open_page(app, "views/patrol.py").run()
+    assert not app.exception
+    # the first view shows the zones and hands out GeoJSON and GPX; the sheets are built when asked
+    labels = [b.label for b in app.get("download_button")]
+    assert labels == ["Zones (GeoJSON)", "Zones (GPX: outlines and the busiest streets)"]
+    # the zone map: a Vega-Lite spec written without Altair on the first view, valid against the schema
+    spec = json.loads(app.get("vega_lite_chart")[0].proto.spec)
+    alt.LayerChart.from_dict(spec)  # raises on a spec the schema does not allow
+    assert [f["properties"]["zone"] for f in spec["layer"][1]["data"]["values"]] == [1, 2, 3, 4, 5]
+    # the area is chosen before zones are found: the city centre's two wards
+    city = ["E05013964", "E05013966"]
+    app.sidebar.multiselect(key="patrol_wards").set_value(city).run()
+    assert not app.exception
+    expected = patrol_zones(bundled_store, Selection.of("2025-04", "2025-06", wards=city)).zones
+    shown = app.dataframe[0].value
+    assert shown["Incidents"].tolist() == expected["incidents"].tolist() and len(shown) >= 2
+    assert "2 chosen wards" in app.caption[0].value
+    areas = bundled_store.areas("ward")
+    chosen = shapely.union_all(areas.geometries[np.isin(areas.codes, city)])
+    assert all(shapely.area(shapely.difference(g, chosen)) < 1e-3 for g in expected.geometry)
+    app.button(key="patrol_make_sheet").click().run()
+    assert not app.exception
+    labels = [b.label for b in app.get("download_button")]
+    assert labels[2:] == ["Patrol sheet (PDF: an overview, then a map per zone)", "Patrol sheet (HTML)"]
+    assert "Make the patrol sheet" not in [b.label for b in app.button]
 
 
 def test_editing_priorities_changes_the_meeting_page(tmp_path, monkeypatch, bundled_store):
