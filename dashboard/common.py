@@ -18,6 +18,7 @@ from dashboard.attributions import ATTRIBUTIONS
 from dashboard.render import svgmap
 from geodata import config as config_mod
 from geodata import export, sources
+from geodata import months as months_mod
 from geodata import priorities as priorities_mod
 from geodata.analysis import ANALYST, PUBLIC, Audience, Selection, rules
 from geodata.analysis import meeting as meeting_mod
@@ -70,13 +71,15 @@ def filters(key: str = "f") -> dict:
         st.stop()
     wards = store().wards()
     ward_names = dict(zip(wards["ward_code"], wards["ward_name"]))
-    default = rules.default_period(all_months)
+    opening = rules.opening_period(all_months)
+    default = opening.period
     start = st.query_params.get("from", default.start)
     end = st.query_params.get("to", default.end)
     start = start if start in all_months else default.start
     end = end if end in all_months and end >= start else all_months[-1]
     with st.sidebar:
         start, end = st.select_slider("Months", options=all_months, value=(start, end), key=f"{key}_months")
+        period_notes(all_months, opening, start, end)
         categories = st.multiselect(
             "Crime types (none = all)", sorted(CRIME_TYPES), default=_param_list("cat", CRIME_TYPES), key=f"{key}_cats"
         )
@@ -97,6 +100,14 @@ def filters(key: str = "f") -> dict:
         "wards": chosen or None,
         "ward_names": ward_names,
     }
+
+
+def period_notes(all_months: list[str], opening: rules.Opening, start: str, end: str) -> None:
+    """Under a period choice: why the page opened on its period (:func:`geodata.analysis.rules.opening_period`),
+    while that period is the one chosen, and which months are loaded."""
+    if opening.note and (start, end) == (opening.period.start, opening.period.end):
+        st.caption(opening.note)
+    st.caption(f"Loaded: {sources.DEFAULT}, {months_mod.listing(all_months)}.")
 
 
 def download_name(kind: str, selection: Selection, ext: str) -> str:

@@ -20,7 +20,7 @@ import streamlit as st
 
 from dashboard import access, common
 from geodata import export
-from geodata.analysis import Selection
+from geodata.analysis import Selection, rules
 from geodata.analysis.patrol_zones import NO_DAY_OR_TIME, patrol_zones
 from geodata.months import Period
 
@@ -131,8 +131,17 @@ def page() -> None:
             "Area: wards (none = the whole district)", list(ward_names), format_func=ward_names.get, key="patrol_wards"
         )
         categories = st.multiselect("Crime types (none = all)", sorted(common.CRIME_TYPES), key="patrol_cats")
-        end = st.selectbox("Period ends", all_months[::-1], key="patrol_end")
-        window = st.selectbox("Months", WINDOWS, index=1, format_func=lambda w: f"last {w}", key="patrol_window")
+        opening = rules.opening_period(all_months, lengths=WINDOWS)
+        latest_first = all_months[::-1]
+        end = st.selectbox("Period ends", latest_first, index=latest_first.index(opening.period.end), key="patrol_end")
+        window = st.selectbox(
+            "Months",
+            WINDOWS,
+            index=WINDOWS.index(opening.period.length),
+            format_func=lambda w: f"last {w}",
+            key="patrol_window",
+        )
+        common.period_notes(all_months, opening, Period.ending(end, window).start, end)
         top = st.slider("Zones", 1, 10, 5, key="patrol_top")
         min_class = st.selectbox("Hot spot confidence", list(CONFIDENCE), format_func=CONFIDENCE.get, key="patrol_conf")
         cell = st.selectbox("Grid", list(CELLS), key="patrol_cell")

@@ -41,9 +41,18 @@ def _metric(at, label: str) -> int:
 
 def test_explorer_follows_the_store(explorer, bundled_store):
     app = explorer
-    # the explorer opens on the latest run of loaded months (at most 12): 2025-01..06 in the bundle
-    latest = int(bundled_store.ward_summary(start="2025-01", end="2025-06")["incidents"].sum())
+    # the explorer opens on the most recent period that can be compared: 2025-04..06 against 2025-01..03 in the
+    # bundle (the latest run, 2025-01..06, has no comparison: 2024-07..12 are not loaded), and says why
+    latest = int(bundled_store.ward_summary(start="2025-04", end="2025-06")["incidents"].sum())
     assert _metric(app, "Incidents") == latest and 0 < latest < rows_in_wards(bundled_store)
+    assert app.sidebar.select_slider(key="explorer_months").value == ("2025-04", "2025-06")
+    notes = [c.value for c in app.sidebar.caption]
+    assert any(n.startswith("Opened on 2025-04 to 2025-06, the most recent period that can be compared") for n in notes)
+    assert (
+        "Loaded: police.uk, 29 months: 2018-10 to 2019-02, 2019-09, 2021-01 to 2022-01, 2024-01 to 2024-04, "
+        "2025-01 to 2025-06." in notes
+    )
+    assert "Previous period" in app.dataframe[0].value.columns  # compared
     table = app.dataframe[0].value
     assert len(table) == 20 and table["Incidents"].sum() == latest
     assert any("Open Government Licence" in c.value for c in app.caption)
@@ -52,7 +61,7 @@ def test_explorer_follows_the_store(explorer, bundled_store):
 def test_explorer_filters_change_figures_and_url(explorer, bundled_store):
     app = explorer
     app.sidebar.multiselect(key="explorer_cats").set_value(["Vehicle crime"]).run()
-    expected = bundled_store.ward_summary(start="2025-01", end="2025-06", categories=["Vehicle crime"])
+    expected = bundled_store.ward_summary(start="2025-04", end="2025-06", categories=["Vehicle crime"])
     assert _metric(app, "Incidents") == int(expected["incidents"].sum())
     assert app.dataframe[0].value["Incidents"].tolist() == expected["incidents"].tolist()
     assert _param(app, "cat") == ["Vehicle crime"]
@@ -69,7 +78,7 @@ def test_explorer_ward_filter_and_detail(explorer, bundled_store):
     app = explorer
     st_peters = "E05013964"  # St Peters, 2022 wards
     n = int(
-        bundled_store.ward_summary(start="2025-01", end="2025-06").set_index("ward_code").at[st_peters, "incidents"]
+        bundled_store.ward_summary(start="2025-04", end="2025-06").set_index("ward_code").at[st_peters, "incidents"]
     )
     app.sidebar.multiselect(key="explorer_wards").set_value([st_peters]).run()
     assert len(app.dataframe[0].value) == 1
@@ -99,10 +108,14 @@ def test_wards_page_rates(app, bundled_store):
     assert pop.sum() == 149_317  # ONS mid-2020, all 87 St Albans LSOAs
     ward = "E05013964"
     assert table.at[ward, "Per 1,000 residents"] == round(1000 * table.at[ward, "Incidents"] / pop[ward], 1)
-    # opens on the default period (the latest run of loaded months: 2025-01 to 2025-06), not across the gaps
-    assert app.select_slider(key="months").value == ("2025-01", "2025-06")
+    # opens on the most recent period that can be compared (2025-04 to 2025-06), not across the gaps
+    assert app.select_slider(key="months").value == ("2025-04", "2025-06")
+    assert any(c.value.startswith("Opened on 2025-04 to 2025-06") for c in app.caption)
     assert not any("Counts are incomplete" in e.value for e in [*app.caption, *app.warning])
-    assert {"Previous period", "Change", "p (adjusted)", "Harm"}.isdisjoint(table.columns)  # no column of None
+    assert {"Harm"}.isdisjoint(table.columns) and table["Previous period"].notna().all()  # compared
+    app.select_slider(key="months").set_value(("2025-01", "2025-06")).run()
+    assert {"Previous period", "Change", "p (adjusted)", "Harm"}.isdisjoint(app.dataframe[0].value.columns)
+    assert not any(c.value.startswith("Opened on") for c in app.caption)  # said only of the period it opened on
     app.multiselect(key="categories").set_value(["Burglary"]).run()
     assert int(app.metric[0].value.replace(",", "")) == int(
         bundled_store.ward_summary(categories=["Burglary"], start="2025-01", end="2025-06")["incidents"].sum()
@@ -203,7 +216,9 @@ def test_meeting_names_the_line_of_a_broken_priorities_file(tmp_path, monkeypatc
 def test_trends_comparison_and_shares_follow_the_store(app, bundled_store):
     open_page(app, "views/trends.py").run()
     assert not app.exception
-    # opens on 2025-01..06 (the latest run of loaded months): the 6 months before are not loaded
+    # opens on 2025-04..06, compared with 2025-01..03; the latest run 2025-01..06 has no comparison
+    assert not any("No change figure" in w.value for w in app.warning)
+    app.sidebar.select_slider(key="trends_months").set_value(("2025-01", "2025-06")).run()
     assert any("No change figure: police.uk is not loaded for" in w.value and "2024-07" in w.value for w in app.warning)
     app.sidebar.multiselect(key="trends_cats").set_value(["Burglary", "Robbery"]).run()
     app.sidebar.select_slider(key="trends_months").set_value(("2021-07", "2021-12")).run()
@@ -347,7 +362,10 @@ def test_wards_ranked_by_harm_when_weights_are_configured(tmp_path, monkeypatch,
     assert not at.exception
     table = at.dataframe[0].value
     counts = bundled_store.counts(
-        by=("ward_code", "category"), categories=["Robbery", "Burglary"], start="2025-01", end="2025-06"
+        by=("ward_code", "category"),
+        categories=["Robbery", "Burglary"],
+        start="2025-04",
+        end="2025-06",  # the period the page opens on
     )
     expected = (
         (counts["incidents"] * counts["category"].map({"Robbery": 100, "Burglary": 10}))

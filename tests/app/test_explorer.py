@@ -28,6 +28,40 @@ def test_default_period_is_the_latest_run_of_loaded_months_up_to_12(loaded, expe
     assert (period.start, period.end) == expected
 
 
+BUNDLED = (
+    [f"2018-{m}" for m in ("10", "11", "12")]
+    + ["2019-01", "2019-02", "2019-09"]
+    + [f"2021-{m:02d}" for m in range(1, 13)]
+    + ["2022-01"]
+    + [f"2024-0{m}" for m in range(1, 5)]
+    + [f"2025-0{m}" for m in range(1, 7)]
+)
+
+
+def test_a_page_opens_on_the_most_recent_period_that_can_be_compared():
+    # the bundle: 2025-01..06 cannot be compared (2024-07..12 not loaded); 2025-04..06 against 2025-01..03 can
+    opening = rules.opening_period(BUNDLED)
+    assert (opening.period.start, opening.period.end) == ("2025-04", "2025-06")
+    assert opening.note == (
+        "Opened on 2025-04 to 2025-06, the most recent period that can be compared (the previous 3 months, "
+        "2025-01 to 2025-03, every month loaded): 2025-01 to 2025-06, the latest months loaded, has no comparison "
+        "(police.uk is not loaded for 6 months: 2024-07 to 2024-12)."
+    )
+    # a year earlier: 2025-01..04 against 2024-01..04 (the latest end whose year-earlier months are loaded)
+    year = rules.opening_period(BUNDLED, against="year-earlier")
+    assert (year.period.start, year.period.end) == ("2025-01", "2025-04")
+    # the patrol planner's windows: 1, 3 or 6 months
+    assert rules.opening_period(BUNDLED, lengths=(1, 3, 6)).period.length == 3
+    # every month of 24 loaded: the latest 12, no note
+    full = [f"{y}-{m:02d}" for y in (2023, 2024) for m in range(1, 13)]
+    assert rules.opening_period(full) == rules.Opening(rules.default_period(full), None)
+    # one month alone: nothing can be compared, and the note says so
+    alone = rules.opening_period(["2025-06"])
+    assert alone.period.text == "2025-06" and alone.note.startswith("No period of the loaded months can be compared")
+    # the earliest end is searched too
+    assert rules.comparable_period(["2019-01", "2019-02", "2025-06"]).text == "2019-02"
+
+
 def test_default_period_needs_a_loaded_month():
     with pytest.raises(ValueError, match="no month is loaded"):
         rules.default_period([])
