@@ -47,7 +47,28 @@ def store() -> Store:
     return _store(config_path())
 
 
-@st.cache_data(ttl=60)
+@st.cache_resource
+def _seen() -> dict:
+    """The store's load generation this server process last ran a page on."""
+    return {"generation": None}
+
+
+def follow_loads() -> None:
+    """Every page sees new data at once: when the store's load generation
+    (:meth:`geodata.store.Store.generation`, bumped by every committed load, from this process or a
+    `csp-hotspots ingest` beside it) differs from the one this process last saw, every cached
+    figure is dropped before the page runs (the caches hold no figure older than the store).
+    Called by the app before each page run; a file read, microseconds."""
+    now = store().generation()
+    seen = _seen()
+    if seen["generation"] is not None and seen["generation"] != now:
+        st.cache_data.clear()
+        st.cache_resource.clear()  # the store object too: its areas and population are read again
+        seen = _seen()
+    seen["generation"] = now
+
+
+@st.cache_data
 def months(path: str | None) -> list[str]:
     """Months with police.uk data, 'YYYY-MM', oldest first."""
     return sorted(rules.loaded_months(_store(path), sources.DEFAULT))

@@ -465,3 +465,40 @@ def test_flytipping_tables_write_one_format_a_column():
     shown = _na(pd.DataFrame({"cost": [75878.58, 32642.0, float("nan")], "n": [1130, 2, 3]}))
     assert shown["cost"].tolist() == ["75,878.58", "32,642.00", "not available"]
     assert shown["n"].tolist() == ["1,130", "2", "3"]
+
+
+def test_every_page_shows_a_new_month_on_its_next_view_after_an_ingest(tmp_path, monkeypatch):
+    from geodata import config as config_mod
+    from geodata.pipeline.build import open_store
+    from geodata.pipeline.ingest import ingest_police
+    from loaders import police
+
+    cfg = write_config(tmp_path)
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    seen = {}
+    for page, widget in (("explorer", "explorer_months"), ("trends", "trends_months"), ("wards", "months")):
+        open_page(at, page).run()
+        assert not at.exception
+        seen[page] = (at.sidebar if page != "wards" else at).select_slider(key=widget).options[-1]
+    open_page(at, "patrol").run()
+    assert at.sidebar.selectbox(key="patrol_end").options[0] == "2025-06"
+    assert set(seen.values()) == {"2025-06"}
+    # another process (the command line) loads 2025-07 into the store the server reads
+    month = tmp_path / "2025-07-hertfordshire-street.csv"
+    force = "Hertfordshire Constabulary,Hertfordshire Constabulary"
+    row = f"{force},-0.336,51.752,On or near High Street,E01023700,x,Burglary,,"
+    month.write_text("\n".join([",".join(police.HEADER), *(f"n{i},2025-07,{row}" for i in range(4))]) + "\n")
+    store = open_store(config_mod.load(cfg))
+    before = store.generation()
+    ingest_police(store, [month])
+    assert store.generation() == before + 1
+    for page, widget in (("explorer", "explorer_months"), ("trends", "trends_months"), ("wards", "months")):
+        open_page(at, page).run()
+        assert not at.exception
+        assert (at.sidebar if page != "wards" else at).select_slider(key=widget).options[-1] == "2025-07", page
+    open_page(at, "patrol").run()
+    assert at.sidebar.selectbox(key="patrol_end").options[0] == "2025-07"
+    open_page(at, "data").run()
+    assert "2025-07" in at.dataframe[0].value.columns
