@@ -125,7 +125,19 @@ def test_wards_page_rates(app, bundled_store):
 def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
     open_page(app, "views/data.py").run()
     assert not app.exception
-    shown = app.dataframe[0].value
+    # police.uk first, latest month first: the district's rows beside the rows loaded, missing months named
+    police_first = app.dataframe[0].value.set_index("Month")
+    assert police_first.index[0] == "2025-06" and police_first.at["2024-12", "Rows in the district"] == ""
+    assert (
+        police_first.at["2025-06", "Rows in the district"]
+        == f"{bundled_store.counts(by=('month',), start='2025-06', end='2025-06', inside=True)['incidents'].sum():,}"
+    )
+    assert any("police.uk is not loaded for 52 months: 2019-03 to 2019-08" in c.value for c in app.caption)
+    assert (
+        police_first.at["2025-06", "Rows loaded (whole file)"]
+        == f"{len(bundled_store.incidents(start='2025-06', end='2025-06')):,}"
+    )
+    shown = app.dataframe[1].value
     assert (shown == "").any().any() and not shown.isna().any().any()  # a month not loaded is a blank cell
     coverage = shown.map(lambda v: float(v.replace(",", "")) if v else float("nan"))
     assert list(coverage.columns)[0] == "2007-03" and list(coverage.columns)[-1] == "2025-06"
@@ -140,7 +152,7 @@ def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
     assert [w.value for w in app.warning] == [
         "52 month(s) have no data from a source that has data before and after them."
     ]
-    loads = app.dataframe[1].value.set_index("source")
+    loads = app.dataframe[2].value.set_index("source")
     assert int(loads.at["police.uk", "read"]) == BUNDLED_ROWS and int(loads.at["fixmystreet", "read"]) == 4_791
     text = " ".join(m.value for m in app.markdown)
     assert "Open Government Licence" in text and "CC-BY 4.0" in text and "ODC-By" in text
@@ -338,7 +350,8 @@ def test_data_page_refresh_button_fetches_missing_months(tmp_path, monkeypatch):
         at.button(key="refresh_go").click().run()
         assert not at.exception
         assert "fetched 3 month(s) (2021-11 to 2022-01)" in at.success[0].value
-    coverage = at.dataframe[0].value
+    assert at.dataframe[0].value["Month"].tolist() == ["2022-01", "2021-12", "2021-11"]  # police.uk, latest first
+    coverage = at.dataframe[1].value
     assert list(coverage.columns) == ["2021-11", "2021-12", "2022-01"]
 
 
@@ -501,4 +514,4 @@ def test_every_page_shows_a_new_month_on_its_next_view_after_an_ingest(tmp_path,
     open_page(at, "patrol").run()
     assert at.sidebar.selectbox(key="patrol_end").options[0] == "2025-07"
     open_page(at, "data").run()
-    assert "2025-07" in at.dataframe[0].value.columns
+    assert at.dataframe[0].value["Month"].iloc[0] == "2025-07"  # police.uk by month, latest first
