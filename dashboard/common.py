@@ -192,7 +192,7 @@ def priorities(key: tuple[str, int]) -> priorities_mod.Priorities:
     return priorities_mod.load(key[0])
 
 
-@st.cache_resource(ttl=300, max_entries=32)
+@st.cache_resource(max_entries=32)
 def statuses(
     path: str | None, key: tuple[str, int], end: str | None, window: int | None, compare: str | None, exact: bool = True
 ) -> list[status_mod.PriorityStatus]:
@@ -201,7 +201,7 @@ def statuses(
     return status_mod.evaluate(_store(path), priorities(key), end, window, compare, ANALYST if exact else PUBLIC)
 
 
-@st.cache_resource(ttl=300, max_entries=16)
+@st.cache_resource(max_entries=16)
 def meeting_slides(
     path: str | None, key: tuple[str, int], end: str | None, window: int | None, compare: str | None, exact: bool = True
 ) -> meeting_mod.Slides:
@@ -260,7 +260,7 @@ def ward_map(values: pd.Series, title: str, height: int) -> dict:
     )
 
 
-@st.cache_data(ttl=300, max_entries=64)
+@st.cache_data(max_entries=64)
 def _ward_map(path: str | None, values: tuple, title: str, height: int) -> dict:
     import altair as alt
 

@@ -18,18 +18,16 @@ from dashboard.render.palette import GI_COLOURS
 from geodata import export, places
 from geodata.analysis import Selection
 from geodata.analysis.deprivation_for import deprivation_for
-from geodata.analysis.hotspots_for import hotspots_for
 from geodata.analysis.incidents import incidents_table
 from geodata.analysis.trends import monthly
 from geodata.analysis.ward_table import detail_wards, lsoa_table, ward_table
 from geodata.classes import classify
-from geodata.methods.gistar import CLASS_LABELS
 
 MEASURES = {"incidents": "Incidents", "rate": "Incidents per 1,000 residents"}
 CELLS = {"auto": None, "100 m": 100.0, "250 m": 250.0, "500 m": 500.0}
 
 
-@st.cache_data(ttl=300)
+@st.cache_data(max_entries=32)
 def wards_for(path, selection: Selection):
     """:func:`geodata.analysis.ward_table.ward_table` of a selection (shared by sessions)."""
     return ward_table(common.store(), selection, common.audience())
@@ -47,10 +45,12 @@ def area_shapes(path, level: str) -> list[dict]:
     return maps.prepare(common._store(path).areas(level).geometries, simplify=20)
 
 
-@st.cache_resource(ttl=300, max_entries=16)
+@st.cache_resource(max_entries=16)
 def analyses(path, selection: Selection, cell):
     """:func:`geodata.analysis.hotspots_for.hotspots_for` of a selection, and the map's layer
     shapes and marker rows (cached on small keys, shared by sessions; read only)."""
+    from geodata.analysis.hotspots_for import hotspots_for  # scipy: on demand, after the wards are painted
+
     found = hotspots_for(common.store(), selection, cell)
     cells = found.cells
     density = classify(np.where(cells["density_km2"] > 0, cells["density_km2"], np.nan))
@@ -71,14 +71,14 @@ def label_points(path, level: str) -> list[list[float]]:
     return maps.label_points(common._store(path).areas(level).geometries)
 
 
-@st.cache_resource(ttl=300, max_entries=32)
+@st.cache_resource(max_entries=32)
 def ward_spec(path, selection: Selection, measure) -> dict:
     """The map with the wards alone (no hot spot analysis needed): painted first on a cold start."""
     table = wards_for(path, selection).frame
     return {**build_map(common.store(), path, table, lsoas_for(path, selection), measure, None), "partial": True}
 
 
-@st.cache_resource(ttl=300, max_entries=32)
+@st.cache_resource(max_entries=32)
 def map_spec(path, selection: Selection, cell, measure) -> dict:
     """The map spec for a filter (:mod:`dashboard.render.maps`), built once and shared by sessions (read only)."""
     store = common.store()
@@ -94,7 +94,7 @@ def map_spec(path, selection: Selection, cell, measure) -> dict:
     )
 
 
-@st.cache_data(ttl=300, max_entries=16)
+@st.cache_data(max_entries=16)
 def deprived_for(path, selection: Selection):
     """:func:`geodata.analysis.deprivation_for.deprivation_for` of a selection (None without an IMD file)."""
     return deprivation_for(common.store(), selection)
@@ -166,7 +166,11 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
             show=False,
             css_class="imd-area",
         )
+    gi_items = []
     if layers is not None:  # None: the wards alone, painted first while the hot spots are computed
+        from geodata.methods.gistar import CLASS_LABELS  # scipy, loaded with the hot spots
+
+        gi_items = [(GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)]
         maps.class_layers(m, layers["gi"], GI_COLOURS, CLASS_LABELS, "Gi* hot and cold spots")
         maps.class_layers(
             m,
@@ -184,30 +188,29 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
         chosen = np.isin(areas.codes, table["ward_code"])
         maps.focus(m, shapely.union_all(areas.geometries[chosen]))
     unit = MEASURES[measure].lower()
-    gi_items = [(GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)] if layers is not None else []
     maps.legend(m, f"Wards: {unit}", classed.legend + gi_items)
     return m
 
 
-@st.cache_data(ttl=300)
+@st.cache_data(max_entries=32)
 def lsoas_for(path, selection: Selection) -> pd.DataFrame:
     """:func:`geodata.analysis.ward_table.lsoa_table` of a selection."""
     return lsoa_table(common.store(), selection)
 
 
-@st.cache_data(ttl=300, max_entries=64)
+@st.cache_data(max_entries=64)
 def ward_detail(path, selection: Selection) -> pd.DataFrame:
     """Incidents in one ward by category (rows) and month (columns; months not loaded are blank)."""
     return monthly(common.store(), selection).T
 
 
-@st.cache_data(ttl=300, max_entries=16)
+@st.cache_data(max_entries=16)
 def incidents_for(path, selection: Selection) -> pd.DataFrame:
     """:func:`geodata.analysis.incidents.incidents_table` of a selection."""
     return incidents_table(common.store(), selection)
 
 
-@st.cache_data(ttl=300, max_entries=8)
+@st.cache_data(max_entries=8)
 def map_image(path, selection: Selection, cell, measure) -> bytes:
     """The view as a printed map (PNG, :func:`dashboard.render.printmap.render`): the ward choropleth of
     ``measure``, the hot spot cells, ward names and the busiest street names, for a report."""
@@ -247,7 +250,7 @@ def map_image(path, selection: Selection, cell, measure) -> bytes:
     ).png
 
 
-@st.cache_data(ttl=300, max_entries=16)
+@st.cache_data(max_entries=16)
 def export_files(path, selection: Selection, cell) -> dict[str, bytes | str]:
     """The downloads for a filter, built once per filter (not on every rerun): ward figures as
     CSV and GeoJSON, and a GeoPackage with the wards and the significant Gi* cells."""
@@ -408,12 +411,18 @@ def page() -> None:
             "Incidents (CSV)", export.to_csv(incidents), common.download_name("incidents", selection, "csv"), "text/csv"
         )
 
+    one_ward(path, selection, f["ward_names"])
+    common.attributions()
+
+
+@st.fragment
+def one_ward(path, selection: Selection, names: dict) -> None:
+    """One ward's months by crime type: a Streamlit fragment, so choosing another ward reruns this
+    section alone, not the map, the hot spots and the tables above it."""
     st.subheader("One ward")
-    names = f["ward_names"]
     ward = st.selectbox("Ward", detail_wards(selection, list(names)), format_func=names.get, key="explorer_detail")
-    detail = ward_detail(path, Selection.of(selection.period.start, selection.period.end, cats, [ward]))
+    detail = ward_detail(path, Selection.of(selection.period.start, selection.period.end, selection.categories, [ward]))
     if detail.empty or not detail.fillna(0).to_numpy().any():
         st.info(f"No incidents in {names[ward]} for this selection.")
     else:
         common.table(detail)
-    common.attributions()

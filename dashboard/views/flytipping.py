@@ -37,7 +37,7 @@ def _na(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-@st.cache_data(ttl=300)
+@st.cache_data(max_entries=32)
 def _defra(path: str | None, area_code: str) -> dict[str, pd.DataFrame]:
     """The DEFRA context tables of the area (cached: they change only with an ingest)."""
     store = common._store(path)
@@ -49,7 +49,7 @@ def _defra(path: str | None, area_code: str) -> dict[str, pd.DataFrame]:
     }
 
 
-@st.cache_data(ttl=300)
+@st.cache_data(max_entries=32)
 def _council(path: str | None, source: str, exact: bool) -> dict:
     """Ward counts as the audience may see them (:func:`dashboard.common.ward_counts`), and for
     ``exact`` counts by category and by size band with estimated costs and the number of synthetic

@@ -29,7 +29,7 @@ CONFIDENCE = {2: "95% or more", 3: "99%", 1: "90% or more"}
 WINDOWS = (1, 3, 6)
 
 
-@st.cache_resource(ttl=300, max_entries=16)
+@st.cache_resource(max_entries=16)
 def zones_for(path, end, window, categories, wards, top, min_class, cell, harm_key):
     """:func:`geodata.analysis.patrol_zones.patrol_zones` for a choice (cached on small keys)."""
     period = Period.ending(end, window)
@@ -45,7 +45,7 @@ def zones_for(path, end, window, categories, wards, top, min_class, cell, harm_k
     )
 
 
-@st.cache_data(ttl=300, max_entries=16)
+@st.cache_data(max_entries=16)
 def outputs(path, end, window, categories, wards, top, min_class, cell, harm_key) -> dict:
     """What the page shows and hands out for a choice, built once: the zone table, the map
     (Vega-Lite spec), GeoJSON and GPX."""
@@ -93,7 +93,7 @@ def outputs(path, end, window, categories, wards, top, min_class, cell, harm_key
     }
 
 
-@st.cache_data(ttl=300, max_entries=4, show_spinner="Drawing a map per zone ...")
+@st.cache_data(max_entries=4, show_spinner="Drawing a map per zone ...")
 def sheets(path, end, window, categories, wards, top, min_class, cell, harm_key, rank) -> tuple[bytes, str]:
     """The patrol sheet of a choice as (PDF, HTML): built only when asked (a map per zone takes seconds)."""
     from dashboard.render import patrolsheet  # matplotlib and reportlab: imported when a sheet is asked for

@@ -42,7 +42,7 @@ no / falling trend; *sporadic*: hot in the last month and on-and-off before, nev
 but cold in some month; *historical*: hot in at least 90% of months but not the last. Cold classes mirror these."""
 
 
-@st.cache_data(ttl=300, max_entries=32)
+@st.cache_data(max_entries=32)
 def _monthly(path, selection: Selection) -> tuple[dict, dict]:
     """Charts (Vega-Lite specs) of incidents per month and of the top 6 crime types
     (:func:`geodata.analysis.trends.monthly`: months not loaded are gaps, never zeros)."""
@@ -77,13 +77,13 @@ def _monthly(path, selection: Selection) -> tuple[dict, dict]:
     return bars.to_dict(), lines.to_dict()
 
 
-@st.cache_data(ttl=300, max_entries=32)
+@st.cache_data(max_entries=32)
 def _compared(path, selection: Selection, against: str):
     """:func:`geodata.analysis.trends.category_change` (coverage rule applied)."""
     return category_change(common.store(), selection, against)
 
 
-@st.cache_data(ttl=300, max_entries=32)
+@st.cache_data(max_entries=32)
 def _shares(path, selection: Selection) -> tuple:
     """:func:`geodata.analysis.trends.ward_shares`, and the bar chart of the shares (Vega-Lite spec)."""
     wards, figures = ward_shares(common.store(), selection)
@@ -100,7 +100,7 @@ def _shares(path, selection: Selection) -> tuple:
     return wards, figures, chart.to_dict()
 
 
-@st.cache_data(ttl=300, max_entries=16)
+@st.cache_data(max_entries=16)
 def _emerging_map(path, selection: Selection) -> tuple[int, int, float, tuple, dict]:
     """Cells with a pattern, all cells, the cell size, grid notes and the map (Vega-Lite spec)."""
     cells, grid, notes = emerging_for(common.store(), selection)

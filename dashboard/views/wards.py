@@ -14,7 +14,7 @@ from geodata.analysis import Selection, rules
 from geodata.analysis.ward_table import ward_table
 
 
-@st.cache_data(ttl=300, max_entries=32)
+@st.cache_data(max_entries=32)
 def _table(path, selection: Selection, key, exact: bool):
     plist = common.priorities(key)
     return ward_table(

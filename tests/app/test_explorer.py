@@ -141,3 +141,19 @@ def test_downloads_made_on_click_hold_the_view(tmp_path, monkeypatch, bundled_st
     with sqlite3.connect(gpkg) as con:
         layers = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
     assert layers == {"wards", "hotspots"}
+
+
+def test_the_explorer_imports_no_statistics_or_drawing_library_before_its_wards_are_painted():
+    """Issue 23: the explorer's first view paid for scipy (0.9 s) before painting the wards. Importing the
+    app and the page loads only what painting the wards needs: scipy comes with the hot spots, on demand."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import dashboard.common, dashboard.views.explorer; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'matplotlib', 'altair', 'reportlab', "
+        "'sklearn', 'statsmodels'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
