@@ -41,4 +41,5 @@ pages = [
 page = st.navigation([p for level, p in pages if access.can(config, level)], position="hidden" if kiosk else "sidebar")
 access.sign_in_box(config)
 common.follow_loads()  # a load since the last run: every cached figure is dropped first
-page.run()
+with common.store().session():  # one connection for the run's queries: opening the file costs 15-30 ms a time
+    page.run()
