@@ -208,6 +208,7 @@ def test_hostile_location_on_the_patrol_planner_renders_as_text(tmp_path, page):
     proc, url = serve(cfg)
     try:
         page.goto(f"{url}/patrol")
+        page.get_by_role("button", name="Make the patrol sheet (PDF and HTML)").click(timeout=90_000)  # when asked
         page.get_by_text("Preview the patrol sheet").click(timeout=90_000)
         page.get_by_text(f"{HOSTILE}", exact=True).first.wait_for(timeout=30_000)
         assert page.locator("img[src='x']").count() == 0
