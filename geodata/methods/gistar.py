@@ -242,12 +242,12 @@ def permutation_p(
     itype = np.int32 if n < 2**31 - 1 else np.int64
     draws, shift = draws.astype(itype), shift.astype(itype)
     for kk in np.unique(k):
-        members = np.flatnonzero(k == kk).astype(itype)
+        members: np.ndarray = np.flatnonzero(k == kk).astype(itype)
         head = draws[:, :kk]
         step = max(1, chunk_elements // max(1, permutations * int(kk)))
         for lo in range(0, len(members), step):
-            cells = members[lo : lo + step]
-            idx = (head[None, :, :] + shift[cells, None, None]) % itype(n - 1)
+            cells: np.ndarray = members[lo : lo + step]
+            idx: np.ndarray = (head[None, :, :] + shift[cells, None, None]) % itype(n - 1)
             idx += idx >= cells[:, None, None]  # skip the cell itself
             if kk == kmax:
                 sims = y[idx].sum(axis=2)
