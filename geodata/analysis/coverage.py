@@ -5,7 +5,8 @@ A whole-force police.uk file holds the force's rows; the rows outside the distri
 (with no ward), so the rows loaded in a month are the force's, while every figure of the dashboard
 counts the district's (the rows in one of its wards, :meth:`geodata.store.Store.counts` with
 ``inside``). Both are shown, labelled, so a month's count does not jump tenfold after a whole-force
-load without saying why. A month not loaded is a blank (NaN), never 0, and is named.
+load without saying why. A month not loaded is a blank (NaN), never 0, and is named. Only the
+source's plausible months (:func:`loaders.plausible.bounds`) are spanned.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 from geodata import months as months_mod
 from geodata import sources
 from geodata.analysis import rules
+from loaders import plausible
 
 #: Column names of :attr:`Coverage.table`.
 DISTRICT_ROWS, LOADED_ROWS = "rows in the district", "rows loaded (the whole file)"
@@ -47,7 +49,10 @@ def coverage_by_month(store, source: str = sources.DEFAULT) -> Coverage:
     """The :class:`Coverage` of ``source`` (default police.uk) in ``store``: rows in the district
     (in one of its wards) and rows loaded per month, every month from the first to the latest loaded."""
     parts = store.partitions()
-    parts = parts[parts["source"] == source]
+    first, last = plausible.bounds(source)
+    month = parts["month"].dt.strftime("%Y-%m")
+    # only plausible months (loaders.plausible): a store loaded before that rule may hold a 9999-12
+    parts = parts[(parts["source"] == source) & (month >= first) & (month <= last)]
     if parts.empty:
         return Coverage(source, pd.DataFrame(columns=["month", DISTRICT_ROWS, LOADED_ROWS]), ())
     loaded = parts.groupby(parts["month"].dt.strftime("%Y-%m"))["rows"].sum()

@@ -141,7 +141,9 @@ def test_data_page_never_builds_months_outside_the_plausible_range(tmp_path, mon
     at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=120)
     open_page(at, "data").run()
     assert not at.exception, at.exception
-    columns = list(at.dataframe[0].value.columns)
+    police = at.dataframe[0].value["Month"]  # police.uk by month, latest first: plausible months only
+    assert police.iloc[0] == "2025-06" and len(police) == 81
+    columns = list(at.dataframe[1].value.columns)
     loaded = bundled_store.partitions()["month"].dt.strftime("%Y-%m")
     assert (columns[0], columns[-1]) == (loaded.min(), loaded.max()) and columns[-1] < "9999-12"
     assert any("9999-12" in w.value and "plausible" in w.value for w in at.warning)
