@@ -46,6 +46,7 @@ STEPS = {
         " emerging_for(store, sel(last12))"
     ),
     "hotspots command question (Robbery, last month)": "hotspots_for(store, sel(last12[-1:], ['Robbery']))",
+    "patrol planner first view (top 5 zones, last 3 months)": "patrol_zones(store, sel(last12[-3:]))",
 }
 
 CHILD = """
@@ -57,6 +58,7 @@ from geodata.analysis.selection import Selection
 from geodata.analysis.ward_table import ward_table
 from geodata.analysis.hotspots_for import hotspots_for, emerging_for
 from geodata.analysis.trends import monthly, category_change, ward_shares
+from geodata.analysis.patrol_zones import patrol_zones
 t0 = time.perf_counter()
 store = open_store(config_mod.load({config!r}))
 loaded = store.loaded_months("police.uk")

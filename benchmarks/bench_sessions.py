@@ -9,11 +9,15 @@ three categories in turn. The time of a filter change is from sending its ``reru
 the map's data included, has been sent by then). No browser runs, so the two cores serve the server
 only; ``bench_load.py`` measures the browsers' repaint beside it.
 
-Prints p50/p95/max of the filter-change times for 1 session alone and N at once, and the server's peak
-resident memory. Target (issue 15): p95 <= 1 s with 10 sessions. Peer: the same rerun driven in-process by
+Prints the first view (the first session opening the page on a new server: nothing cached but the
+store), p50/p95/max of the filter-change times for 1 session alone and N at once, and the server's peak
+resident memory. Target (issue 15): p95 <= 1 s with 10 sessions. ``--page patrol`` does the same on the
+Patrol planner (issue 23: first view <= 2 s); ``--warm`` opens the default page once first, so the first
+view is the page's own (a running server that has shown another page), not the server's start.
+Peer: the same rerun driven in-process by
 Streamlit's AppTest (``bench_load.py``'s "server alone" figure), which skips the websocket.
 
-Usage: ``python benchmarks/bench_sessions.py [--sessions 10] [--rounds 3]``.
+Usage: ``python benchmarks/bench_sessions.py [--sessions 10] [--rounds 3] [--page explorer|patrol]``.
 """
 
 from __future__ import annotations
@@ -82,7 +86,9 @@ class Session:
         return states
 
 
-async def one_session(url: str, rounds: int, ready: asyncio.Queue, start: asyncio.Event) -> list[float]:
+async def one_session(
+    url: str, rounds: int, ready: asyncio.Queue, start: asyncio.Event, page: str, opened: list
+) -> list[float]:
     import websockets
 
     origin = url.replace("ws://", "http://").split("/_stcore")[0]
@@ -90,9 +96,9 @@ async def one_session(url: str, rounds: int, ready: asyncio.Queue, start: asynci
         url, subprotocols=["streamlit"], max_size=None, additional_headers={"Origin": origin}
     ) as ws:
         s = Session(ws)
-        await s.rerun(page_name="explorer")  # open the Map explorer
-        if s.widget is None:
-            raise RuntimeError(f"no '{LABEL}' multiselect on the explorer page")
+        opened.append(await s.rerun(page_name=page))  # open the page
+        if s.widget is None and rounds:
+            raise RuntimeError(f"no '{LABEL}' multiselect on the {page} page")
         await ready.put(1)
         await start.wait()  # every session has opened the page before any changes a filter
         times = []
@@ -102,9 +108,9 @@ async def one_session(url: str, rounds: int, ready: asyncio.Queue, start: asynci
         return times
 
 
-async def run(url: str, n: int, rounds: int) -> list[float]:
+async def run(url: str, n: int, rounds: int, page: str, opened: list) -> list[float]:
     ready, start = asyncio.Queue(), asyncio.Event()
-    tasks = [asyncio.create_task(one_session(url, rounds, ready, start)) for _ in range(n)]
+    tasks = [asyncio.create_task(one_session(url, rounds, ready, start, page, opened)) for _ in range(n)]
     for _ in range(n):
         await ready.get()
     start.set()
@@ -127,6 +133,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3, help="times each session goes through the 3 categories")
+    parser.add_argument("--page", default="explorer", choices=["explorer", "patrol"])
+    parser.add_argument("--warm", action="store_true", help="open the default page once before timing")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from geodata import config
@@ -142,14 +150,19 @@ def main() -> None:
         proc = start_server(cfg, port)
         try:
             url = f"ws://127.0.0.1:{port}/_stcore/stream"
-            alone = asyncio.run(run(url, 1, args.rounds))
-            together = asyncio.run(run(url, args.sessions, args.rounds))
+            opened: list[float] = []
+            if args.warm:
+                asyncio.run(run(url, 1, 0, "", []))
+            alone = asyncio.run(run(url, 1, args.rounds, args.page, opened))
+            together = asyncio.run(run(url, args.sessions, args.rounds, args.page, opened))
             peak = peak_rss_mb(proc.pid)
         finally:
             stop(proc)
     n = args.sessions
+    when = "after the default page" if args.warm else "new server"
     print(
-        f"Hertfordshire store (108,465 rows), Map explorer, crime-type filter change to the rerun's last "
+        f"Hertfordshire store (108,465 rows), {args.page} page: first view ({when}) {opened[0]:.2f} s; "
+        f"crime-type filter change to the rerun's last "
         f"message (script_finished), over the websocket: 1 session: median {statistics.median(alone):.2f} s, "
         f"p95 {pct(alone, 95):.2f} s ({len(alone)} changes); {n} sessions at once: p50 {pct(together, 50):.2f} s, "
         f"p95 {pct(together, 95):.2f} s, max {max(together):.2f} s over {len(together)} changes "

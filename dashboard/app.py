@@ -3,29 +3,44 @@
 Pages are functions (``page`` in each module of ``dashboard/views/``) that read the URL, ask the
 analysis layer (:mod:`geodata.analysis`), cache and render. Only the pages
 the session's audience may see are registered (:mod:`dashboard.access`): another page's URL
-opens the default page, and its script never runs.
+opens the default page, and its script never runs. A page's module is imported when the page first
+runs (:func:`lazy`), so a first view pays only for its own page's imports.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import streamlit as st
 
 from dashboard import access, common
-from dashboard.views import actions, data, explorer, flytipping, meeting, patrol, trends, wards
+
+
+def lazy(name: str):
+    """The ``page`` function of ``dashboard.views.<name>``, its module imported when the page first runs."""
+
+    def page() -> None:
+        importlib.import_module(f"dashboard.views.{name}").page()
+
+    page.__name__ = name  # st.Page names a page after its function
+    return page
+
 
 st.set_page_config(page_title="CSP Hotspots", layout="wide")
 kiosk = st.query_params.get("mode") == "meeting"  # the meeting-room screen: no navigation at all
 config = common.store().config
 pages = [
-    ("public", st.Page(meeting.page, title="Meeting", default=True)),
-    ("public", st.Page(explorer.page, title="Map explorer", url_path="explorer")),
-    ("public", st.Page(trends.page, title="Trends", url_path="trends")),
-    ("analyst", st.Page(patrol.page, title="Patrol planner", url_path="patrol")),
-    ("viewer", st.Page(actions.page, title="Actions", url_path="actions")),
-    ("public", st.Page(wards.page, title="Wards", url_path="wards")),
-    ("public", st.Page(flytipping.page, title="Fly-tipping", url_path="flytipping")),
-    ("public", st.Page(data.page, title="Data & sources", url_path="data")),
+    ("public", st.Page(lazy("meeting"), title="Meeting", default=True)),
+    ("public", st.Page(lazy("explorer"), title="Map explorer", url_path="explorer")),
+    ("public", st.Page(lazy("trends"), title="Trends", url_path="trends")),
+    ("analyst", st.Page(lazy("patrol"), title="Patrol planner", url_path="patrol")),
+    ("viewer", st.Page(lazy("actions"), title="Actions", url_path="actions")),
+    ("public", st.Page(lazy("wards"), title="Wards", url_path="wards")),
+    ("public", st.Page(lazy("flytipping"), title="Fly-tipping", url_path="flytipping")),
+    ("public", st.Page(lazy("data"), title="Data & sources", url_path="data")),
 ]
 page = st.navigation([p for level, p in pages if access.can(config, level)], position="hidden" if kiosk else "sidebar")
 access.sign_in_box(config)
-page.run()
+common.follow_loads()  # a load since the last run: every cached figure is dropped first
+with common.store().session():  # one connection for the run's queries: opening the file costs 15-30 ms a time
+    page.run()

@@ -77,23 +77,23 @@ def _cmd_ingest(args, cfg) -> int:
 
 
 def _cmd_ingest_fixmystreet(args, cfg) -> int:
-    from geodata.pipeline.ingest import ingest_fixmystreet
+    from geodata.pipeline.ingest import ingest_fixmystreet, summary
 
     report = ingest_fixmystreet(open_store(cfg), args.file, replace_smaller=args.replace_smaller)
-    print(report.summary())
+    print(summary(report))
     return 0
 
 
 def _cmd_ingest_defra(args, cfg) -> int:
-    from geodata.pipeline.ingest import ingest_defra
+    from geodata.pipeline.ingest import ingest_defra, summary
 
     report = ingest_defra(open_store(cfg), args.file, replace_smaller=args.replace_smaller)
-    print(report.summary())
+    print(summary(report))
     return 0
 
 
 def _cmd_ingest_council(args, cfg) -> int:
-    from geodata.pipeline.ingest import ingest_council
+    from geodata.pipeline.ingest import ingest_council, summary
     from loaders.council import SOURCES, read_mapping
 
     mapping = read_mapping(args.mapping)
@@ -103,7 +103,7 @@ def _cmd_ingest_council(args, cfg) -> int:
             f"use `csp-hotspots ingest {mapping.kind}`"
         )
     report = ingest_council(open_store(cfg), args.file, mapping, replace_smaller=args.replace_smaller)
-    print(report.summary())
+    print(summary(report))
     return 0
 
 

@@ -27,6 +27,7 @@ from geodata.analysis import status as status_mod
 from geodata.methods.pvalue import format_p
 from geodata.pipeline.build import open_store
 from geodata.store import Store
+from loaders import months as months_mod
 
 CRIME_TYPES = sources.POLICE.categories
 T = TypeVar("T")
@@ -51,14 +52,14 @@ def store() -> Store:
 
 def cached(fn: Callable[..., T], *args) -> T:
     """``fn(store, *args)`` on the app's store, cached per store, function and arguments and shared by
-    sessions (5 minutes; ``st.cache_data`` hands each caller its own copy). The one way a page caches an
-    analysis: the store is an argument, not a lookup hidden in the cached function, and whatever the
-    answer depends on is among ``args``: the :class:`~geodata.analysis.Audience` (:func:`audience`)
-    whenever the answer can differ by who looks."""
+    sessions until the next load (:func:`follow_loads`; ``st.cache_data`` hands each caller its own copy).
+    The one way a page caches an analysis: the store is an argument, not a lookup hidden in the cached
+    function, and whatever the answer depends on is among ``args``: the
+    :class:`~geodata.analysis.Audience` (:func:`audience`) whenever the answer can differ by who looks."""
     return _cached(config_path(), fn.__module__, fn.__qualname__, args)
 
 
-@st.cache_data(ttl=300, max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, show_spinner=False)
 def _cached(path: str | None, module: str, name: str, args: tuple):
     """The cached call of :func:`cached` (a function is keyed by its module and name: a function
     object cannot be hashed by Streamlit's cache)."""
@@ -67,7 +68,28 @@ def _cached(path: str | None, module: str, name: str, args: tuple):
     return getattr(importlib.import_module(module), name)(_store(path), *args)
 
 
-@st.cache_data(ttl=60)
+@st.cache_resource
+def _seen() -> dict:
+    """The store's load generation this server process last ran a page on."""
+    return {"generation": None}
+
+
+def follow_loads() -> None:
+    """Every page sees new data at once: when the store's load generation
+    (:meth:`geodata.store.Store.generation`, bumped by every committed load, from this process or a
+    `csp-hotspots ingest` beside it) differs from the one this process last saw, every cached
+    figure is dropped before the page runs (the caches hold no figure older than the store).
+    Called by the app before each page run; a file read, microseconds."""
+    now = store().generation()
+    seen = _seen()
+    if seen["generation"] is not None and seen["generation"] != now:
+        st.cache_data.clear()
+        st.cache_resource.clear()  # the store object too: its areas and population are read again
+        seen = _seen()
+    seen["generation"] = now
+
+
+@st.cache_data
 def months(path: str | None) -> list[str]:
     """Months with police.uk data, 'YYYY-MM', oldest first."""
     return _store(path).loaded_months(sources.DEFAULT)
@@ -91,13 +113,15 @@ def filters(key: str = "f") -> dict:
         st.stop()
     wards = store().wards()
     ward_names = dict(zip(wards["ward_code"], wards["ward_name"]))
-    default = rules.default_period(all_months)
+    opening = rules.opening_period(all_months)
+    default = opening.period
     start = st.query_params.get("from", default.start)
     end = st.query_params.get("to", default.end)
     start = start if start in all_months else default.start
     end = end if end in all_months and end >= start else all_months[-1]
     with st.sidebar:
         start, end = st.select_slider("Months", options=all_months, value=(start, end), key=f"{key}_months")
+        period_notes(all_months, opening, start, end)
         categories = st.multiselect(
             "Crime types (none = all)", sorted(CRIME_TYPES), default=_param_list("cat", CRIME_TYPES), key=f"{key}_cats"
         )
@@ -118,6 +142,14 @@ def filters(key: str = "f") -> dict:
         "wards": chosen or None,
         "ward_names": ward_names,
     }
+
+
+def period_notes(all_months: list[str], opening: rules.Opening, start: str, end: str) -> None:
+    """Under a period choice: why the page opened on its period (:func:`geodata.analysis.rules.opening_period`),
+    while that period is the one chosen, and which months are loaded."""
+    if opening.note and (start, end) == (opening.period.start, opening.period.end):
+        st.caption(opening.note)
+    st.caption(f"Loaded: {sources.DEFAULT}, {months_mod.listing(all_months)}.")
 
 
 def download_name(kind: str, selection: Selection, ext: str) -> str:
@@ -181,7 +213,7 @@ def priorities(key: tuple[str, int]) -> priorities_mod.Priorities:
     return priorities_mod.load(key[0])
 
 
-@st.cache_resource(ttl=300, max_entries=32)
+@st.cache_resource(max_entries=32)
 def statuses(
     path: str | None, key: tuple[str, int], end: str | None, window: int | None, compare: str | None, exact: bool = True
 ) -> list[status_mod.PriorityStatus]:
@@ -190,7 +222,7 @@ def statuses(
     return status_mod.evaluate(_store(path), priorities(key), end, window, compare, ANALYST if exact else PUBLIC)
 
 
-@st.cache_resource(ttl=300, max_entries=16)
+@st.cache_resource(max_entries=16)
 def meeting_slides(
     path: str | None, key: tuple[str, int], end: str | None, window: int | None, compare: str | None, exact: bool = True
 ) -> meeting_mod.Slides:
@@ -206,21 +238,37 @@ def ward_outlines():
     return _ward_outlines(config_path())
 
 
-def area_map(layers: list, height: int) -> dict:
-    """A map of the area as a Vega-Lite spec: the ward outlines under ``layers`` (Altair charts of
-    EPSG:27700 GeoJSON features, or marks at longitude=x, latitude=y), drawn as is (identity
-    projection) as SVG by Streamlit's own front end: no CDN, no tiles. Show it with
-    ``st.vega_lite_chart``; build it in a per-filter cache: Altair checks a spec against the Vega-Lite
-    schema as it builds it, which took most of a Trends or Patrol rerun when done on every run."""
-    import altair as alt  # only the pages that draw one pay for the import
+#: The Vega-Lite schema the maps' specs are written for (Streamlit's front end draws v6).
+VEGA_LITE = "https://vega.github.io/schema/vega-lite/v6.json"
 
-    outline = alt.Chart(alt.Data(values=ward_shapes(config_path()))).mark_geoshape(
-        fill="#f4f4f4", stroke="#555", strokeWidth=0.6
-    )
+
+def area_map(layers: list, height: int) -> dict:
+    """A map of the area as a Vega-Lite spec: the ward outlines under ``layers`` (Vega-Lite layer
+    specs as dicts, or Altair charts, of EPSG:27700 GeoJSON features, or marks at longitude=x,
+    latitude=y), drawn as is (identity projection) as SVG by Streamlit's own front end: no CDN, no
+    tiles. Show it with ``st.vega_lite_chart``. Layers given as dicts are used as they are (no Altair
+    import, no schema check: the Patrol planner's first view); Altair charts are checked against the
+    Vega-Lite schema as Altair builds the spec, which took most of a Trends rerun when done on every
+    run, so build those in a per-filter cache."""
+    outline = {
+        "data": {"values": ward_shapes(config_path())},
+        "mark": {"type": "geoshape", "fill": "#f4f4f4", "stroke": "#555", "strokeWidth": 0.6},
+    }
+    usermeta = {"embedOptions": {"renderer": "svg"}}
+    if all(isinstance(layer, dict) for layer in layers):
+        return {
+            "$schema": VEGA_LITE,
+            "layer": [outline, *layers],
+            "projection": {"type": "identity", "reflectY": True},
+            "height": height,
+            "usermeta": usermeta,
+        }
+    import altair as alt  # only the pages that draw Altair charts pay for the import
+
     return (
-        alt.layer(outline, *layers)
+        alt.layer(alt.Chart.from_dict(outline), *layers)
         .project(type="identity", reflectY=True)
-        .properties(height=height, usermeta={"embedOptions": {"renderer": "svg"}})
+        .properties(height=height, usermeta=usermeta)
         .to_dict()
     )
 
@@ -233,7 +281,7 @@ def ward_map(values: pd.Series, title: str, height: int) -> dict:
     )
 
 
-@st.cache_data(ttl=300, max_entries=64)
+@st.cache_data(max_entries=64)
 def _ward_map(path: str | None, values: tuple, title: str, height: int) -> dict:
     import altair as alt
 

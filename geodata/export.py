@@ -61,13 +61,21 @@ def xml_text(value) -> str:
     return escape(_NOT_XML.sub("", str(value)), {'"': "&quot;"})
 
 
-def patrol_gpx(zones, name: str = "CSP Hotspots patrol zones", desc: str = "") -> bytes:
+#: Waypoints a zone gets in the GPX at most (its busiest streets and places): a phone's list stays short.
+WAYPOINTS_PER_ZONE = 10
+
+
+def patrol_gpx(
+    zones, name: str = "CSP Hotspots patrol zones", desc: str = "", per_zone: int = WAYPOINTS_PER_ZONE
+) -> bytes:
     """GPX 1.1 of patrol ``zones`` (:func:`geodata.methods.zones.patrol_zones`, EPSG:27700) for phones and
-    car terminals: a waypoint per named street (at its busiest map point in the zone; ``type``
-    "street") and per place label (``type`` "place", named with its nearest street, the flag in
-    ``cmt``), then each zone's outline as a track (one segment per ring). ``desc`` goes in the
-    metadata (say there that police.uk gives no day or time). WGS84 to 6 decimals (about 0.1 m);
-    text from the data is escaped and stripped of characters XML does not allow."""
+    car terminals: per zone, its ``per_zone`` (default :data:`WAYPOINTS_PER_ZONE`, 10) busiest named
+    streets and place labels as waypoints (most incidents first; ties: streets first, then by name),
+    each named from its zone ("Z1 High Street"; a place "Z1 Supermarket near High Street", the flag in
+    ``cmt``) at its busiest map point in the zone, ``type`` "street" or "place"; then each zone's
+    outline as a track ("Z1 outline", one segment per ring). ``desc`` goes in the metadata (say there
+    that police.uk gives no day or time). WGS84 to 6 decimals (about 0.1 m); text from the data is
+    escaped and stripped of characters XML does not allow."""
     from loaders.coords import bng_to_wgs84_many
 
     def point(x, y):
@@ -81,24 +89,33 @@ def patrol_gpx(zones, name: str = "CSP Hotspots patrol zones", desc: str = "") -
     ]
     for _, z in zones.iterrows():
         zone = int(z["zone"])
-        for street, n, x, y in z["streets"]:
-            out.append(
-                f"<wpt {point(x, y)}><name>{xml_text(street)}</name>"
-                f"<desc>{xml_text(f'Zone {zone}: {n} incidents on or near {street}')}</desc>"
-                "<type>street</type></wpt>"
+        stops = [
+            (-n, 0, street, x, y, f"{n} incidents on or near {street}", "", "street")
+            for street, n, x, y in z["streets"]
+        ]
+        stops += [
+            (
+                -n,
+                1,
+                f"{label} near {near}" if near else label,
+                x,
+                y,
+                f"{n} incidents at a police.uk {label} map point",
+                flag,
+                "place",
             )
-        for label, n, x, y, near, _metres, flag in z["places"]:
-            where = f" near {near}" if near else ""
+            for label, n, x, y, near, _metres, flag in z["places"]
+        ]
+        for _, _, title, x, y, what, flag, kind in sorted(stops, key=lambda s: s[:3])[:per_zone]:
             out.append(
-                f"<wpt {point(x, y)}><name>{xml_text(label + where)}</name>"
+                f"<wpt {point(x, y)}><name>{xml_text(f'Z{zone} {title}')}</name>"
                 + (f"<cmt>{xml_text(flag)}</cmt>" if flag else "")
-                + f"<desc>{xml_text(f'Zone {zone}: {n} incidents at a police.uk {label} map point')}</desc>"
-                "<type>place</type></wpt>"
+                + f"<desc>{xml_text(f'Zone {zone}: {what}')}</desc><type>{kind}</type></wpt>"
             )
     for _, z in zones.to_crs(4326).iterrows():
         out.append(
-            f"<trk><name>Zone {int(z['zone'])} outline</name>"
-            f"<desc>{xml_text(f'{int(z.incidents)} incidents, {z.area_km2:.2f} km²')}</desc>"
+            f"<trk><name>Z{int(z['zone'])} outline</name>"
+            f"<desc>{xml_text(f'Zone {int(z.zone)}: {int(z.incidents)} incidents, {z.area_km2:.2f} km²')}</desc>"
         )
         for poly in getattr(z.geometry, "geoms", [z.geometry]):
             for ring in [poly.exterior, *poly.interiors]:

@@ -121,7 +121,9 @@ class LoadReport:
 
     ``no_location`` rows are loaded (kept, never dropped) but have no point;
     ``outside_area`` rows are loaded with a point that lies in no ward of the
-    configured area (filled in by the geography step).
+    configured area (filled in by the geography step); :attr:`in_area` the rest.
+    ``months`` ('YYYY-MM') are the months the load wrote, ``replaced`` those of them the store
+    held before (filled in by the store).
     """
 
     source: str
@@ -136,6 +138,13 @@ class LoadReport:
     #: Names a mapping file does not map (e.g. "category 'Mattress'") -> rows loaded with them
     #: (as "Other (unmapped)" or a null size): listed for the user to add to the mapping.
     unmapped: dict[str, int] = field(default_factory=dict)
+    months: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+
+    @property
+    def in_area(self) -> int:
+        """Rows loaded with a point in a ward of the area (the district's rows of a force-wide file)."""
+        return self.rows_loaded - self.no_location - self.outside_area
 
     def add(self, other: LoadReport) -> None:
         """Fold another report (e.g. of one more file) into this one."""
@@ -149,14 +158,24 @@ class LoadReport:
         for name, n in other.unmapped.items():
             self.unmapped[name] = self.unmapped.get(name, 0) + n
 
-    def summary(self) -> str:
-        """One paragraph for a terminal or a log."""
+    def summary(self, listing=", ".join) -> str:
+        """One paragraph for a terminal or a log: rows read, loaded and rejected; the months loaded and
+        those replaced (written by ``listing``, default joined with commas); rows in the area's wards,
+        outside them and without a location; skipped files, unmapped names and the first rejections."""
+        new = [m for m in self.months if m not in set(self.replaced)]
         lines = [
             f"{self.source}: {len(self.files)} file(s), {self.rows_read:,} rows read, "
             f"{self.rows_loaded:,} loaded, {len(self.rejected):,} rejected",
-            f"  loaded without location (kept): {self.no_location:,}; "
-            f"outside the area's wards (kept, no ward): {self.outside_area:,}",
         ]
+        if self.months:
+            lines.append(
+                f"  months loaded: {listing(self.months)}; new: {listing(new) if new else 'none'}; "
+                f"replaced (loaded before, now replaced whole): {listing(self.replaced) if self.replaced else 'none'}"
+            )
+        lines.append(
+            f"  rows in the area's wards: {self.in_area:,}; outside them (kept, no ward): {self.outside_area:,}; "
+            f"without a location (kept): {self.no_location:,}"
+        )
         for file, reason in self.skipped:
             lines.append(f"  skipped {file}: {reason}")
         if self.unmapped:

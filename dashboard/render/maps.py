@@ -19,6 +19,7 @@ string from data or config is ever compiled: it travels as a JSON value and is d
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -33,17 +34,21 @@ from geodata.classes import classify
 #: Closest zoom (Leaflet's level 19: a street at about 0.3 m per pixel).
 MAX_ZOOM = 19
 
-_TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+
+@functools.cache
+def _to_wgs84() -> Transformer:
+    """EPSG:27700 -> WGS84 (lon, lat), made when first needed: no work at import time."""
+    return Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 
 
 def to_wgs84(geoms: np.ndarray) -> np.ndarray:
     """EPSG:27700 shapely geometries -> WGS84 (lon, lat)."""
-    return shapely.transform(geoms, lambda xy: np.column_stack(_TO_WGS84.transform(xy[:, 0], xy[:, 1])))
+    return shapely.transform(geoms, lambda xy: np.column_stack(_to_wgs84().transform(xy[:, 0], xy[:, 1])))
 
 
 def wgs84_bounds(bounds_27700) -> tuple[float, float, float, float]:
     """(west, south, east, north) in degrees of EPSG:27700 bounds (minx, miny, maxx, maxy)."""
-    (x0, x1), (y0, y1) = _TO_WGS84.transform([bounds_27700[0], bounds_27700[2]], [bounds_27700[1], bounds_27700[3]])
+    (x0, x1), (y0, y1) = _to_wgs84().transform([bounds_27700[0], bounds_27700[2]], [bounds_27700[1], bounds_27700[3]])
     return x0, y0, x1, y1
 
 
@@ -214,7 +219,7 @@ def snap_rows(points: pd.DataFrame, limit: int = 2000) -> list[list]:
     """Marker rows ``[lat, lon, text, radius, colour]`` for snap points (x, y, count,
     location_text, artefact): at most ``limit``, the busiest."""
     top = points.nlargest(limit, "count")
-    lon, lat = _TO_WGS84.transform(top["x"].to_numpy(), top["y"].to_numpy())
+    lon, lat = _to_wgs84().transform(top["x"].to_numpy(), top["y"].to_numpy())
     rows = []
     for lo, la, (_, row) in zip(lon, lat, top.iterrows()):
         text = f"{row['location_text'] or 'No name'}: {int(row['count'])} incidents"
@@ -246,7 +251,7 @@ def street_rows(points: pd.DataFrame, limit: int = 3000) -> list[list]:
     left out."""
     names = points["location_text"].map(places.bare)
     top = points.assign(name=names)[names != ""].nlargest(limit, "count")
-    lon, lat = _TO_WGS84.transform(top["x"].to_numpy(), top["y"].to_numpy())
+    lon, lat = _to_wgs84().transform(top["x"].to_numpy(), top["y"].to_numpy())
     return [[round(la, 5), round(lo, 5), n, int(c)] for la, lo, n, c in zip(lat, lon, top["name"], top["count"])]
 
 

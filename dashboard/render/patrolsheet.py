@@ -1,9 +1,11 @@
-"""The printable patrol sheet: one page per zone with its map (:mod:`dashboard.render.printmap`: ward
-outlines and names, the zone outlines, the zone's streets and places labelled, other named
-police.uk map points for orientation), counts, trend and the method's parameters.
+"""The printable patrol sheet: an overview page (every zone on one map, one line per zone: incidents,
+trend, what mostly, the busiest streets; then the method's parameters), then one page per zone with
+its map (:mod:`dashboard.render.printmap`: ward outlines and names, the zone outlines, the zone's
+streets and places labelled, other named police.uk map points for orientation), counts and trend.
 
-Built once (:func:`build`) and written as HTML (:func:`to_html`, images inline, a page break
-before each zone) or PDF (:func:`to_pdf`, A4, reportlab). Every text from data is escaped.
+Built when asked (:func:`build`; the patrol planner builds it on a button, not on every view) and
+written as HTML (:func:`to_html`, images inline, a page break before each zone) or PDF
+(:func:`to_pdf`, A4, reportlab). Every text from data is escaped.
 """
 
 from __future__ import annotations
@@ -33,10 +35,42 @@ class ZonePage:
 
 @dataclass(frozen=True)
 class Sheet:
+    """The title, intro and method; the overview (map PNG of every zone, a row per zone: zone,
+    incidents, trend, mostly, busiest streets); a page per zone."""
+
     title: str
     intro: str
     method: tuple[str, ...]
     pages: tuple[ZonePage, ...]
+    overview: tuple[tuple[str, str, str, str, str], ...] = ()
+    overview_png: bytes = b""
+
+
+#: The columns of an overview row.
+OVERVIEW_COLUMNS = ("Zone", "Incidents", "Trend", "Mostly", "Busiest streets")
+#: Streets named on a zone's overview line.
+OVERVIEW_STREETS = 3
+
+
+def _short_trend(z) -> str:
+    if z["previous"] != z["previous"]:
+        return "no comparison"
+    return "new" if z["previous"] == 0 else f"{z['change_pct']:+.0f}% ({p_clause(z['p'])})"
+
+
+def overview_rows(zones) -> tuple[tuple[str, str, str, str, str], ...]:
+    """One line per zone (:data:`OVERVIEW_COLUMNS`): its number, incidents, trend against the months
+    before, its top crime type and its :data:`OVERVIEW_STREETS` busiest streets."""
+    return tuple(
+        (
+            str(int(z["zone"])),
+            f"{int(z['incidents']):,}",
+            _short_trend(z),
+            z["top_categories"][0][0] if z["top_categories"] else "",
+            ", ".join(s for s, *_ in z["streets"][:OVERVIEW_STREETS]),
+        )
+        for _, z in zones.iterrows()
+    )
 
 
 def _trend(z, before: str) -> str:
@@ -114,16 +148,36 @@ def build(area: str, found, wards, *, categories, period: str, before: str, conf
         pages.append(
             ZonePage(f"Zone {int(z['zone'])}: {int(z['incidents'])} incidents", facts, streets, place_rows, drawn.png)
         )
+    overview = printmap.render(
+        wards,
+        extent=tuple(zones.total_bounds),
+        pad=400.0,
+        zones=zones,
+        title=f"All zones: {cats}, {period}",
+        size=(7.0, 5.0),
+    )
     intro = (
         f"{cats}, {period}. Ranked by {ranked_by}. Produced {date.today():%d %B %Y} by CSP Hotspots. {NO_DAY_OR_TIME}"
     )
-    return Sheet(f"Patrol sheet: {area}", intro, method, tuple(pages))
+    return Sheet(f"Patrol sheet: {area}", intro, method, tuple(pages), overview_rows(zones), overview.png)
 
 
 def to_html(sheet: Sheet) -> str:
-    """The sheet as one HTML page: an intro and method, then a section per zone starting a new printed page."""
+    """The sheet as one HTML page: the overview (intro, the map of every zone, a line per zone, the method),
+    then a section per zone starting a new printed page."""
     esc = html.escape
     blocks = []
+    overview = ""
+    if sheet.overview:
+        overview = (
+            "<h2>All zones</h2>"
+            f'<img alt="Map of all zones" src="data:image/png;base64,{base64.b64encode(sheet.overview_png).decode()}">'
+            + "<table><tr>"
+            + "".join(f"<th>{c}</th>" for c in OVERVIEW_COLUMNS)
+            + "</tr>"
+            + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in sheet.overview)
+            + "</table>"
+        )
     for p in sheet.pages:
         places = (
             (
@@ -153,16 +207,19 @@ def to_html(sheet: Sheet) -> str:
         "<style>body{font-family:sans-serif;max-width:180mm;margin:auto}table{border-collapse:collapse}"
         "td,th{border:1px solid #999;padding:2px 8px;text-align:left}img{width:100%}"
         "section.zone{page-break-before:always}</style></head>"
-        f"<body><h1>{esc(sheet.title)}</h1><p>{esc(sheet.intro)}</p><h3>Method</h3><ul>"
+        f'<body><section class="overview"><h1>{esc(sheet.title)}</h1><p>{esc(sheet.intro)}</p>'
+        + overview
+        + "<h3>Method</h3><ul>"
         + "".join(f"<li>{esc(m)}</li>" for m in sheet.method)
-        + "</ul>"
+        + "</ul></section>"
         + ("".join(blocks) or "<p>No zone for this choice.</p>")
         + "</body></html>"
     )
 
 
 def to_pdf(sheet: Sheet) -> bytes:
-    """The sheet as an A4 PDF: a first page with the method, then one page per zone with its map."""
+    """The sheet as an A4 PDF: a first page with the overview (every zone on one map, a line per zone) and
+    the method, then one page per zone with its map."""
     import io
 
     from reportlab.lib import colors
@@ -172,7 +229,7 @@ def to_pdf(sheet: Sheet) -> bytes:
     from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
 
     styles = getSampleStyleSheet()
-    body, small = styles["BodyText"], styles["BodyText"].clone("small", fontSize=7.5, leading=9)
+    small = styles["BodyText"].clone("small", fontSize=7.5, leading=9)
     esc = html.escape
 
     def table(rows, widths):
@@ -187,11 +244,14 @@ def to_pdf(sheet: Sheet) -> bytes:
         )
         return t
 
-    story = [
-        Paragraph(esc(sheet.title), styles["Title"]),
-        Paragraph(esc(sheet.intro), body),
-        Paragraph("Method", styles["Heading3"]),
-    ] + [Paragraph(esc(m), small) for m in sheet.method]
+    story = [Paragraph(esc(sheet.title), styles["Title"]), Paragraph(esc(sheet.intro), small)]
+    if sheet.overview:
+        story += [
+            Paragraph("All zones", styles["Heading2"]),
+            Image(io.BytesIO(sheet.overview_png), width=168 * mm, height=120 * mm),
+            table([OVERVIEW_COLUMNS, *sheet.overview], [11 * mm, 17 * mm, 35 * mm, 42 * mm, 75 * mm]),
+        ]
+    story += [Paragraph("Method", styles["Heading3"])] + [Paragraph(esc(m), small) for m in sheet.method]
     for p in sheet.pages:
         story += [
             PageBreak(),

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, actions, common
-from geodata.analysis.coverage import coverage_for
+from geodata.analysis.coverage import DISTRICT_ROWS, LOADED_ROWS, coverage_by_month, coverage_for
 from geodata.analysis.status import SYNTHETIC_LABEL
 
 
@@ -54,7 +54,20 @@ def page() -> None:
         if len(loads)
         else "Nothing loaded yet."
     )
-    st.subheader("Coverage (rows per month; a blank is a month with no data, not zero)")
+    police = coverage_by_month(store)  # police.uk first: the months every page counts
+    st.subheader(f"{police.source} by month (a blank is a month not loaded, not zero)")
+    st.caption(
+        police.note + " Rows in the district: in one of its wards, what every page counts. Rows loaded: the "
+        "whole file, so a whole-force file's rows outside the district (kept, no ward) are counted there."
+    )
+    common.table(
+        police.table.rename(
+            columns={"month": "Month", DISTRICT_ROWS: "Rows in the district", LOADED_ROWS: "Rows loaded (whole file)"}
+        ).map(_cell),
+        hide_index=True,
+        height=300,
+    )
+    st.subheader("Coverage of every source (rows per month; a blank is a month with no data, not zero)")
     audience = common.audience()
     cov = coverage_for(store, audience)  # not cached: the page that says what is loaded reads it now
     if cov["implausible"]:

@@ -18,7 +18,6 @@ from dashboard.render.palette import GI_COLOURS
 from geodata import export, places
 from geodata.analysis import Audience, Selection, actions, rules
 from geodata.analysis.deprivation_for import deprivation_for
-from geodata.analysis.hotspots_for import CLASS_LABELS, hotspots_for
 from geodata.analysis.incidents import incidents_table
 from geodata.analysis.trends import monthly
 from geodata.analysis.ward_table import detail_wards, lsoa_table, ward_table
@@ -46,10 +45,12 @@ def area_shapes(path, level: str) -> list[dict]:
     return maps.prepare(common._store(path).areas(level).geometries, simplify=20)
 
 
-@st.cache_resource(ttl=300, max_entries=16)
+@st.cache_resource(max_entries=16)
 def analyses(path, selection: Selection, cell):
     """:func:`geodata.analysis.hotspots_for.hotspots_for` of a selection, and the map's layer
     shapes and marker rows (cached on small keys, shared by sessions; read only)."""
+    from geodata.analysis.hotspots_for import hotspots_for  # scipy: on demand, after the wards are painted
+
     found = hotspots_for(common._store(path), selection, cell)
     cells = found.cells
     density = classify(np.where(cells["density_km2"] > 0, cells["density_km2"], np.nan))
@@ -70,7 +71,7 @@ def label_points(path, level: str) -> list[list[float]]:
     return maps.label_points(common._store(path).areas(level).geometries)
 
 
-@st.cache_resource(ttl=300, max_entries=32)
+@st.cache_resource(max_entries=32)
 def ward_spec(path, selection: Selection, audience: Audience, measure) -> dict:
     """The map with the wards alone (no hot spot analysis needed): painted first on a cold start."""
     table = wards_for(selection, audience).frame
@@ -78,7 +79,7 @@ def ward_spec(path, selection: Selection, audience: Audience, measure) -> dict:
     return {**build_map(common._store(path), path, table, lsoas, measure, None), "partial": True}
 
 
-@st.cache_resource(ttl=300, max_entries=32)
+@st.cache_resource(max_entries=32)
 def map_spec(path, selection: Selection, audience: Audience, cell, measure) -> dict:
     """The map spec for a filter (:mod:`dashboard.render.maps`), built once and shared by sessions (read only)."""
     store = common._store(path)
@@ -172,7 +173,11 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
             show=False,
             css_class="imd-area",
         )
+    gi_items = []
     if layers is not None:  # None: the wards alone, painted first while the hot spots are computed
+        from geodata.analysis.hotspots_for import CLASS_LABELS  # scipy, loaded with the hot spots
+
+        gi_items = [(GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)]
         maps.class_layers(m, layers["gi"], GI_COLOURS, CLASS_LABELS, "Gi* hot and cold spots")
         maps.class_layers(
             m,
@@ -190,12 +195,11 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
         chosen = np.isin(areas.codes, table["ward_code"])
         maps.focus(m, shapely.union_all(areas.geometries[chosen]))
     unit = MEASURES[measure].lower()
-    gi_items = [(GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)] if layers is not None else []
     maps.legend(m, f"Wards: {unit}", classed.legend + gi_items)
     return m
 
 
-@st.cache_data(ttl=300, max_entries=8)
+@st.cache_data(max_entries=8)
 def map_image(path, selection: Selection, audience: Audience, cell, measure) -> bytes:
     """The view as a printed map (PNG, :func:`dashboard.render.printmap.render`): the ward choropleth of
     ``measure``, the hot spot cells, ward names and the busiest street names, for a report."""
@@ -235,7 +239,7 @@ def map_image(path, selection: Selection, audience: Audience, cell, measure) -> 
     ).png
 
 
-@st.cache_data(ttl=300, max_entries=16)
+@st.cache_data(max_entries=16)
 def export_files(path, selection: Selection, audience: Audience, cell) -> dict[str, bytes | str]:
     """The downloads for a filter, built once per filter (not on every rerun): ward figures as
     CSV and GeoJSON, and a GeoPackage with the wards and the significant Gi* cells."""
@@ -387,13 +391,19 @@ def page() -> None:
             "Incidents (CSV)", export.to_csv(incidents), common.download_name("incidents", selection, "csv"), "text/csv"
         )
 
+    one_ward(path, selection, f["ward_names"])
+    common.attributions()
+
+
+@st.fragment
+def one_ward(path, selection: Selection, names: dict) -> None:
+    """One ward's months by crime type: a Streamlit fragment, so choosing another ward reruns this
+    section alone, not the map, the hot spots and the tables above it."""
     st.subheader("One ward")
-    names = f["ward_names"]
     ward = st.selectbox("Ward", detail_wards(selection, list(names)), format_func=names.get, key="explorer_detail")
-    one = Selection.of(selection.period.start, selection.period.end, cats, [ward])
+    one = Selection.of(selection.period.start, selection.period.end, selection.categories, [ward])
     detail = common.cached(monthly, one).T  # incidents by category (rows) and month (columns; not loaded: blank)
     if detail.empty or not detail.fillna(0).to_numpy().any():
         st.info(f"No incidents in {names[ward]} for this selection.")
     else:
         common.table(detail)
-    common.attributions()

@@ -81,7 +81,7 @@ def _period_controls(all_months: list[str]) -> tuple[str, int | None, str | None
     return end, window, compare
 
 
-@st.cache_resource(ttl=300, max_entries=8)
+@st.cache_resource(max_entries=8)
 def _pack_pdf(path, key, end, window, compare) -> bytes:
     from dashboard.render import pack
 

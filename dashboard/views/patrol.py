@@ -1,24 +1,27 @@
-"""Patrol planner (officers): the top patrol zones for chosen crime types and months, to take out.
+"""Patrol planner (officers): the top patrol zones of an area (the district, or the chosen wards) for
+chosen crime types and months, to take out.
 
 Zones are touching significant Gi* hot cells grouped into patrol-sized parts (at most 0.5 km²,
 at least 5 incidents; :mod:`geodata.methods.zones`), ranked by incidents or, when the priorities file
 has harm weights, by harm. Each has its named streets, its police.uk place labels beside the
-nearest street, counts and trend against the months before. Take-away files: a printable
-patrol sheet with a map per zone (PDF, and HTML; :mod:`dashboard.render.patrolsheet`), GeoJSON and
-GPX (outline and a waypoint per street). The sheet states the method's parameters.
+nearest street, counts and trend against the months before. The area is chosen first: zones are
+found inside the chosen wards (:func:`geodata.analysis.rules.study_area`), not cut out of the
+district's list. Take-away files: GeoJSON and GPX (outlines and each zone's busiest streets) at once,
+and, when asked (a button: it takes seconds, so not on every view), a printable patrol sheet (PDF and
+HTML; :mod:`dashboard.render.patrolsheet`: an overview of every zone, then a map per zone). The
+sheet states the method's parameters.
 """
 
 from __future__ import annotations
 
 import json
 
-import altair as alt
 import shapely
 import streamlit as st
 
 from dashboard import access, common
 from geodata import export
-from geodata.analysis import Selection, actions
+from geodata.analysis import Selection, actions, rules
 from geodata.analysis.patrol_zones import NO_DAY_OR_TIME, patrol_zones
 from loaders.months import Period
 
@@ -27,14 +30,14 @@ CONFIDENCE = {2: "95% or more", 3: "99%", 1: "90% or more"}
 WINDOWS = (1, 3, 6)
 
 
-@st.cache_resource(ttl=300, max_entries=16)
-def zones_for(path, end, window, categories, top, min_class, cell, harm_key):
+@st.cache_resource(max_entries=16)
+def zones_for(path, end, window, categories, wards, top, min_class, cell, harm_key):
     """:func:`geodata.analysis.patrol_zones.patrol_zones` for a choice (cached on small keys)."""
     period = Period.ending(end, window)
     plist = common.priorities(harm_key) if harm_key else None
     return patrol_zones(
         common.store(),
-        Selection.of(period.start, period.end, categories or ()),
+        Selection.of(period.start, period.end, categories or (), wards or ()),
         top=top,
         min_class=min_class,
         cell_size=cell,
@@ -43,8 +46,9 @@ def zones_for(path, end, window, categories, top, min_class, cell, harm_key):
     )
 
 
-def _action_chart(placed: tuple):
-    """The placed actions (id, what, status, EPSG:27700 WKT) as dashed blue outlines labelled with their id."""
+def _action_layers(placed: tuple) -> list[dict]:
+    """The placed actions (id, what, status, EPSG:27700 WKT) as dashed blue outlines labelled with their id:
+    two Vega-Lite layers for :func:`dashboard.common.area_map`."""
     features = [
         {
             "type": "Feature",
@@ -55,22 +59,34 @@ def _action_chart(placed: tuple):
     ]
     points = [shapely.from_wkt(wkt).point_on_surface() for *_, wkt in placed]
     ids = [{"id": i, "x": p.x, "y": p.y} for (i, *_), p in zip(placed, points)]
-    return alt.layer(
-        alt.Chart(alt.Data(values=features))
-        .mark_geoshape(filled=False, stroke="#0060a8", strokeWidth=2, strokeDash=[6, 3])
-        .encode(tooltip=[alt.Tooltip("properties.action:N", title="Action"), alt.Tooltip("properties.status:N")]),
-        alt.Chart(alt.Data(values=ids))
-        .mark_text(fontSize=12, color="#0060a8", dy=12)
-        .encode(longitude="x:Q", latitude="y:Q", text="id:N"),
-    )
+    return [
+        {
+            "data": {"values": features},
+            "mark": {"type": "geoshape", "filled": False, "stroke": "#0060a8", "strokeWidth": 2, "strokeDash": [6, 3]},
+            "encoding": {
+                "tooltip": [
+                    {"field": "properties.action", "type": "nominal", "title": "Action"},
+                    {"field": "properties.status", "type": "nominal", "title": "Status"},
+                ]
+            },
+        },
+        {
+            "data": {"values": ids},
+            "mark": {"type": "text", "fontSize": 12, "color": "#0060a8", "dy": 12},
+            "encoding": {
+                "longitude": {"field": "x", "type": "quantitative"},
+                "latitude": {"field": "y", "type": "quantitative"},
+                "text": {"field": "id", "type": "nominal"},
+            },
+        },
+    ]
 
 
-@st.cache_data(ttl=300, max_entries=16)
-def outputs(path, end, window, categories, top, min_class, cell, harm_key, rank, placed: tuple = ()) -> dict:
+@st.cache_data(max_entries=16)
+def outputs(path, end, window, categories, wards, top, min_class, cell, harm_key, placed: tuple = ()) -> dict:
     """What the page shows and hands out for a choice, built once: the zone table, the map
-    (Vega-Lite spec; ``placed``: the partnership's placed actions outlined on it), the patrol sheet,
-    GeoJSON and GPX."""
-    found = zones_for(path, end, window, categories, top, min_class, cell, harm_key)
+    (Vega-Lite spec; ``placed``: the partnership's placed actions outlined on it), GeoJSON and GPX."""
+    found = zones_for(path, end, window, categories, wards, top, min_class, cell, harm_key)
     period, before = found.comparison.current.text, found.comparison.base.text
     shown = {"refused": found.refused, "notes": found.notes, "period": period, "before": before}
     if found.refused:
@@ -90,37 +106,48 @@ def outputs(path, end, window, categories, top, min_class, cell, harm_key, rank,
         months=lambda z: z["months"].map(lambda s: ", ".join(f"{m}: {n}" for m, n in s)),
         top_categories=lambda z: z["top_categories"].map(lambda s: "; ".join(f"{a} ({n})" for a, n in s)),
     )
-    fills = alt.Chart(
-        alt.Data(values=zones[["zone", "incidents", "geometry"]].__geo_interface__["features"])
-    ).mark_geoshape(fill="#b2182b", fillOpacity=0.75, stroke="#000")
-    labels = (
-        alt.Chart(zones[["zone", "centre_x", "centre_y"]])
-        .mark_text(fontSize=16, fontWeight="bold", color="#000", dy=-12)
-        .encode(longitude="centre_x:Q", latitude="centre_y:Q", text="zone:Q")
-    )
+    fills = {
+        "data": {"values": json.loads(zones[["zone", "incidents", "geometry"]].to_json(drop_id=True))["features"]},
+        "mark": {"type": "geoshape", "fill": "#b2182b", "fillOpacity": 0.75, "stroke": "#000"},
+    }
+    labels = {
+        "data": {"values": json.loads(zones[["zone", "centre_x", "centre_y"]].to_json(orient="records"))},
+        "mark": {"type": "text", "fontSize": 16, "fontWeight": "bold", "color": "#000", "dy": -12},
+        "encoding": {
+            "longitude": {"field": "centre_x", "type": "quantitative"},
+            "latitude": {"field": "centre_y", "type": "quantitative"},
+            "text": {"field": "zone", "type": "quantitative"},
+        },
+    }
     out = zones.assign(**{c: table[c] for c in ("streets", "places", "months", "top_categories")})
-    from dashboard.render import patrolsheet  # matplotlib: imported by the page that prints, not at every start
+    store = common.store()
+    return {
+        **shown,
+        "table": table,
+        "map": common.area_map([fills, labels, *(_action_layers(placed) if placed else [])], 480),
+        "geojson": out.to_crs(4326).to_json(drop_id=True),
+        "gpx": export.patrol_gpx(zones, f"Patrol zones: {store.config.area_name}, {period}", NO_DAY_OR_TIME),
+    }
 
+
+@st.cache_data(max_entries=4, show_spinner="Drawing a map per zone ...")
+def sheets(path, end, window, categories, wards, top, min_class, cell, harm_key, rank) -> tuple[bytes, str]:
+    """The patrol sheet of a choice as (PDF, HTML): built only when asked (a map per zone takes seconds)."""
+    from dashboard.render import patrolsheet  # matplotlib and reportlab: imported when a sheet is asked for
+
+    found = zones_for(path, end, window, categories, wards, top, min_class, cell, harm_key)
     store = common.store()
     sheet = patrolsheet.build(
         store.config.area_name,
         found,
         store.areas("ward").to_geodataframe(),
         categories=categories,
-        period=period,
-        before=before,
+        period=found.comparison.current.text,
+        before=found.comparison.base.text,
         confidence=CONFIDENCE[min_class],
         ranked_by=rank,
     )
-    return {
-        **shown,
-        "table": table,
-        "map": common.area_map([fills, labels, *([_action_chart(placed)] if placed else [])], 480),
-        "sheet_html": patrolsheet.to_html(sheet),
-        "sheet_pdf": patrolsheet.to_pdf(sheet),
-        "geojson": out.to_crs(4326).to_json(drop_id=True),
-        "gpx": export.patrol_gpx(zones, f"Patrol zones: {store.config.area_name}, {period}", NO_DAY_OR_TIME),
-    }
+    return patrolsheet.to_pdf(sheet), patrolsheet.to_html(sheet)
 
 
 def page() -> None:
@@ -134,22 +161,38 @@ def page() -> None:
     if not all_months:
         st.warning("The store holds no police.uk data yet: load a month with `csp-hotspots ingest police`.")
         return
+    wards = store.wards()
+    ward_names = dict(zip(wards["ward_code"], wards["ward_name"]))
     with st.sidebar:
+        chosen = st.multiselect(
+            "Area: wards (none = the whole district)", list(ward_names), format_func=ward_names.get, key="patrol_wards"
+        )
         categories = st.multiselect("Crime types (none = all)", sorted(common.CRIME_TYPES), key="patrol_cats")
-        end = st.selectbox("Period ends", all_months[::-1], key="patrol_end")
-        window = st.selectbox("Months", WINDOWS, index=1, format_func=lambda w: f"last {w}", key="patrol_window")
+        opening = rules.opening_period(all_months, lengths=WINDOWS)
+        latest_first = all_months[::-1]
+        end = st.selectbox("Period ends", latest_first, index=latest_first.index(opening.period.end), key="patrol_end")
+        window = st.selectbox(
+            "Months",
+            WINDOWS,
+            index=WINDOWS.index(opening.period.length),
+            format_func=lambda w: f"last {w}",
+            key="patrol_window",
+        )
+        common.period_notes(all_months, opening, Period.ending(end, window).start, end)
         top = st.slider("Zones", 1, 10, 5, key="patrol_top")
         min_class = st.selectbox("Hot spot confidence", list(CONFIDENCE), format_func=CONFIDENCE.get, key="patrol_conf")
         cell = st.selectbox("Grid", list(CELLS), key="patrol_cell")
         rank = st.radio("Rank by", ["incidents", "harm"] if plist.harm_weights else ["incidents"], key="patrol_rank")
     harm_key = common.priorities_key() if rank == "harm" else None
+    choice = (path, end, window, tuple(categories) or None, tuple(sorted(chosen)) or None, top, min_class, CELLS[cell])
     placed = tuple((a.id, a.what, a.status, shapely.to_wkt(g)) for a, g in actions.placed(store, partner=True))
-    o = outputs(path, end, window, tuple(categories) or None, top, min_class, CELLS[cell], harm_key, rank, placed)
+    o = outputs(*choice, harm_key, placed)
     if o["refused"]:
         st.warning(" ".join(o["notes"]) + " Choose a later period.")
         return
+    area = ", ".join(ward_names[w] for w in chosen) if chosen else "the whole district"
     st.caption(
-        f"{', '.join(categories) or 'All crime types'}, {o['period']}. Gi* on {o['cell_size']:g} m cells, "
+        f"{', '.join(categories) or 'All crime types'}, {o['period']}, in {area}. Gi* on {o['cell_size']:g} m cells, "
         f"hot at {CONFIDENCE[min_class]} confidence, touching cells grouped; ranked by {rank}. " + " ".join(o["notes"])
     )
     if o["empty"]:
@@ -190,25 +233,38 @@ def page() -> None:
     )
     cols = st.columns(4)
     cols[0].download_button(
-        "Patrol sheet (PDF, a map per zone)",
-        o["sheet_pdf"],
-        "patrol-sheet.pdf",
-        "application/pdf",
-        key="patrol_sheet_pdf",
+        "Zones (GeoJSON)",
+        o["geojson"],
+        "patrol-zones.geojson",
+        "application/geo+json",
+        key="patrol_geojson",
+        on_click="ignore",
     )
     cols[1].download_button(
-        "Patrol sheet (HTML)", o["sheet_html"], "patrol-sheet.html", "text/html", key="patrol_sheet"
-    )
-    cols[2].download_button(
-        "Zones (GeoJSON)", o["geojson"], "patrol-zones.geojson", "application/geo+json", key="patrol_geojson"
-    )
-    cols[3].download_button(
-        "Zones (GPX: outline and a waypoint per street)",
+        "Zones (GPX: outlines and the busiest streets)",
         o["gpx"],
         "patrol-zones.gpx",
         "application/gpx+xml",
         key="patrol_gpx",
+        on_click="ignore",
     )
-    with st.expander("Preview the patrol sheet"):
-        st.html(o["sheet_html"])
+    asked = st.session_state.get("patrol_sheet_for") == (choice, harm_key, rank)
+    if not asked and cols[2].button("Make the patrol sheet (PDF and HTML)", key="patrol_make_sheet"):
+        st.session_state["patrol_sheet_for"] = (choice, harm_key, rank)
+        asked = True
+    if asked:
+        pdf, page_html = sheets(*choice, harm_key, rank)
+        cols[2].download_button(
+            "Patrol sheet (PDF: an overview, then a map per zone)",
+            pdf,
+            "patrol-sheet.pdf",
+            "application/pdf",
+            key="patrol_sheet_pdf",
+            on_click="ignore",
+        )
+        cols[3].download_button(
+            "Patrol sheet (HTML)", page_html, "patrol-sheet.html", "text/html", key="patrol_sheet", on_click="ignore"
+        )
+        with st.expander("Preview the patrol sheet"):
+            st.html(page_html)
     common.attributions()

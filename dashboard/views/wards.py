@@ -36,8 +36,11 @@ def page() -> None:
         st.warning("The store holds no police.uk data yet: load a month with `csp-hotspots ingest police`.")
         return
     st.caption(f"police.uk street-level crime, data to {months[-1]}. {inert(cfg.wards.label)}.")
-    default = rules.default_period(months)  # never a first view across a gap (README, Rules)
-    start, end = st.select_slider("Months", options=months, value=(default.start, default.end), key="months")
+    opening = rules.opening_period(months)  # never across a gap; compared where it can be (README, Rules)
+    start, end = st.select_slider(
+        "Months", options=months, value=(opening.period.start, opening.period.end), key="months"
+    )
+    common.period_notes(months, opening, start, end)
     categories = st.multiselect("Crime types (none = all)", sorted(common.CRIME_TYPES), key="categories")
     result = common.cached(_table, Selection.of(start, end, categories), common.priorities_key(), common.audience())
     table = result.frame

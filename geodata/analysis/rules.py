@@ -27,6 +27,9 @@
   compared months (each period, and each unit of a table, its own mean) when they leave at least
   :data:`MIN_DISPERSION_DF` residual degrees of freedom, else from the loaded months of the 12 ending
   at the period's end (one mean a unit); never below 1 (Poisson).
+  12), so a first view never spans a gap. A page opens on it when it can be compared (the months
+  before it are loaded too); else on the most recent period that can (:func:`opening_period`: the
+  latest end, then the longest), saying which and why.
 * **Disclosure** (:func:`disclose`, :func:`public_cells`): counts of a sensitive source
   (:mod:`geodata.sources`) are shown to an audience without exact counts only as sums of its public
   ward-by-month cells (:func:`geodata.methods.disclosure.public_counts`: random rounding to base 5).
@@ -138,6 +141,54 @@ def default_period(loaded, length: int = 12) -> Period:
     while months_mod.length(start, end) < length and months_mod.shift(start, -1) in have:
         start = months_mod.shift(start, -1)
     return Period(start, end)
+
+
+def comparable_period(loaded, lengths=range(12, 0, -1), against: str = "previous") -> Period | None:
+    """The most recent period of the months ``loaded`` that can be compared (coverage rule): every
+    month of it and of its comparison (``against``, default "previous") loaded. Most recent: the
+    latest end month, then the longest of ``lengths`` (default 12 down to 1). None when no period can."""
+    have = set(loaded)
+    for end in sorted(have, reverse=True):
+        for n in sorted(lengths, reverse=True):
+            period = Period(months_mod.shift(end, 1 - n), end)
+            if all(m in have for m in period.months + base_period(period, against)[0].months):
+                return period
+    return None
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The period a page opens on, and why when it is not the :func:`default_period` (or when no
+    period can be compared): one sentence to show beside the period choice."""
+
+    period: Period
+    note: str | None
+
+
+def opening_period(loaded, lengths=range(12, 0, -1), against: str = "previous", source: str = sources.DEFAULT):
+    """The period a page opens on (module docstring, "Default period"): the :func:`default_period` of
+    ``loaded`` (at most the longest of ``lengths`` months) when its comparison (``against``) is loaded;
+    else the :func:`comparable_period`, with a note naming both and the months missing; else the
+    default period with a note that no period of the loaded months can be compared. Returns an
+    :class:`Opening`."""
+    latest = default_period(loaded, max(lengths))
+    if latest.length not in lengths:  # a run shorter than any length allowed: its longest allowed tail
+        latest = Period(months_mod.shift(latest.end, 1 - max(n for n in lengths if n <= latest.length)), latest.end)
+    base, name = base_period(latest, against)
+    have = set(loaded)
+    missing = tuple(m for m in base.months if m not in have)
+    if not missing:
+        return Opening(latest, None)
+    found = comparable_period(have, lengths, against)
+    why = f"{latest.text}, the latest months loaded, has no comparison ({missing_text(source, missing)})"
+    if found is None:
+        return Opening(latest, f"No period of the loaded months can be compared with {name}: {why}.")
+    found_base, found_name = base_period(found, against)
+    return Opening(
+        found,
+        f"Opened on {found.text}, the most recent period that can be compared ({found_name}, "
+        f"{found_base.text}, every month loaded): {why}.",
+    )
 
 
 def base_period(period: Period, against: str) -> tuple[Period, str]:
@@ -351,6 +402,9 @@ __all__ = [
     "AGAINST",
     "Comparison",
     "Harm",
+    "Opening",
+    "comparable_period",
+    "opening_period",
     "base_period",
     "change_table",
     "comparison",

@@ -44,6 +44,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections import Counter
+from typing import Any
 
 import geopandas
 import numpy as np
@@ -138,56 +140,72 @@ def split_busiest(value: np.ndarray, area: np.ndarray, touching: list[set[int]],
     return parts
 
 
-#: The columns of :func:`_busiest_points`, in the order the tuples of :func:`streets_and_places` give them.
-_POINT_COLUMNS = ["name", "incidents", "x", "y"]
+def _busiest_points(names, x, y) -> list[tuple[str, int, float, float]]:
+    """Per name: (name, incidents, x, y) with (x, y) the map point holding most of them (ties: smallest
+    x, then y); most incidents first, ties by name."""
+    per_point = Counter(zip(names, x, y))
+    best: dict = {}
+    for (name, px, py), n in per_point.items():
+        if name not in best or (-n, px, py) < best[name]:
+            best[name] = (-n, px, py)
+    totals = Counter(names)
+    out = [(str(name), int(totals[name]), float(px), float(py)) for name, (_, px, py) in best.items()]
+    return sorted(out, key=lambda r: (-r[1], r[0]))
 
 
-def _busiest_points(rows: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
-    """Per name: incidents, and the map point (x, y) holding most of them (ties: smallest x, y)."""
-    frame = pd.DataFrame({"name": names.to_numpy(), "x": rows["x"].to_numpy(), "y": rows["y"].to_numpy()})
-    per_point = frame.groupby(["name", "x", "y"], sort=True).size().rename("n").reset_index()
-    top = per_point.sort_values(["n", "x", "y"], ascending=[False, True, True]).drop_duplicates("name")
-    totals = frame.groupby("name").size().rename("incidents").reset_index()
-    out = top.drop(columns="n").merge(totals, on="name")
-    return out.sort_values(["incidents", "name"], ascending=[False, True]).reset_index(drop=True)
+def _names(locations: pd.Series) -> pd.Series:
+    """:func:`geodata.places.bare` of each location, worked out once per distinct text."""
+    lookup = {text: place_rules.bare(text) for text in locations.dropna().unique()}
+    return locations.map(lookup).fillna("")
+
+
+class NamedPoints:
+    """The named street map points of ``points`` (x, y, location_text), indexed once for the nearest
+    street to a place label (a k-d tree; scipy imported when first needed)."""
+
+    def __init__(self, points: pd.DataFrame):
+        names = _names(points["location_text"])
+        keep = names.map(place_rules.is_street).astype(bool).to_numpy()
+        self.names = names.to_numpy()[keep]
+        self.xy = points[["x", "y"]].to_numpy(dtype="float64")[keep]
+        self._tree: Any = None
+
+    def nearest(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(metres, name) of the nearest named point to each of ``xy`` (NaN and "" when there is none)."""
+        if not len(self.names):
+            return np.full(len(xy), np.nan), np.full(len(xy), "", dtype=object)
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self.xy)
+        dist, idx = self._tree.query(xy)
+        return dist, self.names[idx]
 
 
 def streets_and_places(
-    rows: pd.DataFrame, street_points: pd.DataFrame | None = None, limit: int | None = None
+    rows: pd.DataFrame, street_points: pd.DataFrame | NamedPoints | None = None, limit: int | None = None
 ) -> tuple[list[tuple], list[tuple]]:
     """The named streets and the place labels of incidents ``rows`` (x, y, location_text).
 
     Returns (streets, places): streets as ``(name, incidents, x, y)``, most first (at most
     ``limit``); places as ``(label, incidents, x, y, nearest street, metres to it, flag)``, the
-    nearest street taken from ``street_points`` (x, y, location_text; default the named
-    points of ``rows``; "" when there is none) and ``flag`` the reason from
+    nearest street taken from ``street_points`` (x, y, location_text, or :class:`NamedPoints` of
+    them; default the named points of ``rows``; "" when there is none) and ``flag`` the reason from
     :data:`geodata.places.RECORDED_AT` or "". Incidents without location text are in neither.
     """
-    names = rows["location_text"].map(place_rules.bare)
-    street = names.map(place_rules.is_street).astype(bool)
-    place = names.isin(place_rules.PLACE_LABELS)
-    streets = _busiest_points(rows[street], names[street]).iloc[:limit]
-    street_list = [
-        (str(name), int(incidents), float(x), float(y))
-        for name, incidents, x, y in streets[_POINT_COLUMNS].itertuples(index=False, name=None)
-    ]
-    found = _busiest_points(rows[place], names[place])
-    if street_points is None:
-        street_points = rows[street]
-    named = street_points[street_points["location_text"].map(place_rules.is_street).astype(bool)]
+    names = _names(rows["location_text"]).to_numpy()
+    x, y = rows["x"].to_numpy(dtype="float64"), rows["y"].to_numpy(dtype="float64")
+    street = np.fromiter((place_rules.is_street(n) for n in names), bool, len(names))
+    place = np.isin(names, list(place_rules.PLACE_LABELS))
+    street_list = _busiest_points(names[street], x[street], y[street])[:limit]
+    found = _busiest_points(names[place], x[place], y[place])
     place_list = []
-    if len(found):
-        if len(named):
-            from scipy.spatial import cKDTree
-
-            dist, idx = cKDTree(named[["x", "y"]].to_numpy(dtype="float64")).query(
-                found[["x", "y"]].to_numpy(dtype="float64")
-            )
-            near = named["location_text"].map(place_rules.bare).to_numpy()[idx]
-        else:
-            dist, near = np.full(len(found), np.nan), np.full(len(found), "")
-        for (name, incidents, x, y), d, n in zip(found[_POINT_COLUMNS].itertuples(index=False, name=None), dist, near):
-            place_list.append((str(name), int(incidents), float(x), float(y), str(n), float(d), place_rules.flag(name)))
+    if found:
+        if not isinstance(street_points, NamedPoints):
+            street_points = NamedPoints(rows[street] if street_points is None else street_points)
+        dist, near = street_points.nearest(np.array([(px, py) for _, _, px, py in found], dtype="float64"))
+        for (name, incidents, px, py), d, n in zip(found, dist, near):
+            place_list.append((name, incidents, px, py, str(n), float(d), place_rules.flag(name)))
     return street_list, place_list
 
 
@@ -269,8 +287,7 @@ def patrol_zones(
     touching = _touching(geoms, grid.cell_size * 1e-3)
     parts = split_busiest(busy, area_km2, touching, max_area_km2)
     n_split = sum(area_km2[a].sum() > max_area_km2 for a in _connected(touching))
-    if street_points is None:
-        street_points = pd.concat([current, previous])[["x", "y", "location_text"]]
+    named = NamedPoints(pd.concat([current, previous]) if street_points is None else street_points)
     rows, small = [], 0
     groups: list[np.ndarray] = []
     trend: list[tuple[int, int]] = []  # (incidents, previous) per zone row
@@ -290,7 +307,7 @@ def patrol_zones(
         geom = shapely.union_all(grid.geometry[members])
         centre = shapely.centroid(geom)
         cats = now["category"].value_counts()
-        street_list, place_list = streets_and_places(now, street_points, streets)
+        street_list, place_list = streets_and_places(now, named, streets)
         per_month = now["month"].map(month_of).value_counts().sort_index()
         was = previous[np.isin(prev_cell, members)]["month"].map(month_of).value_counts()
         groups += [

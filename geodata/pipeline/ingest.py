@@ -16,6 +16,7 @@ import pyarrow as pa
 from geodata.assign import assign
 from geodata.store import Store
 from loaders import council, defra, fixmystreet, outcomes, police
+from loaders.months import listing
 from loaders.report import LoadReport, Rejection, reject
 
 T = TypeVar("T")
@@ -79,6 +80,12 @@ def _ingest_outcomes(store: Store, files, inputs: list[str], replace_smaller: bo
     return store.ingest_outcomes(_in_parallel(tasks), inputs, replace_smaller=replace_smaller)
 
 
+def summary(report: LoadReport) -> str:
+    """:meth:`loaders.report.LoadReport.summary` with its months written as runs
+    (:func:`loaders.months.listing`: "6 months: 2025-01 to 2025-06")."""
+    return report.summary(listing)
+
+
 @dataclass
 class DownloadReport:
     """What loading a download folder did: the street and outcomes load reports (None when the
@@ -89,7 +96,7 @@ class DownloadReport:
     skipped: list[tuple[str, str]]
 
     def summary(self) -> str:
-        parts = [r.summary() for r in (self.street, self.outcomes) if r is not None]
+        parts = [summary(r) for r in (self.street, self.outcomes) if r is not None]
         parts += [f"skipped {name}: {reason}" for name, reason in self.skipped]
         return "\n".join(parts)
 

@@ -14,7 +14,7 @@ import shapely
 from geodata import boundaries
 from geodata.config import Config
 from geodata.store import schema
-from geodata.store.connection import EXCLUSIVE_ROW_GROUP, connect
+from geodata.store.connection import EXCLUSIVE_ROW_GROUP, connect, generation
 
 if TYPE_CHECKING:  # pandas is imported by the queries only: `csp-hotspots ingest` never needs it
     import pandas as pd
@@ -33,6 +33,11 @@ class StoreBase:
         self._population: dict[str, pd.DataFrame] = {}
         self._boundary: shapely.Geometry | None = None
         self._session = threading.local()
+
+    def generation(self) -> int:
+        """The store's load generation (:func:`geodata.store.connection.generation`): bumped by every
+        committed load, from any process; the dashboard's caches are cleared when it changes."""
+        return generation(self.path)
 
     def connect(self):
         """A connection to the store file (:func:`~geodata.store.connection.connect`), as a context

@@ -93,9 +93,35 @@ def check_length(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def remove_store_file(path: Path) -> None:
-    """Remove a half-made store file and its write-ahead log (``<file>.wal``)."""
+    """Remove a half-made store file, its write-ahead log (``<file>.wal``) and load generation."""
     path.unlink(missing_ok=True)
     Path(str(path) + ".wal").unlink(missing_ok=True)
+    generation_file(path).unlink(missing_ok=True)
+
+
+def generation_file(path: Path) -> Path:
+    """The file beside the store holding its load generation (``<file>.generation``)."""
+    return Path(str(path) + ".generation")
+
+
+def generation(path: Path) -> int:
+    """The store's load generation: how many loads have been committed to it since it was made (0
+    before the first, or when the file is unreadable): one small file read, so a server can ask at
+    every page run whether the store changed, from this process or another."""
+    try:
+        return int(generation_file(path).read_text() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def bump_generation(path: Path) -> int:
+    """Add one to the store's load generation (after a load commits); returns the new one. Written
+    to a temporary file and renamed over the old, so a reader never sees half a number."""
+    new = generation(path) + 1
+    tmp = generation_file(path).with_name(f".{generation_file(path).name}.{os.getpid()}")
+    tmp.write_text(str(new))
+    os.replace(tmp, generation_file(path))
+    return new
 
 
 class Staging:

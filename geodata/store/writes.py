@@ -43,7 +43,7 @@ import pyarrow.compute as pc
 
 from geodata.assign import assign
 from geodata.store.base import StoreBase
-from geodata.store.connection import Staging, StoreError
+from geodata.store.connection import Staging, StoreError, bump_generation
 from geodata.store.schema import AREA_SOURCES
 from loaders import outcomes as outcomes_schema
 from loaders.months import parse as parse_month
@@ -90,10 +90,13 @@ def _check_shrink(stored: dict[tuple, int], new: dict[tuple, int]) -> None:
 
 
 @contextlib.contextmanager
-def one_load(con: duckdb.DuckDBPyConnection, source: str, inputs: list[str], report: LoadReport) -> Iterator[int]:
+def one_load(
+    con: duckdb.DuckDBPyConnection, source: str, inputs: list[str], report: LoadReport, store_path: Path
+) -> Iterator[int]:
     """One load as one transaction on ``con``: yields its ``load_id``; when the block ends, writes the
-    load's history row and rejections from ``report`` (as the block left it) and commits; on any
-    error (or a kill) nothing of it stays."""
+    load's history row and rejections from ``report`` (as the block left it), commits and bumps the
+    load generation of the store at ``store_path`` (:func:`~geodata.store.connection.bump_generation`:
+    every page's caches follow it); on any error (or a kill) nothing of it stays."""
     started = datetime.now(UTC).replace(tzinfo=None)
     con.execute("BEGIN")
     try:
@@ -104,6 +107,7 @@ def one_load(con: duckdb.DuckDBPyConnection, source: str, inputs: list[str], rep
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    bump_generation(store_path)
 
 
 def record_load(
@@ -174,7 +178,9 @@ class PartitionWriter:
     ):
         self.con, self.staging, self.target, self.source, self.load_id = con, staging, target, source, load_id
         self.prepare = prepare
-        self.held = None if replace_smaller else self._stored_rows()
+        self.stored = self._stored_rows()
+        self.held = None if replace_smaller else self.stored
+        self.written: set[tuple] = set()  # (dataset, part) of every partition written
         self._buffer: list[pa.Table] = []
         self._keys: set[tuple] = set()
         self._covers: set[tuple] = set()
@@ -217,6 +223,7 @@ class PartitionWriter:
             rows[(s, d, p)] = int(n)
         if self.held is not None:
             _check_shrink(self.held, {(self.source, d, p): n for (_, d, p), n in rows.items()})
+        self.written |= {(d, p) for _, d, p in rows}
         keys = list(rows)
         con.register(
             "replaced",
@@ -248,14 +255,19 @@ def replacing(
 ) -> Iterator[PartitionWriter]:
     """The write primitive: one load of ``source`` (:func:`one_load`) replacing partitions of
     ``target``. Yields its :class:`PartitionWriter`; when the block ends, the queue is flushed,
-    the load recorded from ``report`` and the transaction committed (on any error, rolled back).
+    the months written and replaced set on ``report`` (by month: ``months``, ``replaced``), the load
+    recorded from ``report`` and the transaction committed (on any error, rolled back).
     Later batches are staged beside ``store_path`` (:class:`~geodata.store.connection.Staging`)."""
     staging = Staging(store_path)
     try:
-        with one_load(con, source, inputs, report) as load_id:
+        with one_load(con, source, inputs, report, store_path) as load_id:
             writer = PartitionWriter(con, staging, target, source, load_id, replace_smaller, prepare)
             yield writer
             writer.flush()
+            if target.part == "month":  # the months written, and those the store held before
+                before = {(d, p) for _, d, p in writer.stored}
+                report.months = sorted({p.strftime("%Y-%m") for _, p in writer.written})
+                report.replaced = sorted({p.strftime("%Y-%m") for d, p in writer.written if (d, p) in before})
     finally:
         staging.close()
 
@@ -371,7 +383,7 @@ class Writes(StoreBase):
             }
         )
         report = LoadReport(source, files=[load], rows_read=len(outcomes))
-        with self.connect() as con, one_load(con, source, [load], report):
+        with self.connect() as con, one_load(con, source, [load], report, self.path):
             con.register("latest", table)
             changed = con.execute(
                 """UPDATE incidents SET outcome = latest.new_outcome FROM latest

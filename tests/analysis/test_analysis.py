@@ -460,3 +460,23 @@ def test_trends_wards_and_patrol_use_the_one_change_test(bundled_store):
     zones = patrol_zones(bundled_store, sel)
     assert "trend test: quasi-Poisson, dispersion" in zones.zones.attrs["note"]
     assert zones.zones["p"].notna().all()
+
+
+def test_police_coverage_by_month_the_district_beside_the_rows_loaded(bundled_store):
+    from geodata.analysis.coverage import DISTRICT_ROWS as DISTRICT
+    from geodata.analysis.coverage import LOADED_ROWS as LOADED
+    from geodata.analysis.coverage import coverage_by_month
+    from tests.conftest import BUNDLED_ROWS, rows_in_wards
+
+    cov = coverage_by_month(bundled_store)
+    table = cov.table
+    assert table["month"].iloc[0] == "2025-06" and table["month"].iloc[-1] == "2018-10"  # latest first
+    assert len(table) == 81 and len(cov.missing) == 81 - 29
+    assert table[LOADED].sum() == BUNDLED_ROWS and table[DISTRICT].sum() == rows_in_wards(bundled_store)
+    assert table.loc[table["month"].isin(cov.missing), [DISTRICT, LOADED]].isna().all().all()  # blanks, not 0
+    june = table.set_index("month").loc["2025-06"]
+    assert june[DISTRICT] == len(bundled_store.incidents(start="2025-06", end="2025-06", inside=True))
+    assert cov.note == (
+        "police.uk, 2018-10 to 2025-06: police.uk is not loaded for 52 months: 2019-03 to 2019-08, "
+        "2019-10 to 2020-12, 2022-02 to 2023-12, 2024-05 to 2024-12."
+    )

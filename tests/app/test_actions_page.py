@@ -22,7 +22,7 @@ OPEN = "Lighting and CCTV in the city centre car parks"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def action_site(tmp_path_factory):
     """A config with accounts (viewer vera, analyst ana), the bundled data and two actions of P1
     (the first not public, its review long passed; the second public)."""
     folder = tmp_path_factory.mktemp("actions")
@@ -57,8 +57,8 @@ def _html(at) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
-def test_the_public_and_the_kiosk_see_only_public_actions_and_no_actions_page(site, monkeypatch):
-    cfg, _, _ = site
+def test_the_public_and_the_kiosk_see_only_public_actions_and_no_actions_page(action_site, monkeypatch):
+    cfg, _, _ = action_site
     for kiosk in (False, True):
         at = _app(monkeypatch, cfg, kiosk=kiosk)
         html = _html(at)
@@ -71,8 +71,8 @@ def test_the_public_and_the_kiosk_see_only_public_actions_and_no_actions_page(si
             open_page(at, "actions")
 
 
-def test_a_viewer_reads_every_action_and_cannot_change_one(site, monkeypatch):
-    cfg, _, _ = site
+def test_a_viewer_reads_every_action_and_cannot_change_one(action_site, monkeypatch):
+    cfg, _, _ = action_site
     at = _app(monkeypatch, cfg, "vera")
     html = _html(at)
     assert SECRET in html and OPEN in html
@@ -87,8 +87,8 @@ def test_a_viewer_reads_every_action_and_cannot_change_one(site, monkeypatch):
     assert "Assess" in labels
 
 
-def test_an_analyst_creates_updates_and_assesses_an_action(site, monkeypatch):
-    cfg, store, _ = site
+def test_an_analyst_creates_updates_and_assesses_an_action(action_site, monkeypatch):
+    cfg, store, _ = action_site
     at = _app(monkeypatch, cfg, "ana")
     open_page(at, "actions").run()
     assert not at.exception, at.exception
@@ -138,8 +138,8 @@ def test_a_slide_lists_three_open_actions_overdue_first_cut_to_fit_and_escaped()
     assert slides._actions([]) == ""
 
 
-def test_placed_actions_are_outlined_on_the_patrol_map(site, monkeypatch):
-    cfg, store, known = site
+def test_placed_actions_are_outlined_on_the_patrol_map(action_site, monkeypatch):
+    cfg, store, known = action_site
     ward = str(store.areas("ward").codes[5])
     row = {"priority": "P3", "owner": "Council", "start": "2025-01-01", "review": "2099-01-01", "status": "on track"}
     made = actions.create(store, {**row, "what": "Neighbourhood watch relaunch", "wards": ward}, "ana", known)

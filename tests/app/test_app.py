@@ -42,9 +42,18 @@ def _metric(at, label: str) -> int:
 
 def test_explorer_follows_the_store(explorer, bundled_store):
     app = explorer
-    # the explorer opens on the latest run of loaded months (at most 12): 2025-01..06 in the bundle
-    latest = int(bundled_store.ward_summary(start="2025-01", end="2025-06")["incidents"].sum())
+    # the explorer opens on the most recent period that can be compared: 2025-04..06 against 2025-01..03 in the
+    # bundle (the latest run, 2025-01..06, has no comparison: 2024-07..12 are not loaded), and says why
+    latest = int(bundled_store.ward_summary(start="2025-04", end="2025-06")["incidents"].sum())
     assert _metric(app, "Incidents") == latest and 0 < latest < rows_in_wards(bundled_store)
+    assert app.sidebar.select_slider(key="explorer_months").value == ("2025-04", "2025-06")
+    notes = [c.value for c in app.sidebar.caption]
+    assert any(n.startswith("Opened on 2025-04 to 2025-06, the most recent period that can be compared") for n in notes)
+    assert (
+        "Loaded: police.uk, 29 months: 2018-10 to 2019-02, 2019-09, 2021-01 to 2022-01, 2024-01 to 2024-04, "
+        "2025-01 to 2025-06." in notes
+    )
+    assert "Previous period" in app.dataframe[0].value.columns  # compared
     table = app.dataframe[0].value
     assert len(table) == 20 and table["Incidents"].sum() == latest
     assert any("Open Government Licence" in c.value for c in app.caption)
@@ -53,7 +62,7 @@ def test_explorer_follows_the_store(explorer, bundled_store):
 def test_explorer_filters_change_figures_and_url(explorer, bundled_store):
     app = explorer
     app.sidebar.multiselect(key="explorer_cats").set_value(["Vehicle crime"]).run()
-    expected = bundled_store.ward_summary(start="2025-01", end="2025-06", categories=["Vehicle crime"])
+    expected = bundled_store.ward_summary(start="2025-04", end="2025-06", categories=["Vehicle crime"])
     assert _metric(app, "Incidents") == int(expected["incidents"].sum())
     assert app.dataframe[0].value["Incidents"].tolist() == expected["incidents"].tolist()
     assert _param(app, "cat") == ["Vehicle crime"]
@@ -70,7 +79,7 @@ def test_explorer_ward_filter_and_detail(explorer, bundled_store):
     app = explorer
     st_peters = "E05013964"  # St Peters, 2022 wards
     n = int(
-        bundled_store.ward_summary(start="2025-01", end="2025-06").set_index("ward_code").at[st_peters, "incidents"]
+        bundled_store.ward_summary(start="2025-04", end="2025-06").set_index("ward_code").at[st_peters, "incidents"]
     )
     app.sidebar.multiselect(key="explorer_wards").set_value([st_peters]).run()
     assert len(app.dataframe[0].value) == 1
@@ -104,10 +113,14 @@ def test_wards_page_rates(app, bundled_store):
     assert table.at[ward, "Residents"] == round(pop[ward])  # shared to wards by area: an estimate, shown whole
     assert (table["Within 20 m of edge"] <= table["Incidents"]).all() and table["Within 20 m of edge"].sum() > 0
     assert any("2 significant figures" in c.value and "by area" in c.value for c in app.caption)  # the method
-    # opens on the default period (the latest run of loaded months: 2025-01 to 2025-06), not across the gaps
-    assert app.select_slider(key="months").value == ("2025-01", "2025-06")
+    # opens on the most recent period that can be compared (2025-04 to 2025-06), not across the gaps
+    assert app.select_slider(key="months").value == ("2025-04", "2025-06")
+    assert any(c.value.startswith("Opened on 2025-04 to 2025-06") for c in app.caption)
     assert not any("Counts are incomplete" in e.value for e in [*app.caption, *app.warning])
-    assert {"Previous period", "Change", "p (adjusted)", "Harm"}.isdisjoint(table.columns)  # no column of None
+    assert {"Harm"}.isdisjoint(table.columns) and table["Previous period"].notna().all()  # compared
+    app.select_slider(key="months").set_value(("2025-01", "2025-06")).run()
+    assert {"Previous period", "Change", "p (adjusted)", "Harm"}.isdisjoint(app.dataframe[0].value.columns)
+    assert not any(c.value.startswith("Opened on") for c in app.caption)  # said only of the period it opened on
     app.multiselect(key="categories").set_value(["Burglary"]).run()
     assert int(app.metric[0].value.replace(",", "")) == int(
         bundled_store.ward_summary(categories=["Burglary"], start="2025-01", end="2025-06")["incidents"].sum()
@@ -117,7 +130,19 @@ def test_wards_page_rates(app, bundled_store):
 def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
     open_page(app, "views/data.py").run()
     assert not app.exception
-    shown = app.dataframe[0].value
+    # police.uk first, latest month first: the district's rows beside the rows loaded, missing months named
+    police_first = app.dataframe[0].value.set_index("Month")
+    assert police_first.index[0] == "2025-06" and police_first.at["2024-12", "Rows in the district"] == ""
+    assert (
+        police_first.at["2025-06", "Rows in the district"]
+        == f"{bundled_store.counts(by=('month',), start='2025-06', end='2025-06', inside=True)['incidents'].sum():,}"
+    )
+    assert any("police.uk is not loaded for 52 months: 2019-03 to 2019-08" in c.value for c in app.caption)
+    assert (
+        police_first.at["2025-06", "Rows loaded (whole file)"]
+        == f"{len(bundled_store.incidents(start='2025-06', end='2025-06')):,}"
+    )
+    shown = app.dataframe[1].value
     assert (shown == "").any().any() and not shown.isna().any().any()  # a month not loaded is a blank cell
     coverage = shown.map(lambda v: float(v.replace(",", "")) if v else float("nan"))
     assert list(coverage.columns)[0] == "2007-03" and list(coverage.columns)[-1] == "2025-06"
@@ -132,7 +157,7 @@ def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
     assert [w.value for w in app.warning] == [
         "52 month(s) have no data from a source that has data before and after them."
     ]
-    loads = app.dataframe[1].value.set_index("source")
+    loads = app.dataframe[2].value.set_index("source")
     assert int(loads.at["police.uk", "read"]) == BUNDLED_ROWS and int(loads.at["fixmystreet", "read"]) == 4_791
     text = " ".join(m.value for m in app.markdown)
     assert "Open Government Licence" in text and "CC-BY 4.0" in text and "ODC-By" in text
@@ -209,7 +234,9 @@ def test_meeting_names_the_line_of_a_broken_priorities_file(tmp_path, monkeypatc
 def test_trends_comparison_and_shares_follow_the_store(app, bundled_store):
     open_page(app, "views/trends.py").run()
     assert not app.exception
-    # opens on 2025-01..06 (the latest run of loaded months): the 6 months before are not loaded
+    # opens on 2025-04..06, compared with 2025-01..03; the latest run 2025-01..06 has no comparison
+    assert not any("No change figure" in w.value for w in app.warning)
+    app.sidebar.select_slider(key="trends_months").set_value(("2025-01", "2025-06")).run()
     assert any("No change figure: police.uk is not loaded for" in w.value and "2024-07" in w.value for w in app.warning)
     app.sidebar.multiselect(key="trends_cats").set_value(["Burglary", "Robbery"]).run()
     app.sidebar.select_slider(key="trends_months").set_value(("2021-07", "2021-12")).run()
@@ -254,14 +281,44 @@ def test_patrol_planner_zones_follow_the_choice(app, bundled_store):
     assert shown["Incidents"].tolist() == expected["incidents"].tolist()
     assert shown["Streets"].iloc[0].startswith(expected["streets"].iloc[0][0][0])
     assert f"Gi* on {grid.cell_size:g} m cells" in app.caption[0].value
-    labels = [b.label for b in app.get("download_button")]
-    assert labels == [
-        "Patrol sheet (PDF, a map per zone)",
-        "Patrol sheet (HTML)",
-        "Zones (GeoJSON)",
-        "Zones (GPX: outline and a waypoint per street)",
-    ]
     assert (shown["Area km²"] <= 0.5).all() and "Police Station" not in " ".join(shown["Streets"])
+
+
+def test_patrol_planner_area_first_and_the_sheet_when_asked(app, bundled_store):
+    import json
+
+    import altair as alt
+    import numpy as np
+    import shapely
+
+    from geodata.analysis import Selection
+    from geodata.analysis.patrol_zones import patrol_zones
+
+    open_page(app, "views/patrol.py").run()
+    assert not app.exception
+    # the first view shows the zones and hands out GeoJSON and GPX; the sheets are built when asked
+    labels = [b.label for b in app.get("download_button")]
+    assert labels == ["Zones (GeoJSON)", "Zones (GPX: outlines and the busiest streets)"]
+    # the zone map: a Vega-Lite spec written without Altair on the first view, valid against the schema
+    spec = json.loads(app.get("vega_lite_chart")[0].proto.spec)
+    alt.LayerChart.from_dict(spec)  # raises on a spec the schema does not allow
+    assert [f["properties"]["zone"] for f in spec["layer"][1]["data"]["values"]] == [1, 2, 3, 4, 5]
+    # the area is chosen before zones are found: the city centre's two wards
+    city = ["E05013964", "E05013966"]
+    app.sidebar.multiselect(key="patrol_wards").set_value(city).run()
+    assert not app.exception
+    expected = patrol_zones(bundled_store, Selection.of("2025-04", "2025-06", wards=city)).zones
+    shown = app.dataframe[0].value
+    assert shown["Incidents"].tolist() == expected["incidents"].tolist() and len(shown) >= 2
+    assert "2 chosen wards" in app.caption[0].value
+    areas = bundled_store.areas("ward")
+    chosen = shapely.union_all(areas.geometries[np.isin(areas.codes, city)])
+    assert all(shapely.area(shapely.difference(g, chosen)) < 1e-3 for g in expected.geometry)
+    app.button(key="patrol_make_sheet").click().run()
+    assert not app.exception
+    labels = [b.label for b in app.get("download_button")]
+    assert labels[2:] == ["Patrol sheet (PDF: an overview, then a map per zone)", "Patrol sheet (HTML)"]
+    assert "Make the patrol sheet" not in [b.label for b in app.button]
 
 
 def test_editing_priorities_changes_the_meeting_page(tmp_path, monkeypatch, bundled_store):
@@ -301,7 +358,8 @@ def test_data_page_refresh_button_fetches_missing_months(tmp_path, monkeypatch):
         at.button(key="refresh_go").click().run()
         assert not at.exception
         assert "fetched 3 month(s) (2021-11 to 2022-01)" in at.success[0].value
-    coverage = at.dataframe[0].value
+    assert at.dataframe[0].value["Month"].tolist() == ["2022-01", "2021-12", "2021-11"]  # police.uk, latest first
+    coverage = at.dataframe[1].value
     assert list(coverage.columns) == ["2021-11", "2021-12", "2022-01"]
 
 
@@ -325,7 +383,10 @@ def test_wards_ranked_by_harm_when_weights_are_configured(tmp_path, monkeypatch,
     assert not at.exception
     table = at.dataframe[0].value
     counts = bundled_store.counts(
-        by=("ward_code", "category"), categories=["Robbery", "Burglary"], start="2025-01", end="2025-06"
+        by=("ward_code", "category"),
+        categories=["Robbery", "Burglary"],
+        start="2025-04",
+        end="2025-06",  # the period the page opens on
     )
     expected = (
         (counts["incidents"] * counts["category"].map({"Robbery": 100, "Burglary": 10}))
@@ -425,3 +486,40 @@ def test_flytipping_tables_write_one_format_a_column():
     shown = _na(pd.DataFrame({"cost": [75878.58, 32642.0, float("nan")], "n": [1130, 2, 3]}))
     assert shown["cost"].tolist() == ["75,878.58", "32,642.00", "not available"]
     assert shown["n"].tolist() == ["1,130", "2", "3"]
+
+
+def test_every_page_shows_a_new_month_on_its_next_view_after_an_ingest(tmp_path, monkeypatch):
+    from geodata import config as config_mod
+    from geodata.pipeline.build import open_store
+    from geodata.pipeline.ingest import ingest_police
+    from loaders import police
+
+    cfg = write_config(tmp_path)
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    seen = {}
+    for page, widget in (("explorer", "explorer_months"), ("trends", "trends_months"), ("wards", "months")):
+        open_page(at, page).run()
+        assert not at.exception
+        seen[page] = (at.sidebar if page != "wards" else at).select_slider(key=widget).options[-1]
+    open_page(at, "patrol").run()
+    assert at.sidebar.selectbox(key="patrol_end").options[0] == "2025-06"
+    assert set(seen.values()) == {"2025-06"}
+    # another process (the command line) loads 2025-07 into the store the server reads
+    month = tmp_path / "2025-07-hertfordshire-street.csv"
+    force = "Hertfordshire Constabulary,Hertfordshire Constabulary"
+    row = f"{force},-0.336,51.752,On or near High Street,E01023700,x,Burglary,,"
+    month.write_text("\n".join([",".join(police.HEADER), *(f"n{i},2025-07,{row}" for i in range(4))]) + "\n")
+    store = open_store(config_mod.load(cfg))
+    before = store.generation()
+    ingest_police(store, [month])
+    assert store.generation() == before + 1
+    for page, widget in (("explorer", "explorer_months"), ("trends", "trends_months"), ("wards", "months")):
+        open_page(at, page).run()
+        assert not at.exception
+        assert (at.sidebar if page != "wards" else at).select_slider(key=widget).options[-1] == "2025-07", page
+    open_page(at, "patrol").run()
+    assert at.sidebar.selectbox(key="patrol_end").options[0] == "2025-07"
+    open_page(at, "data").run()
+    assert at.dataframe[0].value["Month"].iloc[0] == "2025-07"  # police.uk by month, latest first

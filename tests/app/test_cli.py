@@ -365,3 +365,43 @@ def test_actions_import_list_export(tmp_path):
     )
     out = run("actions", "grant", "--from", "2025-04", "--config", cfg, "--out", report)
     assert out.returncode == 2 and "give the half year with --from YYYY-MM --to YYYY-MM" in out.stderr
+
+
+def test_ingest_names_the_months_the_rows_in_the_district_and_what_it_replaced(tmp_path, bundled_store):
+    from loaders import police
+
+    own = write_config(tmp_path)
+    month = tmp_path / "2023-05" / "2023-05-hertfordshire-street.csv"
+    month.parent.mkdir()
+    force = "Hertfordshire Constabulary,Hertfordshire Constabulary"
+    rows = [
+        f"a{i},2023-05,{force},-0.336,51.752,On or near High Street,E01023700,St Albans 010B,Burglary,,"
+        for i in range(3)
+    ]  # St Albans city centre
+    rows += [
+        f"b{i},2023-05,{force},-0.078,51.796,On or near Fore Street,E01023500,East Herts 001A,Burglary,,"
+        for i in range(2)
+    ]  # Hertford
+    rows += [f"c1,2023-05,{force},,,No Location,,,Burglary,,"]  # no location
+    rows += [
+        f"d1,2023-13,{force},-0.336,51.752,On or near High Street,E01023700,St Albans 010B,Burglary,,"
+    ]  # bad month
+    month.write_text("\n".join([",".join(police.HEADER), *rows]) + "\n")
+    first = run("ingest", "police", tmp_path / "2023-05", "--config", own)
+    assert first.returncode == 0, first.stderr
+    assert "1 file(s), 7 rows read, 6 loaded, 1 rejected" in first.stdout
+    assert "months loaded: 2023-05; new: 2023-05; replaced (loaded before, now replaced whole): none" in first.stdout
+    assert "rows in the area's wards: 3; outside them (kept, no ward): 2; without a location (kept): 1" in first.stdout
+    again = run("ingest", "police", tmp_path / "2023-05", "--config", own)
+    assert "months loaded: 2023-05; new: none; replaced (loaded before, now replaced whole): 2023-05" in again.stdout
+    # the bundle over its own store: 29 months, every one replaced, 10 rows outside the 2022 wards (20 m outlines)
+    bundle = run("ingest", "police", BUNDLED_POLICE, "--config", own)
+    runs = "2018-10 to 2019-02, 2019-09, 2021-01 to 2022-01, 2024-01 to 2024-04, 2025-01 to 2025-06"
+    assert (
+        f"months loaded: 29 months: {runs}; new: none; replaced (loaded before, now replaced whole): 29 months: {runs}"
+        in bundle.stdout
+    )
+    assert (
+        f"rows in the area's wards: {rows_in_wards(bundled_store):,}; outside them (kept, no ward): 10;"
+        in bundle.stdout
+    )

@@ -28,6 +28,40 @@ def test_default_period_is_the_latest_run_of_loaded_months_up_to_12(loaded, expe
     assert (period.start, period.end) == expected
 
 
+BUNDLED = (
+    [f"2018-{m}" for m in ("10", "11", "12")]
+    + ["2019-01", "2019-02", "2019-09"]
+    + [f"2021-{m:02d}" for m in range(1, 13)]
+    + ["2022-01"]
+    + [f"2024-0{m}" for m in range(1, 5)]
+    + [f"2025-0{m}" for m in range(1, 7)]
+)
+
+
+def test_a_page_opens_on_the_most_recent_period_that_can_be_compared():
+    # the bundle: 2025-01..06 cannot be compared (2024-07..12 not loaded); 2025-04..06 against 2025-01..03 can
+    opening = rules.opening_period(BUNDLED)
+    assert (opening.period.start, opening.period.end) == ("2025-04", "2025-06")
+    assert opening.note == (
+        "Opened on 2025-04 to 2025-06, the most recent period that can be compared (the previous 3 months, "
+        "2025-01 to 2025-03, every month loaded): 2025-01 to 2025-06, the latest months loaded, has no comparison "
+        "(police.uk is not loaded for 6 months: 2024-07 to 2024-12)."
+    )
+    # a year earlier: 2025-01..04 against 2024-01..04 (the latest end whose year-earlier months are loaded)
+    year = rules.opening_period(BUNDLED, against="year-earlier")
+    assert (year.period.start, year.period.end) == ("2025-01", "2025-04")
+    # the patrol planner's windows: 1, 3 or 6 months
+    assert rules.opening_period(BUNDLED, lengths=(1, 3, 6)).period.length == 3
+    # every month of 24 loaded: the latest 12, no note
+    full = [f"{y}-{m:02d}" for y in (2023, 2024) for m in range(1, 13)]
+    assert rules.opening_period(full) == rules.Opening(rules.default_period(full), None)
+    # one month alone: nothing can be compared, and the note says so
+    alone = rules.opening_period(["2025-06"])
+    assert alone.period.text == "2025-06" and alone.note.startswith("No period of the loaded months can be compared")
+    # the earliest end is searched too
+    assert rules.comparable_period(["2019-01", "2019-02", "2025-06"]).text == "2019-02"
+
+
 def test_default_period_needs_a_loaded_month():
     with pytest.raises(ValueError, match="no month is loaded"):
         rules.default_period([])
@@ -116,14 +150,14 @@ def test_the_ward_map_tooltips_give_the_rate_as_the_rule_writes_it(tmp_path, mon
     """The ward map's tooltip wrote every float to one decimal place (a rate of 0.46 showed "0.5"); now the
     rate as the table gives it, two significant figures, and each ward's incidents near its edge."""
     from dashboard.views import explorer
-    from geodata.analysis import rules
+    from geodata.analysis import ANALYST, rules
     from geodata.analysis.ward_table import ward_table
 
     path = str(write_config(tmp_path))
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", path)
     sel = Selection.of("2025-06", "2025-06", ["Robbery"])  # few incidents: rates below 1 per 1,000
     table = ward_table(bundled_store, sel).frame.set_index("ward_name")
-    spec = explorer.ward_spec(path, sel, "rate")
+    spec = explorer.ward_spec(path, sel, ANALYST, "rate")
     layer = next(lay for lay in spec["layers"] if lay.get("className") == "ward-area")
     tips = {dict(f["properties"]["tip"])["Ward"]: dict(f["properties"]["tip"]) for f in layer["data"]["features"]}
     assert set(tips) == set(table.index)
@@ -131,3 +165,19 @@ def test_the_ward_map_tooltips_give_the_rate_as_the_rule_writes_it(tmp_path, mon
         assert tip["Per 1,000 residents"] == rules.rate_text(table.at[ward, "rate"])
         assert tip["Within 20 m of edge"] == f"{table.at[ward, 'within_20m_of_edge']:,}"
     assert any(0 < table.at[w, "rate"] < 1 for w in tips)  # a rate whose second figure one decimal would lose
+
+
+def test_the_explorer_imports_no_statistics_or_drawing_library_before_its_wards_are_painted():
+    """Issue 23: the explorer's first view paid for scipy (0.9 s) before painting the wards. Importing the
+    app and the page loads only what painting the wards needs: scipy comes with the hot spots, on demand."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import dashboard.common, dashboard.views.explorer; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'matplotlib', 'altair', 'reportlab', "
+        "'sklearn', 'statsmodels'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -141,7 +141,9 @@ def test_data_page_never_builds_months_outside_the_plausible_range(tmp_path, mon
     at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=120)
     open_page(at, "data").run()
     assert not at.exception, at.exception
-    columns = list(at.dataframe[0].value.columns)
+    police = at.dataframe[0].value["Month"]  # police.uk by month, latest first: plausible months only
+    assert police.iloc[0] == "2025-06" and len(police) == 81
+    columns = list(at.dataframe[1].value.columns)
     loaded = bundled_store.loaded_months()
     assert (columns[0], columns[-1]) == (loaded[0], loaded[-1]) and columns[-1] < "9999-12"
     assert any("9999-12" in w.value and "plausible" in w.value for w in at.warning)
@@ -505,7 +507,7 @@ def test_control_characters_in_street_names_make_valid_gpx():
     root = ET.fromstring(gpx)  # "not well-formed (invalid token)" with a control character in a name
     ns = {"g": "http://www.topografix.com/GPX/1/1"}
     names = [w.find("g:name", ns).text for w in root.findall("g:wpt", ns)]
-    assert names == ["High St[31m", 'A & <B> "q"', "Supermarket near Mill Lane"]
+    assert names == ["Z1 High St[31m", 'Z1 A & <B> "q"', "Z1 Supermarket near Mill Lane"]
     assert len(root.findall("g:trk/g:trkseg/g:trkpt", ns)) == 5
 
 

@@ -49,7 +49,7 @@ ROW = {
 
 
 @pytest.fixture
-def site(tmp_path):
+def action_site(tmp_path):
     """A config file and its store, with no incidents (actions need none)."""
     cfg = write_config(tmp_path)
     Store.create(config_mod.load(cfg))  # empty: the area, no incidents
@@ -58,8 +58,8 @@ def site(tmp_path):
     return cfg, store, known
 
 
-def test_two_server_processes_editing_at_once_lose_no_update(site, tmp_path):
-    cfg, store, known = site
+def test_two_server_processes_editing_at_once_lose_no_update(action_site, tmp_path):
+    cfg, store, known = action_site
     assert actions.create(store, ROW, "ana", known).action_id == "A0001"
     go, n = tmp_path / "go", 5
     procs = [
@@ -86,8 +86,8 @@ def test_two_server_processes_editing_at_once_lose_no_update(site, tmp_path):
     assert now.what == ROW["what"]  # and the fields neither touched
 
 
-def test_two_sessions_of_one_server_editing_at_once_lose_no_update(site):
-    _, store, known = site
+def test_two_sessions_of_one_server_editing_at_once_lose_no_update(action_site):
+    _, store, known = action_site
     actions.create(store, ROW, "ana", known)
     errors: list[BaseException] = []
 
@@ -110,8 +110,8 @@ def test_two_sessions_of_one_server_editing_at_once_lose_no_update(site):
     assert now.note == "ana 9" and now.spend == 10
 
 
-def test_an_edit_on_a_stale_form_of_the_same_field_is_refused_naming_it(site):
-    _, store, known = site
+def test_an_edit_on_a_stale_form_of_the_same_field_is_refused_naming_it(action_site):
+    _, store, known = action_site
     actions.create(store, ROW, "ana", known)
     actions.update(store, "A0001", {"status": "at risk", "note": "two officers off"}, "adam", known, seen=1)
     with pytest.raises(StoreError, match=r"status changed by adam .* since you opened it"):
@@ -122,8 +122,8 @@ def test_an_edit_on_a_stale_form_of_the_same_field_is_refused_naming_it(site):
     assert (now.action.status, now.action.owner, now.seq) == ("at risk", "St Albans City and District Council", 3)
 
 
-def test_history_is_never_overwritten_and_an_unchanged_edit_records_nothing(site):
-    _, store, known = site
+def test_history_is_never_overwritten_and_an_unchanged_edit_records_nothing(action_site):
+    _, store, known = action_site
     actions.create(store, ROW, "ana", known)
     assert actions.update(store, "A0001", {"status": "on track"}, "ana", known) is None  # nothing changed
     actions.update(store, "A0001", {"status": "done", "note": "finished", "note_date": "2025-06-02"}, "ana", known)
@@ -138,17 +138,17 @@ def test_history_is_never_overwritten_and_an_unchanged_edit_records_nothing(site
         con.execute("INSERT INTO action_history SELECT * FROM action_history WHERE seq = 1")  # (action_id, seq) key
 
 
-def test_a_note_is_dated_today_unless_said(site):
+def test_a_note_is_dated_today_unless_said(action_site):
     from datetime import date
 
-    _, store, known = site
+    _, store, known = action_site
     actions.create(store, ROW, "ana", known)
     actions.update(store, "A0001", {"note": "patrols moved to Fridays"}, "ana", known)
     assert actions.get(store, "A0001", partner=True).action.note_date == date.today()
 
 
-def test_the_public_sees_only_actions_marked_public(site):
-    _, store, known = site
+def test_the_public_sees_only_actions_marked_public(action_site):
+    _, store, known = action_site
     actions.create(store, ROW, "ana", known)
     actions.create(store, {**ROW, "what": "Lighting in Verulamium Park", "public": "yes"}, "ana", known)
     assert [c.action.id for c in actions.current(store, partner=True)] == ["A0001", "A0002"]

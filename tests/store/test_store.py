@@ -294,3 +294,22 @@ def test_store_from_other_boundaries_is_refused(tmp_path):
     other = config_with_store(tmp_path, WARDS_2013_CONFIG, bundled=False)
     with pytest.raises(StoreError, match="other boundaries"):
         open_store(other)
+
+
+def test_the_load_generation_counts_committed_loads_only(tmp_path):
+    store = open_store(config_with_store(tmp_path, bundled=False))
+    start = store.generation()
+    month = tmp_path / "2025-07-hertfordshire-street.csv"
+    row = "Hertfordshire Constabulary,Hertfordshire Constabulary,-0.336,51.752,On or near High Street,E01,x,Burglary,,"
+    month.write_text("\n".join([",".join(police.HEADER), f"a,2025-07,{row}"]) + "\n")
+    report = ingest_police(store, [month])
+    assert store.generation() == start + 1 and report.months == ["2025-07"] and report.replaced == []
+    again = ingest_police(store, [month])
+    assert store.generation() == start + 2 and again.replaced == ["2025-07"]
+    bad = tmp_path / "2025-08-hertfordshire-street.csv"
+    bad.write_text("not,a,police,header\n1,2,3,4\n")
+    with pytest.raises(LoadError):
+        ingest_police(store, [month, bad])
+    assert store.generation() == start + 2  # rolled back: nothing changed, so no new generation
+    # another Store object on the same file (another process) reads the same generation
+    assert open_store(config_with_store(tmp_path, bundled=False)).generation() == start + 2
