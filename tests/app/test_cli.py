@@ -26,7 +26,14 @@ def run(*args, stdin: str | None = None):
 
 @pytest.fixture(scope="module")
 def cfg(tmp_path_factory):
-    return write_config(tmp_path_factory.mktemp("cli"))
+    """A config whose store is already built, so no test's stderr depends on running first (the first
+    command on a new store prints the build's progress lines)."""
+    from geodata import config as config_mod
+    from geodata.pipeline.build import open_store
+
+    path = write_config(tmp_path_factory.mktemp("cli"))
+    open_store(config_mod.load(path))
+    return path
 
 
 def test_summary_csv_has_every_ward_and_matches_store(cfg, bundled_store):
