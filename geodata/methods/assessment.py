@@ -44,6 +44,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
+from geodata.methods import validate
+
 #: The smallest count of each of R0, R1, C0, C1 (and B0, B1 for displacement) read (module docstring).
 MIN_COUNT = 5
 #: The interval's default level.
@@ -60,6 +62,16 @@ class Counts:
     b1: int
     c0: int
     c1: int
+
+    def __post_init__(self) -> None:
+        validate.finite_values(
+            "counts (R0, R1, B0, B1, C0, C1)",
+            [self.r0, self.r1, self.b0, self.b1, self.c0, self.c1],
+            "give whole incident counts (>= 0)",
+            nonnegative=True,
+            whole=True,
+            labels=["R0", "R1", "B0", "B1", "C0", "C1"],
+        )
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,7 @@ def dispersion(series: Sequence[Sequence[float]]) -> float:
     at least 1; 1 with no degrees of freedom."""
     chi2, df = 0.0, 0
     for months in series:
+        validate.finite_values("monthly counts", months, "give incident counts per month (>= 0)", nonnegative=True)
         n = len(months)
         if n == 0:
             continue

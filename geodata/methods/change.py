@@ -47,7 +47,6 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from geodata.methods.adjust import adjust_p
 from geodata.methods.validate import finite_values, positive_number
@@ -198,6 +197,8 @@ def rate_test(a: int, b: int, exposure_a: float, exposure_b: float, dispersion: 
     ``P(F(1, df) >= g2 / phi)``."""
     if dispersion.factor <= 1.0:
         return e_test(a, b, exposure_a, exposure_b)
+    from scipy import special  # on demand: a page that paints its wards first does not pay for scipy (0.9 s)
+
     stat = g2(a, b, exposure_a, exposure_b) / dispersion.factor
     return float(special.fdtrc(1, dispersion.df, stat))
 

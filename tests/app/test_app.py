@@ -140,7 +140,7 @@ def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
     assert any("police.uk is not loaded for 52 months: 2019-03 to 2019-08" in c.value for c in app.caption)
     assert (
         police_first.at["2025-06", "Rows loaded (whole file)"]
-        == f"{len(bundled_store.incidents(start='2025-06', end='2025-06')):,}"
+        == f"{len(bundled_store.incidents(start='2025-06', end='2025-06', inside=False)):,}"
     )
     shown = app.dataframe[1].value
     assert (shown == "").any().any() and not shown.isna().any().any()  # a month not loaded is a blank cell
