@@ -322,6 +322,45 @@ def _cmd_wards(args, cfg) -> int:
     return 0
 
 
+def _cmd_months(args, cfg) -> int:
+    """``months list``: every loaded month per source and dataset, with its rows and whether it is
+    plausible (:mod:`loaders.plausible`); ``months remove``: one month of a source, after confirmation
+    (``--yes`` for scripts), recorded in the store's load history and logged on stderr."""
+    import logging
+
+    from loaders import plausible
+
+    store = open_store(cfg)
+    parts = store.partitions()
+    if args.action == "list":
+        if args.source:
+            parts = parts[parts["source"] == args.source]
+        for row in parts.sort_values(["source", "dataset", "month"]).itertuples():
+            month = row.month.strftime("%Y-%m")
+            family = "police.uk" if row.source == "police.uk outcomes" else row.source
+            problem = plausible.month_problem(family, month)
+            print(f"{row.source}\t{row.dataset}\t{month}\t{int(row.rows):,} rows" + (f"\t{problem}" if problem else ""))
+        return 0
+    if not args.source or not args.month:
+        raise ValueError("months remove needs --source and --month")
+    held = parts[(parts["source"] == args.source) & (parts["month"].dt.strftime("%Y-%m") == args.month)]
+    if args.dataset:
+        held = held[held["dataset"] == args.dataset]
+    if held.empty:
+        raise ValueError(f"{args.source} has no month {args.month} loaded: nothing to remove (see `months list`)")
+    what = f"{args.month} of {args.source} ({', '.join(held['dataset'])}: {int(held['rows'].sum()):,} rows)"
+    if not args.yes:
+        print(f"Remove {what}? Type yes to remove: ", end="", file=sys.stderr, flush=True)
+        if sys.stdin.readline().strip().lower() != "yes":
+            print("nothing was removed", file=sys.stderr)
+            return 1
+    report = store.remove_month(args.source, args.month, args.dataset)
+    message = f"removed {args.month} of {args.source} ({', '.join(held['dataset'])}): {report.rows_read:,} rows"
+    logging.getLogger("csp_hotspots").warning(message)
+    print(message, file=sys.stderr)
+    return 0
+
+
 #: Streamlit settings of `serve`: XSRF protection and CORS protection on (no cross-origin access), the
 #: smallest upload limit (the upload endpoint is closed anyway: dashboard/server.py), no tracebacks or
 #: developer menu for viewers, no usage statistics, no file watcher, no banner (serve prints its own).
@@ -571,6 +610,18 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("--api", default="https://data.police.uk/api", metavar="URL", help=argparse.SUPPRESS)
     refresh.add_argument("--cache", metavar="DIR", help="answer cache (default: api-cache beside the store)")
     refresh.set_defaults(func=_cmd_refresh)
+
+    months = sub.add_parser(
+        "months",
+        parents=[common],
+        help="list the loaded months of each source, or remove one (e.g. a bad month an older version loaded)",
+    )
+    months.add_argument("action", choices=["list", "remove"])
+    months.add_argument("--source", metavar="SOURCE", help="source as `months list` names it (police.uk, ...)")
+    months.add_argument("--month", metavar="YYYY-MM", help="the month to remove")
+    months.add_argument("--dataset", metavar="NAME", help="only this dataset (force), default every one")
+    months.add_argument("--yes", action="store_true", help="remove without asking (for scripts)")
+    months.set_defaults(func=_cmd_months)
 
     wards = sub.add_parser("wards", parents=[common], help="list the configured wards")
     wards.set_defaults(func=_cmd_wards)

@@ -192,7 +192,7 @@ def build(
     The pack is for the meeting, so sensitive (council) sources are under disclosure control
     (the PUBLIC audience): every figure of their measures, and their ward map, is made from the public
     cells (:mod:`geodata.methods.disclosure`), with the rule stated beside them; they get no run chart."""
-    end = end or latest_month(store)
+    end = end or latest_month(store, priorities)
     results = evaluate(store, priorities, end, window, compare, PUBLIC)
     deck = meeting.slides(store, priorities, end, window, compare, PUBLIC, results)
     images = {}

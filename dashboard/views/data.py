@@ -16,11 +16,11 @@ from loaders import plausible
 
 
 def implausible(partitions: pd.DataFrame) -> pd.Series:
-    """Which partitions lie outside the plausible months (:func:`loaders.plausible.window`): only a
-    store loaded before the loaders applied that rule can hold them."""
-    first, last = plausible.window()
+    """Which partitions lie outside their source's plausible months (:func:`loaders.plausible.plausible`;
+    outcomes as police.uk): only a store loaded before the loaders applied that rule can hold them."""
     month = partitions["month"].dt.strftime("%Y-%m")
-    return (month < first) | (month > last)
+    family = partitions["source"].where(~partitions["source"].str.startswith("police.uk"), "police.uk")
+    return pd.Series([not plausible.plausible(s, m) for s, m in zip(family, month)], index=partitions.index, dtype=bool)
 
 
 #: What the public sees for a month of a sensitive source that is loaded.
@@ -116,8 +116,8 @@ def page() -> None:
         st.warning(
             f"{len(odd)} loaded month(s) lie outside the plausible months ("
             f"{', '.join(sorted(set(odd['month'].dt.strftime('%Y-%m'))))[:200]}) and are not shown: they "
-            "were loaded before the loaders rejected such dates (README, 'Loading your own month'); load "
-            "those sources again into a new store."
+            "were loaded before the loaders rejected such dates; an admin removes one with "
+            "`csp-hotspots months remove --source SOURCE --month YYYY-MM`."
         )
     exact = access.can(store.config, "analyst")
     shown = cov if exact else public_coverage(cov)

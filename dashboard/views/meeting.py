@@ -18,7 +18,7 @@ import streamlit as st
 from dashboard import access, common
 from dashboard.markdown import inert
 from dashboard.render import slides
-from geodata.analysis.status import SYNTHETIC_LABEL, latest_month
+from geodata.analysis.status import SYNTHETIC_LABEL, complete_months, latest_month
 from geodata.priorities import COMPARES
 
 KIOSK_EVERY, KIOSK_MIN = 20, 3
@@ -90,8 +90,7 @@ def page() -> None:
     key = common.priorities_key()
     plist = common.priorities(key)
     kiosk = st.query_params.get("mode") == "meeting"
-    parts = store.partitions()
-    all_months = sorted(parts["month"].dt.strftime("%Y-%m").unique().tolist())
+    all_months = complete_months(store, plist)  # one bad month of an older version never becomes the end
     if kiosk:
         st.markdown(_KIOSK_CSS, unsafe_allow_html=True)
         end = st.query_params.get("to")
@@ -111,7 +110,7 @@ def page() -> None:
         every = max(KIOSK_MIN, _int_param("every", KIOSK_EVERY) or KIOSK_EVERY)
         _rotate(slides.render(deck, plist.partnership, outlines, every), every)
         return
-    data_to = latest_month(store) if all_months else "nothing loaded"
+    data_to = latest_month(store, plist) if all_months else "nothing loaded"
     st.markdown(
         f"## {inert(plist.partnership)}  \n"
         f'<span class="csp-data-to">Data to {inert(data_to)}</span> · {inert(plist.strategy)}',

@@ -36,6 +36,7 @@ from geodata import sources
 from geodata.analysis.selection import Audience, Selection
 from geodata.methods import disclosure
 from geodata.months import Period
+from loaders import plausible
 
 #: Comparisons a screen may ask for.
 AGAINST = ("previous", "year-earlier")
@@ -45,9 +46,13 @@ RATE_DECIMALS = 1
 
 # ---------------------------------------------------------------------------------- coverage
 def loaded_months(store, source: str) -> set[str]:
-    """Months for which ``source`` has a partition in the store (a month loaded with no rows counts)."""
+    """Months for which ``source`` has a partition in the store (a month loaded with no rows counts),
+    within the source's plausible months (:func:`loaders.plausible.plausible`): a month a store loaded
+    before the loaders refused it (9999-12, or a police.uk month not yet published) is held apart, so it
+    never becomes the latest month; ``csp-hotspots months remove`` deletes it."""
     parts = store.partitions()
-    return set(parts.loc[parts["source"] == source, "month"].dt.strftime("%Y-%m"))
+    months = set(parts.loc[parts["source"] == source, "month"].dt.strftime("%Y-%m"))
+    return {m for m in months if plausible.plausible(source, m)}
 
 
 def missing_months(store, source: str, period: Period) -> tuple[str, ...]:
