@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, common
+from dashboard.markdown import inert
 from geodata.analysis.status import SYNTHETIC_LABEL
 from geodata.methods import disclosure
 from geodata.months import months as month_range
@@ -81,11 +82,11 @@ def refresh_section(store) -> None:
                     progress=lambda m, d, t: bar.progress(d / t, text=f"{m}: {d} of {t} months"),
                 )
             except (LoadError, StoreError) as exc:
-                st.error(str(exc))
+                st.error(inert(str(exc)))
                 return
             st.cache_data.clear()  # months and figures change with the store
             common.statuses.clear()
-            st.success(report.summary())
+            st.success(inert(report.summary()))
 
 
 def _cell(v) -> str:

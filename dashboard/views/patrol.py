@@ -14,6 +14,7 @@ import altair as alt
 import streamlit as st
 
 from dashboard import access, common
+from dashboard.markdown import inert
 from geodata import export
 from geodata.analysis import Selection
 from geodata.analysis.patrol_zones import NO_DAY_OR_TIME, patrol_zones
@@ -119,11 +120,12 @@ def page() -> None:
     harm_key = common.priorities_key() if rank == "harm" else None
     o = outputs(path, end, window, tuple(categories) or None, top, min_class, CELLS[cell], harm_key, rank)
     if o["refused"]:
-        st.warning(" ".join(o["notes"]) + " Choose a later period.")
+        st.warning(inert(" ".join(o["notes"])) + " Choose a later period.")
         return
     st.caption(
         f"{', '.join(categories) or 'All crime types'}, {o['period']}. Gi* on {o['cell_size']:g} m cells, "
-        f"hot at {CONFIDENCE[min_class]} confidence, touching cells grouped; ranked by {rank}. " + " ".join(o["notes"])
+        f"hot at {CONFIDENCE[min_class]} confidence, touching cells grouped; ranked by {rank}. "
+        + inert(" ".join(o["notes"]))
     )
     if o["empty"]:
         st.info("No significant hot spot for this choice: widen the period or the crime types.")

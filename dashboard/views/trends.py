@@ -10,6 +10,7 @@ import altair as alt
 import streamlit as st
 
 from dashboard import common
+from dashboard.markdown import inert
 from dashboard.render.palette import GI_COLOURS
 from geodata.analysis import Selection
 from geodata.analysis.hotspots_for import emerging_for
@@ -147,9 +148,9 @@ def page() -> None:
     )
     change = _compared(path, selection, against)
     if change.table is None:
-        st.warning(change.comparison.note)
+        st.warning(inert(change.comparison.note))
     else:
-        st.caption(change.comparison.note + " Poisson E-test per row, Benjamini-Hochberg adjusted.")
+        st.caption(inert(change.comparison.note) + " Poisson E-test per row, Benjamini-Hochberg adjusted.")
         common.table(
             change.table[["current", "previous", "pct_change", "p_adj", "change"]]
             .rename(
@@ -178,7 +179,7 @@ def page() -> None:
     else:
         n_shown, n_cells, cell_size, notes, spec = _emerging_map(path, selection)
         for note in notes:
-            st.warning(note)
+            st.warning(inert(note))
         st.caption(f"{n_shown} of {n_cells:,} cells ({cell_size:g} m) show a pattern.")
         st.vega_lite_chart(spec, width="stretch")
         st.markdown(PATTERN_HELP)
