@@ -20,6 +20,12 @@ and the attempt counted in one step under a lock, before the password is
 verified, so parallel attempts cannot all pass the check (one ``SignIn`` per
 server process: Streamlit serves every session from one process).
 
+Password hashing is bounded (:data:`MAX_HASHING`): each argon2id verification takes 64 MiB, and 30
+sign-ins at once took a server from 357 MB to 2.16 GB. At most :data:`MAX_HASHING` verifications run at
+once in a server process; another attempt waits up to :data:`HASH_WAIT_S` seconds for a turn, then is
+refused ("busy", not counted as a failure). The failure limit is unchanged: the lock step comes first
+once the attempt has its turn.
+
 A name with no account (or an OIDC account, which has no password) is checked
 against a dummy argon2id hash made with the same parameters, so a wrong name
 takes as long as a wrong password and the timing does not tell which names
@@ -47,6 +53,10 @@ MAX_FAILURES, WINDOW_S = 5, 900
 MAX_NAME, MAX_PASSWORD, LOG_NAME = 120, 1024, 64
 _NAME = re.compile(rf"^[A-Za-z0-9._@+-]{{1,{MAX_NAME}}}$")
 log = logging.getLogger("csp_hotspots.access")
+#: At most this many argon2 verifications at once per server process (64 MiB each); others wait up to
+#: HASH_WAIT_S seconds, then are refused.
+MAX_HASHING, HASH_WAIT_S = 2, 10.0
+_hashing = threading.BoundedSemaphore(MAX_HASHING)
 
 
 class AccountsError(Exception):
@@ -180,16 +190,22 @@ class SignIn:
         from argon2.exceptions import VerificationError
 
         name, password = str(name or ""), str(password or "")
-        now = self.clock()
-        valid = bool(_NAME.match(name)) and len(password) <= MAX_PASSWORD
-        if valid:
-            self._reserve(name, now)
-        user = read(self.path).get(name) if valid else None
-        stored = user.get("hash") if user else None
-        try:  # always one argon2 verification: a name without an account takes as long
-            ok = _hasher().verify(stored or self._dummy_hash(), password[:MAX_PASSWORD]) and bool(stored)
-        except VerificationError:
-            ok = False
+        if not _hashing.acquire(timeout=HASH_WAIT_S):  # bounded memory: module docstring
+            log.warning("sign-in for %s refused: %d sign-ins already being checked", _logged(name), MAX_HASHING)
+            raise AccountsError("the server is busy checking other sign-ins: try again in a moment")
+        try:
+            now = self.clock()
+            valid = bool(_NAME.match(name)) and len(password) <= MAX_PASSWORD
+            if valid:
+                self._reserve(name, now)
+            user = read(self.path).get(name) if valid else None
+            stored = user.get("hash") if user else None
+            try:  # always one argon2 verification: a name without an account takes as long
+                ok = _hasher().verify(stored or self._dummy_hash(), password[:MAX_PASSWORD]) and bool(stored)
+            except VerificationError:
+                ok = False
+        finally:
+            _hashing.release()
         if not ok:
             with self._failures.held() as table:
                 n = len(table.get(name, []))

@@ -105,6 +105,50 @@ def test_parallel_sign_ins_cannot_all_pass_the_failure_limit(tmp_path, monkeypat
         signin.check("ana", PASSWORD)
 
 
+def test_argon2_verifications_at_once_are_bounded_and_the_rest_wait_or_are_refused(tmp_path, monkeypatch):
+    """Issue 24, medium 5: 30 parallel sign-ins ran 30 argon2 verifications at once (64 MiB each: 357 MB
+    to 2.16 GB). At most MAX_HASHING run at once; an attempt that waits longer than HASH_WAIT_S is refused
+    as busy (not counted as a failure), and the lockout still counts the others."""
+    path = tmp_path / "accounts.json"
+    accounts.add(path, "ana", "analyst", PASSWORD)
+    running, peak, lock = [0], [0], threading.Lock()
+
+    class Slow(_CountingHasher):
+        def verify(self, stored, password):
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            try:
+                return super().verify(stored, password)
+            finally:
+                with lock:
+                    running[0] -= 1
+
+    monkeypatch.setattr(accounts, "_hasher", lambda: Slow(delay=0.3))
+    monkeypatch.setattr(accounts, "HASH_WAIT_S", 0.8, raising=False)
+    signin = accounts.SignIn(path)
+    start, results = threading.Barrier(30), []
+
+    def attempt(i):
+        start.wait()
+        try:
+            results.append(signin.check(f"user{i}", "guess-guess-guess"))
+        except accounts.AccountsError as exc:
+            results.append(str(exc))
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak[0] == accounts.MAX_HASHING
+    busy = sum("busy" in r for r in results)
+    assert busy >= 10 and results.count("wrong user name or password") == 30 - busy
+    with signin._failures.held() as table:  # a refused-busy attempt is not a failure of its name
+        assert sum(len(v) for v in table.values()) == 30 - busy
+    assert signin.check("ana", PASSWORD) == "analyst"  # a turn comes again once the others are done
+
+
 def test_two_server_processes_share_the_failure_limit(tmp_path, monkeypatch):
     """Two servers on one accounts file (README "Deployment") each kept their own count, so a name had
     5 tries per server. The count lives beside the accounts file under an flock: two sign-in checkers
