@@ -31,7 +31,7 @@ def assign(areas: Areas, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """
     codes, ux, uy = unique_points(x, y)
     outside = len(areas.codes)
-    best = np.full(ux.size, outside, dtype="int64")
+    best = np.full(ux.size + 1, outside, dtype="int64")  # the last entry: points with no location
     bounds = shapely.bounds(areas.geometries)
     for i in range(len(areas.codes) - 1, -1, -1):
         x0, y0, x1, y1 = bounds[i]
@@ -41,7 +41,7 @@ def assign(areas: Areas, x: np.ndarray, y: np.ndarray) -> np.ndarray:
             best[candidates[shapely.intersects_xy(areas.geometries[i], ux[candidates], uy[candidates])]] = i
     labels = np.full(outside + 1, None, dtype=object)  # index `outside` -> None
     labels[:outside] = areas.codes
-    return labels[np.where(codes >= 0, best[np.maximum(codes, 0)], outside)]
+    return labels[best[np.where(codes >= 0, codes, ux.size)]]  # a file with no located point is no special case
 
 
 def best_fit(parts: Areas, wholes: Areas) -> tuple[np.ndarray, np.ndarray]:

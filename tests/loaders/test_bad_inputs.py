@@ -679,3 +679,46 @@ def test_stop_and_search_dates_outside_the_plausible_range_are_rejected():
     table, report = stops_table([dict(stop, datetime=s) for s in stamps], "hertfordshire", "Hertfordshire", "api")
     assert report.rows_loaded == 1 and table["month"][0].as_py() == date(2021, 5, 1)
     assert [(r.line, r.field) for r in report.rejected] == [(2, "datetime"), (3, "datetime"), (4, "datetime")]
+
+
+# ------------------------------------------------------------------ a file with no location at all (issue 24)
+def test_a_police_file_in_which_no_row_has_a_location_loads_every_row(tmp_path, empty_store):
+    """Issue 24, medium 7: a file where no row had a location crashed the ingest (IndexError in assign)."""
+    from geodata.pipeline.ingest import ingest_police
+
+    hdr = POLICE_HEADER.split(",")
+    rows = []
+    for i in range(3):
+        r = list(POLICE_ROW)
+        r[0], r[hdr.index("Longitude")], r[hdr.index("Latitude")] = f"id{i}", "", ""
+        rows.append(r)
+    path = tmp_path / "2021-05-x-street.csv"
+    path.write_text(_csv(POLICE_HEADER, rows))
+    report = ingest_police(empty_store, [path])
+    assert (report.rows_read, report.rows_loaded, report.no_location, report.rejected) == (3, 3, 3, [])
+    stored = empty_store.incidents(start="2021-05", end="2021-05")
+    assert len(stored) == 3 and stored["ward_code"].isna().all()
+
+
+def test_a_council_export_without_coordinates_loads_with_its_rows_kept(tmp_path, empty_store):
+    """Issue 24, medium 7: an export with no coordinate columns (its mapping names none) is loaded, every row
+    kept without a location and counted, as the mapping reference says; so is one whose coordinates are
+    all blank."""
+    from geodata.bundled import ST_ALBANS
+    from geodata.pipeline.ingest import ingest_council
+
+    map_a = ST_ALBANS / "council/mapping-council-a.toml"
+    mapping = map_a.read_text().replace('easting = "Easting"\nnorthing = "Northing"\n', "")
+    assert "Easting" not in mapping
+    (tmp_path / "map.toml").write_text(mapping)
+    keep = [i for i, h in enumerate(COUNCIL_HEADER) if h not in ("Easting", "Northing")]
+    rows = [[f"R{i}"] + [COUNCIL_ROW[j] for j in keep[1:]] for i in range(4)]
+    (tmp_path / "export.csv").write_text(_csv(",".join(COUNCIL_HEADER[j] for j in keep), rows))
+    report = ingest_council(empty_store, tmp_path / "export.csv", tmp_path / "map.toml", today=TODAY)
+    assert (report.rows_read, report.rows_loaded, report.no_location, report.rejected) == (4, 4, 4, [])
+    blank = [list(COUNCIL_ROW) for _ in range(2)]
+    for i, r in enumerate(blank):
+        r[0], r[2], r[3] = f"B{i}", "", ""
+    (tmp_path / "blank.csv").write_text(_csv(",".join(COUNCIL_HEADER), blank))
+    report = ingest_council(empty_store, tmp_path / "blank.csv", map_a, today=TODAY, replace_smaller=True)
+    assert (report.rows_loaded, report.no_location) == (2, 2)
