@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
-    """Errors that are the user's input, printed as one line (their modules are loaded by then)."""
-    errors = [ConfigError, ValueError]
+    """Errors that are the user's input, printed as one line (their modules are loaded by then): a
+    file that cannot be read or written (``--out`` in a missing folder, a folder given as a file) too."""
+    errors = [ConfigError, ValueError, OSError]
     for module, name in (
+        ("pyogrio.errors", "DataSourceError"),  # a GeoPackage that cannot be written
         ("loaders.report", "LoadError"),
         ("geodata.store", "StoreError"),
         ("loaders.council", "MappingError"),
@@ -124,6 +126,7 @@ def _cmd_ingest_council(args, cfg) -> int:
 def _cmd_synth(args, cfg) -> int:
     from geodata.pipeline.synthetic import generate
 
+    _check_months(args)
     for path in generate(open_store(cfg), args.out, args.start, args.end):
         print(path)
     return 0
@@ -489,6 +492,17 @@ def _cmd_serve(args, cfg) -> int:
     return 0  # the server runs in this process until stopped (signals reach it; no child is left)
 
 
+def _port(text: str) -> int:
+    """A TCP port for ``serve --port`` (1 to 65535), else argparse's one-line usage error."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port from 1 to 65535, got {text!r}")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the tests and for --help)."""
     # --config is accepted before or after the command; the sub-parsers' copy must not
@@ -635,7 +649,7 @@ def build_parser() -> argparse.ArgumentParser:
     users.set_defaults(func=_cmd_users)
 
     serve = sub.add_parser("serve", parents=[common], help="start the dashboard")
-    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--port", type=_port, default=8501, help="TCP port, 1 to 65535 (default 8501)")
     serve.add_argument(
         "--address",
         metavar="IP",
@@ -654,7 +668,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="listen on every interface even in local mode (everyone who reaches it is an admin)",
     )
     serve.set_defaults(func=_cmd_serve)
+    _no_abbreviations(parser)
     return parser
+
+
+def _no_abbreviations(parser: argparse.ArgumentParser) -> None:
+    """Turn off argparse's prefix matching in ``parser`` and every sub-command: ``--unsafe`` was taken as
+    ``--unsafe-listen-all``; an option is now given whole or refused."""
+    parser.allow_abbrev = False
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                _no_abbreviations(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
