@@ -364,6 +364,31 @@ def _cmd_months(args, cfg) -> int:
     return 0
 
 
+def _cmd_new_disclosure_key(args, cfg) -> int:
+    """Make a new disclosure key for a store whose key is lost (never replaces one that is there)."""
+    from geodata.methods import disclosure
+
+    path = disclosure.key_path(cfg.store_path)
+    if path.exists():
+        raise ValueError(
+            f"{path}: the store has its disclosure key; it is never replaced (docs/security-and-disclosure.md)"
+        )
+    if not args.yes:
+        print(
+            "Every public council count will be drawn again and differ from what was published. Type yes to make "
+            "a new key: ",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+        if sys.stdin.readline().strip().lower() != "yes":
+            print("no key was made", file=sys.stderr)
+            return 1
+    disclosure.store_key(cfg.store_path)
+    print(f"made a new disclosure key: {path} (back it up with the store: docs/deployment.md)", file=sys.stderr)
+    return 0
+
+
 #: Streamlit settings of `serve`: XSRF protection and CORS protection on (no cross-origin access), the
 #: smallest upload limit (the upload endpoint is closed anyway: dashboard/server.py), no tracebacks or
 #: developer menu for viewers, no usage statistics, no file watcher, no banner (serve prints its own).
@@ -636,6 +661,15 @@ def build_parser() -> argparse.ArgumentParser:
     months.add_argument("--dataset", metavar="NAME", help="only this dataset (force), default every one")
     months.add_argument("--yes", action="store_true", help="remove without asking (for scripts)")
     months.set_defaults(func=_cmd_months)
+
+    newkey = sub.add_parser(
+        "new-disclosure-key",
+        parents=[common],
+        help="make a new disclosure key when the store's is lost and no backup has it (every public council "
+        "count changes)",
+    )
+    newkey.add_argument("--yes", action="store_true", help="without asking (for scripts)")
+    newkey.set_defaults(func=_cmd_new_disclosure_key)
 
     wards = sub.add_parser("wards", parents=[common], help="list the configured wards")
     wards.set_defaults(func=_cmd_wards)

@@ -104,11 +104,13 @@ def page() -> None:
         refresh_section(store)
     loads = store.loads()
     parts = store.partitions()
+    where = f"Store: {store.path} " if access.can(store.config, "admin") else ""  # the server's paths: admins only
     st.caption(
-        f"Store: {store.path} ({store.config.wards.label}). Last refresh: "
-        f"{loads['finished_at'].max():%Y-%m-%d %H:%M} UTC."
-        if len(loads)
-        else "Nothing loaded yet."
+        inert(
+            f"{where}({store.config.wards.label}). Last refresh: {loads['finished_at'].max():%Y-%m-%d %H:%M} UTC."
+            if len(loads)
+            else "Nothing loaded yet."
+        )
     )
     st.subheader("Coverage (rows per month; a blank is a month with no data, not zero)")
     cov = coverage(parts)
