@@ -228,15 +228,24 @@ def test_a_huge_user_name_is_refused_and_logged_cut(tmp_path, caplog):
         ({"email": "ana@council.gov.uk", "email_verified": True}, "analyst"),
         ({"email": "ana@council.gov.uk", "email_verified": False}, "public"),
         ({"email": "ana@council.gov.uk"}, "public"),  # the provider does not say: not verified
-        ({"email": "ana@council.gov.uk", "email_verified": "true"}, "public"),  # only a JSON true counts
+        ({"email": "ana@council.gov.uk", "email_verified": "false"}, "public"),
+        ({"email": "ana@council.gov.uk", "email_verified": 1}, "public"),
         ({"email": "someone@else.org", "email_verified": True}, "public"),  # no partner account has it
+        # issue 24: the string "true" some providers send, and an address in another case, are the partner's
+        ({"email": "ana@council.gov.uk", "email_verified": "true"}, "analyst"),
+        ({"email": "Ana@Council.GOV.uk", "email_verified": True}, "analyst"),
+        # issue 24: a verified claim naming a password account ("root", the admin) is not that account
+        ({"email": "root", "email_verified": True}, "public"),
+        ({"email": "ROOT", "email_verified": "true"}, "public"),
+        ({"email": "", "email_verified": True}, "public"),
     ],
 )
 def test_oidc_sign_in_needs_a_verified_email(claims, expected):
-    """Issue 18: OIDC sign-in did not check ``email_verified``: an unverified address got its role."""
+    """Issue 18: OIDC sign-in did not check ``email_verified``: an unverified address got its role. Issue
+    24: only identity-provider accounts (no password) are matched, by e-mail in any case."""
     from dashboard import access
 
-    users = {"ana@council.gov.uk": {"role": "analyst", "hash": None}}
+    users = {"ana@council.gov.uk": {"role": "analyst", "hash": None}, "root": {"role": "admin", "hash": "$argon2id$x"}}
     assert access.oidc_role(claims, users) == expected
 
 
