@@ -139,3 +139,37 @@ def test_the_public_data_page_does_not_show_the_servers_store_path(tmp_path, mon
     assert not at.exception, at.exception
     shown = " ".join(e.value for kind in ("markdown", "caption", "info", "warning") for e in getattr(at, kind))
     assert "Last refresh" in shown and str(tmp_path) not in shown and "s.duckdb" not in shown
+
+
+# ------------------------------------------------------------------ serving
+def test_a_clear_cache_message_from_a_browser_clears_no_shared_cache():
+    """Issue 24: an anonymous client's ``clear_cache`` message cleared every visitor's caches. The server
+    (dashboard/server.py, installed by ``serve``) now clears the sender's own session state only."""
+    from types import SimpleNamespace
+
+    import streamlit as st
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.runtime import app_session
+
+    from dashboard import server
+
+    calls = []
+
+    @st.cache_data
+    def figure(x):
+        calls.append(x)
+        return x * 2
+
+    @st.cache_resource
+    def shared(x):
+        calls.append(-x)
+        return [x]
+
+    server.no_remote_cache_clearing()
+    figure(21), shared(3)
+    state = {"csp_role": "admin"}
+    session = SimpleNamespace(_session_state=state)
+    session._handle_clear_cache_request = lambda: app_session.AppSession._handle_clear_cache_request(session)
+    app_session.AppSession.handle_backmsg(session, BackMsg(clear_cache=True))  # the client's message
+    figure(21), shared(3)
+    assert calls == [21, -3] and state == {}  # the caches kept their entries; the sender's state is gone
