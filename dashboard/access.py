@@ -112,7 +112,9 @@ def sign_in_box(config) -> None:
             )
             if st.form_submit_button("Sign in"):
                 try:
-                    st.session_state["csp_role"] = _sign_in(str(config.accounts_file)).check(name, password)
+                    st.session_state["csp_role"] = _sign_in(str(config.accounts_file)).check(
+                        name, password, st.context.ip_address
+                    )
                 except accounts.AccountsError as exc:
                     st.error(str(exc))
                     return

@@ -145,7 +145,7 @@ def test_argon2_verifications_at_once_are_bounded_and_the_rest_wait_or_are_refus
     busy = sum("busy" in r for r in results)
     assert busy >= 10 and results.count("wrong user name or password") == 30 - busy
     with signin._failures.held() as table:  # a refused-busy attempt is not a failure of its name
-        assert sum(len(v) for v in table.values()) == 30 - busy
+        assert sum(len(v) for k, v in table.items() if " from " not in k) == 30 - busy  # one count per name
     assert signin.check("ana", PASSWORD) == "analyst"  # a turn comes again once the others are done
 
 
@@ -596,3 +596,27 @@ def test_users_command(tmp_path, capsys, monkeypatch):
     assert json.loads((tmp_path / "a.json").read_text())["users"]["ana"]["role"] == "analyst"
     assert main(["--config", str(cfg), "users", "remove", "bob"]) == 2
     assert "no user 'bob'" in capsys.readouterr().err
+
+
+def test_five_guesses_lock_a_name_only_from_their_address(tmp_path, monkeypatch):
+    """Issue 24: anyone could lock any account for 15 minutes with five guesses. Failures now count per
+    name and source address: the guesser's address is locked out, the partner elsewhere still signs in;
+    guesses spread over many addresses still lock the name everywhere after MAX_NAME_FAILURES."""
+    path = tmp_path / "accounts.json"
+    accounts.add(path, "ana", "analyst", PASSWORD)
+    monkeypatch.setattr(accounts, "_hasher", _CountingHasher)
+    signin = accounts.SignIn(path)
+    for _ in range(accounts.MAX_FAILURES):
+        with pytest.raises(accounts.AccountsError, match="wrong user name"):
+            signin.check("ana", "guess-guess-guess", "203.0.113.9")
+    with pytest.raises(accounts.AccountsError, match="too many"):
+        signin.check("ana", PASSWORD, "203.0.113.9")  # the guesser's address: locked, even with the password
+    assert signin.check("ana", PASSWORD, "198.51.100.7") == "analyst"  # the partner, elsewhere
+    assert signin.check("ana", PASSWORD, "198.51.100.7") == "analyst"
+    for i in range(accounts.MAX_NAME_FAILURES):  # many addresses, a few guesses each
+        try:
+            signin.check("ana", "guess-guess-guess", f"192.0.2.{i}")
+        except accounts.AccountsError:
+            pass
+    with pytest.raises(accounts.AccountsError, match="too many"):
+        signin.check("ana", PASSWORD, "198.51.100.8")  # bounded: now locked everywhere
