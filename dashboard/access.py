@@ -56,13 +56,18 @@ def role(config) -> str:
 
 def oidc_role(user, users: dict[str, dict]) -> str:
     """The audience of an identity-provider session (``user``: ``st.user`` or any mapping of its
-    claims): its account's role, by e-mail; ``public`` when the provider has not verified the e-mail
-    (``email_verified`` not true: some providers let anyone put someone else's address on an account)
-    or no account has that e-mail."""
-    if user.get("email_verified") is not True:
+    claims): the role of the identity-provider account (one without a password: ``users add ... --oidc``)
+    whose name is the e-mail, compared without regard to case (``Chair@Council.gov.uk`` is
+    ``chair@council.gov.uk``); ``public`` when the provider has not verified the e-mail
+    (``email_verified`` not true, as JSON ``true`` or the string ``"true"`` some providers send: some let
+    anyone put someone else's address on an account), or no such account has that e-mail. A password
+    account is never matched: a provider's claim ``root`` is not the password account ``root``."""
+    verified = user.get("email_verified")
+    if not (verified is True or (isinstance(verified, str) and verified.strip().lower() == "true")):
         return "public"
-    account = users.get(str(user.get("email", "")))
-    return account["role"] if account else "public"
+    email = str(user.get("email") or "").strip().casefold()
+    roles = {name.casefold(): a["role"] for name, a in users.items() if not a.get("hash")}
+    return roles.get(email, "public") if email else "public"
 
 
 def can(config, needed: str) -> bool:
@@ -108,7 +113,9 @@ def sign_in_box(config) -> None:
             )
             if st.form_submit_button("Sign in"):
                 try:
-                    st.session_state["csp_role"] = _sign_in(str(config.accounts_file)).check(name, password)
+                    st.session_state["csp_role"] = _sign_in(str(config.accounts_file)).check(
+                        name, password, st.context.ip_address
+                    )
                 except accounts.AccountsError as exc:
                     st.error(str(exc))
                     return

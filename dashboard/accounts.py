@@ -12,13 +12,25 @@ and maps), ``analyst`` (adds downloads and record-level views such as the
 patrol planner), ``admin`` (adds ingest, refresh and settings). Managed with
 ``csp-hotspots users add|remove|list``.
 
-Failed sign-ins are limited per user name: after :data:`MAX_FAILURES` within
-:data:`WINDOW_S` seconds the name is refused until the window has passed, and
-every failure is logged (logger ``csp_hotspots.access``) with the name (at most
-:data:`LOG_NAME` characters of it), never the password. The limit is checked
+Failed sign-ins are limited per user name and source address: after
+:data:`MAX_FAILURES` within :data:`WINDOW_S` seconds from one address the name is
+refused from that address until the window has passed (so five guesses from one
+place no longer lock the partner out everywhere), and after :data:`MAX_NAME_FAILURES`
+from all addresses together it is refused from every address (guesses spread over
+many addresses stay bounded). The address is the connection's (Streamlit's
+``st.context.ip_address``: behind a reverse proxy on this machine, the client's
+address it forwards; None on this machine). Every failure is logged (logger
+``csp_hotspots.access``) with the name (at most :data:`LOG_NAME` characters of it)
+and the address, never the password. The limit is checked
 and the attempt counted in one step under a lock, before the password is
 verified, so parallel attempts cannot all pass the check (one ``SignIn`` per
 server process: Streamlit serves every session from one process).
+
+Password hashing is bounded (:data:`MAX_HASHING`): each argon2id verification takes 64 MiB, and 30
+sign-ins at once took a server from 357 MB to 2.16 GB. At most :data:`MAX_HASHING` verifications run at
+once in a server process; another attempt waits up to :data:`HASH_WAIT_S` seconds for a turn, then is
+refused ("busy", not counted as a failure). The failure limit is unchanged: the lock step comes first
+once the attempt has its turn.
 
 A name with no account (or an OIDC account, which has no password) is checked
 against a dummy argon2id hash made with the same parameters, so a wrong name
@@ -45,10 +57,16 @@ from loaders.errors import InputError
 
 ROLES = ("viewer", "analyst", "admin")
 MAX_FAILURES, WINDOW_S = 5, 900
+#: Failures of one name from all addresses together before it is refused from every address.
+MAX_NAME_FAILURES = 30
 #: Longest user name and password accepted; at most LOG_NAME characters of a name reach the log.
 MAX_NAME, MAX_PASSWORD, LOG_NAME = 120, 1024, 64
 _NAME = re.compile(rf"^[A-Za-z0-9._@+-]{{1,{MAX_NAME}}}$")
 log = logging.getLogger("csp_hotspots.access")
+#: At most this many argon2 verifications at once per server process (64 MiB each); others wait up to
+#: HASH_WAIT_S seconds, then are refused.
+MAX_HASHING, HASH_WAIT_S = 2, 10.0
+_hashing = threading.BoundedSemaphore(MAX_HASHING)
 
 
 class AccountsError(InputError):
@@ -168,41 +186,61 @@ class SignIn:
             self._dummy = _hasher().hash(secrets.token_urlsafe(16))
         return self._dummy
 
-    def _reserve(self, name: str, now: float) -> None:
-        """Refuse a locked name, else count this attempt as a failure now (taken back on success):
-        the check and the count are one step under the lock."""
+    def _reserve(self, name: str, address: str | None, now: float) -> str:
+        """Refuse a locked name (from this address, or from everywhere), else count this attempt as a
+        failure now (taken back on success): the check and the count are one step under the lock.
+        Returns the key of the (name, address) count."""
+        pair = f"{name} from {address or 'this machine'}"
         with self._failures.held() as table:
             if len(table) > 10_000:  # forget names with no recent failure
                 for k in [k for k, v in table.items() if not v or now - v[-1] >= WINDOW_S]:
                     del table[k]
-            recent = [t for t in table.get(name, []) if now - t < WINDOW_S]
-            if len(recent) >= MAX_FAILURES:
-                table[name] = recent
-                log.warning("sign-in refused for %s: %d failures in %d s", _logged(name), len(recent), WINDOW_S)
+            per_name = [t for t in table.get(name, []) if now - t < WINDOW_S]
+            per_pair = [t for t in table.get(pair, []) if now - t < WINDOW_S]
+            if len(per_pair) >= MAX_FAILURES or len(per_name) >= MAX_NAME_FAILURES:
+                table[name], table[pair] = per_name, per_pair
+                log.warning(
+                    "sign-in refused for %s from %s: %d failures from there, %d in all in %d s",
+                    _logged(name),
+                    address or "this machine",
+                    len(per_pair),
+                    len(per_name),
+                    WINDOW_S,
+                )
                 raise AccountsError("too many failed sign-ins for this name: try again later")
-            table[name] = recent + [now]
+            table[name], table[pair] = per_name + [now], per_pair + [now]
+        return pair
 
-    def check(self, name: str, password: str) -> str:
+    def check(self, name: str, password: str, address: str | None = None) -> str:
         """The user's role; raises :class:`AccountsError` (one message for any wrong name or password,
-        another while the name is locked)."""
+        another while the name is locked for ``address``, the connection's source address)."""
         from argon2.exceptions import VerificationError
 
         name, password = str(name or ""), str(password or "")
-        now = self.clock()
-        valid = bool(_NAME.match(name)) and len(password) <= MAX_PASSWORD
-        if valid:
-            self._reserve(name, now)
-        user = read(self.path).get(name) if valid else None
-        stored = user.get("hash") if user else None
-        try:  # always one argon2 verification: a name without an account takes as long
-            ok = _hasher().verify(stored or self._dummy_hash(), password[:MAX_PASSWORD]) and bool(stored)
-        except VerificationError:
-            ok = False
+        if not _hashing.acquire(timeout=HASH_WAIT_S):  # bounded memory: module docstring
+            log.warning("sign-in for %s refused: %d sign-ins already being checked", _logged(name), MAX_HASHING)
+            raise AccountsError("the server is busy checking other sign-ins: try again in a moment")
+        try:
+            now = self.clock()
+            valid = bool(_NAME.match(name)) and len(password) <= MAX_PASSWORD
+            pair = self._reserve(name, address, now) if valid else None
+            user = read(self.path).get(name) if valid else None
+            stored = user.get("hash") if user else None
+            try:  # always one argon2 verification: a name without an account takes as long
+                ok = _hasher().verify(stored or self._dummy_hash(), password[:MAX_PASSWORD]) and bool(stored)
+            except VerificationError:
+                ok = False
+        finally:
+            _hashing.release()
         if not ok:
             with self._failures.held() as table:
-                n = len(table.get(name, []))
-            log.warning("failed sign-in for %s (%d in %d s)", _logged(name), n, WINDOW_S)
+                n = len(table.get(pair, [])) if pair else 0
+            log.warning(
+                "failed sign-in for %s from %s (%d in %d s)", _logged(name), address or "this machine", n, WINDOW_S
+            )
             raise AccountsError("wrong user name or password")
         with self._failures.held() as table:
-            table.pop(name, None)
+            table.pop(pair, None)
+            if now in table.get(name, []):
+                table[name].remove(now)
         return user["role"]

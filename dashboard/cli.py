@@ -110,6 +110,7 @@ def _cmd_ingest_council(args, cfg) -> int:
 def _cmd_synth(args, cfg) -> int:
     from geodata.pipeline.synthetic import generate
 
+    _check_months(args)
     for path in generate(open_store(cfg), args.out, args.start, args.end):
         print(path)
     return 0
@@ -334,6 +335,70 @@ def _cmd_wards(args, cfg) -> int:
     return 0
 
 
+def _cmd_months(args, cfg) -> int:
+    """``months list``: every loaded month per source and dataset, with its rows and whether it is
+    plausible (:mod:`loaders.plausible`); ``months remove``: one month of a source, after confirmation
+    (``--yes`` for scripts), recorded in the store's load history and logged on stderr."""
+    import logging
+
+    from loaders import plausible
+
+    store = open_store(cfg)
+    parts = store.partitions()
+    if args.action == "list":
+        if args.source:
+            parts = parts[parts["source"] == args.source]
+        for row in parts.sort_values(["source", "dataset", "month"]).itertuples():
+            month = row.month.strftime("%Y-%m")
+            family = "police.uk" if row.source == "police.uk outcomes" else row.source
+            problem = plausible.month_problem(family, month)
+            print(f"{row.source}\t{row.dataset}\t{month}\t{int(row.rows):,} rows" + (f"\t{problem}" if problem else ""))
+        return 0
+    if not args.source or not args.month:
+        raise ValueError("months remove needs --source and --month")
+    held = parts[(parts["source"] == args.source) & (parts["month"].dt.strftime("%Y-%m") == args.month)]
+    if args.dataset:
+        held = held[held["dataset"] == args.dataset]
+    if held.empty:
+        raise ValueError(f"{args.source} has no month {args.month} loaded: nothing to remove (see `months list`)")
+    what = f"{args.month} of {args.source} ({', '.join(held['dataset'])}: {int(held['rows'].sum()):,} rows)"
+    if not args.yes:
+        print(f"Remove {what}? Type yes to remove: ", end="", file=sys.stderr, flush=True)
+        if sys.stdin.readline().strip().lower() != "yes":
+            print("nothing was removed", file=sys.stderr)
+            return 1
+    report = store.remove_month(args.source, args.month, args.dataset)
+    message = f"removed {args.month} of {args.source} ({', '.join(held['dataset'])}): {report.rows_read:,} rows"
+    logging.getLogger("csp_hotspots").warning(message)
+    print(message, file=sys.stderr)
+    return 0
+
+
+def _cmd_new_disclosure_key(args, cfg) -> int:
+    """Make a new disclosure key for a store whose key is lost (never replaces one that is there)."""
+    from geodata.methods import disclosure
+
+    path = disclosure.key_path(cfg.store_path)
+    if path.exists():
+        raise ValueError(
+            f"{path}: the store has its disclosure key; it is never replaced (docs/security-and-disclosure.md)"
+        )
+    if not args.yes:
+        print(
+            "Every public council count will be drawn again and differ from what was published. Type yes to make "
+            "a new key: ",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+        if sys.stdin.readline().strip().lower() != "yes":
+            print("no key was made", file=sys.stderr)
+            return 1
+    disclosure.store_key(cfg.store_path)
+    print(f"made a new disclosure key: {path} (back it up with the store: docs/deployment.md)", file=sys.stderr)
+    return 0
+
+
 #: Streamlit settings of `serve`: XSRF protection and CORS protection on (no cross-origin access), the
 #: smallest upload limit (the upload endpoint is closed anyway: dashboard/server.py), no tracebacks or
 #: developer menu for viewers, no usage statistics, no file watcher, no banner (serve prints its own).
@@ -523,6 +588,17 @@ def _cmd_serve(args, cfg) -> int:
     return 0  # the server runs in this process until stopped (signals reach it; no child is left)
 
 
+def _port(text: str) -> int:
+    """A TCP port for ``serve --port`` (1 to 65535), else argparse's one-line usage error."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port from 1 to 65535, got {text!r}")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the tests and for --help)."""
     # --config is accepted before or after the command; the sub-parsers' copy must not
@@ -664,6 +740,27 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--host", action="append", default=[], metavar="NAME", help="a host name partners use; repeat")
     init.set_defaults(func=_cmd_init, needs_config=False)
 
+    months = sub.add_parser(
+        "months",
+        parents=[common],
+        help="list the loaded months of each source, or remove one (e.g. a bad month an older version loaded)",
+    )
+    months.add_argument("action", choices=["list", "remove"])
+    months.add_argument("--source", metavar="SOURCE", help="source as `months list` names it (police.uk, ...)")
+    months.add_argument("--month", metavar="YYYY-MM", help="the month to remove")
+    months.add_argument("--dataset", metavar="NAME", help="only this dataset (force), default every one")
+    months.add_argument("--yes", action="store_true", help="remove without asking (for scripts)")
+    months.set_defaults(func=_cmd_months)
+
+    newkey = sub.add_parser(
+        "new-disclosure-key",
+        parents=[common],
+        help="make a new disclosure key when the store's is lost and no backup has it (every public council "
+        "count changes)",
+    )
+    newkey.add_argument("--yes", action="store_true", help="without asking (for scripts)")
+    newkey.set_defaults(func=_cmd_new_disclosure_key)
+
     wards = sub.add_parser("wards", parents=[common], help="list the configured wards")
     wards.set_defaults(func=_cmd_wards)
 
@@ -702,7 +799,7 @@ def build_parser() -> argparse.ArgumentParser:
     acts.set_defaults(func=_cmd_actions)
 
     serve = sub.add_parser("serve", parents=[common], help="start the dashboard")
-    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--port", type=_port, default=8501, help="TCP port, 1 to 65535 (default 8501)")
     serve.add_argument(
         "--address",
         metavar="IP",
@@ -721,7 +818,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="listen on every interface even in local mode (everyone who reaches it is an admin)",
     )
     serve.set_defaults(func=_cmd_serve)
+    _no_abbreviations(parser)
     return parser
+
+
+def _no_abbreviations(parser: argparse.ArgumentParser) -> None:
+    """Turn off argparse's prefix matching in ``parser`` and every sub-command: ``--unsafe`` was taken as
+    ``--unsafe-listen-all``; an option is now given whole or refused."""
+    parser.allow_abbrev = False
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                _no_abbreviations(sub)
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors that are the user's input, printed as one line: :class:`loaders.errors.InputError` (every
+    loader's, the store's, the config's), a bad option value, and a file that cannot be read or written
+    (``--out`` in a missing folder, a folder given as a file; pyogrio's, once loaded, for a GeoPackage)."""
+    errors: list[type[Exception]] = [InputError, ValueError, OSError]
+    if "pyogrio.errors" in sys.modules:
+        errors.append(sys.modules["pyogrio.errors"].DataSourceError)
+    return tuple(errors)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -736,7 +854,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. head, which stopped reading
         sys.stderr.close()
         return 0
-    except (InputError, ValueError) as exc:  # the user's input (loaders/errors.py), or a bad option value
+    except Exception as exc:
+        if not isinstance(exc, _user_errors()):
+            raise
         if getattr(args, "paths", None):
             _end_line()  # a progress line was being redrawn
         print(f"csp-hotspots: error: {exc}", file=sys.stderr)

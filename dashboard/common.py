@@ -17,6 +17,7 @@ import streamlit as st
 
 from dashboard import access
 from dashboard.attributions import ATTRIBUTIONS
+from dashboard.markdown import inert
 from dashboard.render import svgmap
 from geodata import config as config_mod
 from geodata import export, sources
@@ -375,4 +376,21 @@ def table(frame: pd.DataFrame, *, hide_index: bool | None = None, height: int | 
     else:
         rates = [c for c in RATE_COLUMNS if c in frame]
         frame = frame.assign(**{c: frame[c].map(rules.rate_text) for c in rates}) if rates else frame
-        st.table(frame, hide_index=hide_index, **({"height": height} if height else {}))
+        # st.table renders Markdown in every cell and heading: text from data is shown as text
+        st.table(_inert_frame(frame), hide_index=hide_index, **({"height": height} if height else {}))
+
+
+def _inert_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell, column name and index label through :func:`dashboard.markdown.inert`."""
+
+    def text(v):
+        return inert(v) if isinstance(v, str) else v
+
+    out = frame.map(text)
+    out.columns = [text(c) for c in frame.columns]
+    out.index = (
+        pd.Index([text(i) for i in frame.index], name=frame.index.name)
+        if not isinstance(frame.index, pd.MultiIndex)
+        else pd.MultiIndex.from_tuples([tuple(text(x) for x in i) for i in frame.index], names=frame.index.names)
+    )
+    return out

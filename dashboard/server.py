@@ -140,6 +140,46 @@ def no_address_lookups() -> None:
     net_util.get_internal_ip = lambda: None
 
 
+class DropWhenGone:
+    """A text stream that writes to ``stream`` until its reader has gone (a closed pipe: ``serve | head``),
+    then drops what is written: no print raises in the server. Streamlit's stop prints "Stopping..."
+    first, so with the pipe closed a SIGTERM raised BrokenPipeError there and the server never stopped."""
+
+    def __init__(self, stream):
+        self._stream, self._gone = stream, False
+
+    def write(self, text: str) -> int:
+        if not self._gone:
+            try:
+                return self._stream.write(text)
+            except (OSError, ValueError):  # BrokenPipeError, or a stream closed under us
+                self._gone = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except (OSError, ValueError):
+                self._gone = True
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def no_remote_cache_clearing() -> None:
+    """Streamlit's browser client may send a ``clear_cache`` message (its developer menu's "Clear
+    cache"), and the server then clears every cache of the process, for every visitor; anyone who
+    reaches the page could send it. Here it clears the sending session's own state only: caches are
+    cleared by the app itself when the store changes (an admin's refresh)."""
+    from streamlit.runtime import app_session
+
+    def clear_own_state(self) -> None:
+        self._session_state.clear()
+
+    app_session.AppSession._handle_clear_cache_request = clear_own_state
+
+
 def _install_guard(hosts: frozenset[str] | None, basemap_file=None) -> None:
     from streamlit.web.server.starlette import starlette_server
 
@@ -152,6 +192,8 @@ def main(argv: list[str], hosts: frozenset[str] | None = frozenset(), basemap_fi
     carry, ``None`` for any; ``basemap_file``: the local PMTiles basemap to serve, if any."""
     port = int(argv[argv.index("--server.port") + 1]) if "--server.port" in argv else 8501
     no_address_lookups()
+    no_remote_cache_clearing()
+    sys.stdout, sys.stderr = DropWhenGone(sys.stdout), DropWhenGone(sys.stderr)
     _install_guard(hosts, basemap_file)
     threading.Thread(target=_import_pages, args=(port,), name=WARM_UP, daemon=True).start()
     from streamlit.web import cli

@@ -16,9 +16,10 @@ Rows for the regional and national totals (``ONS Code`` ``*Total``) keep the
 Row rules (rejected rows are reported with file, line, field and reason):
 A row repeating an earlier row's year and area (``ONS Code``; for totals, ``Region``) is
 rejected. ``Year`` must be a financial year ``YYYY-YY`` within the plausible range
-(:mod:`loaders.plausible`: from 2012-13, the first year of the series, to the year
-holding the current month); ``ONS Code`` an ONS area code or ``*Total``; every
-measure a finite number >= 0 (counts and pounds), ``:`` or (text columns) any text.
+(:mod:`loaders.plausible`: from 2012-13, the first year of the series, to the last year
+that has ended: a year whose March is the current month or later has no figures yet);
+``ONS Code`` an ONS area code or ``*Total``; every measure a finite number >= 0 (counts and pounds),
+``:`` or (text columns) any text.
 """
 
 from __future__ import annotations
@@ -174,6 +175,8 @@ def _row(
         return ("Year", f"not a financial year YYYY-YY: {year!r}"), []
     if reason := plausible.month_problem(SOURCE, f"{m.group(1)}-04"):
         return ("Year", f"financial year {year} begins with {reason}"), []
+    if reason := plausible.month_problem(SOURCE, f"{int(m.group(1)) + 1:04d}-03"):
+        return ("Year", f"financial year {year} has not ended: its last {reason}"), []
     if code != "*Total" and not _CODE.match(code):
         return ("ONS Code", f"not an ONS area code: {code!r}"), []
     values: list[tuple[float | None, str | None]] = []

@@ -11,7 +11,9 @@ files (a CSV, a folder searched recursively, or a zip read in memory).
 Row rules (each rejected row is reported with file, line, field and reason):
 
 * ``Crime ID`` must be present (an outcome without one cannot be linked to a crime);
-* ``Month`` must be ``YYYY-MM``; ``Outcome type`` and ``Falls within`` must be present;
+* ``Month`` must be ``YYYY-MM`` within police.uk's plausible months (:func:`loaders.police.month_checks`:
+  from 2010-12 to the latest month data.police.uk can have published); ``Outcome type`` and
+  ``Falls within`` must be present;
 * ``Longitude``/``Latitude``: both empty is kept with no location (counted in
   ``LoadReport.no_location``); otherwise both numbers inside Great Britain;
 * a line with more or fewer fields than the header, or bytes that are not UTF-8, is rejected.
@@ -66,7 +68,6 @@ COLUMNS: tuple[Column, ...] = (
 )
 NAMES = tuple(c.name for c in COLUMNS)
 ARROW_SCHEMA = pa.schema([pa.field(c.name, c.type, nullable="NOT NULL" not in c.sql) for c in COLUMNS])
-_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
@@ -84,11 +85,7 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
             "Crime ID",
             lambda r: "no Crime ID: the outcome cannot be linked to a crime",
         ),
-        (
-            ~police._np(pc.match_substring_regex(raw["Month"], _MONTH)),
-            "Month",
-            lambda r: f"unparseable month {r['Month']!r} (expected YYYY-MM)",
-        ),
+        *police.month_checks(raw),
         (police._np(pc.equal(trimmed["Outcome type"], "")), "Outcome type", lambda r: "no outcome type"),
         *place_checks,
     ]

@@ -8,7 +8,8 @@ downloaded ``.zip`` (read in memory, never extracted).
 Row rules (each rejected row is reported with file, line, field and reason):
 
 * ``Month`` must be ``YYYY-MM`` within the plausible range (:mod:`loaders.plausible`:
-  2010-12, when data.police.uk begins, to the current month); ``Crime type`` one of :data:`CRIME_TYPES`;
+  2010-12, when data.police.uk begins, to the latest month it can have published, weeks after it
+  ended: never the current month); ``Crime type`` one of :data:`CRIME_TYPES`;
   ``Falls within`` (the force) must be present;
 * ``Longitude``/``Latitude`` both empty: the row is kept with no location and
   counted in ``LoadReport.no_location``; otherwise both must be numbers inside
@@ -366,19 +367,8 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     raw, rejected = _split_rows(name, data)
     report = LoadReport(SOURCE, files=[name], rows_read=raw.num_rows + len(rejected))
     no_loc, lon, lat, place_checks = location_checks(raw)
-    first, last = plausible.bounds(SOURCE)
     checks = [  # (mask of bad rows, field, reason for one row)
-        (
-            ~_np(pc.match_substring_regex(raw["Month"], _MONTH)),
-            "Month",
-            lambda r: f"unparseable month {r['Month']!r} (expected YYYY-MM)",
-        ),
-        (
-            _np(pc.or_(pc.less(raw["Month"], first), pc.greater(raw["Month"], last))),
-            "Month",
-            # month_problem reads the clock again: the fallback covers a month boundary passed since `last`
-            lambda r: plausible.month_problem(SOURCE, r["Month"]) or f"month {r['Month']} is outside {first} to {last}",
-        ),
+        *month_checks(raw),
         (
             ~_np(pc.is_in(raw["Crime type"], value_set=_CRIME_TYPES)),
             "Crime type",
@@ -409,6 +399,23 @@ def parse(name: str, data: bytes) -> tuple[pa.Table, LoadReport]:
     report.rows_loaded = raw.num_rows
     report.no_location = int(no_loc.sum())
     return _canonical(raw, lon, lat), report
+
+
+def month_checks(raw: pa.Table) -> list:
+    """The checks every police.uk file (street, outcomes) makes of its ``Month``, as (mask, field,
+    reason) checks: not ``YYYY-MM``, or outside the plausible months of police.uk (:mod:`loaders.plausible`:
+    before 2010-12, or a month data.police.uk cannot have published yet)."""
+    first, last = plausible.bounds(SOURCE)
+    well_formed = _np(pc.match_substring_regex(raw["Month"], _MONTH))
+    return [
+        (~well_formed, "Month", lambda r: f"unparseable month {r['Month']!r} (expected YYYY-MM)"),
+        (
+            well_formed & _np(pc.or_(pc.less(raw["Month"], first), pc.greater(raw["Month"], last))),
+            "Month",
+            # month_problem reads the clock again: the fallback covers a day boundary passed since `last`
+            lambda r: plausible.month_problem(SOURCE, r["Month"]) or f"month {r['Month']} is outside {first} to {last}",
+        ),
+    ]
 
 
 def location_checks(raw: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:

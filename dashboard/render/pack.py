@@ -28,14 +28,12 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from dashboard.attributions import ATTRIBUTIONS  # noqa: E402
 from dashboard.render.palette import GI_COLOURS, STATUS_COLOURS, STATUS_SYMBOLS  # noqa: E402
-from geodata import sources
 from geodata.analysis import (  # noqa: E402
     PUBLIC,
-    Selection,
     meeting,  # noqa: E402
 )
 from geodata.analysis.actions import for_meeting  # noqa: E402
-from geodata.analysis.hotspots_for import hotspots_for  # noqa: E402
+from geodata.analysis.hotspots_for import measure_hotspots  # noqa: E402
 from geodata.analysis.status import MeasureStatus, PriorityStatus, evaluate, latest_month, span  # noqa: E402
 from geodata.classes import classify  # noqa: E402
 from geodata.methods import disclosure, runchart
@@ -160,10 +158,12 @@ def _map_png(store: Store, m: MeasureStatus) -> bytes:
     fig, ax = plt.subplots(figsize=(4.6, 4.6))
     wards.plot(ax=ax, color=classed.colour_of(), edgecolor="#333333", linewidth=0.6)
     handles = [Patch(facecolor=c, edgecolor="#333333", label=t) for c, t in classed.legend]
-    if sources.get(m.measure.source).kind == sources.POINTS and m.current.count:
-        found = hotspots_for(
-            store, Selection.of(m.current.start, m.current.end, m.measure.categories, source=m.measure.source)
-        )
+    found, why_not = (None, None)
+    if m.current.count:  # the pack's audience: the public (disclosure control, module docstring of build)
+        found, why_not = measure_hotspots(store, m.measure, m.current.start, m.current.end, PUBLIC)
+    if why_not:
+        ax.set_title(why_not, fontsize=6, loc="left", wrap=True)
+    if found is not None:
         cells, grid = found.cells, found.grid
         for cls in (3, 2):
             sel = cells[cells["gi_class"] == cls]
@@ -194,7 +194,7 @@ def build(
     The pack is for the meeting, so sensitive (council) sources are under disclosure control
     (the PUBLIC audience): every figure of their measures, and their ward map, is made from the public
     cells (:mod:`geodata.methods.disclosure`), with the rule stated beside them; they get no run chart."""
-    end = end or latest_month(store)
+    end = end or latest_month(store, priorities)
     results = evaluate(store, priorities, end, window, compare, PUBLIC)
     deck = meeting.slides(store, priorities, end, window, compare, PUBLIC, results)
     images = {}

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import access, actions, common
+from dashboard.markdown import inert
 from geodata.analysis.coverage import DISTRICT_ROWS, LOADED_ROWS, coverage_by_month, coverage_for
 from geodata.analysis.status import SYNTHETIC_LABEL
 
@@ -27,11 +28,11 @@ def refresh_section(store) -> None:
                 progress=lambda m, d, t: bar.progress(d / t, text=f"{m}: {d} of {t} months"),
             )
             if not done:
-                st.error(said)
+                st.error(inert(said))
                 return
             st.cache_data.clear()  # months and figures change with the store
             common.statuses.clear()
-            st.success(said)
+            st.success(inert(said))
 
 
 def _cell(v) -> str:
@@ -48,11 +49,13 @@ def page() -> None:
     if access.can(store.config, "admin"):
         refresh_section(store)
     loads = store.loads()
+    where = f"Store: {store.path} " if access.can(store.config, "admin") else ""  # the server's paths: admins only
     st.caption(
-        f"Store: {store.path} ({store.config.wards.label}). Last refresh: "
-        f"{loads['finished_at'].max():%Y-%m-%d %H:%M} UTC."
-        if len(loads)
-        else "Nothing loaded yet."
+        inert(
+            f"{where}({store.config.wards.label}). Last refresh: {loads['finished_at'].max():%Y-%m-%d %H:%M} UTC."
+            if len(loads)
+            else "Nothing loaded yet."
+        )
     )
     police = coverage_by_month(store)  # police.uk first: the months every page counts
     st.subheader(f"{police.source} by month (a blank is a month not loaded, not zero)")
@@ -74,8 +77,8 @@ def page() -> None:
         st.warning(
             f"{len(cov['implausible'])} loaded month(s) lie outside the plausible months ("
             f"{', '.join(cov['implausible'])[:200]}) and are not shown: they "
-            "were loaded before the loaders rejected such dates (README, 'Loading your own month'); load "
-            "those sources again into a new store."
+            "were loaded before the loaders rejected such dates; an admin removes one with "
+            "`csp-hotspots months remove --source SOURCE --month YYYY-MM`."
         )
     exact = audience.exact
     common.table(cov["table"].map(_cell))

@@ -319,7 +319,7 @@ def page() -> None:
     hot_metric = b.empty()
     c.metric("Wards with a significant rise", "no comparison" if table.rises is None else f"{table.rises}")
     for note in table.notes:
-        (st.warning if note.startswith("No change figure") else st.caption)(note)
+        (st.warning if note.startswith("No change figure") else st.caption)(inert(note))
     grid_notes = st.container()
     the_map = st.empty()
     if not mapview.seen("explorer_map"):  # a first view: the wards at once, the hot spots when computed
@@ -404,6 +404,6 @@ def one_ward(path, selection: Selection, names: dict) -> None:
     one = Selection.of(selection.period.start, selection.period.end, selection.categories, [ward])
     detail = common.cached(monthly, one).T  # incidents by category (rows) and month (columns; not loaded: blank)
     if detail.empty or not detail.fillna(0).to_numpy().any():
-        st.info(f"No incidents in {names[ward]} for this selection.")
+        st.info(f"No incidents in {inert(names[ward])} for this selection.")
     else:
         common.table(detail)

@@ -182,7 +182,7 @@ def knox_section(loaded: list[str], exact: bool) -> None:
         with st.spinner("Permuting dates ..."):
             table = common.cached(records.near_repeat_test, source, distance, time, int(permutations))
     except ValueError as exc:
-        st.error(str(exc))
+        st.error(inert(str(exc)))
         return
     if common.store().synthetic_count(source=source):
         st.warning(f"{SYNTHETIC_LABEL}: the records tested are synthetic.")

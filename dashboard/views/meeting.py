@@ -21,7 +21,7 @@ from dashboard import access, common
 from dashboard.markdown import inert
 from dashboard.render import slides
 from geodata.analysis.actions import for_meeting
-from geodata.analysis.status import SYNTHETIC_LABEL, latest_month
+from geodata.analysis.status import SYNTHETIC_LABEL, complete_months, latest_month
 from geodata.priorities import COMPARES
 
 KIOSK_EVERY, KIOSK_MIN = 20, 3
@@ -93,7 +93,7 @@ def page() -> None:
     key = common.priorities_key()
     plist = common.priorities(key)
     kiosk = st.query_params.get("mode") == "meeting"
-    all_months = store.loaded_months()
+    all_months = complete_months(store, plist)  # one bad month of an older version never becomes the end
     if kiosk:
         st.markdown(_KIOSK_CSS, unsafe_allow_html=True)
         end = st.query_params.get("to")
@@ -115,7 +115,7 @@ def page() -> None:
         every = max(KIOSK_MIN, _int_param("every", KIOSK_EVERY) or KIOSK_EVERY)
         _rotate(slides.render(deck, plist.partnership, outlines, every, lines), every)
         return
-    data_to = latest_month(store) if all_months else "nothing loaded"
+    data_to = latest_month(store, plist) if all_months else "nothing loaded"
     st.markdown(
         f"## {inert(plist.partnership)}  \n"
         f'<span class="csp-data-to">Data to {inert(data_to)}</span> · {inert(plist.strategy)}',

@@ -20,6 +20,7 @@ import shapely
 import streamlit as st
 
 from dashboard import access, common
+from dashboard.markdown import inert
 from geodata import export
 from geodata.analysis import Selection, actions, rules
 from geodata.analysis.patrol_zones import NO_DAY_OR_TIME, patrol_zones
@@ -188,12 +189,15 @@ def page() -> None:
     placed = tuple((a.id, a.what, a.status, shapely.to_wkt(g)) for a, g in actions.placed(store, partner=True))
     o = outputs(*choice, harm_key, placed)
     if o["refused"]:
-        st.warning(" ".join(o["notes"]) + " Choose a later period.")
+        st.warning(inert(" ".join(o["notes"])) + " Choose a later period.")
         return
     area = ", ".join(ward_names[w] for w in chosen) if chosen else "the whole district"
     st.caption(
-        f"{', '.join(categories) or 'All crime types'}, {o['period']}, in {area}. Gi* on {o['cell_size']:g} m cells, "
-        f"hot at {CONFIDENCE[min_class]} confidence, touching cells grouped; ranked by {rank}. " + " ".join(o["notes"])
+        inert(
+            f"{', '.join(categories) or 'All crime types'}, {o['period']}, in {area}. Gi* on {o['cell_size']:g} m "
+            f"cells, hot at {CONFIDENCE[min_class]} confidence, touching cells grouped; ranked by {rank}. "
+            + " ".join(o["notes"])
+        )
     )
     if o["empty"]:
         st.info("No significant hot spot for this choice: widen the period or the crime types.")

@@ -10,6 +10,7 @@ import altair as alt
 import streamlit as st
 
 from dashboard import common
+from dashboard.markdown import inert
 from dashboard.render.palette import GI_COLOURS
 from geodata.analysis import Selection
 from geodata.analysis.hotspots_for import emerging_for
@@ -138,9 +139,9 @@ def page() -> None:
     )
     change = common.cached(category_change, selection, against)
     if change.table is None:
-        st.warning(change.note)
+        st.warning(inert(change.note))
     else:
-        st.caption(change.note)
+        st.caption(inert(change.note))
         common.table(
             change.table[["current", "previous", "pct_change", "p_adj", "change"]]
             .rename(
@@ -170,7 +171,7 @@ def page() -> None:
         st.info(f"No emerging hot spots: {refused}.")
     else:
         for note in notes:
-            st.warning(note)
+            st.warning(inert(note))
         st.caption(f"{n_shown} of {n_cells:,} cells ({cell_size:g} m) show a pattern.")
         st.vega_lite_chart(spec, width="stretch")
         st.markdown(PATTERN_HELP)

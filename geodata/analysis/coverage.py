@@ -28,11 +28,12 @@ LOADED = "loaded"
 
 
 def implausible(partitions: pd.DataFrame) -> pd.Series:
-    """Which partitions lie outside the plausible months (:func:`loaders.plausible.window`): only a
-    store loaded before the loaders applied that rule can hold them."""
-    first, last = plausible.window()
+    """Which partitions lie outside their source's plausible months (:func:`loaders.plausible.plausible`;
+    outcomes as police.uk): only a store loaded before the loaders applied that rule can hold them."""
     month = partitions["month"].dt.strftime("%Y-%m")
-    return (month < first) | (month > last)
+    return pd.Series(
+        [not plausible.plausible(s, m) for s, m in zip(partitions["source"], month)], index=partitions.index, dtype=bool
+    )
 
 
 def coverage(partitions: pd.DataFrame) -> pd.DataFrame:

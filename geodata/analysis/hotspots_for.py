@@ -6,6 +6,14 @@ bandwidth, and the snap points use only the incidents inside that area, fetched 
 the store. Statistics: :func:`geodata.methods.hotspots.hotspot_cells` (Gi*, adjacent cells,
 Benjamini-Hochberg), :func:`geodata.methods.kde.kde` (quartic, bandwidth from the incidents),
 :func:`geodata.methods.snap.snap_points`, :func:`geodata.methods.hotspots.emerging_cells`.
+
+Rule (disclosure, :func:`geodata.analysis.rules.withheld`): hot spots are made from the records
+themselves, so they are never made for a sensitive source (:mod:`geodata.sources`) shown to an
+audience without exact counts: such an audience sees that source only through its published
+ward-by-month cells. :func:`hotspots_for` and :func:`emerging_for` refuse it (:class:`Withheld`);
+:func:`measure_hotspots` (the meeting pack's maps) says why there are none. A priority's measure
+with flags is not mapped either: a :class:`~geodata.analysis.selection.Selection` carries no
+flags, so its hot spots would count the records the measure leaves out.
 """
 
 from __future__ import annotations
@@ -16,8 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geodata import sources
 from geodata.analysis import rules
-from geodata.analysis.selection import Selection
+from geodata.analysis.selection import ANALYST, Audience, Selection
 from geodata.methods import grid as grids
 from geodata.methods import kde as kde_mod
 from geodata.methods.gistar import CLASS_LABELS as CLASS_LABELS  # the pages' legend names the classes
@@ -38,12 +47,34 @@ class HotSpots:
     notes: tuple[str, ...] = field(default=())
 
 
+class Withheld(ValueError):
+    """Hot spots asked of a sensitive source for an audience without exact counts (module docstring)."""
+
+
+#: Why a withheld measure has no hot spots (shown beside its map).
+NO_HOTSPOTS_WITHHELD = (
+    "No hot spots: council records are shown to this audience only as rounded ward counts (disclosure control)."
+)
+#: Why a flagged measure has no hot spots (shown beside its map).
+NO_HOTSPOTS_FLAGGED = "No hot spots: a measure of flagged records is not mapped as hot spots."
+
+
+def _check_audience(selection: Selection, audience: Audience) -> None:
+    if rules.withheld(selection.source, audience):
+        raise Withheld(
+            f"{selection.source} records are sensitive: hot spots are made from the records, so they are "
+            "only for audiences with exact counts"
+        )
+
+
 def _grid_notes(caught) -> list[str]:
     return [str(w.message) for w in caught if issubclass(w.category, grids.FineGridWarning)]
 
 
-def hotspots_for(store, selection: Selection, cell_size: float | None = None) -> HotSpots:
-    """Gi* cells with density, and snap points, of ``selection`` over its study area."""
+def hotspots_for(store, selection: Selection, cell_size: float | None = None, audience: Audience = ANALYST) -> HotSpots:
+    """Gi* cells with density, and snap points, of ``selection`` over its study area; :class:`Withheld`
+    for a sensitive source and an ``audience`` (default analysts) without exact counts."""
+    _check_audience(selection, audience)
     selection.check_wards(store)
     outline, located = rules.study_area(store, selection)
     with warnings.catch_warnings(record=True) as caught:
@@ -59,11 +90,12 @@ def hotspots_for(store, selection: Selection, cell_size: float | None = None) ->
     return HotSpots(cells, grid, snaps, h, len(located), tuple(notes))
 
 
-def emerging_for(store, selection: Selection, cell_size: float | None = None):
+def emerging_for(store, selection: Selection, cell_size: float | None = None, audience: Audience = ANALYST):
     """Emerging hot spot class per cell of ``selection`` over its study area, on the months of the
     period the source has loaded (at least 3): a month not loaded is a gap, named in the notes, never
-    a month with no crime. ValueError, with the reason, when fewer than 3 months are loaded.
-    Returns (cells, grid, notes)."""
+    a month with no crime. ValueError, with the reason, when fewer than 3 months are loaded;
+    :class:`Withheld` as :func:`hotspots_for`. Returns (cells, grid, notes)."""
+    _check_audience(selection, audience)
     if selection.period.length < 3:
         raise ValueError(f"emerging hot spots need at least 3 months, got {selection.period.length}")
     missing = rules.missing_months(store, selection.source, selection.period)
@@ -84,3 +116,18 @@ def emerging_for(store, selection: Selection, cell_size: float | None = None):
             "left out (not read as months with no crime)."
         )
     return cells, grid, tuple(notes)
+
+
+def measure_hotspots(store, measure, start: str, end: str, audience: Audience) -> tuple[HotSpots | None, str | None]:
+    """Gi* hot spots of a priority's ``measure`` (:class:`geodata.priorities.Measure`) from ``start``
+    to ``end`` for ``audience``, or (None, why not): none for a source without points, none for a
+    withheld source (:data:`NO_HOTSPOTS_WITHHELD`) and none for a measure with flags
+    (:data:`NO_HOTSPOTS_FLAGGED`); see the module docstring."""
+    if sources.get(measure.source).kind != sources.POINTS:
+        return None, None
+    if rules.withheld(measure.source, audience):
+        return None, NO_HOTSPOTS_WITHHELD
+    if measure.flags:
+        return None, NO_HOTSPOTS_FLAGGED
+    selection = Selection.of(start, end, measure.categories, source=measure.source)
+    return hotspots_for(store, selection, audience=audience), None

@@ -409,7 +409,7 @@ def slides(
     with store.session():
         results = results if results is not None else evaluate(store, priorities, end, window, compare, audience)
         built = [_priority_slide(store, r, audience) for r in results]
-        data_to = latest_month(store)
+        data_to = latest_month(store, priorities)
     measured = [s for s in built if s.parts or s.annual is not None]
     others = [s for s in built if not (s.parts or s.annual is not None)]
     overview = Overview([_row(s) for s in built])

@@ -370,9 +370,13 @@ def is_small(count) -> bool:
 def public_cells(store, counts: pd.DataFrame, source: str, categories=(), flags=()) -> pd.DataFrame:
     """The public ward-by-month cells of a sensitive source's table (``counts``: true counts with
     ``ward_code, month, incidents``; the table named by its source, categories and flags): the one call
-    of :func:`geodata.methods.disclosure.public_counts` in the analysis layer, under the store's key."""
+    of :func:`geodata.methods.disclosure.public_counts` in the analysis layer, under the store's key,
+    which is never made here (a missing key is :class:`geodata.methods.disclosure.KeyMissing`: the
+    ingest of the first sensitive records makes it, :func:`geodata.pipeline.ingest.ingest_council`)."""
+    if counts.empty:  # nothing to round (no record of the source yet): no key needed
+        return counts.copy()
     return disclosure.public_counts(
-        counts, disclosure.store_key(store.path), disclosure.table_id(source, categories, flags)
+        counts, disclosure.store_key(store.path, create=False), disclosure.table_id(source, categories, flags)
     )
 
 

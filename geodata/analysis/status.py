@@ -41,7 +41,6 @@ months it looks at says so first in its sentence (:data:`SYNTHETIC_LABEL`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date
 
 import pandas as pd
 
@@ -52,6 +51,7 @@ from geodata.methods.change import compare as compare_counts
 from geodata.methods.pvalue import p_clause
 from geodata.priorities import Measure, Priorities, Priority
 from geodata.store import Store
+from loaders import plausible
 from loaders.months import Period, listing, months, of, shift, span
 
 #: Statuses from best to worst; ``not judged`` and ``no data`` sort apart.
@@ -170,10 +170,30 @@ def _missing_text(fig: Figure) -> str:
     return f"not loaded for {listing(fig.missing)}"
 
 
-def latest_month(store: Store) -> str:
-    """The latest month any source has loaded ('YYYY-MM'); this month when the store is empty."""
-    loaded = store.loaded_months()
-    return loaded[-1] if loaded else of(date.today())
+def complete_months(store: Store, priorities: Priorities | None = None) -> list[str]:
+    """The months a meeting can end at, sorted: the complete months (before the current month) loaded
+    for a source the ``priorities`` measure (default: any source), within each source's plausible
+    months (:meth:`geodata.store.Store.loaded_months`), so neither another source's partition nor
+    one bad row an older version loaded can move the meeting's latest month."""
+    ids = (
+        {m.source for p in priorities.priorities for m in p.measures}
+        if priorities is not None
+        else set(store.partitions()["source"])
+    )
+    return sorted(_complete({m for s in ids for m in store.loaded_months(s)}))
+
+
+def latest_month(store: Store, priorities: Priorities | None = None) -> str:
+    """The month the Meeting page, kiosk and pack show "Data to" and end at by default: the latest of
+    :func:`complete_months`; this month when there is none."""
+    ended = complete_months(store, priorities)
+    return ended[-1] if ended else of(plausible.today())
+
+
+def _complete(loaded: set[str]) -> set[str]:
+    """The ``loaded`` months that have ended (the current month never has)."""
+    current = of(plausible.today())
+    return {m for m in loaded if m < current}
 
 
 def _figure(monthly: pd.Series, start: str, end: str, counted) -> Figure:
@@ -269,7 +289,7 @@ def measure_status(
     window = window or target.window_months
     compare = compare or target.compare
     loaded = set(store.loaded_months(measure.source))
-    data_to = max(loaded) if loaded else None
+    data_to = max(_complete(loaded), default=None)
     end = end or data_to or latest_month(store)
     period = Period.ending(end, window)
     start = period.start
@@ -396,8 +416,8 @@ def evaluate(
     audience: Audience = ANALYST,
 ) -> list[PriorityStatus]:
     """:func:`priority_status` for every priority, in the file's order, all for one period:
-    ending at ``end`` (default: the latest month any source has loaded); ``audience`` as for
+    ending at ``end`` (default: :func:`latest_month` of the priorities' sources); ``audience`` as for
     :func:`measure_status`."""
     with store.session():
-        end = end or latest_month(store)
+        end = end or latest_month(store, priorities)
         return [priority_status(store, p, end, window, compare, audience) for p in priorities.priorities]

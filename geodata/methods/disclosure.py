@@ -146,14 +146,33 @@ def feasible(shown: int) -> tuple[int, int]:
     return max(0, shown - (BASE - 1)), shown + BASE - 1
 
 
-def store_key(store_path: str | os.PathLike) -> bytes:
+class KeyMissing(ValueError):
+    """The disclosure key of a store that holds sensitive records is missing (:func:`store_key`)."""
+
+
+def key_path(store_path: str | os.PathLike) -> Path:
+    """Where the disclosure key of the store at ``store_path`` is kept: ``<store>.disclosure-key``."""
+    return Path(f"{store_path}.disclosure-key")
+
+
+def store_key(store_path: str | os.PathLike, create: bool = True) -> bytes:
     """The secret key of the store at ``store_path``: 32 random bytes kept in ``<store>.disclosure-key``
-    beside it (owner read/write only), created on first use. Never shown; replacing it re-draws every
-    rounding (avoid: two releases with different draws can be averaged)."""
-    path = Path(f"{store_path}.disclosure-key")
-    if not path.exists():  # written aside, then linked: a reader never sees a half-written key
-        tmp = path.with_name(f"{path.name}.{secrets.token_hex(8)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    beside it (owner read/write only). Never shown; replacing it re-draws every rounding (two releases
+    with different draws can be averaged), so a key is made only with ``create`` (default true; the
+    ingest of a store's first sensitive records, and ``csp-hotspots new-disclosure-key``), and a missing
+    one is otherwise :class:`KeyMissing`, naming the file and the backup: a key lost from a store that
+    has published counts is never silently replaced (13 of 360 cells changed when it was)."""
+    path = key_path(store_path)
+    if not path.exists():
+        if not create:
+            raise KeyMissing(
+                f"{path}: the disclosure key is missing. Restore it from the backup of the store "
+                "(docs/deployment.md, Backups): a new key would draw every public council count again, and "
+                "readers could average the two releases. If it is truly lost, make a new one with "
+                "`csp-hotspots new-disclosure-key` (every public council count changes)."
+            )
+        tmp = path.with_name(f"{path.name}.{secrets.token_hex(8)}")  # written aside, then linked: a reader
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never sees a half-written key
         with os.fdopen(fd, "wb") as f:
             f.write(secrets.token_bytes(KEY_BYTES))
         try:
@@ -165,6 +184,6 @@ def store_key(store_path: str | os.PathLike) -> bytes:
     key = path.read_bytes()
     if len(key) != KEY_BYTES:
         raise ValueError(
-            f"{path}: the disclosure key must be {KEY_BYTES} bytes, found {len(key)}; delete the file to make a new one"
+            f"{path}: the disclosure key must be {KEY_BYTES} bytes, found {len(key)}; restore it from the backup"
         )
     return key

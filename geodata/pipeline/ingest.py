@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from geodata.assign import assign
+from geodata.methods import disclosure
 from geodata.store import Store
 from loaders import council, defra, fixmystreet, outcomes, police
 from loaders.months import listing
@@ -173,4 +174,6 @@ def ingest_council(
         table = table.filter(pa.array(keep))
         report.rows_loaded = table.num_rows
     report.rejected.sort(key=lambda r: r.line)
+    if not set(store.partitions()["source"]) & disclosure.SENSITIVE_SOURCES:
+        disclosure.store_key(store.path)  # the store's first sensitive records: their key is made now, never later
     return store.ingest([(table, report)], report.source, [str(path)], replace_smaller=replace_smaller)

@@ -36,6 +36,7 @@ class Store(Writes, Queries, Actions):
         if not store.path.exists():
             raise StoreError(f"{store.path}: no store yet")
         remove_stale_staging(store.path)
+        _owner_only(store.path)
         store._check()
         return store
 
@@ -86,6 +87,16 @@ class Store(Writes, Queries, Actions):
                         "[store] path"
                     )
             schema.migrate(con, version)
+
+
+def _owner_only(path: Path) -> None:
+    """Make the store, its WAL and its disclosure key readable by their owner only (0600): a store an
+    older version made world-readable (0644) is tightened when it is opened. A file this process does
+    not own is left as it is (``chmod`` would fail; the owner's server tightens it)."""
+    for f in (path, Path(f"{path}.wal"), Path(f"{path}.disclosure-key")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if f.stat().st_mode & 0o077:
+                os.chmod(f, 0o600)
 
 
 def _fingerprint(spec: BoundarySpec) -> str:

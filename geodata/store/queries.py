@@ -10,7 +10,7 @@ from geodata import sources
 from geodata.assign import area_shares
 from geodata.store.base import StoreBase
 from geodata.store.schema import AREA_SOURCES
-from loaders import schema
+from loaders import plausible, schema
 from loaders.months import parse as parse_month
 
 if TYPE_CHECKING:  # pandas is imported by the queries only: `csp-hotspots ingest` never needs it
@@ -240,10 +240,13 @@ class Queries(StoreBase):
 
     def loaded_months(self, source: str | None = None, dataset: str | None = None) -> list[str]:
         """The months ('YYYY-MM', oldest first) with a partition of ``source`` (``None``: any source), and
-        of ``dataset`` when given: the months of :meth:`partitions`."""
+        of ``dataset`` when given: the months of :meth:`partitions` within each source's plausible months
+        (:func:`loaders.plausible.plausible`). A month a store loaded before the loaders refused it
+        (9999-12, or a police.uk month not yet published) is held apart: it never becomes a latest month
+        or a loaded month; :meth:`partitions` still lists it and ``csp-hotspots months remove`` deletes it."""
         clauses = [c for c, v in (("source = ?", source), ("dataset = ?", dataset)) if v is not None]
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         params = [v for v in (source, dataset) if v is not None]
         with self.connect() as con:
-            rows = con.execute(f"SELECT DISTINCT strftime(month, '%Y-%m') FROM partitions{where} ORDER BY 1", params)
-            return [r[0] for r in rows.fetchall()]
+            rows = con.execute(f"SELECT DISTINCT source, strftime(month, '%Y-%m') FROM partitions{where}", params)
+            return sorted({m for s, m in rows.fetchall() if plausible.plausible(s, m)})

@@ -23,6 +23,11 @@ The differences between sources are real ones, given to the primitive:
 - DEFRA district statistics (``district_stats``) are by financial year, not month, so they are not
   listed in ``partitions`` (its ``month`` is a date) and their shrink check counts the table's rows.
 
+Removing a month (:meth:`Writes.remove_month`, ``csp-hotspots months remove``: a month an older
+version loaded that the loaders now refuse) goes through the same primitive: the writer drops the
+partitions whole (:meth:`PartitionWriter.drop`), and the removal is a load in the history like any
+other (its input names what was removed).
+
 Setting a crime's latest outcome (:meth:`Writes.update_outcomes`) changes rows in place and is no
 partition write; it is one load and one transaction all the same.
 """
@@ -41,6 +46,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from geodata import sources
 from geodata.assign import assign
 from geodata.store.base import StoreBase
 from geodata.store.connection import Staging, StoreError, bump_generation
@@ -225,14 +231,7 @@ class PartitionWriter:
             _check_shrink(self.held, {(self.source, d, p): n for (_, d, p), n in rows.items()})
         self.written |= {(d, p) for _, d, p in rows}
         keys = list(rows)
-        con.register(
-            "replaced",
-            pa.table({"source": [k[0] for k in keys], "dataset": [k[1] for k in keys], part: [k[2] for k in keys]}),
-        )
-        con.execute(f"""DELETE FROM {target.table} USING replaced r
-                        WHERE {target.table}.source = r.source AND {target.table}.dataset = r.dataset
-                          AND {target.table}.{part} = r.{part}""")
-        con.unregister("replaced")
+        self._delete(keys)
         con.execute(f"INSERT INTO {target.table} BY NAME SELECT * FROM batch")
         if target.listed:
             con.executemany(
@@ -240,6 +239,34 @@ class PartitionWriter:
                 [(self.source, d, p, n, self.load_id) for (_, d, p), n in rows.items()],
             )
         self.staging.release(con)
+
+    def _delete(self, keys: list[tuple]) -> int:
+        """Delete the rows of the partitions ``keys`` ((source, dataset, part) as the table names them)
+        from the target table; returns how many."""
+        con, table, part = self.con, self.target.table, self.target.part
+        con.register(
+            "replaced",
+            pa.table({"source": [k[0] for k in keys], "dataset": [k[1] for k in keys], part: [k[2] for k in keys]}),
+        )
+        (n,) = con.execute(f"""DELETE FROM {table} USING replaced r
+                              WHERE {table}.source = r.source AND {table}.dataset = r.dataset
+                                AND {table}.{part} = r.{part}""").fetchall()[0]
+        con.unregister("replaced")
+        return int(n)
+
+    def drop(self, parts: Iterable[tuple[str, date]]) -> int:
+        """Remove the partitions ``parts`` ((dataset, month)) of the load's source whole: their rows and
+        their entries in ``partitions`` (no longer loaded: not a known zero). Returns the rows removed."""
+        self.flush()
+        parts = list(parts)
+        rows_source = outcomes_schema.SOURCE if self.target is OUTCOMES else self.source
+        removed = self._delete([(rows_source, d, m) for d, m in parts])
+        if self.target.listed:
+            self.con.executemany(
+                "DELETE FROM partitions WHERE source = ? AND dataset = ? AND month = ?",
+                [(self.source, d, m) for d, m in parts],
+            )
+        return removed
 
 
 @contextlib.contextmanager
@@ -371,6 +398,36 @@ class Writes(StoreBase):
             replacing(con, self.path, DISTRICT_STATS, report.source, inputs, report, replace_smaller) as write,
         ):
             write.add(table)
+        return report
+
+    def remove_month(self, source: str, month: str, dataset: str | None = None) -> LoadReport:
+        """Remove ``month`` ('YYYY-MM') of ``source`` (a partition source as :meth:`partitions` lists
+        it: a source id, or :data:`loaders.outcomes.KIND`) for ``dataset`` (default: every dataset)
+        through the write primitive (:meth:`PartitionWriter.drop`), in one transaction recorded in the
+        load history. ``StoreError`` when the store holds no such month. Returns the report
+        (``rows_read``: rows removed)."""
+        if source == outcomes_schema.KIND:
+            target = OUTCOMES
+        elif source in AREA_SOURCES:
+            target = AREA_COUNTS
+        elif source in sources.SOURCES and sources.get(source).kind == sources.POINTS:
+            target = INCIDENTS
+        else:
+            raise StoreError(f"source: {source!r} has no months to remove (sources with months: see `months list`)")
+        day = parse_month(month, "month")
+        with self.connect() as con:
+            held = con.execute(
+                "SELECT dataset FROM partitions WHERE source = ? AND month = ? AND (? IS NULL OR dataset = ?)"
+                " ORDER BY dataset",
+                [source, day, dataset, dataset],
+            ).fetchall()
+            if not held:
+                where = f" for {dataset}" if dataset else ""
+                raise StoreError(f"{source} has no month {month} loaded{where}: nothing was removed")
+            datasets = [d for (d,) in held]
+            report = LoadReport(source, files=[f"removed {month} of {source} ({', '.join(datasets)})"])
+            with replacing(con, self.path, target, source, report.files, report) as write:
+                report.rows_read = write.drop([(d, day) for d in datasets])
         return report
 
     def update_outcomes(self, source: str, dataset: str, outcomes: dict[str, str], load: str) -> int:

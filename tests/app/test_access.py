@@ -105,6 +105,50 @@ def test_parallel_sign_ins_cannot_all_pass_the_failure_limit(tmp_path, monkeypat
         signin.check("ana", PASSWORD)
 
 
+def test_argon2_verifications_at_once_are_bounded_and_the_rest_wait_or_are_refused(tmp_path, monkeypatch):
+    """Issue 24, medium 5: 30 parallel sign-ins ran 30 argon2 verifications at once (64 MiB each: 357 MB
+    to 2.16 GB). At most MAX_HASHING run at once; an attempt that waits longer than HASH_WAIT_S is refused
+    as busy (not counted as a failure), and the lockout still counts the others."""
+    path = tmp_path / "accounts.json"
+    accounts.add(path, "ana", "analyst", PASSWORD)
+    running, peak, lock = [0], [0], threading.Lock()
+
+    class Slow(_CountingHasher):
+        def verify(self, stored, password):
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+            try:
+                return super().verify(stored, password)
+            finally:
+                with lock:
+                    running[0] -= 1
+
+    monkeypatch.setattr(accounts, "_hasher", lambda: Slow(delay=0.3))
+    monkeypatch.setattr(accounts, "HASH_WAIT_S", 0.8, raising=False)
+    signin = accounts.SignIn(path)
+    start, results = threading.Barrier(30), []
+
+    def attempt(i):
+        start.wait()
+        try:
+            results.append(signin.check(f"user{i}", "guess-guess-guess"))
+        except accounts.AccountsError as exc:
+            results.append(str(exc))
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak[0] == accounts.MAX_HASHING
+    busy = sum("busy" in r for r in results)
+    assert busy >= 10 and results.count("wrong user name or password") == 30 - busy
+    with signin._failures.held() as table:  # a refused-busy attempt is not a failure of its name
+        assert sum(len(v) for k, v in table.items() if " from " not in k) == 30 - busy  # one count per name
+    assert signin.check("ana", PASSWORD) == "analyst"  # a turn comes again once the others are done
+
+
 def test_two_server_processes_share_the_failure_limit(tmp_path, monkeypatch):
     """Two servers on one accounts file (README "Deployment") each kept their own count, so a name had
     5 tries per server. The count lives beside the accounts file under an flock: two sign-in checkers
@@ -184,15 +228,24 @@ def test_a_huge_user_name_is_refused_and_logged_cut(tmp_path, caplog):
         ({"email": "ana@council.gov.uk", "email_verified": True}, "analyst"),
         ({"email": "ana@council.gov.uk", "email_verified": False}, "public"),
         ({"email": "ana@council.gov.uk"}, "public"),  # the provider does not say: not verified
-        ({"email": "ana@council.gov.uk", "email_verified": "true"}, "public"),  # only a JSON true counts
+        ({"email": "ana@council.gov.uk", "email_verified": "false"}, "public"),
+        ({"email": "ana@council.gov.uk", "email_verified": 1}, "public"),
         ({"email": "someone@else.org", "email_verified": True}, "public"),  # no partner account has it
+        # issue 24: the string "true" some providers send, and an address in another case, are the partner's
+        ({"email": "ana@council.gov.uk", "email_verified": "true"}, "analyst"),
+        ({"email": "Ana@Council.GOV.uk", "email_verified": True}, "analyst"),
+        # issue 24: a verified claim naming a password account ("root", the admin) is not that account
+        ({"email": "root", "email_verified": True}, "public"),
+        ({"email": "ROOT", "email_verified": "true"}, "public"),
+        ({"email": "", "email_verified": True}, "public"),
     ],
 )
 def test_oidc_sign_in_needs_a_verified_email(claims, expected):
-    """Issue 18: OIDC sign-in did not check ``email_verified``: an unverified address got its role."""
+    """Issue 18: OIDC sign-in did not check ``email_verified``: an unverified address got its role. Issue
+    24: only identity-provider accounts (no password) are matched, by e-mail in any case."""
     from dashboard import access
 
-    users = {"ana@council.gov.uk": {"role": "analyst", "hash": None}}
+    users = {"ana@council.gov.uk": {"role": "analyst", "hash": None}, "root": {"role": "admin", "hash": "$argon2id$x"}}
     assert access.oidc_role(claims, users) == expected
 
 
@@ -568,3 +621,27 @@ def test_users_command(tmp_path, capsys, monkeypatch):
     assert json.loads((tmp_path / "a.json").read_text())["users"]["ana"]["role"] == "analyst"
     assert main(["--config", str(cfg), "users", "remove", "bob"]) == 2
     assert "no user 'bob'" in capsys.readouterr().err
+
+
+def test_five_guesses_lock_a_name_only_from_their_address(tmp_path, monkeypatch):
+    """Issue 24: anyone could lock any account for 15 minutes with five guesses. Failures now count per
+    name and source address: the guesser's address is locked out, the partner elsewhere still signs in;
+    guesses spread over many addresses still lock the name everywhere after MAX_NAME_FAILURES."""
+    path = tmp_path / "accounts.json"
+    accounts.add(path, "ana", "analyst", PASSWORD)
+    monkeypatch.setattr(accounts, "_hasher", _CountingHasher)
+    signin = accounts.SignIn(path)
+    for _ in range(accounts.MAX_FAILURES):
+        with pytest.raises(accounts.AccountsError, match="wrong user name"):
+            signin.check("ana", "guess-guess-guess", "203.0.113.9")
+    with pytest.raises(accounts.AccountsError, match="too many"):
+        signin.check("ana", PASSWORD, "203.0.113.9")  # the guesser's address: locked, even with the password
+    assert signin.check("ana", PASSWORD, "198.51.100.7") == "analyst"  # the partner, elsewhere
+    assert signin.check("ana", PASSWORD, "198.51.100.7") == "analyst"
+    for i in range(accounts.MAX_NAME_FAILURES):  # many addresses, a few guesses each
+        try:
+            signin.check("ana", "guess-guess-guess", f"192.0.2.{i}")
+        except accounts.AccountsError:
+            pass
+    with pytest.raises(accounts.AccountsError, match="too many"):
+        signin.check("ana", PASSWORD, "198.51.100.8")  # bounded: now locked everywhere

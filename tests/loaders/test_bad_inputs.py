@@ -50,13 +50,27 @@ def test_the_plausible_range_is_one_rule_with_a_floor_per_source():
         "council": "2000-01",
         "defra": "2012-04",
     }
-    assert plausible.bounds("police.uk", TODAY) == ("2010-12", "2026-01")
-    assert plausible.bounds("council-flytipping", TODAY) == ("2000-01", "2026-01")
+    assert plausible.bounds("police.uk", TODAY) == ("2010-12", "2025-12")  # published from the 15th after
+    assert plausible.bounds("council-flytipping", TODAY) == ("2000-01", "2026-01")  # the council's own log
     assert plausible.month_problem("police.uk", "2010-12", TODAY) is None
-    assert plausible.month_problem("police.uk", "2026-01", TODAY) is None
+    assert plausible.month_problem("police.uk", "2025-12", TODAY) is None
     assert "before police.uk began (2010-12)" in plausible.month_problem("police.uk", "2010-11", TODAY)
     assert "after the current month (2026-01)" in plausible.month_problem("police.uk", "2026-02", TODAY)
     assert plausible.month_problem("fixmystreet", "0000-01", TODAY)
+
+
+def test_a_month_is_plausible_only_once_its_source_can_have_published_it():
+    """Issue 24, high 2: a police.uk or FixMyStreet row dated the current month (which cannot have been
+    published) was accepted, and the Meeting page then read "Data to <this month>"."""
+    for source in ("police.uk", "police.uk-stops", "fixmystreet"):
+        reason = plausible.month_problem(source, "2026-01", TODAY)
+        assert reason and "cannot be published yet" in reason, source
+    # police.uk: the month before, until the 15th of this month
+    assert plausible.bounds("police.uk", date(2026, 1, 14))[1] == "2025-11"
+    assert "latest: 2025-11" in plausible.month_problem("police.uk", "2025-12", date(2026, 1, 14))
+    assert plausible.bounds("police.uk", date(2026, 1, 15))[1] == "2025-12"
+    assert plausible.bounds("fixmystreet", date(2026, 1, 1))[1] == "2025-12"
+    assert plausible.bounds("council-incidents", date(2026, 1, 1))[1] == "2026-01"
 
 
 @pytest.mark.parametrize("month", ["0000-01", "0001-01", "1900-01", "2010-11", "9999-12"])
@@ -68,10 +82,26 @@ def test_police_rejects_months_outside_the_plausible_range(month):
     assert month in rej.reason and ("before police.uk began" in rej.reason or "after the current month" in rej.reason)
 
 
-def test_police_rejects_next_month(monkeypatch):
+def test_police_rejects_the_current_month_and_later(monkeypatch):
     monkeypatch.setattr(plausible, "today", lambda: TODAY)
-    _, report = police.parse("x.csv", _police_rows(["2026-01", "2026-02"]))
-    assert report.rows_loaded == 1 and [r.line for r in report.rejected] == [3]
+    _, report = police.parse("x.csv", _police_rows(["2025-12", "2026-01", "2026-02"]))
+    assert report.rows_loaded == 1 and [r.line for r in report.rejected] == [3, 4]
+    assert "cannot be published yet" in report.rejected[0].reason
+
+
+@pytest.mark.parametrize("month", ["0000-01", "1900-01", "2010-11", "9999-12", "2026-01", "2026-13", "26-01"])
+def test_outcomes_reject_months_outside_the_plausible_range(month, monkeypatch):
+    """Issue 24, high 2: the outcomes loader accepted 9999-12 and 1900-01, and 0000-01 gave a traceback."""
+    from loaders import outcomes
+
+    monkeypatch.setattr(plausible, "today", lambda: TODAY)
+    good = ["id1", "2025-11", "Hertfordshire Constabulary", "Hertfordshire Constabulary", "-0.33", "51.75",
+            "On or near X", "E01023700", "St Albans 001A", "Investigation complete; no suspect identified"]  # fmt: skip
+    data = _csv(",".join(outcomes.HEADER), [good, ["id2", month, *good[2:]]]).encode()
+    table, report = outcomes.parse("2025-11-x-outcomes.csv", data)
+    assert report.rows_loaded == table.num_rows == 1 and table["record_id"].to_pylist() == ["id1"]
+    (rej,) = report.rejected
+    assert (rej.file, rej.line, rej.field) == ("2025-11-x-outcomes.csv", 3, "Month") and month in rej.reason
 
 
 def test_fixmystreet_far_months_are_rejected_and_the_span_stays_small():
@@ -116,8 +146,10 @@ def test_defra_rejects_values_that_are_not_counts(value):
     assert all(v is None or (math.isfinite(v) and v >= 0) for v in values)
 
 
-@pytest.mark.parametrize("year", ["2011-12", "1999-00", "9998-99"])
-def test_defra_rejects_years_outside_the_plausible_range(year):
+@pytest.mark.parametrize("year", ["2011-12", "1999-00", "9998-99", "2025-26"])
+def test_defra_rejects_years_outside_the_plausible_range(year, monkeypatch):
+    # 2025-26 on 2026-01-15: a year that has not ended (issue 24) has no figures yet
+    monkeypatch.setattr(plausible, "today", lambda: TODAY)
     bad = list(DEFRA_FULL_ROW)
     bad[0], bad[1] = year, "E07000241"
     _, report = defra.parse("d.csv", _csv(DEFRA_HEADER, [DEFRA_FULL_ROW, bad]).encode())
@@ -649,3 +681,46 @@ def test_stop_and_search_dates_outside_the_plausible_range_are_rejected():
     table, report = stops_table([dict(stop, datetime=s) for s in stamps], "hertfordshire", "Hertfordshire", "api")
     assert report.rows_loaded == 1 and table["month"][0].as_py() == date(2021, 5, 1)
     assert [(r.line, r.field) for r in report.rejected] == [(2, "datetime"), (3, "datetime"), (4, "datetime")]
+
+
+# ------------------------------------------------------------------ a file with no location at all (issue 24)
+def test_a_police_file_in_which_no_row_has_a_location_loads_every_row(tmp_path, empty_store):
+    """Issue 24, medium 7: a file where no row had a location crashed the ingest (IndexError in assign)."""
+    from geodata.pipeline.ingest import ingest_police
+
+    hdr = POLICE_HEADER.split(",")
+    rows = []
+    for i in range(3):
+        r = list(POLICE_ROW)
+        r[0], r[hdr.index("Longitude")], r[hdr.index("Latitude")] = f"id{i}", "", ""
+        rows.append(r)
+    path = tmp_path / "2021-05-x-street.csv"
+    path.write_text(_csv(POLICE_HEADER, rows))
+    report = ingest_police(empty_store, [path])
+    assert (report.rows_read, report.rows_loaded, report.no_location, report.rejected) == (3, 3, 3, [])
+    stored = empty_store.incidents(start="2021-05", end="2021-05")
+    assert len(stored) == 3 and stored["ward_code"].isna().all()
+
+
+def test_a_council_export_without_coordinates_loads_with_its_rows_kept(tmp_path, empty_store):
+    """Issue 24, medium 7: an export with no coordinate columns (its mapping names none) is loaded, every row
+    kept without a location and counted, as the mapping reference says; so is one whose coordinates are
+    all blank."""
+    from geodata.bundled import ST_ALBANS
+    from geodata.pipeline.ingest import ingest_council
+
+    map_a = ST_ALBANS / "council/mapping-council-a.toml"
+    mapping = map_a.read_text().replace('easting = "Easting"\nnorthing = "Northing"\n', "")
+    assert "Easting" not in mapping
+    (tmp_path / "map.toml").write_text(mapping)
+    keep = [i for i, h in enumerate(COUNCIL_HEADER) if h not in ("Easting", "Northing")]
+    rows = [[f"R{i}"] + [COUNCIL_ROW[j] for j in keep[1:]] for i in range(4)]
+    (tmp_path / "export.csv").write_text(_csv(",".join(COUNCIL_HEADER[j] for j in keep), rows))
+    report = ingest_council(empty_store, tmp_path / "export.csv", tmp_path / "map.toml", today=TODAY)
+    assert (report.rows_read, report.rows_loaded, report.no_location, report.rejected) == (4, 4, 4, [])
+    blank = [list(COUNCIL_ROW) for _ in range(2)]
+    for i, r in enumerate(blank):
+        r[0], r[2], r[3] = f"B{i}", "", ""
+    (tmp_path / "blank.csv").write_text(_csv(",".join(COUNCIL_HEADER), blank))
+    report = ingest_council(empty_store, tmp_path / "blank.csv", map_a, today=TODAY, replace_smaller=True)
+    assert (report.rows_loaded, report.no_location) == (2, 2)
