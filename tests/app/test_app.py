@@ -184,7 +184,9 @@ def test_meeting_kiosk_mode_has_no_widgets_and_the_overview_first(tmp_path, monk
     assert not at.exception
     assert len(at.sidebar.selectbox) == 0 and len(at.selectbox) == 0 and len(at.button) == 0
     pages = _slides(at)
-    assert len(pages) == 1 and 'aria-label="Overview"' in pages[0] and "slide 1 of 5, next in 5 s" in pages[0]
+    # one screen holding the five slides, the overview shown first, the rest hidden until stepped to
+    assert len(pages) == 1 and pages[0].count('class="csp-slide"') == 5 and pages[0].count("<section hidden ") == 4
+    assert '<section class="csp-slide" aria-label="Overview"' in pages[0] and 'data-every="5"' in pages[0]
     assert any("display: none" in m.value for m in at.markdown)
 
 
