@@ -1,4 +1,4 @@
-"""The printable patrol sheet: one page per zone with its map (:mod:`dashboard.render.printmap`: ward
+"""The printable patrol sheet: one page per zone with its map (:mod:`dashboard.render.staticmap`: ward
 outlines and names, the zone outlines, the zone's streets and places labelled, other named
 police.uk map points for orientation), counts, trend and the method's parameters.
 
@@ -13,7 +13,7 @@ import html
 from dataclasses import dataclass
 from datetime import date
 
-from dashboard.render import printmap
+from dashboard.render import staticmap
 from geodata import places as place_rules
 from geodata.analysis.patrol_zones import NO_DAY_OR_TIME
 from geodata.methods.pvalue import p_clause
@@ -46,12 +46,12 @@ def _trend(z, before: str) -> str:
     return f"{int(z['incidents'])} against {int(z['previous'])} in {before}: {change} (E-test, {p_clause(z['p'])})"
 
 
-def _labels(z, street_points) -> list[printmap.Label]:
+def _labels(z, street_points) -> list[staticmap.Label]:
     """The zone's streets (bold), places (italic; flagged in red) and, for orientation, every other
     named police.uk map point (grey), busiest first."""
-    labels = [printmap.Label(x, y, f"{s} ({n})", "street", 1e6 + n) for s, n, x, y in z["streets"]]
+    labels = [staticmap.Label(x, y, f"{s} ({n})", "street", 1e6 + n) for s, n, x, y in z["streets"]]
     labels += [
-        printmap.Label(
+        staticmap.Label(
             x, y, f"{p} ({n})" + (" [recorded here?]" if flag else ""), "flagged" if flag else "place", 1e6 + n
         )
         for p, n, x, y, _, _, flag in z["places"]
@@ -62,7 +62,7 @@ def _labels(z, street_points) -> list[printmap.Label]:
         names = named["location_text"].map(place_rules.bare)
         busiest = named.assign(name=names).sort_values("incidents", ascending=False).drop_duplicates("name")
         labels += [
-            printmap.Label(float(r.x), float(r.y), str(r.name), "context", float(r.incidents))
+            staticmap.Label(float(r.x), float(r.y), str(r.name), "context", float(r.incidents))
             for r in busiest.itertuples()
             if r.name not in shown
         ]
@@ -101,18 +101,21 @@ def build(area: str, found, wards, *, categories, period: str, before: str, conf
             for p, n, _, _, near, d, flag in z["places"]
         )
         x0, y0, x1, y1 = z.geometry.bounds
-        drawn = printmap.render(
-            wards,
+        png, _drawn = staticmap.png(
+            wards=(wards["code"], wards["name"], wards.geometry.to_numpy()),
             extent=(x0, y0, x1, y1),
             pad=120.0,
-            zones=zones,
+            zones=(zones["zone"].to_numpy(), zones.geometry.to_numpy()),
             highlight=int(z["zone"]),
             labels=_labels(z, found.street_points),
-            title=f"Zone {int(z['zone'])}: {cats}, {period}",
-            size=(7.0, 6.2),
+            caption=f"Zone {int(z['zone'])}: {cats}, {period}",
+            title=f"Zone {int(z['zone'])} map",
+            width=7.0 * 72,
+            height=6.2 * 72,
+            font=9,
         )
         pages.append(
-            ZonePage(f"Zone {int(z['zone'])}: {int(z['incidents'])} incidents", facts, streets, place_rows, drawn.png)
+            ZonePage(f"Zone {int(z['zone'])}: {int(z['incidents'])} incidents", facts, streets, place_rows, png)
         )
     intro = (
         f"{cats}, {period}. Ranked by {ranked_by}. Produced {date.today():%d %B %Y} by CSP Hotspots. {NO_DAY_OR_TIME}"

@@ -6,7 +6,7 @@ kiosk makes a slide the whole window (``kiosk=True``); the Meeting page shows th
 under another at the page's width. Status is a badge with a symbol and a word, a change an arrow
 and words, a run chart's variation an icon with a letter and words: colour is never the only cue.
 Every text from data or the priorities file is escaped; the SVGs are :mod:`dashboard.render.svgchart` and
-:mod:`dashboard.render.svgmap`.
+:mod:`dashboard.render.staticmap`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import json
 import pandas as pd
 
 from dashboard.markdown import inert
-from dashboard.render import svgchart, svgmap
+from dashboard.render import staticmap, svgchart
 from dashboard.render.palette import STATUS_COLOURS, STATUS_SYMBOLS
 from geodata.analysis import meeting
 from geodata.methods import disclosure
@@ -213,13 +213,20 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str) -
         values = m.wards.set_index("ward_code")["current"]  # withheld: sums of the public cells already
         codes, names, geoms = outlines
         vals = {c: (None if pd.isna(v) else int(v)) for c, v in values.items()}
-        svg = svgmap.ward_svg(codes, names, geoms, vals, "Incidents in the period", labels=True, font=17)
+        svg = staticmap.draw(
+            (codes, names, geoms),
+            width=600,
+            values=vals,
+            legend_title="Incidents in the period",
+            font=14,
+            title=f"{r.priority.title}: incidents in the period by ward",
+        ).svg()
         right = f'<div class="csp-fill">{svg}</div>' + (
             f'<p class="csp-small">{_e(disclosure.NOTE)}</p>' if m.withheld else ""
         )
         cols = [left, mid, right]
     body = (
-        '<div class="csp-body" style="grid-template-columns:24% 1fr 25%">'
+        '<div class="csp-body" style="grid-template-columns:22% 1fr 33%">'
         + "".join(f'<div class="csp-col">{c}</div>' for c in cols)
         + "</div>"
     )

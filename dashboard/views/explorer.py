@@ -209,21 +209,22 @@ def incidents_for(path, selection: Selection) -> pd.DataFrame:
 
 @st.cache_data(ttl=300, max_entries=8)
 def map_image(path, selection: Selection, cell, measure) -> bytes:
-    """The view as a printed map (PNG, :func:`dashboard.render.printmap.render`): the ward choropleth of
-    ``measure``, the hot spot cells, ward names and the busiest street names, for a report."""
-    from dashboard.render import printmap  # matplotlib: imported when an image is asked for, not on every start
+    """The view as a printed map (PNG, :func:`dashboard.render.staticmap.png`): the ward choropleth of
+    ``measure`` with every ward named, the hot spot cells, and the busiest street names, for a report."""
+    from dashboard.render import staticmap  # matplotlib: imported when an image is asked for, not on every start
 
     store = common.store()
-    wards = store.areas("ward").to_geodataframe()
+    areas = store.areas("ward")
     table = wards_for(path, selection).frame
     found = analyses(path, selection, cell)[0]
     extent = None
     if selection.wards:
-        extent = shapely.total_bounds(wards.geometry[wards["code"].isin(selection.wards)].to_numpy())
+        pick = [c in selection.wards for c in areas.codes]
+        extent = shapely.total_bounds(areas.geometries[pick])
     snaps = found.snaps
     labels = (
         [
-            printmap.Label(float(r.x), float(r.y), places.bare(r.location_text), weight=float(r.count))
+            staticmap.Label(float(r.x), float(r.y), places.bare(r.location_text), weight=float(r.count))
             for r in snaps.nlargest(60, "count").itertuples()
             if isinstance(r.location_text, str)
         ]
@@ -234,17 +235,19 @@ def map_image(path, selection: Selection, cell, measure) -> bytes:
         f"{store.config.area_name}: {MEASURES[measure].lower()}, {selection.period.text}; "
         f"{', '.join(selection.categories) or 'all crime types'}"
     )
-    return printmap.render(
-        wards,
+    return staticmap.png(
+        dpi=150,
+        wards=(areas.codes, areas.names, shapely.simplify(areas.geometries, 10)),
         extent=extent,
         values=dict(zip(table["ward_code"], table[measure])),
         legend_title=MEASURES[measure],
         cells=found.cells,
         labels=labels,
         title=title,
-        size=(8.0, 8.0),
-        dpi=150,
-    ).png
+        caption=title,
+        width=8 * 72,
+        font=9,
+    )[0]
 
 
 @st.cache_data(ttl=300, max_entries=16)

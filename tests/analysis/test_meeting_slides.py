@@ -159,7 +159,7 @@ def test_each_status_sentence_is_shown_once_and_status_has_symbol_and_word(deck,
 
         assert page.count(html.escape(ps.result.sentence)) == 1
         assert "– NO DATA" in page or "✓ ON TRACK" in page or "▲ OFF TRACK" in page
-    assert pages[3].count('class="ward-svg"') == 20 and "St Peters" in pages[3]  # ward names on the map
+    assert pages[3].count('class="ward-area"') == 20 and "St Peters" in pages[3]  # ward names on the map
     assert pages[2].count("(annual)") >= 1 and "2022-23" in pages[2]
 
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 import io
 import zipfile
 
-import geopandas
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 from lxml import etree
 
-from dashboard.render import patrolsheet, printmap
+from dashboard.render import patrolsheet
 from geodata import places
 from geodata.analysis import Selection
 from geodata.analysis.patrol_zones import NO_DAY_OR_TIME
@@ -154,33 +153,6 @@ def test_gpx_with_hostile_names_validates_against_the_gpx_1_1_schema(constructed
     lat = [float(p.get("lat")) for p in doc.iter("{http://www.topografix.com/GPX/1/1}trkpt")]
     assert 51.6 < min(lat) < max(lat) < 51.9
     assert xml_text("a\x00b\ud800c\ufffed&") == "abcd&amp;"
-
-
-def test_printed_map_places_labels_without_collisions_and_prints_dollars():
-    wards = geopandas.GeoDataFrame(
-        {"code": ["W1", "W2"], "name": ["West $ward$", "East"]},
-        geometry=[shapely.box(0, 0, 500, 1000), shapely.box(500, 0, 1000, 1000)],
-        crs="EPSG:27700",
-    )
-    labels = [printmap.Label(500 + i % 3, 500 + i % 2, f"$\\undefinedcmd$ Street {i}", "street", i) for i in range(30)]
-    labels += [printmap.Label(200, 800, "Police Station (4) [recorded here?]", "flagged", 100)]
-    drawn = printmap.render(
-        wards,
-        values={"W1": 3, "W2": 10},
-        legend_title="incidents",
-        labels=labels,
-        title="$5 $ title",
-        size=(4, 4),
-        dpi=80,
-    )
-    assert drawn.png.startswith(b"\x89PNG") and sorted(drawn.wards_named) == ["East", "West $ward$"]
-    placed = [p for p in drawn.placed]
-    assert placed[0][0] == "Police Station (4) [recorded here?]"  # the heaviest first
-    assert 1 <= len(placed) < 31 and len(drawn.dropped) == 31 - len(placed)  # crowded: most left out
-    boxes = [p[2:] for p in placed]
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1 :]:
-            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
 
 
 # ------------------------------------------------------------------ the bundled data

@@ -156,7 +156,8 @@ def test_meeting_is_the_default_page_with_figures_from_the_store(app, bundled_st
     assert f">{direct_count(bundled_store, p3, '2025-01', '2025-06'):,}<" in overview
     assert "2024-05, 2024-06" in pages[3]  # no comparison: the missing months named, never a zero
     assert "FixMyStreet reports not loaded for 6 months: 2025-01 to 2025-06" in pages[2]
-    assert "council incident logs" in pages[4] and "probation" in pages[4]
+    assert "Council incidents flagged mental health" in pages[4] and "district council" in pages[4]
+    assert "probation" in pages[4] and "Who holds it" in pages[4]
     assert any("Data to 2025-06" in m.value for m in app.markdown)
 
 

@@ -87,7 +87,8 @@ def test_editing_priorities_changes_the_pack(bundled_store, tmp_path):
     path = tmp_path / "p.toml"
     path.write_text(text)
     pages = _pdf_pages(pack.render(pack.build(bundled_store, priorities.load(path)), "pdf"))
-    assert len(pages) == 6
+    # overview, P1, P2, P3, P6, and the sources kept together on a page of their own (no near-empty page)
+    assert len(pages) == 6 and "Sources and licences" in pages[5] and min(len(p) for p in pages) > 500
     n = direct_count(bundled_store, ["Bicycle theft"], "2025-01", "2025-06")
     assert "P6 Bicycle theft" in pages[4] and f"{n:,} in 2025-01 to 2025-06" in pages[4]
 
