@@ -204,6 +204,19 @@ def area_map(layers: list, height: int) -> dict:
     )
 
 
+def streets():
+    """The config's offline base map (``[map] streets``, :func:`geodata.basemap.load`), or None; read once."""
+    return _streets(config_path())
+
+
+@st.cache_resource
+def _streets(path: str | None):
+    from geodata import basemap
+
+    file = _store(path).config.map_streets
+    return basemap.load(file) if file is not None else None
+
+
 @st.cache_resource
 def _ward_outlines(path: str | None):
     """Ward codes, names and outlines simplified to 20 m (EPSG:27700), for the pages' maps."""

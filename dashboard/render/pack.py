@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from dashboard.attributions import ATTRIBUTIONS  # noqa: E402
 from dashboard.render import staticmap
 from dashboard.render.palette import STATUS_COLOURS, STATUS_SYMBOLS
-from geodata import sources
+from geodata import basemap, sources
 from geodata.analysis import (  # noqa: E402
     PUBLIC,
     Selection,
@@ -181,6 +181,7 @@ def _ward_map(store: Store, m: MeasureStatus) -> staticmap.Drawn:
         caption=caption,
         title=f"{m.measure.label}: {caption}",
         font=5.2,
+        basemap=basemap.load(store.config.map_streets) if store.config.map_streets else None,
     )
 
 

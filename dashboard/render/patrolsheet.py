@@ -69,9 +69,33 @@ def _labels(z, street_points) -> list[staticmap.Label]:
     return labels
 
 
-def build(area: str, found, wards, *, categories, period: str, before: str, confidence: str, ranked_by: str) -> Sheet:
+def zone_map(z, zones, wards, labels, caption: str, streets=None):
+    """Zone ``z``'s map (PNG, and what :func:`dashboard.render.staticmap.png` drew): ward outlines and names,
+    every zone outlined (``z`` bold), the labels, and the roads, rail and water of ``streets``
+    (:class:`geodata.basemap.Basemap`, with the OpenStreetMap attribution) when given."""
+    x0, y0, x1, y1 = z.geometry.bounds
+    return staticmap.png(
+        wards=(wards["code"], wards["name"], wards.geometry.to_numpy()),
+        extent=(x0, y0, x1, y1),
+        pad=120.0,
+        zones=(zones["zone"].to_numpy(), zones.geometry.to_numpy()),
+        highlight=int(z["zone"]),
+        labels=labels,
+        caption=caption,
+        title=f"Zone {int(z['zone'])} map",
+        width=7.0 * 72,
+        height=6.2 * 72,
+        font=9,
+        basemap=streets,
+    )
+
+
+def build(
+    area: str, found, wards, *, categories, period: str, before: str, confidence: str, ranked_by: str, base_map=None
+) -> Sheet:
     """The sheet for ``found`` (:class:`geodata.analysis.patrol_zones.PatrolZones` with zones):
-    ``wards`` a GeoDataFrame (code, name, geometry, EPSG:27700) for the maps."""
+    ``wards`` a GeoDataFrame (code, name, geometry, EPSG:27700) for the maps; ``streets`` the offline base
+    map drawn under them (:func:`zone_map`; default none)."""
     zones, grid = found.zones, found.grid
     cats = ", ".join(categories) if categories else "all crime types"
     method = (
@@ -100,19 +124,8 @@ def build(area: str, found, wards, *, categories, period: str, before: str, conf
             (p, str(n), f"{near} ({d:.0f} m)" if near else "no named street loaded", flag)
             for p, n, _, _, near, d, flag in z["places"]
         )
-        x0, y0, x1, y1 = z.geometry.bounds
-        png, _drawn = staticmap.png(
-            wards=(wards["code"], wards["name"], wards.geometry.to_numpy()),
-            extent=(x0, y0, x1, y1),
-            pad=120.0,
-            zones=(zones["zone"].to_numpy(), zones.geometry.to_numpy()),
-            highlight=int(z["zone"]),
-            labels=_labels(z, found.street_points),
-            caption=f"Zone {int(z['zone'])}: {cats}, {period}",
-            title=f"Zone {int(z['zone'])} map",
-            width=7.0 * 72,
-            height=6.2 * 72,
-            font=9,
+        png, _drawn = zone_map(
+            z, zones, wards, _labels(z, found.street_points), f"Zone {int(z['zone'])}: {cats}, {period}", base_map
         )
         pages.append(
             ZonePage(f"Zone {int(z['zone'])}: {int(z['incidents'])} incidents", facts, streets, place_rows, png)

@@ -247,6 +247,7 @@ def map_image(path, selection: Selection, cell, measure) -> bytes:
         caption=title,
         width=8 * 72,
         font=9,
+        basemap=common.streets(),
     )[0]
 
 

@@ -85,6 +85,7 @@ def outputs(path, end, window, categories, top, min_class, cell, harm_key, rank)
         before=before,
         confidence=CONFIDENCE[min_class],
         ranked_by=rank,
+        base_map=common.streets(),
     )
     return {
         **shown,

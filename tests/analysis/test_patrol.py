@@ -217,3 +217,42 @@ def test_patrol_sheet_has_a_map_per_zone(bundled_store, bundled_zones):
     # the map labels the zone's busiest street
     first = sheet.pages[0]
     assert first.streets[0][0] in page and first.map_png.startswith(b"\x89PNG")
+
+
+def test_zone_maps_draw_the_offline_roads_under_the_zone_with_the_osm_attribution(bundled_store, bundled_zones):
+    from dashboard.render import staticmap
+    from geodata import basemap
+
+    streets = basemap.load(bundled_store.config.map_streets)
+    z = bundled_zones.zones.iloc[0]
+    wards = bundled_store.areas("ward").to_geodataframe()
+    png, drawn = patrolsheet.zone_map(z, bundled_zones.zones, wards, [], "Zone 1", streets)
+    roads = [s for s in drawn.shapes if s[0] == "line" and s[-1] == "road"]
+    texts = [s[3] for s in drawn.shapes if s[0] == "text"]
+    assert len(roads) > 50 and staticmap.OSM in texts and png.startswith(b"\x89PNG")
+    # the roads drawn are the base map's roads crossing the zone's view (nothing invented, nothing from afar)
+    x0, y0, x1, y1 = z.geometry.bounds
+    near = [g for c, _, g in streets.roads if g.intersects(shapely.box(x0, y0, x1, y1))]
+    assert 0 < len(near) <= len(roads)
+    _, bare = patrolsheet.zone_map(z, bundled_zones.zones, wards, [], "Zone 1")
+    assert not [s for s in bare.shapes if s[-1] == "road"] and staticmap.OSM not in [
+        s[3] for s in bare.shapes if s[0] == "text"
+    ]
+    # at the district's scale only the main roads (motorway to secondary)
+    d = staticmap.draw((wards["code"], wards["name"], wards.geometry.to_numpy()), width=400, basemap=streets)
+    colours = {s[2] for s in d.shapes if s[-1] == "road"}
+    assert colours and "#ffffff" not in colours  # tertiary and minor roads are white: not drawn at this scale
+    assert "#ffffff" in {s[2] for s in drawn.shapes if s[-1] == "road"}  # the zone map draws them
+
+
+def test_the_bundled_base_map_is_small_and_holds_the_district_roads(bundled_store):
+    from geodata import basemap
+
+    assert bundled_store.config.map_streets.stat().st_size < 1_500_000
+    streets = basemap.load(bundled_store.config.map_streets)
+    names = {n for _, n, _ in streets.roads}
+    assert {"St Peter's Street", "Hatfield Road", "London Road"} <= names
+    assert {c for c, _, _ in streets.roads} <= set(basemap.ROAD_CLASSES)
+    x0, y0, x1, y1 = shapely.total_bounds(bundled_store.areas("ward").geometries)
+    box = shapely.box(x0, y0, x1, y1).buffer(basemap.MARGIN_M + 1, join_style="mitre")
+    assert all(box.contains(g) for _, _, g in streets.roads)  # clipped to the district's box and margin

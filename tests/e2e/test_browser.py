@@ -304,7 +304,7 @@ def test_a_local_pmtiles_basemap_is_drawn_from_the_apps_own_url(tmp_path, page):
 
     pmtiles = build(tmp_path / "basemap.pmtiles")
     cfg = write_config(tmp_path)
-    cfg.write_text(cfg.read_text() + f'\n[map]\nbasemap = "{pmtiles}"\nattribution = "Test basemap"\n')
+    cfg.write_text(cfg.read_text().replace("[map]\n", f'[map]\nbasemap = "{pmtiles}"\nattribution = "Test basemap"\n'))
     proc, url = serve(cfg)
     try:
         page.goto(f"{url}/explorer")
