@@ -173,9 +173,12 @@ def class_shapes(geoms: np.ndarray, cls: np.ndarray, values) -> dict:
     return {v: prepare(np.array([shapely.union_all(geoms[cls == v])]))[0] for v in values if (cls == v).any()}
 
 
-def class_layers(m: dict, shapes: dict, colours: dict, labels: dict, group: str, show: bool = True) -> None:
+def class_layers(
+    m: dict, shapes: dict, colours: dict, labels: dict, group: str, show: bool = True, outline: bool = False
+) -> None:
     """Add one layer named ``group`` holding one merged shape per class in ``shapes``
-    (:func:`class_shapes`), coloured from ``colours``, with the class label as tooltip."""
+    (:func:`class_shapes`), coloured from ``colours``, with the class label as tooltip; ``outline``: drawn
+    as a thick outline with a light tint (hot spots over the ward colours), else filled."""
     present = [v for v in colours if v in shapes]
     if not present:
         return
@@ -185,6 +188,7 @@ def class_layers(m: dict, shapes: dict, colours: dict, labels: dict, group: str,
             "kind": "classes",
             "name": str(group),
             "show": show,
+            "outline": outline,
             "className": "class-shape",
             "data": _features([shapes[v] for v in present], props),
         }

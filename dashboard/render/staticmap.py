@@ -24,6 +24,7 @@ and PDF; matplotlib's own for PNG), so no two label boxes overlap in any output.
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import math
@@ -558,6 +559,21 @@ def _place_others(d, placer, labels, extent, xy, font, measure) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- PNG
+@functools.lru_cache(maxsize=1)
+def _png_family() -> str:
+    """The first of Liberation Sans (Helvetica's metrics), Arial, Helvetica installed, else matplotlib's
+    DejaVu Sans: looked up once (a family list made matplotlib search, and log, for every text)."""
+    from matplotlib.font_manager import FontProperties, findfont
+
+    for name in ("Liberation Sans", "Arial", "Helvetica"):
+        try:
+            findfont(FontProperties(family=name), fallback_to_default=False)
+            return name
+        except ValueError:
+            continue
+    return "DejaVu Sans"
+
+
 def png(dpi: int = 150, **kwargs) -> tuple[bytes, Drawn]:
     """:func:`draw` (same arguments; units are points) painted as PNG at ``dpi`` by matplotlib's Agg
     canvas (its object API, no pyplot), text measured with the font it is painted in."""
@@ -569,9 +585,10 @@ def png(dpi: int = 150, **kwargs) -> tuple[bytes, Drawn]:
     from matplotlib.patheffects import withStroke
     from matplotlib.textpath import TextToPath
 
-    family = ["Liberation Sans", "Arial", "Helvetica", "DejaVu Sans"]
+    family = _png_family()
     t2p = TextToPath()
 
+    @functools.lru_cache(maxsize=64)
     def props(size, bold, italic):
         return FontProperties(
             family=family, size=size, weight="bold" if bold else "normal", style="italic" if italic else "normal"

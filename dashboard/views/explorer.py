@@ -101,8 +101,9 @@ def deprived_for(path, selection: Selection):
 
 
 def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) -> dict:
-    """The explorer's Leaflet map: ward choropleth of ``measure``, LSOA counts (off), Gi* classes,
-    density bands (off), snap-point clusters, layer switch and legend."""
+    """The explorer's Leaflet map: ward choropleth of ``measure`` (the one colour code by default), LSOA
+    counts (off), Gi* classes as outlines over it, density bands (off), snap-point clusters (off), layer
+    switch and legend (of what is drawn)."""
     areas = store.areas("ward")
     ward_shapes = area_shapes(path, "ward")
     order = pd.Index(table["ward_code"])
@@ -167,7 +168,7 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
             css_class="imd-area",
         )
     if layers is not None:  # None: the wards alone, painted first while the hot spots are computed
-        maps.class_layers(m, layers["gi"], GI_COLOURS, CLASS_LABELS, "Gi* hot and cold spots")
+        maps.class_layers(m, layers["gi"], GI_COLOURS, CLASS_LABELS, "Gi* hot and cold spots", outline=True)
         maps.class_layers(
             m,
             layers["density"],
@@ -176,15 +177,16 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
             "Density (per km2)",
             show=False,
         )
-        if layers["snaps"]:
-            maps.snap_clusters(m, layers["snaps"])
+        if layers["snaps"]:  # off at first: their bubbles were a second colour code over the wards
+            maps.snap_clusters(m, layers["snaps"], show=False)
         if layers["streets"]:
             maps.streets(m, layers["streets"])
     if len(table) < len(areas.codes):  # a ward filter: zoom to the chosen wards and outline them
         chosen = np.isin(areas.codes, table["ward_code"])
         maps.focus(m, shapely.union_all(areas.geometries[chosen]))
     unit = MEASURES[measure].lower()
-    gi_items = [(GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)] if layers is not None else []
+    # only what is drawn: the Gi* classes present in this view (the list had all six whatever was shown)
+    gi_items = [(GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3) if layers and k in layers["gi"]]
     maps.legend(m, f"Wards: {unit}", classed.legend + gi_items)
     return m
 
