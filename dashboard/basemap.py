@@ -14,6 +14,8 @@ from pathlib import Path
 
 #: Where the basemap is served (one file per server; the page asks for it only when configured).
 URL = "/basemap.pmtiles"
+#: Where the offline streets (``[map] streets``, :func:`geodata.basemap.wgs84_json`) are served, gzipped JSON.
+STREETS_URL = "/streets.json"
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -66,6 +68,21 @@ async def respond(scope, send, path: Path) -> None:
             f.seek(first)
             body = f.read(last - first + 1)
     await send({"type": "http.response.body", "body": body})
+
+
+async def respond_json_gz(scope, send, body: bytes) -> None:
+    """Answer an HTTP ``scope`` with gzipped JSON ``body`` (the browser unzips it)."""
+    if scope["method"] not in ("GET", "HEAD"):
+        await _plain(send, 405, b"method not allowed")
+        return
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-encoding", b"gzip"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"private, max-age=3600"),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
 
 
 async def _plain(send, status: int, text: bytes, extra=()) -> None:

@@ -453,6 +453,7 @@ def _cmd_serve(args, cfg) -> int:
         ],
         hosts=hosts,
         basemap_file=cfg.map_basemap,
+        streets_file=cfg.map_streets,
     )
     return 0  # the server runs in this process until stopped (signals reach it; no child is left)
 

@@ -136,6 +136,29 @@ def load(path: str | Path = BUNDLED) -> Basemap:
     )
 
 
+def wgs84_json(path: str | Path) -> bytes:
+    """The base map in ``path`` for the interactive map, gzipped JSON in WGS84 (5 decimal places, about
+    1 m): ``{"attribution", "roads": [[class, name, [lat, lon, lat, lon, ...]], ...], "rail", "waterways":
+    [[class, name, [...]]], "water": [[lat, lon, ...] outer rings]}`` (built-up areas and places are
+    left to the static maps)."""
+    from loaders.coords import bng_to_wgs84_many
+
+    raw = json.loads(gzip.decompress(Path(path).read_bytes()))
+    layers = raw["layers"]
+
+    def latlon(flat) -> list[float]:
+        xy = np.asarray(flat, dtype=float).reshape(-1, 2)
+        lon, lat = bng_to_wgs84_many(xy[:, 0], xy[:, 1])
+        return np.round(np.column_stack([lat, lon]), 5).ravel().tolist()
+
+    doc = {
+        "attribution": ATTRIBUTION,
+        **{k: [[c, n, latlon(g)] for c, n, g in layers[k]] for k in ("roads", "rail", "waterways")},
+        "water": [latlon(rings[0]) for _, rings in layers["water"]],
+    }
+    return gzip.compress(json.dumps(doc, separators=(",", ":")).encode("utf-8"), 6, mtime=0)
+
+
 def build(source: str | Path, area_bounds: tuple[float, float, float, float], out: str | Path) -> dict[str, int]:
     """Write the base map of ``area_bounds`` (EPSG:27700 x0, y0, x1, y1) to ``out`` from the OpenStreetMap
     GeoJSON extract in the folder ``source`` (files ``*_roads_*.geojson``, ``*_railways_*``,

@@ -26,8 +26,10 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from dashboard.basemap import STREETS_URL
 from dashboard.basemap import URL as BASEMAP_URL
 from geodata import places
+from geodata.basemap import ATTRIBUTION as OSM
 from geodata.classes import classify
 
 #: Closest zoom (Leaflet's level 19: a street at about 0.3 m per pixel).
@@ -52,12 +54,16 @@ def base_map(
     tiles: str | None = None,
     attribution: str | None = None,
     basemap: bool = False,
+    streets: bool = False,
 ) -> dict:
     """An empty map spec fitted to ``bounds`` (:func:`wgs84_bounds`), zooming in to
     :data:`MAX_ZOOM`, with the tile server ``tiles`` (a URL template) when one is configured, or
     with ``basemap`` the config's local PMTiles file, served by the app at
     :data:`dashboard.basemap.URL` and drawn with protomaps-leaflet; ``attribution`` is shown as text.
-    Neither by default: the ward outlines and names are the base map, and nothing is requested."""
+    Neither by default: the ward outlines and names are the base map, and nothing is requested.
+    ``streets``: the config's offline OpenStreetMap roads, rail and water (``[map] streets``), served by
+    the app at :data:`dashboard.basemap.STREETS_URL` and drawn under the areas by zoom (main roads from
+    zoom 12, every road from 14), with "© OpenStreetMap contributors" shown."""
     x0, y0, x1, y1 = bounds
     credit = str(attribution or "map data")
     return {
@@ -65,6 +71,7 @@ def base_map(
         "maxZoom": MAX_ZOOM,
         "tiles": {"url": str(tiles), "attribution": credit} if tiles else None,
         "basemap": {"url": BASEMAP_URL, "attribution": credit} if basemap and not tiles else None,
+        "streets": {"url": STREETS_URL, "attribution": OSM} if streets and not tiles else None,
         "layers": [],
         "legend": None,
     }

@@ -36,6 +36,7 @@ import shapely.affinity
 import shapely.ops
 
 from dashboard.render.palette import GI_COLOURS
+from geodata.basemap import ATTRIBUTION as OSM
 from geodata.classes import classify
 
 #: The font every static map is drawn in (Liberation Sans is metric-compatible with Helvetica and Arial).
@@ -49,7 +50,6 @@ STYLES = {
     "flagged": (0.75, False, True, "#a50026"),
     "context": (0.7, False, False, "#555555"),
 }
-OSM = "© OpenStreetMap contributors"
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,7 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
         store.config.map_tiles,
         store.config.map_attribution,
         basemap=store.config.map_basemap is not None,
+        streets=store.config.map_streets is not None and store.config.map_basemap is None,
     )
     maps.outline(m, ward_shapes, areas.names, label_points(path, "ward"))
     classed = maps.choropleth(

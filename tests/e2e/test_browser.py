@@ -137,6 +137,22 @@ def test_the_explorer_reads_at_a_glance_a_hot_cell_click_selects_its_ward_and_a_
     assert zoom == 14.5, zoom
 
 
+def test_roads_are_drawn_offline_under_the_city_centre_at_zoom_15_with_the_osm_attribution(server, page):
+    page.goto(f"{server}/explorer")
+    frame = map_frame(page)
+    frame.wait_for_function("window.cspStreets !== undefined", timeout=30_000)
+    assert frame.evaluate("window.cspStreets.drawn") == 0  # the whole district (zoom ~11.5): wards alone
+    frame.evaluate("window.cspMap.setView([51.7520, -0.3380], 15, {animate: false})")  # St Albans city centre
+    frame.wait_for_function("window.cspStreets.zoom === 15")
+    assert frame.evaluate("window.cspStreets.drawn") > 1000  # every road class, rail and water
+    assert "© OpenStreetMap contributors" in frame.locator(".leaflet-control-attribution").inner_text()
+    opacity = frame.eval_on_selector("path.ward-area", "e => getComputedStyle(e).fillOpacity")
+    assert float(opacity) <= 0.3  # the ward colour thinned so the streets read through it
+    page.screenshot(path=str(ARTIFACTS / "explorer-city-centre-roads.png"))
+    hosts = {urlparse(u).hostname for u in page.requests_seen if u.startswith(("http", "ws"))}
+    assert hosts == {"127.0.0.1"}, hosts  # the roads come from the app itself
+
+
 def test_shared_link_reopens_the_view(server, page):
     page.goto(f"{server}/explorer?from=2021-06&to=2021-06&cat=Robbery")
     map_frame(page)
