@@ -17,6 +17,7 @@ import base64
 import html
 import io
 import re
+import textwrap
 from dataclasses import dataclass
 from datetime import date
 
@@ -113,12 +114,14 @@ def _runchart_axes(ax, rc: meeting.RunChart, period_start: str | None, small: bo
             i, c.values[i], marker="D", ms=6, mec="black", color=_RC[runchart.CONCERNING if bad else runchart.IMPROVING]
         )
     jans = [i for i, m in enumerate(c.months) if m.endswith("-01")]
+    if small and len(jans) > 2:  # a small multiple: the first and last year only (every year merged into one)
+        jans = [jans[0], jans[-1]]
     ax.set_xticks(jans, [c.months[i][:4] for i in jans], fontsize=6 if small else 7)
     ax.set_ylim(bottom=0)
     ax.tick_params(axis="y", labelsize=6 if small else 7)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(
-        f"{rc.label}: {rc.icon}" if small else f"Per month: {rc.icon}",
+    ax.set_title(  # a small multiple's title on two short lines, inside its own column (they ran together)
+        f"{textwrap.shorten(rc.label, 22, placeholder='…')}\n{rc.icon}" if small else f"Per month: {rc.icon}",
         fontsize=7 if small else 9,
         loc="left",
         color=_RC[rc.icon],
@@ -233,7 +236,18 @@ def _ward_rows(m: MeasureStatus) -> list[list[str]]:
             )
         elif m.current.count is not None:
             rows.append([str(w["ward_name"]), str(int(w["current"])), "no data", "", "", ""])
-    return rows
+    # a column empty on every row is left out (as common.table does on the pages): no comparison, no test
+    keep = [j for j in range(len(rows[0])) if len(rows) == 1 or any(r[j] for r in rows[1:])]
+    return [[r[j] for j in keep] for r in rows]
+
+
+#: Widths (mm) of the top wards' columns beside the map.
+_WARD_WIDTHS = {"Ward": 36, "Period": 13, "Before": 13, "Change": 14, "p (adj.)": 16, "Test": 22}
+
+
+def _grid_of_wards(m: MeasureStatus) -> _Grid:
+    rows = _ward_rows(m)
+    return _Grid(_plain(rows), [_WARD_WIDTHS[h] for h in rows[0]], small=True)
 
 
 def _status_word(status: str) -> str:
@@ -364,7 +378,7 @@ def _document(pack: Pack) -> list:
             blocks.append(
                 _Beside(
                     _Picture((pid, i, "map"), MAP_MM),
-                    _Grid(_plain(_ward_rows(m)), [36, 13, 13, 14, 16, 22], small=True),
+                    _grid_of_wards(m),
                 )
             )
         if ps.annual is not None:
