@@ -318,7 +318,8 @@ def _document(pack: Pack) -> list:
     deck = pack.slides
     blocks: list = [
         _Text(esc(pack.title), "title"),
-        _Text(esc(pack.area), "subtitle"),
+        # one title: the area only when the partnership's name does not already say it (it was there twice)
+        *([] if pack.area in pack.title else [_Text(esc(pack.area), "subtitle")]),
         _Text(f"Priorities meeting pack. Period: {esc(pack.period)}. Data to {esc(pack.data_to)}."),
         _Text(f"Produced {date.today():%d %B %Y} by CSP Hotspots."),
     ]

@@ -176,3 +176,10 @@ def test_pack_ward_table_has_no_empty_column_and_small_multiples_have_short_titl
     for a, b in zip(titles, titles[1:]):
         assert a.x1 <= b.x0, (a, b)  # "Robbery: common cause variaBurglary: ..." ran together
     assert all(len(ax.get_xticklabels()) <= 2 for ax in axes)  # years no longer merge
+
+
+def test_pack_page_one_has_one_title(bundled_store):
+    built = pack.build(bundled_store, priorities.load())
+    first = _pdf_pages(pack.render(built, "pdf"))[0]
+    head = first.split("Priorities meeting pack")[0].split("Page 1 ")[-1]
+    assert head.strip() == built.title and head.count(built.area) == 1, head
