@@ -31,5 +31,11 @@ ATTRIBUTIONS = (
         "Population (ONS mid-year estimates by LSOA)",
         "Contains public sector information licensed under the Open Government Licence v3.0.",
     ),
+    (
+        "Base map: roads, railways, water, built-up areas, places (OpenStreetMap, 2021)",
+        "© OpenStreetMap contributors, under the Open Database License 1.0 "
+        "(https://www.openstreetmap.org/copyright); the bundled extract stays under the ODbL. "
+        "Schema: © OpenMapTiles.",
+    ),
     ("Map software", "Leaflet (BSD-2-Clause), Leaflet.markercluster (MIT), served by this app."),
 )

@@ -23,6 +23,8 @@ from pathlib import Path
 
 #: Where the basemap is served (one file per server; the page asks for it only when configured).
 URL = "/basemap.pmtiles"
+#: Where the offline streets (``[map] streets``, :func:`geodata.basemap.wgs84_json`) are served, gzipped JSON.
+STREETS_URL = "/streets.json"
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 #: Bytes read and sent at a time; the largest range (or whole file) served; responses read at once, and
 #: how many more may wait for a turn (module docstring). PMTiles readers ask for 16 KiB headers,
@@ -110,6 +112,21 @@ async def respond(scope, send, path: Path) -> None:
             os.close(fd)
     finally:
         turns.release()
+
+
+async def respond_json_gz(scope, send, body: bytes) -> None:
+    """Answer an HTTP ``scope`` with gzipped JSON ``body`` (the browser unzips it)."""
+    if scope["method"] not in ("GET", "HEAD"):
+        await _plain(send, 405, b"method not allowed")
+        return
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-encoding", b"gzip"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"private, max-age=3600"),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})
 
 
 async def _plain(send, status: int, text: bytes, extra=()) -> None:

@@ -18,7 +18,7 @@ import streamlit as st
 from dashboard import access
 from dashboard.attributions import ATTRIBUTIONS
 from dashboard.markdown import inert
-from dashboard.render import svgmap
+from dashboard.render import staticmap
 from geodata import config as config_mod
 from geodata import export, sources
 from geodata import priorities as priorities_mod
@@ -274,37 +274,17 @@ def area_map(layers: list, height: int) -> dict:
     )
 
 
-def ward_map(values: pd.Series, title: str, height: int) -> dict:
-    """:func:`area_map` of a ward choropleth of ``values`` (indexed by ward code; missing = no
-    data); viridis, darker = more. Built once per set of values."""
-    return _ward_map(
-        config_path(), tuple((c, None if pd.isna(v) else int(v)) for c, v in values.items()), title, height
-    )
+def streets():
+    """The config's offline base map (``[map] streets``, :func:`geodata.basemap.load`), or None; read once."""
+    return _streets(config_path())
 
 
-@st.cache_data(max_entries=64)
-def _ward_map(path: str | None, values: tuple, title: str, height: int) -> dict:
-    import altair as alt
+@st.cache_resource
+def _streets(path: str | None):
+    from geodata import basemap
 
-    by_code = dict(values)
-    features = [
-        {**f, "properties": {**f["properties"], "value": by_code.get(f["properties"]["ward_code"])}}
-        for f in ward_shapes(path)
-    ]
-    return area_map(
-        [
-            alt.Chart(alt.Data(values=features))
-            .mark_geoshape(stroke="#333", strokeWidth=0.8)
-            .encode(
-                color=alt.Color("properties.value:Q", title=title, scale=alt.Scale(scheme="viridis", reverse=True)),
-                tooltip=[
-                    alt.Tooltip("properties.ward_name:N", title="Ward"),
-                    alt.Tooltip("properties.value:Q", title=title),
-                ],
-            )
-        ],
-        height,
-    )
+    file = _store(path).config.map_streets
+    return basemap.load(file) if file is not None else None
 
 
 @st.cache_resource
@@ -314,10 +294,19 @@ def _ward_outlines(path: str | None):
     return areas.codes, areas.names, shapely.simplify(areas.geometries, 20)
 
 
-def ward_svg(values: pd.Series, title: str) -> str:
-    """:func:`dashboard.render.svgmap.ward_svg` of ``values`` (indexed by ward code; NA = no data)."""
-    codes, names, geoms = _ward_outlines(config_path())
-    return svgmap.ward_svg(codes, names, geoms, {c: (None if pd.isna(v) else int(v)) for c, v in values.items()}, title)
+def ward_svg(values: pd.Series, title: str, width: float = 600, font: float = 12) -> str:
+    """The ward choropleth of ``values`` (indexed by ward code; NA = no data) as an inline SVG with every
+    ward named (:func:`dashboard.render.staticmap.draw`, ``width`` units wide, labels ``font`` units high)."""
+    return _ward_svg(
+        config_path(), tuple((c, None if pd.isna(v) else int(v)) for c, v in values.items()), title, width, font
+    )
+
+
+@st.cache_data(max_entries=64)
+def _ward_svg(path: str | None, values: tuple, title: str, width: float, font: float) -> str:
+    return staticmap.draw(
+        _ward_outlines(path), width=width, values=dict(values), legend_title=title, font=font, title=f"{title} by ward"
+    ).svg()
 
 
 #: A shown column holding p-values: "p", or "p (...)" ("p (adjusted)", "p (change test)").

@@ -86,12 +86,18 @@ def host_name(header: str) -> str:
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
-def guard(app, hosts: frozenset[str] | None, basemap_file=None):
+def guard(app, hosts: frozenset[str] | None, basemap_file=None, streets_file=None):
     """An ASGI wrapper around Streamlit's app: Host check (``hosts`` plus :data:`LOOPBACK_HOSTS`;
     ``None`` accepts any name), :data:`CLOSED_PATHS` and :data:`SECURITY_HEADERS`; with
     ``basemap_file`` (the config's ``[map] basemap``) it answers :data:`dashboard.basemap.URL`
-    itself, with byte ranges (:func:`dashboard.basemap.respond`)."""
+    itself, with byte ranges (:func:`dashboard.basemap.respond`); with ``streets_file`` (``[map] streets``)
+    it answers :data:`dashboard.basemap.STREETS_URL` with its roads in WGS84 (made once, here)."""
     allowed = None if hosts is None else LOOPBACK_HOSTS | hosts
+    streets = None
+    if streets_file is not None:
+        from geodata.basemap import wgs84_json
+
+        streets = wgs84_json(streets_file)
 
     async def guarded(scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
@@ -124,6 +130,8 @@ def guard(app, hosts: frozenset[str] | None, basemap_file=None):
 
         if basemap_file is not None and path == basemap.URL:
             return await basemap.respond(scope, send_with_headers, basemap_file)
+        if streets is not None and path == basemap.STREETS_URL:
+            return await basemap.respond_json_gz(scope, send_with_headers, streets)
         return await app(scope, receive, send_with_headers)
 
     return guarded
@@ -180,21 +188,22 @@ def no_remote_cache_clearing() -> None:
     app_session.AppSession._handle_clear_cache_request = clear_own_state
 
 
-def _install_guard(hosts: frozenset[str] | None, basemap_file=None) -> None:
+def _install_guard(hosts: frozenset[str] | None, basemap_file=None, streets_file=None) -> None:
     from streamlit.web.server.starlette import starlette_server
 
     create = starlette_server.create_starlette_app
-    starlette_server.create_starlette_app = lambda runtime: guard(create(runtime), hosts, basemap_file)
+    starlette_server.create_starlette_app = lambda runtime: guard(create(runtime), hosts, basemap_file, streets_file)
 
 
-def main(argv: list[str], hosts: frozenset[str] | None = frozenset(), basemap_file=None) -> None:
+def main(argv: list[str], hosts: frozenset[str] | None = frozenset(), basemap_file=None, streets_file=None) -> None:
     """Run ``streamlit`` with ``argv``; ``hosts``: the names (besides loopback) the Host header may
-    carry, ``None`` for any; ``basemap_file``: the local PMTiles basemap to serve, if any."""
+    carry, ``None`` for any; ``basemap_file``: the local PMTiles basemap to serve, if any;
+    ``streets_file``: the offline streets (``[map] streets``) to serve, if any."""
     port = int(argv[argv.index("--server.port") + 1]) if "--server.port" in argv else 8501
     no_address_lookups()
     no_remote_cache_clearing()
     sys.stdout, sys.stderr = DropWhenGone(sys.stdout), DropWhenGone(sys.stderr)
-    _install_guard(hosts, basemap_file)
+    _install_guard(hosts, basemap_file, streets_file)
     threading.Thread(target=_import_pages, args=(port,), name=WARM_UP, daemon=True).start()
     from streamlit.web import cli
 

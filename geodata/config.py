@@ -60,6 +60,8 @@ the file and the key (TOML syntax errors name the line)::
     attribution = "..."                     # plain text; links only as <a href="https://...">text</a>
     basemap = "basemap.pmtiles"             # or a local PMTiles file (Protomaps basemap schema),
                                             # served by the app itself at /basemap.pmtiles
+    streets = "basemap/basemap.json.gz"     # optional: the offline OpenStreetMap roads, rail and water
+                                            # (geodata/basemap.py) drawn under the printed and slide maps
 """
 
 from __future__ import annotations
@@ -149,6 +151,7 @@ class Config:
     accounts_file: Path | None = None
     access_hosts: tuple[str, ...] = ()
     map_basemap: Path | None = None
+    map_streets: Path | None = None
     deprivation_file: Path | None = None
     police_force: str | None = None
 
@@ -176,6 +179,7 @@ def load(path: str | Path | None = None) -> Config:
         accounts_file=c.path("access", "accounts", must_exist=False) if "access" in raw else None,
         access_hosts=tuple(c.names("access", "hosts")),
         map_basemap=c.path("map", "basemap") if "basemap" in raw.get("map", {}) else None,
+        map_streets=c.path("map", "streets") if "streets" in raw.get("map", {}) else None,
         deprivation_file=c.path("deprivation", "file") if "deprivation" in raw else None,
         police_force=c.force(),
     )

@@ -35,6 +35,7 @@ loaded; a problem raises :class:`PrioritiesError` naming the file and line::
     [[priority.gap]]              # what the priority asks for that no source measures
     what = "Fraud"
     why = "reported to Action Fraud, not in police.uk"
+    held_by = "Action Fraud (City of London Police)"   # optional: who holds the data that would measure it
 
 A priority with no measure, or whose measures' sources have loaded no month of a period, shows "no
 data" with the missing source named; one whose comparison cannot be made, "not judged" with the reason
@@ -106,6 +107,7 @@ class Gap:
 
     what: str
     why: str
+    held_by: str = ""  # who holds the data that would measure it ("" when the file does not say)
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,14 @@ class Priority:
     gaps: tuple[Gap, ...]
     target: Target
     annual: tuple[str, ...] = ()  # district-statistics sources (annual figures): see the module docstring
+
+    def needs(self) -> list[tuple[str, str]]:
+        """What would measure this priority and who holds it, as (what, who) pairs: each measure (its
+        label; its source's holder, :attr:`geodata.sources.Source.holder`), then each gap (what and why;
+        its ``held_by``, or "not said in the priorities file")."""
+        out = [(m.label, sources.get(m.source).holder) for m in self.measures]
+        out += [(f"{g.what}: {g.why}", g.held_by or "not said in the priorities file") for g in self.gaps]
+        return out
 
 
 @dataclass(frozen=True)
@@ -213,9 +223,10 @@ class _Reader(TomlFile):
         return Measure(source, tuple(cats), label.strip(), tuple(flags))
 
     def gap(self, raw, block: int) -> Gap:
-        if not isinstance(raw, dict) or set(raw) - {"what", "why"}:
-            self.problem("each [[priority.gap]] has exactly 'what' and 'why'", "gap", block)
-        return Gap(self.text_in(raw, "what", block), self.text_in(raw, "why", block))
+        if not isinstance(raw, dict) or set(raw) - {"what", "why", "held_by"}:
+            self.problem("each [[priority.gap]] has 'what' and 'why', and optionally 'held_by'", "gap", block)
+        held_by = self.text_in(raw, "held_by", block, required=False)
+        return Gap(self.text_in(raw, "what", block), self.text_in(raw, "why", block), held_by)
 
 
 def load(path: str | Path | None = None) -> Priorities:

@@ -40,6 +40,7 @@ class Source:
     sensitive: bool = False
     categories: frozenset[str] | None = None  # None: any category name the loader accepts
     attribution: str = ""
+    holder: str = ""  # who holds the records (said where a priority waits for them)
 
     @property
     def mapped(self) -> bool:
@@ -53,15 +54,21 @@ POLICE = Source(
     POINTS,
     categories=frozenset(police.CRIME_TYPES),
     attribution=f"{_OGL} (data.police.uk).",
+    holder="the police force (published monthly on data.police.uk)",
 )
 POLICE_STOPS = Source(
-    policeapi.STOPS_SOURCE, "data.police.uk stop and search", POINTS, attribution=f"{_OGL} (data.police.uk)."
+    policeapi.STOPS_SOURCE,
+    "data.police.uk stop and search",
+    POINTS,
+    attribution=f"{_OGL} (data.police.uk).",
+    holder="the police force (published monthly on data.police.uk)",
 )
 FIXMYSTREET = Source(
     fixmystreet.SOURCE,
     "FixMyStreet reports",
     AREA_COUNTS,
     attribution="FixMyStreet data by mySociety, ODC-By (Open Data Commons Attribution License 1.0).",
+    holder="mySociety (FixMyStreet reports, published)",
 )
 COUNCIL_FLYTIPPING = Source(
     council.SOURCES["flytipping"],
@@ -69,6 +76,7 @@ COUNCIL_FLYTIPPING = Source(
     POINTS,
     sensitive=True,
     attribution="The council's own records (not published).",
+    holder="the district council (its own records: an export loaded by the analyst)",
 )
 COUNCIL_INCIDENTS = Source(
     council.SOURCES["incidents"],
@@ -76,12 +84,14 @@ COUNCIL_INCIDENTS = Source(
     POINTS,
     sensitive=True,
     attribution="The council's own records (not published).",
+    holder="the district council (its own records: an export loaded by the analyst)",
 )
 DEFRA = Source(
     defra.SOURCE,
     "DEFRA fly-tipping statistics",
     DISTRICT_STATISTICS,
     attribution="Source: Department for Environment, Food & Rural Affairs (ENV24). " + _OGL + ".",
+    holder="DEFRA (annual fly-tipping statistics, published)",
 )
 
 #: Every source, by id, in the order shown.

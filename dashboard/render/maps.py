@@ -27,8 +27,10 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from dashboard.basemap import STREETS_URL
 from dashboard.basemap import URL as BASEMAP_URL
 from geodata import places
+from geodata.basemap import ATTRIBUTION as OSM
 from geodata.classes import classify
 
 #: Closest zoom (Leaflet's level 19: a street at about 0.3 m per pixel).
@@ -57,12 +59,16 @@ def base_map(
     tiles: str | None = None,
     attribution: str | None = None,
     basemap: bool = False,
+    streets: bool = False,
 ) -> dict:
     """An empty map spec fitted to ``bounds`` (:func:`wgs84_bounds`), zooming in to
     :data:`MAX_ZOOM`, with the tile server ``tiles`` (a URL template) when one is configured, or
     with ``basemap`` the config's local PMTiles file, served by the app at
     :data:`dashboard.basemap.URL` and drawn with protomaps-leaflet; ``attribution`` is shown as text.
-    Neither by default: the ward outlines and names are the base map, and nothing is requested."""
+    Neither by default: the ward outlines and names are the base map, and nothing is requested.
+    ``streets``: the config's offline OpenStreetMap roads, rail and water (``[map] streets``), served by
+    the app at :data:`dashboard.basemap.STREETS_URL` and drawn under the areas by zoom (main roads from
+    zoom 12, every road from 14), with "© OpenStreetMap contributors" shown."""
     x0, y0, x1, y1 = bounds
     credit = str(attribution or "map data")
     return {
@@ -70,6 +76,7 @@ def base_map(
         "maxZoom": MAX_ZOOM,
         "tiles": {"url": str(tiles), "attribution": credit} if tiles else None,
         "basemap": {"url": BASEMAP_URL, "attribution": credit} if basemap and not tiles else None,
+        "streets": {"url": STREETS_URL, "attribution": OSM} if streets and not tiles else None,
         "layers": [],
         "legend": None,
     }
@@ -197,9 +204,12 @@ def class_shapes(geoms: np.ndarray, cls: np.ndarray, values) -> dict:
     return {v: prepare(np.array([shapely.union_all(geoms[cls == v])]))[0] for v in values if (cls == v).any()}
 
 
-def class_layers(m: dict, shapes: dict, colours: dict, labels: dict, group: str, show: bool = True) -> None:
+def class_layers(
+    m: dict, shapes: dict, colours: dict, labels: dict, group: str, show: bool = True, outline: bool = False
+) -> None:
     """Add one layer named ``group`` holding one merged shape per class in ``shapes``
-    (:func:`class_shapes`), coloured from ``colours``, with the class label as tooltip."""
+    (:func:`class_shapes`), coloured from ``colours``, with the class label as tooltip; ``outline``: drawn
+    as a thick outline with a light tint (hot spots over the ward colours), else filled."""
     present = [v for v in colours if v in shapes]
     if not present:
         return
@@ -209,6 +219,7 @@ def class_layers(m: dict, shapes: dict, colours: dict, labels: dict, group: str,
             "kind": "classes",
             "name": str(group),
             "show": show,
+            "outline": outline,
             "className": "class-shape",
             "data": _features([shapes[v] for v in present], props),
         }

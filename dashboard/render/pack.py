@@ -7,7 +7,8 @@ headline number and change, the XmR run chart with its baseline stated, small mu
 type, outcome shares, a static ward map with the Gi* hot spots of a police.uk measure and the top
 wards, what is not measured; DEFRA's annual figures where no monthly source covers the period); the
 sources and licences follow on the last page. Every page carries "Data to <month>". Rendered
-offline with matplotlib (charts and maps, no tiles) and reportlab (PDF).
+offline: run charts with matplotlib's object API (no pyplot), the ward maps by
+:mod:`dashboard.render.staticmap` (vector in the PDF), and reportlab (PDF).
 """
 
 from __future__ import annotations
@@ -16,18 +17,19 @@ import base64
 import html
 import io
 import re
+import textwrap
 from dataclasses import dataclass, field
 from datetime import date
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: the pack renders on servers and in CI
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+import numpy as np
+import shapely
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from dashboard.attributions import ATTRIBUTIONS  # noqa: E402
-from dashboard.render.palette import GI_COLOURS, STATUS_COLOURS, STATUS_SYMBOLS  # noqa: E402
+from dashboard.render import staticmap
+from dashboard.render.palette import STATUS_COLOURS, STATUS_SYMBOLS
+from geodata import basemap
 from geodata.analysis import (  # noqa: E402
     PUBLIC,
     meeting,  # noqa: E402
@@ -35,14 +37,14 @@ from geodata.analysis import (  # noqa: E402
 from geodata.analysis.actions import for_meeting  # noqa: E402
 from geodata.analysis.hotspots_for import measure_hotspots  # noqa: E402
 from geodata.analysis.status import MeasureStatus, PriorityStatus, evaluate, latest_month, span  # noqa: E402
-from geodata.classes import classify  # noqa: E402
 from geodata.methods import disclosure, runchart
-from geodata.methods.gistar import CLASS_LABELS  # noqa: E402
 from geodata.methods.pvalue import format_p  # noqa: E402
 from geodata.priorities import Priorities  # noqa: E402
 from geodata.store import Store  # noqa: E402
 
 FORMATS = ("pdf", "html")
+#: Width of a priority's ward map on the page (mm), beside its top wards: every ward named at 5.2 pt.
+MAP_MM = 58
 #: Wards listed per measure in the pack.
 TOP_WARDS = 8
 
@@ -56,15 +58,22 @@ class Pack:
     period: str
     data_to: str
     results: list[PriorityStatus]
-    images: dict[tuple[str, int, str], bytes]  # (priority id, measure index, "map"|"trend"|"multiples") -> PNG
+    # (priority id, measure index, "trend"|"multiples"|"annual") -> PNG; (..., "map") -> the drawn map
+    images: dict[tuple[str, int, str], bytes | staticmap.Drawn]
     slides: meeting.Slides
     actions: dict = field(default_factory=dict)  # priority id -> open actions (actions.for_meeting, partners')
+
+
+def _figure(w: float, h: float) -> Figure:
+    """A matplotlib figure ``w`` x ``h`` inches on the Agg canvas (the object API: no pyplot, no global state)."""
+    fig = Figure(figsize=(w, h))
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
     return buf.getvalue()
 
 
@@ -106,12 +115,14 @@ def _runchart_axes(ax, rc: meeting.RunChart, period_start: str | None, small: bo
             i, c.values[i], marker="D", ms=6, mec="black", color=_RC[runchart.CONCERNING if bad else runchart.IMPROVING]
         )
     jans = [i for i, m in enumerate(c.months) if m.endswith("-01")]
+    if small and len(jans) > 2:  # a small multiple: the first and last year only (every year merged into one)
+        jans = [jans[0], jans[-1]]
     ax.set_xticks(jans, [c.months[i][:4] for i in jans], fontsize=6 if small else 7)
     ax.set_ylim(bottom=0)
     ax.tick_params(axis="y", labelsize=6 if small else 7)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(
-        f"{rc.label}: {rc.icon}" if small else f"Per month: {rc.icon}",
+    ax.set_title(  # a small multiple's title on two short lines, inside its own column (they ran together)
+        f"{textwrap.shorten(rc.label, 22, placeholder='…')}\n{rc.icon}" if small else f"Per month: {rc.icon}",
         fontsize=7 if small else 9,
         loc="left",
         color=_RC[rc.icon],
@@ -119,13 +130,15 @@ def _runchart_axes(ax, rc: meeting.RunChart, period_start: str | None, small: bo
 
 
 def _runchart_png(rc: meeting.RunChart, period_start: str) -> bytes:
-    fig, ax = plt.subplots(figsize=(7.2, 2.4))
+    fig = _figure(7.2, 2.4)
+    ax = fig.subplots()
     _runchart_axes(ax, rc, period_start)
     return _png(fig)
 
 
 def _multiples_png(charts, period_start: str) -> bytes:
-    fig, axes = plt.subplots(1, len(charts), figsize=(7.6, 2.0))
+    fig = _figure(7.6, 2.0)
+    axes = fig.subplots(1, len(charts))
     for ax, rc in zip(np.atleast_1d(axes), charts):
         _runchart_axes(ax, rc, period_start, small=True)
     fig.tight_layout()
@@ -133,7 +146,8 @@ def _multiples_png(charts, period_start: str) -> bytes:
 
 
 def _annual_png(a: meeting.Annual) -> bytes:
-    fig, ax = plt.subplots(figsize=(7.2, 2.6))
+    fig = _figure(7.2, 2.6)
+    ax = fig.subplots()
     vals = [np.nan if v is None else v for v in a.values]
     ax.bar(range(len(vals)), vals, color=["#7f9bbf"] * (len(vals) - 1) + ["#1f4e79"])
     for i, v in enumerate(vals):
@@ -151,39 +165,29 @@ def _annual_png(a: meeting.Annual) -> bytes:
     return _png(fig)
 
 
-def _map_png(store: Store, m: MeasureStatus) -> bytes:
-    wards = store.areas("ward").to_geodataframe()
-    table = m.wards.set_index("ward_code")
-    classed = classify(wards["code"].map(table["current"]).astype("float64").to_numpy())
-    fig, ax = plt.subplots(figsize=(4.6, 4.6))
-    wards.plot(ax=ax, color=classed.colour_of(), edgecolor="#333333", linewidth=0.6)
-    handles = [Patch(facecolor=c, edgecolor="#333333", label=t) for c, t in classed.legend]
-    found, why_not = (None, None)
+def _ward_map(store: Store, m: MeasureStatus) -> staticmap.Drawn:
+    """The measure's ward map (:func:`dashboard.render.staticmap.draw`, in points, every ward named) with
+    the Gi* hot spots of a points measure (cells hot at 95% or more, outlined and hatched)."""
+    areas = store.areas("ward")
+    table = m.wards.set_index("ward_code")["current"]
+    cells, caption = None, "Incidents in the period by ward"
     if m.current.count:  # the pack's audience: the public (disclosure control, module docstring of build)
         found, why_not = measure_hotspots(store, m.measure, m.current.start, m.current.end, PUBLIC)
-    if why_not:
-        ax.set_title(why_not, fontsize=6, loc="left", wrap=True)
-    if found is not None:
-        cells, grid = found.cells, found.grid
-        for cls in (3, 2):
-            sel = cells[cells["gi_class"] == cls]
-            if len(sel):
-                sel.plot(ax=ax, color=GI_COLOURS[cls], edgecolor="none")
-                handles.append(Patch(facecolor=GI_COLOURS[cls], label=CLASS_LABELS[cls]))
-        ax.set_title(f"Wards, and Gi* hot spots ({grid.cell_size:g} m cells, 95%+)", fontsize=8, loc="left")
-    # below the map, never over it (it hid the south-west of the district)
-    ax.legend(
-        handles=handles,
-        title="incidents in the period",
-        fontsize=6,
-        title_fontsize=7,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=3,
-        frameon=False,
+        if why_not:
+            caption = why_not
+        if found is not None:
+            cells, caption = found.cells, f"Wards, and Gi* hot spots ({found.grid.cell_size:g} m cells, 95%+)"
+    return staticmap.draw(
+        (areas.codes, areas.names, shapely.simplify(areas.geometries, 20)),
+        width=MAP_MM * 72 / 25.4,
+        values={c: (None if v != v else int(v)) for c, v in table.items()},
+        legend_title="incidents in the period",
+        cells=cells,
+        caption=caption,
+        title=f"{m.measure.label}: {caption}",
+        font=5.2,
+        basemap=basemap.load(store.config.map_streets) if store.config.map_streets else None,
     )
-    ax.set_axis_off()
-    return _png(fig)
 
 
 def build(
@@ -206,7 +210,7 @@ def build(
                 images[(pid, i, "trend")] = _runchart_png(part.chart, m.current.start)
             if part.multiples:
                 images[(pid, i, "multiples")] = _multiples_png(part.multiples, m.current.start)
-            images[(pid, i, "map")] = _map_png(store, m)  # withheld: the public ward counts
+            images[(pid, i, "map")] = _ward_map(store, m)  # withheld: the public ward counts
         if ps.annual is not None:
             images[(pid, 0, "annual")] = _annual_png(ps.annual)
     periods = sorted(
@@ -238,8 +242,19 @@ def _ward_rows(m: MeasureStatus) -> list[list[str]]:
                 ]
             )
         elif m.current.count is not None:
-            rows.append([str(w["ward_name"]), str(int(w["current"])), "", "not judged", "", "", ""])
-    return rows
+            rows.append([str(w["ward_name"]), str(int(w["current"])), "", "", "", "", "not judged"])
+    # a column empty on every row is left out (as common.table does on the pages): no comparison, no test
+    keep = [j for j in range(len(rows[0])) if len(rows) == 1 or any(r[j] for r in rows[1:])]
+    return [[r[j] for j in keep] for r in rows]
+
+
+#: Widths (mm) of the top wards' columns beside the map (178 - MAP_MM = 120 mm in all).
+_WARD_WIDTHS = {"Ward": 30, "Period": 11, "Compared": 14, "Before": 11, "Change": 13, "p (adj.)": 14, "Test": 27}
+
+
+def _grid_of_wards(m: MeasureStatus) -> _Grid:
+    rows = _ward_rows(m)
+    return _Grid(_plain(rows), [_WARD_WIDTHS[h] for h in rows[0]], small=True)
 
 
 def _status_word(status: str) -> str:
@@ -288,6 +303,13 @@ class _Beside:
 
 
 @dataclass(frozen=True)
+class _Together:
+    """Blocks kept on one page (the sources and the method: never a few lines left over on a page of their own)."""
+
+    blocks: list
+
+
+@dataclass(frozen=True)
 class _PageBreak:
     pass
 
@@ -303,7 +325,8 @@ def _document(pack: Pack) -> list:
     deck = pack.slides
     blocks: list = [
         _Text(esc(pack.title), "title"),
-        _Text(esc(pack.area), "subtitle"),
+        # one title: the area only when the partnership's name does not already say it (it was there twice)
+        *([] if pack.area in pack.title else [_Text(esc(pack.area), "subtitle")]),
         _Text(f"Priorities meeting pack. Period: {esc(pack.period)}. Data to {esc(pack.data_to)}."),
         _Text(f"Produced {date.today():%d %B %Y} by CSP Hotspots."),
     ]
@@ -334,6 +357,8 @@ def _document(pack: Pack) -> list:
             _Text(f"<i>{esc(r.priority.wording)}</i>"),
             _Text(f"{_coloured(r.status)}: {esc(r.sentence)}"),
         ]
+        if ps.unmeasured:  # beside the status it qualifies (after the map it ran onto a page of its own)
+            blocks.append(_Text("<b>Not measured:</b> " + esc(" ".join(ps.unmeasured))))
         for i, part in enumerate(ps.parts):
             m, h = part.status, part.headline
             blocks += [
@@ -346,9 +371,9 @@ def _document(pack: Pack) -> list:
                 blocks.append(_Text(esc(disclosure.NOTE)))
             if part.chart is not None:
                 note = part.chart.baseline_note + " Shaded: the period; grey: not loaded; diamonds: special cause."
-                blocks += [_Picture((pid, i, "trend"), 180, 50), _Text(esc(note), "note")]
+                blocks += [_Picture((pid, i, "trend"), 180, 40), _Text(esc(note), "note")]
             if part.multiples:
-                blocks.append(_Picture((pid, i, "multiples"), 180, 42))
+                blocks.append(_Picture((pid, i, "multiples"), 180, 38))
             if part.outcomes:
                 shares = part.outcomes.shares
                 blocks.append(
@@ -360,8 +385,8 @@ def _document(pack: Pack) -> list:
                 )
             blocks.append(
                 _Beside(
-                    _Picture((pid, i, "map"), 54),
-                    _Grid(_plain(_ward_rows(m)), [30, 10, 14, 10, 12, 13, 31], small=True),
+                    _Picture((pid, i, "map"), MAP_MM),
+                    _grid_of_wards(m),
                 )
             )
         if ps.annual is not None:
@@ -371,8 +396,6 @@ def _document(pack: Pack) -> list:
                 _Text(f"<b>{value:,.0f}</b> fly-tipping incidents in {esc(year)} (annual). {esc(a.note)}"),
                 _Picture((pid, 0, "annual"), 180, 65),
             ]
-        if ps.unmeasured:
-            blocks.append(_Text("<b>Not measured:</b> " + esc(" ".join(ps.unmeasured))))
         if pack.actions.get(pid):  # the action plan: open actions, as the partners' slide lists them
             rows = [["Open action", "Owner", "Status", "Next review"]]
             rows += [
@@ -381,10 +404,10 @@ def _document(pack: Pack) -> list:
                 for x in pack.actions[pid]
             ]
             blocks += [_Text("Actions (includes actions not marked public)", "heading"), _Grid(rows, [80, 40, 25, 35])]
-    # the sources follow the last priority (a page of their own would be near-empty)
-    blocks.append(_Text("Sources and licences", "heading"))
-    blocks += [_Text(f"<b>{esc(name)}</b>: {esc(text)}") for name, text in ATTRIBUTIONS]
-    blocks.append(_Text(esc(METHOD)))
+    # the sources follow the last priority, kept together (a page of their own when they do not fit)
+    sources_page = [_Text("Sources and licences", "heading")]
+    sources_page += [_Text(f"<b>{esc(name)}</b>: {esc(text)}") for name, text in ATTRIBUTIONS]
+    blocks.append(_Together([*sources_page, _Text(esc(METHOD))]))
     return blocks
 
 
@@ -417,7 +440,16 @@ def draw_pdf(blocks: list, images: dict, title: str, footing: str) -> bytes:
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import mm
     from reportlab.lib.utils import ImageReader
-    from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import (
+        Image,
+        KeepTogether,
+        PageBreak,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     styles = getSampleStyleSheet()
     style = {
@@ -438,6 +470,8 @@ def draw_pdf(blocks: list, images: dict, title: str, footing: str) -> bytes:
 
     def picture(b: _Picture):
         data = images[b.key]
+        if isinstance(data, staticmap.Drawn):
+            return data.pdf(b.width_mm * mm)  # vector: its ward names are text in the PDF
         if b.height_mm is None:
             w, h = ImageReader(io.BytesIO(data)).getSize()
             return Image(io.BytesIO(data), b.width_mm * mm, b.width_mm * mm * h / w)
@@ -466,15 +500,17 @@ def draw_pdf(blocks: list, images: dict, title: str, footing: str) -> bytes:
 
     story: list = [Spacer(1, 30 * mm)]
     for b in blocks:
-        if isinstance(b, _Text):
+        if isinstance(b, _Together):
+            story.append(KeepTogether([Paragraph(t.markup, style[t.style]) for t in b.blocks]))
+        elif isinstance(b, _Text):
             story.append(Paragraph(b.markup, style[b.style]))
         elif isinstance(b, _Picture):
             story.append(picture(b))
         elif isinstance(b, _Grid):
             story += [Spacer(1, 4 * mm), table(b), Spacer(1, 3 * mm)]
         elif isinstance(b, _Beside):
-            beside = Table([[picture(b.picture), table(b.grid)]], colWidths=[58 * mm, 122 * mm])
-            beside.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+            beside = Table([[picture(b.picture), table(b.grid)]], colWidths=[(MAP_MM + 2) * mm, (178 - MAP_MM) * mm])
+            beside.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
             story.append(beside)
         else:
             story.append(PageBreak())
@@ -520,7 +556,10 @@ def draw_html(blocks: list, images: dict, title: str, footing: str) -> str:
     foot = f"<footer>{html.escape(footing)}</footer>"
 
     def img(b: _Picture) -> str:
-        return f'<img alt="" src="data:image/png;base64,{base64.b64encode(images[b.key]).decode()}">'
+        data = images[b.key]
+        if isinstance(data, staticmap.Drawn):
+            return f'<div style="width:{b.width_mm}mm">{data.svg()}</div>'
+        return f'<img alt="" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
 
     def table(b: _Grid) -> str:
         head, *rest = b.rows
@@ -533,7 +572,8 @@ def draw_html(blocks: list, images: dict, title: str, footing: str) -> str:
         )
 
     sections, out = [], []
-    for b in [*blocks, _PageBreak()]:
+    flat = [x for b in blocks for x in (b.blocks if isinstance(b, _Together) else [b])]
+    for b in [*flat, _PageBreak()]:
         if isinstance(b, _Text):
             tag = _HTML_TAG[b.style]
             cls = ' class="note"' if b.style == "note" else ""

@@ -1,6 +1,6 @@
 """The printable patrol sheet: an overview page (every zone on one map, one line per zone: incidents,
 trend, what mostly, the busiest streets; then the method's parameters), then one page per zone with
-its map (:mod:`dashboard.render.printmap`: ward outlines and names, the zone outlines, the zone's
+its map (:mod:`dashboard.render.staticmap`: ward outlines and names, the zone outlines, the zone's
 streets and places labelled, other named police.uk map points for orientation), counts and trend.
 
 Built when asked (:func:`build`; the patrol planner builds it on a button, not on every view) and
@@ -15,7 +15,7 @@ import html
 from dataclasses import dataclass
 from datetime import date
 
-from dashboard.render import printmap
+from dashboard.render import staticmap
 from geodata import places as place_rules
 from geodata.analysis.patrol_zones import NO_DAY_OR_TIME
 from geodata.methods.pvalue import p_clause
@@ -80,12 +80,12 @@ def _trend(z, before: str) -> str:
     return f"{int(z['incidents'])} against {int(z['previous'])} in {before}: {change} (change test, {p_clause(z['p'])})"
 
 
-def _labels(z, street_points) -> list[printmap.Label]:
+def _labels(z, street_points) -> list[staticmap.Label]:
     """The zone's streets (bold), places (italic; flagged in red) and, for orientation, every other
     named police.uk map point (grey), busiest first."""
-    labels = [printmap.Label(x, y, f"{s} ({n})", "street", 1e6 + n) for s, n, x, y in z["streets"]]
+    labels = [staticmap.Label(x, y, f"{s} ({n})", "street", 1e6 + n) for s, n, x, y in z["streets"]]
     labels += [
-        printmap.Label(
+        staticmap.Label(
             x, y, f"{p} ({n})" + (" [recorded here?]" if flag else ""), "flagged" if flag else "place", 1e6 + n
         )
         for p, n, x, y, _, _, flag in z["places"]
@@ -96,16 +96,40 @@ def _labels(z, street_points) -> list[printmap.Label]:
         names = named["location_text"].map(place_rules.bare)
         busiest = named.assign(name=names).sort_values("incidents", ascending=False).drop_duplicates("name")
         labels += [
-            printmap.Label(float(r.x), float(r.y), str(r.name), "context", float(r.incidents))
+            staticmap.Label(float(r.x), float(r.y), str(r.name), "context", float(r.incidents))
             for r in busiest.itertuples()
             if r.name not in shown
         ]
     return labels
 
 
-def build(area: str, found, wards, *, categories, period: str, before: str, confidence: str, ranked_by: str) -> Sheet:
+def zone_map(z, zones, wards, labels, caption: str, streets=None):
+    """Zone ``z``'s map (PNG, and what :func:`dashboard.render.staticmap.png` drew): ward outlines and names,
+    every zone outlined (``z`` bold), the labels, and the roads, rail and water of ``streets``
+    (:class:`geodata.basemap.Basemap`, with the OpenStreetMap attribution) when given."""
+    x0, y0, x1, y1 = z.geometry.bounds
+    return staticmap.png(
+        wards=(wards["code"], wards["name"], wards.geometry.to_numpy()),
+        extent=(x0, y0, x1, y1),
+        pad=120.0,
+        zones=(zones["zone"].to_numpy(), zones.geometry.to_numpy()),
+        highlight=int(z["zone"]),
+        labels=labels,
+        caption=caption,
+        title=f"Zone {int(z['zone'])} map",
+        width=7.0 * 72,
+        height=6.2 * 72,
+        font=9,
+        basemap=streets,
+    )
+
+
+def build(
+    area: str, found, wards, *, categories, period: str, before: str, confidence: str, ranked_by: str, base_map=None
+) -> Sheet:
     """The sheet for ``found`` (:class:`geodata.analysis.patrol_zones.PatrolZones` with zones):
-    ``wards`` a GeoDataFrame (code, name, geometry, EPSG:27700) for the maps."""
+    ``wards`` a GeoDataFrame (code, name, geometry, EPSG:27700) for the maps; ``streets`` the offline base
+    map drawn under them (:func:`zone_map`; default none)."""
     zones, grid = found.zones, found.grid
     cats = ", ".join(categories) if categories else "all crime types"
     method = (
@@ -134,32 +158,28 @@ def build(area: str, found, wards, *, categories, period: str, before: str, conf
             (p, str(n), f"{near} ({d:.0f} m)" if near else "no named street loaded", flag)
             for p, n, _, _, near, d, flag in z["places"]
         )
-        x0, y0, x1, y1 = z.geometry.bounds
-        drawn = printmap.render(
-            wards,
-            extent=(x0, y0, x1, y1),
-            pad=120.0,
-            zones=zones,
-            highlight=int(z["zone"]),
-            labels=_labels(z, found.street_points),
-            title=f"Zone {int(z['zone'])}: {cats}, {period}",
-            size=(7.0, 6.2),
+        png, _drawn = zone_map(
+            z, zones, wards, _labels(z, found.street_points), f"Zone {int(z['zone'])}: {cats}, {period}", base_map
         )
         pages.append(
-            ZonePage(f"Zone {int(z['zone'])}: {int(z['incidents'])} incidents", facts, streets, place_rows, drawn.png)
+            ZonePage(f"Zone {int(z['zone'])}: {int(z['incidents'])} incidents", facts, streets, place_rows, png)
         )
-    overview = printmap.render(
-        wards,
+    overview, _drawn = staticmap.png(
+        wards=(wards["code"], wards["name"], wards.geometry.to_numpy()),
         extent=tuple(zones.total_bounds),
         pad=400.0,
-        zones=zones,
+        zones=(zones["zone"].to_numpy(), zones.geometry.to_numpy()),
+        caption=f"All zones: {cats}, {period}",
         title=f"All zones: {cats}, {period}",
-        size=(7.0, 5.0),
+        width=7.0 * 72,
+        height=5.0 * 72,
+        font=9,
+        basemap=base_map,
     )
     intro = (
         f"{cats}, {period}. Ranked by {ranked_by}. Produced {date.today():%d %B %Y} by CSP Hotspots. {NO_DAY_OR_TIME}"
     )
-    return Sheet(f"Patrol sheet: {area}", intro, method, tuple(pages), overview_rows(zones), overview.png)
+    return Sheet(f"Patrol sheet: {area}", intro, method, tuple(pages), overview_rows(zones), overview)
 
 
 def to_html(sheet: Sheet) -> str:

@@ -6,15 +6,17 @@ kiosk makes a slide the whole window (``kiosk=True``); the Meeting page shows th
 under another at the page's width. Status is a badge with a symbol and a word, a change an arrow
 and words, a run chart's variation an icon with a letter and words: colour is never the only cue.
 Every text from data or the priorities file is escaped; the SVGs are :mod:`dashboard.render.svgchart` and
-:mod:`dashboard.render.svgmap`.
+:mod:`dashboard.render.staticmap`.
 """
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from dashboard.markdown import inert
-from dashboard.render import svgchart, svgmap
+from dashboard.render import staticmap, svgchart
 from dashboard.render.palette import STATUS_COLOURS, STATUS_SYMBOLS
 from geodata.analysis import meeting
 from geodata.methods import disclosure
@@ -55,6 +57,27 @@ CSS = """<style>
 .csp-list{margin:0;padding-left:1.2em}
 .csp-list li{margin:0 0 1cqh 0}
 .csp-actions{max-height:5.2cqh;overflow:hidden;flex:none}
+.csp-needs{border-collapse:collapse;font-size:2.3cqh;margin:0.6cqh 0 0 0;width:100%}
+.csp-needs th{text-align:left;font-size:2cqh;color:#333;border-bottom:1px solid #333;padding:0.2cqh 1cqh 0.2cqh 0}
+.csp-needs td{padding:0.3cqh 1cqh 0.3cqh 0;vertical-align:top;width:50%}
+.csp-kiosk{position:relative}
+.csp-kiosk .csp-slide{height:calc(100vh - 4.2vh)}
+.csp-state{margin:0;height:4.2vh;line-height:4.2vh;font-size:2.4vh;padding:0 2.5vh;background:#111;color:#fff;
+ font-family:"Source Sans Pro",sans-serif;overflow:hidden;white-space:nowrap}
+.csp-blank{position:fixed;inset:0;background:#000;z-index:10}
+@media (max-width:700px){
+ .csp-slide,.csp-kiosk .csp-slide{container-type:normal;aspect-ratio:auto;height:auto;width:100%;overflow:visible}
+ .csp-in{position:static;font-size:16px;gap:10px;padding:12px}
+ .csp-in h2{font-size:24px}.csp-sentence,.csp-change{font-size:18px}.csp-number{font-size:44px}
+ .csp-small,.csp-foot,.csp-multi figure,.csp-needs,.csp-needs th{font-size:14px}
+ .csp-body{display:flex;flex-direction:column;gap:14px}
+ .csp-fill{flex:none;height:260px}.csp-multi{grid-template-columns:repeat(2,minmax(0,1fr))!important;height:auto}
+ .csp-multi figure svg{height:110px;flex:none}
+ .csp-ov,.csp-ov thead,.csp-ov tbody,.csp-ov tr,.csp-ov td{display:block;font-size:16px}.csp-ov thead{display:none}
+ .csp-ov tr{border-bottom:2px solid #333;padding:6px 0}.csp-ov td{border:0;padding:2px 0}
+ .csp-ov .csp-number{font-size:36px}.csp-arrow{font-size:28px}.csp-bar{height:16px}
+ .csp-foot{flex-direction:column}.csp-state{font-size:13px;height:auto;line-height:1.3;white-space:normal;padding:6px}
+}
 </style>"""
 #: Fills of the outcome groups (with their names and shares written beside them).
 OUTCOME_COLOURS = dict(zip(outcomes_mod.GROUPS, ("#1f4e79", "#7f9bbf", "#c9c9c9", "#e8e8e8")))
@@ -207,13 +230,20 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str, a
         values = m.wards.set_index("ward_code")["current"]  # withheld: sums of the public cells already
         codes, names, geoms = outlines
         vals = {c: (None if pd.isna(v) else int(v)) for c, v in values.items()}
-        svg = svgmap.ward_svg(codes, names, geoms, vals, "Incidents in the period", labels=True, font=17)
+        svg = staticmap.draw(
+            (codes, names, geoms),
+            width=600,
+            values=vals,
+            legend_title="Incidents in the period",
+            font=14,
+            title=f"{r.priority.title}: incidents in the period by ward",
+        ).svg()
         right = f'<div class="csp-fill">{svg}</div>' + (
             f'<p class="csp-small">{_e(disclosure.NOTE)}</p>' if m.withheld else ""
         )
         cols = [left, mid, right]
     body = (
-        '<div class="csp-body" style="grid-template-columns:24% 1fr 25%">'
+        '<div class="csp-body" style="grid-template-columns:22% 1fr 33%">'
         + "".join(f'<div class="csp-col">{c}</div>' for c in cols)
         + "</div>"
     )
@@ -221,28 +251,33 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str, a
 
 
 def not_measured(nm: meeting.NotMeasured, position: str, data_to: str) -> str:
+    """Per priority not measured yet: which data would measure it and who holds it
+    (:meth:`geodata.priorities.Priority.needs`, from the priorities file)."""
     items = "".join(
-        f"<li><b>{_e(p.id)} {_e(p.title)}</b> {badge('no data')}<br>"
-        f'<span class="csp-small">Would be measured by: {_e(" ".join(lines))}</span></li>'
-        for p, lines in nm.entries
+        f"<li><b>{_e(p.id)} {_e(p.title)}</b> {badge('no data')}"
+        '<table class="csp-needs"><thead><tr><th scope="col">Data that would measure it</th>'
+        '<th scope="col">Who holds it</th></tr></thead><tbody>'
+        + "".join(f"<tr><td>{_e(what)}</td><td>{_e(who)}</td></tr>" for what, who in p.needs())
+        + "</tbody></table></li>"
+        for p, _lines in nm.entries
     )
     return _slide(
         f'<h2>Not measured yet</h2><ul class="csp-list">{items}</ul><div style="flex:1"></div>'
         + _foot(
-            "Nothing is shown as zero: a priority with no data says which data would measure it.",
+            "Nothing is shown as zero: a priority with no data says which data would measure it and who holds it.",
             f"Data to {_e(data_to)} · {_e(position)}",
         ),
         "Not measured yet",
     )
 
 
-def render(s: meeting.Slides, title: str, outlines, every: int | None = None, actions=None) -> list[str]:
-    """Every slide as HTML, in order (``every``: the kiosk's seconds per slide, said in each footer;
-    ``actions``: priority id -> its open actions the audience may see, listed on its slide)."""
+def render(s: meeting.Slides, title: str, outlines, actions=None) -> list[str]:
+    """Every slide as HTML, in order (``actions``: priority id -> its open actions the audience may see,
+    listed on its slide)."""
     n = len(s.slides)
     out = []
     for i, item in enumerate(s.slides):
-        position = f"slide {i + 1} of {n}" + (f", next in {every} s" if every else "")
+        position = f"slide {i + 1} of {n}"
         if isinstance(item, meeting.Overview):
             out.append(overview(s, title, position))
         elif isinstance(item, meeting.PrioritySlide):
@@ -250,3 +285,64 @@ def render(s: meeting.Slides, title: str, outlines, every: int | None = None, ac
         else:
             out.append(not_measured(item, position, s.data_to))
     return out
+
+
+#: The kiosk's keys (a keyboard or a presentation clicker, which sends PageDown/PageUp and "b" or ".").
+KEYS = {
+    "next": ("ArrowRight", "PageDown", "ArrowDown", "n"),
+    "back": ("ArrowLeft", "PageUp", "ArrowUp", "p"),
+    "pause": (" ", "Spacebar", "k"),
+    "blank": ("b", "B", "."),
+}
+_KIOSK_JS = """<script>
+(function start(tries) {
+  const root = document.querySelector('.csp-kiosk');
+  if (!root) { if (tries < 100) setTimeout(() => start(tries + 1), 100); return; }
+  const slides = [...root.querySelectorAll('section.csp-slide')], state = root.querySelector('.csp-state');
+  const cover = root.querySelector('.csp-blank'), every = Number(root.dataset.every), keys = KEYS;
+  let i = 0, left = every, paused = false;
+  const show = () => {
+    slides.forEach((el, j) => { el.hidden = j !== i; });
+    state.textContent = `Slide ${i + 1} of ${slides.length} · ` +
+      (paused ? 'PAUSED (Space resumes)' : `next in ${left} s (Space pauses)`) + ' · → next, ← back, B blank';
+    root.dataset.slide = String(i + 1); root.dataset.paused = String(paused);
+  };
+  const go = (step) => { i = (i + step + slides.length) % slides.length; left = every; show(); };
+  if (window.cspKiosk) {
+    clearInterval(window.cspKiosk.timer);
+    document.removeEventListener('keydown', window.cspKiosk.key);
+  }
+  const key = (ev) => {
+    const k = ev.key;
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    if (keys.next.includes(k)) go(1);
+    else if (keys.back.includes(k)) go(-1);
+    else if (keys.pause.includes(k)) { paused = !paused; left = every; show(); }
+    else if (keys.blank.includes(k)) { cover.hidden = !cover.hidden; root.dataset.blank = String(!cover.hidden); }
+    else return;
+    ev.preventDefault();
+  };
+  const timer = setInterval(() => {
+    if (paused || !cover.hidden) return;
+    left -= 1;
+    if (left <= 0) go(1); else show();
+  }, 1000);
+  window.cspKiosk = {timer, key};
+  document.addEventListener('keydown', key);
+  show();
+})(0);
+</script>"""
+
+
+def kiosk(pages: list[str], every: int) -> tuple[str, str]:
+    """The meeting-room screen: one slide at a time filling the window, the next every ``every`` seconds,
+    driven from a keyboard or clicker (:data:`KEYS`: next, back, pause/resume, blank); a line at the
+    bottom says the slide number, the pause state and the keys. Returns (the slides' HTML, for
+    ``st.markdown``, which keeps their SVGs; the script that drives them, for ``st.html`` with JavaScript):
+    the browser steps the slides, no reload per slide."""
+    body = "".join(p if i == 0 else p.replace("<section ", "<section hidden ", 1) for i, p in enumerate(pages))
+    return (
+        f'<div class="csp-kiosk" data-every="{int(every)}">{body}<div class="csp-blank" hidden></div>'
+        f'<p class="csp-state" role="status" aria-live="polite">Slide 1 of {len(pages)}</p></div>',
+        _KIOSK_JS.replace("KEYS;", json.dumps(KEYS) + ";", 1),
+    )

@@ -104,8 +104,9 @@ def _with_actions(spec: dict) -> dict:
 
 
 def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) -> dict:
-    """The explorer's Leaflet map: ward choropleth of ``measure``, LSOA counts (off), Gi* classes,
-    density bands (off), snap-point clusters, layer switch and legend."""
+    """The explorer's Leaflet map: ward choropleth of ``measure`` (the one colour code by default), LSOA
+    counts (off), Gi* classes as outlines over it, density bands (off), snap-point clusters (off), layer
+    switch and legend (of what is drawn)."""
     areas = store.areas("ward")
     ward_shapes = area_shapes(path, "ward")
     order = pd.Index(table["ward_code"])
@@ -127,6 +128,7 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
         store.config.map_tiles,
         store.config.map_attribution,
         basemap=store.config.map_basemap is not None,
+        streets=store.config.map_streets is not None and store.config.map_basemap is None,
     )
     maps.outline(m, ward_shapes, areas.names, label_points(path, "ward"))
     classed = maps.choropleth(
@@ -177,8 +179,9 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
     if layers is not None:  # None: the wards alone, painted first while the hot spots are computed
         from geodata.analysis.hotspots_for import CLASS_LABELS  # scipy, loaded with the hot spots
 
-        gi_items = [(GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3)]
-        maps.class_layers(m, layers["gi"], GI_COLOURS, CLASS_LABELS, "Gi* hot and cold spots")
+        maps.class_layers(m, layers["gi"], GI_COLOURS, CLASS_LABELS, "Gi* hot and cold spots", outline=True)
+        # only what is drawn: the Gi* classes present in this view (the list had all six whatever was shown)
+        gi_items = [(GI_COLOURS[k], CLASS_LABELS[k]) for k in (3, 2, 1, -1, -2, -3) if k in layers["gi"]]
         maps.class_layers(
             m,
             layers["density"],
@@ -187,8 +190,8 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
             "Density (per km2)",
             show=False,
         )
-        if layers["snaps"]:
-            maps.snap_clusters(m, layers["snaps"])
+        if layers["snaps"]:  # off at first: their bubbles were a second colour code over the wards
+            maps.snap_clusters(m, layers["snaps"], show=False)
         if layers["streets"]:
             maps.streets(m, layers["streets"])
     if len(table) < len(areas.codes):  # a ward filter: zoom to the chosen wards and outline them
@@ -201,21 +204,22 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
 
 @st.cache_data(max_entries=8)
 def map_image(path, selection: Selection, audience: Audience, cell, measure) -> bytes:
-    """The view as a printed map (PNG, :func:`dashboard.render.printmap.render`): the ward choropleth of
-    ``measure``, the hot spot cells, ward names and the busiest street names, for a report."""
-    from dashboard.render import printmap  # matplotlib: imported when an image is asked for, not on every start
+    """The view as a printed map (PNG, :func:`dashboard.render.staticmap.png`): the ward choropleth of
+    ``measure`` with every ward named, the hot spot cells, and the busiest street names, for a report."""
+    from dashboard.render import staticmap  # matplotlib: imported when an image is asked for, not on every start
 
     store = common._store(path)
-    wards = store.areas("ward").to_geodataframe()
+    areas = store.areas("ward")
     table = wards_for(selection, audience).frame
     found = analyses(path, selection, cell)[0]
     extent = None
     if selection.wards:
-        extent = shapely.total_bounds(wards.geometry[wards["code"].isin(selection.wards)].to_numpy())
+        pick = [c in selection.wards for c in areas.codes]
+        extent = shapely.total_bounds(areas.geometries[pick])
     snaps = found.snaps
     labels = (
         [
-            printmap.Label(float(r.x), float(r.y), places.bare(r.location_text), weight=float(r.count))
+            staticmap.Label(float(r.x), float(r.y), places.bare(r.location_text), weight=float(r.count))
             for r in snaps.nlargest(60, "count").itertuples()
             if isinstance(r.location_text, str)
         ]
@@ -226,17 +230,20 @@ def map_image(path, selection: Selection, audience: Audience, cell, measure) -> 
         f"{store.config.area_name}: {MEASURES[measure].lower()}, {selection.period.text}; "
         f"{', '.join(selection.categories) or 'all crime types'}"
     )
-    return printmap.render(
-        wards,
+    return staticmap.png(
+        dpi=150,
+        wards=(areas.codes, areas.names, shapely.simplify(areas.geometries, 10)),
         extent=extent,
         values=dict(zip(table["ward_code"], table[measure])),
         legend_title=MEASURES[measure],
         cells=found.cells,
         labels=labels,
         title=title,
-        size=(8.0, 8.0),
-        dpi=150,
-    ).png
+        caption=title,
+        width=8 * 72,
+        font=9,
+        basemap=common.streets(),
+    )[0]
 
 
 @st.cache_data(max_entries=16)

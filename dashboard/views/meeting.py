@@ -6,6 +6,8 @@ URL parameters (so a meeting-room screen needs no mouse):
 
 * ``mode=meeting``: kiosk mode: no sidebar and no widgets, one slide filling the screen, rotating
   every ``every`` seconds (default :data:`KIOSK_EVERY`, at least :data:`KIOSK_MIN`), the overview first;
+  the chair steps, goes back, pauses and blanks it from a keyboard or a clicker
+  (:func:`dashboard.render.slides.kiosk`: ArrowRight/PageDown, ArrowLeft/PageUp, Space, "b");
 * ``to=YYYY-MM``, ``window=N`` (months), ``compare=previous|year-earlier``:
   the period (default: each priority's target window ending at the latest
   loaded month, compared as its target says).
@@ -113,7 +115,9 @@ def page() -> None:
     st.markdown(slides.CSS, unsafe_allow_html=True)
     if kiosk:
         every = max(KIOSK_MIN, _int_param("every", KIOSK_EVERY) or KIOSK_EVERY)
-        _rotate(slides.render(deck, plist.partnership, outlines, every, lines), every)
+        screen, script = slides.kiosk(slides.render(deck, plist.partnership, outlines, actions=lines), every)
+        st.markdown(screen, unsafe_allow_html=True)
+        st.html(script, unsafe_allow_javascript=True)
         return
     data_to = latest_month(store, plist) if all_months else "nothing loaded"
     st.markdown(
@@ -137,15 +141,3 @@ def page() -> None:
                 key="pack_download",
             )
     common.attributions()
-
-
-def _rotate(pages: list[str], every: int) -> None:
-    """Show ``pages`` one at a time, the first (the overview) first, the next every ``every`` seconds."""
-
-    @st.fragment(run_every=every)
-    def show() -> None:
-        i = st.session_state.get("kiosk_index", -1) + 1
-        st.session_state["kiosk_index"] = i
-        st.markdown(f'<div class="csp-kiosk">{pages[i % len(pages)]}</div>', unsafe_allow_html=True)
-
-    show()

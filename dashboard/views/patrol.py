@@ -147,6 +147,7 @@ def sheets(path, end, window, categories, wards, top, min_class, cell, harm_key,
         before=found.comparison.base.text,
         confidence=CONFIDENCE[min_class],
         ranked_by=rank,
+        base_map=common.streets(),
     )
     return patrolsheet.to_pdf(sheet), patrolsheet.to_html(sheet)
 

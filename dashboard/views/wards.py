@@ -1,7 +1,7 @@
 """Wards page: incidents by ward, as a table and a ward map, with rates per 1,000 residents.
 
-The map is a Vega-Lite geoshape drawn by Streamlit's own bundled front end: no
-CDN, no map tiles. Ward outlines are simplified to 20 m before they are sent.
+The map is the one static map (:mod:`dashboard.render.staticmap`, inline SVG: every ward named, the
+one classing): no script, no tiles. Ward outlines are simplified to 20 m.
 """
 
 from __future__ import annotations
@@ -49,8 +49,10 @@ def page() -> None:
     st.metric("Incidents", result.total)
     left, right = st.columns([3, 2])
     with left:
-        st.vega_lite_chart(
-            common.ward_map(table.set_index("ward_code")["incidents"], "Incidents", 520), width="stretch"
+        svg = common.ward_svg(table.set_index("ward_code")["incidents"], "Incidents")
+        st.markdown(  # staticmap escapes every text
+            f'<div class="csp-ward-map">{svg}</div>',
+            unsafe_allow_html=True,
         )
     with right:
         common.table(

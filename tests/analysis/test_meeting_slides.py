@@ -11,12 +11,14 @@ import pypdf
 import pytest
 
 from dashboard.render import pack, slides, svgchart
-from geodata import priorities
+from geodata import priorities, sources
 from geodata.analysis import PUBLIC, meeting, rules, status
+from geodata.bundled import ST_ALBANS
 from geodata.methods import runchart
 from loaders.months import Period
 from tests.analysis.test_priorities import direct_count
 
+BUNDLED_PRIORITIES = ST_ALBANS / "priorities.toml"
 P3 = ["Robbery", "Burglary", "Vehicle crime", "Shoplifting", "Theft from the person"]
 
 
@@ -34,6 +36,29 @@ def test_slides_in_order_overview_measured_then_not_measured(deck):
     p4, p5 = (lines for _, lines in deck.not_measured.entries)
     assert "council incident logs" in " ".join(p4) and "probation" in " ".join(p5)
     assert deck.data_to == "2025-06"
+
+
+def test_the_not_measured_slide_says_per_priority_which_data_would_measure_it_and_who_holds_it(deck):
+    html = slides.not_measured(deck.not_measured, "slide 5 of 5", deck.data_to)
+    tables = re.findall(r"<li><b>(P\d) .*?<tbody>(.*?)</tbody>", html)
+    rows = {pid: re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td></tr>", body) for pid, body in tables}
+    assert list(rows) == ["P4", "P5"]
+    assert rows["P4"] == [("Council incidents flagged mental health", sources.COUNCIL_INCIDENTS.holder)]
+    assert "district council" in rows["P4"][0][1]
+    (what, who) = rows["P5"][0]
+    assert what.startswith("Data on local offenders") and who.startswith("the Probation Service")
+    # every gap of the bundled file names who holds its data
+    assert all(g.held_by for p in priorities.load().priorities for g in p.gaps)
+
+
+def test_a_gap_without_held_by_says_the_file_does_not_say(tmp_path):
+    text = BUNDLED_PRIORITIES.read_text().replace('held_by = "Action Fraud', 'x_held_by = "Action Fraud', 1)
+    (tmp_path / "p.toml").write_text(text.replace("x_held_by", "# held_by"))
+    p3 = priorities.load(tmp_path / "p.toml").priorities[2]
+    assert p3.needs()[1] == ("Fraud: reported to Action Fraud, not in police.uk", "not said in the priorities file")
+    (tmp_path / "q.toml").write_text(text.replace("x_held_by", "held_by_whom"))
+    with pytest.raises(priorities.PrioritiesError, match="held_by"):
+        priorities.load(tmp_path / "q.toml")
 
 
 def test_headline_is_the_status_comparison_on_the_months_loaded_in_both_periods(deck, bundled_store):
@@ -195,14 +220,16 @@ def test_each_status_sentence_is_shown_once_and_status_has_symbol_and_word(deck,
     from dashboard.views.meeting import KIOSK_EVERY  # noqa: F401  (the page imports cleanly)
 
     areas = bundled_store.areas("ward")
-    pages = slides.render(deck, "CSP", (areas.codes, areas.names, areas.geometries), 20)
-    assert len(pages) == 5 and "slide 1 of 5, next in 20 s" in pages[0]
+    pages = slides.render(deck, "CSP", (areas.codes, areas.names, areas.geometries))
+    assert len(pages) == 5 and "slide 1 of 5" in pages[0]
+    screen, script = slides.kiosk(pages, 20)
+    assert screen.count("<section hidden ") == 4 and 'data-every="20"' in screen and '"PageDown"' in script
     for ps, page in zip(deck.priorities, pages[1:4]):
         import html
 
         assert page.count(html.escape(ps.result.sentence)) == 1
         assert "– NO DATA" in page or "✓ ON TRACK" in page or "▲ OFF TRACK" in page or "? NOT JUDGED" in page
-    assert pages[3].count('class="ward-svg"') == 20 and "St Peters" in pages[3]  # ward names on the map
+    assert pages[3].count('class="ward-area"') == 20 and "St Peters" in pages[3]  # ward names on the map
     assert pages[2].count("(annual)") >= 1 and "2022-23" in pages[2]
 
 

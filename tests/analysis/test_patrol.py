@@ -9,14 +9,13 @@ import io
 import re
 import zipfile
 
-import geopandas
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 from lxml import etree
 
-from dashboard.render import patrolsheet, printmap
+from dashboard.render import patrolsheet
 from geodata import places
 from geodata.analysis import Selection
 from geodata.analysis.patrol_zones import NO_DAY_OR_TIME
@@ -179,33 +178,6 @@ def test_gpx_with_hostile_names_validates_against_the_gpx_1_1_schema(constructed
     assert xml_text("a\x00b\ud800c\ufffed&") == "abcd&amp;"
 
 
-def test_printed_map_places_labels_without_collisions_and_prints_dollars():
-    wards = geopandas.GeoDataFrame(
-        {"code": ["W1", "W2"], "name": ["West $ward$", "East"]},
-        geometry=[shapely.box(0, 0, 500, 1000), shapely.box(500, 0, 1000, 1000)],
-        crs="EPSG:27700",
-    )
-    labels = [printmap.Label(500 + i % 3, 500 + i % 2, f"$\\undefinedcmd$ Street {i}", "street", i) for i in range(30)]
-    labels += [printmap.Label(200, 800, "Police Station (4) [recorded here?]", "flagged", 100)]
-    drawn = printmap.render(
-        wards,
-        values={"W1": 3, "W2": 10},
-        legend_title="incidents",
-        labels=labels,
-        title="$5 $ title",
-        size=(4, 4),
-        dpi=80,
-    )
-    assert drawn.png.startswith(b"\x89PNG") and sorted(drawn.wards_named) == ["East", "West $ward$"]
-    placed = [p for p in drawn.placed]
-    assert placed[0][0] == "Police Station (4) [recorded here?]"  # the heaviest first
-    assert 1 <= len(placed) < 31 and len(drawn.dropped) == 31 - len(placed)  # crowded: most left out
-    boxes = [p[2:] for p in placed]
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1 :]:
-            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
-
-
 # ------------------------------------------------------------------ the bundled data
 def _labels_in(texts) -> set[str]:
     return {t for t in texts if isinstance(t, str)}
@@ -332,3 +304,42 @@ def test_a_ward_filtered_plan_has_every_zone_inside_the_chosen_wards(bundled_sto
     assert not whole.geometry.map(lambda g: shapely.area(shapely.difference(g, chosen)) < 1e-3).all()
     inside = bundled_store.incidents(start="2025-04", end="2025-06", wards=list(city), inside=True)
     assert zones["incidents"].sum() <= len(inside)
+
+
+def test_zone_maps_draw_the_offline_roads_under_the_zone_with_the_osm_attribution(bundled_store, bundled_zones):
+    from dashboard.render import staticmap
+    from geodata import basemap
+
+    streets = basemap.load(bundled_store.config.map_streets)
+    z = bundled_zones.zones.iloc[0]
+    wards = bundled_store.areas("ward").to_geodataframe()
+    png, drawn = patrolsheet.zone_map(z, bundled_zones.zones, wards, [], "Zone 1", streets)
+    roads = [s for s in drawn.shapes if s[0] == "line" and s[-1] == "road"]
+    texts = [s[3] for s in drawn.shapes if s[0] == "text"]
+    assert len(roads) > 50 and staticmap.OSM in texts and png.startswith(b"\x89PNG")
+    # the roads drawn are the base map's roads crossing the zone's view (nothing invented, nothing from afar)
+    x0, y0, x1, y1 = z.geometry.bounds
+    near = [g for c, _, g in streets.roads if g.intersects(shapely.box(x0, y0, x1, y1))]
+    assert 0 < len(near) <= len(roads)
+    _, bare = patrolsheet.zone_map(z, bundled_zones.zones, wards, [], "Zone 1")
+    assert not [s for s in bare.shapes if s[-1] == "road"] and staticmap.OSM not in [
+        s[3] for s in bare.shapes if s[0] == "text"
+    ]
+    # at the district's scale only the main roads (motorway to secondary)
+    d = staticmap.draw((wards["code"], wards["name"], wards.geometry.to_numpy()), width=400, basemap=streets)
+    colours = {s[2] for s in d.shapes if s[-1] == "road"}
+    assert colours and "#ffffff" not in colours  # tertiary and minor roads are white: not drawn at this scale
+    assert "#ffffff" in {s[2] for s in drawn.shapes if s[-1] == "road"}  # the zone map draws them
+
+
+def test_the_bundled_base_map_is_small_and_holds_the_district_roads(bundled_store):
+    from geodata import basemap
+
+    assert bundled_store.config.map_streets.stat().st_size < 1_500_000
+    streets = basemap.load(bundled_store.config.map_streets)
+    names = {n for _, n, _ in streets.roads}
+    assert {"St Peter's Street", "Hatfield Road", "London Road"} <= names
+    assert {c for c, _, _ in streets.roads} <= set(basemap.ROAD_CLASSES)
+    x0, y0, x1, y1 = shapely.total_bounds(bundled_store.areas("ward").geometries)
+    box = shapely.box(x0, y0, x1, y1).buffer(basemap.MARGIN_M + 1, join_style="mitre")
+    assert all(box.contains(g) for _, _, g in streets.roads)  # clipped to the district's box and margin

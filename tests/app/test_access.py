@@ -600,8 +600,10 @@ def test_map_attribution_is_plain_text_or_a_plain_link(tmp_path, attribution, ok
     """Issue 18 (low): script in the config's [map] attribution, which the map shows as HTML."""
     cfg = write_config(tmp_path)
     cfg.write_text(
-        cfg.read_text() + f'\n[map]\ntiles = "https://tiles.example/{{z}}/{{x}}/{{y}}.png"\n'
-        f"attribution = '{attribution}'\n"
+        cfg.read_text().replace(
+            "[map]\n",
+            f"[map]\ntiles = \"https://tiles.example/{{z}}/{{x}}/{{y}}.png\"\nattribution = '{attribution}'\n",
+        )
     )
     if ok:
         assert config_mod.load(cfg).map_attribution == attribution

@@ -187,7 +187,8 @@ def test_meeting_is_the_default_page_with_figures_from_the_store(app, bundled_st
     assert "2025-05, 2025-06 left out: 2024-05, 2024-06 not loaded" in pages[3]  # named, never a zero
     assert "NO DATA" not in pages[1] and "NO DATA" not in pages[3]  # judged on the months loaded in both
     assert "FixMyStreet reports not loaded for 6 months: 2025-01 to 2025-06" in pages[2]
-    assert "council incident logs" in pages[4] and "probation" in pages[4]
+    assert "Council incidents flagged mental health" in pages[4] and "district council" in pages[4]
+    assert "probation" in pages[4] and "Who holds it" in pages[4]
     assert any("Data to 2025-06" in m.value for m in app.markdown)
 
 
@@ -215,7 +216,9 @@ def test_meeting_kiosk_mode_has_no_widgets_and_the_overview_first(tmp_path, monk
     assert not at.exception
     assert len(at.sidebar.selectbox) == 0 and len(at.selectbox) == 0 and len(at.button) == 0
     pages = _slides(at)
-    assert len(pages) == 1 and 'aria-label="Overview"' in pages[0] and "slide 1 of 5, next in 5 s" in pages[0]
+    # one screen holding the five slides, the overview shown first, the rest hidden until stepped to
+    assert len(pages) == 1 and pages[0].count('class="csp-slide"') == 5 and pages[0].count("<section hidden ") == 4
+    assert '<section class="csp-slide" aria-label="Overview"' in pages[0] and 'data-every="5"' in pages[0]
     assert any("display: none" in m.value for m in at.markdown)
 
 

@@ -90,7 +90,8 @@ def test_editing_priorities_changes_the_pack(bundled_store, tmp_path):
     path = tmp_path / "p.toml"
     path.write_text(text)
     pages = _pdf_pages(pack.render(pack.build(bundled_store, priorities.load(path)), "pdf"))
-    assert len(pages) == 6
+    # overview, P1, P2, P3, P6, and the sources kept together on a page of their own (no near-empty page)
+    assert len(pages) == 6 and "Sources and licences" in pages[5] and min(len(p) for p in pages) > 500
     n = direct_count(bundled_store, ["Bicycle theft"], "2025-01", "2025-06")
     assert "P6 Bicycle theft" in pages[4] and f"{n:,} in 2025-01 to 2025-06" in pages[4]
 
@@ -159,3 +160,30 @@ def test_pack_ward_table_writes_p_by_the_one_rule():
     rows = pack._ward_rows(SimpleNamespace(wards=wards, current=SimpleNamespace(count=43)))
     assert rows[1] == ["A & B", "40", "30", "10", "+300%", "< 0.001", "significant rise"]
     assert rows[2][4:6] == ["", "1.000"]
+
+
+def test_pack_ward_table_has_no_empty_column_and_small_multiples_have_short_titles_and_two_years(bundled_store):
+    from dashboard.render.pack import _figure, _runchart_axes, _ward_rows
+
+    built = pack.build(bundled_store, priorities.load())
+    p3 = next(ps for ps in built.slides.priorities if ps.priority.id == "P3").parts[0]
+    rows = _ward_rows(p3.status)
+    # a column empty on every row is left out (without a comparison Change, p and Test were empty on every row)
+    assert all(any(r[j] for r in rows[1:]) for j in range(len(rows[0])))
+    fig = _figure(7.6, 2.0)
+    axes = fig.subplots(1, len(p3.multiples))
+    for ax, rc in zip(axes, p3.multiples):
+        _runchart_axes(ax, rc, p3.status.current.start, small=True)
+    fig.tight_layout()
+    renderer = fig.canvas.get_renderer()
+    titles = [ax.title.get_window_extent(renderer) for ax in axes]
+    for a, b in zip(titles, titles[1:]):
+        assert a.x1 <= b.x0, (a, b)  # "Robbery: common cause variaBurglary: ..." ran together
+    assert all(len(ax.get_xticklabels()) <= 2 for ax in axes)  # years no longer merge
+
+
+def test_pack_page_one_has_one_title(bundled_store):
+    built = pack.build(bundled_store, priorities.load())
+    first = _pdf_pages(pack.render(built, "pdf"))[0]
+    head = first.split("Priorities meeting pack")[0].split("Page 1 ")[-1]
+    assert head.strip() == built.title and head.count(built.area) == 1, head

@@ -42,10 +42,10 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page, bundl
     page.goto(f"{server}/explorer")
     frame = map_frame(page)
     assert frame.locator("path.ward-area").count() == 20
-    # the whole map script ran: snap-point clusters and the layer switch come after the wards in it
-    # (a map with no tiles and no maxZoom stopped it at the clusters)
-    assert frame.locator(".marker-cluster").count() > 0
-    assert "Incidents at snap points (clustered)" in frame.locator(".leaflet-control-layers").inner_text()
+    # the whole map script ran: the layer switch comes after the wards and clusters in it (a map with no
+    # tiles and no maxZoom stopped it at the clusters); clusters are off at first (one colour code)
+    assert frame.locator(".marker-cluster").count() == 0
+    assert "Incidents at snap points (clustered)" in frame.locator(".leaflet-control-layers").text_content()
     assert _metric(page) == total
     before = _fills(frame)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -73,6 +73,84 @@ def test_map_explorer_offline_filter_changes_map_and_figures(server, page, bundl
 
     hosts = {urlparse(u).hostname for u in page.requests_seen if u.startswith(("http", "ws"))}
     assert hosts == {"127.0.0.1"}, hosts
+
+
+def test_the_explorer_reads_at_a_glance_a_hot_cell_click_selects_its_ward_and_a_filter_keeps_the_zoom(server, page):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{server}/explorer")
+    frame = map_frame(page)
+    frame.locator("path.class-shape").first.wait_for(timeout=60_000)
+    # one colour code: the ward classes; hot spots as outlines (a light tint), clusters off; the layer
+    # switch folded into its button; the legend lists only the Gi* classes drawn
+    switch = frame.locator(".leaflet-control-layers")
+    assert "leaflet-control-layers-expanded" not in (switch.get_attribute("class") or "")
+    box = switch.bounding_box()
+    assert box["width"] < 60 and box["height"] < 60, box
+    assert frame.locator(".marker-cluster").count() == 0
+    tints = frame.eval_on_selector_all(
+        "path.class-shape", "els => els.map(e => Number(e.getAttribute('fill-opacity')))"
+    )
+    assert tints and max(tints) <= 0.2, tints
+    legend = frame.locator(".csp-legend").inner_text()
+    shown = frame.eval_on_selector_all("path.class-shape", "els => els.length")
+    assert sum(label in legend for label in ("99%", "95%", "90%")) <= shown
+    page.screenshot(path=str(ARTIFACTS / "explorer-1366x768.png"))
+    # a click on a hot cell selects the ward it lies in
+    point = frame.evaluate(
+        """() => {
+      for (let y = 40; y < innerHeight - 40; y += 6) for (let x = 40; x < innerWidth - 60; x += 6) {
+        const el = document.elementFromPoint(x, y);
+        if (el && el.classList.contains('class-shape')) {
+          const id = areaAt(window.cspMap.containerPointToLatLng([x, y]));
+          if (id) return [x, y, id];
+        }
+      }
+      return null;
+    }"""
+    )
+    assert point is not None, "no hot cell inside a ward on the map"
+    frame.evaluate(  # a click event on the hot cell's shape at that point (as the ward test dispatches one)
+        "([x, y]) => document.elementFromPoint(x, y).dispatchEvent("
+        "new MouseEvent('click', {clientX: x, clientY: y, bubbles: true}))",
+        point[:2],
+    )
+    page.wait_for_function(f"location.search.includes('ward={point[2]}')", timeout=30_000)
+    # a filter change keeps the reader's zoom (it zoomed further out)
+    frame = map_frame(page)
+    frame.locator("path.focus-outline").wait_for(timeout=30_000)  # the chosen ward's map
+    frame.evaluate("window.cspMap.setView([51.7520, -0.3380], 14.5, {animate: false}); window.cspMap.old = true")
+    page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first.click()
+    page.get_by_role("option", name="Burglary", exact=True).click()
+    page.keyboard.press("Escape")
+    page.wait_for_function("location.search.includes('cat=Burglary')", timeout=30_000)
+    deadline, zoom = time.time() + 30, None
+    while time.time() < deadline:
+        for f in page.frames:
+            try:
+                if f.evaluate("window.cspMap && !window.cspMap.old && document.body.dataset.mapState === 'complete'"):
+                    zoom = f.evaluate("window.cspMap.getZoom()")
+            except PlaywrightError:
+                pass
+        if zoom is not None:
+            break
+        time.sleep(0.3)
+    assert zoom == 14.5, zoom
+
+
+def test_roads_are_drawn_offline_under_the_city_centre_at_zoom_15_with_the_osm_attribution(server, page):
+    page.goto(f"{server}/explorer")
+    frame = map_frame(page)
+    frame.wait_for_function("window.cspStreets !== undefined", timeout=30_000)
+    assert frame.evaluate("window.cspStreets.drawn") == 0  # the whole district (zoom ~11.5): wards alone
+    frame.evaluate("window.cspMap.setView([51.7520, -0.3380], 15, {animate: false})")  # St Albans city centre
+    frame.wait_for_function("window.cspStreets.zoom === 15")
+    assert frame.evaluate("window.cspStreets.drawn") > 1000  # every road class, rail and water
+    assert "© OpenStreetMap contributors" in frame.locator(".leaflet-control-attribution").inner_text()
+    opacity = frame.eval_on_selector("path.ward-area", "e => getComputedStyle(e).fillOpacity")
+    assert float(opacity) <= 0.3  # the ward colour thinned so the streets read through it
+    page.screenshot(path=str(ARTIFACTS / "explorer-city-centre-roads.png"))
+    hosts = {urlparse(u).hostname for u in page.requests_seen if u.startswith(("http", "ws"))}
+    assert hosts == {"127.0.0.1"}, hosts  # the roads come from the app itself
 
 
 def test_shared_link_reopens_the_view(server, page):
@@ -127,9 +205,9 @@ def test_hostile_ward_names_render_as_text_and_never_run_as_templates(tmp_path, 
         assert page.dialogs == []
         assert not pwned.exists()
         page.screenshot(path=str(ARTIFACTS / "xss-tooltip.png"))
-        for path in ("wards", "trends"):  # the same names in tables and Vega charts
+        for path, drawn in (("wards", "svg.static-map"), ("trends", ".vega-embed svg")):  # tables, maps, charts
             page.goto(f"{url}/{path}")
-            page.wait_for_function("document.querySelectorAll('.vega-embed svg').length > 0", timeout=60_000)
+            page.wait_for_selector(drawn, timeout=60_000)
             page.get_by_text("{{7*7}}").first.wait_for(state="attached", timeout=30_000)  # literal (table cells)
             assert page.locator("img[src='x']").count() == 0
         time.sleep(0.5)
@@ -153,9 +231,11 @@ def test_trends_and_wards_draw_their_charts_and_maps(server, page):
     outline, patterns = emerging.split("/")
     assert outline == "20:1" and int(patterns.split(":")[0]) > 0  # the 20 wards under the pattern cells
     assert page.get_by_text("show a pattern").count() == 1
-    page.goto(f"{server}/wards")
-    page.wait_for_function("document.querySelectorAll('.vega-embed svg').length === 1", timeout=60_000)
-    assert page.eval_on_selector_all(".vega-embed svg", SHAPES) == ["20:1/20:20"]  # a colour per ward count
+    page.goto(f"{server}/wards")  # the static ward map: a colour per ward count and every ward named on it
+    page.wait_for_selector("svg.static-map", timeout=60_000)
+    areas = page.eval_on_selector_all("svg.static-map path.ward-area title", "els => els.map(e => e.textContent)")
+    written = " ".join(page.eval_on_selector_all("svg.static-map text.map-label", "els => els.map(e => e.textContent)"))
+    assert len(areas) == 20 and all(a.split(": ")[0].split(" ", 1)[0] in written for a in areas)
     assert page.locator("[data-testid='stException']").count() == 0
 
 
@@ -172,10 +252,10 @@ def test_meeting_page_shows_every_slide(server, page):
         "Not measured yet",
     ]
     assert page.get_by_text("Data to 2025-06").count() >= 1
-    names = page.eval_on_selector_all("path.ward-svg title", "els => els.map(e => e.textContent)")
+    names = page.eval_on_selector_all("path.ward-area title", "els => els.map(e => e.textContent)")
     assert len(names) == 40 and len(set(n.split(":")[0] for n in names)) == 20  # P1 and P3 maps
     # ward names are written on the maps (readable across a room), not only in hover titles
-    written = set(page.eval_on_selector_all("text.ward-label", "els => els.map(e => e.textContent)"))
+    written = set(page.eval_on_selector_all("text.map-label", "els => els.map(e => e.textContent)"))
     assert {"St Peters", "Harpenden West", "London Colney"} <= written
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "meeting.png"), full_page=True)
@@ -305,7 +385,7 @@ def test_a_local_pmtiles_basemap_is_drawn_from_the_apps_own_url(tmp_path, page):
 
     pmtiles = build(tmp_path / "basemap.pmtiles")
     cfg = write_config(tmp_path)
-    cfg.write_text(cfg.read_text() + f'\n[map]\nbasemap = "{pmtiles}"\nattribution = "Test basemap"\n')
+    cfg.write_text(cfg.read_text().replace("[map]\n", f'[map]\nbasemap = "{pmtiles}"\nattribution = "Test basemap"\n'))
     proc, url = serve(cfg)
     try:
         page.goto(f"{url}/explorer")
