@@ -159,7 +159,7 @@ def _zone_choice() -> dict[str, str]:
         st.warning("No police.uk months loaded: no patrol zones.")
         return {}
     cats = st.multiselect("Zones of crime types (none = all)", sorted(common.CRIME_TYPES), key="act_zone_cats")
-    found = zones_for(path, all_months[-1], 3, tuple(cats) or None, 10, 2, None, None)
+    found = zones_for(path, all_months[-1], 3, tuple(cats) or None, None, 10, 2, None, None)
     if found.refused or found.zones.empty:
         st.warning(" ".join(found.notes) or "No hot spot zone for this choice.")
         return {}

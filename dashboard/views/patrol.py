@@ -194,11 +194,9 @@ def page() -> None:
         return
     area = ", ".join(ward_names[w] for w in chosen) if chosen else "the whole district"
     st.caption(
-        inert(
-            f"{', '.join(categories) or 'All crime types'}, {o['period']}, in {area}. Gi* on {o['cell_size']:g} m "
-            f"cells, hot at {CONFIDENCE[min_class]} confidence, touching cells grouped; ranked by {rank}. "
-            + " ".join(o["notes"])
-        )
+        f"{', '.join(categories) or 'All crime types'}, {o['period']}, in {inert(area)}. Gi* on {o['cell_size']:g} m "
+        f"cells, hot at {CONFIDENCE[min_class]} confidence, touching cells grouped; ranked by {rank}. "
+        + inert(" ".join(o["notes"]))
     )
     if o["empty"]:
         st.info("No significant hot spot for this choice: widen the period or the crime types.")

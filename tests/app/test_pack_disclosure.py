@@ -116,17 +116,17 @@ def _figures(built: pack.Pack) -> list[tuple[str, tuple[str, ...], tuple[str, ..
             if not m.withheld:
                 continue
             table = disclosure.table_id(m.measure.source, m.measure.categories, m.measure.flags)
-            figs = [m.current, m.previous.base, m.year_earlier.base]
+            # the period, the months of it compared and their counterparts (the one comparison, status.Change)
+            figs = [m.current, m.change.current, m.change.base]
             for f in figs:
                 if f.count is not None:
-                    out.append((table, (), tuple(pd.period_range(f.start, f.end, freq="M").strftime("%Y-%m")), f.count))
-            chosen = m.previous if r.priority.target.compare == rules.AGAINST[0] else m.year_earlier
-            for column, f in (("current", m.current), ("previous", chosen.base)):
-                if f.count is None:
+                    out.append((table, (), f.counted, f.count))
+            for column, f in (("current", m.current), ("compared", m.change.current), ("previous", m.change.base)):
+                if f.count is None or column not in m.wards:
                     continue
-                span = tuple(pd.period_range(f.start, f.end, freq="M").strftime("%Y-%m"))
                 for ward, value in m.wards.set_index("ward_code")[column].items():
-                    out.append((table, (ward,), span, int(value)))
+                    if not pd.isna(value):
+                        out.append((table, (ward,), f.counted, int(value)))
             for month, count in zip(m.series["month"], m.series["count"]):
                 if count is not None and not pd.isna(count):
                     out.append((table, (), (month,), int(count)))

@@ -102,7 +102,7 @@ def test_an_action_from_a_patrol_zone_reaches_the_partners_slide_not_the_kiosk_a
             kiosk.wait_for_timeout(500)
             html = kiosk.inner_html("body")
             assert WHAT not in html
-            label = kiosk.locator(".csp-kiosk section.csp-slide")
+            label = kiosk.locator(".csp-kiosk section.csp-slide:not([hidden])")  # the one on screen
             if label.count():
                 seen.add(label.first.get_attribute("aria-label"))
             if len(seen) == 5:

@@ -175,7 +175,7 @@ def test_exclusive_store_writes_smaller_row_groups_with_the_same_rows(tmp_path, 
     assert groups == {False: 1, True: 4}
     columns = ("source", "dataset", "record_id", "month", "category", "ward_code", "lsoa_code", "x", "y")
     read = [
-        store.incidents(source=None)[list(columns)].sort_values(list(columns)).reset_index(drop=True)
+        store.incidents(source=None, inside=False)[list(columns)].sort_values(list(columns)).reset_index(drop=True)
         for store in stores.values()
     ]
     assert len(read[0]) == 108_465 and read[0].equals(read[1])
@@ -210,7 +210,7 @@ def test_county_outside_area_counted_and_kept(tmp_path, county_police):
     store = open_store(config_with_store(tmp_path, bundled=False))
     report = ingest_police(store, [county_police])
     assert report.rows_read == 108_465 == report.rows_loaded + len(report.rejected)
-    counts = store.counts(by=("ward_code",))
+    counts = store.counts(by=("ward_code",), inside=False)
     assert int(counts["incidents"].sum()) == report.rows_loaded
     located_outside = report.outside_area
     no_ward = int(counts[counts["ward_code"].isna()]["incidents"].sum())
