@@ -165,9 +165,10 @@ def _annual_png(a: meeting.Annual) -> bytes:
     return _png(fig)
 
 
-def _ward_map(store: Store, m: MeasureStatus) -> staticmap.Drawn:
+def _ward_map(store: Store, m: MeasureStatus, streets) -> staticmap.Drawn:
     """The measure's ward map (:func:`dashboard.render.staticmap.draw`, in points, every ward named) with
-    the Gi* hot spots of a points measure (cells hot at 95% or more, outlined and hatched)."""
+    the Gi* hot spots of a points measure (cells hot at 95% or more, outlined and hatched) and the roads of
+    ``streets`` (the offline base map, read once per pack; None: none)."""
     areas = store.areas("ward")
     table = m.wards.set_index("ward_code")["current"]
     cells, caption = None, "Incidents in the period by ward"
@@ -186,7 +187,7 @@ def _ward_map(store: Store, m: MeasureStatus) -> staticmap.Drawn:
         caption=caption,
         title=f"{m.measure.label}: {caption}",
         font=5.2,
-        basemap=basemap.load(store.config.map_streets) if store.config.map_streets else None,
+        basemap=streets,
     )
 
 
@@ -202,6 +203,7 @@ def build(
     results = evaluate(store, priorities, end, window, compare, PUBLIC)
     deck = meeting.slides(store, priorities, end, window, compare, PUBLIC, results)
     images = {}
+    streets = basemap.load(store.config.map_streets) if store.config.map_streets else None  # once, every map
     for ps in deck.priorities:
         pid = ps.priority.id
         for i, part in enumerate(ps.parts):
@@ -210,7 +212,7 @@ def build(
                 images[(pid, i, "trend")] = _runchart_png(part.chart, m.current.start)
             if part.multiples:
                 images[(pid, i, "multiples")] = _multiples_png(part.multiples, m.current.start)
-            images[(pid, i, "map")] = _ward_map(store, m)  # withheld: the public ward counts
+            images[(pid, i, "map")] = _ward_map(store, m, streets)  # withheld: the public ward counts
         if ps.annual is not None:
             images[(pid, 0, "annual")] = _annual_png(ps.annual)
     periods = sorted(

@@ -19,7 +19,9 @@ import streamlit as st
 
 from dashboard import access, common
 from dashboard.markdown import inert
-from geodata.analysis import actions
+from geodata.analysis import Selection, actions
+from geodata.analysis.patrol_zones import patrol_zones
+from loaders.months import Period
 
 #: How an action's place is chosen on the create form.
 PLACES = {
@@ -150,16 +152,15 @@ def _create(store, known, plist, first: bool) -> None:
 
 
 def _zone_choice() -> dict[str, str]:
-    """A patrol zone of the patrol planner (its defaults: the latest 3 months, 95% hot cells), as an outline."""
-    from dashboard.views.patrol import zones_for
-
-    path = common.config_path()
-    all_months = common.months(path)
+    """A patrol zone of the patrol planner's analysis (:func:`geodata.analysis.patrol_zones.patrol_zones`, its
+    defaults: 95% hot cells; the latest 3 months, the top 10 zones), as an outline."""
+    all_months = common.months(common.config_path())
     if not all_months:
         st.warning("No police.uk months loaded: no patrol zones.")
         return {}
     cats = st.multiselect("Zones of crime types (none = all)", sorted(common.CRIME_TYPES), key="act_zone_cats")
-    found = zones_for(path, all_months[-1], 3, tuple(cats) or None, None, 10, 2, None, None)
+    period = Period.ending(all_months[-1], 3)
+    found = common.cached(patrol_zones, Selection.of(period.start, period.end, tuple(cats)), 10)
     if found.refused or found.zones.empty:
         st.warning(" ".join(found.notes) or "No hot spot zone for this choice.")
         return {}
