@@ -137,6 +137,33 @@ def pytest_collection_modifyitems(items):
         )
 
 
+#: The password of the partner accounts the app tests make and sign in with (:func:`app_as`).
+PASSWORD = "correct horse battery"
+
+
+def app_as(monkeypatch, cfg, user: str | None = None, page: str | None = None, **query):
+    """The app (Streamlit's AppTest) on config ``cfg`` as ``user`` sees it, signed in with :data:`PASSWORD`
+    (None: the public), the URL parameters ``query`` set before its first run, on ``page`` when given."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    if user:
+        at.text_input(key="sign_in_name").input(user)
+        at.text_input(key="sign_in_password").input(PASSWORD)
+        next(b for b in at.button if b.label == "Sign in").click().run()
+        assert not at.exception, at.exception
+        assert any(f"Signed in as {user}" in c.value for c in at.sidebar.caption)
+    if page:
+        open_page(at, page).run()
+        assert not at.exception, at.exception
+    return at
+
+
 def open_page(at, page: str):
     """Switch AppTest ``at`` to the page at ``page`` (its url path, e.g. "explorer", or
     "views/explorer.py"): pages are callables (``st.Page(explorer.page)``), which

@@ -26,10 +26,9 @@ from geodata.methods import disclosure
 from geodata.pipeline import synthetic
 from geodata.pipeline.build import open_store
 from geodata.pipeline.ingest import ingest_council
-from tests.conftest import REPO, open_page, write_config
+from tests.conftest import PASSWORD, REPO, app_as, open_page, write_config
 
 APP = str(REPO / "dashboard" / "app.py")
-PASSWORD = "correct horse battery"
 MAP_I = BUNDLE / "council/mapping-incidents.toml"
 MAP_A = BUNDLE / "council/mapping-council-a.toml"
 
@@ -286,22 +285,7 @@ def partner_site(tmp_path_factory):
 
 def _app(monkeypatch, cfg, user: str | None = None, page: str | None = None, to: str | None = None) -> AppTest:
     """The app as ``user`` (None: the public) sees it, on ``page``; ``to``: the Meeting period's end."""
-    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
-    at = AppTest.from_file(APP, default_timeout=120)
-    if to:
-        at.query_params["to"] = to
-    at.run()
-    assert not at.exception, at.exception
-    if user:
-        at.text_input(key="sign_in_name").input(user)
-        at.text_input(key="sign_in_password").input(PASSWORD)
-        next(b for b in at.button if b.label == "Sign in").click().run()
-        assert not at.exception, at.exception
-        assert any(f"Signed in as {user}" in c.value for c in at.sidebar.caption)
-    if page:
-        open_page(at, page).run()
-        assert not at.exception, at.exception
-    return at
+    return app_as(monkeypatch, cfg, user, page, **({"to": to} if to else {}))
 
 
 def _titles(at) -> list[str]:

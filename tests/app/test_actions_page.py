@@ -13,10 +13,8 @@ from geodata import config as config_mod
 from geodata import priorities
 from geodata.analysis import actions
 from geodata.pipeline.build import open_store
-from tests.conftest import REPO, open_page, write_config
+from tests.conftest import PASSWORD, app_as, open_page, write_config
 
-APP = str(REPO / "dashboard" / "app.py")
-PASSWORD = "correct horse battery"
 SECRET = "Covert test purchase operation at the station"
 OPEN = "Lighting and CCTV in the city centre car parks"
 
@@ -39,18 +37,8 @@ def action_site(tmp_path_factory):
 
 
 def _app(monkeypatch, cfg, user: str | None = None, kiosk: bool = False) -> AppTest:
-    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(cfg))
-    at = AppTest.from_file(APP, default_timeout=120)
-    if kiosk:
-        at.query_params["mode"] = "meeting"
-    at.run()
-    assert not at.exception, at.exception
-    if user:
-        at.text_input(key="sign_in_name").input(user)
-        at.text_input(key="sign_in_password").input(PASSWORD)
-        next(b for b in at.button if b.label == "Sign in").click().run()
-        assert not at.exception, at.exception
-    return at
+    """The app as ``user`` (None: the public) sees it; ``kiosk``: the meeting-room screen."""
+    return app_as(monkeypatch, cfg, user, **({"mode": "meeting"} if kiosk else {}))
 
 
 def _html(at) -> str:
