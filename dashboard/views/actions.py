@@ -32,6 +32,16 @@ PLACES = {
 }
 
 
+#: The session key of a confirmation shown once on the run after a change (``st.rerun`` clears the page).
+DONE = "act_done"
+
+
+def _done_then_rerun(message: str) -> None:
+    """Show ``message`` at the top of the page's next run, then rerun so the table shows the change."""
+    st.session_state[DONE] = message
+    st.rerun()
+
+
 def _who() -> str:
     """Who a change is recorded as: the signed-in user, or "local" (local mode: the analyst's own machine)."""
     return str(st.session_state.get("csp_user") or getattr(st.user, "email", None) or "local")
@@ -71,6 +81,8 @@ def page() -> None:
     known = actions.known(store, plist)
     titles = {p.id: p.title for p in plist.priorities}
     st.title("Actions")
+    if DONE in st.session_state:
+        st.success(st.session_state.pop(DONE))
     st.caption(
         "The partnership's action plan: what each partner does about a priority, where, and whether it worked. "
         "Every change is kept (who, when, what). Only actions marked public are shown to the public and on "
@@ -147,8 +159,7 @@ def _create(store, known, plist, first: bool) -> None:
                 except actions.USER_ERRORS as exc:
                     st.error(f"Not created: {exc.field}: {exc.reason}")
                     return
-                st.success(f"Created action {event.action_id}.")
-                st.rerun()
+                _done_then_rerun(f"Created action {event.action_id}.")
 
 
 def _zone_choice() -> dict[str, str]:
@@ -278,8 +289,7 @@ def _one(store, known, now, editor: bool) -> None:
                 except actions.USER_ERRORS as exc:
                     st.error(f"Not saved: {exc}")
                     return
-                st.success("Saved." if event else "Nothing changed.")
-                st.rerun()
+                _done_then_rerun(f"Saved {a.id}." if event else "Nothing changed.")
     with st.expander("History (every change, never overwritten)"):
         common.table(actions.history(store, a.id), hide_index=True)
     _assess(store, a)

@@ -92,6 +92,7 @@ def test_an_analyst_creates_updates_and_assesses_an_action(action_site, monkeypa
     made = [c for c in actions.current(store, True) if c.action.what == "Street drinking patrols"]
     assert len(made) == 1 and made[0].changed_by == "ana" and made[0].action.wards == (ward,)
     ident = made[0].action.id
+    assert [s.value for s in at.success] == [f"Created action {ident}."]  # shown after the page's rerun
     chooser = next(s for s in at.selectbox if s.label == "Action")
     chooser.set_value(ident).run()
     [s for s in at.selectbox if s.label == "Status"][-1].set_value("at risk")
@@ -100,6 +101,7 @@ def test_an_analyst_creates_updates_and_assesses_an_action(action_site, monkeypa
     assert not at.exception, at.exception
     now = actions.get(store, ident, True)
     assert (now.action.status, now.action.note, now.seq) == ("at risk", "two officers off sick", 2)
+    assert [s.value for s in at.success] == [f"Saved {ident}."]
     next(s for s in at.selectbox if s.label == "Action").set_value(ident).run()
     next(b for b in at.button if b.label == "Assess").click().run()
     assert not at.exception, at.exception

@@ -67,7 +67,9 @@ def test_an_action_from_a_patrol_zone_reaches_the_partners_slide_not_the_kiosk_a
                 page.keyboard.type(value)
         page.keyboard.press("Tab")
         page.get_by_role("button", name="Create the action").click()
-        page.get_by_text(WHAT).first.wait_for(timeout=60_000)
+        page.get_by_text("Created action A0001.").wait_for(timeout=60_000)  # kept across the page's rerun
+        # the table is a canvas grid: its accessible cells are in the page but never "visible"
+        page.locator("[data-testid^='glide-cell']", has_text=WHAT).first.wait_for(state="attached", timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "actions-created.png"), full_page=True)
 
         # not yet assessable: the months after the start are not loaded
