@@ -15,6 +15,7 @@ import json
 
 import pandas as pd
 
+from dashboard.attributions import ATTRIBUTIONS
 from dashboard.markdown import inert
 from dashboard.render import staticmap, svgchart
 from dashboard.render.palette import STATUS_COLOURS, STATUS_SYMBOLS
@@ -126,8 +127,11 @@ def overview(s: meeting.Slides, title: str, position: str) -> str:
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
     return _slide(
-        f"<h2>{_e(title)}: priorities</h2>{table}<div style='flex:1'></div>"
-        + _foot(_e(s.overview.rule), f"Data to {_e(s.data_to)} · {_e(position)}"),
+        f"<h2>{_e(title)}: priorities</h2><p class='csp-small'>{_e(s.comparison)}</p>{table}<div style='flex:1'></div>"
+        + _foot(
+            "Off track only on a significant rise. How to read these slides, and the sources: the last slide.",
+            f"Data to {_e(s.data_to)} · {_e(position)}",
+        ),
         "Overview",
     )
 
@@ -175,28 +179,28 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str, a
     ``actions``: its open actions the audience may see (:func:`_actions`)."""
     r = ps.result
     head = f"<h2>{_e(r.priority.id)} {_e(r.priority.title)} {badge(r.status)}</h2>"
-    sentence = f'<p class="csp-sentence">{_e(r.sentence)}</p>'
+    sentence = f'<p class="csp-sentence">{_e(r.plain or r.sentence)}</p>' + (
+        f'<p class="csp-small">{_e(r.detail)}</p>' if r.detail else ""
+    )
     gaps = f'<p class="csp-small"><b>Not measured:</b> {_e(" ".join(ps.unmeasured))}</p>' if ps.unmeasured else ""
     foot = _foot(
         ""
         if ps.annual is not None
-        else "Run chart: XmR (NHS Making Data Count): special cause = a point outside the limits, 7 on one "
-        "side of the mean, 6 rising or falling, or 2 of 3 near a limit.",
+        else "Run chart: a point outside the usual range, or a long run on one side, is unusual (special cause). "
+        "How to read it: the last slide.",
         f"Data to {_e(data_to)} · {_e(position)}",
     )
     if ps.annual is not None:
         a = ps.annual
         year, value = a.shown
         ch = a.change
-        change = (
-            "no comparison"
-            if ch is None
-            else f"{ARROWS[meeting.DOWN if ch.pct < 0 else meeting.UP if ch.pct > 0 else meeting.SAME]} "
-            f"{ch.text} ({p_clause(ch.p)}, {ch.dispersion}; {ch.year}: {ch.before:,.0f})"
-        )
+        change, test = "no comparison", ""
+        if ch is not None:
+            change = f"{ARROWS[meeting.DOWN if ch.pct < 0 else meeting.UP if ch.pct > 0 else meeting.SAME]} {ch.text}"
+            test = f"{ch.year}: {ch.before:,.0f}; {p_clause(ch.p)}, {ch.dispersion}. "
         left = (
             f'<div class="csp-number">{value:,.0f}</div><p>fly-tipping incidents in {_e(year)} '
-            f'<b>(annual)</b></p><p class="csp-change">{_e(change)}</p><p class="csp-small">{_e(a.note)}</p>'
+            f'<b>(annual)</b></p><p class="csp-change">{_e(change)}</p><p class="csp-small">{_e(test + a.note)}</p>'
         )
         chart = (
             f'<p><b>{_e(a.label)}</b></p><div class="csp-fill">{svgchart.annual_bars(a.years, a.values, a.label)}</div>'
@@ -210,8 +214,8 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str, a
     for part in ps.parts[:1] if len(ps.parts) else []:
         m, h = part.status, part.headline
         arrow = ARROWS[h.direction]
-        change = (
-            f'<p class="csp-change"><span aria-hidden="true">{arrow}</span> {_e(h.text)}</p>'
+        change = (  # the months compared and the test are under the sentence (PriorityStatus.detail)
+            f'<p class="csp-change"><span aria-hidden="true">{arrow}</span> {_e(h.short)}</p>'
             if h.change.judged
             else f'<p class="csp-change">Not judged</p><p class="csp-small">{_e(h.text)}</p>'
         )
@@ -271,6 +275,21 @@ def not_measured(nm: meeting.NotMeasured, position: str, data_to: str) -> str:
     )
 
 
+def method(m: meeting.Method, position: str, data_to: str) -> str:
+    """The last slide: the comparison used and who chose it, how to read the slides in plain words
+    (:data:`geodata.analysis.meeting.READING`), and the sources (their attributions in full: the Data page
+    and the pack's last page)."""
+    items = "".join(f"<li><b>{_e(head)}.</b> {_e(text)}</li>" for head, text in m.reading)
+    named = "; ".join(name for name, _text in ATTRIBUTIONS)
+    return _slide(
+        f'<h2>How to read these slides</h2><p class="csp-sentence">{_e(m.comparison)}</p>'
+        f'<ul class="csp-list csp-small">{items}</ul>'
+        f'<p class="csp-small"><b>Sources.</b> {_e(named)}. Licences and attributions in full: the Data page and '
+        'the pack\'s last page.</p><div style="flex:1"></div>' + _foot("", f"Data to {_e(data_to)} · {_e(position)}"),
+        "How to read these slides",
+    )
+
+
 def render(s: meeting.Slides, title: str, outlines, actions=None) -> list[str]:
     """Every slide as HTML, in order (``actions``: priority id -> its open actions the audience may see,
     listed on its slide)."""
@@ -282,8 +301,10 @@ def render(s: meeting.Slides, title: str, outlines, actions=None) -> list[str]:
             out.append(overview(s, title, position))
         elif isinstance(item, meeting.PrioritySlide):
             out.append(priority(item, outlines, position, s.data_to, (actions or {}).get(item.priority.id, ())))
-        else:
+        elif isinstance(item, meeting.NotMeasured):
             out.append(not_measured(item, position, s.data_to))
+        else:
+            out.append(method(item, position, s.data_to))
     return out
 
 

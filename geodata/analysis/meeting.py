@@ -5,7 +5,12 @@
 1. an **overview** (:class:`Overview`): every priority, its status, a direction and one number;
 2. one **priority slide** (:class:`PrioritySlide`) per *measured* priority, in the file's order;
 3. one **"not measured yet"** slide (:class:`NotMeasured`) for every other priority, each with the
-   data that would measure it (omitted when every priority is measured).
+   data that would measure it (omitted when every priority is measured);
+4. a last slide, **how to read these slides** (:class:`Method`): the comparison used and who chose it
+   (:func:`comparison_words`), the rules in plain words (:data:`READING`) and the sources.
+
+The priority slides speak plain words (:meth:`geodata.analysis.status.PriorityStatus.plain`) with the
+months compared and the test's figures beside them in small type; the method is on the last slide.
 
 Rules (README, "Rules", Meeting):
 
@@ -44,7 +49,7 @@ from typing import NamedTuple
 import numpy as np
 
 from geodata import sources
-from geodata.analysis import flytipping_context
+from geodata.analysis import flytipping_context, rules
 from geodata.analysis.selection import ANALYST, Audience
 from geodata.analysis.status import (
     NO_DATA,
@@ -62,6 +67,7 @@ from geodata.methods.pvalue import p_clause
 from geodata.priorities import Measure, Priorities, Priority
 from geodata.store import Store
 from loaders import months
+from loaders.months import Period
 
 UP, DOWN, SAME = "up", "down", "same"
 
@@ -95,6 +101,20 @@ class Headline:
         if not c.judged or c.current.count is None:
             return None
         return _direction(c.base.count, c.current.count)
+
+    @property
+    def short(self) -> str:
+        """The change in a few words, for the overview row and a slide: '+6% on a year earlier (4 of 6
+        months), not significant'; not judged: 'not judged: <the reason>'."""
+        c = self.change
+        if not c.judged:
+            return f"not judged: {c.reason}"
+        against = "a year earlier" if c.against == "year-earlier" else c.name.removeprefix("the ")
+        on = f" ({len(c.current.counted)} of {len(months.months(c.current.start, c.current.end))} months)"
+        return (
+            f"{'from 0' if c.pct is None else f'{c.pct:+.0f}%'} on {against}{on if c.current.missing else ''}, "
+            f"{'significant' if c.label.startswith('significant') else 'not significant'}"
+        )
 
     @property
     def text(self) -> str:
@@ -218,13 +238,53 @@ class NotMeasured:
     entries: list[tuple[Priority, list[str]]]  # (priority, what would measure it)
 
 
+#: How to read the slides, in plain words, for the last slide (:class:`Method`): (heading, text). The
+#: rules themselves: :data:`geodata.analysis.status.RULE`, :mod:`geodata.methods.change`,
+#: :mod:`geodata.methods.runchart`.
+READING = (
+    (
+        "Status",
+        "Off track only when a rise is significant: larger than the month-to-month variation of the counts "
+        "themselves would give by chance (a quasi-Poisson test at the priority's level, 5% unless its target "
+        "says otherwise). Otherwise on track. Not judged when the months to compare with are not loaded "
+        "(the slide says which). No data only when nothing is loaded: never shown as zero.",
+    ),
+    (
+        "Months left out",
+        "A change compares only months loaded in both periods; any month left out is named in small type "
+        "under the sentence, with the test's figures (p, and the dispersion: how much more the counts vary "
+        "than pure chance, never taken below 1).",
+    ),
+    (
+        "Run charts",
+        "Each month's count, with its usual range (an XmR chart, NHS Making Data Count) worked out from the "
+        "months before the period. A point outside the range, 7 in a row on one side of the mean, 6 rising "
+        "or falling, or 2 of 3 near a limit is special cause: unusual, worth a look. Grey: not loaded.",
+    ),
+    (
+        "Maps",
+        "Incidents in the period by ward; every ward is named. Counts are of incidents police.uk places in "
+        "the ward (its map points are moved to anonymise them).",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Method:
+    """The last slide: the comparison used, how to read the slides (:data:`READING`), and the sources."""
+
+    comparison: str
+    reading: tuple[tuple[str, str], ...] = READING
+
+
 @dataclass
 class Slides:
     data_to: str
     overview: Overview
     priorities: list[PrioritySlide]
     not_measured: NotMeasured | None
-    slides: list = field(default_factory=list)  # overview, priority slides, not-measured slide, in order
+    slides: list = field(default_factory=list)  # overview, priority slides, not-measured slide, method, in order
+    comparison: str = ""  # which comparison the statuses use, and who chose it (:func:`comparison_words`)
 
 
 def _direction(before, after) -> str:
@@ -260,7 +320,7 @@ def run_chart(series: dict[str, int | None], period: months.Period, label: str) 
     series has no two consecutive loaded months)."""
     before = months.shift(period.start, -1)
     first = min(series)
-    for baseline, what in (((first, before), "the loaded months before the period"), (None, "every loaded month")):
+    for baseline, what in (((first, before), "before the period"), (None, "in all, the period included")):
         if baseline is not None and before < first:
             continue
         try:
@@ -269,8 +329,8 @@ def run_chart(series: dict[str, int | None], period: months.Period, label: str) 
             continue
         b0, b1 = chart.baseline
         note = (
-            f"Mean and process limits from {what}: {chart.baseline_points} months loaded in "
-            f"{months.span(b0, b1)}{' (provisional: fewer than 12)' if chart.provisional else ''}."
+            f"Usual range (mean and limits) from {chart.baseline_points} months loaded {what} "
+            f"({months.span(b0, b1)}){'; provisional: fewer than 12' if chart.provisional else ''}."
         )
         return RunChart(label, chart, note, period.start)
     return None
@@ -362,25 +422,13 @@ def _row(s: PrioritySlide) -> OverviewRow:
     if s.parts:
         part = s.parts[0]
         h = part.headline
-        direction = h.direction
-        c = h.change
-        if not c.judged:
-            change = f"not judged: {c.reason}"
-        else:
-            against = "a year earlier" if c.against == "year-earlier" else c.name.removeprefix("the ")
-            on = f" ({len(c.current.counted)} of {len(months.months(c.current.start, c.current.end))} months)"
-            change = (
-                f"{'from 0' if c.pct is None else f'{c.pct:+.0f}%'} on {against}"
-                f"{on if c.current.missing else ''}, "
-                f"{'significant' if c.label.startswith('significant') else 'not significant'}"
-            )
         return OverviewRow(
             r.priority,
             r.status,
             h.number,
             f"{part.status.measure.label}, {h.period}",
-            direction,
-            change,
+            h.direction,
+            h.short,
             part.chart.icon if part.chart else None,
         )
     if s.annual is not None:
@@ -416,8 +464,34 @@ def slides(
     not_measured = None
     if others:
         not_measured = NotMeasured([(s.priority, s.unmeasured or ["No source is configured."]) for s in others])
-    ordered = [overview, *measured, *([not_measured] if not_measured else [])]
-    return Slides(data_to, overview, measured, not_measured, ordered)
+    comparison = comparison_words(results, compare)
+    ordered = [overview, *measured, *([not_measured] if not_measured else []), Method(comparison)]
+    return Slides(data_to, overview, measured, not_measured, ordered, comparison)
+
+
+def comparison_words(results: list[PriorityStatus], compare: str | None) -> str:
+    """Which comparison the statuses use, and who chose it: the meeting's link (``compare=`` of the
+    Meeting page, :data:`geodata.priorities.COMPARES`) or each priority's target. The comparisons named
+    are the ones the measures made; where one asked for could not be made (its months not loaded, so
+    the status fell back to the other: :func:`geodata.analysis.status.comparison_of`) it says so."""
+    counted = [(r, m) for r in results for m in r.measures if m.current.count is not None]
+    if not counted:
+        return "No comparison: no measure has a count for the period."
+    who = f"chosen for this meeting, compare={compare} in the link" if compare else "as each priority's target says"
+    made = " or ".join(dict.fromkeys(m.change.name for _r, m in counted))
+    fell = [m for _r, m in counted if m.change.fallback]
+    if not fell:
+        return f"Compared with {made}: {who}."
+    asked = " or ".join(
+        dict.fromkeys(
+            rules.base_period(Period(m.current.start, m.current.end), compare or r.priority.target.compare)[1]
+            for r, m in counted
+        )
+    )
+    return (
+        f"Asked for {asked} ({who}); compared with {made}: {len(fell)} of {len(counted)} measures could not be "
+        "compared as asked, their months not loaded (each slide says which)."
+    )
 
 
 __all__ = [
@@ -425,17 +499,20 @@ __all__ = [
     "DOWN",
     "Headline",
     "MeasurePart",
-    "NO_DATA",
+    "Method",
     "NOT_JUDGED",
+    "NO_DATA",
     "NotMeasured",
     "Overview",
     "OverviewRow",
     "PrioritySlide",
+    "READING",
     "RunChart",
     "SAME",
     "Slides",
     "UP",
     "annual",
+    "comparison_words",
     "headline",
     "monthly",
     "run_chart",

@@ -115,28 +115,57 @@ class Change:
     def judged(self) -> bool:
         return self.label != NOT_JUDGED
 
+    def _move(self) -> str:
+        a, b = self.current.count, self.base.count
+        if a is None or b is None:
+            raise ValueError(f"{self.name}: a change labelled {self.label!r} needs both counts, got {a} and {b}")
+        if self.pct is None:
+            return f"rose from 0 to {a:,}" if a else "was 0 in both periods"
+        if a == b:
+            return f"unchanged ({b:,} -> {a:,})"
+        return f"{'rose' if a > b else 'fell'} {abs(self.pct):.0f}% ({b:,} -> {a:,})"
+
+    def _test(self) -> str:
+        if self.withheld:
+            return "judged on the exact counts; only the verdict is public"
+        return p_clause(self.p) + (f", {self.dispersion.text}" if self.dispersion else "")
+
     def phrase(self) -> str:
         """The change as a clause: 'rose 12% (1,000 -> 1,120) against the same months a year earlier
         (2024-01 to 2024-04; 2025-05, 2025-06 left out: ...), no significant change, p = 0.310 (dispersion ...)'."""
         lead = f"{self.fallback}: " if self.fallback else ""
         if not self.judged:
             return f"{lead}not judged against {self.name}: {self.reason}"
-        a, b = self.current.count, self.base.count
-        if a is None or b is None:
-            raise ValueError(f"{self.name}: a change labelled {self.label!r} needs both counts, got {a} and {b}")
-        if self.pct is None:
-            move = f"rose from 0 to {a:,}" if a else "was 0 in both periods"
-        elif a == b:
-            move = f"unchanged ({b:,} -> {a:,})"
-        else:
-            move = f"{'rose' if a > b else 'fell'} {abs(self.pct):.0f}% ({b:,} -> {a:,})"
         left = f"; {self.reason}" if self.reason else ""
-        if self.withheld:
-            test = " (judged on the exact counts; only the verdict is public)"
-        else:
-            disp = f", {self.dispersion.text}" if self.dispersion else ""
-            test = f", {p_clause(self.p)}{disp}"
-        return f"{lead}{move} against {self.name} ({self.base.text}{left}), {self.label}{test}"
+        test = f" ({self._test()})" if self.withheld else f", {self._test()}"
+        return f"{lead}{self._move()} against {self.name} ({self.base.text}{left}), {self.label}{test}"
+
+    def plain(self) -> str:
+        """The change in plain words, for a slide read across a room: 'rose 40% (68 -> 95) on the same months a
+        year earlier: within normal variation, not a significant change'. The months compared and the test's
+        figures are :meth:`detail`, shown beside it in small type; not judged: :meth:`phrase` (the reason)."""
+        if not self.judged:
+            return self.phrase()
+        instead = " (the comparison asked for could not be made: see below)" if self.fallback else ""
+        return f"{self._move()} on {self.name}{instead}: {PLAIN_VERDICTS[self.label]}"
+
+    def detail(self) -> str:
+        """The months compared and the test's figures, for :meth:`plain` ("" when not judged):
+        'Compared: 2025-01 to 2025-04 against 2024-01 to 2024-04 (2025-05, 2025-06 left out: ...); p = 0.121, ...',
+        after the fallback's reason when the comparison asked for could not be made."""
+        if not self.judged:
+            return ""
+        lead = f"{self.fallback[0].upper()}{self.fallback[1:]}. " if self.fallback else ""
+        left = f" ({self.reason})" if self.reason else ""
+        return f"{lead}Compared: {self.current.text} against {self.base.text}{left}; {self._test()}"
+
+
+#: The change test's verdicts in plain words (:meth:`Change.plain`).
+PLAIN_VERDICTS = {
+    "significant rise": "a significant rise, more than the counts' usual variation",
+    "significant fall": "a significant fall, more than the counts' usual variation",
+    "no significant change": "within the counts' usual variation, not a significant change",
+}
 
 
 @dataclass
@@ -152,6 +181,22 @@ class MeasureStatus:
     synthetic: int = 0  # synthetic records among those counted (the sentence then says so first)
     withheld: bool = False  # a sensitive source shown to an audience without exact counts (disclosure)
 
+    def plain(self) -> str:
+        """:attr:`sentence` in plain words when the change is judged (:meth:`Change.plain`), else the sentence
+        (it says why there is no verdict); the months and the test are :meth:`detail`."""
+        if self.current.count is None or not self.change.judged:
+            return self.sentence
+        lead = f"{SYNTHETIC_LABEL}: " if self.synthetic else ""
+        return f"{lead}{self.measure.label} {self.change.plain()}."
+
+    def detail(self) -> str:
+        """What :meth:`plain` leaves out: the period's months not loaded, the months compared, the test."""
+        if self.current.count is None or not self.change.judged:
+            return ""
+        c = self.current
+        counted = f"{span(c.start, c.end)} counted over {c.text} ({_missing_text(c)}). " if c.missing else ""
+        return f"{counted}{self.change.detail()}."
+
 
 @dataclass
 class PriorityStatus:
@@ -159,6 +204,8 @@ class PriorityStatus:
     measures: list[MeasureStatus]
     status: str
     sentence: str
+    plain: str = ""  # the sentence in plain words, for slides (MeasureStatus.plain); "" = the sentence
+    detail: str = ""  # what plain leaves out, shown beside it in small type (MeasureStatus.detail)
 
     @property
     def data_to(self) -> str | None:
@@ -399,12 +446,19 @@ def priority_status(
     judged = [r for r in results if r.status in STATUSES]
     if not judged:
         status = NOT_JUDGED if any(r.status == NOT_JUDGED for r in results) else NO_DATA
-        return PriorityStatus(
-            priority, results, status, f"{status.capitalize()}. " + " ".join(r.sentence for r in results)
-        )
-    worst = max(judged, key=lambda r: STATUSES.index(r.status))
-    others = " ".join(r.sentence for r in results if r is not worst and r.status not in STATUSES)
-    return PriorityStatus(priority, results, worst.status, (worst.sentence + " " + others).strip())
+        lead, shown = f"{status.capitalize()}. ", results
+    else:
+        worst = max(judged, key=lambda r: STATUSES.index(r.status))
+        status, lead = worst.status, ""
+        shown = [worst] + [r for r in results if r is not worst and r.status not in STATUSES]
+    return PriorityStatus(
+        priority,
+        results,
+        status,
+        lead + " ".join(r.sentence for r in shown),
+        lead + " ".join(r.plain() for r in shown),
+        " ".join(r.detail() for r in shown if r.detail()),
+    )
 
 
 def evaluate(

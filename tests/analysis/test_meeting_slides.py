@@ -29,7 +29,7 @@ def deck(bundled_store):
 
 def test_slides_in_order_overview_measured_then_not_measured(deck):
     kinds = [type(s).__name__ for s in deck.slides]
-    assert kinds == ["Overview", "PrioritySlide", "PrioritySlide", "PrioritySlide", "NotMeasured"]
+    assert kinds == ["Overview", "PrioritySlide", "PrioritySlide", "PrioritySlide", "NotMeasured", "Method"]
     assert [s.priority.id for s in deck.priorities] == ["P1", "P2", "P3"]
     assert [r.priority.id for r in deck.overview.rows] == ["P1", "P2", "P3", "P4", "P5"]
     assert [p.id for p, _ in deck.not_measured.entries] == ["P4", "P5"]
@@ -130,7 +130,7 @@ def test_run_chart_icon_agrees_with_the_points_it_marks_in_the_period(bundled_st
 def test_run_chart_baseline_is_the_loaded_months_before_the_period(deck, bundled_store):
     chart = deck.priorities[2].parts[0].chart
     assert chart.chart.baseline == ("2018-10", "2024-12") and chart.chart.baseline_points == 23
-    assert "23 months loaded in 2018-10 to 2024-12" in chart.baseline_note
+    assert "23 months loaded before the period (2018-10 to 2024-12)" in chart.baseline_note
     series = meeting.monthly(bundled_store, priorities.load().get("P3").measures[0], "2025-06")
     assert series["2025-03"] == direct_count(bundled_store, P3, "2025-03", "2025-03")
     assert series["2020-01"] is None  # a gap is never a zero
@@ -143,7 +143,8 @@ def test_run_chart_falls_back_to_the_whole_series_and_flags_a_constructed_rise()
     # no month before the period: the whole series is the baseline
     series = {f"2024-{m:02d}": 10 + (m % 2) for m in range(1, 13)}
     rc = meeting.run_chart(series, Period("2024-01", "2024-06"), "x")
-    assert rc.chart.baseline == ("2024-01", "2024-12") and "every loaded month" in rc.baseline_note
+    assert rc.chart.baseline == ("2024-01", "2024-12")
+    assert "months loaded in all, the period included" in rc.baseline_note
     assert "provisional" not in rc.baseline_note and rc.icon == runchart.COMMON
     series["2025-01"] = 40  # far above the limits: special cause, concerning (lower is better)
     rc = meeting.run_chart(series, Period("2025-01", "2025-01"), "x")
@@ -221,13 +222,14 @@ def test_each_status_sentence_is_shown_once_and_status_has_symbol_and_word(deck,
 
     areas = bundled_store.areas("ward")
     pages = slides.render(deck, "CSP", (areas.codes, areas.names, areas.geometries))
-    assert len(pages) == 5 and "slide 1 of 5" in pages[0]
+    assert len(pages) == 6 and "slide 1 of 6" in pages[0]
     screen, script = slides.kiosk(pages, 20)
-    assert screen.count("<section hidden ") == 4 and 'data-every="20"' in screen and '"PageDown"' in script
+    assert screen.count("<section hidden ") == 5 and 'data-every="20"' in screen and '"PageDown"' in script
     for ps, page in zip(deck.priorities, pages[1:4]):
         import html
 
-        assert page.count(html.escape(ps.result.sentence)) == 1
+        assert page.count(html.escape(ps.result.plain or ps.result.sentence)) == 1
+        assert not ps.result.detail or page.count(html.escape(ps.result.detail)) == 1
         assert "– NO DATA" in page or "✓ ON TRACK" in page or "▲ OFF TRACK" in page or "? NOT JUDGED" in page
     assert pages[3].count('class="ward-area"') == 20 and "St Peters" in pages[3]  # ward names on the map
     assert pages[2].count("(annual)") >= 1 and "2022-23" in pages[2]
@@ -251,7 +253,7 @@ def test_pack_has_an_overview_page_run_charts_and_no_near_empty_page(bundled_sto
     assert "Not measured yet" in pages[0] and all(f"P{i}" in pages[0] for i in range(1, 6))
     assert "Run chart" in pages[0] and "common cause variation" in pages[0]
     assert [p.split("Page ")[1][2:].lstrip()[:2] for p in pages[1:4]] == ["P1", "P2", "P3"]
-    assert "Mean and process limits from the loaded months before the period" in pages[1]
+    assert "Usual range (mean and limits) from 23 months loaded before the period" in pages[1]
     assert "(annual)" in pages[2] and "Sources and licences" in pages[-1]
     assert len(pages) <= 5 and min(len(p) for p in pages) > 500  # no near-empty page
     assert ("P3", 0, "multiples") in built.images and ("P2", 0, "annual") in built.images
@@ -261,3 +263,56 @@ def test_pack_has_an_overview_page_run_charts_and_no_near_empty_page(bundled_sto
     # `PUBLIC is not None`, which cannot fail)
     public = status.evaluate(bundled_store, priorities.load(), None, None, None, PUBLIC)
     assert [(r.status, r.sentence) for r in built.results] == [(r.status, r.sentence) for r in public]
+
+
+#: Words of the methods that a chair should not have to read on a priority slide (the last slide explains).
+JARGON = ("quasi-Poisson", "XmR", "process limits", "E-test", "alpha", "Making Data Count")
+
+
+def test_priority_slides_speak_plain_words_and_lose_no_figure_of_the_status_sentence(deck, bundled_store):
+    """The plain sentence and the small type beside it carry every figure of the status sentence (counts,
+    months compared and left out, p, dispersion): said in other words, never dropped; the method's words
+    are on the last slide only."""
+    import html
+    import re
+
+    areas = bundled_store.areas("ward")
+    pages = slides.render(deck, "CSP", (areas.codes, areas.names, areas.geometries))
+    for ps, page in zip(deck.priorities, pages[1:4]):
+        r = ps.result
+        shown = f"{r.plain} {r.detail}"
+        figures = re.findall(r"\d[\d,.\-]*\d|\d", r.sentence)
+        assert [f for f in figures if f not in shown] == [], (r.priority.id, r.sentence, shown)
+        visible = re.sub(r"<svg.*?</svg>", "", page, flags=re.S)
+        assert [w for w in JARGON if w in html.unescape(visible)] == [], r.priority.id
+    p1 = deck.priorities[0].result
+    assert p1.plain.startswith("Drugs and possession of weapons (police.uk) rose 40% (68 -> 95) on the same months")
+    assert "not a significant change" in p1.plain and "p = 0.121, dispersion 1.4" in p1.detail
+    assert "2025-05, 2025-06 left out" in p1.detail
+    method = html.unescape(pages[-1])
+    assert 'aria-label="How to read these slides"' in pages[-1]
+    assert all(w in method for w in ("quasi-Poisson", "XmR", "NHS Making Data Count", "police.uk street-level crime"))
+
+
+def test_the_comparison_used_and_who_chose_it_is_on_the_overview_and_the_last_slide(bundled_store):
+    areas = bundled_store.areas("ward")
+    outlines = (areas.codes, areas.names, areas.geometries)
+    plist = priorities.load()
+    targets = meeting.slides(bundled_store, plist)
+    assert targets.comparison == "Compared with the same months a year earlier: as each priority's target says."
+    chosen = meeting.slides(bundled_store, plist, compare="year-earlier")
+    assert chosen.comparison == (
+        "Compared with the same months a year earlier: chosen for this meeting, compare=year-earlier in the link."
+    )
+    # the previous 6 months (2024-07..12) are not loaded: the statuses fall back, and the slides say so
+    fell = meeting.slides(bundled_store, plist, compare="previous")
+    assert fell.comparison == (
+        "Asked for the previous 6 months (chosen for this meeting, compare=previous in the link); compared with "
+        "the same months a year earlier: 2 of 2 measures could not be compared as asked, their months not loaded "
+        "(each slide says which)."
+    )
+    pages = slides.render(fell, "CSP", outlines)
+    assert fell.comparison in pages[0] and fell.comparison in pages[-1]
+    p1 = fell.priorities[0].result
+    assert "on the same months a year earlier (the comparison asked for could not be made: see below)" in p1.plain
+    assert p1.detail.startswith("Against the previous 6 months not judged (no month of 2025-01 to 2025-06")

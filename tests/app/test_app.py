@@ -180,6 +180,7 @@ def test_meeting_is_the_default_page_with_figures_from_the_store(app, bundled_st
         "P2 Fly-tipping",
         "P3 Local crimes of concern",
         "Not measured yet",
+        "How to read these slides",
     ]
     overview = pages[0]
     assert f">{direct_count(bundled_store, p1, '2025-01', '2025-06'):,}<" in overview
@@ -216,8 +217,8 @@ def test_meeting_kiosk_mode_has_no_widgets_and_the_overview_first(tmp_path, monk
     assert not at.exception
     assert len(at.sidebar.selectbox) == 0 and len(at.selectbox) == 0 and len(at.button) == 0
     pages = _slides(at)
-    # one screen holding the five slides, the overview shown first, the rest hidden until stepped to
-    assert len(pages) == 1 and pages[0].count('class="csp-slide"') == 5 and pages[0].count("<section hidden ") == 4
+    # one screen holding the six slides, the overview shown first, the rest hidden until stepped to
+    assert len(pages) == 1 and pages[0].count('class="csp-slide"') == 6 and pages[0].count("<section hidden ") == 5
     assert '<section class="csp-slide" aria-label="Overview"' in pages[0] and 'data-every="5"' in pages[0]
     assert any("display: none" in m.value for m in at.markdown)
 

@@ -255,7 +255,7 @@ def test_trends_and_wards_draw_their_charts_and_maps(server, page):
 def test_meeting_page_shows_every_slide(server, page):
     """The Meeting page shows the kiosk's slides one under another (tests/e2e/test_meeting_room.py: the kiosk)."""
     page.goto(server)
-    page.wait_for_function("document.querySelectorAll('section.csp-slide').length === 5", timeout=60_000)
+    page.wait_for_function("document.querySelectorAll('section.csp-slide').length === 6", timeout=60_000)
     labels = page.eval_on_selector_all("section.csp-slide", "els => els.map(e => e.getAttribute('aria-label'))")
     assert labels == [
         "Overview",
@@ -263,6 +263,7 @@ def test_meeting_page_shows_every_slide(server, page):
         "P2 Fly-tipping",
         "P3 Local crimes of concern",
         "Not measured yet",
+        "How to read these slides",
     ]
     assert page.get_by_text("Data to 2025-06").count() >= 1
     names = page.eval_on_selector_all("path.ward-area title", "els => els.map(e => e.textContent)")

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 SIZES = ((1280, 720), (1920, 1080), (3840, 2160))
 AXE = REPO / "tests" / "vendor" / "axe-core" / "axe.min.js.gz"
-SLIDES = 5  # the overview, P1, P2 (DEFRA annual figures), P3, and "not measured yet" (P4, P5)
+SLIDES = 6  # the overview, P1, P2 (DEFRA annual figures), P3, "not measured yet" (P4, P5), how to read them
 
 #: Every visible element's bottom and right edge, and the document's scroll size, against the window.
 _OVERFLOW = """() => {
@@ -115,6 +115,7 @@ def test_every_kiosk_slide_fits_each_screen_and_the_overview_is_first(server):  
                     "P2 Fly-tipping",
                     "P3 Local crimes of concern",
                     "Not measured yet",
+                    "How to read these slides",
                 ], labels
                 widgets = ("stSelectbox", "stMultiSelect", "stSlider", "stRadio", "stButton", "stSidebar")
                 assert pg.locator(", ".join(f"[data-testid='{x}']:visible" for x in widgets)).count() == 0
@@ -138,20 +139,20 @@ def test_the_chair_steps_goes_back_pauses_and_blanks_the_kiosk_from_the_keyboard
     page.wait_for_selector(".csp-kiosk .csp-state", timeout=90_000)
     page.wait_for_function("document.querySelector('.csp-kiosk .csp-state').textContent.includes('next in')")
     assert _kiosk_state(page)[0] == "Overview"
-    assert _kiosk_state(page)[1].startswith("Slide 1 of 5")
+    assert _kiosk_state(page)[1].startswith("Slide 1 of 6")
     seen = []
     for key in ("ArrowRight", "PageDown", "ArrowRight"):  # keyboard, then a clicker's "next"
         page.keyboard.press(key)
         seen.append(_kiosk_state(page)[0])
     assert seen == ["P1 Drug markets and exploitation", "P2 Fly-tipping", "P3 Local crimes of concern"]
-    assert _kiosk_state(page)[1].startswith("Slide 4 of 5")
+    assert _kiosk_state(page)[1].startswith("Slide 4 of 6")
     page.keyboard.press("ArrowLeft")
     assert _kiosk_state(page)[0] == "P2 Fly-tipping"
     page.keyboard.press("PageUp")
     assert _kiosk_state(page)[0] == "P1 Drug markets and exploitation"
     page.keyboard.press(" ")  # pause: the slide holds past its 6 s
     label, status, _ = _kiosk_state(page)
-    assert "PAUSED" in status and status.startswith("Slide 2 of 5")
+    assert "PAUSED" in status and status.startswith("Slide 2 of 6")
     time.sleep(8)
     assert _kiosk_state(page)[0] == label
     page.screenshot(path=str(ARTIFACTS / "kiosk-paused-1280x720.png"))
@@ -164,7 +165,7 @@ def test_the_chair_steps_goes_back_pauses_and_blanks_the_kiosk_from_the_keyboard
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowLeft")  # back from the first goes round to the last
-    assert _kiosk_state(page)[0] == "Not measured yet"
+    assert _kiosk_state(page)[0] == "How to read these slides"
 
 
 def test_slides_stack_readably_on_a_phone(server, page):  # noqa: F811
