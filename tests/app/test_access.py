@@ -367,7 +367,8 @@ def test_public_meeting_figures_are_sums_of_the_public_cells(partner_site, monke
     at = _app(monkeypatch, cfg, to="2022-01")  # public; the council log ends 2022-01
     slide = _slide(at, "P4")
     assert f'<div class="csp-number">{now.sum():,}</div>' in slide and now.sum() % 5 == 0
-    assert f"({before.sum():,} -&gt; {compared.sum():,}) against the same months a year earlier (2021-01;" in slide
+    assert f"({before.sum():,} -&gt; {compared.sum():,}) on the same months a year earlier:" in slide
+    assert "Compared: 2022-01 against 2021-01 (" in slide  # the months compared, in small type beside it
     assert "judged on the exact counts; only the verdict is public" in slide and ", p " not in slide
     assert html.escape(disclosure.NOTE) in slide
     titles = dict(html.unescape(t).rsplit(": ", 1) for t in re.findall(r"<title>([^<]*)</title>", slide))
