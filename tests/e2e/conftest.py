@@ -61,9 +61,15 @@ def page():
         browser.close()
 
 
+#: The bundled meeting's slides: the overview, P1, P2 (DEFRA annual figures), P3, "not measured yet" (P4, P5)
+#: and how to read them.
+SLIDES = 6
+
+
 def wait_for_meeting(page, timeout: float = 90) -> None:
-    """Wait until the Meeting page has painted its five slides (the other test modules use this too)."""
-    page.wait_for_function("document.querySelectorAll('section.csp-slide').length === 5", timeout=timeout * 1000)
+    """Wait until the Meeting page has painted its :data:`SLIDES` slides (the other test modules use this too)."""
+    drawn = f"document.querySelectorAll('section.csp-slide').length === {SLIDES}"
+    page.wait_for_function(drawn, timeout=timeout * 1000)
 
 
 def map_frame(page, timeout: float = 60):

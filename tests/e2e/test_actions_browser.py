@@ -12,7 +12,7 @@ import zipfile
 import pytest
 
 from tests.conftest import BUNDLED_POLICE, REPO, write_config
-from tests.e2e.conftest import ARTIFACTS, map_frame, serve, wait_for_meeting
+from tests.e2e.conftest import ARTIFACTS, SLIDES, map_frame, serve, wait_for_meeting
 
 pytestmark = pytest.mark.browser
 
@@ -107,9 +107,9 @@ def test_an_action_from_a_patrol_zone_reaches_the_partners_slide_not_the_kiosk_a
             label = kiosk.locator(".csp-kiosk section.csp-slide:not([hidden])")  # the one on screen
             if label.count():
                 seen.add(label.first.get_attribute("aria-label"))
-            if len(seen) == 5:
+            if len(seen) == SLIDES:
                 break
-        assert len(seen) == 5 and any(s.startswith("P1 ") for s in seen), seen
+        assert len(seen) == SLIDES and any(s.startswith("P1 ") for s in seen), seen
 
         # later months arrive (the command line, while the server runs); the analyst assesses again
         out = subprocess.run(

@@ -11,7 +11,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from geodata.bundled import ST_ALBANS as BUNDLE
 from tests.conftest import write_config
-from tests.e2e.conftest import ARTIFACTS, map_frame, serve
+from tests.e2e.conftest import ARTIFACTS, map_frame, serve, wait_for_meeting
 
 pytestmark = pytest.mark.browser
 
@@ -255,7 +255,7 @@ def test_trends_and_wards_draw_their_charts_and_maps(server, page):
 def test_meeting_page_shows_every_slide(server, page):
     """The Meeting page shows the kiosk's slides one under another (tests/e2e/test_meeting_room.py: the kiosk)."""
     page.goto(server)
-    page.wait_for_function("document.querySelectorAll('section.csp-slide').length === 6", timeout=60_000)
+    wait_for_meeting(page, timeout=60)
     labels = page.eval_on_selector_all("section.csp-slide", "els => els.map(e => e.getAttribute('aria-label'))")
     assert labels == [
         "Overview",
@@ -329,7 +329,7 @@ def test_roles_are_checked_on_the_server(tmp_path, page):
     proc, url = serve(cfg)
     try:
         page.goto(f"{url}/patrol")  # by URL, not signed in: the page does not exist for this audience
-        page.wait_for_function("document.querySelectorAll('section.csp-slide').length === 5", timeout=90_000)
+        wait_for_meeting(page)
         page.screenshot(path=str(ARTIFACTS / "patrol-by-url-public.png"))
         dialog = page.get_by_role("dialog")
         assert "Page not found" in dialog.inner_text()  # Streamlit's own answer for an unregistered page

@@ -11,13 +11,12 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.conftest import REPO
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, SLIDES, wait_for_meeting
 
 pytestmark = pytest.mark.browser
 
 SIZES = ((1280, 720), (1920, 1080), (3840, 2160))
 AXE = REPO / "tests" / "vendor" / "axe-core" / "axe.min.js.gz"
-SLIDES = 6  # the overview, P1, P2 (DEFRA annual figures), P3, "not measured yet" (P4, P5), how to read them
 
 #: Every visible element's bottom and right edge, and the document's scroll size, against the window.
 _OVERFLOW = """() => {
@@ -171,7 +170,7 @@ def test_the_chair_steps_goes_back_pauses_and_blanks_the_kiosk_from_the_keyboard
 def test_slides_stack_readably_on_a_phone(server, page):  # noqa: F811
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(server)
-    page.wait_for_function(f"document.querySelectorAll('section.csp-slide').length === {SLIDES}", timeout=90_000)
+    wait_for_meeting(page)
     time.sleep(1)
     page.screenshot(path=str(ARTIFACTS / "meeting-390x844.png"), full_page=True)
     sizes = page.evaluate(
@@ -208,7 +207,7 @@ def _axe(pg, context: str) -> list[dict]:
 
 def test_axe_finds_no_serious_violation_on_the_meeting_page_and_the_kiosk(server, page):  # noqa: F811
     page.goto(server)
-    page.wait_for_function(f"document.querySelectorAll('section.csp-slide').length === {SLIDES}", timeout=90_000)
+    wait_for_meeting(page)
     # our own content: the main column, and the sidebar (its captions were 3.81:1 under Streamlit's theme)
     assert _axe(page, "[data-testid='stMain']") == []
     assert _axe(page, "[data-testid='stSidebar']") == []
