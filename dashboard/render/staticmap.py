@@ -77,6 +77,7 @@ class Drawn:
     led_out: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     title: str = ""
+    kind: str = "static-map"  # the SVG's class (a run chart's: dashboard.render.charts.SVG_CLASS)
 
     def svg(self, css_width: str = "100%") -> str:
         """The map as an inline SVG (every text escaped; ``<title>`` tooltips on wards)."""
@@ -126,8 +127,8 @@ class Drawn:
                 )
         label = html.escape(self.title or "Map")
         return (
-            f'<svg xmlns="http://www.w3.org/2000/svg" class="static-map" role="img" aria-label="{label}" '
-            f'viewBox="0 0 {self.width:.0f} {self.height:.0f}" width="{css_width}" '
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="{self.kind}" role="img" aria-label="{label}" '
+            f'viewBox="0 0 {self.width:.6g} {self.height:.6g}" width="{css_width}" '
             f'font-family="{FONT}">{"".join(out)}</svg>'
         )
 
