@@ -112,7 +112,7 @@ def to_pdf(blocks: list, title: str, footing: str) -> bytes:
         cell = style["small"] if b.small else style["body"]
         head, *rest = b.rows
         cells = [[Paragraph(f"<b>{c}</b>", cell) for c in head], *[[Paragraph(c, cell) for c in row] for row in rest]]
-        t = Table(cells, colWidths=[w * mm for w in b.widths_mm] if b.widths_mm else None, repeatRows=1)
+        t = Table(cells, colWidths=[w * mm for w in b.widths_mm] if b.widths_mm else None, repeatRows=1, hAlign="LEFT")
         dense = [("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]
         dense += [("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]
         t.setStyle(
@@ -120,6 +120,7 @@ def to_pdf(blocks: list, title: str, footing: str) -> bytes:
                 [
                     ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     *(dense if b.small else []),
                 ]
             )
@@ -132,12 +133,12 @@ def to_pdf(blocks: list, title: str, footing: str) -> bytes:
         if isinstance(b, Text):
             return [Paragraph(b.markup, style[b.style])]
         if isinstance(b, Picture):
-            return [b.drawn.pdf(b.width_mm * mm)]  # vector: its text is text in the PDF
+            return [Spacer(1, 2 * mm), b.drawn.pdf(b.width_mm * mm)]  # vector: its text is text in the PDF
         if isinstance(b, Grid):
             return [Spacer(1, 4 * mm), table(b), Spacer(1, 3 * mm)]
         if isinstance(b, Beside):
             pw = b.picture.width_mm
-            beside = Table([[flow(b.picture)[0], table(b.grid)]], colWidths=[(pw + 2) * mm, (TEXT_MM - 2 - pw) * mm])
+            beside = Table([[flow(b.picture)[-1], table(b.grid)]], colWidths=[(pw + 2) * mm, (TEXT_MM - 2 - pw) * mm])
             beside.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
             return [beside]
         if isinstance(b, Space):

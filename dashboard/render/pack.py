@@ -166,7 +166,8 @@ def _ward_rows(m: MeasureStatus) -> list[list[str]]:
 
 
 #: Widths (mm) of the top wards' columns beside the map (178 - MAP_MM = 120 mm in all).
-_WARD_WIDTHS = {"Ward": 30, "Period": 11, "Compared": 14, "Before": 11, "Change": 13, "p (adj.)": 14, "Test": 27}
+#: Each at least its bold 8 pt header and the cell padding: "Compared" (16.1 mm) was broken "Compar ed" in 14.
+_WARD_WIDTHS = {"Ward": 29, "Period": 12, "Compared": 17, "Before": 12, "Change": 13, "p (adj.)": 12, "Test": 25}
 
 
 def _grid_of_wards(m: MeasureStatus) -> Grid:

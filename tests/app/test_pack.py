@@ -169,6 +169,12 @@ def test_pack_ward_table_has_no_empty_column_and_its_charts_have_whole_years_and
     rows = pack._ward_rows(p3.status)
     # a column empty on every row is left out (without a comparison Change, p and Test were empty on every row)
     assert all(any(r[j] for r in rows[1:]) for j in range(len(rows[0])))
+    # and each header fits its column unbroken (bold 8 pt, 3 pt padding each side): "Compar ed" was printed
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    for head, mm in pack._WARD_WIDTHS.items():
+        assert stringWidth(head, "Helvetica-Bold", 8) + 6 <= mm * 72 / 25.4, head
+    assert sum(pack._WARD_WIDTHS.values()) == 178 - pack.MAP_MM
     kinds = {k[2] for k in built.images}
     assert kinds == {"trend", "multiples", "annual", "map"}
     for key, drawn in built.images.items():
