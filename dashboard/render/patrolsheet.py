@@ -173,7 +173,7 @@ def build(
         caption=f"All zones: {cats}, {period}",
         title=f"All zones: {cats}, {period}",
         width=7.0 * 72,
-        height=5.0 * 72,
+        height=5.6 * 72,
         font=9,
         basemap=base_map,
     )

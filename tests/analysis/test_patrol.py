@@ -287,6 +287,9 @@ def test_patrol_sheet_has_a_map_per_zone(bundled_store, bundled_zones):
     # every ward named on the overview map, as text in the PDF (a long name may be broken over two lines)
     names = list(bundled_store.areas("ward").names)
     assert len(names) == 20 and sorted(sheet.overview_map.wards_named) == sorted(names)
+    boxes = sheet.overview_map.boxes  # ward names and zone numbers: no two overlap (zones 1 to 3 stacked)
+    assert len([t for t, _ in boxes if t.startswith("zone ")]) == 3
+    assert not [(ta, tb) for i, (ta, a) in enumerate(boxes) for tb, b in boxes[i + 1 :] if _overlap(a, b)]
     assert [n for n in names if not (n in first or all(part in first for part in n.split(" ", 1)))] == []
     zone_pages = [t for t in texts if re.search(r"Page \d+ Zone \d+: ", t)]  # the footing is read first
     assert len(zone_pages) == 3 and all(f"Zone {i}: " in t for i, t in enumerate(zone_pages, 1))
@@ -301,6 +304,10 @@ def test_patrol_sheet_has_a_map_per_zone(bundled_store, bundled_zones):
     first_zone = sheet.pages[0]
     assert html.escape(first_zone.streets[0][0]) in page
     assert any(t.startswith(first_zone.streets[0][0] + " (") for t, _ in first_zone.map.boxes)
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def test_a_ward_filtered_plan_has_every_zone_inside_the_chosen_wards(bundled_store):
