@@ -77,6 +77,10 @@ def test_html_pack_is_self_contained_and_escaped(bundled_store):
     for ps in built.slides.priorities:  # one document, two renderings: the same sentences in both
         assert re.sub(r"\s+", " ", ps.result.sentence) in pdf
     assert "Data to 2025-06" in text and 'src="http' not in text and "<script" not in text
+    # charts and maps drawn inline as SVG (the charts were PNG pictures)
+    charts = [k for k in built.images if k[2] != "map"]
+    assert "<img" not in text and text.count('class="run-chart"') == len(charts) >= 3
+    assert text.count('class="static-map"') == len(built.images) - len(charts)
     p3 = next(r for r in built.results if r.priority.id == "P3").measures[0]
     arrow = f"({p3.change.base.count:,} -&gt; {p3.current.count:,})"
     assert arrow in text and f"({p3.change.base.count:,} -> {p3.current.count:,})" not in text  # escaped
