@@ -6,28 +6,25 @@ and the priorities not measured yet; then one page per measured priority (status
 headline number and change, the XmR run chart with its baseline stated, small multiples per crime
 type, outcome shares, a static ward map with the Gi* hot spots of a police.uk measure and the top
 wards, what is not measured; DEFRA's annual figures where no monthly source covers the period); the
-sources and licences follow on the last page. Every page carries "Data to <month>". Rendered
-offline: run charts with matplotlib's object API (no pyplot), the ward maps by
-:mod:`dashboard.render.staticmap` (vector in the PDF), and reportlab (PDF).
+sources and licences follow on the last page. Every page carries "Data to <month>". Built here as
+blocks of :mod:`dashboard.render.document` (which writes the PDF, reportlab, and the HTML), offline:
+the run charts by :mod:`dashboard.render.charts`, the ward maps by :mod:`dashboard.render.staticmap`,
+both vector in the PDF (their text extractable) and SVG in the HTML.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
-import re
-import textwrap
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import shapely
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from dashboard.attributions import ATTRIBUTIONS  # noqa: E402
-from dashboard.render import staticmap
+from dashboard.render import charts, staticmap
+from dashboard.render.document import Beside, Grid, PageBreak, Picture, Space, Text, Together, plain
+from dashboard.render.document import render as render_blocks
 from dashboard.render.palette import STATUS_COLOURS, STATUS_SYMBOLS
 from geodata import basemap
 from geodata.analysis import (  # noqa: E402
@@ -37,12 +34,11 @@ from geodata.analysis import (  # noqa: E402
 from geodata.analysis.actions import for_meeting  # noqa: E402
 from geodata.analysis.hotspots_for import measure_hotspots  # noqa: E402
 from geodata.analysis.status import MeasureStatus, PriorityStatus, evaluate, latest_month, span  # noqa: E402
-from geodata.methods import disclosure, runchart
+from geodata.methods import disclosure
 from geodata.methods.pvalue import format_p  # noqa: E402
 from geodata.priorities import Priorities  # noqa: E402
 from geodata.store import Store  # noqa: E402
 
-FORMATS = ("pdf", "html")
 #: Width of a priority's ward map on the page (mm), beside its top wards: every ward named at 5.2 pt.
 MAP_MM = 58
 #: Wards listed per measure in the pack.
@@ -58,111 +54,15 @@ class Pack:
     period: str
     data_to: str
     results: list[PriorityStatus]
-    # (priority id, measure index, "trend"|"multiples"|"annual") -> PNG; (..., "map") -> the drawn map
-    images: dict[tuple[str, int, str], bytes | staticmap.Drawn]
+    # (priority id, measure index, "trend"|"multiples"|"annual"|"map") -> the chart or map drawn as shapes
+    images: dict[tuple[str, int, str], staticmap.Drawn]
     slides: meeting.Slides
     actions: dict = field(default_factory=dict)  # priority id -> open actions (actions.for_meeting, partners')
 
 
-def _figure(w: float, h: float) -> Figure:
-    """A matplotlib figure ``w`` x ``h`` inches on the Agg canvas (the object API: no pyplot, no global state)."""
-    fig = Figure(figsize=(w, h))
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    return buf.getvalue()
-
-
-#: Run-chart colours as the Meeting page's (NHS Making Data Count: orange concerning, blue improving).
-_RC = {
-    runchart.CONCERNING: "#c05600",
-    runchart.IMPROVING: "#0060a8",
-    runchart.NEITHER: "#6a3d9a",
-    runchart.COMMON: "#595959",
-}
-
-
-def _runchart_axes(ax, rc: meeting.RunChart, period_start: str | None, small: bool = False) -> None:
-    """An XmR chart on ``ax``: points month to month (gaps shaded "not loaded"), mean and process
-    limits, special-cause points as large diamonds, the period shaded."""
-    c = rc.chart
-    x = np.arange(len(c.values))
-    for i in np.flatnonzero(np.isnan(c.values)):
-        ax.axvspan(i - 0.5, i + 0.5, color="#e9e9e9", lw=0)
-    if period_start in c.months:
-        ax.axvspan(c.months.index(period_start) - 0.5, len(x) - 0.5, color="#fff3c4", lw=0)
-    ax.plot(x, c.values, color="#595959", lw=1.5, marker="o", ms=2.5)
-    for v, style, name in ((c.mean, "-", "mean"), (c.upper, "--", "upper limit"), (c.lower, "--", "lower limit")):
-        if v >= 0:
-            ax.axhline(v, color="#222222", ls=style, lw=1)
-            if not small:
-                ax.text(  # on white: the line must not strike through its own label
-                    len(x) - 0.3,
-                    v,
-                    f" {name} {v:,.0f}",
-                    va="center",
-                    fontsize=7,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
-                )
-    special = c.special & ~np.isnan(c.values)
-    for i in np.flatnonzero(special):
-        bad = (c.values[i] > c.mean) == bool(c.lower_is_better)
-        ax.plot(
-            i, c.values[i], marker="D", ms=6, mec="black", color=_RC[runchart.CONCERNING if bad else runchart.IMPROVING]
-        )
-    jans = [i for i, m in enumerate(c.months) if m.endswith("-01")]
-    if small and len(jans) > 2:  # a small multiple: the first and last year only (every year merged into one)
-        jans = [jans[0], jans[-1]]
-    ax.set_xticks(jans, [c.months[i][:4] for i in jans], fontsize=6 if small else 7)
-    ax.set_ylim(bottom=0)
-    ax.tick_params(axis="y", labelsize=6 if small else 7)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(  # a small multiple's title on two short lines, inside its own column (they ran together)
-        f"{textwrap.shorten(rc.label, 22, placeholder='…')}\n{rc.icon}" if small else f"Per month: {rc.icon}",
-        fontsize=7 if small else 9,
-        loc="left",
-        color=_RC[rc.icon],
-    )
-
-
-def _runchart_png(rc: meeting.RunChart, period_start: str) -> bytes:
-    fig = _figure(7.2, 2.4)
-    ax = fig.subplots()
-    _runchart_axes(ax, rc, period_start)
-    return _png(fig)
-
-
-def _multiples_png(charts, period_start: str) -> bytes:
-    fig = _figure(7.6, 2.0)
-    axes = fig.subplots(1, len(charts))
-    for ax, rc in zip(np.atleast_1d(axes), charts):
-        _runchart_axes(ax, rc, period_start, small=True)
-    fig.tight_layout()
-    return _png(fig)
-
-
-def _annual_png(a: meeting.Annual) -> bytes:
-    fig = _figure(7.2, 2.6)
-    ax = fig.subplots()
-    vals = [np.nan if v is None else v for v in a.values]
-    ax.bar(range(len(vals)), vals, color=["#7f9bbf"] * (len(vals) - 1) + ["#1f4e79"])
-    for i, v in enumerate(vals):
-        ax.text(
-            i,
-            0 if np.isnan(v) else v,
-            "not published" if np.isnan(v) else f"{v:,.0f}",
-            ha="center",
-            va="bottom",
-            fontsize=7,
-        )
-    ax.set_xticks(range(len(vals)), [y[2:] for y in a.years], fontsize=7)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(a.label + " (annual)", fontsize=9, loc="left")
-    return _png(fig)
+#: Sizes on the page (mm) and type (pt) of the run charts: the trend, the small multiples, the annual bars.
+TREND_MM, MULTIPLES_MM, ANNUAL_MM, CHART_FONT = (180, 40), (180, 34), (180, 60), 7.0
+_PT = 72 / 25.4  # points a millimetre
 
 
 def _ward_map(store: Store, m: MeasureStatus, streets) -> staticmap.Drawn:
@@ -209,12 +109,27 @@ def build(
         for i, part in enumerate(ps.parts):
             m = part.status
             if part.chart is not None:
-                images[(pid, i, "trend")] = _runchart_png(part.chart, m.current.start)
+                rc = part.chart
+                images[(pid, i, "trend")] = charts.run_chart(
+                    rc.chart,
+                    rc.label,
+                    *(v * _PT for v in TREND_MM),
+                    CHART_FONT,
+                    m.current.start,
+                    heading=f"Per month: {charts.ICONS[rc.icon][2]}",
+                )
             if part.multiples:
-                images[(pid, i, "multiples")] = _multiples_png(part.multiples, m.current.start)
+                w, h = (v * _PT for v in MULTIPLES_MM)
+                images[(pid, i, "multiples")] = charts.multiples(
+                    part.multiples, m.current.start, w, h, CHART_FONT - 0.5
+                )
             images[(pid, i, "map")] = _ward_map(store, m, streets)  # withheld: the public ward counts
         if ps.annual is not None:
-            images[(pid, 0, "annual")] = _annual_png(ps.annual)
+            a = ps.annual
+            w, h = (v * _PT for v in ANNUAL_MM)
+            images[(pid, 0, "annual")] = charts.annual_bars(
+                a.years, a.values, a.label, w, h, CHART_FONT, a.label + " (annual)"
+            )
     periods = sorted(
         {span(m.current.start, m.current.end) for r in results for m in r.measures if m.current.count is not None}
     ) or [end]
@@ -251,12 +166,13 @@ def _ward_rows(m: MeasureStatus) -> list[list[str]]:
 
 
 #: Widths (mm) of the top wards' columns beside the map (178 - MAP_MM = 120 mm in all).
-_WARD_WIDTHS = {"Ward": 30, "Period": 11, "Compared": 14, "Before": 11, "Change": 13, "p (adj.)": 14, "Test": 27}
+#: Each at least its bold 8 pt header and the cell padding: "Compared" (16.1 mm) was broken "Compar ed" in 14.
+_WARD_WIDTHS = {"Ward": 29, "Period": 12, "Compared": 17, "Before": 12, "Change": 13, "p (adj.)": 12, "Test": 25}
 
 
-def _grid_of_wards(m: MeasureStatus) -> _Grid:
+def _grid_of_wards(m: MeasureStatus) -> Grid:
     rows = _ward_rows(m)
-    return _Grid(_plain(rows), [_WARD_WIDTHS[h] for h in rows[0]], small=True)
+    return Grid(plain(rows), [_WARD_WIDTHS[h] for h in rows[0]], small=True)
 
 
 def _status_word(status: str) -> str:
@@ -271,66 +187,19 @@ def _coloured(status: str) -> str:
 _ARROWS = {meeting.UP: "↑", meeting.DOWN: "↓", meeting.SAME: "→", None: "–"}
 
 
-# ------------------------------------------------------------------------------------ the document
-# The pack is written once as a list of blocks (:func:`_document`), then drawn as PDF or HTML, so the
-# two formats cannot drift apart. Text in a block is inline markup: every piece of data or config is
-# escaped (html.escape) before it is put in; the only tags are the pack's own <b>, <i> and
-# <font color="#rrggbb">.
-@dataclass(frozen=True)
-class _Text:
-    markup: str
-    style: str = "body"  # "title", "subtitle", "heading", "body" or "note"
-
-
-@dataclass(frozen=True)
-class _Picture:
-    key: tuple[str, int, str]  # in Pack.images
-    width_mm: float
-    height_mm: float | None = None  # None: from the image's own aspect ratio
-
-
-@dataclass(frozen=True)
-class _Grid:
-    rows: list[list[str]]  # the first row is the header; cells are inline markup
-    widths_mm: list[float] | None = None
-    small: bool = False  # a dense table (the top wards): smaller type in the PDF
-
-
-@dataclass(frozen=True)
-class _Beside:
-    """A picture with a table beside it (the ward map and its top wards)."""
-
-    picture: _Picture
-    grid: _Grid
-
-
-@dataclass(frozen=True)
-class _Together:
-    """Blocks kept on one page (the sources and the method: never a few lines left over on a page of their own)."""
-
-    blocks: list
-
-
-@dataclass(frozen=True)
-class _PageBreak:
-    pass
-
-
-def _plain(rows: list[list[str]]) -> list[list[str]]:
-    return [[html.escape(c) for c in row] for row in rows]
-
-
+# The pack is written once as blocks (:mod:`dashboard.render.document`), drawn as PDF or HTML there.
 def _document(pack: Pack) -> list:
     """The pack's pages as blocks (module docstring): the overview page, one page per measured
     priority, the sources and the method after the last priority."""
     esc = html.escape
     deck = pack.slides
     blocks: list = [
-        _Text(esc(pack.title), "title"),
+        Space(30),
+        Text(esc(pack.title), "title"),
         # one title: the area only when the partnership's name does not already say it (it was there twice)
-        *([] if pack.area in pack.title else [_Text(esc(pack.area), "subtitle")]),
-        _Text(f"Priorities meeting pack. Period: {esc(pack.period)}. Data to {esc(pack.data_to)}."),
-        _Text(f"Produced {date.today():%d %B %Y} by CSP Hotspots."),
+        *([] if pack.area in pack.title else [Text(esc(pack.area), "subtitle")]),
+        Text(f"Priorities meeting pack. Period: {esc(pack.period)}. Data to {esc(pack.data_to)}."),
+        Text(f"Produced {date.today():%d %B %Y} by CSP Hotspots."),
     ]
     summary = [["Priority", "Status", "Latest", "Change", "Run chart"]]
     for row in deck.overview.rows:
@@ -344,50 +213,50 @@ def _document(pack: Pack) -> list:
                 esc(row.icon or ""),
             ]
         )
-    blocks += [_Grid(summary, [38, 25, 55, 35, 27]), _Text(esc(deck.overview.rule))]
+    blocks += [Grid(summary, [38, 25, 55, 35, 27]), Text(esc(deck.overview.rule))]
     if deck.not_measured:
-        blocks.append(_Text("Not measured yet", "heading"))
+        blocks.append(Text("Not measured yet", "heading"))
         blocks += [
-            _Text(f"<b>{esc(p.id)} {esc(p.title)}</b>: would be measured by: {esc(' '.join(lines))}")
+            Text(f"<b>{esc(p.id)} {esc(p.title)}</b>: would be measured by: {esc(' '.join(lines))}")
             for p, lines in deck.not_measured.entries
         ]
     for ps in deck.priorities:
         r, pid = ps.result, ps.priority.id
         blocks += [
-            _PageBreak(),
-            _Text(esc(f"{pid} {r.priority.title}"), "title"),
-            _Text(f"<i>{esc(r.priority.wording)}</i>"),
-            _Text(f"{_coloured(r.status)}: {esc(r.sentence)}"),
+            PageBreak(),
+            Text(esc(f"{pid} {r.priority.title}"), "title"),
+            Text(f"<i>{esc(r.priority.wording)}</i>"),
+            Text(f"{_coloured(r.status)}: {esc(r.sentence)}"),
         ]
         if ps.unmeasured:  # beside the status it qualifies (after the map it ran onto a page of its own)
-            blocks.append(_Text("<b>Not measured:</b> " + esc(" ".join(ps.unmeasured))))
+            blocks.append(Text("<b>Not measured:</b> " + esc(" ".join(ps.unmeasured))))
         for i, part in enumerate(ps.parts):
             m, h = part.status, part.headline
             blocks += [
-                _Text(esc(m.measure.label), "heading"),
-                _Text(
+                Text(esc(m.measure.label), "heading"),
+                Text(
                     f"<b>{esc(h.number)}</b> in {esc(h.period)}. {esc(_ARROWS[h.direction])} {esc(h.text.rstrip('.'))}."
                 ),
             ]
             if m.withheld:
-                blocks.append(_Text(esc(disclosure.NOTE)))
+                blocks.append(Text(esc(disclosure.NOTE)))
             if part.chart is not None:
                 note = part.chart.baseline_note + " Shaded: the period; grey: not loaded; diamonds: special cause."
-                blocks += [_Picture((pid, i, "trend"), 180, 40), _Text(esc(note), "note")]
+                blocks += [Picture(pack.images[(pid, i, "trend")], TREND_MM[0]), Text(esc(note), "note")]
             if part.multiples:
-                blocks.append(_Picture((pid, i, "multiples"), 180, 38))
+                blocks.append(Picture(pack.images[(pid, i, "multiples")], MULTIPLES_MM[0]))
             if part.outcomes:
                 shares = part.outcomes.shares
                 blocks.append(
-                    _Text(
+                    Text(
                         "<b>What happened</b> (latest police.uk outcome of "
                         f"{part.outcomes.with_outcome:,} crimes; recent months lag): "
                         + esc("; ".join(f"{g} {100 * (shares[g] or 0):.0f}%" for g in shares))
                     )
                 )
             blocks.append(
-                _Beside(
-                    _Picture((pid, i, "map"), MAP_MM),
+                Beside(
+                    Picture(pack.images[(pid, i, "map")], MAP_MM),
                     _grid_of_wards(m),
                 )
             )
@@ -395,8 +264,8 @@ def _document(pack: Pack) -> list:
             a = ps.annual
             year, value = a.shown
             blocks += [
-                _Text(f"<b>{value:,.0f}</b> fly-tipping incidents in {esc(year)} (annual). {esc(a.note)}"),
-                _Picture((pid, 0, "annual"), 180, 65),
+                Text(f"<b>{value:,.0f}</b> fly-tipping incidents in {esc(year)} (annual). {esc(a.note)}"),
+                Picture(pack.images[(pid, 0, "annual")], ANNUAL_MM[0]),
             ]
         if pack.actions.get(pid):  # the action plan: open actions, as the partners' slide lists them
             rows = [["Open action", "Owner", "Status", "Next review"]]
@@ -405,11 +274,11 @@ def _document(pack: Pack) -> list:
                 + [esc(x.review.isoformat()) + (" <b>REVIEW OVERDUE</b>" if x.overdue else "")]
                 for x in pack.actions[pid]
             ]
-            blocks += [_Text("Actions (includes actions not marked public)", "heading"), _Grid(rows, [80, 40, 25, 35])]
+            blocks += [Text("Actions (includes actions not marked public)", "heading"), Grid(rows, [80, 40, 25, 35])]
     # the sources follow the last priority, kept together (a page of their own when they do not fit)
-    sources_page = [_Text("Sources and licences", "heading")]
-    sources_page += [_Text(f"<b>{esc(name)}</b>: {esc(text)}") for name, text in ATTRIBUTIONS]
-    blocks.append(_Together([*sources_page, _Text(esc(METHOD))]))
+    sources_page = [Text("Sources and licences", "heading")]
+    sources_page += [Text(f"<b>{esc(name)}</b>: {esc(text)}") for name, text in ATTRIBUTIONS]
+    blocks.append(Together([*sources_page, Text(esc(METHOD))]))
     return blocks
 
 
@@ -428,174 +297,7 @@ def _footing(pack: Pack) -> str:
     return f"{pack.title}: meeting pack, {pack.period}. Data to {pack.data_to}."
 
 
-# ---------------------------------------------------------------------------------------------- PDF
-def to_pdf(pack: Pack) -> bytes:
-    """The pack as PDF (A4 portrait), with "Data to <month>" and the page number on every page."""
-    return draw_pdf(_document(pack), pack.images, f"{pack.title}: meeting pack", _footing(pack))
-
-
-def draw_pdf(blocks: list, images: dict, title: str, footing: str) -> bytes:
-    """``blocks`` (:func:`_document`'s kinds; pictures from ``images``) as an A4 PDF in the pack's design,
-    ``footing`` and the page number on every page (the pack and the reports, :mod:`dashboard.render.reports`)."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.lib.utils import ImageReader
-    from reportlab.platypus import (
-        Image,
-        KeepTogether,
-        PageBreak,
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-        Table,
-        TableStyle,
-    )
-
-    styles = getSampleStyleSheet()
-    style = {
-        "title": styles["Title"],
-        "subtitle": styles["Heading3"],
-        "heading": styles["Heading2"],
-        "body": styles["BodyText"],
-        "note": styles["Italic"],
-        "small": ParagraphStyle("small", parent=styles["BodyText"], fontSize=8, leading=10),
-    }
-
-    def footer(canvas, doc):
-        canvas.saveState()
-        canvas.setFont("Helvetica", 8)
-        canvas.drawString(15 * mm, 10 * mm, footing)
-        canvas.drawRightString(195 * mm, 10 * mm, f"Page {doc.page}")
-        canvas.restoreState()
-
-    def picture(b: _Picture):
-        data = images[b.key]
-        if isinstance(data, staticmap.Drawn):
-            return data.pdf(b.width_mm * mm)  # vector: its ward names are text in the PDF
-        if b.height_mm is None:
-            w, h = ImageReader(io.BytesIO(data)).getSize()
-            return Image(io.BytesIO(data), b.width_mm * mm, b.width_mm * mm * h / w)
-        return Image(io.BytesIO(data), b.width_mm * mm, b.height_mm * mm)
-
-    def table(b: _Grid):
-        cell = style["small"] if b.small else style["body"]
-        head, *rest = b.rows
-        cells = [[Paragraph(f"<b>{c}</b>", cell) for c in head], *[[Paragraph(c, cell) for c in row] for row in rest]]
-        t = Table(cells, colWidths=[w * mm for w in b.widths_mm] if b.widths_mm else None, repeatRows=1)
-        t.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
-                    *([("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)] if b.small else []),
-                    *(
-                        [("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]
-                        if b.small
-                        else []
-                    ),
-                ]
-            )
-        )
-        return t
-
-    story: list = [Spacer(1, 30 * mm)]
-    for b in blocks:
-        if isinstance(b, _Together):
-            story.append(KeepTogether([Paragraph(t.markup, style[t.style]) for t in b.blocks]))
-        elif isinstance(b, _Text):
-            story.append(Paragraph(b.markup, style[b.style]))
-        elif isinstance(b, _Picture):
-            story.append(picture(b))
-        elif isinstance(b, _Grid):
-            story += [Spacer(1, 4 * mm), table(b), Spacer(1, 3 * mm)]
-        elif isinstance(b, _Beside):
-            beside = Table([[picture(b.picture), table(b.grid)]], colWidths=[(MAP_MM + 2) * mm, (178 - MAP_MM) * mm])
-            beside.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
-            story.append(beside)
-        else:
-            story.append(PageBreak())
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=18 * mm,
-        title=title,
-        author="CSP Hotspots",
-    )
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buf.getvalue()
-
-
-# --------------------------------------------------------------------------------------------- HTML
-_CSS = """body{font-family:sans-serif;max-width:190mm;margin:auto;color:#111}
-section{page-break-after:always;break-after:page}table{border-collapse:collapse;font-size:10pt;margin:0.5em 0}
-td,th{border:1px solid #999;padding:2px 6px;text-align:left;vertical-align:top}th{background:#e8e8e8}
-.beside{display:flex;gap:1em;align-items:flex-start}.beside img{width:62mm}.note{font-style:italic}
-footer{font-size:9pt;color:#444;border-top:1px solid #999;margin-top:1em}img{max-width:100%}"""
-
-_HTML_TAG = {"title": "h1", "subtitle": "h3", "heading": "h2", "body": "p", "note": "p"}
-
-
-def _html_markup(markup: str) -> str:
-    """The blocks' inline markup in HTML: <font color> (all the pack's own: data is escaped) becomes a span."""
-    return re.sub(r'<font color="(#[0-9A-Fa-f]{6})">', r'<span style="color:\1">', markup).replace("</font>", "</span>")
-
-
-def to_html(pack: Pack) -> str:
-    """The pack as one self-contained printable HTML page (images inline, no external request): the
-    same blocks as the PDF, one ``<section>`` (printed page) per PDF page."""
-    return draw_html(_document(pack), pack.images, f"{pack.title}: meeting pack", _footing(pack))
-
-
-def draw_html(blocks: list, images: dict, title: str, footing: str) -> str:
-    """``blocks`` as one self-contained printable HTML page in the pack's design (:func:`draw_pdf`'s twin
-    for the screen and the printer: the same blocks, a ``<section>`` per page, ``footing`` on each)."""
-    foot = f"<footer>{html.escape(footing)}</footer>"
-
-    def img(b: _Picture) -> str:
-        data = images[b.key]
-        if isinstance(data, staticmap.Drawn):
-            return f'<div style="width:{b.width_mm}mm">{data.svg()}</div>'
-        return f'<img alt="" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
-
-    def table(b: _Grid) -> str:
-        head, *rest = b.rows
-        return (
-            "<table><tr>"
-            + "".join(f"<th>{_html_markup(h)}</th>" for h in head)
-            + "</tr>"
-            + "".join("<tr>" + "".join(f"<td>{_html_markup(c)}</td>" for c in row) + "</tr>" for row in rest)
-            + "</table>"
-        )
-
-    sections, out = [], []
-    flat = [x for b in blocks for x in (b.blocks if isinstance(b, _Together) else [b])]
-    for b in [*flat, _PageBreak()]:
-        if isinstance(b, _Text):
-            tag = _HTML_TAG[b.style]
-            cls = ' class="note"' if b.style == "note" else ""
-            out.append(f"<{tag}{cls}>{_html_markup(b.markup)}</{tag}>")
-        elif isinstance(b, _Picture):
-            out.append(img(b))
-        elif isinstance(b, _Grid):
-            out.append(table(b))
-        elif isinstance(b, _Beside):
-            out.append(f'<div class="beside">{img(b.picture)}{table(b.grid)}</div>')
-        else:
-            sections.append(f"<section>{''.join(out)}{foot}</section>")
-            out = []
-    return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}'
-        f"</title><style>{_CSS}</style></head><body>{''.join(sections)}</body></html>"
-    )
-
-
 def render(pack: Pack, fmt: str = "pdf") -> bytes:
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
-    return to_pdf(pack) if fmt == "pdf" else to_html(pack).encode("utf-8")
+    """The pack as PDF (A4 portrait, "Data to <month>" and the page number on every page) or as one
+    self-contained printable HTML page, a ``<section>`` per PDF page (:mod:`dashboard.render.document`)."""
+    return render_blocks(_document(pack), f"{pack.title}: meeting pack", _footing(pack), fmt)

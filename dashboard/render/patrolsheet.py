@@ -1,21 +1,23 @@
-"""The printable patrol sheet: an overview page (every zone on one map, one line per zone: incidents,
-trend, what mostly, the busiest streets; then the method's parameters), then one page per zone with
-its map (:mod:`dashboard.render.staticmap`: ward outlines and names, the zone outlines, the zone's
-streets and places labelled, other named police.uk map points for orientation), counts and trend.
+"""The printable patrol sheet: an overview page (every zone on a map of the district, every ward named;
+one line per zone: incidents, trend, what mostly, the busiest streets; then the method's parameters),
+then one page per zone with its map (:mod:`dashboard.render.staticmap`: ward outlines and names, the
+zone outlines, the zone's streets and places labelled, other named police.uk map points for
+orientation, the offline roads), counts and trend.
 
-Built when asked (:func:`build`; the patrol planner builds it on a button, not on every view) and
-written as HTML (:func:`to_html`, images inline, a page break before each zone) or PDF
-(:func:`to_pdf`, A4, reportlab). Every text from data is escaped.
+Built when asked (:func:`build`; the patrol planner builds it on a button, not on every view) as blocks
+of :mod:`dashboard.render.document` (:func:`blocks`), written as PDF (:func:`to_pdf`, A4, the maps
+vector so their ward and street names are text) or HTML (:func:`to_html`, the maps inline SVG, a
+section per printed page). Every text from data is escaped.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 from dataclasses import dataclass
 from datetime import date
 
-from dashboard.render import staticmap
+from dashboard.render import document, staticmap
+from dashboard.render.document import Grid, PageBreak, Picture, Text, plain
 from geodata import places as place_rules
 from geodata.analysis.patrol_zones import NO_DAY_OR_TIME
 from geodata.methods.pvalue import p_clause
@@ -24,18 +26,18 @@ from loaders.coords import bng_to_wgs84
 
 @dataclass(frozen=True)
 class ZonePage:
-    """One zone's page: heading, fact lines, street rows, place rows (with their flags), the map PNG."""
+    """One zone's page: heading, fact lines, street rows, place rows (with their flags), the map."""
 
     heading: str
     facts: tuple[str, ...]
     streets: tuple[tuple[str, str], ...]
     places: tuple[tuple[str, str, str, str], ...]
-    map_png: bytes
+    map: staticmap.Drawn
 
 
 @dataclass(frozen=True)
 class Sheet:
-    """The title, intro and method; the overview (map PNG of every zone, a row per zone: zone,
+    """The title, intro, method and footing; the overview (the map of every zone, a row per zone: zone,
     incidents, trend, mostly, busiest streets); a page per zone."""
 
     title: str
@@ -43,7 +45,8 @@ class Sheet:
     method: tuple[str, ...]
     pages: tuple[ZonePage, ...]
     overview: tuple[tuple[str, str, str, str, str], ...] = ()
-    overview_png: bytes = b""
+    overview_map: staticmap.Drawn | None = None
+    footing: str = ""
 
 
 #: The columns of an overview row.
@@ -103,12 +106,12 @@ def _labels(z, street_points) -> list[staticmap.Label]:
     return labels
 
 
-def zone_map(z, zones, wards, labels, caption: str, streets=None):
-    """Zone ``z``'s map (PNG, and what :func:`dashboard.render.staticmap.png` drew): ward outlines and names,
+def zone_map(z, zones, wards, labels, caption: str, streets=None) -> staticmap.Drawn:
+    """Zone ``z``'s map (:func:`dashboard.render.staticmap.draw`, in points): ward outlines and names,
     every zone outlined (``z`` bold), the labels, and the roads, rail and water of ``streets``
     (:class:`geodata.basemap.Basemap`, with the OpenStreetMap attribution) when given."""
     x0, y0, x1, y1 = z.geometry.bounds
-    return staticmap.png(
+    return staticmap.draw(
         wards=(wards["code"], wards["name"], wards.geometry.to_numpy()),
         extent=(x0, y0, x1, y1),
         pad=120.0,
@@ -128,7 +131,7 @@ def build(
     area: str, found, wards, *, categories, period: str, before: str, confidence: str, ranked_by: str, base_map=None
 ) -> Sheet:
     """The sheet for ``found`` (:class:`geodata.analysis.patrol_zones.PatrolZones` with zones):
-    ``wards`` a GeoDataFrame (code, name, geometry, EPSG:27700) for the maps; ``streets`` the offline base
+    ``wards`` a GeoDataFrame (code, name, geometry, EPSG:27700) for the maps; ``base_map`` the offline base
     map drawn under them (:func:`zone_map`; default none)."""
     zones, grid = found.zones, found.grid
     cats = ", ".join(categories) if categories else "all crime types"
@@ -158,147 +161,72 @@ def build(
             (p, str(n), f"{near} ({d:.0f} m)" if near else "no named street loaded", flag)
             for p, n, _, _, near, d, flag in z["places"]
         )
-        png, _drawn = zone_map(
+        drawn = zone_map(
             z, zones, wards, _labels(z, found.street_points), f"Zone {int(z['zone'])}: {cats}, {period}", base_map
         )
         pages.append(
-            ZonePage(f"Zone {int(z['zone'])}: {int(z['incidents'])} incidents", facts, streets, place_rows, png)
+            ZonePage(f"Zone {int(z['zone'])}: {int(z['incidents'])} incidents", facts, streets, place_rows, drawn)
         )
-    overview, _drawn = staticmap.png(
-        wards=(wards["code"], wards["name"], wards.geometry.to_numpy()),
-        extent=tuple(zones.total_bounds),
-        pad=400.0,
+    overview = staticmap.draw(  # the whole district: where the zones are, every ward named
+        (wards["code"], wards["name"], wards.geometry.to_numpy()),
         zones=(zones["zone"].to_numpy(), zones.geometry.to_numpy()),
         caption=f"All zones: {cats}, {period}",
         title=f"All zones: {cats}, {period}",
         width=7.0 * 72,
-        height=5.0 * 72,
+        height=5.6 * 72,
         font=9,
         basemap=base_map,
     )
     intro = (
         f"{cats}, {period}. Ranked by {ranked_by}. Produced {date.today():%d %B %Y} by CSP Hotspots. {NO_DAY_OR_TIME}"
     )
-    return Sheet(f"Patrol sheet: {area}", intro, method, tuple(pages), overview_rows(zones), overview)
+    title = f"Patrol sheet: {area}"
+    footing = f"{title}: {cats}, {period}."
+    return Sheet(title, intro, method, tuple(pages), overview_rows(zones), overview, footing)
+
+
+#: Streets listed on a zone's page (all of them are in the GPX download).
+PAGE_STREETS = 10
+
+
+def blocks(sheet: Sheet) -> list:
+    """The sheet's pages as document blocks: the overview (intro, the map of every zone, a line per
+    zone, the method), then a page per zone (its map, facts, streets and places)."""
+    esc = html.escape
+    out: list = [Text(esc(sheet.title), "title"), Text(esc(sheet.intro), "small")]
+    if sheet.overview_map is not None and sheet.overview:
+        out += [
+            Text("All zones", "heading"),
+            Picture(sheet.overview_map, 168),
+            Grid(plain([list(OVERVIEW_COLUMNS), *map(list, sheet.overview)]), [11, 17, 35, 42, 75], small=True),
+        ]
+    out += [Text("Method", "subtitle"), *(Text(esc(m), "small") for m in sheet.method)]
+    if not sheet.pages:
+        out.append(Text("No zone for this choice."))
+    for p in sheet.pages:
+        out += [PageBreak(), Text(esc(p.heading), "heading"), Picture(p.map, 150)]
+        out += [Text(esc(f), "small") for f in p.facts]
+        out.append(
+            Grid(
+                plain([["Street (police.uk)", "Incidents"], *map(list, p.streets[:PAGE_STREETS])]),
+                [120, 25],
+                small=True,
+            )
+        )
+        if len(p.streets) > PAGE_STREETS:
+            more = len(p.streets) - PAGE_STREETS
+            out.append(Text(esc(f"... and {more} more streets (all in the GPX download)."), "small"))
+        if p.places:
+            head = ["Place (not a street)", "Incidents", "Nearest named street", "Note"]
+            out.append(Grid(plain([head, *map(list, p.places)]), [45, 17, 45, 63], small=True))
+    return out
 
 
 def to_html(sheet: Sheet) -> str:
-    """The sheet as one HTML page: the overview (intro, the map of every zone, a line per zone, the method),
-    then a section per zone starting a new printed page."""
-    esc = html.escape
-    blocks = []
-    overview = ""
-    if sheet.overview:
-        overview = (
-            "<h2>All zones</h2>"
-            f'<img alt="Map of all zones" src="data:image/png;base64,{base64.b64encode(sheet.overview_png).decode()}">'
-            + "<table><tr>"
-            + "".join(f"<th>{c}</th>" for c in OVERVIEW_COLUMNS)
-            + "</tr>"
-            + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in sheet.overview)
-            + "</table>"
-        )
-    for p in sheet.pages:
-        places = (
-            (
-                "<h3>Places (police.uk place labels, not streets)</h3><table><tr><th>Place</th><th>Incidents</th>"
-                "<th>Nearest named street</th><th>Note</th></tr>"
-                + "".join(
-                    f"<tr><td>{esc(a)}</td><td>{b}</td><td>{esc(c)}</td><td>{esc(d)}</td></tr>"
-                    for a, b, c, d in p.places
-                )
-                + "</table>"
-            )
-            if p.places
-            else ""
-        )
-        blocks.append(
-            f'<section class="zone"><h2>{esc(p.heading)}</h2>'
-            f'<img alt="Map of {esc(p.heading)}" src="data:image/png;base64,{base64.b64encode(p.map_png).decode()}">'
-            + "".join(f"<p>{esc(f)}</p>" for f in p.facts)
-            + "<h3>Streets</h3><table><tr><th>Street (police.uk)</th><th>Incidents</th></tr>"
-            + "".join(f"<tr><td>{esc(s)}</td><td>{n}</td></tr>" for s, n in p.streets)
-            + "</table>"
-            + places
-            + "</section>"
-        )
-    return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{esc(sheet.title)}</title>'
-        "<style>body{font-family:sans-serif;max-width:180mm;margin:auto}table{border-collapse:collapse}"
-        "td,th{border:1px solid #999;padding:2px 8px;text-align:left}img{width:100%}"
-        "section.zone{page-break-before:always}</style></head>"
-        f'<body><section class="overview"><h1>{esc(sheet.title)}</h1><p>{esc(sheet.intro)}</p>'
-        + overview
-        + "<h3>Method</h3><ul>"
-        + "".join(f"<li>{esc(m)}</li>" for m in sheet.method)
-        + "</ul></section>"
-        + ("".join(blocks) or "<p>No zone for this choice.</p>")
-        + "</body></html>"
-    )
+    """The sheet as one self-contained HTML page (the maps inline SVG), a section per printed page."""
+    return document.to_html(blocks(sheet), sheet.title, sheet.footing)
 
 
 def to_pdf(sheet: Sheet) -> bytes:
-    """The sheet as an A4 PDF: a first page with the overview (every zone on one map, a line per zone) and
-    the method, then one page per zone with its map."""
-    import io
-
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
-
-    styles = getSampleStyleSheet()
-    small = styles["BodyText"].clone("small", fontSize=7.5, leading=9)
-    esc = html.escape
-
-    def table(rows, widths):
-        t = Table([[Paragraph(esc(c), small) for c in row] for row in rows], colWidths=widths, repeatRows=1)
-        t.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
-                ]
-            )
-        )
-        return t
-
-    story = [Paragraph(esc(sheet.title), styles["Title"]), Paragraph(esc(sheet.intro), small)]
-    if sheet.overview:
-        story += [
-            Paragraph("All zones", styles["Heading2"]),
-            Image(io.BytesIO(sheet.overview_png), width=168 * mm, height=120 * mm),
-            table([OVERVIEW_COLUMNS, *sheet.overview], [11 * mm, 17 * mm, 35 * mm, 42 * mm, 75 * mm]),
-        ]
-    story += [Paragraph("Method", styles["Heading3"])] + [Paragraph(esc(m), small) for m in sheet.method]
-    for p in sheet.pages:
-        story += [
-            PageBreak(),
-            Paragraph(esc(p.heading), styles["Heading2"]),
-            Image(io.BytesIO(p.map_png), width=150 * mm, height=133 * mm),
-        ]
-        story += [Paragraph(esc(f), small) for f in p.facts]
-        story.append(table([("Street (police.uk)", "Incidents"), *p.streets[:10]], [120 * mm, 25 * mm]))
-        if len(p.streets) > 10:
-            story.append(
-                Paragraph(esc(f"... and {len(p.streets) - 10} more streets (all in the GPX and HTML)."), small)
-            )
-        if p.places:
-            story.append(
-                table(
-                    [("Place (not a street)", "Incidents", "Nearest named street", "Note"), *p.places],
-                    [45 * mm, 17 * mm, 45 * mm, 63 * mm],
-                )
-            )
-    buf = io.BytesIO()
-    SimpleDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=12 * mm,
-        bottomMargin=12 * mm,
-        title=sheet.title,
-    ).build(story)
-    return buf.getvalue()
+    """The sheet as an A4 PDF: the overview page, then one page per zone; the maps vector (names as text)."""
+    return document.to_pdf(blocks(sheet), sheet.title, sheet.footing)

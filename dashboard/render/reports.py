@@ -1,5 +1,5 @@
 """The partnership's two reports from the same data, as PDF or printable HTML in the meeting pack's
-design (drawn by :func:`dashboard.render.pack.draw_pdf` and :func:`~dashboard.render.pack.draw_html`):
+design (blocks drawn by :mod:`dashboard.render.document`):
 
 * the **annual report to councillors** (:func:`annual`): per priority, its status and figures for
   the 12 months to the chosen month (the meeting's rule, :func:`geodata.analysis.status.evaluate`,
@@ -20,7 +20,8 @@ import html
 from dataclasses import dataclass
 from datetime import date
 
-from dashboard.render.pack import FORMATS, _Grid, _PageBreak, _Text, draw_html, draw_pdf
+from dashboard.render import document
+from dashboard.render.document import Grid, PageBreak, Space, Text
 from geodata.analysis import PUBLIC
 from geodata.analysis import actions as actions_mod
 from geodata.analysis.status import RULE, evaluate, latest_month
@@ -75,10 +76,11 @@ def annual(store: Store, priorities: Priorities, end: str | None = None, partner
     results = evaluate(store, priorities, end, 12, None, PUBLIC)
     now = actions_mod.current(store, partner)
     blocks: list = [
-        _Text(esc(priorities.partnership), "title"),
-        _Text(esc(store.config.area_name), "subtitle"),
-        _Text(f"Annual report to councillors: {esc(year.text)}. Produced {date.today():%d %B %Y} by CSP Hotspots."),
-        _Text(esc(_scope(partner)), "note"),
+        Space(30),
+        Text(esc(priorities.partnership), "title"),
+        Text(esc(store.config.area_name), "subtitle"),
+        Text(f"Annual report to councillors: {esc(year.text)}. Produced {date.today():%d %B %Y} by CSP Hotspots."),
+        Text(esc(_scope(partner)), "note"),
     ]
     summary = [["Priority", "Status for the year", "Actions (open)"]]
     for r in results:
@@ -90,17 +92,17 @@ def annual(store: Store, priorities: Priorities, end: str | None = None, partner
                 f"{len(mine)} ({sum(c.action.open for c in mine)})",
             ]
         )
-    blocks += [_Grid(summary, [80, 50, 50]), _Text(esc(RULE), "note")]
+    blocks += [Grid(summary, [80, 50, 50]), Text(esc(RULE), "note")]
     for r in results:
         mine = [c for c in now if c.action.priority == r.priority.id]
         blocks += [
-            _PageBreak(),
-            _Text(esc(f"{r.priority.id} {r.priority.title}"), "title"),
-            _Text(f"<b>{esc(r.status.upper())}</b>: {esc(r.sentence)}"),
-            _Text("Actions", "heading"),
+            PageBreak(),
+            Text(esc(f"{r.priority.id} {r.priority.title}"), "title"),
+            Text(f"<b>{esc(r.status.upper())}</b>: {esc(r.sentence)}"),
+            Text("Actions", "heading"),
         ]
         if not mine:
-            blocks.append(_Text("No action recorded for this priority."))
+            blocks.append(Text("No action recorded for this priority."))
             continue
         rows = [["Action", "Owner", "Status", "Start", "Review", "Spend"]]
         rows += [
@@ -114,10 +116,10 @@ def annual(store: Store, priorities: Priorities, end: str | None = None, partner
             ]
             for c in mine
         ]
-        blocks.append(_Grid(rows, [60, 35, 22, 22, 22, 19], small=True))
-        blocks.append(_Text("Did it work?", "heading"))
-        blocks += [_Text(f"<b>{esc(c.action.id)}</b>: {_assessed(store, c.action)}") for c in mine]
-    blocks += [_Text("Method", "heading"), _Text(esc(actions_mod.EFFECT_RULE), "note")]
+        blocks.append(Grid(rows, [60, 35, 22, 22, 22, 19], small=True))
+        blocks.append(Text("Did it work?", "heading"))
+        blocks += [Text(f"<b>{esc(c.action.id)}</b>: {_assessed(store, c.action)}") for c in mine]
+    blocks += [Text("Method", "heading"), Text(esc(actions_mod.EFFECT_RULE), "note")]
     footing = f"{priorities.partnership}: annual report to councillors, {year.text}."
     return Report(blocks, f"{priorities.partnership}: annual report {year.text}", footing)
 
@@ -129,10 +131,11 @@ def grant(store: Store, priorities: Priorities, start: date, end: date, partner:
     spent = actions_mod.spend(store, start, end, partner)
     when = f"{start:%d %B %Y} to {end:%d %B %Y}"
     blocks: list = [
-        _Text(esc(priorities.partnership), "title"),
-        _Text(esc(store.config.area_name), "subtitle"),
-        _Text(f"Spend report to the Police and Crime Commissioner: {esc(when)}."),
-        _Text(
+        Space(30),
+        Text(esc(priorities.partnership), "title"),
+        Text(esc(store.config.area_name), "subtitle"),
+        Text(f"Spend report to the Police and Crime Commissioner: {esc(when)}."),
+        Text(
             esc(
                 "Spend as recorded on each action: the period's spend is the recorded spend at its end less the "
                 "spend recorded before it began (the dates are those of the records, not of the payments). "
@@ -142,13 +145,13 @@ def grant(store: Store, priorities: Priorities, start: date, end: date, partner:
         ),
     ]
     if spent.empty:
-        blocks.append(_Text("No spend recorded by the end of the period."))
+        blocks.append(Text("No spend recorded by the end of the period."))
     else:
         by_fund = spent.groupby("funding", sort=True)["in_period"].sum()
         rows = [["Funding source", "Spend in the period"]]
         rows += [[esc(f), esc(_money(v))] for f, v in by_fund.items()]
         rows.append(["<b>Total</b>", f"<b>{esc(_money(float(spent['in_period'].sum())))}</b>"])
-        blocks += [_Text("By funding source", "heading"), _Grid(rows, [110, 70])]
+        blocks += [Text("By funding source", "heading"), Grid(rows, [110, 70])]
         rows = [["Funding source", "Action", "Priority", "Owner", "Before", "To the end", "In the period"]]
         rows += [
             [
@@ -162,15 +165,11 @@ def grant(store: Store, priorities: Priorities, start: date, end: date, partner:
             ]
             for r in spent.itertuples()
         ]
-        blocks += [_Text("By action", "heading"), _Grid(rows, [30, 50, 15, 25, 20, 20, 20], small=True)]
+        blocks += [Text("By action", "heading"), Grid(rows, [30, 50, 15, 25, 20, 20, 20], small=True)]
     footing = f"{priorities.partnership}: spend report, {when}."
     return Report(blocks, f"{priorities.partnership}: spend report {when}", footing)
 
 
 def render(report: Report, fmt: str = "pdf") -> bytes:
-    """``report`` as PDF or printable HTML (:data:`dashboard.render.pack.FORMATS`)."""
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
-    if fmt == "pdf":
-        return draw_pdf(report.blocks, {}, report.title, report.footing)
-    return draw_html(report.blocks, {}, report.title, report.footing).encode("utf-8")
+    """``report`` as PDF or printable HTML (:data:`dashboard.render.document.FORMATS`)."""
+    return document.render(report.blocks, report.title, report.footing, fmt)

@@ -5,7 +5,7 @@ lays out the same on any 16:9 screen (1280x720 to 3840x2160) and never reaches b
 kiosk makes a slide the whole window (``kiosk=True``); the Meeting page shows the same slides one
 under another at the page's width. Status is a badge with a symbol and a word, a change an arrow
 and words, a run chart's variation an icon with a letter and words: colour is never the only cue.
-Every text from data or the priorities file is escaped; the SVGs are :mod:`dashboard.render.svgchart` and
+Every text from data or the priorities file is escaped; the SVGs are :mod:`dashboard.render.charts` and
 :mod:`dashboard.render.staticmap`.
 """
 
@@ -17,7 +17,7 @@ import pandas as pd
 
 from dashboard.attributions import ATTRIBUTIONS
 from dashboard.markdown import inert
-from dashboard.render import staticmap, svgchart
+from dashboard.render import charts, staticmap
 from dashboard.render.palette import STATUS_COLOURS, STATUS_SYMBOLS
 from geodata.analysis import meeting
 from geodata.methods import disclosure
@@ -119,7 +119,7 @@ def overview(s: meeting.Slides, title: str, position: str) -> str:
         )
         rows.append(
             f"<tr><td><b>{_e(r.priority.id)}</b> {_e(r.priority.title)}</td><td>{badge(r.status)}</td>"
-            f"<td>{number}</td><td>{change}</td><td>{svgchart.icon(r.icon) if r.icon else ''}</td></tr>"
+            f"<td>{number}</td><td>{change}</td><td>{charts.icon(r.icon) if r.icon else ''}</td></tr>"
         )
     table = (
         '<table class="csp-ov"><thead><tr><th scope="col">Priority</th><th scope="col">Status</th>'
@@ -150,13 +150,13 @@ def _outcomes(o: outcomes_mod.OutcomeShares) -> str:
     )
 
 
-def _multiples(charts) -> str:
+def _multiples(runs) -> str:
     figs = "".join(
-        f"<figure><figcaption><b>{_e(c.label)}</b><br>{svgchart.icon(c.icon, 0.8, short=True)}</figcaption>"
-        f"{svgchart.run_chart(c.chart, c.label, 500, 300, 44, small=True)}</figure>"
-        for c in charts
+        f"<figure><figcaption><b>{_e(c.label)}</b><br>{charts.icon(c.icon, 0.8, short=True)}</figcaption>"
+        f"{charts.run_chart(c.chart, c.label, 500, 300, 44, small=True).svg()}</figure>"
+        for c in runs
     )
-    return f'<div class="csp-multi" style="grid-template-columns:repeat({len(charts)},minmax(0,1fr))">{figs}</div>'
+    return f'<div class="csp-multi" style="grid-template-columns:repeat({len(runs)},minmax(0,1fr))">{figs}</div>'
 
 
 def _actions(lines, shown: int = 3) -> str:
@@ -202,9 +202,8 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str, a
             f'<div class="csp-number">{value:,.0f}</div><p>fly-tipping incidents in {_e(year)} '
             f'<b>(annual)</b></p><p class="csp-change">{_e(change)}</p><p class="csp-small">{_e(test + a.note)}</p>'
         )
-        chart = (
-            f'<p><b>{_e(a.label)}</b></p><div class="csp-fill">{svgchart.annual_bars(a.years, a.values, a.label)}</div>'
-        )
+        bars = charts.annual_bars(a.years, a.values, a.label).svg()
+        chart = f'<p><b>{_e(a.label)}</b></p><div class="csp-fill">{bars}</div>'
         body = (
             f'<div class="csp-body" style="grid-template-columns:30% 1fr"><div class="csp-col">{left}</div>'
             f'<div class="csp-col">{chart}</div></div>'
@@ -226,8 +225,8 @@ def priority(ps: meeting.PrioritySlide, outlines, position: str, data_to: str, a
         mid = ""
         if part.chart is not None:
             mid = (
-                f"<p><b>Per month</b> {svgchart.icon(part.chart.icon)}</p><div class='csp-fill'>"
-                f"{svgchart.run_chart(part.chart.chart, part.chart.label, period_start=m.current.start)}</div>"
+                f"<p><b>Per month</b> {charts.icon(part.chart.icon)}</p><div class='csp-fill'>"
+                f"{charts.run_chart(part.chart.chart, part.chart.label, period_start=m.current.start).svg()}</div>"
                 f"{_multiples(part.multiples) if part.multiples else ''}"
                 f'<p class="csp-small">{_e(part.chart.baseline_note)} Shaded: the period; grey: not loaded.</p>'
             )

@@ -65,9 +65,10 @@ class Label:
 
 @dataclass
 class Drawn:
-    """A map drawn in output units (y down): its shapes, and what was placed. ``boxes``: every label's
-    box (x0, y0, x1, y1) with its text; ``wards_named`` in ward order; ``dropped``: street and place
-    labels left out for lack of room (ward names never are)."""
+    """A map (or a run chart: :mod:`dashboard.render.charts` draws into the same shapes) in output units
+    (y down): its shapes, and what was placed. ``boxes``: every label's box (x0, y0, x1, y1) with its text;
+    ``wards_named`` in ward order; ``dropped``: street and place labels left out for lack of room (ward
+    names never are)."""
 
     width: float
     height: float
@@ -77,6 +78,7 @@ class Drawn:
     led_out: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     title: str = ""
+    kind: str = "static-map"  # the SVG's class (a run chart's: dashboard.render.charts.SVG_CLASS)
 
     def svg(self, css_width: str = "100%") -> str:
         """The map as an inline SVG (every text escaped; ``<title>`` tooltips on wards)."""
@@ -126,8 +128,8 @@ class Drawn:
                 )
         label = html.escape(self.title or "Map")
         return (
-            f'<svg xmlns="http://www.w3.org/2000/svg" class="static-map" role="img" aria-label="{label}" '
-            f'viewBox="0 0 {self.width:.0f} {self.height:.0f}" width="{css_width}" '
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="{self.kind}" role="img" aria-label="{label}" '
+            f'viewBox="0 0 {self.width:.6g} {self.height:.6g}" width="{css_width}" '
             f'font-family="{FONT}">{"".join(out)}</svg>'
         )
 
@@ -345,18 +347,15 @@ def draw(
             d.shapes.append(("line", [tuple(p) for p in r], "#333333", 0.8, None, "ward-line"))
     placer = _Placer((0.0, top, width, top + map_h), gap=font * 0.15)
     if zones is not None:
-        for number, zg in zip(*zones):
-            zg = shapely.intersection(zg, view)
-            if zg.is_empty:
-                continue
-            bold = highlight is not None and int(number) == int(highlight)
+        shown = [(int(n), shapely.intersection(zg, view)) for n, zg in zip(*zones)]
+        shown = [(n, zg) for n, zg in shown if not zg.is_empty]
+        for number, zg in shown:
+            bold = highlight is not None and number == int(highlight)
             for r in rings(zg):
                 d.shapes.append(("line", [tuple(p) for p in r], "#000000", 2.4 if bold else 1.0, None, "zone"))
-            c = to_out(zg.representative_point())
-            rad = font * (0.95 if bold else 0.7)
-            d.shapes.append(("circle", c.x, c.y, rad, "#ffffff", "#000000"))
-            d.shapes.append(_text(c.x, c.y + rad * 0.4, str(int(number)), rad * 1.1, True, False, "#000", "middle", ""))
-            placer.boxes.append((f"zone {int(number)}", (c.x - rad, c.y - rad, c.x + rad, c.y + rad)))
+        for number, zg in shown:  # numbered discs, moved aside with a line where another disc is (a district map)
+            bold = highlight is not None and number == int(highlight)
+            _zone_disc(d, placer, number, to_out(zg.representative_point()), font * (0.95 if bold else 0.7))
     _place_wards(d, placer, codes, names, [to_out(g) for g in clipped], values, font, measure)
     _place_others(d, placer, labels, (x0, y0, x1, y1), xy, font, measure)
     if caption:
@@ -376,6 +375,30 @@ def draw(
         d.shapes.append(_text(width, height - font * 0.25, OSM, font * 0.8, False, False, "#333333", "end", ""))
     d.boxes = placer.boxes
     return d
+
+
+def _zone_disc(d: Drawn, placer: _Placer, number: int, at, rad: float) -> None:
+    """Zone ``number``'s disc on its point ``at``, or where it is free nearest to it (8 directions, growing
+    distances) with a line from the point: two zones a few hundred metres apart on a district map drew
+    their numbers on top of each other."""
+    spots = [(at.x, at.y)] + [
+        (at.x + k * rad * 1.1 * math.cos(a), at.y + k * rad * 1.1 * math.sin(a))
+        for k in range(2, 12)
+        for a in np.radians(np.arange(0, 360, 45) + 22.5 * (k % 2))
+    ]
+    x, y = next(
+        (p for p in spots if placer.free((p[0] - rad, p[1] - rad, p[0] + rad, p[1] + rad))),
+        (at.x, at.y),  # no free spot at all: on its point
+    )
+    if (x, y) != (at.x, at.y):
+        dist = math.hypot(x - at.x, y - at.y)
+        end = (x - (x - at.x) * rad / dist, y - (y - at.y) * rad / dist)
+        d.shapes.append(("line", [(at.x, at.y), end], "#000000", 0.8, None, "leader"))
+        d.shapes.append(("circle", at.x, at.y, max(1.2, rad * 0.15), "#000000", "#ffffff"))
+        placer.leaders.append(shapely.LineString([(at.x, at.y), end]))
+    d.shapes.append(("circle", x, y, rad, "#ffffff", "#000000"))
+    d.shapes.append(_text(x, y + rad * 0.4, str(number), rad * 1.1, True, False, "#000", "middle", ""))
+    placer.boxes.append((f"zone {number}", (x - rad, y - rad, x + rad, y + rad)))
 
 
 def _fmt(v) -> str:

@@ -134,7 +134,7 @@ def outputs(path, end, window, categories, wards, top, min_class, cell, harm_key
 @st.cache_data(max_entries=4, show_spinner="Drawing a map per zone ...")
 def sheets(path, end, window, categories, wards, top, min_class, cell, harm_key, rank) -> tuple[bytes, str]:
     """The patrol sheet of a choice as (PDF, HTML): built only when asked (a map per zone takes seconds)."""
-    from dashboard.render import patrolsheet  # matplotlib and reportlab: imported when a sheet is asked for
+    from dashboard.render import patrolsheet  # reportlab: imported when a sheet is asked for
 
     found = zones_for(path, end, window, categories, wards, top, min_class, cell, harm_key)
     store = common.store()

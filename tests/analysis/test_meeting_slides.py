@@ -10,7 +10,7 @@ import numpy as np
 import pypdf
 import pytest
 
-from dashboard.render import pack, slides, svgchart
+from dashboard.render import charts, pack, slides
 from geodata import priorities, sources
 from geodata.analysis import PUBLIC, meeting, rules, status
 from geodata.bundled import ST_ALBANS
@@ -239,11 +239,11 @@ def test_run_chart_svg_marks_special_points_and_gaps():
     chart = runchart.xmr(
         {"2024-01": 10, "2024-02": 11, "2024-03": 10, "2024-04": 11, "2024-06": 40}, baseline=("2024-01", "2024-04")
     )
-    svg = svgchart.run_chart(chart, "Test <b>")
+    svg = charts.run_chart(chart, "Test <b>").svg()
     assert "Test &lt;b&gt;" in svg and "<b>" not in svg
     assert svg.count("special cause: outside") == 1  # 2024-06 as a diamond
     assert "upper" in svg and "mean" in svg
-    assert svgchart.ICONS[chart.icon()][2] == "Special cause: concerning"
+    assert charts.ICONS[chart.icon()][2] == "Special cause: concerning"
 
 
 def test_pack_has_an_overview_page_run_charts_and_no_near_empty_page(bundled_store):

@@ -269,25 +269,45 @@ def test_patrol_sheet_has_a_map_per_zone(bundled_store, bundled_zones):
         ranked_by="incidents",
     )
     page = patrolsheet.to_html(sheet)
-    # an overview first (every zone on one map, a line per zone), then a page per zone
-    assert page.count("<img ") == 4 and page.count('<section class="zone">') == 3
-    assert page.index('<section class="overview">') < page.index("<img ") < page.index('<section class="zone">')
+    # an overview first (every zone on a map of the district, a line per zone), then a page per zone
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="static-map"') == 4 and "<img " not in page
+    sections = page.split("<section>")[1:]
+    assert len(sections) == 4 and sections[0].count("static-map") == 1 and "All zones" in sections[0]
+    assert all(s.count("static-map") == 1 and f"Zone {i}:" in s for i, s in enumerate(sections[1:], 1))
     assert NO_DAY_OR_TIME in page and "Police Station" in page
     assert [line[0] for line in sheet.overview] == ["1", "2", "3"]
     for line, (_, z) in zip(sheet.overview, top3.iterrows()):
         assert line[1] == f"{z['incidents']:,}" and z["streets"][0][0] in line[-1]
     reader = PdfReader(io.BytesIO(patrolsheet.to_pdf(sheet)))
-    images = [len(p.images) for p in reader.pages]
-    assert sum(images) == 4 and images[0] == 1
-    first = reader.pages[0].extract_text()
-    assert first.lstrip().startswith("Patrol sheet: St Albans") and "All zones" in first
+    assert sum(len(p.images) for p in reader.pages) == 0  # the maps are vector, not pictures
+    texts = [re.sub(r"\s+", " ", p.extract_text()) for p in reader.pages]
+    first = texts[0]
+    assert "Page 1 Patrol sheet: St Albans" in first and "All zones" in first and "Method" in first
     assert all(z["streets"][0][0] in first for _, z in top3.iterrows())
-    zone_pages = [i for i, p in enumerate(reader.pages) if p.extract_text().lstrip().startswith("Zone ")]
-    assert [images[i] for i in zone_pages] == [1, 1, 1] and zone_pages[0] > 0
+    # every ward named on the overview map, as text in the PDF (a long name may be broken over two lines)
+    names = list(bundled_store.areas("ward").names)
+    assert len(names) == 20 and sorted(sheet.overview_map.wards_named) == sorted(names)
+    boxes = sheet.overview_map.boxes  # ward names and zone numbers: no two overlap (zones 1 to 3 stacked)
+    assert len([t for t, _ in boxes if t.startswith("zone ")]) == 3
+    assert not [(ta, tb) for i, (ta, a) in enumerate(boxes) for tb, b in boxes[i + 1 :] if _overlap(a, b)]
+    assert [n for n in names if not (n in first or all(part in first for part in n.split(" ", 1)))] == []
+    zone_pages = [t for t in texts if re.search(r"Page \d+ Zone \d+: ", t)]  # the footing is read first
+    assert len(zone_pages) == 3 and all(f"Zone {i}: " in t for i, t in enumerate(zone_pages, 1))
+    for text, p in zip(zone_pages, sheet.pages):
+        # the street and place names placed on the zone's map are text on its page, and so are its wards
+        placed = [t for t, _ in p.map.boxes if t not in p.map.wards_named and not t.startswith("zone ")]
+        assert len(placed) >= 5 and [t for t in placed if t not in text] == [], p.heading
+        assert p.map.wards_named and all(
+            n in text or all(part in text for part in n.split(" ", 1)) for n in p.map.wards_named
+        )
     # the map labels the zone's busiest street
     first_zone = sheet.pages[0]
-    assert html.escape(first_zone.streets[0][0]) in page and first_zone.map_png.startswith(b"\x89PNG")
-    assert sheet.overview_png.startswith(b"\x89PNG")
+    assert html.escape(first_zone.streets[0][0]) in page
+    assert any(t.startswith(first_zone.streets[0][0] + " (") for t, _ in first_zone.map.boxes)
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def test_a_ward_filtered_plan_has_every_zone_inside_the_chosen_wards(bundled_store):
@@ -313,15 +333,15 @@ def test_zone_maps_draw_the_offline_roads_under_the_zone_with_the_osm_attributio
     streets = basemap.load(bundled_store.config.map_streets)
     z = bundled_zones.zones.iloc[0]
     wards = bundled_store.areas("ward").to_geodataframe()
-    png, drawn = patrolsheet.zone_map(z, bundled_zones.zones, wards, [], "Zone 1", streets)
+    drawn = patrolsheet.zone_map(z, bundled_zones.zones, wards, [], "Zone 1", streets)
     roads = [s for s in drawn.shapes if s[0] == "line" and s[-1] == "road"]
     texts = [s[3] for s in drawn.shapes if s[0] == "text"]
-    assert len(roads) > 50 and staticmap.OSM in texts and png.startswith(b"\x89PNG")
+    assert len(roads) > 50 and staticmap.OSM in texts
     # the roads drawn are the base map's roads crossing the zone's view (nothing invented, nothing from afar)
     x0, y0, x1, y1 = z.geometry.bounds
     near = [g for c, _, g in streets.roads if g.intersects(shapely.box(x0, y0, x1, y1))]
     assert 0 < len(near) <= len(roads)
-    _, bare = patrolsheet.zone_map(z, bundled_zones.zones, wards, [], "Zone 1")
+    bare = patrolsheet.zone_map(z, bundled_zones.zones, wards, [], "Zone 1")
     assert not [s for s in bare.shapes if s[-1] == "road"] and staticmap.OSM not in [
         s[3] for s in bare.shapes if s[0] == "text"
     ]

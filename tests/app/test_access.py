@@ -495,7 +495,7 @@ def test_pack_figures_of_council_sources_are_sums_of_the_public_cells(partner_si
         assert (
             m.wards.set_index("ward_code")["current"] == now.reindex(m.wards["ward_code"], fill_value=0).to_numpy()
         ).all()
-    text = pack.to_html(built)
+    text = pack.render(built, "html").decode()
     assert text.count(disclosure.NOTE.replace("'", "&#x27;")) == len(withheld)
 
 

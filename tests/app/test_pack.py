@@ -77,6 +77,10 @@ def test_html_pack_is_self_contained_and_escaped(bundled_store):
     for ps in built.slides.priorities:  # one document, two renderings: the same sentences in both
         assert re.sub(r"\s+", " ", ps.result.sentence) in pdf
     assert "Data to 2025-06" in text and 'src="http' not in text and "<script" not in text
+    # charts and maps drawn inline as SVG (the charts were PNG pictures)
+    charts = [k for k in built.images if k[2] != "map"]
+    assert "<img" not in text and text.count('class="run-chart"') == len(charts) >= 3
+    assert text.count('class="static-map"') == len(built.images) - len(charts)
     p3 = next(r for r in built.results if r.priority.id == "P3").measures[0]
     arrow = f"({p3.change.base.count:,} -&gt; {p3.current.count:,})"
     assert arrow in text and f"({p3.change.base.count:,} -> {p3.current.count:,})" not in text  # escaped
@@ -162,24 +166,32 @@ def test_pack_ward_table_writes_p_by_the_one_rule():
     assert rows[2][4:6] == ["", "1.000"]
 
 
-def test_pack_ward_table_has_no_empty_column_and_small_multiples_have_short_titles_and_two_years(bundled_store):
-    from dashboard.render.pack import _figure, _runchart_axes, _ward_rows
+def test_pack_ward_table_has_no_empty_column_and_its_charts_have_whole_years_and_no_overlapping_text(built):
+    from tests.app.test_charts import assert_readable
 
-    built = pack.build(bundled_store, priorities.load())
     p3 = next(ps for ps in built.slides.priorities if ps.priority.id == "P3").parts[0]
-    rows = _ward_rows(p3.status)
+    rows = pack._ward_rows(p3.status)
     # a column empty on every row is left out (without a comparison Change, p and Test were empty on every row)
     assert all(any(r[j] for r in rows[1:]) for j in range(len(rows[0])))
-    fig = _figure(7.6, 2.0)
-    axes = fig.subplots(1, len(p3.multiples))
-    for ax, rc in zip(axes, p3.multiples):
-        _runchart_axes(ax, rc, p3.status.current.start, small=True)
-    fig.tight_layout()
-    renderer = fig.canvas.get_renderer()
-    titles = [ax.title.get_window_extent(renderer) for ax in axes]
-    for a, b in zip(titles, titles[1:]):
-        assert a.x1 <= b.x0, (a, b)  # "Robbery: common cause variaBurglary: ..." ran together
-    assert all(len(ax.get_xticklabels()) <= 2 for ax in axes)  # years no longer merge
+    # and each header fits its column unbroken (bold 8 pt, 3 pt padding each side): "Compar ed" was printed
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    for head, mm in pack._WARD_WIDTHS.items():
+        assert stringWidth(head, "Helvetica-Bold", 8) + 6 <= mm * 72 / 25.4, head
+    assert sum(pack._WARD_WIDTHS.values()) == 178 - pack.MAP_MM
+    kinds = {k[2] for k in built.images}
+    assert kinds == {"trend", "multiples", "annual", "map"}
+    for key, drawn in built.images.items():
+        if key[2] != "map":  # the maps: tests/app/test_staticmap.py
+            texts = assert_readable(drawn.svg())  # nothing cut at an edge, no two texts overlapping
+            assert all(re.fullmatch(r"\d{4}|\d\d-\d\d", t) for c, t, _ in texts if c == "year"), key
+    # the small multiples' titles: each once, in its own column ("Robbery: common cause variaBurglary: ...")
+    titles = [s[3] for s in built.images[("P3", 0, "multiples")].shapes if s[0] == "text" and s[-1] == "title"]
+    assert titles[::2] == [c.label for c in p3.multiples]
+    # and in the PDF they are text, with the years (they merged: "2019202120232025")
+    page = next(p for p in _pdf_pages(pack.render(built, "pdf")) if "P3 " in p and "Per month" in p)
+    assert all(c.label in page for c in p3.multiples) and "Per month: " in page
+    assert re.search(r"\b2019\b", page) and re.search(r"\b2025\b", page)  # whole years (the overlap: above)
 
 
 def test_pack_page_one_has_one_title(bundled_store):

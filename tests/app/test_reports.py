@@ -75,7 +75,7 @@ def test_the_annual_report_has_each_priority_its_actions_and_their_assessment(em
     # the meeting pack carries the plan: each priority's page lists its open actions (the partners' view)
     from dashboard.render import pack
 
-    html = pack.to_html(pack.build(store, PLIST, "2022-01"))
+    html = pack.render(pack.build(store, PLIST, "2022-01"), "html").decode()
     pages = {h.split(" ", 1)[0]: h for h in html.split("<h1>")[1:]}  # each priority's page, by its id
     p1 = pages["P1"]
     assert "Actions (includes actions not marked public)" in p1 and "Ward patrols" in p1 and "2099-01-01" in p1

@@ -141,3 +141,32 @@ def test_one_static_map_renderer_and_no_pyplot():
     assert not [p for p, t in code.items() if "properties.value" in t]  # the Wards page's Vega choropleth
     drawers = [p.name for p, t in code.items() if re.search(r"\.plot\(ax=|PathPatch|\.geometry\.plot", t)]
     assert drawers == ["staticmap.py"], drawers
+
+
+#: One module per kind of drawing (issue 22): the interactive map (the Leaflet spec, drawn in the browser by
+#: the mapview component), the static map, the run chart, the document (PDF and printable HTML).
+RENDERERS = {
+    "interactive map": "dashboard/render/maps.py",
+    "static map": "dashboard/render/staticmap.py",
+    "run chart": "dashboard/render/charts.py",
+    "document": "dashboard/render/document.py",
+}
+
+
+def test_one_module_per_kind_of_drawing_and_matplotlib_only_for_the_map_image():
+    code = {p.relative_to(REPO).as_posix(): p.read_text() for p in (REPO / "dashboard").rglob("*.py")}
+    assert set(RENDERERS.values()) <= set(code)
+    assert not (REPO / "dashboard" / "render" / "svgchart.py").exists()  # the slides' twin of the pack's charts
+
+    def using(pattern: str) -> list[str]:
+        return sorted(p for p, t in code.items() if re.search(pattern, t, re.M))
+
+    # documents: reportlab's page layout (platypus) in document.py alone (the pack, reports and patrol sheet
+    # build blocks); maps and charts hand it drawings
+    assert using(r"reportlab\.platypus|SimpleDocTemplate|<!doctype html>") == [RENDERERS["document"]]
+    # run charts: an XmR chart's limits and special-cause points are drawn in charts.py alone
+    assert using(r"\.(upper|lower)\b(?!\()|\.rules_at\(|\.special\b") == [RENDERERS["run chart"]]
+    # the interactive map's layers (GeoJSON feature collections of the Leaflet spec) are made in maps.py alone
+    assert using(r"\"FeatureCollection\"") == [RENDERERS["interactive map"]]
+    # matplotlib only for the map image's PNG (staticmap.png: its object API), nothing else
+    assert using(r"^\s*(from|import) matplotlib") == [RENDERERS["static map"]]
