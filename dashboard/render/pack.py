@@ -213,7 +213,7 @@ def _document(pack: Pack) -> list:
                 esc(row.icon or ""),
             ]
         )
-    blocks += [Grid(summary, [38, 25, 55, 35, 27]), Text(esc(deck.overview.rule))]
+    blocks += [Grid(summary, [38, 25, 55, 35, 27]), Text(esc(deck.comparison)), Text(esc(deck.overview.rule))]
     if deck.not_measured:
         blocks.append(Text("Not measured yet", "heading"))
         blocks += [
@@ -278,7 +278,9 @@ def _document(pack: Pack) -> list:
     # the sources follow the last priority, kept together (a page of their own when they do not fit)
     sources_page = [Text("Sources and licences", "heading")]
     sources_page += [Text(f"<b>{esc(name)}</b>: {esc(text)}") for name, text in ATTRIBUTIONS]
-    blocks.append(Together([*sources_page, Text(esc(METHOD))]))
+    reading = [Text("How to read this pack", "heading")]
+    reading += [Text(f"<b>{esc(head)}.</b> {esc(text)}") for head, text in meeting.READING]
+    blocks.append(Together([*reading, *sources_page, Text(esc(METHOD))]))
     return blocks
 
 
@@ -288,7 +290,9 @@ METHOD = (
     "dispersion estimated from the monthly counts compared (Pearson chi-square / residual df, never below 1; "
     "at 1 the exact Poisson E-test, Krishnamoorthy & Thomson 2004); ward tests adjusted by Benjamini-Hochberg. "
     "Hot spots: Gi* "
-    "(Getis & Ord 1992) on a square grid, adjacent cells, Benjamini-Hochberg adjusted. Months a source has "
+    "(Getis & Ord 1992) on a square grid, adjacent cells, its p exact (the permutation distribution of the "
+    "neighbourhood sum, computed, not the normal approximation), Benjamini-Hochberg adjusted. Run charts: XmR "
+    "(NHS Making Data Count). Months a source has "
     "not loaded are never counted as zero."
 )
 

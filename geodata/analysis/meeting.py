@@ -238,8 +238,8 @@ class NotMeasured:
     entries: list[tuple[Priority, list[str]]]  # (priority, what would measure it)
 
 
-#: How to read the slides, in plain words, for the last slide (:class:`Method`): (heading, text). The
-#: rules themselves: :data:`geodata.analysis.status.RULE`, :mod:`geodata.methods.change`,
+#: How to read the slides, in plain words, for the last slide (:class:`Method`) and the pack's notes:
+#: (heading, text). The rules themselves: :data:`geodata.analysis.status.RULE`, :mod:`geodata.methods.change`,
 #: :mod:`geodata.methods.runchart`.
 READING = (
     (
@@ -247,13 +247,13 @@ READING = (
         "Off track only when a rise is significant: larger than the month-to-month variation of the counts "
         "themselves would give by chance (a quasi-Poisson test at the priority's level, 5% unless its target "
         "says otherwise). Otherwise on track. Not judged when the months to compare with are not loaded "
-        "(the slide says which). No data only when nothing is loaded: never shown as zero.",
+        "(each priority says which). No data only when nothing is loaded: never shown as zero.",
     ),
     (
         "Months left out",
-        "A change compares only months loaded in both periods; any month left out is named in small type "
-        "under the sentence, with the test's figures (p, and the dispersion: how much more the counts vary "
-        "than pure chance, never taken below 1).",
+        "A change compares only months loaded in both periods; any month left out is named beside the change, "
+        "with the test's figures (p, and the dispersion: how much more the counts vary than pure chance, "
+        "never taken below 1).",
     ),
     (
         "Run charts",

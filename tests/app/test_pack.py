@@ -35,6 +35,9 @@ def test_pdf_has_overview_priority_and_sources_pages_with_the_figures(built, bun
     for page, pid in zip(pages[1:4], ("P1", "P2", "P3")):
         assert f"{pid} {plist.get(pid).title}" in page
     assert "Sources and licences" in pages[-1] and "Open Government Licence v3.0" in pages[-1]
+    # the method in plain words in the notes, and the comparison used (and who chose it) on page 1
+    assert "How to read this pack" in pages[-1] and "Off track only when a rise is significant" in pages[-1]
+    assert "Compared with the same months a year earlier: as each priority's target says." in pages[0]
     # P3's figures on its page equal direct counts in the store
     cats = list(plist.get("P3").measures[0].categories)
     now = direct_count(bundled_store, cats, "2025-01", "2025-06")
