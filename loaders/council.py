@@ -69,21 +69,24 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from loaders import archive, plausible, schema
 from loaders.coords import bng_to_wgs84_many, in_great_britain, wgs84_to_bng
 from loaders.defra import LAND_MEASURES, SIZE_MEASURES, WASTE_MEASURES
 from loaders.errors import InputError
-from loaders.report import LoadError, LoadReport, Rejection, check_width, read_file, reject
+from loaders.report import LoadError, LoadReport, Rejection, check_width, open_file, reject
 from loaders.tomlfile import TomlFile
 
 #: Mapping ``kind`` -> the store's ``source``.
@@ -268,13 +271,17 @@ def read_mapping(path: str | Path) -> Mapping:
 MAX_XLSX_BYTES = 1024**3
 
 
-def _rows(name: str, data: bytes, mapping: Mapping) -> tuple[list[str], Iterator[tuple[int, list]]]:
-    """(header, (line, values) of each non-blank row, read as they are consumed) of a CSV or XLSX
-    export; XLSX cells keep their types. The header's width is checked before any row is read."""
-    if data[:2] == b"PK":
-        return _xlsx_rows(name, data, mapping.sheet)
+def _rows(name: str, stream: BinaryIO, mapping: Mapping) -> tuple[list[str], Iterator[tuple[int, list]]]:
+    """(header, (line, values) of each non-blank row, read from ``stream`` as they are consumed) of
+    a CSV or XLSX export; ``line`` is the file line a row starts on (a quoted CSV field may hold line
+    breaks), the sheet row of a workbook. XLSX cells keep their types. The header's width is checked
+    before any row is read."""
+    if stream.read(2) == b"PK":
+        stream.seek(0)
+        return _xlsx_rows(name, stream, mapping.sheet)
+    stream.seek(0)
     encoding = "utf-8-sig" if mapping.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else mapping.encoding
-    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=""))
+    reader = csv.reader(io.TextIOWrapper(stream, encoding=encoding, newline=""))
 
     def read(step):
         try:
@@ -294,9 +301,11 @@ def _rows(name: str, data: bytes, mapping: Mapping) -> tuple[list[str], Iterator
     check_width(name, header)
 
     def rows():
+        end = reader.line_num  # the last line of the record read last (a blank line is a record too)
         for values in _guarded(reader, read):
+            start, end = end + 1, reader.line_num
             if "".join(values).strip():
-                yield reader.line_num, values
+                yield start, values
 
     return header, rows()
 
@@ -307,15 +316,16 @@ def _guarded(reader, read) -> Iterator[list]:
         yield values
 
 
-def _xlsx_rows(name: str, data: bytes, sheet: str | None) -> tuple[list[str], Iterator[tuple[int, list]]]:
+def _xlsx_rows(name: str, stream: BinaryIO, sheet: str | None) -> tuple[list[str], Iterator[tuple[int, list]]]:
     import zipfile
 
     import openpyxl
 
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as book_zip:
+        with zipfile.ZipFile(stream) as book_zip:
             archive.check_members(name, book_zip.infolist(), MAX_XLSX_BYTES)
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        stream.seek(0)
+        book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except (*archive.DAMAGED, KeyError, ValueError, OSError) as exc:
         raise LoadError(name, f"not a readable XLSX workbook ({exc})") from None
     try:
@@ -439,12 +449,43 @@ def _yes_no(value) -> bool:
 
 
 # ---------------------------------------------------------------------------- parse
-def parse(
-    name: str, data: bytes, mapping: Mapping, today: date | None = None
-) -> tuple[pa.Table, LoadReport, list[int]]:
-    """Parse one export with ``mapping``: (canonical table, load report, input line of each table row)."""
+#: Rows of an export validated and built into one Arrow table at a time (default 5,000): the loader
+#: holds one chunk of the export's rows as Python values, never the whole file (issue 24: read whole,
+#: a 43 MB export peaked at 323 MB; docs/benchmarks.md has the figures since).
+CHUNK_ROWS = 5_000
+
+_FIELDS = (
+    "record_id",
+    "date",
+    "category",
+    "subcategory",
+    "x",
+    "y",
+    "size_band",
+    "land_type",
+    "outcome",
+    "location_text",
+    "flags",
+    "sensitive",
+    "synthetic",
+)
+
+
+def batches(
+    name: str, data: bytes | BinaryIO, mapping: Mapping, report: LoadReport, today: date | None = None
+) -> Iterator[tuple[pa.Table, np.ndarray]]:
+    """Parse one export with ``mapping`` (``data``: its bytes, or a binary file open at its start),
+    :data:`CHUNK_ROWS` rows at a time: yield (canonical table, input line of each of its rows) per
+    chunk, filling ``report`` (rows read, loaded, rejected, unmapped names) as the rows are read.
+
+    The file is read as a stream, each chunk validated before the next is read; all that is kept
+    from one chunk to the next is the reference and line of each loaded row (the repeated-reference
+    rule: a chunk's references are looked up among the earlier ones with pyarrow's ``index_in``).
+    A row's line is the file line it starts on.
+    """
     today = today or date.today()
-    header, rows = _rows(name, data, mapping)
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    header, rows = _rows(name, stream, mapping)
     header = [_text(h) for h in header]
     dupes = sorted(h for h, n in Counter(header).items() if h and n > 1)
     if dupes:
@@ -456,39 +497,58 @@ def parse(
             f"column {missing[0]!r} named by {mapping.file} is not in the header ({', '.join(h for h in header if h)})",
             line=1,
         )
-    at = {h: i for i, h in enumerate(header)}
-    cols = mapping.columns
-    report = LoadReport(mapping.source, files=[name])
-    out: dict[str, list] = {
-        k: []
-        for k in (
-            "record_id",
-            "date",
-            "category",
-            "subcategory",
-            "x",
-            "y",
-            "size_band",
-            "land_type",
-            "outcome",
-            "location_text",
-            "flags",
-            "sensitive",
-            "synthetic",
-        )
-    }
-    lines: list[int] = []
-    seen: dict[str, int] = {}
-    if "synthetic" in cols and mapping.synthetic_marker is None:
+    if "synthetic" in mapping.columns and mapping.synthetic_marker is None:
         raise ValueError(f"{mapping.file}: columns.synthetic is given without a synthetic_marker")
+    at = {h: i for i, h in enumerate(header)}
+    ids: list[pa.ChunkedArray] = []  # the references loaded by earlier chunks, and their lines
+    lines: list[np.ndarray] = []
+    while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
+        seen = _earlier(chunk, at[mapping.columns["record_id"][0]], ids, lines)
+        table, chunk_lines = _chunk(name, chunk, len(header), at, mapping, today, report, seen)
+        ids.append(table["record_id"])
+        lines.append(chunk_lines)
+        del chunk, seen  # before the next chunk is read
+        yield table, chunk_lines
+
+
+def _earlier(
+    chunk: list[tuple[int, list]], column: int, ids: list[pa.ChunkedArray], lines: list[np.ndarray]
+) -> dict[str, int]:
+    """reference -> line of each reference of ``chunk`` that an earlier chunk loaded."""
+    if not ids:
+        return {}
+    refs = pa.array([_text(values[column]) if column < len(values) else "" for _, values in chunk], pa.string())
+    found = pc.index_in(refs, value_set=pa.chunked_array([c for a in ids for c in a.chunks], pa.string()))
+    hits = np.flatnonzero(found.is_valid().to_numpy(zero_copy_only=False))
+    if not hits.size:
+        return {}
+    earlier = np.concatenate(lines)[found.filter(found.is_valid()).to_numpy()]
+    return {refs[int(j)].as_py(): int(line) for j, line in zip(hits, earlier)}
+
+
+def _chunk(
+    name: str,
+    chunk: list[tuple[int, list]],
+    width: int,
+    at: dict[str, int],
+    mapping: Mapping,
+    today: date,
+    report: LoadReport,
+    seen: dict[str, int],
+) -> tuple[pa.Table, np.ndarray]:
+    """(canonical table, lines) of one chunk's loaded rows; its rejected rows go to ``report``.
+    ``seen``: reference -> line of the references loaded before (updated with this chunk's)."""
+    cols = mapping.columns
+    out: dict[str, list] = {k: [] for k in _FIELDS}
+    lines: list[int] = []
     marker = (mapping.synthetic_marker or "").casefold()  # used only with columns.synthetic
-    for line, values in rows:
+    for line, values in chunk:
         report.rows_read += 1
-        values = list(values) + [""] * (len(header) - len(values))
-        if len(values) > len(header):
+        values = list(values) + [""] * (width - len(values))
+        if len(values) > width:
             reject(
                 report.rejected,
-                Rejection(name, line, "(row)", f"row has {len(values)} fields, the header has {len(header)}"),
+                Rejection(name, line, "(row)", f"row has {len(values)} fields, the header has {width}"),
             )
             continue
 
@@ -544,7 +604,19 @@ def parse(
         out["flags"].append(";".join(sorted(flags)) or None)
         out["sensitive"].append(sensitive)
         out["synthetic"].append(marker in _text(get("synthetic")).casefold() if "synthetic" in cols else False)
-    return _table(out, mapping, report), report, lines
+    return _table(out, mapping, report), np.array(lines, dtype="int64")
+
+
+def parse(
+    name: str, data: bytes | BinaryIO, mapping: Mapping, today: date | None = None
+) -> tuple[pa.Table, LoadReport, np.ndarray]:
+    """Parse one export with ``mapping`` (:func:`batches`): (canonical table, load report, input
+    line of each table row); the table's columns hold one Arrow chunk per chunk of rows."""
+    report = LoadReport(mapping.source, files=[name])
+    parts = list(batches(name, data, mapping, report, today))
+    if not parts:
+        return schema.empty_table(), report, np.empty(0, dtype="int64")
+    return pa.concat_tables(t for t, _ in parts), report, np.concatenate([n for _, n in parts])
 
 
 def _location(values: list, at: dict[str, int], cols: dict[str, tuple[str, ...]]) -> tuple[float, float]:
@@ -587,9 +659,9 @@ def _location(values: list, at: dict[str, int], cols: dict[str, tuple[str, ...]]
 
 def _table(out: dict[str, list], mapping: Mapping, report: LoadReport) -> pa.Table:
     n = len(out["record_id"])
-    report.rows_loaded = n
+    report.rows_loaded += n
     x, y = np.array(out["x"], dtype="float64"), np.array(out["y"], dtype="float64")
-    report.no_location = int(np.isnan(x).sum())
+    report.no_location += int(np.isnan(x).sum())
     lon, lat = bng_to_wgs84_many(x, y)
     days = out["date"]
     return schema.conform(
@@ -618,6 +690,7 @@ def _table(out: dict[str, list], mapping: Mapping, report: LoadReport) -> pa.Tab
     )
 
 
-def read(path: str | Path, mapping: Mapping, today: date | None = None) -> tuple[pa.Table, LoadReport, list[int]]:
-    """:func:`parse` a file on disk."""
-    return parse(*read_file(path), mapping, today)
+def read(path: str | Path, mapping: Mapping, today: date | None = None) -> tuple[pa.Table, LoadReport, np.ndarray]:
+    """:func:`parse` a file on disk, streamed from it (never read whole)."""
+    with open_file(path) as stream:
+        return parse(str(path), stream, mapping, today)
