@@ -1,13 +1,14 @@
 """Peak memory of the council loader on large exports (issue 18: 1.33 GB for a 43 MB file; issue 24:
-still 323 MB, about 13x its peer, until the loader streamed the file in chunks).
+still 323 MB, until the loader streamed the file in chunks).
 
 For each size in ``--mb`` (default 43 and 170 megabytes), writes a council A-shaped fly-tipping CSV
 (the mapped columns plus the personal and narrative columns a real export carries, which the
-loader never reads), then, each in a fresh Python process, prints that process's peak resident set
-size (``ru_maxrss``) for: ``loaders.council.read`` (the whole canonical table kept, as the ingest
-uses it); the loader's chunks alone (``council.batches``, each table dropped once made: the
-loader's own working set); and the peer, the same process reading the file's bytes and decoding
-them, which a loader that reads the file whole must do.
+loader never reads), then, each in a fresh Python process that has imported ``loaders.council``,
+prints that process's peak resident set size (``VmHWM`` of ``/proc/self/status``: ``ru_maxrss``
+can carry the forking parent's) for: ``loaders.council.read`` (the whole canonical table kept, as
+the ingest uses it); the loader's chunks alone (``council.batches``, each table dropped once made:
+the loader's own working set); and the peer, reading the file's bytes and decoding them, which a
+loader that reads the file whole must do.
 
 With ``--xlsx``, the same rows are also written as a workbook (openpyxl, write-only) and parsed.
 
@@ -58,7 +59,7 @@ def write(path: Path, mb: float) -> int:
 
 
 CHILD = """
-import resource, sys
+import sys
 sys.path.insert(0, {repo!r})
 from datetime import date
 from loaders import council
@@ -79,7 +80,7 @@ else:
     mapping = council.read_mapping({mapping!r})
     table, report, _ = council.read(path, mapping, today=date(2026, 1, 1))
     print(report.rows_loaded)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')))
 """
 
 
