@@ -111,7 +111,7 @@ def _cmd_synth(args, cfg) -> int:
     from geodata.pipeline.synthetic import generate
 
     _check_months(args)
-    for path in generate(open_store(cfg), args.out, args.start, args.end):
+    for path in generate(open_store(cfg), _out_folder("--out", args.out), args.start, args.end):
         print(path)
     return 0
 
@@ -162,6 +162,16 @@ def _out_file(option: str, text: str) -> Path:
         raise ValueError(f"{option} is empty: name the file to write")
     if reason := not_regular(text):
         raise ValueError(f"{option} {text}: {reason}; name a file to write")
+    return Path(text)
+
+
+def _out_folder(option: str, text: str) -> Path:
+    """The folder ``option`` names to write into (made when missing): an empty path (it was taken as
+    the current folder) or a path that is there and is not a folder is a one-line error naming it."""
+    if not text.strip():
+        raise ValueError(f"{option} is empty: name the folder to write into")
+    if Path(text).exists() and not Path(text).is_dir():
+        raise ValueError(f"{option} {text}: not a folder")
     return Path(text)
 
 
@@ -361,6 +371,7 @@ def _cmd_init(args) -> int:
     from geodata import boundaries
     from geodata.config import BoundarySpec, init_text, write_init
 
+    folder = _out_folder("DIR", args.dir)
     wards = lsoas = None
     if args.wards or args.lsoas:
         if not (args.wards and args.lsoas and args.ward_code and args.ward_name and args.name):
@@ -369,7 +380,7 @@ def _cmd_init(args) -> int:
         lsoas = BoundarySpec(Path(args.lsoas).resolve(), args.lsoa_code, args.lsoa_name, "LSOAs")
         for spec in (wards, lsoas):
             boundaries.read(spec)  # the file, its fields, codes and polygons, before anything is written
-    cfg = write_init(args.dir, init_text(args.area, wards, lsoas, args.name, tuple(args.host), args.force))
+    cfg = write_init(folder, init_text(args.area, wards, lsoas, args.name, tuple(args.host), args.force))
     assert cfg.accounts_file is not None
     accounts.create(cfg.accounts_file)
     print(f"wrote {cfg.path} ({cfg.area_name}; store {cfg.store_path}, accounts {cfg.accounts_file})")
@@ -573,6 +584,9 @@ def _listen(args, cfg) -> tuple[str, frozenset[str] | None]:
     """
     import ipaddress
 
+    for option, given in (("--address", [args.address] if args.address is not None else []), ("--host", args.host)):
+        if any(not text.strip() for text in given):
+            raise ValueError(f"{option} is empty: name {'an IP address' if option == '--address' else 'a host'}")
     names = frozenset(cfg.access_hosts) | {h.strip().lower() for h in args.host}
     if args.unsafe_listen_all:
         print(

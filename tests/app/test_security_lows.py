@@ -279,10 +279,19 @@ def test_standard_input_closed_or_endless_is_one_clear_error(built, args, stdin,
         (["hotspots", "--config", "CFG", "--out", ""], "--out is empty"),
         (["hotspots", "--config", "CFG", "--cell", "nan"], "--cell must be a positive number of metres, got nan"),
         (["months", "remove", "--config", "CFG", "--source", "police.uk", "--month", "2025-13"], "--month must be"),
+        (["synth", "--config", "CFG", "--out", ""], "--out is empty: name the folder to write into"),
+        (["synth", "--config", "CFG", "--out", "/dev/zero"], "--out /dev/zero: not a folder"),
+        (["init", ""], "DIR is empty: name the folder to write into"),
+        (["init", "TMP/file"], "DIR TMP/file: not a folder"),
+        (["serve", "--config", "CFG", "--address", ""], "--address is empty: name an IP address"),
+        (["serve", "--config", "CFG", "--host", " "], "--host is empty: name a host"),
     ],
 )
-def test_empty_and_malformed_arguments_name_the_option(built, tmp_path, args, needle, capsys):
+def test_empty_and_malformed_arguments_name_the_option(built, tmp_path, args, needle, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # an empty folder taken as the current one wrote here
+    (tmp_path / "file").write_text("")
     args = [str(built) if a == "CFG" else a.replace("TMP", str(tmp_path)) for a in args]
     assert cli.main(args) == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
-    assert last.startswith("csp-hotspots: error: ") and needle in last, last
+    assert last.startswith("csp-hotspots: error: ") and needle.replace("TMP", str(tmp_path)) in last, last
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing written
