@@ -107,9 +107,11 @@ def test_lines_stay_right_across_chunk_boundaries_and_quoted_line_breaks(tmp_pat
     assert whole_report.rejected == report.rejected
 
 
-@pytest.mark.parametrize("chunk", [1, 3])
-def test_a_repeated_reference_many_chunks_later_is_rejected(tmp_path, monkeypatch, chunk):
+@pytest.mark.parametrize("chunk, collide", [(1, False), (3, False), (3, True)])
+def test_a_repeated_reference_many_chunks_later_is_rejected(tmp_path, monkeypatch, chunk, collide):
     monkeypatch.setattr(council, "CHUNK_ROWS", chunk, raising=False)
+    if collide:  # every reference hashes alike: only the references themselves tell them apart
+        monkeypatch.setattr(council, "hash", lambda text: 7, raising=False)
     path = tmp_path / "export.csv"
     _write(path, [*(_row(i) for i in range(10)), _row(10, ref="R0"), _row(11, ref="R9")])
     _, report, lines = council.read(path, MAPPING, TODAY)
