@@ -47,7 +47,8 @@ are read; names, phone numbers and narrative columns of the export are never
 read, so they cannot be stored (``tests/loaders/test_council.py`` greps the store file for
 planted ones).
 
-Row rules (each rejected row is reported with file, line, field and reason):
+Row rules (each rejected row is reported with file, line (the line the row starts on), field and
+reason; the export is read as a stream, :data:`CHUNK_ROWS` rows at a time, never whole):
 reference blank or repeated; date blank, unparseable, in the future or before
 2000-01 (the plausible range of council records, :mod:`loaders.plausible`);
 coordinates that are not numbers, a malformed grid reference, or a point outside
