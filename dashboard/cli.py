@@ -111,9 +111,68 @@ def _cmd_synth(args, cfg) -> int:
     from geodata.pipeline.synthetic import generate
 
     _check_months(args)
-    for path in generate(open_store(cfg), args.out, args.start, args.end):
+    for path in generate(open_store(cfg), _out_folder("--out", args.out), args.start, args.end):
         print(path)
     return 0
+
+
+#: Characters a line typed on standard input may have (a confirmation or a password): a line from
+#: /dev/zero never ends, and was read until memory ran out.
+MAX_LINE = 4_096
+
+
+def _stdin_line(what: str, prompt: str = "") -> str:
+    """One line of standard input, without its line break, for ``what`` (named in the error), after
+    ``prompt`` on stderr: a closed standard input, or a line over :data:`MAX_LINE` characters, is a
+    one-line error (on a line of its own)."""
+    print(prompt, end="", file=sys.stderr, flush=True)
+    if sys.stdin is None or sys.stdin.closed:
+        problem = "standard input is closed; nothing to read"
+    else:
+        line = sys.stdin.readline(MAX_LINE + 1)
+        if len(line) <= MAX_LINE:
+            return line.rstrip("\n")
+        problem = f"standard input gave a line over {MAX_LINE:,} characters"
+    if prompt:
+        print(file=sys.stderr)  # the error goes below the prompt
+    raise ValueError(f"{what}: {problem}")
+
+
+def _typed_password() -> str:
+    """A password typed at the terminal (``getpass``); without a terminal and with standard input
+    closed or at its end, a one-line error pointing to ``--password-stdin``."""
+    import getpass
+
+    if sys.stdin is None or sys.stdin.closed:
+        raise ValueError("no terminal and standard input is closed: give the password with --password-stdin")
+    try:
+        return getpass.getpass("Password: ")
+    except EOFError:
+        print(file=sys.stderr)  # the error goes below the prompt
+        raise ValueError("no password typed (standard input ended): give it with --password-stdin") from None
+
+
+def _out_file(option: str, text: str) -> Path:
+    """The file ``option`` names to write, checked before any work: an empty path, or a path that is
+    there and is not a regular file (a folder; a FIFO, whose opening waits for ever for a reader; a
+    device), is a one-line error naming the option."""
+    from loaders.report import not_regular
+
+    if not text.strip():
+        raise ValueError(f"{option} is empty: name the file to write")
+    if reason := not_regular(text):
+        raise ValueError(f"{option} {text}: {reason}; name a file to write")
+    return Path(text)
+
+
+def _out_folder(option: str, text: str) -> Path:
+    """The folder ``option`` names to write into (made when missing): an empty path (it was taken as
+    the current folder) or a path that is there and is not a folder is a one-line error naming it."""
+    if not text.strip():
+        raise ValueError(f"{option} is empty: name the folder to write into")
+    if Path(text).exists() and not Path(text).is_dir():
+        raise ValueError(f"{option} {text}: not a folder")
+    return Path(text)
 
 
 def _check_categories(categories: list[str] | None) -> None:
@@ -195,8 +254,9 @@ def _cmd_hotspots(args, cfg) -> int:
 
     _check_months(args)
     _check_categories(args.category)
-    if args.cell is not None and args.cell <= 0:
+    if args.cell is not None and not 0 < args.cell < float("inf"):
         raise ValueError(f"--cell must be a positive number of metres, got {args.cell:g}")
+    out = None if args.out is None else _out_file("--out", args.out)
     store = open_store(cfg)
     period, _ = _counted_period(store, "police.uk", args)
     selection = Selection.of(period.start, period.end, args.category or ())
@@ -206,8 +266,7 @@ def _cmd_hotspots(args, cfg) -> int:
         frame, grid = hotspot_cells(located, outline, cell_size=args.cell, shape=args.grid)
     if frame.attrs["inference"] == "none":
         raise ValueError(f"no hot spot test: {frame.attrs['note']}")
-    if args.out:
-        out = Path(args.out)
+    if out is not None:
         if out.suffix.lower() != ".gpkg":
             raise ValueError(f"--out must name a .gpkg file, got {out.name!r}")
         frame.to_file(out, layer="hotspots", driver="GPKG")
@@ -217,7 +276,7 @@ def _cmd_hotspots(args, cfg) -> int:
     elif args.format == "geojson":
         sys.stdout.write(frame.to_crs(4326).to_json(drop_id=True))
         sys.stdout.write("\n")
-    elif not args.out:
+    elif out is None:
         significant = frame[frame["gi_class"] != 0].sort_values("gi_z", ascending=False)
         cell_rule = "given" if args.cell else "from the data"
         print(
@@ -239,16 +298,18 @@ def _cmd_report(args, cfg) -> int:
     from loaders import months
 
     _check_months(args)
+    out = _out_file("--out", args.out)
+    if args.priorities is not None and not args.priorities.strip():
+        raise ValueError("--priorities is empty: name a priorities file, or leave it out for the config's")
     window = None
     if args.start and args.end:
         window = months.length(args.start, args.end)
     elif args.start:
         raise ValueError("--from needs --to (the period's last month)")
-    plist = priorities.load(args.priorities or cfg.priorities_file)
+    plist = priorities.load(cfg.priorities_file if args.priorities is None else args.priorities)
     built = pack.build(
         open_store(cfg), plist, end=args.end, window=window, compare="year-earlier" if args.start else None
     )
-    out = Path(args.out)
     out.write_bytes(pack.render(built, args.format))
     print(
         f"{out}: {args.format.upper()} meeting pack, {len(built.results)} priorities, period {built.period}, "
@@ -310,6 +371,7 @@ def _cmd_init(args) -> int:
     from geodata import boundaries
     from geodata.config import BoundarySpec, init_text, write_init
 
+    folder = _out_folder("DIR", args.dir)
     wards = lsoas = None
     if args.wards or args.lsoas:
         if not (args.wards and args.lsoas and args.ward_code and args.ward_name and args.name):
@@ -318,7 +380,7 @@ def _cmd_init(args) -> int:
         lsoas = BoundarySpec(Path(args.lsoas).resolve(), args.lsoa_code, args.lsoa_name, "LSOAs")
         for spec in (wards, lsoas):
             boundaries.read(spec)  # the file, its fields, codes and polygons, before anything is written
-    cfg = write_init(args.dir, init_text(args.area, wards, lsoas, args.name, tuple(args.host), args.force))
+    cfg = write_init(folder, init_text(args.area, wards, lsoas, args.name, tuple(args.host), args.force))
     assert cfg.accounts_file is not None
     accounts.create(cfg.accounts_file)
     print(f"wrote {cfg.path} ({cfg.area_name}; store {cfg.store_path}, accounts {cfg.accounts_file})")
@@ -341,7 +403,7 @@ def _cmd_months(args, cfg) -> int:
     (``--yes`` for scripts), recorded in the store's load history and logged on stderr."""
     import logging
 
-    from loaders import plausible
+    from loaders import months, plausible
 
     store = open_store(cfg)
     parts = store.partitions()
@@ -356,6 +418,7 @@ def _cmd_months(args, cfg) -> int:
         return 0
     if not args.source or not args.month:
         raise ValueError("months remove needs --source and --month")
+    months.check(args.month, "--month")
     held = parts[(parts["source"] == args.source) & (parts["month"].dt.strftime("%Y-%m") == args.month)]
     if args.dataset:
         held = held[held["dataset"] == args.dataset]
@@ -363,8 +426,7 @@ def _cmd_months(args, cfg) -> int:
         raise ValueError(f"{args.source} has no month {args.month} loaded: nothing to remove (see `months list`)")
     what = f"{args.month} of {args.source} ({', '.join(held['dataset'])}: {int(held['rows'].sum()):,} rows)"
     if not args.yes:
-        print(f"Remove {what}? Type yes to remove: ", end="", file=sys.stderr, flush=True)
-        if sys.stdin.readline().strip().lower() != "yes":
+        if _stdin_line("months remove", f"Remove {what}? Type yes to remove: ").strip().lower() != "yes":
             print("nothing was removed", file=sys.stderr)
             return 1
     report = store.remove_month(args.source, args.month, args.dataset)
@@ -384,14 +446,11 @@ def _cmd_new_disclosure_key(args, cfg) -> int:
             f"{path}: the store has its disclosure key; it is never replaced (docs/security-and-disclosure.md)"
         )
     if not args.yes:
-        print(
+        prompt = (
             "Every public council count will be drawn again and differ from what was published. Type yes to make "
-            "a new key: ",
-            end="",
-            file=sys.stderr,
-            flush=True,
+            "a new key: "
         )
-        if sys.stdin.readline().strip().lower() != "yes":
+        if _stdin_line("new-disclosure-key", prompt).strip().lower() != "yes":
             print("no key was made", file=sys.stderr)
             return 1
     disclosure.store_key(cfg.store_path)
@@ -433,8 +492,6 @@ THEME = ("--theme.textColor", "#111111")
 
 
 def _cmd_users(args, cfg) -> int:
-    import getpass
-
     from dashboard import accounts
 
     if cfg.accounts_file is None:
@@ -449,7 +506,7 @@ def _cmd_users(args, cfg) -> int:
         return 0
     password = None
     if not args.oidc:
-        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
+        password = _stdin_line("--password-stdin") if args.password_stdin else _typed_password()
     accounts.add(cfg.accounts_file, args.name, args.role, password)
     print(f"{args.name}: {args.role}")
     return 0
@@ -461,6 +518,9 @@ def _cmd_actions(args, cfg) -> int:
     from geodata import priorities as priorities_mod
     from geodata.analysis import actions
 
+    if args.action in ("annual", "grant") and args.out is None:
+        raise ValueError(f"actions {args.action}: name the file to write with --out")
+    out = None if args.out is None else _out_file("--out", args.out)  # before the store is opened
     store = open_store(cfg)
     if args.action == "import":
         if not args.file:
@@ -475,12 +535,13 @@ def _cmd_actions(args, cfg) -> int:
             print(f"  rejected {r.file}, line {r.line}, field {r.field!r}: {r.reason}")
         return 0
     if args.action in ("annual", "grant"):
-        return _actions_report(args, cfg, store)
+        assert out is not None
+        return _actions_report(args, cfg, store, out)
     now = actions.current(store, partner=True)
     if args.action == "export":
         text = actions.export_plan(now)
-        if args.file:
-            Path(args.file).write_text(text, encoding="utf-8")
+        if args.file is not None:
+            _out_file("FILE", args.file).write_text(text, encoding="utf-8")
         else:
             sys.stdout.write(text)
         return 0
@@ -492,15 +553,13 @@ def _cmd_actions(args, cfg) -> int:
     return 0
 
 
-def _actions_report(args, cfg, store) -> int:
+def _actions_report(args, cfg, store, out: Path) -> int:
     import calendar
 
     from dashboard.render import reports
     from geodata import priorities as priorities_mod
     from loaders.months import Period
 
-    if not args.out:
-        raise ValueError(f"actions {args.action}: name the file to write with --out")
     plist = priorities_mod.load(cfg.priorities_file or priorities_mod.DEFAULT_PRIORITIES)
     if args.action == "annual":
         report = reports.annual(store, plist, args.end, partner=not args.public_only)
@@ -511,8 +570,8 @@ def _actions_report(args, cfg, store) -> int:
         year, month = map(int, half.end.split("-"))
         last = date(year, month, calendar.monthrange(year, month)[1])
         report = reports.grant(store, plist, date.fromisoformat(f"{half.start}-01"), last, not args.public_only)
-    Path(args.out).write_bytes(reports.render(report, args.format))
-    print(f"wrote {args.out} ({report.title})")
+    out.write_bytes(reports.render(report, args.format))
+    print(f"wrote {out} ({report.title})")
     return 0
 
 
@@ -525,6 +584,9 @@ def _listen(args, cfg) -> tuple[str, frozenset[str] | None]:
     """
     import ipaddress
 
+    for option, given in (("--address", [args.address] if args.address is not None else []), ("--host", args.host)):
+        if any(not text.strip() for text in given):
+            raise ValueError(f"{option} is empty: name {'an IP address' if option == '--address' else 'a host'}")
     names = frozenset(cfg.access_hosts) | {h.strip().lower() for h in args.host}
     if args.unsafe_listen_all:
         print(
@@ -857,6 +919,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not getattr(args, "needs_config", True):
             return args.func(args)
+        if not args.config.strip():
+            raise ValueError("--config is empty: name the area config TOML, or leave it out for the bundled area")
         cfg = config_mod.load(args.config)
         return args.func(args, cfg)
     except BrokenPipeError:  # output piped into e.g. head, which stopped reading

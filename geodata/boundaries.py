@@ -8,12 +8,14 @@ so the ingest path does not import geopandas.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import shapely
 
 from geodata.config import BoundarySpec
 from loaders.errors import InputError
+from loaders.report import not_regular
 
 CRS = "EPSG:27700"
 
@@ -44,6 +46,8 @@ def read(spec: BoundarySpec) -> Areas:
     from pyproj import Transformer
 
     where = str(spec.file)
+    if (reason := not_regular(spec.file)) and not Path(spec.file).is_dir():  # a folder: a shapefile's, a .gdb
+        raise BoundaryError(f"{where}: cannot read boundary file ({reason})")  # a FIFO: GDAL waited for ever
     try:
         meta, _, wkb, fields = pyogrio.raw.read(spec.file, layer=spec.layer)
     except Exception as exc:  # noqa: BLE001  GDAL raises several types; all mean "cannot read this file"

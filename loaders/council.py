@@ -47,7 +47,8 @@ are read; names, phone numbers and narrative columns of the export are never
 read, so they cannot be stored (``tests/loaders/test_council.py`` greps the store file for
 planted ones).
 
-Row rules (each rejected row is reported with file, line, field and reason):
+Row rules (each rejected row is reported with file, line (the line the row starts on), field and
+reason; the export is read as a stream, :data:`CHUNK_ROWS` rows at a time, never whole):
 reference blank or repeated; date blank, unparseable, in the future or before
 2000-01 (the plausible range of council records, :mod:`loaders.plausible`);
 coordinates that are not numbers, a malformed grid reference, or a point outside
@@ -67,14 +68,17 @@ those records have no estimate (null), never a guess.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -83,7 +87,7 @@ from loaders import archive, plausible, schema
 from loaders.coords import bng_to_wgs84_many, in_great_britain, wgs84_to_bng
 from loaders.defra import LAND_MEASURES, SIZE_MEASURES, WASTE_MEASURES
 from loaders.errors import InputError
-from loaders.report import LoadError, LoadReport, Rejection, check_width, read_file, reject
+from loaders.report import LoadError, LoadReport, Rejection, check_width, open_file, reject
 from loaders.tomlfile import TomlFile
 
 #: Mapping ``kind`` -> the store's ``source``.
@@ -268,13 +272,17 @@ def read_mapping(path: str | Path) -> Mapping:
 MAX_XLSX_BYTES = 1024**3
 
 
-def _rows(name: str, data: bytes, mapping: Mapping) -> tuple[list[str], Iterator[tuple[int, list]]]:
-    """(header, (line, values) of each non-blank row, read as they are consumed) of a CSV or XLSX
-    export; XLSX cells keep their types. The header's width is checked before any row is read."""
-    if data[:2] == b"PK":
-        return _xlsx_rows(name, data, mapping.sheet)
+def _rows(name: str, stream: BinaryIO, mapping: Mapping) -> tuple[list[str], Iterator[tuple[int, list]]]:
+    """(header, (line, values) of each non-blank row, read from ``stream`` as they are consumed) of
+    a CSV or XLSX export; ``line`` is the file line a row starts on (a quoted CSV field may hold line
+    breaks), the sheet row of a workbook. XLSX cells keep their types. The header's width is checked
+    before any row is read."""
+    if stream.read(2) == b"PK":
+        stream.seek(0)
+        return _xlsx_rows(name, stream, mapping.sheet)
+    stream.seek(0)
     encoding = "utf-8-sig" if mapping.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else mapping.encoding
-    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline=""))
+    reader = csv.reader(io.TextIOWrapper(stream, encoding=encoding, newline=""))
 
     def read(step):
         try:
@@ -294,9 +302,11 @@ def _rows(name: str, data: bytes, mapping: Mapping) -> tuple[list[str], Iterator
     check_width(name, header)
 
     def rows():
+        end = reader.line_num  # the last line of the record read last (a blank line is a record too)
         for values in _guarded(reader, read):
+            start, end = end + 1, reader.line_num
             if "".join(values).strip():
-                yield reader.line_num, values
+                yield start, values
 
     return header, rows()
 
@@ -307,15 +317,16 @@ def _guarded(reader, read) -> Iterator[list]:
         yield values
 
 
-def _xlsx_rows(name: str, data: bytes, sheet: str | None) -> tuple[list[str], Iterator[tuple[int, list]]]:
+def _xlsx_rows(name: str, stream: BinaryIO, sheet: str | None) -> tuple[list[str], Iterator[tuple[int, list]]]:
     import zipfile
 
     import openpyxl
 
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as book_zip:
+        with zipfile.ZipFile(stream) as book_zip:
             archive.check_members(name, book_zip.infolist(), MAX_XLSX_BYTES)
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        stream.seek(0)
+        book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except (*archive.DAMAGED, KeyError, ValueError, OSError) as exc:
         raise LoadError(name, f"not a readable XLSX workbook ({exc})") from None
     try:
@@ -439,12 +450,42 @@ def _yes_no(value) -> bool:
 
 
 # ---------------------------------------------------------------------------- parse
-def parse(
-    name: str, data: bytes, mapping: Mapping, today: date | None = None
-) -> tuple[pa.Table, LoadReport, list[int]]:
-    """Parse one export with ``mapping``: (canonical table, load report, input line of each table row)."""
+#: Rows of an export validated and built into one Arrow table at a time (default 5,000): the loader
+#: holds one chunk of the export's rows as Python values, never the whole file (issue 24: read whole,
+#: a 43 MB export peaked at 323 MB; docs/benchmarks.md has the figures since).
+CHUNK_ROWS = 5_000
+
+_FIELDS = (
+    "record_id",
+    "date",
+    "category",
+    "subcategory",
+    "x",
+    "y",
+    "size_band",
+    "land_type",
+    "outcome",
+    "location_text",
+    "flags",
+    "sensitive",
+    "synthetic",
+)
+
+
+def batches(
+    name: str, data: bytes | BinaryIO, mapping: Mapping, report: LoadReport, today: date | None = None
+) -> Iterator[tuple[pa.Table, np.ndarray]]:
+    """Parse one export with ``mapping`` (``data``: its bytes, or a binary file open at its start),
+    :data:`CHUNK_ROWS` rows at a time: yield (canonical table, input line of each of its rows) per
+    chunk, filling ``report`` (rows read, loaded, rejected, unmapped names) as the rows are read.
+
+    The file is read as a stream, each chunk validated before the next is read; all that is kept
+    from one chunk to the next is the reference and line of each loaded row (:class:`_References`,
+    for the repeated-reference rule). A row's line is the file line it starts on.
+    """
     today = today or date.today()
-    header, rows = _rows(name, data, mapping)
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    header, rows = _rows(name, stream, mapping)
     header = [_text(h) for h in header]
     dupes = sorted(h for h, n in Counter(header).items() if h and n > 1)
     if dupes:
@@ -456,39 +497,83 @@ def parse(
             f"column {missing[0]!r} named by {mapping.file} is not in the header ({', '.join(h for h in header if h)})",
             line=1,
         )
-    at = {h: i for i, h in enumerate(header)}
-    cols = mapping.columns
-    report = LoadReport(mapping.source, files=[name])
-    out: dict[str, list] = {
-        k: []
-        for k in (
-            "record_id",
-            "date",
-            "category",
-            "subcategory",
-            "x",
-            "y",
-            "size_band",
-            "land_type",
-            "outcome",
-            "location_text",
-            "flags",
-            "sensitive",
-            "synthetic",
-        )
-    }
-    lines: list[int] = []
-    seen: dict[str, int] = {}
-    if "synthetic" in cols and mapping.synthetic_marker is None:
+    if "synthetic" in mapping.columns and mapping.synthetic_marker is None:
         raise ValueError(f"{mapping.file}: columns.synthetic is given without a synthetic_marker")
+    at = {h: i for i, h in enumerate(header)}
+    earlier = _References()
+    column = at[mapping.columns["record_id"][0]]
+    while chunk := list(itertools.islice(rows, CHUNK_ROWS)):
+        seen = earlier.find([_text(values[column]) if column < len(values) else "" for _, values in chunk])
+        table, chunk_lines = _chunk(name, chunk, len(header), at, mapping, today, report, seen)
+        earlier.add(table["record_id"].combine_chunks(), chunk_lines)
+        del chunk, seen  # before the next chunk is read
+        yield table, chunk_lines
+
+
+class _References:
+    """The references of the rows loaded so far, for the repeated-reference rule across chunks: each
+    one's hash (Python's ``hash``, kept sorted), row and line, 16 bytes a row, and the references
+    themselves (Arrow strings), read only when a hash matches. (pyarrow's ``index_in`` over the earlier
+    references built a hash table of them all for every chunk: 55 MB more for a 737,000-row export.)"""
+
+    def __init__(self) -> None:
+        self.hashes = np.empty(0, dtype="int64")
+        self.rows = np.empty(0, dtype="int32")  # the row (in loading order) of each hash
+        self.ids: list[pa.Array] = []
+        self.lines: list[np.ndarray] = []
+        self.starts = [0]  # the first row of each chunk
+
+    def find(self, refs: list[str]) -> dict[str, int]:
+        """reference -> line of each of ``refs`` that an earlier chunk loaded."""
+        hashes = np.fromiter((hash(r) for r in refs), dtype="int64", count=len(refs))
+        at = np.searchsorted(self.hashes, hashes)
+        found = {}
+        for j in np.flatnonzero(at < len(self.hashes)):
+            k = int(at[j])
+            while k < len(self.hashes) and self.hashes[k] == hashes[j]:
+                chunk = bisect.bisect_right(self.starts, int(self.rows[k])) - 1
+                i = int(self.rows[k]) - self.starts[chunk]
+                if self.ids[chunk][i].as_py() == refs[j]:
+                    found[refs[j]] = int(self.lines[chunk][i])
+                    break
+                k += 1
+        return found
+
+    def add(self, ids: pa.Array, lines: np.ndarray) -> None:
+        """Keep the references ``ids`` of a chunk's loaded rows and their ``lines``."""
+        hashes = np.fromiter((hash(r) for r in ids.to_pylist()), dtype="int64", count=len(ids))
+        order = np.argsort(hashes, kind="stable")
+        at = np.searchsorted(self.hashes, hashes[order])
+        self.hashes = np.insert(self.hashes, at, hashes[order])
+        self.rows = np.insert(self.rows, at, (self.starts[-1] + order).astype("int32"))
+        self.ids.append(ids)
+        self.lines.append(lines)
+        self.starts.append(self.starts[-1] + len(ids))
+
+
+def _chunk(
+    name: str,
+    chunk: list[tuple[int, list]],
+    width: int,
+    at: dict[str, int],
+    mapping: Mapping,
+    today: date,
+    report: LoadReport,
+    seen: dict[str, int],
+) -> tuple[pa.Table, np.ndarray]:
+    """(canonical table, lines) of one chunk's loaded rows; its rejected rows go to ``report``.
+    ``seen``: reference -> line of the references loaded before (updated with this chunk's)."""
+    cols = mapping.columns
+    out: dict[str, list] = {k: [] for k in _FIELDS}
+    lines: list[int] = []
     marker = (mapping.synthetic_marker or "").casefold()  # used only with columns.synthetic
-    for line, values in rows:
+    for line, values in chunk:
         report.rows_read += 1
-        values = list(values) + [""] * (len(header) - len(values))
-        if len(values) > len(header):
+        values = list(values) + [""] * (width - len(values))
+        if len(values) > width:
             reject(
                 report.rejected,
-                Rejection(name, line, "(row)", f"row has {len(values)} fields, the header has {len(header)}"),
+                Rejection(name, line, "(row)", f"row has {len(values)} fields, the header has {width}"),
             )
             continue
 
@@ -544,7 +629,19 @@ def parse(
         out["flags"].append(";".join(sorted(flags)) or None)
         out["sensitive"].append(sensitive)
         out["synthetic"].append(marker in _text(get("synthetic")).casefold() if "synthetic" in cols else False)
-    return _table(out, mapping, report), report, lines
+    return _table(out, mapping, report), np.array(lines, dtype="int64")
+
+
+def parse(
+    name: str, data: bytes | BinaryIO, mapping: Mapping, today: date | None = None
+) -> tuple[pa.Table, LoadReport, np.ndarray]:
+    """Parse one export with ``mapping`` (:func:`batches`): (canonical table, load report, input
+    line of each table row); the table's columns hold one Arrow chunk per chunk of rows."""
+    report = LoadReport(mapping.source, files=[name])
+    parts = list(batches(name, data, mapping, report, today))
+    if not parts:
+        return schema.empty_table(), report, np.empty(0, dtype="int64")
+    return pa.concat_tables(t for t, _ in parts), report, np.concatenate([n for _, n in parts])
 
 
 def _location(values: list, at: dict[str, int], cols: dict[str, tuple[str, ...]]) -> tuple[float, float]:
@@ -587,9 +684,9 @@ def _location(values: list, at: dict[str, int], cols: dict[str, tuple[str, ...]]
 
 def _table(out: dict[str, list], mapping: Mapping, report: LoadReport) -> pa.Table:
     n = len(out["record_id"])
-    report.rows_loaded = n
+    report.rows_loaded += n
     x, y = np.array(out["x"], dtype="float64"), np.array(out["y"], dtype="float64")
-    report.no_location = int(np.isnan(x).sum())
+    report.no_location += int(np.isnan(x).sum())
     lon, lat = bng_to_wgs84_many(x, y)
     days = out["date"]
     return schema.conform(
@@ -618,6 +715,7 @@ def _table(out: dict[str, list], mapping: Mapping, report: LoadReport) -> pa.Tab
     )
 
 
-def read(path: str | Path, mapping: Mapping, today: date | None = None) -> tuple[pa.Table, LoadReport, list[int]]:
-    """:func:`parse` a file on disk."""
-    return parse(*read_file(path), mapping, today)
+def read(path: str | Path, mapping: Mapping, today: date | None = None) -> tuple[pa.Table, LoadReport, np.ndarray]:
+    """:func:`parse` a file on disk, streamed from it (never read whole)."""
+    with open_file(path) as stream:
+        return parse(str(path), stream, mapping, today)

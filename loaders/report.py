@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from loaders.errors import InputError
 
@@ -53,15 +54,24 @@ def not_regular(path: str | Path) -> str | None:
     return f"not a regular file ({kind})"
 
 
-def read_file(path: str | Path) -> tuple[str, bytes]:
-    """(name, bytes) of a file a loader parses; a file that cannot be read (or is not a regular
-    file, :func:`not_regular`) is a :class:`LoadError`."""
+def open_file(path: str | Path) -> BinaryIO:
+    """A file a loader reads, opened for reading bytes; a file that cannot be opened (or is not a
+    regular file, :func:`not_regular`) is a :class:`LoadError`."""
     if reason := not_regular(path):
         raise LoadError(str(path), reason)
     try:
-        return str(path), Path(path).read_bytes()
+        return Path(path).open("rb")
     except OSError as exc:
         raise LoadError(str(path), f"cannot read ({exc.strerror})") from None
+
+
+def read_file(path: str | Path) -> tuple[str, bytes]:
+    """(name, bytes) of a file a loader parses whole (:func:`open_file`)."""
+    with open_file(path) as fh:
+        try:
+            return str(path), fh.read()
+        except OSError as exc:
+            raise LoadError(str(path), f"cannot read ({exc.strerror})") from None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import NoReturn
 
 from loaders.errors import InputError
+from loaders.report import not_regular
+
+#: Bytes a TOML file may have (10 MB; the bundled ones are under 10 kB): a larger one is refused unread.
+MAX_BYTES = 10_000_000
 
 
 class TomlFile:
@@ -31,9 +35,17 @@ class TomlFile:
     """
 
     def __init__(self, path: str | Path, error: type[InputError], what: str = "file"):
+        if not str(path).strip():
+            raise error(f"no {what} given (an empty path)")
         self.file, self.error = Path(path), error
+        if reason := not_regular(self.file):  # a FIFO would wait for ever, /dev/zero never end
+            raise error(f"{self.file}: {what} is {reason}")
         try:
-            text = self.file.read_text(encoding="utf-8")
+            with self.file.open("rb") as fh:
+                data = fh.read(MAX_BYTES + 1)
+            if len(data) > MAX_BYTES:
+                raise error(f"{self.file}: over {MAX_BYTES // 1_000_000} MB, too large for a {what}")
+            text = data.decode("utf-8")
         except FileNotFoundError:
             raise error(f"{self.file}: {what} not found") from None
         except OSError as exc:

@@ -166,7 +166,10 @@ def ingest_council(
             reject(
                 report.rejected,
                 Rejection(
-                    str(path), lines[i], where, f"point ({x[i]:.0f}, {y[i]:.0f}) is outside {store.config.area_name}"
+                    str(path),
+                    int(lines[i]),
+                    where,
+                    f"point ({x[i]:.0f}, {y[i]:.0f}) is outside {store.config.area_name}",
                 ),
             )
         keep = np.ones(table.num_rows, dtype=bool)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import resource
+import subprocess
+import sys
+
 import pytest
 
 from dashboard import cli
-from tests.conftest import write_config
+from tests.conftest import REPO, write_config
 
 
 # ------------------------------------------------------------------ the command line
@@ -36,7 +41,7 @@ def cfg(tmp_path_factory):
     "args, needle",
     [
         (["report", "--out", "/nonexistent-dir/pack.pdf"], "No such file or directory"),
-        (["report", "--out", "."], "Is a directory"),
+        (["report", "--out", "."], "--out .: not a regular file (a folder)"),
         (["hotspots", "--from", "2025-01", "--to", "2025-06", "--out", "/nonexistent-dir/h.gpkg"], "nonexistent-dir"),
         (["synth", "--out", "TMP", "--from", "2021-05", "--to", "2021-01"], "--from 2021-05 is after --to 2021-01"),
     ],
@@ -173,3 +178,120 @@ def test_a_clear_cache_message_from_a_browser_clears_no_shared_cache():
     app_session.AppSession.handle_backmsg(session, BackMsg(clear_cache=True))  # the client's message
     figure(21), shared(3)
     assert calls == [21, -3] and state == {}  # the caches kept their entries; the sender's state is gone
+
+
+# ------------------------------------------------------------------ bad command-line arguments that hung
+#: Seconds a refused argument may take (the command's imports, on a busy machine); each case below
+#: waited for ever, or until memory ran out, before its fix.
+HANG = 60
+
+
+def _cli(args, stdin=subprocess.DEVNULL, close_stdin=False):
+    """Run ``csp-hotspots`` as a user does, in its own session (no terminal), with 3 GB of address
+    space at most (reading /dev/zero whole must fail fast, not take the machine's memory)."""
+
+    def limits():
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+        if close_stdin:
+            os.close(0)
+
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *map(str, args)],
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=HANG,
+        preexec_fn=limits,
+        start_new_session=True,
+    )
+
+
+def _refused(out, needle: str) -> None:
+    """One line naming the argument, exit status 2, no traceback."""
+    assert "Traceback" not in out.stderr, out.stderr[-2000:]
+    last = out.stderr.strip().splitlines()[-1]
+    assert out.returncode == 2 and last.startswith("csp-hotspots: error: ") and needle in last, out.stderr[-2000:]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A partner config (``init``: it has an accounts file) whose store is built."""
+    from geodata import config as config_mod
+    from geodata.pipeline.build import open_store
+
+    folder = tmp_path_factory.mktemp("hunt")
+    assert _cli(["init", folder / "cfg"]).returncode == 0
+    path = folder / "cfg" / "csp.toml"
+    open_store(config_mod.load(path))
+    return path
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["wards", "--config", "PIPE"], "PIPE: config file is not a regular file (a FIFO (named pipe))"),
+        (["wards", "--config", "/dev/zero"], "/dev/zero: config file is not a regular file (a device)"),
+        (["ingest", "flytipping", "--config", "CFG", "--mapping", "PIPE", "x.csv"], "mapping file is not a regular"),
+        (["report", "--config", "CFG", "--out", "TMP/p.pdf", "--priorities", "PIPE"], "priorities file is not a"),
+        (["report", "--config", "CFG", "--priorities", "/dev/zero", "--out", "TMP/p.pdf"], "(a device)"),
+        (["report", "--config", "CFG", "--out", "PIPE"], "--out PIPE: not a regular file (a FIFO (named pipe))"),
+        (["actions", "annual", "--config", "CFG", "--out", "PIPE"], "--out PIPE: not a regular file (a FIFO"),
+        (["hotspots", "--config", "CFG", "--out", "PIPE.gpkg"], "--out PIPE.gpkg: not a regular file (a FIFO"),
+        (
+            ["init", "TMP/new", "--name", "X", "--wards", "PIPE", "--lsoas", "PIPE"]
+            + ["--ward-code", "A", "--ward-name", "B"],
+            "PIPE: cannot read boundary file (not a regular file (a FIFO (named pipe)))",
+        ),
+    ],
+)
+def test_a_fifo_or_a_device_given_as_a_file_is_refused_not_waited_on(built, tmp_path, args, needle):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    os.mkfifo(tmp_path / "pipe.gpkg")
+    args = [str(built) if a == "CFG" else a.replace("PIPE", str(pipe)).replace("TMP", str(tmp_path)) for a in args]
+    _refused(_cli(args), needle.replace("PIPE", str(pipe)))
+
+
+@pytest.mark.parametrize(
+    "args, stdin, needle",
+    [
+        (["users", "add", "bob", "--password-stdin"], "/dev/zero", "--password-stdin: standard input gave a line over"),
+        (["users", "add", "bob", "--password-stdin"], None, "--password-stdin: standard input is closed"),
+        (["users", "add", "bob"], None, "no terminal and standard input is closed: give the password with"),
+        (["users", "add", "bob"], "/dev/null", "no password typed (standard input ended)"),
+        (["new-disclosure-key"], "/dev/zero", "new-disclosure-key: standard input gave a line over 4,096"),
+        (["new-disclosure-key"], None, "new-disclosure-key: standard input is closed"),
+        (["months", "remove", "--source", "police.uk", "--month", "2025-01"], None, "months remove: standard input is"),
+    ],
+)
+def test_standard_input_closed_or_endless_is_one_clear_error(built, args, stdin, needle):
+    with open(stdin or os.devnull, "rb") as fh:
+        _refused(_cli([*args, "--config", built], stdin=fh, close_stdin=stdin is None), needle)
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["wards", "--config", ""], "--config is empty"),
+        (["report", "--config", "CFG", "--out", ""], "--out is empty: name the file to write"),
+        (["report", "--config", "CFG", "--out", "TMP/p.pdf", "--priorities", " "], "--priorities is empty"),
+        (["hotspots", "--config", "CFG", "--out", ""], "--out is empty"),
+        (["hotspots", "--config", "CFG", "--cell", "nan"], "--cell must be a positive number of metres, got nan"),
+        (["months", "remove", "--config", "CFG", "--source", "police.uk", "--month", "2025-13"], "--month must be"),
+        (["synth", "--config", "CFG", "--out", ""], "--out is empty: name the folder to write into"),
+        (["synth", "--config", "CFG", "--out", "/dev/zero"], "--out /dev/zero: not a folder"),
+        (["init", ""], "DIR is empty: name the folder to write into"),
+        (["init", "TMP/file"], "DIR TMP/file: not a folder"),
+        (["serve", "--config", "CFG", "--address", ""], "--address is empty: name an IP address"),
+        (["serve", "--config", "CFG", "--host", " "], "--host is empty: name a host"),
+    ],
+)
+def test_empty_and_malformed_arguments_name_the_option(built, tmp_path, args, needle, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # an empty folder taken as the current one wrote here
+    (tmp_path / "file").write_text("")
+    args = [str(built) if a == "CFG" else a.replace("TMP", str(tmp_path)) for a in args]
+    assert cli.main(args) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("csp-hotspots: error: ") and needle.replace("TMP", str(tmp_path)) in last, last
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing written
