@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.conftest import REPO
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, MAP_LABELS, map_labels_ok
 
 pytestmark = pytest.mark.browser
 
@@ -34,34 +34,6 @@ _OVERFLOW = """() => {
   return {scroll: document.documentElement.scrollHeight, scrollW: document.documentElement.scrollWidth,
           vh, vw, out: out.slice(0, 10), n: out.length};
 }"""
-
-
-#: On the shown slide's map: the wards (from their tooltips), the label lines' text and screen boxes.
-_MAP_LABELS = """() => {
-  const svg = document.querySelector('.csp-kiosk section.csp-slide:not([hidden]) svg.static-map');
-  if (!svg) return null;
-  const wards = [...svg.querySelectorAll('path.ward-area title')].map((t) => t.textContent.split(': ')[0]);
-  const lines = [...svg.querySelectorAll('text.map-label')].map((t) => {
-    const r = t.getBoundingClientRect();
-    return [t.textContent, r.left, r.top, r.right, r.bottom, t.classList[1]];
-  });
-  return {wards, lines};
-}"""
-
-
-def map_labels_ok(found) -> None:
-    """Every ward named on the map (a long name may be broken over two lines) and no two label lines overlap."""
-    text = " ".join(t for t, *_ in found["lines"])
-    missing = [w for w in found["wards"] if w not in text and not all(p in text for p in w.split(" ", 1))]
-    assert len(found["wards"]) == 20 and missing == [], missing
-    boxes = found["lines"]
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1 :]:
-            if a[5] == b[5]:  # two lines of one label
-                continue
-            overlap_x = min(a[3], b[3]) - max(a[1], b[1])
-            overlap_y = min(a[4], b[4]) - max(a[2], b[2])
-            assert overlap_x <= 0.5 or overlap_y <= 0.5, (a, b)
 
 
 def _slide_label(pg) -> str:
@@ -108,7 +80,9 @@ def test_every_kiosk_slide_fits_each_screen_and_the_overview_is_first(server):  
                     assert fit["scroll"] <= h and fit["scrollW"] <= w, (w, h, label, fit)
                     assert fit["n"] == 0, (w, h, label, fit["out"])
                     if label.startswith("P3"):  # every ward named on the slide's map, no labels overlapping
-                        map_labels_ok(pg.evaluate(_MAP_LABELS))
+                        map_labels_ok(
+                            pg.evaluate(MAP_LABELS, ".csp-kiosk section.csp-slide:not([hidden]) svg.static-map")
+                        )
                 assert labels[0] == "Overview", labels
                 assert labels[1:] == [
                     "P1 Drug markets and exploitation",
