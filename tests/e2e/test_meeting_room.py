@@ -1,22 +1,19 @@
 """The meeting room in Debian's headless Chromium: the kiosk's slides fit 1280x720, 1920x1080 and
-3840x2160 with nothing below the screen, the overview comes first, slides rotate with no mouse, and
-axe-core finds no serious or critical accessibility violation on the Meeting page or the kiosk."""
+3840x2160 with nothing below the screen, the overview comes first, slides rotate with no mouse
+(axe-core on every page and the kiosk: tests/e2e/test_accessibility.py)."""
 
 from __future__ import annotations
 
-import gzip
 import time
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.conftest import REPO
 from tests.e2e.conftest import ARTIFACTS, MAP_LABELS, map_labels_ok
 
 pytestmark = pytest.mark.browser
 
 SIZES = ((1280, 720), (1920, 1080), (3840, 2160))
-AXE = REPO / "tests" / "vendor" / "axe-core" / "axe.min.js.gz"
 SLIDES = 5  # the overview, P1, P2 (DEFRA annual figures), P3, and "not measured yet" (P4, P5)
 
 #: Every visible element's bottom and right edge, and the document's scroll size, against the window.
@@ -166,28 +163,3 @@ def test_slides_stack_readably_on_a_phone(server, page):  # noqa: F811
     )
     assert sizes["smallest"] >= 13, sizes  # 16:9 slides at 390 px wide had 5 px text
     assert sizes["wide"] == 0 and sizes["columns"] == 1, sizes  # stacked, one column
-
-
-def _axe(pg, context: str) -> list[dict]:
-    """axe-core's serious and critical violations in ``context`` (a CSS selector) of the page."""
-    pg.add_script_tag(content=gzip.decompress(AXE.read_bytes()).decode("utf-8"))
-    result = pg.evaluate("async (ctx) => await axe.run(ctx, {resultTypes: ['violations']})", context)
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def test_axe_finds_no_serious_violation_on_the_meeting_page_and_the_kiosk(server, page):  # noqa: F811
-    page.goto(server)
-    page.wait_for_function(f"document.querySelectorAll('section.csp-slide').length === {SLIDES}", timeout=90_000)
-    # our own content: the main column, and the sidebar (its captions were 3.81:1 under Streamlit's theme)
-    assert _axe(page, "[data-testid='stMain']") == []
-    assert _axe(page, "[data-testid='stSidebar']") == []
-    page.goto(f"{server}/wards")  # the static ward map: every ward named, text on a halo
-    page.wait_for_selector("svg.static-map", timeout=90_000)
-    assert _axe(page, "body") == []
-    page.goto(f"{server}/?mode=meeting&every=60")
-    page.wait_for_selector(".csp-kiosk section.csp-slide", timeout=90_000)
-    assert _axe(page, "body") == []
