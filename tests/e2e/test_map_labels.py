@@ -105,6 +105,10 @@ def _check_size(server, page, w: int, h: int) -> None:
     page.screenshot(path=str(ARTIFACTS / f"explorer-labels-{w}x{h}.png"))
     frame.frame_element().screenshot(path=str(ARTIFACTS / f"explorer-map-{w}x{h}.png"))
     assert found["clusters"] == 0  # clusters are off by default: no bubble on a name
+    assert frame.evaluate("window.cspLabels.crowded") == [], (
+        w,
+        h,
+    )  # every name found room, none at its pole regardless
     explorer_labels_ok(found, (w, h))
     if (w, h) in ((1280, 720), (1920, 1080)):  # zoomed on the city centre: its wards' names still apart
         frame.evaluate("window.cspMap.setView([51.7520, -0.3380], 14, {animate: false})")
