@@ -83,10 +83,11 @@ def map_frame(page, timeout: float = 60):
     pytest.fail("the Leaflet map did not draw its ward polygons")
 
 
-#: On the static map (``svg.static-map``) the CSS selector given picks: its wards (from their tooltips), the
-#: label lines' text and screen boxes (each line's second class names its label).
+#: On the shown static map (``svg.static-map``) the CSS selector given picks (the first drawn: a page may hold
+#: one per screen width): its wards (from their tooltips), the label lines' text and screen boxes (each line's
+#: second class names its label).
 MAP_LABELS = """(selector) => {
-  const svg = document.querySelector(selector);
+  const svg = [...document.querySelectorAll(selector)].find((s) => s.getBoundingClientRect().width > 0);
   if (!svg) return null;
   const wards = [...svg.querySelectorAll('path.ward-area title')].map((t) => t.textContent.split(': ')[0]);
   const lines = [...svg.querySelectorAll('text.map-label')].map((t) => {

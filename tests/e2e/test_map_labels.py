@@ -132,10 +132,13 @@ def _check_size(server, page, w: int, h: int) -> None:
                 assert not _overlap(a, b), ((w, h), "zoomed", ta, a, tb, b)
         frame.evaluate("sessionStorage.clear()")  # the explorer keeps a reader's view: the next opens fitted
     page.goto(f"{server}/wards")
-    page.wait_for_selector("svg.static-map", timeout=60_000)
+    page.wait_for_selector("svg.static-map >> visible=true", timeout=60_000)
     time.sleep(0.3)
-    map_labels_ok(page.evaluate(MAP_LABELS, "svg.static-map"))
-    page.locator("svg.static-map").screenshot(path=str(ARTIFACTS / f"wards-map-{w}x{h}.png"))
+    wards = page.evaluate(MAP_LABELS, "svg.static-map")
+    map_labels_ok(wards)
+    smallest = min(bottom - top for _, _, top, _, bottom, _ in wards["lines"])
+    assert smallest >= 10, ((w, h), "ward names on the Wards map drawn", smallest, "px high")  # 7 px on a phone
+    page.locator("svg.static-map >> visible=true").screenshot(path=str(ARTIFACTS / f"wards-map-{w}x{h}.png"))
 
 
 def test_every_ward_is_named_on_the_explorer_and_wards_maps_at_every_screen_size(server, page):
