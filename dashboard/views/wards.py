@@ -15,8 +15,8 @@ from geodata.analysis.ward_table import ward_table
 
 #: The phone's ward map below 640 px (where Streamlit stacks the columns), the wide one above.
 _NARROW_CSS = (
-    "<style>.csp-ward-map.narrow{display:none}"
-    "@media (max-width:640px){.csp-ward-map.wide{display:none}.csp-ward-map.narrow{display:block}}</style>"
+    "<style>.csp-ward-map .narrow{display:none}"
+    "@media (max-width:640px){.csp-ward-map .wide{display:none}.csp-ward-map .narrow{display:block}}</style>"
 )
 
 
@@ -64,7 +64,8 @@ def page() -> None:
         except RuntimeError:  # names too long for 360 units even at 60% type (staticmap): the wide one
             narrow = wide
         st.markdown(  # staticmap escapes every text
-            f"{_NARROW_CSS}<div class='csp-ward-map wide'>{wide}</div><div class='csp-ward-map narrow'>{narrow}</div>",
+            f'<div class="csp-ward-map">{_NARROW_CSS}<div class="wide">{wide}</div>'
+            f'<div class="narrow">{narrow}</div></div>',
             unsafe_allow_html=True,
         )
     with right:
