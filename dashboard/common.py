@@ -243,35 +243,42 @@ def ward_outlines():
 VEGA_LITE = "https://vega.github.io/schema/vega-lite/v6.json"
 
 
-def area_map(layers: list, height: int) -> dict:
+def area_map(layers: list, height: int, description: str) -> dict:
     """A map of the area as a Vega-Lite spec: the ward outlines under ``layers`` (Vega-Lite layer
     specs as dicts, or Altair charts, of EPSG:27700 GeoJSON features, or marks at longitude=x,
     latitude=y), drawn as is (identity projection) as SVG by Streamlit's own front end: no CDN, no
     tiles. Show it with ``st.vega_lite_chart``. Layers given as dicts are used as they are (no Altair
     import, no schema check: the Patrol planner's first view); Altair charts are checked against the
     Vega-Lite schema as Altair builds the spec, which took most of a Trends rerun when done on every
-    run, so build those in a per-filter cache."""
+    run, so build those in a per-filter cache. ``description`` names what the map shows for a screen
+    reader (the SVG's label); its shapes are left out of the accessibility tree (each layer's mark
+    ``aria: false``: Vega gave every shape group the role of an image with no name, axe-core's serious
+    ``svg-img-alt``), the page's tables and captions saying what they show."""
     outline = {
         "data": {"values": ward_shapes(config_path())},
         "mark": {"type": "geoshape", "fill": "#f4f4f4", "stroke": "#555", "strokeWidth": 0.6},
     }
     usermeta = {"embedOptions": {"renderer": "svg"}}
     if all(isinstance(layer, dict) for layer in layers):
-        return {
+        spec = {
             "$schema": VEGA_LITE,
             "layer": [outline, *layers],
             "projection": {"type": "identity", "reflectY": True},
             "height": height,
             "usermeta": usermeta,
         }
-    import altair as alt  # only the pages that draw Altair charts pay for the import
+    else:
+        import altair as alt  # only the pages that draw Altair charts pay for the import
 
-    return (
-        alt.layer(alt.Chart.from_dict(outline), *layers)
-        .project(type="identity", reflectY=True)
-        .properties(height=height, usermeta=usermeta)
-        .to_dict()
-    )
+        spec = (
+            alt.layer(alt.Chart.from_dict(outline), *layers)
+            .project(type="identity", reflectY=True)
+            .properties(height=height, usermeta=usermeta)
+            .to_dict()
+        )
+    marks = [m if isinstance(m, dict) else {"type": m} for m in (layer["mark"] for layer in spec["layer"])]
+    layered = [{**layer, "mark": {**m, "aria": False}} for layer, m in zip(spec["layer"], marks)]
+    return {**spec, "layer": layered, "description": str(description)}
 
 
 def streets():

@@ -29,6 +29,7 @@ from pyproj import Transformer
 
 from dashboard.basemap import STREETS_URL
 from dashboard.basemap import URL as BASEMAP_URL
+from dashboard.render.staticmap import pole
 from geodata import places
 from geodata.basemap import ATTRIBUTION as OSM
 from geodata.classes import classify
@@ -91,9 +92,10 @@ def prepare(geoms: np.ndarray, simplify: float = 0.0) -> list[dict]:
 
 
 def label_points(geoms: np.ndarray) -> list[list[float]]:
-    """A point inside each EPSG:27700 geometry (shapely's point on surface), as WGS84 [lat, lon]:
-    where an area's name label is drawn."""
-    pts = to_wgs84(shapely.point_on_surface(np.asarray(geoms)))
+    """Each EPSG:27700 geometry's pole of inaccessibility (:func:`dashboard.render.staticmap.pole`, the
+    static maps' own: the point inside farthest from the edge, of the largest part), as WGS84 [lat, lon]:
+    where an area's name label is drawn, or from where it is led out."""
+    pts = to_wgs84(np.array([pole(g) for g in np.asarray(geoms)], dtype=object))
     return [[round(p.y, 5), round(p.x, 5)] for p in pts]
 
 
@@ -164,8 +166,10 @@ def outline(
     m: dict, geoms: list[dict], names, points: list[list[float]] | None = None, name: str = "Ward names and outlines"
 ) -> None:
     """Add unfilled outlines with each area's name as tooltip and, where ``points``
-    (:func:`label_points`) are given, as a permanent label there: the base map when there are no
-    tiles."""
+    (:func:`label_points`) are given, as a permanent label: the base map when there are no tiles.
+    The map component places these names after every zoom or move so that every area in view is named
+    and no two names overlap: at the point, else moved within the area, else led out with a line, the
+    type shrunk (to 9 px) only when the view has no free spot left (``placeLabels``)."""
     props = [{"tip": [["Ward", str(n)]]} for n in names]
     m["layers"].append(
         {
@@ -175,6 +179,7 @@ def outline(
             "className": "ward-outline",
             "data": _features(geoms, props),
             "labels": [[p[0], p[1], str(n)] for p, n in zip(points, names)] if points else [],
+            "placeLabels": True,
         }
     )
 

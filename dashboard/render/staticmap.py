@@ -477,7 +477,7 @@ def _emit(d: Drawn, placer: _Placer, name, lines, box, kind="ward") -> None:
 def _inside(d, placer, g, name, value, font, measure) -> bool:
     lines = _label_lines(name, value, font)
     w, h = _box_size(lines, measure)
-    pole = _pole(g)
+    centre = pole(g)
     bx0, by0, bx1, by1 = g.bounds
     step = max(h / 3, 1.0)
     xs = np.arange(bx0 + w / 2, bx1 - w / 2 + 1e-9, step)
@@ -486,7 +486,7 @@ def _inside(d, placer, g, name, value, font, measure) -> bool:
         return False
     gx, gy = np.meshgrid(xs, ys)
     gx, gy = gx.ravel(), gy.ravel()
-    order = np.argsort((gx - pole.x) ** 2 + (gy - pole.y) ** 2)
+    order = np.argsort((gx - centre.x) ** 2 + (gy - centre.y) ** 2)
     gx, gy = gx[order], gy[order]
     boxes = shapely.box(gx - w / 2, gy - h / 2, gx + w / 2, gy + h / 2)
     shapely.prepare(g)
@@ -506,8 +506,8 @@ def _led_out(d, placer, g, name, value, size, measure) -> bool:
     it as is free; False when neither has room (the caller shrinks the type)."""
     lines = _label_lines(name, value, size)
     w, h = _box_size(lines, measure)
-    pole = _pole(g)
-    px, py = pole.x, pole.y
+    centre = pole(g)
+    px, py = centre.x, centre.y
     f = placer.frame
     reach = math.hypot(f[2] - f[0], f[3] - f[1]) / 2
 
@@ -542,8 +542,10 @@ def _led_out(d, placer, g, name, value, size, measure) -> bool:
     return False
 
 
-def _pole(g):
-    """The pole of inaccessibility of ``g`` (of its largest part): the point inside farthest from its edge."""
+def pole(g):
+    """The pole of inaccessibility of ``g`` (of its largest part): the point inside farthest from its edge,
+    found to 0.5 units (metres on EPSG:27700; Garcia-Castellanos & Lombardo 2007, shapely's ``polylabel``).
+    Where a ward's name goes on every map, the interactive one too (:func:`dashboard.render.maps.label_points`)."""
     part = g.geoms[int(np.argmax([p.area for p in g.geoms]))] if hasattr(g, "geoms") else g
     return shapely.ops.polylabel(part, 0.5)
 

@@ -125,7 +125,11 @@ def outputs(path, end, window, categories, wards, top, min_class, cell, harm_key
     return {
         **shown,
         "table": table,
-        "map": common.area_map([fills, labels, *(_action_layers(placed) if placed else [])], 480),
+        "map": common.area_map(
+            [fills, labels, *(_action_layers(placed) if placed else [])],
+            480,
+            "Map of the patrol zones, numbered, over the ward outlines",
+        ),
         "geojson": out.to_crs(4326).to_json(drop_id=True),
         "gpx": export.patrol_gpx(zones, f"Patrol zones: {store.config.area_name}, {period}", NO_DAY_OR_TIME),
     }

@@ -115,7 +115,13 @@ def _emerging_map(store, selection: Selection) -> tuple[int, int, float, tuple, 
                 ],
             )
         )
-    return len(shown), len(cells), grid.cell_size, notes, common.area_map(layers, 520)
+    return (
+        len(shown),
+        len(cells),
+        grid.cell_size,
+        notes,
+        common.area_map(layers, 520, "Map of the emerging hot spot patterns by grid cell, over the ward outlines"),
+    )
 
 
 def page() -> None:

@@ -13,6 +13,12 @@ from dashboard.markdown import inert
 from geodata.analysis import Audience, Selection, rules
 from geodata.analysis.ward_table import ward_table
 
+#: The phone's ward map below 640 px (where Streamlit stacks the columns), the wide one above.
+_NARROW_CSS = (
+    "<style>.csp-ward-map .narrow{display:none}"
+    "@media (max-width:640px){.csp-ward-map .wide{display:none}.csp-ward-map .narrow{display:block}}</style>"
+)
+
 
 def _table(store, selection: Selection, key, audience: Audience):
     """:func:`geodata.analysis.ward_table.ward_table` with the harm weights of the priorities file ``key``."""
@@ -49,9 +55,17 @@ def page() -> None:
     st.metric("Incidents", result.total)
     left, right = st.columns([3, 2])
     with left:
-        svg = common.ward_svg(table.set_index("ward_code")["incidents"], "Incidents")
+        values = table.set_index("ward_code")["incidents"]
+        # two drawings, one shown: 600 units wide, and 360 for a phone's single column (the wide one's names
+        # were 7 px there); each names every ward (staticmap), the browser shows the one for its width
+        wide = common.ward_svg(values, "Incidents")
+        try:
+            narrow = common.ward_svg(values, "Incidents", width=360)
+        except RuntimeError:  # names too long for 360 units even at 60% type (staticmap): the wide one
+            narrow = wide
         st.markdown(  # staticmap escapes every text
-            f'<div class="csp-ward-map">{svg}</div>',
+            f'<div class="csp-ward-map">{_NARROW_CSS}<div class="wide">{wide}</div>'
+            f'<div class="narrow">{narrow}</div></div>',
             unsafe_allow_html=True,
         )
     with right:

@@ -170,3 +170,27 @@ def test_one_module_per_kind_of_drawing_and_matplotlib_only_for_the_map_image():
     assert using(r"\"FeatureCollection\"") == [RENDERERS["interactive map"]]
     # matplotlib only for the map image's PNG (staticmap.png: its object API), nothing else
     assert using(r"^\s*(from|import) matplotlib") == [RENDERERS["static map"]]
+
+
+def test_the_explorers_map_image_names_every_ward_with_no_label_overlapping(tmp_path, monkeypatch, bundled_store):
+    """The explorer's map image (PNG for a report, issue 22: it named 8 of 20): what the button makes, on the
+    explorer's opening period, every ward named and no two labels (wards, streets) overlapping; and zoomed to
+    the city centre's wards, each chosen ward named."""
+    from dashboard.views import explorer
+    from geodata.analysis import ANALYST, Selection
+    from tests.conftest import write_config
+
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", path := str(write_config(tmp_path)))
+    drawn = []
+    real = staticmap.png
+    monkeypatch.setattr(staticmap, "png", lambda **kw: drawn.append(real(**kw)[1]) or (b"", None))
+    explorer.map_image(path, Selection.of("2025-04", "2025-06"), ANALYST, None, "incidents")
+    names = bundled_store.areas("ward").names
+    assert sorted(drawn[0].wards_named) == sorted(names) and len(names) == 20
+    _no_overlap(drawn[0].boxes)
+    assert drawn[0].boxes[20:], "no street named on the map image"  # the busiest streets too, beside the wards
+    city = {"St Peters", "Clarence", "Cunningham", "Sopwell", "Batchwood", "Bernards Heath"}
+    chosen = tuple(c for c, n in zip(bundled_store.areas("ward").codes, names) if n in city)
+    explorer.map_image(path, Selection.of("2025-04", "2025-06", wards=chosen), ANALYST, None, "incidents")
+    assert city <= set(drawn[1].wards_named)
+    _no_overlap(drawn[1].boxes)

@@ -87,3 +87,35 @@ def map_frame(page, timeout: float = 60):
                 pass
         time.sleep(0.25)
     pytest.fail("the Leaflet map did not draw its ward polygons")
+
+
+#: On the shown static map (``svg.static-map``) the CSS selector given picks (the first drawn: a page may hold
+#: one per screen width): its wards (from their tooltips), the label lines' text and screen boxes (each line's
+#: second class names its label).
+MAP_LABELS = """(selector) => {
+  const svg = [...document.querySelectorAll(selector)].find((s) => s.getBoundingClientRect().width > 0);
+  if (!svg) return null;
+  const wards = [...svg.querySelectorAll('path.ward-area title')].map((t) => t.textContent.split(': ')[0]);
+  const lines = [...svg.querySelectorAll('text.map-label')].map((t) => {
+    const r = t.getBoundingClientRect();
+    return [t.textContent, r.left, r.top, r.right, r.bottom, t.classList[1]];
+  });
+  return {wards, lines};
+}"""
+
+
+def map_labels_ok(found) -> None:
+    """Every one of the 20 wards named on a static map (:data:`MAP_LABELS`; a long name may be broken over two
+    lines) and no two label lines of different labels overlap."""
+    assert found is not None, "no static map on the page"
+    text = " ".join(t for t, *_ in found["lines"])
+    missing = [w for w in found["wards"] if w not in text and not all(p in text for p in w.split(" ", 1))]
+    assert len(found["wards"]) == 20 and missing == [], missing
+    boxes = found["lines"]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            if a[5] == b[5]:  # two lines of one label
+                continue
+            overlap_x = min(a[3], b[3]) - max(a[1], b[1])
+            overlap_y = min(a[4], b[4]) - max(a[2], b[2])
+            assert overlap_x <= 0.5 or overlap_y <= 0.5, (a, b)

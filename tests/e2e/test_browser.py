@@ -246,8 +246,9 @@ def test_trends_and_wards_draw_their_charts_and_maps(server, page):
     assert page.get_by_text("show a pattern").count() == 1
     page.goto(f"{server}/wards")  # the static ward map: a colour per ward count and every ward named on it
     page.wait_for_selector("svg.static-map", timeout=60_000)
-    areas = page.eval_on_selector_all("svg.static-map path.ward-area title", "els => els.map(e => e.textContent)")
-    written = " ".join(page.eval_on_selector_all("svg.static-map text.map-label", "els => els.map(e => e.textContent)"))
+    shown = ".csp-ward-map .wide svg.static-map"  # the page's width's map (a phone's is the narrow one)
+    areas = page.eval_on_selector_all(f"{shown} path.ward-area title", "els => els.map(e => e.textContent)")
+    written = " ".join(page.eval_on_selector_all(f"{shown} text.map-label", "els => els.map(e => e.textContent)"))
     assert len(areas) == 20 and all(a.split(": ")[0].split(" ", 1)[0] in written for a in areas)
     assert page.locator("[data-testid='stException']").count() == 0
 

@@ -1,22 +1,19 @@
 """The meeting room in Debian's headless Chromium: the kiosk's slides fit 1280x720, 1920x1080 and
-3840x2160 with nothing below the screen, the overview comes first, slides rotate with no mouse, and
-axe-core finds no serious or critical accessibility violation on the Meeting page or the kiosk."""
+3840x2160 with nothing below the screen, the overview comes first, slides rotate with no mouse
+(axe-core on every page and the kiosk: tests/e2e/test_accessibility.py)."""
 
 from __future__ import annotations
 
-import gzip
 import time
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.conftest import REPO
-from tests.e2e.conftest import ARTIFACTS, SLIDES, wait_for_meeting
+from tests.e2e.conftest import ARTIFACTS, MAP_LABELS, SLIDES, map_labels_ok, wait_for_meeting
 
 pytestmark = pytest.mark.browser
 
 SIZES = ((1280, 720), (1920, 1080), (3840, 2160))
-AXE = REPO / "tests" / "vendor" / "axe-core" / "axe.min.js.gz"
 
 #: Every visible element's bottom and right edge, and the document's scroll size, against the window.
 _OVERFLOW = """() => {
@@ -33,34 +30,6 @@ _OVERFLOW = """() => {
   return {scroll: document.documentElement.scrollHeight, scrollW: document.documentElement.scrollWidth,
           vh, vw, out: out.slice(0, 10), n: out.length};
 }"""
-
-
-#: On the shown slide's map: the wards (from their tooltips), the label lines' text and screen boxes.
-_MAP_LABELS = """() => {
-  const svg = document.querySelector('.csp-kiosk section.csp-slide:not([hidden]) svg.static-map');
-  if (!svg) return null;
-  const wards = [...svg.querySelectorAll('path.ward-area title')].map((t) => t.textContent.split(': ')[0]);
-  const lines = [...svg.querySelectorAll('text.map-label')].map((t) => {
-    const r = t.getBoundingClientRect();
-    return [t.textContent, r.left, r.top, r.right, r.bottom, t.classList[1]];
-  });
-  return {wards, lines};
-}"""
-
-
-def map_labels_ok(found) -> None:
-    """Every ward named on the map (a long name may be broken over two lines) and no two label lines overlap."""
-    text = " ".join(t for t, *_ in found["lines"])
-    missing = [w for w in found["wards"] if w not in text and not all(p in text for p in w.split(" ", 1))]
-    assert len(found["wards"]) == 20 and missing == [], missing
-    boxes = found["lines"]
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1 :]:
-            if a[5] == b[5]:  # two lines of one label
-                continue
-            overlap_x = min(a[3], b[3]) - max(a[1], b[1])
-            overlap_y = min(a[4], b[4]) - max(a[2], b[2])
-            assert overlap_x <= 0.5 or overlap_y <= 0.5, (a, b)
 
 
 def _slide_label(pg) -> str:
@@ -107,7 +76,9 @@ def test_every_kiosk_slide_fits_each_screen_and_the_overview_is_first(server):  
                     assert fit["scroll"] <= h and fit["scrollW"] <= w, (w, h, label, fit)
                     assert fit["n"] == 0, (w, h, label, fit["out"])
                     if label.startswith("P3"):  # every ward named on the slide's map, no labels overlapping
-                        map_labels_ok(pg.evaluate(_MAP_LABELS))
+                        map_labels_ok(
+                            pg.evaluate(MAP_LABELS, ".csp-kiosk section.csp-slide:not([hidden]) svg.static-map")
+                        )
                 assert labels[0] == "Overview", labels
                 assert labels[1:] == [
                     "P1 Drug markets and exploitation",
@@ -192,28 +163,3 @@ def test_slides_stack_readably_on_a_phone(server, page):  # noqa: F811
     )
     assert sizes["smallest"] >= 13, sizes  # 16:9 slides at 390 px wide had 5 px text
     assert sizes["wide"] == 0 and sizes["columns"] == 1, sizes  # stacked, one column
-
-
-def _axe(pg, context: str) -> list[dict]:
-    """axe-core's serious and critical violations in ``context`` (a CSS selector) of the page."""
-    pg.add_script_tag(content=gzip.decompress(AXE.read_bytes()).decode("utf-8"))
-    result = pg.evaluate("async (ctx) => await axe.run(ctx, {resultTypes: ['violations']})", context)
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def test_axe_finds_no_serious_violation_on_the_meeting_page_and_the_kiosk(server, page):  # noqa: F811
-    page.goto(server)
-    wait_for_meeting(page)
-    # our own content: the main column, and the sidebar (its captions were 3.81:1 under Streamlit's theme)
-    assert _axe(page, "[data-testid='stMain']") == []
-    assert _axe(page, "[data-testid='stSidebar']") == []
-    page.goto(f"{server}/wards")  # the static ward map: every ward named, text on a halo
-    page.wait_for_selector("svg.static-map", timeout=90_000)
-    assert _axe(page, "body") == []
-    page.goto(f"{server}/?mode=meeting&every=60")
-    page.wait_for_selector(".csp-kiosk section.csp-slide", timeout=90_000)
-    assert _axe(page, "body") == []
