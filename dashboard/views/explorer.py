@@ -313,7 +313,7 @@ def page() -> None:
             index=list(MEASURES).index(measure_default) if measure_default in MEASURES else 0,
         )
         cell = st.selectbox("Hot spot grid", list(CELLS), key="explorer_cell")
-    st.query_params["measure"] = measure
+    common.set_params({"measure": measure})
     path = common.config_path()
     audience = common.audience()
     table = wards_for(selection, audience)
@@ -395,7 +395,10 @@ def page() -> None:
         st.caption(f"The newest 1,000 of {len(incidents):,} shown" + ("; the CSV holds all." if analyst else "."))
     if analyst:
         st.download_button(
-            "Incidents (CSV)", export.to_csv(incidents), common.download_name("incidents", selection, "csv"), "text/csv"
+            "Incidents (CSV)",
+            lambda: export.to_csv(incidents),  # made when clicked, not on every rerun
+            common.download_name("incidents", selection, "csv"),
+            "text/csv",
         )
 
     one_ward(path, selection, f["ward_names"])
