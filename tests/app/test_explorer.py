@@ -181,3 +181,57 @@ def test_the_explorer_imports_no_statistics_or_drawing_library_before_its_wards_
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_a_rerun_writes_no_download_file_until_it_is_clicked(tmp_path, monkeypatch, bundled_store):
+    """Issue 23: the Incidents CSV was written (and hashed into Streamlit's media store) on every rerun of the
+    explorer; every download of the page is now made when clicked (a deferred file, no URL until then)."""
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=180)
+    at.query_params.update({"from": "2021-10", "to": "2021-12", "cat": "Robbery"})
+    at.run()
+    open_page(at, "explorer").run()
+    assert not at.exception, at.exception
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    assert "Incidents (CSV)" in buttons
+    for label, proto in buttons.items():
+        assert proto.deferred_file_id and not proto.url, label
+
+
+def test_the_config_argument_is_parsed_once_per_argument_list(monkeypatch):
+    """Issue 23: ``config_path`` (asked about 17 times a page run) built a new argument parser each time, and
+    each looked up its message translations on disk: with ten sessions at once, ~160 file checks a run, each
+    a wait for the interpreter lock. Parsed once per argument list; a new list is parsed again."""
+    import argparse
+    import sys
+
+    made = []
+    real = argparse.ArgumentParser.parse_known_args
+
+    def counting(self, *args, **kwargs):
+        made.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_known_args", counting)
+    monkeypatch.delenv("CSP_HOTSPOTS_CONFIG", raising=False)
+    monkeypatch.setattr(sys, "argv", ["app.py", "--config", "/srv/a/csp.toml"])
+    assert [common.config_path() for _ in range(5)] == ["/srv/a/csp.toml"] * 5
+    assert len(made) <= 1
+    monkeypatch.setattr(sys, "argv", ["app.py", "--config", "/srv/b/csp.toml"])
+    assert common.config_path() == "/srv/b/csp.toml"
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", "/srv/c/csp.toml")
+    assert common.config_path() == "/srv/c/csp.toml"
+
+
+def test_serve_turns_off_the_garbage_collection_after_every_run(monkeypatch, tmp_path):
+    """Issue 23: Streamlit ran ``gc.collect(2)`` after every page run (86 ms holding the interpreter lock,
+    profiled with ten sessions at once), while the other sessions' runs waited; ``serve`` turns it off."""
+    from dashboard import cli, server
+
+    seen = {}
+    monkeypatch.setattr(server, "main", lambda argv, **kw: seen.setdefault("argv", argv))
+    assert cli.main(["serve", "--config", str(write_config(tmp_path)), "--port", "8599"]) == 0
+    argv = seen["argv"]
+    assert argv[argv.index("--runner.postScriptGC") + 1] == "false"
+    assert argv.index("--runner.postScriptGC") < argv.index("--")  # a Streamlit option, not the app's
