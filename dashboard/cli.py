@@ -576,7 +576,12 @@ def _listen(args, cfg) -> tuple[str, frozenset[str] | None]:
 def _cmd_serve(args, cfg) -> int:
     app = Path(__file__).resolve().parent / "app.py"
     address, hosts = _listen(args, cfg)
-    open_store(cfg)  # built on first run, before the browser waits
+    if cfg.store_path.exists():  # checked (and migrated) as open_store would, without importing the loaders
+        from geodata.store import Store
+
+        Store.open(cfg, exclusive=True)
+    else:
+        open_store(cfg)  # built on first run, before the browser waits
     from dashboard import server
 
     server.main(

@@ -235,3 +235,43 @@ def test_serve_turns_off_the_garbage_collection_after_every_run(monkeypatch, tmp
     argv = seen["argv"]
     assert argv[argv.index("--runner.postScriptGC") + 1] == "false"
     assert argv.index("--runner.postScriptGC") < argv.index("--")  # a Streamlit option, not the app's
+
+
+def test_serve_opens_an_existing_store_without_importing_the_loaders(tmp_path, bundled_store):
+    """Issue 23: ``serve`` imported the ingest pipeline (the loaders, the disclosure key's hashing: ~0.5 s on a
+    busy machine) only to open an existing store before the server listened. It opens it as the pipeline would
+    (checked and migrated: :meth:`geodata.store.Store.open`) without those imports; a missing store is still built."""
+    import shutil
+    import subprocess
+    import sys
+
+    cfg = write_config(tmp_path)
+    shutil.copy(bundled_store.path, tmp_path / "s.duckdb")  # the store exists: serve only opens it
+    code = (
+        "import sys; from dashboard import cli, server; server.main = lambda argv, **kw: None; "
+        f"assert cli.main(['serve', '--config', {str(cfg)!r}, '--port', '8599']) == 0; "
+        "print(sorted(m for m in sys.modules if m.startswith('geodata.pipeline')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_server_skips_streamlits_repl_check():
+    """Issue 23: Streamlit asks once per process, at the first element drawn, whether it runs in a Python REPL,
+    by ``inspect.stack()`` reading the source of every frame (0.1-0.4 s of the first visitor's view). The
+    server is never a REPL: it skips the check."""
+    from streamlit import delta_generator, env_util
+
+    from dashboard import server
+
+    asked = []
+    real = env_util.is_repl
+    env_util.is_repl = lambda: asked.append(1) or real()
+    try:
+        delta_generator._use_warning_has_been_displayed = False
+        server.no_repl_check()
+        delta_generator._maybe_print_use_warning()
+    finally:
+        env_util.is_repl = real
+    assert asked == []
