@@ -9,6 +9,7 @@ import json
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -33,6 +34,10 @@ from loaders import months as months_mod
 
 CRIME_TYPES = sources.POLICE.categories
 T = TypeVar("T")
+
+#: Set when this process's first page run starts (:mod:`dashboard.app`): the server's warm-up
+#: (:mod:`dashboard.server`) then leaves the default page's figures to that page.
+page_run_started = threading.Event()
 
 
 def config_path() -> str | None:

@@ -4,8 +4,10 @@ Streamlit imports a page's modules only when the first browser connects; here a
 background thread imports the default (Meeting) page's once the server listens, while the browser loads
 Streamlit's front end (importing while the server starts slowed both), and fills that page's cache of
 figures for the default period, so the first page runs sooner (measured by
-``benchmarks/bench_dashboard.py``). Components (the map's) are left to the pages:
-they register with the running server when imported. Usage: ``python -m dashboard.server <streamlit run arguments>``.
+``benchmarks/bench_dashboard.py``), unless a visitor's page run has started by then: that page computes
+what it shows without the warm-up competing for the cores (issue 23: the Map explorer's cold start).
+Components (the map's) are left to the pages: they register with the running server when imported.
+Usage: ``python -m dashboard.server <streamlit run arguments>``.
 
 It also makes the server safe to put in front of people (:func:`guard`, :func:`no_address_lookups`):
 requests whose Host header is not a configured name are refused (DNS rebinding), every page says it
@@ -38,7 +40,7 @@ class _NotTheWarmUp(logging.Filter):
 WARM_UP = "import-pages"
 
 
-def _import_pages(port: int, streets_file=None) -> None:
+def _import_pages(port: int) -> None:
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NotTheWarmUp())
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # first let the server start: it needs the CPU more
@@ -51,8 +53,8 @@ def _import_pages(port: int, streets_file=None) -> None:
         from dashboard import common
         from geodata.analysis.status import latest_month
 
-        if streets_file is not None:
-            streets_json(str(streets_file))
+        if common.page_run_started.is_set():  # a visitor's page runs already: it computes what it shows, and
+            return  # the default page's figures would compete with it for the cores (issue 23)
         # the default page's figures, into the page's own cache (same function, same key as the page):
         # a first visitor is an admin in local mode (exact counts), else the public (disclosure control)
         store = common.store()
@@ -102,8 +104,8 @@ def _streets_json(path: str) -> bytes:
 
 def streets_json(path: str) -> bytes:
     """The offline streets of ``path`` for the interactive map (:func:`geodata.basemap.wgs84_json`), made once
-    per process: by the warm-up thread once the server listens, or by the first request for them if it comes
-    first. It was made before the server listened (0.35 s of CPU at every start, the browser waiting; issue 23)."""
+    per process, when a map first asks for them (off the event loop). They were made before the server listened
+    (0.35 s of CPU at every start, the browser waiting, and a start on a page without a map paying too; issue 23)."""
     with _streets_lock:
         return _streets_json(path)
 
@@ -232,7 +234,7 @@ def main(argv: list[str], hosts: frozenset[str] | None = frozenset(), basemap_fi
     no_remote_cache_clearing()
     sys.stdout, sys.stderr = DropWhenGone(sys.stdout), DropWhenGone(sys.stderr)
     _install_guard(hosts, basemap_file, streets_file)
-    threading.Thread(target=_import_pages, args=(port, streets_file), name=WARM_UP, daemon=True).start()
+    threading.Thread(target=_import_pages, args=(port,), name=WARM_UP, daemon=True).start()
     from streamlit.web import cli
 
     sys.argv = ["streamlit", *argv]
