@@ -40,7 +40,7 @@ class _NotTheWarmUp(logging.Filter):
 WARM_UP = "import-pages"
 
 
-def _import_pages(port: int) -> None:
+def _import_pages(port: int, streets_file=None) -> None:
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NotTheWarmUp())
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # first let the server start: it needs the CPU more
@@ -50,6 +50,8 @@ def _import_pages(port: int) -> None:
         except OSError:
             time.sleep(0.05)
     try:
+        if streets_file is not None:  # the interactive map draws its wards once it has the streets
+            streets_json(str(streets_file))
         from dashboard import common
         from geodata.analysis.status import latest_month
 
@@ -104,8 +106,9 @@ def _streets_json(path: str) -> bytes:
 
 def streets_json(path: str) -> bytes:
     """The offline streets of ``path`` for the interactive map (:func:`geodata.basemap.wgs84_json`), made once
-    per process, when a map first asks for them (off the event loop). They were made before the server listened
-    (0.35 s of CPU at every start, the browser waiting, and a start on a page without a map paying too; issue 23)."""
+    per process: by the warm-up thread as soon as the server listens (the map draws its wards once it has them),
+    or by the first request for them if that comes first (off the event loop). They were made before the server
+    listened: 0.35 s of CPU at every start with the browser waiting for the port (issue 23)."""
     with _streets_lock:
         return _streets_json(path)
 
@@ -234,7 +237,7 @@ def main(argv: list[str], hosts: frozenset[str] | None = frozenset(), basemap_fi
     no_remote_cache_clearing()
     sys.stdout, sys.stderr = DropWhenGone(sys.stdout), DropWhenGone(sys.stderr)
     _install_guard(hosts, basemap_file, streets_file)
-    threading.Thread(target=_import_pages, args=(port,), name=WARM_UP, daemon=True).start()
+    threading.Thread(target=_import_pages, args=(port, streets_file), name=WARM_UP, daemon=True).start()
     from streamlit.web import cli
 
     sys.argv = ["streamlit", *argv]

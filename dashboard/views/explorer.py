@@ -329,11 +329,14 @@ def page() -> None:
         (st.warning if note.startswith("No change figure") else st.caption)(inert(note))
     grid_notes = st.container()
     the_map = st.empty()
-    if not mapview.seen("explorer_map"):  # a first view: the wards at once, the hot spots when computed
+    if not mapview.seen("explorer_map"):
+        # A session's first view: the wards alone, then at once the run that adds the hot spots to the same map
+        # (updated in place) and the tables below it. The browser paints the wards meanwhile: when the whole page
+        # came in one run, the map waited for the tables' drawing, and a second map replacing the first threw
+        # away the loading of the first (issue 23).
         with the_map:
-            mapview.show(
-                _with_actions(ward_spec(path, selection, audience, measure)), height=620, key="explorer_map_wards"
-            )
+            mapview.show(_with_actions(ward_spec(path, selection, audience, measure)), height=620, key="explorer_map")
+        st.rerun()
     found = analyses(path, selection, CELLS[cell])[0]
     with the_map:
         mapview.show(

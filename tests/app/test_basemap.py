@@ -145,7 +145,7 @@ def test_parallel_basemap_reads_are_capped(tmp_path, monkeypatch):
 def test_the_offline_streets_are_made_after_the_server_listens_and_once(monkeypatch):
     """Issue 23: the streets of the interactive map (0.35 s of CPU) were made in WGS84 before the server
     listened, on every start, the browser waiting. Now the app is wrapped at once, and the streets are made
-    when a map first asks for them, once per process, and served gzipped."""
+    once per process after it listens (the warm-up thread's ask, or a browser's), and served gzipped."""
     import gzip
     import json
 

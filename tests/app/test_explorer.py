@@ -275,3 +275,33 @@ def test_the_server_skips_streamlits_repl_check():
     finally:
         env_util.is_repl = real
     assert asked == []
+
+
+def test_a_first_view_draws_the_wards_alone_then_the_hot_spots_into_the_same_map(tmp_path, monkeypatch, bundled_store):
+    """Issue 23: a first view drew a quick ward map, computed the hot spots and drew a second map in its place in
+    the same run, then the tables: in the browser the second map's frame replaced the first's before it painted,
+    and the map waited for the tables' drawing. Now the first run ends with the ward map (key ``explorer_map``)
+    and the run that follows computes the hot spots and updates that same map, tables below it."""
+    from dashboard.views import explorer
+
+    calls = []
+    real = explorer.analyses
+
+    def watched(*args):
+        calls.append(mapview_seen())
+        return real(*args)
+
+    def mapview_seen():
+        from dashboard.render import mapview
+
+        return mapview.seen("explorer_map")
+
+    monkeypatch.setattr(explorer, "analyses", watched)
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=180)
+    at.query_params.update({"from": "2025-04", "to": "2025-06"})
+    at.run()
+    open_page(at, "explorer").run()
+    assert not at.exception, at.exception
+    assert calls and all(calls)  # the hot spots only once the ward map (the same component) was drawn
+    assert any(h.value == "Wards" for h in at.subheader)  # the whole page after the rerun
