@@ -305,3 +305,30 @@ def test_a_first_view_draws_the_wards_alone_then_the_hot_spots_into_the_same_map
     assert not at.exception, at.exception
     assert calls and all(calls)  # the hot spots only once the ward map (the same component) was drawn
     assert any(h.value == "Wards" for h in at.subheader)  # the whole page after the rerun
+
+
+def test_the_servers_warm_up_leaves_the_default_pages_figures_to_a_visitors_page(tmp_path, monkeypatch, bundled_store):
+    """Issue 23: the server's warm-up computed the Meeting page's figures (0.5-0.9 s of CPU, scipy included)
+    while a visitor's Map explorer made its first view on the same two cores. Once a page run has started it
+    leaves them to that page; before any page runs, it still fills them for the default page."""
+    import shutil
+    import socket
+
+    from dashboard import server
+
+    shutil.copy(bundled_store.path, tmp_path / "s.duckdb")
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    asked = []
+    monkeypatch.setattr(common, "statuses", lambda *args: asked.append(args))
+    with socket.socket() as listening:  # the warm-up waits for the server's port
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        port = listening.getsockname()[1]
+        common.page_run_started.set()
+        try:
+            server._import_pages(port)
+            assert asked == []
+        finally:
+            common.page_run_started.clear()
+        server._import_pages(port)
+    assert len(asked) == 1
