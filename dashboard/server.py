@@ -49,9 +49,12 @@ def _import_pages(port: int, streets_file=None) -> None:
             break
         except OSError:
             time.sleep(0.05)
-    try:
-        if streets_file is not None:  # the interactive map draws its wards once it has the streets
+    if streets_file is not None:  # the interactive map draws its wards once it has the streets
+        try:
             streets_json(str(streets_file))
+        except Exception:  # noqa: BLE001  a map's own request for them reports the problem (HTTP 500, logged)
+            pass
+    try:
         from dashboard import common
         from geodata.analysis.status import latest_month
 
