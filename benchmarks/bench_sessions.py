@@ -72,8 +72,8 @@ class Session:
                     self.widget = el.multiselect
             elif kind == "page_info_changed":
                 self.query = fwd.page_info_changed.query_string
-            elif kind == "script_finished":
-                return time.perf_counter() - t0
+            elif kind == "script_finished" and fwd.script_finished != fwd.FINISHED_EARLY_FOR_RERUN:
+                return time.perf_counter() - t0  # a run that asked for another (st.rerun) ends with that one
 
     def choose(self, category: str):
         """The widget states after choosing ``category`` in the crime-type filter."""

@@ -26,6 +26,7 @@ def lazy(name: str):
     return page
 
 
+common.page_run_started.set()
 st.set_page_config(page_title="CSP Hotspots", layout="wide")
 kiosk = st.query_params.get("mode") == "meeting"  # the meeting-room screen: no navigation at all
 config = common.store().config

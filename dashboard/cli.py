@@ -491,6 +491,12 @@ HARDENING = (
 #: the OpenStreetMap licence, was Streamlit's blue at 60%, #7c95d2: 2.96:1).
 THEME = ("--theme.textColor", "#111111", "--theme.linkColor", "#051434")
 
+#: Streamlit's runtime settings of `serve`: no forced full garbage collection after every page run. Streamlit's
+#: default (``runner.postScriptGC``) runs ``gc.collect(2)`` when each run ends, holding the interpreter lock for
+#: 30-90 ms over the pandas and Arrow objects the caches hold, while every other session's run waits
+#: (issue 23: 86 ms a run profiled with ten sessions at once). Python's own generational collection still runs.
+RUNTIME = ("--runner.postScriptGC", "false")
+
 
 def _cmd_users(args, cfg) -> int:
     from dashboard import accounts
@@ -633,7 +639,12 @@ def _listen(args, cfg) -> tuple[str, frozenset[str] | None]:
 def _cmd_serve(args, cfg) -> int:
     app = Path(__file__).resolve().parent / "app.py"
     address, hosts = _listen(args, cfg)
-    open_store(cfg)  # built on first run, before the browser waits
+    if cfg.store_path.exists():  # checked (and migrated) as open_store would, without importing the loaders
+        from geodata.store import Store
+
+        Store.open(cfg, exclusive=True)
+    else:
+        open_store(cfg)  # built on first run, before the browser waits
     from dashboard import server
 
     server.main(
@@ -648,6 +659,7 @@ def _cmd_serve(args, cfg) -> int:
             "true",
             *HARDENING,
             *THEME,
+            *RUNTIME,
             "--",
             "--config",
             str(cfg.path),

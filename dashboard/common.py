@@ -4,10 +4,12 @@ and the attributions every licence asks for."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -33,12 +35,24 @@ from loaders import months as months_mod
 CRIME_TYPES = sources.POLICE.categories
 T = TypeVar("T")
 
+#: Set when this process's first page run starts (:mod:`dashboard.app`): the server's warm-up
+#: (:mod:`dashboard.server`) then leaves the default page's figures to that page.
+page_run_started = threading.Event()
+
 
 def config_path() -> str | None:
     """``--config`` after ``streamlit run app.py --``, else $CSP_HOTSPOTS_CONFIG, else the bundled one."""
+    return _config_arg(tuple(sys.argv[1:])) or os.environ.get("CSP_HOTSPOTS_CONFIG")
+
+
+@functools.lru_cache(maxsize=8)
+def _config_arg(argv: tuple[str, ...]) -> str | None:
+    """The ``--config`` of ``argv``, parsed once per argument list: a page run asks for it about 17 times,
+    and each new parser looked up its message translations on disk (about 9 file checks, each one a wait
+    for the interpreter lock when sessions run at once; issue 23)."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--config")
-    return parser.parse_known_args(sys.argv[1:])[0].config or os.environ.get("CSP_HOTSPOTS_CONFIG")
+    return parser.parse_known_args(list(argv))[0].config
 
 
 @st.cache_resource
@@ -133,9 +147,7 @@ def filters(key: str = "f") -> dict:
             default=None if f"{key}_wards" in st.session_state else _param_list("ward", ward_names),
             key=f"{key}_wards",
         )
-    st.query_params.update({"from": start, "to": end})
-    st.query_params["cat"] = categories
-    st.query_params["ward"] = chosen
+    set_params({"from": start, "to": end, "cat": categories, "ward": chosen})
     return {
         "start": start,
         "end": end,
@@ -143,6 +155,14 @@ def filters(key: str = "f") -> dict:
         "wards": chosen or None,
         "ward_names": ward_names,
     }
+
+
+def set_params(values: dict[str, str | list[str]]) -> None:
+    """Put ``values`` in the URL's query parameters (a list: the parameter repeated, empty: removed),
+    setting only those that differ: each set sends the whole query string to the browser again."""
+    for name, value in values.items():
+        if st.query_params.get_all(name) != ([value] if isinstance(value, str) else list(value)):
+            st.query_params[name] = value
 
 
 def period_notes(all_months: list[str], opening: rules.Opening, start: str, end: str) -> None:

@@ -4,8 +4,10 @@ Streamlit imports a page's modules only when the first browser connects; here a
 background thread imports the default (Meeting) page's once the server listens, while the browser loads
 Streamlit's front end (importing while the server starts slowed both), and fills that page's cache of
 figures for the default period, so the first page runs sooner (measured by
-``benchmarks/bench_dashboard.py``). Components (the map's) are left to the pages:
-they register with the running server when imported. Usage: ``python -m dashboard.server <streamlit run arguments>``.
+``benchmarks/bench_dashboard.py``), unless a visitor's page run has started by then: that page computes
+what it shows without the warm-up competing for the cores (issue 23: the Map explorer's cold start).
+Components (the map's) are left to the pages: they register with the running server when imported.
+Usage: ``python -m dashboard.server <streamlit run arguments>``.
 
 It also makes the server safe to put in front of people (:func:`guard`, :func:`no_address_lookups`):
 requests whose Host header is not a configured name are refused (DNS rebinding), every page says it
@@ -15,6 +17,8 @@ looks up this machine's addresses (it would ask checkip.amazonaws.com and open a
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import socket
 import sys
@@ -36,7 +40,7 @@ class _NotTheWarmUp(logging.Filter):
 WARM_UP = "import-pages"
 
 
-def _import_pages(port: int) -> None:
+def _import_pages(port: int, streets_file=None) -> None:
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NotTheWarmUp())
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # first let the server start: it needs the CPU more
@@ -45,10 +49,17 @@ def _import_pages(port: int) -> None:
             break
         except OSError:
             time.sleep(0.05)
+    if streets_file is not None:  # the interactive map draws its wards once it has the streets
+        try:
+            streets_json(str(streets_file))
+        except Exception:  # noqa: BLE001  a map's own request for them reports the problem (HTTP 500, logged)
+            pass
     try:
         from dashboard import common
         from geodata.analysis.status import latest_month
 
+        if common.page_run_started.is_set():  # a visitor's page runs already: it computes what it shows, and
+            return  # the default page's figures would compete with it for the cores (issue 23)
         # the default page's figures, into the page's own cache (same function, same key as the page):
         # a first visitor is an admin in local mode (exact counts), else the public (disclosure control)
         store = common.store()
@@ -86,18 +97,32 @@ def host_name(header: str) -> str:
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
 
 
+_streets_lock = threading.Lock()
+
+
+@functools.cache
+def _streets_json(path: str) -> bytes:
+    from geodata.basemap import wgs84_json
+
+    return wgs84_json(path)
+
+
+def streets_json(path: str) -> bytes:
+    """The offline streets of ``path`` for the interactive map (:func:`geodata.basemap.wgs84_json`), made once
+    per process: by the warm-up thread as soon as the server listens (the map draws its wards once it has them),
+    or by the first request for them if that comes first (off the event loop). They were made before the server
+    listened: 0.35 s of CPU at every start with the browser waiting for the port (issue 23)."""
+    with _streets_lock:
+        return _streets_json(path)
+
+
 def guard(app, hosts: frozenset[str] | None, basemap_file=None, streets_file=None):
     """An ASGI wrapper around Streamlit's app: Host check (``hosts`` plus :data:`LOOPBACK_HOSTS`;
     ``None`` accepts any name), :data:`CLOSED_PATHS` and :data:`SECURITY_HEADERS`; with
     ``basemap_file`` (the config's ``[map] basemap``) it answers :data:`dashboard.basemap.URL`
     itself, with byte ranges (:func:`dashboard.basemap.respond`); with ``streets_file`` (``[map] streets``)
-    it answers :data:`dashboard.basemap.STREETS_URL` with its roads in WGS84 (made once, here)."""
+    it answers :data:`dashboard.basemap.STREETS_URL` with its roads in WGS84 (:func:`streets_json`)."""
     allowed = None if hosts is None else LOOPBACK_HOSTS | hosts
-    streets = None
-    if streets_file is not None:
-        from geodata.basemap import wgs84_json
-
-        streets = wgs84_json(streets_file)
 
     async def guarded(scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
@@ -130,8 +155,9 @@ def guard(app, hosts: frozenset[str] | None, basemap_file=None, streets_file=Non
 
         if basemap_file is not None and path == basemap.URL:
             return await basemap.respond(scope, send_with_headers, basemap_file)
-        if streets is not None and path == basemap.STREETS_URL:
-            return await basemap.respond_json_gz(scope, send_with_headers, streets)
+        if streets_file is not None and path == basemap.STREETS_URL:
+            body = await asyncio.to_thread(streets_json, str(streets_file))  # made once, off the event loop
+            return await basemap.respond_json_gz(scope, send_with_headers, body)
         return await app(scope, receive, send_with_headers)
 
     return guarded
@@ -175,6 +201,15 @@ class DropWhenGone:
         return getattr(self._stream, name)
 
 
+def no_repl_check() -> None:
+    """Streamlit checks once per process, at the first element a page draws, whether it runs in a Python REPL
+    (to print a "use streamlit run" warning) by ``inspect.stack()``, which reads the source of every frame of
+    the script thread: 0.1-0.4 s of the first visitor's first view (issue 23). A server is never a REPL."""
+    from streamlit import delta_generator
+
+    delta_generator._use_warning_has_been_displayed = True
+
+
 def no_remote_cache_clearing() -> None:
     """Streamlit's browser client may send a ``clear_cache`` message (its developer menu's "Clear
     cache"), and the server then clears every cache of the process, for every visitor; anyone who
@@ -201,10 +236,11 @@ def main(argv: list[str], hosts: frozenset[str] | None = frozenset(), basemap_fi
     ``streets_file``: the offline streets (``[map] streets``) to serve, if any."""
     port = int(argv[argv.index("--server.port") + 1]) if "--server.port" in argv else 8501
     no_address_lookups()
+    no_repl_check()
     no_remote_cache_clearing()
     sys.stdout, sys.stderr = DropWhenGone(sys.stdout), DropWhenGone(sys.stderr)
     _install_guard(hosts, basemap_file, streets_file)
-    threading.Thread(target=_import_pages, args=(port,), name=WARM_UP, daemon=True).start()
+    threading.Thread(target=_import_pages, args=(port, streets_file), name=WARM_UP, daemon=True).start()
     from streamlit.web import cli
 
     sys.argv = ["streamlit", *argv]

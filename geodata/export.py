@@ -27,8 +27,12 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object or str(out[col].dtype) in ("str", "string"):
+        if out[col].dtype == object:
             out[col] = out[col].map(_safe)
+        elif str(out[col].dtype) in ("str", "string"):  # one vectorised test, not a Python call per cell
+            risky = out[col].str.startswith(FORMULA_STARTS, na=False).to_numpy(dtype=bool)
+            if risky.any():
+                out[col] = out[col].where(~risky, "'" + out[col])
     out.columns = out.columns.map(_safe) if out.columns.nlevels == 1 else out.columns
     out.index = out.index.map(_safe) if out.index.nlevels == 1 else out.index.map(lambda t: tuple(map(_safe, t)))
     return out

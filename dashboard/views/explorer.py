@@ -313,7 +313,7 @@ def page() -> None:
             index=list(MEASURES).index(measure_default) if measure_default in MEASURES else 0,
         )
         cell = st.selectbox("Hot spot grid", list(CELLS), key="explorer_cell")
-    st.query_params["measure"] = measure
+    common.set_params({"measure": measure})
     path = common.config_path()
     audience = common.audience()
     table = wards_for(selection, audience)
@@ -329,11 +329,14 @@ def page() -> None:
         (st.warning if note.startswith("No change figure") else st.caption)(inert(note))
     grid_notes = st.container()
     the_map = st.empty()
-    if not mapview.seen("explorer_map"):  # a first view: the wards at once, the hot spots when computed
+    if not mapview.seen("explorer_map"):
+        # A session's first view: the wards alone, then at once the run that adds the hot spots to the same map
+        # (updated in place) and the tables below it. The browser paints the wards meanwhile: when the whole page
+        # came in one run, the map waited for the tables' drawing, and a second map replacing the first threw
+        # away the loading of the first (issue 23).
         with the_map:
-            mapview.show(
-                _with_actions(ward_spec(path, selection, audience, measure)), height=620, key="explorer_map_wards"
-            )
+            mapview.show(_with_actions(ward_spec(path, selection, audience, measure)), height=620, key="explorer_map")
+        st.rerun()
     found = analyses(path, selection, CELLS[cell])[0]
     with the_map:
         mapview.show(
@@ -395,7 +398,10 @@ def page() -> None:
         st.caption(f"The newest 1,000 of {len(incidents):,} shown" + ("; the CSV holds all." if analyst else "."))
     if analyst:
         st.download_button(
-            "Incidents (CSV)", export.to_csv(incidents), common.download_name("incidents", selection, "csv"), "text/csv"
+            "Incidents (CSV)",
+            lambda: export.to_csv(incidents),  # made when clicked, not on every rerun
+            common.download_name("incidents", selection, "csv"),
+            "text/csv",
         )
 
     one_ward(path, selection, f["ward_names"])

@@ -58,3 +58,14 @@ def test_geopackage_round_trip(tmp_path, bundled_store):
     assert [name for name, _ in pyogrio.list_layers(path)] == ["wards"]  # empty layers are left out
     with pytest.raises(ValueError, match="nothing to export"):
         geopackage_bytes({"hotspots": empty})
+
+
+def test_csv_safe_gives_text_and_mixed_columns_the_same_guard():
+    """Issue 23: text columns are tested in one vectorised step (the per-cell map took most of a table's
+    rerun); a column of mixed values (object dtype) keeps the per-cell test: its numbers are left as they are."""
+    cells = ["=1+1", "\tx", "\rx", "ok", None]
+    text = csv_safe(pd.DataFrame({"c": pd.Series(cells, dtype="str")}))["c"]
+    mixed = csv_safe(pd.DataFrame({"c": pd.Series([*cells, -5], dtype=object)}))["c"]
+    assert text.tolist()[:4] == mixed.tolist()[:4] == ["'=1+1", "'\tx", "'\rx", "ok"]
+    assert pd.isna(text.iloc[4]) and pd.isna(mixed.iloc[4]) and mixed.iloc[5] == -5
+    assert str(text.dtype) == "str"  # the column stays text

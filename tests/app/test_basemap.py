@@ -140,3 +140,44 @@ def test_parallel_basemap_reads_are_capped(tmp_path, monkeypatch):
     peak, refused, statuses = asyncio.run(run())
     assert peak == basemap.MAX_PARALLEL and refused == 12 - basemap.MAX_PARALLEL - 3
     assert statuses.count(206) == basemap.MAX_PARALLEL + 3
+
+
+def test_the_offline_streets_are_made_after_the_server_listens_and_once(monkeypatch):
+    """Issue 23: the streets of the interactive map (0.35 s of CPU) were made in WGS84 before the server
+    listened, on every start, the browser waiting. Now the app is wrapped at once, and the streets are made
+    once per process after it listens (the warm-up thread's ask, or a browser's), and served gzipped."""
+    import gzip
+    import json
+
+    from dashboard import server
+    from geodata import basemap as geo_basemap
+    from geodata import config
+    from geodata.bundled import ST_ALBANS
+
+    streets = config.load(ST_ALBANS / "csp.toml").map_streets
+    made = []
+    real = geo_basemap.wgs84_json
+    monkeypatch.setattr(geo_basemap, "wgs84_json", lambda path: made.append(path) or real(path))
+    server._streets_json.cache_clear()
+
+    async def app(scope, receive, send):  # Streamlit's app: never reached for the streets
+        raise AssertionError(scope["path"])
+
+    guarded = server.guard(app, None, streets_file=streets)
+    assert made == []  # nothing made while the server starts
+
+    def ask():
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "path": basemap.STREETS_URL, "method": "GET", "headers": [(b"host", b"localhost")]}
+        asyncio.run(guarded(scope, None, send))
+        return sent
+
+    first, second = ask(), ask()
+    assert first[0]["status"] == 200 and first[1]["body"] == second[1]["body"]
+    doc = json.loads(gzip.decompress(first[1]["body"]))
+    assert doc["roads"] and len(made) == 1
+    server._streets_json.cache_clear()

@@ -181,3 +181,154 @@ def test_the_explorer_imports_no_statistics_or_drawing_library_before_its_wards_
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_a_rerun_writes_no_download_file_until_it_is_clicked(tmp_path, monkeypatch, bundled_store):
+    """Issue 23: the Incidents CSV was written (and hashed into Streamlit's media store) on every rerun of the
+    explorer; every download of the page is now made when clicked (a deferred file, no URL until then)."""
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=180)
+    at.query_params.update({"from": "2021-10", "to": "2021-12", "cat": "Robbery"})
+    at.run()
+    open_page(at, "explorer").run()
+    assert not at.exception, at.exception
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    assert "Incidents (CSV)" in buttons
+    for label, proto in buttons.items():
+        assert proto.deferred_file_id and not proto.url, label
+
+
+def test_the_config_argument_is_parsed_once_per_argument_list(monkeypatch):
+    """Issue 23: ``config_path`` (asked about 17 times a page run) built a new argument parser each time, and
+    each looked up its message translations on disk: with ten sessions at once, ~160 file checks a run, each
+    a wait for the interpreter lock. Parsed once per argument list; a new list is parsed again."""
+    import argparse
+    import sys
+
+    made = []
+    real = argparse.ArgumentParser.parse_known_args
+
+    def counting(self, *args, **kwargs):
+        made.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_known_args", counting)
+    monkeypatch.delenv("CSP_HOTSPOTS_CONFIG", raising=False)
+    monkeypatch.setattr(sys, "argv", ["app.py", "--config", "/srv/a/csp.toml"])
+    assert [common.config_path() for _ in range(5)] == ["/srv/a/csp.toml"] * 5
+    assert len(made) <= 1
+    monkeypatch.setattr(sys, "argv", ["app.py", "--config", "/srv/b/csp.toml"])
+    assert common.config_path() == "/srv/b/csp.toml"
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", "/srv/c/csp.toml")
+    assert common.config_path() == "/srv/c/csp.toml"
+
+
+def test_serve_turns_off_the_garbage_collection_after_every_run(monkeypatch, tmp_path):
+    """Issue 23: Streamlit ran ``gc.collect(2)`` after every page run (86 ms holding the interpreter lock,
+    profiled with ten sessions at once), while the other sessions' runs waited; ``serve`` turns it off."""
+    from dashboard import cli, server
+
+    seen = {}
+    monkeypatch.setattr(server, "main", lambda argv, **kw: seen.setdefault("argv", argv))
+    assert cli.main(["serve", "--config", str(write_config(tmp_path)), "--port", "8599"]) == 0
+    argv = seen["argv"]
+    assert argv[argv.index("--runner.postScriptGC") + 1] == "false"
+    assert argv.index("--runner.postScriptGC") < argv.index("--")  # a Streamlit option, not the app's
+
+
+def test_serve_opens_an_existing_store_without_importing_the_loaders(tmp_path, bundled_store):
+    """Issue 23: ``serve`` imported the ingest pipeline (the loaders, the disclosure key's hashing: ~0.5 s on a
+    busy machine) only to open an existing store before the server listened. It opens it as the pipeline would
+    (checked and migrated: :meth:`geodata.store.Store.open`) without those imports; a missing store is still built."""
+    import shutil
+    import subprocess
+    import sys
+
+    cfg = write_config(tmp_path)
+    shutil.copy(bundled_store.path, tmp_path / "s.duckdb")  # the store exists: serve only opens it
+    code = (
+        "import sys; from dashboard import cli, server; server.main = lambda argv, **kw: None; "
+        f"assert cli.main(['serve', '--config', {str(cfg)!r}, '--port', '8599']) == 0; "
+        "print(sorted(m for m in sys.modules if m.startswith('geodata.pipeline')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_server_skips_streamlits_repl_check():
+    """Issue 23: Streamlit asks once per process, at the first element drawn, whether it runs in a Python REPL,
+    by ``inspect.stack()`` reading the source of every frame (0.1-0.4 s of the first visitor's view). The
+    server is never a REPL: it skips the check."""
+    from streamlit import delta_generator, env_util
+
+    from dashboard import server
+
+    asked = []
+    real = env_util.is_repl
+    env_util.is_repl = lambda: asked.append(1) or real()
+    try:
+        delta_generator._use_warning_has_been_displayed = False
+        server.no_repl_check()
+        delta_generator._maybe_print_use_warning()
+    finally:
+        env_util.is_repl = real
+    assert asked == []
+
+
+def test_a_first_view_draws_the_wards_alone_then_the_hot_spots_into_the_same_map(tmp_path, monkeypatch, bundled_store):
+    """Issue 23: a first view drew a quick ward map, computed the hot spots and drew a second map in its place in
+    the same run, then the tables: in the browser the second map's frame replaced the first's before it painted,
+    and the map waited for the tables' drawing. Now the first run ends with the ward map (key ``explorer_map``)
+    and the run that follows computes the hot spots and updates that same map, tables below it."""
+    from dashboard.views import explorer
+
+    calls = []
+    real = explorer.analyses
+
+    def watched(*args):
+        calls.append(mapview_seen())
+        return real(*args)
+
+    def mapview_seen():
+        from dashboard.render import mapview
+
+        return mapview.seen("explorer_map")
+
+    monkeypatch.setattr(explorer, "analyses", watched)
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=180)
+    at.query_params.update({"from": "2025-04", "to": "2025-06"})
+    at.run()
+    open_page(at, "explorer").run()
+    assert not at.exception, at.exception
+    assert calls and all(calls)  # the hot spots only once the ward map (the same component) was drawn
+    assert any(h.value == "Wards" for h in at.subheader)  # the whole page after the rerun
+
+
+def test_the_servers_warm_up_leaves_the_default_pages_figures_to_a_visitors_page(tmp_path, monkeypatch, bundled_store):
+    """Issue 23: the server's warm-up computed the Meeting page's figures (0.5-0.9 s of CPU, scipy included)
+    while a visitor's Map explorer made its first view on the same two cores. Once a page run has started it
+    leaves them to that page; before any page runs, it still fills them for the default page."""
+    import shutil
+    import socket
+
+    from dashboard import server
+
+    shutil.copy(bundled_store.path, tmp_path / "s.duckdb")
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    asked = []
+    monkeypatch.setattr(common, "statuses", lambda *args: asked.append(args))
+    with socket.socket() as listening:  # the warm-up waits for the server's port
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        port = listening.getsockname()[1]
+        common.page_run_started.set()
+        try:
+            server._import_pages(port)
+            assert asked == []
+        finally:
+            common.page_run_started.clear()
+        server._import_pages(port)
+    assert len(asked) == 1
