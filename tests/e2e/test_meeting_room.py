@@ -13,7 +13,7 @@ from tests.e2e.conftest import ARTIFACTS, MAP_LABELS, SLIDES, map_labels_ok, wai
 
 pytestmark = pytest.mark.browser
 
-SIZES = ((1280, 720), (1920, 1080), (3840, 2160))
+SIZES = ((1280, 720), (1366, 768), (1920, 1080), (3840, 2160))
 
 #: Every visible element's bottom and right edge, and the document's scroll size, against the window.
 _OVERFLOW = """() => {
@@ -162,4 +162,6 @@ def test_slides_stack_readably_on_a_phone(server, page):  # noqa: F811
     }"""
     )
     assert sizes["smallest"] >= 13, sizes  # 16:9 slides at 390 px wide had 5 px text
+    for slide in ("P1", "P3"):  # the ward maps, stacked on a phone: every ward named, no labels overlapping
+        map_labels_ok(page.evaluate(MAP_LABELS, f"section.csp-slide[aria-label^='{slide} '] svg.static-map"))
     assert sizes["wide"] == 0 and sizes["columns"] == 1, sizes  # stacked, one column
