@@ -52,7 +52,7 @@ from scipy.special import ndtr  # the normal cdf; scipy.stats costs 0.9 s to imp
 
 from geodata.methods.adjust import ADJUSTMENTS, adjust_p
 from geodata.methods.gistar import GiResult, gi_star, gi_z, result_from_z
-from geodata.methods.gistar_exact import exact_p, null_for
+from geodata.methods.gistar_exact import exact_p
 from geodata.methods.validate import finite_values
 
 #: Neighbourhood time step (periods before t in a cell's neighbourhood at t): ArcGIS Pro's
@@ -194,9 +194,8 @@ def space_time_gi_star(
 def space_time_exact_p(cube: np.ndarray, weights, time_step: int = TIME_STEP, steps=None) -> tuple[np.ndarray, ...]:
     """Exact two-sided mid-p and direction (+1 hot, -1 cold) of each cell and period's space-time
     Gi* (the neighbourhoods and windows of :func:`space_time_gi_star`): the window's counts dealt
-    at random over its cells x periods (:func:`geodata.methods.gistar_exact.exact_p`), with the
-    null :func:`geodata.methods.gistar_exact.null_for` the window's incidents per cell (the
-    conditional null holds the cell's own count in period t fixed). Returns (p, direction), each
+    at random over its cells x periods (:func:`geodata.methods.gistar_exact.exact_p`, Gi*'s own
+    total null, as the maps: :mod:`geodata.methods.hotspots`). Returns (p, direction), each
     cells x periods."""
     cube, w = _cube_and_weights(cube, weights)
     finite_values("cube", cube, "counts per cell and period must be whole numbers", whole=True)
@@ -208,9 +207,8 @@ def space_time_exact_p(cube: np.ndarray, weights, time_step: int = TIME_STEP, st
     for t in range(periods):
         others = [u for u in np.flatnonzero(win[t]) if u != t]
         population = np.concatenate([cube[:, t], cube[:, others].ravel()])
-        null = null_for(population.sum(), population.size)
         sizes = card * (len(others) + 1)
-        p[:, t], direction[:, t] = exact_p(population, w, null, sizes=sizes, observed=lag[:, t])
+        p[:, t], direction[:, t] = exact_p(population, w, "total", sizes=sizes, observed=lag[:, t])
     return p, direction
 
 
@@ -231,8 +229,9 @@ def emerging_hotspots(
     calendar position of each period (:func:`windows`; default consecutive). A period is hot
     or cold by the exact p (:func:`space_time_exact_p`), adjusted across cells per period
     (``adjust``, default Benjamini-Hochberg); the analytic z is shown and its series is the one
-    the Mann-Kendall test reads. Returns (class per cell, Gi* z per cell and period,
-    Mann-Kendall z of each cell's Gi* z series).
+    the Mann-Kendall test reads. A period is never hot for a cell with no incident of its own in
+    the period's window (:func:`geodata.methods.gistar.supported_classes`, as the maps). Returns
+    (class per cell, Gi* z per cell and period, Mann-Kendall z of each cell's Gi* z series).
     """
     cube = np.asarray(cube, dtype="float64")
     if cube.ndim != 2 or cube.shape[1] < 3:
@@ -240,6 +239,8 @@ def emerging_hotspots(
     result = space_time_gi_star(cube, weights, time_step=time_step, adjust=adjust, steps=steps)
     p, direction = space_time_exact_p(cube, weights, time_step=time_step, steps=steps)
     p_adj = adjust_p(p, adjust)
+    own = cube @ windows(cube.shape[1], time_step, steps).T  # each cell's incidents in each period's window
+    p_adj[(direction > 0) & (own == 0)] = 1.0  # as the maps: a cell with no incident of its own is never hot
     _, mk_z, _ = mann_kendall(result.z)
     return classify_series(result.z, p_adj, alpha, trend_alpha, direction), result.z, mk_z
 

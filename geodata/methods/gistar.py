@@ -79,18 +79,17 @@ MIN_EXPECTED_COLD = 3.0
 
 
 def supported_classes(gi_class: np.ndarray, counts: np.ndarray, weights: sp.spmatrix) -> np.ndarray:
-    """Classes the data can carry: a cell whose whole neighbourhood (itself and its neighbours in
-    ``weights``) holds no incident is never hot; a cold class needs the neighbourhood's expected
-    count (its size x the mean count per cell) to be at least :data:`MIN_EXPECTED_COLD`.
-    ``counts``: incidents per cell (unweighted), shape (cells,)."""
+    """Classes the data can carry: a cell that holds no incident itself is never hot (a busy
+    neighbour makes the neighbourhood's count, not the cell's: the map marks where incidents are); a
+    cold class needs the neighbourhood's expected count (its size x the mean count per cell) to be
+    at least :data:`MIN_EXPECTED_COLD`. ``counts``: incidents per cell (unweighted), shape (cells,)."""
     counts = np.asarray(counts, dtype="float64")
     w = sp.csr_matrix(weights, dtype="float64", copy=True)
     w.setdiag(1.0)
     w.eliminate_zeros()
-    held = w @ counts
     expected = np.asarray(w.sum(axis=1)).ravel() * (counts.mean() if counts.size else 0.0)
     out = np.asarray(gi_class).copy()
-    out[(out > 0) & (held == 0)] = 0
+    out[(out > 0) & (counts == 0)] = 0
     out[(out < 0) & (expected < MIN_EXPECTED_COLD)] = 0
     return out
 

@@ -37,17 +37,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import comb
 
-from geodata.methods.grid import MIN_MEAN_PER_CELL
 from geodata.methods.validate import finite_values
 
-#: The two nulls :func:`exact_p` knows.
+#: The two nulls :func:`exact_p` knows. The maps use ``"total"``, Gi*'s own
+#: (:mod:`geodata.methods.hotspots` says why not the conditional one).
 NULLS = ("total", "conditional")
-
-
-def null_for(incidents: float, cells: int) -> str:
-    """The null a map's test uses: ``"conditional"`` when the counts are sparse (fewer than
-    :data:`geodata.methods.grid.MIN_MEAN_PER_CELL` = 0.5 incidents a cell), else ``"total"``."""
-    return "conditional" if cells and incidents / cells < MIN_MEAN_PER_CELL else "total"
 
 
 def subset_sum_ways(values: np.ndarray, kmax: int) -> np.ndarray:

@@ -25,8 +25,8 @@ months 250 m (the floor), all crime in 2022-01 350 m, burglary 2021-08..2022-01
 
 A grid is "too fine" (:class:`FineGridWarning`) when there are fewer than
 :data:`MIN_MEAN_PER_CELL` (0.5) incidents per cell on average, or over 1,000,000
-cells; hot spot classes then come from the exact conditional null
-(:mod:`geodata.methods.hotspots`, :mod:`geodata.methods.gistar_exact`).
+cells; the exact test (:mod:`geodata.methods.hotspots`, :mod:`geodata.methods.gistar_exact`)
+keeps such counts from making hot spots out of scattered incidents.
 
 Hexagonal cells are pointy-topped; ``cell_size`` is the distance between the
 centres of adjacent cells (the flat-to-flat width), and a point belongs to the

@@ -10,14 +10,16 @@ Rules the data must meet before a cell is called hot or cold (issues 14 and 21),
    each neighbourhood's sum when the cell counts are permuted over the cells, computed, not
    sampled and not approximated by the normal curve (on the skewed counts of crime the normal p is
    5-36 times too small: all crime 2025-01..06, 129 cells at 95%+ against 15 exact). The null is
-   Gi*'s own (total randomisation, Getis & Ord 1992), or, for sparse counts (fewer than
-   :data:`geodata.methods.grid.MIN_MEAN_PER_CELL` = 0.5 incidents a cell), the conditional null
-   (the cell's own count held fixed, Anselin 1995), so a lone busy cell in an empty area is not
-   a hot spot; the z shown is the analytic Gi* z (equal to esda's ``Zs``);
+   Gi*'s own (total randomisation, Getis & Ord 1992) at every density. Not the conditional null
+   (the cell's own count held fixed, Anselin 1995; esda's default), which earlier versions used
+   for sparse counts: it tests a cell's neighbours only, so on robbery 2025-01..06 (950 m cells)
+   the busiest cell (11 robberies) was not hot while an empty cell beside it was, at 99%. The z
+   shown is the analytic Gi* z (equal to esda's ``Zs``);
 4. p adjusted across cells (Benjamini-Hochberg by default), classed as ArcGIS's Gi_Bin (hot when
    the upper tail is the smaller), then :func:`geodata.methods.gistar.supported_classes`: no hot
-   cell whose whole neighbourhood is empty, no cold cell where fewer than 3 incidents were
-   expected in its neighbourhood.
+   cell that holds no incident itself (a busy neighbour makes its neighbourhood hot, not the
+   cell: the patrol goes where the incidents are), no cold cell where fewer than 3 incidents
+   were expected in its neighbourhood.
 
 Weighted counts (e.g. harm): the test, z and classes are of the incidents (whole counts, which
 have an exact null); the weights give the ``count`` column, which ranks (patrol zones by harm).
@@ -25,8 +27,8 @@ have an exact null); the weights give the ``count`` column, which ranks (patrol 
 Emerging hot spots (:func:`emerging_cells`) follow the same rules in every month: the cell size
 from the data, at least 30 incidents in each month's window, the exact test.
 
-The frame's ``attrs`` say what was done: ``inference`` ("exact", "exact conditional" or
-"none"), ``note`` (the sentence to show beside the map), ``incidents``, ``cell_size``.
+The frame's ``attrs`` say what was done: ``inference`` ("exact" or "none"), ``note`` (the sentence
+to show beside the map), ``incidents``, ``cell_size``.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from geodata.methods.gistar import (
     hotspots,
     supported_classes,
 )
-from geodata.methods.gistar_exact import exact_p, null_for
+from geodata.methods.gistar_exact import exact_p
 from loaders import months as month_mod
 
 #: Output columns, in order (x, y: cell centre, EPSG:27700).
@@ -57,7 +59,7 @@ MIN_INCIDENTS = 30
 
 
 class SparseDataWarning(grids.FineGridWarning):
-    """Too few incidents for a hot spot test, or counts so sparse that the conditional null is used."""
+    """Too few incidents for a hot spot test."""
 
 
 def hotspot_cells(
@@ -100,20 +102,14 @@ def hotspot_cells(
     else:
         z = hotspots(grid, n_cell, adjust=adjust).z
         w = distance_band_weights(grid.x, grid.y, default_band(grid))
-        null = null_for(n_incidents, len(grid))
-        p, direction = exact_p(n_cell, w, null)
+        p, direction = exact_p(n_cell, w, "total")
         p_adj = adjust_p(p, adjust)
         gi_class = supported_classes(classify(direction, p_adj), n_cell, w)
-        if null == "total":
-            inference = "exact"
-            note = f"{how}: exact Gi* p-values (the counts permuted over the cells)"
-        else:
-            inference = "exact conditional"
-            note = (
-                f"{how} (fewer than {grids.MIN_MEAN_PER_CELL} a cell): exact conditional p-values (each cell's own "
-                "count held fixed, its neighbours' counts permuted over the other cells), so a lone busy cell in an "
-                "empty area is not a hot spot"
-            )
+        inference = "exact"
+        note = (
+            f"{how}: exact Gi* p-values (the counts permuted over the cells); a cell with no incident of its own "
+            "is never hot"
+        )
     if inference != "exact":
         warnings.warn(note, SparseDataWarning, stacklevel=2)
     frame = grid.to_geodataframe(

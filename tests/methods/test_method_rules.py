@@ -269,14 +269,15 @@ def test_support_rules_never_hot_when_empty_and_cold_only_where_expected():
     w, _ = _queen(1, 6)  # six cells in a row
     counts = np.array([0.0, 0, 0, 0, 6, 0])
     cls = np.array([3, 0, 0, -2, 2, 1])
-    # cell 0's neighbourhood (0, 1) is empty: not hot; cell 3 expects 3 x 1 = 3 incidents: cold kept
-    assert supported_classes(cls, counts, w).tolist() == [0, 0, 0, -2, 2, 1]
+    # cells 0 and 5 hold no incident: never hot (cell 5's neighbour 4 holds 6: its neighbourhood is busy,
+    # the cell is not); cell 3 expects 3 x 1 = 3 incidents: cold kept
+    assert supported_classes(cls, counts, w).tolist() == [0, 0, 0, -2, 2, 0]
     assert supported_classes(np.array([0, -1, 0, 0, 0, 0]), counts / 2, w).tolist() == [0] * 6  # expects 1.5
 
 
 def test_a_few_scattered_incidents_are_not_hot_spots():
     """40 incidents at random over 2,500 cells of 100 m (0.016 a cell): the analytic z flags cells
-    around lone incidents; the exact conditional test used for sparse counts flags none."""
+    around lone incidents; the exact test flags none."""
     from geodata.methods.gistar import hotspots
     from geodata.methods.hotspots import SparseDataWarning, hotspot_cells
 
@@ -287,9 +288,8 @@ def test_a_few_scattered_incidents_are_not_hot_spots():
     with pytest.warns(grids.FineGridWarning):
         analytic = hotspots(g, grids.count(g, pts["x"], pts["y"]))
     assert (analytic.gi_class > 0).sum() > 20
-    with pytest.warns(SparseDataWarning, match="exact conditional p-values"):
-        cells, _ = hotspot_cells(pts, box, cell_size=100)
-    assert cells.attrs["inference"] == "exact conditional" and (cells["gi_class"] == 0).all()
+    cells, _ = hotspot_cells(pts, box, cell_size=100)
+    assert cells.attrs["inference"] == "exact" and (cells["gi_class"] == 0).all()
     with pytest.warns(SparseDataWarning, match="29 incidents .* too few"):
         cells, _ = hotspot_cells(pts.head(29), box, cell_size=100)
     assert cells.attrs["inference"] == "none" and (cells["gi_class"] == 0).all() and cells["gi_p"].isna().all()
