@@ -258,7 +258,7 @@ def test_emerging_classes_have_their_size_under_the_null_and_find_a_planted_rise
     so exchangeable over cells and months, as the exact test assumes), a class other than "no pattern
     detected" needs its final month hot or cold after Benjamini-Hochberg at 90%, so at most about 10% of
     maps get any class at all. Measured, 100 simulated 20x20 maps of 10 months each (seed 7): Poisson
-    mean 2: 5% of maps (0.19 cells a map), sparse mean 0.3: 2%, over-dispersed (negative binomial,
+    mean 2: 5% of maps (0.19 cells a map), sparse mean 0.3: 3%, over-dispersed (negative binomial,
     size 0.5): 11%. Here 60 maps each (seed 11), against a bound of 0.10 plus about 2 standard errors.
     Power: a 4x4 block tripled in the last 3 months is classed hot in almost every cell (97% measured)."""
     side, periods, maps = 20, 10, 60
