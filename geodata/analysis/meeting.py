@@ -35,7 +35,9 @@ Rules (README, "Rules", Meeting):
   annual; the year shown is the latest published financial year overlapping the period, else the
   latest before it, its age said ("older than the period"); it is compared with the year before by
   the status' test, the dispersion estimated from the published years' successive differences
-  (:func:`geodata.methods.change.successive_dispersion`).
+  (:func:`geodata.methods.change.successive_dispersion`). The priority's badge is then "not judged"
+  (its measures have no count for the period; the annual figures are context, not a verdict on the
+  period), never "no data" beside figures.
 * A sensitive source shown to an audience without exact counts (``withheld``) gets no run chart
   and no outcome shares; its number and change are the status' own, made from the public cells
   (:func:`geodata.analysis.rules.public_cells`, random rounding to base 5).
@@ -43,7 +45,7 @@ Rules (README, "Rules", Meeting):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -411,6 +413,12 @@ def _priority_slide(store: Store, r: PriorityStatus, audience: Audience) -> Prio
             figures = annual(store, source, months.Period(first.start, first.end), r.priority.target.alpha)
             if figures:
                 break
+    if figures is not None and r.status == NO_DATA:  # figures are shown: "no data" would deny them (README)
+        sentence = (
+            f"Not judged: no monthly source covers the period, and the annual figures shown ({figures.year}, "
+            f"DEFRA) are context, not a verdict on it. {r.sentence.removeprefix('No data. ')}"
+        )
+        r = replace(r, status=NOT_JUDGED, sentence=sentence, plain=sentence, detail="")
     # a shown priority's status sentence already names its measures without data
     unmeasured = unmeasured if not (parts or figures) else []
     unmeasured += [f"{g.what}: {g.why}." for g in r.priority.gaps]

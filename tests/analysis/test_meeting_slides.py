@@ -316,3 +316,13 @@ def test_the_comparison_used_and_who_chose_it_is_on_the_overview_and_the_last_sl
     p1 = fell.priorities[0].result
     assert "on the same months a year earlier (the comparison asked for could not be made: see below)" in p1.plain
     assert p1.detail.startswith("Against the previous 6 months not judged (no month of 2025-01 to 2025-06")
+
+
+def test_a_priority_shown_with_annual_figures_is_not_judged_never_no_data(deck):
+    """A new user's find: P2's badge read NO DATA beside DEFRA's 579 incidents in 2022-23. Its measures have
+    no count for the period and the annual figures are context, not a verdict: "not judged", saying why."""
+    p2 = deck.priorities[1]
+    assert p2.annual is not None and p2.result.status == meeting.NOT_JUDGED
+    assert p2.result.sentence.startswith("Not judged: no monthly source covers the period")
+    assert "FixMyStreet reports not loaded for 6 months" in p2.result.sentence  # the measures' reasons kept
+    assert deck.overview.rows[1].status == meeting.NOT_JUDGED and deck.overview.rows[1].number == "579"
