@@ -324,7 +324,8 @@ def page() -> None:
     a, b, c = st.columns(3)
     a.metric("Incidents", table.total)
     hot_metric = b.empty()
-    c.metric("Wards with a significant rise", "no comparison" if table.rises is None else f"{table.rises}")
+    rises = f"{table.rises}" if table.rises is not None else "no test" if table.comparison.possible else "no comparison"
+    c.metric("Wards with a significant rise", rises)
     for note in table.notes:
         (st.warning if note.startswith("No change figure") else st.caption)(inert(note))
     grid_notes = st.container()
@@ -350,7 +351,8 @@ def page() -> None:
     )
     hot_metric.metric("Hot spot cells (90%+)", f"{int((found.cells['gi_class'] > 0).sum()):,}")
     for note in found.notes[:-1]:
-        grid_notes.info(f"Hot spot grid: {note}. Choose a larger cell in the sidebar.")
+        larger = "" if "too few" in note else " Choose a larger cell in the sidebar."  # it cannot add incidents
+        grid_notes.info(f"Hot spot grid: {note}.{larger}")
 
     st.subheader("Wards")
     common.table(table.frame.rename(columns=common.WARD_COLUMNS), hide_index=True)

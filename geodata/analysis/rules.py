@@ -244,9 +244,11 @@ def dispersion(
     try:
         return change.dispersion(groups([recent]), f"{len(recent)} loaded months of the 12 to {end}{pooled}")
     except ValueError as err:
+        if not any(row.any() for row in groups([recent, *compared])):
+            raise ValueError(f"no incident in the {n_compared} months compared or the 12 months to {end}") from None
         raise ValueError(
-            f"the counts' variation cannot be estimated: {len(recent)} loaded month(s) with incidents in the 12 to "
-            f"{end} and {n_compared} compared ({err})"
+            f"the counts' variation cannot be estimated from the {n_compared} months compared or the "
+            f"{len(recent)} loaded months of the 12 to {end} ({err})"
         ) from None
 
 

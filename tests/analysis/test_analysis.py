@@ -480,3 +480,16 @@ def test_police_coverage_by_month_the_district_beside_the_rows_loaded(bundled_st
         "police.uk, 2018-10 to 2025-06: police.uk is not loaded for 52 months: 2019-03 to 2019-08, "
         "2019-10 to 2020-12, 2022-02 to 2023-12, 2024-05 to 2024-12."
     )
+
+
+def test_a_change_test_with_no_incident_says_so_plainly():
+    """A new user's find: a ward with no robbery read "... 6 loaded month(s) with incidents in the 12 to
+    2025-06 and 6 compared (... 0 counts with any incident in 0 groups): compare periods of two or more
+    months". With no incident anywhere the reason is that, said once."""
+    from geodata.analysis import rules
+
+    loaded = {f"2025-{m:02d}" for m in range(1, 7)}
+    empty = pd.DataFrame({"month": pd.to_datetime([]), "incidents": [], "ward_code": []})
+    compared = (["2025-04", "2025-05", "2025-06"], ["2025-01", "2025-02", "2025-03"])
+    with pytest.raises(ValueError, match=r"^no incident in the 6 months compared or the 12 months to 2025-06$"):
+        rules.dispersion(empty, compared, loaded, "2025-06", "ward_code")
