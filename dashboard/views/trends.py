@@ -46,14 +46,18 @@ but cold in some month; *historical*: hot in at least 90% of months but not the 
 
 def _monthly(store, selection: Selection) -> tuple[dict, dict]:
     """Charts (Vega-Lite specs) of incidents per month and of the top 6 crime types
-    (:func:`geodata.analysis.trends.monthly`: months not loaded are gaps, never zeros)."""
+    (:func:`geodata.analysis.trends.monthly`: months not loaded are gaps, never zeros; every month of the
+    period stays on the axis, so a gap shows as an empty place, not as a jump from one month to a later one)."""
     wide = monthly(store, selection)
     total = wide.sum(axis=1, min_count=1).rename("incidents").reset_index().rename(columns={"index": "month"})
+    every_month = alt.Scale(domain=[str(m) for m in total["month"]])
     bars = (
         alt.Chart(total)
         .mark_bar()
         .encode(
-            x=alt.X("month:O", title=None), y=alt.Y("incidents:Q", title="Incidents"), tooltip=["month", "incidents"]
+            x=alt.X("month:O", title=None, scale=every_month),
+            y=alt.Y("incidents:Q", title="Incidents"),
+            tooltip=["month", "incidents"],
         )
         .properties(height=220)
     )
@@ -63,7 +67,7 @@ def _monthly(store, selection: Selection) -> tuple[dict, dict]:
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
-            x=alt.X("month:O", title=None),
+            x=alt.X("month:O", title=None, scale=every_month),
             y=alt.Y("incidents:Q", title="Incidents"),
             color=alt.Color(
                 "category:N",

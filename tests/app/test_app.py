@@ -527,3 +527,19 @@ def test_every_page_shows_a_new_month_on_its_next_view_after_an_ingest(tmp_path,
     assert at.sidebar.selectbox(key="patrol_end").options[0] == "2025-07"
     open_page(at, "data").run()
     assert at.dataframe[0].value["Month"].iloc[0] == "2025-07"  # police.uk by month, latest first
+
+
+def test_trends_monthly_charts_keep_every_month_on_the_axis_so_a_gap_shows(bundled_store):
+    """A new user's find: 2024-01..2025-06 (2024-05..12 not loaded) drew its bars from 2024-04 straight to
+    2025-01, as if the months were consecutive. Every month of the period is on the axis; the months not
+    loaded have no bar (null, never 0)."""
+    from dashboard.views.trends import _monthly
+    from geodata.analysis import Selection
+    from loaders.months import Period
+
+    bars, lines = _monthly(bundled_store, Selection.of("2024-01", "2025-06"))
+    months = Period("2024-01", "2025-06").months
+    for spec in (bars, lines):
+        assert spec["encoding"]["x"]["scale"]["domain"] == list(months)
+    values = {r["month"]: r["incidents"] for r in bars["datasets"][bars["data"]["name"]]}
+    assert values["2024-08"] is None and values["2024-04"] > 0
