@@ -77,7 +77,8 @@ CSS = """<style>
  .csp-ov,.csp-ov thead,.csp-ov tbody,.csp-ov tr,.csp-ov td{display:block;font-size:16px}.csp-ov thead{display:none}
  .csp-ov tr{border-bottom:2px solid #333;padding:6px 0}.csp-ov td{border:0;padding:2px 0}
  .csp-ov .csp-number{font-size:36px}.csp-arrow{font-size:28px}.csp-bar{height:16px}
- .csp-foot{flex-direction:column}.csp-state{font-size:13px;height:auto;line-height:1.3;white-space:normal;padding:6px}
+ .csp-foot{flex-direction:column}
+ .csp-state{font-size:13px;height:auto;line-height:1.3;white-space:normal;padding:6px;position:sticky;bottom:0}
 }
 </style>"""
 #: Fills of the outcome groups (with their names and shares written beside them).

@@ -36,7 +36,9 @@ _KIOSK_CSS = """<style>
 .block-container, [data-testid="stMainBlockContainer"] {padding: 0 !important; max-width: 100% !important;}
 [data-testid="stVerticalBlock"] {gap: 0 !important;}
 [data-testid="stElementContainer"]:has(style) {display: none;}
-html, body, [data-testid="stAppViewContainer"], [data-testid="stMain"] {overflow: hidden !important;}
+@media (min-width: 701px) {  /* a screen: one slide, no scrolling; a phone: the slides stack and scroll */
+  html, body, [data-testid="stAppViewContainer"], [data-testid="stMain"] {overflow: hidden !important;}
+}
 </style>"""
 
 

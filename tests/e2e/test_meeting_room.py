@@ -138,6 +138,29 @@ def test_the_chair_steps_goes_back_pauses_and_blanks_the_kiosk_from_the_keyboard
     assert _kiosk_state(page)[0] == "How to read these slides"
 
 
+def test_the_kiosk_on_a_phone_scrolls_to_every_slide_with_its_state_in_view(server, page):  # noqa: F811
+    """A new user's find: the kiosk at 390x844 cut its stacked slide off (1,578 px tall in an unscrollable
+    page): the map, the charts and the slide counter could not be reached. On a phone the page scrolls
+    and the counter stays at the bottom of the screen."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{server}/?mode=meeting&every=60")
+    page.wait_for_selector(".csp-kiosk .csp-state", timeout=90_000)
+    page.keyboard.press("ArrowRight")  # P1: the tallest stacked slide
+    time.sleep(0.5)
+    page.mouse.wheel(0, 5000)
+    time.sleep(0.5)
+    found = page.evaluate(
+        """() => {
+      const svg = document.querySelector('.csp-kiosk section.csp-slide:not([hidden]) svg.static-map');
+      const state = document.querySelector('.csp-kiosk .csp-state').getBoundingClientRect();
+      return {map: svg ? svg.getBoundingClientRect().bottom : null, state: [state.top, state.bottom]};
+    }"""
+    )
+    page.screenshot(path=str(ARTIFACTS / "kiosk-390x844-scrolled.png"))
+    assert found["map"] is not None and found["map"] <= 844, found  # scrolled to the slide's map
+    assert 0 <= found["state"][0] and found["state"][1] <= 844 + 0.5, found  # the counter on screen
+
+
 def test_slides_stack_readably_on_a_phone(server, page):  # noqa: F811
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(server)
