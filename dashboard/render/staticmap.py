@@ -446,9 +446,12 @@ def _place_wards(d: Drawn, placer: _Placer, codes, names, shapes_out, values, fo
         if not _inside(d, placer, g, name, value, font, measure):
             later.append((i, name, value, g))
     later.sort(key=lambda t: -t[3].area)
+    wards = shapely.union_all([t[4] for t in todo]) if later else None
+    if wards is not None:
+        shapely.prepare(wards)
     for _i, name, value, g in later:
         size = font
-        while not _led_out(d, placer, g, name, value, size, measure):
+        while not _led_out(d, placer, g, name, value, size, measure, wards):
             size *= 0.9
             if size < font * 0.6:
                 raise RuntimeError(f"no room on the map for the ward name {name!r}")  # a map far too small
@@ -500,10 +503,12 @@ def _inside(d, placer, g, name, value, font, measure) -> bool:
     return False
 
 
-def _led_out(d, placer, g, name, value, size, measure) -> bool:
+def _led_out(d, placer, g, name, value, size, measure, wards=None) -> bool:
     """The label outside its ward with a leader line from the ward's pole: the nearest free spot (every
-    10 degrees, growing distances), else at the map's left or right edge level with the ward or as near
-    it as is free; False when neither has room (the caller shrinks the type)."""
+    10 degrees, growing distances) clear of every ward (``wards``: their union), so the name never sits on
+    another ward and reads as that one's (Harpenden East's name lay on Harpenden West); else the nearest
+    free spot off its own ward; else at the map's left or right edge level with the ward or as near it
+    as is free; False when none has room (the caller shrinks the type)."""
     lines = _label_lines(name, value, size)
     w, h = _box_size(lines, measure)
     centre = pole(g)
@@ -528,7 +533,14 @@ def _led_out(d, placer, g, name, value, size, measure) -> bool:
                 for x_left in sides:
                     yield (x_left, py + dy - h / 2, x_left + w, py + dy + h / 2), False, clear
 
-    for box, near, clear in spots():
+    def ordered():
+        if wards is not None:
+            yield from (
+                (box, near, clear) for box, near, clear in spots() if near and not wards.intersects(shapely.box(*box))
+            )
+        yield from spots()
+
+    for box, near, clear in ordered():
         if (near and g.intersects(shapely.box(*box))) or not placer.free(box):
             continue
         end = _nearest_on_box(box, px, py)

@@ -75,6 +75,19 @@ def _touches(box, pt) -> bool:
     return box[0] - 0.01 <= pt[0] <= box[2] + 0.01 and box[1] - 0.01 <= pt[1] <= box[3] + 0.01
 
 
+def test_a_name_led_out_lies_on_no_ward_where_the_map_has_room(wards, counts):
+    """A new user's find: on the P3 slide's map "Harpenden East 44" was printed across Harpenden West, and
+    "Harpenden West 168" on Harpenden North & Rural (each led out with a line, but read as the ward it lay
+    on). A name led out goes first to the nearest free spot clear of every ward (the district's margin)."""
+    d = staticmap.draw(wards, width=600, values=counts, font=14)
+    rings = [r for s in d.shapes if s[0] == "poly" and s[-1] == "ward-area" for r in s[1]]
+    areas = shapely.union_all([shapely.make_valid(shapely.Polygon(r)) for r in rings])  # holes counted as ward
+    boxes = dict(d.boxes)
+    for name in ("Harpenden East", "Harpenden West"):
+        assert name in d.led_out
+        assert not areas.intersects(shapely.box(*boxes[name])), name
+
+
 def test_svg_is_escaped_and_classed_with_no_data_marked(bundled_store, wards, counts):
     codes, names, geoms = wards
     names = list(names)
