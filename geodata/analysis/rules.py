@@ -111,6 +111,7 @@ class Comparison:
     name: str
     missing: tuple[str, ...]  # months of either period the source has not loaded
     source: str
+    within: tuple[Period, Period, str] | None = None  # not possible: the longest (then latest) part that is
 
     @property
     def possible(self) -> bool:
@@ -124,9 +125,13 @@ class Comparison:
                 f"{self.current.text} compared with {self.name} ({self.base.text}): periods of equal length, "
                 "every month loaded."
             )
+        could = ""
+        if self.within is not None:
+            part, base, name = self.within
+            could = f" {part.text} can be compared with {name} ({base.text}), every month loaded: choose that period."
         return (
             f"No change figure: {missing_text(self.source, self.missing)} ({self.current.text} against "
-            f"{self.base.text}); months not loaded are never counted as zero."
+            f"{self.base.text}); months not loaded are never counted as zero.{could}"
         )
 
 
@@ -202,11 +207,26 @@ def base_period(period: Period, against: str) -> tuple[Period, str]:
 
 
 def comparison(store, source: str, period: Period, against: str = "previous") -> Comparison:
-    """The coverage rule (module docstring) for ``period`` of ``source``."""
+    """The coverage rule (module docstring) for ``period`` of ``source``; when it allows no comparison,
+    the longest part of the period that it allows (:func:`_comparable_part`), offered in the note."""
     base, name = base_period(period, against)
     loaded = set(store.loaded_months(source))
     missing = tuple(m for m in base.months + period.months if m not in loaded)
-    return Comparison(period, base, name, tuple(sorted(set(missing))), source)
+    within = _comparable_part(period, against, loaded) if missing else None
+    return Comparison(period, base, name, tuple(sorted(set(missing))), source, within)
+
+
+def _comparable_part(period: Period, against: str, loaded: set[str]) -> tuple[Period, Period, str] | None:
+    """The longest run of ``period``'s months (the latest of equal runs) that can be compared with
+    ``against``, every month of it and of its base loaded: (part, its base, the base's name); None."""
+    months = period.months
+    for length in range(len(months) - 1, 0, -1):
+        for end in range(len(months) - 1, length - 2, -1):
+            part = Period(months[end - length + 1], months[end])
+            base, name = base_period(part, against)
+            if all(m in loaded for m in part.months + base.months):
+                return part, base, name
+    return None
 
 
 def dispersion(

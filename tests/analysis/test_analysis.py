@@ -493,3 +493,22 @@ def test_a_change_test_with_no_incident_says_so_plainly():
     compared = (["2025-04", "2025-05", "2025-06"], ["2025-01", "2025-02", "2025-03"])
     with pytest.raises(ValueError, match=r"^no incident in the 6 months compared or the 12 months to 2025-06$"):
         rules.dispersion(empty, compared, loaded, "2025-06", "ward_code")
+
+
+def test_a_period_that_cannot_be_compared_offers_the_part_that_can(bundled_store):
+    """A new user's find: Trends said "No change figure" for 2025-01..06 against a year earlier, while the
+    Meeting page compared 2025-01..04 with 2024-01..04. The note now offers that part (every month of it
+    and of its base loaded: 2024-05 and 2024-06 are not)."""
+    from geodata.analysis import rules
+
+    cmp = rules.comparison(bundled_store, "police.uk", months.Period("2025-01", "2025-06"), "year-earlier")
+    assert not cmp.possible
+    assert cmp.note.endswith(
+        "2025-01 to 2025-04 can be compared with the same months a year earlier (2024-01 to 2024-04), every month "
+        "loaded: choose that period."
+    )
+    part = rules.comparison(bundled_store, "police.uk", months.Period("2025-01", "2025-04"), "year-earlier")
+    assert part.possible and part.within is None
+    # against the months before: 2024-07..12 are not loaded, so the part is 2025-04..06 (its base 2025-01..03)
+    prev = rules.comparison(bundled_store, "police.uk", months.Period("2025-01", "2025-06"), "previous")
+    assert prev.within is not None and prev.within[0].text == "2025-04 to 2025-06"
