@@ -137,7 +137,9 @@ def choropleth(
     column -> label, shown as text lines on hover; ``css_class``: the SVG paths' class (tests,
     styling). ``label`` names the measure (kept for the caller's legend). With ``id_column``, a
     click on an area returns its id to the page (:func:`dashboard.render.mapview.show`); ``labels``:
-    ``[lat, lon, text]`` drawn small inside the areas (e.g. LSOA names)."""
+    ``[lat, lon, text]`` drawn small inside the areas (e.g. LSOA names). A layer that starts hidden
+    carries its own legend (``name`` and the classes), shown while it is switched on: legends list only
+    what is drawn."""
     classed = classify(pd.to_numeric(table[value], errors="coerce").to_numpy(dtype="float64"))
     props = [
         {
@@ -157,9 +159,14 @@ def choropleth(
             "data": _features(geoms, props),
             "labels": [[a, b, str(t)] for a, b, t in labels] if labels else [],
             "labelClass": "area-label",
+            **({} if show else {"legend": _legend(name, classed.legend)}),
         }
     )
     return classed
+
+
+def _legend(title: str, items) -> dict:
+    return {"title": str(title), "items": [[str(c), str(t)] for c, t in items]}
 
 
 def outline(
@@ -214,7 +221,8 @@ def class_layers(
 ) -> None:
     """Add one layer named ``group`` holding one merged shape per class in ``shapes``
     (:func:`class_shapes`), coloured from ``colours``, with the class label as tooltip; ``outline``: drawn
-    as a thick outline with a light tint (hot spots over the ward colours), else filled."""
+    as a thick outline with a light tint (hot spots over the ward colours), else filled. Hidden at first
+    (``show`` False), it carries its own legend, shown while it is switched on."""
     present = [v for v in colours if v in shapes]
     if not present:
         return
@@ -227,6 +235,7 @@ def class_layers(
             "outline": outline,
             "className": "class-shape",
             "data": _features([shapes[v] for v in present], props),
+            **({} if show else {"legend": _legend(group, [(colours[v], labels[v]) for v in present])}),
         }
     )
 
@@ -286,4 +295,4 @@ def focus(m: dict, geom) -> None:
 
 def legend(m: dict, title: str, items: list[tuple[str, str]]) -> None:
     """Set the map's legend: a title and (colour, label) swatches, drawn as text."""
-    m["legend"] = {"title": str(title), "items": [[str(c), str(t)] for c, t in items]}
+    m["legend"] = _legend(title, items)

@@ -45,6 +45,20 @@ def test_spec_is_plain_json_with_local_bounds_and_no_tiles():
     assert [lab[2] for lab in labels] == ["St Peters", "Ashley"]
 
 
+def test_a_layer_off_at_first_carries_its_own_legend_and_a_shown_one_does_not():
+    """A new user's find: switching on the LSOA deprivation or density layer showed no legend for it (the
+    only one was the wards'). A layer hidden at first carries its classes as a legend, shown by the map
+    while the layer is on (tests/e2e/test_map_labels.py); a shown layer's classes are in the map's legend."""
+    m = _spec()
+    table = pd.DataFrame({"name": ["A", "B"], "deprivation": [2, 9]})
+    maps.choropleth(m, maps.prepare(SQUARES), table, "deprivation", "LSOAs: deprivation", "Deprivation", {}, show=False)
+    maps.class_layers(m, {1: maps.prepare(SQUARES[:1])[0]}, {1: "#ff0000"}, {1: "5 per km2"}, "Density", show=False)
+    shown, lsoa, density = m["layers"][1], m["layers"][2], m["layers"][3]
+    assert "legend" not in shown
+    assert lsoa["legend"]["title"] == "LSOAs: deprivation" and len(lsoa["legend"]["items"]) >= 2
+    assert density["legend"] == {"title": "Density", "items": [["#ff0000", "5 per km2"]]}
+
+
 @pytest.mark.parametrize(
     "payload",
     [

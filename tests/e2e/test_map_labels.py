@@ -167,3 +167,26 @@ def test_cluster_bubbles_never_sit_on_the_ward_names(server, page):
            })"""
     )
     assert len(under) == 20 and all(under)
+
+
+def test_a_layer_switched_on_brings_its_legend_and_takes_it_away(server, page):
+    """A new user's find: the LSOA deprivation layer, switched on, had no legend (only the wards' was drawn)."""
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{server}/explorer")
+    frame = map_frame(page)
+    frame.locator("path.class-shape").first.wait_for(timeout=60_000)  # the whole map, every layer in its switch
+    assert frame.locator(".csp-legend").count() == 1
+
+    def switch(text: str) -> None:
+        frame.evaluate(
+            """(t) => { for (const l of document.querySelectorAll('.leaflet-control-layers-overlays label'))
+                       if (l.textContent.includes(t)) l.querySelector('input').click(); }""",
+            text,
+        )
+
+    switch("LSOAs: deprivation")
+    frame.locator("path.imd-area").first.wait_for(timeout=10_000)
+    assert frame.locator(".csp-legend").count() == 2
+    assert frame.locator(".csp-legend", has_text="LSOAs: deprivation").count() == 1
+    switch("LSOAs: deprivation")
+    assert frame.locator(".csp-legend").count() == 1
