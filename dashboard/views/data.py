@@ -52,7 +52,8 @@ def page() -> None:
     where = f"Store: {store.path} " if access.can(store.config, "admin") else ""  # the server's paths: admins only
     st.caption(
         inert(
-            f"{where}({store.config.wards.label}). Last refresh: {loads['finished_at'].max():%Y-%m-%d %H:%M} UTC."
+            f"{where}({store.config.wards.label}). Last load into the store: "
+            f"{loads['finished_at'].max():%Y-%m-%d %H:%M} UTC (when files were loaded, not how recent the data is)."
             if len(loads)
             else "Nothing loaded yet."
         )
@@ -83,7 +84,11 @@ def page() -> None:
     exact = audience.exact
     common.table(cov["table"].map(_cell))
     if cov["gaps"]:
-        st.warning(f"{cov['gaps']} month(s) have no data from a source that has data before and after them.")
+        st.warning(
+            "Months with no data between a source's first and last loaded month: "
+            + "; ".join(f"{name}: {n}" for name, n in cov["gaps"].items())
+            + " (months not loaded are never counted as zero)."
+        )
     synthetic = [s for s in cov["sources"] if store.synthetic_count(source=s, inside=False)]
     if synthetic:
         st.warning(

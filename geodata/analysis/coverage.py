@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from geodata import sources
@@ -70,22 +71,28 @@ def public_coverage(table: pd.DataFrame) -> pd.DataFrame:
 def coverage_for(store, audience: Audience) -> dict:
     """The Data page's coverage as ``audience`` may see it: ``table`` (:func:`coverage`, or
     :func:`public_coverage` for an audience without exact counts), ``implausible`` (the months,
-    'YYYY-MM', of partitions outside the plausible months, left out of the table) and ``gaps`` (months
-    with no data from a source that has data before and after them)."""
+    'YYYY-MM', of partitions outside the plausible months, left out of the table) and ``gaps`` (per
+    source and dataset, "police.uk hertfordshire": the months with no data between its first and last loaded)."""
     parts = store.partitions()
     table = coverage(parts)
     odd = parts[implausible(parts)] if len(parts) else parts
-    gaps = (
-        sum(int(row.loc[row.first_valid_index() : row.last_valid_index()].isna().sum()) for _, row in table.iterrows())
-        if len(table)
-        else 0
-    )
+    gaps = {
+        f"{source} {dataset}": n
+        for (source, dataset), row in zip(table.index.to_list(), table.to_numpy())
+        if (n := _inner_gaps(row))
+    }
     return {
         "table": table if audience.exact else public_coverage(table),
         "implausible": sorted(set(odd["month"].dt.strftime("%Y-%m"))),
         "gaps": gaps,
         "sources": sorted(set(parts["source"])),
     }
+
+
+def _inner_gaps(row) -> int:
+    """Months with no value between the first and last with one (``row``: values in month order)."""
+    have = np.flatnonzero(~np.isnan(np.asarray(row, dtype="float64")))
+    return int(have[-1] - have[0] + 1 - len(have)) if len(have) else 0
 
 
 #: Column names of :attr:`Coverage.table`.

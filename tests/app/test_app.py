@@ -155,7 +155,8 @@ def test_data_page_shows_loads_coverage_and_licences(app, bundled_store):
     assert fms.loc["2007-03":"2020-12"].notna().all()  # a FixMyStreet month with no report is 0, not a gap
     # the police.uk months not bundled are the only gaps inside a source's span
     assert [w.value for w in app.warning] == [
-        "52 month(s) have no data from a source that has data before and after them."
+        "Months with no data between a source's first and last loaded month: police.uk hertfordshire: 52 (months not "
+        "loaded are never counted as zero)."
     ]
     loads = app.dataframe[2].value.set_index("source")
     assert int(loads.at["police.uk", "read"]) == BUNDLED_ROWS and int(loads.at["fixmystreet", "read"]) == 4_791

@@ -143,7 +143,7 @@ def test_the_public_data_page_does_not_show_the_servers_store_path(tmp_path, mon
     open_page(at, "data").run()
     assert not at.exception, at.exception
     shown = " ".join(e.value for kind in ("markdown", "caption", "info", "warning") for e in getattr(at, kind))
-    assert "Last refresh" in shown and str(tmp_path) not in shown and "s.duckdb" not in shown
+    assert "Last load into the store" in shown and str(tmp_path) not in shown and "s.duckdb" not in shown
 
 
 # ------------------------------------------------------------------ serving
