@@ -92,13 +92,19 @@ def test_incidents_table_is_the_study_areas_incidents_newest_first(bundled_store
     assert 0 < len(one) < len(table) and set(one["Ward"]) == {name}
 
 
-def test_the_explorer_lists_incidents_and_offers_named_downloads_and_a_map_image(tmp_path, monkeypatch, bundled_store):
+def _robbery_2021_q4(tmp_path, monkeypatch) -> AppTest:
+    """The explorer on robbery 2021-10..12, run once (no exception)."""
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
     at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=180)
     at.query_params.update({"from": "2021-10", "to": "2021-12", "cat": "Robbery"})
     at.run()
     open_page(at, "explorer").run()
     assert not at.exception, at.exception
+    return at
+
+
+def test_the_explorer_lists_incidents_and_offers_named_downloads_and_a_map_image(tmp_path, monkeypatch, bundled_store):
+    at = _robbery_2021_q4(tmp_path, monkeypatch)
     assert any(h.value.startswith("Incidents (") for h in at.subheader)
     names = [b.proto.label for b in at.get("download_button")]
     assert "Map image for a report (PNG)" in names and "Incidents (CSV)" in names  # local mode: an analyst
@@ -186,12 +192,7 @@ def test_the_explorer_imports_no_statistics_or_drawing_library_before_its_wards_
 def test_a_rerun_writes_no_download_file_until_it_is_clicked(tmp_path, monkeypatch, bundled_store):
     """Issue 23: the Incidents CSV was written (and hashed into Streamlit's media store) on every rerun of the
     explorer; every download of the page is now made when clicked (a deferred file, no URL until then)."""
-    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
-    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=180)
-    at.query_params.update({"from": "2021-10", "to": "2021-12", "cat": "Robbery"})
-    at.run()
-    open_page(at, "explorer").run()
-    assert not at.exception, at.exception
+    at = _robbery_2021_q4(tmp_path, monkeypatch)
     buttons = {b.proto.label: b.proto for b in at.get("download_button")}
     assert "Incidents (CSV)" in buttons
     for label, proto in buttons.items():
