@@ -350,9 +350,8 @@ def page() -> None:
         "Benjamini-Hochberg adjusted. " + " ".join(found.notes[-1:])
     )
     hot_metric.metric("Hot spot cells (90%+)", f"{int((found.cells['gi_class'] > 0).sum()):,}")
-    for note in found.notes[:-1]:
-        larger = "" if "too few" in note else " Choose a larger cell in the sidebar."  # it cannot add incidents
-        grid_notes.info(f"Hot spot grid: {note}.{larger}")
+    for note in found.notes[:-1]:  # each says what would help (a larger cell, a longer period)
+        grid_notes.info(f"Hot spot grid: {note}.")
 
     st.subheader("Wards")
     common.table(table.frame.rename(columns=common.WARD_COLUMNS), hide_index=True)

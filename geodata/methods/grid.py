@@ -154,7 +154,11 @@ def make_grid(boundary, cell_size: float | None = None, shape: str = "square") -
     edge = ~inside
     geometry[edge] = shapely.intersection(geometry[edge], boundary)
     if keep.sum() > MAX_CELLS:
-        warnings.warn(f"{keep.sum():,} cells: a grid this large is slow to draw", FineGridWarning, stacklevel=2)
+        warnings.warn(
+            f"{keep.sum():,} cells: a grid this large is slow to draw; choose a larger cell",
+            FineGridWarning,
+            stacklevel=2,
+        )
     return Grid(shape, size, cx[keep], cy[keep], geometry, col[keep], row[keep], origin, n_cols, n_rows)
 
 
