@@ -415,7 +415,7 @@ def _priority_slide(store: Store, r: PriorityStatus, audience: Audience) -> Prio
                 break
     if figures is not None and r.status == NO_DATA:  # figures are shown: "no data" would deny them (README)
         sentence = (
-            f"Not judged: no monthly source covers the period, and the annual figures shown ({figures.year}, "
+            f"No monthly source covers the period, and the annual figures shown ({figures.year}, "
             f"DEFRA) are context, not a verdict on it. {r.sentence.removeprefix('No data. ')}"
         )
         r = replace(r, status=NOT_JUDGED, sentence=sentence, plain=sentence, detail="")

@@ -323,6 +323,6 @@ def test_a_priority_shown_with_annual_figures_is_not_judged_never_no_data(deck):
     no count for the period and the annual figures are context, not a verdict: "not judged", saying why."""
     p2 = deck.priorities[1]
     assert p2.annual is not None and p2.result.status == meeting.NOT_JUDGED
-    assert p2.result.sentence.startswith("Not judged: no monthly source covers the period")
+    assert p2.result.sentence.startswith("No monthly source covers the period")  # the badge says "not judged"
     assert "FixMyStreet reports not loaded for 6 months" in p2.result.sentence  # the measures' reasons kept
     assert deck.overview.rows[1].status == meeting.NOT_JUDGED and deck.overview.rows[1].number == "579"
