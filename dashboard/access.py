@@ -75,6 +75,14 @@ def can(config, needed: str) -> bool:
     return LEVELS.index(role(config)) >= LEVELS.index(needed)
 
 
+def new_session_can(config, needed: str, kiosk: bool = False) -> bool:
+    """Whether a new session's audience, before anyone signs in, includes ``needed``: what :func:`can` answers
+    on its first run (everyone is an admin in local mode; the kiosk and everyone else are the public). The
+    server's warm-up fills the caches of that audience's first view."""
+    first = "admin" if config.accounts_file is None and not kiosk else "public"
+    return LEVELS.index(first) >= LEVELS.index(needed)
+
+
 def sign_in_box(config) -> None:
     """The sidebar's sign-in (or sign-out) for a config with accounts; a notice in local mode."""
     if st.query_params.get("mode") == "meeting":

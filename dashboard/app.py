@@ -14,6 +14,7 @@ import importlib
 import streamlit as st
 
 from dashboard import access, common
+from dashboard.views import PAGES
 
 
 def lazy(name: str):
@@ -31,14 +32,8 @@ st.set_page_config(page_title="CSP Hotspots", layout="wide")
 kiosk = st.query_params.get("mode") == "meeting"  # the meeting-room screen: no navigation at all
 config = common.store().config
 pages = [
-    ("public", st.Page(lazy("meeting"), title="Meeting", default=True)),
-    ("public", st.Page(lazy("explorer"), title="Map explorer", url_path="explorer")),
-    ("public", st.Page(lazy("trends"), title="Trends", url_path="trends")),
-    ("analyst", st.Page(lazy("patrol"), title="Patrol planner", url_path="patrol")),
-    ("viewer", st.Page(lazy("actions"), title="Actions", url_path="actions")),
-    ("public", st.Page(lazy("wards"), title="Wards", url_path="wards")),
-    ("public", st.Page(lazy("flytipping"), title="Fly-tipping", url_path="flytipping")),
-    ("public", st.Page(lazy("data"), title="Data & sources", url_path="data")),
+    (p.level, st.Page(lazy(p.module), title=p.title, url_path=p.url_path or None, default=not p.url_path))
+    for p in PAGES
 ]
 page = st.navigation([p for level, p in pages if access.can(config, level)], position="hidden" if kiosk else "sidebar")
 access.sign_in_box(config)

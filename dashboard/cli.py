@@ -639,11 +639,7 @@ def _listen(args, cfg) -> tuple[str, frozenset[str] | None]:
 def _cmd_serve(args, cfg) -> int:
     app = Path(__file__).resolve().parent / "app.py"
     address, hosts = _listen(args, cfg)
-    if cfg.store_path.exists():  # checked (and migrated) as open_store would, without importing the loaders
-        from geodata.store import Store
-
-        Store.open(cfg, exclusive=True)
-    else:
+    if not cfg.store_path.exists():  # an existing store is checked once the server listens (dashboard.server)
         open_store(cfg)  # built on first run, before the browser waits
     from dashboard import server
 

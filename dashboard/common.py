@@ -11,7 +11,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 import shapely
@@ -20,17 +20,18 @@ import streamlit as st
 from dashboard import access
 from dashboard.attributions import ATTRIBUTIONS
 from dashboard.markdown import inert
-from dashboard.render import staticmap
 from geodata import config as config_mod
 from geodata import export, sources
 from geodata import priorities as priorities_mod
 from geodata.analysis import ANALYST, PUBLIC, Audience, Selection, rules
-from geodata.analysis import meeting as meeting_mod
-from geodata.analysis import status as status_mod
 from geodata.methods.pvalue import format_p
 from geodata.pipeline.build import open_store
 from geodata.store import Store
 from loaders import months as months_mod
+
+if TYPE_CHECKING:  # the meeting's analysis and the static maps are imported by the pages that show them
+    from geodata.analysis import meeting as meeting_mod
+    from geodata.analysis import status as status_mod
 
 CRIME_TYPES = sources.POLICE.categories
 T = TypeVar("T")
@@ -240,6 +241,8 @@ def statuses(
 ) -> list[status_mod.PriorityStatus]:
     """:func:`geodata.analysis.status.evaluate`, cached per store, priorities file, period and whether
     the audience sees exact counts of sensitive sources."""
+    from geodata.analysis import status as status_mod
+
     return status_mod.evaluate(_store(path), priorities(key), end, window, compare, ANALYST if exact else PUBLIC)
 
 
@@ -248,6 +251,8 @@ def meeting_slides(
     path: str | None, key: tuple[str, int], end: str | None, window: int | None, compare: str | None, exact: bool = True
 ) -> meeting_mod.Slides:
     """:func:`geodata.analysis.meeting.slides` on the cached :func:`statuses` of the same arguments."""
+    from geodata.analysis import meeting as meeting_mod
+
     audience = ANALYST if exact else PUBLIC
     return meeting_mod.slides(
         _store(path), priorities(key), end, window, compare, audience, statuses(path, key, end, window, compare, exact)
@@ -331,6 +336,8 @@ def ward_svg(values: pd.Series, title: str, width: float = 600, font: float = 12
 
 @st.cache_data(max_entries=64)
 def _ward_svg(path: str | None, values: tuple, title: str, width: float, font: float) -> str:
+    from dashboard.render import staticmap
+
     return staticmap.draw(
         _ward_outlines(path), width=width, values=dict(values), legend_title=title, font=font, title=f"{title} by ward"
     ).svg()

@@ -1,12 +1,13 @@
-"""Run the Streamlit server for ``csp-hotspots serve``, importing the pages' libraries meanwhile.
+"""Run the Streamlit server for ``csp-hotspots serve``, preparing the first visitor's page meanwhile.
 
-Streamlit imports a page's modules only when the first browser connects; here a
-background thread imports the default (Meeting) page's once the server listens, while the browser loads
-Streamlit's front end (importing while the server starts slowed both), and fills that page's cache of
-figures for the default period, so the first page runs sooner (measured by
-``benchmarks/bench_dashboard.py``), unless a visitor's page run has started by then: that page computes
-what it shows without the warm-up competing for the cores (issue 23: the Map explorer's cold start).
-Components (the map's) are left to the pages: they register with the running server when imported.
+Streamlit imports a page's modules only when the first browser connects. Here a background thread
+(:func:`_import_pages`), once the server listens and while the browser loads Streamlit's front end, checks the
+store (a store that cannot be used stops the server with a one-line error), then fills the caches of the page
+the first browser asked for (its ``warm``, :mod:`dashboard.views`; the HTML request comes about a second before
+that page's first run), or of the default (Meeting) page when nobody has asked within :data:`VISIT_WAIT_S`
+(issue 23: the Map explorer's cold start, ``benchmarks/bench_explorer_peer.py``; importing while the server
+started slowed both, and another page's figures competed with the visitor's on the same cores).
+Components (the map's) are left to the pages: they register with the running server only from a page run.
 Usage: ``python -m dashboard.server <streamlit run arguments>``.
 
 It also makes the server safe to put in front of people (:func:`guard`, :func:`no_address_lookups`):
@@ -19,13 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import logging
+import os
 import socket
 import sys
 import threading
 import time
+import urllib.parse
 
-from dashboard import basemap
+from dashboard import basemap, views
+from loaders.errors import InputError
 
 
 class _NotTheWarmUp(logging.Filter):
@@ -36,11 +41,52 @@ class _NotTheWarmUp(logging.Filter):
         return record.threadName != WARM_UP
 
 
-#: The thread that fills the default page's cache while the first visitor connects.
+#: The thread that checks the store and fills the first visitor's page's caches while the browser loads.
 WARM_UP = "import-pages"
+#: Seconds the warm-up waits for a first visitor before it prepares the default page anyway (a server
+#: started ahead of a meeting).
+VISIT_WAIT_S = 1.0
 
 
-def _import_pages(port: int, streets_file=None) -> None:
+class FirstVisit:
+    """The page the first browser asked for (its HTML request, about a second before that page's first run):
+    noted by :func:`guard`, awaited by the warm-up."""
+
+    def __init__(self):
+        self._asked = threading.Event()
+        self.page: views.PageInfo | None = None
+        self.params: dict[str, list[str]] = {}
+
+    def note(self, path: str, query: str) -> None:
+        """A browser asked for ``path`` (with query string ``query``): kept when it is the first page asked for."""
+        page = views.at(path)
+        if page is not None and not self._asked.is_set():
+            self.page, self.params = page, urllib.parse.parse_qs(query)
+            self._asked.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Whether a page was asked for (waiting up to ``timeout`` seconds; None: until one is)."""
+        return self._asked.wait(timeout)
+
+
+def _warm(page: views.PageInfo | None, params: dict[str, list[str]]) -> None:
+    """``warm(params)`` of ``page``'s module, where it has one."""
+    if page is None:
+        return
+    warm = getattr(importlib.import_module(f"dashboard.views.{page.module}"), "warm", None)
+    try:
+        if warm is not None:
+            warm(params)
+    except BaseException:  # noqa: BLE001  the page itself reports any problem (st.stop is a BaseException)
+        pass
+
+
+def _import_pages(port: int, streets_file=None, visit: FirstVisit | None = None) -> None:
+    """The warm-up (:data:`WARM_UP`), once the server listens: check (and migrate) the store, stopping the server
+    with a one-line error when it cannot be used; then fill the caches of the page the first visitor asked for
+    (``visit``), or, when nobody asked within :data:`VISIT_WAIT_S` (or ``visit`` is None), of the default page if
+    no page runs yet (its figures would compete with a visitor's page for the cores), make the interactive map's
+    streets, and fill the first visitor's page's when they come."""
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_NotTheWarmUp())
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:  # first let the server start: it needs the CPU more
@@ -49,30 +95,33 @@ def _import_pages(port: int, streets_file=None) -> None:
             break
         except OSError:
             time.sleep(0.05)
-    if streets_file is not None:  # the interactive map draws its wards once it has the streets
+    from dashboard import common
+
+    try:
+        common.store()  # checked (and migrated) once the server listens, while the browser loads the front end
+    except (InputError, OSError) as exc:  # a store that cannot be used: said in one line, and the server stops
+        _stop(f"csp-hotspots: error: {exc}")
+    except BaseException:  # noqa: BLE001  anything else: the page reports it
+        pass
+    if visit is not None and visit.wait(VISIT_WAIT_S):  # a visitor is waiting: only what their page shows first
+        _warm(visit.page, visit.params)
+        return
+    if not common.page_run_started.is_set():  # a server started ahead of its visitors: the default page, ...
+        _warm(views.PAGES[0], {})
+    if streets_file is not None:  # ... the interactive map's streets (else made when first asked for) ...
         try:
             streets_json(str(streets_file))
         except Exception:  # noqa: BLE001  a map's own request for them reports the problem (HTTP 500, logged)
             pass
-    try:
-        from dashboard import common
-        from geodata.analysis.status import latest_month
+    if visit is not None and visit.wait() and visit.page != views.PAGES[0]:  # ... and the first visitor's page
+        _warm(visit.page, visit.params)
 
-        if common.page_run_started.is_set():  # a visitor's page runs already: it computes what it shows, and
-            return  # the default page's figures would compete with it for the cores (issue 23)
-        # the default page's figures, into the page's own cache (same function, same key as the page):
-        # a first visitor is an admin in local mode (exact counts), else the public (disclosure control)
-        store = common.store()
-        common.statuses(
-            common.config_path(),
-            common.priorities_key(),
-            latest_month(store),
-            None,
-            None,
-            store.config.accounts_file is None,
-        )
-    except BaseException:  # noqa: BLE001  the page itself reports any problem (st.stop is a BaseException)
-        pass
+
+def _stop(message: str) -> None:
+    """Say ``message`` on stderr and end the server process (exit status 2, as the command line's other
+    errors): the store it was started on cannot be used, so no page could be shown."""
+    print(message, file=sys.stderr, flush=True)
+    os._exit(2)
 
 
 #: Names a browser on this machine reaches the server by; always allowed.
@@ -116,12 +165,13 @@ def streets_json(path: str) -> bytes:
         return _streets_json(path)
 
 
-def guard(app, hosts: frozenset[str] | None, basemap_file=None, streets_file=None):
+def guard(app, hosts: frozenset[str] | None, basemap_file=None, streets_file=None, visit: FirstVisit | None = None):
     """An ASGI wrapper around Streamlit's app: Host check (``hosts`` plus :data:`LOOPBACK_HOSTS`;
     ``None`` accepts any name), :data:`CLOSED_PATHS` and :data:`SECURITY_HEADERS`; with
     ``basemap_file`` (the config's ``[map] basemap``) it answers :data:`dashboard.basemap.URL`
     itself, with byte ranges (:func:`dashboard.basemap.respond`); with ``streets_file`` (``[map] streets``)
-    it answers :data:`dashboard.basemap.STREETS_URL` with its roads in WGS84 (:func:`streets_json`)."""
+    it answers :data:`dashboard.basemap.STREETS_URL` with its roads in WGS84 (:func:`streets_json`); ``visit``
+    is told of every page asked for (:class:`FirstVisit`)."""
     allowed = None if hosts is None else LOOPBACK_HOSTS | hosts
 
     async def guarded(scope, receive, send):
@@ -153,6 +203,8 @@ def guard(app, hosts: frozenset[str] | None, basemap_file=None, streets_file=Non
                 message = {**message, "headers": [*message.get("headers", ()), *extra]}
             await send(message)
 
+        if visit is not None:
+            visit.note(path, scope.get("query_string", b"").decode("latin-1"))
         if basemap_file is not None and path == basemap.URL:
             return await basemap.respond(scope, send_with_headers, basemap_file)
         if streets_file is not None and path == basemap.STREETS_URL:
@@ -223,11 +275,13 @@ def no_remote_cache_clearing() -> None:
     app_session.AppSession._handle_clear_cache_request = clear_own_state
 
 
-def _install_guard(hosts: frozenset[str] | None, basemap_file=None, streets_file=None) -> None:
+def _install_guard(hosts: frozenset[str] | None, basemap_file=None, streets_file=None, visit=None) -> None:
     from streamlit.web.server.starlette import starlette_server
 
     create = starlette_server.create_starlette_app
-    starlette_server.create_starlette_app = lambda runtime: guard(create(runtime), hosts, basemap_file, streets_file)
+    starlette_server.create_starlette_app = lambda runtime: guard(
+        create(runtime), hosts, basemap_file, streets_file, visit
+    )
 
 
 def main(argv: list[str], hosts: frozenset[str] | None = frozenset(), basemap_file=None, streets_file=None) -> None:
@@ -239,8 +293,9 @@ def main(argv: list[str], hosts: frozenset[str] | None = frozenset(), basemap_fi
     no_repl_check()
     no_remote_cache_clearing()
     sys.stdout, sys.stderr = DropWhenGone(sys.stdout), DropWhenGone(sys.stderr)
-    _install_guard(hosts, basemap_file, streets_file)
-    threading.Thread(target=_import_pages, args=(port, streets_file), name=WARM_UP, daemon=True).start()
+    visit = FirstVisit()
+    _install_guard(hosts, basemap_file, streets_file, visit)
+    threading.Thread(target=_import_pages, args=(port, streets_file, visit), name=WARM_UP, daemon=True).start()
     from streamlit.web import cli
 
     sys.argv = ["streamlit", *argv]

@@ -145,16 +145,18 @@ def wgs84_json(path: str | Path) -> bytes:
 
     raw = json.loads(gzip.decompress(Path(path).read_bytes()))
     layers = raw["layers"]
-
-    def latlon(flat) -> list[float]:
-        xy = np.asarray(flat, dtype=float).reshape(-1, 2)
-        lon, lat = bng_to_wgs84_many(xy[:, 0], xy[:, 1])
-        return np.round(np.column_stack([lat, lon]), 5).ravel().tolist()
-
+    lines = {k: layers[k] for k in ("roads", "rail", "waterways")}
+    flats = [g for k in lines for _, _, g in lines[k]] + [rings[0] for _, rings in layers["water"]]
+    # every coordinate in one transform (one call per feature cost 0.4 s of a server's start; issue 23)
+    xy = np.asarray([v for flat in flats for v in flat], dtype=float).reshape(-1, 2)
+    lon, lat = bng_to_wgs84_many(xy[:, 0], xy[:, 1])
+    out = np.round(np.column_stack([lat, lon]), 5).ravel().tolist()
+    ends = np.cumsum([len(flat) for flat in flats]).tolist()
+    shapes = iter([out[a:b] for a, b in zip([0, *ends], ends)])
     doc = {
         "attribution": ATTRIBUTION,
-        **{k: [[c, n, latlon(g)] for c, n, g in layers[k]] for k in ("roads", "rail", "waterways")},
-        "water": [latlon(rings[0]) for _, rings in layers["water"]],
+        **{k: [[c, n, next(shapes)] for c, n, _ in lines[k]] for k in lines},
+        "water": [next(shapes) for _ in layers["water"]],
     }
     return gzip.compress(json.dumps(doc, separators=(",", ":")).encode("utf-8"), 6, mtime=0)
 

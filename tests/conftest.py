@@ -164,12 +164,18 @@ def app_as(monkeypatch, cfg, user: str | None = None, page: str | None = None, *
     return at
 
 
-def open_page(at, page: str):
+def open_page(at, page: str, drawn: bool = True):
     """Switch AppTest ``at`` to the page at ``page`` (its url path, e.g. "explorer", or
     "views/explorer.py"): pages are callables (``st.Page(explorer.page)``), which
     ``AppTest.switch_page`` (file pages only) cannot find. Raises ``ValueError`` ("Could not find a
-    navigation page") when the page is not registered for the session's audience. Returns ``at``."""
+    navigation page") when the page is not registered for the session's audience. Returns ``at``.
+    ``drawn`` (default true): the explorer's first map counts as drawn, so a run shows the whole page (a session's
+    first view otherwise ends with the wards' map, and waits for a browser to report it drawn: none here)."""
+    from dashboard.render import mapview
+
     name = page.removeprefix("views/").removesuffix(".py")
+    if name == "explorer" and drawn:
+        at.session_state[mapview.SEEN.format("explorer_map")] = True
     if not at._registered_pages:  # pages are registered by a first run (of the default page)
         at.run()
     hashes = [h for h, info in at._registered_pages.items() if info.get("url_pathname") == name]

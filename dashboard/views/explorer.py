@@ -16,7 +16,7 @@ from dashboard.markdown import inert
 from dashboard.render import maps, mapview
 from dashboard.render.palette import GI_COLOURS
 from geodata import export, places
-from geodata.analysis import Audience, Selection, actions, rules
+from geodata.analysis import ANALYST, PUBLIC, Audience, Selection, actions, rules
 from geodata.analysis.deprivation_for import deprivation_for
 from geodata.analysis.incidents import incidents_table
 from geodata.analysis.trends import monthly
@@ -27,10 +27,11 @@ MEASURES = {"incidents": "Incidents", "rate": "Incidents per 1,000 residents"}
 CELLS = {"auto": None, "100 m": 100.0, "250 m": 250.0, "500 m": 500.0}
 
 
-def wards_for(selection: Selection, audience: Audience):
+def wards_for(selection: Selection, audience: Audience, statistics: bool = True):
     """:func:`geodata.analysis.ward_table.ward_table` of a selection as ``audience`` may see it (cached per
-    store, selection and audience, shared by sessions: :func:`dashboard.common.cached`)."""
-    return common.cached(ward_table, selection, audience)
+    store, selection and audience, shared by sessions: :func:`dashboard.common.cached`); ``statistics`` false:
+    the counts and rates alone, for the first map."""
+    return common.cached(ward_table, selection, audience, "previous", None, None, statistics)
 
 
 @st.cache_resource
@@ -73,10 +74,10 @@ def label_points(path, level: str) -> list[list[float]]:
 
 @st.cache_resource(max_entries=32)
 def ward_spec(path, selection: Selection, audience: Audience, measure) -> dict:
-    """The map with the wards alone (no hot spot analysis needed): painted first on a cold start."""
-    table = wards_for(selection, audience).frame
-    lsoas = common.cached(lsoa_table, selection)
-    return {**build_map(common._store(path), path, table, lsoas, measure, None), "partial": True}
+    """The map with the wards and their counts alone (no change test, no hot spot analysis): painted first on a
+    session's first view."""
+    table = wards_for(selection, audience, False).frame
+    return {**build_map(common._store(path), path, table, None, measure, None), "partial": True}
 
 
 @st.cache_resource(max_entries=32)
@@ -106,7 +107,7 @@ def _with_actions(spec: dict) -> dict:
 def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) -> dict:
     """The explorer's Leaflet map: ward choropleth of ``measure`` (the one colour code by default), LSOA
     counts (off), Gi* classes as outlines over it, density bands (off), snap-point clusters (off), layer
-    switch and legend (of what is drawn)."""
+    switch and legend (of what is drawn). ``lsoa_table`` and ``layers`` None: the wards alone (the first map)."""
     areas = store.areas("ward")
     ward_shapes = area_shapes(path, "ward")
     order = pd.Index(table["ward_code"])
@@ -142,19 +143,20 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
         css_class="ward-area",
         id_column="ward_code",
     )
-    lsoa_points = label_points(path, "lsoa")
-    maps.choropleth(
-        m,
-        area_shapes(path, "lsoa"),
-        lsoa_table,
-        "incidents",
-        "LSOAs: incidents",
-        "Incidents",
-        {"name": "LSOA", "incidents": "Incidents"},
-        show=False,
-        css_class="lsoa-area",
-        labels=[[a, b, n] for (a, b), n in zip(lsoa_points, lsoa_table["name"])],
-    )
+    if lsoa_table is not None:  # None: the first map, the wards alone (the LSOA layers are off at first)
+        lsoa_points = label_points(path, "lsoa")
+        maps.choropleth(
+            m,
+            area_shapes(path, "lsoa"),
+            lsoa_table,
+            "incidents",
+            "LSOAs: incidents",
+            "Incidents",
+            {"name": "LSOA", "incidents": "Incidents"},
+            show=False,
+            css_class="lsoa-area",
+            labels=[[a, b, n] for (a, b), n in zip(lsoa_points, lsoa_table["name"])],
+        )
     if deprived is not None:  # IMD deciles on the LSOAs, darker = more deprived (off at first)
         by_code = deprived.lsoas.set_index("lsoa_code")
         shown = lsoa_table[["code", "name"]].join(by_code[["imd_decile", "imd_rank", "rate_per_1000"]], on="code")
@@ -289,6 +291,22 @@ def downloads(path, selection: Selection, audience: Audience, cell) -> None:
     )
 
 
+def warm(params: dict[str, list[str]]) -> None:
+    """Fill the caches of a first view on the default filters (the server's warm-up, outside any session, as the
+    first visitor's browser asks for this page): the ward map painted first, for a new session's audience. A link
+    with its own filters is left to its page run."""
+    if set(params) - {"measure"}:
+        return
+    path = common.config_path()
+    all_months = common.months(path)
+    if not all_months:
+        return
+    measure = params.get("measure", ["incidents"])[0]
+    period = rules.opening_period(all_months).period
+    audience = ANALYST if access.new_session_can(common.store().config, "analyst") else PUBLIC
+    ward_spec(path, Selection.of(period.start, period.end), audience, measure if measure in MEASURES else "incidents")
+
+
 def _take_map_click() -> None:
     """A ward clicked on the map becomes the ward filter (before the filter widgets are drawn)."""
     click = st.session_state.get("explorer_map")
@@ -316,28 +334,31 @@ def page() -> None:
     common.set_params({"measure": measure})
     path = common.config_path()
     audience = common.audience()
-    table = wards_for(selection, audience)
     cats = selection.categories
 
     st.title(f"Map explorer: {inert(store.config.area_name)}")
     method = st.empty()
     a, b, c = st.columns(3)
-    a.metric("Incidents", table.total)
-    hot_metric = b.empty()
-    rises = f"{table.rises}" if table.rises is not None else "no test" if table.comparison.possible else "no comparison"
-    c.metric("Wards with a significant rise", rises)
-    for note in table.notes:
-        (st.warning if note.startswith("No change figure") else st.caption)(inert(note))
+    hot_metric, rise_metric = b.empty(), c.empty()
+    notes = st.container()
     grid_notes = st.container()
     the_map = st.empty()
     if not mapview.seen("explorer_map"):
-        # A session's first view: the wards alone, then at once the run that adds the hot spots to the same map
-        # (updated in place) and the tables below it. The browser paints the wards meanwhile: when the whole page
-        # came in one run, the map waited for the tables' drawing, and a second map replacing the first threw
-        # away the loading of the first (issue 23).
+        # A session's first view: the wards and their counts alone. Once the browser has drawn them, the map reports
+        # it (its value changes) and the page runs again: that run makes the change test and the hot spots, adds
+        # them to the same map (updated in place) and draws the tables below it. When the whole page came in one
+        # run, the map waited for the statistics and the tables' drawing; when the second run followed at once, its
+        # work slowed the browser's drawing of the first map on the same cores (issue 23).
+        a.metric("Incidents", wards_for(selection, audience, False).total)
         with the_map:
             mapview.show(_with_actions(ward_spec(path, selection, audience, measure)), height=620, key="explorer_map")
-        st.rerun()
+        return
+    table = wards_for(selection, audience)
+    a.metric("Incidents", table.total)
+    rises = f"{table.rises}" if table.rises is not None else "no test" if table.comparison.possible else "no comparison"
+    rise_metric.metric("Wards with a significant rise", rises)
+    for note in table.notes:
+        (notes.warning if note.startswith("No change figure") else notes.caption)(inert(note))
     found = analyses(path, selection, CELLS[cell])[0]
     with the_map:
         mapview.show(

@@ -92,6 +92,21 @@ def _pack_pdf(path, key, end, window, compare) -> bytes:
     return pack.render(pack.build(common.store(), common.priorities(key), end, window, compare), "pdf")
 
 
+def warm(params: dict[str, list[str]]) -> None:
+    """Fill the caches of a first view of the slides on their default period (the server's warm-up, outside any
+    session, as the first visitor's browser asks for this page, or before anyone does: the default page), for a
+    new session's audience; the kiosk (``mode=meeting``) for the public. A link naming its period is left to its
+    page run."""
+    if set(params) - {"mode", "every"}:
+        return
+    store, path, key = common.store(), common.config_path(), common.priorities_key()
+    all_months = complete_months(store, common.priorities(key))
+    if all_months:
+        kiosk = params.get("mode") == ["meeting"]
+        exact = access.new_session_can(store.config, "analyst", kiosk)
+        common.meeting_slides(path, key, None if kiosk else all_months[-1], None, None, exact)
+
+
 def page() -> None:
     store, path = common.store(), common.config_path()
     key = common.priorities_key()

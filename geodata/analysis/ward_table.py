@@ -67,8 +67,12 @@ def ward_table(
     against: str = "previous",
     harm_weights: dict | None = None,
     harm_source: str | None = None,
+    statistics: bool = True,
 ) -> WardTable:
-    """The ward table of ``selection`` as ``audience`` may see it (module docstring)."""
+    """The ward table of ``selection`` as ``audience`` may see it (module docstring). ``statistics`` false (default
+    true): the counts, population and rates alone, without the change test and the count near the edges (no
+    ``within_20m_of_edge``, ``previous``, ``change``, ``p_adj``): what a first map is painted from while they are
+    computed."""
     selection.check_wards(store)
     now = store.ward_summary(**selection.filters())
     if selection.wards:
@@ -82,7 +86,7 @@ def ward_table(
         notes.insert(0, f"Counts are incomplete: {rules.missing_text(selection.source, current_missing)}.")
     table = pd.DataFrame({"ward_name": now["ward_name"], "incidents": counts})
     withheld = rules.withheld(selection.source, audience)  # public cells only: no rate, baseline or harm
-    if sources.get(selection.source).kind == sources.POINTS and not withheld:  # how many lie near an edge
+    if sources.get(selection.source).kind == sources.POINTS and not withheld and statistics:  # how many near an edge
         table["within_20m_of_edge"] = rules.near_edge(store, selection).reindex(table.index, fill_value=0)
         notes.append(EDGE_NOTE)
     pop = store.population("ward").set_index("code")["population"]
@@ -91,7 +95,7 @@ def ward_table(
     if table["rate"].notna().any() and not withheld:
         notes.append(rules.RATE_METHOD)
     change = None
-    if cmp.possible:
+    if cmp.possible and statistics:
         try:
             change = rules.change_table(store, selection, cmp, "ward_code", counts.index)
             notes.append(f"Change per ward: quasi-Poisson test, {change.attrs['dispersion']}.")
@@ -101,7 +105,7 @@ def ward_table(
         table["previous"] = change["previous"]
         table["change"] = change["change"]
         table["p_adj"] = change["p_adj"]
-    else:
+    elif statistics:
         table["previous"], table["change"], table["p_adj"] = np.nan, None, np.nan
     harm = None
     if harm_weights:

@@ -163,13 +163,18 @@ def test_the_ward_map_tooltips_give_the_rate_as_the_rule_writes_it(tmp_path, mon
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", path)
     sel = Selection.of("2025-06", "2025-06", ["Robbery"])  # few incidents: rates below 1 per 1,000
     table = ward_table(bundled_store, sel).frame.set_index("ward_name")
-    spec = explorer.ward_spec(path, sel, ANALYST, "rate")
-    layer = next(lay for lay in spec["layers"] if lay.get("className") == "ward-area")
-    tips = {dict(f["properties"]["tip"])["Ward"]: dict(f["properties"]["tip"]) for f in layer["data"]["features"]}
-    assert set(tips) == set(table.index)
-    for ward, tip in tips.items():
-        assert tip["Per 1,000 residents"] == rules.rate_text(table.at[ward, "rate"])
-        assert tip["Within 20 m of edge"] == f"{table.at[ward, 'within_20m_of_edge']:,}"
+    first = explorer.ward_spec(path, sel, ANALYST, "rate")  # the first view's map: counts and rates alone
+    whole = explorer.map_spec(path, sel, ANALYST, None, "rate")
+    for spec in (first, whole):
+        layer = next(lay for lay in spec["layers"] if lay.get("className") == "ward-area")
+        tips = {dict(f["properties"]["tip"])["Ward"]: dict(f["properties"]["tip"]) for f in layer["data"]["features"]}
+        assert set(tips) == set(table.index)
+        for ward, tip in tips.items():
+            assert tip["Per 1,000 residents"] == rules.rate_text(table.at[ward, "rate"])
+            if spec is whole:
+                assert tip["Within 20 m of edge"] == f"{table.at[ward, 'within_20m_of_edge']:,}"
+            else:
+                assert "Within 20 m of edge" not in tip and "Change" not in tip
     assert any(0 < table.at[w, "rate"] < 1 for w in tips)  # a rate whose second figure one decimal would lose
 
 
@@ -238,24 +243,48 @@ def test_serve_turns_off_the_garbage_collection_after_every_run(monkeypatch, tmp
     assert argv.index("--runner.postScriptGC") < argv.index("--")  # a Streamlit option, not the app's
 
 
-def test_serve_opens_an_existing_store_without_importing_the_loaders(tmp_path, bundled_store):
-    """Issue 23: ``serve`` imported the ingest pipeline (the loaders, the disclosure key's hashing: ~0.5 s on a
-    busy machine) only to open an existing store before the server listened. It opens it as the pipeline would
-    (checked and migrated: :meth:`geodata.store.Store.open`) without those imports; a missing store is still built."""
+def test_serve_listens_before_it_opens_an_existing_store(tmp_path, bundled_store):
+    """Issue 23: ``serve`` opened an existing store (pandas, pyarrow, DuckDB: 0.5 s) before the server listened,
+    while the browser waited for the port. It now starts the server at once; the warm-up checks the store as
+    soon as the port answers (:func:`dashboard.server._import_pages`); a missing store is still built first."""
     import shutil
     import subprocess
     import sys
 
     cfg = write_config(tmp_path)
-    shutil.copy(bundled_store.path, tmp_path / "s.duckdb")  # the store exists: serve only opens it
+    shutil.copy(bundled_store.path, tmp_path / "s.duckdb")  # the store exists: serve starts the server at once
     code = (
         "import sys; from dashboard import cli, server; server.main = lambda argv, **kw: None; "
         f"assert cli.main(['serve', '--config', {str(cfg)!r}, '--port', '8599']) == 0; "
-        "print(sorted(m for m in sys.modules if m.startswith('geodata.pipeline')))"
+        "print(sorted(m for m in sys.modules if m.startswith(('geodata.pipeline', 'geodata.store', 'duckdb'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.slow  # starts `csp-hotspots serve`
+def test_serve_stops_with_one_line_when_the_store_cannot_be_used(tmp_path):
+    """The store is checked once the server listens: a file that is not a store ends the server with the command
+    line's one-line error (exit status 2), as before it listened."""
+    import subprocess
+    import sys
+
+    from tests.conftest import free_port
+
+    cfg = write_config(tmp_path)
+    (tmp_path / "s.duckdb").write_bytes(b"not a store" * 100)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "serve", "--config", str(cfg), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("csp-hotspots: error:")]
+    assert len(errors) == 1 and "not a CSP Hotspots store" in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_the_server_skips_streamlits_repl_check():
@@ -278,11 +307,14 @@ def test_the_server_skips_streamlits_repl_check():
     assert asked == []
 
 
-def test_a_first_view_draws_the_wards_alone_then_the_hot_spots_into_the_same_map(tmp_path, monkeypatch, bundled_store):
-    """Issue 23: a first view drew a quick ward map, computed the hot spots and drew a second map in its place in
-    the same run, then the tables: in the browser the second map's frame replaced the first's before it painted,
-    and the map waited for the tables' drawing. Now the first run ends with the ward map (key ``explorer_map``)
-    and the run that follows computes the hot spots and updates that same map, tables below it."""
+def test_a_first_view_draws_the_wards_alone_then_the_statistics_once_the_browser_has_drawn_them(
+    tmp_path, monkeypatch, bundled_store
+):
+    """Issue 23: a first view drew a quick ward map, then at once ran again to compute the change test and the hot
+    spots, whose work slowed the browser's drawing of that map on the same cores. Now the first run ends with the
+    wards and their counts alone (key ``explorer_map``, no change test made: no scipy), and the page runs again
+    when the browser reports the map drawn (the component's value): that run computes the rest, updates the same
+    map and draws the tables below it."""
     from dashboard.views import explorer
 
     calls = []
@@ -302,34 +334,109 @@ def test_a_first_view_draws_the_wards_alone_then_the_hot_spots_into_the_same_map
     at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=180)
     at.query_params.update({"from": "2025-04", "to": "2025-06"})
     at.run()
-    open_page(at, "explorer").run()
+    open_page(at, "explorer", drawn=False).run()
+    assert not at.exception, at.exception
+    assert calls == []  # no hot spots yet
+    assert [m.label for m in at.metric] == ["Incidents"]  # the count alone: no "significant rise" figure yet
+    assert not any(h.value == "Wards" for h in at.subheader)  # nor the tables
+    at.session_state["explorer_map"] = {"drawn": 1}  # what the browser's map sends once it has drawn the wards
+    at.run()
     assert not at.exception, at.exception
     assert calls and all(calls)  # the hot spots only once the ward map (the same component) was drawn
+    assert "Wards with a significant rise" in [m.label for m in at.metric]
     assert any(h.value == "Wards" for h in at.subheader)  # the whole page after the rerun
 
 
-def test_the_servers_warm_up_leaves_the_default_pages_figures_to_a_visitors_page(tmp_path, monkeypatch, bundled_store):
-    """Issue 23: the server's warm-up computed the Meeting page's figures (0.5-0.9 s of CPU, scipy included)
-    while a visitor's Map explorer made its first view on the same two cores. Once a page run has started it
-    leaves them to that page; before any page runs, it still fills them for the default page."""
-    import shutil
+def test_the_quick_ward_table_has_the_counts_without_the_statistics(bundled_store):
+    """The first map's table (``statistics=False``): the same counts, population and rates as the whole table, and
+    neither the change test nor the count near the edges (what the first view does not wait for)."""
+    from geodata.analysis.ward_table import ward_table
+
+    selection = Selection.of("2025-04", "2025-06")
+    whole = ward_table(bundled_store, selection, ANALYST)
+    quick = ward_table(bundled_store, selection, ANALYST, statistics=False)
+    assert {"previous", "change", "p_adj", "within_20m_of_edge"} <= set(whole.frame)
+    assert not {"previous", "change", "p_adj", "within_20m_of_edge"} & set(quick.frame)
+    shared = ["ward_code", "incidents", "population", "rate"]
+    assert quick.frame[shared].equals(whole.frame[shared]) and quick.total == whole.total
+    assert quick.rises is None and whole.rises is not None
+
+
+def _listening_port(stack):
     import socket
 
+    listening = stack.enter_context(socket.socket())  # the warm-up waits for the server's port
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()
+    return listening.getsockname()[1]
+
+
+def test_the_servers_warm_up_fills_the_first_visitors_page_or_else_the_default_one(
+    tmp_path, monkeypatch, bundled_store
+):
+    """Issue 23: the server's warm-up computed the Meeting page's figures (0.5-0.9 s of CPU, scipy included)
+    while a visitor's Map explorer made its first view on the same two cores. It now fills the caches of the page
+    the first browser asked for (its HTML request comes about a second before that page's first run); with no
+    visitor, the default page's, unless a page run has started."""
+    import asyncio
+    import contextlib
+    import shutil
+
     from dashboard import server
+    from dashboard.views import explorer, meeting
 
     shutil.copy(bundled_store.path, tmp_path / "s.duckdb")
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
-    asked = []
-    monkeypatch.setattr(common, "statuses", lambda *args: asked.append(args))
-    with socket.socket() as listening:  # the warm-up waits for the server's port
-        listening.bind(("127.0.0.1", 0))
-        listening.listen()
-        port = listening.getsockname()[1]
+    warmed = []
+    monkeypatch.setattr(meeting, "warm", lambda params: warmed.append(("meeting", params)))
+    monkeypatch.setattr(explorer, "warm", lambda params: warmed.append(("explorer", params)))
+    with contextlib.ExitStack() as stack:
+        port = _listening_port(stack)
         common.page_run_started.set()
         try:
-            server._import_pages(port)
-            assert asked == []
+            server._import_pages(port)  # no visitor, a page runs already: nothing
+            assert warmed == []
         finally:
             common.page_run_started.clear()
-        server._import_pages(port)
-    assert len(asked) == 1
+        server._import_pages(port)  # no visitor and no page run: the default page
+        assert warmed == [("meeting", {})]
+        visit = server.FirstVisit()
+
+        async def app(scope, receive, send):
+            pass
+
+        guarded = server.guard(app, None, visit=visit)  # the server's guard tells it of every request
+        for path, query in [("/static/js/index.js", b""), ("/explorer/", b"measure=rate"), ("/", b"")]:
+            scope = {"type": "http", "path": path, "query_string": query, "method": "GET", "headers": []}
+            asyncio.run(guarded(scope, None, None))  # the front end's files are not pages; the first page is kept
+        warmed.clear()
+        server._import_pages(port, visit=visit)
+        assert warmed == [("explorer", {"measure": ["rate"]})]  # that page alone, with its link's parameters
+
+
+def test_the_warm_up_fills_the_caches_the_first_views_read(tmp_path, monkeypatch, bundled_store):
+    """``warm`` of the explorer and the Meeting page fill exactly what a new session's first view asks for (its
+    default filters, the audience of a session nobody has signed in to); a link with its own filters is left to
+    its page run."""
+    import shutil
+
+    from dashboard.views import explorer, meeting
+
+    shutil.copy(bundled_store.path, tmp_path / "s.duckdb")
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    specs, slides = [], []
+    monkeypatch.setattr(explorer, "ward_spec", lambda *args: specs.append(args))
+    monkeypatch.setattr(common, "meeting_slides", lambda *args: slides.append(args))
+    path = common.config_path()
+    explorer.warm({"from": ["2025-01"]})
+    meeting.warm({"to": ["2025-03"]})
+    assert specs == slides == []
+    explorer.warm({"measure": ["rate"]})
+    opening = rules.opening_period(common.months(path)).period
+    assert specs == [(path, Selection.of(opening.start, opening.end), ANALYST, "rate")]  # local mode: an admin
+    meeting.warm({})
+    meeting.warm({"mode": ["meeting"]})
+    key = common.priorities_key()
+    last = slides[0][2]
+    assert slides == [(path, key, last, None, None, True), (path, key, None, None, None, False)]  # kiosk: public
+    assert last == common.months(path)[-1]

@@ -110,3 +110,41 @@ def test_only_the_apps_own_page_can_draw_the_map(site, page):
     )
     frame.wait_for_selector("body[data-map-state='complete']", timeout=20_000)
     assert "St Peters" in frame.inner_text("body") and "Invented ward" not in frame.inner_text("body")
+
+
+#: The app's page as Streamlit is, recording every message the component sends (type and value).
+RECORDER = """<!doctype html><html><body>
+<iframe id="c" src="/component/index.html" style="width:600px;height:400px"></iframe>
+<script>window.sent = []; window.addEventListener("message", e => window.sent.push(e.data));</script>
+</body></html>"""
+
+
+def test_a_first_map_is_drawn_without_waiting_for_the_streets_and_reports_itself_drawn(site, page):
+    """Issue 23: the map drew its wards only once it had fetched ``/streets.json`` (a round trip and the server's
+    work before the first paint); the streets now come under the areas when they arrive, and a map that cannot
+    have them still shows its areas. A quick first map (``partial``) reports itself drawn, so the page's next run
+    computes the rest (dashboard/views/explorer.py); a whole map does not."""
+    _Handler.pages["/recorder.html"] = RECORDER
+    spec = _spec("St Peters")
+    spec["streets"] = {"url": "/streets.json", "attribution": "OpenStreetMap"}  # 404 from this test's server
+    page.goto(f"http://127.0.0.1:{site}/recorder.html")
+    page.wait_for_function("window.sent.some(m => m && m.type === 'streamlit:componentReady')", timeout=30_000)
+    frame = _component(page)
+
+    def post(s):
+        page.evaluate(
+            f'document.getElementById("c").contentWindow.postMessage({{type: "streamlit:render", '
+            f'args: {{spec: {json.dumps(s)}, height: 300}}}}, "*")'
+        )
+
+    values = "window.sent.filter(m => m && m.type === 'streamlit:setComponentValue').map(m => m.value)"
+    post({**spec, "partial": True})
+    frame.wait_for_selector("body[data-map-state='partial']", timeout=20_000)
+    page.wait_for_function(f"{values}.length === 1", timeout=20_000)
+    assert frame.locator("path.leaflet-interactive").count() == 4  # both areas, outlined and filled: no streets needed
+    assert "could not be drawn" not in frame.inner_text("body")
+    assert set(page.evaluate(values)[0]) == {"drawn"}  # no "id": the page does not take it for a click
+    post(spec)  # the whole map, drawn in place: it reports nothing
+    frame.wait_for_selector("body[data-map-state='complete']", timeout=20_000)
+    time.sleep(0.5)
+    assert len(page.evaluate(values)) == 1
