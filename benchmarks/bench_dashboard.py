@@ -119,7 +119,9 @@ def meeting_cold_start(cfg: Path, browser) -> float:
     proc = start_server(cfg, port)
     try:
         page.goto(f"http://127.0.0.1:{port}/")
-        page.wait_for_function("document.querySelectorAll('path.ward-svg').length >= 20", timeout=120_000, polling=50)
+        page.wait_for_function(
+            "document.querySelectorAll('svg.static-map path.ward-area').length >= 20", timeout=120_000, polling=50
+        )
         return time.perf_counter() - t0
     finally:
         page.close()
