@@ -43,12 +43,17 @@ def _oidc_configured() -> bool:
         return False
 
 
+def role_before_sign_in(config, kiosk: bool = False) -> str:
+    """The audience of a session nobody has signed in to: ``admin`` in local mode (no accounts file), else
+    ``public``; the meeting-room kiosk is always ``public``."""
+    return "admin" if config.accounts_file is None and not kiosk else "public"
+
+
 def role(config) -> str:
     """The audience of this session (see the module docstring)."""
-    if st.query_params.get("mode") == "meeting":
-        return "public"
-    if config.accounts_file is None:
-        return "admin"
+    kiosk = st.query_params.get("mode") == "meeting"
+    if kiosk or config.accounts_file is None:
+        return role_before_sign_in(config, kiosk)
     if _oidc_configured() and getattr(st.user, "is_logged_in", False):
         return oidc_role(st.user, accounts.read(config.accounts_file))
     return st.session_state.get("csp_role", "public")
@@ -70,17 +75,9 @@ def oidc_role(user, users: dict[str, dict]) -> str:
     return roles.get(email, "public") if email else "public"
 
 
-def can(config, needed: str) -> bool:
-    """Whether this session's audience includes ``needed``."""
-    return LEVELS.index(role(config)) >= LEVELS.index(needed)
-
-
-def new_session_can(config, needed: str, kiosk: bool = False) -> bool:
-    """Whether a new session's audience, before anyone signs in, includes ``needed``: what :func:`can` answers
-    on its first run (everyone is an admin in local mode; the kiosk and everyone else are the public). The
-    server's warm-up fills the caches of that audience's first view."""
-    first = "admin" if config.accounts_file is None and not kiosk else "public"
-    return LEVELS.index(first) >= LEVELS.index(needed)
+def can(config, needed: str, role_: str | None = None) -> bool:
+    """Whether this session's audience (or ``role_``, e.g. :func:`role_before_sign_in`'s) includes ``needed``."""
+    return LEVELS.index(role_ or role(config)) >= LEVELS.index(needed)
 
 
 def sign_in_box(config) -> None:

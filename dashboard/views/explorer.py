@@ -303,7 +303,8 @@ def warm(params: dict[str, list[str]]) -> None:
         return
     measure = params.get("measure", ["incidents"])[0]
     period = rules.opening_period(all_months).period
-    audience = ANALYST if access.new_session_can(common.store().config, "analyst") else PUBLIC
+    config = common.store().config
+    audience = ANALYST if access.can(config, "analyst", access.role_before_sign_in(config)) else PUBLIC
     ward_spec(path, Selection.of(period.start, period.end), audience, measure if measure in MEASURES else "incidents")
 
 

@@ -103,7 +103,7 @@ def warm(params: dict[str, list[str]]) -> None:
     all_months = complete_months(store, common.priorities(key))
     if all_months:
         kiosk = params.get("mode") == ["meeting"]
-        exact = access.new_session_can(store.config, "analyst", kiosk)
+        exact = access.can(store.config, "analyst", access.role_before_sign_in(store.config, kiosk))
         common.meeting_slides(path, key, None if kiosk else all_months[-1], None, None, exact)
 
 
