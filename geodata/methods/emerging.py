@@ -51,7 +51,7 @@ import scipy.sparse as sp
 from scipy.special import ndtr  # the normal cdf; scipy.stats costs 0.9 s to import
 
 from geodata.methods.adjust import ADJUSTMENTS, adjust_p
-from geodata.methods.gistar import GiResult, gi_star, gi_z, result_from_z
+from geodata.methods.gistar import GiResult, gi_star, gi_z, result_from_z, unsupported
 from geodata.methods.gistar_exact import exact_p
 from geodata.methods.validate import finite_values
 
@@ -230,7 +230,8 @@ def emerging_hotspots(
     or cold by the exact p (:func:`space_time_exact_p`), adjusted across cells per period
     (``adjust``, default Benjamini-Hochberg); the analytic z is shown and its series is the one
     the Mann-Kendall test reads. A period is never hot for a cell with no incident of its own in
-    the period's window (:func:`geodata.methods.gistar.supported_classes`, as the maps). Returns
+    the period's window, nor cold where the neighbourhood's expected count is under
+    :data:`geodata.methods.gistar.MIN_EXPECTED_COLD` (:func:`geodata.methods.gistar.unsupported`, as the maps). Returns
     (class per cell, Gi* z per cell and period, Mann-Kendall z of each cell's Gi* z series).
     """
     cube = np.asarray(cube, dtype="float64")
@@ -240,7 +241,7 @@ def emerging_hotspots(
     p, direction = space_time_exact_p(cube, weights, time_step=time_step, steps=steps)
     p_adj = adjust_p(p, adjust)
     own = cube @ windows(cube.shape[1], time_step, steps).T  # each cell's incidents in each period's window
-    p_adj[(direction > 0) & (own == 0)] = 1.0  # as the maps: a cell with no incident of its own is never hot
+    p_adj[unsupported(direction, own, weights)] = 1.0  # the maps' rules (no hot cell without an incident, ...)
     _, mk_z, _ = mann_kendall(result.z)
     return classify_series(result.z, p_adj, alpha, trend_alpha, direction), result.z, mk_z
 

@@ -83,15 +83,24 @@ def supported_classes(gi_class: np.ndarray, counts: np.ndarray, weights: sp.spma
     neighbour makes the neighbourhood's count, not the cell's: the map marks where incidents are); a
     cold class needs the neighbourhood's expected count (its size x the mean count per cell) to be
     at least :data:`MIN_EXPECTED_COLD`. ``counts``: incidents per cell (unweighted), shape (cells,)."""
+    out = np.asarray(gi_class).copy()
+    out[unsupported(np.sign(out), counts, weights)] = 0
+    return out
+
+
+def unsupported(direction: np.ndarray, counts: np.ndarray, weights: sp.spmatrix) -> np.ndarray:
+    """Where a hot (``direction`` > 0) or cold (< 0) verdict is more than the data can carry
+    (:func:`supported_classes`' rules): hot with no incident in the cell itself, cold with a neighbourhood's
+    expected count under :data:`MIN_EXPECTED_COLD`. ``direction`` and ``counts``: (cells,) or (cells, periods),
+    a period's counts being the incidents in its window (the emerging hot spots)."""
     counts = np.asarray(counts, dtype="float64")
     w = sp.csr_matrix(weights, dtype="float64", copy=True)
     w.setdiag(1.0)
     w.eliminate_zeros()
-    expected = np.asarray(w.sum(axis=1)).ravel() * (counts.mean() if counts.size else 0.0)
-    out = np.asarray(gi_class).copy()
-    out[(out > 0) & (counts == 0)] = 0
-    out[(out < 0) & (expected < MIN_EXPECTED_COLD)] = 0
-    return out
+    size = np.asarray(w.sum(axis=1)).ravel()
+    mean = counts.mean(axis=0) if counts.size else 0.0  # per period when counts are (cells, periods)
+    expected = size[:, None] * mean if counts.ndim == 2 else size * mean
+    return ((direction > 0) & (counts == 0)) | ((direction < 0) & (expected < MIN_EXPECTED_COLD))
 
 
 def classify(z: np.ndarray, p_adj: np.ndarray) -> np.ndarray:

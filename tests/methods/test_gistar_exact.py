@@ -176,6 +176,27 @@ def test_power_on_a_planted_cluster():
     assert hot[np.hypot(GRID.x - 1050, GRID.y - 1050) > 400].sum() <= 2
 
 
+def test_power_on_a_planted_sparse_cluster():
+    """Sparse maps (0.3 incidents a cell, most cells empty: where Gi*'s total null replaced the conditional one
+    and no cell without an incident of its own is hot): a 3 x 3 block holding 2 incidents a cell, dealt into 50
+    backgrounds, is found (at least 5 of its 9 cells hot at 95%+ on 90% of the maps; measured on all 50, 6.1
+    cells a map; a block of 1 a cell is not found: 0.02); no empty cell is ever hot, and cells far from the
+    block are hot on under 1% of the cells (measured 0.006%)."""
+    rng = np.random.default_rng(8)
+    block = (np.abs(GRID.x - 1050) < 110) & (np.abs(GRID.y - 1050) < 110)
+    far = np.hypot(GRID.x - 1050, GRID.y - 1050) > 400
+    found, false, empty = [], [], 0
+    for _ in range(50):
+        counts = rng.poisson(0.3, len(GRID))
+        counts[block] = 2
+        hot = _hot(counts)
+        found.append(hot[block].sum() >= 5)
+        false.append(hot[far].mean())
+        empty += int((hot & (counts == 0)).sum())
+    assert np.mean(found) >= 0.9
+    assert np.mean(false) < 0.01 and empty == 0
+
+
 # ------------------------------------------------------------------ the bundled selections of issue 21
 def _exact_p_in_whole_numbers(y: np.ndarray, w) -> np.ndarray:
     """The derivation of the acceptance figure, independently: the number of k-subsets of the cell

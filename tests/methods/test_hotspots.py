@@ -285,6 +285,27 @@ def test_emerging_classes_have_their_size_under_the_null_and_find_a_planted_rise
         assert np.mean(found) >= 0.85, found
 
 
+def test_emerging_periods_follow_the_maps_support_rules():
+    """One rule for the maps and the emerging classes (:func:`geodata.methods.gistar.unsupported`): per period, a
+    hot verdict needs an incident in the cell's own window, a cold one a neighbourhood expected count of at least
+    MIN_EXPECTED_COLD. Two cells in a line (each the other's neighbour), two periods of window counts."""
+    from geodata.methods.gistar import MIN_EXPECTED_COLD, unsupported
+
+    w = distance_band_weights(np.array([0.0, 1.0]), np.array([0.0, 0.0]), 1.5)
+    own = np.array([[0.0, 40.0], [2.0, 40.0]])  # period 0: 1 a cell (expected 2); period 1: 40 (expected 80)
+    assert 2 < MIN_EXPECTED_COLD <= 80
+    hot, cold = np.ones((2, 2)), -np.ones((2, 2))
+    assert unsupported(hot, own, w).tolist() == [[True, False], [False, False]]  # hot with no incident of its own
+    assert unsupported(cold, own, w).tolist() == [[True, False], [True, False]]  # cold on too few expected
+    rng = np.random.default_rng(4)
+    side = 20
+    yy, xx = np.divmod(np.arange(side * side), side)
+    sparse = rng.poisson(0.05, (side * side, 10))
+    sparse[:40, -1] = 0  # an empty stretch in a map with almost nothing: not evidence of a cold spot
+    classes, _, _ = emerging_hotspots(sparse, distance_band_weights(xx.astype(float), yy.astype(float), 1.5))
+    assert not np.char.endswith(classes.astype(str), "cold spot").any()
+
+
 def test_mann_kendall_against_direct_formula():
     s = np.array([[1, 2, 2, 3, 5, 4, 6], [3, 3, 3, 3, 3, 3, 3]], dtype=float)
     big_s, z, p = mann_kendall(s)
