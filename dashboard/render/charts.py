@@ -174,16 +174,12 @@ def _panel(
             cur.append((x(i), y(v)))
     segs.append(cur)
     d.shapes += [("line", s, COMMON, stroke * 1.2, None, "series") for s in segs if len(s) > 1]
+    special = chart.special
     for i, v in enumerate(values):
         if np.isnan(v):
             continue
-        if chart.special[i]:
-            high_is_bad = chart.lower_is_better
-            colour = (
-                ICONS[runchart.NEITHER][0]
-                if high_is_bad is None
-                else (CONCERNING if (v > chart.mean) == bool(high_is_bad) else IMPROVING)
-            )
+        if special[i]:
+            colour = ICONS[chart.variation_at(i)][0]  # as the chart's icon says it (a trend: its direction)
             r, cx, cy = font * 0.45, x(i), y(v)
             tip = f"{chart.months[i]}: {v:,.0f} (special cause: {', '.join(chart.rules_at(chart.months[i]))})"
             ring = [(cx, cy - r), (cx + r, cy), (cx, cy + r), (cx - r, cy)]

@@ -138,7 +138,9 @@ def to_pdf(blocks: list, title: str, footing: str) -> bytes:
             return [Spacer(1, 4 * mm), table(b), Spacer(1, 3 * mm)]
         if isinstance(b, Beside):
             pw = b.picture.width_mm
-            beside = Table([[flow(b.picture)[-1], table(b.grid)]], colWidths=[(pw + 2) * mm, (TEXT_MM - 2 - pw) * mm])
+            beside = Table(
+                [[b.picture.drawn.pdf(pw * mm), table(b.grid)]], colWidths=[(pw + 2) * mm, (TEXT_MM - 2 - pw) * mm]
+            )
             beside.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0)]))
             return [beside]
         if isinstance(b, Space):

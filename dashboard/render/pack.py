@@ -165,7 +165,7 @@ def _ward_rows(m: MeasureStatus) -> list[list[str]]:
     return [[r[j] for j in keep] for r in rows]
 
 
-#: Widths (mm) of the top wards' columns beside the map (178 - MAP_MM = 120 mm in all).
+#: Widths (mm) of the top wards' columns beside the map (document.TEXT_MM - 2 - MAP_MM = 120 mm in all).
 #: Each at least its bold 8 pt header and the cell padding: "Compared" (16.1 mm) was broken "Compar ed" in 14.
 _WARD_WIDTHS = {"Ward": 29, "Period": 12, "Compared": 17, "Before": 12, "Change": 13, "p (adj.)": 12, "Test": 25}
 

@@ -130,16 +130,25 @@ class XmR:
             loaded = np.array([i for i in loaded if i >= first and self.special[i]], dtype="int64")
         if not loaded.size:
             return COMMON
-        i = int(loaded[-1])
+        return self.variation_at(int(loaded[-1]))
+
+    def variation_at(self, i: int) -> str:
+        """The variation of point ``i`` (module docstring): :data:`COMMON` when it fires no rule, else
+        improving, concerning or neither, by its side of the mean, or by its trend's direction when it fires
+        the trend rule alone (read from its neighbour within the trend)."""
         fired = self.rules_at(self.months[i])
         if not fired:
             return COMMON
         if self.lower_is_better is None:
             return NEITHER
         if fired == ["trend"]:
-            high = self.values[i] > self.values[i - 1]
+            trend = self.flags["trend"]
+            rising = (
+                self.values[i] > self.values[i - 1] if i > 0 and trend[i - 1] else self.values[i + 1] > self.values[i]
+            )
+            high = bool(rising)
         else:
-            high = self.values[i] > self.mean
+            high = bool(self.values[i] > self.mean)
         return CONCERNING if high == self.lower_is_better else IMPROVING
 
 

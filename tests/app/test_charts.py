@@ -132,3 +132,17 @@ def test_svg_is_escaped_and_the_pdf_drawing_has_its_text():
     text = re.sub(r"\s+", " ", pypdf.PdfReader(io.BytesIO(renderPDF.drawToString(d.pdf()))).pages[0].extract_text())
     assert "Per month: <b>" in text and all(y in text for y in ("2022", "2023", "2024", "2025"))
     assert f"mean {chart.mean:,.0f}" in text
+
+
+def test_special_points_take_the_colour_of_the_charts_own_verdict():
+    """A trend of six rising months below the mean, lower better: the chart's icon says concerning (a trend reads
+    by its direction); its diamonds were coloured improving (by their side of the mean, a second rule in the
+    renderer). Both now ask :meth:`geodata.methods.runchart.XmR.variation_at`."""
+    months = [f"2024-{m:02d}" for m in range(1, 13)] + ["2025-01", "2025-02"]
+    values = [30, 34, 29, 33, 31, 35, 30, 32, 24, 25, 26, 27, 28, 29]
+    chart = runchart.xmr(dict(zip(months, values)), lower_is_better=True)
+    assert all(v < chart.mean for v in values[-6:]) and chart.icon() == runchart.CONCERNING
+    svg = charts.run_chart(chart, "T", 510, 119, 7).svg()
+    diamonds = re.findall(r'<path[^>]*class="special"[^>]*>', svg)
+    assert len(diamonds) == 6
+    assert all(f'fill="{charts.CONCERNING}"' in d for d in diamonds), diamonds

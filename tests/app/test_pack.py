@@ -9,7 +9,7 @@ import pypdf
 import pytest
 
 from dashboard import cli
-from dashboard.render import pack
+from dashboard.render import document, pack
 from geodata import priorities
 from geodata.analysis import status
 from tests.analysis.test_priorities import direct_count
@@ -181,7 +181,7 @@ def test_pack_ward_table_has_no_empty_column_and_its_charts_have_whole_years_and
 
     for head, mm in pack._WARD_WIDTHS.items():
         assert stringWidth(head, "Helvetica-Bold", 8) + 6 <= mm * 72 / 25.4, head
-    assert sum(pack._WARD_WIDTHS.values()) == 178 - pack.MAP_MM
+    assert sum(pack._WARD_WIDTHS.values()) == document.TEXT_MM - 2 - pack.MAP_MM  # the column beside the map
     kinds = {k[2] for k in built.images}
     assert kinds == {"trend", "multiples", "annual", "map"}
     for key, drawn in built.images.items():
