@@ -414,6 +414,28 @@ def test_the_servers_warm_up_fills_the_first_visitors_page_or_else_the_default_o
         assert warmed == [("explorer", {"measure": ["rate"]})]  # that page alone, with its link's parameters
 
 
+def test_a_first_view_after_the_warm_up_builds_no_map_of_its_own(tmp_path, monkeypatch, bundled_store):
+    """The key the warm-up fills is the one the page's first run reads: after ``explorer.warm({})``, a new
+    session's first view of the explorer (the default filters, local mode) draws the cached map (no map built)."""
+    import shutil
+
+    from dashboard.views import explorer
+
+    shutil.copy(bundled_store.path, tmp_path / "s.duckdb")
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    explorer.warm({})
+    built = []
+    real = explorer.build_map
+    monkeypatch.setattr(explorer, "build_map", lambda *args: built.append(1) or real(*args))
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=180)
+    open_page(at, "explorer", drawn=False).run()
+    assert not at.exception, at.exception
+    assert built == []  # the first map came from the warm-up's cache
+    at.session_state["explorer_map"] = {"drawn": 1}
+    at.run()
+    assert built == [1]  # the whole map is the page's own (a control: the counter sees a map being built)
+
+
 def test_the_warm_up_fills_the_caches_the_first_views_read(tmp_path, monkeypatch, bundled_store):
     """``warm`` of the explorer and the Meeting page fill exactly what a new session's first view asks for (its
     default filters, the audience of a session nobody has signed in to); a link with its own filters is left to
