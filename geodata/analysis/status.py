@@ -45,6 +45,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from geodata.analysis import rules
+from geodata.analysis.annual import Annual, annual
 from geodata.analysis.selection import ANALYST, Audience
 from geodata.methods.change import Dispersion, rate_test
 from geodata.methods.change import compare as compare_counts
@@ -206,6 +207,7 @@ class PriorityStatus:
     sentence: str
     plain: str = ""  # the sentence in plain words, for slides (MeasureStatus.plain); "" = the sentence
     detail: str = ""  # what plain leaves out, shown beside it in small type (MeasureStatus.detail)
+    annual: Annual | None = None  # no measure has a count: the priority's annual figures for the period, if any
 
     @property
     def data_to(self) -> str | None:
@@ -444,9 +446,21 @@ def priority_status(
         gaps = "; ".join(f"{g.what}: {g.why}" for g in priority.gaps) or "none configured"
         return PriorityStatus(priority, results, NO_DATA, f"No data: no source measures this priority ({gaps}).")
     judged = [r for r in results if r.status in STATUSES]
+    figures = None
+    if all(r.current.count is None for r in results):  # no monthly count: the annual figures, where published
+        period = Period(results[0].current.start, results[0].current.end)
+        figures = next(
+            (f for f in (annual(store, s, period, priority.target.alpha) for s in priority.annual) if f), None
+        )
     if not judged:
         status = NOT_JUDGED if any(r.status == NOT_JUDGED for r in results) else NO_DATA
         lead, shown = f"{status.capitalize()}. ", results
+        if status == NO_DATA and figures is not None:  # figures are shown: "no data" would deny them (README)
+            lead = (  # the badge says "not judged" beside it (the pack printed it twice)
+                f"No monthly source covers the period, and the annual figures shown ({figures.year}, "
+                "DEFRA) are context, not a verdict on it. "
+            )
+            status = NOT_JUDGED
     else:
         worst = max(judged, key=lambda r: STATUSES.index(r.status))
         status, lead = worst.status, ""
@@ -458,6 +472,7 @@ def priority_status(
         lead + " ".join(r.sentence for r in shown),
         lead + " ".join(r.plain() for r in shown),
         " ".join(r.detail() for r in shown if r.detail()),
+        figures,
     )
 
 

@@ -116,11 +116,13 @@ def test_no_badge_reads_no_data_where_a_comparison_on_loaded_months_exists(bundl
     by_id = {r.priority.id: r for r in status.evaluate(bundled_store, p)}
     assert {k: r.status for k, r in by_id.items()} == {
         "P1": "on track",
-        "P2": "no data",
+        "P2": "not judged",  # no monthly source, DEFRA's annual figures: context, not "no data" (every page alike)
         "P3": "on track",
         "P4": "no data",
         "P5": "no data",
     }
+    assert by_id["P2"].annual is not None and "annual figures shown" in by_id["P2"].sentence
+    assert by_id["P4"].annual is None
     assert "2025-05, 2025-06 left out" in by_id["P3"].sentence and "dispersion" in by_id["P3"].sentence
     # P3: +6% (864 -> 920) with the monthly counts 8x as variable as Poisson counts: not significant
     assert (by_id["P3"].measures[0].change.base.count, by_id["P3"].measures[0].change.current.count) == (864, 920)
@@ -150,7 +152,8 @@ def test_status_rule_and_sentence(bundled_store):
     assert by_id["P3"].status == expected
     assert f"({b:,} -> {a:,})" in by_id["P3"].sentence and "a year earlier" in by_id["P3"].sentence
     # priorities with no loaded source say so and name it; never a zero
-    assert by_id["P2"].status == "no data" and "FixMyStreet" in by_id["P2"].sentence
+    # P2: no monthly source, but DEFRA's annual figures are shown: not judged, naming the source missing
+    assert by_id["P2"].status == "not judged" and "FixMyStreet" in by_id["P2"].sentence
     assert by_id["P4"].status == "no data" and "council incident logs" in by_id["P4"].sentence
     assert by_id["P5"].status == "no data" and "probation" in by_id["P5"].sentence
     assert all(m.current.count is None for m in by_id["P2"].measures)
