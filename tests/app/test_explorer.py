@@ -423,6 +423,7 @@ def test_a_first_view_after_the_warm_up_builds_no_map_of_its_own(tmp_path, monke
 
     shutil.copy(bundled_store.path, tmp_path / "s.duckdb")
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
+    common._seen.clear()  # a new server: no page has run on another store (whose load generation would clear all)
     explorer.warm({})
     built = []
     real = explorer.build_map
