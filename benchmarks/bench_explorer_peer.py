@@ -61,16 +61,25 @@ def wait_port(port: int) -> None:
 
 
 def painted(page, selector: str, n: int = 20, timeout: float = 120) -> None:
+    """Wait until ``n`` elements ``selector`` are drawn in a frame of ``page`` that is itself seen (its height at
+    least 100 px: a map frame sized only after it has drawn was not yet seen)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         for frame in page.frames:
             try:
-                if frame.locator(selector).count() >= n:
+                if frame.locator(selector).count() >= n and _seen(frame):
                     return
             except Exception:  # noqa: BLE001  a frame detached while we looked
                 pass
         time.sleep(0.02)
     raise RuntimeError(f"{selector} not painted")
+
+
+def _seen(frame) -> bool:
+    if frame.parent_frame is None:
+        return True
+    box = frame.frame_element().bounding_box()
+    return box is not None and box["height"] >= 100
 
 
 def cold(browser, command: list[str], cwd: Path, port: int, url: str, selector: str) -> float:

@@ -70,13 +70,17 @@ class FirstVisit:
 
 
 def _warm(page: views.PageInfo | None, params: dict[str, list[str]]) -> None:
-    """``warm(params)`` of ``page``'s module, where it has one."""
+    """``warm(params)`` of ``page``'s module, where it has one, on one store connection (as a page run: a
+    connection a query costs 10-15 ms)."""
     if page is None:
         return
+    from dashboard import common
+
     warm = getattr(importlib.import_module(f"dashboard.views.{page.module}"), "warm", None)
     try:
         if warm is not None:
-            warm(params)
+            with common.store().session():
+                warm(params)
     except BaseException:  # noqa: BLE001  the page itself reports any problem (st.stop is a BaseException)
         pass
 
@@ -165,13 +169,51 @@ def streets_json(path: str) -> bytes:
         return _streets_json(path)
 
 
+def base_script(path: str) -> bytes:
+    """The script a page's HTML at URL path ``path`` starts with: it tells Streamlit's front end where the server
+    is (``window.__streamlit.BACKEND_BASE_URL``: the folder above the page, relative, so a proxy's prefix holds).
+
+    Not told, a front end opened at ``/explorer`` first asks ``/explorer/_stcore/health``, is refused, waits
+    100 ms and asks ``/_stcore/health``: 0.1-0.15 s of every page's load but the default page's (issue 23)."""
+    up = "../" * path[1:].count("/") or "./"
+    return f'<script>window.__streamlit = {{BACKEND_BASE_URL: new URL("{up}", location.href).href}}</script>'.encode()
+
+
+def _telling_base(send, path: str):
+    """``send`` for a page's HTML response (asked for without compression): the body gets :func:`base_script` as
+    the first element of its head, and its length is set again. Any other response passes unchanged."""
+    start: dict = {}
+    parts: list[bytes] = []
+
+    async def sending(message):
+        if message["type"] == "http.response.start":
+            start.update(message)
+            return
+        if message["type"] != "http.response.body" or not start:
+            return await send(message)
+        parts.append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        body = b"".join(parts)
+        headers = list(start.get("headers", ()))
+        html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in headers)
+        if start.get("status") == 200 and html and b"<head>" in body:
+            body = body.replace(b"<head>", b"<head>" + base_script(path), 1)
+            headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return sending
+
+
 def guard(app, hosts: frozenset[str] | None, basemap_file=None, streets_file=None, visit: FirstVisit | None = None):
     """An ASGI wrapper around Streamlit's app: Host check (``hosts`` plus :data:`LOOPBACK_HOSTS`;
     ``None`` accepts any name), :data:`CLOSED_PATHS` and :data:`SECURITY_HEADERS`; with
     ``basemap_file`` (the config's ``[map] basemap``) it answers :data:`dashboard.basemap.URL`
     itself, with byte ranges (:func:`dashboard.basemap.respond`); with ``streets_file`` (``[map] streets``)
     it answers :data:`dashboard.basemap.STREETS_URL` with its roads in WGS84 (:func:`streets_json`); ``visit``
-    is told of every page asked for (:class:`FirstVisit`)."""
+    is told of every page asked for (:class:`FirstVisit`); a page's HTML starts with :func:`base_script`."""
     allowed = None if hosts is None else LOOPBACK_HOSTS | hosts
 
     async def guarded(scope, receive, send):
@@ -205,6 +247,9 @@ def guard(app, hosts: frozenset[str] | None, basemap_file=None, streets_file=Non
 
         if visit is not None:
             visit.note(path, scope.get("query_string", b"").decode("latin-1"))
+        if scope.get("method") == "GET" and views.at(path) is not None:  # a page: its HTML tells the base
+            headers = [(k, v) for k, v in scope.get("headers", ()) if k.lower() != b"accept-encoding"]
+            return await app({**scope, "headers": headers}, receive, _telling_base(send_with_headers, path))
         if basemap_file is not None and path == basemap.URL:
             return await basemap.respond(scope, send_with_headers, basemap_file)
         if streets_file is not None and path == basemap.STREETS_URL:

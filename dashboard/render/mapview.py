@@ -11,17 +11,29 @@ import functools
 from importlib.resources import files
 
 import streamlit as st
-import streamlit.components.v1 as components
+from streamlit import runtime
+from streamlit.components.v1.custom_component import CustomComponent
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 #: The session state key saying a session has drawn the map of key ``{}`` (:func:`seen`).
 SEEN = "_mapview_seen_{}"
 
 
 @functools.cache
-def _component():
-    """The map component, declared at its first use in a page run: Streamlit serves a component's files only when
-    it is declared in a script run (this module imported by the server's warm-up thread left them unserved)."""
-    return components.declare_component("csp_mapview", path=str(files("dashboard.render") / "mapview"))
+def _component() -> CustomComponent:
+    """The map component, made and registered at its first use in a page run (a page run has a runtime to
+    register it with; the server's warm-up thread, importing this module, may not).
+
+    What ``components.declare_component("csp_mapview", path=...)`` makes, without its look-up of the calling
+    module (``inspect.getmodule``, which reads the path of every loaded module: 0.05-0.1 s of the first
+    visitor's first view, issue 23). Same name, so the same URL: ``/component/dashboard.render.mapview.csp_mapview/``.
+    """
+    component = CustomComponent(
+        name=f"{__name__}.csp_mapview", path=str(files("dashboard.render") / "mapview"), module_name=__name__
+    )
+    if get_script_run_ctx() is not None:  # as declare_component: registered only from a script run
+        runtime.get_instance().component_registry.register_component(component)
+    return component
 
 
 def show(spec: dict, height: int = 620, key: str | None = None) -> dict | None:

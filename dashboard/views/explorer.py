@@ -317,39 +317,48 @@ def _take_map_click() -> None:
 
 
 def page() -> None:
-    """The page: reads the URL, asks the analysis layer, renders."""
+    """The page: reads the URL, asks the analysis layer, renders.
+
+    A session's first view is the wards' map alone, for the URL's filters (or the opening period), with no sidebar
+    widget and no statistics: the widgets' front-end code took the browser 0.35-0.45 s before it drew the map, and
+    the change test's imports and work slowed it on the same cores (issue 23). Once the browser has drawn the
+    map, it reports it (the component's value changes) and the page runs again: that run draws the filters, makes
+    the change test and the hot spots, adds them to the same map (updated in place) and draws the tables below it.
+    """
     store = common.store()
-    _take_map_click()
-    f = common.filters("explorer")
+    first = not mapview.seen("explorer_map")
+    measure = st.query_params.get("measure", "incidents")
+    measure = measure if measure in MEASURES else "incidents"
+    if first:
+        f = common.url_filters()
+    else:
+        _take_map_click()
+        f = common.filters("explorer")
+        with st.sidebar:
+            measure = st.radio(
+                "Colour wards by",
+                list(MEASURES),
+                format_func=MEASURES.get,
+                key="explorer_measure",
+                index=list(MEASURES).index(measure),
+            )
+            cell = st.selectbox("Hot spot grid", list(CELLS), key="explorer_cell")
+        common.set_params({"measure": measure})
     selection = common.selection(f)
-    measure_default = st.query_params.get("measure", "incidents")
-    with st.sidebar:
-        measure = st.radio(
-            "Colour wards by",
-            list(MEASURES),
-            format_func=MEASURES.get,
-            key="explorer_measure",
-            index=list(MEASURES).index(measure_default) if measure_default in MEASURES else 0,
-        )
-        cell = st.selectbox("Hot spot grid", list(CELLS), key="explorer_cell")
-    common.set_params({"measure": measure})
     path = common.config_path()
     audience = common.audience()
     cats = selection.categories
 
     st.title(f"Map explorer: {inert(store.config.area_name)}")
-    method = st.empty()
+    # Places filled later in the run are containers, not st.empty(): an empty sent again blanks what the last run
+    # showed there until it is filled (the map vanished for the second run's second of statistics; issue 23),
+    # where a container keeps it, greyed, and its new content replaces it in place.
+    method = st.container()
     a, b, c = st.columns(3)
-    hot_metric, rise_metric = b.empty(), c.empty()
     notes = st.container()
     grid_notes = st.container()
-    the_map = st.empty()
-    if not mapview.seen("explorer_map"):
-        # A session's first view: the wards and their counts alone. Once the browser has drawn them, the map reports
-        # it (its value changes) and the page runs again: that run makes the change test and the hot spots, adds
-        # them to the same map (updated in place) and draws the tables below it. When the whole page came in one
-        # run, the map waited for the statistics and the tables' drawing; when the second run followed at once, its
-        # work slowed the browser's drawing of the first map on the same cores (issue 23).
+    the_map = st.container()
+    if first:  # the same elements before the map as the whole page, so the map is updated in place, not redrawn
         a.metric("Incidents", wards_for(selection, audience, False).total)
         with the_map:
             mapview.show(_with_actions(ward_spec(path, selection, audience, measure)), height=620, key="explorer_map")
@@ -357,7 +366,7 @@ def page() -> None:
     table = wards_for(selection, audience)
     a.metric("Incidents", table.total)
     rises = f"{table.rises}" if table.rises is not None else "no test" if table.comparison.possible else "no comparison"
-    rise_metric.metric("Wards with a significant rise", rises)
+    c.metric("Wards with a significant rise", rises)
     for note in table.notes:
         (notes.warning if note.startswith("No change figure") else notes.caption)(inert(note))
     found = analyses(path, selection, CELLS[cell])[0]
@@ -371,7 +380,7 @@ def page() -> None:
         f"Gi* on {found.grid.shape} cells of {found.grid.cell_size:g} m, exact permutation p-values, "
         "Benjamini-Hochberg adjusted. " + " ".join(found.notes[-1:])
     )
-    hot_metric.metric("Hot spot cells (90%+)", f"{int((found.cells['gi_class'] > 0).sum()):,}")
+    b.metric("Hot spot cells (90%+)", f"{int((found.cells['gi_class'] > 0).sum()):,}")
     for note in found.notes[:-1]:  # each says what would help (a larger cell, a longer period)
         grid_notes.info(f"Hot spot grid: {note}.")
 

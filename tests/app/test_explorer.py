@@ -332,19 +332,27 @@ def test_a_first_view_draws_the_wards_alone_then_the_statistics_once_the_browser
     monkeypatch.setattr(explorer, "analyses", watched)
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", str(write_config(tmp_path)))
     at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=180)
-    at.query_params.update({"from": "2025-04", "to": "2025-06"})
+    at.query_params.update({"from": "2025-01", "to": "2025-03", "cat": "Burglary", "measure": "rate"})
     at.run()
     open_page(at, "explorer", drawn=False).run()
     assert not at.exception, at.exception
     assert calls == []  # no hot spots yet
     assert [m.label for m in at.metric] == ["Incidents"]  # the count alone: no "significant rise" figure yet
+    first_count = at.metric[0].value
     assert not any(h.value == "Wards" for h in at.subheader)  # nor the tables
+    # nor any filter widget: their front-end code took the browser 0.35-0.45 s before it drew the map
+    assert not (at.sidebar.select_slider or at.sidebar.multiselect or at.sidebar.radio or at.sidebar.selectbox)
+    burglary = bundled_store.ward_summary(start="2025-01", end="2025-03", categories=["Burglary"])
+    assert first_count == f"{int(burglary['incidents'].sum()):,}"  # the link's filters, read without widgets
     at.session_state["explorer_map"] = {"drawn": 1}  # what the browser's map sends once it has drawn the wards
     at.run()
     assert not at.exception, at.exception
     assert calls and all(calls)  # the hot spots only once the ward map (the same component) was drawn
     assert "Wards with a significant rise" in [m.label for m in at.metric]
     assert any(h.value == "Wards" for h in at.subheader)  # the whole page after the rerun
+    assert at.sidebar.select_slider[0].value == ("2025-01", "2025-03")  # the widgets show what the first view used
+    assert at.sidebar.multiselect[0].value == ["Burglary"] and at.sidebar.radio[0].value == "rate"
+    assert at.metric[0].value == first_count
 
 
 def test_the_quick_ward_table_has_the_counts_without_the_statistics(bundled_store):

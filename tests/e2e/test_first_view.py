@@ -1,0 +1,60 @@
+"""The Map explorer's first view in Chromium (issue 23): its wards are seen first and stay seen while the rest of
+the page comes, and the front end finds the server at once."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+
+pytestmark = pytest.mark.browser
+
+
+def _map(page):
+    """(the map frame's height in px, or None while it is not seen; its ward areas drawn; its state), or None
+    before the map's frame exists."""
+    for frame in page.frames:
+        if frame.parent_frame is None:
+            continue
+        try:
+            box = frame.frame_element().bounding_box()
+            return (
+                None if box is None else box["height"],
+                frame.locator("path.ward-area").count(),
+                frame.evaluate("document.body.dataset.mapState || ''"),
+            )
+        except PlaywrightError:  # a frame detached while we looked
+            return None
+    return None
+
+
+def test_the_first_map_is_seen_before_the_filters_and_stays_seen_while_the_statistics_come(server, page):
+    documents = []
+    page.on("request", lambda r: r.resource_type == "document" and "/component/" in r.url and documents.append(r.url))
+    page.goto(f"{server}/explorer")
+    states, quick = [], None
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        page.evaluate("1")  # lets the page's events in
+        state = _map(page)
+        if state is not None and state[1] == 20:
+            states.append(state)
+            if not page.locator("[data-testid='stSidebar'] [data-testid='stSlider']").count():
+                quick = state  # the wards drawn, and no filter widget yet: they come with the second run
+            if state[2] == "complete":
+                break
+        time.sleep(0.05)
+    assert states and states[-1][2] == "complete", states[-3:]
+    assert states[0][2] == "partial"  # the quick map first
+    assert quick is not None and quick[0] == 620, (
+        quick
+    )  # seen (its frame already at the map's height) before the page's filters
+    # seen throughout: the second run used to send the map's place again empty, and the map vanished for the
+    # second of statistics (the frame's box gone) before the whole map came
+    assert all(h == 620 and n == 20 for h, n, _ in states), [s for s in states if s[0] != 620 or s[1] != 20][:3]
+    assert len(documents) == 1, documents  # updated in place: the frame was never reloaded
+    page.locator("[data-testid='stSidebar'] [data-testid='stSlider']").wait_for(timeout=30_000)
+    # the front end asked the server's own address first: no probe under the page's path (refused, then 100 ms lost)
+    assert not [u for u in page.requests_seen if "/explorer/_stcore/" in u], page.requests_seen
+    assert any(u.endswith("/_stcore/health") for u in page.requests_seen)
