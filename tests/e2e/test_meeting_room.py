@@ -146,7 +146,9 @@ def test_the_kiosk_on_a_phone_scrolls_to_every_slide_with_its_state_in_view(serv
     page.goto(f"{server}/?mode=meeting&every=60")
     page.wait_for_selector(".csp-kiosk .csp-state", timeout=90_000)
     page.keyboard.press("ArrowRight")  # P1: the tallest stacked slide
-    time.sleep(0.5)
+    page.wait_for_function(  # shown (a fixed half second was not always enough on a loaded machine)
+        "document.querySelector('.csp-kiosk section.csp-slide:not([hidden]) svg.static-map') !== null", timeout=10_000
+    )
     page.mouse.wheel(0, 5000)
     time.sleep(0.5)
     found = page.evaluate(
