@@ -29,27 +29,25 @@ def _map(page):
     return None
 
 
-def test_the_first_map_is_seen_before_the_filters_and_stays_seen_while_the_statistics_come(server, page):
+def test_the_first_map_is_seen_at_once_and_stays_seen_while_the_statistics_come(server, page):
     documents = []
     page.on("request", lambda r: r.resource_type == "document" and "/component/" in r.url and documents.append(r.url))
     page.goto(f"{server}/explorer")
-    states, quick = [], None
+    states = []
     deadline = time.time() + 90
     while time.time() < deadline:
         page.evaluate("1")  # lets the page's events in
         state = _map(page)
         if state is not None and state[1] == 20:
             states.append(state)
-            if not page.locator("[data-testid='stSidebar'] [data-testid='stSlider']").count():
-                quick = state  # the wards drawn, and no filter widget yet: they come with the second run
             if state[2] == "complete":
                 break
         time.sleep(0.05)
     assert states and states[-1][2] == "complete", states[-3:]
     assert states[0][2] == "partial"  # the quick map first
-    assert quick is not None and quick[0] == 620, (
-        quick
-    )  # seen (its frame already at the map's height) before the page's filters
+    # seen when first drawn (its frame already at the map's height); that the first run draws no filter widget is
+    # checked by the page's own test (tests/app/test_explorer.py): sampled here, a loaded machine missed the moment
+    assert states[0][0] == 620, states[0]
     # seen throughout: the second run used to send the map's place again empty, and the map vanished for the
     # second of statistics (the frame's box gone) before the whole map came
     assert all(h == 620 and n == 20 for h, n, _ in states), [s for s in states if s[0] != 620 or s[1] != 20][:3]
