@@ -145,9 +145,14 @@ def test_the_kiosk_on_a_phone_scrolls_to_every_slide_with_its_state_in_view(serv
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{server}/?mode=meeting&every=60")
     page.wait_for_selector(".csp-kiosk .csp-state", timeout=90_000)
+    # the kiosk's script listens for keys once it has run (it says "next in"); the slides' HTML comes before it,
+    # so a key pressed on sight of the counter alone was lost under a full suite's load
+    page.wait_for_function("document.querySelector('.csp-kiosk .csp-state').textContent.includes('next in')")
     page.keyboard.press("ArrowRight")  # P1: the tallest stacked slide
-    page.wait_for_function(  # shown (a fixed half second was not always enough on a loaded machine)
-        "document.querySelector('.csp-kiosk section.csp-slide:not([hidden]) svg.static-map') !== null", timeout=10_000
+    page.wait_for_function(
+        "document.querySelector('.csp-kiosk').dataset.slide === '2' &&"
+        " document.querySelector('.csp-kiosk section.csp-slide:not([hidden]) svg.static-map') !== null",
+        timeout=10_000,
     )
     page.mouse.wheel(0, 5000)
     time.sleep(0.5)
