@@ -25,6 +25,9 @@ from geodata.classes import classify
 
 MEASURES = {"incidents": "Incidents", "rate": "Incidents per 1,000 residents"}
 CELLS = {"auto": None, "100 m": 100.0, "250 m": 250.0, "500 m": 500.0}
+HOT_CELLS, RISES = "Hot spot cells (90%+)", "Wards with a significant rise"
+#: A figure's value on a first view, while the page's second run works it out (its place kept, no figure claimed).
+WORKING = "…"
 
 
 def wards_for(selection: Selection, audience: Audience, statistics: bool = True):
@@ -353,20 +356,25 @@ def page() -> None:
     # Places filled later in the run are containers, not st.empty(): an empty sent again blanks what the last run
     # showed there until it is filled (the map vanished for the second run's second of statistics; issue 23),
     # where a container keeps it, greyed, and its new content replaces it in place.
-    method = st.container()
+    # The map comes right under the figures, its method line and notes under it (a figure's caption): what the
+    # second run adds then falls below the map, which stays where the first view drew it (above it, they moved it
+    # down about 160 px as it was being looked at).
     a, b, c = st.columns(3)
+    the_map = st.container()
+    method = st.container()
     notes = st.container()
     grid_notes = st.container()
-    the_map = st.container()
     if first:  # the same elements before the map as the whole page, so the map is updated in place, not redrawn
         a.metric("Incidents", wards_for(selection, audience, False).total)
+        b.metric(HOT_CELLS, WORKING)  # their places kept: on a phone the figures stack above the map
+        c.metric(RISES, WORKING)
         with the_map:
             mapview.show(_with_actions(ward_spec(path, selection, audience, measure)), height=620, key="explorer_map")
         return
     table = wards_for(selection, audience)
     a.metric("Incidents", table.total)
     rises = f"{table.rises}" if table.rises is not None else "no test" if table.comparison.possible else "no comparison"
-    c.metric("Wards with a significant rise", rises)
+    c.metric(RISES, rises)
     for note in table.notes:
         (notes.warning if note.startswith("No change figure") else notes.caption)(inert(note))
     found = analyses(path, selection, CELLS[cell])[0]
@@ -380,7 +388,7 @@ def page() -> None:
         f"Gi* on {found.grid.shape} cells of {found.grid.cell_size:g} m, exact permutation p-values, "
         "Benjamini-Hochberg adjusted. " + " ".join(found.notes[-1:])
     )
-    b.metric("Hot spot cells (90%+)", f"{int((found.cells['gi_class'] > 0).sum()):,}")
+    b.metric(HOT_CELLS, f"{int((found.cells['gi_class'] > 0).sum()):,}")
     for note in found.notes[:-1]:  # each says what would help (a larger cell, a longer period)
         grid_notes.info(f"Hot spot grid: {note}.")
 

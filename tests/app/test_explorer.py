@@ -337,7 +337,11 @@ def test_a_first_view_draws_the_wards_alone_then_the_statistics_once_the_browser
     open_page(at, "explorer", drawn=False).run()
     assert not at.exception, at.exception
     assert calls == []  # no hot spots yet
-    assert [m.label for m in at.metric] == ["Incidents"]  # the count alone: no "significant rise" figure yet
+    # the count alone: the other figures' places are kept (a phone stacks them above the map), with no figure yet
+    assert [(m.label, m.value) for m in at.metric][1:] == [
+        ("Hot spot cells (90%+)", explorer.WORKING),
+        ("Wards with a significant rise", explorer.WORKING),
+    ]
     first_count = at.metric[0].value
     assert not any(h.value == "Wards" for h in at.subheader)  # nor the tables
     # nor any filter widget: their front-end code took the browser 0.35-0.45 s before it drew the map
@@ -349,6 +353,7 @@ def test_a_first_view_draws_the_wards_alone_then_the_statistics_once_the_browser
     assert not at.exception, at.exception
     assert calls and all(calls)  # the hot spots only once the ward map (the same component) was drawn
     assert "Wards with a significant rise" in [m.label for m in at.metric]
+    assert explorer.WORKING not in [m.value for m in at.metric]
     assert any(h.value == "Wards" for h in at.subheader)  # the whole page after the rerun
     assert at.sidebar.select_slider[0].value == ("2025-01", "2025-03")  # the widgets show what the first view used
     assert at.sidebar.multiselect[0].value == ["Burglary"] and at.sidebar.radio[0].value == "rate"
