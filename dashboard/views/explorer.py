@@ -407,7 +407,10 @@ def page() -> None:
         st.caption("Downloads are for signed-in analysts.")
 
     deprived = common.cached(deprivation_for, selection)
-    if deprived is not None:
+    if deprived is not None and deprived.withheld:
+        st.subheader("Crime and deprivation")
+        st.caption(inert(deprived.withheld))
+    elif deprived is not None:
         st.subheader("Crime and deprivation")
         st.caption(
             f"By decile of the {deprived.source}: incidents of this view per 1,000 residents of the "

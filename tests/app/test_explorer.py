@@ -111,7 +111,7 @@ def test_the_explorer_lists_incidents_and_offers_named_downloads_and_a_map_image
 
 
 def test_deprivation_for_the_district_and_a_ward(bundled_store):
-    from geodata.analysis.deprivation_for import deprivation_for
+    from geodata.analysis.deprivation_for import WARD_FILTER, deprivation_for
 
     sel = Selection.of("2025-01", "2025-06")
     found = deprivation_for(bundled_store, sel)
@@ -120,8 +120,11 @@ def test_deprivation_for_the_district_and_a_ward(bundled_store):
     in_imd = in_imd[in_imd["lsoa_code"].isin(found.lsoas["lsoa_code"])]["incidents"].sum()
     assert found.deciles["incidents"].sum() == in_imd > 0
     ward = bundled_store.wards()["ward_code"].iloc[0]
+    assert found.withheld is None and found.lsoas["rate_per_1000"].notna().any()
+    # a ward filter: no rate (the LSOAs do not nest in wards; the district's residents had been kept)
     one = deprivation_for(bundled_store, Selection.of("2025-01", "2025-06", (), [ward]))
-    assert 0 < one.deciles["incidents"].sum() < found.deciles["incidents"].sum()
+    assert one.withheld == WARD_FILTER and one.deciles.empty and one.lsoas["rate_per_1000"].isna().all()
+    assert one.lsoas["imd_decile"].equals(found.lsoas["imd_decile"])  # each LSOA's decile still given
 
 
 def test_downloads_made_on_click_hold_the_view(tmp_path, monkeypatch, bundled_store):
