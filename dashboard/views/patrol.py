@@ -23,7 +23,7 @@ from dashboard import access, common
 from dashboard.markdown import inert
 from geodata import export
 from geodata.analysis import Selection, actions, rules
-from geodata.analysis.patrol_zones import NO_DAY_OR_TIME, patrol_zones
+from geodata.analysis.patrol_zones import NO_DAY_OR_TIME, in_wards, none_in_wards, patrol_zones
 from loaders.months import Period
 
 CELLS = {"auto": None, "100 m": 100.0, "250 m": 250.0, "500 m": 500.0}
@@ -200,8 +200,14 @@ def page() -> None:
     st.caption(
         f"{', '.join(categories) or 'All crime types'}, {o['period']}, in {inert(area)}. Gi* on {o['cell_size']:g} m "
         f"cells, hot at {CONFIDENCE[min_class]} confidence, touching cells grouped; ranked by {rank}. "
+        + ("Zones stand out from the chosen wards' own level, not the district's. " if chosen else "")
         + inert(" ".join(o["notes"]))
     )
+    if o["empty"] and chosen:  # why, and the whole district's zones that lie in the chosen wards
+        district = zones_for(path, end, window, choice[3], None, top, min_class, CELLS[cell], harm_key).zones
+        inside = in_wards(store, district, chosen) if district is not None and not district.empty else None
+        st.info(inert(none_in_wards(area, CONFIDENCE[min_class], inside, top)))
+        return
     if o["empty"]:
         st.info("No significant hot spot for this choice: widen the period or the crime types.")
         return

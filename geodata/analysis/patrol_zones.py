@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import shapely
 
 from geodata.analysis import rules
 from geodata.analysis.selection import Selection
@@ -96,3 +97,34 @@ def patrol_zones(
     if harm:
         notes.append(harm.note)
     return PatrolZones(zones, grid, cmp, harm, tuple(notes), points)
+
+
+def in_wards(store, zones, wards) -> list[int]:
+    """The numbers of ``zones`` (a :class:`PatrolZones`' ``zones``: EPSG:27700 outlines, a ``zone`` column) that
+    overlap the wards with codes ``wards`` (more than a shared edge): the whole district's zones that lie in
+    chosen wards, named when those wards have no zone of their own (:func:`none_in_wards`)."""
+    areas = store.areas("ward")
+    chosen = shapely.union_all(areas.geometries[np.isin(areas.codes, list(wards))])
+    overlap = shapely.area(shapely.intersection(np.asarray(zones.geometry), chosen))
+    return [int(z) for z, a in zip(zones["zone"], overlap) if a > 0]
+
+
+def none_in_wards(area: str, confidence: str, district: list[int] | None, top: int) -> str:
+    """Why chosen wards (``area``, their names) have no zone, and what would show one: zones are found inside
+    the chosen wards, each cell measured against those wards' own level (Gi* over the study area), so wards
+    busy throughout can have none that stands out; ``district``: the numbers of the whole district's top ``top``
+    zones that lie in them (:func:`in_wards`), or None when the district has none either."""
+    said = (
+        f"No significant hot spot inside {area} at {confidence} confidence: zones are found inside the chosen "
+        f"wards, each grid cell measured against those wards' own level, and none stands out from it."
+    )
+    if district:
+        listed = ", ".join(f"Z{z}" for z in district)
+        return (
+            f"{said} Measured against the whole district, {len(district)} of its top {top} zones lie in {area} "
+            f"({listed}): choose no ward to see them. A longer period or more crime types may also show one."
+        )
+    return (
+        f"{said} Nor does any of the whole district's top {top} zones lie there. A longer period or more crime "
+        "types may show one."
+    )

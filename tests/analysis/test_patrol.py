@@ -326,6 +326,26 @@ def test_a_ward_filtered_plan_has_every_zone_inside_the_chosen_wards(bundled_sto
     assert zones["incidents"].sum() <= len(inside)
 
 
+def test_wards_with_no_zone_of_their_own_are_told_why_and_the_district_zones_lying_in_them(bundled_store):
+    """A reviewer's find: St Peters alone said only "No significant hot spot ... widen the period", while the
+    district's zone 1 (320 incidents) lies mostly in it. Zones are found against the chosen wards' own level, so a
+    ward busy throughout may have none; the page says so and names the district's zones that lie there."""
+    from geodata.analysis.patrol_zones import in_wards, none_in_wards
+
+    st_peters, colney_heath = "E05013964", "E05013950"
+    district = analysis_zones(bundled_store, Selection.of("2025-04", "2025-06"), top=5).zones
+    alone = analysis_zones(bundled_store, Selection.of("2025-04", "2025-06", wards=(st_peters,)), top=5).zones
+    assert alone.empty and len(district) == 5
+    areas = bundled_store.areas("ward")
+    ward = areas.geometries[list(areas.codes).index(st_peters)]
+    overlapping = [int(z) for z, g in zip(district["zone"], district.geometry) if g.intersection(ward).area > 0]
+    assert in_wards(bundled_store, district, [st_peters]) == overlapping and 1 in overlapping
+    assert in_wards(bundled_store, district, [colney_heath]) == []  # none there
+    said = none_in_wards("St Peters", "95% or more", overlapping, 5)
+    assert "against those wards' own level" in said and "Z1" in said and "choose no ward" in said
+    assert "Nor does any" in none_in_wards("Colney Heath", "95% or more", None, 5)
+
+
 def test_zone_maps_draw_the_offline_roads_under_the_zone_with_the_osm_attribution(bundled_store, bundled_zones):
     from dashboard.render import staticmap
     from geodata import basemap

@@ -324,6 +324,12 @@ def test_patrol_planner_area_first_and_the_sheet_when_asked(app, bundled_store):
     labels = [b.label for b in app.get("download_button")]
     assert labels[2:] == ["Patrol sheet (PDF: an overview, then a map per zone)", "Patrol sheet (HTML)"]
     assert "Make the patrol sheet" not in [b.label for b in app.button]
+    assert "Zones stand out from the chosen wards' own level" in app.caption[0].value
+    # St Peters alone: no zone of its own, said why, with the district's zones that lie in it
+    app.sidebar.multiselect(key="patrol_wards").set_value(["E05013964"]).run()
+    assert not app.exception and not app.dataframe
+    said = app.info[0].value
+    assert "No significant hot spot inside St Peters" in said and "Z1" in said and "choose no ward" in said
 
 
 def test_editing_priorities_changes_the_meeting_page(tmp_path, monkeypatch, bundled_store):
