@@ -1,5 +1,12 @@
 """Licence attributions of every bundled source, shown in the app and printed in the pack."""
 
+#: The short line under a map or in a file handed out that is drawn from police.uk crime and the ONS wards (their
+#: attributions in full: :data:`ATTRIBUTIONS`); a drawn base map adds OpenStreetMap's own.
+SOURCES_CREDIT = (
+    "Crime: data.police.uk. Wards: ONS; contains OS data © Crown copyright and database right 2024. "
+    "Open Government Licence v3.0."
+)
+
 #: (what, attribution text), in the order shown.
 ATTRIBUTIONS = (
     (

@@ -16,6 +16,7 @@ import html
 from dataclasses import dataclass
 from datetime import date
 
+from dashboard.attributions import SOURCES_CREDIT
 from dashboard.render import document, staticmap
 from dashboard.render.document import Grid, PageBreak, Picture, Text, plain
 from geodata import places as place_rules
@@ -109,7 +110,8 @@ def _labels(z, street_points) -> list[staticmap.Label]:
 def zone_map(z, zones, wards, labels, caption: str, streets=None) -> staticmap.Drawn:
     """Zone ``z``'s map (:func:`dashboard.render.staticmap.draw`, in points): ward outlines and names,
     every zone outlined (``z`` bold), the labels, and the roads, rail and water of ``streets``
-    (:class:`geodata.basemap.Basemap`, with the OpenStreetMap attribution) when given."""
+    (:class:`geodata.basemap.Basemap`, with the OpenStreetMap attribution) when given; the sources' credit
+    (:data:`dashboard.attributions.SOURCES_CREDIT`) at its foot."""
     x0, y0, x1, y1 = z.geometry.bounds
     return staticmap.draw(
         wards=(wards["code"], wards["name"], wards.geometry.to_numpy()),
@@ -124,6 +126,7 @@ def zone_map(z, zones, wards, labels, caption: str, streets=None) -> staticmap.D
         height=6.2 * 72,
         font=9,
         basemap=streets,
+        credit=SOURCES_CREDIT,
     )
 
 
@@ -143,6 +146,7 @@ def build(
         "Locations are police.uk anonymised map points (the centre of a street, or a public place or premises "
         "named by its type), not addresses. A place such as 'Supermarket' is listed beside the nearest named "
         "street; 'Police Station' may mark where a crime was recorded, not where it was committed.",
+        f"Sources: {SOURCES_CREDIT}" + (f" Roads: {staticmap.OSM}, ODbL." if base_map is not None else ""),
     )
     pages = []
     for _, z in zones.iterrows():
@@ -176,6 +180,7 @@ def build(
         height=5.6 * 72,
         font=9,
         basemap=base_map,
+        credit=SOURCES_CREDIT,
     )
     intro = (
         f"{cats}, {period}. Ranked by {ranked_by}. Produced {date.today():%d %B %Y} by CSP Hotspots. {NO_DAY_OR_TIME}"

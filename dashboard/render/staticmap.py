@@ -252,6 +252,7 @@ def draw(
     font: float = 11.0,
     basemap=None,
     measure=None,
+    credit: str = "",
 ) -> Drawn:
     """A map of ``wards`` ((codes, names, geometries), EPSG:27700) ``width`` output units wide (``height``:
     the whole drawing's height, the map fitted in it; default from the extent's proportions).
@@ -263,7 +264,8 @@ def draw(
     (default all wards) widened by ``pad`` metres (default 4% of the extent's width); ``basemap``: a
     :class:`geodata.basemap.Basemap` drawn under the outlines (with the OpenStreetMap attribution);
     ``title``: what the map shows, for screen readers; ``caption``: a line drawn above the map;
-    ``font``: the ward label size; ``measure(text, size, bold, italic)``: text width (default Helvetica's).
+    ``font``: the ward label size; ``measure(text, size, bold, italic)``: text width (default Helvetica's);
+    ``credit``: the sources' attribution, drawn small at the foot, on a line of its own.
     """
     measure = measure or _helvetica
     codes, names, geoms = (list(x) for x in wards)
@@ -280,8 +282,10 @@ def draw(
     if has_cells:
         legend_items += [(GI_COLOURS[3], "hot spot (Gi* 99%)"), (GI_COLOURS[2], "hot spot (Gi* 95%)")]
     per_row = max(1, int(width // (font * 9)))
-    legend_h = (font * 1.6 * (1 + -(-len(legend_items) // per_row)) if legend_items else 0.0) + (
-        font * 1.2 if basemap is not None else 0.0
+    legend_h = (
+        (font * 1.6 * (1 + -(-len(legend_items) // per_row)) if legend_items else 0.0)
+        + (font * 1.2 if basemap is not None else 0.0)
+        + (font * 1.1 if credit else 0.0)
     )
     if height is None:
         scale = width / (x1 - x0)
@@ -373,6 +377,9 @@ def draw(
             )
     if basemap is not None:
         d.shapes.append(_text(width, height - font * 0.25, OSM, font * 0.8, False, False, "#333333", "end", ""))
+    if credit:
+        y = height - font * 0.25 - (font * 1.1 if basemap is not None else 0.0)  # a line of its own
+        d.shapes.append(_text(0, y, credit, font * 0.7, False, False, "#333333", "start", ""))
     d.boxes = placer.boxes
     return d
 

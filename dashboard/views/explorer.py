@@ -12,6 +12,7 @@ import shapely
 import streamlit as st
 
 from dashboard import access, common
+from dashboard.attributions import SOURCES_CREDIT
 from dashboard.markdown import inert
 from dashboard.render import maps, mapview
 from dashboard.render.palette import GI_COLOURS
@@ -217,10 +218,12 @@ def map_image(path, selection: Selection, audience: Audience, cell, measure) -> 
     areas = store.areas("ward")
     table = wards_for(selection, audience).frame
     found = analyses(path, selection, cell)[0]
-    extent = None
-    if selection.wards:
-        pick = [c in selection.wards for c in areas.codes]
-        extent = shapely.total_bounds(areas.geometries[pick])
+    codes, names, geoms = areas.codes, areas.names, areas.geometries
+    area = store.config.area_name
+    if selection.wards:  # the chosen wards alone: the others are not in the view (they had read "no data")
+        pick = np.isin(codes, list(selection.wards))
+        codes, names, geoms = np.asarray(codes)[pick], np.asarray(names)[pick], geoms[pick]
+        area = ", ".join(names)
     snaps = found.snaps
     labels = (
         [
@@ -232,13 +235,12 @@ def map_image(path, selection: Selection, audience: Audience, cell, measure) -> 
         else []
     )
     title = (
-        f"{store.config.area_name}: {MEASURES[measure].lower()}, {selection.period.text}; "
+        f"{area}: {MEASURES[measure].lower()}, {selection.period.text}; "
         f"{', '.join(selection.categories) or 'all crime types'}"
     )
     return staticmap.png(
         dpi=150,
-        wards=(areas.codes, areas.names, shapely.simplify(areas.geometries, 10)),
-        extent=extent,
+        wards=(codes, names, shapely.simplify(geoms, 10)),
         values=dict(zip(table["ward_code"], table[measure])),
         legend_title=MEASURES[measure],
         cells=found.cells,
@@ -248,6 +250,7 @@ def map_image(path, selection: Selection, audience: Audience, cell, measure) -> 
         width=8 * 72,
         font=9,
         basemap=common.streets(),
+        credit=SOURCES_CREDIT,
     )[0]
 
 

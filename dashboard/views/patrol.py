@@ -20,6 +20,7 @@ import shapely
 import streamlit as st
 
 from dashboard import access, common
+from dashboard.attributions import SOURCES_CREDIT
 from dashboard.markdown import inert
 from geodata import export
 from geodata.analysis import Selection, actions, rules
@@ -122,6 +123,7 @@ def outputs(path, end, window, categories, wards, top, min_class, cell, harm_key
     }
     out = zones.assign(**{c: table[c] for c in ("streets", "places", "months", "top_categories")})
     store = common.store()
+    area = area_name(store, wards)
     return {
         **shown,
         "table": table,
@@ -131,8 +133,17 @@ def outputs(path, end, window, categories, wards, top, min_class, cell, harm_key
             "Map of the patrol zones, numbered, over the ward outlines",
         ),
         "geojson": out.to_crs(4326).to_json(drop_id=True),
-        "gpx": export.patrol_gpx(zones, f"Patrol zones: {store.config.area_name}, {period}", NO_DAY_OR_TIME),
+        "gpx": export.patrol_gpx(zones, f"Patrol zones: {area}, {period}", f"{NO_DAY_OR_TIME} {SOURCES_CREDIT}"),
     }
+
+
+def area_name(store, wards) -> str:
+    """What the sheet and the GPX are titled for: the chosen wards' names (the district's in brackets), or the
+    district's name."""
+    if not wards:
+        return store.config.area_name
+    names = dict(zip(store.wards()["ward_code"], store.wards()["ward_name"]))
+    return f"{', '.join(names[w] for w in wards)} ({store.config.area_name})"
 
 
 @st.cache_data(max_entries=4, show_spinner="Drawing a map per zone ...")
@@ -143,7 +154,7 @@ def sheets(path, end, window, categories, wards, top, min_class, cell, harm_key,
     found = zones_for(path, end, window, categories, wards, top, min_class, cell, harm_key)
     store = common.store()
     sheet = patrolsheet.build(
-        store.config.area_name,
+        area_name(store, wards),
         found,
         store.areas("ward").to_geodataframe(),
         categories=categories,

@@ -15,6 +15,7 @@ import pytest
 import shapely
 from lxml import etree
 
+from dashboard.attributions import SOURCES_CREDIT
 from dashboard.render import patrolsheet
 from geodata import places
 from geodata.analysis import Selection
@@ -275,6 +276,13 @@ def test_patrol_sheet_has_a_map_per_zone(bundled_store, bundled_zones):
     assert len(sections) == 4 and sections[0].count("static-map") == 1 and "All zones" in sections[0]
     assert all(s.count("static-map") == 1 and f"Zone {i}:" in s for i, s in enumerate(sections[1:], 1))
     assert NO_DAY_OR_TIME in page and "Police Station" in page
+    # the sources credited (police.uk and the ONS wards, OGL) in the method and under every map
+    assert html.escape(f"Sources: {SOURCES_CREDIT}") in page
+
+    def texts(drawn):
+        return [shape[3] for shape in drawn.shapes if shape[0] == "text"]
+
+    assert SOURCES_CREDIT in texts(sheet.overview_map) and all(SOURCES_CREDIT in texts(p.map) for p in sheet.pages)
     assert [line[0] for line in sheet.overview] == ["1", "2", "3"]
     for line, (_, z) in zip(sheet.overview, top3.iterrows()):
         assert line[1] == f"{z['incidents']:,}" and z["streets"][0][0] in line[-1]

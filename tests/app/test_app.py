@@ -325,6 +325,16 @@ def test_patrol_planner_area_first_and_the_sheet_when_asked(app, bundled_store):
     assert labels[2:] == ["Patrol sheet (PDF: an overview, then a map per zone)", "Patrol sheet (HTML)"]
     assert "Make the patrol sheet" not in [b.label for b in app.button]
     assert "Zones stand out from the chosen wards' own level" in app.caption[0].value
+    # the files handed out are titled for the chosen wards and credit the sources
+    from dashboard.attributions import SOURCES_CREDIT
+    from dashboard.views import patrol
+
+    choice = (patrol.common.config_path(), "2025-06", 3, None, tuple(sorted(city)), 5, 2, None, None)
+    gpx = patrol.outputs(*choice)["gpx"].decode()
+    assert "<name>Patrol zones: St Peters, Verulam (St Albans City and District), 2025-04 to 2025-06</name>" in gpx
+    assert SOURCES_CREDIT.replace("©", "&#169;") in gpx or SOURCES_CREDIT in gpx
+    sheet = patrol.sheets(*choice, "incidents")[1]
+    assert "Patrol sheet: St Peters, Verulam (St Albans City and District)" in sheet
     # St Peters alone: no zone of its own, said why, with the district's zones that lie in it
     app.sidebar.multiselect(key="patrol_wards").set_value(["E05013964"]).run()
     assert not app.exception and not app.dataframe

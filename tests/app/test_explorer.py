@@ -110,6 +110,27 @@ def test_the_explorer_lists_incidents_and_offers_named_downloads_and_a_map_image
     assert "Map image for a report (PNG)" in names and "Incidents (CSV)" in names  # local mode: an analyst
 
 
+def test_the_map_image_of_chosen_wards_draws_them_alone_titled_and_credited(tmp_path, monkeypatch):
+    """A reviewer's find: the PNG of one ward labelled every other ward "no data", was titled for the district
+    and credited OpenStreetMap alone."""
+    from dashboard.attributions import SOURCES_CREDIT
+    from dashboard.render import staticmap
+    from dashboard.views import explorer
+
+    path = str(write_config(tmp_path))
+    monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", path)
+    drawn = []
+    real = staticmap.png
+    monkeypatch.setattr(staticmap, "png", lambda **kw: drawn.append(real(**kw)[1]) or real(**kw))
+    st_peters = "E05013964"
+    explorer.map_image(path, Selection.of("2025-01", "2025-06", (), [st_peters]), ANALYST, None, "incidents")
+    texts = [s[3] for s in drawn[0].shapes if s[0] == "text"]
+    assert not any("no data" in t for t in texts), texts
+    assert any(t.startswith("St Peters: incidents, 2025-01 to 2025-06") for t in texts)  # the caption names it
+    assert SOURCES_CREDIT in texts and staticmap.OSM in texts
+    assert sum(t.startswith("St Peters") for t in texts) >= 2 and not any(t.startswith("Verulam") for t in texts)
+
+
 def test_deprivation_for_the_district_and_a_ward(bundled_store):
     from geodata.analysis.deprivation_for import WARD_FILTER, deprivation_for
 
