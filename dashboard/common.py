@@ -329,6 +329,47 @@ def area_map(layers: list, height: int, description: str) -> dict:
     return {**spec, "layer": layered, "description": str(description)}
 
 
+@st.cache_resource
+def map_bounds(path) -> tuple[float, float, float, float]:
+    """The area's bounds in WGS84 degrees (once per store)."""
+    from dashboard.render import maps
+
+    return maps.wgs84_bounds(_store(path).boundary().bounds)
+
+
+@st.cache_resource
+def area_shapes(path, level: str) -> list[dict]:
+    """The ward or LSOA outlines, simplified 20 m, as WGS84 GeoJSON geometries (once per store)."""
+    from dashboard.render import maps
+
+    return maps.prepare(_store(path).areas(level).geometries, simplify=20)
+
+
+@st.cache_resource
+def label_points(path, level: str) -> list[list[float]]:
+    """Where each ward's or LSOA's name is drawn (once per store)."""
+    from dashboard.render import maps
+
+    return maps.label_points(_store(path).areas(level).geometries)
+
+
+def ward_map(path) -> dict:
+    """A new interactive map spec (:mod:`dashboard.render.maps`) of the area, fitted to it: the config's base map
+    (tiles, a local PMTiles file, or the offline streets) under every ward, outlined and named."""
+    from dashboard.render import maps
+
+    store = _store(path)
+    m = maps.base_map(
+        map_bounds(path),
+        store.config.map_tiles,
+        store.config.map_attribution,
+        basemap=store.config.map_basemap is not None,
+        streets=store.config.map_streets is not None and store.config.map_basemap is None,
+    )
+    maps.outline(m, area_shapes(path, "ward"), store.areas("ward").names, label_points(path, "ward"))
+    return m
+
+
 def streets():
     """The config's offline base map (``[map] streets``, :func:`geodata.basemap.load`), or None; read once."""
     return _streets(config_path())

@@ -286,6 +286,33 @@ def streets(m: dict, rows: list[list], min_zoom: int = 15, name: str = "Street a
     m["layers"].append({"kind": "streets", "name": str(name), "show": True, "minZoom": int(min_zoom), "rows": rows})
 
 
+def zones(m: dict, numbers, geoms: np.ndarray, tips: list[list[list[str]]], name: str = "Patrol zones") -> None:
+    """Add patrol zones (EPSG:27700 outlines ``geoms``, numbered ``numbers``; ``tips``: each zone's tooltip lines,
+    [label, text]) filled dark red, each number placed as the ward names are (at the zone, else moved or led out
+    with a line, no two overlapping: ``placeLabels``)."""
+    props = [{"fill": "#b2182b", "tip": [[str(a), str(b)] for a, b in tip]} for tip in tips]
+    points = label_points(geoms)
+    m["layers"].append(
+        {
+            "kind": "areas",
+            "name": str(name),
+            "show": True,
+            "className": "patrol-zone",
+            "clickable": False,
+            "data": _features(prepare(np.asarray(geoms, dtype=object)), props),
+            "labels": [[p[0], p[1], f"Z{int(n)}"] for p, n in zip(points, numbers)],
+            "placeLabels": True,
+        }
+    )
+
+
+def fit(m: dict, geom, pad: float = 300.0) -> None:
+    """Fit the map's first view to EPSG:27700 geometry ``geom`` widened by ``pad`` metres (default 300), with no
+    outline (the patrol zones: the district around them stays in reach by zooming out)."""
+    x0, y0, x1, y1 = wgs84_bounds(shapely.bounds(shapely.buffer(geom, pad)))
+    m["focus"] = [[y0, x0], [y1, x1]]
+
+
 def focus(m: dict, geom) -> None:
     """Zoom the map to EPSG:27700 geometry ``geom`` and outline it (a chosen ward)."""
     x0, y0, x1, y1 = wgs84_bounds(shapely.bounds(geom))

@@ -38,18 +38,6 @@ def wards_for(selection: Selection, audience: Audience, statistics: bool = True)
     return common.cached(ward_table, selection, audience, "previous", None, None, statistics)
 
 
-@st.cache_resource
-def map_bounds(path) -> tuple[float, float, float, float]:
-    """The area's bounds in WGS84 degrees (once per store)."""
-    return maps.wgs84_bounds(common._store(path).boundary().bounds)
-
-
-@st.cache_resource
-def area_shapes(path, level: str) -> list[dict]:
-    """The ward or LSOA outlines, simplified 20 m, as WGS84 GeoJSON geometries (once per store)."""
-    return maps.prepare(common._store(path).areas(level).geometries, simplify=20)
-
-
 @st.cache_resource(max_entries=16)
 def analyses(path, selection: Selection, cell):
     """:func:`geodata.analysis.hotspots_for.hotspots_for` of a selection, and the map's layer
@@ -68,12 +56,6 @@ def analyses(path, selection: Selection, cell):
         "streets": maps.street_rows(found.snaps) if len(found.snaps) else [],
     }
     return found, layers
-
-
-@st.cache_resource
-def label_points(path, level: str) -> list[list[float]]:
-    """Where each ward's or LSOA's name is drawn (once per store)."""
-    return maps.label_points(common._store(path).areas(level).geometries)
 
 
 @st.cache_resource(max_entries=32)
@@ -113,7 +95,7 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
     counts (off), Gi* classes as outlines over it, density bands (off), snap-point clusters (off), layer
     switch and legend (of what is drawn). ``lsoa_table`` and ``layers`` None: the wards alone (the first map)."""
     areas = store.areas("ward")
-    ward_shapes = area_shapes(path, "ward")
+    ward_shapes = common.area_shapes(path, "ward")
     order = pd.Index(table["ward_code"])
     pick = np.isin(areas.codes, order)
     geoms = [g for g, keep in zip(ward_shapes, pick) if keep]
@@ -128,14 +110,7 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
         "previous": "Previous period",
         "change": "Change",
     }
-    m = maps.base_map(
-        map_bounds(path),
-        store.config.map_tiles,
-        store.config.map_attribution,
-        basemap=store.config.map_basemap is not None,
-        streets=store.config.map_streets is not None and store.config.map_basemap is None,
-    )
-    maps.outline(m, ward_shapes, areas.names, label_points(path, "ward"))
+    m = common.ward_map(path)
     classed = maps.choropleth(
         m,
         geoms,
@@ -148,10 +123,10 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
         id_column="ward_code",
     )
     if lsoa_table is not None:  # None: the first map, the wards alone (the LSOA layers are off at first)
-        lsoa_points = label_points(path, "lsoa")
+        lsoa_points = common.label_points(path, "lsoa")
         maps.choropleth(
             m,
-            area_shapes(path, "lsoa"),
+            common.area_shapes(path, "lsoa"),
             lsoa_table,
             "incidents",
             "LSOAs: incidents",
@@ -167,7 +142,7 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
         shown["deprivation"] = 11 - shown["imd_decile"]
         maps.choropleth(
             m,
-            area_shapes(path, "lsoa"),
+            common.area_shapes(path, "lsoa"),
             shown,
             "deprivation",
             "LSOAs: deprivation (IMD 2019, darker = more deprived)",

@@ -14,14 +14,14 @@ sheet states the method's parameters.
 
 from __future__ import annotations
 
-import json
-
+import numpy as np
 import shapely
 import streamlit as st
 
 from dashboard import access, common
 from dashboard.attributions import SOURCES_CREDIT
 from dashboard.markdown import inert
+from dashboard.render import maps, mapview
 from geodata import export
 from geodata.analysis import Selection, actions, rules
 from geodata.analysis.patrol_zones import NO_DAY_OR_TIME, in_wards, none_in_wards, patrol_zones
@@ -48,46 +48,10 @@ def zones_for(path, end, window, categories, wards, top, min_class, cell, harm_k
     )
 
 
-def _action_layers(placed: tuple) -> list[dict]:
-    """The placed actions (id, what, status, EPSG:27700 WKT) as dashed blue outlines labelled with their id:
-    two Vega-Lite layers for :func:`dashboard.common.area_map`."""
-    features = [
-        {
-            "type": "Feature",
-            "properties": {"action": f"{i}: {what}", "status": status},
-            "geometry": json.loads(shapely.to_geojson(shapely.from_wkt(wkt))),
-        }
-        for i, what, status, wkt in placed
-    ]
-    points = [shapely.from_wkt(wkt).point_on_surface() for *_, wkt in placed]
-    ids = [{"id": i, "x": p.x, "y": p.y} for (i, *_), p in zip(placed, points)]
-    return [
-        {
-            "data": {"values": features},
-            "mark": {"type": "geoshape", "filled": False, "stroke": "#0060a8", "strokeWidth": 2, "strokeDash": [6, 3]},
-            "encoding": {
-                "tooltip": [
-                    {"field": "properties.action", "type": "nominal", "title": "Action"},
-                    {"field": "properties.status", "type": "nominal", "title": "Status"},
-                ]
-            },
-        },
-        {
-            "data": {"values": ids},
-            "mark": {"type": "text", "fontSize": 12, "color": "#0060a8", "dy": 12},
-            "encoding": {
-                "longitude": {"field": "x", "type": "quantitative"},
-                "latitude": {"field": "y", "type": "quantitative"},
-                "text": {"field": "id", "type": "nominal"},
-            },
-        },
-    ]
-
-
 @st.cache_data(max_entries=16)
-def outputs(path, end, window, categories, wards, top, min_class, cell, harm_key, placed: tuple = ()) -> dict:
-    """What the page shows and hands out for a choice, built once: the zone table, the map
-    (Vega-Lite spec; ``placed``: the partnership's placed actions outlined on it), GeoJSON and GPX."""
+def outputs(path, end, window, categories, wards, top, min_class, cell, harm_key) -> dict:
+    """What the page shows and hands out for a choice, built once: the zone table, the map (an interactive map
+    spec, :func:`zone_map`), GeoJSON and GPX."""
     found = zones_for(path, end, window, categories, wards, top, min_class, cell, harm_key)
     period, before = found.comparison.current.text, found.comparison.base.text
     shown = {"refused": found.refused, "notes": found.notes, "period": period, "before": before}
@@ -108,33 +72,40 @@ def outputs(path, end, window, categories, wards, top, min_class, cell, harm_key
         months=lambda z: z["months"].map(lambda s: ", ".join(f"{m}: {n}" for m, n in s)),
         top_categories=lambda z: z["top_categories"].map(lambda s: "; ".join(f"{a} ({n})" for a, n in s)),
     )
-    fills = {
-        "data": {"values": json.loads(zones[["zone", "incidents", "geometry"]].to_json(drop_id=True))["features"]},
-        "mark": {"type": "geoshape", "fill": "#b2182b", "fillOpacity": 0.75, "stroke": "#000"},
-    }
-    labels = {
-        "data": {"values": json.loads(zones[["zone", "centre_x", "centre_y"]].to_json(orient="records"))},
-        "mark": {"type": "text", "fontSize": 16, "fontWeight": "bold", "color": "#000", "dy": -12},
-        "encoding": {
-            "longitude": {"field": "centre_x", "type": "quantitative"},
-            "latitude": {"field": "centre_y", "type": "quantitative"},
-            "text": {"field": "zone", "type": "quantitative"},
-        },
-    }
     out = zones.assign(**{c: table[c] for c in ("streets", "places", "months", "top_categories")})
     store = common.store()
     area = area_name(store, wards)
     return {
         **shown,
         "table": table,
-        "map": common.area_map(
-            [fills, labels, *(_action_layers(placed) if placed else [])],
-            480,
-            "Map of the patrol zones, numbered, over the ward outlines",
-        ),
+        "map": zone_map(path, zones, wards),
         "geojson": out.to_crs(4326).to_json(drop_id=True),
         "gpx": export.patrol_gpx(zones, f"Patrol zones: {area}, {period}", f"{NO_DAY_OR_TIME} {SOURCES_CREDIT}"),
     }
+
+
+def zone_map(path, zones, wards) -> dict:
+    """The page's map of the zones (:mod:`dashboard.render.maps`: zoomable, the offline streets under it from zoom
+    12, every ward named): each zone filled and numbered "Z1" (numbers and names placed apart, led out where
+    they would overlap), its tooltip its incidents, size and busiest streets; first fitted to the chosen wards
+    (outlined), or to the zones with 300 m around them (a district map made them specks)."""
+    m = common.ward_map(path)
+    tips = [
+        [
+            ["Zone", f"Z{int(z['zone'])}"],
+            ["Incidents", f"{int(z['incidents']):,}"],
+            ["Area", f"{z['area_km2']:.2f} km²"],
+            ["Streets", "; ".join(s for s, *_ in z["streets"][:3])],
+        ]
+        for _, z in zones.iterrows()
+    ]
+    maps.zones(m, zones["zone"].to_numpy(), zones.geometry.to_numpy(), tips)
+    if wards:
+        areas = common.store().areas("ward")
+        maps.focus(m, shapely.union_all(areas.geometries[np.isin(areas.codes, list(wards))]))
+    else:
+        maps.fit(m, shapely.union_all(zones.geometry.to_numpy()))
+    return m
 
 
 def area_name(store, wards) -> str:
@@ -202,8 +173,7 @@ def page() -> None:
         rank = st.radio("Rank by", ["incidents", "harm"] if plist.harm_weights else ["incidents"], key="patrol_rank")
     harm_key = common.priorities_key() if rank == "harm" else None
     choice = (path, end, window, tuple(categories) or None, tuple(sorted(chosen)) or None, top, min_class, CELLS[cell])
-    placed = tuple((a.id, a.what, a.status, shapely.to_wkt(g)) for a, g in actions.placed(store, partner=True))
-    o = outputs(*choice, harm_key, placed)
+    o = outputs(*choice, harm_key)
     if o["refused"]:
         st.warning(inert(" ".join(o["notes"])) + " Choose a later period.")
         return
@@ -222,7 +192,10 @@ def page() -> None:
     if o["empty"]:
         st.info("No significant hot spot for this choice: widen the period or the crime types.")
         return
-    st.vega_lite_chart(o["map"], width="stretch")
+    placed = actions.placed(store, partner=True)  # the partnership's placed actions, outlined (a copy: o is shared)
+    mapview.show(
+        {**o["map"], "layers": [*o["map"]["layers"], maps.action_outlines(placed)]} if placed else o["map"], 560
+    )
     common.table(
         o["table"][
             [

@@ -3,6 +3,7 @@ read, analysts and admins change, the public and the kiosk see only actions mark
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -136,7 +137,10 @@ def test_placed_actions_are_outlined_on_the_patrol_map(action_site, monkeypatch)
     at = _app(monkeypatch, cfg, "ana")
     open_page(at, "patrol").run()
     assert not at.exception, at.exception
-    charts = at.get("vega_lite_chart")
-    assert charts, "the patrol map"
-    spec = charts[0].proto.spec
-    assert f"{made.action_id}: Neighbourhood watch relaunch" in spec and '"strokeDash"' in spec
+    maps = [e for e in at.main if getattr(e, "type", "") == "component_instance"]
+    assert maps, "the patrol map"
+    spec = json.loads(maps[0].proto.json_args)["spec"]
+    outlined = [layer for layer in spec["layers"] if layer["className"] == "action-outline"]
+    assert len(outlined) == 1 and "patrol-zone" in [layer["className"] for layer in spec["layers"]]
+    tips = [line for f in outlined[0]["data"]["features"] for line in f["properties"]["tip"]]
+    assert ["Action", f"{made.action_id}: Neighbourhood watch relaunch"] in tips

@@ -292,7 +292,6 @@ def test_patrol_planner_zones_follow_the_choice(app, bundled_store):
 def test_patrol_planner_area_first_and_the_sheet_when_asked(app, bundled_store):
     import json
 
-    import altair as alt
     import numpy as np
     import shapely
 
@@ -304,10 +303,15 @@ def test_patrol_planner_area_first_and_the_sheet_when_asked(app, bundled_store):
     # the first view shows the zones and hands out GeoJSON and GPX; the sheets are built when asked
     labels = [b.label for b in app.get("download_button")]
     assert labels == ["Zones (GeoJSON)", "Zones (GPX: outlines and the busiest streets)"]
-    # the zone map: a Vega-Lite spec written without Altair on the first view, valid against the schema
-    spec = json.loads(app.get("vega_lite_chart")[0].proto.spec)
-    alt.LayerChart.from_dict(spec)  # raises on a spec the schema does not allow
-    assert [f["properties"]["zone"] for f in spec["layer"][1]["data"]["values"]] == [1, 2, 3, 4, 5]
+    # the zone map: the interactive map, zones numbered Z1.. (placed apart from each other and the ward names),
+    # fitted to the zones (the district view made them specks), every ward named
+    spec = json.loads(next(e for e in app.main if getattr(e, "type", "") == "component_instance").proto.json_args)
+    layers = {layer["className"]: layer for layer in spec["spec"]["layers"]}
+    assert [t for *_, t in layers["patrol-zone"]["labels"]] == ["Z1", "Z2", "Z3", "Z4", "Z5"]
+    assert layers["patrol-zone"]["placeLabels"] and len(layers["ward-outline"]["labels"]) == 20
+    (s, w), (n, e) = spec["spec"]["focus"]
+    (bs, bw), (bn, be) = spec["spec"]["bounds"]
+    assert bs <= s < n <= bn and bw <= w < e <= be and (n - s) < (bn - bs)
     # the area is chosen before zones are found: the city centre's two wards
     city = ["E05013964", "E05013966"]
     app.sidebar.multiselect(key="patrol_wards").set_value(city).run()
@@ -325,6 +329,8 @@ def test_patrol_planner_area_first_and_the_sheet_when_asked(app, bundled_store):
     assert labels[2:] == ["Patrol sheet (PDF: an overview, then a map per zone)", "Patrol sheet (HTML)"]
     assert "Make the patrol sheet" not in [b.label for b in app.button]
     assert "Zones stand out from the chosen wards' own level" in app.caption[0].value
+    spec = json.loads(next(e for e in app.main if getattr(e, "type", "") == "component_instance").proto.json_args)
+    assert spec["spec"]["highlight"]["type"] in ("Polygon", "MultiPolygon")  # fitted to the chosen wards, outlined
     # the files handed out are titled for the chosen wards and credit the sources
     from dashboard.attributions import SOURCES_CREDIT
     from dashboard.views import patrol
