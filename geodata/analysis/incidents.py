@@ -32,7 +32,7 @@ def incidents_table(store, selection: Selection) -> pd.DataFrame:
             "category": found["category"],
             "location_text": found["location_text"],
             "ward_name": found["ward_code"].map(wards),
-            "outcome": found["outcome"],
+            "outcome": found["outcome"].fillna(""),  # blank, not "None" (a reviewer saw "None" on every ASB row)
         }
     )
     table = table.sort_values(["month", "category", "location_text"], ascending=[False, True, True], kind="stable")

@@ -90,6 +90,9 @@ def test_incidents_table_is_the_study_areas_incidents_newest_first(bundled_store
     one = incidents_table(bundled_store, Selection.of("2021-06", "2021-12", ["Burglary"], [ward]))
     name = bundled_store.wards().set_index("ward_code").loc[ward, "ward_name"]
     assert 0 < len(one) < len(table) and set(one["Ward"]) == {name}
+    # anti-social behaviour has no outcome: blank, never "None"
+    asb = incidents_table(bundled_store, Selection.of("2021-06", "2021-12", ["Anti-social behaviour"]))
+    assert len(asb) > 0 and set(asb[COLUMNS["outcome"]]) == {""}
 
 
 def _robbery_2021_q4(tmp_path, monkeypatch) -> AppTest:
