@@ -190,3 +190,19 @@ def test_a_layer_switched_on_brings_its_legend_and_takes_it_away(server, page):
     assert frame.locator(".csp-legend", has_text="LSOAs: deprivation").count() == 1
     switch("LSOAs: deprivation")
     assert frame.locator(".csp-legend").count() == 1
+
+
+def test_on_a_phone_the_legend_is_folded_under_its_title_until_tapped(server, page):
+    """A new user's find: on a phone the explorer's legend (eight rows) covered about a quarter of the map."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{server}/explorer")
+    frame = map_frame(page)
+    frame.locator("path.class-shape").first.wait_for(timeout=60_000)  # the whole map, its legend final
+    legend = frame.locator(".csp-legend")
+    assert legend.count() == 1 and legend.evaluate("e => e.tagName") == "DETAILS"
+    assert legend.evaluate("e => e.open") is False and legend.bounding_box()["height"] < 40
+    assert legend.locator("summary").inner_text().startswith("Wards:")
+    legend.locator("summary").click()
+    assert legend.evaluate("e => e.open") is True and legend.bounding_box()["height"] > 100
+    assert legend.locator(".sw").first.is_visible()
+    assert "ward=" not in page.url  # the tap opened the legend, not the ward under it
