@@ -249,7 +249,7 @@ def _halves(n: int = 6) -> list[tuple[date, date]]:
 
 
 def _one(store, known, now, editor: bool) -> None:
-    st.subheader("One action")
+    st.header("One action")
     ids = [c.action.id for c in now]
     chosen = st.selectbox(
         "Action", ids, format_func=lambda i: f"{i}: {next(c.action.what for c in now if c.action.id == i)}"
@@ -296,7 +296,7 @@ def _one(store, known, now, editor: bool) -> None:
 
 
 def _assess(store, a) -> None:
-    st.subheader("Did it work?")
+    st.header("Did it work?")
     names = dict(zip(store.wards()["ward_code"], store.wards()["ward_name"]))
     cols = st.columns(3)
     buffer_m = cols[0].number_input("Buffer, m", 50, 1000, int(actions.BUFFER_M), 50, key=f"act_buf_{a.id}")

@@ -59,7 +59,7 @@ def page() -> None:
         )
     )
     police = coverage_by_month(store)  # police.uk first: the months every page counts
-    st.subheader(f"{police.source} by month (a blank is a month not loaded, not zero)")
+    st.header(f"{police.source} by month (a blank is a month not loaded, not zero)")
     st.caption(
         police.note + " Rows in the district: in one of its wards, what every page counts. Rows loaded: the "
         "whole file, so a whole-force file's rows outside the district (kept, no ward) are counted there."
@@ -71,7 +71,7 @@ def page() -> None:
         hide_index=True,
         height=300,
     )
-    st.subheader("Coverage of every source (rows per month; a blank is a month with no data, not zero)")
+    st.header("Coverage of every source (rows per month; a blank is a month with no data, not zero)")
     audience = common.audience()
     cov = coverage_for(store, audience)  # not cached: the page that says what is loaded reads it now
     if cov["implausible"]:
@@ -105,7 +105,7 @@ def page() -> None:
         st.caption("Load history and rejected rows are for signed-in analysts.")
         sources_and_licences()
         return
-    st.subheader("Loads")
+    st.header("Loads")
     common.table(
         loads.rename(
             columns={
@@ -118,7 +118,7 @@ def page() -> None:
         ),
         hide_index=True,
     )
-    st.subheader("Rejected rows")
+    st.header("Rejected rows")
     rejected = store.rejections()
     if rejected.empty:
         st.write("No row has been rejected.")
@@ -128,6 +128,6 @@ def page() -> None:
 
 
 def sources_and_licences() -> None:
-    st.subheader("Sources and licences")
+    st.header("Sources and licences")
     for name, text in common.ATTRIBUTIONS:
         st.markdown(f"**{name}**: {text}")

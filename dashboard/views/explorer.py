@@ -370,7 +370,7 @@ def page() -> None:
     for note in found.notes[:-1]:  # each says what would help (a larger cell, a longer period)
         grid_notes.info(f"Hot spot grid: {note}.")
 
-    st.subheader("Wards")
+    st.header("Wards")
     common.table(table.frame.rename(columns=common.WARD_COLUMNS), hide_index=True)
     analyst = audience.exact
     if analyst:  # the files are not even built for other audiences
@@ -386,10 +386,10 @@ def page() -> None:
 
     deprived = common.cached(deprivation_for, selection)
     if deprived is not None and deprived.withheld:
-        st.subheader("Crime and deprivation")
+        st.header("Crime and deprivation")
         st.caption(inert(deprived.withheld))
     elif deprived is not None:
-        st.subheader("Crime and deprivation")
+        st.header("Crime and deprivation")
         st.caption(
             f"By decile of the {deprived.source}: incidents of this view per 1,000 residents of the "
             "area's LSOAs in each decile. Deciles with no LSOA here are not shown. "
@@ -409,7 +409,7 @@ def page() -> None:
         )
 
     incidents = common.cached(incidents_table, selection)
-    st.subheader(f"Incidents ({len(incidents):,})")
+    st.header(f"Incidents ({len(incidents):,})")
     st.caption(
         "police.uk gives the month only (no day or time) and a nearby map point, not an address; "
         "the outcome is the latest police.uk published with the month's file."
@@ -433,7 +433,7 @@ def page() -> None:
 def one_ward(path, selection: Selection, names: dict) -> None:
     """One ward's months by crime type: a Streamlit fragment, so choosing another ward reruns this
     section alone, not the map, the hot spots and the tables above it."""
-    st.subheader("One ward")
+    st.header("One ward")
     ward = st.selectbox("Ward", detail_wards(selection, list(names)), format_func=names.get, key="explorer_detail")
     one = Selection.of(selection.period.start, selection.period.end, selection.categories, [ward])
     detail = common.cached(monthly, one).T  # incidents by category (rows) and month (columns; not loaded: blank)

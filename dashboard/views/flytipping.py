@@ -47,7 +47,7 @@ def _defra(store, area_code: str) -> dict[str, pd.DataFrame]:
 
 
 def defra_section(area_code: str | None) -> None:
-    st.subheader("DEFRA: fly-tipping incidents dealt with by the council")
+    st.header("DEFRA: fly-tipping incidents dealt with by the council")
     tables = common.cached(_defra, area_code) if area_code else {"series": pd.DataFrame()}
     series = tables["series"]
     if series.empty:
@@ -101,7 +101,7 @@ def defra_section(area_code: str | None) -> None:
 
 
 def council_section(loaded: list[str], exact: bool) -> None:
-    st.subheader("Council fly-tipping records by ward")
+    st.header("Council fly-tipping records by ward")
     source = sources.COUNCIL_FLYTIPPING.id
     if source not in loaded:
         st.info(
@@ -155,7 +155,7 @@ def _edges(label: str, default: tuple[float, ...], key: str) -> tuple[float, ...
 
 
 def knox_section(loaded: list[str], exact: bool) -> None:
-    st.subheader("Near repeats (Knox test)")
+    st.header("Near repeats (Knox test)")
     if not exact:
         st.caption("The near-repeat analysis of council records is for signed-in analysts.")
         return

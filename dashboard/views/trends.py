@@ -135,11 +135,11 @@ def page() -> None:
     st.caption(f"police.uk street-level crime, {selection.period.text}; months not loaded are gaps, never zeros.")
 
     bars, lines = common.cached(_monthly, selection)
-    st.subheader("Incidents per month")
+    st.header("Incidents per month")
     st.vega_lite_chart(bars, width="stretch")
     st.vega_lite_chart(lines, width="stretch")
 
-    st.subheader("Two periods compared")
+    st.header("Two periods compared")
     against = st.radio(
         "Compare the chosen months with",
         ["previous", "year-earlier"],
@@ -166,7 +166,7 @@ def page() -> None:
             .round({"Change %": 1})
         )
 
-    st.subheader("Each ward's share")
+    st.header("Each ward's share")
     wards, figures, chart = common.cached(_shares, selection)
     left, right = st.columns([3, 2])
     left.vega_lite_chart(chart, width="stretch")
@@ -174,7 +174,7 @@ def page() -> None:
         right.metric("Share in the busiest 20% of wards", f"{100 * figures['top_20_share']:.0f}%")
         right.metric("Gini coefficient across wards", f"{figures['gini']:.2f}")
 
-    st.subheader("Emerging hot spots")
+    st.header("Emerging hot spots")
     try:
         n_shown, n_cells, cell_size, notes, spec = common.cached(_emerging_map, selection)
     except ValueError as refused:  # fewer than 3 months chosen, or loaded

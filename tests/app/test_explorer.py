@@ -108,7 +108,7 @@ def _robbery_2021_q4(tmp_path, monkeypatch) -> AppTest:
 
 def test_the_explorer_lists_incidents_and_offers_named_downloads_and_a_map_image(tmp_path, monkeypatch, bundled_store):
     at = _robbery_2021_q4(tmp_path, monkeypatch)
-    assert any(h.value.startswith("Incidents (") for h in at.subheader)
+    assert any(h.value.startswith("Incidents (") for h in at.header)
     names = [b.proto.label for b in at.get("download_button")]
     assert "Map image for a report (PNG)" in names and "Incidents (CSV)" in names  # local mode: an analyst
 
@@ -370,7 +370,7 @@ def test_a_first_view_draws_the_wards_alone_then_the_statistics_once_the_browser
         ("Wards with a significant rise", explorer.WORKING),
     ]
     first_count = at.metric[0].value
-    assert not any(h.value == "Wards" for h in at.subheader)  # nor the tables
+    assert not any(h.value == "Wards" for h in at.header)  # nor the tables
     # nor any filter widget: their front-end code took the browser 0.35-0.45 s before it drew the map
     assert not (at.sidebar.select_slider or at.sidebar.multiselect or at.sidebar.radio or at.sidebar.selectbox)
     burglary = bundled_store.ward_summary(start="2025-01", end="2025-03", categories=["Burglary"])
@@ -381,7 +381,7 @@ def test_a_first_view_draws_the_wards_alone_then_the_statistics_once_the_browser
     assert calls and all(calls)  # the hot spots only once the ward map (the same component) was drawn
     assert "Wards with a significant rise" in [m.label for m in at.metric]
     assert explorer.WORKING not in [m.value for m in at.metric]
-    assert any(h.value == "Wards" for h in at.subheader)  # the whole page after the rerun
+    assert any(h.value == "Wards" for h in at.header)  # the whole page after the rerun
     assert at.sidebar.select_slider[0].value == ("2025-01", "2025-03")  # the widgets show what the first view used
     assert at.sidebar.multiselect[0].value == ["Burglary"] and at.sidebar.radio[0].value == "rate"
     assert at.metric[0].value == first_count

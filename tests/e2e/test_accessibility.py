@@ -1,5 +1,5 @@
 """axe-core (tests/vendor/axe-core) on every page of the app, its main column and its sidebar, and on the
-kiosk: no serious and no critical violation (issue 22)."""
+kiosk: no serious and no critical violation (issue 22), and headings in order."""
 
 from __future__ import annotations
 
@@ -28,14 +28,19 @@ PAGES = (
 )
 
 
+#: Rules of lesser impact checked too: a new user's scan found section headings (h3) under the page's title (h1).
+MODERATE = ("heading-order",)
+
+
 def _axe(pg, context: str) -> list[dict]:
-    """axe-core's serious and critical violations in ``context`` (a CSS selector) of the page."""
+    """axe-core's serious and critical violations in ``context`` (a CSS selector) of the page, and those of
+    :data:`MODERATE`."""
     pg.add_script_tag(content=gzip.decompress(AXE.read_bytes()).decode("utf-8"))
     result = pg.evaluate("async (ctx) => await axe.run(ctx, {resultTypes: ['violations']})", context)
     return [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
         for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
+        if v["impact"] in ("serious", "critical") or v["id"] in MODERATE
     ]
 
 
