@@ -489,7 +489,16 @@ HARDENING = (
 #: the text colour) is #6d6d6d, 4.8:1 on the sidebar's #f8f8f7 (WCAG AA 4.5:1; Streamlit's default #31333f
 #: gave #7f7e7d, 3.81:1); links #051434, shown at a caption's 60% as #69728a, 4.8:1 on white (a caption's link,
 #: the OpenStreetMap licence, was Streamlit's blue at 60%, #7c95d2: 2.96:1).
-THEME = ("--theme.textColor", "#111111", "--theme.linkColor", "#051434")
+#: Headings h1 to h6: the page's title at Streamlit's size, its sections (h2, under the title as axe-core's
+#: heading-order asks) at the size Streamlit gives h3 (2.25rem made them nearly as large as the title).
+THEME = (
+    "--theme.textColor",
+    "#111111",
+    "--theme.linkColor",
+    "#051434",
+    "--theme.headingFontSizes",
+    '["2.75rem", "1.75rem", "1.5rem", "1.25rem", "1rem", "0.875rem"]',
+)
 
 #: Streamlit's runtime settings of `serve`: no forced full garbage collection after every page run. Streamlit's
 #: default (``runner.postScriptGC``) runs ``gc.collect(2)`` when each run ends, holding the interpreter lock for

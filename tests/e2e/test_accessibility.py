@@ -54,6 +54,12 @@ def test_axe_finds_no_serious_violation_on_any_page_main_and_sidebar_nor_the_kio
         page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=90_000)
         for part in ("[data-testid='stMain']", "[data-testid='stSidebar']"):
             found[(path or "meeting", part)] = _axe(page, part)
+        if path == "data":  # sections are h2 at the size Streamlit gives h3 (serve's theme: a JSON list, or none)
+            sizes = page.evaluate(
+                "['h1', 'h2'].map((t) =>"
+                " getComputedStyle(document.querySelector(`[data-testid='stMain'] ${t}`)).fontSize)"
+            )
+            assert sizes == ["44px", "28px"], sizes
     page.goto(f"{server}/?mode=meeting&every=60")
     page.wait_for_selector(".csp-kiosk section.csp-slide", timeout=90_000)
     found[("kiosk", "body")] = _axe(page, "body")
