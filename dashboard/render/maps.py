@@ -306,18 +306,13 @@ def zones(m: dict, numbers, geoms: np.ndarray, tips: list[list[list[str]]], name
     )
 
 
-def fit(m: dict, geom, pad: float = 300.0) -> None:
-    """Fit the map's first view to EPSG:27700 geometry ``geom`` widened by ``pad`` metres (default 300), with no
-    outline (the patrol zones: the district around them stays in reach by zooming out)."""
-    x0, y0, x1, y1 = wgs84_bounds(shapely.bounds(shapely.buffer(geom, pad)))
+def focus(m: dict, geom, pad: float = 0.0, outline: bool = True) -> None:
+    """Zoom the map's first view to EPSG:27700 geometry ``geom`` widened by ``pad`` metres (default 0), outlined
+    (default: a chosen ward) or not (patrol zones, drawn themselves)."""
+    x0, y0, x1, y1 = wgs84_bounds(shapely.bounds(shapely.buffer(geom, pad) if pad else geom))
     m["focus"] = [[y0, x0], [y1, x1]]
-
-
-def focus(m: dict, geom) -> None:
-    """Zoom the map to EPSG:27700 geometry ``geom`` and outline it (a chosen ward)."""
-    x0, y0, x1, y1 = wgs84_bounds(shapely.bounds(geom))
-    m["focus"] = [[y0, x0], [y1, x1]]
-    m["highlight"] = prepare(np.array([geom]))[0]
+    if outline:
+        m["highlight"] = prepare(np.array([geom]))[0]
 
 
 def legend(m: dict, title: str, items: list[tuple[str, str]]) -> None:

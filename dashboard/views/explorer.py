@@ -176,8 +176,7 @@ def build_map(store, path, table, lsoa_table, measure, layers, deprived=None) ->
         if layers["streets"]:
             maps.streets(m, layers["streets"])
     if len(table) < len(areas.codes):  # a ward filter: zoom to the chosen wards and outline them
-        chosen = np.isin(areas.codes, table["ward_code"])
-        maps.focus(m, shapely.union_all(areas.geometries[chosen]))
+        maps.focus(m, rules.outline(store, table["ward_code"]))
     unit = MEASURES[measure].lower()
     maps.legend(m, f"Wards: {unit}", classed.legend + gi_items)
     return m

@@ -14,7 +14,6 @@ sheet states the method's parameters.
 
 from __future__ import annotations
 
-import numpy as np
 import shapely
 import streamlit as st
 
@@ -101,10 +100,9 @@ def zone_map(path, zones, wards) -> dict:
     ]
     maps.zones(m, zones["zone"].to_numpy(), zones.geometry.to_numpy(), tips)
     if wards:
-        areas = common.store().areas("ward")
-        maps.focus(m, shapely.union_all(areas.geometries[np.isin(areas.codes, list(wards))]))
+        maps.focus(m, rules.outline(common.store(), wards))
     else:
-        maps.fit(m, shapely.union_all(zones.geometry.to_numpy()))
+        maps.focus(m, shapely.union_all(zones.geometry.to_numpy()), pad=300.0, outline=False)
     return m
 
 
@@ -113,7 +111,8 @@ def area_name(store, wards) -> str:
     district's name."""
     if not wards:
         return store.config.area_name
-    names = dict(zip(store.wards()["ward_code"], store.wards()["ward_name"]))
+    table = store.wards()
+    names = dict(zip(table["ward_code"], table["ward_name"]))
     return f"{', '.join(names[w] for w in wards)} ({store.config.area_name})"
 
 

@@ -103,9 +103,7 @@ def in_wards(store, zones, wards) -> list[int]:
     """The numbers of ``zones`` (a :class:`PatrolZones`' ``zones``: EPSG:27700 outlines, a ``zone`` column) that
     overlap the wards with codes ``wards`` (more than a shared edge): the whole district's zones that lie in
     chosen wards, named when those wards have no zone of their own (:func:`none_in_wards`)."""
-    areas = store.areas("ward")
-    chosen = shapely.union_all(areas.geometries[np.isin(areas.codes, list(wards))])
-    overlap = shapely.area(shapely.intersection(np.asarray(zones.geometry), chosen))
+    overlap = shapely.area(shapely.intersection(np.asarray(zones.geometry), rules.outline(store, wards)))
     return [int(z) for z, a in zip(zones["zone"], overlap) if a > 0]
 
 

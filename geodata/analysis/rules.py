@@ -365,17 +365,22 @@ def harm(weights: dict | None, source: str | None, categories) -> Harm | None:
 
 
 # ---------------------------------------------------------------------------------- study area
+def outline(store, wards=()):
+    """The study area's outline (EPSG:27700): the union of the wards with codes ``wards``, or the district when
+    none is given."""
+    wards = list(wards)
+    if not wards:
+        return store.boundary()
+    areas = store.areas("ward")
+    return shapely.union_all(areas.geometries[np.isin(areas.codes, list(wards))])
+
+
 def study_area(store, selection: Selection, period: Period | None = None):
     """(outline, located incidents) of the selection: the district or the union of the chosen
-    wards, and only the incidents inside it (:meth:`geodata.store.Store.incidents` with ``inside``),
-    with a location."""
-    if selection.wards:
-        areas = store.areas("ward")
-        outline = shapely.union_all(areas.geometries[np.isin(areas.codes, list(selection.wards))])
-    else:
-        outline = store.boundary()
+    wards (:func:`outline`), and only the incidents inside it (:meth:`geodata.store.Store.incidents` with
+    ``inside``), with a location."""
     incidents = store.incidents(**selection.filters(period))
-    return outline, incidents.dropna(subset=["x", "y"])
+    return outline(store, selection.wards), incidents.dropna(subset=["x", "y"])
 
 
 # ---------------------------------------------------------------------------------- disclosure

@@ -391,3 +391,13 @@ def test_the_bundled_base_map_is_small_and_holds_the_district_roads(bundled_stor
     x0, y0, x1, y1 = shapely.total_bounds(bundled_store.areas("ward").geometries)
     box = shapely.box(x0, y0, x1, y1).buffer(basemap.MARGIN_M + 1, join_style="mitre")
     assert all(box.contains(g) for _, _, g in streets.roads)  # clipped to the district's box and margin
+
+
+def test_the_study_areas_outline_is_the_chosen_wards_or_the_district(bundled_store):
+    from geodata.analysis import rules
+
+    areas = bundled_store.areas("ward")
+    two = [str(c) for c in areas.codes[:2]]
+    union = rules.outline(bundled_store, pd.Series(two))  # any sequence of codes, a table's column too
+    assert abs(union.area - sum(g.area for g in areas.geometries[:2])) < 1.0  # square metres: they do not overlap
+    assert rules.outline(bundled_store, ()).equals(bundled_store.boundary())

@@ -124,7 +124,13 @@ def test_the_map_image_of_chosen_wards_draws_them_alone_titled_and_credited(tmp_
     monkeypatch.setenv("CSP_HOTSPOTS_CONFIG", path)
     drawn = []
     real = staticmap.png
-    monkeypatch.setattr(staticmap, "png", lambda **kw: drawn.append(real(**kw)[1]) or real(**kw))
+
+    def png(**kw):
+        made = real(**kw)
+        drawn.append(made[1])
+        return made
+
+    monkeypatch.setattr(staticmap, "png", png)
     st_peters = "E05013964"
     explorer.map_image(path, Selection.of("2025-01", "2025-06", (), [st_peters]), ANALYST, None, "incidents")
     texts = [s[3] for s in drawn[0].shapes if s[0] == "text"]
